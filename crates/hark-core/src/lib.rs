@@ -1,0 +1,13 @@
+//! Hark's domain: survey scales and segments, the statistics behind every figure Hark shows,
+//! survey definitions and answer validation, and the credential hashing rules. No I/O.
+
+pub mod auth;
+pub mod report;
+pub mod scale;
+pub mod stats;
+pub mod survey;
+pub mod validation;
+
+pub use scale::{Segment, SurveyKind};
+pub use stats::{Interval, MeanSummary, NpsCounts, NpsSummary, ProportionSummary};
+pub use validation::{FieldError, ValidationErrors};

@@ -1,0 +1,110 @@
+//! Time series for reports: per-day counts folded into day, week (ISO, Monday) or month
+//! buckets in UTC.
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::NpsCounts;
+
+pub const MS_PER_DAY: i64 = 86_400_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Granularity {
+    Day,
+    Week,
+    #[default]
+    Month,
+}
+
+/// The civil UTC date of a day number (days since 1970-01-01).
+pub fn date_of_day(day: i64) -> Date {
+    Date::constant(1970, 1, 1)
+        .checked_add(jiff::Span::new().days(day))
+        .expect("day numbers come from stored epoch times within jiff's range")
+}
+
+/// Day number of a civil UTC date.
+pub fn day_of_date(date: Date) -> i64 {
+    i64::from(
+        Date::constant(1970, 1, 1)
+            .until(date)
+            .expect("dates within jiff's range")
+            .get_days(),
+    )
+}
+
+/// First day of the bucket holding `date`.
+pub fn bucket_start(date: Date, granularity: Granularity) -> Date {
+    match granularity {
+        Granularity::Day => date,
+        Granularity::Week => date
+            .checked_sub(jiff::Span::new().days(i64::from(date.weekday().to_monday_zero_offset())))
+            .expect("within range"),
+        Granularity::Month => date.first_of_month(),
+    }
+}
+
+/// Folds day-level counts (in any order) into ascending buckets.
+pub fn fold_days(
+    days: impl IntoIterator<Item = (i64, NpsCounts)>,
+    granularity: Granularity,
+) -> Vec<(Date, NpsCounts)> {
+    let mut buckets = std::collections::BTreeMap::<Date, NpsCounts>::new();
+    for (day, counts) in days {
+        buckets
+            .entry(bucket_start(date_of_day(day), granularity))
+            .or_default()
+            .merge(counts);
+    }
+    buckets.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(p: u64) -> NpsCounts {
+        NpsCounts {
+            promoters: p,
+            passives: 0,
+            detractors: 0,
+        }
+    }
+
+    #[test]
+    fn day_numbers_round_trip() {
+        let d = Date::constant(2026, 11, 24);
+        assert_eq!(date_of_day(day_of_date(d)), d);
+        assert_eq!(day_of_date(Date::constant(1970, 1, 2)), 1);
+    }
+
+    #[test]
+    fn weeks_start_on_monday_and_months_on_the_first() {
+        // 2026-11-24 is a Tuesday.
+        let d = Date::constant(2026, 11, 24);
+        assert_eq!(
+            bucket_start(d, Granularity::Week),
+            Date::constant(2026, 11, 23)
+        );
+        assert_eq!(
+            bucket_start(d, Granularity::Month),
+            Date::constant(2026, 11, 1)
+        );
+        let folded = fold_days(
+            [
+                (day_of_date(d), c(1)),
+                (day_of_date(Date::constant(2026, 11, 2)), c(2)),
+                (day_of_date(Date::constant(2026, 10, 31)), c(4)),
+            ],
+            Granularity::Month,
+        );
+        assert_eq!(
+            folded,
+            vec![
+                (Date::constant(2026, 10, 1), c(4)),
+                (Date::constant(2026, 11, 1), c(3))
+            ]
+        );
+    }
+}

@@ -1,0 +1,671 @@
+//! Teams, agents, contacts, users, API keys, surveys and notes.
+
+use hark_core::SurveyKind;
+use hark_core::survey::SurveyDefinition;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Result, Store, StoreError, conflict_on_unique, new_id, now_ms, parse_json};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Agent {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub external_id: Option<String>,
+    pub team_id: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewAgent {
+    pub name: String,
+    pub email: Option<String>,
+    pub external_id: Option<String>,
+    pub team_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Contact {
+    pub id: String,
+    pub external_id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub locale: Option<String>,
+    pub attributes: Map<String, Value>,
+    pub unsubscribed_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A contact as a client describes it; upserted by `external_id`. Fields left `None` keep
+/// their stored value; attributes are merged key by key.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct ContactInput {
+    pub external_id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub locale: Option<String>,
+    #[serde(default)]
+    pub attributes: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Executive,
+    TeamLead,
+    Agent,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Executive => "executive",
+            Role::TeamLead => "team_lead",
+            Role::Agent => "agent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Admin, Role::Executive, Role::TeamLead, Role::Agent]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+/// A person who logs in. The password hash never leaves the store through this type.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub role: Role,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiKeyRecord {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SurveyStatus {
+    Draft,
+    Active,
+    Closed,
+}
+
+impl SurveyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SurveyStatus::Draft => "draft",
+            SurveyStatus::Active => "active",
+            SurveyStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SurveyStatus> {
+        [
+            SurveyStatus::Draft,
+            SurveyStatus::Active,
+            SurveyStatus::Closed,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Survey {
+    pub id: String,
+    pub status: SurveyStatus,
+    #[serde(flatten)]
+    pub definition: SurveyDefinition,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Note {
+    pub id: String,
+    pub contact_id: String,
+    pub response_id: Option<String>,
+    pub author: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+fn team_from(row: &AnyRow) -> Result<Team> {
+    Ok(Team {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn agent_from(row: &AnyRow) -> Result<Agent> {
+    Ok(Agent {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        external_id: row.try_get("external_id")?,
+        team_id: row.try_get("team_id")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+pub(crate) fn contact_from(row: &AnyRow) -> Result<Contact> {
+    let attributes = match parse_json(
+        "contacts.attributes",
+        &row.try_get::<String, _>("attributes")?,
+    )? {
+        Value::Object(map) => map,
+        other => {
+            return Err(StoreError::Corrupt(format!(
+                "contacts.attributes is not an object: {other}"
+            )));
+        }
+    };
+    Ok(Contact {
+        id: row.try_get("id")?,
+        external_id: row.try_get("external_id")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        locale: row.try_get("locale")?,
+        attributes,
+        unsubscribed_at: row.try_get("unsubscribed_at")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn user_from(row: &AnyRow) -> Result<User> {
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("users.role {role}")))?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn survey_from(row: &AnyRow) -> Result<Survey> {
+    let status: String = row.try_get("status")?;
+    let definition: String = row.try_get("definition")?;
+    Ok(Survey {
+        id: row.try_get("id")?,
+        status: SurveyStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("surveys.status {status}")))?,
+        definition: serde_json::from_str(&definition)
+            .map_err(|e| StoreError::Corrupt(format!("surveys.definition: {e}")))?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn note_from(row: &AnyRow) -> Result<Note> {
+    Ok(Note {
+        id: row.try_get("id")?,
+        contact_id: row.try_get("contact_id")?,
+        response_id: row.try_get("response_id")?,
+        author: row.try_get("author")?,
+        body: row.try_get("body")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+const CONTACT_COLUMNS: &str =
+    "id, external_id, email, name, locale, attributes, unsubscribed_at, created_at, updated_at";
+
+/// Upserts a contact by external id inside any executor (a pool or the writer's transaction).
+pub(crate) async fn upsert_contact_on<'e, E>(exec: E, input: &ContactInput) -> Result<Contact>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    // `input.attributes` arrive already merged with the stored ones (`merge_attributes`):
+    // an empty object means "leave them as they are".
+    let now = now_ms();
+    let sql = format!(
+        "INSERT INTO contacts ({CONTACT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $7) \
+         ON CONFLICT (external_id) DO UPDATE SET \
+           email = COALESCE(excluded.email, contacts.email), \
+           name = COALESCE(excluded.name, contacts.name), \
+           locale = COALESCE(excluded.locale, contacts.locale), \
+           attributes = CASE WHEN excluded.attributes = '{{}}' THEN contacts.attributes ELSE excluded.attributes END, \
+           updated_at = excluded.updated_at \
+         RETURNING {CONTACT_COLUMNS}"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(new_id())
+        .bind(&input.external_id)
+        .bind(input.email.as_deref())
+        .bind(input.name.as_deref())
+        .bind(input.locale.as_deref())
+        .bind(Value::Object(input.attributes.clone()).to_string())
+        .bind(now)
+        .fetch_one(exec)
+        .await?;
+    contact_from(&row)
+}
+
+impl Store {
+    // ----- teams and agents -----
+
+    pub async fn create_team(&self, name: &str) -> Result<Team> {
+        let row = sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3) RETURNING id, name, created_at")
+            .bind(new_id())
+            .bind(name)
+            .bind(now_ms())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(conflict_on_unique("a team with this name"))?;
+        team_from(&row)
+    }
+
+    /// The team with this name, created if there is none (for imports).
+    pub async fn team_named(&self, name: &str) -> Result<Team> {
+        sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
+            .bind(new_id())
+            .bind(name)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        let row = sqlx::query("SELECT id, name, created_at FROM teams WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        team_from(&row)
+    }
+
+    pub async fn get_team(&self, id: &str) -> Result<Option<Team>> {
+        let row = sqlx::query("SELECT id, name, created_at FROM teams WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(team_from).transpose()
+    }
+
+    pub async fn list_teams(&self) -> Result<Vec<Team>> {
+        let rows = sqlx::query("SELECT id, name, created_at FROM teams ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(team_from).collect()
+    }
+
+    pub async fn create_agent(&self, agent: &NewAgent) -> Result<Agent> {
+        let row = sqlx::query(
+            "INSERT INTO agents (id, name, email, external_id, team_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             RETURNING id, name, email, external_id, team_id, created_at",
+        )
+        .bind(new_id())
+        .bind(&agent.name)
+        .bind(agent.email.as_deref())
+        .bind(agent.external_id.as_deref())
+        .bind(agent.team_id.as_deref())
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(conflict_on_unique("an agent with this external_id"))?;
+        agent_from(&row)
+    }
+
+    /// The agent with this name in this team, created if there is none (for imports).
+    pub async fn agent_named(&self, name: &str, team_id: Option<&str>) -> Result<Agent> {
+        let find = || {
+            sqlx::query(
+                "SELECT id, name, email, external_id, team_id, created_at FROM agents \
+                 WHERE name = $1 AND (team_id = $2 OR ($2 IS NULL AND team_id IS NULL)) ORDER BY id LIMIT 1",
+            )
+            .bind(name)
+            .bind(team_id)
+        };
+        if let Some(row) = find().fetch_optional(&self.pool).await? {
+            return agent_from(&row);
+        }
+        let new = NewAgent {
+            name: name.into(),
+            team_id: team_id.map(Into::into),
+            ..Default::default()
+        };
+        self.create_agent(&new).await
+    }
+
+    pub async fn get_agent(&self, id: &str) -> Result<Option<Agent>> {
+        let row = sqlx::query(
+            "SELECT id, name, email, external_id, team_id, created_at FROM agents WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(agent_from).transpose()
+    }
+
+    pub async fn list_agents(&self, team_id: Option<&str>) -> Result<Vec<Agent>> {
+        let rows = sqlx::query(
+            "SELECT id, name, email, external_id, team_id, created_at FROM agents \
+             WHERE ($1 IS NULL OR team_id = $1) ORDER BY name, id",
+        )
+        .bind(team_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(agent_from).collect()
+    }
+
+    // ----- contacts -----
+
+    pub async fn upsert_contact(&self, input: &ContactInput) -> Result<Contact> {
+        let mut tx = self.pool.begin().await?;
+        let merged = merge_attributes(&mut tx, input).await?;
+        let contact = upsert_contact_on(&mut *tx, &merged).await?;
+        tx.commit().await?;
+        Ok(contact)
+    }
+
+    pub async fn get_contact(&self, id: &str) -> Result<Option<Contact>> {
+        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(contact_from).transpose()
+    }
+
+    /// Contacts in id (creation) order, after the cursor id.
+    pub async fn list_contacts(&self, after: Option<&str>, limit: i64) -> Result<Vec<Contact>> {
+        let sql = format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(contact_from).collect()
+    }
+
+    /// Erases a contact: the record and its notes go; its responses stay as anonymous scores
+    /// (comment, answers and context removed) so that past figures do not change.
+    pub async fn delete_contact(&self, id: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE responses SET contact_id = NULL, comment = NULL, answers = '{}', context = '{}' WHERE contact_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE invitations SET contact_id = NULL, properties = '{}' WHERE contact_id = $1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM notes WHERE contact_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let deleted = sqlx::query("DELETE FROM contacts WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if deleted.rows_affected() == 0 {
+            return Err(StoreError::NotFound("contact"));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ----- users -----
+
+    pub async fn create_user(
+        &self,
+        email: &str,
+        name: Option<&str>,
+        role: Role,
+        password_hash: &str,
+    ) -> Result<User> {
+        let row = sqlx::query(
+            "INSERT INTO users (id, email, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             RETURNING id, email, name, role, created_at",
+        )
+        .bind(new_id())
+        .bind(email)
+        .bind(name)
+        .bind(password_hash)
+        .bind(role.as_str())
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(conflict_on_unique("a user with this email"))?;
+        user_from(&row)
+    }
+
+    pub async fn count_users(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// The user and their password hash, for a login check.
+    pub async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>> {
+        let row = sqlx::query(
+            "SELECT id, email, name, role, created_at, password_hash FROM users WHERE email = $1",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((user_from(&r)?, r.try_get("password_hash")?)))
+            .transpose()
+    }
+
+    // ----- API keys -----
+
+    /// Stores a new key and returns its record and the token, which is shown once.
+    pub async fn create_api_key(&self, name: &str) -> Result<(ApiKeyRecord, String)> {
+        let key = hark_core::auth::generate_api_key();
+        let row = sqlx::query(
+            "INSERT INTO api_keys (id, name, secret_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id, name, created_at, revoked_at",
+        )
+        .bind(&key.id)
+        .bind(name)
+        .bind(&key.secret_hash)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await?;
+        let record = ApiKeyRecord {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            created_at: row.try_get("created_at")?,
+            revoked_at: row.try_get("revoked_at")?,
+        };
+        Ok((record, key.token))
+    }
+
+    /// The stored secret hash of a live (not revoked) key.
+    pub async fn api_key_hash(&self, id: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT secret_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn revoke_api_key(&self, id: &str) -> Result<()> {
+        let done =
+            sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(now_ms())
+                .execute(&self.pool)
+                .await?;
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound("api key"))
+        } else {
+            Ok(())
+        }
+    }
+
+    // ----- surveys -----
+
+    pub async fn create_survey(
+        &self,
+        definition: &SurveyDefinition,
+        status: SurveyStatus,
+    ) -> Result<Survey> {
+        definition.validate()?;
+        let now = now_ms();
+        let row = sqlx::query(
+            "INSERT INTO surveys (id, name, kind, status, definition, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
+             RETURNING id, status, definition, created_at, updated_at",
+        )
+        .bind(new_id())
+        .bind(&definition.name)
+        .bind(definition.kind.as_str())
+        .bind(status.as_str())
+        .bind(serde_json::to_string(definition).expect("definitions serialize"))
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        survey_from(&row)
+    }
+
+    /// Replaces a survey's definition and status; its kind cannot change once created, since
+    /// its responses were scored on that scale.
+    pub async fn update_survey(
+        &self,
+        id: &str,
+        definition: &SurveyDefinition,
+        status: SurveyStatus,
+    ) -> Result<Survey> {
+        definition.validate()?;
+        let current = self
+            .get_survey(id)
+            .await?
+            .ok_or(StoreError::NotFound("survey"))?;
+        if current.definition.kind != definition.kind {
+            return Err(hark_core::ValidationErrors::single(
+                "kind",
+                "cannot change once a survey exists",
+            )
+            .into());
+        }
+        let row = sqlx::query(
+            "UPDATE surveys SET name = $2, status = $3, definition = $4, updated_at = $5 WHERE id = $1 \
+             RETURNING id, status, definition, created_at, updated_at",
+        )
+        .bind(id)
+        .bind(&definition.name)
+        .bind(status.as_str())
+        .bind(serde_json::to_string(definition).expect("definitions serialize"))
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await?;
+        survey_from(&row)
+    }
+
+    pub async fn get_survey(&self, id: &str) -> Result<Option<Survey>> {
+        let row = sqlx::query(
+            "SELECT id, status, definition, created_at, updated_at FROM surveys WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(survey_from).transpose()
+    }
+
+    pub async fn list_surveys(&self) -> Result<Vec<Survey>> {
+        let rows = sqlx::query(
+            "SELECT id, status, definition, created_at, updated_at FROM surveys ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(survey_from).collect()
+    }
+
+    pub async fn survey_kind(&self, id: &str) -> Result<Option<SurveyKind>> {
+        let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM surveys WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(kind.and_then(|k| SurveyKind::parse(&k)))
+    }
+
+    // ----- notes -----
+
+    pub async fn add_note(
+        &self,
+        contact_id: &str,
+        response_id: Option<&str>,
+        author: &str,
+        body: &str,
+    ) -> Result<Note> {
+        let row = sqlx::query(
+            "INSERT INTO notes (id, contact_id, response_id, author, body, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             RETURNING id, contact_id, response_id, author, body, created_at",
+        )
+        .bind(new_id())
+        .bind(contact_id)
+        .bind(response_id)
+        .bind(author)
+        .bind(body)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound("contact or response"),
+            _ => StoreError::Database(e),
+        })?;
+        note_from(&row)
+    }
+
+    pub async fn list_notes(&self, contact_id: &str) -> Result<Vec<Note>> {
+        let rows = sqlx::query("SELECT id, contact_id, response_id, author, body, created_at FROM notes WHERE contact_id = $1 ORDER BY id")
+            .bind(contact_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(note_from).collect()
+    }
+}
+
+/// Merges the stored attributes under the new ones, so an upsert that names some attributes
+/// keeps the others. Runs inside the caller's transaction.
+pub(crate) async fn merge_attributes(
+    conn: &mut sqlx::AnyConnection,
+    input: &ContactInput,
+) -> Result<ContactInput> {
+    if input.attributes.is_empty() {
+        return Ok(input.clone());
+    }
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT attributes FROM contacts WHERE external_id = $1")
+            .bind(&input.external_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let mut merged = match stored
+        .map(|s| parse_json("contacts.attributes", &s))
+        .transpose()?
+    {
+        Some(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    merged.extend(input.attributes.clone());
+    Ok(ContactInput {
+        attributes: merged,
+        ..input.clone()
+    })
+}

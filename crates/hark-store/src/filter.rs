@@ -1,0 +1,125 @@
+//! Filters shared by the response list and the reports, compiled to portable SQL.
+
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AssertSqlSafe};
+
+use crate::Dialect;
+
+/// Which responses a list or report covers. Every field narrows; `None` means "any".
+#[derive(Debug, Clone, Default)]
+pub struct ResponseFilter {
+    pub survey_id: Option<String>,
+    pub survey_kind: Option<hark_core::SurveyKind>,
+    pub team_id: Option<String>,
+    pub agent_id: Option<String>,
+    pub channel: Option<String>,
+    pub segment: Option<hark_core::Segment>,
+    pub contact_id: Option<String>,
+    /// Inclusive lower bound, epoch ms.
+    pub from_ms: Option<i64>,
+    /// Exclusive upper bound, epoch ms.
+    pub to_ms: Option<i64>,
+    /// Contact attribute equals value (compared as text), all must match.
+    pub attributes: Vec<(String, String)>,
+}
+
+pub(crate) enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// SQL text with `$n` placeholders and the values they stand for, numbered as pushed.
+#[derive(Default)]
+pub(crate) struct Sql {
+    pub text: String,
+    binds: Vec<Bind>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Self {
+        Sql {
+            text: text.to_string(),
+            binds: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder for `value`.
+    pub fn bind(&mut self, value: Bind) -> &mut Self {
+        self.binds.push(value);
+        self.text.push_str(&format!("${}", self.binds.len()));
+        self
+    }
+
+    pub fn text(&mut self, value: &str) -> &mut Self {
+        self.bind(Bind::Text(value.to_string()))
+    }
+
+    pub fn int(&mut self, value: i64) -> &mut Self {
+        self.bind(Bind::Int(value))
+    }
+
+    pub fn query(&self) -> Query<'_, Any, AnyArguments> {
+        let mut q = sqlx::query(AssertSqlSafe(self.text.clone()));
+        for b in &self.binds {
+            q = match b {
+                Bind::Text(s) => q.bind(s.as_str()),
+                Bind::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }
+}
+
+impl ResponseFilter {
+    /// Appends ` AND …` conditions over `r` (responses), `s` (surveys) and `c` (contacts).
+    pub(crate) fn push_conditions(&self, sql: &mut Sql, dialect: Dialect) {
+        let eq = |sql: &mut Sql, column: &str, value: &Option<String>| {
+            if let Some(v) = value {
+                sql.push(" AND ").push(column).push(" = ").text(v);
+            }
+        };
+        eq(sql, "r.survey_id", &self.survey_id);
+        eq(
+            sql,
+            "s.kind",
+            &self.survey_kind.map(|k| k.as_str().to_string()),
+        );
+        eq(sql, "r.team_id", &self.team_id);
+        eq(sql, "r.agent_id", &self.agent_id);
+        eq(sql, "r.channel", &self.channel);
+        eq(
+            sql,
+            "r.segment",
+            &self.segment.map(|s| s.as_str().to_string()),
+        );
+        eq(sql, "r.contact_id", &self.contact_id);
+        if let Some(from) = self.from_ms {
+            sql.push(" AND r.created_at >= ").int(from);
+        }
+        if let Some(to) = self.to_ms {
+            sql.push(" AND r.created_at < ").int(to);
+        }
+        for (key, value) in &self.attributes {
+            sql.push(" AND ");
+            match dialect {
+                Dialect::Sqlite => {
+                    let path = format!("$.\"{}\"", key.replace('"', "\"\""));
+                    sql.push("CAST(json_extract(c.attributes, ")
+                        .text(&path)
+                        .push(") AS TEXT)")
+                }
+                Dialect::Postgres => sql.push("(c.attributes::jsonb ->> ").text(key).push(")"),
+            };
+            sql.push(" = ").text(value);
+        }
+    }
+
+    /// The joins the conditions rely on.
+    pub(crate) const FROM: &'static str = " FROM responses r JOIN surveys s ON s.id = r.survey_id LEFT JOIN contacts c ON c.id = r.contact_id";
+}

@@ -1,0 +1,168 @@
+//! Hark's storage: one interface, [`Store`], over SQLite (embedded default) and PostgreSQL.
+//!
+//! There is one implementation written in portable SQL (text ids, epoch-ms integers, `$n`
+//! placeholders, `ON CONFLICT`, `RETURNING`) through sqlx's `Any` driver; [`Dialect`] covers
+//! the few places where the two engines differ. Responses are written through a
+//! group-commit writer ([`writer`]) so that many concurrent submits share one fsync.
+
+mod entities;
+mod filter;
+mod responses;
+pub mod testing;
+mod writer;
+
+use std::borrow::Cow;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Executor, SqlSafeStr};
+
+pub use entities::*;
+pub use filter::ResponseFilter;
+pub use responses::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Invalid(#[from] hark_core::ValidationErrors),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the storage writer has stopped")]
+    WriterGone,
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The SQL engine behind a store; only consulted where the engines differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    dialect: Dialect,
+    writer: writer::Handle,
+}
+
+/// Turns what a user passes (`postgres://…`, `sqlite://…` or a plain file path) into a URL.
+pub fn database_url(spec: &str) -> String {
+    if spec.starts_with("postgres://")
+        || spec.starts_with("postgresql://")
+        || spec.starts_with("sqlite:")
+    {
+        spec.to_string()
+    } else {
+        format!("sqlite://{spec}?mode=rwc")
+    }
+}
+
+impl Store {
+    /// Connects (creating a SQLite file if needed) and starts the response writer. Call
+    /// [`Store::migrate`] before use.
+    pub async fn open(spec: &str) -> Result<Store> {
+        install_default_drivers();
+        let url = database_url(spec);
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else {
+            Dialect::Postgres
+        };
+        let options =
+            AnyPoolOptions::new().max_connections(if dialect == Dialect::Sqlite { 8 } else { 16 });
+        let options = match dialect {
+            // WAL lets readers run beside the writer; synchronous=FULL makes every commit
+            // durable before it is acknowledged (group commit keeps that cheap).
+            Dialect::Sqlite => options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            }),
+            Dialect::Postgres => options,
+        };
+        let pool = options.connect(&url).await?;
+        let writer = writer::spawn(pool.clone());
+        Ok(Store {
+            pool,
+            dialect,
+            writer,
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Applies pending migrations; safe to call on every start.
+    pub async fn migrate(&self) -> Result<()> {
+        migrator().run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Cheap round trip for health checks.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn migrator() -> Migrator {
+    let migrations = [(1, "initial", include_str!("../migrations/0001_initial.sql"))]
+        .into_iter()
+        .map(|(version, name, sql)| {
+            Migration::new(
+                version,
+                Cow::Borrowed(name),
+                MigrationType::Simple,
+                sql.into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+}
+
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+pub(crate) fn parse_json(field: &str, text: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{field}: {e}")))
+}
+
+/// Maps a unique-constraint violation to a conflict that names what collided.
+pub(crate) fn conflict_on_unique(what: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(format!("{what} already exists"))
+        }
+        _ => StoreError::Database(e),
+    }
+}

@@ -1,0 +1,207 @@
+//! Responses: submit (idempotent, group-committed), list with cursor pagination, and the
+//! per-day NPS counts reports are built from.
+
+use hark_core::{NpsCounts, Segment};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::filter::{ResponseFilter, Sql};
+use crate::{ContactInput, Result, Store, StoreError, parse_json};
+
+/// Who answered: an existing contact by Hark id, or one described by the client and upserted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ContactRef {
+    Id(String),
+    Upsert(ContactInput),
+}
+
+/// A validated answer ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewResponse {
+    pub survey_id: String,
+    /// A retry with the same key (per survey) returns the first response instead of adding one.
+    pub idempotency_key: String,
+    /// Fingerprint of the client's request: a key reused for a different request is refused.
+    pub request_hash: String,
+    pub contact: Option<ContactRef>,
+    pub invitation_id: Option<String>,
+    pub score: i64,
+    pub segment: Segment,
+    pub comment: Option<String>,
+    pub answers: Map<String, Value>,
+    pub agent_score: Option<i64>,
+    pub language: Option<String>,
+    pub channel: String,
+    pub agent_id: Option<String>,
+    /// Defaults to the agent's team when only the agent is given.
+    pub team_id: Option<String>,
+    pub context: Map<String, Value>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Response {
+    pub id: String,
+    pub survey_id: String,
+    pub invitation_id: Option<String>,
+    pub contact_id: Option<String>,
+    pub score: i64,
+    pub segment: Segment,
+    pub comment: Option<String>,
+    pub answers: Map<String, Value>,
+    pub agent_score: Option<i64>,
+    pub language: Option<String>,
+    pub channel: String,
+    pub agent_id: Option<String>,
+    pub team_id: Option<String>,
+    pub context: Map<String, Value>,
+    pub idempotency_key: String,
+    pub created_at: i64,
+    pub received_at: i64,
+}
+
+/// What a submit did: stored a new response, or found the one an earlier try stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submitted {
+    pub response: Response,
+    pub created: bool,
+}
+
+pub(crate) const RESPONSE_COLUMNS: &str = "r.id, r.survey_id, r.invitation_id, r.contact_id, r.score, r.segment, r.comment, \
+     r.answers, r.agent_score, r.language, r.channel, r.agent_id, r.team_id, r.context, r.idempotency_key, \
+     r.request_hash, r.created_at, r.received_at";
+
+fn object(field: &str, text: &str) -> Result<Map<String, Value>> {
+    match parse_json(field, text)? {
+        Value::Object(map) => Ok(map),
+        other => Err(StoreError::Corrupt(format!(
+            "{field} is not an object: {other}"
+        ))),
+    }
+}
+
+pub(crate) fn response_from(row: &AnyRow) -> Result<Response> {
+    let segment: String = row.try_get("segment")?;
+    Ok(Response {
+        id: row.try_get("id")?,
+        survey_id: row.try_get("survey_id")?,
+        invitation_id: row.try_get("invitation_id")?,
+        contact_id: row.try_get("contact_id")?,
+        score: row.try_get("score")?,
+        segment: Segment::parse(&segment)
+            .ok_or_else(|| StoreError::Corrupt(format!("responses.segment {segment}")))?,
+        comment: row.try_get("comment")?,
+        answers: object("responses.answers", &row.try_get::<String, _>("answers")?)?,
+        agent_score: row.try_get("agent_score")?,
+        language: row.try_get("language")?,
+        channel: row.try_get("channel")?,
+        agent_id: row.try_get("agent_id")?,
+        team_id: row.try_get("team_id")?,
+        context: object("responses.context", &row.try_get::<String, _>("context")?)?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        created_at: row.try_get("created_at")?,
+        received_at: row.try_get("received_at")?,
+    })
+}
+
+/// A position in the newest-first response list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseCursor {
+    pub created_at: i64,
+    pub id: String,
+}
+
+impl ResponseCursor {
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.created_at, self.id)
+    }
+
+    pub fn decode(s: &str) -> Option<Self> {
+        let (t, id) = s.split_once('.')?;
+        Some(Self {
+            created_at: t.parse().ok()?,
+            id: id.to_string(),
+        })
+    }
+}
+
+impl Store {
+    /// Stores a response durably (acknowledged only after its commit) or returns the one an
+    /// earlier request with the same idempotency key stored.
+    pub async fn submit_response(&self, response: NewResponse) -> Result<Submitted> {
+        self.writer.submit(response).await
+    }
+
+    pub async fn get_response(&self, id: &str) -> Result<Option<Response>> {
+        let sql = format!("SELECT {RESPONSE_COLUMNS} FROM responses r WHERE r.id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(response_from).transpose()
+    }
+
+    /// Newest first; pass the last item's cursor to get the next page.
+    pub async fn list_responses(
+        &self,
+        filter: &ResponseFilter,
+        after: Option<&ResponseCursor>,
+        limit: i64,
+    ) -> Result<Vec<Response>> {
+        let mut sql = Sql::new(&format!("SELECT {RESPONSE_COLUMNS}"));
+        sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
+        filter.push_conditions(&mut sql, self.dialect);
+        if let Some(c) = after {
+            sql.push(" AND (r.created_at < ").int(c.created_at);
+            sql.push(" OR (r.created_at = ")
+                .int(c.created_at)
+                .push(" AND r.id < ")
+                .text(&c.id)
+                .push("))");
+        }
+        sql.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ")
+            .int(limit);
+        let rows = sql.query().fetch_all(&self.pool).await?;
+        rows.iter().map(response_from).collect()
+    }
+
+    pub async fn count_responses(&self, filter: &ResponseFilter) -> Result<i64> {
+        let mut sql = Sql::new("SELECT COUNT(*) AS n");
+        sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
+        filter.push_conditions(&mut sql, self.dialect);
+        Ok(sql.query().fetch_one(&self.pool).await?.try_get("n")?)
+    }
+
+    /// Promoter/passive/detractor counts per UTC day (days since 1970-01-01), ascending.
+    pub async fn segment_counts_by_day(
+        &self,
+        filter: &ResponseFilter,
+    ) -> Result<Vec<(i64, NpsCounts)>> {
+        let mut sql = Sql::new(
+            "SELECT r.created_at / 86400000 AS day, \
+             CAST(SUM(CASE WHEN r.segment = 'promoter' THEN 1 ELSE 0 END) AS BIGINT) AS promoters, \
+             CAST(SUM(CASE WHEN r.segment = 'passive' THEN 1 ELSE 0 END) AS BIGINT) AS passives, \
+             CAST(SUM(CASE WHEN r.segment = 'detractor' THEN 1 ELSE 0 END) AS BIGINT) AS detractors",
+        );
+        sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
+        filter.push_conditions(&mut sql, self.dialect);
+        sql.push(" GROUP BY r.created_at / 86400000 ORDER BY 1");
+        let rows = sql.query().fetch_all(&self.pool).await?;
+        let count =
+            |row: &AnyRow, col: &str| -> Result<u64> { Ok(row.try_get::<i64, _>(col)? as u64) };
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("day")?,
+                    NpsCounts {
+                        promoters: count(row, "promoters")?,
+                        passives: count(row, "passives")?,
+                        detractors: count(row, "detractors")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+}
