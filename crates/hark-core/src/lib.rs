@@ -2,6 +2,7 @@
 //! survey definitions and answer validation, and the credential hashing rules. No I/O.
 
 pub mod auth;
+pub mod contact;
 pub mod report;
 pub mod scale;
 pub mod stats;

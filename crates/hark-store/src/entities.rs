@@ -1,6 +1,7 @@
 //! Teams, agents, contacts, users, API keys, surveys and notes.
 
 use hark_core::SurveyKind;
+pub use hark_core::contact::ContactInput;
 use hark_core::survey::SurveyDefinition;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -9,14 +10,14 @@ use sqlx::any::AnyRow;
 
 use crate::{Result, Store, StoreError, conflict_on_unique, new_id, now_ms, parse_json};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Team {
     pub id: String,
     pub name: String,
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Agent {
     pub id: String,
     pub name: String,
@@ -34,32 +35,21 @@ pub struct NewAgent {
     pub team_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Contact {
     pub id: String,
     pub external_id: String,
     pub email: Option<String>,
     pub name: Option<String>,
     pub locale: Option<String>,
+    #[schema(value_type = Object)]
     pub attributes: Map<String, Value>,
     pub unsubscribed_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-/// A contact as a client describes it; upserted by `external_id`. Fields left `None` keep
-/// their stored value; attributes are merged key by key.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
-pub struct ContactInput {
-    pub external_id: String,
-    pub email: Option<String>,
-    pub name: Option<String>,
-    pub locale: Option<String>,
-    #[serde(default)]
-    pub attributes: Map<String, Value>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
@@ -86,7 +76,7 @@ impl Role {
 }
 
 /// A person who logs in. The password hash never leaves the store through this type.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: String,
     pub email: String,
@@ -95,7 +85,7 @@ pub struct User {
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ApiKeyRecord {
     pub id: String,
     pub name: String,
@@ -103,7 +93,7 @@ pub struct ApiKeyRecord {
     pub revoked_at: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SurveyStatus {
     Draft,
@@ -131,7 +121,7 @@ impl SurveyStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Survey {
     pub id: String,
     pub status: SurveyStatus,
@@ -141,7 +131,7 @@ pub struct Survey {
     pub updated_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Note {
     pub id: String,
     pub contact_id: String,

@@ -41,7 +41,7 @@ pub struct NewResponse {
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Response {
     pub id: String,
     pub survey_id: String,
@@ -50,12 +50,14 @@ pub struct Response {
     pub score: i64,
     pub segment: Segment,
     pub comment: Option<String>,
+    #[schema(value_type = Object)]
     pub answers: Map<String, Value>,
     pub agent_score: Option<i64>,
     pub language: Option<String>,
     pub channel: String,
     pub agent_id: Option<String>,
     pub team_id: Option<String>,
+    #[schema(value_type = Object)]
     pub context: Map<String, Value>,
     pub idempotency_key: String,
     pub created_at: i64,

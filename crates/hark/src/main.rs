@@ -1,1 +1,246 @@
-fn main() {}
+//! The `hark` command: run the server and administer a Hark database.
+
+mod demo;
+mod transfer;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use hark_store::{Role, Store};
+
+#[derive(Parser)]
+#[command(
+    name = "hark",
+    version,
+    about = "Hark: self-hosted NPS and closed-loop customer feedback"
+)]
+struct Cli {
+    /// SQLite file path, `sqlite://…` or `postgres://…` URL.
+    #[arg(
+        long,
+        global = true,
+        env = "HARK_DATABASE_URL",
+        default_value = "hark.db"
+    )]
+    database: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (migrates the database first).
+    Serve {
+        #[arg(long, env = "HARK_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Fill an empty database with demo data and print an API key to explore it.
+        #[arg(long, env = "HARK_DEMO")]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Fill an empty database with a year of multilingual demo data.
+    Demo {
+        #[arg(long, default_value_t = demo::DEFAULT_RESPONSES)]
+        responses: usize,
+    },
+    /// Manage people who log in.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API keys.
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
+    /// Import data from CSV.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Export data as CSV.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; prints a generated password unless HARK_PASSWORD is set.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// admin, executive, team_lead or agent.
+        #[arg(long, default_value = "admin")]
+        role: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApikeyCommand {
+    /// Create a key; it is printed once and stored only as a hash.
+    Create {
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// Revoke a key by its id (the part after `hark_`, before the second `_`).
+    Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Responses from a CSV file with a header row (columns such as email, score, comment,
+    /// date, agent, team; other columns become contact attributes).
+    Responses {
+        file: PathBuf,
+        /// Survey id or name; a name that matches none creates an NPS survey.
+        #[arg(long, default_value = "Imported NPS")]
+        survey: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Responses as CSV on standard output.
+    Responses {
+        #[arg(long)]
+        survey: Option<String>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HARK_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(cli))
+}
+
+async fn open(database: &str) -> anyhow::Result<Store> {
+    let store = Store::open(database)
+        .await
+        .with_context(|| format!("opening database {database}"))?;
+    store.migrate().await.context("migrating database")?;
+    Ok(store)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let store = open(&cli.database).await?;
+    match cli.command {
+        Command::Serve { listen, demo } => {
+            serve(store.clone(), &cli.database, listen, demo).await?
+        }
+        Command::Migrate => println!("database {} is up to date", cli.database),
+        Command::Demo { responses } => demo::seed(&store, responses).await?,
+        Command::User {
+            command: UserCommand::Add { email, name, role },
+        } => {
+            let role = Role::parse(&role).with_context(|| {
+                format!("unknown role {role}: admin, executive, team_lead or agent")
+            })?;
+            let (password, generated) = match std::env::var("HARK_PASSWORD") {
+                Ok(p) if p.len() >= 12 => (p, false),
+                Ok(_) => bail!("HARK_PASSWORD must be at least 12 characters"),
+                Err(_) => (hark_core::auth::generate_password(), true),
+            };
+            let user = store
+                .create_user(
+                    &email,
+                    name.as_deref(),
+                    role,
+                    &hark_core::auth::hash_password(&password),
+                )
+                .await?;
+            println!("user {} ({}) added", user.email, user.role.as_str());
+            if generated {
+                println!("password (shown once): {password}");
+            }
+        }
+        Command::Apikey {
+            command: ApikeyCommand::Create { name },
+        } => {
+            let (record, token) = store.create_api_key(&name).await?;
+            println!(
+                "API key {} ({}) created; it is shown once:\n{token}",
+                record.id, record.name
+            );
+        }
+        Command::Apikey {
+            command: ApikeyCommand::Revoke { id },
+        } => {
+            store.revoke_api_key(&id).await?;
+            println!("API key {id} revoked");
+        }
+        Command::Import {
+            command: ImportCommand::Responses { file, survey },
+        } => {
+            let report = transfer::import_responses(&store, &file, &survey).await?;
+            eprintln!("{report}");
+            if report.rejected > 0 {
+                std::process::exit(2);
+            }
+        }
+        Command::Export {
+            command: ExportCommand::Responses { survey },
+        } => {
+            transfer::export_responses(&store, survey.as_deref(), std::io::stdout().lock()).await?;
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn serve(store: Store, database: &str, listen: SocketAddr, demo: bool) -> anyhow::Result<()> {
+    if store.count_users().await? == 0 {
+        let password = hark_core::auth::generate_password();
+        store
+            .create_user(
+                "admin@localhost",
+                Some("Administrator"),
+                Role::Admin,
+                &hark_core::auth::hash_password(&password),
+            )
+            .await?;
+        println!(
+            "First start: created the administrator admin@localhost with the password (shown once):\n  {password}"
+        );
+    }
+    if demo {
+        if store.list_surveys().await?.is_empty() {
+            demo::seed(&store, demo::DEFAULT_RESPONSES).await?;
+            let (_, token) = store.create_api_key("demo").await?;
+            println!("Demo API key (shown once):\n  {token}");
+            println!(
+                "Try:\n  curl -H 'Authorization: Bearer {token}' 'http://{listen}/api/v1/reports/nps?granularity=month'"
+            );
+        } else {
+            println!("--demo: the database already has surveys, so no demo data was added");
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!(
+        "Hark is listening on http://{addr} (database: {database}); API reference: http://{addr}/api/v1/openapi.json"
+    );
+    tracing::info!(%addr, "listening");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    hark_web::serve(listener, store, shutdown).await?;
+    Ok(())
+}

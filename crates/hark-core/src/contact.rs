@@ -1,0 +1,114 @@
+//! Contacts as clients describe them, and the rules their fields follow.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::ValidationErrors;
+use crate::survey::is_locale;
+
+/// A contact as a client describes it; upserted by `external_id`. Fields left out keep their
+/// stored value; attributes are merged key by key.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    /// The contact's id in your systems (customer number, email …).
+    pub external_id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    /// BCP 47 language tag, e.g. `ko` or `it-IT`.
+    pub locale: Option<String>,
+    /// Flat attributes (plan, country, product …): strings, numbers or booleans.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub attributes: Map<String, Value>,
+}
+
+impl ContactInput {
+    /// Checks every field; `prefix` is prepended to field names (e.g. `contact.`).
+    pub fn validate(&self, prefix: &str) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let field = |f: &str| format!("{prefix}{f}");
+        if self.external_id.trim().is_empty() || self.external_id.chars().count() > 200 {
+            errors.push(field("external_id"), "1–200 characters");
+        }
+        if let Some(email) = &self.email {
+            let ok = email.len() <= 254
+                && email
+                    .split_once('@')
+                    .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'));
+            if !ok {
+                errors.push(field("email"), "not an email address");
+            }
+        }
+        if self.name.as_ref().is_some_and(|n| n.chars().count() > 200) {
+            errors.push(field("name"), "at most 200 characters");
+        }
+        if self.locale.as_ref().is_some_and(|l| !is_locale(l)) {
+            errors.push(
+                field("locale"),
+                "must be a language tag such as `en` or `ko`",
+            );
+        }
+        if self.attributes.len() > 100 {
+            errors.push(field("attributes"), "at most 100 attributes");
+        }
+        for (key, value) in &self.attributes {
+            if !is_attribute_key(key) {
+                errors.push(
+                    field(&format!("attributes.{key}")),
+                    "keys are 1–64 characters of a–z, A–Z, 0–9, `_`, `-` or `.`",
+                );
+            } else if !matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
+                errors.push(
+                    field(&format!("attributes.{key}")),
+                    "must be a string, number or boolean",
+                );
+            } else if value.as_str().is_some_and(|s| s.chars().count() > 500) {
+                errors.push(
+                    field(&format!("attributes.{key}")),
+                    "at most 500 characters",
+                );
+            }
+        }
+        errors.into_result()
+    }
+}
+
+pub fn is_attribute_key(key: &str) -> bool {
+    (1..=64).contains(&key.len())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn contact_fields_are_checked() {
+        let c: ContactInput = serde_json::from_value(json!({
+            "external_id": "", "email": "nope", "locale": "klingon",
+            "attributes": {"plan": "pro", "bad key": 1, "nested": {"a": 1}}
+        }))
+        .unwrap();
+        let fields: Vec<_> = c
+            .validate("contact.")
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "contact.external_id",
+                "contact.email",
+                "contact.locale",
+                "contact.attributes.bad key",
+                "contact.attributes.nested"
+            ]
+        );
+    }
+}

@@ -1,0 +1,108 @@
+//! Query-string filters shared by the response list and the reports.
+
+use hark_core::report::{Granularity, MS_PER_DAY, day_of_date};
+use hark_core::{Segment, ValidationErrors};
+use hark_store::ResponseFilter;
+
+use super::{DEFAULT_LIMIT, MAX_LIMIT};
+
+/// Parameters common to lists and reports, documented for OpenAPI; contact attributes are
+/// filtered with any number of `attr.{key}={value}` parameters.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // parsed by `parse`, declared here for the OpenAPI document
+pub(crate) struct FilterParams {
+    survey_id: Option<String>,
+    team_id: Option<String>,
+    agent_id: Option<String>,
+    /// `api`, `link`, `email`, `widget`, `import` …
+    channel: Option<String>,
+    /// Start, inclusive: `2026-01-31` or RFC 3339.
+    from: Option<String>,
+    /// End: a date is inclusive (`2026-03-31` covers that day), an RFC 3339 instant exclusive.
+    to: Option<String>,
+}
+
+/// What a query string asked for beyond the filter itself.
+#[derive(Debug, Default)]
+pub(crate) struct Extras {
+    pub granularity: Granularity,
+    pub cursor: Option<String>,
+    pub limit: i64,
+}
+
+/// Parses filters plus the extra parameters a route allows; anything else is refused by name.
+pub(crate) fn parse(
+    pairs: &[(String, String)],
+    allowed: &[&str],
+) -> Result<(ResponseFilter, Extras), ValidationErrors> {
+    let mut filter = ResponseFilter::default();
+    let mut extras = Extras {
+        limit: DEFAULT_LIMIT,
+        ..Default::default()
+    };
+    let mut errors = ValidationErrors::default();
+    for (key, value) in pairs {
+        let text = || Some(value.clone());
+        match key.as_str() {
+            "survey_id" => filter.survey_id = text(),
+            "team_id" => filter.team_id = text(),
+            "agent_id" => filter.agent_id = text(),
+            "channel" => filter.channel = text(),
+            "contact_id" => filter.contact_id = text(),
+            "from" => match parse_time(value, false) {
+                Ok(ms) => filter.from_ms = Some(ms),
+                Err(m) => errors.push("from", m),
+            },
+            "to" => match parse_time(value, true) {
+                Ok(ms) => filter.to_ms = Some(ms),
+                Err(m) => errors.push("to", m),
+            },
+            k if k.starts_with("attr.") => {
+                let name = &k[5..];
+                if hark_core::contact::is_attribute_key(name) {
+                    filter.attributes.push((name.to_string(), value.clone()));
+                } else {
+                    errors.push(
+                        k,
+                        "attribute names are 1–64 characters of a–z, A–Z, 0–9, `_`, `-` or `.`",
+                    );
+                }
+            }
+            k if !allowed.contains(&k) => errors.push(k, "unknown parameter"),
+            "segment" => match Segment::parse(value) {
+                Some(s) => filter.segment = Some(s),
+                None => errors.push("segment", "one of detractor, passive, promoter"),
+            },
+            "granularity" => match value.as_str() {
+                "day" => extras.granularity = Granularity::Day,
+                "week" => extras.granularity = Granularity::Week,
+                "month" => extras.granularity = Granularity::Month,
+                _ => errors.push("granularity", "one of day, week, month"),
+            },
+            "cursor" => extras.cursor = text(),
+            "limit" => match value.parse::<i64>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => extras.limit = n,
+                _ => errors.push("limit", format!("a whole number from 1 to {MAX_LIMIT}")),
+            },
+            other => errors.push(other, "unknown parameter"),
+        }
+    }
+    if let (Some(from), Some(to)) = (filter.from_ms, filter.to_ms)
+        && from >= to
+    {
+        errors.push("to", "must be after `from`");
+    }
+    errors.into_result().map(|()| (filter, extras))
+}
+
+/// `YYYY-MM-DD` (UTC day; as an end bound, the whole day is included) or an RFC 3339 instant.
+pub(crate) fn parse_time(value: &str, end_of_day: bool) -> Result<i64, String> {
+    if let Ok(date) = value.parse::<jiff::civil::Date>() {
+        return Ok((day_of_date(date) + i64::from(end_of_day)) * MS_PER_DAY);
+    }
+    value
+        .parse::<jiff::Timestamp>()
+        .map(|t| t.as_millisecond())
+        .map_err(|_| format!("`{value}` is neither a date (2026-01-31) nor an RFC 3339 time (2026-01-31T09:30:00Z)"))
+}

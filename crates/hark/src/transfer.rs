@@ -1,0 +1,429 @@
+//! CSV import and export of responses. Imports accept the column names other survey tools
+//! export (email, score, comment, date, agent, team …); each row goes through the same intake
+//! as the API, a bad row is reported with its line number, and good rows go in. A row's
+//! idempotency key is derived from its content, so importing a file twice adds nothing.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use anyhow::Context;
+use hark_core::auth::hash_secret;
+use hark_core::contact::ContactInput;
+use hark_core::survey::SurveyDefinition;
+use hark_store::{ResponseCursor, ResponseFilter, Store, SurveyStatus};
+use hark_web::ingest::{ResponseInput, submit};
+use serde_json::{Map, Value};
+use tokio::task::JoinSet;
+
+/// Recognised headers (lower-cased, spaces and dashes as `_`) and the field they fill.
+const COLUMNS: &[(&str, &[&str])] = &[
+    (
+        "score",
+        &[
+            "score",
+            "nps",
+            "nps_score",
+            "rating",
+            "likelihood_to_recommend",
+            "ltr",
+        ],
+    ),
+    (
+        "comment",
+        &[
+            "comment",
+            "comments",
+            "feedback",
+            "reason",
+            "why",
+            "verbatim",
+            "open_text",
+        ],
+    ),
+    (
+        "email",
+        &[
+            "email",
+            "e_mail",
+            "email_address",
+            "customer_email",
+            "person_email",
+        ],
+    ),
+    (
+        "external_id",
+        &[
+            "external_id",
+            "customer_id",
+            "contact_id",
+            "user_id",
+            "person_id",
+        ],
+    ),
+    (
+        "name",
+        &["name", "customer_name", "contact_name", "person_name"],
+    ),
+    (
+        "date",
+        &[
+            "date",
+            "created_at",
+            "submitted_at",
+            "timestamp",
+            "response_date",
+            "survey_date",
+            "time",
+        ],
+    ),
+    ("agent", &["agent", "agent_name"]),
+    ("team", &["team", "team_name", "queue", "department"]),
+    ("channel", &["channel", "source"]),
+    ("language", &["language", "lang", "locale"]),
+    ("agent_score", &["agent_score"]),
+    // Columns Hark itself exports that an import must not mistake for contact attributes.
+    (
+        "ignore",
+        &["id", "survey_id", "survey", "segment", "received_at"],
+    ),
+];
+
+pub struct ImportReport {
+    pub imported: usize,
+    pub already_present: usize,
+    pub rejected: usize,
+    pub errors: Vec<(u64, String)>,
+}
+
+impl fmt::Display for ImportReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (line, message) in &self.errors {
+            writeln!(f, "line {line}: {message}")?;
+        }
+        write!(
+            f,
+            "imported {}, already present {}, rejected {}",
+            self.imported, self.already_present, self.rejected
+        )
+    }
+}
+
+fn normalise(header: &str) -> String {
+    header
+        .trim()
+        .trim_start_matches('\u{feff}')
+        .to_lowercase()
+        .replace([' ', '-'], "_")
+}
+
+/// Finds the survey by id or name, or creates an NPS survey with that name.
+async fn find_or_create_survey(store: &Store, survey: &str) -> anyhow::Result<String> {
+    if let Some(s) = store.get_survey(survey).await? {
+        return Ok(s.id);
+    }
+    if let Some(s) = store
+        .list_surveys()
+        .await?
+        .into_iter()
+        .find(|s| s.definition.name == survey)
+    {
+        return Ok(s.id);
+    }
+    let def: SurveyDefinition = serde_json::from_value(
+        serde_json::json!({"name": survey, "kind": "nps", "brand": survey}),
+    )?;
+    let created = store.create_survey(&def, SurveyStatus::Active).await?;
+    eprintln!("created NPS survey \"{survey}\" ({})", created.id);
+    Ok(created.id)
+}
+
+/// Accepts RFC 3339, `YYYY-MM-DD HH:MM[:SS]` (UTC) and `YYYY-MM-DD`.
+fn parse_date(value: &str) -> Result<String, String> {
+    if let Ok(t) = value.parse::<jiff::Timestamp>() {
+        return Ok(t.to_string());
+    }
+    let utc = |dt: jiff::civil::DateTime| {
+        dt.to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp().to_string())
+            .map_err(|e| e.to_string())
+    };
+    if let Ok(dt) = value.parse::<jiff::civil::DateTime>() {
+        return utc(dt);
+    }
+    if let Ok(d) = value.parse::<jiff::civil::Date>() {
+        return utc(d.to_datetime(jiff::civil::Time::midnight()));
+    }
+    Err(format!(
+        "date: `{value}` is not a date such as 2026-01-31, 2026-01-31 09:30 or 2026-01-31T09:30:00Z"
+    ))
+}
+
+pub async fn import_responses(
+    store: &Store,
+    file: &Path,
+    survey: &str,
+) -> anyhow::Result<ImportReport> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(file)
+        .with_context(|| format!("reading {}", file.display()))?;
+    let headers: Vec<String> = reader.headers()?.iter().map(normalise).collect();
+    let field_of = |h: &str| {
+        COLUMNS
+            .iter()
+            .find(|(_, names)| names.contains(&h))
+            .map(|(field, _)| *field)
+    };
+    if !headers.iter().any(|h| field_of(h) == Some("score")) {
+        anyhow::bail!(
+            "{}: no score column (one of: {})",
+            file.display(),
+            COLUMNS[0].1.join(", ")
+        );
+    }
+    let survey_id = find_or_create_survey(store, survey).await?;
+    let mut names: HashMap<(String, Option<String>), String> = HashMap::new();
+    let mut teams: HashMap<String, String> = HashMap::new();
+    let mut report = ImportReport {
+        imported: 0,
+        already_present: 0,
+        rejected: 0,
+        errors: Vec::new(),
+    };
+    let mut jobs = JoinSet::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                report.errors.push((line, format!("unreadable row: {e}")));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        let mut row: HashMap<&str, &str> = HashMap::new();
+        let mut attributes = Map::new();
+        for (header, value) in headers.iter().zip(record.iter()) {
+            let value = value.trim();
+            match field_of(header) {
+                Some("ignore") => {}
+                Some(field) if !value.is_empty() => {
+                    row.insert(field, value);
+                }
+                Some(_) => {}
+                None if !value.is_empty() && hark_core::contact::is_attribute_key(header) => {
+                    attributes.insert(header.clone(), Value::String(value.to_string()));
+                }
+                None => {}
+            }
+        }
+        let row_result: Result<ResponseInput, String> = async {
+            let score = row.get("score").ok_or("score: empty")?;
+            let score: i64 = score
+                .parse()
+                .map_err(|_| format!("score: `{score}` is not a whole number"))?;
+            let agent_score = match row.get("agent_score") {
+                Some(s) => Some(
+                    s.parse::<i64>()
+                        .map_err(|_| format!("agent_score: `{s}` is not a whole number"))?,
+                ),
+                None => None,
+            };
+            let submitted_at = row.get("date").map(|d| parse_date(d)).transpose()?;
+            let team_id = match row.get("team") {
+                Some(t) => Some(match teams.get(*t) {
+                    Some(id) => id.clone(),
+                    None => {
+                        let id = store.team_named(t).await.map_err(|e| e.to_string())?.id;
+                        teams.insert(t.to_string(), id.clone());
+                        id
+                    }
+                }),
+                None => None,
+            };
+            let agent_id = match row.get("agent") {
+                Some(a) => {
+                    let key = (a.to_string(), team_id.clone());
+                    Some(match names.get(&key) {
+                        Some(id) => id.clone(),
+                        None => {
+                            let id = store
+                                .agent_named(a, team_id.as_deref())
+                                .await
+                                .map_err(|e| e.to_string())?
+                                .id;
+                            names.insert(key, id.clone());
+                            id
+                        }
+                    })
+                }
+                None => None,
+            };
+            let external_id = row
+                .get("external_id")
+                .or(row.get("email"))
+                .map(|s| s.to_string());
+            let contact = external_id.map(|external_id| ContactInput {
+                external_id,
+                email: row.get("email").map(|s| s.to_string()),
+                name: row.get("name").map(|s| s.to_string()),
+                locale: row.get("language").map(|s| s.to_string()),
+                attributes: attributes.clone(),
+            });
+            let key = format!(
+                "import:{}",
+                hash_secret(&record.iter().collect::<Vec<_>>().join("\u{1f}"))
+            );
+            Ok(ResponseInput {
+                survey_id: survey_id.clone(),
+                score,
+                agent_score,
+                comment: row.get("comment").map(|s| s.to_string()),
+                contact,
+                agent_id,
+                team_id,
+                channel: Some(
+                    row.get("channel")
+                        .map_or("import".to_string(), |c| c.to_lowercase()),
+                ),
+                language: row.get("language").map(|s| s.to_string()),
+                submitted_at,
+                idempotency_key: Some(key),
+                ..Default::default()
+            })
+        }
+        .await;
+        match row_result {
+            Err(message) => report.errors.push((line, message)),
+            Ok(input) => {
+                let store = store.clone();
+                jobs.spawn(async move { (line, submit(&store, input, None).await) });
+                // Enough in flight to fill the writer's batches, bounded for large files.
+                while jobs.len() >= 256 {
+                    tally(&mut report, jobs.join_next().await.expect("jobs pending")?);
+                }
+            }
+        }
+    }
+    while let Some(done) = jobs.join_next().await {
+        tally(&mut report, done?);
+    }
+    report.rejected = report.errors.len();
+    report.errors.sort();
+    Ok(report)
+}
+
+fn tally(
+    report: &mut ImportReport,
+    (line, result): (
+        u64,
+        Result<hark_store::Submitted, hark_web::problem::ApiError>,
+    ),
+) {
+    match result {
+        Ok(s) if s.created => report.imported += 1,
+        Ok(_) => report.already_present += 1,
+        Err(e) => {
+            let p = &e.0;
+            let message = if p.errors.is_empty() {
+                p.detail.clone()
+            } else {
+                p.errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            report.errors.push((line, message));
+        }
+    }
+}
+
+pub async fn export_responses(
+    store: &Store,
+    survey: Option<&str>,
+    out: impl std::io::Write,
+) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record([
+        "id",
+        "survey_id",
+        "date",
+        "external_id",
+        "email",
+        "score",
+        "segment",
+        "comment",
+        "agent_score",
+        "agent",
+        "team",
+        "channel",
+        "language",
+    ])?;
+    let agents: HashMap<String, String> = store
+        .list_agents(None)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect();
+    let teams: HashMap<String, String> = store
+        .list_teams()
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect();
+    let mut contacts: HashMap<String, (String, Option<String>)> = HashMap::new();
+    let filter = ResponseFilter {
+        survey_id: survey.map(Into::into),
+        ..Default::default()
+    };
+    let mut cursor: Option<ResponseCursor> = None;
+    loop {
+        let page = store.list_responses(&filter, cursor.as_ref(), 1000).await?;
+        let Some(last) = page.last() else { break };
+        cursor = Some(ResponseCursor {
+            created_at: last.created_at,
+            id: last.id.clone(),
+        });
+        for r in &page {
+            let (external_id, email) = match &r.contact_id {
+                None => (String::new(), None),
+                Some(id) => {
+                    if !contacts.contains_key(id) {
+                        let c = store
+                            .get_contact(id)
+                            .await?
+                            .map_or((String::new(), None), |c| (c.external_id, c.email));
+                        contacts.insert(id.clone(), c);
+                    }
+                    contacts[id].clone()
+                }
+            };
+            let name = |map: &HashMap<String, String>, id: &Option<String>| {
+                id.as_ref()
+                    .and_then(|i| map.get(i))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let date = jiff::Timestamp::from_millisecond(r.created_at)?.to_string();
+            writer.write_record([
+                r.id.as_str(),
+                r.survey_id.as_str(),
+                date.as_str(),
+                external_id.as_str(),
+                email.as_deref().unwrap_or(""),
+                &r.score.to_string(),
+                r.segment.as_str(),
+                r.comment.as_deref().unwrap_or(""),
+                &r.agent_score.map(|s| s.to_string()).unwrap_or_default(),
+                &name(&agents, &r.agent_id),
+                &name(&teams, &r.team_id),
+                r.channel.as_str(),
+                r.language.as_deref().unwrap_or(""),
+            ])?;
+        }
+    }
+    writer.flush()?;
+    Ok(())
+}
