@@ -1,0 +1,591 @@
+//! The API through real HTTP on loopback, on SQLite and (with HARK_TEST_POSTGRES_URL) on
+//! PostgreSQL.
+
+use std::sync::Arc;
+
+use hark_core::NpsCounts;
+use hark_store::Store;
+use hark_store::testing::{Backend, TestDatabase};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+struct TestApp {
+    base: String,
+    key: String,
+    client: reqwest::Client,
+    store: Store,
+    _db: TestDatabase,
+}
+
+impl TestApp {
+    async fn start(backend: Backend) -> Option<TestApp> {
+        let db = TestDatabase::new(backend).await?;
+        let store = Store::open(&db.url).await.expect("open store");
+        store.migrate().await.expect("migrate");
+        let (_, key) = store.create_api_key("test").await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(hark_web::serve(
+            listener,
+            store.clone(),
+            std::future::pending(),
+        ));
+        Some(TestApp {
+            base,
+            key,
+            client: reqwest::Client::new(),
+            store,
+            _db: db,
+        })
+    }
+
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+    }
+
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+    }
+
+    async fn survey(&self, body: Value) -> String {
+        let r = self
+            .post("/api/v1/surveys")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn count(&self) -> i64 {
+        self.store
+            .count_responses(&Default::default())
+            .await
+            .unwrap()
+    }
+}
+
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() {
+            if let Some(app) = super::TestApp::start(hark_store::testing::Backend::Sqlite).await { super::$name(app).await } } )* }
+        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() {
+            if let Some(app) = super::TestApp::start(hark_store::testing::Backend::Postgres).await { super::$name(app).await } } )* }
+    };
+}
+
+on_both!(
+    concurrent_posts_and_retries_count_once,
+    bad_input_is_refused_by_name_and_stores_nothing,
+    requests_without_a_valid_key_are_refused,
+    idempotency_key_reuse_with_other_content_is_a_conflict,
+    responses_list_filters_and_pages,
+    contacts_upsert_export_and_erase,
+    openapi_document_lists_every_route,
+);
+
+async fn concurrent_posts_and_retries_count_once(app: TestApp) {
+    let survey = app
+        .survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"}))
+        .await;
+    let team = app
+        .post("/api/v1/teams")
+        .json(&json!({"name": "Billing"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let mut rng = fastrand_like(7);
+    let bodies: Vec<Value> = (0..1000)
+        .map(|i| {
+            json!({"survey_id": survey, "score": rng() % 11, "comment": format!("answer {i}"),
+                   "team_id": if i % 3 == 0 { team["id"].clone() } else { Value::Null },
+                   "contact": {"external_id": format!("c{}", i % 300), "attributes": {"plan": if i % 2 == 0 { "pro" } else { "free" }}}})
+        })
+        .collect();
+    let app = Arc::new(app);
+    let post_all = |expect: StatusCode| {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, body) in bodies.iter().enumerate() {
+            let (app, body) = (app.clone(), body.clone());
+            tasks.spawn(async move {
+                let r = app
+                    .post("/api/v1/responses")
+                    .header("Idempotency-Key", format!("k-{i}"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), expect, "{}", r.text().await.unwrap());
+            });
+        }
+        tasks.join_all()
+    };
+    post_all(StatusCode::CREATED).await;
+    post_all(StatusCode::OK).await;
+    assert_eq!(app.count().await, 1000);
+
+    let expected =
+        NpsCounts::from_scores(bodies.iter().map(|b| b["score"].as_i64().unwrap())).summary();
+    let report: Value = app
+        .get("/api/v1/reports/nps")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["overall"], serde_json::to_value(expected).unwrap());
+    // Filters: the team's third and the `pro` half, computed from the inputs too.
+    let team_scores = bodies
+        .iter()
+        .filter(|b| b["team_id"] == team["id"])
+        .map(|b| b["score"].as_i64().unwrap());
+    let team_report: Value = app
+        .get(&format!(
+            "/api/v1/reports/nps?team_id={}",
+            team["id"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        team_report["overall"]["n"],
+        json!(NpsCounts::from_scores(team_scores).n())
+    );
+    let pro: Value = app
+        .get("/api/v1/reports/nps?attr.plan=pro&granularity=day")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pro["overall"]["n"], json!(500));
+}
+
+/// A small deterministic generator so the test needs no RNG crate.
+fn fastrand_like(seed: u64) -> impl FnMut() -> u64 {
+    let mut s = seed;
+    move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    }
+}
+
+async fn bad_input_is_refused_by_name_and_stores_nothing(app: TestApp) {
+    let survey = app
+        .survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"}))
+        .await;
+    let ok = app
+        .post("/api/v1/responses")
+        .header("Idempotency-Key", "first")
+        .json(&json!({"survey_id": survey, "score": 7}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::CREATED);
+    let huge = "x".repeat(1_000_000);
+    let cases: Vec<(&str, reqwest::RequestBuilder, StatusCode, &str)> = vec![
+        (
+            "score 11",
+            app.post("/api/v1/responses")
+                .json(&json!({"survey_id": survey, "score": 11})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "score",
+        ),
+        (
+            "score -1",
+            app.post("/api/v1/responses")
+                .json(&json!({"survey_id": survey, "score": -1})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "score",
+        ),
+        (
+            "missing survey",
+            app.post("/api/v1/responses")
+                .json(&json!({"survey_id": "nope", "score": 5})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "survey_id",
+        ),
+        (
+            "unknown field",
+            app.post("/api/v1/responses")
+                .json(&json!({"survey_id": survey, "score": 5, "rating_x": 1})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "rating_x",
+        ),
+        (
+            "unknown question type",
+            app.post("/api/v1/surveys")
+                .json(&json!({"name": "S", "kind": "nps", "brand": "B",
+            "questions": [{"id": "q", "type": "slider", "text": "?"}]})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "questions[0].type",
+        ),
+        (
+            "1 MB comment",
+            app.post("/api/v1/responses")
+                .json(&json!({"survey_id": survey, "score": 5, "comment": huge})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "comment",
+        ),
+        (
+            "malformed JSON",
+            app.post("/api/v1/responses")
+                .header("content-type", "application/json")
+                .body("{\"survey_id\": "),
+            StatusCode::BAD_REQUEST,
+            "JSON",
+        ),
+        (
+            "invalid UTF-8",
+            app.post("/api/v1/responses")
+                .header("content-type", "application/json")
+                .body(b"{\"survey_id\": \"\xff\xfe\", \"score\": 5}".to_vec()),
+            StatusCode::BAD_REQUEST,
+            "JSON",
+        ),
+        (
+            "no idempotency key",
+            app.post("/api/v1/responses")
+                .json(&json!({"survey_id": survey, "score": 5})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key",
+        ),
+        (
+            "not JSON",
+            app.post("/api/v1/responses").body("score=5"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "JSON",
+        ),
+        (
+            "too large",
+            app.post("/api/v1/responses")
+                .header("content-type", "application/json")
+                .body(vec![b' '; 3 << 20]),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "limit",
+        ),
+        (
+            "bad filter",
+            app.get("/api/v1/reports/nps?from=yesterday"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "from",
+        ),
+        (
+            "unknown filter",
+            app.get("/api/v1/reports/nps?colour=red"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "colour",
+        ),
+    ];
+    for (name, request, status, names) in cases {
+        let keyed = if name == "no idempotency key" {
+            request
+        } else {
+            request.header("Idempotency-Key", format!("bad-{name}"))
+        };
+        let r = keyed.send().await.unwrap();
+        assert_eq!(r.status(), status, "{name}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "{name}"
+        );
+        let problem: Value = r.json().await.unwrap();
+        assert!(
+            problem["type"].as_str().unwrap().starts_with("/problems/"),
+            "{name}: {problem}"
+        );
+        assert!(
+            problem.to_string().contains(names),
+            "{name}: {problem} should name {names}"
+        );
+    }
+    assert_eq!(
+        app.count().await,
+        1,
+        "nothing but the first good answer is stored"
+    );
+    assert_eq!(app.store.list_surveys().await.unwrap().len(), 1);
+}
+
+async fn requests_without_a_valid_key_are_refused(app: TestApp) {
+    let url = format!("{}/api/v1/surveys", app.base);
+    for auth in [
+        None,
+        Some("Bearer nonsense"),
+        Some(
+            "Bearer hark_000000000000_0000000000000000000000000000000000000000000000000000000000000000",
+        ),
+    ] {
+        let mut r = app.client.get(&url);
+        if let Some(a) = auth {
+            r = r.header("authorization", a);
+        }
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{auth:?}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+    }
+    // A key with the right id but a wrong secret is refused too.
+    let id = &app.key[5..17];
+    let forged = format!("Bearer hark_{id}_{}", "a".repeat(64));
+    assert_eq!(
+        app.client
+            .get(&url)
+            .header("authorization", forged)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.client
+            .get(format!("{}/healthz", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    // No route returns a secret hash or a password hash.
+    app.store
+        .create_user(
+            "a@example.com",
+            None,
+            hark_store::Role::Admin,
+            &hark_core::auth::hash_password("long enough pw"),
+        )
+        .await
+        .unwrap();
+    for path in [
+        "/api/v1/surveys",
+        "/api/v1/contacts",
+        "/api/v1/teams",
+        "/api/v1/agents",
+        "/api/v1/responses",
+        "/api/v1/openapi.json",
+    ] {
+        let body = app.get(path).send().await.unwrap().text().await.unwrap();
+        assert!(
+            !body.contains("argon2")
+                && !body.contains("secret_hash")
+                && !body.contains("password_hash"),
+            "{path}"
+        );
+    }
+}
+
+async fn idempotency_key_reuse_with_other_content_is_a_conflict(app: TestApp) {
+    let survey = app
+        .survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"}))
+        .await;
+    let send = |score: i64| {
+        app.post("/api/v1/responses")
+            .json(&json!({"survey_id": survey, "score": score, "idempotency_key": "same"}))
+            .send()
+    };
+    assert_eq!(send(9).await.unwrap().status(), StatusCode::CREATED);
+    let r = send(2).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("same"));
+    assert_eq!(app.count().await, 1);
+}
+
+async fn responses_list_filters_and_pages(app: TestApp) {
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme", "agent_question": "And the agent?"})).await;
+    let team = app
+        .post("/api/v1/teams")
+        .json(&json!({"name": "Support"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let agent = app
+        .post("/api/v1/agents")
+        .json(&json!({"name": "Mina", "team_id": team["id"]}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    for i in 0..12 {
+        let body = json!({"survey_id": survey, "score": i % 11, "agent_id": if i < 4 { agent["id"].clone() } else { Value::Null },
+            "agent_score": if i < 4 { json!(10) } else { Value::Null },
+            "submitted_at": format!("2026-0{}-15T10:00:00Z", 1 + i % 3), "channel": "email"});
+        let r = app
+            .post("/api/v1/responses")
+            .header("Idempotency-Key", format!("l{i}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap()
+        );
+    }
+    let mut seen = 0;
+    let mut url = "/api/v1/responses?limit=5".to_string();
+    loop {
+        let page: Value = app.get(&url).send().await.unwrap().json().await.unwrap();
+        seen += page["items"].as_array().unwrap().len();
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("/api/v1/responses?limit=5&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, 12);
+    let by_team: Value = app
+        .get(&format!(
+            "/api/v1/responses?team_id={}",
+            team["id"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        by_team["items"].as_array().unwrap().len(),
+        4,
+        "team comes from the agent"
+    );
+    let feb: Value = app
+        .get("/api/v1/reports/nps?from=2026-02-01&to=2026-02-28&granularity=month")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(feb["overall"]["n"], json!(4));
+    assert_eq!(feb["series"][0]["period_start"], json!("2026-02-01"));
+    let detractors: Value = app
+        .get("/api/v1/responses?segment=detractor")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        detractors["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["score"].as_i64().unwrap() <= 6)
+    );
+}
+
+async fn contacts_upsert_export_and_erase(app: TestApp) {
+    let survey = app
+        .survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"}))
+        .await;
+    let c: Value = app
+        .post("/api/v1/contacts")
+        .json(&json!({"external_id": "u1", "email": "u1@example.com", "locale": "ko"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = c["id"].as_str().unwrap();
+    let r = app.post("/api/v1/responses").header("Idempotency-Key", "c1").json(&json!({"survey_id": survey, "score": 3, "contact_id": id, "comment": "배송이 늦었어요"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let note = app
+        .post(&format!("/api/v1/contacts/{id}/notes"))
+        .json(&json!({"author": "Mina", "body": "Called, apologised"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(note.status(), StatusCode::CREATED);
+    let export: Value = app
+        .get(&format!("/api/v1/contacts/{id}/export"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(export["responses"][0]["comment"], json!("배송이 늦었어요"));
+    assert_eq!(export["notes"].as_array().unwrap().len(), 1);
+    let del = app
+        .client
+        .delete(format!("{}/api/v1/contacts/{id}", app.base))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get(&format!("/api/v1/contacts/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let report: Value = app
+        .get("/api/v1/reports/nps")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        report["overall"]["detractors"],
+        json!(1),
+        "the anonymous score still counts"
+    );
+}
+
+async fn openapi_document_lists_every_route(app: TestApp) {
+    let doc: Value = app
+        .client
+        .get(format!("{}/api/v1/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/api/v1/surveys",
+        "/api/v1/responses",
+        "/api/v1/contacts/{id}",
+        "/api/v1/reports/nps",
+        "/api/v1/teams",
+        "/api/v1/agents",
+    ] {
+        assert!(paths.contains_key(p), "{p} missing from {:?}", paths.keys());
+    }
+    assert!(doc["components"]["schemas"]["ResponseInput"].is_object());
+    assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
+}
