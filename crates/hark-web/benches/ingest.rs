@@ -1,1 +1,128 @@
-fn main() {}
+//! Ingest benchmark: acknowledged, durable responses per second over HTTP into SQLite, beside
+//! the ceiling of this machine measured in the same run: an axum route that parses the same
+//! JSON body and discards it.
+//!
+//!     cargo bench -p hark-web --bench ingest                  # 64 clients, 5 s per phase
+//!     HARK_BENCH_CLIENTS=16 HARK_BENCH_SECONDS=10 cargo bench -p hark-web --bench ingest
+
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::routing::post;
+use hark_store::Store;
+use hark_store::testing::{Backend, TestDatabase};
+use hark_web::ingest::ResponseInput;
+use serde_json::json;
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Figures {
+    ok: usize,
+    rate: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// `clients` concurrent loops POSTing for `seconds`; each request carries a fresh key.
+async fn load(url: String, key: String, survey: String, clients: u64, seconds: u64) -> Figures {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients as usize)
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..clients {
+        let (client, url, key, survey) = (client.clone(), url.clone(), key.clone(), survey.clone());
+        tasks.spawn(async move {
+            let mut latencies = Vec::new();
+            let mut i = 0u64;
+            while Instant::now() < deadline {
+                let body = json!({"survey_id": survey, "score": (i % 11) as i64, "comment": "Fast delivery, friendly support",
+                                  "channel": "api", "language": "en", "context": {"order": i}});
+                let t = Instant::now();
+                let r = client.post(&url).bearer_auth(&key).header("Idempotency-Key", format!("{c}-{i}")).json(&body).send().await.unwrap();
+                assert!(r.status().is_success(), "{}", r.status());
+                r.bytes().await.unwrap();
+                latencies.push(t.elapsed());
+                i += 1;
+            }
+            latencies
+        });
+    }
+    let mut all: Vec<Duration> = tasks.join_all().await.into_iter().flatten().collect();
+    let elapsed = started.elapsed();
+    all.sort();
+    let at = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
+    Figures {
+        ok: all.len(),
+        rate: all.len() as f64 / elapsed.as_secs_f64(),
+        p50: at(0.50),
+        p99: at(0.99),
+    }
+}
+
+fn print(name: &str, f: &Figures) {
+    println!(
+        "{name:<34} {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests)",
+        f.rate,
+        f.p50.as_secs_f64() * 1e3,
+        f.p99.as_secs_f64() * 1e3,
+        f.ok
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let clients = env("HARK_BENCH_CLIENTS", 64);
+    let seconds = env("HARK_BENCH_SECONDS", 5);
+    let db = TestDatabase::new(Backend::Sqlite).await.unwrap();
+    let store = Store::open(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    let (_, key) = store.create_api_key("bench").await.unwrap();
+    let survey: hark_core::survey::SurveyDefinition =
+        serde_json::from_value(json!({"name": "Bench", "kind": "nps", "brand": "Acme"})).unwrap();
+    let survey = store
+        .create_survey(&survey, hark_store::SurveyStatus::Active)
+        .await
+        .unwrap()
+        .id;
+
+    let hark = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hark_url = format!("http://{}/api/v1/responses", hark.local_addr().unwrap());
+    tokio::spawn(hark_web::serve(hark, store.clone(), std::future::pending()));
+
+    let floor = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let floor_url = format!("http://{}/discard", floor.local_addr().unwrap());
+    let discard = axum::Router::new().route(
+        "/discard",
+        post(|Json(input): Json<ResponseInput>| async move {
+            std::hint::black_box(input).score.to_string()
+        }),
+    );
+    tokio::spawn(async move { axum::serve(floor, discard).await });
+
+    println!(
+        "ingest over HTTP on loopback, {clients} concurrent clients, {seconds} s per phase, SQLite WAL synchronous=FULL"
+    );
+    let ceiling = load(floor_url, key.clone(), survey.clone(), clients, seconds).await;
+    print("ceiling: parse JSON and discard", &ceiling);
+    let stored_before = store.count_responses(&Default::default()).await.unwrap();
+    let hark = load(hark_url, key, survey, clients, seconds).await;
+    print("hark: validate, store, commit", &hark);
+    let stored = store.count_responses(&Default::default()).await.unwrap() - stored_before;
+    println!(
+        "ratio hark / ceiling: {:.2}   (stored {stored} = acknowledged {})",
+        hark.rate / ceiling.rate,
+        hark.ok
+    );
+    assert_eq!(
+        stored as usize, hark.ok,
+        "every acknowledged response is stored"
+    );
+}

@@ -1,0 +1,296 @@
+//! The `hark` binary as a user runs it: a child process on a real SQLite file.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde_json::{Value, json};
+
+const HARK: &str = env!("CARGO_BIN_EXE_hark");
+
+/// A running `hark serve`, killed (SIGKILL) and reaped when dropped, even if a test fails.
+struct Server(Child);
+
+impl Server {
+    fn kill(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Starts `hark serve` on a free port; returns it, its base URL and everything it printed
+/// before listening.
+fn serve(db: &Path, extra: &[&str]) -> (Server, String, String) {
+    let mut child = Command::new(HARK)
+        .args([
+            "--database",
+            db.to_str().unwrap(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(extra)
+        .env("HARK_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let server = Server(child);
+    let mut printed = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "hark exited before listening: {printed}"
+        );
+        printed.push_str(&line);
+        if let Some(rest) = line.strip_prefix("Hark is listening on ") {
+            let url = rest.split_whitespace().next().unwrap().to_string();
+            std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+            return (server, url, printed);
+        }
+    }
+}
+
+fn hark(db: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(HARK)
+        .args(["--database", db.to_str().unwrap()])
+        .args(args)
+        .env("HARK_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn api_key(db: &Path) -> String {
+    let out = hark(db, &["apikey", "create", "--name", "test"]);
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_loses_no_acknowledged_response() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hark.db");
+    let key = api_key(&db);
+    let (server, base, printed) = serve(&db, &[]);
+    assert!(
+        printed.contains("admin@localhost"),
+        "first start prints how to log in: {printed}"
+    );
+    let client = reqwest::Client::new();
+    let survey: Value = client
+        .post(format!("{base}/api/v1/surveys"))
+        .bearer_auth(&key)
+        .json(&json!({"name": "NPS", "kind": "nps", "brand": "Acme"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let survey_id = survey["id"].as_str().unwrap().to_string();
+
+    // Eight clients stream answers until the server dies; each records what was acknowledged.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut streams = tokio::task::JoinSet::new();
+    for c in 0..8 {
+        let (client, base, key, survey_id, stop) = (
+            client.clone(),
+            base.clone(),
+            key.clone(),
+            survey_id.clone(),
+            stop.clone(),
+        );
+        streams.spawn(async move {
+            let mut acknowledged = Vec::new();
+            for i in 0.. {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let k = format!("c{c}-{i}");
+                let sent = client
+                    .post(format!("{base}/api/v1/responses"))
+                    .bearer_auth(&key)
+                    .header("Idempotency-Key", &k)
+                    .json(&json!({"survey_id": survey_id, "score": i % 11}))
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status() == 201 => acknowledged.push(k),
+                    _ => break, // the server is gone
+                }
+            }
+            acknowledged
+        });
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    server.kill(); // SIGKILL
+    stop.store(true, Ordering::Relaxed);
+    let acknowledged: Vec<String> = streams.join_all().await.into_iter().flatten().collect();
+    assert!(
+        acknowledged.len() > 50,
+        "the stream ran: {} acknowledged",
+        acknowledged.len()
+    );
+
+    let (server, base, _) = serve(&db, &[]);
+    let mut stored = std::collections::HashSet::new();
+    let mut url = format!("{base}/api/v1/responses?limit=500");
+    loop {
+        let page: Value = client
+            .get(&url)
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for r in page["items"].as_array().unwrap() {
+            stored.insert(r["idempotency_key"].as_str().unwrap().to_string());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("{base}/api/v1/responses?limit=500&cursor={c}"),
+            None => break,
+        }
+    }
+    server.kill();
+    let lost: Vec<_> = acknowledged
+        .iter()
+        .filter(|k| !stored.contains(*k))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged responses lost: {lost:?}",
+        lost.len(),
+        acknowledged.len()
+    );
+}
+
+#[test]
+fn csv_import_reports_bad_rows_by_line_and_keeps_the_good_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hark.db");
+    let csv = dir.path().join("export.csv");
+    // Columns as another tool exports them; line 4 has score 11, line 6 a bad date.
+    std::fs::write(
+        &csv,
+        "Email,Score,Comment,Date,Agent,Team,Plan\n\
+         ann@example.com,9,\"Great, fast\",2026-01-05,Mina,Billing,pro\n\
+         bo@example.com,3,Slow refund,2026-01-06 14:30,Luca,Billing,free\n\
+         cy@example.com,11,typo,2026-01-07,Mina,Billing,pro\n\
+         di@example.com,7,,2026-02-01T09:00:00Z,Nok,Sales,pro\n\
+         ed@example.com,8,ok,last tuesday,Nok,Sales,free\n\
+         ,10,anonymous,2026-02-03,,,\n",
+    )
+    .unwrap();
+    let out = hark(
+        &db,
+        &[
+            "import",
+            "responses",
+            csv.to_str().unwrap(),
+            "--survey",
+            "Legacy NPS",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("line 4: score: 11 is outside"), "{stderr}");
+    assert!(stderr.contains("line 6: date: `last tuesday`"), "{stderr}");
+    assert!(
+        stderr.contains("imported 4, already present 0, rejected 2"),
+        "{stderr}"
+    );
+
+    // Importing the same file again adds nothing.
+    let again = hark(
+        &db,
+        &[
+            "import",
+            "responses",
+            csv.to_str().unwrap(),
+            "--survey",
+            "Legacy NPS",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&again.stderr)
+            .contains("imported 0, already present 4, rejected 2")
+    );
+
+    // Export, then import the export into a fresh database: the same answers arrive.
+    let export = hark(&db, &["export", "responses"]);
+    assert!(export.status.success());
+    let text = String::from_utf8(export.stdout).unwrap();
+    assert_eq!(text.lines().count(), 5, "{text}");
+    assert!(
+        text.contains("bo@example.com")
+            && text.contains("Slow refund")
+            && text.contains("Luca")
+            && text.contains("Billing")
+    );
+    let exported = dir.path().join("hark-export.csv");
+    std::fs::write(&exported, &text).unwrap();
+    let db2 = dir.path().join("other.db");
+    let out = hark(&db2, &["import", "responses", exported.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("imported 4, already present 0, rejected 0"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scores = |t: &str| {
+        let mut s: Vec<String> = t
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(5).unwrap().to_string())
+            .collect();
+        s.sort();
+        s
+    };
+    assert_eq!(
+        scores(&text),
+        scores(&String::from_utf8(hark(&db2, &["export", "responses"]).stdout).unwrap())
+    );
+}
+
+#[test]
+fn demo_fills_an_empty_database_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hark.db");
+    let out = hark(&db, &["demo", "--responses", "300"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("300 responses"));
+    let again = hark(&db, &["demo"]);
+    assert!(
+        !again.status.success(),
+        "a second demo run must not double the data"
+    );
+    let export = String::from_utf8(hark(&db, &["export", "responses"]).stdout).unwrap();
+    assert_eq!(export.lines().count(), 301);
+    for lang in [",en", ",ko", ",it", ",th"] {
+        assert!(export.contains(lang), "demo answers in {lang}");
+    }
+}
