@@ -15,11 +15,7 @@ pub fn hash_password(password: &str) -> String {
 }
 
 pub fn verify_password(password: &str, stored_hash: &str) -> bool {
-    PasswordHash::new(stored_hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
+    PasswordHash::new(stored_hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 /// A password for a first admin: 20 characters from an alphabet without look-alikes.
@@ -27,10 +23,7 @@ pub fn generate_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut bytes = [0u8; 20];
     OsRng.fill_bytes(&mut bytes);
-    bytes
-        .iter()
-        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
-        .collect()
+    bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
 }
 
 /// A freshly generated API key: `token` is shown once; `id` and `secret_hash` are stored.
@@ -48,11 +41,7 @@ pub fn generate_api_key() -> NewApiKey {
     OsRng.fill_bytes(&mut id);
     OsRng.fill_bytes(&mut secret);
     let (id, secret) = (hex(&id), hex(&secret));
-    NewApiKey {
-        token: format!("{KEY_PREFIX}{id}_{secret}"),
-        secret_hash: hash_secret(&secret),
-        id,
-    }
+    NewApiKey { token: format!("{KEY_PREFIX}{id}_{secret}"), secret_hash: hash_secret(&secret), id }
 }
 
 /// Splits a presented token into its key id and secret.
@@ -67,11 +56,7 @@ pub fn hash_secret(secret: &str) -> String {
 
 /// Compares two hashes without leaking the position of the first difference.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 pub fn hex(bytes: &[u8]) -> String {

@@ -32,10 +32,7 @@ impl ContactInput {
             errors.push(field("external_id"), "1–200 characters");
         }
         if let Some(email) = &self.email {
-            let ok = email.len() <= 254
-                && email
-                    .split_once('@')
-                    .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'));
+            let ok = email.len() <= 254 && email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'));
             if !ok {
                 errors.push(field("email"), "not an email address");
             }
@@ -44,10 +41,7 @@ impl ContactInput {
             errors.push(field("name"), "at most 200 characters");
         }
         if self.locale.as_ref().is_some_and(|l| !is_locale(l)) {
-            errors.push(
-                field("locale"),
-                "must be a language tag such as `en` or `ko`",
-            );
+            errors.push(field("locale"), "must be a language tag such as `en` or `ko`");
         }
         if self.attributes.len() > 100 {
             errors.push(field("attributes"), "at most 100 attributes");
@@ -59,15 +53,9 @@ impl ContactInput {
                     "keys are 1–64 characters of a–z, A–Z, 0–9, `_`, `-` or `.`",
                 );
             } else if !matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
-                errors.push(
-                    field(&format!("attributes.{key}")),
-                    "must be a string, number or boolean",
-                );
+                errors.push(field(&format!("attributes.{key}")), "must be a string, number or boolean");
             } else if value.as_str().is_some_and(|s| s.chars().count() > 500) {
-                errors.push(
-                    field(&format!("attributes.{key}")),
-                    "at most 500 characters",
-                );
+                errors.push(field(&format!("attributes.{key}")), "at most 500 characters");
             }
         }
         errors.into_result()
@@ -75,10 +63,7 @@ impl ContactInput {
 }
 
 pub fn is_attribute_key(key: &str) -> bool {
-    (1..=64).contains(&key.len())
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    (1..=64).contains(&key.len()) && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 #[cfg(test)]
@@ -93,13 +78,7 @@ mod tests {
             "attributes": {"plan": "pro", "bad key": 1, "nested": {"a": 1}}
         }))
         .unwrap();
-        let fields: Vec<_> = c
-            .validate("contact.")
-            .unwrap_err()
-            .0
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
+        let fields: Vec<_> = c.validate("contact.").unwrap_err().0.into_iter().map(|e| e.field).collect();
         assert_eq!(
             fields,
             [

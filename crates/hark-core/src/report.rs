@@ -26,12 +26,7 @@ pub fn date_of_day(day: i64) -> Date {
 
 /// Day number of a civil UTC date.
 pub fn day_of_date(date: Date) -> i64 {
-    i64::from(
-        Date::constant(1970, 1, 1)
-            .until(date)
-            .expect("dates within jiff's range")
-            .get_days(),
-    )
+    i64::from(Date::constant(1970, 1, 1).until(date).expect("dates within jiff's range").get_days())
 }
 
 /// First day of the bucket holding `date`.
@@ -46,16 +41,10 @@ pub fn bucket_start(date: Date, granularity: Granularity) -> Date {
 }
 
 /// Folds day-level counts (in any order) into ascending buckets.
-pub fn fold_days(
-    days: impl IntoIterator<Item = (i64, NpsCounts)>,
-    granularity: Granularity,
-) -> Vec<(Date, NpsCounts)> {
+pub fn fold_days(days: impl IntoIterator<Item = (i64, NpsCounts)>, granularity: Granularity) -> Vec<(Date, NpsCounts)> {
     let mut buckets = std::collections::BTreeMap::<Date, NpsCounts>::new();
     for (day, counts) in days {
-        buckets
-            .entry(bucket_start(date_of_day(day), granularity))
-            .or_default()
-            .merge(counts);
+        buckets.entry(bucket_start(date_of_day(day), granularity)).or_default().merge(counts);
     }
     buckets.into_iter().collect()
 }
@@ -65,11 +54,7 @@ mod tests {
     use super::*;
 
     fn c(p: u64) -> NpsCounts {
-        NpsCounts {
-            promoters: p,
-            passives: 0,
-            detractors: 0,
-        }
+        NpsCounts { promoters: p, passives: 0, detractors: 0 }
     }
 
     #[test]
@@ -83,14 +68,8 @@ mod tests {
     fn weeks_start_on_monday_and_months_on_the_first() {
         // 2026-11-24 is a Tuesday.
         let d = Date::constant(2026, 11, 24);
-        assert_eq!(
-            bucket_start(d, Granularity::Week),
-            Date::constant(2026, 11, 23)
-        );
-        assert_eq!(
-            bucket_start(d, Granularity::Month),
-            Date::constant(2026, 11, 1)
-        );
+        assert_eq!(bucket_start(d, Granularity::Week), Date::constant(2026, 11, 23));
+        assert_eq!(bucket_start(d, Granularity::Month), Date::constant(2026, 11, 1));
         let folded = fold_days(
             [
                 (day_of_date(d), c(1)),
@@ -99,12 +78,6 @@ mod tests {
             ],
             Granularity::Month,
         );
-        assert_eq!(
-            folded,
-            vec![
-                (Date::constant(2026, 10, 1), c(4)),
-                (Date::constant(2026, 11, 1), c(3))
-            ]
-        );
+        assert_eq!(folded, vec![(Date::constant(2026, 10, 1), c(4)), (Date::constant(2026, 11, 1), c(3))]);
     }
 }

@@ -46,10 +46,7 @@ impl SurveyKind {
         } else {
             Err(ValidationErrors::single(
                 field,
-                format!(
-                    "{score} is outside the {} scale {low}–{high}",
-                    self.as_str().to_uppercase()
-                ),
+                format!("{score} is outside the {} scale {low}–{high}", self.as_str().to_uppercase()),
             ))
         }
     }
@@ -96,9 +93,7 @@ impl Segment {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Segment::Detractor, Segment::Passive, Segment::Promoter]
-            .into_iter()
-            .find(|seg| seg.as_str() == s)
+        [Segment::Detractor, Segment::Passive, Segment::Promoter].into_iter().find(|seg| seg.as_str() == s)
     }
 }
 

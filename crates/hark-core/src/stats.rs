@@ -98,8 +98,7 @@ impl NpsCounts {
     }
 }
 
-pub const NPS_METHOD: &str =
-    "adjusted Wald, 95% (Rocks 2016: +3/4 promoters, +3/4 detractors, +3 n)";
+pub const NPS_METHOD: &str = "adjusted Wald, 95% (Rocks 2016: +3/4 promoters, +3/4 detractors, +3 n)";
 pub const WILSON_METHOD: &str = "Wilson score, 95%";
 pub const MEAN_METHOD: &str = "Student t, 95%";
 
@@ -131,12 +130,7 @@ impl ProportionSummary {
     pub fn wilson(hits: u64, n: u64) -> Self {
         assert!(hits <= n, "more hits than answers");
         if n == 0 {
-            return Self {
-                n,
-                hits,
-                pct: None,
-                interval: None,
-            };
+            return Self { n, hits, pct: None, interval: None };
         }
         let (k, n_f) = (hits as f64, n as f64);
         let p = k / n_f;
@@ -178,27 +172,16 @@ impl MeanSummary {
     /// From the sufficient statistics: count, sum and sum of squares.
     pub fn from_moments(n: u64, sum: f64, sum_sq: f64) -> Self {
         if n == 0 {
-            return Self {
-                n,
-                mean: None,
-                interval: None,
-            };
+            return Self { n, mean: None, interval: None };
         }
         let n_f = n as f64;
         let mean = sum / n_f;
         let interval = (n >= 2).then(|| {
             let var = ((sum_sq - n_f * mean * mean) / (n_f - 1.0)).max(0.0);
             let half = t95(n - 1) * (var / n_f).sqrt();
-            Interval {
-                low: mean - half,
-                high: mean + half,
-            }
+            Interval { low: mean - half, high: mean + half }
         });
-        Self {
-            n,
-            mean: Some(mean),
-            interval,
-        }
+        Self { n, mean: Some(mean), interval }
     }
 
     pub fn from_scores(scores: impl IntoIterator<Item = i64>) -> Self {
@@ -216,17 +199,15 @@ impl MeanSummary {
 /// Cornish-Fisher expansion, which is within 1e-4 of the true value beyond 30.
 pub fn t95(df: u64) -> f64 {
     const TABLE: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
     ];
     match df {
         0 => f64::INFINITY,
         1..=30 => TABLE[df as usize - 1],
         _ => {
             let (z, v) = (Z95, df as f64);
-            z + (z.powi(3) + z) / (4.0 * v)
-                + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * v * v)
+            z + (z.powi(3) + z) / (4.0 * v) + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * v * v)
         }
     }
 }
@@ -245,11 +226,7 @@ mod tests {
         // 60 promoters, 20 passives, 20 detractors: NPS 40. Adjusted: n' = 103,
         // p' = 60.75/103, d' = 20.75/103, centre 38.835, var = (p'+d'-(p'-d')²)/n',
         // half-width 1.96·√var = 15.455 → [23.380, 54.290].
-        let c = NpsCounts {
-            promoters: 60,
-            passives: 20,
-            detractors: 20,
-        };
+        let c = NpsCounts { promoters: 60, passives: 20, detractors: 20 };
         assert_eq!(c.nps(), Some(40.0));
         let i = c.interval().unwrap();
         assert!(close(i.low, 23.379_880_423_750_095), "{i:?}");
@@ -259,26 +236,14 @@ mod tests {
     #[test]
     fn nps_interval_can_straddle_zero() {
         // 30/50/20: NPS 10, interval [−3.818, 23.235] (same hand computation).
-        let i = NpsCounts {
-            promoters: 30,
-            passives: 50,
-            detractors: 20,
-        }
-        .interval()
-        .unwrap();
+        let i = NpsCounts { promoters: 30, passives: 50, detractors: 20 }.interval().unwrap();
         assert!(close(i.low, -3.817_647_629_812_934_3) && close(i.high, 23.235_123_357_968_27));
     }
 
     #[test]
     fn single_promoter_interval_is_widened_to_the_observed_value() {
         // Adjusted Wald alone gives [−48.5, 98.5], which would exclude the 100 shown beside it.
-        let i = NpsCounts {
-            promoters: 1,
-            passives: 0,
-            detractors: 0,
-        }
-        .interval()
-        .unwrap();
+        let i = NpsCounts { promoters: 1, passives: 0, detractors: 0 }.interval().unwrap();
         assert!(close(i.low, -48.498_649_420_252_03));
         assert_eq!(i.high, 100.0);
     }
@@ -286,10 +251,7 @@ mod tests {
     #[test]
     fn empty_input_is_no_data_not_nan() {
         let s = NpsCounts::default().summary();
-        assert_eq!(
-            (s.n, s.nps, s.interval, s.promoter_pct),
-            (0, None, None, None)
-        );
+        assert_eq!((s.n, s.nps, s.interval, s.promoter_pct), (0, None, None, None));
         assert_eq!(ProportionSummary::wilson(0, 0).pct, None);
         assert_eq!(MeanSummary::from_scores([]).mean, None);
         assert_eq!(MeanSummary::from_scores([5]).interval, None);
@@ -302,10 +264,7 @@ mod tests {
         // 0/20 → 0–0.1611, 1/29 → 0.0061–0.1718.
         let check = |k, n, lo: f64, hi: f64| {
             let i = ProportionSummary::wilson(k, n).interval.unwrap();
-            assert!(
-                (i.low / 100.0 - lo).abs() < 5e-5 && (i.high / 100.0 - hi).abs() < 5e-5,
-                "{k}/{n}: {i:?}"
-            );
+            assert!((i.low / 100.0 - lo).abs() < 5e-5 && (i.high / 100.0 - hi).abs() < 5e-5, "{k}/{n}: {i:?}");
         };
         check(81, 263, 0.2553, 0.3662);
         check(0, 20, 0.0, 0.1611);

@@ -78,64 +78,41 @@ impl SurveyDefinition {
             SurveyKind::Csat => "How satisfied were you with {brand} today?",
             SurveyKind::Ces => "{brand} made it easy for me to handle my issue.",
         };
-        self.question
-            .as_deref()
-            .unwrap_or(default)
-            .replace("{brand}", &self.brand)
+        self.question.as_deref().unwrap_or(default).replace("{brand}", &self.brand)
     }
 
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::default();
         check_text(&mut errors, "name", &self.name, 200);
         check_text(&mut errors, "brand", &self.brand, 200);
-        for (field, text) in [
-            ("question", &self.question),
-            ("follow_up", &self.follow_up),
-            ("agent_question", &self.agent_question),
-        ] {
+        for (field, text) in
+            [("question", &self.question), ("follow_up", &self.follow_up), ("agent_question", &self.agent_question)]
+        {
             if let Some(text) = text {
                 check_text(&mut errors, field, text, MAX_TEXT_CHARS);
             }
         }
         if !is_locale(&self.default_locale) {
-            errors.push(
-                "default_locale",
-                "must be a language tag such as `en` or `pt-BR`",
-            );
+            errors.push("default_locale", "must be a language tag such as `en` or `pt-BR`");
         }
         if self.questions.len() > MAX_EXTRA_QUESTIONS {
-            errors.push(
-                "questions",
-                format!("at most {MAX_EXTRA_QUESTIONS} extra questions"),
-            );
+            errors.push("questions", format!("at most {MAX_EXTRA_QUESTIONS} extra questions"));
         }
         let mut ids = BTreeSet::new();
         for (i, q) in self.questions.iter().enumerate() {
             let at = |f: &str| format!("questions[{i}].{f}");
             if q.id.is_empty()
                 || q.id.len() > 64
-                || !q
-                    .id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                || !q.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
                 errors.push(at("id"), "1–64 characters of a–z, 0–9, `_` or `-`");
             } else if !ids.insert(q.id.as_str()) {
-                errors.push(
-                    at("id"),
-                    format!("`{}` is used by an earlier question", q.id),
-                );
+                errors.push(at("id"), format!("`{}` is used by an earlier question", q.id));
             }
             check_text(&mut errors, &at("text"), &q.text, MAX_TEXT_CHARS);
-            let choice = matches!(
-                q.kind,
-                QuestionType::SingleChoice | QuestionType::MultipleChoice
-            );
+            let choice = matches!(q.kind, QuestionType::SingleChoice | QuestionType::MultipleChoice);
             if choice && !(2..=MAX_OPTIONS).contains(&q.options.len()) {
-                errors.push(
-                    at("options"),
-                    format!("a choice question needs 2–{MAX_OPTIONS} options"),
-                );
+                errors.push(at("options"), format!("a choice question needs 2–{MAX_OPTIONS} options"));
             }
             if !choice && !q.options.is_empty() {
                 errors.push(at("options"), "only choice questions have options");
@@ -146,10 +123,7 @@ impl SurveyDefinition {
         }
         for locale in self.translations.keys() {
             if !is_locale(locale) {
-                errors.push(
-                    format!("translations.{locale}"),
-                    "must be a language tag such as `ko`",
-                );
+                errors.push(format!("translations.{locale}"), "must be a language tag such as `ko`");
             }
         }
         errors.into_result()
@@ -163,10 +137,7 @@ impl SurveyDefinition {
         if let Some(comment) = answer.comment {
             let chars = comment.chars().count();
             if chars > MAX_COMMENT_CHARS {
-                errors.push(
-                    "comment",
-                    format!("{chars} characters; at most {MAX_COMMENT_CHARS}"),
-                );
+                errors.push("comment", format!("{chars} characters; at most {MAX_COMMENT_CHARS}"));
             }
         }
         if let Some(agent_score) = answer.agent_score {
@@ -207,35 +178,17 @@ fn check_value(q: &Question, value: &Value) -> Result<(), String> {
     match (q.kind, value) {
         (QuestionType::SingleChoice, v) if is_option(v) => Ok(()),
         (QuestionType::SingleChoice, _) => Err(format!("must be one of {:?}", q.options)),
-        (QuestionType::MultipleChoice, Value::Array(items)) if items.iter().all(is_option) => {
-            Ok(())
-        }
-        (QuestionType::MultipleChoice, _) => {
-            Err(format!("must be a list drawn from {:?}", q.options))
-        }
-        (QuestionType::ShortText, Value::String(s))
-            if s.chars().count() <= MAX_SHORT_TEXT_CHARS =>
-        {
-            Ok(())
-        }
-        (QuestionType::ShortText, _) => Err(format!(
-            "must be text of at most {MAX_SHORT_TEXT_CHARS} characters"
-        )),
-        (QuestionType::Rating, Value::Number(n))
-            if n.as_i64().is_some_and(|r| (1..=5).contains(&r)) =>
-        {
-            Ok(())
-        }
+        (QuestionType::MultipleChoice, Value::Array(items)) if items.iter().all(is_option) => Ok(()),
+        (QuestionType::MultipleChoice, _) => Err(format!("must be a list drawn from {:?}", q.options)),
+        (QuestionType::ShortText, Value::String(s)) if s.chars().count() <= MAX_SHORT_TEXT_CHARS => Ok(()),
+        (QuestionType::ShortText, _) => Err(format!("must be text of at most {MAX_SHORT_TEXT_CHARS} characters")),
+        (QuestionType::Rating, Value::Number(n)) if n.as_i64().is_some_and(|r| (1..=5).contains(&r)) => Ok(()),
         (QuestionType::Rating, _) => Err("must be a whole number from 1 to 5".into()),
     }
 }
 
 fn segment_list(segments: &[Segment]) -> String {
-    segments
-        .iter()
-        .map(|s| format!("{}s", s.as_str()))
-        .collect::<Vec<_>>()
-        .join(" and ")
+    segments.iter().map(|s| format!("{}s", s.as_str())).collect::<Vec<_>>().join(" and ")
 }
 
 fn check_text(errors: &mut ValidationErrors, field: &str, text: &str, max: usize) {
@@ -249,11 +202,9 @@ fn check_text(errors: &mut ValidationErrors, field: &str, text: &str, max: usize
 /// A loose BCP 47 check: a 2–3 letter language, then optional alphanumeric subtags.
 pub fn is_locale(tag: &str) -> bool {
     let mut parts = tag.split(['-', '_']);
-    let lang_ok = parts
-        .next()
-        .is_some_and(|l| (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphabetic()));
-    lang_ok
-        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+    let lang_ok =
+        parts.next().is_some_and(|l| (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphabetic()));
+    lang_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 #[cfg(test)]
@@ -275,27 +226,18 @@ mod tests {
     }
 
     fn answer<'a>(score: i64, answers: &'a BTreeMap<String, Value>) -> AnswerInput<'a> {
-        AnswerInput {
-            score,
-            agent_score: None,
-            comment: None,
-            answers,
-        }
+        AnswerInput { score, agent_score: None, comment: None, answers }
     }
 
     #[test]
     fn default_question_carries_the_brand() {
-        assert_eq!(
-            survey().main_question(),
-            "How likely are you to recommend Acme to a friend or colleague?"
-        );
+        assert_eq!(survey().main_question(), "How likely are you to recommend Acme to a friend or colleague?");
         assert!(survey().validate().is_ok());
     }
 
     #[test]
     fn unknown_question_type_is_rejected_by_the_parser() {
-        let err =
-            serde_json::from_value::<Question>(json!({"id": "a", "type": "slider", "text": "?"}));
+        let err = serde_json::from_value::<Question>(json!({"id": "a", "type": "slider", "text": "?"}));
         assert!(err.unwrap_err().to_string().contains("slider"));
     }
 
@@ -305,23 +247,14 @@ mod tests {
         s.name = " ".into();
         s.questions[1].id = "fix".into();
         s.questions[0].options = vec!["only".into()];
-        let fields: Vec<_> = s
-            .validate()
-            .unwrap_err()
-            .0
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
+        let fields: Vec<_> = s.validate().unwrap_err().0.into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["name", "questions[0].options", "questions[1].id"]);
     }
 
     #[test]
     fn conditional_question_only_for_its_segment() {
         let answers = BTreeMap::from([("fix".to_string(), json!("price"))]);
-        assert_eq!(
-            survey().check_answer(&answer(3, &answers)),
-            Ok(Segment::Detractor)
-        );
+        assert_eq!(survey().check_answer(&answer(3, &answers)), Ok(Segment::Detractor));
         let err = survey().check_answer(&answer(9, &answers)).unwrap_err();
         assert_eq!(err.0[0].field, "answers.fix");
         assert!(err.0[0].message.contains("detractors"));
@@ -329,11 +262,7 @@ mod tests {
 
     #[test]
     fn answers_are_type_checked() {
-        for (id, bad) in [
-            ("fix", json!("colour")),
-            ("stars", json!(6)),
-            ("nope", json!(1)),
-        ] {
+        for (id, bad) in [("fix", json!("colour")), ("stars", json!(6)), ("nope", json!(1))] {
             let answers = BTreeMap::from([(id.to_string(), bad)]);
             let err = survey().check_answer(&answer(2, &answers)).unwrap_err();
             assert_eq!(err.0[0].field, format!("answers.{id}"));

@@ -15,10 +15,7 @@ pub struct ValidationErrors(pub Vec<FieldError>);
 
 impl ValidationErrors {
     pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.into(),
-            message: message.into(),
-        });
+        self.0.push(FieldError { field: field.into(), message: message.into() });
     }
 
     pub fn single(field: impl Into<String>, message: impl Into<String>) -> Self {

@@ -69,9 +69,7 @@ impl Role {
     }
 
     pub fn parse(s: &str) -> Option<Role> {
-        [Role::Admin, Role::Executive, Role::TeamLead, Role::Agent]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [Role::Admin, Role::Executive, Role::TeamLead, Role::Agent].into_iter().find(|r| r.as_str() == s)
     }
 }
 
@@ -111,13 +109,7 @@ impl SurveyStatus {
     }
 
     pub fn parse(s: &str) -> Option<SurveyStatus> {
-        [
-            SurveyStatus::Draft,
-            SurveyStatus::Active,
-            SurveyStatus::Closed,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
+        [SurveyStatus::Draft, SurveyStatus::Active, SurveyStatus::Closed].into_iter().find(|x| x.as_str() == s)
     }
 }
 
@@ -142,11 +134,7 @@ pub struct Note {
 }
 
 fn team_from(row: &AnyRow) -> Result<Team> {
-    Ok(Team {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        created_at: row.try_get("created_at")?,
-    })
+    Ok(Team { id: row.try_get("id")?, name: row.try_get("name")?, created_at: row.try_get("created_at")? })
 }
 
 fn agent_from(row: &AnyRow) -> Result<Agent> {
@@ -161,15 +149,10 @@ fn agent_from(row: &AnyRow) -> Result<Agent> {
 }
 
 pub(crate) fn contact_from(row: &AnyRow) -> Result<Contact> {
-    let attributes = match parse_json(
-        "contacts.attributes",
-        &row.try_get::<String, _>("attributes")?,
-    )? {
+    let attributes = match parse_json("contacts.attributes", &row.try_get::<String, _>("attributes")?)? {
         Value::Object(map) => map,
         other => {
-            return Err(StoreError::Corrupt(format!(
-                "contacts.attributes is not an object: {other}"
-            )));
+            return Err(StoreError::Corrupt(format!("contacts.attributes is not an object: {other}")));
         }
     };
     Ok(Contact {
@@ -191,8 +174,7 @@ fn user_from(row: &AnyRow) -> Result<User> {
         id: row.try_get("id")?,
         email: row.try_get("email")?,
         name: row.try_get("name")?,
-        role: Role::parse(&role)
-            .ok_or_else(|| StoreError::Corrupt(format!("users.role {role}")))?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("users.role {role}")))?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -202,8 +184,7 @@ fn survey_from(row: &AnyRow) -> Result<Survey> {
     let definition: String = row.try_get("definition")?;
     Ok(Survey {
         id: row.try_get("id")?,
-        status: SurveyStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("surveys.status {status}")))?,
+        status: SurveyStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("surveys.status {status}")))?,
         definition: serde_json::from_str(&definition)
             .map_err(|e| StoreError::Corrupt(format!("surveys.definition: {e}")))?,
         created_at: row.try_get("created_at")?,
@@ -260,13 +241,14 @@ impl Store {
     // ----- teams and agents -----
 
     pub async fn create_team(&self, name: &str) -> Result<Team> {
-        let row = sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3) RETURNING id, name, created_at")
-            .bind(new_id())
-            .bind(name)
-            .bind(now_ms())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(conflict_on_unique("a team with this name"))?;
+        let row =
+            sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3) RETURNING id, name, created_at")
+                .bind(new_id())
+                .bind(name)
+                .bind(now_ms())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(conflict_on_unique("a team with this name"))?;
         team_from(&row)
     }
 
@@ -294,9 +276,7 @@ impl Store {
     }
 
     pub async fn list_teams(&self) -> Result<Vec<Team>> {
-        let rows = sqlx::query("SELECT id, name, created_at FROM teams ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query("SELECT id, name, created_at FROM teams ORDER BY name").fetch_all(&self.pool).await?;
         rows.iter().map(team_from).collect()
     }
 
@@ -330,21 +310,15 @@ impl Store {
         if let Some(row) = find().fetch_optional(&self.pool).await? {
             return agent_from(&row);
         }
-        let new = NewAgent {
-            name: name.into(),
-            team_id: team_id.map(Into::into),
-            ..Default::default()
-        };
+        let new = NewAgent { name: name.into(), team_id: team_id.map(Into::into), ..Default::default() };
         self.create_agent(&new).await
     }
 
     pub async fn get_agent(&self, id: &str) -> Result<Option<Agent>> {
-        let row = sqlx::query(
-            "SELECT id, name, email, external_id, team_id, created_at FROM agents WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query("SELECT id, name, email, external_id, team_id, created_at FROM agents WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(agent_from).transpose()
     }
 
@@ -362,7 +336,7 @@ impl Store {
     // ----- contacts -----
 
     pub async fn upsert_contact(&self, input: &ContactInput) -> Result<Contact> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
         let merged = merge_attributes(&mut tx, input).await?;
         let contact = upsert_contact_on(&mut *tx, &merged).await?;
         tx.commit().await?;
@@ -371,48 +345,31 @@ impl Store {
 
     pub async fn get_contact(&self, id: &str) -> Result<Option<Contact>> {
         let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(contact_from).transpose()
     }
 
     /// Contacts in id (creation) order, after the cursor id.
     pub async fn list_contacts(&self, after: Option<&str>, limit: i64) -> Result<Vec<Contact>> {
-        let sql = format!(
-            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).bind(limit).fetch_all(&self.pool).await?;
         rows.iter().map(contact_from).collect()
     }
 
     /// Erases a contact: the record and its notes go; its responses stay as anonymous scores
     /// (comment, answers and context removed) so that past figures do not change.
     pub async fn delete_contact(&self, id: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
         sqlx::query("UPDATE responses SET contact_id = NULL, comment = NULL, answers = '{}', context = '{}' WHERE contact_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "UPDATE invitations SET contact_id = NULL, properties = '{}' WHERE contact_id = $1",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM notes WHERE contact_id = $1")
+        sqlx::query("UPDATE invitations SET contact_id = NULL, properties = '{}' WHERE contact_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let deleted = sqlx::query("DELETE FROM contacts WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("DELETE FROM notes WHERE contact_id = $1").bind(id).execute(&mut *tx).await?;
+        let deleted = sqlx::query("DELETE FROM contacts WHERE id = $1").bind(id).execute(&mut *tx).await?;
         if deleted.rows_affected() == 0 {
             return Err(StoreError::NotFound("contact"));
         }
@@ -422,13 +379,7 @@ impl Store {
 
     // ----- users -----
 
-    pub async fn create_user(
-        &self,
-        email: &str,
-        name: Option<&str>,
-        role: Role,
-        password_hash: &str,
-    ) -> Result<User> {
+    pub async fn create_user(&self, email: &str, name: Option<&str>, role: Role, password_hash: &str) -> Result<User> {
         let row = sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
              RETURNING id, email, name, role, created_at",
@@ -446,21 +397,16 @@ impl Store {
     }
 
     pub async fn count_users(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?)
     }
 
     /// The user and their password hash, for a login check.
     pub async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>> {
-        let row = sqlx::query(
-            "SELECT id, email, name, role, created_at, password_hash FROM users WHERE email = $1",
-        )
-        .bind(email)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| Ok((user_from(&r)?, r.try_get("password_hash")?)))
-            .transpose()
+        let row = sqlx::query("SELECT id, email, name, role, created_at, password_hash FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((user_from(&r)?, r.try_get("password_hash")?))).transpose()
     }
 
     // ----- API keys -----
@@ -488,35 +434,24 @@ impl Store {
 
     /// The stored secret hash of a live (not revoked) key.
     pub async fn api_key_hash(&self, id: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT secret_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
+        Ok(sqlx::query_scalar("SELECT secret_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     pub async fn revoke_api_key(&self, id: &str) -> Result<()> {
-        let done =
-            sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-                .bind(id)
-                .bind(now_ms())
-                .execute(&self.pool)
-                .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound("api key"))
-        } else {
-            Ok(())
-        }
+        let done = sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound("api key")) } else { Ok(()) }
     }
 
     // ----- surveys -----
 
-    pub async fn create_survey(
-        &self,
-        definition: &SurveyDefinition,
-        status: SurveyStatus,
-    ) -> Result<Survey> {
+    pub async fn create_survey(&self, definition: &SurveyDefinition, status: SurveyStatus) -> Result<Survey> {
         definition.validate()?;
         let now = now_ms();
         let row = sqlx::query(
@@ -536,23 +471,11 @@ impl Store {
 
     /// Replaces a survey's definition and status; its kind cannot change once created, since
     /// its responses were scored on that scale.
-    pub async fn update_survey(
-        &self,
-        id: &str,
-        definition: &SurveyDefinition,
-        status: SurveyStatus,
-    ) -> Result<Survey> {
+    pub async fn update_survey(&self, id: &str, definition: &SurveyDefinition, status: SurveyStatus) -> Result<Survey> {
         definition.validate()?;
-        let current = self
-            .get_survey(id)
-            .await?
-            .ok_or(StoreError::NotFound("survey"))?;
+        let current = self.get_survey(id).await?.ok_or(StoreError::NotFound("survey"))?;
         if current.definition.kind != definition.kind {
-            return Err(hark_core::ValidationErrors::single(
-                "kind",
-                "cannot change once a survey exists",
-            )
-            .into());
+            return Err(hark_core::ValidationErrors::single("kind", "cannot change once a survey exists").into());
         }
         let row = sqlx::query(
             "UPDATE surveys SET name = $2, status = $3, definition = $4, updated_at = $5 WHERE id = $1 \
@@ -569,29 +492,23 @@ impl Store {
     }
 
     pub async fn get_survey(&self, id: &str) -> Result<Option<Survey>> {
-        let row = sqlx::query(
-            "SELECT id, status, definition, created_at, updated_at FROM surveys WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query("SELECT id, status, definition, created_at, updated_at FROM surveys WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(survey_from).transpose()
     }
 
     pub async fn list_surveys(&self) -> Result<Vec<Survey>> {
-        let rows = sqlx::query(
-            "SELECT id, status, definition, created_at, updated_at FROM surveys ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query("SELECT id, status, definition, created_at, updated_at FROM surveys ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(survey_from).collect()
     }
 
     pub async fn survey_kind(&self, id: &str) -> Result<Option<SurveyKind>> {
-        let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM surveys WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let kind: Option<String> =
+            sqlx::query_scalar("SELECT kind FROM surveys WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
         Ok(kind.and_then(|k| SurveyKind::parse(&k)))
     }
 
@@ -624,38 +541,30 @@ impl Store {
     }
 
     pub async fn list_notes(&self, contact_id: &str) -> Result<Vec<Note>> {
-        let rows = sqlx::query("SELECT id, contact_id, response_id, author, body, created_at FROM notes WHERE contact_id = $1 ORDER BY id")
-            .bind(contact_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, contact_id, response_id, author, body, created_at FROM notes WHERE contact_id = $1 ORDER BY id",
+        )
+        .bind(contact_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(note_from).collect()
     }
 }
 
 /// Merges the stored attributes under the new ones, so an upsert that names some attributes
 /// keeps the others. Runs inside the caller's transaction.
-pub(crate) async fn merge_attributes(
-    conn: &mut sqlx::AnyConnection,
-    input: &ContactInput,
-) -> Result<ContactInput> {
+pub(crate) async fn merge_attributes(conn: &mut sqlx::AnyConnection, input: &ContactInput) -> Result<ContactInput> {
     if input.attributes.is_empty() {
         return Ok(input.clone());
     }
-    let stored: Option<String> =
-        sqlx::query_scalar("SELECT attributes FROM contacts WHERE external_id = $1")
-            .bind(&input.external_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let mut merged = match stored
-        .map(|s| parse_json("contacts.attributes", &s))
-        .transpose()?
-    {
+    let stored: Option<String> = sqlx::query_scalar("SELECT attributes FROM contacts WHERE external_id = $1")
+        .bind(&input.external_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let mut merged = match stored.map(|s| parse_json("contacts.attributes", &s)).transpose()? {
         Some(Value::Object(map)) => map,
         _ => Map::new(),
     };
     merged.extend(input.attributes.clone());
-    Ok(ContactInput {
-        attributes: merged,
-        ..input.clone()
-    })
+    Ok(ContactInput { attributes: merged, ..input.clone() })
 }

@@ -38,10 +38,7 @@ pub(crate) struct Sql {
 
 impl Sql {
     pub fn new(text: &str) -> Self {
-        Sql {
-            text: text.to_string(),
-            binds: Vec::new(),
-        }
+        Sql { text: text.to_string(), binds: Vec::new() }
     }
 
     pub fn push(&mut self, text: &str) -> &mut Self {
@@ -85,19 +82,11 @@ impl ResponseFilter {
             }
         };
         eq(sql, "r.survey_id", &self.survey_id);
-        eq(
-            sql,
-            "s.kind",
-            &self.survey_kind.map(|k| k.as_str().to_string()),
-        );
+        eq(sql, "s.kind", &self.survey_kind.map(|k| k.as_str().to_string()));
         eq(sql, "r.team_id", &self.team_id);
         eq(sql, "r.agent_id", &self.agent_id);
         eq(sql, "r.channel", &self.channel);
-        eq(
-            sql,
-            "r.segment",
-            &self.segment.map(|s| s.as_str().to_string()),
-        );
+        eq(sql, "r.segment", &self.segment.map(|s| s.as_str().to_string()));
         eq(sql, "r.contact_id", &self.contact_id);
         if let Some(from) = self.from_ms {
             sql.push(" AND r.created_at >= ").int(from);
@@ -110,9 +99,7 @@ impl ResponseFilter {
             match dialect {
                 Dialect::Sqlite => {
                     let path = format!("$.\"{}\"", key.replace('"', "\"\""));
-                    sql.push("CAST(json_extract(c.attributes, ")
-                        .text(&path)
-                        .push(") AS TEXT)")
+                    sql.push("CAST(json_extract(c.attributes, ").text(&path).push(") AS TEXT)")
                 }
                 Dialect::Postgres => sql.push("(c.attributes::jsonb ->> ").text(key).push(")"),
             };
@@ -121,5 +108,6 @@ impl ResponseFilter {
     }
 
     /// The joins the conditions rely on.
-    pub(crate) const FROM: &'static str = " FROM responses r JOIN surveys s ON s.id = r.survey_id LEFT JOIN contacts c ON c.id = r.contact_id";
+    pub(crate) const FROM: &'static str =
+        " FROM responses r JOIN surveys s ON s.id = r.survey_id LEFT JOIN contacts c ON c.id = r.contact_id";
 }

@@ -58,10 +58,7 @@ pub struct Store {
 
 /// Turns what a user passes (`postgres://…`, `sqlite://…` or a plain file path) into a URL.
 pub fn database_url(spec: &str) -> String {
-    if spec.starts_with("postgres://")
-        || spec.starts_with("postgresql://")
-        || spec.starts_with("sqlite:")
-    {
+    if spec.starts_with("postgres://") || spec.starts_with("postgresql://") || spec.starts_with("sqlite:") {
         spec.to_string()
     } else {
         format!("sqlite://{spec}?mode=rwc")
@@ -74,13 +71,8 @@ impl Store {
     pub async fn open(spec: &str) -> Result<Store> {
         install_default_drivers();
         let url = database_url(spec);
-        let dialect = if url.starts_with("sqlite:") {
-            Dialect::Sqlite
-        } else {
-            Dialect::Postgres
-        };
-        let options =
-            AnyPoolOptions::new().max_connections(if dialect == Dialect::Sqlite { 8 } else { 16 });
+        let dialect = if url.starts_with("sqlite:") { Dialect::Sqlite } else { Dialect::Postgres };
+        let options = AnyPoolOptions::new().max_connections(if dialect == Dialect::Sqlite { 8 } else { 16 });
         let options = match dialect {
             // WAL lets readers run beside the writer; synchronous=FULL makes every commit
             // durable before it is acknowledged (group commit keeps that cheap).
@@ -97,12 +89,8 @@ impl Store {
             Dialect::Postgres => options,
         };
         let pool = options.connect(&url).await?;
-        let writer = writer::spawn(pool.clone());
-        Ok(Store {
-            pool,
-            dialect,
-            writer,
-        })
+        let writer = writer::spawn(pool.clone(), dialect);
+        Ok(Store { pool, dialect, writer })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -130,23 +118,24 @@ fn migrator() -> Migrator {
     let migrations = [(1, "initial", include_str!("../migrations/0001_initial.sql"))]
         .into_iter()
         .map(|(version, name, sql)| {
-            Migration::new(
-                version,
-                Cow::Borrowed(name),
-                MigrationType::Simple,
-                sql.into_sql_str(),
-                false,
-            )
+            Migration::new(version, Cow::Borrowed(name), MigrationType::Simple, sql.into_sql_str(), false)
         })
         .collect();
     Migrator::with_migrations(migrations)
 }
 
+/// Starts a transaction that will write. On SQLite it takes the write lock up front
+/// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and writes later fails at
+/// once with SQLITE_BUSY, without waiting, when another connection committed in between.
+pub(crate) async fn begin_write(pool: &AnyPool, dialect: Dialect) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    Ok(match dialect {
+        Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Dialect::Postgres => pool.begin().await?,
+    })
+}
+
 pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as i64
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_millis() as i64
 }
 
 pub(crate) fn new_id() -> String {
@@ -160,9 +149,7 @@ pub(crate) fn parse_json(field: &str, text: &str) -> Result<serde_json::Value> {
 /// Maps a unique-constraint violation to a conflict that names what collided.
 pub(crate) fn conflict_on_unique(what: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
     move |e| match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::Conflict(format!("{what} already exists"))
-        }
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(format!("{what} already exists")),
         _ => StoreError::Database(e),
     }
 }

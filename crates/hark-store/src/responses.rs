@@ -78,9 +78,7 @@ pub(crate) const RESPONSE_COLUMNS: &str = "r.id, r.survey_id, r.invitation_id, r
 fn object(field: &str, text: &str) -> Result<Map<String, Value>> {
     match parse_json(field, text)? {
         Value::Object(map) => Ok(map),
-        other => Err(StoreError::Corrupt(format!(
-            "{field} is not an object: {other}"
-        ))),
+        other => Err(StoreError::Corrupt(format!("{field} is not an object: {other}"))),
     }
 }
 
@@ -92,8 +90,7 @@ pub(crate) fn response_from(row: &AnyRow) -> Result<Response> {
         invitation_id: row.try_get("invitation_id")?,
         contact_id: row.try_get("contact_id")?,
         score: row.try_get("score")?,
-        segment: Segment::parse(&segment)
-            .ok_or_else(|| StoreError::Corrupt(format!("responses.segment {segment}")))?,
+        segment: Segment::parse(&segment).ok_or_else(|| StoreError::Corrupt(format!("responses.segment {segment}")))?,
         comment: row.try_get("comment")?,
         answers: object("responses.answers", &row.try_get::<String, _>("answers")?)?,
         agent_score: row.try_get("agent_score")?,
@@ -122,10 +119,7 @@ impl ResponseCursor {
 
     pub fn decode(s: &str) -> Option<Self> {
         let (t, id) = s.split_once('.')?;
-        Some(Self {
-            created_at: t.parse().ok()?,
-            id: id.to_string(),
-        })
+        Some(Self { created_at: t.parse().ok()?, id: id.to_string() })
     }
 }
 
@@ -138,10 +132,7 @@ impl Store {
 
     pub async fn get_response(&self, id: &str) -> Result<Option<Response>> {
         let sql = format!("SELECT {RESPONSE_COLUMNS} FROM responses r WHERE r.id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(response_from).transpose()
     }
 
@@ -157,14 +148,9 @@ impl Store {
         filter.push_conditions(&mut sql, self.dialect);
         if let Some(c) = after {
             sql.push(" AND (r.created_at < ").int(c.created_at);
-            sql.push(" OR (r.created_at = ")
-                .int(c.created_at)
-                .push(" AND r.id < ")
-                .text(&c.id)
-                .push("))");
+            sql.push(" OR (r.created_at = ").int(c.created_at).push(" AND r.id < ").text(&c.id).push("))");
         }
-        sql.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ")
-            .int(limit);
+        sql.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ").int(limit);
         let rows = sql.query().fetch_all(&self.pool).await?;
         rows.iter().map(response_from).collect()
     }
@@ -177,10 +163,7 @@ impl Store {
     }
 
     /// Promoter/passive/detractor counts per UTC day (days since 1970-01-01), ascending.
-    pub async fn segment_counts_by_day(
-        &self,
-        filter: &ResponseFilter,
-    ) -> Result<Vec<(i64, NpsCounts)>> {
+    pub async fn segment_counts_by_day(&self, filter: &ResponseFilter) -> Result<Vec<(i64, NpsCounts)>> {
         let mut sql = Sql::new(
             "SELECT r.created_at / 86400000 AS day, \
              CAST(SUM(CASE WHEN r.segment = 'promoter' THEN 1 ELSE 0 END) AS BIGINT) AS promoters, \
@@ -191,8 +174,7 @@ impl Store {
         filter.push_conditions(&mut sql, self.dialect);
         sql.push(" GROUP BY r.created_at / 86400000 ORDER BY 1");
         let rows = sql.query().fetch_all(&self.pool).await?;
-        let count =
-            |row: &AnyRow, col: &str| -> Result<u64> { Ok(row.try_get::<i64, _>(col)? as u64) };
+        let count = |row: &AnyRow, col: &str| -> Result<u64> { Ok(row.try_get::<i64, _>(col)? as u64) };
         rows.iter()
             .map(|row| {
                 Ok((

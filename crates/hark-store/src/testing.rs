@@ -28,13 +28,8 @@ impl TestDatabase {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join(format!("hark-test-{}", uuid::Uuid::now_v7()));
                 std::fs::create_dir_all(&dir).expect("temporary folder");
-                let url =
-                    crate::database_url(dir.join("hark.db").to_str().expect("utf-8 temp path"));
-                Some(TestDatabase {
-                    url,
-                    dir: Some(dir),
-                    schema: None,
-                })
+                let url = crate::database_url(dir.join("hark.db").to_str().expect("utf-8 temp path"));
+                Some(TestDatabase { url, dir: Some(dir), schema: None })
             }
             Backend::Postgres => {
                 let Ok(base) = std::env::var(POSTGRES_ENV) else {
@@ -43,19 +38,11 @@ impl TestDatabase {
                 };
                 let schema = format!("hark_t_{}", uuid::Uuid::now_v7().simple());
                 sqlx::any::install_default_drivers();
-                let mut conn = sqlx::AnyConnection::connect(&base)
-                    .await
-                    .expect("connect to HARK_TEST_POSTGRES_URL");
-                conn.execute(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                    .await
-                    .expect("create test schema");
+                let mut conn = sqlx::AnyConnection::connect(&base).await.expect("connect to HARK_TEST_POSTGRES_URL");
+                conn.execute(AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).await.expect("create test schema");
                 let sep = if base.contains('?') { '&' } else { '?' };
                 let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-                Some(TestDatabase {
-                    url,
-                    dir: None,
-                    schema: Some((base, schema)),
-                })
+                Some(TestDatabase { url, dir: None, schema: Some((base, schema)) })
             }
         }
     }
@@ -70,15 +57,10 @@ impl Drop for TestDatabase {
             // Drop runs outside async code (often after the test's runtime is gone), so the
             // schema is dropped on a small runtime of its own.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()?;
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
                 rt.block_on(async {
                     let mut conn = sqlx::AnyConnection::connect(&base).await.ok()?;
-                    conn.execute(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                        .await
-                        .ok()
+                    conn.execute(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).await.ok()
                 })
             })
             .join();

@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::entities::{merge_attributes, upsert_contact_on};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
-use crate::{ContactRef, NewResponse, Result, StoreError, Submitted, new_id, now_ms};
+use crate::{ContactRef, Dialect, NewResponse, Result, StoreError, Submitted, new_id, now_ms};
 
 /// Largest batch; bounds transaction size and the latency of its last item.
 const MAX_BATCH: usize = 512;
@@ -30,26 +30,23 @@ pub(crate) struct Handle {
 impl Handle {
     pub async fn submit(&self, response: NewResponse) -> Result<Submitted> {
         let (reply, answer) = oneshot::channel();
-        self.queue
-            .send(Job { response, reply })
-            .await
-            .map_err(|_| StoreError::WriterGone)?;
+        self.queue.send(Job { response, reply }).await.map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 }
 
-pub(crate) fn spawn(pool: AnyPool) -> Handle {
+pub(crate) fn spawn(pool: AnyPool, dialect: Dialect) -> Handle {
     let (queue, jobs) = mpsc::channel(4 * MAX_BATCH);
-    tokio::spawn(run(pool, jobs));
+    tokio::spawn(run(pool, dialect, jobs));
     Handle { queue }
 }
 
-async fn run(pool: AnyPool, mut jobs: mpsc::Receiver<Job>) {
+async fn run(pool: AnyPool, dialect: Dialect, mut jobs: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let taken: Vec<Job> = std::mem::take(&mut batch);
         let responses: Vec<&NewResponse> = taken.iter().map(|j| &j.response).collect();
-        match write(&pool, &responses).await {
+        match write(&pool, dialect, &responses).await {
             Ok(results) => {
                 for (job, result) in taken.into_iter().zip(results) {
                     let _ = job.reply.send(result);
@@ -60,7 +57,7 @@ async fn run(pool: AnyPool, mut jobs: mpsc::Receiver<Job>) {
                     tracing::debug!(%batch_error, size = taken.len(), "batch failed; writing its items one by one");
                 }
                 for job in taken {
-                    let result = match write(&pool, &[&job.response]).await {
+                    let result = match write(&pool, dialect, &[&job.response]).await {
                         Ok(mut results) => results.pop().expect("one result per item"),
                         Err(e) => Err(e),
                     };
@@ -73,8 +70,8 @@ async fn run(pool: AnyPool, mut jobs: mpsc::Receiver<Job>) {
 
 /// Writes the items in one transaction. The outer error fails the whole batch; an inner one
 /// (an idempotency key reused for another request) belongs to its item alone.
-async fn write(pool: &AnyPool, items: &[&NewResponse]) -> Result<Vec<Result<Submitted>>> {
-    let mut tx = pool.begin().await?;
+async fn write(pool: &AnyPool, dialect: Dialect, items: &[&NewResponse]) -> Result<Vec<Result<Submitted>>> {
+    let mut tx = crate::begin_write(pool, dialect).await?;
     let mut results = Vec::with_capacity(items.len());
     for item in items {
         results.push(write_one(&mut tx, item).await?);
@@ -95,9 +92,7 @@ static INSERT: LazyLock<String> = LazyLock::new(|| {
 });
 
 static EXISTING: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SELECT {RESPONSE_COLUMNS} FROM responses r WHERE r.survey_id = $1 AND r.idempotency_key = $2"
-    )
+    format!("SELECT {RESPONSE_COLUMNS} FROM responses r WHERE r.survey_id = $1 AND r.idempotency_key = $2")
 });
 
 async fn write_one(conn: &mut AnyConnection, r: &NewResponse) -> Result<Result<Submitted>> {
@@ -131,10 +126,7 @@ async fn write_one(conn: &mut AnyConnection, r: &NewResponse) -> Result<Result<S
         .fetch_optional(&mut *conn)
         .await?;
     if let Some(row) = inserted {
-        return Ok(Ok(Submitted {
-            response: response_from(&row)?,
-            created: true,
-        }));
+        return Ok(Ok(Submitted { response: response_from(&row)?, created: true }));
     }
     let row = sqlx::query(AssertSqlSafe(EXISTING.as_str()))
         .bind(&r.survey_id)
@@ -148,8 +140,5 @@ async fn write_one(conn: &mut AnyConnection, r: &NewResponse) -> Result<Result<S
             r.idempotency_key
         ))));
     }
-    Ok(Ok(Submitted {
-        response: response_from(&row)?,
-        created: false,
-    }))
+    Ok(Ok(Submitted { response: response_from(&row)?, created: false }))
 }

@@ -40,12 +40,8 @@ where
 }
 
 async fn nps_survey(store: &Store) -> Survey {
-    let def: SurveyDefinition =
-        serde_json::from_value(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).unwrap();
-    store
-        .create_survey(&def, SurveyStatus::Active)
-        .await
-        .unwrap()
+    let def: SurveyDefinition = serde_json::from_value(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).unwrap();
+    store.create_survey(&def, SurveyStatus::Active).await.unwrap()
 }
 
 fn response(survey: &Survey, key: &str, score: i64) -> NewResponse {
@@ -78,10 +74,7 @@ async fn contacts_upsert_by_external_id_and_merge_attributes(store: Store) {
     let first = ContactInput {
         external_id: "cust-1".into(),
         email: Some("a@example.com".into()),
-        attributes: json!({"plan": "pro", "country": "IT"})
-            .as_object()
-            .unwrap()
-            .clone(),
+        attributes: json!({"plan": "pro", "country": "IT"}).as_object().unwrap().clone(),
         ..Default::default()
     };
     let a = store.upsert_contact(&first).await.unwrap();
@@ -95,23 +88,14 @@ async fn contacts_upsert_by_external_id_and_merge_attributes(store: Store) {
     assert_eq!(a.id, b.id);
     assert_eq!(b.email.as_deref(), Some("a@example.com"));
     assert_eq!(b.name.as_deref(), Some("Ada"));
-    assert_eq!(
-        serde_json::Value::Object(b.attributes),
-        json!({"plan": "team", "country": "IT"})
-    );
+    assert_eq!(serde_json::Value::Object(b.attributes), json!({"plan": "team", "country": "IT"}));
     assert_eq!(store.list_contacts(None, 10).await.unwrap().len(), 1);
 }
 
 async fn responses_are_idempotent_per_key(store: Store) {
     let survey = nps_survey(&store).await;
-    let first = store
-        .submit_response(response(&survey, "k1", 9))
-        .await
-        .unwrap();
-    let again = store
-        .submit_response(response(&survey, "k1", 9))
-        .await
-        .unwrap();
+    let first = store.submit_response(response(&survey, "k1", 9)).await.unwrap();
+    let again = store.submit_response(response(&survey, "k1", 9)).await.unwrap();
     assert!(first.created && !again.created);
     assert_eq!(first.response, again.response);
     let filter = ResponseFilter::default();
@@ -120,26 +104,10 @@ async fn responses_are_idempotent_per_key(store: Store) {
 
 async fn reused_key_with_other_content_is_a_conflict(store: Store) {
     let survey = nps_survey(&store).await;
-    store
-        .submit_response(response(&survey, "k1", 9))
-        .await
-        .unwrap();
-    let err = store
-        .submit_response(response(&survey, "k1", 3))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, StoreError::Conflict(ref m) if m.contains("k1")),
-        "{err}"
-    );
-    assert_eq!(
-        store
-            .list_responses(&ResponseFilter::default(), None, 10)
-            .await
-            .unwrap()[0]
-            .score,
-        9
-    );
+    store.submit_response(response(&survey, "k1", 9)).await.unwrap();
+    let err = store.submit_response(response(&survey, "k1", 3)).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(ref m) if m.contains("k1")), "{err}");
+    assert_eq!(store.list_responses(&ResponseFilter::default(), None, 10).await.unwrap()[0].score, 9);
 }
 
 async fn batch_with_a_bad_item_fails_only_that_item(store: Store) {
@@ -155,39 +123,23 @@ async fn batch_with_a_bad_item_fails_only_that_item(store: Store) {
     let results = [results.0, results.1, results.2];
     assert!(results[0].is_ok() && results[2].is_ok());
     assert!(matches!(results[1], Err(StoreError::Database(_))));
-    assert_eq!(
-        store
-            .count_responses(&ResponseFilter::default())
-            .await
-            .unwrap(),
-        2
-    );
+    assert_eq!(store.count_responses(&ResponseFilter::default()).await.unwrap(), 2);
 }
 
 async fn agent_team_is_snapshotted_on_the_response(store: Store) {
     let survey = nps_survey(&store).await;
     let team = store.create_team("Billing").await.unwrap();
     let agent = store
-        .create_agent(&NewAgent {
-            name: "Mina".into(),
-            team_id: Some(team.id.clone()),
-            ..Default::default()
-        })
+        .create_agent(&NewAgent { name: "Mina".into(), team_id: Some(team.id.clone()), ..Default::default() })
         .await
         .unwrap();
     let mut r = response(&survey, "a1", 8);
     r.agent_id = Some(agent.id.clone());
     let stored = store.submit_response(r).await.unwrap().response;
     assert_eq!(stored.team_id.as_deref(), Some(team.id.as_str()));
-    assert!(matches!(
-        store.create_team("Billing").await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(store.create_team("Billing").await, Err(StoreError::Conflict(_))));
     assert_eq!(store.team_named("Billing").await.unwrap().id, team.id);
-    assert_eq!(
-        store.agent_named("Mina", Some(&team.id)).await.unwrap().id,
-        agent.id
-    );
+    assert_eq!(store.agent_named("Mina", Some(&team.id)).await.unwrap().id, agent.id);
 }
 
 async fn list_filters_and_pages_without_gaps(store: Store) {
@@ -195,10 +147,7 @@ async fn list_filters_and_pages_without_gaps(store: Store) {
     let contact = store
         .upsert_contact(&ContactInput {
             external_id: "c1".into(),
-            attributes: json!({"plan": "pro", "seats": 5})
-                .as_object()
-                .unwrap()
-                .clone(),
+            attributes: json!({"plan": "pro", "seats": 5}).as_object().unwrap().clone(),
             ..Default::default()
         })
         .await
@@ -214,37 +163,22 @@ async fn list_filters_and_pages_without_gaps(store: Store) {
     let all = ResponseFilter::default();
     let (mut seen, mut cursor) = (Vec::new(), None);
     loop {
-        let page = store
-            .list_responses(&all, cursor.as_ref(), 7)
-            .await
-            .unwrap();
+        let page = store.list_responses(&all, cursor.as_ref(), 7).await.unwrap();
         if page.is_empty() {
             break;
         }
         let last = page.last().unwrap();
-        cursor = Some(ResponseCursor {
-            created_at: last.created_at,
-            id: last.id.clone(),
-        });
+        cursor = Some(ResponseCursor { created_at: last.created_at, id: last.id.clone() });
         seen.extend(page.into_iter().map(|r| r.idempotency_key));
     }
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), 25);
-    let pro = ResponseFilter {
-        attributes: vec![("plan".into(), "pro".into())],
-        ..Default::default()
-    };
+    let pro = ResponseFilter { attributes: vec![("plan".into(), "pro".into())], ..Default::default() };
     assert_eq!(store.count_responses(&pro).await.unwrap(), 5);
-    let seats = ResponseFilter {
-        attributes: vec![("seats".into(), "5".into())],
-        ..Default::default()
-    };
+    let seats = ResponseFilter { attributes: vec![("seats".into(), "5".into())], ..Default::default() };
     assert_eq!(store.count_responses(&seats).await.unwrap(), 5);
-    let promoters = ResponseFilter {
-        segment: Some(Segment::Promoter),
-        ..Default::default()
-    };
+    let promoters = ResponseFilter { segment: Some(Segment::Promoter), ..Default::default() };
     assert_eq!(store.count_responses(&promoters).await.unwrap(), 4); // scores 9, 10 twice
 }
 
@@ -257,67 +191,30 @@ async fn day_counts_match_the_rows(store: Store) {
         r.created_at = 20_000 * day + d * day + 5;
         store.submit_response(r).await.unwrap();
     }
-    let counts = store
-        .segment_counts_by_day(&ResponseFilter::default())
-        .await
-        .unwrap();
+    let counts = store.segment_counts_by_day(&ResponseFilter::default()).await.unwrap();
     assert_eq!(
         counts,
         vec![
-            (
-                20_000,
-                NpsCounts {
-                    promoters: 2,
-                    passives: 0,
-                    detractors: 1
-                }
-            ),
-            (
-                20_001,
-                NpsCounts {
-                    promoters: 0,
-                    passives: 1,
-                    detractors: 0
-                }
-            ),
-            (
-                20_003,
-                NpsCounts {
-                    promoters: 1,
-                    passives: 0,
-                    detractors: 1
-                }
-            ),
+            (20_000, NpsCounts { promoters: 2, passives: 0, detractors: 1 }),
+            (20_001, NpsCounts { promoters: 0, passives: 1, detractors: 0 }),
+            (20_003, NpsCounts { promoters: 1, passives: 0, detractors: 1 }),
         ]
     );
-    let window = ResponseFilter {
-        from_ms: Some(20_001 * day),
-        to_ms: Some(20_003 * day),
-        ..Default::default()
-    };
+    let window = ResponseFilter { from_ms: Some(20_001 * day), to_ms: Some(20_003 * day), ..Default::default() };
     assert_eq!(store.segment_counts_by_day(&window).await.unwrap().len(), 1);
 }
 
 async fn deleting_a_contact_keeps_anonymous_scores(store: Store) {
     let survey = nps_survey(&store).await;
     let mut r = response(&survey, "x", 2);
-    r.contact = Some(ContactRef::Upsert(ContactInput {
-        external_id: "gone".into(),
-        ..Default::default()
-    }));
+    r.contact = Some(ContactRef::Upsert(ContactInput { external_id: "gone".into(), ..Default::default() }));
     let stored = store.submit_response(r).await.unwrap().response;
     let contact_id = stored.contact_id.clone().unwrap();
-    store
-        .add_note(&contact_id, Some(&stored.id), "admin", "called back")
-        .await
-        .unwrap();
+    store.add_note(&contact_id, Some(&stored.id), "admin", "called back").await.unwrap();
     store.delete_contact(&contact_id).await.unwrap();
     assert!(store.get_contact(&contact_id).await.unwrap().is_none());
     let kept = store.get_response(&stored.id).await.unwrap().unwrap();
     assert_eq!((kept.score, kept.contact_id, kept.comment), (2, None, None));
     assert!(store.list_notes(&contact_id).await.unwrap().is_empty());
-    assert!(matches!(
-        store.delete_contact(&contact_id).await,
-        Err(StoreError::NotFound(_))
-    ));
+    assert!(matches!(store.delete_contact(&contact_id).await, Err(StoreError::NotFound(_))));
 }

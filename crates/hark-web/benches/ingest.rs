@@ -15,10 +15,7 @@ use hark_web::ingest::ResponseInput;
 use serde_json::json;
 
 fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 struct Figures {
@@ -30,10 +27,7 @@ struct Figures {
 
 /// `clients` concurrent loops POSTing for `seconds`; each request carries a fresh key.
 async fn load(url: String, key: String, survey: String, clients: u64, seconds: u64) -> Figures {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(clients as usize)
-        .build()
-        .unwrap();
+    let client = reqwest::Client::builder().pool_max_idle_per_host(clients as usize).build().unwrap();
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -59,12 +53,7 @@ async fn load(url: String, key: String, survey: String, clients: u64, seconds: u
     let elapsed = started.elapsed();
     all.sort();
     let at = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
-    Figures {
-        ok: all.len(),
-        rate: all.len() as f64 / elapsed.as_secs_f64(),
-        p50: at(0.50),
-        p99: at(0.99),
-    }
+    Figures { ok: all.len(), rate: all.len() as f64 / elapsed.as_secs_f64(), p50: at(0.50), p99: at(0.99) }
 }
 
 fn print(name: &str, f: &Figures) {
@@ -87,11 +76,7 @@ async fn main() {
     let (_, key) = store.create_api_key("bench").await.unwrap();
     let survey: hark_core::survey::SurveyDefinition =
         serde_json::from_value(json!({"name": "Bench", "kind": "nps", "brand": "Acme"})).unwrap();
-    let survey = store
-        .create_survey(&survey, hark_store::SurveyStatus::Active)
-        .await
-        .unwrap()
-        .id;
+    let survey = store.create_survey(&survey, hark_store::SurveyStatus::Active).await.unwrap().id;
 
     let hark = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hark_url = format!("http://{}/api/v1/responses", hark.local_addr().unwrap());
@@ -101,9 +86,7 @@ async fn main() {
     let floor_url = format!("http://{}/discard", floor.local_addr().unwrap());
     let discard = axum::Router::new().route(
         "/discard",
-        post(|Json(input): Json<ResponseInput>| async move {
-            std::hint::black_box(input).score.to_string()
-        }),
+        post(|Json(input): Json<ResponseInput>| async move { std::hint::black_box(input).score.to_string() }),
     );
     tokio::spawn(async move { axum::serve(floor, discard).await });
 
@@ -116,13 +99,6 @@ async fn main() {
     let hark = load(hark_url, key, survey, clients, seconds).await;
     print("hark: validate, store, commit", &hark);
     let stored = store.count_responses(&Default::default()).await.unwrap() - stored_before;
-    println!(
-        "ratio hark / ceiling: {:.2}   (stored {stored} = acknowledged {})",
-        hark.rate / ceiling.rate,
-        hark.ok
-    );
-    assert_eq!(
-        stored as usize, hark.ok,
-        "every acknowledged response is stored"
-    );
+    println!("ratio hark / ceiling: {:.2}   (stored {stored} = acknowledged {})", hark.rate / ceiling.rate, hark.ok);
+    assert_eq!(stored as usize, hark.ok, "every acknowledged response is stored");
 }

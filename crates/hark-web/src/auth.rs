@@ -25,10 +25,7 @@ pub struct KeyCache {
 impl KeyCache {
     fn cached_hash(&self, id: &str) -> Option<String> {
         let verified = self.verified.lock().expect("key cache lock");
-        verified
-            .get(id)
-            .filter(|(_, at)| at.elapsed() < CACHE_TTL)
-            .map(|(hash, _)| hash.clone())
+        verified.get(id).filter(|(_, at)| at.elapsed() < CACHE_TTL).map(|(hash, _)| hash.clone())
     }
 
     fn remember(&self, id: &str, hash: String) {
@@ -48,9 +45,13 @@ pub async fn require_api_key(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| ApiError::unauthorized("send an API key as `Authorization: Bearer hark_…` (create one with `hark apikey create`)"))?;
-    let (id, secret) = parse_api_key(presented.trim())
-        .ok_or_else(|| ApiError::unauthorized("the API key is malformed"))?;
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "send an API key as `Authorization: Bearer hark_…` (create one with `hark apikey create`)",
+            )
+        })?;
+    let (id, secret) =
+        parse_api_key(presented.trim()).ok_or_else(|| ApiError::unauthorized("the API key is malformed"))?;
     let stored = match state.keys.cached_hash(id) {
         Some(hash) => Some(hash),
         None => state.store.api_key_hash(id).await?,

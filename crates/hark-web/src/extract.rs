@@ -27,13 +27,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
-            BytesRejection::FailedToBufferBody(ref inner)
-                if inner.body_text().contains("length limit") =>
-            {
-                ApiError::too_large(format!(
-                    "the body is larger than the {} MiB limit",
-                    crate::BODY_LIMIT >> 20
-                ))
+            BytesRejection::FailedToBufferBody(ref inner) if inner.body_text().contains("length limit") => {
+                ApiError::too_large(format!("the body is larger than the {} MiB limit", crate::BODY_LIMIT >> 20))
             }
             other => ApiError::malformed(other.body_text()),
         })?;
@@ -48,18 +43,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = e.into_inner();
         if inner.is_data() {
             // Syntax is fine but a field is unknown, missing or of the wrong type.
-            let field = if path == "." {
-                "body".to_string()
-            } else {
-                path
-            };
+            let field = if path == "." { "body".to_string() } else { path };
             ApiError::field(field, inner.to_string())
         } else {
             ApiError::malformed(format!("the body is not valid JSON: {inner}"))
         }
     })?;
-    de.end()
-        .map_err(|e| ApiError::malformed(format!("the body is not valid JSON: {e}")))?;
+    de.end().map_err(|e| ApiError::malformed(format!("the body is not valid JSON: {e}")))?;
     Ok(value)
 }
 
@@ -71,8 +61,6 @@ impl<S: Send + Sync> FromRequestParts<S> for RawQuery {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or("");
-        serde_urlencoded::from_str(query)
-            .map(RawQuery)
-            .map_err(|e| ApiError::malformed(format!("query string: {e}")))
+        serde_urlencoded::from_str(query).map(RawQuery).map_err(|e| ApiError::malformed(format!("query string: {e}")))
     }
 }

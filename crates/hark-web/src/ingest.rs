@@ -58,10 +58,7 @@ pub async fn submit(
 ) -> Result<Submitted, ApiError> {
     let key = match (header_key, input.idempotency_key.take()) {
         (Some(h), Some(b)) if h != b => {
-            return Err(ApiError::field(
-                "idempotency_key",
-                "differs from the Idempotency-Key header",
-            ));
+            return Err(ApiError::field("idempotency_key", "differs from the Idempotency-Key header"));
         }
         (Some(k), _) | (None, Some(k)) => k,
         (None, None) => {
@@ -77,20 +74,12 @@ pub async fn submit(
     // Fingerprint of the request as the client sent it, before defaults are filled in.
     let request_hash = hash_secret(&serde_json::to_string(&input).expect("inputs serialize"));
 
-    let survey = store
-        .get_survey(&input.survey_id)
-        .await?
-        .ok_or_else(|| ApiError::field("survey_id", "no such survey"))?;
+    let survey =
+        store.get_survey(&input.survey_id).await?.ok_or_else(|| ApiError::field("survey_id", "no such survey"))?;
     if survey.status == SurveyStatus::Closed {
-        return Err(ApiError::field(
-            "survey_id",
-            "this survey is closed and takes no more answers",
-        ));
+        return Err(ApiError::field("survey_id", "this survey is closed and takes no more answers"));
     }
-    input.comment = input
-        .comment
-        .map(|c| c.trim().to_string())
-        .filter(|c| !c.is_empty());
+    input.comment = input.comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
     let answer = AnswerInput {
         score: input.score,
         agent_score: input.agent_score,
@@ -132,9 +121,7 @@ pub async fn submit(
     let channel = input.channel.unwrap_or_else(|| "api".into());
     if channel.is_empty()
         || channel.len() > 32
-        || !channel
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c == '_' || c == '-')
+        || !channel.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '-')
     {
         errors.push("channel", "1–32 characters of a–z, `_` or `-`");
     }
@@ -158,10 +145,7 @@ pub async fn submit(
             }
             Ok(t) => t.as_millisecond(),
             Err(_) => {
-                errors.push(
-                    "submitted_at",
-                    "must be an RFC 3339 time such as 2026-01-31T09:30:00Z",
-                );
+                errors.push("submitted_at", "must be an RFC 3339 time such as 2026-01-31T09:30:00Z");
                 now
             }
         },

@@ -24,10 +24,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store) -> Self {
-        AppState {
-            store,
-            keys: Arc::default(),
-        }
+        AppState { store, keys: Arc::default() }
     }
 }
 
@@ -38,10 +35,7 @@ pub fn app(store: Store) -> Router {
     let doc = Arc::new(doc);
     Router::new()
         .merge(api)
-        .route(
-            "/api/v1/openapi.json",
-            axum::routing::get(move || async move { axum::Json(doc.as_ref().clone()) }),
-        )
+        .route("/api/v1/openapi.json", axum::routing::get(move || async move { axum::Json(doc.as_ref().clone()) }))
         .route("/healthz", axum::routing::get(api::health))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
@@ -54,7 +48,5 @@ pub async fn serve(
     store: Store,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(store))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, app(store)).with_graceful_shutdown(shutdown).await
 }

@@ -24,64 +24,28 @@ pub struct Problem {
 pub struct ApiError(pub Box<Problem>);
 
 impl ApiError {
-    fn new(
-        status: StatusCode,
-        kind: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
-        ApiError(Box::new(Problem {
-            kind,
-            title,
-            status: status.as_u16(),
-            detail: detail.into(),
-            errors: Vec::new(),
-        }))
+    fn new(status: StatusCode, kind: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        ApiError(Box::new(Problem { kind, title, status: status.as_u16(), detail: detail.into(), errors: Vec::new() }))
     }
 
     pub fn malformed(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "/problems/malformed-request",
-            "Malformed request",
-            detail,
-        )
+        Self::new(StatusCode::BAD_REQUEST, "/problems/malformed-request", "Malformed request", detail)
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "/problems/unauthorized",
-            "Unauthorized",
-            detail,
-        )
+        Self::new(StatusCode::UNAUTHORIZED, "/problems/unauthorized", "Unauthorized", detail)
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "/problems/not-found",
-            "Not found",
-            format!("no such {what}"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "/problems/not-found", "Not found", format!("no such {what}"))
     }
 
     pub fn conflict(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::CONFLICT,
-            "/problems/conflict",
-            "Conflict",
-            detail,
-        )
+        Self::new(StatusCode::CONFLICT, "/problems/conflict", "Conflict", detail)
     }
 
     pub fn too_large(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "/problems/payload-too-large",
-            "Payload too large",
-            detail,
-        )
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "/problems/payload-too-large", "Payload too large", detail)
     }
 
     pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
@@ -94,12 +58,7 @@ impl ApiError {
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "/problems/unavailable",
-            "Service unavailable",
-            detail,
-        )
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "/problems/unavailable", "Service unavailable", detail)
     }
 
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -110,12 +69,7 @@ impl ApiError {
 impl From<ValidationErrors> for ApiError {
     fn from(errors: ValidationErrors) -> Self {
         let detail = errors.to_string();
-        let mut e = Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "/problems/validation",
-            "Invalid input",
-            detail,
-        );
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "/problems/validation", "Invalid input", detail);
         e.0.errors = errors.0;
         e
     }
@@ -142,15 +96,9 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&*self.0).expect("problems serialize");
-        (
-            status,
-            [(header::CONTENT_TYPE, "application/problem+json")],
-            body,
-        )
-            .into_response()
+        (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
     }
 }
 

@@ -25,51 +25,38 @@ impl TestApp {
         let (_, key) = store.create_api_key("test").await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(hark_web::serve(
-            listener,
-            store.clone(),
-            std::future::pending(),
-        ));
-        Some(TestApp {
-            base,
-            key,
-            client: reqwest::Client::new(),
-            store,
-            _db: db,
-        })
+        tokio::spawn(hark_web::serve(listener, store.clone(), std::future::pending()));
+        Some(TestApp { base, key, client: reqwest::Client::new(), store, _db: db })
     }
 
     fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        self.client
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
+        self.client.post(format!("{}{path}", self.base)).bearer_auth(&self.key)
     }
 
     fn get(&self, path: &str) -> reqwest::RequestBuilder {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
+        self.client.get(format!("{}{path}", self.base)).bearer_auth(&self.key)
+    }
+
+    async fn get_json(&self, path: &str) -> Value {
+        let r = self.get(path).send().await.unwrap();
+        assert!(r.status().is_success(), "GET {path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    async fn post_json(&self, path: &str, body: &Value) -> Value {
+        let r = self.post(path).json(body).send().await.unwrap();
+        assert!(r.status().is_success(), "POST {path}: {}", r.status());
+        r.json().await.unwrap()
     }
 
     async fn survey(&self, body: Value) -> String {
-        let r = self
-            .post("/api/v1/surveys")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let r = self.post("/api/v1/surveys").json(&body).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::CREATED);
-        r.json::<Value>().await.unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
     }
 
     async fn count(&self) -> i64 {
-        self.store
-            .count_responses(&Default::default())
-            .await
-            .unwrap()
+        self.store.count_responses(&Default::default()).await.unwrap()
     }
 }
 
@@ -93,18 +80,8 @@ on_both!(
 );
 
 async fn concurrent_posts_and_retries_count_once(app: TestApp) {
-    let survey = app
-        .survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"}))
-        .await;
-    let team = app
-        .post("/api/v1/teams")
-        .json(&json!({"name": "Billing"}))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
+    let team = app.post_json("/api/v1/teams", &json!({"name": "Billing"})).await;
     let mut rng = fastrand_like(7);
     let bodies: Vec<Value> = (0..1000)
         .map(|i| {
@@ -135,45 +112,15 @@ async fn concurrent_posts_and_retries_count_once(app: TestApp) {
     post_all(StatusCode::OK).await;
     assert_eq!(app.count().await, 1000);
 
-    let expected =
-        NpsCounts::from_scores(bodies.iter().map(|b| b["score"].as_i64().unwrap())).summary();
-    let report: Value = app
-        .get("/api/v1/reports/nps")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let expected = NpsCounts::from_scores(bodies.iter().map(|b| b["score"].as_i64().unwrap())).summary();
+    let report: Value = app.get_json("/api/v1/reports/nps").await;
     assert_eq!(report["overall"], serde_json::to_value(expected).unwrap());
     // Filters: the team's third and the `pro` half, computed from the inputs too.
-    let team_scores = bodies
-        .iter()
-        .filter(|b| b["team_id"] == team["id"])
-        .map(|b| b["score"].as_i64().unwrap());
-    let team_report: Value = app
-        .get(&format!(
-            "/api/v1/reports/nps?team_id={}",
-            team["id"].as_str().unwrap()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        team_report["overall"]["n"],
-        json!(NpsCounts::from_scores(team_scores).n())
-    );
-    let pro: Value = app
-        .get("/api/v1/reports/nps?attr.plan=pro&granularity=day")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let team_scores = bodies.iter().filter(|b| b["team_id"] == team["id"]).map(|b| b["score"].as_i64().unwrap());
+    let team_report: Value =
+        app.get_json(&format!("/api/v1/reports/nps?team_id={}", team["id"].as_str().unwrap())).await;
+    assert_eq!(team_report["overall"]["n"], json!(NpsCounts::from_scores(team_scores).n()));
+    let pro: Value = app.get_json("/api/v1/reports/nps?attr.plan=pro&granularity=day").await;
     assert_eq!(pro["overall"]["n"], json!(500));
 }
 
@@ -189,9 +136,7 @@ fn fastrand_like(seed: u64) -> impl FnMut() -> u64 {
 }
 
 async fn bad_input_is_refused_by_name_and_stores_nothing(app: TestApp) {
-    let survey = app
-        .survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"}))
-        .await;
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
     let ok = app
         .post("/api/v1/responses")
         .header("Idempotency-Key", "first")
@@ -204,52 +149,44 @@ async fn bad_input_is_refused_by_name_and_stores_nothing(app: TestApp) {
     let cases: Vec<(&str, reqwest::RequestBuilder, StatusCode, &str)> = vec![
         (
             "score 11",
-            app.post("/api/v1/responses")
-                .json(&json!({"survey_id": survey, "score": 11})),
+            app.post("/api/v1/responses").json(&json!({"survey_id": survey, "score": 11})),
             StatusCode::UNPROCESSABLE_ENTITY,
             "score",
         ),
         (
             "score -1",
-            app.post("/api/v1/responses")
-                .json(&json!({"survey_id": survey, "score": -1})),
+            app.post("/api/v1/responses").json(&json!({"survey_id": survey, "score": -1})),
             StatusCode::UNPROCESSABLE_ENTITY,
             "score",
         ),
         (
             "missing survey",
-            app.post("/api/v1/responses")
-                .json(&json!({"survey_id": "nope", "score": 5})),
+            app.post("/api/v1/responses").json(&json!({"survey_id": "nope", "score": 5})),
             StatusCode::UNPROCESSABLE_ENTITY,
             "survey_id",
         ),
         (
             "unknown field",
-            app.post("/api/v1/responses")
-                .json(&json!({"survey_id": survey, "score": 5, "rating_x": 1})),
+            app.post("/api/v1/responses").json(&json!({"survey_id": survey, "score": 5, "rating_x": 1})),
             StatusCode::UNPROCESSABLE_ENTITY,
             "rating_x",
         ),
         (
             "unknown question type",
-            app.post("/api/v1/surveys")
-                .json(&json!({"name": "S", "kind": "nps", "brand": "B",
+            app.post("/api/v1/surveys").json(&json!({"name": "S", "kind": "nps", "brand": "B",
             "questions": [{"id": "q", "type": "slider", "text": "?"}]})),
             StatusCode::UNPROCESSABLE_ENTITY,
             "questions[0].type",
         ),
         (
             "1 MB comment",
-            app.post("/api/v1/responses")
-                .json(&json!({"survey_id": survey, "score": 5, "comment": huge})),
+            app.post("/api/v1/responses").json(&json!({"survey_id": survey, "score": 5, "comment": huge})),
             StatusCode::UNPROCESSABLE_ENTITY,
             "comment",
         ),
         (
             "malformed JSON",
-            app.post("/api/v1/responses")
-                .header("content-type", "application/json")
-                .body("{\"survey_id\": "),
+            app.post("/api/v1/responses").header("content-type", "application/json").body("{\"survey_id\": "),
             StatusCode::BAD_REQUEST,
             "JSON",
         ),
@@ -263,37 +200,21 @@ async fn bad_input_is_refused_by_name_and_stores_nothing(app: TestApp) {
         ),
         (
             "no idempotency key",
-            app.post("/api/v1/responses")
-                .json(&json!({"survey_id": survey, "score": 5})),
+            app.post("/api/v1/responses").json(&json!({"survey_id": survey, "score": 5})),
             StatusCode::UNPROCESSABLE_ENTITY,
             "idempotency_key",
         ),
-        (
-            "not JSON",
-            app.post("/api/v1/responses").body("score=5"),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "JSON",
-        ),
+        ("not JSON", app.post("/api/v1/responses").body("score=5"), StatusCode::UNSUPPORTED_MEDIA_TYPE, "JSON"),
         (
             "too large",
             app.post("/api/v1/responses")
                 .header("content-type", "application/json")
-                .body(vec![b' '; 3 << 20]),
+                .body(vec![b' '; hark_web::BODY_LIMIT + 1]),
             StatusCode::PAYLOAD_TOO_LARGE,
             "limit",
         ),
-        (
-            "bad filter",
-            app.get("/api/v1/reports/nps?from=yesterday"),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "from",
-        ),
-        (
-            "unknown filter",
-            app.get("/api/v1/reports/nps?colour=red"),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "colour",
-        ),
+        ("bad filter", app.get("/api/v1/reports/nps?from=yesterday"), StatusCode::UNPROCESSABLE_ENTITY, "from"),
+        ("unknown filter", app.get("/api/v1/reports/nps?colour=red"), StatusCode::UNPROCESSABLE_ENTITY, "colour"),
     ];
     for (name, request, status, names) in cases {
         let keyed = if name == "no idempotency key" {
@@ -303,26 +224,12 @@ async fn bad_input_is_refused_by_name_and_stores_nothing(app: TestApp) {
         };
         let r = keyed.send().await.unwrap();
         assert_eq!(r.status(), status, "{name}");
-        assert_eq!(
-            r.headers()["content-type"],
-            "application/problem+json",
-            "{name}"
-        );
+        assert_eq!(r.headers()["content-type"], "application/problem+json", "{name}");
         let problem: Value = r.json().await.unwrap();
-        assert!(
-            problem["type"].as_str().unwrap().starts_with("/problems/"),
-            "{name}: {problem}"
-        );
-        assert!(
-            problem.to_string().contains(names),
-            "{name}: {problem} should name {names}"
-        );
+        assert!(problem["type"].as_str().unwrap().starts_with("/problems/"), "{name}: {problem}");
+        assert!(problem.to_string().contains(names), "{name}: {problem} should name {names}");
     }
-    assert_eq!(
-        app.count().await,
-        1,
-        "nothing but the first good answer is stored"
-    );
+    assert_eq!(app.count().await, 1, "nothing but the first good answer is stored");
     assert_eq!(app.store.list_surveys().await.unwrap().len(), 1);
 }
 
@@ -331,9 +238,7 @@ async fn requests_without_a_valid_key_are_refused(app: TestApp) {
     for auth in [
         None,
         Some("Bearer nonsense"),
-        Some(
-            "Bearer hark_000000000000_0000000000000000000000000000000000000000000000000000000000000000",
-        ),
+        Some("Bearer hark_000000000000_0000000000000000000000000000000000000000000000000000000000000000"),
     ] {
         let mut r = app.client.get(&url);
         if let Some(a) = auth {
@@ -347,32 +252,13 @@ async fn requests_without_a_valid_key_are_refused(app: TestApp) {
     let id = &app.key[5..17];
     let forged = format!("Bearer hark_{id}_{}", "a".repeat(64));
     assert_eq!(
-        app.client
-            .get(&url)
-            .header("authorization", forged)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.client.get(&url).header("authorization", forged).send().await.unwrap().status(),
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(
-        app.client
-            .get(format!("{}/healthz", app.base))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.client.get(format!("{}/healthz", app.base)).send().await.unwrap().status(), StatusCode::OK);
     // No route returns a secret hash or a password hash.
     app.store
-        .create_user(
-            "a@example.com",
-            None,
-            hark_store::Role::Admin,
-            &hark_core::auth::hash_password("long enough pw"),
-        )
+        .create_user("a@example.com", None, hark_store::Role::Admin, &hark_core::auth::hash_password("long enough pw"))
         .await
         .unwrap();
     for path in [
@@ -384,19 +270,12 @@ async fn requests_without_a_valid_key_are_refused(app: TestApp) {
         "/api/v1/openapi.json",
     ] {
         let body = app.get(path).send().await.unwrap().text().await.unwrap();
-        assert!(
-            !body.contains("argon2")
-                && !body.contains("secret_hash")
-                && !body.contains("password_hash"),
-            "{path}"
-        );
+        assert!(!body.contains("argon2") && !body.contains("secret_hash") && !body.contains("password_hash"), "{path}");
     }
 }
 
 async fn idempotency_key_reuse_with_other_content_is_a_conflict(app: TestApp) {
-    let survey = app
-        .survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"}))
-        .await;
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
     let send = |score: i64| {
         app.post("/api/v1/responses")
             .json(&json!({"survey_id": survey, "score": score, "idempotency_key": "same"}))
@@ -410,47 +289,22 @@ async fn idempotency_key_reuse_with_other_content_is_a_conflict(app: TestApp) {
 }
 
 async fn responses_list_filters_and_pages(app: TestApp) {
-    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme", "agent_question": "And the agent?"})).await;
-    let team = app
-        .post("/api/v1/teams")
-        .json(&json!({"name": "Support"}))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
-    let agent = app
-        .post("/api/v1/agents")
-        .json(&json!({"name": "Mina", "team_id": team["id"]}))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let survey =
+        app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme", "agent_question": "And the agent?"})).await;
+    let team = app.post_json("/api/v1/teams", &json!({"name": "Support"})).await;
+    let agent = app.post_json("/api/v1/agents", &json!({"name": "Mina", "team_id": team["id"]})).await;
     for i in 0..12 {
         let body = json!({"survey_id": survey, "score": i % 11, "agent_id": if i < 4 { agent["id"].clone() } else { Value::Null },
             "agent_score": if i < 4 { json!(10) } else { Value::Null },
             "submitted_at": format!("2026-0{}-15T10:00:00Z", 1 + i % 3), "channel": "email"});
-        let r = app
-            .post("/api/v1/responses")
-            .header("Idempotency-Key", format!("l{i}"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            r.status(),
-            StatusCode::CREATED,
-            "{}",
-            r.text().await.unwrap()
-        );
+        let r =
+            app.post("/api/v1/responses").header("Idempotency-Key", format!("l{i}")).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
     }
     let mut seen = 0;
     let mut url = "/api/v1/responses?limit=5".to_string();
     loop {
-        let page: Value = app.get(&url).send().await.unwrap().json().await.unwrap();
+        let page: Value = app.get_json(&url).await;
         seen += page["items"].as_array().unwrap().len();
         match page["next_cursor"].as_str() {
             Some(c) => url = format!("/api/v1/responses?limit=5&cursor={c}"),
@@ -458,53 +312,17 @@ async fn responses_list_filters_and_pages(app: TestApp) {
         }
     }
     assert_eq!(seen, 12);
-    let by_team: Value = app
-        .get(&format!(
-            "/api/v1/responses?team_id={}",
-            team["id"].as_str().unwrap()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        by_team["items"].as_array().unwrap().len(),
-        4,
-        "team comes from the agent"
-    );
-    let feb: Value = app
-        .get("/api/v1/reports/nps?from=2026-02-01&to=2026-02-28&granularity=month")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let by_team: Value = app.get_json(&format!("/api/v1/responses?team_id={}", team["id"].as_str().unwrap())).await;
+    assert_eq!(by_team["items"].as_array().unwrap().len(), 4, "team comes from the agent");
+    let feb: Value = app.get_json("/api/v1/reports/nps?from=2026-02-01&to=2026-02-28&granularity=month").await;
     assert_eq!(feb["overall"]["n"], json!(4));
     assert_eq!(feb["series"][0]["period_start"], json!("2026-02-01"));
-    let detractors: Value = app
-        .get("/api/v1/responses?segment=detractor")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        detractors["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["score"].as_i64().unwrap() <= 6)
-    );
+    let detractors: Value = app.get_json("/api/v1/responses?segment=detractor").await;
+    assert!(detractors["items"].as_array().unwrap().iter().all(|r| r["score"].as_i64().unwrap() <= 6));
 }
 
 async fn contacts_upsert_export_and_erase(app: TestApp) {
-    let survey = app
-        .survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"}))
-        .await;
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
     let c: Value = app
         .post("/api/v1/contacts")
         .json(&json!({"external_id": "u1", "email": "u1@example.com", "locale": "ko"}))
@@ -515,7 +333,13 @@ async fn contacts_upsert_export_and_erase(app: TestApp) {
         .await
         .unwrap();
     let id = c["id"].as_str().unwrap();
-    let r = app.post("/api/v1/responses").header("Idempotency-Key", "c1").json(&json!({"survey_id": survey, "score": 3, "contact_id": id, "comment": "배송이 늦었어요"})).send().await.unwrap();
+    let r = app
+        .post("/api/v1/responses")
+        .header("Idempotency-Key", "c1")
+        .json(&json!({"survey_id": survey, "score": 3, "contact_id": id, "comment": "배송이 늦었어요"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     let note = app
         .post(&format!("/api/v1/contacts/{id}/notes"))
@@ -524,57 +348,20 @@ async fn contacts_upsert_export_and_erase(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(note.status(), StatusCode::CREATED);
-    let export: Value = app
-        .get(&format!("/api/v1/contacts/{id}/export"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let export: Value = app.get_json(&format!("/api/v1/contacts/{id}/export")).await;
     assert_eq!(export["responses"][0]["comment"], json!("배송이 늦었어요"));
     assert_eq!(export["notes"].as_array().unwrap().len(), 1);
-    let del = app
-        .client
-        .delete(format!("{}/api/v1/contacts/{id}", app.base))
-        .bearer_auth(&app.key)
-        .send()
-        .await
-        .unwrap();
+    let del =
+        app.client.delete(format!("{}/api/v1/contacts/{id}", app.base)).bearer_auth(&app.key).send().await.unwrap();
     assert_eq!(del.status(), StatusCode::NO_CONTENT);
-    assert_eq!(
-        app.get(&format!("/api/v1/contacts/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::NOT_FOUND
-    );
-    let report: Value = app
-        .get("/api/v1/reports/nps")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        report["overall"]["detractors"],
-        json!(1),
-        "the anonymous score still counts"
-    );
+    assert_eq!(app.get(&format!("/api/v1/contacts/{id}")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let report: Value = app.get_json("/api/v1/reports/nps").await;
+    assert_eq!(report["overall"]["detractors"], json!(1), "the anonymous score still counts");
 }
 
 async fn openapi_document_lists_every_route(app: TestApp) {
-    let doc: Value = app
-        .client
-        .get(format!("{}/api/v1/openapi.json", app.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value =
+        app.client.get(format!("{}/api/v1/openapi.json", app.base)).send().await.unwrap().json().await.unwrap();
     let paths = doc["paths"].as_object().unwrap();
     for p in [
         "/api/v1/surveys",

@@ -87,17 +87,8 @@ const COMMENTS: [(&str, [&[&str]; 3]); 4] = [
     (
         "th",
         [
-            &[
-                "รอสายนานมากและไม่มีใครติดต่อกลับ",
-                "สินค้าเสียหายตอนส่งมาถึง",
-                "ถูกเรียกเก็บเงินซ้ำสองครั้ง",
-                "แอปใช้งานยากและช้า",
-            ],
-            &[
-                "โดยรวมโอเค แต่จัดส่งช้าไปหน่อย",
-                "สินค้าดีแต่ราคาค่อนข้างสูง",
-                "พนักงานสุภาพแต่แก้ปัญหาช้า",
-            ],
+            &["รอสายนานมากและไม่มีใครติดต่อกลับ", "สินค้าเสียหายตอนส่งมาถึง", "ถูกเรียกเก็บเงินซ้ำสองครั้ง", "แอปใช้งานยากและช้า"],
+            &["โดยรวมโอเค แต่จัดส่งช้าไปหน่อย", "สินค้าดีแต่ราคาค่อนข้างสูง", "พนักงานสุภาพแต่แก้ปัญหาช้า"],
             &[
                 "พนักงานบริการดีมากและแก้ปัญหาได้รวดเร็ว",
                 "จัดส่งเร็วและสินค้าคุณภาพดี",
@@ -108,11 +99,7 @@ const COMMENTS: [(&str, [&[&str]; 3]); 4] = [
     ),
 ];
 
-const TEAMS: [(&str, f64); 3] = [
-    ("Billing", 0.25),
-    ("Technical Support", -0.05),
-    ("Sales", 0.10),
-];
+const TEAMS: [(&str, f64); 3] = [("Billing", 0.25), ("Technical Support", -0.05), ("Sales", 0.10)];
 const AGENTS: [&str; 15] = [
     "Mina Park",
     "Luca Bianchi",
@@ -155,31 +142,27 @@ pub async fn seed(store: &Store, responses: usize) -> anyhow::Result<()> {
         // Each agent is a little better or worse than their team.
         agents.push((agent, team_bias + (rng.f64() - 0.5) * 0.3));
     }
-    let define = |v: serde_json::Value| -> anyhow::Result<SurveyDefinition> {
-        Ok(serde_json::from_value(v)?)
-    };
+    let define = |v: serde_json::Value| -> anyhow::Result<SurveyDefinition> { Ok(serde_json::from_value(v)?) };
     let relationship = store
-        .create_survey(&define(json!({"name": "Relationship NPS", "kind": "nps", "brand": "Acme",
+        .create_survey(
+            &define(json!({"name": "Relationship NPS", "kind": "nps", "brand": "Acme",
             "questions": [{"id": "improve", "type": "single_choice", "text": "What should we improve first?",
                            "options": ["price", "delivery", "support", "app"], "show_if": ["detractor", "passive"]}],
             "translations": {"ko": {"question": "Acme를 친구나 동료에게 추천할 가능성은 얼마나 됩니까?"},
                              "it": {"question": "Quanto è probabile che consigli Acme a un amico o collega?"},
-                             "th": {"question": "คุณมีแนวโน้มที่จะแนะนำ Acme ให้เพื่อนหรือเพื่อนร่วมงานมากน้อยเพียงใด"}}}))?, SurveyStatus::Active)
+                             "th": {"question": "คุณมีแนวโน้มที่จะแนะนำ Acme ให้เพื่อนหรือเพื่อนร่วมงานมากน้อยเพียงใด"}}}))?,
+            SurveyStatus::Active,
+        )
         .await?;
     let support = store
         .create_survey(
-            &define(
-                json!({"name": "Support NPS (after a call)", "kind": "nps", "brand": "Acme",
-            "agent_question": "How likely are you to recommend the agent you spoke with?"}),
-            )?,
+            &define(json!({"name": "Support NPS (after a call)", "kind": "nps", "brand": "Acme",
+            "agent_question": "How likely are you to recommend the agent you spoke with?"}))?,
             SurveyStatus::Active,
         )
         .await?;
     let chat = store
-        .create_survey(
-            &define(json!({"name": "Chat CSAT", "kind": "csat", "brand": "Acme"}))?,
-            SurveyStatus::Active,
-        )
+        .create_survey(&define(json!({"name": "Chat CSAT", "kind": "csat", "brand": "Acme"}))?, SurveyStatus::Active)
         .await?;
 
     let now = jiff::Timestamp::now().as_millisecond();
@@ -193,16 +176,8 @@ pub async fn seed(store: &Store, responses: usize) -> anyhow::Result<()> {
         let drift = 0.15 * (1.0 - days_ago as f64 / 365.0);
         let (survey, kind, agent) = match rng.u8(..10) {
             0..=3 => (&relationship, SurveyKind::Nps, None),
-            4..=7 => (
-                &support,
-                SurveyKind::Nps,
-                Some(&agents[rng.usize(..agents.len())]),
-            ),
-            _ => (
-                &chat,
-                SurveyKind::Csat,
-                Some(&agents[rng.usize(..agents.len())]),
-            ),
+            4..=7 => (&support, SurveyKind::Nps, Some(&agents[rng.usize(..agents.len())])),
+            _ => (&chat, SurveyKind::Csat, Some(&agents[rng.usize(..agents.len())])),
         };
         let bias = agent.map_or(0.1, |(_, b)| *b) + drift;
         let score = draw_score(&mut rng, kind, bias);
@@ -211,10 +186,7 @@ pub async fn seed(store: &Store, responses: usize) -> anyhow::Result<()> {
         let comment = (rng.f64() < 0.7).then(|| comments[rng.usize(..comments.len())].to_string());
         let contact_no = rng.usize(..responses.max(3) / 3);
         let mut attributes = Map::new();
-        attributes.insert(
-            "plan".into(),
-            json!(["free", "pro", "business"][contact_no % 3]),
-        );
+        attributes.insert("plan".into(), json!(["free", "pro", "business"][contact_no % 3]));
         attributes.insert("country".into(), json!(country));
         let mut input = ResponseInput {
             survey_id: survey.id.clone(),
@@ -230,8 +202,7 @@ pub async fn seed(store: &Store, responses: usize) -> anyhow::Result<()> {
             language: Some(lang.into()),
             channel: Some(["email", "link", "widget", "api"][rng.usize(..4)].into()),
             submitted_at: Some(
-                jiff::Timestamp::from_millisecond(now - days_ago * DAY_MS - rng.i64(0..DAY_MS))?
-                    .to_string(),
+                jiff::Timestamp::from_millisecond(now - days_ago * DAY_MS - rng.i64(0..DAY_MS))?.to_string(),
             ),
             idempotency_key: Some(format!("demo-{i}")),
             ..Default::default()
@@ -248,10 +219,7 @@ pub async fn seed(store: &Store, responses: usize) -> anyhow::Result<()> {
             }
         }
         if survey.id == relationship.id && segment < 2 && rng.bool() {
-            input.answers.insert(
-                "improve".into(),
-                json!(["price", "delivery", "support", "app"][rng.usize(..4)]),
-            );
+            input.answers.insert("improve".into(), json!(["price", "delivery", "support", "app"][rng.usize(..4)]));
         }
         let store = store.clone();
         jobs.spawn(async move { submit(&store, input, None).await });

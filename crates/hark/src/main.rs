@@ -11,19 +11,10 @@ use clap::{Parser, Subcommand};
 use hark_store::{Role, Store};
 
 #[derive(Parser)]
-#[command(
-    name = "hark",
-    version,
-    about = "Hark: self-hosted NPS and closed-loop customer feedback"
-)]
+#[command(name = "hark", version, about = "Hark: self-hosted NPS and closed-loop customer feedback")]
 struct Cli {
     /// SQLite file path, `sqlite://…` or `postgres://…` URL.
-    #[arg(
-        long,
-        global = true,
-        env = "HARK_DATABASE_URL",
-        default_value = "hark.db"
-    )]
+    #[arg(long, global = true, env = "HARK_DATABASE_URL", default_value = "hark.db")]
     database: String,
     #[command(subcommand)]
     command: Command,
@@ -118,21 +109,15 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HARK_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("HARK_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(run(cli))
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(cli))
 }
 
 async fn open(database: &str) -> anyhow::Result<Store> {
-    let store = Store::open(database)
-        .await
-        .with_context(|| format!("opening database {database}"))?;
+    let store = Store::open(database).await.with_context(|| format!("opening database {database}"))?;
     store.migrate().await.context("migrating database")?;
     Ok(store)
 }
@@ -140,62 +125,40 @@ async fn open(database: &str) -> anyhow::Result<Store> {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let store = open(&cli.database).await?;
     match cli.command {
-        Command::Serve { listen, demo } => {
-            serve(store.clone(), &cli.database, listen, demo).await?
-        }
+        Command::Serve { listen, demo } => serve(store.clone(), &cli.database, listen, demo).await?,
         Command::Migrate => println!("database {} is up to date", cli.database),
         Command::Demo { responses } => demo::seed(&store, responses).await?,
-        Command::User {
-            command: UserCommand::Add { email, name, role },
-        } => {
-            let role = Role::parse(&role).with_context(|| {
-                format!("unknown role {role}: admin, executive, team_lead or agent")
-            })?;
+        Command::User { command: UserCommand::Add { email, name, role } } => {
+            let role = Role::parse(&role)
+                .with_context(|| format!("unknown role {role}: admin, executive, team_lead or agent"))?;
             let (password, generated) = match std::env::var("HARK_PASSWORD") {
                 Ok(p) if p.len() >= 12 => (p, false),
                 Ok(_) => bail!("HARK_PASSWORD must be at least 12 characters"),
                 Err(_) => (hark_core::auth::generate_password(), true),
             };
-            let user = store
-                .create_user(
-                    &email,
-                    name.as_deref(),
-                    role,
-                    &hark_core::auth::hash_password(&password),
-                )
-                .await?;
+            let user =
+                store.create_user(&email, name.as_deref(), role, &hark_core::auth::hash_password(&password)).await?;
             println!("user {} ({}) added", user.email, user.role.as_str());
             if generated {
                 println!("password (shown once): {password}");
             }
         }
-        Command::Apikey {
-            command: ApikeyCommand::Create { name },
-        } => {
+        Command::Apikey { command: ApikeyCommand::Create { name } } => {
             let (record, token) = store.create_api_key(&name).await?;
-            println!(
-                "API key {} ({}) created; it is shown once:\n{token}",
-                record.id, record.name
-            );
+            println!("API key {} ({}) created; it is shown once:\n{token}", record.id, record.name);
         }
-        Command::Apikey {
-            command: ApikeyCommand::Revoke { id },
-        } => {
+        Command::Apikey { command: ApikeyCommand::Revoke { id } } => {
             store.revoke_api_key(&id).await?;
             println!("API key {id} revoked");
         }
-        Command::Import {
-            command: ImportCommand::Responses { file, survey },
-        } => {
+        Command::Import { command: ImportCommand::Responses { file, survey } } => {
             let report = transfer::import_responses(&store, &file, &survey).await?;
             eprintln!("{report}");
             if report.rejected > 0 {
                 std::process::exit(2);
             }
         }
-        Command::Export {
-            command: ExportCommand::Responses { survey },
-        } => {
+        Command::Export { command: ExportCommand::Responses { survey } } => {
             transfer::export_responses(&store, survey.as_deref(), std::io::stdout().lock()).await?;
         }
     }
@@ -230,9 +193,7 @@ async fn serve(store: Store, database: &str, listen: SocketAddr, demo: bool) -> 
             println!("--demo: the database already has surveys, so no demo data was added");
         }
     }
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
     println!(
         "Hark is listening on http://{addr} (database: {database}); API reference: http://{addr}/api/v1/openapi.json"

@@ -18,75 +18,19 @@ use tokio::task::JoinSet;
 
 /// Recognised headers (lower-cased, spaces and dashes as `_`) and the field they fill.
 const COLUMNS: &[(&str, &[&str])] = &[
-    (
-        "score",
-        &[
-            "score",
-            "nps",
-            "nps_score",
-            "rating",
-            "likelihood_to_recommend",
-            "ltr",
-        ],
-    ),
-    (
-        "comment",
-        &[
-            "comment",
-            "comments",
-            "feedback",
-            "reason",
-            "why",
-            "verbatim",
-            "open_text",
-        ],
-    ),
-    (
-        "email",
-        &[
-            "email",
-            "e_mail",
-            "email_address",
-            "customer_email",
-            "person_email",
-        ],
-    ),
-    (
-        "external_id",
-        &[
-            "external_id",
-            "customer_id",
-            "contact_id",
-            "user_id",
-            "person_id",
-        ],
-    ),
-    (
-        "name",
-        &["name", "customer_name", "contact_name", "person_name"],
-    ),
-    (
-        "date",
-        &[
-            "date",
-            "created_at",
-            "submitted_at",
-            "timestamp",
-            "response_date",
-            "survey_date",
-            "time",
-        ],
-    ),
+    ("score", &["score", "nps", "nps_score", "rating", "likelihood_to_recommend", "ltr"]),
+    ("comment", &["comment", "comments", "feedback", "reason", "why", "verbatim", "open_text"]),
+    ("email", &["email", "e_mail", "email_address", "customer_email", "person_email"]),
+    ("external_id", &["external_id", "customer_id", "contact_id", "user_id", "person_id"]),
+    ("name", &["name", "customer_name", "contact_name", "person_name"]),
+    ("date", &["date", "created_at", "submitted_at", "timestamp", "response_date", "survey_date", "time"]),
     ("agent", &["agent", "agent_name"]),
     ("team", &["team", "team_name", "queue", "department"]),
     ("channel", &["channel", "source"]),
     ("language", &["language", "lang", "locale"]),
     ("agent_score", &["agent_score"]),
     // Columns Hark itself exports that an import must not mistake for contact attributes.
-    (
-        "ignore",
-        &["id", "survey_id", "survey", "segment", "received_at"],
-    ),
+    ("ignore", &["id", "survey_id", "survey", "segment", "received_at"]),
 ];
 
 pub struct ImportReport {
@@ -101,20 +45,12 @@ impl fmt::Display for ImportReport {
         for (line, message) in &self.errors {
             writeln!(f, "line {line}: {message}")?;
         }
-        write!(
-            f,
-            "imported {}, already present {}, rejected {}",
-            self.imported, self.already_present, self.rejected
-        )
+        write!(f, "imported {}, already present {}, rejected {}", self.imported, self.already_present, self.rejected)
     }
 }
 
 fn normalise(header: &str) -> String {
-    header
-        .trim()
-        .trim_start_matches('\u{feff}')
-        .to_lowercase()
-        .replace([' ', '-'], "_")
+    header.trim().trim_start_matches('\u{feff}').to_lowercase().replace([' ', '-'], "_")
 }
 
 /// Finds the survey by id or name, or creates an NPS survey with that name.
@@ -122,17 +58,11 @@ async fn find_or_create_survey(store: &Store, survey: &str) -> anyhow::Result<St
     if let Some(s) = store.get_survey(survey).await? {
         return Ok(s.id);
     }
-    if let Some(s) = store
-        .list_surveys()
-        .await?
-        .into_iter()
-        .find(|s| s.definition.name == survey)
-    {
+    if let Some(s) = store.list_surveys().await?.into_iter().find(|s| s.definition.name == survey) {
         return Ok(s.id);
     }
-    let def: SurveyDefinition = serde_json::from_value(
-        serde_json::json!({"name": survey, "kind": "nps", "brand": survey}),
-    )?;
+    let def: SurveyDefinition =
+        serde_json::from_value(serde_json::json!({"name": survey, "kind": "nps", "brand": survey}))?;
     let created = store.create_survey(&def, SurveyStatus::Active).await?;
     eprintln!("created NPS survey \"{survey}\" ({})", created.id);
     Ok(created.id)
@@ -144,9 +74,7 @@ fn parse_date(value: &str) -> Result<String, String> {
         return Ok(t.to_string());
     }
     let utc = |dt: jiff::civil::DateTime| {
-        dt.to_zoned(jiff::tz::TimeZone::UTC)
-            .map(|z| z.timestamp().to_string())
-            .map_err(|e| e.to_string())
+        dt.to_zoned(jiff::tz::TimeZone::UTC).map(|z| z.timestamp().to_string()).map_err(|e| e.to_string())
     };
     if let Ok(dt) = value.parse::<jiff::civil::DateTime>() {
         return utc(dt);
@@ -154,43 +82,23 @@ fn parse_date(value: &str) -> Result<String, String> {
     if let Ok(d) = value.parse::<jiff::civil::Date>() {
         return utc(d.to_datetime(jiff::civil::Time::midnight()));
     }
-    Err(format!(
-        "date: `{value}` is not a date such as 2026-01-31, 2026-01-31 09:30 or 2026-01-31T09:30:00Z"
-    ))
+    Err(format!("date: `{value}` is not a date such as 2026-01-31, 2026-01-31 09:30 or 2026-01-31T09:30:00Z"))
 }
 
-pub async fn import_responses(
-    store: &Store,
-    file: &Path,
-    survey: &str,
-) -> anyhow::Result<ImportReport> {
+pub async fn import_responses(store: &Store, file: &Path, survey: &str) -> anyhow::Result<ImportReport> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(file)
         .with_context(|| format!("reading {}", file.display()))?;
     let headers: Vec<String> = reader.headers()?.iter().map(normalise).collect();
-    let field_of = |h: &str| {
-        COLUMNS
-            .iter()
-            .find(|(_, names)| names.contains(&h))
-            .map(|(field, _)| *field)
-    };
+    let field_of = |h: &str| COLUMNS.iter().find(|(_, names)| names.contains(&h)).map(|(field, _)| *field);
     if !headers.iter().any(|h| field_of(h) == Some("score")) {
-        anyhow::bail!(
-            "{}: no score column (one of: {})",
-            file.display(),
-            COLUMNS[0].1.join(", ")
-        );
+        anyhow::bail!("{}: no score column (one of: {})", file.display(), COLUMNS[0].1.join(", "));
     }
     let survey_id = find_or_create_survey(store, survey).await?;
     let mut names: HashMap<(String, Option<String>), String> = HashMap::new();
     let mut teams: HashMap<String, String> = HashMap::new();
-    let mut report = ImportReport {
-        imported: 0,
-        already_present: 0,
-        rejected: 0,
-        errors: Vec::new(),
-    };
+    let mut report = ImportReport { imported: 0, already_present: 0, rejected: 0, errors: Vec::new() };
     let mut jobs = JoinSet::new();
     for record in reader.records() {
         let record = match record {
@@ -220,14 +128,9 @@ pub async fn import_responses(
         }
         let row_result: Result<ResponseInput, String> = async {
             let score = row.get("score").ok_or("score: empty")?;
-            let score: i64 = score
-                .parse()
-                .map_err(|_| format!("score: `{score}` is not a whole number"))?;
+            let score: i64 = score.parse().map_err(|_| format!("score: `{score}` is not a whole number"))?;
             let agent_score = match row.get("agent_score") {
-                Some(s) => Some(
-                    s.parse::<i64>()
-                        .map_err(|_| format!("agent_score: `{s}` is not a whole number"))?,
-                ),
+                Some(s) => Some(s.parse::<i64>().map_err(|_| format!("agent_score: `{s}` is not a whole number"))?),
                 None => None,
             };
             let submitted_at = row.get("date").map(|d| parse_date(d)).transpose()?;
@@ -248,11 +151,7 @@ pub async fn import_responses(
                     Some(match names.get(&key) {
                         Some(id) => id.clone(),
                         None => {
-                            let id = store
-                                .agent_named(a, team_id.as_deref())
-                                .await
-                                .map_err(|e| e.to_string())?
-                                .id;
+                            let id = store.agent_named(a, team_id.as_deref()).await.map_err(|e| e.to_string())?.id;
                             names.insert(key, id.clone());
                             id
                         }
@@ -260,10 +159,7 @@ pub async fn import_responses(
                 }
                 None => None,
             };
-            let external_id = row
-                .get("external_id")
-                .or(row.get("email"))
-                .map(|s| s.to_string());
+            let external_id = row.get("external_id").or(row.get("email")).map(|s| s.to_string());
             let contact = external_id.map(|external_id| ContactInput {
                 external_id,
                 email: row.get("email").map(|s| s.to_string()),
@@ -271,10 +167,7 @@ pub async fn import_responses(
                 locale: row.get("language").map(|s| s.to_string()),
                 attributes: attributes.clone(),
             });
-            let key = format!(
-                "import:{}",
-                hash_secret(&record.iter().collect::<Vec<_>>().join("\u{1f}"))
-            );
+            let key = format!("import:{}", hash_secret(&record.iter().collect::<Vec<_>>().join("\u{1f}")));
             Ok(ResponseInput {
                 survey_id: survey_id.clone(),
                 score,
@@ -283,10 +176,7 @@ pub async fn import_responses(
                 contact,
                 agent_id,
                 team_id,
-                channel: Some(
-                    row.get("channel")
-                        .map_or("import".to_string(), |c| c.to_lowercase()),
-                ),
+                channel: Some(row.get("channel").map_or("import".to_string(), |c| c.to_lowercase())),
                 language: row.get("language").map(|s| s.to_string()),
                 submitted_at,
                 idempotency_key: Some(key),
@@ -314,13 +204,7 @@ pub async fn import_responses(
     Ok(report)
 }
 
-fn tally(
-    report: &mut ImportReport,
-    (line, result): (
-        u64,
-        Result<hark_store::Submitted, hark_web::problem::ApiError>,
-    ),
-) {
+fn tally(report: &mut ImportReport, (line, result): (u64, Result<hark_store::Submitted, hark_web::problem::ApiError>)) {
     match result {
         Ok(s) if s.created => report.imported += 1,
         Ok(_) => report.already_present += 1,
@@ -329,22 +213,14 @@ fn tally(
             let message = if p.errors.is_empty() {
                 p.detail.clone()
             } else {
-                p.errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                p.errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
             };
             report.errors.push((line, message));
         }
     }
 }
 
-pub async fn export_responses(
-    store: &Store,
-    survey: Option<&str>,
-    out: impl std::io::Write,
-) -> anyhow::Result<()> {
+pub async fn export_responses(store: &Store, survey: Option<&str>, out: impl std::io::Write) -> anyhow::Result<()> {
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record([
         "id",
@@ -361,50 +237,29 @@ pub async fn export_responses(
         "channel",
         "language",
     ])?;
-    let agents: HashMap<String, String> = store
-        .list_agents(None)
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a.name))
-        .collect();
-    let teams: HashMap<String, String> = store
-        .list_teams()
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.name))
-        .collect();
+    let agents: HashMap<String, String> = store.list_agents(None).await?.into_iter().map(|a| (a.id, a.name)).collect();
+    let teams: HashMap<String, String> = store.list_teams().await?.into_iter().map(|t| (t.id, t.name)).collect();
     let mut contacts: HashMap<String, (String, Option<String>)> = HashMap::new();
-    let filter = ResponseFilter {
-        survey_id: survey.map(Into::into),
-        ..Default::default()
-    };
+    let filter = ResponseFilter { survey_id: survey.map(Into::into), ..Default::default() };
     let mut cursor: Option<ResponseCursor> = None;
     loop {
         let page = store.list_responses(&filter, cursor.as_ref(), 1000).await?;
         let Some(last) = page.last() else { break };
-        cursor = Some(ResponseCursor {
-            created_at: last.created_at,
-            id: last.id.clone(),
-        });
+        cursor = Some(ResponseCursor { created_at: last.created_at, id: last.id.clone() });
         for r in &page {
             let (external_id, email) = match &r.contact_id {
                 None => (String::new(), None),
                 Some(id) => {
                     if !contacts.contains_key(id) {
-                        let c = store
-                            .get_contact(id)
-                            .await?
-                            .map_or((String::new(), None), |c| (c.external_id, c.email));
+                        let c =
+                            store.get_contact(id).await?.map_or((String::new(), None), |c| (c.external_id, c.email));
                         contacts.insert(id.clone(), c);
                     }
                     contacts[id].clone()
                 }
             };
             let name = |map: &HashMap<String, String>, id: &Option<String>| {
-                id.as_ref()
-                    .and_then(|i| map.get(i))
-                    .cloned()
-                    .unwrap_or_default()
+                id.as_ref().and_then(|i| map.get(i)).cloned().unwrap_or_default()
             };
             let date = jiff::Timestamp::from_millisecond(r.created_at)?.to_string();
             writer.write_record([

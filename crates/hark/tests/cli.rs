@@ -34,13 +34,7 @@ impl Drop for Server {
 /// before listening.
 fn serve(db: &Path, extra: &[&str]) -> (Server, String, String) {
     let mut child = Command::new(HARK)
-        .args([
-            "--database",
-            db.to_str().unwrap(),
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
+        .args(["--database", db.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"])
         .args(extra)
         .env("HARK_LOG", "warn")
         .stdout(Stdio::piped())
@@ -51,10 +45,7 @@ fn serve(db: &Path, extra: &[&str]) -> (Server, String, String) {
     let mut printed = String::new();
     loop {
         let mut line = String::new();
-        assert!(
-            out.read_line(&mut line).unwrap() > 0,
-            "hark exited before listening: {printed}"
-        );
+        assert!(out.read_line(&mut line).unwrap() > 0, "hark exited before listening: {printed}");
         printed.push_str(&line);
         if let Some(rest) = line.strip_prefix("Hark is listening on ") {
             let url = rest.split_whitespace().next().unwrap().to_string();
@@ -65,24 +56,17 @@ fn serve(db: &Path, extra: &[&str]) -> (Server, String, String) {
 }
 
 fn hark(db: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(HARK)
-        .args(["--database", db.to_str().unwrap()])
-        .args(args)
-        .env("HARK_LOG", "warn")
-        .output()
-        .unwrap()
+    Command::new(HARK).args(["--database", db.to_str().unwrap()]).args(args).env("HARK_LOG", "warn").output().unwrap()
+}
+
+fn import(db: &Path, csv: &Path, survey: &str) -> std::process::Output {
+    hark(db, &["import", "responses", csv.to_str().unwrap(), "--survey", survey])
 }
 
 fn api_key(db: &Path) -> String {
     let out = hark(db, &["apikey", "create", "--name", "test"]);
     assert!(out.status.success());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .to_string()
+    String::from_utf8(out.stdout).unwrap().lines().last().unwrap().trim().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,10 +75,7 @@ async fn sigkill_loses_no_acknowledged_response() {
     let db = dir.path().join("hark.db");
     let key = api_key(&db);
     let (server, base, printed) = serve(&db, &[]);
-    assert!(
-        printed.contains("admin@localhost"),
-        "first start prints how to log in: {printed}"
-    );
+    assert!(printed.contains("admin@localhost"), "first start prints how to log in: {printed}");
     let client = reqwest::Client::new();
     let survey: Value = client
         .post(format!("{base}/api/v1/surveys"))
@@ -112,13 +93,8 @@ async fn sigkill_loses_no_acknowledged_response() {
     let stop = Arc::new(AtomicBool::new(false));
     let mut streams = tokio::task::JoinSet::new();
     for c in 0..8 {
-        let (client, base, key, survey_id, stop) = (
-            client.clone(),
-            base.clone(),
-            key.clone(),
-            survey_id.clone(),
-            stop.clone(),
-        );
+        let (client, base, key, survey_id, stop) =
+            (client.clone(), base.clone(), key.clone(), survey_id.clone(), stop.clone());
         streams.spawn(async move {
             let mut acknowledged = Vec::new();
             for i in 0.. {
@@ -145,25 +121,13 @@ async fn sigkill_loses_no_acknowledged_response() {
     server.kill(); // SIGKILL
     stop.store(true, Ordering::Relaxed);
     let acknowledged: Vec<String> = streams.join_all().await.into_iter().flatten().collect();
-    assert!(
-        acknowledged.len() > 50,
-        "the stream ran: {} acknowledged",
-        acknowledged.len()
-    );
+    assert!(acknowledged.len() > 50, "the stream ran: {} acknowledged", acknowledged.len());
 
     let (server, base, _) = serve(&db, &[]);
     let mut stored = std::collections::HashSet::new();
     let mut url = format!("{base}/api/v1/responses?limit=500");
     loop {
-        let page: Value = client
-            .get(&url)
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: Value = client.get(&url).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
         for r in page["items"].as_array().unwrap() {
             stored.insert(r["idempotency_key"].as_str().unwrap().to_string());
         }
@@ -173,16 +137,8 @@ async fn sigkill_loses_no_acknowledged_response() {
         }
     }
     server.kill();
-    let lost: Vec<_> = acknowledged
-        .iter()
-        .filter(|k| !stored.contains(*k))
-        .collect();
-    assert!(
-        lost.is_empty(),
-        "{} of {} acknowledged responses lost: {lost:?}",
-        lost.len(),
-        acknowledged.len()
-    );
+    let lost: Vec<_> = acknowledged.iter().filter(|k| !stored.contains(*k)).collect();
+    assert!(lost.is_empty(), "{} of {} acknowledged responses lost: {lost:?}", lost.len(), acknowledged.len());
 }
 
 #[test]
@@ -202,40 +158,16 @@ fn csv_import_reports_bad_rows_by_line_and_keeps_the_good_ones() {
          ,10,anonymous,2026-02-03,,,\n",
     )
     .unwrap();
-    let out = hark(
-        &db,
-        &[
-            "import",
-            "responses",
-            csv.to_str().unwrap(),
-            "--survey",
-            "Legacy NPS",
-        ],
-    );
+    let out = import(&db, &csv, "Legacy NPS");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("line 4: score: 11 is outside"), "{stderr}");
     assert!(stderr.contains("line 6: date: `last tuesday`"), "{stderr}");
-    assert!(
-        stderr.contains("imported 4, already present 0, rejected 2"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("imported 4, already present 0, rejected 2"), "{stderr}");
 
     // Importing the same file again adds nothing.
-    let again = hark(
-        &db,
-        &[
-            "import",
-            "responses",
-            csv.to_str().unwrap(),
-            "--survey",
-            "Legacy NPS",
-        ],
-    );
-    assert!(
-        String::from_utf8_lossy(&again.stderr)
-            .contains("imported 0, already present 4, rejected 2")
-    );
+    let again = import(&db, &csv, "Legacy NPS");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("imported 0, already present 4, rejected 2"));
 
     // Export, then import the export into a fresh database: the same answers arrive.
     let export = hark(&db, &["export", "responses"]);
@@ -258,18 +190,11 @@ fn csv_import_reports_bad_rows_by_line_and_keeps_the_good_ones() {
         String::from_utf8_lossy(&out.stderr)
     );
     let scores = |t: &str| {
-        let mut s: Vec<String> = t
-            .lines()
-            .skip(1)
-            .map(|l| l.split(',').nth(5).unwrap().to_string())
-            .collect();
+        let mut s: Vec<String> = t.lines().skip(1).map(|l| l.split(',').nth(5).unwrap().to_string()).collect();
         s.sort();
         s
     };
-    assert_eq!(
-        scores(&text),
-        scores(&String::from_utf8(hark(&db2, &["export", "responses"]).stdout).unwrap())
-    );
+    assert_eq!(scores(&text), scores(&String::from_utf8(hark(&db2, &["export", "responses"]).stdout).unwrap()));
 }
 
 #[test]
@@ -277,17 +202,10 @@ fn demo_fills_an_empty_database_once() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hark.db");
     let out = hark(&db, &["demo", "--responses", "300"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("300 responses"));
     let again = hark(&db, &["demo"]);
-    assert!(
-        !again.status.success(),
-        "a second demo run must not double the data"
-    );
+    assert!(!again.status.success(), "a second demo run must not double the data");
     let export = String::from_utf8(hark(&db, &["export", "responses"]).stdout).unwrap();
     assert_eq!(export.lines().count(), 301);
     for lang in [",en", ",ko", ",it", ",th"] {

@@ -26,52 +26,31 @@ pub(crate) async fn upsert_contact(
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts",
     params(("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query)),
     responses((status = 200, body = Page<Contact>)))]
-pub(crate) async fn list_contacts(
-    State(s): State<AppState>,
-    RawQuery(q): RawQuery,
-) -> ApiResult<Json<Page<Contact>>> {
+pub(crate) async fn list_contacts(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<Page<Contact>>> {
     let (filter, extras) = filters::parse(&q, &["cursor", "limit"])?;
     if filter.survey_id.is_some()
         || filter.team_id.is_some()
         || filter.agent_id.is_some()
         || !filter.attributes.is_empty()
     {
-        return Err(ApiError::field(
-            "query",
-            "contacts are listed by `cursor` and `limit` only",
-        ));
+        return Err(ApiError::field("query", "contacts are listed by `cursor` and `limit` only"));
     }
-    let items = s
-        .store
-        .list_contacts(extras.cursor.as_deref(), extras.limit)
-        .await?;
-    let next_cursor = (items.len() as i64 == extras.limit)
-        .then(|| items.last().map(|c| c.id.clone()))
-        .flatten();
+    let items = s.store.list_contacts(extras.cursor.as_deref(), extras.limit).await?;
+    let next_cursor = (items.len() as i64 == extras.limit).then(|| items.last().map(|c| c.id.clone())).flatten();
     Ok(Json(Page { items, next_cursor }))
 }
 
 #[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts",
     responses((status = 200, body = Contact), (status = 404, body = Problem)))]
-pub(crate) async fn get_contact(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Contact>> {
-    s.store
-        .get_contact(&id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("contact"))
+pub(crate) async fn get_contact(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Contact>> {
+    s.store.get_contact(&id).await?.map(Json).ok_or_else(|| ApiError::not_found("contact"))
 }
 
 /// Erase a contact: the record and its notes are deleted; their responses stay as anonymous
 /// scores without comment or answers, so past figures do not change.
 #[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "contacts",
     responses((status = 204), (status = 404, body = Problem)))]
-pub(crate) async fn delete_contact(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
+pub(crate) async fn delete_contact(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     s.store.delete_contact(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -90,27 +69,14 @@ pub(crate) async fn export_contact(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ContactExport>> {
-    let contact = s
-        .store
-        .get_contact(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("contact"))?;
-    let filter = ResponseFilter {
-        contact_id: Some(id.clone()),
-        ..Default::default()
-    };
+    let contact = s.store.get_contact(&id).await?.ok_or_else(|| ApiError::not_found("contact"))?;
+    let filter = ResponseFilter { contact_id: Some(id.clone()), ..Default::default() };
     let mut responses = Vec::new();
     loop {
         let cursor = responses
             .last()
-            .map(|r: &Response| hark_store::ResponseCursor {
-                created_at: r.created_at,
-                id: r.id.clone(),
-            });
-        let page = s
-            .store
-            .list_responses(&filter, cursor.as_ref(), MAX_LIMIT)
-            .await?;
+            .map(|r: &Response| hark_store::ResponseCursor { created_at: r.created_at, id: r.id.clone() });
+        let page = s.store.list_responses(&filter, cursor.as_ref(), MAX_LIMIT).await?;
         let done = (page.len() as i64) < MAX_LIMIT;
         responses.extend(page);
         if done {
@@ -118,11 +84,7 @@ pub(crate) async fn export_contact(
         }
     }
     let notes = s.store.list_notes(&id).await?;
-    Ok(Json(ContactExport {
-        contact,
-        responses,
-        notes,
-    }))
+    Ok(Json(ContactExport { contact, responses, notes }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -149,22 +111,11 @@ pub(crate) async fn add_note(
         errors.push("author", "1–200 characters");
     }
     errors.into_result()?;
-    let note = s
-        .store
-        .add_note(
-            &id,
-            input.response_id.as_deref(),
-            input.author.trim(),
-            &input.body,
-        )
-        .await?;
+    let note = s.store.add_note(&id, input.response_id.as_deref(), input.author.trim(), &input.body).await?;
     Ok((StatusCode::CREATED, Json(note)))
 }
 
 #[utoipa::path(get, path = "/api/v1/contacts/{id}/notes", tag = "contacts", responses((status = 200, body = Vec<Note>)))]
-pub(crate) async fn list_notes(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Vec<Note>>> {
+pub(crate) async fn list_notes(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Vec<Note>>> {
     Ok(Json(s.store.list_notes(&id).await?))
 }

@@ -37,10 +37,7 @@ pub(crate) fn parse(
     allowed: &[&str],
 ) -> Result<(ResponseFilter, Extras), ValidationErrors> {
     let mut filter = ResponseFilter::default();
-    let mut extras = Extras {
-        limit: DEFAULT_LIMIT,
-        ..Default::default()
-    };
+    let mut extras = Extras { limit: DEFAULT_LIMIT, ..Default::default() };
     let mut errors = ValidationErrors::default();
     for (key, value) in pairs {
         let text = || Some(value.clone());
@@ -63,10 +60,7 @@ pub(crate) fn parse(
                 if hark_core::contact::is_attribute_key(name) {
                     filter.attributes.push((name.to_string(), value.clone()));
                 } else {
-                    errors.push(
-                        k,
-                        "attribute names are 1–64 characters of a–z, A–Z, 0–9, `_`, `-` or `.`",
-                    );
+                    errors.push(k, "attribute names are 1–64 characters of a–z, A–Z, 0–9, `_`, `-` or `.`");
                 }
             }
             k if !allowed.contains(&k) => errors.push(k, "unknown parameter"),

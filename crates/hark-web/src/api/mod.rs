@@ -34,10 +34,7 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "api_key",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
+        components.add_security_scheme("api_key", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
     }
 }
 
@@ -52,10 +49,7 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(contacts::add_note, contacts::list_notes))
         .routes(routes!(people::create_team, people::list_teams))
         .routes(routes!(people::create_agent, people::list_agents))
-        .routes(routes!(
-            responses::create_response,
-            responses::list_responses
-        ))
+        .routes(routes!(responses::create_response, responses::list_responses))
         .routes(routes!(responses::get_response))
         .routes(routes!(reports::nps_report))
         .layer(from_fn_with_state(state, crate::auth::require_api_key))
@@ -68,11 +62,7 @@ pub(crate) struct Health {
 
 /// Liveness and database reachability; no key needed.
 pub(crate) async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    state
-        .store
-        .ping()
-        .await
-        .map_err(|e| ApiError::unavailable(format!("database unreachable: {e}")))?;
+    state.store.ping().await.map_err(|e| ApiError::unavailable(format!("database unreachable: {e}")))?;
     Ok(Json(Health { status: "ok" }))
 }
 

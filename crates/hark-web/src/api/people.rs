@@ -29,10 +29,7 @@ pub(crate) async fn create_team(
     ApiJson(input): ApiJson<TeamInput>,
 ) -> ApiResult<(StatusCode, Json<Team>)> {
     check_name("name", &input.name)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(s.store.create_team(input.name.trim()).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(s.store.create_team(input.name.trim()).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/teams", tag = "teams", responses((status = 200, body = Vec<Team>)))]
@@ -68,19 +65,13 @@ pub(crate) async fn create_agent(
         external_id: input.external_id,
         team_id: input.team_id,
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(s.store.create_agent(&agent).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(s.store.create_agent(&agent).await?)))
 }
 
 /// Agents, optionally of one team (`?team_id=`).
 #[utoipa::path(get, path = "/api/v1/agents", tag = "agents", params(("team_id" = Option<String>, Query)),
     responses((status = 200, body = Vec<Agent>)))]
-pub(crate) async fn list_agents(
-    State(s): State<AppState>,
-    RawQuery(q): RawQuery,
-) -> ApiResult<Json<Vec<Agent>>> {
+pub(crate) async fn list_agents(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<Vec<Agent>>> {
     let mut team = None;
     for (k, v) in q {
         match k.as_str() {

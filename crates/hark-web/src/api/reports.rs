@@ -36,20 +36,14 @@ pub(crate) struct NpsPeriod {
 #[utoipa::path(get, path = "/api/v1/reports/nps", tag = "reports",
     params(filters::FilterParams, ("granularity" = Option<Granularity>, Query)),
     responses((status = 200, body = NpsReport), (status = 422, body = Problem)))]
-pub(crate) async fn nps_report(
-    State(s): State<AppState>,
-    RawQuery(q): RawQuery,
-) -> ApiResult<Json<NpsReport>> {
+pub(crate) async fn nps_report(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<NpsReport>> {
     let (mut filter, extras) = filters::parse(&q, &["granularity"])?;
     if let Some(id) = &filter.survey_id {
         match s.store.survey_kind(id).await? {
             None => return Err(ApiError::field("survey_id", "no such survey")),
             Some(SurveyKind::Nps) => {}
             Some(other) => {
-                return Err(ApiError::field(
-                    "survey_id",
-                    format!("is a {} survey, not NPS", other.as_str()),
-                ));
+                return Err(ApiError::field("survey_id", format!("is a {} survey, not NPS", other.as_str())));
             }
         }
     }
@@ -59,10 +53,7 @@ pub(crate) async fn nps_report(
     days.iter().for_each(|(_, c)| overall.merge(*c));
     let series = fold_days(days, extras.granularity)
         .into_iter()
-        .map(|(start, counts)| NpsPeriod {
-            period_start: start.to_string(),
-            summary: counts.summary(),
-        })
+        .map(|(start, counts)| NpsPeriod { period_start: start.to_string(), summary: counts.summary() })
         .collect();
     Ok(Json(NpsReport {
         method: NPS_METHOD,

@@ -23,18 +23,12 @@ pub(crate) async fn create_response(
 ) -> ApiResult<(StatusCode, Json<Response>)> {
     let header_key = match headers.get("idempotency-key") {
         None => None,
-        Some(v) => Some(
-            v.to_str()
-                .map_err(|_| ApiError::field("Idempotency-Key", "must be visible ASCII"))?
-                .to_string(),
-        ),
+        Some(v) => {
+            Some(v.to_str().map_err(|_| ApiError::field("Idempotency-Key", "must be visible ASCII"))?.to_string())
+        }
     };
     let submitted = submit(&s.store, input, header_key).await?;
-    let status = if submitted.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let status = if submitted.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(submitted.response)))
 }
 
@@ -49,38 +43,19 @@ pub(crate) async fn list_responses(
     let (filter, extras) = filters::parse(&q, &["segment", "cursor", "limit"])?;
     let cursor = match &extras.cursor {
         None => None,
-        Some(c) => Some(
-            ResponseCursor::decode(c)
-                .ok_or_else(|| ApiError::field("cursor", "not a cursor this API returned"))?,
-        ),
+        Some(c) => {
+            Some(ResponseCursor::decode(c).ok_or_else(|| ApiError::field("cursor", "not a cursor this API returned"))?)
+        }
     };
-    let items = s
-        .store
-        .list_responses(&filter, cursor.as_ref(), extras.limit)
-        .await?;
+    let items = s.store.list_responses(&filter, cursor.as_ref(), extras.limit).await?;
     let next_cursor = (items.len() as i64 == extras.limit)
-        .then(|| {
-            items.last().map(|r| {
-                ResponseCursor {
-                    created_at: r.created_at,
-                    id: r.id.clone(),
-                }
-                .encode()
-            })
-        })
+        .then(|| items.last().map(|r| ResponseCursor { created_at: r.created_at, id: r.id.clone() }.encode()))
         .flatten();
     Ok(Json(Page { items, next_cursor }))
 }
 
 #[utoipa::path(get, path = "/api/v1/responses/{id}", tag = "responses",
     responses((status = 200, body = Response), (status = 404, body = Problem)))]
-pub(crate) async fn get_response(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Response>> {
-    s.store
-        .get_response(&id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("response"))
+pub(crate) async fn get_response(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Response>> {
+    s.store.get_response(&id).await?.map(Json).ok_or_else(|| ApiError::not_found("response"))
 }

@@ -27,15 +27,8 @@ pub(crate) async fn list_surveys(State(s): State<AppState>) -> ApiResult<Json<Ve
 
 #[utoipa::path(get, path = "/api/v1/surveys/{id}", tag = "surveys",
     responses((status = 200, body = Survey), (status = 404, body = Problem)))]
-pub(crate) async fn get_survey(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Survey>> {
-    s.store
-        .get_survey(&id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("survey"))
+pub(crate) async fn get_survey(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Survey>> {
+    s.store.get_survey(&id).await?.map(Json).ok_or_else(|| ApiError::not_found("survey"))
 }
 
 /// Replace a survey's definition (its kind cannot change).
@@ -46,14 +39,8 @@ pub(crate) async fn update_survey(
     Path(id): Path<String>,
     ApiJson(def): ApiJson<SurveyDefinition>,
 ) -> ApiResult<Json<Survey>> {
-    let current = s
-        .store
-        .get_survey(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("survey"))?;
-    Ok(Json(
-        s.store.update_survey(&id, &def, current.status).await?,
-    ))
+    let current = s.store.get_survey(&id).await?.ok_or_else(|| ApiError::not_found("survey"))?;
+    Ok(Json(s.store.update_survey(&id, &def, current.status).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -70,14 +57,6 @@ pub(crate) async fn set_survey_status(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<StatusInput>,
 ) -> ApiResult<Json<Survey>> {
-    let current = s
-        .store
-        .get_survey(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("survey"))?;
-    Ok(Json(
-        s.store
-            .update_survey(&id, &current.definition, input.status)
-            .await?,
-    ))
+    let current = s.store.get_survey(&id).await?.ok_or_else(|| ApiError::not_found("survey"))?;
+    Ok(Json(s.store.update_survey(&id, &current.definition, input.status).await?))
 }
