@@ -133,6 +133,28 @@ pub struct Note {
     pub created_at: i64,
 }
 
+pub const SURVEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+#[derive(Default)]
+pub(crate) struct SurveyCache(std::sync::Mutex<std::collections::HashMap<String, (Survey, std::time::Instant)>>);
+
+impl SurveyCache {
+    fn get(&self, id: &str) -> Option<Survey> {
+        let map = self.0.lock().expect("survey cache lock");
+        map.get(id).filter(|(_, at)| at.elapsed() < SURVEY_CACHE_TTL).map(|(s, _)| s.clone())
+    }
+
+    fn put(&self, survey: Survey) {
+        let mut map = self.0.lock().expect("survey cache lock");
+        map.retain(|_, (_, at)| at.elapsed() < SURVEY_CACHE_TTL);
+        map.insert(survey.id.clone(), (survey, std::time::Instant::now()));
+    }
+
+    fn forget(&self, id: &str) {
+        self.0.lock().expect("survey cache lock").remove(id);
+    }
+}
+
 fn team_from(row: &AnyRow) -> Result<Team> {
     Ok(Team { id: row.try_get("id")?, name: row.try_get("name")?, created_at: row.try_get("created_at")? })
 }
@@ -488,7 +510,22 @@ impl Store {
         .bind(now_ms())
         .fetch_one(&self.pool)
         .await?;
+        self.surveys.forget(id);
         survey_from(&row)
+    }
+
+    /// A survey as answers are checked against it: served from memory for up to
+    /// `SURVEY_CACHE_TTL`, so that taking in an answer costs no database read for it. An update
+    /// through this store is seen at once; one made by another instance within the TTL.
+    pub async fn survey_for_answers(&self, id: &str) -> Result<Option<Survey>> {
+        if let Some(survey) = self.surveys.get(id) {
+            return Ok(Some(survey));
+        }
+        let survey = self.get_survey(id).await?;
+        if let Some(s) = &survey {
+            self.surveys.put(s.clone());
+        }
+        Ok(survey)
     }
 
     pub async fn get_survey(&self, id: &str) -> Result<Option<Survey>> {

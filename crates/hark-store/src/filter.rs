@@ -25,8 +25,8 @@ pub struct ResponseFilter {
 }
 
 pub(crate) enum Bind {
-    Text(String),
-    Int(i64),
+    Text(Option<String>),
+    Int(Option<i64>),
 }
 
 /// SQL text with `$n` placeholders and the values they stand for, numbered as pushed.
@@ -54,18 +54,18 @@ impl Sql {
     }
 
     pub fn text(&mut self, value: &str) -> &mut Self {
-        self.bind(Bind::Text(value.to_string()))
+        self.bind(Bind::Text(Some(value.to_string())))
     }
 
     pub fn int(&mut self, value: i64) -> &mut Self {
-        self.bind(Bind::Int(value))
+        self.bind(Bind::Int(Some(value)))
     }
 
     pub fn query(&self) -> Query<'_, Any, AnyArguments> {
         let mut q = sqlx::query(AssertSqlSafe(self.text.clone()));
         for b in &self.binds {
             q = match b {
-                Bind::Text(s) => q.bind(s.as_str()),
+                Bind::Text(s) => q.bind(s.as_deref()),
                 Bind::Int(i) => q.bind(*i),
             };
         }

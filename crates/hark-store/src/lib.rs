@@ -54,6 +54,7 @@ pub struct Store {
     pool: AnyPool,
     dialect: Dialect,
     writer: writer::Handle,
+    surveys: std::sync::Arc<entities::SurveyCache>,
 }
 
 /// Turns what a user passes (`postgres://…`, `sqlite://…` or a plain file path) into a URL.
@@ -90,7 +91,7 @@ impl Store {
         };
         let pool = options.connect(&url).await?;
         let writer = writer::spawn(pool.clone(), dialect);
-        Ok(Store { pool, dialect, writer })
+        Ok(Store { pool, dialect, writer, surveys: Default::default() })
     }
 
     pub fn dialect(&self) -> Dialect {

@@ -5,12 +5,16 @@
 //! If a batch fails as a whole (a constraint broken by one item, a lost connection), each
 //! of its items is retried in a transaction of its own, so one bad item fails only itself.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
+
+use serde_json::Value;
 
 use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::entities::{merge_attributes, upsert_contact_on};
+use crate::filter::{Bind, Sql};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
 use crate::{ContactRef, Dialect, NewResponse, Result, StoreError, Submitted, new_id, now_ms};
 
@@ -72,62 +76,76 @@ async fn run(pool: AnyPool, dialect: Dialect, mut jobs: mpsc::Receiver<Job>) {
 /// (an idempotency key reused for another request) belongs to its item alone.
 async fn write(pool: &AnyPool, dialect: Dialect, items: &[&NewResponse]) -> Result<Vec<Result<Submitted>>> {
     let mut tx = crate::begin_write(pool, dialect).await?;
+    let mut contact_ids = Vec::with_capacity(items.len());
+    for item in items {
+        contact_ids.push(match &item.contact {
+            None => None,
+            Some(ContactRef::Id(id)) => Some(id.clone()),
+            Some(ContactRef::Upsert(input)) => {
+                let merged = merge_attributes(&mut tx, input).await?;
+                Some(upsert_contact_on(&mut *tx, &merged).await?.id)
+            }
+        });
+    }
+    // One multi-row INSERT for the whole batch: a statement per row would make the single
+    // writer the bottleneck. Rows whose key already exists come back missing.
+    let mut inserted = HashMap::new();
+    for row in insert_statement(items, contact_ids).query().fetch_all(&mut *tx).await? {
+        let response = response_from(&row)?;
+        inserted.insert((response.survey_id.clone(), response.idempotency_key.clone()), response);
+    }
     let mut results = Vec::with_capacity(items.len());
     for item in items {
-        results.push(write_one(&mut tx, item).await?);
+        match inserted.remove(&(item.survey_id.clone(), item.idempotency_key.clone())) {
+            Some(response) => results.push(Ok(Submitted { response, created: true })),
+            None => results.push(existing(&mut tx, item).await?),
+        }
     }
     tx.commit().await?;
     Ok(results)
 }
 
-static INSERT: LazyLock<String> = LazyLock::new(|| {
-    format!(
+fn insert_statement(items: &[&NewResponse], contact_ids: Vec<Option<String>>) -> Sql {
+    let mut sql = Sql::new(
         "INSERT INTO responses (id, survey_id, invitation_id, contact_id, score, segment, comment, answers, \
-           agent_score, language, channel, agent_id, team_id, context, idempotency_key, request_hash, created_at, received_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-           COALESCE($13, (SELECT a.team_id FROM agents a WHERE a.id = $12)), $14, $15, $16, $17, $18) \
-         ON CONFLICT (survey_id, idempotency_key) DO NOTHING RETURNING {}",
-        RESPONSE_COLUMNS.replace("r.", "")
-    )
-});
+           agent_score, language, channel, agent_id, team_id, context, idempotency_key, request_hash, created_at, received_at) VALUES ",
+    );
+    let now = now_ms();
+    for (i, (r, contact_id)) in items.iter().zip(contact_ids).enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        let text = |s: Option<&str>| Bind::Text(s.map(str::to_string));
+        sql.bind(text(Some(&new_id()))).push(", ");
+        sql.bind(text(Some(&r.survey_id))).push(", ");
+        sql.bind(text(r.invitation_id.as_deref())).push(", ");
+        sql.bind(Bind::Text(contact_id)).push(", ");
+        sql.bind(Bind::Int(Some(r.score))).push(", ");
+        sql.bind(text(Some(r.segment.as_str()))).push(", ");
+        sql.bind(text(r.comment.as_deref())).push(", ");
+        sql.bind(text(Some(&Value::Object(r.answers.clone()).to_string()))).push(", ");
+        sql.bind(Bind::Int(r.agent_score)).push(", ");
+        sql.bind(text(r.language.as_deref())).push(", ");
+        sql.bind(text(Some(&r.channel))).push(", ");
+        sql.bind(text(r.agent_id.as_deref())).push(", COALESCE(");
+        // The team defaults to the agent's team at the time of the answer.
+        sql.bind(text(r.team_id.as_deref())).push(", (SELECT a.team_id FROM agents a WHERE a.id = ");
+        sql.bind(text(r.agent_id.as_deref())).push(")), ");
+        sql.bind(text(Some(&Value::Object(r.context.clone()).to_string()))).push(", ");
+        sql.bind(text(Some(&r.idempotency_key))).push(", ");
+        sql.bind(text(Some(&r.request_hash))).push(", ");
+        sql.bind(Bind::Int(Some(r.created_at))).push(", ");
+        sql.bind(Bind::Int(Some(now))).push(")");
+    }
+    sql.push(" ON CONFLICT (survey_id, idempotency_key) DO NOTHING RETURNING ");
+    sql.push(&RESPONSE_COLUMNS.replace("r.", ""));
+    sql
+}
 
 static EXISTING: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {RESPONSE_COLUMNS} FROM responses r WHERE r.survey_id = $1 AND r.idempotency_key = $2")
 });
 
-async fn write_one(conn: &mut AnyConnection, r: &NewResponse) -> Result<Result<Submitted>> {
-    let contact_id = match &r.contact {
-        None => None,
-        Some(ContactRef::Id(id)) => Some(id.clone()),
-        Some(ContactRef::Upsert(input)) => {
-            let merged = merge_attributes(conn, input).await?;
-            Some(upsert_contact_on(&mut *conn, &merged).await?.id)
-        }
-    };
-    let inserted = sqlx::query(AssertSqlSafe(INSERT.as_str()))
-        .bind(new_id())
-        .bind(&r.survey_id)
-        .bind(r.invitation_id.as_deref())
-        .bind(contact_id)
-        .bind(r.score)
-        .bind(r.segment.as_str())
-        .bind(r.comment.as_deref())
-        .bind(serde_json::Value::Object(r.answers.clone()).to_string())
-        .bind(r.agent_score)
-        .bind(r.language.as_deref())
-        .bind(&r.channel)
-        .bind(r.agent_id.as_deref())
-        .bind(r.team_id.as_deref())
-        .bind(serde_json::Value::Object(r.context.clone()).to_string())
-        .bind(&r.idempotency_key)
-        .bind(&r.request_hash)
-        .bind(r.created_at)
-        .bind(now_ms())
-        .fetch_optional(&mut *conn)
-        .await?;
-    if let Some(row) = inserted {
-        return Ok(Ok(Submitted { response: response_from(&row)?, created: true }));
-    }
+/// The response an earlier request with this key stored, if it was the same request.
+async fn existing(conn: &mut AnyConnection, r: &NewResponse) -> Result<Result<Submitted>> {
     let row = sqlx::query(AssertSqlSafe(EXISTING.as_str()))
         .bind(&r.survey_id)
         .bind(&r.idempotency_key)

@@ -74,8 +74,10 @@ pub async fn submit(
     // Fingerprint of the request as the client sent it, before defaults are filled in.
     let request_hash = hash_secret(&serde_json::to_string(&input).expect("inputs serialize"));
 
-    let survey =
-        store.get_survey(&input.survey_id).await?.ok_or_else(|| ApiError::field("survey_id", "no such survey"))?;
+    let survey = store
+        .survey_for_answers(&input.survey_id)
+        .await?
+        .ok_or_else(|| ApiError::field("survey_id", "no such survey"))?;
     if survey.status == SurveyStatus::Closed {
         return Err(ApiError::field("survey_id", "this survey is closed and takes no more answers"));
     }
