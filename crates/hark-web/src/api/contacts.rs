@@ -27,16 +27,9 @@ pub(crate) async fn upsert_contact(
     params(("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query)),
     responses((status = 200, body = Page<Contact>)))]
 pub(crate) async fn list_contacts(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<Page<Contact>>> {
-    let (filter, extras) = filters::parse(&q, &["cursor", "limit"])?;
-    if filter.survey_id.is_some()
-        || filter.team_id.is_some()
-        || filter.agent_id.is_some()
-        || !filter.attributes.is_empty()
-    {
-        return Err(ApiError::field("query", "contacts are listed by `cursor` and `limit` only"));
-    }
-    let items = s.store.list_contacts(extras.cursor.as_deref(), extras.limit).await?;
-    let next_cursor = (items.len() as i64 == extras.limit).then(|| items.last().map(|c| c.id.clone())).flatten();
+    let (cursor, limit) = filters::page(&q)?;
+    let items = s.store.list_contacts(cursor.as_deref(), limit).await?;
+    let next_cursor = (items.len() as i64 == limit).then(|| items.last().map(|c| c.id.clone())).flatten();
     Ok(Json(Page { items, next_cursor }))
 }
 

@@ -90,6 +90,15 @@ pub(crate) fn parse(
     errors.into_result().map(|()| (filter, extras))
 }
 
+/// Only `cursor` and `limit`, for lists that take no filters; anything else is refused by name.
+pub(crate) fn page(pairs: &[(String, String)]) -> Result<(Option<String>, i64), ValidationErrors> {
+    if let Some((key, _)) = pairs.iter().find(|(k, _)| k != "cursor" && k != "limit") {
+        return Err(ValidationErrors::single(key, "unknown parameter: this list takes `cursor` and `limit`"));
+    }
+    let (_, extras) = parse(pairs, &["cursor", "limit"])?;
+    Ok((extras.cursor, extras.limit))
+}
+
 /// `YYYY-MM-DD` (UTC day; as an end bound, the whole day is included) or an RFC 3339 instant.
 pub(crate) fn parse_time(value: &str, end_of_day: bool) -> Result<i64, String> {
     if let Ok(date) = value.parse::<jiff::civil::Date>() {
