@@ -3,10 +3,13 @@
 
 pub mod auth;
 pub mod contact;
+pub mod fatigue;
+pub mod i18n;
 pub mod report;
 pub mod scale;
 pub mod stats;
 pub mod survey;
+pub mod token;
 pub mod validation;
 
 pub use scale::{Segment, SurveyKind};

@@ -24,6 +24,11 @@ pub fn date_of_day(day: i64) -> Date {
         .expect("day numbers come from stored epoch times within jiff's range")
 }
 
+/// The UTC date of an epoch-milliseconds time, e.g. `2026-11-24`.
+pub fn format_ms(ms: i64) -> String {
+    date_of_day(ms.div_euclid(MS_PER_DAY)).to_string()
+}
+
 /// Day number of a civil UTC date.
 pub fn day_of_date(date: Date) -> i64 {
     i64::from(Date::constant(1970, 1, 1).until(date).expect("dates within jiff's range").get_days())

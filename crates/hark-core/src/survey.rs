@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::i18n::{self, Locale};
 use crate::{Segment, SurveyKind, ValidationErrors};
 
 pub const MAX_EXTRA_QUESTIONS: usize = 5;
@@ -12,6 +13,11 @@ pub const MAX_COMMENT_CHARS: usize = 10_000;
 pub const MAX_SHORT_TEXT_CHARS: usize = 1_000;
 const MAX_TEXT_CHARS: usize = 500;
 const MAX_OPTIONS: usize = 20;
+/// Quiet window of a survey without event triggers (relationship NPS).
+pub const RELATIONSHIP_FATIGUE_DAYS: u32 = 90;
+/// Quiet window of a survey sent after events (transactional).
+pub const TRANSACTIONAL_FATIGUE_DAYS: u32 = 7;
+const MAX_DELAY_MINUTES: u32 = 30 * 24 * 60;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -40,6 +46,96 @@ pub struct Question {
     pub show_if: Vec<Segment>,
 }
 
+/// Text that may differ per segment; a part left out uses the shipped wording.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PerSegment {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detractor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passive: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promoter: Option<String>,
+}
+
+impl PerSegment {
+    pub fn get(&self, segment: Segment) -> Option<&String> {
+        match segment {
+            Segment::Detractor => self.detractor.as_ref(),
+            Segment::Passive => self.passive.as_ref(),
+            Segment::Promoter => self.promoter.as_ref(),
+        }
+    }
+}
+
+/// A link offered to promoters after they answer: a review site or a referral page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromoterLink {
+    pub label: String,
+    pub url: String,
+}
+
+/// How a triggered invitation reaches the customer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InviteChannel {
+    /// Hark mails the survey with the scale inside.
+    #[default]
+    Email,
+    /// Hark makes the personal link and returns it; the caller delivers it (SMS, chat …).
+    Link,
+}
+
+impl InviteChannel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Link => "link",
+        }
+    }
+}
+
+/// Send this survey when an event of this name arrives (`POST /api/v1/events`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Trigger {
+    /// Event name, e.g. `order.delivered`, `chat.closed`, `call.ended`.
+    pub event: String,
+    /// Wait this long after the event before sending.
+    #[serde(default)]
+    pub delay_minutes: u32,
+    #[serde(default)]
+    pub channel: InviteChannel,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Placement {
+    #[default]
+    Popup,
+    SlideIn,
+}
+
+/// The website widget: where it may run and when it shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Widget {
+    /// Sites allowed to show it, e.g. `https://shop.example.com` (scheme, host, optional port).
+    pub origins: Vec<String>,
+    #[serde(default)]
+    pub placement: Placement,
+    /// Show this many seconds after the page loads.
+    #[serde(default)]
+    pub delay_seconds: u32,
+    /// Only on pages whose URL contains this text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_contains: Option<String>,
+    /// Only after the site calls `Hark.track(name)` with this name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_event: Option<String>,
+}
+
 /// Everything a survey asks, as its author defines it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -54,31 +150,126 @@ pub struct SurveyDefinition {
     /// The open "why" question; defaults to "What is the main reason for your score?".
     #[serde(default)]
     pub follow_up: Option<String>,
+    /// The open question per segment, e.g. detractors: "What could we have done better?".
+    #[serde(default)]
+    pub follow_up_by_segment: PerSegment,
     /// A second 0–10 question about the agent who served the customer, if asked.
     #[serde(default)]
     pub agent_question: Option<String>,
     #[serde(default)]
     pub questions: Vec<Question>,
-    /// BCP 47 language of the texts above, e.g. `en`.
+    /// The message after answering, per segment.
+    #[serde(default)]
+    pub thank_you: PerSegment,
+    /// Offered to promoters on the thank-you page.
+    #[serde(default)]
+    pub promoter_link: Option<PromoterLink>,
+    /// Language of the texts above: one of the shipped languages (`en`, `it`, `ko`, `th`).
     #[serde(default = "default_locale")]
     pub default_locale: String,
-    /// Per language (`ko`, `it`, `th` …): text key (`question`, `follow_up`, a question id) → text.
+    /// Per language (`ko`, `it`, `th` …): text key (see `translatable_texts`) → text.
     #[serde(default)]
     pub translations: BTreeMap<String, BTreeMap<String, String>>,
+    /// Anyone with the survey's public link may answer (one link for everyone).
+    #[serde(default)]
+    pub anonymous_link: bool,
+    /// Days a contact is left alone after this survey reached them; default 90, or 7 for a
+    /// survey with triggers (transactional).
+    #[serde(default)]
+    pub fatigue_days: Option<u32>,
+    /// Mail one reminder this many days after an unanswered email; off when unset.
+    #[serde(default)]
+    pub reminder_days: Option<u32>,
+    #[serde(default)]
+    pub triggers: Vec<Trigger>,
+    #[serde(default)]
+    pub widget: Option<Widget>,
 }
 
 fn default_locale() -> String {
     "en".into()
 }
 
+const SEGMENTS: [Segment; 3] = [Segment::Detractor, Segment::Passive, Segment::Promoter];
+
 impl SurveyDefinition {
     pub fn main_question(&self) -> String {
-        let default = match self.kind {
-            SurveyKind::Nps => "How likely are you to recommend {brand} to a friend or colleague?",
-            SurveyKind::Csat => "How satisfied were you with {brand} today?",
-            SurveyKind::Ces => "{brand} made it easy for me to handle my issue.",
-        };
-        self.question.as_deref().unwrap_or(default).replace("{brand}", &self.brand)
+        self.texts(&self.default_locale).question()
+    }
+
+    pub fn fatigue_window_days(&self) -> u32 {
+        self.fatigue_days.unwrap_or(if self.triggers.is_empty() {
+            RELATIONSHIP_FATIGUE_DAYS
+        } else {
+            TRANSACTIONAL_FATIGUE_DAYS
+        })
+    }
+
+    /// The author's own text for `key`, unless it is just the shipped default wording.
+    fn custom(&self, key: &str) -> Option<String> {
+        let text = match key {
+            "question" => self.question.clone(),
+            "follow_up" => self.follow_up.clone(),
+            "agent_question" => self.agent_question.clone(),
+            "promoter_link" => self.promoter_link.as_ref().map(|l| l.label.clone()),
+            _ => match key.split_once('.') {
+                Some(("follow_up", seg)) => Segment::parse(seg).and_then(|s| self.follow_up_by_segment.get(s).cloned()),
+                Some(("thank_you", seg)) => Segment::parse(seg).and_then(|s| self.thank_you.get(s).cloned()),
+                Some((qid, n)) => {
+                    let q = self.questions.iter().find(|q| q.id == qid)?;
+                    q.options.get(n.parse::<usize>().ok()?).cloned()
+                }
+                None => self.questions.iter().find(|q| q.id == key).map(|q| q.text.clone()),
+            },
+        }?;
+        let shipped = i18n::locale(&self.default_locale).map(|l| l.text(self.shipped_key(key)));
+        (shipped != Some(text.as_str())).then_some(text)
+    }
+
+    fn shipped_key<'k>(&self, key: &'k str) -> &'k str {
+        match key {
+            "question" => match self.kind {
+                SurveyKind::Nps => "nps.question",
+                SurveyKind::Csat => "csat.question",
+                SurveyKind::Ces => "ces.question",
+            },
+            other => other,
+        }
+    }
+
+    /// Every text an author wrote (key and default-language text): what a translation must cover.
+    pub fn translatable_texts(&self) -> Vec<(String, String)> {
+        let mut keys: Vec<String> = ["question", "follow_up", "agent_question", "promoter_link"].map(String::from).into();
+        for seg in SEGMENTS {
+            keys.push(format!("follow_up.{}", seg.as_str()));
+            keys.push(format!("thank_you.{}", seg.as_str()));
+        }
+        for q in &self.questions {
+            keys.push(q.id.clone());
+            keys.extend((0..q.options.len()).map(|i| format!("{}.{i}", q.id)));
+        }
+        keys.into_iter().filter_map(|k| self.custom(&k).map(|t| (k, t))).collect()
+    }
+
+    /// The languages this survey can be shown in: its own, then every shipped language its
+    /// translations fully cover.
+    pub fn languages(&self) -> Vec<String> {
+        let custom = self.translatable_texts();
+        let mut out = vec![self.default_locale.clone()];
+        for l in i18n::locales() {
+            let covered = custom.iter().all(|(k, _)| self.translations.get(l.tag).is_some_and(|t| t.contains_key(k)));
+            if l.tag != self.default_locale && covered {
+                out.push(l.tag.to_owned());
+            }
+        }
+        out
+    }
+
+    /// The survey's texts in `lang` (one of `languages()`; anything else gets the default language).
+    pub fn texts(&self, lang: &str) -> SurveyTexts<'_> {
+        let lang = if self.languages().iter().any(|l| l == lang) { lang } else { &self.default_locale };
+        let locale = i18n::locale(lang).unwrap_or_else(i18n::base);
+        SurveyTexts { survey: self, locale }
     }
 
     pub fn validate(&self) -> Result<(), ValidationErrors> {
@@ -106,6 +297,8 @@ impl SurveyDefinition {
                 || !q.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
                 errors.push(at("id"), "1–64 characters of a–z, 0–9, `_` or `-`");
+            } else if ["question", "follow_up", "agent_question", "promoter_link"].contains(&q.id.as_str()) {
+                errors.push(at("id"), format!("`{}` names a built-in text; choose another id", q.id));
             } else if !ids.insert(q.id.as_str()) {
                 errors.push(at("id"), format!("`{}` is used by an earlier question", q.id));
             }
@@ -124,6 +317,52 @@ impl SurveyDefinition {
         for locale in self.translations.keys() {
             if !is_locale(locale) {
                 errors.push(format!("translations.{locale}"), "must be a language tag such as `ko`");
+            }
+        }
+        if is_locale(&self.default_locale) && i18n::locale(&self.default_locale).is_none() {
+            errors.push("default_locale", format!("Hark ships {}", shipped_list()));
+        }
+        for seg in SEGMENTS {
+            for (field, text) in [("follow_up_by_segment", self.follow_up_by_segment.get(seg)), ("thank_you", self.thank_you.get(seg))] {
+                if let Some(text) = text {
+                    check_text(&mut errors, &format!("{field}.{}", seg.as_str()), text, MAX_TEXT_CHARS);
+                }
+            }
+        }
+        if let Some(link) = &self.promoter_link {
+            check_text(&mut errors, "promoter_link.label", &link.label, 200);
+            if !is_web_url(&link.url) {
+                errors.push("promoter_link.url", "must be an http:// or https:// address");
+            }
+        }
+        if self.fatigue_days.is_some_and(|d| d > 3650) {
+            errors.push("fatigue_days", "at most 3650 days");
+        }
+        if self.reminder_days.is_some_and(|d| !(1..=60).contains(&d)) {
+            errors.push("reminder_days", "1 to 60 days, or leave it out for no reminder");
+        }
+        for (i, t) in self.triggers.iter().enumerate() {
+            if t.event.is_empty()
+                || t.event.len() > 100
+                || !t.event.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
+            {
+                errors.push(format!("triggers[{i}].event"), "1–100 characters of letters, digits, `.`, `_`, `-`, `:`");
+            }
+            if t.delay_minutes > MAX_DELAY_MINUTES {
+                errors.push(format!("triggers[{i}].delay_minutes"), format!("at most {MAX_DELAY_MINUTES} (30 days)"));
+            }
+        }
+        if let Some(w) = &self.widget {
+            if w.origins.is_empty() {
+                errors.push("widget.origins", "name at least one site, e.g. `https://shop.example.com`");
+            }
+            for (i, o) in w.origins.iter().enumerate() {
+                if !is_origin(o) {
+                    errors.push(format!("widget.origins[{i}]"), "must be scheme://host[:port] with no path, e.g. `https://shop.example.com`");
+                }
+            }
+            if w.delay_seconds > 3600 {
+                errors.push("widget.delay_seconds", "at most 3600");
             }
         }
         errors.into_result()
@@ -163,6 +402,92 @@ impl SurveyDefinition {
         }
         errors.into_result().map(|()| segment)
     }
+}
+
+/// A survey's customer-facing texts in one language, author's wording first, shipped wording
+/// for everything the author left alone.
+pub struct SurveyTexts<'a> {
+    survey: &'a SurveyDefinition,
+    pub locale: &'static Locale,
+}
+
+impl SurveyTexts<'_> {
+    pub fn lang(&self) -> &'static str {
+        self.locale.tag
+    }
+
+    fn text(&self, key: &str) -> String {
+        let s = self.survey;
+        let own = if self.locale.tag == s.default_locale {
+            s.custom(key)
+        } else {
+            s.custom(key).map(|default| s.translations.get(self.locale.tag).and_then(|t| t.get(key)).cloned().unwrap_or(default))
+        };
+        own.unwrap_or_else(|| self.locale.text(s.shipped_key(key)).to_owned()).replace("{brand}", &s.brand)
+    }
+
+    /// A shipped interface text (`send`, `optional` …) with placeholders filled.
+    pub fn ui(&self, key: &str, vars: &[(&str, &str)]) -> String {
+        let mut all = vec![("brand", self.survey.brand.as_str())];
+        all.extend_from_slice(vars);
+        self.locale.fill(key, &all)
+    }
+
+    pub fn question(&self) -> String {
+        self.text("question")
+    }
+
+    /// Labels of the two ends of the scale, e.g. "Not at all likely" / "Extremely likely".
+    pub fn scale_ends(&self) -> (String, String) {
+        let kind = self.survey.kind.as_str();
+        (self.ui(&format!("{kind}.low"), &[]), self.ui(&format!("{kind}.high"), &[]))
+    }
+
+    pub fn agent_question(&self) -> Option<String> {
+        self.survey.agent_question.as_ref().map(|_| self.text("agent_question"))
+    }
+
+    /// The open question for this segment: the author's per-segment text, then their general
+    /// one, then the shipped per-segment wording.
+    pub fn follow_up(&self, segment: Segment) -> String {
+        let key = format!("follow_up.{}", segment.as_str());
+        if self.survey.custom(&key).is_none() && self.survey.custom("follow_up").is_some() {
+            return self.text("follow_up");
+        }
+        self.text(&key)
+    }
+
+    pub fn thank_you(&self, segment: Segment) -> String {
+        self.text(&format!("thank_you.{}", segment.as_str()))
+    }
+
+    pub fn promoter_link_label(&self) -> Option<String> {
+        self.survey.promoter_link.as_ref().map(|_| self.text("promoter_link"))
+    }
+
+    pub fn question_text(&self, q: &Question) -> String {
+        self.text(&q.id)
+    }
+
+    /// The shown text of option `i`; the stored answer is always the default-language option.
+    pub fn option_text(&self, q: &Question, i: usize) -> String {
+        self.text(&format!("{}.{i}", q.id))
+    }
+}
+
+fn shipped_list() -> String {
+    i18n::locales().iter().map(|l| format!("`{}`", l.tag)).collect::<Vec<_>>().join(", ")
+}
+
+/// `http(s)://` followed by a host.
+pub fn is_web_url(url: &str) -> bool {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.chars().any(char::is_whitespace)) && url.len() <= 2000
+}
+
+/// A web origin: scheme, host and optional port, nothing after.
+pub fn is_origin(origin: &str) -> bool {
+    is_web_url(origin) && origin.splitn(4, '/').nth(3).is_none() && !origin.ends_with('/')
 }
 
 /// The parts of a submitted answer that the survey constrains.
@@ -281,6 +606,57 @@ mod tests {
         let mut a = answer(5, &none);
         a.agent_score = Some(8);
         assert_eq!(s.check_answer(&a).unwrap_err().0[0].field, "agent_score");
+    }
+
+    #[test]
+    fn texts_follow_the_language_and_the_segment() {
+        let mut s = survey();
+        let ko = s.texts("ko");
+        assert_eq!(ko.lang(), "en", "the English-only extra questions keep the survey in English");
+        s.translations.insert(
+            "ko".into(),
+            BTreeMap::from([
+                ("fix".into(), "무엇을 먼저 고칠까요?".into()),
+                ("fix.0".into(), "가격".into()),
+                ("fix.1".into(), "속도".into()),
+                ("stars".into(), "앱 평가".into()),
+            ]),
+        );
+        assert_eq!(s.languages(), ["en", "ko"]);
+        let ko = s.texts("ko");
+        assert_eq!(ko.question(), "Acme을(를) 친구나 동료에게 추천할 가능성은 얼마나 됩니까?");
+        assert_eq!(ko.scale_ends().0, "전혀 추천하지 않음");
+        assert_eq!(ko.option_text(&s.questions[0], 1), "속도");
+        assert_eq!(ko.agent_question().unwrap(), "상담한 직원을 다른 사람에게 추천할 가능성은 얼마나 됩니까?");
+        let en = s.texts("en");
+        assert_eq!(en.follow_up(Segment::Detractor), "What could we have done better?");
+        assert_eq!(en.follow_up(Segment::Promoter), "What did you like most?");
+        s.follow_up = Some("Why?".into());
+        assert_eq!(s.texts("en").follow_up(Segment::Promoter), "Why?");
+        assert_eq!(s.languages(), ["en"], "a new custom text needs its translation");
+        s.follow_up_by_segment.promoter = Some("What did you love?".into());
+        assert_eq!(s.texts("en").follow_up(Segment::Promoter), "What did you love?");
+        assert_eq!(s.texts("en").thank_you(Segment::Promoter), "Thank you! We are glad you enjoy Acme.");
+    }
+
+    #[test]
+    fn channel_settings_are_checked() {
+        let mut s = survey();
+        s.widget = Some(Widget {
+            origins: vec!["https://shop.example.com".into(), "https://x.com/path".into()],
+            placement: Placement::Popup,
+            delay_seconds: 0,
+            url_contains: None,
+            on_event: None,
+        });
+        s.triggers = vec![Trigger { event: "order delivered".into(), delay_minutes: 0, channel: InviteChannel::Email }];
+        s.promoter_link = Some(PromoterLink { label: "Review us".into(), url: "ftp://x".into() });
+        s.default_locale = "fr".into();
+        let fields: Vec<_> = s.validate().unwrap_err().0.into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["default_locale", "promoter_link.url", "triggers[0].event", "widget.origins[1]"]);
+        assert_eq!(survey().fatigue_window_days(), 90);
+        s.triggers[0].event = "order.delivered".into();
+        assert_eq!(s.fatigue_window_days(), 7);
     }
 
     #[test]

@@ -1,0 +1,143 @@
+//! Customer-facing text in every language Hark ships (one JSON file per language in
+//! `locales/`), and the choice of language for a customer.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+include!(concat!(env!("OUT_DIR"), "/locales.rs"));
+
+/// The language every other falls back to, key by key.
+pub const BASE_LOCALE: &str = "en";
+
+pub struct Locale {
+    pub tag: &'static str,
+    /// The language's name in itself, e.g. `한국어`.
+    pub name: String,
+    pub rtl: bool,
+    texts: HashMap<String, String>,
+}
+
+impl Locale {
+    /// The text for `key`, in this language or else in English; the key itself if no language has it.
+    pub fn text<'a>(&'a self, key: &'a str) -> &'a str {
+        self.texts
+            .get(key)
+            .or_else(|| base().texts.get(key))
+            .map(String::as_str)
+            .unwrap_or(key)
+    }
+
+    /// `text(key)` with `{name}` placeholders filled in.
+    pub fn fill(&self, key: &str, vars: &[(&str, &str)]) -> String {
+        fill(self.text(key), vars)
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.texts.contains_key(key)
+    }
+
+    pub fn dir(&self) -> &'static str {
+        if self.rtl { "rtl" } else { "ltr" }
+    }
+}
+
+/// Replaces each `{name}` in `text` with its value.
+pub fn fill(text: &str, vars: &[(&str, &str)]) -> String {
+    let mut out = text.to_owned();
+    for (name, value) in vars {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+pub fn locales() -> &'static [Locale] {
+    static LOCALES: OnceLock<Vec<Locale>> = OnceLock::new();
+    LOCALES.get_or_init(|| {
+        LOCALE_FILES
+            .iter()
+            .map(|(tag, json)| {
+                let mut texts: HashMap<String, String> =
+                    serde_json::from_str(json).unwrap_or_else(|e| panic!("locales/{tag}.json: {e}"));
+                let name = texts.remove("_name").unwrap_or_else(|| tag.to_string());
+                let rtl = texts.remove("_dir").as_deref() == Some("rtl");
+                Locale { tag, name, rtl, texts }
+            })
+            .collect()
+    })
+}
+
+/// The shipped language for a tag such as `ko`, `ko-KR` or `pt_BR` (matched on its language).
+pub fn locale(tag: &str) -> Option<&'static Locale> {
+    let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
+    locales().iter().find(|l| l.tag == primary)
+}
+
+pub fn base() -> &'static Locale {
+    locale(BASE_LOCALE).expect("locales/en.json is shipped")
+}
+
+/// The languages of an `Accept-Language` header, most preferred first (`q=0` dropped).
+pub fn accept_language(header: &str) -> Vec<String> {
+    let mut tags: Vec<(f32, usize, String)> = header
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, part)| {
+            let mut pieces = part.split(';');
+            let tag = pieces.next()?.trim();
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                .unwrap_or(1.0);
+            (!tag.is_empty() && tag != "*" && q > 0.0).then(|| (q, i, tag.to_owned()))
+        })
+        .collect();
+    tags.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    tags.into_iter().map(|(_, _, t)| t).collect()
+}
+
+/// The first candidate (contact locale, then browser languages) that `offered` contains,
+/// compared on the primary language; `None` when nothing matches.
+pub fn negotiate<'a>(candidates: impl IntoIterator<Item = &'a str>, offered: &[String]) -> Option<String> {
+    let primary = |t: &str| t.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+    candidates.into_iter().find_map(|c| offered.iter().find(|o| primary(o) == primary(c)).cloned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn four_languages_are_shipped_and_complete() {
+        let tags: Vec<_> = locales().iter().map(|l| l.tag).collect();
+        for tag in ["en", "it", "ko", "th"] {
+            assert!(tags.contains(&tag), "{tag} missing");
+        }
+        for l in locales() {
+            for key in base().texts.keys() {
+                assert!(l.has(key), "locales/{}.json lacks `{key}`", l.tag);
+            }
+            for key in l.texts.keys() {
+                assert!(base().has(key), "locales/{}.json has `{key}`, unknown to en.json", l.tag);
+            }
+        }
+        assert_eq!(locale("ko-KR").unwrap().text("nps.low"), "전혀 추천하지 않음");
+        assert_eq!(locale("th").unwrap().text("nps.high"), "แนะนำอย่างยิ่ง");
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        assert_eq!(
+            locale("it").unwrap().fill("nps.question", &[("brand", "Acme")]),
+            "Quanto è probabile che tu consigli Acme a un amico o a un collega?"
+        );
+        assert_eq!(base().text("no.such.key"), "no.such.key");
+    }
+
+    #[test]
+    fn accept_language_is_ordered_by_quality() {
+        assert_eq!(accept_language("it;q=0.5, ko-KR, en;q=0.8, fr;q=0"), ["ko-KR", "en", "it"]);
+        assert!(accept_language("").is_empty());
+        let offered = vec!["en".to_string(), "th".to_string()];
+        assert_eq!(negotiate(["ko", "th-TH", "en"], &offered).as_deref(), Some("th"));
+        assert_eq!(negotiate(["fr"], &offered), None);
+    }
+}
