@@ -26,6 +26,13 @@ pub fn generate_password() -> String {
     bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
 }
 
+/// `bytes` random bytes as hex: session tokens, CSRF tokens, server secrets.
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buf);
+    hex(&buf)
+}
+
 /// A freshly generated API key: `token` is shown once; `id` and `secret_hash` are stored.
 pub struct NewApiKey {
     pub id: String,

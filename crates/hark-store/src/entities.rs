@@ -190,7 +190,7 @@ pub(crate) fn contact_from(row: &AnyRow) -> Result<Contact> {
     })
 }
 
-fn user_from(row: &AnyRow) -> Result<User> {
+pub(crate) fn user_from(row: &AnyRow) -> Result<User> {
     let role: String = row.try_get("role")?;
     Ok(User {
         id: row.try_get("id")?,
@@ -225,7 +225,7 @@ fn note_from(row: &AnyRow) -> Result<Note> {
     })
 }
 
-const CONTACT_COLUMNS: &str =
+pub(crate) const CONTACT_COLUMNS: &str =
     "id, external_id, email, name, locale, attributes, unsubscribed_at, created_at, updated_at";
 
 /// Upserts a contact by external id inside any executor (a pool or the writer's transaction).

@@ -94,20 +94,25 @@ impl ResponseFilter {
         if let Some(to) = self.to_ms {
             sql.push(" AND r.created_at < ").int(to);
         }
-        for (key, value) in &self.attributes {
-            sql.push(" AND ");
-            match dialect {
-                Dialect::Sqlite => {
-                    let path = format!("$.\"{}\"", key.replace('"', "\"\""));
-                    sql.push("CAST(json_extract(c.attributes, ").text(&path).push(") AS TEXT)")
-                }
-                Dialect::Postgres => sql.push("(c.attributes::jsonb ->> ").text(key).push(")"),
-            };
-            sql.push(" = ").text(value);
-        }
+        push_attribute_conditions(sql, dialect, &self.attributes);
     }
 
     /// The joins the conditions rely on.
     pub(crate) const FROM: &'static str =
         " FROM responses r JOIN surveys s ON s.id = r.survey_id LEFT JOIN contacts c ON c.id = r.contact_id";
+}
+
+/// Appends ` AND c.attributes[key] = value` (compared as text) for each pair.
+pub(crate) fn push_attribute_conditions(sql: &mut Sql, dialect: Dialect, attributes: &[(String, String)]) {
+    for (key, value) in attributes {
+        sql.push(" AND ");
+        match dialect {
+            Dialect::Sqlite => {
+                let path = format!("$.\"{}\"", key.replace('"', "\"\""));
+                sql.push("CAST(json_extract(c.attributes, ").text(&path).push(") AS TEXT)")
+            }
+            Dialect::Postgres => sql.push("(c.attributes::jsonb ->> ").text(key).push(")"),
+        };
+        sql.push(" = ").text(value);
+    }
 }

@@ -7,7 +7,10 @@
 
 mod entities;
 mod filter;
+mod invitations;
+mod jobs;
 mod responses;
+mod sessions;
 pub mod testing;
 mod writer;
 
@@ -20,7 +23,10 @@ use sqlx::{AnyPool, Executor, SqlSafeStr};
 
 pub use entities::*;
 pub use filter::ResponseFilter;
+pub use invitations::*;
+pub use jobs::*;
 pub use responses::*;
+pub use sessions::*;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -116,7 +122,10 @@ impl Store {
 }
 
 fn migrator() -> Migrator {
-    let migrations = [(1, "initial", include_str!("../migrations/0001_initial.sql"))]
+    let migrations = [
+        (1, "initial", include_str!("../migrations/0001_initial.sql")),
+        (2, "channels", include_str!("../migrations/0002_channels.sql")),
+    ]
         .into_iter()
         .map(|(version, name, sql)| {
             Migration::new(version, Cow::Borrowed(name), MigrationType::Simple, sql.into_sql_str(), false)

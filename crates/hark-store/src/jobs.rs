@@ -1,0 +1,201 @@
+//! The durable job queue. Jobs live in the database, so they survive restarts and are
+//! shared by every `hark serve` on one database. A job is claimed by one conditional UPDATE
+//! (with `FOR UPDATE SKIP LOCKED` on PostgreSQL), so it runs in one process at a time; a
+//! claim is a lease, and a job whose worker died is claimed again when the lease runs out.
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::{Dialect, Result, Store, StoreError, new_id, now_ms, parse_json};
+
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: String,
+    pub payload: Value,
+    pub run_at: i64,
+    /// A second job with the same key is not added (e.g. `send:{invitation}`).
+    pub dedupe_key: Option<String>,
+    pub max_attempts: i64,
+}
+
+impl NewJob {
+    pub fn new(kind: &str, payload: Value, run_at: i64) -> Self {
+        NewJob { kind: kind.into(), payload, run_at, dedupe_key: None, max_attempts: 6 }
+    }
+
+    pub fn dedupe(mut self, key: String) -> Self {
+        self.dedupe_key = Some(key);
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Self::Queued, Self::Running, Self::Done, Self::Failed].into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Job {
+    pub id: String,
+    pub kind: String,
+    pub payload: Value,
+    pub status: JobStatus,
+    pub run_at: i64,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub locked_by: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const JOB_COLUMNS: &str =
+    "id, kind, payload, status, run_at, attempts, max_attempts, locked_by, last_error, created_at, updated_at";
+
+fn job_from(row: &AnyRow) -> Result<Job> {
+    let status: String = row.try_get("status")?;
+    Ok(Job {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        payload: parse_json("jobs.payload", &row.try_get::<String, _>("payload")?)?,
+        status: JobStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("jobs.status {status}")))?,
+        run_at: row.try_get("run_at")?,
+        attempts: row.try_get("attempts")?,
+        max_attempts: row.try_get("max_attempts")?,
+        locked_by: row.try_get("locked_by")?,
+        last_error: row.try_get("last_error")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Adds a job inside any executor, so that it commits with the change that asked for it.
+pub(crate) async fn enqueue_on<'e, E>(exec: E, job: &NewJob) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO jobs (id, kind, payload, dedupe_key, status, run_at, attempts, max_attempts, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'queued', $5, 0, $6, $7, $7) ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(&job.kind)
+    .bind(job.payload.to_string())
+    .bind(job.dedupe_key.as_deref())
+    .bind(job.run_at)
+    .bind(job.max_attempts)
+    .bind(now)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    pub async fn enqueue(&self, job: &NewJob) -> Result<()> {
+        enqueue_on(&self.pool, job).await
+    }
+
+    /// Claims up to `limit` due jobs for `worker` for `lease_ms`; each is claimed by one
+    /// worker only, however many run against this database.
+    pub async fn claim_jobs(&self, worker: &str, lease_ms: i64, limit: i64) -> Result<Vec<Job>> {
+        let now = now_ms();
+        let due = "((status = 'queued' AND run_at <= $3) OR (status = 'running' AND locked_until < $3))";
+        let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        // The outer condition repeats `due` so a row another worker claimed meanwhile is skipped.
+        let sql = format!(
+            "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3 \
+             WHERE id IN (SELECT id FROM jobs WHERE {due} ORDER BY run_at LIMIT $4{lock}) AND {due} \
+             RETURNING {JOB_COLUMNS}"
+        );
+        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(worker)
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows.iter().map(job_from).collect()
+    }
+
+    /// Marks a claimed job done; false if the worker's lease was lost meanwhile.
+    pub async fn finish_job(&self, id: &str, worker: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, last_error = NULL, updated_at = $3 \
+             WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+        )
+        .bind(id)
+        .bind(worker)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records a failed attempt: queued again at `retry_at`, or failed for good when `None`.
+    pub async fn fail_job(&self, id: &str, worker: &str, error: &str, retry_at: Option<i64>) -> Result<()> {
+        let status = if retry_at.is_some() { "queued" } else { "failed" };
+        sqlx::query(
+            "UPDATE jobs SET status = $3, run_at = COALESCE($4, run_at), last_error = $5, locked_by = NULL, \
+             locked_until = NULL, updated_at = $6 WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+        )
+        .bind(id)
+        .bind(worker)
+        .bind(status)
+        .bind(retry_at)
+        .bind(error)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// When the next queued job is due, if any.
+    pub async fn next_job_at(&self) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE status = 'queued'").fetch_one(&self.pool).await?)
+    }
+
+    /// Most recently changed first.
+    pub async fn list_jobs(&self, status: Option<JobStatus>, limit: i64) -> Result<Vec<Job>> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE ($1 IS NULL OR status = $1) ORDER BY updated_at DESC, id DESC LIMIT $2"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(status.map(JobStatus::as_str))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(job_from).collect()
+    }
+
+    /// Number of jobs per status.
+    pub async fn count_jobs(&self) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status ORDER BY status")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("status")?, r.try_get("n")?))).collect()
+    }
+}

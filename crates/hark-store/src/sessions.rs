@@ -1,0 +1,68 @@
+//! Admin sessions and server settings. A session token lives only in the user's cookie;
+//! the database keeps its SHA-256 and the session's CSRF token.
+
+use hark_core::auth::{hash_secret, random_hex};
+use sqlx::Row;
+
+use crate::entities::user_from;
+use crate::{Result, Store, User, now_ms};
+
+/// A signed-in user as a request sees them.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub csrf_token: String,
+    pub expires_at: i64,
+}
+
+impl Store {
+    /// Starts a session; returns the cookie token (shown once) and the session.
+    pub async fn create_session(&self, user: &User, ttl_ms: i64) -> Result<(String, Session)> {
+        let token = random_hex(32);
+        let csrf_token = random_hex(32);
+        let now = now_ms();
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&self.pool).await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(hash_secret(&token))
+        .bind(&user.id)
+        .bind(&csrf_token)
+        .bind(now)
+        .bind(now + ttl_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok((token, Session { user: user.clone(), csrf_token, expires_at: now + ttl_ms }))
+    }
+
+    /// The live session of a cookie token, if any.
+    pub async fn session(&self, token: &str) -> Result<Option<Session>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.email, u.name, u.role, u.created_at, s.csrf_token, s.expires_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(hash_secret(token))
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(Session { user: user_from(&r)?, csrf_token: r.try_get("csrf_token")?, expires_at: r.try_get("expires_at")? })
+        })
+        .transpose()
+    }
+
+    pub async fn delete_session(&self, token: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash_secret(token)).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The server's secret for signing public links, made on first use and shared by every
+    /// process on this database.
+    pub async fn link_secret(&self) -> Result<String> {
+        sqlx::query("INSERT INTO settings (key, value) VALUES ('link_secret', $1) ON CONFLICT (key) DO NOTHING")
+            .bind(random_hex(32))
+            .execute(&self.pool)
+            .await?;
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = 'link_secret'").fetch_one(&self.pool).await?)
+    }
+}
