@@ -265,6 +265,12 @@ impl SurveyDefinition {
         out
     }
 
+    /// The first of `candidates` (contact locale, then browser languages) this survey can be
+    /// shown in, else its default language.
+    pub fn choose_language<'a>(&self, candidates: impl IntoIterator<Item = &'a str>) -> String {
+        i18n::negotiate(candidates, &self.languages()).unwrap_or_else(|| self.default_locale.clone())
+    }
+
     /// The survey's texts in `lang` (one of `languages()`; anything else gets the default language).
     pub fn texts(&self, lang: &str) -> SurveyTexts<'_> {
         let lang = if self.languages().iter().any(|l| l == lang) { lang } else { &self.default_locale };

@@ -1,0 +1,215 @@
+//! The job runner: claims due jobs from the database, runs each, and records the outcome
+//! (done, retry with back-off, or failed for good).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hark_core::token::Signer;
+use hark_store::{InvitationStatus, Job, REMIND_INVITATION_JOB, SEND_INVITATION_JOB, Store, StoreError, SurveyStatus};
+use tokio::sync::Notify;
+
+use crate::mail::{MailError, Mailer, compose_survey_mail};
+
+const LEASE_MS: i64 = 5 * 60 * 1000;
+const BATCH: i64 = 16;
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+
+#[derive(Clone)]
+pub struct RunnerConfig {
+    /// Base address of this server as customers reach it, e.g. `https://feedback.example.com`.
+    pub public_url: String,
+    /// How long to sleep when nothing is due (a job made in this process wakes it at once).
+    pub idle_poll: Duration,
+    /// First retry delay; each further attempt waits four times longer, up to an hour.
+    pub retry_base: Duration,
+}
+
+#[derive(Clone)]
+pub struct Runner {
+    store: Store,
+    signer: Signer,
+    mailer: Option<Mailer>,
+    config: RunnerConfig,
+    worker: String,
+    wake: Arc<Notify>,
+}
+
+/// What a job's handler concluded.
+enum Outcome {
+    Done,
+    Retry(String),
+    Fail(String),
+}
+
+impl From<StoreError> for Outcome {
+    fn from(e: StoreError) -> Self {
+        Outcome::Retry(e.to_string())
+    }
+}
+
+impl Runner {
+    pub fn new(store: Store, signer: Signer, mailer: Option<Mailer>, config: RunnerConfig) -> Runner {
+        let worker = format!("{}-{}", std::process::id(), hark_core::auth::random_hex(4));
+        Runner { store, signer, mailer, config, worker, wake: Arc::new(Notify::new()) }
+    }
+
+    /// Wakes the loop now: call after adding a job that may be due at once.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Runs until `shutdown` resolves; a job in progress is finished first.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let ran = match self.run_due().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "job queue unavailable");
+                    0
+                }
+            };
+            if ran > 0 {
+                continue;
+            }
+            let sleep = match self.store.next_job_at().await {
+                Ok(Some(at)) => {
+                    let wait = (at - jiff::Timestamp::now().as_millisecond()).max(0) as u64;
+                    self.config.idle_poll.min(Duration::from_millis(wait))
+                }
+                _ => self.config.idle_poll,
+            };
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(sleep) => {}
+            }
+        }
+    }
+
+    /// Claims and runs one batch of due jobs; returns how many ran.
+    pub async fn run_due(&self) -> Result<usize, StoreError> {
+        let jobs = self.store.claim_jobs(&self.worker, LEASE_MS, BATCH).await?;
+        for job in &jobs {
+            let outcome = self.handle(job).await;
+            match outcome {
+                Outcome::Done => {
+                    if !self.store.finish_job(&job.id, &self.worker).await? {
+                        tracing::warn!(job = %job.id, "job finished after its lease ran out");
+                    }
+                }
+                Outcome::Retry(error) if job.attempts < job.max_attempts => {
+                    let delay = self.backoff(job.attempts);
+                    let at = jiff::Timestamp::now().as_millisecond() + delay.as_millis() as i64;
+                    tracing::info!(job = %job.id, kind = %job.kind, %error, retry_in = ?delay, "job will be retried");
+                    self.store.fail_job(&job.id, &self.worker, &error, Some(at)).await?;
+                }
+                Outcome::Retry(error) | Outcome::Fail(error) => {
+                    tracing::warn!(job = %job.id, kind = %job.kind, %error, "job failed");
+                    self.fail_for_good(job, &error).await?;
+                    self.store.fail_job(&job.id, &self.worker, &error, None).await?;
+                }
+            }
+        }
+        Ok(jobs.len())
+    }
+
+    fn backoff(&self, attempts: i64) -> Duration {
+        let factor = 4u32.saturating_pow(attempts.saturating_sub(1).clamp(0, 10) as u32);
+        self.config.retry_base.saturating_mul(factor).min(MAX_BACKOFF)
+    }
+
+    async fn handle(&self, job: &Job) -> Outcome {
+        let invitation_id = job.payload.get("invitation_id").and_then(|v| v.as_str()).unwrap_or_default();
+        match job.kind.as_str() {
+            SEND_INVITATION_JOB => self.send_invitation(invitation_id, false).await.unwrap_or_else(Outcome::from),
+            REMIND_INVITATION_JOB => self.send_invitation(invitation_id, true).await.unwrap_or_else(Outcome::from),
+            other => Outcome::Fail(format!("unknown job kind `{other}`")),
+        }
+    }
+
+    /// A send that will not be retried leaves its invitation marked failed.
+    async fn fail_for_good(&self, job: &Job, error: &str) -> Result<(), StoreError> {
+        if job.kind == SEND_INVITATION_JOB
+            && let Some(id) = job.payload.get("invitation_id").and_then(|v| v.as_str())
+        {
+            self.store.mark_invitation(id, InvitationStatus::Failed, Some(error), None).await?;
+        }
+        Ok(())
+    }
+
+    /// Mails an invitation (or its reminder). Safe to run again: a sent invitation is not
+    /// sent twice, and a reminder goes only to an unanswered, still-subscribed contact.
+    async fn send_invitation(&self, id: &str, reminder: bool) -> Result<Outcome, StoreError> {
+        let Some(invitation) = self.store.get_invitation(id).await? else {
+            return Ok(Outcome::Fail(format!("invitation {id} no longer exists")));
+        };
+        let expected = if reminder { InvitationStatus::Sent } else { InvitationStatus::Scheduled };
+        if invitation.status != expected || (reminder && invitation.reminded_at.is_some()) {
+            return Ok(Outcome::Done);
+        }
+        if reminder && self.store.invitation_response(id).await?.is_some() {
+            return Ok(Outcome::Done);
+        }
+        let skip = |detail: &'static str| async move {
+            if !reminder {
+                self.store.mark_invitation(id, InvitationStatus::Skipped, Some(detail), None).await?;
+            }
+            Ok::<_, StoreError>(Outcome::Done)
+        };
+        let Some(survey) = self.store.get_survey(&invitation.survey_id).await? else {
+            return skip("survey_deleted: the survey no longer exists").await;
+        };
+        if survey.status != SurveyStatus::Active {
+            return skip("survey_inactive: the survey is not active").await;
+        }
+        let contact = match &invitation.contact_id {
+            Some(c) => self.store.get_contact(c).await?,
+            None => None,
+        };
+        let Some(contact) = contact else {
+            return skip("contact_erased: the contact was erased").await;
+        };
+        if contact.unsubscribed_at.is_some() {
+            return skip("unsubscribed: the contact unsubscribed").await;
+        }
+        let Some(address) = contact.email.as_deref() else {
+            return skip("no_email: the contact has no email address").await;
+        };
+        let Some(mailer) = &self.mailer else {
+            return Ok(Outcome::Fail("no SMTP server is configured (HARK_SMTP_URL)".into()));
+        };
+        let agent = match &invitation.agent_id {
+            Some(a) => self.store.get_agent(a).await?.map(|a| a.name),
+            None => None,
+        };
+        let mail = compose_survey_mail(
+            &survey.definition,
+            &invitation,
+            &contact,
+            agent.as_deref(),
+            &self.signer,
+            &self.config.public_url,
+            reminder,
+        );
+        match mailer.send_survey(contact.name.as_deref(), address, &mail).await {
+            Ok(()) if reminder => {
+                self.store.mark_reminded(id).await?;
+                Ok(Outcome::Done)
+            }
+            Ok(()) => {
+                let remind_at = survey
+                    .definition
+                    .reminder_days
+                    .map(|d| jiff::Timestamp::now().as_millisecond() + i64::from(d) * hark_core::report::MS_PER_DAY);
+                self.store.mark_invitation(id, InvitationStatus::Sent, None, remind_at).await?;
+                Ok(Outcome::Done)
+            }
+            Err(MailError::Permanent(e)) if !reminder => {
+                self.store.mark_invitation(id, InvitationStatus::Bounced, Some(&e), None).await?;
+                Ok(Outcome::Done)
+            }
+            Err(e) => Ok(Outcome::Retry(e.to_string())),
+        }
+    }
+}
