@@ -139,10 +139,32 @@ pub struct AnswerUpdate {
     pub comment: Option<String>,
     pub answers: Map<String, Value>,
     pub agent_score: Option<i64>,
-    pub language: Option<String>,
+}
+
+/// When a survey (this one, or any when `None`) last reached the contact: an invitation
+/// that went out or was due to, or an answer.
+async fn last_surveyed_on<'e, E>(exec: E, contact_id: &str, survey_id: Option<&str>) -> Result<Option<i64>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = "SELECT MAX(t) FROM (\
+          SELECT created_at AS t FROM invitations WHERE contact_id = $1 AND ($2 = '' OR survey_id = $2) \
+            AND status IN ('scheduled', 'issued', 'sent') \
+          UNION ALL SELECT created_at AS t FROM responses WHERE contact_id = $1 AND ($2 = '' OR survey_id = $2)) x";
+    Ok(sqlx::query_scalar(sql).bind(contact_id).bind(survey_id.unwrap_or("")).fetch_one(exec).await?)
 }
 
 impl Store {
+    pub async fn last_surveyed(&self, contact_id: &str, survey_id: Option<&str>) -> Result<Option<i64>> {
+        last_surveyed_on(&self.pool, contact_id, survey_id).await
+    }
+
+    pub async fn contact_by_external_id(&self, external_id: &str) -> Result<Option<Contact>> {
+        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE external_id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(external_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(contact_from).transpose()
+    }
+
     /// Makes an invitation after the consent and fatigue check: `scheduled` (with its send
     /// job, in the same commit) or `issued` when it may go out, `skipped` with the reason
     /// when not. An event makes at most one invitation per survey: a repeat returns the first.
@@ -161,13 +183,8 @@ impl Store {
         let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1{lock}");
         let contact = sqlx::query(AssertSqlSafe(sql)).bind(&new.contact_id).fetch_optional(&mut *tx).await?;
         let contact = contact.as_ref().map(contact_from).transpose()?.ok_or(StoreError::NotFound("contact"))?;
-        let last = "SELECT MAX(t) FROM (\
-              SELECT created_at AS t FROM invitations WHERE contact_id = $1 AND ($2 = '' OR survey_id = $2) \
-                AND status IN ('scheduled', 'issued', 'sent') \
-              UNION ALL SELECT created_at AS t FROM responses WHERE contact_id = $1 AND ($2 = '' OR survey_id = $2)) x";
-        let last_this: Option<i64> =
-            sqlx::query_scalar(last).bind(&contact.id).bind(&new.survey_id).fetch_one(&mut *tx).await?;
-        let last_any: Option<i64> = sqlx::query_scalar(last).bind(&contact.id).bind("").fetch_one(&mut *tx).await?;
+        let last_this = last_surveyed_on(&mut *tx, &contact.id, Some(&new.survey_id)).await?;
+        let last_any = last_surveyed_on(&mut *tx, &contact.id, None).await?;
         let now = now_ms();
         let reach = Reach {
             unsubscribed: contact.unsubscribed_at.is_some(),
@@ -283,7 +300,7 @@ impl Store {
     pub async fn update_answer(&self, response_id: &str, update: &AnswerUpdate) -> Result<Response> {
         let sql = format!(
             "UPDATE responses SET score = $2, segment = $3, comment = $4, answers = $5, agent_score = $6, \
-             language = COALESCE($7, language), updated_at = $8 WHERE id = $1 RETURNING {}",
+             updated_at = $7 WHERE id = $1 RETURNING {}",
             RESPONSE_COLUMNS.replace("r.", "")
         );
         let row = sqlx::query(AssertSqlSafe(sql))
@@ -293,7 +310,6 @@ impl Store {
             .bind(update.comment.as_deref())
             .bind(Value::Object(update.answers.clone()).to_string())
             .bind(update.agent_score)
-            .bind(update.language.as_deref())
             .bind(now_ms())
             .fetch_optional(&self.pool)
             .await?;

@@ -2,6 +2,7 @@
 //! `routes!`, so the OpenAPI document cannot drift from the code.
 
 mod contacts;
+mod events;
 mod filters;
 mod people;
 mod reports;
@@ -52,6 +53,9 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(responses::create_response, responses::list_responses))
         .routes(routes!(responses::get_response))
         .routes(routes!(reports::nps_report))
+        .routes(routes!(events::create_event))
+        .routes(routes!(events::send_survey))
+        .routes(routes!(events::list_invitations))
         .layer(from_fn_with_state(state, crate::auth::require_api_key))
 }
 

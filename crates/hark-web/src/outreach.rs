@@ -1,0 +1,121 @@
+//! Reaching contacts: making invitations (one contact, or every contact matching a set of
+//! attributes) with the survey's and the global quiet windows applied.
+
+use std::collections::BTreeMap;
+
+use hark_core::survey::InviteChannel;
+use hark_core::token::TokenKind;
+use hark_store::{Invitation, InvitationStatus, NewInvitation, Survey, SurveyStatus};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::AppState;
+use crate::problem::ApiError;
+
+/// Who and what an invitation is about, besides the survey and the contact.
+#[derive(Default)]
+pub(crate) struct About {
+    pub agent_id: Option<String>,
+    pub team_id: Option<String>,
+    pub event_id: Option<String>,
+    pub properties: Map<String, Value>,
+}
+
+pub(crate) async fn invite(
+    state: &AppState,
+    survey: &Survey,
+    contact_id: &str,
+    channel: InviteChannel,
+    about: About,
+    send_at: i64,
+) -> Result<Invitation, ApiError> {
+    if survey.status != SurveyStatus::Active {
+        return Err(ApiError::field("survey_id", "the survey is not active; open it before sending"));
+    }
+    let invitation = state
+        .store
+        .invite(&NewInvitation {
+            survey_id: survey.id.clone(),
+            contact_id: contact_id.to_owned(),
+            channel,
+            agent_id: about.agent_id,
+            team_id: about.team_id,
+            event_id: about.event_id,
+            properties: about.properties,
+            send_at,
+            survey_window_days: survey.definition.fatigue_window_days(),
+            global_window_days: state.config.global_fatigue_days,
+        })
+        .await?;
+    if invitation.status == InvitationStatus::Scheduled && send_at <= jiff::Timestamp::now().as_millisecond() {
+        state.wake_jobs();
+    }
+    Ok(invitation)
+}
+
+/// The personal survey link of an invitation.
+pub(crate) fn personal_link(state: &AppState, invitation_id: &str) -> String {
+    state.url(&format!("/s/{}", state.signer.sign(TokenKind::Invitation, invitation_id)))
+}
+
+/// An invitation as the API shows it, with its personal link.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct InvitationView {
+    #[serde(flatten)]
+    pub invitation: Invitation,
+    pub link: String,
+}
+
+impl InvitationView {
+    pub fn new(state: &AppState, invitation: Invitation) -> Self {
+        InvitationView { link: personal_link(state, &invitation.id), invitation }
+    }
+}
+
+/// What a send to many contacts did.
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub(crate) struct SendSummary {
+    /// Invitations queued for mailing.
+    pub scheduled: u64,
+    /// Links made for you to deliver.
+    pub issued: u64,
+    pub skipped: u64,
+    /// Skips by reason (`unsubscribed`, `no_email`, `fatigue`).
+    pub skipped_by_reason: BTreeMap<String, u64>,
+}
+
+impl SendSummary {
+    pub fn count(&mut self, invitation: &Invitation) {
+        match invitation.status {
+            InvitationStatus::Scheduled => self.scheduled += 1,
+            InvitationStatus::Issued => self.issued += 1,
+            _ => {
+                self.skipped += 1;
+                let reason = invitation.status_detail.as_deref().and_then(|d| d.split(':').next()).unwrap_or("other");
+                *self.skipped_by_reason.entry(reason.to_owned()).or_default() += 1;
+            }
+        }
+    }
+}
+
+/// Invites every contact whose attributes match (all contacts when empty).
+pub(crate) async fn invite_matching(
+    state: &AppState,
+    survey: &Survey,
+    attributes: &[(String, String)],
+    channel: InviteChannel,
+) -> Result<SendSummary, ApiError> {
+    let mut summary = SendSummary::default();
+    let now = jiff::Timestamp::now().as_millisecond();
+    let mut after: Option<String> = None;
+    loop {
+        let page = state.store.contacts_matching(attributes, after.as_deref(), 500).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id.clone());
+        for contact in &page {
+            let invitation = invite(state, survey, &contact.id, channel, About::default(), now).await?;
+            summary.count(&invitation);
+        }
+    }
+    Ok(summary)
+}
