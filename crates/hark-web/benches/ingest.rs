@@ -79,8 +79,10 @@ async fn main() {
     let survey = store.create_survey(&survey, hark_store::SurveyStatus::Active).await.unwrap().id;
 
     let hark = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hark_url = format!("http://{}/api/v1/responses", hark.local_addr().unwrap());
-    tokio::spawn(hark_web::serve(hark, store.clone(), std::future::pending()));
+    let hark_addr = hark.local_addr().unwrap();
+    let hark_url = format!("http://{hark_addr}/api/v1/responses");
+    let state = hark_web::AppState::new(store.clone(), hark_web::WebConfig::local(hark_addr), None).await.unwrap();
+    tokio::spawn(hark_web::serve(hark, state, std::future::pending()));
 
     let floor = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let floor_url = format!("http://{}/discard", floor.local_addr().unwrap());

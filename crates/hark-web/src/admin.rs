@@ -1,3 +1,835 @@
+//! The admin pages: sign-in, the survey editor with preview, sending, the job queue and
+//! contacts. Server-rendered forms; every POST carries the session's CSRF token, and every
+//! page requires a signed-in admin.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
 use axum::Router;
+use axum::extract::{FromRequestParts, Path, Query, RawForm, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use hark_core::auth::{constant_time_eq, verify_password};
+use hark_core::survey::{
+    InviteChannel, Placement, PromoterLink, Question, QuestionType, SurveyDefinition, Trigger, Widget,
+};
+use hark_core::token::TokenKind;
+use hark_core::{FieldError, Segment, SurveyKind, ValidationErrors, i18n};
+use hark_store::{Contact, Job, Role, Session, Survey, SurveyStatus};
+use serde::Deserialize;
+
 use crate::AppState;
-pub(crate) fn router() -> Router<AppState> { Router::new() }
+use crate::outreach::{SendSummary, invite_matching};
+use crate::public::{follow_up_page, render, score_page, thanks_page};
+
+const SESSION_COOKIE: &str = "hark_session";
+const SESSION_TTL_MS: i64 = 12 * 3600 * 1000;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_page).post(login))
+        .route("/logout", axum::routing::post(logout))
+        .route("/admin", get(|| async { Redirect::to("/admin/surveys") }))
+        .route("/admin/surveys", get(surveys))
+        .route("/admin/surveys/new", get(new_survey).post(create_survey))
+        .route("/admin/surveys/{id}", get(edit_survey).post(save_survey))
+        .route("/admin/surveys/{id}/preview", get(preview))
+        .route("/admin/surveys/{id}/send", get(send_page).post(send))
+        .route("/admin/jobs", get(jobs))
+        .route("/admin/contacts", get(contacts))
+        .route("/admin/contacts/{id}", get(contact))
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(name)?.strip_prefix('=').map(str::to_owned))
+}
+
+/// A signed-in admin. Anyone else is sent to the sign-in page (or refused, if signed in
+/// with a role that may not manage surveys).
+pub(crate) struct Admin(Session);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let to_login = || {
+            let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/admin");
+            let next: String = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+            Redirect::to(&format!("/login?{next}")).into_response()
+        };
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else { return Err(to_login()) };
+        let session = match state.store.session(&token).await {
+            Ok(Some(s)) => s,
+            Ok(None) => return Err(to_login()),
+            Err(e) => {
+                tracing::error!(error = %e, "session lookup failed");
+                return Err((StatusCode::SERVICE_UNAVAILABLE, "try again in a moment").into_response());
+            }
+        };
+        if session.user.role != Role::Admin {
+            return Err((StatusCode::FORBIDDEN, "only admins may manage surveys").into_response());
+        }
+        Ok(Admin(session))
+    }
+}
+
+/// The form's fields, after checking its CSRF token against the session's.
+fn form(admin: &Admin, body: &[u8]) -> Result<Vec<(String, String)>, Response> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+        .map_err(|e| (StatusCode::BAD_REQUEST, format!("malformed form: {e}")).into_response())?;
+    let given = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
+    if !constant_time_eq(given, &admin.0.csrf_token) {
+        return Err((StatusCode::FORBIDDEN, "the form's security token is missing or stale; reload the page").into_response());
+    }
+    Ok(pairs)
+}
+
+fn value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or_default()
+}
+
+fn not_found(what: &str) -> Response {
+    (StatusCode::NOT_FOUND, format!("no such {what}")).into_response()
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "admin page failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, "something went wrong; nothing was changed").into_response()
+}
+
+// ----- sign-in -----
+
+#[derive(Template)]
+#[template(path = "admin_login.html")]
+struct LoginPage {
+    title: &'static str,
+    csrf: Option<String>,
+    error: Option<String>,
+    email: String,
+    next: String,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+/// Only paths on this site, so a crafted link cannot send a user elsewhere after sign-in.
+fn safe_next(next: Option<&str>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or("/admin/surveys").to_owned()
+}
+
+async fn login_page(Query(q): Query<NextQuery>) -> Response {
+    render(&LoginPage { title: "Sign in", csrf: None, error: None, email: String::new(), next: safe_next(q.next.as_deref()) })
+}
+
+async fn login(State(state): State<AppState>, RawForm(body): RawForm) -> Response {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let email = value(&pairs, "email").to_owned();
+    let next = safe_next(Some(value(&pairs, "next")));
+    let user = match state.store.user_credentials(&email).await {
+        Ok(found) => found,
+        Err(e) => return internal(e),
+    };
+    // Verify against a fixed hash when the user is unknown, so timing does not tell.
+    let (user, hash) = match user {
+        Some((u, h)) => (Some(u), h),
+        None => (None, hark_core::auth::hash_password("not a real password")),
+    };
+    let password = pairs.iter().find(|(k, _)| k == "password").map(|(_, v)| v.as_str()).unwrap_or_default();
+    let ok = verify_password(password, &hash);
+    let Some(user) = user.filter(|_| ok) else {
+        let page = LoginPage { title: "Sign in", csrf: None, error: Some("Wrong email or password.".into()), email, next };
+        return (StatusCode::UNAUTHORIZED, render(&page)).into_response();
+    };
+    let (token, _) = match state.store.create_session(&user, SESSION_TTL_MS).await {
+        Ok(s) => s,
+        Err(e) => return internal(e),
+    };
+    let secure = if state.config.public_url.starts_with("https://") { "; Secure" } else { "" };
+    let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", SESSION_TTL_MS / 1000);
+    let mut response = Redirect::to(&next).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+async fn logout(State(state): State<AppState>, admin: Admin, headers: HeaderMap, RawForm(body): RawForm) -> Response {
+    if let Err(refused) = form(&admin, &body) {
+        return refused;
+    }
+    if let Some(token) = cookie(&headers, SESSION_COOKIE)
+        && let Err(e) = state.store.delete_session(&token).await
+    {
+        return internal(e);
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("hark_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
+    response
+}
+
+// ----- surveys -----
+
+struct SurveyRow {
+    id: String,
+    name: String,
+    kind: &'static str,
+    status: &'static str,
+    languages: String,
+    public_link: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_surveys.html")]
+struct SurveysPage {
+    title: &'static str,
+    csrf: Option<String>,
+    surveys: Vec<SurveyRow>,
+}
+
+async fn surveys(State(state): State<AppState>, admin: Admin) -> Response {
+    let list = match state.store.list_surveys().await {
+        Ok(l) => l,
+        Err(e) => return internal(e),
+    };
+    let surveys = list
+        .into_iter()
+        .map(|s| SurveyRow {
+            public_link: s
+                .definition
+                .anonymous_link
+                .then(|| state.url(&format!("/s/{}", state.signer.sign(TokenKind::Survey, &s.id)))),
+            name: s.definition.name.clone(),
+            kind: s.definition.kind.as_str(),
+            status: s.status.as_str(),
+            languages: s.definition.languages().join(", "),
+            id: s.id,
+        })
+        .collect();
+    render(&SurveysPage { title: "Surveys", csrf: Some(admin.0.csrf_token), surveys })
+}
+
+struct QuestionForm {
+    id: String,
+    kind: &'static str,
+    text: String,
+    options: String,
+    show_if: Vec<&'static str>,
+}
+
+/// The editor's fields as text, from a definition (possibly one that failed to validate).
+struct SurveyForm {
+    name: String,
+    brand: String,
+    kind: &'static str,
+    status: &'static str,
+    default_locale: String,
+    question: String,
+    default_question: String,
+    follow_up: String,
+    follow_up_detractor: String,
+    follow_up_passive: String,
+    follow_up_promoter: String,
+    ask_agent: bool,
+    agent_question: String,
+    questions: Vec<QuestionForm>,
+    thank_you_detractor: String,
+    thank_you_passive: String,
+    thank_you_promoter: String,
+    promoter_link_label: String,
+    promoter_link_url: String,
+    anonymous_link: bool,
+    fatigue_days: String,
+    reminder_days: String,
+    triggers: String,
+    widget_origins: String,
+    widget_placement: &'static str,
+    widget_delay_seconds: String,
+    widget_url_contains: String,
+    widget_on_event: String,
+    keys: Vec<(String, String)>,
+    translations: Vec<(&'static str, String, String)>,
+}
+
+fn text(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
+}
+
+fn number(v: Option<u32>) -> String {
+    v.map(|n| n.to_string()).unwrap_or_default()
+}
+
+impl SurveyForm {
+    fn from(def: &SurveyDefinition, status: SurveyStatus) -> Self {
+        let widget = def.widget.as_ref();
+        let mut questions: Vec<QuestionForm> = def
+            .questions
+            .iter()
+            .map(|q| QuestionForm {
+                id: q.id.clone(),
+                kind: question_type_str(Some(q.kind)),
+                text: q.text.clone(),
+                options: q.options.join("\n"),
+                show_if: q.show_if.iter().map(|s| s.as_str()).collect(),
+            })
+            .collect();
+        while questions.len() < hark_core::survey::MAX_EXTRA_QUESTIONS {
+            questions.push(QuestionForm { id: String::new(), kind: "", text: String::new(), options: String::new(), show_if: vec![] });
+        }
+        SurveyForm {
+            name: def.name.clone(),
+            brand: def.brand.clone(),
+            kind: def.kind.as_str(),
+            status: status.as_str(),
+            default_locale: def.default_locale.clone(),
+            question: text(&def.question),
+            default_question: SurveyDefinition { question: None, ..def.clone() }.main_question(),
+            follow_up: text(&def.follow_up),
+            follow_up_detractor: text(&def.follow_up_by_segment.detractor),
+            follow_up_passive: text(&def.follow_up_by_segment.passive),
+            follow_up_promoter: text(&def.follow_up_by_segment.promoter),
+            ask_agent: def.agent_question.is_some(),
+            agent_question: text(&def.agent_question),
+            questions,
+            thank_you_detractor: text(&def.thank_you.detractor),
+            thank_you_passive: text(&def.thank_you.passive),
+            thank_you_promoter: text(&def.thank_you.promoter),
+            promoter_link_label: def.promoter_link.as_ref().map(|l| l.label.clone()).unwrap_or_default(),
+            promoter_link_url: def.promoter_link.as_ref().map(|l| l.url.clone()).unwrap_or_default(),
+            anonymous_link: def.anonymous_link,
+            fatigue_days: number(def.fatigue_days),
+            reminder_days: number(def.reminder_days),
+            triggers: def
+                .triggers
+                .iter()
+                .map(|t| format!("{} {} {}", t.event, t.delay_minutes, t.channel.as_str()))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            widget_origins: widget.map(|w| w.origins.join("\n")).unwrap_or_default(),
+            widget_placement: match widget.map(|w| w.placement) {
+                Some(Placement::SlideIn) => "slide_in",
+                _ => "popup",
+            },
+            widget_delay_seconds: widget.map(|w| w.delay_seconds.to_string()).unwrap_or_default(),
+            widget_url_contains: widget.and_then(|w| w.url_contains.clone()).unwrap_or_default(),
+            widget_on_event: widget.and_then(|w| w.on_event.clone()).unwrap_or_default(),
+            keys: def.translatable_texts(),
+            translations: i18n::locales()
+                .iter()
+                .filter(|l| l.tag != def.default_locale)
+                .map(|l| {
+                    let lines = def
+                        .translations
+                        .get(l.tag)
+                        .map(|t| t.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join("\n"))
+                        .unwrap_or_default();
+                    (l.tag, l.name.clone(), lines)
+                })
+                .collect(),
+        }
+    }
+}
+
+fn question_type_str(kind: Option<QuestionType>) -> &'static str {
+    match kind {
+        None => "",
+        Some(QuestionType::SingleChoice) => "single_choice",
+        Some(QuestionType::MultipleChoice) => "multiple_choice",
+        Some(QuestionType::ShortText) => "short_text",
+        Some(QuestionType::Rating) => "rating",
+    }
+}
+
+/// Reads the editor's form into a definition; fields that cannot even be read (a number
+/// that is not one) are reported by name beside the definition's own checks.
+fn definition_from_form(pairs: &[(String, String)], kind_locked: Option<SurveyKind>) -> (SurveyDefinition, SurveyStatus, ValidationErrors) {
+    let mut errors = ValidationErrors::default();
+    let opt = |name: &str| Some(value(pairs, name).to_owned()).filter(|v| !v.is_empty());
+    let mut num = |name: &str| -> Option<u32> {
+        let v = value(pairs, name);
+        if v.is_empty() {
+            return None;
+        }
+        v.parse().map_err(|_| errors.push(name, "must be a whole number")).ok()
+    };
+    let fatigue_days = num("fatigue_days");
+    let reminder_days = num("reminder_days");
+    let widget_delay = num("widget.delay_seconds");
+    let kind = kind_locked.or_else(|| SurveyKind::parse(value(pairs, "kind"))).unwrap_or(SurveyKind::Nps);
+    let status = SurveyStatus::parse(value(pairs, "status")).unwrap_or(SurveyStatus::Active);
+    let segment_texts = |prefix: &str| hark_core::survey::PerSegment {
+        detractor: opt(&format!("{prefix}.detractor")),
+        passive: opt(&format!("{prefix}.passive")),
+        promoter: opt(&format!("{prefix}.promoter")),
+    };
+    let mut questions = Vec::new();
+    for i in 0..hark_core::survey::MAX_EXTRA_QUESTIONS {
+        let kind = match value(pairs, &format!("q{i}.type")) {
+            "single_choice" => QuestionType::SingleChoice,
+            "multiple_choice" => QuestionType::MultipleChoice,
+            "short_text" => QuestionType::ShortText,
+            "rating" => QuestionType::Rating,
+            _ => continue,
+        };
+        questions.push(Question {
+            id: value(pairs, &format!("q{i}.id")).to_owned(),
+            kind,
+            text: value(pairs, &format!("q{i}.text")).to_owned(),
+            options: value(pairs, &format!("q{i}.options")).lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect(),
+            show_if: pairs
+                .iter()
+                .filter(|(k, _)| *k == format!("q{i}.show_if"))
+                .filter_map(|(_, v)| Segment::parse(v))
+                .collect(),
+        });
+    }
+    let mut triggers = Vec::new();
+    for (n, line) in value(pairs, "triggers").lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        let delay = match parts.get(1) {
+            None => Some(0),
+            Some(d) => d.parse::<u32>().ok(),
+        };
+        let channel = match parts.get(2).copied() {
+            None | Some("email") => Some(InviteChannel::Email),
+            Some("link") => Some(InviteChannel::Link),
+            Some(_) => None,
+        };
+        match (parts.first(), delay, channel, parts.len() <= 3) {
+            (Some(event), Some(delay_minutes), Some(channel), true) => {
+                triggers.push(Trigger { event: (*event).to_owned(), delay_minutes, channel })
+            }
+            _ => errors.push(format!("triggers[{n}]"), format!("`{line}`: write `event delay-minutes email|link`")),
+        }
+    }
+    let origins: Vec<String> = value(pairs, "widget.origins").lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+    let widget = (!origins.is_empty()).then(|| Widget {
+        origins,
+        placement: if value(pairs, "widget.placement") == "slide_in" { Placement::SlideIn } else { Placement::Popup },
+        delay_seconds: widget_delay.unwrap_or(0),
+        url_contains: opt("widget.url_contains"),
+        on_event: opt("widget.on_event"),
+    });
+    let promoter_link = match (opt("promoter_link.label"), opt("promoter_link.url")) {
+        (None, None) => None,
+        (label, url) => Some(PromoterLink { label: label.unwrap_or_default(), url: url.unwrap_or_default() }),
+    };
+    let mut translations = BTreeMap::new();
+    for (key, body) in pairs {
+        let Some(tag) = key.strip_prefix("tr.") else { continue };
+        let mut map = BTreeMap::new();
+        for (n, line) in body.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+            match line.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
+                    map.insert(k.trim().to_owned(), v.trim().to_owned());
+                }
+                _ => errors.push(format!("translations.{tag}[{n}]"), format!("`{line}`: write `key = text`")),
+            }
+        }
+        if !map.is_empty() {
+            translations.insert(tag.to_owned(), map);
+        }
+    }
+    let def = SurveyDefinition {
+        name: value(pairs, "name").to_owned(),
+        kind,
+        brand: value(pairs, "brand").to_owned(),
+        question: opt("question"),
+        follow_up: opt("follow_up"),
+        follow_up_by_segment: segment_texts("follow_up"),
+        agent_question: (!value(pairs, "ask_agent").is_empty())
+            .then(|| opt("agent_question").unwrap_or_else(|| i18n::base().text("agent_question").to_owned())),
+        questions,
+        thank_you: segment_texts("thank_you"),
+        promoter_link,
+        default_locale: Some(value(pairs, "default_locale").to_owned()).filter(|l| !l.is_empty()).unwrap_or_else(|| "en".into()),
+        translations,
+        anonymous_link: !value(pairs, "anonymous_link").is_empty(),
+        fatigue_days,
+        reminder_days,
+        triggers,
+        widget,
+    };
+    if let Err(e) = def.validate() {
+        errors.0.extend(e.0);
+    }
+    (def, status, errors)
+}
+
+#[derive(Template)]
+#[template(path = "admin_survey_edit.html")]
+struct EditPage {
+    title: String,
+    csrf: Option<String>,
+    id: Option<String>,
+    saved: bool,
+    errors: Vec<FieldError>,
+    f: SurveyForm,
+    kinds: Vec<(&'static str, &'static str)>,
+    question_types: Vec<(&'static str, &'static str)>,
+    languages: Vec<(&'static str, String)>,
+}
+
+impl EditPage {
+    fn new(admin: &Admin, survey: Option<&Survey>, f: SurveyForm, errors: Vec<FieldError>, saved: bool) -> Self {
+        let kinds = match survey {
+            Some(s) => vec![(s.definition.kind.as_str(), s.definition.kind.as_str())],
+            None => vec![("nps", "NPS (0–10)"), ("csat", "CSAT (1–5)"), ("ces", "CES (1–7)")],
+        };
+        EditPage {
+            title: survey.map_or("New survey".into(), |s| format!("Edit “{}”", s.definition.name)),
+            csrf: Some(admin.0.csrf_token.clone()),
+            id: survey.map(|s| s.id.clone()),
+            saved,
+            errors,
+            f,
+            kinds,
+            question_types: vec![
+                ("", "— none —"),
+                ("single_choice", "Single choice"),
+                ("multiple_choice", "Multiple choice"),
+                ("short_text", "Short text"),
+                ("rating", "Rating 1–5"),
+            ],
+            languages: i18n::locales().iter().map(|l| (l.tag, l.name.clone())).collect(),
+        }
+    }
+}
+
+async fn new_survey(admin: Admin) -> Response {
+    let def: SurveyDefinition = serde_json::from_value(serde_json::json!({"name": "", "kind": "nps", "brand": ""}))
+        .expect("a minimal definition parses");
+    render(&EditPage::new(&admin, None, SurveyForm::from(&def, SurveyStatus::Active), vec![], false))
+}
+
+async fn create_survey(State(state): State<AppState>, admin: Admin, RawForm(body): RawForm) -> Response {
+    let pairs = match form(&admin, &body) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (def, status, errors) = definition_from_form(&pairs, None);
+    if !errors.0.is_empty() {
+        let page = EditPage::new(&admin, None, SurveyForm::from(&def, status), errors.0, false);
+        return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
+    }
+    match state.store.create_survey(&def, status).await {
+        Ok(s) => Redirect::to(&format!("/admin/surveys/{}?saved=1", s.id)).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct SavedQuery {
+    saved: Option<u8>,
+}
+
+async fn edit_survey(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, Query(q): Query<SavedQuery>) -> Response {
+    match state.store.get_survey(&id).await {
+        Ok(Some(s)) => render(&EditPage::new(&admin, Some(&s), SurveyForm::from(&s.definition, s.status), vec![], q.saved.is_some())),
+        Ok(None) => not_found("survey"),
+        Err(e) => internal(e),
+    }
+}
+
+async fn save_survey(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, RawForm(body): RawForm) -> Response {
+    let pairs = match form(&admin, &body) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let survey = match state.store.get_survey(&id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return not_found("survey"),
+        Err(e) => return internal(e),
+    };
+    let (def, status, errors) = definition_from_form(&pairs, Some(survey.definition.kind));
+    if !errors.0.is_empty() {
+        let page = EditPage::new(&admin, Some(&survey), SurveyForm::from(&def, status), errors.0, false);
+        return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
+    }
+    match state.store.update_survey(&id, &def, status).await {
+        Ok(_) => Redirect::to(&format!("/admin/surveys/{id}?saved=1")).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct PreviewQuery {
+    lang: Option<String>,
+    score: Option<i64>,
+    done: Option<u8>,
+}
+
+/// The customer's pages, rendered by the same code, with a banner; nothing is stored.
+async fn preview(State(state): State<AppState>, _admin: Admin, Path(id): Path<String>, Query(q): Query<PreviewQuery>) -> Response {
+    let survey = match state.store.get_survey(&id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return not_found("survey"),
+        Err(e) => return internal(e),
+    };
+    let def = &survey.definition;
+    let lang = def.choose_language(q.lang.as_deref());
+    let t = def.texts(&lang);
+    let action = format!("/admin/surveys/{id}/preview");
+    let banner = format!(
+        "Preview ({}): nothing you do here is stored. Languages: {}.",
+        t.locale.name,
+        def.languages().iter().map(|l| format!("?lang={l}")).collect::<Vec<_>>().join(" ")
+    );
+    let hidden = vec![("lang".to_owned(), lang.clone())];
+    match q.score.filter(|s| def.kind.check_score("score", *s).is_ok()) {
+        None => {
+            let mut page = score_page(def, &t, action, None);
+            page.method = "get";
+            page.hidden = hidden;
+            page.page.banner = Some(banner);
+            render(&page)
+        }
+        Some(score) if q.done.is_some() => {
+            let mut page = thanks_page(def, &t, def.kind.segment(score));
+            page.page.banner = Some(banner);
+            render(&page)
+        }
+        Some(score) => {
+            let answer = hark_store::Response {
+                id: String::new(),
+                survey_id: id.clone(),
+                invitation_id: None,
+                contact_id: None,
+                score,
+                segment: def.kind.segment(score),
+                comment: None,
+                answers: Default::default(),
+                agent_score: None,
+                language: Some(lang.clone()),
+                channel: "preview".into(),
+                agent_id: None,
+                team_id: None,
+                context: Default::default(),
+                idempotency_key: String::new(),
+                created_at: 0,
+                received_at: 0,
+            };
+            let mut page = follow_up_page(def, &t, action, &answer);
+            page.method = "get";
+            page.live_save = false;
+            page.hidden = hidden;
+            page.page.banner = Some(banner);
+            render(&page)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_send.html")]
+struct SendPage {
+    title: &'static str,
+    csrf: Option<String>,
+    name: String,
+    segment: String,
+    window: u32,
+    global: u32,
+    error: Option<String>,
+    result: Option<SendSummary>,
+}
+
+async fn send_page(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
+    match state.store.get_survey(&id).await {
+        Ok(Some(s)) => render(&SendPage {
+            title: "Send",
+            csrf: Some(admin.0.csrf_token),
+            name: s.definition.name.clone(),
+            segment: String::new(),
+            window: s.definition.fatigue_window_days(),
+            global: state.config.global_fatigue_days,
+            error: None,
+            result: None,
+        }),
+        Ok(None) => not_found("survey"),
+        Err(e) => internal(e),
+    }
+}
+
+async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, RawForm(body): RawForm) -> Response {
+    let pairs = match form(&admin, &body) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let survey = match state.store.get_survey(&id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return not_found("survey"),
+        Err(e) => return internal(e),
+    };
+    let segment = value(&pairs, "segment").to_owned();
+    let mut attributes = Vec::new();
+    let mut error = None;
+    for line in segment.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match line.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => attributes.push((k.trim().to_owned(), v.trim().to_owned())),
+            _ => error = Some(format!("`{line}`: write one `key=value` per line")),
+        }
+    }
+    let channel = if value(&pairs, "channel") == "link" { InviteChannel::Link } else { InviteChannel::Email };
+    let mut result = None;
+    if error.is_none() {
+        match invite_matching(&state, &survey, &attributes, channel).await {
+            Ok(summary) => result = Some(summary),
+            Err(e) => error = Some(e.0.detail.clone()),
+        }
+    }
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let page = SendPage {
+        title: "Send",
+        csrf: Some(admin.0.csrf_token),
+        name: survey.definition.name.clone(),
+        segment,
+        window: survey.definition.fatigue_window_days(),
+        global: state.config.global_fatigue_days,
+        error,
+        result,
+    };
+    (status, render(&page)).into_response()
+}
+
+// ----- jobs and contacts -----
+
+#[derive(Template)]
+#[template(path = "admin_jobs.html")]
+struct JobsPage {
+    title: &'static str,
+    csrf: Option<String>,
+    counts: Vec<(String, i64)>,
+    jobs: Vec<JobRow>,
+}
+
+struct JobRow {
+    kind: String,
+    payload: String,
+    status: &'static str,
+    attempts: i64,
+    max_attempts: i64,
+    run_at: String,
+    last_error: String,
+}
+
+fn time(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default()
+}
+
+async fn jobs(State(state): State<AppState>, admin: Admin) -> Response {
+    let (counts, list) = match (state.store.count_jobs().await, state.store.list_jobs(None, 200).await) {
+        (Ok(c), Ok(l)) => (c, l),
+        (Err(e), _) | (_, Err(e)) => return internal(e),
+    };
+    let jobs = list
+        .into_iter()
+        .map(|j: Job| JobRow {
+            kind: j.kind,
+            payload: j.payload.to_string(),
+            status: j.status.as_str(),
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            run_at: time(j.run_at),
+            last_error: j.last_error.unwrap_or_default(),
+        })
+        .collect();
+    render(&JobsPage { title: "Jobs", csrf: Some(admin.0.csrf_token), counts, jobs })
+}
+
+#[derive(Template)]
+#[template(path = "admin_contacts.html")]
+struct ContactsPage {
+    title: &'static str,
+    csrf: Option<String>,
+    query: String,
+    contacts: Vec<Contact>,
+}
+
+#[derive(Deserialize)]
+struct ContactQuery {
+    external_id: Option<String>,
+}
+
+async fn contacts(State(state): State<AppState>, admin: Admin, Query(q): Query<ContactQuery>) -> Response {
+    let query = q.external_id.unwrap_or_default();
+    let found = if query.is_empty() {
+        state.store.list_contacts(None, 100).await
+    } else {
+        state.store.contact_by_external_id(&query).await.map(|c| c.into_iter().collect())
+    };
+    match found {
+        Ok(contacts) => render(&ContactsPage { title: "Contacts", csrf: Some(admin.0.csrf_token), query, contacts }),
+        Err(e) => internal(e),
+    }
+}
+
+struct TimelineEntry {
+    at: i64,
+    when: String,
+    what: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_contact.html")]
+struct ContactPage {
+    title: String,
+    csrf: Option<String>,
+    c: Contact,
+    unsubscribed: String,
+    timeline: Vec<TimelineEntry>,
+}
+
+/// A contact and everything that reached them: invitations (sent, or skipped and why) and
+/// answers, newest first.
+async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
+    let c = match state.store.get_contact(&id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return not_found("contact"),
+        Err(e) => return internal(e),
+    };
+    let filter = hark_store::ResponseFilter { contact_id: Some(id.clone()), ..Default::default() };
+    let (invitations, responses, surveys) = match (
+        state.store.list_invitations(Some(&id), None, 500).await,
+        state.store.list_responses(&filter, None, 500).await,
+        state.store.list_surveys().await,
+    ) {
+        (Ok(i), Ok(r), Ok(s)) => (i, r, s),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return internal(e),
+    };
+    let survey_name = |sid: &str| surveys.iter().find(|s| s.id == sid).map(|s| s.definition.name.clone()).unwrap_or_default();
+    let mut timeline: Vec<TimelineEntry> = invitations
+        .iter()
+        .map(|i| TimelineEntry {
+            at: i.created_at,
+            when: time(i.created_at),
+            what: format!("Invitation by {} ({}): {}", i.channel, survey_name(&i.survey_id), i.status.as_str()),
+            detail: i.status_detail.clone().unwrap_or_default(),
+        })
+        .chain(responses.iter().map(|r| TimelineEntry {
+            at: r.created_at,
+            when: time(r.created_at),
+            what: format!("Answered {} ({}, {}): {}", r.score, r.segment.as_str(), r.channel, survey_name(&r.survey_id)),
+            detail: r.comment.clone().unwrap_or_default(),
+        }))
+        .collect();
+    timeline.sort_by(|a, b| b.at.cmp(&a.at));
+    let unsubscribed = c.unsubscribed_at.map(time).unwrap_or_else(|| "no".into());
+    render(&ContactPage {
+        title: c.name.clone().unwrap_or_else(|| c.external_id.clone()),
+        csrf: Some(admin.0.csrf_token),
+        c,
+        unsubscribed,
+        timeline,
+    })
+}

@@ -24,8 +24,10 @@ impl TestApp {
         store.migrate().await.expect("migrate");
         let (_, key) = store.create_api_key("test").await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(hark_web::serve(listener, store.clone(), std::future::pending()));
+        let addr = listener.local_addr().unwrap();
+        let base = format!("http://{addr}");
+        let state = hark_web::AppState::new(store.clone(), hark_web::WebConfig::local(addr), None).await.unwrap();
+        tokio::spawn(hark_web::serve(listener, state, std::future::pending()));
         Some(TestApp { base, key, client: reqwest::Client::new(), store, _db: db })
     }
 

@@ -29,6 +29,8 @@ enum Command {
         /// Fill an empty database with demo data and print an API key to explore it.
         #[arg(long, env = "HARK_DEMO")]
         demo: bool,
+        #[command(flatten)]
+        outreach: OutreachArgs,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -125,7 +127,7 @@ async fn open(database: &str) -> anyhow::Result<Store> {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let store = open(&cli.database).await?;
     match cli.command {
-        Command::Serve { listen, demo } => serve(store.clone(), &cli.database, listen, demo).await?,
+        Command::Serve { listen, demo, outreach } => serve(store.clone(), &cli.database, listen, demo, outreach).await?,
         Command::Migrate => println!("database {} is up to date", cli.database),
         Command::Demo { responses } => demo::seed(&store, responses).await?,
         Command::User { command: UserCommand::Add { email, name, role } } => {
@@ -166,7 +168,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(store: Store, database: &str, listen: SocketAddr, demo: bool) -> anyhow::Result<()> {
+/// How Hark reaches customers: its public address, mail, quiet windows, background jobs.
+#[derive(clap::Args, Debug)]
+struct OutreachArgs {
+    /// Address customers reach Hark at, used in survey links and the widget
+    /// [default: http://LISTEN].
+    #[arg(long, env = "HARK_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// SMTP server for survey mail: smtp://host:25, smtp://user:pass@host:587?tls=required,
+    /// smtps://user:pass@host:465. Without it, mail invitations fail with a clear reason.
+    #[arg(long, env = "HARK_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// Sender of survey mail.
+    #[arg(long, env = "HARK_MAIL_FROM", default_value = "Hark <hark@localhost>")]
+    mail_from: String,
+    /// No contact is surveyed more often than this, across all surveys (0: no global window).
+    #[arg(long, env = "HARK_GLOBAL_FATIGUE_DAYS", default_value_t = 7)]
+    global_fatigue_days: u32,
+    /// How often idle job runners look for due work, in milliseconds.
+    #[arg(long, env = "HARK_JOB_POLL_MS", default_value_t = 1000)]
+    job_poll_ms: u64,
+    /// First retry delay of a failed job, in seconds (each retry waits 4x longer, up to 1 h).
+    #[arg(long, env = "HARK_JOB_RETRY_SECONDS", default_value_t = 30)]
+    job_retry_seconds: u64,
+}
+
+async fn serve(store: Store, database: &str, listen: SocketAddr, demo: bool, outreach: OutreachArgs) -> anyhow::Result<()> {
     if store.count_users().await? == 0 {
         let password = hark_core::auth::generate_password();
         store
@@ -199,9 +226,38 @@ async fn serve(store: Store, database: &str, listen: SocketAddr, demo: bool) -> 
         "Hark is listening on http://{addr} (database: {database}); API reference: http://{addr}/api/v1/openapi.json"
     );
     tracing::info!(%addr, "listening");
+    let public_url = outreach.public_url.unwrap_or_else(|| format!("http://{addr}"));
+    let mailer = match &outreach.smtp_url {
+        Some(url) => Some(hark_jobs::Mailer::new(url, &outreach.mail_from).map_err(anyhow::Error::msg)?),
+        None => {
+            println!("No SMTP server configured (HARK_SMTP_URL): survey mail cannot be sent.");
+            None
+        }
+    };
+    let signer = hark_core::token::Signer::new(store.link_secret().await?.as_bytes());
+    let runner = hark_jobs::Runner::new(
+        store.clone(),
+        signer,
+        mailer,
+        hark_jobs::RunnerConfig {
+            public_url: public_url.clone(),
+            idle_poll: std::time::Duration::from_millis(outreach.job_poll_ms),
+            retry_base: std::time::Duration::from_secs(outreach.job_retry_seconds),
+        },
+    );
+    let config = hark_web::WebConfig { public_url, global_fatigue_days: outreach.global_fatigue_days };
+    let state = hark_web::AppState::new(store, config, Some(runner.clone())).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let jobs = tokio::spawn(runner.run(async move {
+        let mut stopped = stopped;
+        let _ = stopped.wait_for(|s| *s).await;
+    }));
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    hark_web::serve(listener, store, shutdown).await?;
+    println!("Admin pages: http://{addr}/admin (sign in as admin@localhost)");
+    hark_web::serve(listener, state, shutdown).await?;
+    let _ = stop.send(true);
+    let _ = jobs.await;
     Ok(())
 }
