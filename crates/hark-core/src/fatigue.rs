@@ -9,7 +9,11 @@ pub enum Skip {
     Unsubscribed,
     NoEmail,
     /// Surveyed at `last_ms`, inside a window of `window_days` (this survey's or the global one).
-    TooSoon { last_ms: i64, window_days: u32, global: bool },
+    TooSoon {
+        last_ms: i64,
+        window_days: u32,
+        global: bool,
+    },
 }
 
 impl Skip {

@@ -20,11 +20,7 @@ pub struct Locale {
 impl Locale {
     /// The text for `key`, in this language or else in English; the key itself if no language has it.
     pub fn text<'a>(&'a self, key: &'a str) -> &'a str {
-        self.texts
-            .get(key)
-            .or_else(|| base().texts.get(key))
-            .map(String::as_str)
-            .unwrap_or(key)
+        self.texts.get(key).or_else(|| base().texts.get(key)).map(String::as_str).unwrap_or(key)
     }
 
     /// `text(key)` with `{name}` placeholders filled in.
@@ -84,9 +80,7 @@ pub fn accept_language(header: &str) -> Vec<String> {
         .filter_map(|(i, part)| {
             let mut pieces = part.split(';');
             let tag = pieces.next()?.trim();
-            let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
-                .unwrap_or(1.0);
+            let q = pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
             (!tag.is_empty() && tag != "*" && q > 0.0).then(|| (q, i, tag.to_owned()))
         })
         .collect();

@@ -239,7 +239,8 @@ impl SurveyDefinition {
 
     /// Every text an author wrote (key and default-language text): what a translation must cover.
     pub fn translatable_texts(&self) -> Vec<(String, String)> {
-        let mut keys: Vec<String> = ["question", "follow_up", "agent_question", "promoter_link"].map(String::from).into();
+        let mut keys: Vec<String> =
+            ["question", "follow_up", "agent_question", "promoter_link"].map(String::from).into();
         for seg in SEGMENTS {
             keys.push(format!("follow_up.{}", seg.as_str()));
             keys.push(format!("thank_you.{}", seg.as_str()));
@@ -329,7 +330,9 @@ impl SurveyDefinition {
             errors.push("default_locale", format!("Hark ships {}", shipped_list()));
         }
         for seg in SEGMENTS {
-            for (field, text) in [("follow_up_by_segment", self.follow_up_by_segment.get(seg)), ("thank_you", self.thank_you.get(seg))] {
+            for (field, text) in
+                [("follow_up_by_segment", self.follow_up_by_segment.get(seg)), ("thank_you", self.thank_you.get(seg))]
+            {
                 if let Some(text) = text {
                     check_text(&mut errors, &format!("{field}.{}", seg.as_str()), text, MAX_TEXT_CHARS);
                 }
@@ -364,7 +367,10 @@ impl SurveyDefinition {
             }
             for (i, o) in w.origins.iter().enumerate() {
                 if !is_origin(o) {
-                    errors.push(format!("widget.origins[{i}]"), "must be scheme://host[:port] with no path, e.g. `https://shop.example.com`");
+                    errors.push(
+                        format!("widget.origins[{i}]"),
+                        "must be scheme://host[:port] with no path, e.g. `https://shop.example.com`",
+                    );
                 }
             }
             if w.delay_seconds > 3600 {
@@ -427,7 +433,8 @@ impl SurveyTexts<'_> {
         let own = if self.locale.tag == s.default_locale {
             s.custom(key)
         } else {
-            s.custom(key).map(|default| s.translations.get(self.locale.tag).and_then(|t| t.get(key)).cloned().unwrap_or(default))
+            s.custom(key)
+                .map(|default| s.translations.get(self.locale.tag).and_then(|t| t.get(key)).cloned().unwrap_or(default))
         };
         own.unwrap_or_else(|| self.locale.text(s.shipped_key(key)).to_owned()).replace("{brand}", &s.brand)
     }
@@ -488,7 +495,8 @@ fn shipped_list() -> String {
 /// `http(s)://` followed by a host.
 pub fn is_web_url(url: &str) -> bool {
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
-    rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.chars().any(char::is_whitespace)) && url.len() <= 2000
+    rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.chars().any(char::is_whitespace))
+        && url.len() <= 2000
 }
 
 /// A web origin: scheme, host and optional port, nothing after.

@@ -93,7 +93,8 @@ mod tests {
         let mut flipped = token.clone();
         let last = flipped.pop().unwrap();
         flipped.push(if last == '0' { '1' } else { '0' });
-        for bad in [other_id, other_kind, flipped, "".into(), "i.".into(), "x1.00".into(), token[..token.len() - 2].into()]
+        for bad in
+            [other_id, other_kind, flipped, "".into(), "i.".into(), "x1.00".into(), token[..token.len() - 2].into()]
         {
             assert_eq!(signer.verify(&bad), None, "{bad}");
         }

@@ -4,6 +4,8 @@
 
 mod mail;
 mod runner;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use mail::{MailError, Mailer, SurveyMail, compose_survey_mail};
 pub use runner::{Runner, RunnerConfig};

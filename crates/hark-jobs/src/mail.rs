@@ -2,9 +2,9 @@
 //! personal lines, `List-Unsubscribe`; and the SMTP transport that sends it.
 
 use hark_core::i18n::fill;
+use hark_core::survey::SurveyDefinition;
 use hark_core::token::{Signer, TokenKind};
 use hark_store::{Contact, Invitation};
-use hark_core::survey::SurveyDefinition;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -132,7 +132,10 @@ impl Mailer {
     }
 
     pub async fn send_survey(&self, to_name: Option<&str>, to: &str, mail: &SurveyMail) -> Result<(), MailError> {
-        let to = Mailbox::new(to_name.map(str::to_owned), to.parse().map_err(|e| MailError::Permanent(format!("address {to}: {e}")))?);
+        let to = Mailbox::new(
+            to_name.map(str::to_owned),
+            to.parse().map_err(|e| MailError::Permanent(format!("address {to}: {e}")))?,
+        );
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)

@@ -170,6 +170,12 @@ impl Store {
     /// when not. An event makes at most one invitation per survey: a repeat returns the first.
     pub async fn invite(&self, new: &NewInvitation) -> Result<Invitation> {
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        // Lock the contact so two concurrent invitations cannot both pass the window check.
+        let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE" } else { "" };
+        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1{lock}");
+        let contact = sqlx::query(AssertSqlSafe(sql)).bind(&new.contact_id).fetch_optional(&mut *tx).await?;
+        let contact = contact.as_ref().map(contact_from).transpose()?.ok_or(StoreError::NotFound("contact"))?;
+        // Checked under the lock: a concurrent repeat of the event waits, then finds ours.
         if let Some(event_id) = &new.event_id {
             let sql = format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE event_id = $1 AND survey_id = $2");
             let row =
@@ -178,11 +184,6 @@ impl Store {
                 return invitation_from(&row);
             }
         }
-        // Lock the contact so two concurrent invitations cannot both pass the window check.
-        let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE" } else { "" };
-        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1{lock}");
-        let contact = sqlx::query(AssertSqlSafe(sql)).bind(&new.contact_id).fetch_optional(&mut *tx).await?;
-        let contact = contact.as_ref().map(contact_from).transpose()?.ok_or(StoreError::NotFound("contact"))?;
         let last_this = last_surveyed_on(&mut *tx, &contact.id, Some(&new.survey_id)).await?;
         let last_any = last_surveyed_on(&mut *tx, &contact.id, None).await?;
         let now = now_ms();
@@ -273,7 +274,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if let Some(at) = remind_at {
-            let job = NewJob::new(REMIND_INVITATION_JOB, json!({ "invitation_id": id }), at).dedupe(format!("remind:{id}"));
+            let job =
+                NewJob::new(REMIND_INVITATION_JOB, json!({ "invitation_id": id }), at).dedupe(format!("remind:{id}"));
             enqueue_on(&mut *tx, &job).await?;
         }
         tx.commit().await?;
@@ -291,7 +293,8 @@ impl Store {
 
     /// The answer given through an invitation, if any.
     pub async fn invitation_response(&self, invitation_id: &str) -> Result<Option<Response>> {
-        let sql = format!("SELECT {RESPONSE_COLUMNS} FROM responses r WHERE r.invitation_id = $1 ORDER BY r.id LIMIT 1");
+        let sql =
+            format!("SELECT {RESPONSE_COLUMNS} FROM responses r WHERE r.invitation_id = $1 ORDER BY r.id LIMIT 1");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(invitation_id).fetch_optional(&self.pool).await?;
         row.as_ref().map(response_from).transpose()
     }
@@ -376,9 +379,7 @@ impl Store {
         .await?;
         let stored_hash: String = row.try_get("request_hash")?;
         if stored_hash != hash {
-            return Err(StoreError::Conflict(
-                "this Idempotency-Key was already used for a different event".into(),
-            ));
+            return Err(StoreError::Conflict("this Idempotency-Key was already used for a different event".into()));
         }
         let properties = match parse_json("events.properties", &row.try_get::<String, _>("properties")?)? {
             Value::Object(map) => map,

@@ -126,11 +126,11 @@ fn migrator() -> Migrator {
         (1, "initial", include_str!("../migrations/0001_initial.sql")),
         (2, "channels", include_str!("../migrations/0002_channels.sql")),
     ]
-        .into_iter()
-        .map(|(version, name, sql)| {
-            Migration::new(version, Cow::Borrowed(name), MigrationType::Simple, sql.into_sql_str(), false)
-        })
-        .collect();
+    .into_iter()
+    .map(|(version, name, sql)| {
+        Migration::new(version, Cow::Borrowed(name), MigrationType::Simple, sql.into_sql_str(), false)
+    })
+    .collect();
     Migrator::with_migrations(migrations)
 }
 

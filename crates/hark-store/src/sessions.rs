@@ -46,7 +46,11 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| {
-            Ok(Session { user: user_from(&r)?, csrf_token: r.try_get("csrf_token")?, expires_at: r.try_get("expires_at")? })
+            Ok(Session {
+                user: user_from(&r)?,
+                csrf_token: r.try_get("csrf_token")?,
+                expires_at: r.try_get("expires_at")?,
+            })
         })
         .transpose()
     }

@@ -86,7 +86,9 @@ fn form(admin: &Admin, body: &[u8]) -> Result<Vec<(String, String)>, Response> {
         .map_err(|e| (StatusCode::BAD_REQUEST, format!("malformed form: {e}")).into_response())?;
     let given = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
     if !constant_time_eq(given, &admin.0.csrf_token) {
-        return Err((StatusCode::FORBIDDEN, "the form's security token is missing or stale; reload the page").into_response());
+        return Err(
+            (StatusCode::FORBIDDEN, "the form's security token is missing or stale; reload the page").into_response()
+        );
     }
     Ok(pairs)
 }
@@ -123,11 +125,19 @@ struct NextQuery {
 
 /// Only paths on this site, so a crafted link cannot send a user elsewhere after sign-in.
 fn safe_next(next: Option<&str>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or("/admin/surveys").to_owned()
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or("/admin/surveys")
+        .to_owned()
 }
 
 async fn login_page(Query(q): Query<NextQuery>) -> Response {
-    render(&LoginPage { title: "Sign in", csrf: None, error: None, email: String::new(), next: safe_next(q.next.as_deref()) })
+    render(&LoginPage {
+        title: "Sign in",
+        csrf: None,
+        error: None,
+        email: String::new(),
+        next: safe_next(q.next.as_deref()),
+    })
 }
 
 async fn login(State(state): State<AppState>, RawForm(body): RawForm) -> Response {
@@ -146,7 +156,8 @@ async fn login(State(state): State<AppState>, RawForm(body): RawForm) -> Respons
     let password = pairs.iter().find(|(k, _)| k == "password").map(|(_, v)| v.as_str()).unwrap_or_default();
     let ok = verify_password(password, &hash);
     let Some(user) = user.filter(|_| ok) else {
-        let page = LoginPage { title: "Sign in", csrf: None, error: Some("Wrong email or password.".into()), email, next };
+        let page =
+            LoginPage { title: "Sign in", csrf: None, error: Some("Wrong email or password.".into()), email, next };
         return (StatusCode::UNAUTHORIZED, render(&page)).into_response();
     };
     let (token, _) = match state.store.create_session(&user, SESSION_TTL_MS).await {
@@ -154,7 +165,8 @@ async fn login(State(state): State<AppState>, RawForm(body): RawForm) -> Respons
         Err(e) => return internal(e),
     };
     let secure = if state.config.public_url.starts_with("https://") { "; Secure" } else { "" };
-    let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", SESSION_TTL_MS / 1000);
+    let cookie =
+        format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", SESSION_TTL_MS / 1000);
     let mut response = Redirect::to(&next).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, v);
@@ -285,7 +297,13 @@ impl SurveyForm {
             })
             .collect();
         while questions.len() < hark_core::survey::MAX_EXTRA_QUESTIONS {
-            questions.push(QuestionForm { id: String::new(), kind: "", text: String::new(), options: String::new(), show_if: vec![] });
+            questions.push(QuestionForm {
+                id: String::new(),
+                kind: "",
+                text: String::new(),
+                options: String::new(),
+                show_if: vec![],
+            });
         }
         SurveyForm {
             name: def.name.clone(),
@@ -353,7 +371,10 @@ fn question_type_str(kind: Option<QuestionType>) -> &'static str {
 
 /// Reads the editor's form into a definition; fields that cannot even be read (a number
 /// that is not one) are reported by name beside the definition's own checks.
-fn definition_from_form(pairs: &[(String, String)], kind_locked: Option<SurveyKind>) -> (SurveyDefinition, SurveyStatus, ValidationErrors) {
+fn definition_from_form(
+    pairs: &[(String, String)],
+    kind_locked: Option<SurveyKind>,
+) -> (SurveyDefinition, SurveyStatus, ValidationErrors) {
     let mut errors = ValidationErrors::default();
     let opt = |name: &str| Some(value(pairs, name).to_owned()).filter(|v| !v.is_empty());
     let mut num = |name: &str| -> Option<u32> {
@@ -386,7 +407,12 @@ fn definition_from_form(pairs: &[(String, String)], kind_locked: Option<SurveyKi
             id: value(pairs, &format!("q{i}.id")).to_owned(),
             kind,
             text: value(pairs, &format!("q{i}.text")).to_owned(),
-            options: value(pairs, &format!("q{i}.options")).lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect(),
+            options: value(pairs, &format!("q{i}.options"))
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect(),
             show_if: pairs
                 .iter()
                 .filter(|(k, _)| *k == format!("q{i}.show_if"))
@@ -413,7 +439,8 @@ fn definition_from_form(pairs: &[(String, String)], kind_locked: Option<SurveyKi
             _ => errors.push(format!("triggers[{n}]"), format!("`{line}`: write `event delay-minutes email|link`")),
         }
     }
-    let origins: Vec<String> = value(pairs, "widget.origins").lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+    let origins: Vec<String> =
+        value(pairs, "widget.origins").lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
     let widget = (!origins.is_empty()).then(|| Widget {
         origins,
         placement: if value(pairs, "widget.placement") == "slide_in" { Placement::SlideIn } else { Placement::Popup },
@@ -453,7 +480,9 @@ fn definition_from_form(pairs: &[(String, String)], kind_locked: Option<SurveyKi
         questions,
         thank_you: segment_texts("thank_you"),
         promoter_link,
-        default_locale: Some(value(pairs, "default_locale").to_owned()).filter(|l| !l.is_empty()).unwrap_or_else(|| "en".into()),
+        default_locale: Some(value(pairs, "default_locale").to_owned())
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| "en".into()),
         translations,
         anonymous_link: !value(pairs, "anonymous_link").is_empty(),
         fatigue_days,
@@ -534,15 +563,31 @@ struct SavedQuery {
     saved: Option<u8>,
 }
 
-async fn edit_survey(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, Query(q): Query<SavedQuery>) -> Response {
+async fn edit_survey(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    Query(q): Query<SavedQuery>,
+) -> Response {
     match state.store.get_survey(&id).await {
-        Ok(Some(s)) => render(&EditPage::new(&admin, Some(&s), SurveyForm::from(&s.definition, s.status), vec![], q.saved.is_some())),
+        Ok(Some(s)) => render(&EditPage::new(
+            &admin,
+            Some(&s),
+            SurveyForm::from(&s.definition, s.status),
+            vec![],
+            q.saved.is_some(),
+        )),
         Ok(None) => not_found("survey"),
         Err(e) => internal(e),
     }
 }
 
-async fn save_survey(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, RawForm(body): RawForm) -> Response {
+async fn save_survey(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Response {
     let pairs = match form(&admin, &body) {
         Ok(p) => p,
         Err(r) => return r,
@@ -571,7 +616,12 @@ struct PreviewQuery {
 }
 
 /// The customer's pages, rendered by the same code, with a banner; nothing is stored.
-async fn preview(State(state): State<AppState>, _admin: Admin, Path(id): Path<String>, Query(q): Query<PreviewQuery>) -> Response {
+async fn preview(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+    Query(q): Query<PreviewQuery>,
+) -> Response {
     let survey = match state.store.get_survey(&id).await {
         Ok(Some(s)) => s,
         Ok(None) => return not_found("survey"),
@@ -807,7 +857,8 @@ async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<Str
         (Ok(i), Ok(r), Ok(s)) => (i, r, s),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return internal(e),
     };
-    let survey_name = |sid: &str| surveys.iter().find(|s| s.id == sid).map(|s| s.definition.name.clone()).unwrap_or_default();
+    let survey_name =
+        |sid: &str| surveys.iter().find(|s| s.id == sid).map(|s| s.definition.name.clone()).unwrap_or_default();
     let mut timeline: Vec<TimelineEntry> = invitations
         .iter()
         .map(|i| TimelineEntry {
@@ -819,7 +870,13 @@ async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<Str
         .chain(responses.iter().map(|r| TimelineEntry {
             at: r.created_at,
             when: time(r.created_at),
-            what: format!("Answered {} ({}, {}): {}", r.score, r.segment.as_str(), r.channel, survey_name(&r.survey_id)),
+            what: format!(
+                "Answered {} ({}, {}): {}",
+                r.score,
+                r.segment.as_str(),
+                r.channel,
+                survey_name(&r.survey_id)
+            ),
             detail: r.comment.clone().unwrap_or_default(),
         }))
         .collect();

@@ -40,7 +40,8 @@ pub(crate) async fn score_invitation(
         Ok(stored) => Ok(stored.response),
         // Two clicks raced: the other stored first; apply this score to it.
         Err(e) if e.0.status == 409 => {
-            let existing = state.store.invitation_response(&invitation.id).await?.ok_or(StoreError::NotFound("response"))?;
+            let existing =
+                state.store.invitation_response(&invitation.id).await?.ok_or(StoreError::NotFound("response"))?;
             change(state, survey, &existing, Changes { score: Some(score), ..Changes::default() }).await
         }
         Err(e) => Err(e),
@@ -78,16 +79,11 @@ pub(crate) async fn change(
         changes.answers.unwrap_or_else(|| response.answers.clone().into_iter().collect());
     answers.retain(|id, value| {
         let asked = def.questions.iter().any(|q| &q.id == id && (q.show_if.is_empty() || q.show_if.contains(&segment)));
-        let empty = matches!(value, Value::Null) || value.as_str() == Some("") || value.as_array().is_some_and(Vec::is_empty);
+        let empty =
+            matches!(value, Value::Null) || value.as_str() == Some("") || value.as_array().is_some_and(Vec::is_empty);
         asked && !empty
     });
     def.check_answer(&AnswerInput { score, agent_score, comment: comment.as_deref(), answers: &answers })?;
-    let update = AnswerUpdate {
-        score,
-        segment,
-        comment,
-        answers: answers.into_iter().collect(),
-        agent_score,
-    };
+    let update = AnswerUpdate { score, segment, comment, answers: answers.into_iter().collect(), agent_score };
     Ok(state.store.update_answer(&response.id, &update).await?)
 }

@@ -143,7 +143,12 @@ fn scale(def: &SurveyDefinition, t: &SurveyTexts<'_>, current: Option<i64>) -> V
         .collect()
 }
 
-pub(crate) fn score_page(def: &SurveyDefinition, t: &SurveyTexts<'_>, action: String, current: Option<i64>) -> ScorePage {
+pub(crate) fn score_page(
+    def: &SurveyDefinition,
+    t: &SurveyTexts<'_>,
+    action: String,
+    current: Option<i64>,
+) -> ScorePage {
     let (low, high) = t.scale_ends();
     let question = t.question();
     ScorePage {
@@ -159,7 +164,12 @@ pub(crate) fn score_page(def: &SurveyDefinition, t: &SurveyTexts<'_>, action: St
 }
 
 /// The follow-up page for an answer with `score` so far.
-pub(crate) fn follow_up_page(def: &SurveyDefinition, t: &SurveyTexts<'_>, action: String, answer: &Answer) -> FollowUpPage {
+pub(crate) fn follow_up_page(
+    def: &SurveyDefinition,
+    t: &SurveyTexts<'_>,
+    action: String,
+    answer: &Answer,
+) -> FollowUpPage {
     let segment = def.kind.segment(answer.score);
     let (low, high) = t.scale_ends();
     let choice = |value: String, text: String, label: String, on: bool| Choice { value, text, label, on };
@@ -285,7 +295,13 @@ impl IntoResponse for PageError {
         let locale = first.unwrap_or_else(i18n::base);
         let heading = locale.text(self.key).to_owned();
         let page = MessagePage {
-            page: PageBase { lang: locale.tag.into(), dir: locale.dir(), title: heading.clone(), brand: String::new(), banner: None },
+            page: PageBase {
+                lang: locale.tag.into(),
+                dir: locale.dir(),
+                title: heading.clone(),
+                brand: String::new(),
+                banner: None,
+            },
             heading: String::new(),
             message: heading,
             link: None,
@@ -296,15 +312,16 @@ impl IntoResponse for PageError {
 }
 
 fn browser_languages(headers: &HeaderMap) -> Vec<String> {
-    headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map(i18n::accept_language)
-        .unwrap_or_default()
+    headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(i18n::accept_language).unwrap_or_default()
 }
 
 /// The language to show: an explicit `?lang=`, then the contact's locale, then the browser's.
-fn choose_language(def: &SurveyDefinition, explicit: Option<&str>, contact: Option<&str>, headers: &HeaderMap) -> String {
+fn choose_language(
+    def: &SurveyDefinition,
+    explicit: Option<&str>,
+    contact: Option<&str>,
+    headers: &HeaderMap,
+) -> String {
     let browser = browser_languages(headers);
     def.choose_language(explicit.into_iter().chain(contact).chain(browser.iter().map(String::as_str)))
 }
@@ -369,7 +386,9 @@ async fn open_link(
     let link = open(&state, &token, &headers).await?;
     match (&link, query.score) {
         // A score link from an email: one click records it.
-        (Link::Invitation(..), Some(score)) => record(&state, &link, score, query.lang.as_deref(), None, &headers).await,
+        (Link::Invitation(..), Some(score)) => {
+            record(&state, &link, score, query.lang.as_deref(), None, &headers).await
+        }
         _ => {
             let (survey, contact_id) = match &link {
                 Link::Survey(s) => (s, None),
@@ -402,7 +421,9 @@ fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 fn parse_score(value: Option<&str>) -> Result<Option<i64>, PageError> {
-    value.map(|v| v.trim().parse::<i64>().map_err(|_| ApiError::field("score", "must be a whole number").into())).transpose()
+    value
+        .map(|v| v.trim().parse::<i64>().map_err(|_| ApiError::field("score", "must be a whole number").into()))
+        .transpose()
 }
 
 async fn choose_score(
@@ -413,7 +434,8 @@ async fn choose_score(
 ) -> Result<Response, PageError> {
     let link = open(&state, &token, &headers).await?;
     let pairs = form_pairs(&body)?;
-    let score = parse_score(field(&pairs, "score"))?.ok_or_else(|| PageError::from(ApiError::field("score", "choose a score")))?;
+    let score = parse_score(field(&pairs, "score"))?
+        .ok_or_else(|| PageError::from(ApiError::field("score", "choose a score")))?;
     record(&state, &link, score, field(&pairs, "lang"), field(&pairs, "nonce"), &headers).await
 }
 
@@ -434,7 +456,9 @@ async fn record(
         }
         Link::Survey(survey) => {
             let lang = choose_language(&survey.definition, lang, None, headers);
-            let nonce = nonce.filter(|n| !n.is_empty() && n.len() <= 64).ok_or_else(|| ApiError::field("nonce", "missing; reload the page"))?;
+            let nonce = nonce
+                .filter(|n| !n.is_empty() && n.len() <= 64)
+                .ok_or_else(|| ApiError::field("nonce", "missing; reload the page"))?;
             let input = ResponseInput {
                 survey_id: survey.id.clone(),
                 score,

@@ -7,10 +7,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use hark_core::Segment;
 use hark_core::contact::ContactInput;
 use hark_core::fatigue::{self, Reach};
 use hark_core::token::TokenKind;
-use hark_core::Segment;
 use hark_store::{Survey, SurveyStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -33,10 +33,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 async fn script() -> Response {
     (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=300"),
-        ],
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")],
         WIDGET_JS,
     )
         .into_response()
@@ -82,7 +79,11 @@ async fn widget_survey(state: &AppState, id: &str) -> Result<Survey, ApiError> {
     Ok(survey)
 }
 
-async fn preflight_survey(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn preflight_survey(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let survey = widget_survey(&state, &id).await?;
     Ok(preflight(&allowed_origin(&survey, &headers)?))
 }
@@ -182,7 +183,9 @@ async fn config(
         thank_you: per_segment(&|s| t.thank_you(s)),
         send: t.ui("send", &[]),
         close: t.ui("widget.close", &[]),
-        score_labels: (min..=max).map(|n| t.ui("score_of", &[("n", &n.to_string()), ("max", &max.to_string())])).collect(),
+        score_labels: (min..=max)
+            .map(|n| t.ui("score_of", &[("n", &n.to_string()), ("max", &max.to_string())]))
+            .collect(),
     };
     Ok(with_cors(&origin, Json(body)))
 }

@@ -4,74 +4,14 @@
 use std::sync::Arc;
 
 use hark_core::NpsCounts;
-use hark_store::Store;
-use hark_store::testing::{Backend, TestDatabase};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-struct TestApp {
-    base: String,
-    key: String,
-    client: reqwest::Client,
-    store: Store,
-    _db: TestDatabase,
-}
+mod common;
 
-impl TestApp {
-    async fn start(backend: Backend) -> Option<TestApp> {
-        let db = TestDatabase::new(backend).await?;
-        let store = Store::open(&db.url).await.expect("open store");
-        store.migrate().await.expect("migrate");
-        let (_, key) = store.create_api_key("test").await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let base = format!("http://{addr}");
-        let state = hark_web::AppState::new(store.clone(), hark_web::WebConfig::local(addr), None).await.unwrap();
-        tokio::spawn(hark_web::serve(listener, state, std::future::pending()));
-        Some(TestApp { base, key, client: reqwest::Client::new(), store, _db: db })
-    }
+use common::TestApp;
 
-    fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        self.client.post(format!("{}{path}", self.base)).bearer_auth(&self.key)
-    }
-
-    fn get(&self, path: &str) -> reqwest::RequestBuilder {
-        self.client.get(format!("{}{path}", self.base)).bearer_auth(&self.key)
-    }
-
-    async fn get_json(&self, path: &str) -> Value {
-        let r = self.get(path).send().await.unwrap();
-        assert!(r.status().is_success(), "GET {path}: {}", r.status());
-        r.json().await.unwrap()
-    }
-
-    async fn post_json(&self, path: &str, body: &Value) -> Value {
-        let r = self.post(path).json(body).send().await.unwrap();
-        assert!(r.status().is_success(), "POST {path}: {}", r.status());
-        r.json().await.unwrap()
-    }
-
-    async fn survey(&self, body: Value) -> String {
-        let r = self.post("/api/v1/surveys").json(&body).send().await.unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED);
-        r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
-    }
-
-    async fn count(&self) -> i64 {
-        self.store.count_responses(&Default::default()).await.unwrap()
-    }
-}
-
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() {
-            if let Some(app) = super::TestApp::start(hark_store::testing::Backend::Sqlite).await { super::$name(app).await } } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() {
-            if let Some(app) = super::TestApp::start(hark_store::testing::Backend::Postgres).await { super::$name(app).await } } )* }
-    };
-}
-
-on_both!(
+common::on_both!(
     concurrent_posts_and_retries_count_once,
     bad_input_is_refused_by_name_and_stores_nothing,
     requests_without_a_valid_key_are_refused,

@@ -127,7 +127,9 @@ async fn open(database: &str) -> anyhow::Result<Store> {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let store = open(&cli.database).await?;
     match cli.command {
-        Command::Serve { listen, demo, outreach } => serve(store.clone(), &cli.database, listen, demo, outreach).await?,
+        Command::Serve { listen, demo, outreach } => {
+            serve(store.clone(), &cli.database, listen, demo, outreach).await?
+        }
         Command::Migrate => println!("database {} is up to date", cli.database),
         Command::Demo { responses } => demo::seed(&store, responses).await?,
         Command::User { command: UserCommand::Add { email, name, role } } => {
@@ -193,7 +195,13 @@ struct OutreachArgs {
     job_retry_seconds: u64,
 }
 
-async fn serve(store: Store, database: &str, listen: SocketAddr, demo: bool, outreach: OutreachArgs) -> anyhow::Result<()> {
+async fn serve(
+    store: Store,
+    database: &str,
+    listen: SocketAddr,
+    demo: bool,
+    outreach: OutreachArgs,
+) -> anyhow::Result<()> {
     if store.count_users().await? == 0 {
         let password = hark_core::auth::generate_password();
         store

@@ -46,7 +46,9 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<String> {
         .get("idempotency-key")
         .map(|v| v.to_str().map(str::to_owned).map_err(|_| ApiError::field("Idempotency-Key", "must be visible ASCII")))
         .transpose()?
-        .ok_or_else(|| ApiError::field("Idempotency-Key", "required: a key unique to this event, so a retry does not send twice"))?;
+        .ok_or_else(|| {
+            ApiError::field("Idempotency-Key", "required: a key unique to this event, so a retry does not send twice")
+        })?;
     if key.is_empty() || key.len() > 200 {
         return Err(ApiError::field("Idempotency-Key", "1–200 characters"));
     }
@@ -94,7 +96,8 @@ pub(crate) async fn create_event(
     let agent_id = optional_id(&input.properties, "agent_id")?;
     let mut team_id = optional_id(&input.properties, "team_id")?;
     if let Some(id) = &agent_id {
-        let agent = s.store.get_agent(id).await?.ok_or_else(|| ApiError::field("properties.agent_id", "no such agent"))?;
+        let agent =
+            s.store.get_agent(id).await?.ok_or_else(|| ApiError::field("properties.agent_id", "no such agent"))?;
         team_id = team_id.or(agent.team_id);
     }
     if let Some(id) = &team_id

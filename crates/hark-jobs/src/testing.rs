@@ -1,0 +1,104 @@
+//! For tests: a real SMTP server process on loopback (Python's `aiosmtpd`, writing a
+//! Maildir) and the messages it received, parsed.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct SmtpServer {
+    pub port: u16,
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+/// One received message.
+#[derive(Debug, Clone)]
+pub struct ReceivedMail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// Raw header values by lower-case name.
+    pub headers: Vec<(String, String)>,
+}
+
+impl ReceivedMail {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim())
+    }
+}
+
+impl SmtpServer {
+    /// Starts `python3 -m aiosmtpd` on a free loopback port. Panics with what to install
+    /// when it cannot start.
+    pub fn start() -> SmtpServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for sub in ["tmp", "new", "cur"] {
+            std::fs::create_dir_all(dir.path().join(sub)).expect("maildir");
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 runs (the SMTP test server is `pip install aiosmtpd`)");
+        let server = SmtpServer { port, child, dir };
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(20), "aiosmtpd did not start: `pip install aiosmtpd`");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    fn files(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("new"))
+            .map(|d| d.filter_map(|e| Some(e.ok()?.path())).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+    }
+
+    pub fn messages(&self) -> Vec<ReceivedMail> {
+        self.files()
+            .iter()
+            .filter_map(|f| {
+                let raw = std::fs::read(f).ok()?;
+                let m = mail_parser::MessageParser::default().parse(&raw)?;
+                let to = m.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_owned();
+                Some(ReceivedMail {
+                    to,
+                    subject: m.subject().unwrap_or_default().to_owned(),
+                    text: m.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+                    html: m.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
+                    headers: m
+                        .headers_raw()
+                        .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+                        .collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// Waits until at least `n` messages arrived (or `timeout` passes) and returns them all.
+    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<ReceivedMail> {
+        let start = Instant::now();
+        while self.files().len() < n && start.elapsed() < timeout {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.messages()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,184 @@
+//! The test harness: Hark served on a loopback port over a real database (a SQLite file,
+//! or a fresh PostgreSQL schema), with its job runner and a real SMTP server when asked,
+//! and a headless Chromium driven through ChromeDriver.
+#![allow(dead_code)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hark_jobs::testing::SmtpServer;
+use hark_jobs::{Mailer, Runner, RunnerConfig};
+use hark_store::Store;
+use hark_store::testing::{Backend, TestDatabase};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+pub struct TestApp {
+    pub base: String,
+    pub key: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    pub smtp: Option<SmtpServer>,
+    pub state: hark_web::AppState,
+    _db: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> Option<TestApp> {
+        Self::start_with(backend, false).await
+    }
+
+    /// With `mail`, an SMTP server process receives what the job runner sends.
+    pub async fn start_with(backend: Backend, mail: bool) -> Option<TestApp> {
+        let db = TestDatabase::new(backend).await?;
+        let store = Store::open(&db.url).await.expect("open store");
+        store.migrate().await.expect("migrate");
+        let (_, key) = store.create_api_key("test").await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let base = format!("http://{addr}");
+        let smtp = mail.then(SmtpServer::start);
+        let runner = match &smtp {
+            Some(smtp) => {
+                let mailer = Mailer::new(&smtp.url(), "Hark Test <hark@test.localhost>").unwrap();
+                let public_url = base.clone();
+                let signer = hark_core::token::Signer::new(store.link_secret().await.unwrap().as_bytes());
+                let config = RunnerConfig {
+                    public_url,
+                    idle_poll: Duration::from_millis(50),
+                    retry_base: Duration::from_millis(100),
+                };
+                let runner = Runner::new(store.clone(), signer, Some(mailer), config);
+                tokio::spawn(runner.clone().run(std::future::pending()));
+                Some(runner)
+            }
+            None => None,
+        };
+        let state = hark_web::AppState::new(store.clone(), hark_web::WebConfig::local(addr), runner).await.unwrap();
+        tokio::spawn(hark_web::serve(listener, state.clone(), std::future::pending()));
+        Some(TestApp { base, key, client: reqwest::Client::new(), store, smtp, state, _db: db })
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(format!("{}{path}", self.base)).bearer_auth(&self.key)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(format!("{}{path}", self.base)).bearer_auth(&self.key)
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let r = self.get(path).send().await.unwrap();
+        assert!(r.status().is_success(), "GET {path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Value {
+        let r = self.post(path).json(body).send().await.unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        assert!(status.is_success(), "POST {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    pub async fn survey(&self, body: Value) -> String {
+        let r = self.post("/api/v1/surveys").json(&body).send().await.unwrap();
+        let status = r.status();
+        let body = r.json::<Value>().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn count(&self) -> i64 {
+        self.store.count_responses(&Default::default()).await.unwrap()
+    }
+}
+
+/// Runs each named `async fn(TestApp)` on SQLite and on PostgreSQL.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => { common::on_both!(@with false; $($name),*); };
+    (mail: $($name:ident),* $(,)?) => { common::on_both!(@with true; $($name),*); };
+    (@with $mail:expr; $($name:ident),*) => {
+        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() {
+            if let Some(app) = super::TestApp::start_with(hark_store::testing::Backend::Sqlite, $mail).await { super::$name(app).await } } )* }
+        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() {
+            if let Some(app) = super::TestApp::start_with(hark_store::testing::Backend::Postgres, $mail).await { super::$name(app).await } } )* }
+    };
+}
+pub(crate) use on_both;
+
+/// Polls `check` until it returns `Some`, for up to `timeout`.
+pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
+    timeout: Duration,
+    mut check: impl FnMut() -> F,
+) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(start.elapsed() < timeout, "condition not met within {timeout:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Headless Chromium through a ChromeDriver process of its own.
+pub struct Browser {
+    pub client: fantoccini::Client,
+    driver: Child,
+}
+
+impl Browser {
+    /// `None` (printing why) where ChromeDriver is not installed; `.ci/run` installs it.
+    pub async fn start(javascript: bool, language: &str) -> Option<Browser> {
+        let driver_path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists());
+        let Some(driver_path) = driver_path else {
+            println!("SKIPPED in a browser: chromedriver is not installed (apt-get install chromium chromium-driver)");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let driver = Command::new(driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let js_setting = if javascript { 1 } else { 2 };
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", format!("--lang={language}")],
+                "prefs": {
+                    "profile.managed_default_content_settings.javascript": js_setting,
+                    "intl.accept_languages": language
+                }
+            }),
+        );
+        let client = fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a Chromium session");
+        Some(Browser { client, driver })
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
