@@ -95,6 +95,7 @@ impl TestApp {
 }
 
 /// Runs each named `async fn(TestApp)` on SQLite and on PostgreSQL.
+#[allow(unused_macros)]
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => { common::on_both!(@with false; $($name),*); };
     (mail: $($name:ident),* $(,)?) => { common::on_both!(@with true; $($name),*); };
@@ -105,6 +106,7 @@ macro_rules! on_both {
             if let Some(app) = super::TestApp::start_with(hark_store::testing::Backend::Postgres, $mail).await { super::$name(app).await } } )* }
     };
 }
+#[allow(unused_imports)]
 pub(crate) use on_both;
 
 /// Polls `check` until it returns `Some`, for up to `timeout`.
