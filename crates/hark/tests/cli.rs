@@ -1,5 +1,7 @@
-//! The `hark` binary as a user runs it: a child process on a real SQLite file.
+//! The `hark` binary as a user runs it: a child process on a real SQLite file (or, for two
+//! processes sharing one database, PostgreSQL).
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -32,9 +34,11 @@ impl Drop for Server {
 
 /// Starts `hark serve` on a free port; returns it, its base URL and everything it printed
 /// before listening.
-fn serve(db: &Path, extra: &[&str]) -> (Server, String, String) {
+fn serve(db: impl AsRef<OsStr>, extra: &[&str]) -> (Server, String, String) {
     let mut child = Command::new(HARK)
-        .args(["--database", db.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"])
+        .arg("--database")
+        .arg(db)
+        .args(["serve", "--listen", "127.0.0.1:0"])
         .args(extra)
         .env("HARK_LOG", "warn")
         .stdout(Stdio::piped())
@@ -55,15 +59,15 @@ fn serve(db: &Path, extra: &[&str]) -> (Server, String, String) {
     }
 }
 
-fn hark(db: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(HARK).args(["--database", db.to_str().unwrap()]).args(args).env("HARK_LOG", "warn").output().unwrap()
+fn hark(db: impl AsRef<OsStr>, args: &[&str]) -> std::process::Output {
+    Command::new(HARK).arg("--database").arg(db).args(args).env("HARK_LOG", "warn").output().unwrap()
 }
 
 fn import(db: &Path, csv: &Path, survey: &str) -> std::process::Output {
     hark(db, &["import", "responses", csv.to_str().unwrap(), "--survey", survey])
 }
 
-fn api_key(db: &Path) -> String {
+fn api_key(db: impl AsRef<OsStr>) -> String {
     let out = hark(db, &["apikey", "create", "--name", "test"]);
     assert!(out.status.success());
     String::from_utf8(out.stdout).unwrap().lines().last().unwrap().trim().to_string()
@@ -211,4 +215,69 @@ fn demo_fills_an_empty_database_once() {
     for lang in [",en", ",ko", ",it", ",th"] {
         assert!(export.contains(lang), "demo answers in {lang}");
     }
+}
+
+/// Jobs live in the database: invitations queued before any server runs are mailed when one
+/// starts, and two `hark serve` processes on one PostgreSQL mail each invitation exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_postgres_mail_each_invitation_once() {
+    use hark_store::testing::{Backend, TestDatabase};
+    let Some(db) = TestDatabase::new(Backend::Postgres).await else { return };
+    let smtp = hark_jobs::testing::SmtpServer::start();
+    let store = hark_store::Store::open(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    let definition = serde_json::from_value(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).unwrap();
+    let survey = store.create_survey(&definition, hark_store::SurveyStatus::Active).await.unwrap();
+    let now = jiff::Timestamp::now().as_millisecond();
+    for i in 0..40 {
+        let batch = if i < 20 { "1" } else { "2" };
+        let input = serde_json::from_value(json!({"external_id": format!("c{i}"), "email": format!("c{i}@example.com"),
+            "attributes": {"batch": batch}}))
+        .unwrap();
+        let contact = store.upsert_contact(&input).await.unwrap();
+        if batch == "1" {
+            let invitation = hark_store::NewInvitation {
+                survey_id: survey.id.clone(),
+                contact_id: contact.id,
+                channel: hark_core::survey::InviteChannel::Email,
+                agent_id: None,
+                team_id: None,
+                event_id: None,
+                properties: Default::default(),
+                send_at: now,
+                survey_window_days: 90,
+                global_window_days: 7,
+            };
+            store.invite(&invitation).await.unwrap();
+        }
+    }
+    let key = api_key(&db.url);
+    let smtp_url = smtp.url();
+    let args = ["--smtp-url", smtp_url.as_str(), "--job-poll-ms", "20"];
+    let (_a, _, _) = serve(&db.url, &args);
+    let (_b, base_b, _) = serve(&db.url, &args);
+    let sent: Value = reqwest::Client::new()
+        .post(format!("{base_b}/api/v1/surveys/{}/invitations", survey.id))
+        .bearer_auth(&key)
+        .json(&json!({"attributes": {"batch": "2"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sent["scheduled"], 20, "{sent}");
+    let mails = smtp.wait_for(40, std::time::Duration::from_secs(60)).await;
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let mut recipients: Vec<String> = smtp.messages().into_iter().map(|m| m.to).collect();
+    assert_eq!(recipients.len(), 40, "{mails:?}");
+    recipients.sort();
+    recipients.dedup();
+    assert_eq!(recipients.len(), 40, "nobody was mailed twice");
+    let jobs = store.list_jobs(None, 100).await.unwrap();
+    assert_eq!(jobs.len(), 40);
+    assert!(jobs.iter().all(|j| j.status == hark_store::JobStatus::Done && j.attempts == 1), "{jobs:?}");
+    let invitations = store.list_invitations(None, Some(&survey.id), 100).await.unwrap();
+    assert_eq!(invitations.len(), 40);
+    assert!(invitations.iter().all(|i| i.status == hark_store::InvitationStatus::Sent && i.sent_at.is_some()));
 }
