@@ -23,6 +23,8 @@ on_both!(
     list_filters_and_pages_without_gaps,
     day_counts_match_the_rows,
     deleting_a_contact_keeps_anonymous_scores,
+    jobs_are_claimed_once_retried_later_and_reclaimed_after_a_lost_lease,
+    sessions_and_the_link_secret,
 );
 
 async fn run<F, Fut>(backend: Backend, test: F)
@@ -217,4 +219,71 @@ async fn deleting_a_contact_keeps_anonymous_scores(store: Store) {
     assert_eq!((kept.score, kept.contact_id, kept.comment), (2, None, None));
     assert!(store.list_notes(&contact_id).await.unwrap().is_empty());
     assert!(matches!(store.delete_contact(&contact_id).await, Err(StoreError::NotFound(_))));
+}
+
+async fn jobs_are_claimed_once_retried_later_and_reclaimed_after_a_lost_lease(store: Store) {
+    let now = jiff::Timestamp::now().as_millisecond();
+    for i in 0..50 {
+        let job = NewJob::new("test", json!({ "n": i }), now).dedupe(format!("job-{i}"));
+        store.enqueue(&job).await.unwrap();
+        store.enqueue(&job).await.unwrap();
+    }
+    store.enqueue(&NewJob::new("later", json!({}), now + 60_000)).await.unwrap();
+    // Two workers claim side by side: every due job goes to exactly one of them.
+    let claim_all = |worker: &'static str| {
+        let store = store.clone();
+        async move {
+            let mut ids = Vec::new();
+            loop {
+                let batch = store.claim_jobs(worker, 60_000, 7).await.unwrap();
+                if batch.is_empty() {
+                    return ids;
+                }
+                ids.extend(batch.into_iter().map(|j| j.id));
+            }
+        }
+    };
+    let (a, b) = tokio::join!(claim_all("a"), claim_all("b"));
+    let mut all: Vec<_> = a.iter().chain(&b).cloned().collect();
+    all.sort();
+    all.dedup();
+    assert_eq!((a.len() + b.len(), all.len()), (50, 50), "a job not yet due is not claimed, none twice");
+    for id in &a {
+        assert!(store.finish_job(id, "a").await.unwrap());
+    }
+    assert!(!store.finish_job(&b[0], "a").await.unwrap(), "only the claiming worker may finish a job");
+
+    // A failed attempt waits for its retry time; out of retries, it stays failed.
+    store.fail_job(&b[0], "b", "SMTP 421 try later", Some(now + 60_000)).await.unwrap();
+    store.fail_job(&b[1], "b", "refused", None).await.unwrap();
+    assert!(store.claim_jobs("c", 60_000, 100).await.unwrap().is_empty());
+    let listed = store.list_jobs(None, 100).await.unwrap();
+    let retrying = listed.iter().find(|j| j.id == b[0]).unwrap();
+    assert_eq!((retrying.status, retrying.last_error.as_deref()), (JobStatus::Queued, Some("SMTP 421 try later")));
+    assert_eq!(listed.iter().find(|j| j.id == b[1]).unwrap().status, JobStatus::Failed);
+
+    // A worker that died holding a job loses it when its lease runs out.
+    store.enqueue(&NewJob::new("crash", json!({}), now)).await.unwrap();
+    let held = store.claim_jobs("dead", -1, 1).await.unwrap();
+    let taken = store.claim_jobs("alive", 60_000, 1).await.unwrap();
+    assert_eq!((taken[0].id.as_str(), taken[0].attempts), (held[0].id.as_str(), 2));
+    assert!(!store.finish_job(&held[0].id, "dead").await.unwrap());
+    assert!(store.finish_job(&held[0].id, "alive").await.unwrap());
+    let counts = store.count_jobs().await.unwrap();
+    assert_eq!(counts.iter().map(|(_, n)| n).sum::<i64>(), 52);
+}
+
+async fn sessions_and_the_link_secret(store: Store) {
+    let secret = store.link_secret().await.unwrap();
+    assert_eq!(secret.len(), 64);
+    assert_eq!(store.link_secret().await.unwrap(), secret, "made once, then shared");
+    let user = store.create_user("lead@example.com", None, Role::TeamLead, "hash").await.unwrap();
+    let (token, session) = store.create_session(&user, 60_000).await.unwrap();
+    let found = store.session(&token).await.unwrap().unwrap();
+    assert_eq!((found.user.id.as_str(), found.csrf_token.as_str()), (user.id.as_str(), session.csrf_token.as_str()));
+    assert!(store.session("not-a-token").await.unwrap().is_none());
+    let (expired, _) = store.create_session(&user, -1).await.unwrap();
+    assert!(store.session(&expired).await.unwrap().is_none());
+    store.delete_session(&token).await.unwrap();
+    assert!(store.session(&token).await.unwrap().is_none());
 }
