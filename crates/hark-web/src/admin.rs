@@ -81,14 +81,12 @@ impl FromRequestParts<AppState> for Admin {
 }
 
 /// The form's fields, after checking its CSRF token against the session's.
-fn form(admin: &Admin, body: &[u8]) -> Result<Vec<(String, String)>, Response> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-        .map_err(|e| (StatusCode::BAD_REQUEST, format!("malformed form: {e}")).into_response())?;
+fn form(admin: &Admin, body: &[u8]) -> Result<Vec<(String, String)>, (StatusCode, String)> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(body).map_err(|e| (StatusCode::BAD_REQUEST, format!("malformed form: {e}")))?;
     let given = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
     if !constant_time_eq(given, &admin.0.csrf_token) {
-        return Err(
-            (StatusCode::FORBIDDEN, "the form's security token is missing or stale; reload the page").into_response()
-        );
+        return Err((StatusCode::FORBIDDEN, "the form's security token is missing or stale; reload the page".into()));
     }
     Ok(pairs)
 }
@@ -176,7 +174,7 @@ async fn login(State(state): State<AppState>, RawForm(body): RawForm) -> Respons
 
 async fn logout(State(state): State<AppState>, admin: Admin, headers: HeaderMap, RawForm(body): RawForm) -> Response {
     if let Err(refused) = form(&admin, &body) {
-        return refused;
+        return refused.into_response();
     }
     if let Some(token) = cookie(&headers, SESSION_COOKIE)
         && let Err(e) = state.store.delete_session(&token).await
@@ -545,7 +543,7 @@ async fn new_survey(admin: Admin) -> Response {
 async fn create_survey(State(state): State<AppState>, admin: Admin, RawForm(body): RawForm) -> Response {
     let pairs = match form(&admin, &body) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(refused) => return refused.into_response(),
     };
     let (def, status, errors) = definition_from_form(&pairs, None);
     if !errors.0.is_empty() {
@@ -590,7 +588,7 @@ async fn save_survey(
 ) -> Response {
     let pairs = match form(&admin, &body) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(refused) => return refused.into_response(),
     };
     let survey = match state.store.get_survey(&id).await {
         Ok(Some(s)) => s,
@@ -713,7 +711,7 @@ async fn send_page(State(state): State<AppState>, admin: Admin, Path(id): Path<S
 async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, RawForm(body): RawForm) -> Response {
     let pairs = match form(&admin, &body) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(refused) => return refused.into_response(),
     };
     let survey = match state.store.get_survey(&id).await {
         Ok(Some(s)) => s,
@@ -880,7 +878,7 @@ async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<Str
             detail: r.comment.clone().unwrap_or_default(),
         }))
         .collect();
-    timeline.sort_by(|a, b| b.at.cmp(&a.at));
+    timeline.sort_by_key(|e| std::cmp::Reverse(e.at));
     let unsubscribed = c.unsubscribed_at.map(time).unwrap_or_else(|| "no".into());
     render(&ContactPage {
         title: c.name.clone().unwrap_or_else(|| c.external_id.clone()),

@@ -329,7 +329,7 @@ fn choose_language(
 /// What a `/s/` token opens.
 enum Link {
     Survey(Survey),
-    Invitation(Survey, Invitation),
+    Invitation(Survey, Box<Invitation>),
 }
 
 impl Link {
@@ -354,7 +354,7 @@ async fn open(state: &AppState, token: &str, headers: &HeaderMap) -> Result<Link
             let invitation = state.store.get_invitation(&id).await?.ok_or_else(|| PageError::invalid(headers))?;
             let survey =
                 state.store.get_survey(&invitation.survey_id).await?.ok_or_else(|| PageError::invalid(headers))?;
-            Link::Invitation(survey, invitation)
+            Link::Invitation(survey, Box::new(invitation))
         }
         TokenKind::Response => return Err(PageError::invalid(headers)),
     };

@@ -148,21 +148,28 @@ pub async fn seed(store: &Store, responses: usize) -> anyhow::Result<()> {
             &define(json!({"name": "Relationship NPS", "kind": "nps", "brand": "Acme",
             "questions": [{"id": "improve", "type": "single_choice", "text": "What should we improve first?",
                            "options": ["price", "delivery", "support", "app"], "show_if": ["detractor", "passive"]}],
-            "translations": {"ko": {"question": "Acme를 친구나 동료에게 추천할 가능성은 얼마나 됩니까?"},
-                             "it": {"question": "Quanto è probabile che consigli Acme a un amico o collega?"},
-                             "th": {"question": "คุณมีแนวโน้มที่จะแนะนำ Acme ให้เพื่อนหรือเพื่อนร่วมงานมากน้อยเพียงใด"}}}))?,
+            "translations": {
+                "ko": {"improve": "무엇을 먼저 개선해야 할까요?", "improve.0": "가격", "improve.1": "배송", "improve.2": "고객 지원", "improve.3": "앱"},
+                "it": {"improve": "Che cosa dovremmo migliorare per primo?", "improve.0": "prezzo", "improve.1": "consegna", "improve.2": "assistenza", "improve.3": "app"},
+                "th": {"improve": "เราควรปรับปรุงเรื่องใดก่อน", "improve.0": "ราคา", "improve.1": "การจัดส่ง", "improve.2": "การบริการลูกค้า", "improve.3": "แอป"}},
+            "anonymous_link": true}))?,
             SurveyStatus::Active,
         )
         .await?;
     let support = store
         .create_survey(
             &define(json!({"name": "Support NPS (after a call)", "kind": "nps", "brand": "Acme",
-            "agent_question": "How likely are you to recommend the agent you spoke with?"}))?,
+            "agent_question": "How likely are you to recommend the agent you spoke with?",
+            "triggers": [{"event": "call.ended", "delay_minutes": 0, "channel": "email"}]}))?,
             SurveyStatus::Active,
         )
         .await?;
     let chat = store
-        .create_survey(&define(json!({"name": "Chat CSAT", "kind": "csat", "brand": "Acme"}))?, SurveyStatus::Active)
+        .create_survey(
+            &define(json!({"name": "Chat CSAT", "kind": "csat", "brand": "Acme",
+                "widget": {"origins": ["http://localhost:3000"], "placement": "slide_in", "delay_seconds": 5}}))?,
+            SurveyStatus::Active,
+        )
         .await?;
 
     let now = jiff::Timestamp::now().as_millisecond();

@@ -231,9 +231,10 @@ async fn two_servers_on_one_postgres_mail_each_invitation_once() {
     let now = jiff::Timestamp::now().as_millisecond();
     for i in 0..40 {
         let batch = if i < 20 { "1" } else { "2" };
-        let input = serde_json::from_value(json!({"external_id": format!("c{i}"), "email": format!("c{i}@example.com"),
+        let input =
+            serde_json::from_value(json!({"external_id": format!("c{i}"), "email": format!("c{i}@example.com"),
             "attributes": {"batch": batch}}))
-        .unwrap();
+            .unwrap();
         let contact = store.upsert_contact(&input).await.unwrap();
         if batch == "1" {
             let invitation = hark_store::NewInvitation {
