@@ -95,6 +95,14 @@ fn value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or_default()
 }
 
+/// A page, or the page that says why it cannot be shown.
+type Page = Result<Response, Response>;
+
+/// A stored survey, or the page that says why there is none.
+async fn load_survey(state: &AppState, id: &str) -> Result<Survey, Response> {
+    state.store.get_survey(id).await.map_err(internal)?.ok_or_else(|| not_found("survey"))
+}
+
 fn not_found(what: &str) -> Response {
     (StatusCode::NOT_FOUND, format!("no such {what}")).into_response()
 }
@@ -540,20 +548,15 @@ async fn new_survey(admin: Admin) -> Response {
     render(&EditPage::new(&admin, None, SurveyForm::from(&def, SurveyStatus::Active), vec![], false))
 }
 
-async fn create_survey(State(state): State<AppState>, admin: Admin, RawForm(body): RawForm) -> Response {
-    let pairs = match form(&admin, &body) {
-        Ok(p) => p,
-        Err(refused) => return refused.into_response(),
-    };
+async fn create_survey(State(state): State<AppState>, admin: Admin, RawForm(body): RawForm) -> Page {
+    let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
     let (def, status, errors) = definition_from_form(&pairs, None);
     if !errors.0.is_empty() {
         let page = EditPage::new(&admin, None, SurveyForm::from(&def, status), errors.0, false);
-        return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
-    match state.store.create_survey(&def, status).await {
-        Ok(s) => Redirect::to(&format!("/admin/surveys/{}?saved=1", s.id)).into_response(),
-        Err(e) => internal(e),
-    }
+    let survey = state.store.create_survey(&def, status).await.map_err(internal)?;
+    Ok(Redirect::to(&format!("/admin/surveys/{}?saved=1", survey.id)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -566,18 +569,9 @@ async fn edit_survey(
     admin: Admin,
     Path(id): Path<String>,
     Query(q): Query<SavedQuery>,
-) -> Response {
-    match state.store.get_survey(&id).await {
-        Ok(Some(s)) => render(&EditPage::new(
-            &admin,
-            Some(&s),
-            SurveyForm::from(&s.definition, s.status),
-            vec![],
-            q.saved.is_some(),
-        )),
-        Ok(None) => not_found("survey"),
-        Err(e) => internal(e),
-    }
+) -> Page {
+    let s = load_survey(&state, &id).await?;
+    Ok(render(&EditPage::new(&admin, Some(&s), SurveyForm::from(&s.definition, s.status), vec![], q.saved.is_some())))
 }
 
 async fn save_survey(
@@ -585,25 +579,16 @@ async fn save_survey(
     admin: Admin,
     Path(id): Path<String>,
     RawForm(body): RawForm,
-) -> Response {
-    let pairs = match form(&admin, &body) {
-        Ok(p) => p,
-        Err(refused) => return refused.into_response(),
-    };
-    let survey = match state.store.get_survey(&id).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return not_found("survey"),
-        Err(e) => return internal(e),
-    };
+) -> Page {
+    let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
+    let survey = load_survey(&state, &id).await?;
     let (def, status, errors) = definition_from_form(&pairs, Some(survey.definition.kind));
     if !errors.0.is_empty() {
         let page = EditPage::new(&admin, Some(&survey), SurveyForm::from(&def, status), errors.0, false);
-        return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
-    match state.store.update_survey(&id, &def, status).await {
-        Ok(_) => Redirect::to(&format!("/admin/surveys/{id}?saved=1")).into_response(),
-        Err(e) => internal(e),
-    }
+    state.store.update_survey(&id, &def, status).await.map_err(internal)?;
+    Ok(Redirect::to(&format!("/admin/surveys/{id}?saved=1")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -619,12 +604,8 @@ async fn preview(
     _admin: Admin,
     Path(id): Path<String>,
     Query(q): Query<PreviewQuery>,
-) -> Response {
-    let survey = match state.store.get_survey(&id).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return not_found("survey"),
-        Err(e) => return internal(e),
-    };
+) -> Page {
+    let survey = load_survey(&state, &id).await?;
     let def = &survey.definition;
     let lang = def.choose_language(q.lang.as_deref());
     let t = def.texts(&lang);
@@ -635,7 +616,7 @@ async fn preview(
         def.languages().iter().map(|l| format!("?lang={l}")).collect::<Vec<_>>().join(" ")
     );
     let hidden = vec![("lang".to_owned(), lang.clone())];
-    match q.score.filter(|s| def.kind.check_score("score", *s).is_ok()) {
+    Ok(match q.score.filter(|s| def.kind.check_score("score", *s).is_ok()) {
         None => {
             let mut page = score_page(def, &t, action, None);
             page.method = "get";
@@ -675,7 +656,7 @@ async fn preview(
             page.page.banner = Some(banner);
             render(&page)
         }
-    }
+    })
 }
 
 #[derive(Template)]
@@ -691,33 +672,23 @@ struct SendPage {
     result: Option<SendSummary>,
 }
 
-async fn send_page(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
-    match state.store.get_survey(&id).await {
-        Ok(Some(s)) => render(&SendPage {
-            title: "Send",
-            csrf: Some(admin.0.csrf_token),
-            name: s.definition.name.clone(),
-            segment: String::new(),
-            window: s.definition.fatigue_window_days(),
-            global: state.config.global_fatigue_days,
-            error: None,
-            result: None,
-        }),
-        Ok(None) => not_found("survey"),
-        Err(e) => internal(e),
-    }
+async fn send_page(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Page {
+    let s = load_survey(&state, &id).await?;
+    Ok(render(&SendPage {
+        title: "Send",
+        csrf: Some(admin.0.csrf_token),
+        name: s.definition.name.clone(),
+        segment: String::new(),
+        window: s.definition.fatigue_window_days(),
+        global: state.config.global_fatigue_days,
+        error: None,
+        result: None,
+    }))
 }
 
-async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, RawForm(body): RawForm) -> Response {
-    let pairs = match form(&admin, &body) {
-        Ok(p) => p,
-        Err(refused) => return refused.into_response(),
-    };
-    let survey = match state.store.get_survey(&id).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return not_found("survey"),
-        Err(e) => return internal(e),
-    };
+async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, RawForm(body): RawForm) -> Page {
+    let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
+    let survey = load_survey(&state, &id).await?;
     let segment = value(&pairs, "segment").to_owned();
     let mut attributes = Vec::new();
     let mut error = None;
@@ -746,7 +717,7 @@ async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String
         error,
         result,
     };
-    (status, render(&page)).into_response()
+    Ok((status, render(&page)).into_response())
 }
 
 // ----- jobs and contacts -----

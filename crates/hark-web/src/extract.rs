@@ -64,3 +64,11 @@ impl<S: Send + Sync> FromRequestParts<S> for RawQuery {
         serde_urlencoded::from_str(query).map(RawQuery).map_err(|e| ApiError::malformed(format!("query string: {e}")))
     }
 }
+
+/// The `Idempotency-Key` header, if sent.
+pub fn idempotency_header(headers: &axum::http::HeaderMap) -> Result<Option<String>, ApiError> {
+    headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().map(str::to_owned).map_err(|_| ApiError::field("Idempotency-Key", "must be visible ASCII")))
+        .transpose()
+}

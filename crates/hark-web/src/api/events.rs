@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::filters;
 use crate::AppState;
-use crate::extract::{ApiJson, RawQuery};
+use crate::extract::{ApiJson, RawQuery, idempotency_header};
 use crate::outreach::{About, InvitationView, SendSummary, invite, invite_matching};
 use crate::problem::{ApiError, ApiResult, Problem};
 
@@ -42,13 +42,9 @@ pub(crate) struct EventResult {
 }
 
 fn idempotency_key(headers: &HeaderMap) -> ApiResult<String> {
-    let key = headers
-        .get("idempotency-key")
-        .map(|v| v.to_str().map(str::to_owned).map_err(|_| ApiError::field("Idempotency-Key", "must be visible ASCII")))
-        .transpose()?
-        .ok_or_else(|| {
-            ApiError::field("Idempotency-Key", "required: a key unique to this event, so a retry does not send twice")
-        })?;
+    let key = idempotency_header(headers)?.ok_or_else(|| {
+        ApiError::field("Idempotency-Key", "required: a key unique to this event, so a retry does not send twice")
+    })?;
     if key.is_empty() || key.len() > 200 {
         return Err(ApiError::field("Idempotency-Key", "1–200 characters"));
     }

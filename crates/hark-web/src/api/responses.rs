@@ -5,7 +5,7 @@ use hark_store::{Response, ResponseCursor};
 
 use super::{Page, filters};
 use crate::AppState;
-use crate::extract::{ApiJson, RawQuery};
+use crate::extract::{ApiJson, RawQuery, idempotency_header};
 use crate::ingest::{ResponseInput, submit};
 use crate::problem::{ApiError, ApiResult, Problem};
 
@@ -21,13 +21,7 @@ pub(crate) async fn create_response(
     headers: HeaderMap,
     ApiJson(input): ApiJson<ResponseInput>,
 ) -> ApiResult<(StatusCode, Json<Response>)> {
-    let header_key = match headers.get("idempotency-key") {
-        None => None,
-        Some(v) => {
-            Some(v.to_str().map_err(|_| ApiError::field("Idempotency-Key", "must be visible ASCII"))?.to_string())
-        }
-    };
-    let submitted = submit(&s.store, input, header_key).await?;
+    let submitted = submit(&s.store, input, idempotency_header(&headers)?).await?;
     let status = if submitted.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(submitted.response)))
 }
