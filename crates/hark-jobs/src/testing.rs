@@ -1,9 +1,21 @@
 //! For tests: a real SMTP server process on loopback (Python's `aiosmtpd`, writing a
-//! Maildir) and the messages it received, parsed.
+//! Maildir) and the messages it received, parsed. It refuses every recipient whose address
+//! starts with `bounce` (550), as a mail server refuses an unknown mailbox.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+const HANDLER: &str = r#"
+from aiosmtpd.handlers import Mailbox
+
+class Handler(Mailbox):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("bounce"):
+            return "550 5.1.1 <%s>: mailbox unavailable" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+"#;
 
 pub struct SmtpServer {
     pub port: u16,
@@ -36,10 +48,12 @@ impl SmtpServer {
         for sub in ["tmp", "new", "cur"] {
             std::fs::create_dir_all(dir.path().join(sub)).expect("maildir");
         }
+        std::fs::write(dir.path().join("hark_test_smtp.py"), HANDLER).expect("handler module");
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "hark_test_smtp.Handler"])
             .arg(dir.path())
+            .env("PYTHONPATH", dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

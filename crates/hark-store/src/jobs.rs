@@ -173,6 +173,17 @@ impl Store {
         Ok(())
     }
 
+    /// Makes a queued job due now (the admin's "run now"); false if it is not queued.
+    pub async fn run_job_now(&self, id: &str) -> Result<bool> {
+        let now = now_ms();
+        let done = sqlx::query("UPDATE jobs SET run_at = $2, updated_at = $2 WHERE id = $1 AND status = 'queued'")
+            .bind(id)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// When the next queued job is due, if any.
     pub async fn next_job_at(&self) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE status = 'queued'").fetch_one(&self.pool).await?)

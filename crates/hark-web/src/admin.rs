@@ -38,6 +38,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/surveys/{id}/preview", get(preview))
         .route("/admin/surveys/{id}/send", get(send_page).post(send))
         .route("/admin/jobs", get(jobs))
+        .route("/admin/jobs/{id}/run", axum::routing::post(run_job_now))
         .route("/admin/contacts", get(contacts))
         .route("/admin/contacts/{id}", get(contact))
 }
@@ -732,6 +733,8 @@ struct JobsPage {
 }
 
 struct JobRow {
+    id: String,
+    queued: bool,
     kind: String,
     payload: String,
     status: &'static str,
@@ -753,6 +756,8 @@ async fn jobs(State(state): State<AppState>, admin: Admin) -> Response {
     let jobs = list
         .into_iter()
         .map(|j: Job| JobRow {
+            id: j.id,
+            queued: j.status == hark_store::JobStatus::Queued,
             kind: j.kind,
             payload: j.payload.to_string(),
             status: j.status.as_str(),
@@ -763,6 +768,21 @@ async fn jobs(State(state): State<AppState>, admin: Admin) -> Response {
         })
         .collect();
     render(&JobsPage { title: "Jobs", csrf: Some(admin.0.csrf_token), counts, jobs })
+}
+
+/// Runs a waiting job (a retry or a reminder) now instead of at its time.
+async fn run_job_now(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Page {
+    form(&admin, &body).map_err(IntoResponse::into_response)?;
+    if !state.store.run_job_now(&id).await.map_err(internal)? {
+        return Err(not_found("queued job"));
+    }
+    state.wake_jobs();
+    Ok(Redirect::to("/admin/jobs").into_response())
 }
 
 #[derive(Template)]

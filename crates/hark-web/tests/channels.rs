@@ -7,14 +7,18 @@ mod common;
 
 use std::time::Duration;
 
-use common::TestApp;
+use common::{TestApp, eventually};
 use hark_store::{InvitationStatus, ResponseFilter};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-common::on_both!(mail: email_score_links_record_once_and_refuse_tampering, events_invite_once_and_respect_consent_and_fatigue);
+common::on_both!(
+    mail: email_score_links_record_once_and_refuse_tampering,
+    events_invite_once_and_respect_consent_and_fatigue,
+    bounces_are_recorded_and_one_reminder_goes_to_the_unanswered
+);
 
 /// A team, an agent in it, and a contact with an address.
 async fn people(app: &TestApp, external_id: &str, locale: &str) -> (String, String, String) {
@@ -203,4 +207,60 @@ async fn events_invite_once_and_respect_consent_and_fatigue(app: TestApp) {
     let no_key = app.post("/api/v1/events").json(&event).send().await.unwrap();
     assert_eq!(no_key.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(app.store.contact_by_external_id("x").await.unwrap().is_none());
+}
+
+async fn bounces_are_recorded_and_one_reminder_goes_to_the_unanswered(app: TestApp) {
+    let smtp = app.smtp.as_ref().unwrap();
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme", "reminder_days": 3})).await;
+    let mut ids = Vec::new();
+    for name in ["bounce-1", "rita", "sam"] {
+        let c = app
+            .post_json("/api/v1/contacts", &json!({"external_id": name, "email": format!("{name}@example.com")}))
+            .await;
+        ids.push(c["id"].as_str().unwrap().to_owned());
+    }
+    let sent = app.post_json(&format!("/api/v1/surveys/{survey}/invitations"), &json!({"contact_ids": ids})).await;
+    assert_eq!(sent["scheduled"], 3);
+    let mails = smtp.wait_for(2, WAIT).await;
+    assert_eq!(mails.len(), 2);
+    let invitation = |contact: usize| {
+        let (store, id) = (app.store.clone(), ids[contact].clone());
+        async move { store.list_invitations(Some(&id), None, 1).await.unwrap().remove(0) }
+    };
+    // The server's refusal is recorded on the invitation, and not retried.
+    let bounced =
+        eventually(WAIT, || async { Some(invitation(0).await).filter(|i| i.status == InvitationStatus::Bounced) })
+            .await;
+    assert!(bounced.status_detail.as_deref().unwrap().contains("550"), "{bounced:?}");
+
+    // Reminders wait three days after sending, for the two delivered invitations only.
+    let sent_at = eventually(WAIT, || async { invitation(1).await.sent_at }).await;
+    let reminders: Vec<_> =
+        app.store.list_jobs(None, 100).await.unwrap().into_iter().filter(|j| j.kind == "remind_invitation").collect();
+    assert_eq!(reminders.len(), 2);
+    for r in &reminders {
+        assert!((r.run_at - sent_at - 3 * 86_400_000).abs() < 60_000, "{r:?}");
+    }
+    // Sam answers; then both reminders are made due ("run now" on the jobs page).
+    let sam_mail = mails.iter().find(|m| m.to == "sam@example.com").unwrap();
+    let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    assert_eq!(no_redirect.get(&score_links(&sam_mail.text)[10]).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    for r in &reminders {
+        assert!(app.store.run_job_now(&r.id).await.unwrap());
+    }
+    let mails = smtp.wait_for(3, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mails_now = smtp.messages();
+    assert_eq!(mails_now.len(), 3, "one reminder, to Rita only: {mails:?}");
+    let reminder = mails_now.iter().find(|m| m.subject.starts_with("Reminder")).unwrap();
+    assert_eq!(
+        (reminder.to.as_str(), reminder.subject.as_str()),
+        ("rita@example.com", "Reminder: a quick question from Acme")
+    );
+    assert_eq!(
+        score_links(&reminder.text),
+        score_links(&mails.iter().find(|m| m.to == "rita@example.com").unwrap().text)
+    );
+    assert!(invitation(1).await.reminded_at.is_some());
+    assert!(invitation(2).await.reminded_at.is_none());
 }
