@@ -61,6 +61,16 @@ pub fn hash_secret(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
 }
 
+/// The `X-Hark-Signature` of a webhook call: `sha256=` and the hex HMAC-SHA256 of
+/// `{timestamp}.{body}` under the webhook's secret (the timestamp guards against replays).
+pub fn webhook_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(body);
+    format!("sha256={}", hex(&mac.finalize().into_bytes()))
+}
+
 /// Compares two hashes without leaking the position of the first difference.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::i18n::{self, Locale};
+use crate::playbook::Playbooks;
 use crate::{Segment, SurveyKind, ValidationErrors};
 
 pub const MAX_EXTRA_QUESTIONS: usize = 5;
@@ -184,6 +185,16 @@ pub struct SurveyDefinition {
     pub triggers: Vec<Trigger>,
     #[serde(default)]
     pub widget: Option<Widget>,
+    /// What Hark does with each answer (cases, thank-yous, offers); sensible by default.
+    #[serde(default)]
+    pub playbooks: Playbooks,
+    /// Root causes a case can be closed with.
+    #[serde(default = "default_root_causes")]
+    pub root_causes: Vec<String>,
+}
+
+pub fn default_root_causes() -> Vec<String> {
+    ["product", "price", "delivery", "support", "billing", "other"].map(String::from).to_vec()
 }
 
 fn default_locale() -> String {
@@ -376,6 +387,10 @@ impl SurveyDefinition {
             if w.delay_seconds > 3600 {
                 errors.push("widget.delay_seconds", "at most 3600");
             }
+        }
+        self.playbooks.validate(&mut errors);
+        if self.root_causes.len() > 50 || self.root_causes.iter().any(|c| c.trim().is_empty() || c.len() > 100) {
+            errors.push("root_causes", "up to 50 names of 1–100 characters");
         }
         errors.into_result()
     }

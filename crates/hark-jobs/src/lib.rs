@@ -1,11 +1,14 @@
 //! Hark's background work, run from the durable job queue in the database: mailing
-//! invitations and reminders. Several `hark serve` processes may run a [`Runner`] each
+//! invitations and reminders, running playbooks (cases, thank-yous), mails about cases,
+//! webhook deliveries and the escalation of overdue cases. Several `hark serve` processes may run a [`Runner`] each
 //! against one database; every job still runs once (see `hark_store`'s claim).
 
+mod follow_up;
 mod mail;
 mod runner;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use follow_up::{case_payload, fill_json_template, queue_reply, response_payload};
 pub use mail::{MailError, Mailer, SurveyMail, compose_survey_mail};
 pub use runner::{Runner, RunnerConfig};

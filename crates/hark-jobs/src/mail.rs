@@ -131,6 +131,30 @@ impl Mailer {
         Ok(Mailer { transport, from })
     }
 
+    /// A plain-text mail (case notices, replies to customers, thank-yous).
+    pub async fn send_text(&self, to_name: Option<&str>, to: &str, subject: &str, text: &str) -> Result<(), MailError> {
+        let to = Mailbox::new(
+            to_name.map(str::to_owned),
+            to.parse().map_err(|e| MailError::Permanent(format!("address {to}: {e}")))?,
+        );
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(text.to_owned())
+            .map_err(|e| MailError::Permanent(e.to_string()))?;
+        self.deliver(message).await
+    }
+
+    async fn deliver(&self, message: Message) -> Result<(), MailError> {
+        match self.transport.send(message).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_permanent() => Err(MailError::Permanent(e.to_string())),
+            Err(e) => Err(MailError::Transient(e.to_string())),
+        }
+    }
+
     pub async fn send_survey(&self, to_name: Option<&str>, to: &str, mail: &SurveyMail) -> Result<(), MailError> {
         let to = Mailbox::new(
             to_name.map(str::to_owned),
@@ -150,10 +174,6 @@ impl Mailer {
             ))
             .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))
             .map_err(|e| MailError::Permanent(e.to_string()))?;
-        match self.transport.send(message).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_permanent() => Err(MailError::Permanent(e.to_string())),
-            Err(e) => Err(MailError::Transient(e.to_string())),
-        }
+        self.deliver(message).await
     }
 }

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hark_core::token::Signer;
-use hark_store::{InvitationStatus, Job, REMIND_INVITATION_JOB, SEND_INVITATION_JOB, Store, StoreError, SurveyStatus};
+use hark_store::{
+    CASE_MAIL_JOB, InvitationStatus, Job, PLAYBOOK_JOB, REMIND_INVITATION_JOB, SEND_INVITATION_JOB, Store, StoreError,
+    SurveyStatus, WEBHOOK_JOB,
+};
 use tokio::sync::Notify;
 
 use crate::mail::{MailError, Mailer, compose_survey_mail};
@@ -22,20 +25,23 @@ pub struct RunnerConfig {
     pub idle_poll: Duration,
     /// First retry delay; each further attempt waits four times longer, up to an hour.
     pub retry_base: Duration,
+    /// How often overdue cases are looked for.
+    pub escalation_interval: Duration,
 }
 
 #[derive(Clone)]
 pub struct Runner {
-    store: Store,
-    signer: Signer,
-    mailer: Option<Mailer>,
-    config: RunnerConfig,
+    pub(crate) store: Store,
+    pub(crate) signer: Signer,
+    pub(crate) mailer: Option<Mailer>,
+    pub(crate) config: RunnerConfig,
+    pub(crate) http: reqwest::Client,
     worker: String,
     wake: Arc<Notify>,
 }
 
 /// What a job's handler concluded.
-enum Outcome {
+pub(crate) enum Outcome {
     Done,
     Retry(String),
     Fail(String),
@@ -50,7 +56,12 @@ impl From<StoreError> for Outcome {
 impl Runner {
     pub fn new(store: Store, signer: Signer, mailer: Option<Mailer>, config: RunnerConfig) -> Runner {
         let worker = format!("{}-{}", std::process::id(), hark_core::auth::random_hex(4));
-        Runner { store, signer, mailer, config, worker, wake: Arc::new(Notify::new()) }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .user_agent(concat!("Hark/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("an HTTP client");
+        Runner { store, signer, mailer, config, http, worker, wake: Arc::new(Notify::new()) }
     }
 
     /// Wakes the loop now: call after adding a job that may be due at once.
@@ -61,7 +72,14 @@ impl Runner {
     /// Runs until `shutdown` resolves; a job in progress is finished first.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut last_escalation: Option<std::time::Instant> = None;
         loop {
+            if last_escalation.is_none_or(|at| at.elapsed() >= self.config.escalation_interval) {
+                last_escalation = Some(std::time::Instant::now());
+                if let Err(e) = self.escalate().await {
+                    tracing::warn!(error = %e, "overdue cases could not be escalated");
+                }
+            }
             let ran = match self.run_due().await {
                 Ok(n) => n,
                 Err(e) => {
@@ -78,7 +96,8 @@ impl Runner {
                     self.config.idle_poll.min(Duration::from_millis(wait))
                 }
                 _ => self.config.idle_poll,
-            };
+            }
+            .min(self.config.escalation_interval);
             tokio::select! {
                 _ = &mut shutdown => return,
                 _ = self.wake.notified() => {}
@@ -120,22 +139,28 @@ impl Runner {
     }
 
     async fn handle(&self, job: &Job) -> Outcome {
-        let invitation_id = job.payload.get("invitation_id").and_then(|v| v.as_str()).unwrap_or_default();
-        match job.kind.as_str() {
-            SEND_INVITATION_JOB => self.send_invitation(invitation_id, false).await.unwrap_or_else(Outcome::from),
-            REMIND_INVITATION_JOB => self.send_invitation(invitation_id, true).await.unwrap_or_else(Outcome::from),
-            other => Outcome::Fail(format!("unknown job kind `{other}`")),
-        }
+        let field = |name: &str| job.payload.get(name).and_then(|v| v.as_str()).unwrap_or_default();
+        let outcome = match job.kind.as_str() {
+            SEND_INVITATION_JOB => self.send_invitation(field("invitation_id"), false).await,
+            REMIND_INVITATION_JOB => self.send_invitation(field("invitation_id"), true).await,
+            PLAYBOOK_JOB => self.run_playbook(field("response_id")).await,
+            CASE_MAIL_JOB => self.send_case_mail(&job.payload).await,
+            WEBHOOK_JOB => self.deliver_webhook(field("delivery_id")).await,
+            other => Ok(Outcome::Fail(format!("unknown job kind `{other}`"))),
+        };
+        outcome.unwrap_or_else(Outcome::from)
     }
 
-    /// A send that will not be retried leaves its invitation marked failed.
+    /// A send that will not be retried leaves its invitation (or delivery) marked failed.
     async fn fail_for_good(&self, job: &Job, error: &str) -> Result<(), StoreError> {
-        if job.kind == SEND_INVITATION_JOB
-            && let Some(id) = job.payload.get("invitation_id").and_then(|v| v.as_str())
-        {
-            self.store.mark_invitation(id, InvitationStatus::Failed, Some(error), None).await?;
+        let field = |name: &str| job.payload.get(name).and_then(|v| v.as_str());
+        match (job.kind.as_str(), field("invitation_id"), field("delivery_id")) {
+            (SEND_INVITATION_JOB, Some(id), _) => {
+                self.store.mark_invitation(id, InvitationStatus::Failed, Some(error), None).await
+            }
+            (WEBHOOK_JOB, _, Some(id)) => self.store.fail_delivery(id).await,
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Mails an invitation (or its reminder). Safe to run again: a sent invitation is not

@@ -80,6 +80,8 @@ pub struct User {
     pub email: String,
     pub name: Option<String>,
     pub role: Role,
+    /// A team lead's or agent's team.
+    pub team_id: Option<String>,
     pub created_at: i64,
 }
 
@@ -197,6 +199,7 @@ pub(crate) fn user_from(row: &AnyRow) -> Result<User> {
         email: row.try_get("email")?,
         name: row.try_get("name")?,
         role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("users.role {role}")))?,
+        team_id: row.try_get("team_id")?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -404,7 +407,7 @@ impl Store {
     pub async fn create_user(&self, email: &str, name: Option<&str>, role: Role, password_hash: &str) -> Result<User> {
         let row = sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             RETURNING id, email, name, role, created_at",
+             RETURNING id, email, name, role, team_id, created_at",
         )
         .bind(new_id())
         .bind(email)
@@ -424,10 +427,11 @@ impl Store {
 
     /// The user and their password hash, for a login check.
     pub async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>> {
-        let row = sqlx::query("SELECT id, email, name, role, created_at, password_hash FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, email, name, role, team_id, created_at, password_hash FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| Ok((user_from(&r)?, r.try_get("password_hash")?))).transpose()
     }
 

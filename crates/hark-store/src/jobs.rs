@@ -90,13 +90,14 @@ fn job_from(row: &AnyRow) -> Result<Job> {
     })
 }
 
-/// Adds a job inside any executor, so that it commits with the change that asked for it.
-pub(crate) async fn enqueue_on<'e, E>(exec: E, job: &NewJob) -> Result<()>
+/// Adds a job inside any executor, so that it commits with the change that asked for it;
+/// false when a job with its dedupe key exists already.
+pub(crate) async fn enqueue_on<'e, E>(exec: E, job: &NewJob) -> Result<bool>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let now = now_ms();
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO jobs (id, kind, payload, dedupe_key, status, run_at, attempts, max_attempts, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, 'queued', $5, 0, $6, $7, $7) ON CONFLICT (dedupe_key) DO NOTHING",
     )
@@ -109,11 +110,12 @@ where
     .bind(now)
     .execute(exec)
     .await?;
-    Ok(())
+    Ok(inserted.rows_affected() == 1)
 }
 
 impl Store {
-    pub async fn enqueue(&self, job: &NewJob) -> Result<()> {
+    /// False when a job with the same dedupe key exists already.
+    pub async fn enqueue(&self, job: &NewJob) -> Result<bool> {
         enqueue_on(&self.pool, job).await
     }
 

@@ -5,6 +5,7 @@
 //! the few places where the two engines differ. Responses are written through a
 //! group-commit writer ([`writer`]) so that many concurrent submits share one fsync.
 
+mod cases;
 mod entities;
 mod filter;
 mod invitations;
@@ -21,6 +22,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor, SqlSafeStr};
 
+pub use cases::*;
 pub use entities::*;
 pub use filter::ResponseFilter;
 pub use invitations::*;
@@ -125,6 +127,7 @@ fn migrator() -> Migrator {
     let migrations = [
         (1, "initial", include_str!("../migrations/0001_initial.sql")),
         (2, "channels", include_str!("../migrations/0002_channels.sql")),
+        (3, "loop", include_str!("../migrations/0003_loop.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

@@ -39,6 +39,9 @@ pub struct NewResponse {
     pub team_id: Option<String>,
     pub context: Map<String, Value>,
     pub created_at: i64,
+    /// Run the survey's playbook (cases, thank-yous, webhooks) once it is stored: true for
+    /// live answers, false for history brought in by import.
+    pub follow_up: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]

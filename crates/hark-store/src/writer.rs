@@ -13,6 +13,7 @@ use serde_json::Value;
 use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Row};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::cases::enqueue_playbooks_on;
 use crate::entities::{merge_attributes, upsert_contact_on};
 use crate::filter::{Bind, Sql};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
@@ -95,12 +96,19 @@ async fn write(pool: &AnyPool, dialect: Dialect, items: &[&NewResponse]) -> Resu
         inserted.insert((response.survey_id.clone(), response.idempotency_key.clone()), response);
     }
     let mut results = Vec::with_capacity(items.len());
+    let mut follow_up = Vec::new();
     for item in items {
         match inserted.remove(&(item.survey_id.clone(), item.idempotency_key.clone())) {
-            Some(response) => results.push(Ok(Submitted { response, created: true })),
+            Some(response) => {
+                if item.follow_up {
+                    follow_up.push(response.id.clone());
+                }
+                results.push(Ok(Submitted { response, created: true }))
+            }
             None => results.push(existing(&mut tx, item).await?),
         }
     }
+    enqueue_playbooks_on(&mut *tx, &follow_up).await?;
     tx.commit().await?;
     Ok(results)
 }

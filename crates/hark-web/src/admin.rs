@@ -380,7 +380,7 @@ fn question_type_str(kind: Option<QuestionType>) -> &'static str {
 /// that is not one) are reported by name beside the definition's own checks.
 fn definition_from_form(
     pairs: &[(String, String)],
-    kind_locked: Option<SurveyKind>,
+    existing: Option<&SurveyDefinition>,
 ) -> (SurveyDefinition, SurveyStatus, ValidationErrors) {
     let mut errors = ValidationErrors::default();
     let opt = |name: &str| Some(value(pairs, name).to_owned()).filter(|v| !v.is_empty());
@@ -394,7 +394,7 @@ fn definition_from_form(
     let fatigue_days = num("fatigue_days");
     let reminder_days = num("reminder_days");
     let widget_delay = num("widget.delay_seconds");
-    let kind = kind_locked.or_else(|| SurveyKind::parse(value(pairs, "kind"))).unwrap_or(SurveyKind::Nps);
+    let kind = existing.map(|d| d.kind).or_else(|| SurveyKind::parse(value(pairs, "kind"))).unwrap_or(SurveyKind::Nps);
     let status = SurveyStatus::parse(value(pairs, "status")).unwrap_or(SurveyStatus::Active);
     let segment_texts = |prefix: &str| hark_core::survey::PerSegment {
         detractor: opt(&format!("{prefix}.detractor")),
@@ -496,6 +496,9 @@ fn definition_from_form(
         reminder_days,
         triggers,
         widget,
+        // Edited on the playbook page.
+        playbooks: existing.map(|d| d.playbooks.clone()).unwrap_or_default(),
+        root_causes: existing.map(|d| d.root_causes.clone()).unwrap_or_else(hark_core::survey::default_root_causes),
     };
     if let Err(e) = def.validate() {
         errors.0.extend(e.0);
@@ -583,7 +586,7 @@ async fn save_survey(
 ) -> Page {
     let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
     let survey = load_survey(&state, &id).await?;
-    let (def, status, errors) = definition_from_form(&pairs, Some(survey.definition.kind));
+    let (def, status, errors) = definition_from_form(&pairs, Some(&survey.definition));
     if !errors.0.is_empty() {
         let page = EditPage::new(&admin, Some(&survey), SurveyForm::from(&def, status), errors.0, false);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());

@@ -47,6 +47,9 @@ pub struct ResponseInput {
     pub submitted_at: Option<String>,
     /// May be given here instead of the `Idempotency-Key` header.
     pub idempotency_key: Option<String>,
+    /// History brought in by an import: stored, but no playbook runs for it. Not part of the API.
+    #[serde(skip)]
+    pub imported: bool,
 }
 
 /// Checks `input` against its survey and the stored records, then stores it once.
@@ -155,6 +158,8 @@ pub async fn submit(
     errors.into_result()?;
 
     let response = NewResponse {
+        // Live answers get the playbook; history (imported, or sent with its own time) does not.
+        follow_up: !input.imported && input.submitted_at.is_none(),
         survey_id: survey.id,
         idempotency_key: key,
         request_hash,

@@ -208,6 +208,7 @@ pub async fn seed(store: &Store, responses: usize) -> anyhow::Result<()> {
             }),
             language: Some(lang.into()),
             channel: Some(["email", "link", "widget", "api"][rng.usize(..4)].into()),
+            imported: true,
             submitted_at: Some(
                 jiff::Timestamp::from_millisecond(now - days_ago * DAY_MS - rng.i64(0..DAY_MS))?.to_string(),
             ),

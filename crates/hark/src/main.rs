@@ -193,6 +193,9 @@ struct OutreachArgs {
     /// First retry delay of a failed job, in seconds (each retry waits 4x longer, up to 1 h).
     #[arg(long, env = "HARK_JOB_RETRY_SECONDS", default_value_t = 30)]
     job_retry_seconds: u64,
+    /// How often overdue cases are looked for (and escalated once), in seconds.
+    #[arg(long, env = "HARK_ESCALATION_SECONDS", default_value_t = 60)]
+    escalation_seconds: u64,
 }
 
 async fn serve(
@@ -251,6 +254,7 @@ async fn serve(
             public_url: public_url.clone(),
             idle_poll: std::time::Duration::from_millis(outreach.job_poll_ms),
             retry_base: std::time::Duration::from_secs(outreach.job_retry_seconds),
+            escalation_interval: std::time::Duration::from_secs(outreach.escalation_seconds),
         },
     );
     let config = hark_web::WebConfig { public_url, global_fatigue_days: outreach.global_fatigue_days };

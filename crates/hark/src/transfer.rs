@@ -179,6 +179,7 @@ pub async fn import_responses(store: &Store, file: &Path, survey: &str) -> anyho
                 channel: Some(row.get("channel").map_or("import".to_string(), |c| c.to_lowercase())),
                 language: row.get("language").map(|s| s.to_string()),
                 submitted_at,
+                imported: true,
                 idempotency_key: Some(key),
                 ..Default::default()
             })

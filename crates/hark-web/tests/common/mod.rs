@@ -47,6 +47,7 @@ impl TestApp {
                     public_url,
                     idle_poll: Duration::from_millis(50),
                     retry_base: Duration::from_millis(100),
+                    escalation_interval: Duration::from_millis(200),
                 };
                 let runner = Runner::new(store.clone(), signer, Some(mailer), config);
                 tokio::spawn(runner.clone().run(std::future::pending()));

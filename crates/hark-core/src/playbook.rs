@@ -1,0 +1,327 @@
+//! Closing the loop: what Hark does with each answer. One playbook per segment (detractors
+//! get a case and a person, passives an optional offer, promoters thanks and a referral
+//! ask), overridden by rules that match score ranges, comment words, contact attributes or
+//! the agent score. Pure decisions; the jobs carry them out.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::{Segment, ValidationErrors};
+
+/// Who a new case goes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case", tag = "rule")]
+pub enum Assign {
+    /// The team lead of the team the answer is about (the agent's team).
+    TeamLead,
+    /// The user whose email is in this contact attribute (e.g. `account_owner`).
+    Attribute { name: String },
+    /// Take turns among the users of this team (by team name).
+    RoundRobin { team: String },
+    /// Always this user.
+    User { email: String },
+}
+
+/// A mail Hark sends the customer by itself (a thank-you, an offer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutoMail {
+    pub subject: String,
+    /// Plain text; `{name}`, `{brand}`, `{code}` (a reward code) and `{referral_link}` are filled in.
+    pub body: String,
+    /// Give the customer one unused code from the codes uploaded for this segment.
+    #[serde(default)]
+    pub reward_code: bool,
+    /// Where the personal referral or review link leads (clicks are counted).
+    #[serde(default)]
+    pub referral_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Playbook {
+    /// Open a case for a person to follow up.
+    #[serde(default)]
+    pub open_case: bool,
+    #[serde(default = "default_assign")]
+    pub assign: Assign,
+    /// Days until the case is due (customers give a company about a week).
+    #[serde(default = "default_due_days")]
+    pub due_days: u32,
+    /// High priority at or below this score …
+    #[serde(default)]
+    pub high_priority_max_score: Option<i64>,
+    /// … or when the comment contains one of these words (case-insensitive).
+    #[serde(default)]
+    pub high_priority_words: Vec<String>,
+    /// Mail the case owner (and send the `case.opened` webhooks).
+    #[serde(default = "yes")]
+    pub notify_owner: bool,
+    #[serde(default)]
+    pub mail: Option<AutoMail>,
+}
+
+fn default_assign() -> Assign {
+    Assign::TeamLead
+}
+
+fn default_due_days() -> u32 {
+    7
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What makes a rule apply; every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Match {
+    #[serde(default)]
+    pub score_min: Option<i64>,
+    #[serde(default)]
+    pub score_max: Option<i64>,
+    /// The comment contains one of these words (case-insensitive).
+    #[serde(default)]
+    pub words: Vec<String>,
+    /// Contact attributes equal to these values.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub attributes: Map<String, Value>,
+    /// The agent was scored at or below this.
+    #[serde(default)]
+    pub agent_score_max: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub name: String,
+    pub when: Match,
+    pub then: Playbook,
+}
+
+/// A survey's playbooks: one per segment, then rules that take precedence, first match wins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Playbooks {
+    #[serde(default = "detractor_default")]
+    pub detractor: Playbook,
+    #[serde(default = "passive_default")]
+    pub passive: Playbook,
+    #[serde(default = "promoter_default")]
+    pub promoter: Playbook,
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+}
+
+impl Default for Playbooks {
+    fn default() -> Self {
+        Playbooks {
+            detractor: detractor_default(),
+            passive: passive_default(),
+            promoter: promoter_default(),
+            rules: vec![],
+        }
+    }
+}
+
+fn quiet() -> Playbook {
+    Playbook {
+        open_case: false,
+        assign: Assign::TeamLead,
+        due_days: 7,
+        high_priority_max_score: None,
+        high_priority_words: vec![],
+        notify_owner: true,
+        mail: None,
+    }
+}
+
+fn detractor_default() -> Playbook {
+    Playbook {
+        open_case: true,
+        high_priority_max_score: Some(3),
+        high_priority_words: ["cancel", "refund", "lawyer", "never again"].map(String::from).to_vec(),
+        ..quiet()
+    }
+}
+
+fn passive_default() -> Playbook {
+    quiet()
+}
+
+fn promoter_default() -> Playbook {
+    Playbook {
+        mail: Some(AutoMail {
+            subject: "Thank you from {brand}".into(),
+            body: "Hi {name},\n\nthank you for your kind words. It means a lot to the whole team at {brand}.\n".into(),
+            reward_code: false,
+            referral_url: None,
+        }),
+        ..quiet()
+    }
+}
+
+/// The facts about one answer that playbooks look at.
+pub struct Facts<'a> {
+    pub score: i64,
+    pub segment: Segment,
+    pub comment: Option<&'a str>,
+    pub agent_score: Option<i64>,
+    pub attributes: &'a Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Normal,
+    High,
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Normal => "normal",
+            Self::High => "high",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Normal, Self::High].into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// What to do with one answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision<'a> {
+    /// The rule that applied, or `None` for the segment's playbook.
+    pub rule: Option<&'a str>,
+    pub playbook: &'a Playbook,
+    pub priority: Priority,
+}
+
+fn contains_word(comment: Option<&str>, words: &[String]) -> bool {
+    let Some(comment) = comment else { return false };
+    let comment = comment.to_lowercase();
+    words.iter().any(|w| !w.trim().is_empty() && comment.contains(&w.trim().to_lowercase()))
+}
+
+impl Match {
+    pub fn matches(&self, f: &Facts<'_>) -> bool {
+        self.score_min.is_none_or(|m| f.score >= m)
+            && self.score_max.is_none_or(|m| f.score <= m)
+            && (self.words.is_empty() || contains_word(f.comment, &self.words))
+            && self.attributes.iter().all(|(k, v)| f.attributes.get(k) == Some(v))
+            && self.agent_score_max.is_none_or(|m| f.agent_score.is_some_and(|a| a <= m))
+    }
+}
+
+impl Playbooks {
+    pub fn for_segment(&self, segment: Segment) -> &Playbook {
+        match segment {
+            Segment::Detractor => &self.detractor,
+            Segment::Passive => &self.passive,
+            Segment::Promoter => &self.promoter,
+        }
+    }
+
+    pub fn decide<'a>(&'a self, f: &Facts<'_>) -> Decision<'a> {
+        let (rule, playbook) = match self.rules.iter().find(|r| r.when.matches(f)) {
+            Some(r) => (Some(r.name.as_str()), &r.then),
+            None => (None, self.for_segment(f.segment)),
+        };
+        let high = playbook.high_priority_max_score.is_some_and(|m| f.score <= m)
+            || contains_word(f.comment, &playbook.high_priority_words);
+        Decision { rule, playbook, priority: if high { Priority::High } else { Priority::Normal } }
+    }
+
+    pub fn validate(&self, errors: &mut ValidationErrors) {
+        let mut check = |at: String, p: &Playbook| {
+            if p.due_days > 90 {
+                errors.push(format!("{at}.due_days"), "at most 90 days");
+            }
+            match &p.assign {
+                Assign::Attribute { name } if name.trim().is_empty() => {
+                    errors.push(format!("{at}.assign.name"), "name the attribute")
+                }
+                Assign::RoundRobin { team } if team.trim().is_empty() => {
+                    errors.push(format!("{at}.assign.team"), "name the team")
+                }
+                Assign::User { email } if !email.contains('@') => {
+                    errors.push(format!("{at}.assign.email"), "must be a user's email")
+                }
+                _ => {}
+            }
+            if let Some(mail) = &p.mail {
+                if mail.subject.trim().is_empty() || mail.body.trim().is_empty() {
+                    errors.push(format!("{at}.mail"), "a mail needs a subject and a body");
+                }
+                if mail.referral_url.as_deref().is_some_and(|u| !crate::survey::is_web_url(u)) {
+                    errors.push(format!("{at}.mail.referral_url"), "must be an http:// or https:// address");
+                }
+            }
+        };
+        check("playbooks.detractor".into(), &self.detractor);
+        check("playbooks.passive".into(), &self.passive);
+        check("playbooks.promoter".into(), &self.promoter);
+        for (i, r) in self.rules.iter().enumerate() {
+            check(format!("playbooks.rules[{i}].then"), &r.then);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn facts<'a>(score: i64, comment: Option<&'a str>, attributes: &'a Map<String, Value>) -> Facts<'a> {
+        let segment = crate::SurveyKind::Nps.segment(score);
+        Facts { score, segment, comment, agent_score: None, attributes }
+    }
+
+    #[test]
+    fn defaults_follow_the_segments() {
+        let p = Playbooks::default();
+        let none = Map::new();
+        let d = p.decide(&facts(2, None, &none));
+        assert!(d.playbook.open_case && d.playbook.notify_owner);
+        assert_eq!((d.priority, d.playbook.due_days, &d.playbook.assign), (Priority::High, 7, &Assign::TeamLead));
+        assert_eq!(p.decide(&facts(5, None, &none)).priority, Priority::Normal);
+        assert_eq!(p.decide(&facts(6, Some("I want a REFUND now"), &none)).priority, Priority::High);
+        assert!(!p.decide(&facts(7, None, &none)).playbook.open_case);
+        let promoter = p.decide(&facts(10, None, &none));
+        assert!(!promoter.playbook.open_case && promoter.playbook.mail.is_some());
+    }
+
+    #[test]
+    fn first_matching_rule_wins() {
+        let p: Playbooks = serde_json::from_value(json!({"rules": [
+            {"name": "enterprise", "when": {"score_max": 8, "attributes": {"plan": "enterprise"}},
+             "then": {"open_case": true, "assign": {"rule": "attribute", "name": "account_owner"}, "due_days": 2}},
+            {"name": "bad agent", "when": {"agent_score_max": 4}, "then": {"open_case": true, "assign": {"rule": "round_robin", "team": "Coaching"}}}
+        ]}))
+        .unwrap();
+        let enterprise = json!({"plan": "enterprise"}).as_object().unwrap().clone();
+        let d = p.decide(&facts(8, None, &enterprise));
+        assert_eq!((d.rule, d.playbook.due_days), (Some("enterprise"), 2));
+        let none = Map::new();
+        let mut f = facts(9, None, &none);
+        f.agent_score = Some(3);
+        assert_eq!(p.decide(&f).rule, Some("bad agent"));
+        f.agent_score = None;
+        assert_eq!(p.decide(&f).rule, None, "no agent score: the rule does not apply");
+    }
+
+    #[test]
+    fn bad_playbooks_are_named() {
+        let mut p = Playbooks::default();
+        p.detractor.due_days = 400;
+        p.promoter.mail.as_mut().unwrap().referral_url = Some("nope".into());
+        let mut errors = ValidationErrors::default();
+        p.validate(&mut errors);
+        let fields: Vec<_> = errors.0.into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["playbooks.detractor.due_days", "playbooks.promoter.mail.referral_url"]);
+    }
+}

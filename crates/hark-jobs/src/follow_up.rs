@@ -1,0 +1,420 @@
+//! Closing the loop, as jobs: the playbook for each new answer (open and assign a case,
+//! notify its owner, thank or reward the customer), mails about cases, webhook deliveries
+//! (signed, retried), and the escalation of overdue cases.
+
+use hark_core::playbook::{Assign, Facts};
+use hark_core::report::MS_PER_DAY;
+use hark_core::token::TokenKind;
+use hark_store::{CASE_MAIL_JOB, Case, NewCase, NewJob, Response, Role, Store, StoreError, Survey, User};
+use serde_json::{Map, Value, json};
+
+use crate::mail::MailError;
+use crate::runner::{Outcome, Runner};
+
+/// What a case mail is about.
+pub(crate) const OPENED: &str = "case_opened";
+pub(crate) const ESCALATED: &str = "case_escalated";
+pub(crate) const REPLY: &str = "reply";
+pub(crate) const AUTO: &str = "auto";
+
+/// The JSON that webhooks receive about an answer.
+pub fn response_payload(response: &Response, survey: &Survey, link: &str) -> Value {
+    json!({ "response": response, "survey": { "id": survey.id, "name": survey.definition.name }, "link": link })
+}
+
+/// The JSON that webhooks receive about a case.
+pub fn case_payload(case: &Case, response: Option<&Response>, link: &str) -> Value {
+    json!({ "case": case, "response": response, "link": link })
+}
+
+/// Queues a person's reply to the customer of a case; `key` makes a resubmitted form send
+/// nothing twice.
+pub async fn queue_reply(
+    store: &Store,
+    case_id: &str,
+    key: &str,
+    subject: &str,
+    body: &str,
+) -> Result<bool, StoreError> {
+    queue_mail(store, REPLY, key, json!({ "case_id": case_id, "subject": subject, "body": body })).await
+}
+
+/// Queues a mail about a case or an answer as a job of its own, so that a mail failure is
+/// retried alone and a repeat (same `key`) sends nothing twice.
+pub(crate) async fn queue_mail(store: &Store, kind: &str, key: &str, payload: Value) -> Result<bool, StoreError> {
+    let mut payload = payload;
+    payload["kind"] = Value::String(kind.to_owned());
+    store
+        .enqueue(
+            &NewJob::new(CASE_MAIL_JOB, payload, jiff::Timestamp::now().as_millisecond())
+                .dedupe(format!("mail:{kind}:{key}")),
+        )
+        .await
+}
+
+fn text_field(payload: &Value, key: &str) -> String {
+    payload.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+}
+
+impl Runner {
+    fn admin_url(&self, path: &str) -> String {
+        format!("{}{path}", self.config.public_url.trim_end_matches('/'))
+    }
+
+    /// Runs the survey's playbook for a new answer. Safe to run again: the case is unique
+    /// per answer, and mails and webhooks are keyed by what they are about.
+    pub(crate) async fn run_playbook(&self, response_id: &str) -> Result<Outcome, StoreError> {
+        let store = &self.store;
+        let Some(response) = store.get_response(response_id).await? else {
+            return Ok(Outcome::Fail(format!("response {response_id} no longer exists")));
+        };
+        let Some(survey) = store.get_survey(&response.survey_id).await? else { return Ok(Outcome::Done) };
+        let contact = match &response.contact_id {
+            Some(id) => store.get_contact(id).await?,
+            None => None,
+        };
+        let attributes = contact.as_ref().map(|c| c.attributes.clone()).unwrap_or_default();
+        let facts = Facts {
+            score: response.score,
+            segment: response.segment,
+            comment: response.comment.as_deref(),
+            agent_score: response.agent_score,
+            attributes: &attributes,
+        };
+        let decision = survey.definition.playbooks.decide(&facts);
+        let link = self.admin_url(&format!("/admin/contacts/{}", response.contact_id.as_deref().unwrap_or("")));
+        store
+            .queue_deliveries(
+                "response.created",
+                &format!("response:{}", response.id),
+                &response_payload(&response, &survey, &link),
+                None,
+            )
+            .await?;
+        if decision.playbook.open_case {
+            let owner = self.assign(&decision.playbook.assign, &response, &attributes).await?;
+            let new = NewCase {
+                response_id: response.id.clone(),
+                survey_id: survey.id.clone(),
+                contact_id: response.contact_id.clone(),
+                team_id: response.team_id.clone(),
+                owner_id: owner.map(|u| u.id),
+                priority: decision.priority,
+                due_at: response.received_at + i64::from(decision.playbook.due_days) * MS_PER_DAY,
+                reason: decision
+                    .rule
+                    .map_or_else(|| format!("{} playbook", response.segment.as_str()), |r| format!("rule `{r}`")),
+            };
+            let (case, created) = store.open_case(&new).await?;
+            if created {
+                let link = self.admin_url(&format!("/admin/cases/{}", case.id));
+                store
+                    .queue_deliveries(
+                        "case.opened",
+                        &format!("case-opened:{}", case.id),
+                        &case_payload(&case, Some(&response), &link),
+                        None,
+                    )
+                    .await?;
+                if decision.playbook.notify_owner {
+                    queue_mail(store, OPENED, &case.id, json!({ "case_id": case.id })).await?;
+                }
+            }
+        }
+        if decision.playbook.mail.is_some()
+            && contact.as_ref().is_some_and(|c| c.email.is_some() && c.unsubscribed_at.is_none())
+        {
+            queue_mail(store, AUTO, &response.id, json!({ "response_id": response.id })).await?;
+        }
+        self.wake();
+        Ok(Outcome::Done)
+    }
+
+    /// The owner a playbook's rule picks; `None` leaves the case unassigned for a lead to take.
+    async fn assign(
+        &self,
+        rule: &Assign,
+        response: &Response,
+        attributes: &Map<String, Value>,
+    ) -> Result<Option<User>, StoreError> {
+        let users = self.store.list_users().await?;
+        Ok(match rule {
+            Assign::TeamLead => response.team_id.as_ref().and_then(|team| {
+                users.into_iter().find(|u| u.role == Role::TeamLead && u.team_id.as_ref() == Some(team))
+            }),
+            Assign::Attribute { name } => {
+                let email = attributes.get(name).and_then(Value::as_str).unwrap_or_default();
+                users.into_iter().find(|u| u.email.eq_ignore_ascii_case(email))
+            }
+            Assign::RoundRobin { team } => match self.store.list_teams().await?.into_iter().find(|t| &t.name == team) {
+                Some(team) => self.store.next_in_team(&team.id).await?,
+                None => None,
+            },
+            Assign::User { email } => users.into_iter().find(|u| u.email.eq_ignore_ascii_case(email)),
+        })
+    }
+
+    /// The person a case is escalated to: the owner's team lead, else every admin.
+    async fn escalation_targets(&self, case: &Case) -> Result<Vec<User>, StoreError> {
+        let users = self.store.list_users().await?;
+        let owner = case.owner_id.as_ref().and_then(|o| users.iter().find(|u| &u.id == o));
+        let team = owner.and_then(|o| o.team_id.clone()).or_else(|| case.team_id.clone());
+        let leads: Vec<User> = users
+            .iter()
+            .filter(|u| {
+                u.role == Role::TeamLead && team.is_some() && u.team_id == team && Some(&u.id) != case.owner_id.as_ref()
+            })
+            .cloned()
+            .collect();
+        Ok(if leads.is_empty() { users.into_iter().filter(|u| u.role == Role::Admin).collect() } else { leads })
+    }
+
+    /// Sends one mail about a case or an answer.
+    pub(crate) async fn send_case_mail(&self, payload: &Value) -> Result<Outcome, StoreError> {
+        let Some(mailer) = &self.mailer else {
+            return Ok(Outcome::Fail("no SMTP server is configured (HARK_SMTP_URL)".into()));
+        };
+        let store = &self.store;
+        let kind = text_field(payload, "kind");
+        // (recipients, subject, body)
+        let mut mails: Vec<(Option<String>, String, String, String)> = Vec::new();
+        if kind == AUTO {
+            let id = text_field(payload, "response_id");
+            let Some(response) = store.get_response(&id).await? else { return Ok(Outcome::Done) };
+            let Some(survey) = store.get_survey(&response.survey_id).await? else { return Ok(Outcome::Done) };
+            let Some(contact) = (match &response.contact_id {
+                Some(c) => store.get_contact(c).await?,
+                None => None,
+            }) else {
+                return Ok(Outcome::Done);
+            };
+            let (Some(email), None) = (contact.email.clone(), contact.unsubscribed_at) else {
+                return Ok(Outcome::Done);
+            };
+            let facts = Facts {
+                score: response.score,
+                segment: response.segment,
+                comment: response.comment.as_deref(),
+                agent_score: response.agent_score,
+                attributes: &contact.attributes,
+            };
+            let def = &survey.definition;
+            let Some(mail) = def.playbooks.decide(&facts).playbook.mail.clone() else { return Ok(Outcome::Done) };
+            let code = if mail.reward_code {
+                store.reward_code_for(&survey.id, response.segment.as_str(), &response.id).await?
+            } else {
+                None
+            };
+            let referral = mail
+                .referral_url
+                .as_ref()
+                .map(|_| self.admin_url(&format!("/ref/{}", self.signer.sign(TokenKind::Response, &response.id))));
+            let vars = [
+                ("name", contact.name.clone().unwrap_or_default()),
+                ("brand", def.brand.clone()),
+                ("code", code.unwrap_or_default()),
+                ("referral_link", referral.unwrap_or_default()),
+            ];
+            let fill = |t: &str| vars.iter().fold(t.to_owned(), |acc, (k, v)| acc.replace(&format!("{{{k}}}"), v));
+            mails.push((contact.name.clone(), email, fill(&mail.subject), fill(&mail.body)));
+        } else {
+            let case_id = text_field(payload, "case_id");
+            let Some(case) = store.get_case(&case_id).await? else { return Ok(Outcome::Done) };
+            let response = store.get_response(&case.response_id).await?;
+            let contact = match &case.contact_id {
+                Some(c) => store.get_contact(c).await?,
+                None => None,
+            };
+            let who = contact
+                .as_ref()
+                .map(|c| c.name.clone().unwrap_or_else(|| c.external_id.clone()))
+                .unwrap_or_else(|| "A customer".into());
+            let link = self.admin_url(&format!("/admin/cases/{}", case.id));
+            let summary = response.as_ref().map_or(String::new(), |r| {
+                format!(
+                    "Score {} ({}). Comment: {}",
+                    r.score,
+                    r.segment.as_str(),
+                    r.comment.as_deref().unwrap_or("(none)")
+                )
+            });
+            match kind.as_str() {
+                OPENED => {
+                    if let Some(owner) = match &case.owner_id {
+                        Some(o) => store.get_user(o).await?,
+                        None => None,
+                    } {
+                        let subject = format!("New {} priority case: {who}", case.priority.as_str());
+                        let body = format!(
+                            "{who} needs a follow-up.\n\n{summary}\n\nDue: {}\nOpen the case: {link}\n",
+                            hark_core::report::format_ms(case.due_at)
+                        );
+                        mails.push((owner.name.clone(), owner.email.clone(), subject, body));
+                    }
+                }
+                ESCALATED => {
+                    for lead in self.escalation_targets(&case).await? {
+                        let subject = format!("Overdue case: {who}");
+                        let body = format!(
+                            "This case was due {} and is still {}.\n\n{summary}\n\nOpen the case: {link}\n",
+                            hark_core::report::format_ms(case.due_at),
+                            case.status.as_str()
+                        );
+                        mails.push((lead.name.clone(), lead.email.clone(), subject, body));
+                    }
+                }
+                REPLY => {
+                    // A person's answer to a complaint is not a survey: it goes even to the unsubscribed.
+                    if let Some(c) = &contact
+                        && let Some(email) = &c.email
+                    {
+                        mails.push((
+                            c.name.clone(),
+                            email.clone(),
+                            text_field(payload, "subject"),
+                            text_field(payload, "body"),
+                        ));
+                    }
+                }
+                other => return Ok(Outcome::Fail(format!("unknown mail kind `{other}`"))),
+            }
+        }
+        for (name, to, subject, body) in &mails {
+            match mailer.send_text(name.as_deref(), to, subject, body).await {
+                Ok(()) => {}
+                Err(MailError::Permanent(e)) => tracing::warn!(%to, error = %e, "mail refused"),
+                Err(e) => return Ok(Outcome::Retry(e.to_string())),
+            }
+        }
+        Ok(Outcome::Done)
+    }
+
+    /// Delivers one webhook call, signed; a non-2xx answer or no answer is retried.
+    pub(crate) async fn deliver_webhook(&self, delivery_id: &str) -> Result<Outcome, StoreError> {
+        let store = &self.store;
+        let Some(delivery) = store.get_delivery(delivery_id).await? else { return Ok(Outcome::Done) };
+        let Some(hook) = store.get_webhook(&delivery.webhook_id).await? else { return Ok(Outcome::Done) };
+        if delivery.status == "delivered" {
+            return Ok(Outcome::Done);
+        }
+        let body = match hook.kind.as_str() {
+            "slack" => json!({ "text": slack_text(&delivery.event, &delivery.payload) }).to_string(),
+            "card" => match fill_json_template(hook.template.as_deref().unwrap_or("{}"), &delivery.event, &delivery.payload) {
+                Ok(body) => body,
+                Err(e) => return Ok(Outcome::Fail(e)),
+            },
+            _ => json!({ "id": delivery.id, "event": delivery.event, "created_at": delivery.created_at, "data": delivery.payload })
+                .to_string(),
+        };
+        let timestamp = jiff::Timestamp::now().as_second();
+        let signature = hark_core::auth::webhook_signature(&hook.secret, timestamp, body.as_bytes());
+        let sent = self
+            .http
+            .post(&hook.url)
+            .header("content-type", "application/json")
+            .header("x-hark-event", &delivery.event)
+            .header("x-hark-delivery", &delivery.id)
+            .header("x-hark-timestamp", timestamp.to_string())
+            .header("x-hark-signature", signature)
+            .body(body)
+            .send()
+            .await;
+        let (code, error) = match sent {
+            Ok(r) if r.status().is_success() => {
+                store.record_delivery_attempt(&delivery.id, Some(i64::from(r.status().as_u16())), None, true).await?;
+                return Ok(Outcome::Done);
+            }
+            Ok(r) => (Some(i64::from(r.status().as_u16())), format!("the receiver answered {}", r.status())),
+            Err(e) => (None, format!("no answer: {e}")),
+        };
+        store.record_delivery_attempt(&delivery.id, code, Some(&error), false).await?;
+        Ok(Outcome::Retry(error))
+    }
+
+    /// Escalates every overdue case once and queues the mails and webhooks about it.
+    pub(crate) async fn escalate(&self) -> Result<usize, StoreError> {
+        let cases = self.store.escalate_overdue().await?;
+        for case in &cases {
+            queue_mail(&self.store, ESCALATED, &case.id, json!({ "case_id": case.id })).await?;
+            let link = self.admin_url(&format!("/admin/cases/{}", case.id));
+            self.store
+                .queue_deliveries(
+                    "case.changed",
+                    &format!("case-escalated:{}", case.id),
+                    &case_payload(case, None, &link),
+                    None,
+                )
+                .await?;
+        }
+        Ok(cases.len())
+    }
+}
+
+/// A readable Slack line for an event.
+fn slack_text(event: &str, payload: &Value) -> String {
+    let link = payload.get("link").and_then(Value::as_str).unwrap_or_default();
+    let r = payload.get("response").filter(|r| !r.is_null());
+    let score = r.and_then(|r| r.get("score")).map(|s| s.to_string()).unwrap_or_default();
+    let segment = r.and_then(|r| r.get("segment")).and_then(Value::as_str).unwrap_or_default();
+    let comment = r.and_then(|r| r.get("comment")).and_then(Value::as_str).unwrap_or_default();
+    let what = match event {
+        "response.created" => format!("New answer: *{score}* ({segment})"),
+        "case.opened" => format!("Case opened: *{score}* ({segment})"),
+        "case.closed" => "Case closed".to_owned(),
+        "case.changed" => "Case changed".to_owned(),
+        "test" => "Test message from Hark".to_owned(),
+        other => other.to_owned(),
+    };
+    let comment = if comment.is_empty() { String::new() } else { format!(" “{comment}”") };
+    if link.is_empty() { format!("{what}{comment}") } else { format!("{what}{comment} <{link}|Open in Hark>") }
+}
+
+/// Fills `{{event}}` and `{{path.to.field}}` in a JSON template with the payload's values
+/// (as JSON string content), and checks that the result is JSON.
+pub fn fill_json_template(template: &str, event: &str, payload: &Value) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = rest[start + 2..].find("}}") else { break };
+        out.push_str(&rest[..start]);
+        let path = rest[start + 2..start + 2 + len].trim();
+        let value = if path == "event" {
+            Value::String(event.to_owned())
+        } else {
+            path.split('.').try_fold(payload, |v, key| v.get(key)).cloned().unwrap_or(Value::Null)
+        };
+        let text = match value {
+            Value::String(s) => s,
+            Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        let quoted = Value::String(text).to_string();
+        out.push_str(&quoted[1..quoted.len() - 1]);
+        rest = &rest[start + 2 + len + 2..];
+    }
+    out.push_str(rest);
+    serde_json::from_str::<Value>(&out).map_err(|e| format!("the card template is not JSON once filled: {e}"))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn card_templates_fill_escaped_values() {
+        let payload = json!({"response": {"score": 3, "comment": "said \"no\"\nthen left"}, "link": "http://h/x"});
+        let body = fill_json_template(
+            r#"{"name": "NPS {{response.score}}: {{response.comment}}", "desc": "{{link}} {{missing}}", "e": "{{event}}"}"#,
+            "case.opened",
+            &payload,
+        )
+        .unwrap();
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["name"], "NPS 3: said \"no\"\nthen left");
+        assert_eq!(v["desc"], "http://h/x ");
+        assert_eq!(v["e"], "case.opened");
+        assert!(fill_json_template("{\"a\": {{link}}}", "x", &payload).is_err(), "unquoted placeholders make bad JSON");
+        assert!(slack_text("case.opened", &payload).contains("<http://h/x|Open in Hark>"));
+    }
+}

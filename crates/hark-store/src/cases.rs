@@ -1,0 +1,793 @@
+//! Closing the loop in storage: cases and their history, users to assign them to, reward
+//! codes, referral clicks, outgoing webhooks with their delivery log, and interactions from
+//! other systems.
+
+use hark_core::playbook::Priority;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::entities::user_from;
+use crate::filter::Sql;
+use crate::jobs::{NewJob, enqueue_on};
+use crate::{Result, Store, StoreError, User, new_id, now_ms, parse_json};
+
+/// The job that runs a survey's playbook for a new answer.
+pub const PLAYBOOK_JOB: &str = "playbook";
+/// The job that delivers one webhook call.
+pub const WEBHOOK_JOB: &str = "webhook";
+/// The job that mails a message about a case (to its owner, their lead, or the customer).
+pub const CASE_MAIL_JOB: &str = "case_mail";
+
+macro_rules! text_enum {
+    ($name:ident { $($variant:ident => $text:literal),* $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),* }
+        impl $name {
+            pub fn as_str(self) -> &'static str { match self { $(Self::$variant => $text),* } }
+            pub fn parse(s: &str) -> Option<Self> { [$(Self::$variant),*].into_iter().find(|x| x.as_str() == s) }
+            pub const ALL: &'static [Self] = &[$(Self::$variant),*];
+        }
+    };
+}
+
+text_enum!(CaseStatus { Open => "open", InProgress => "in_progress", Waiting => "waiting", Closed => "closed" });
+text_enum!(CaseOutcome { Resolved => "resolved", Unresolved => "unresolved", NoReply => "no_reply" });
+
+/// The suggested steps of a detractor case, in order.
+pub const CASE_STEPS: &[(&str, &str)] = &[
+    ("listen", "Listen: call or write with an open question"),
+    ("apologise", "Acknowledge and apologise"),
+    ("fix", "Fix the problem"),
+    ("tell", "Tell the customer what was done"),
+    ("token", "Optional token of apology"),
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Case {
+    pub id: String,
+    pub response_id: String,
+    pub survey_id: String,
+    pub contact_id: Option<String>,
+    pub team_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub status: CaseStatus,
+    pub priority: Priority,
+    pub due_at: i64,
+    pub first_contact_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub outcome: Option<CaseOutcome>,
+    pub root_cause: Option<String>,
+    /// Suggested steps done so far (`listen`, `apologise`, `fix`, `tell`, `token`).
+    pub steps: Vec<String>,
+    pub escalated_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const CASE_COLUMNS: &str = "id, response_id, survey_id, contact_id, team_id, owner_id, status, priority, due_at, \
+     first_contact_at, closed_at, outcome, root_cause, steps, escalated_at, created_at, updated_at";
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value}"))
+}
+
+fn case_from(row: &AnyRow) -> Result<Case> {
+    let status: String = row.try_get("status")?;
+    let priority: String = row.try_get("priority")?;
+    let outcome: Option<String> = row.try_get("outcome")?;
+    let steps = match parse_json("cases.steps", &row.try_get::<String, _>("steps")?)? {
+        Value::Array(items) => items.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        other => return Err(corrupt("cases.steps", &other.to_string())),
+    };
+    Ok(Case {
+        id: row.try_get("id")?,
+        response_id: row.try_get("response_id")?,
+        survey_id: row.try_get("survey_id")?,
+        contact_id: row.try_get("contact_id")?,
+        team_id: row.try_get("team_id")?,
+        owner_id: row.try_get("owner_id")?,
+        status: CaseStatus::parse(&status).ok_or_else(|| corrupt("cases.status", &status))?,
+        priority: Priority::parse(&priority).ok_or_else(|| corrupt("cases.priority", &priority))?,
+        due_at: row.try_get("due_at")?,
+        first_contact_at: row.try_get("first_contact_at")?,
+        closed_at: row.try_get("closed_at")?,
+        outcome: outcome
+            .as_deref()
+            .map(|o| CaseOutcome::parse(o).ok_or_else(|| corrupt("cases.outcome", o)))
+            .transpose()?,
+        root_cause: row.try_get("root_cause")?,
+        steps,
+        escalated_at: row.try_get("escalated_at")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// A case to open for an answer.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    pub response_id: String,
+    pub survey_id: String,
+    pub contact_id: Option<String>,
+    pub team_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub priority: Priority,
+    pub due_at: i64,
+    /// Why it was opened (the playbook or rule), for the history.
+    pub reason: String,
+}
+
+/// One entry in a case's history.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CaseEvent {
+    pub id: String,
+    pub case_id: String,
+    /// A user's email, or `hark` for the playbook and the jobs.
+    pub actor: String,
+    /// `opened`, `status`, `assigned`, `step`, `reply`, `note`, `root_cause`, `closed`, `escalated`.
+    pub kind: String,
+    #[schema(value_type = Object)]
+    pub detail: Value,
+    pub created_at: i64,
+}
+
+/// A change to a case made by a person.
+#[derive(Debug, Clone)]
+pub enum CaseChange {
+    Status(CaseStatus),
+    Assign(Option<String>),
+    Step {
+        step: String,
+        done: bool,
+    },
+    /// A reply went to the customer (counts as first contact).
+    Replied {
+        subject: String,
+        body: String,
+    },
+    Note(String),
+    RootCause(String),
+    Close {
+        outcome: CaseOutcome,
+        root_cause: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub status: Option<CaseStatus>,
+    /// Every status but closed.
+    pub open_only: bool,
+    pub owner_id: Option<String>,
+    pub team_id: Option<String>,
+    pub contact_id: Option<String>,
+    /// Due before now and not closed.
+    pub overdue: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Webhook {
+    pub id: String,
+    pub name: String,
+    /// `generic` (signed JSON), `slack` (incoming webhook) or `card` (your JSON template).
+    pub kind: String,
+    pub url: String,
+    /// The HMAC-SHA256 key of `X-Hark-Signature`; shown to admins to verify deliveries.
+    pub secret: String,
+    /// Events it receives: `response.created`, `response.updated`, `case.opened`, `case.changed`,
+    /// `case.closed`, `alert`; empty means all.
+    pub events: Vec<String>,
+    pub template: Option<String>,
+    pub active: bool,
+    pub created_at: i64,
+}
+
+const WEBHOOK_COLUMNS: &str = "id, name, kind, url, secret, events, template, active, created_at";
+
+fn webhook_from(row: &AnyRow) -> Result<Webhook> {
+    let events = match parse_json("webhooks.events", &row.try_get::<String, _>("events")?)? {
+        Value::Array(items) => items.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        other => return Err(corrupt("webhooks.events", &other.to_string())),
+    };
+    Ok(Webhook {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        kind: row.try_get("kind")?,
+        url: row.try_get("url")?,
+        secret: row.try_get("secret")?,
+        events,
+        template: row.try_get("template")?,
+        active: row.try_get::<i64, _>("active")? != 0,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Delivery {
+    pub id: String,
+    pub webhook_id: String,
+    pub event: String,
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub delivered_at: Option<i64>,
+}
+
+const DELIVERY_COLUMNS: &str =
+    "id, webhook_id, event, payload, status, attempts, last_status_code, last_error, created_at, delivered_at";
+
+fn delivery_from(row: &AnyRow) -> Result<Delivery> {
+    Ok(Delivery {
+        id: row.try_get("id")?,
+        webhook_id: row.try_get("webhook_id")?,
+        event: row.try_get("event")?,
+        payload: parse_json("webhook_deliveries.payload", &row.try_get::<String, _>("payload")?)?,
+        status: row.try_get("status")?,
+        attempts: row.try_get("attempts")?,
+        last_status_code: row.try_get("last_status_code")?,
+        last_error: row.try_get("last_error")?,
+        created_at: row.try_get("created_at")?,
+        delivered_at: row.try_get("delivered_at")?,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Interaction {
+    pub id: String,
+    pub contact_id: String,
+    /// `call`, `chat`, `email`, `order`, `interview`, `social` …
+    pub kind: String,
+    pub occurred_at: i64,
+    pub agent_id: Option<String>,
+    pub summary: Option<String>,
+    /// Figures such as handle_time_s, wait_time_s, transfers, amount.
+    #[schema(value_type = Object)]
+    pub figures: Map<String, Value>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewInteraction {
+    pub contact_id: String,
+    pub kind: String,
+    pub occurred_at: i64,
+    pub agent_id: Option<String>,
+    pub summary: Option<String>,
+    pub figures: Map<String, Value>,
+    /// A repeat with the same key adds nothing.
+    pub idempotency_key: Option<String>,
+}
+
+const INTERACTION_COLUMNS: &str = "id, contact_id, kind, occurred_at, agent_id, summary, figures, created_at";
+
+fn interaction_from(row: &AnyRow) -> Result<Interaction> {
+    let figures = match parse_json("interactions.figures", &row.try_get::<String, _>("figures")?)? {
+        Value::Object(map) => map,
+        other => return Err(corrupt("interactions.figures", &other.to_string())),
+    };
+    Ok(Interaction {
+        id: row.try_get("id")?,
+        contact_id: row.try_get("contact_id")?,
+        kind: row.try_get("kind")?,
+        occurred_at: row.try_get("occurred_at")?,
+        agent_id: row.try_get("agent_id")?,
+        summary: row.try_get("summary")?,
+        figures,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Adds the jobs that run the playbook for new answers, in the answers' own transaction
+/// and in one statement (the writer's batches stay one round trip each).
+pub(crate) async fn enqueue_playbooks_on<'e, E>(exec: E, response_ids: &[String]) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    if response_ids.is_empty() {
+        return Ok(());
+    }
+    let now = now_ms();
+    let mut sql = Sql::new(
+        "INSERT INTO jobs (id, kind, payload, dedupe_key, status, run_at, attempts, max_attempts, created_at, updated_at) VALUES ",
+    );
+    for (i, id) in response_ids.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.text(&new_id()).push(", ").text(PLAYBOOK_JOB).push(", ");
+        sql.text(&json!({ "response_id": id }).to_string()).push(", ").text(&format!("playbook:{id}"));
+        sql.push(", 'queued', ").int(now).push(", 0, 6, ").int(now).push(", ").int(now).push(")");
+    }
+    sql.push(" ON CONFLICT (dedupe_key) DO NOTHING");
+    sql.query().execute(exec).await?;
+    Ok(())
+}
+
+impl Store {
+    // ----- cases -----
+
+    /// Opens the case for an answer; a second call for the same answer returns the first
+    /// case with `false`.
+    pub async fn open_case(&self, new: &NewCase) -> Result<(Case, bool)> {
+        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let now = now_ms();
+        let id = new_id();
+        let sql = format!(
+            "INSERT INTO cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, NULL, NULL, NULL, NULL, '[]', NULL, $9, $9) \
+             ON CONFLICT (response_id) DO NOTHING RETURNING {CASE_COLUMNS}"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(&id)
+            .bind(&new.response_id)
+            .bind(&new.survey_id)
+            .bind(new.contact_id.as_deref())
+            .bind(new.team_id.as_deref())
+            .bind(new.owner_id.as_deref())
+            .bind(new.priority.as_str())
+            .bind(new.due_at)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE response_id = $1");
+            let row = sqlx::query(AssertSqlSafe(sql)).bind(&new.response_id).fetch_one(&mut *tx).await?;
+            return Ok((case_from(&row)?, false));
+        };
+        record_event(&mut tx, &id, "hark", "opened", json!({ "reason": new.reason, "owner_id": new.owner_id })).await?;
+        tx.commit().await?;
+        Ok((case_from(&row)?, true))
+    }
+
+    pub async fn get_case(&self, id: &str) -> Result<Option<Case>> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(case_from).transpose()
+    }
+
+    /// Due first.
+    pub async fn list_cases(&self, filter: &CaseFilter, limit: i64) -> Result<Vec<Case>> {
+        let mut sql = Sql::new(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1 = 1"));
+        let mut eq = |column: &str, value: Option<&str>| {
+            if let Some(v) = value {
+                sql.push(" AND ").push(column).push(" = ").text(v);
+            }
+        };
+        eq("status", filter.status.map(CaseStatus::as_str));
+        eq("owner_id", filter.owner_id.as_deref());
+        eq("team_id", filter.team_id.as_deref());
+        eq("contact_id", filter.contact_id.as_deref());
+        if filter.open_only || filter.overdue {
+            sql.push(" AND status <> 'closed'");
+        }
+        if filter.overdue {
+            sql.push(" AND due_at < ").int(now_ms());
+        }
+        sql.push(" ORDER BY due_at, id LIMIT ").int(limit);
+        let rows = sql.query().fetch_all(&self.pool).await?;
+        rows.iter().map(case_from).collect()
+    }
+
+    /// Applies a person's change and records it in the case's history.
+    pub async fn change_case(&self, id: &str, actor: &str, change: &CaseChange) -> Result<Case> {
+        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *tx).await?;
+        let mut case = row.as_ref().map(case_from).transpose()?.ok_or(StoreError::NotFound("case"))?;
+        let now = now_ms();
+        let (kind, detail) = match change {
+            CaseChange::Status(status) => {
+                if *status == CaseStatus::Closed {
+                    return Err(hark_core::ValidationErrors::single("status", "close a case with an outcome").into());
+                }
+                case.status = *status;
+                ("status", json!({ "status": status.as_str() }))
+            }
+            CaseChange::Assign(owner) => {
+                case.owner_id = owner.clone();
+                ("assigned", json!({ "owner_id": owner }))
+            }
+            CaseChange::Step { step, done } => {
+                if !CASE_STEPS.iter().any(|(s, _)| s == step) {
+                    return Err(hark_core::ValidationErrors::single("step", "no such step").into());
+                }
+                case.steps.retain(|s| s != step);
+                if *done {
+                    case.steps.push(step.clone());
+                }
+                ("step", json!({ "step": step, "done": done }))
+            }
+            CaseChange::Replied { subject, body } => {
+                case.first_contact_at.get_or_insert(now);
+                if case.status == CaseStatus::Open {
+                    case.status = CaseStatus::Waiting;
+                }
+                ("reply", json!({ "subject": subject, "body": body }))
+            }
+            CaseChange::Note(body) => ("note", json!({ "body": body })),
+            CaseChange::RootCause(cause) => {
+                case.root_cause = Some(cause.clone());
+                ("root_cause", json!({ "root_cause": cause }))
+            }
+            CaseChange::Close { outcome, root_cause } => {
+                case.status = CaseStatus::Closed;
+                case.outcome = Some(*outcome);
+                case.closed_at = Some(now);
+                if root_cause.is_some() {
+                    case.root_cause = root_cause.clone();
+                }
+                ("closed", json!({ "outcome": outcome.as_str(), "root_cause": case.root_cause }))
+            }
+        };
+        let sql = format!(
+            "UPDATE cases SET owner_id = $2, status = $3, first_contact_at = $4, closed_at = $5, outcome = $6, \
+             root_cause = $7, steps = $8, updated_at = $9 WHERE id = $1 RETURNING {CASE_COLUMNS}"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .bind(case.owner_id.as_deref())
+            .bind(case.status.as_str())
+            .bind(case.first_contact_at)
+            .bind(case.closed_at)
+            .bind(case.outcome.map(CaseOutcome::as_str))
+            .bind(case.root_cause.as_deref())
+            .bind(serde_json::to_string(&case.steps).expect("steps serialize"))
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+        record_event(&mut tx, id, actor, kind, detail).await?;
+        tx.commit().await?;
+        case_from(&row)
+    }
+
+    pub async fn case_events(&self, case_id: &str) -> Result<Vec<CaseEvent>> {
+        let rows = sqlx::query(
+            "SELECT id, case_id, actor, kind, detail, created_at FROM case_events WHERE case_id = $1 ORDER BY created_at, id",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CaseEvent {
+                    id: r.try_get("id")?,
+                    case_id: r.try_get("case_id")?,
+                    actor: r.try_get("actor")?,
+                    kind: r.try_get("kind")?,
+                    detail: parse_json("case_events.detail", &r.try_get::<String, _>("detail")?)?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Marks every overdue, open, not yet escalated case as escalated and returns them: each
+    /// case is returned once, whichever process asks and however often.
+    pub async fn escalate_overdue(&self) -> Result<Vec<Case>> {
+        let now = now_ms();
+        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let sql = format!(
+            "UPDATE cases SET escalated_at = $1, updated_at = $1 \
+             WHERE status <> 'closed' AND due_at < $1 AND escalated_at IS NULL RETURNING {CASE_COLUMNS}"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(now).fetch_all(&mut *tx).await?;
+        let cases: Vec<Case> = rows.iter().map(case_from).collect::<Result<_>>()?;
+        for case in &cases {
+            record_event(&mut tx, &case.id, "hark", "escalated", json!({ "due_at": case.due_at })).await?;
+        }
+        tx.commit().await?;
+        Ok(cases)
+    }
+
+    // ----- people to assign cases to -----
+
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query("SELECT id, email, name, role, team_id, created_at FROM users ORDER BY email")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(user_from).collect()
+    }
+
+    pub async fn get_user(&self, id: &str) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT id, email, name, role, team_id, created_at FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    pub async fn set_user_team(&self, user_id: &str, team_id: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE users SET team_id = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(team_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Of the team's users, the one with the fewest cases so far (ties by id): cases go round.
+    pub async fn next_in_team(&self, team_id: &str) -> Result<Option<User>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.email, u.name, u.role, u.team_id, u.created_at FROM users u \
+             LEFT JOIN cases c ON c.owner_id = u.id WHERE u.team_id = $1 \
+             GROUP BY u.id, u.email, u.name, u.role, u.team_id, u.created_at ORDER BY COUNT(c.id), u.id LIMIT 1",
+        )
+        .bind(team_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    // ----- reward codes and referrals -----
+
+    /// Adds codes (one per line in the admin page); codes already there are skipped.
+    pub async fn add_reward_codes(&self, survey_id: &str, segment: &str, codes: &[String]) -> Result<u64> {
+        let mut added = 0;
+        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        for code in codes {
+            let r = sqlx::query(
+                "INSERT INTO reward_codes (id, survey_id, segment, code, created_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (survey_id, code) DO NOTHING",
+            )
+            .bind(new_id())
+            .bind(survey_id)
+            .bind(segment)
+            .bind(code)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+            added += r.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// The code given to this answer: the one given before, or the next unused one.
+    pub async fn reward_code_for(&self, survey_id: &str, segment: &str, response_id: &str) -> Result<Option<String>> {
+        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let given: Option<String> = sqlx::query_scalar("SELECT code FROM reward_codes WHERE response_id = $1")
+            .bind(response_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if given.is_some() {
+            return Ok(given);
+        }
+        let lock = if self.dialect == crate::Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "UPDATE reward_codes SET response_id = $3, assigned_at = $4 WHERE id = \
+             (SELECT id FROM reward_codes WHERE survey_id = $1 AND segment = $2 AND response_id IS NULL \
+              ORDER BY created_at, id LIMIT 1{lock}) AND response_id IS NULL RETURNING code"
+        );
+        let code: Option<String> = sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(survey_id)
+            .bind(segment)
+            .bind(response_id)
+            .bind(now_ms())
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(code)
+    }
+
+    /// (segment, codes, used) per segment of a survey.
+    pub async fn reward_code_counts(&self, survey_id: &str) -> Result<Vec<(String, i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT segment, COUNT(*) AS total, COUNT(response_id) AS used FROM reward_codes WHERE survey_id = $1 \
+             GROUP BY segment ORDER BY segment",
+        )
+        .bind(survey_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("segment")?, r.try_get("total")?, r.try_get("used")?))).collect()
+    }
+
+    pub async fn record_referral_click(&self, response_id: &str) -> Result<()> {
+        sqlx::query("INSERT INTO referral_clicks (id, response_id, created_at) VALUES ($1, $2, $3)")
+            .bind(new_id())
+            .bind(response_id)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn referral_clicks(&self, response_id: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM referral_clicks WHERE response_id = $1")
+            .bind(response_id)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    // ----- webhooks -----
+
+    pub async fn create_webhook(
+        &self,
+        name: &str,
+        kind: &str,
+        url: &str,
+        events: &[String],
+        template: Option<&str>,
+    ) -> Result<Webhook> {
+        let sql = format!(
+            "INSERT INTO webhooks ({WEBHOOK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8) RETURNING {WEBHOOK_COLUMNS}"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(new_id())
+            .bind(name)
+            .bind(kind)
+            .bind(url)
+            .bind(hark_core::auth::random_hex(32))
+            .bind(serde_json::to_string(events).expect("events serialize"))
+            .bind(template)
+            .bind(now_ms())
+            .fetch_one(&self.pool)
+            .await?;
+        webhook_from(&row)
+    }
+
+    pub async fn list_webhooks(&self) -> Result<Vec<Webhook>> {
+        let sql = format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks ORDER BY created_at, id");
+        let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        rows.iter().map(webhook_from).collect()
+    }
+
+    pub async fn get_webhook(&self, id: &str) -> Result<Option<Webhook>> {
+        let sql = format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(webhook_from).transpose()
+    }
+
+    pub async fn delete_webhook(&self, id: &str) -> Result<()> {
+        let done = sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id).execute(&self.pool).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("webhook"));
+        }
+        Ok(())
+    }
+
+    /// Queues one delivery of `event` to every active webhook that wants it; each delivery
+    /// is a job, so it is retried with back-off and survives restarts. `key` makes a repeat
+    /// (the same event for the same thing) add nothing.
+    pub async fn queue_deliveries(&self, event: &str, key: &str, payload: &Value, only: Option<&str>) -> Result<usize> {
+        let hooks: Vec<Webhook> = self
+            .list_webhooks()
+            .await?
+            .into_iter()
+            .filter(|h| h.active && (h.events.is_empty() || h.events.iter().any(|e| e == event)))
+            .filter(|h| only.is_none_or(|id| h.id == id))
+            .collect();
+        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        for hook in &hooks {
+            let id = new_id();
+            let job = NewJob { max_attempts: 8, ..NewJob::new(WEBHOOK_JOB, json!({ "delivery_id": id }), now_ms()) }
+                .dedupe(format!("webhook:{}:{key}", hook.id));
+            if !enqueue_on(&mut *tx, &job).await? {
+                continue;
+            }
+            let sql = format!(
+                "INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS}) VALUES ($1, $2, $3, $4, 'pending', 0, NULL, NULL, $5, NULL)"
+            );
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(&id)
+                .bind(&hook.id)
+                .bind(event)
+                .bind(payload.to_string())
+                .bind(now_ms())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(hooks.len())
+    }
+
+    pub async fn get_delivery(&self, id: &str) -> Result<Option<Delivery>> {
+        let sql = format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(delivery_from).transpose()
+    }
+
+    /// Records one attempt and what the receiver said.
+    pub async fn record_delivery_attempt(
+        &self,
+        id: &str,
+        status_code: Option<i64>,
+        error: Option<&str>,
+        delivered: bool,
+    ) -> Result<()> {
+        let status = if delivered { "delivered" } else { "pending" };
+        let now = now_ms();
+        sqlx::query(
+            "UPDATE webhook_deliveries SET attempts = attempts + 1, status = $2, last_status_code = $3, last_error = $4, \
+             delivered_at = $5 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(status_code)
+        .bind(error)
+        .bind(delivered.then_some(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Gives up on a delivery after its last retry.
+    pub async fn fail_delivery(&self, id: &str) -> Result<()> {
+        sqlx::query("UPDATE webhook_deliveries SET status = 'failed' WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Newest first.
+    pub async fn list_deliveries(&self, webhook_id: &str, limit: i64) -> Result<Vec<Delivery>> {
+        let sql = format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(webhook_id).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(delivery_from).collect()
+    }
+
+    // ----- interactions -----
+
+    /// Stores an interaction; with an idempotency key, a repeat returns the first.
+    pub async fn add_interaction(&self, new: &NewInteraction) -> Result<(Interaction, bool)> {
+        let sql = format!(
+            "INSERT INTO interactions ({INTERACTION_COLUMNS}, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (idempotency_key) DO NOTHING RETURNING {INTERACTION_COLUMNS}"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(new_id())
+            .bind(&new.contact_id)
+            .bind(&new.kind)
+            .bind(new.occurred_at)
+            .bind(new.agent_id.as_deref())
+            .bind(new.summary.as_deref())
+            .bind(Value::Object(new.figures.clone()).to_string())
+            .bind(now_ms())
+            .bind(new.idempotency_key.as_deref())
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(row) = row {
+            return Ok((interaction_from(&row)?, true));
+        }
+        let sql = format!("SELECT {INTERACTION_COLUMNS} FROM interactions WHERE idempotency_key = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(new.idempotency_key.as_deref()).fetch_one(&self.pool).await?;
+        Ok((interaction_from(&row)?, false))
+    }
+
+    /// Newest first.
+    pub async fn list_interactions(&self, contact_id: &str, limit: i64) -> Result<Vec<Interaction>> {
+        let sql = format!(
+            "SELECT {INTERACTION_COLUMNS} FROM interactions WHERE contact_id = $1 ORDER BY occurred_at DESC, id DESC LIMIT $2"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(contact_id).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(interaction_from).collect()
+    }
+}
+
+async fn record_event(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    case_id: &str,
+    actor: &str,
+    kind: &str,
+    detail: Value,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO case_events (id, case_id, actor, kind, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(new_id())
+    .bind(case_id)
+    .bind(actor)
+    .bind(kind)
+    .bind(detail.to_string())
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
