@@ -2,8 +2,9 @@
 //! notify its owner, thank or reward the customer), mails about cases, webhook deliveries
 //! (signed, retried), and the escalation of overdue cases.
 
-use hark_core::playbook::{Assign, Facts};
+use hark_core::playbook::{Assign, Decision, Facts};
 use hark_core::report::MS_PER_DAY;
+use hark_core::survey::SurveyDefinition;
 use hark_core::token::TokenKind;
 use hark_store::{CASE_MAIL_JOB, Case, NewCase, NewJob, Response, Role, Store, StoreError, Survey, User};
 use serde_json::{Map, Value, json};
@@ -16,6 +17,21 @@ pub(crate) const OPENED: &str = "case_opened";
 pub(crate) const ESCALATED: &str = "case_escalated";
 pub(crate) const REPLY: &str = "reply";
 pub(crate) const AUTO: &str = "auto";
+
+/// What the survey's playbooks decide for a stored answer by a contact with `attributes`.
+pub fn playbook_decision<'a>(
+    def: &'a SurveyDefinition,
+    response: &Response,
+    attributes: &Map<String, Value>,
+) -> Decision<'a> {
+    def.playbooks.decide(&Facts {
+        score: response.score,
+        segment: response.segment,
+        comment: response.comment.as_deref(),
+        agent_score: response.agent_score,
+        attributes,
+    })
+}
 
 /// The JSON that webhooks receive about an answer.
 pub fn response_payload(response: &Response, survey: &Survey, link: &str) -> Value {
@@ -74,14 +90,7 @@ impl Runner {
             None => None,
         };
         let attributes = contact.as_ref().map(|c| c.attributes.clone()).unwrap_or_default();
-        let facts = Facts {
-            score: response.score,
-            segment: response.segment,
-            comment: response.comment.as_deref(),
-            agent_score: response.agent_score,
-            attributes: &attributes,
-        };
-        let decision = survey.definition.playbooks.decide(&facts);
+        let decision = playbook_decision(&survey.definition, &response, &attributes);
         let link = self.admin_url(&format!("/admin/contacts/{}", response.contact_id.as_deref().unwrap_or("")));
         store
             .queue_deliveries(
@@ -191,15 +200,10 @@ impl Runner {
             let (Some(email), None) = (contact.email.clone(), contact.unsubscribed_at) else {
                 return Ok(Outcome::Done);
             };
-            let facts = Facts {
-                score: response.score,
-                segment: response.segment,
-                comment: response.comment.as_deref(),
-                agent_score: response.agent_score,
-                attributes: &contact.attributes,
-            };
             let def = &survey.definition;
-            let Some(mail) = def.playbooks.decide(&facts).playbook.mail.clone() else { return Ok(Outcome::Done) };
+            let Some(mail) = playbook_decision(def, &response, &contact.attributes).playbook.mail.clone() else {
+                return Ok(Outcome::Done);
+            };
             let code = if mail.reward_code {
                 store.reward_code_for(&survey.id, response.segment.as_str(), &response.id).await?
             } else {

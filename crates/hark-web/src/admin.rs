@@ -41,6 +41,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/jobs/{id}/run", axum::routing::post(run_job_now))
         .route("/admin/contacts", get(contacts))
         .route("/admin/contacts/{id}", get(contact))
+        .merge(crate::admin_loop::router())
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -54,7 +55,7 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// A signed-in admin. Anyone else is sent to the sign-in page (or refused, if signed in
 /// with a role that may not manage surveys).
-pub(crate) struct Admin(Session);
+pub(crate) struct Admin(pub(crate) Session);
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = Response;
@@ -82,7 +83,7 @@ impl FromRequestParts<AppState> for Admin {
 }
 
 /// The form's fields, after checking its CSRF token against the session's.
-fn form(admin: &Admin, body: &[u8]) -> Result<Vec<(String, String)>, (StatusCode, String)> {
+pub(crate) fn form(admin: &Admin, body: &[u8]) -> Result<Vec<(String, String)>, (StatusCode, String)> {
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_bytes(body).map_err(|e| (StatusCode::BAD_REQUEST, format!("malformed form: {e}")))?;
     let given = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
@@ -92,23 +93,23 @@ fn form(admin: &Admin, body: &[u8]) -> Result<Vec<(String, String)>, (StatusCode
     Ok(pairs)
 }
 
-fn value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+pub(crate) fn value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or_default()
 }
 
 /// A page, or the page that says why it cannot be shown.
-type Page = Result<Response, Response>;
+pub(crate) type Page = Result<Response, Response>;
 
 /// A stored survey, or the page that says why there is none.
-async fn load_survey(state: &AppState, id: &str) -> Result<Survey, Response> {
+pub(crate) async fn load_survey(state: &AppState, id: &str) -> Result<Survey, Response> {
     state.store.get_survey(id).await.map_err(internal)?.ok_or_else(|| not_found("survey"))
 }
 
-fn not_found(what: &str) -> Response {
+pub(crate) fn not_found(what: &str) -> Response {
     (StatusCode::NOT_FOUND, format!("no such {what}")).into_response()
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
+pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "admin page failed");
     (StatusCode::INTERNAL_SERVER_ERROR, "something went wrong; nothing was changed").into_response()
 }
@@ -747,7 +748,7 @@ struct JobRow {
     last_error: String,
 }
 
-fn time(ms: i64) -> String {
+pub(crate) fn time(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms).map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default()
 }
 
@@ -816,7 +817,6 @@ async fn contacts(State(state): State<AppState>, admin: Admin, Query(q): Query<C
 }
 
 struct TimelineEntry {
-    at: i64,
     when: String,
     what: String,
     detail: String,
@@ -832,47 +832,52 @@ struct ContactPage {
     timeline: Vec<TimelineEntry>,
 }
 
-/// A contact and everything that reached them: invitations (sent, or skipped and why) and
-/// answers, newest first.
+/// One line of a contact's timeline as the admin pages show it: what, and its detail.
+pub(crate) fn timeline_line(item: &crate::api::follow_up::TimelineItem) -> (String, String) {
+    use crate::api::follow_up::TimelineItem;
+    match item {
+        TimelineItem::Invitation(i) => {
+            (format!("Invitation by {}: {}", i.channel, i.status.as_str()), i.status_detail.clone().unwrap_or_default())
+        }
+        TimelineItem::Response(r) => (
+            format!("Answered {} ({}, {})", r.score, r.segment.as_str(), r.channel),
+            r.comment.clone().unwrap_or_default(),
+        ),
+        TimelineItem::Case(c) => (
+            format!("Case {} ({} priority)", c.status.as_str(), c.priority.as_str()),
+            c.outcome.map(|o| format!("outcome: {}", o.as_str())).unwrap_or_default(),
+        ),
+        TimelineItem::Note(n) => (format!("Note by {}", n.author), n.body.clone()),
+        TimelineItem::Interaction(i) => {
+            let figures = if i.figures.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", serde_json::Value::Object(i.figures.clone()))
+            };
+            (format!("Interaction: {}", i.kind), format!("{}{figures}", i.summary.clone().unwrap_or_default()))
+        }
+    }
+}
+
+/// A contact and everything that happened with them: invitations (sent, or skipped and
+/// why), answers, cases, notes and interactions, newest first.
 async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
     let c = match state.store.get_contact(&id).await {
         Ok(Some(c)) => c,
         Ok(None) => return not_found("contact"),
         Err(e) => return internal(e),
     };
-    let filter = hark_store::ResponseFilter { contact_id: Some(id.clone()), ..Default::default() };
-    let (invitations, responses, surveys) = match (
-        state.store.list_invitations(Some(&id), None, 500).await,
-        state.store.list_responses(&filter, None, 500).await,
-        state.store.list_surveys().await,
-    ) {
-        (Ok(i), Ok(r), Ok(s)) => (i, r, s),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return internal(e),
+    let items = match crate::api::follow_up::timeline(&state, &id).await {
+        Ok(items) => items,
+        Err(e) => return internal(e),
     };
-    let survey_name =
-        |sid: &str| surveys.iter().find(|s| s.id == sid).map(|s| s.definition.name.clone()).unwrap_or_default();
-    let mut timeline: Vec<TimelineEntry> = invitations
+    let timeline: Vec<TimelineEntry> = items
         .iter()
-        .map(|i| TimelineEntry {
-            at: i.created_at,
-            when: time(i.created_at),
-            what: format!("Invitation by {} ({}): {}", i.channel, survey_name(&i.survey_id), i.status.as_str()),
-            detail: i.status_detail.clone().unwrap_or_default(),
+        .map(|item| {
+            let (what, detail) = timeline_line(item);
+            TimelineEntry { when: time(item.at()), what, detail }
         })
-        .chain(responses.iter().map(|r| TimelineEntry {
-            at: r.created_at,
-            when: time(r.created_at),
-            what: format!(
-                "Answered {} ({}, {}): {}",
-                r.score,
-                r.segment.as_str(),
-                r.channel,
-                survey_name(&r.survey_id)
-            ),
-            detail: r.comment.clone().unwrap_or_default(),
-        }))
         .collect();
-    timeline.sort_by_key(|e| std::cmp::Reverse(e.at));
     let unsubscribed = c.unsubscribed_at.map(time).unwrap_or_else(|| "no".into());
     render(&ContactPage {
         title: c.name.clone().unwrap_or_else(|| c.external_id.clone()),

@@ -2,9 +2,11 @@
 //! survey pages and website widget, the admin pages, and `/healthz`.
 
 mod admin;
+mod admin_loop;
 mod answer;
 mod api;
 mod auth;
+mod cases;
 mod extract;
 pub mod ingest;
 mod outreach;

@@ -33,6 +33,31 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/s/{token}", get(open_link).post(choose_score))
         .route("/r/{token}", get(follow_up).post(save_follow_up))
         .route("/u/{token}", get(unsubscribe_page).post(unsubscribe))
+        .route("/ref/{token}", get(referral))
+}
+
+/// A promoter's personal referral or review link: counts the click, then goes on to the
+/// address the survey's playbook names.
+async fn referral(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let (survey, answer) = open_response(&state, &token, &headers).await?;
+    let contact = match &answer.contact_id {
+        Some(c) => state.store.get_contact(c).await?,
+        None => None,
+    };
+    let attributes = contact.map(|c| c.attributes).unwrap_or_default();
+    let decision = hark_jobs::playbook_decision(&survey.definition, &answer, &attributes);
+    let url = decision
+        .playbook
+        .mail
+        .as_ref()
+        .and_then(|m| m.referral_url.clone())
+        .ok_or_else(|| PageError::invalid(&headers))?;
+    state.store.record_referral_click(&answer.id).await?;
+    Ok(Redirect::to(&url).into_response())
 }
 
 /// Layout facts every public page needs.

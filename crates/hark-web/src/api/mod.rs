@@ -4,6 +4,7 @@
 mod contacts;
 mod events;
 mod filters;
+pub(crate) mod follow_up;
 mod people;
 mod reports;
 mod responses;
@@ -56,6 +57,17 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(events::create_event))
         .routes(routes!(events::send_survey))
         .routes(routes!(events::list_invitations))
+        .routes(routes!(follow_up::list_cases))
+        .routes(routes!(follow_up::get_case))
+        .routes(routes!(follow_up::act_on_case))
+        .routes(routes!(follow_up::loop_report_api))
+        .routes(routes!(follow_up::create_webhook, follow_up::list_webhooks))
+        .routes(routes!(follow_up::delete_webhook))
+        .routes(routes!(follow_up::test_webhook))
+        .routes(routes!(follow_up::list_deliveries))
+        .routes(routes!(follow_up::add_reward_codes))
+        .routes(routes!(follow_up::add_interaction))
+        .routes(routes!(follow_up::contact_timeline))
         .layer(from_fn_with_state(state, crate::auth::require_api_key))
 }
 

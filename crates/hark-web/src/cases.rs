@@ -1,0 +1,177 @@
+//! Acting on a case, shared by the API and the case page: every change is recorded with
+//! who made it, sent to the webhooks, and a reply is mailed to the customer. Also the
+//! "did closing the loop work?" report.
+
+use std::collections::BTreeMap;
+
+use hark_core::Segment;
+use hark_store::{Case, CaseChange, CaseFilter, CaseOutcome, CaseStatus, ResponseFilter, StoreError};
+use serde::Serialize;
+
+use crate::AppState;
+use crate::problem::ApiError;
+
+/// Applies `change` as `actor` (a user's email, or `api`).
+pub(crate) async fn change(state: &AppState, case_id: &str, actor: &str, change: CaseChange) -> Result<Case, ApiError> {
+    if let CaseChange::Replied { subject, body } = &change
+        && (subject.trim().is_empty() || body.trim().is_empty())
+    {
+        return Err(ApiError::field("reply", "a reply needs a subject and a message"));
+    }
+    let reply = match &change {
+        CaseChange::Replied { subject, body } => Some((subject.clone(), body.clone())),
+        _ => None,
+    };
+    let case = state.store.change_case(case_id, actor, &change).await?;
+    let key = format!("{}:{}", case.id, case.updated_at);
+    if let Some((subject, body)) = reply {
+        let has_email = match &case.contact_id {
+            Some(c) => state.store.get_contact(c).await?.and_then(|c| c.email).is_some(),
+            None => false,
+        };
+        if !has_email {
+            return Err(ApiError::field("reply", "this customer has no email address; note the call instead"));
+        }
+        hark_jobs::queue_reply(&state.store, &case.id, &key, &subject, &body).await?;
+    }
+    let event = if case.status == CaseStatus::Closed && matches!(change, CaseChange::Close { .. }) {
+        "case.closed"
+    } else {
+        "case.changed"
+    };
+    let response = state.store.get_response(&case.response_id).await?;
+    let link = state.url(&format!("/admin/cases/{}", case.id));
+    let payload = hark_jobs::case_payload(&case, response.as_ref(), &link);
+    state.store.queue_deliveries(event, &key, &payload, None).await?;
+    state.wake_jobs();
+    Ok(case)
+}
+
+/// Figures for a group of cases (all, one team, one owner).
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub(crate) struct LoopFigures {
+    pub opened: u64,
+    pub closed: u64,
+    pub open_now: u64,
+    pub overdue_now: u64,
+    /// Median hours from opening to the first contact with the customer (cases contacted).
+    pub median_hours_to_first_contact: Option<f64>,
+    /// Median hours from opening to closing (closed cases).
+    pub median_hours_to_close: Option<f64>,
+    /// Closed cases closed by their due date, as a percentage of closed cases.
+    pub closed_on_time_percent: Option<f64>,
+    pub outcomes: BTreeMap<String, u64>,
+}
+
+/// How customers answered the next time after their case was closed.
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub(crate) struct ScoreMovement {
+    /// Closed cases whose customer answered again afterwards.
+    pub answered_again: u64,
+    /// (segment before → segment after) → count, e.g. `detractor→promoter`.
+    pub moves: BTreeMap<String, u64>,
+    /// Detractors who came back as passives or promoters, as a percentage of those who answered again.
+    pub recovered_percent: Option<f64>,
+    pub mean_score_change: Option<f64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct LoopReport {
+    pub overall: LoopFigures,
+    /// By team id (`none` for cases without a team).
+    pub by_team: BTreeMap<String, LoopFigures>,
+    /// By owner user id (`unassigned`).
+    pub by_owner: BTreeMap<String, LoopFigures>,
+    pub after_close: ScoreMovement,
+}
+
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    Some(if values.len() % 2 == 0 { (values[mid - 1] + values[mid]) / 2.0 } else { values[mid] })
+}
+
+fn percent(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| (1000.0 * part as f64 / whole as f64).round() / 10.0)
+}
+
+fn figures(cases: &[&Case], now: i64) -> LoopFigures {
+    const HOUR: f64 = 3_600_000.0;
+    let closed: Vec<&&Case> = cases.iter().filter(|c| c.closed_at.is_some()).collect();
+    let mut outcomes = BTreeMap::new();
+    for c in &closed {
+        if let Some(o) = c.outcome {
+            *outcomes.entry(o.as_str().to_owned()).or_default() += 1;
+        }
+    }
+    let on_time = closed.iter().filter(|c| c.closed_at.is_some_and(|t| t <= c.due_at)).count() as u64;
+    let round = |h: Option<f64>| h.map(|h| (h * 10.0).round() / 10.0);
+    LoopFigures {
+        opened: cases.len() as u64,
+        closed: closed.len() as u64,
+        open_now: cases.iter().filter(|c| c.closed_at.is_none()).count() as u64,
+        overdue_now: cases.iter().filter(|c| c.closed_at.is_none() && c.due_at < now).count() as u64,
+        median_hours_to_first_contact: round(median(
+            cases.iter().filter_map(|c| c.first_contact_at.map(|t| (t - c.created_at) as f64 / HOUR)).collect(),
+        )),
+        median_hours_to_close: round(median(
+            closed.iter().filter_map(|c| c.closed_at.map(|t| (t - c.created_at) as f64 / HOUR)).collect(),
+        )),
+        closed_on_time_percent: percent(on_time, closed.len() as u64),
+        outcomes,
+    }
+}
+
+/// The report over cases opened in `[from, to)` (epoch ms; `None`: unbounded).
+pub(crate) async fn loop_report(
+    state: &AppState,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> Result<LoopReport, StoreError> {
+    let now = jiff::Timestamp::now().as_millisecond();
+    let all = state.store.list_cases(&CaseFilter::default(), 1_000_000).await?;
+    let cases: Vec<&Case> =
+        all.iter().filter(|c| from.is_none_or(|f| c.created_at >= f) && to.is_none_or(|t| c.created_at < t)).collect();
+    let group = |key: fn(&Case) -> String| {
+        let mut groups: BTreeMap<String, Vec<&Case>> = BTreeMap::new();
+        for c in &cases {
+            groups.entry(key(c)).or_default().push(c);
+        }
+        groups.into_iter().map(|(k, v)| (k, figures(&v, now))).collect::<BTreeMap<_, _>>()
+    };
+    let by_team = group(|c| c.team_id.clone().unwrap_or_else(|| "none".into()));
+    let by_owner = group(|c| c.owner_id.clone().unwrap_or_else(|| "unassigned".into()));
+    let mut movement = ScoreMovement::default();
+    let (mut recovered, mut was_detractor, mut change_sum) = (0u64, 0u64, 0i64);
+    for case in cases.iter().filter(|c| c.status == CaseStatus::Closed) {
+        let (Some(contact), Some(closed_at)) = (&case.contact_id, case.closed_at) else { continue };
+        let Some(before) = state.store.get_response(&case.response_id).await? else { continue };
+        let filter =
+            ResponseFilter { contact_id: Some(contact.clone()), from_ms: Some(closed_at), ..Default::default() };
+        // Newest first: the last one is the first answer after the close.
+        let later = state.store.list_responses(&filter, None, 1000).await?;
+        let Some(after) = later.last() else { continue };
+        movement.answered_again += 1;
+        change_sum += after.score - before.score;
+        *movement.moves.entry(format!("{}→{}", before.segment.as_str(), after.segment.as_str())).or_default() += 1;
+        if before.segment == Segment::Detractor {
+            was_detractor += 1;
+            recovered += u64::from(after.segment != Segment::Detractor);
+        }
+    }
+    movement.recovered_percent = percent(recovered, was_detractor);
+    movement.mean_score_change = (movement.answered_again > 0)
+        .then(|| (100.0 * change_sum as f64 / movement.answered_again as f64).round() / 100.0);
+    Ok(LoopReport { overall: figures(&cases, now), by_team, by_owner, after_close: movement })
+}
+
+pub(crate) fn parse_outcome(s: &str) -> Result<CaseOutcome, ApiError> {
+    CaseOutcome::parse(s).ok_or_else(|| ApiError::field("outcome", "one of resolved, unresolved, no_reply"))
+}
+
+pub(crate) fn parse_status(s: &str) -> Result<CaseStatus, ApiError> {
+    CaseStatus::parse(s).ok_or_else(|| ApiError::field("status", "one of open, in_progress, waiting, closed"))
+}
