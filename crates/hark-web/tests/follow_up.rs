@@ -1,0 +1,259 @@
+//! Closing the loop end to end: playbooks open cases and mail their owners through a real
+//! SMTP server, webhooks reach a receiver on loopback signed and retried, promoters get
+//! thanks with a counted referral link, overdue cases escalate once, and the report and the
+//! contact timeline show what happened.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode as AxumStatus};
+use common::{TestApp, eventually};
+use hark_store::{CaseFilter, CaseStatus, Role};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+common::on_both!(
+    mail: detractor_opens_one_case_mails_its_owner_and_calls_signed_webhooks,
+    promoter_gets_thanks_with_a_code_and_a_counted_referral_link,
+    overdue_case_escalates_once,
+    closed_cases_feed_the_report_and_the_timeline
+);
+
+/// A webhook receiver on loopback that answers 500 to its first `failures` calls.
+#[derive(Clone, Default)]
+struct Receiver {
+    calls: Arc<Mutex<Vec<(HeaderMap, String)>>>,
+}
+
+impl Receiver {
+    async fn start(failures: usize) -> (Receiver, String) {
+        let receiver = Receiver::default();
+        let calls = receiver.calls.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: HeaderMap, body: String| {
+                let calls = calls.clone();
+                async move {
+                    let mut calls = calls.lock().unwrap();
+                    calls.push((headers, body));
+                    if calls.len() <= failures { AxumStatus::INTERNAL_SERVER_ERROR } else { AxumStatus::OK }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (receiver, url)
+    }
+
+    fn calls(&self) -> Vec<(HeaderMap, String)> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+/// A team with a lead (a user) and an agent; returns (team id, agent id, lead user id).
+async fn billing(app: &TestApp) -> (String, String, String) {
+    let team = app.post_json("/api/v1/teams", &json!({"name": "Billing"})).await;
+    let team = team["id"].as_str().unwrap().to_owned();
+    let agent = app.post_json("/api/v1/agents", &json!({"name": "Somchai", "team_id": team})).await;
+    let lead = app.store.create_user("lead@example.com", Some("Lee"), Role::TeamLead, "x").await.unwrap();
+    app.store.set_user_team(&lead.id, Some(&team)).await.unwrap();
+    (team, agent["id"].as_str().unwrap().to_owned(), lead.id)
+}
+
+async fn answer(app: &TestApp, survey: &str, key: &str, score: i64, body: Value) -> Value {
+    let mut input = json!({"survey_id": survey, "score": score});
+    input.as_object_mut().unwrap().extend(body.as_object().unwrap().clone());
+    let r = app.post("/api/v1/responses").header("Idempotency-Key", key).json(&input).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    r.json().await.unwrap()
+}
+
+async fn detractor_opens_one_case_mails_its_owner_and_calls_signed_webhooks(app: TestApp) {
+    let smtp = app.smtp.as_ref().unwrap();
+    let (team, agent, lead) = billing(&app).await;
+    let (receiver, url) = Receiver::start(1).await;
+    let hook = app
+        .post_json(
+            "/api/v1/webhooks",
+            &json!({"name": "CRM", "kind": "generic", "url": url, "events": ["case.opened"]}),
+        )
+        .await;
+    let survey = app.survey(json!({"name": "Support NPS", "kind": "nps", "brand": "Acme"})).await;
+    let contact = json!({"external_id": "ann", "email": "ann@example.com", "name": "Ann"});
+    let body = json!({"agent_id": agent, "contact": contact, "comment": "Billed twice, I want a refund"});
+    let r = answer(&app, &survey, "t-1", 2, body.clone()).await;
+    answer(&app, &survey, "t-1", 2, body).await; // a retry of the same answer
+
+    let mails = smtp.wait_for(1, WAIT).await;
+    assert_eq!(mails[0].to, "lead@example.com");
+    assert_eq!(mails[0].subject, "New high priority case: Ann");
+    assert!(mails[0].text.contains("Billed twice") && mails[0].text.contains("/admin/cases/"), "{}", mails[0].text);
+
+    let cases = app.store.list_cases(&CaseFilter::default(), 10).await.unwrap();
+    assert_eq!(cases.len(), 1, "exactly one case");
+    let case = &cases[0];
+    assert_eq!(case.response_id, r["id"].as_str().unwrap());
+    assert_eq!((case.owner_id.as_deref(), case.team_id.as_deref()), (Some(lead.as_str()), Some(team.as_str())));
+    assert_eq!(case.due_at, r["received_at"].as_i64().unwrap() + 7 * 86_400_000);
+    assert_eq!((case.status, case.priority.as_str()), (CaseStatus::Open, "high"));
+
+    // The receiver failed once; the call was retried and then delivered, once.
+    let calls = eventually(WAIT, || async { Some(receiver.calls()).filter(|c| c.len() >= 2) }).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.calls().len(), 2);
+    let secret = hook["secret"].as_str().unwrap();
+    for (headers, body) in &calls {
+        let h = |n: &str| headers[n].to_str().unwrap().to_owned();
+        assert_eq!(h("x-hark-event"), "case.opened");
+        let expected =
+            hark_core::auth::webhook_signature(secret, h("x-hark-timestamp").parse().unwrap(), body.as_bytes());
+        assert_eq!(h("x-hark-signature"), expected, "signed with the webhook's secret");
+        let payload: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(payload["data"]["case"]["id"], case.id.as_str());
+        assert_eq!(payload["data"]["response"]["comment"], "Billed twice, I want a refund");
+    }
+    assert_eq!(calls[0].0["x-hark-delivery"], calls[1].0["x-hark-delivery"], "the same delivery, retried");
+    let log = app.get_json(&format!("/api/v1/webhooks/{}/deliveries", hook["id"].as_str().unwrap())).await;
+    assert_eq!((log[0]["status"].as_str(), log[0]["attempts"].as_i64()), (Some("delivered"), Some(2)));
+    assert_eq!(smtp.messages().len(), 1);
+}
+
+async fn promoter_gets_thanks_with_a_code_and_a_counted_referral_link(app: TestApp) {
+    let smtp = app.smtp.as_ref().unwrap();
+    let survey = app
+        .survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme", "playbooks": {"promoter": {"mail": {
+            "subject": "Thank you, {name}", "body": "Your code: {code}\nTell a friend: {referral_link}\n",
+            "reward_code": true, "referral_url": "https://acme.example/refer"}}}}))
+        .await;
+    let added = app
+        .post_json(
+            &format!("/api/v1/surveys/{survey}/reward-codes"),
+            &json!({"segment": "promoter", "codes": ["THANKS-1", "THANKS-2", "THANKS-1"]}),
+        )
+        .await;
+    assert_eq!(added["added"], 2);
+    let r = answer(
+        &app,
+        &survey,
+        "p-1",
+        10,
+        json!({"contact": {"external_id": "pia", "email": "pia@example.com", "name": "Pia"}}),
+    )
+    .await;
+    answer(&app, &survey, "q-1", 8, json!({"contact": {"external_id": "pat", "email": "pat@example.com"}})).await;
+    let mails = smtp.wait_for(1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(smtp.messages().len(), 1, "passives get nothing by default");
+    let mail = &mails[0];
+    assert_eq!((mail.to.as_str(), mail.subject.as_str()), ("pia@example.com", "Thank you, Pia"));
+    assert!(mail.text.contains("Your code: THANKS-1"), "{}", mail.text);
+    let link = mail.text.split_whitespace().find(|w| w.contains("/ref/")).unwrap().to_owned();
+    let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for _ in 0..2 {
+        let click = no_redirect.get(&link).send().await.unwrap();
+        assert_eq!(click.status(), StatusCode::SEE_OTHER);
+        assert_eq!(click.headers()["location"], "https://acme.example/refer");
+    }
+    assert_eq!(app.store.referral_clicks(r["id"].as_str().unwrap()).await.unwrap(), 2);
+    let tampered = link.replacen("/ref/r0", "/ref/r1", 1);
+    assert_eq!(no_redirect.get(&tampered).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert!(app.store.list_cases(&CaseFilter::default(), 10).await.unwrap().is_empty());
+}
+
+async fn overdue_case_escalates_once(app: TestApp) {
+    let smtp = app.smtp.as_ref().unwrap();
+    let (team, agent, _lead) = billing(&app).await;
+    let owner = app.store.create_user("owner@example.com", None, Role::Agent, "x").await.unwrap();
+    app.store.set_user_team(&owner.id, Some(&team)).await.unwrap();
+    let survey = app
+        .survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme", "playbooks": {"detractor": {
+            "open_case": true, "due_days": 0, "assign": {"rule": "user", "email": "owner@example.com"}}}}))
+        .await;
+    answer(
+        &app,
+        &survey,
+        "d-1",
+        5,
+        json!({"agent_id": agent, "contact": {"external_id": "dan", "email": "dan@example.com"}}),
+    )
+    .await;
+    let mails = smtp.wait_for(2, WAIT).await;
+    // The runner looks for overdue cases every 200 ms: give it many rounds.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mails_now = smtp.messages();
+    assert_eq!(mails_now.len(), 2, "{mails:?}");
+    let overdue: Vec<_> = mails_now.iter().filter(|m| m.subject.starts_with("Overdue case")).collect();
+    assert_eq!(overdue.len(), 1);
+    assert_eq!(overdue[0].to, "lead@example.com", "escalated to the owner's team lead");
+    assert!(mails_now.iter().any(|m| m.to == "owner@example.com" && m.subject.starts_with("New normal priority case")));
+    let case = app.store.list_cases(&CaseFilter::default(), 1).await.unwrap().remove(0);
+    assert!(case.escalated_at.is_some());
+    let escalations =
+        app.store.case_events(&case.id).await.unwrap().into_iter().filter(|e| e.kind == "escalated").count();
+    assert_eq!(escalations, 1);
+}
+
+async fn closed_cases_feed_the_report_and_the_timeline(app: TestApp) {
+    let smtp = app.smtp.as_ref().unwrap();
+    let survey = app
+        .survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme", "playbooks": {"promoter": {"mail": null}}}))
+        .await;
+    let contact = json!({"external_id": "cy", "email": "cy@example.com", "name": "Cy"});
+    let call = json!({"contact": contact, "kind": "call", "summary": "Asked about a late parcel", "figures": {"handle_time_s": 420}});
+    let first = app.post("/api/v1/interactions").header("Idempotency-Key", "call-9").json(&call).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let again = app.post("/api/v1/interactions").header("Idempotency-Key", "call-9").json(&call).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    let bad =
+        app.post("/api/v1/interactions").json(&json!({"contact": contact, "kind": "Phone Call"})).send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    answer(&app, &survey, "c-1", 3, json!({"contact": contact, "comment": "Parcel lost"})).await;
+    let case =
+        eventually(WAIT, || async { app.store.list_cases(&CaseFilter::default(), 1).await.unwrap().pop() }).await;
+    let act = |body: Value| app.post(&format!("/api/v1/cases/{}/actions", case.id)).json(&body).send();
+    let replied = act(json!({"action": "reply", "subject": "Your parcel", "body": "We found it and sent it today."}))
+        .await
+        .unwrap();
+    assert_eq!(replied.status(), StatusCode::OK);
+    let mails = smtp.wait_for(1, WAIT).await;
+    assert_eq!((mails[0].to.as_str(), mails[0].subject.as_str()), ("cy@example.com", "Your parcel"));
+    let bad_cause = act(json!({"action": "close", "outcome": "resolved", "root_cause": "weather"})).await.unwrap();
+    assert_eq!(bad_cause.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let closed: Value = act(json!({"action": "close", "outcome": "resolved", "root_cause": "delivery"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((closed["status"].as_str(), closed["outcome"].as_str()), (Some("closed"), Some("resolved")));
+    assert!(closed["first_contact_at"].is_i64());
+
+    // The customer answers again, happier.
+    answer(&app, &survey, "c-2", 9, json!({"contact": contact})).await;
+    let report = app.get_json("/api/v1/reports/loop").await;
+    assert_eq!((report["overall"]["opened"].as_u64(), report["overall"]["closed"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(report["overall"]["closed_on_time_percent"], 100.0);
+    assert_eq!(report["overall"]["outcomes"]["resolved"], 1);
+    assert_eq!(report["after_close"]["moves"]["detractor→promoter"], 1);
+    assert_eq!(report["after_close"]["recovered_percent"], 100.0);
+    assert_eq!(report["after_close"]["mean_score_change"], 6.0);
+
+    let contact_id = case.contact_id.clone().unwrap();
+    let timeline = app.get_json(&format!("/api/v1/contacts/{contact_id}/timeline")).await;
+    let kinds: Vec<&str> = timeline.as_array().unwrap().iter().map(|i| i["type"].as_str().unwrap()).collect();
+    for kind in ["interaction", "response", "case"] {
+        assert!(kinds.contains(&kind), "{kinds:?}");
+    }
+    assert_eq!(kinds.iter().filter(|k| **k == "interaction").count(), 1);
+    let detail = app.get_json(&format!("/api/v1/cases/{}", case.id)).await;
+    let history: Vec<&str> =
+        detail["history"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(history, ["opened", "reply", "closed"]);
+    assert_eq!(detail["history"][1]["actor"], "api");
+}
