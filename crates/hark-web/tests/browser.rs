@@ -280,3 +280,66 @@ async fn admin_signs_in_edits_previews_and_sees_jobs() {
     assert!(c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap().contains("Jobs"));
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_walks_from_open_to_closed_with_a_reply_to_the_customer() {
+    let app = TestApp::start_with(Backend::Sqlite, true).await.unwrap();
+    let smtp = app.smtp.as_ref().unwrap();
+    let hash = hark_core::auth::hash_password("correct horse battery");
+    app.store.create_user("admin@example.com", None, Role::Admin, &hash).await.unwrap();
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
+    let r = app
+        .post("/api/v1/responses")
+        .header("Idempotency-Key", "case-walk")
+        .json(&json!({"survey_id": survey, "score": 1, "comment": "The parcel never came",
+            "contact": {"external_id": "zoe", "email": "zoe@example.com", "name": "Zoe"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let case = eventually(WAIT, || async { app.store.list_cases(&Default::default(), 1).await.unwrap().pop() }).await;
+
+    let Some(browser) = Browser::start(true, "en").await else { return };
+    let c = &browser.client;
+    c.goto(&format!("{}/admin/cases", app.base)).await.unwrap();
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#email"))
+        .await
+        .unwrap()
+        .send_keys("admin@example.com")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#password")).await.unwrap().send_keys("correct horse battery").await.unwrap();
+    click(c, "button[type=submit]").await;
+    click(c, &format!("a[href='/admin/cases/{}']", case.id)).await;
+    assert!(
+        c.wait().at_most(WAIT).for_element(Locator::Css("h1")).await.unwrap().text().await.unwrap().contains("Zoe")
+    );
+    assert!(c.source().await.unwrap().contains("The parcel never came"));
+    click(c, "#step-listen").await;
+    let body = c.wait().at_most(WAIT).for_element(Locator::Css("textarea#body")).await.unwrap();
+    body.send_keys("Sorry, Zoe. We sent a new parcel today; it arrives tomorrow.").await.unwrap();
+    click(c, "#send-reply").await;
+    let mails = smtp.wait_for(1, WAIT).await;
+    assert_eq!((mails[0].to.as_str(), mails[0].subject.as_str()), ("zoe@example.com", "About your feedback to Acme"));
+    assert!(mails[0].text.contains("We sent a new parcel today"));
+    let root_cause = c.wait().at_most(WAIT).for_element(Locator::Css("#root_cause")).await.unwrap();
+    root_cause.select_by_value("delivery").await.unwrap();
+    click(c, "#close-case").await;
+    let status = c.wait().at_most(WAIT).for_element(Locator::Css("#case-status")).await.unwrap();
+    assert_eq!(status.text().await.unwrap(), "closed");
+
+    let closed = app.store.get_case(&case.id).await.unwrap().unwrap();
+    assert_eq!(closed.outcome.map(|o| o.as_str()), Some("resolved"));
+    assert_eq!(
+        (closed.root_cause.as_deref(), closed.steps.as_slice()),
+        (Some("delivery"), &["listen".to_string()][..])
+    );
+    assert!(closed.first_contact_at.is_some() && closed.closed_at.is_some());
+    let history = app.store.case_events(&case.id).await.unwrap();
+    let by_admin: Vec<&str> =
+        history.iter().filter(|e| e.actor == "admin@example.com").map(|e| e.kind.as_str()).collect();
+    assert_eq!(by_admin, ["step", "reply", "closed"]);
+    browser.close().await;
+}

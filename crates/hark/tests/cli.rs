@@ -282,3 +282,82 @@ async fn two_servers_on_one_postgres_mail_each_invitation_once() {
     assert_eq!(invitations.len(), 40);
     assert!(invitations.iter().all(|i| i.status == hark_store::InvitationStatus::Sent && i.sent_at.is_some()));
 }
+
+/// Two `hark serve` processes on one PostgreSQL: every playbook action (the case, the
+/// owner's mail, the webhook call) happens exactly once per answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_run_each_playbook_action_once() {
+    use hark_store::testing::{Backend, TestDatabase};
+    let Some(db) = TestDatabase::new(Backend::Postgres).await else { return };
+    let smtp = hark_jobs::testing::SmtpServer::start();
+    let store = hark_store::Store::open(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    let team = store.create_team("Billing").await.unwrap();
+    let lead = store.create_user("lead@example.com", None, hark_store::Role::TeamLead, "x").await.unwrap();
+    store.set_user_team(&lead.id, Some(&team.id)).await.unwrap();
+    let agent = store
+        .create_agent(&hark_store::NewAgent {
+            name: "Sam".into(),
+            team_id: Some(team.id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let definition = serde_json::from_value(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).unwrap();
+    let survey = store.create_survey(&definition, hark_store::SurveyStatus::Active).await.unwrap();
+
+    // A webhook receiver that counts calls per delivery.
+    let calls: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let seen = calls.clone();
+    let receiver = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap| {
+            let seen = seen.clone();
+            async move {
+                seen.lock().unwrap().push(headers["x-hark-delivery"].to_str().unwrap().to_owned());
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+    store.create_webhook("CRM", "generic", &hook_url, &["case.opened".to_string()], None).await.unwrap();
+
+    let key = api_key(&db.url);
+    let smtp_url = smtp.url();
+    let args = ["--smtp-url", smtp_url.as_str(), "--job-poll-ms", "20", "--escalation-seconds", "1"];
+    let (_a, base_a, _) = serve(&db.url, &args);
+    let (_b, _, _) = serve(&db.url, &args);
+    let client = reqwest::Client::new();
+    for i in 0..20 {
+        let r = client
+            .post(format!("{base_a}/api/v1/responses"))
+            .bearer_auth(&key)
+            .header("Idempotency-Key", format!("d-{i}"))
+            .json(&json!({"survey_id": survey.id, "score": 4, "agent_id": agent.id,
+                "contact": {"external_id": format!("c{i}"), "email": format!("c{i}@example.com")}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let mails = smtp.wait_for(20, std::time::Duration::from_secs(60)).await;
+    let start = std::time::Instant::now();
+    while calls.lock().unwrap().len() < 20 && start.elapsed() < std::time::Duration::from_secs(60) {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(smtp.messages().len(), 20, "one mail to the owner per case: {mails:?}");
+    assert!(smtp.messages().iter().all(|m| m.to == "lead@example.com"));
+    let cases = store.list_cases(&Default::default(), 100).await.unwrap();
+    assert_eq!(cases.len(), 20);
+    assert!(cases.iter().all(|c| c.owner_id.as_deref() == Some(lead.id.as_str())));
+    let mut deliveries = calls.lock().unwrap().clone();
+    assert_eq!(deliveries.len(), 20, "one webhook call per case");
+    deliveries.sort();
+    deliveries.dedup();
+    assert_eq!(deliveries.len(), 20);
+    let jobs = store.list_jobs(None, 500).await.unwrap();
+    assert!(jobs.iter().all(|j| j.status == hark_store::JobStatus::Done && j.attempts == 1), "{jobs:?}");
+}
