@@ -9,6 +9,7 @@ mod auth;
 mod cases;
 mod extract;
 pub mod ingest;
+pub use api::follow_up::{InteractionInput, record_interaction};
 mod outreach;
 pub mod problem;
 mod public;

@@ -96,6 +96,9 @@ enum ImportCommand {
         #[arg(long, default_value = "Imported NPS")]
         survey: String,
     },
+    /// Interactions from other systems (columns customer_id or email, kind, date, agent,
+    /// summary; other columns become figures such as handle_time_s).
+    Interactions { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -157,6 +160,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Import { command: ImportCommand::Responses { file, survey } } => {
             let report = transfer::import_responses(&store, &file, &survey).await?;
+            eprintln!("{report}");
+            if report.rejected > 0 {
+                std::process::exit(2);
+            }
+        }
+        Command::Import { command: ImportCommand::Interactions { file } } => {
+            let report = transfer::import_interactions(&store, &file).await?;
             eprintln!("{report}");
             if report.rejected > 0 {
                 std::process::exit(2);

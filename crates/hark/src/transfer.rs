@@ -1,4 +1,4 @@
-//! CSV import and export of responses. Imports accept the column names other survey tools
+//! CSV import and export of responses, and import of interactions. Imports accept the column names other survey tools
 //! export (email, score, comment, date, agent, team …); each row goes through the same intake
 //! as the API, a bad row is reported with its line number, and good rows go in. A row's
 //! idempotency key is derived from its content, so importing a file twice adds nothing.
@@ -167,7 +167,7 @@ pub async fn import_responses(store: &Store, file: &Path, survey: &str) -> anyho
                 locale: row.get("language").map(|s| s.to_string()),
                 attributes: attributes.clone(),
             });
-            let key = format!("import:{}", hash_secret(&record.iter().collect::<Vec<_>>().join("\u{1f}")));
+            let key = row_key(&record);
             Ok(ResponseInput {
                 survey_id: survey_id.clone(),
                 score,
@@ -206,9 +206,19 @@ pub async fn import_responses(store: &Store, file: &Path, survey: &str) -> anyho
 }
 
 fn tally(report: &mut ImportReport, (line, result): (u64, Result<hark_store::Submitted, hark_web::problem::ApiError>)) {
+    count(report, line, result.map(|s| s.created));
+}
+
+/// A row's idempotency key, from its content: importing a file again adds nothing.
+fn row_key(record: &csv::StringRecord) -> String {
+    format!("import:{}", hash_secret(&record.iter().collect::<Vec<_>>().join("\u{1f}")))
+}
+
+/// Counts one row: stored (`true`), already there (`false`), or refused with its problem.
+fn count(report: &mut ImportReport, line: u64, result: Result<bool, hark_web::problem::ApiError>) {
     match result {
-        Ok(s) if s.created => report.imported += 1,
-        Ok(_) => report.already_present += 1,
+        Ok(true) => report.imported += 1,
+        Ok(false) => report.already_present += 1,
         Err(e) => {
             let p = &e.0;
             let message = if p.errors.is_empty() {
@@ -219,6 +229,95 @@ fn tally(report: &mut ImportReport, (line, result): (u64, Result<hark_store::Sub
             report.errors.push((line, message));
         }
     }
+}
+
+/// Recognised headers of an interactions file; other columns become the interaction's figures.
+const INTERACTION_COLUMNS: &[(&str, &[&str])] = &[
+    ("external_id", &["external_id", "customer_id", "contact_id", "user_id", "person_id"]),
+    ("email", &["email", "e_mail", "email_address", "customer_email"]),
+    ("name", &["name", "customer_name", "contact_name"]),
+    ("kind", &["kind", "type", "interaction", "interaction_type"]),
+    ("date", &["date", "occurred_at", "created_at", "timestamp", "time"]),
+    ("agent", &["agent", "agent_name"]),
+    ("summary", &["summary", "notes", "note", "subject", "description", "text"]),
+    ("ignore", &["id"]),
+];
+
+/// Interactions (calls, chats, emails, orders …) from another system, onto the contacts'
+/// timelines. Like responses: a bad row is reported by line, importing twice adds nothing.
+pub async fn import_interactions(store: &Store, file: &Path) -> anyhow::Result<ImportReport> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(file)
+        .with_context(|| format!("reading {}", file.display()))?;
+    let headers: Vec<String> = reader.headers()?.iter().map(normalise).collect();
+    let field_of = |h: &str| INTERACTION_COLUMNS.iter().find(|(_, names)| names.contains(&h)).map(|(field, _)| *field);
+    for needed in ["kind"] {
+        if !headers.iter().any(|h| field_of(h) == Some(needed)) {
+            anyhow::bail!("{}: no {needed} column (one of: {})", file.display(), INTERACTION_COLUMNS[3].1.join(", "));
+        }
+    }
+    let state = hark_web::AppState::new(store.clone(), hark_web::WebConfig::local(([127, 0, 0, 1], 0).into()), None).await?;
+    let mut report = ImportReport { imported: 0, already_present: 0, rejected: 0, errors: Vec::new() };
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                report.errors.push((e.position().map_or(0, |p| p.line()), format!("unreadable row: {e}")));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        let mut row: HashMap<&str, &str> = HashMap::new();
+        let mut figures = Map::new();
+        for (header, value) in headers.iter().zip(record.iter()) {
+            let value = value.trim();
+            match field_of(header) {
+                Some("ignore") => {}
+                Some(field) if !value.is_empty() => {
+                    row.insert(field, value);
+                }
+                None if !value.is_empty() => {
+                    let number = value.parse::<i64>().map(Value::from).or_else(|_| value.parse::<f64>().map(Value::from));
+                    figures.insert(header.clone(), number.unwrap_or_else(|_| Value::String(value.to_owned())));
+                }
+                _ => {}
+            }
+        }
+        let input: Result<hark_web::InteractionInput, String> = async {
+            let external_id = row.get("external_id").or(row.get("email")).ok_or("customer: give a customer_id or email")?;
+            let agent_id = match row.get("agent") {
+                Some(a) => Some(store.agent_named(a, None).await.map_err(|e| e.to_string())?.id),
+                None => None,
+            };
+            Ok(hark_web::InteractionInput {
+                contact: ContactInput {
+                    external_id: external_id.to_string(),
+                    email: row.get("email").map(|s| s.to_string()),
+                    name: row.get("name").map(|s| s.to_string()),
+                    locale: None,
+                    attributes: Map::new(),
+                },
+                kind: row.get("kind").map(|k| k.to_lowercase()).unwrap_or_default(),
+                occurred_at: row.get("date").map(|d| parse_date(d)).transpose()?,
+                agent_id,
+                summary: row.get("summary").map(|s| s.to_string()),
+                figures,
+            })
+        }
+        .await;
+        match input {
+            Err(message) => report.errors.push((line, message)),
+            Ok(input) => {
+                let key = row_key(&record);
+                let result = hark_web::record_interaction(&state, input, Some(key)).await;
+                count(&mut report, line, result.map(|(_, created)| created));
+            }
+        }
+    }
+    report.rejected = report.errors.len();
+    report.errors.sort();
+    Ok(report)
 }
 
 pub async fn export_responses(store: &Store, survey: Option<&str>, out: impl std::io::Write) -> anyhow::Result<()> {

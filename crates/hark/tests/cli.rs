@@ -361,3 +361,32 @@ async fn two_servers_run_each_playbook_action_once() {
     let jobs = store.list_jobs(None, 500).await.unwrap();
     assert!(jobs.iter().all(|j| j.status == hark_store::JobStatus::Done && j.attempts == 1), "{jobs:?}");
 }
+
+#[tokio::test]
+async fn interactions_import_onto_the_timeline_and_only_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hark.db");
+    let csv = dir.path().join("calls.csv");
+    std::fs::write(
+        &csv,
+        "customer_id,email,type,date,agent,notes,handle_time_s,transfers\n\
+         c-1,ann@example.com,call,2026-03-02 10:00,Sam,Asked about a refund,420,1\n\
+         c-1,ann@example.com,Phone Call,2026-03-03,Sam,bad kind,60,0\n\
+         c-2,,order,2026-03-04T09:00:00Z,,Order A-7,,\n",
+    )
+    .unwrap();
+    let run = || hark(&db, &["import", "interactions", csv.to_str().unwrap()]);
+    let first = run();
+    let said = String::from_utf8_lossy(&first.stderr).to_string();
+    assert_eq!(first.status.code(), Some(2), "{said}");
+    assert!(said.contains("line 3: kind:") && said.contains("imported 2, already present 0, rejected 1"), "{said}");
+    let again = String::from_utf8_lossy(&run().stderr).to_string();
+    assert!(again.contains("imported 0, already present 2, rejected 1"), "{again}");
+    let store = hark_store::Store::open(db.to_str().unwrap()).await.unwrap();
+    let ann = store.contact_by_external_id("c-1").await.unwrap().unwrap();
+    let calls = store.list_interactions(&ann.id, 10).await.unwrap();
+    assert_eq!(calls.len(), 1);
+    assert_eq!((calls[0].kind.as_str(), calls[0].summary.as_deref()), ("call", Some("Asked about a refund")));
+    assert_eq!((calls[0].figures["handle_time_s"].as_i64(), calls[0].figures["transfers"].as_i64()), (Some(420), Some(1)));
+    assert!(calls[0].agent_id.is_some());
+}

@@ -317,7 +317,7 @@ pub(crate) async fn add_reward_codes(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct InteractionInput {
+pub struct InteractionInput {
     pub contact: ContactInput,
     /// `call`, `chat`, `email`, `order`, `interview`, `social` …
     pub kind: String,
