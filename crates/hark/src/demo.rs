@@ -2,10 +2,10 @@
 //! NPS, a two-question support NPS and a chat CSAT survey, answered in English, Korean,
 //! Italian and Thai. Seeded, so every demo database is the same.
 
-use hark_core::SurveyKind;
 use hark_core::contact::ContactInput;
 use hark_core::survey::SurveyDefinition;
-use hark_store::{NewAgent, Store, SurveyStatus};
+use hark_core::{Segment, SurveyKind};
+use hark_store::{NewAgent, Role, Store, SurveyStatus};
 use hark_web::ingest::{ResponseInput, submit};
 use serde_json::{Map, json};
 use tokio::task::JoinSet;
@@ -232,17 +232,55 @@ pub async fn seed(store: &Store, responses: usize) -> anyhow::Result<()> {
         let store = store.clone();
         jobs.spawn(async move { submit(&store, input, None).await });
     }
-    let mut stored = 0;
+    let mut stored = Vec::new();
     while let Some(result) = jobs.join_next().await {
-        result?.map_err(|e| anyhow::anyhow!("demo response refused: {}", e.0.detail))?;
-        stored += 1;
+        stored.push(result?.map_err(|e| anyhow::anyhow!("demo response refused: {}", e.0.detail))?.response);
     }
+    let cases = seed_cases(store, &teams, &[&relationship, &support, &chat], &stored, now).await?;
     println!(
-        "Demo data: {stored} responses from {} teams, {} agents, 3 surveys, in English, Korean, Italian and Thai",
+        "Demo data: {} responses from {} teams, {} agents, 3 surveys, in English, Korean, Italian and Thai; {cases} cases",
+        stored.len(),
         teams.len(),
         agents.len()
     );
     Ok(())
+}
+
+/// A team lead per team and an open case for each detractor of the last 7 days, as the
+/// default playbook would have opened them, so the case board has work to show.
+async fn seed_cases(
+    store: &Store,
+    teams: &[(hark_store::Team, f64)],
+    surveys: &[&hark_store::Survey],
+    responses: &[hark_store::Response],
+    now: i64,
+) -> anyhow::Result<usize> {
+    let mut leads = std::collections::HashMap::new();
+    for (team, _) in teams {
+        let email = format!("lead.{}@example.com", team.name.to_lowercase().replace(' ', "-"));
+        let password = hark_core::auth::hash_password(&hark_core::auth::generate_password());
+        let lead = store.create_user(&email, Some(&format!("{} lead", team.name)), Role::TeamLead, &password).await?;
+        store.set_user_team(&lead.id, Some(&team.id)).await?;
+        leads.insert(team.id.clone(), lead);
+    }
+    let mut opened = 0;
+    for r in responses.iter().filter(|r| r.segment == Segment::Detractor && r.created_at > now - 7 * DAY_MS) {
+        let Some(survey) = surveys.iter().find(|s| s.id == r.survey_id) else { continue };
+        let decision = hark_jobs::playbook_decision(&survey.definition, r, &Map::new());
+        let new = hark_store::NewCase {
+            response_id: r.id.clone(),
+            survey_id: r.survey_id.clone(),
+            contact_id: r.contact_id.clone(),
+            team_id: r.team_id.clone(),
+            owner_id: r.team_id.as_ref().and_then(|t| leads.get(t)).map(|u| u.id.clone()),
+            priority: decision.priority,
+            due_at: r.created_at + i64::from(decision.playbook.due_days) * DAY_MS,
+            reason: "detractor playbook".into(),
+        };
+        store.open_case(&new).await?;
+        opened += 1;
+    }
+    Ok(opened)
 }
 
 /// A score skewed by `bias` (about −0.3 … +0.5): higher bias, more promoters.

@@ -257,7 +257,8 @@ pub async fn import_interactions(store: &Store, file: &Path) -> anyhow::Result<I
             anyhow::bail!("{}: no {needed} column (one of: {})", file.display(), INTERACTION_COLUMNS[3].1.join(", "));
         }
     }
-    let state = hark_web::AppState::new(store.clone(), hark_web::WebConfig::local(([127, 0, 0, 1], 0).into()), None).await?;
+    let state =
+        hark_web::AppState::new(store.clone(), hark_web::WebConfig::local(([127, 0, 0, 1], 0).into()), None).await?;
     let mut report = ImportReport { imported: 0, already_present: 0, rejected: 0, errors: Vec::new() };
     for record in reader.records() {
         let record = match record {
@@ -278,14 +279,16 @@ pub async fn import_interactions(store: &Store, file: &Path) -> anyhow::Result<I
                     row.insert(field, value);
                 }
                 None if !value.is_empty() => {
-                    let number = value.parse::<i64>().map(Value::from).or_else(|_| value.parse::<f64>().map(Value::from));
+                    let number =
+                        value.parse::<i64>().map(Value::from).or_else(|_| value.parse::<f64>().map(Value::from));
                     figures.insert(header.clone(), number.unwrap_or_else(|_| Value::String(value.to_owned())));
                 }
                 _ => {}
             }
         }
         let input: Result<hark_web::InteractionInput, String> = async {
-            let external_id = row.get("external_id").or(row.get("email")).ok_or("customer: give a customer_id or email")?;
+            let external_id =
+                row.get("external_id").or(row.get("email")).ok_or("customer: give a customer_id or email")?;
             let agent_id = match row.get("agent") {
                 Some(a) => Some(store.agent_named(a, None).await.map_err(|e| e.to_string())?.id),
                 None => None,

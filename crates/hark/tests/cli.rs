@@ -387,6 +387,9 @@ async fn interactions_import_onto_the_timeline_and_only_once() {
     let calls = store.list_interactions(&ann.id, 10).await.unwrap();
     assert_eq!(calls.len(), 1);
     assert_eq!((calls[0].kind.as_str(), calls[0].summary.as_deref()), ("call", Some("Asked about a refund")));
-    assert_eq!((calls[0].figures["handle_time_s"].as_i64(), calls[0].figures["transfers"].as_i64()), (Some(420), Some(1)));
+    assert_eq!(
+        (calls[0].figures["handle_time_s"].as_i64(), calls[0].figures["transfers"].as_i64()),
+        (Some(420), Some(1))
+    );
     assert!(calls[0].agent_id.is_some());
 }
