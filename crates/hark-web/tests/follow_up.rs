@@ -257,3 +257,78 @@ async fn closed_cases_feed_the_report_and_the_timeline(app: TestApp) {
     assert_eq!(history, ["opened", "reply", "closed"]);
     assert_eq!(detail["history"][1]["actor"], "api");
 }
+
+/// Signs in over HTTP; returns a client that keeps no redirects, the session cookie, and a
+/// way to read the CSRF token of a page.
+async fn admin_session(app: &TestApp) -> (reqwest::Client, String) {
+    let hash = hark_core::auth::hash_password("correct horse battery");
+    app.store.create_user("boss@example.com", None, Role::Admin, &hash).await.unwrap();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let login = http
+        .post(format!("{}/login", app.base))
+        .form(&[("email", "boss@example.com"), ("password", "correct horse battery")])
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    (http, cookie)
+}
+
+fn csrf_of(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+    page[at..at + 64].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_pages_edit_playbooks_and_webhooks() {
+    let app = TestApp::start_with(hark_store::testing::Backend::Sqlite, true).await.unwrap();
+    let (http, cookie) = admin_session(&app).await;
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
+    let page_url = format!("{}/admin/surveys/{survey}/playbooks", app.base);
+    let page = http.get(&page_url).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("open_case") && page.contains("never again"), "the default playbooks are shown");
+    let csrf = csrf_of(&page);
+    let post = |body: Vec<(&'static str, String)>| http.post(&page_url).header("cookie", &cookie).form(&body).send();
+    let bad = post(vec![
+        ("csrf", csrf.clone()),
+        ("playbooks", r#"{"detractor": {"due_days": 400}}"#.into()),
+        ("root_causes", "price".into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().await.unwrap().contains("playbooks.detractor.due_days"));
+    let good =
+        r#"{"detractor": {"open_case": true, "due_days": 3, "assign": {"rule": "round_robin", "team": "Billing"}}}"#;
+    let saved = post(vec![("csrf", csrf.clone()), ("playbooks", good.into()), ("root_causes", "price\nspeed".into())])
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let def = app.store.get_survey(&survey).await.unwrap().unwrap().definition;
+    assert_eq!(def.playbooks.detractor.due_days, 3);
+    assert_eq!(def.root_causes, ["price", "speed"]);
+    assert!(def.playbooks.promoter.mail.is_some(), "parts left out keep their defaults");
+
+    // A Slack webhook from the integrations page, and its "send test" button.
+    let (receiver, url) = Receiver::start(0).await;
+    let integrations = format!("{}/admin/integrations", app.base);
+    let form = [("csrf", csrf.as_str()), ("name", "Team channel"), ("kind", "slack"), ("url", url.as_str())];
+    let added = http.post(&integrations).header("cookie", &cookie).form(&form).send().await.unwrap();
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    let hook = app.store.list_webhooks().await.unwrap().remove(0);
+    let test = http
+        .post(format!("{integrations}/{}/test", hook.id))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(test.status(), StatusCode::SEE_OTHER);
+    let calls = eventually(WAIT, || async { Some(receiver.calls()).filter(|c| !c.is_empty()) }).await;
+    let body: Value = serde_json::from_str(&calls[0].1).unwrap();
+    assert!(body["text"].as_str().unwrap().starts_with("Test message from Hark"), "{body}");
+    let page = http.get(&integrations).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("delivered"), "the delivery log shows it");
+    let no_csrf = http.post(&integrations).header("cookie", &cookie).form(&form[1..]).send().await.unwrap();
+    assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
+}

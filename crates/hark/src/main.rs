@@ -72,6 +72,10 @@ enum UserCommand {
         /// admin, executive, team_lead or agent.
         #[arg(long, default_value = "admin")]
         role: String,
+        /// The team a team lead leads or an agent works in (created if new); cases of that
+        /// team go to its lead.
+        #[arg(long)]
+        team: Option<String>,
     },
 }
 
@@ -135,7 +139,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => println!("database {} is up to date", cli.database),
         Command::Demo { responses } => demo::seed(&store, responses).await?,
-        Command::User { command: UserCommand::Add { email, name, role } } => {
+        Command::User { command: UserCommand::Add { email, name, role, team } } => {
             let role = Role::parse(&role)
                 .with_context(|| format!("unknown role {role}: admin, executive, team_lead or agent"))?;
             let (password, generated) = match std::env::var("HARK_PASSWORD") {
@@ -145,6 +149,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let user =
                 store.create_user(&email, name.as_deref(), role, &hark_core::auth::hash_password(&password)).await?;
+            if let Some(team) = team {
+                let team = store.team_named(&team).await?;
+                store.set_user_team(&user.id, Some(&team.id)).await?;
+            }
             println!("user {} ({}) added", user.email, user.role.as_str());
             if generated {
                 println!("password (shown once): {password}");
