@@ -85,5 +85,11 @@ pub(crate) async fn change(
     });
     def.check_answer(&AnswerInput { score, agent_score, comment: comment.as_deref(), answers: &answers })?;
     let update = AnswerUpdate { score, segment, comment, answers: answers.into_iter().collect(), agent_score };
-    Ok(state.store.update_answer(&response.id, &update).await?)
+    let updated = state.store.update_answer(&response.id, &update).await?;
+    let link = state.url(&format!("/admin/contacts/{}", updated.contact_id.as_deref().unwrap_or("")));
+    let key = format!("response-updated:{}:{}", updated.id, uuid::Uuid::now_v7());
+    let payload = hark_jobs::response_payload(&updated, survey, &link);
+    state.store.queue_deliveries("response.updated", &key, &payload, None).await?;
+    state.wake_jobs();
+    Ok(updated)
 }

@@ -13,18 +13,12 @@ use crate::problem::ApiError;
 
 /// Applies `change` as `actor` (a user's email, or `api`).
 pub(crate) async fn change(state: &AppState, case_id: &str, actor: &str, change: CaseChange) -> Result<Case, ApiError> {
-    if let CaseChange::Replied { subject, body } = &change
-        && (subject.trim().is_empty() || body.trim().is_empty())
-    {
-        return Err(ApiError::field("reply", "a reply needs a subject and a message"));
-    }
-    let reply = match &change {
-        CaseChange::Replied { subject, body } => Some((subject.clone(), body.clone())),
-        _ => None,
-    };
-    let case = state.store.change_case(case_id, actor, &change).await?;
-    let key = format!("{}:{}", case.id, case.updated_at);
-    if let Some((subject, body)) = reply {
+    let mut change = change;
+    if let CaseChange::Replied { subject, body } = &mut change {
+        if subject.trim().is_empty() || body.trim().is_empty() {
+            return Err(ApiError::field("reply", "a reply needs a subject and a message"));
+        }
+        let case = state.store.get_case(case_id).await?.ok_or_else(|| ApiError::not_found("case"))?;
         let has_email = match &case.contact_id {
             Some(c) => state.store.get_contact(c).await?.and_then(|c| c.email).is_some(),
             None => false,
@@ -32,7 +26,21 @@ pub(crate) async fn change(state: &AppState, case_id: &str, actor: &str, change:
         if !has_email {
             return Err(ApiError::field("reply", "this customer has no email address; note the call instead"));
         }
-        hark_jobs::queue_reply(&state.store, &case.id, &key, &subject, &body).await?;
+        if body.contains("{code}") {
+            // A token of apology: the next unused code uploaded for detractors (the same one
+            // if this answer got one before); the step is then done.
+            let code = state.store.reward_code_for(&case.survey_id, "detractor", &case.response_id).await?;
+            let code = code.ok_or_else(|| {
+                ApiError::field("reply", "no apology codes are left for this survey; upload some on its playbook page")
+            })?;
+            *body = body.replace("{code}", &code);
+            state.store.change_case(case_id, actor, &CaseChange::Step { step: "token".into(), done: true }).await?;
+        }
+    }
+    let case = state.store.change_case(case_id, actor, &change).await?;
+    let key = format!("{}:{}", case.id, case.updated_at);
+    if let CaseChange::Replied { subject, body } = &change {
+        hark_jobs::queue_reply(&state.store, &case.id, &key, subject, body).await?;
     }
     let event = if case.status == CaseStatus::Closed && matches!(change, CaseChange::Close { .. }) {
         "case.closed"

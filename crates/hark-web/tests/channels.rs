@@ -42,7 +42,9 @@ async fn email_score_links_record_once_and_refuse_tampering(app: TestApp) {
     let smtp = app.smtp.as_ref().unwrap();
     let survey = app
         .survey(json!({"name": "Support NPS", "kind": "nps", "brand": "Acme",
-            "triggers": [{"event": "call.ended", "delay_minutes": 0, "channel": "email"}]}))
+            "triggers": [{"event": "call.ended", "delay_minutes": 0, "channel": "email"}],
+            // Survey mail only: no case, no thank-you (the playbooks have tests of their own).
+            "playbooks": {"detractor": {"open_case": false}, "promoter": {"mail": null}}}))
         .await;
     let (team, agent, contact) = people(&app, "mina", "en").await;
     let event = app
@@ -211,7 +213,10 @@ async fn events_invite_once_and_respect_consent_and_fatigue(app: TestApp) {
 
 async fn bounces_are_recorded_and_one_reminder_goes_to_the_unanswered(app: TestApp) {
     let smtp = app.smtp.as_ref().unwrap();
-    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme", "reminder_days": 3})).await;
+    // No thank-you mail for promoters here: this test counts survey mail only.
+    let survey = app
+        .survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme", "reminder_days": 3, "playbooks": {"promoter": {"mail": null}}}))
+        .await;
     let mut ids = Vec::new();
     for name in ["bounce-1", "rita", "sam"] {
         let c = app

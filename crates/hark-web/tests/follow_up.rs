@@ -217,12 +217,16 @@ async fn closed_cases_feed_the_report_and_the_timeline(app: TestApp) {
     let case =
         eventually(WAIT, || async { app.store.list_cases(&CaseFilter::default(), 1).await.unwrap().pop() }).await;
     let act = |body: Value| app.post(&format!("/api/v1/cases/{}/actions", case.id)).json(&body).send();
-    let replied = act(json!({"action": "reply", "subject": "Your parcel", "body": "We found it and sent it today."}))
-        .await
-        .unwrap();
-    assert_eq!(replied.status(), StatusCode::OK);
+    let body = "We found it and sent it today. Please take {code} with our apologies.";
+    let reply = json!({"action": "reply", "subject": "Your parcel", "body": body});
+    let no_codes = act(reply.clone()).await.unwrap();
+    assert_eq!(no_codes.status(), StatusCode::UNPROCESSABLE_ENTITY, "no apology codes uploaded yet");
+    let codes = json!({"segment": "detractor", "codes": ["SORRY-1"]});
+    app.post_json(&format!("/api/v1/surveys/{survey}/reward-codes"), &codes).await;
+    assert_eq!(act(reply).await.unwrap().status(), StatusCode::OK);
     let mails = smtp.wait_for(1, WAIT).await;
     assert_eq!((mails[0].to.as_str(), mails[0].subject.as_str()), ("cy@example.com", "Your parcel"));
+    assert!(mails[0].text.contains("Please take SORRY-1 with our apologies."), "{}", mails[0].text);
     let bad_cause = act(json!({"action": "close", "outcome": "resolved", "root_cause": "weather"})).await.unwrap();
     assert_eq!(bad_cause.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let closed: Value = act(json!({"action": "close", "outcome": "resolved", "root_cause": "delivery"}))
@@ -254,8 +258,9 @@ async fn closed_cases_feed_the_report_and_the_timeline(app: TestApp) {
     let detail = app.get_json(&format!("/api/v1/cases/{}", case.id)).await;
     let history: Vec<&str> =
         detail["history"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(history, ["opened", "reply", "closed"]);
-    assert_eq!(detail["history"][1]["actor"], "api");
+    assert_eq!(history, ["opened", "step", "reply", "closed"], "{detail}");
+    assert_eq!(detail["history"][2]["actor"], "api");
+    assert_eq!(detail["case"]["steps"], json!(["token"]));
 }
 
 /// Signs in over HTTP; returns a client that keeps no redirects, the session cookie, and a
