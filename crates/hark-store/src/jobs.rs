@@ -124,12 +124,18 @@ impl Store {
     pub async fn claim_jobs(&self, worker: &str, lease_ms: i64, limit: i64) -> Result<Vec<Job>> {
         let now = now_ms();
         let due = "((status = 'queued' AND run_at <= $3) OR (status = 'running' AND locked_until < $3))";
-        let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        // PostgreSQL: pick the rows once (a materialized CTE) and skip rows another worker
+        // holds; a plain `IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)` may be re-evaluated
+        // and claim more than n.
+        let (pick, lock) = match self.dialect {
+            Dialect::Postgres => ("AS MATERIALIZED", " FOR UPDATE SKIP LOCKED"),
+            Dialect::Sqlite => ("AS", ""),
+        };
         // The outer condition repeats `due` so a row another worker claimed meanwhile is skipped.
         let sql = format!(
-            "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3 \
-             WHERE id IN (SELECT id FROM jobs WHERE {due} ORDER BY run_at LIMIT $4{lock}) AND {due} \
-             RETURNING {JOB_COLUMNS}"
+            "WITH picked {pick} (SELECT id FROM jobs WHERE {due} ORDER BY run_at LIMIT $4{lock}) \
+             UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3 \
+             WHERE id IN (SELECT id FROM picked) AND {due} RETURNING {JOB_COLUMNS}"
         );
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
         let rows = sqlx::query(AssertSqlSafe(sql))

@@ -230,21 +230,18 @@ async fn jobs_are_claimed_once_retried_later_and_reclaimed_after_a_lost_lease(st
         store.enqueue(&job).await.unwrap();
     }
     store.enqueue(&NewJob::new("later", json!({}), now + 60_000)).await.unwrap();
-    // Two workers claim side by side: every due job goes to exactly one of them.
-    let claim_all = |worker: &'static str| {
-        let store = store.clone();
-        async move {
-            let mut ids = Vec::new();
-            loop {
-                let batch = store.claim_jobs(worker, 60_000, 7).await.unwrap();
-                if batch.is_empty() {
-                    return ids;
-                }
-                ids.extend(batch.into_iter().map(|j| j.id));
-            }
+    // Two workers claim side by side, round after round: every due job goes to exactly one.
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    loop {
+        let (x, y) = tokio::join!(store.claim_jobs("a", 60_000, 7), store.claim_jobs("b", 60_000, 7));
+        let (x, y) = (x.unwrap(), y.unwrap());
+        if x.is_empty() && y.is_empty() {
+            break;
         }
-    };
-    let (a, b) = tokio::join!(claim_all("a"), claim_all("b"));
+        assert!(x.len() <= 7 && y.len() <= 7, "a claim takes at most its limit");
+        a.extend(x.into_iter().map(|j| j.id));
+        b.extend(y.into_iter().map(|j| j.id));
+    }
     let mut all: Vec<_> = a.iter().chain(&b).cloned().collect();
     all.sort();
     all.dedup();
