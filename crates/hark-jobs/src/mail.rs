@@ -131,16 +131,19 @@ impl Mailer {
         Ok(Mailer { transport, from })
     }
 
+    /// A message from Hark to one person; a malformed address is a permanent failure.
+    fn to(&self, to_name: Option<&str>, to: &str, subject: &str) -> Result<lettre::message::MessageBuilder, MailError> {
+        let address = to.parse().map_err(|e| MailError::Permanent(format!("address {to}: {e}")))?;
+        Ok(Message::builder()
+            .from(self.from.clone())
+            .to(Mailbox::new(to_name.map(str::to_owned), address))
+            .subject(subject))
+    }
+
     /// A plain-text mail (case notices, replies to customers, thank-yous).
     pub async fn send_text(&self, to_name: Option<&str>, to: &str, subject: &str, text: &str) -> Result<(), MailError> {
-        let to = Mailbox::new(
-            to_name.map(str::to_owned),
-            to.parse().map_err(|e| MailError::Permanent(format!("address {to}: {e}")))?,
-        );
-        let message = Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(subject)
+        let message = self
+            .to(to_name, to, subject)?
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
             .body(text.to_owned())
             .map_err(|e| MailError::Permanent(e.to_string()))?;
@@ -156,14 +159,8 @@ impl Mailer {
     }
 
     pub async fn send_survey(&self, to_name: Option<&str>, to: &str, mail: &SurveyMail) -> Result<(), MailError> {
-        let to = Mailbox::new(
-            to_name.map(str::to_owned),
-            to.parse().map_err(|e| MailError::Permanent(format!("address {to}: {e}")))?,
-        );
-        let message = Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(&mail.subject)
+        let message = self
+            .to(to_name, to, &mail.subject)?
             .raw_header(HeaderValue::new(
                 HeaderName::new_from_ascii_str("List-Unsubscribe"),
                 format!("<{}>", mail.unsubscribe_url),

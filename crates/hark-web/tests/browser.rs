@@ -50,6 +50,14 @@ async fn click(c: &Client, css: &str) {
         .unwrap();
 }
 
+/// Fills the sign-in page the browser was sent to, as admin@example.com.
+async fn sign_in(c: &Client) {
+    let email = c.wait().at_most(WAIT).for_element(Locator::Css("#email")).await.unwrap();
+    email.send_keys("admin@example.com").await.unwrap();
+    c.find(Locator::Css("#password")).await.unwrap().send_keys("correct horse battery").await.unwrap();
+    click(c, "button[type=submit]").await;
+}
+
 async fn answer_through_link(javascript: bool) {
     let app = app().await;
     let Some(browser) = Browser::start(javascript, "en").await else { return };
@@ -228,16 +236,7 @@ async fn admin_signs_in_edits_previews_and_sees_jobs() {
     let Some(browser) = Browser::start(true, "en").await else { return };
     let c = &browser.client;
     c.goto(&format!("{}/admin/surveys/new", app.base)).await.unwrap();
-    c.wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css("#email"))
-        .await
-        .unwrap()
-        .send_keys("admin@example.com")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#password")).await.unwrap().send_keys("correct horse battery").await.unwrap();
-    click(c, "button[type=submit]").await;
+    sign_in(c).await;
     // Back at the page asked for: the editor. A mistake is named and nothing is saved.
     c.wait()
         .at_most(WAIT)
@@ -302,16 +301,7 @@ async fn a_case_walks_from_open_to_closed_with_a_reply_to_the_customer() {
     let Some(browser) = Browser::start(true, "en").await else { return };
     let c = &browser.client;
     c.goto(&format!("{}/admin/cases", app.base)).await.unwrap();
-    c.wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css("#email"))
-        .await
-        .unwrap()
-        .send_keys("admin@example.com")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#password")).await.unwrap().send_keys("correct horse battery").await.unwrap();
-    click(c, "button[type=submit]").await;
+    sign_in(c).await;
     click(c, &format!("a[href='/admin/cases/{}']", case.id)).await;
     assert!(
         c.wait().at_most(WAIT).for_element(Locator::Css("h1")).await.unwrap().text().await.unwrap().contains("Zoe")

@@ -173,15 +173,17 @@ impl Browser {
         Some(Browser { client, driver })
     }
 
-    pub async fn close(mut self) {
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }
 
 impl Drop for Browser {
+    /// Also when a test fails before `close`: take Chromium down with its driver, so no
+    /// browser is left running.
     fn drop(&mut self) {
+        let _ = Command::new("pkill").args(["-KILL", "-P", &self.driver.id().to_string()]).status();
         let _ = self.driver.kill();
+        let _ = self.driver.wait();
     }
 }
