@@ -14,5 +14,5 @@ pub mod token;
 pub mod validation;
 
 pub use scale::{Segment, SurveyKind};
-pub use stats::{Interval, MeanSummary, NpsCounts, NpsSummary, ProportionSummary};
+pub use stats::{Interval, MeanSummary, NpsChange, NpsCounts, NpsSummary, ProportionSummary};
 pub use validation::{FieldError, ValidationErrors};

@@ -72,14 +72,45 @@ impl NpsCounts {
     /// interval shown never contradicts the figure shown beside it.
     pub fn interval(&self) -> Option<Interval> {
         let nps = self.nps()?;
+        let (centre, variance) = self.adjusted();
+        let half = Z95 * variance.sqrt();
+        Some(Interval {
+            low: (100.0 * (centre - half)).max(-100.0).min(nps),
+            high: (100.0 * (centre + half)).min(100.0).max(nps),
+        })
+    }
+
+    /// The adjusted-Wald estimate of promoters − detractors (as a proportion) and its
+    /// variance: (p + d − (p − d)²) / ñ, with 3/4 added to p and d and 3 to n.
+    fn adjusted(&self) -> (f64, f64) {
         let n = self.n() as f64 + 3.0;
         let p = (self.promoters as f64 + 0.75) / n;
         let d = (self.detractors as f64 + 0.75) / n;
         let centre = p - d;
-        let half = Z95 * ((p + d - centre * centre) / n).sqrt();
-        Some(Interval {
-            low: (100.0 * (centre - half)).max(-100.0).min(nps),
-            high: (100.0 * (centre + half)).min(100.0).max(nps),
+        (centre, (p + d - centre * centre) / n)
+    }
+
+    /// How NPS moved from `before` to `after` (two independent samples), with the 95%
+    /// interval of the difference and a two-sided z test; `None` when either is empty.
+    pub fn compare(before: &NpsCounts, after: &NpsCounts) -> Option<NpsChange> {
+        let (from, to) = (before.nps()?, after.nps()?);
+        let ((c1, v1), (c2, v2)) = (before.adjusted(), after.adjusted());
+        let se = (v1 + v2).sqrt();
+        let centre = c2 - c1;
+        let z = centre / se;
+        let p_value = 2.0 * (1.0 - normal_cdf(z.abs()));
+        Some(NpsChange {
+            before: from,
+            after: to,
+            difference: to - from,
+            interval: Interval {
+                low: (100.0 * (centre - Z95 * se)).max(-200.0),
+                high: (100.0 * (centre + Z95 * se)).min(200.0),
+            },
+            z,
+            p_value,
+            significant: p_value < 0.05,
+            method: NPS_DIFFERENCE_METHOD,
         })
     }
 
@@ -96,6 +127,53 @@ impl NpsCounts {
             interval: self.interval(),
         }
     }
+}
+
+pub const NPS_DIFFERENCE_METHOD: &str = "difference of two independent NPS: adjusted-Wald variance of each trinomial \
+     sample (Rocks 2016), summed; 95% interval and two-sided z test";
+
+/// A before/after comparison of NPS.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct NpsChange {
+    pub before: f64,
+    pub after: f64,
+    /// `after − before` in points, as observed.
+    pub difference: f64,
+    /// 95% interval of the difference, in points.
+    pub interval: Interval,
+    pub z: f64,
+    pub p_value: f64,
+    /// p < 0.05: the change is unlikely to be noise.
+    pub significant: bool,
+    pub method: &'static str,
+}
+
+impl NpsChange {
+    /// A plain sentence, e.g. "NPS rose from 18 to 31 (+13, 95% CI +4 to +22): a real change".
+    pub fn sentence(&self) -> String {
+        let verb = if self.difference > 0.0 {
+            "rose"
+        } else if self.difference < 0.0 {
+            "fell"
+        } else {
+            "stayed"
+        };
+        let verdict = if self.significant { "a real change" } else { "not distinguishable from noise" };
+        format!(
+            "NPS {verb} from {:.0} to {:.0} ({:+.0}, 95% CI {:+.0} to {:+.0}): {verdict}",
+            self.before, self.after, self.difference, self.interval.low, self.interval.high
+        )
+    }
+}
+
+/// The standard normal distribution function, from erf by Abramowitz and Stegun 7.1.26
+/// (absolute error below 1.5e-7).
+pub fn normal_cdf(x: f64) -> f64 {
+    let t = 1.0 / (1.0 + 0.327_591_1 * x.abs() / std::f64::consts::SQRT_2);
+    let poly =
+        t * (0.254_829_592 + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let erf = 1.0 - poly * (-(x * x) / 2.0).exp();
+    if x >= 0.0 { 0.5 * (1.0 + erf) } else { 0.5 * (1.0 - erf) }
 }
 
 pub const NPS_METHOD: &str = "adjusted Wald, 95% (Rocks 2016: +3/4 promoters, +3/4 detractors, +3 n)";
@@ -219,6 +297,77 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-6
+    }
+
+    /// Draws `n` answers from a population with these promoter and detractor shares.
+    fn sample(rng: &mut fastrand::Rng, n: u64, promoters: f64, detractors: f64) -> NpsCounts {
+        let mut c = NpsCounts::default();
+        for _ in 0..n {
+            let u = rng.f64();
+            c.add(if u < promoters {
+                Segment::Promoter
+            } else if u < promoters + detractors {
+                Segment::Detractor
+            } else {
+                Segment::Passive
+            });
+        }
+        c
+    }
+
+    #[test]
+    fn intervals_cover_the_true_nps_about_95_percent_of_the_time() {
+        // 2,000 seeded samples at each size from a population with NPS = 45 − 20 = +25.
+        let mut rng = fastrand::Rng::with_seed(42);
+        for n in [30, 100, 1000] {
+            let covered =
+                (0..2000).filter(|_| sample(&mut rng, n, 0.45, 0.20).interval().unwrap().contains(25.0)).count();
+            let coverage = covered as f64 / 2000.0;
+            assert!((0.93..=0.97).contains(&coverage), "n = {n}: coverage {coverage}");
+        }
+    }
+
+    #[test]
+    fn the_difference_test_errs_about_5_percent_of_the_time_and_finds_real_changes() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        // No real change: "significant" in about 5% of 2,000 pairs.
+        let false_alarms = (0..2000)
+            .filter(|_| {
+                let (a, b) = (sample(&mut rng, 200, 0.40, 0.25), sample(&mut rng, 200, 0.40, 0.25));
+                NpsCounts::compare(&a, &b).unwrap().significant
+            })
+            .count();
+        let rate = false_alarms as f64 / 2000.0;
+        assert!((0.03..=0.07).contains(&rate), "false alarm rate {rate}");
+        // A real change of +20 points with 400 answers a side is found nearly always.
+        let found = (0..500)
+            .filter(|_| {
+                let (a, b) = (sample(&mut rng, 400, 0.35, 0.25), sample(&mut rng, 400, 0.45, 0.15));
+                NpsCounts::compare(&a, &b).unwrap().significant
+            })
+            .count();
+        assert!(found > 450, "found {found} of 500");
+    }
+
+    #[test]
+    fn a_change_is_told_in_a_plain_sentence() {
+        let before = NpsCounts { promoters: 40, passives: 38, detractors: 22 };
+        let after = NpsCounts { promoters: 52, passives: 27, detractors: 21 };
+        let change = NpsCounts::compare(&before, &after).unwrap();
+        assert_eq!(change.difference, 13.0);
+        assert!(change.interval.contains(13.0) && !change.significant);
+        let expected = format!(
+            "NPS rose from 18 to 31 (+13, 95% CI {:+.0} to {:+.0}): not distinguishable from noise",
+            change.interval.low, change.interval.high
+        );
+        assert_eq!(change.sentence(), expected);
+        let big = NpsCounts { promoters: 520, passives: 270, detractors: 210 };
+        let small = NpsCounts { promoters: 400, passives: 380, detractors: 220 };
+        let real = NpsCounts::compare(&small, &big).unwrap();
+        assert!(real.significant && real.sentence().ends_with(": a real change"), "{}", real.sentence());
+        assert!(NpsCounts::compare(&NpsCounts::default(), &big).is_none());
+        assert!((normal_cdf(1.959_963_984_540_054) - 0.975).abs() < 1e-6);
+        assert!((normal_cdf(-1.0) - 0.158_655_25).abs() < 1e-6);
     }
 
     #[test]
