@@ -160,6 +160,22 @@ async fn promoter_gets_thanks_with_a_code_and_a_counted_referral_link(app: TestA
         assert_eq!(click.headers()["location"], "https://acme.example/refer");
     }
     assert_eq!(app.store.referral_clicks(r["id"].as_str().unwrap()).await.unwrap(), 2);
+
+    // Finishing the answer on the follow-up page sends `response.updated` to the webhooks.
+    let (receiver, url) = Receiver::start(0).await;
+    app.post_json(
+        "/api/v1/webhooks",
+        &json!({"name": "BI", "kind": "generic", "url": url, "events": ["response.updated"]}),
+    )
+    .await;
+    let token = app.state.signer().sign(hark_core::token::TokenKind::Response, r["id"].as_str().unwrap());
+    let page = format!("{}/r/{token}", app.base);
+    let sent = no_redirect.post(&page).form(&[("comment", "Fast and friendly"), ("done", "1")]).send().await.unwrap();
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    let calls = eventually(WAIT, || async { Some(receiver.calls()).filter(|c| !c.is_empty()) }).await;
+    assert_eq!(calls[0].0["x-hark-event"], "response.updated");
+    let payload: Value = serde_json::from_str(&calls[0].1).unwrap();
+    assert_eq!(payload["data"]["response"]["comment"], "Fast and friendly");
     let tampered = link.replacen("/ref/r0", "/ref/r1", 1);
     assert_eq!(no_redirect.get(&tampered).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     assert!(app.store.list_cases(&CaseFilter::default(), 10).await.unwrap().is_empty());
