@@ -85,47 +85,102 @@ fn parse_date(value: &str) -> Result<String, String> {
     Err(format!("date: `{value}` is not a date such as 2026-01-31, 2026-01-31 09:30 or 2026-01-31T09:30:00Z"))
 }
 
-pub async fn import_responses(store: &Store, file: &Path, survey: &str) -> anyhow::Result<ImportReport> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(file)
-        .with_context(|| format!("reading {}", file.display()))?;
-    let headers: Vec<String> = reader.headers()?.iter().map(normalise).collect();
-    let field_of = |h: &str| COLUMNS.iter().find(|(_, names)| names.contains(&h)).map(|(field, _)| *field);
-    if !headers.iter().any(|h| field_of(h) == Some("score")) {
-        anyhow::bail!("{}: no score column (one of: {})", file.display(), COLUMNS[0].1.join(", "));
+/// The field a (normalised) header fills, if it is a recognised one.
+fn field_of(columns: &[(&'static str, &[&str])], header: &str) -> Option<&'static str> {
+    columns.iter().find(|(_, names)| names.contains(&header)).map(|(field, _)| *field)
+}
+
+/// An import file: a header row, then data rows whose recognised columns map to fields.
+struct ImportFile {
+    reader: csv::Reader<std::fs::File>,
+    headers: Vec<String>,
+    columns: &'static [(&'static str, &'static [&'static str])],
+}
+
+/// One data row: its line, a key from its content (importing again adds nothing), the
+/// recognised fields and every other non-empty column by header; values trimmed.
+struct ImportRow {
+    line: u64,
+    key: String,
+    fields: HashMap<&'static str, String>,
+    others: Vec<(String, String)>,
+}
+
+impl ImportRow {
+    fn get(&self, field: &str) -> Option<&str> {
+        self.fields.get(field).map(String::as_str)
     }
+}
+
+impl ImportFile {
+    /// Opens `file`; refuses it when no column maps to `required`.
+    fn open(
+        file: &Path,
+        columns: &'static [(&'static str, &'static [&'static str])],
+        required: &str,
+    ) -> anyhow::Result<Self> {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_path(file)
+            .with_context(|| format!("reading {}", file.display()))?;
+        let headers: Vec<String> = reader.headers()?.iter().map(normalise).collect();
+        let this = ImportFile { reader, headers, columns };
+        if !this.headers.iter().any(|h| field_of(columns, h) == Some(required)) {
+            let names = columns.iter().find(|(f, _)| *f == required).map_or(&[][..], |(_, n)| *n);
+            anyhow::bail!("{}: no {required} column (one of: {})", file.display(), names.join(", "));
+        }
+        Ok(this)
+    }
+
+    /// The rows, or the line and reason of an unreadable one.
+    fn rows(&mut self) -> impl Iterator<Item = Result<ImportRow, (u64, String)>> + '_ {
+        let (reader, headers, columns) = (&mut self.reader, &self.headers, self.columns);
+        reader.records().map(move |record| {
+            let record = record.map_err(|e| (e.position().map_or(0, |p| p.line()), format!("unreadable row: {e}")))?;
+            let mut row = ImportRow {
+                line: record.position().map_or(0, |p| p.line()),
+                key: row_key(&record),
+                fields: HashMap::new(),
+                others: Vec::new(),
+            };
+            for (header, value) in headers.iter().zip(record.iter()) {
+                let value = value.trim();
+                match field_of(columns, header) {
+                    _ if value.is_empty() => {}
+                    Some("ignore") => {}
+                    Some(field) => {
+                        row.fields.insert(field, value.to_owned());
+                    }
+                    None => row.others.push((header.clone(), value.to_owned())),
+                }
+            }
+            Ok(row)
+        })
+    }
+}
+
+pub async fn import_responses(store: &Store, file: &Path, survey: &str) -> anyhow::Result<ImportReport> {
+    let mut import = ImportFile::open(file, COLUMNS, "score")?;
     let survey_id = find_or_create_survey(store, survey).await?;
     let mut names: HashMap<(String, Option<String>), String> = HashMap::new();
     let mut teams: HashMap<String, String> = HashMap::new();
     let mut report = ImportReport { imported: 0, already_present: 0, rejected: 0, errors: Vec::new() };
     let mut jobs = JoinSet::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                report.errors.push((line, format!("unreadable row: {e}")));
+    for row in import.rows() {
+        let row = match row {
+            Ok(row) => row,
+            Err(unreadable) => {
+                report.errors.push(unreadable);
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
-        let mut row: HashMap<&str, &str> = HashMap::new();
-        let mut attributes = Map::new();
-        for (header, value) in headers.iter().zip(record.iter()) {
-            let value = value.trim();
-            match field_of(header) {
-                Some("ignore") => {}
-                Some(field) if !value.is_empty() => {
-                    row.insert(field, value);
-                }
-                Some(_) => {}
-                None if !value.is_empty() && hark_core::contact::is_attribute_key(header) => {
-                    attributes.insert(header.clone(), Value::String(value.to_string()));
-                }
-                None => {}
-            }
-        }
+        let line = row.line;
+        let attributes: Map<String, Value> = row
+            .others
+            .iter()
+            .filter(|(header, _)| hark_core::contact::is_attribute_key(header))
+            .map(|(header, value)| (header.clone(), Value::String(value.clone())))
+            .collect();
         let row_result: Result<ResponseInput, String> = async {
             let score = row.get("score").ok_or("score: empty")?;
             let score: i64 = score.parse().map_err(|_| format!("score: `{score}` is not a whole number"))?;
@@ -133,9 +188,9 @@ pub async fn import_responses(store: &Store, file: &Path, survey: &str) -> anyho
                 Some(s) => Some(s.parse::<i64>().map_err(|_| format!("agent_score: `{s}` is not a whole number"))?),
                 None => None,
             };
-            let submitted_at = row.get("date").map(|d| parse_date(d)).transpose()?;
+            let submitted_at = row.get("date").map(parse_date).transpose()?;
             let team_id = match row.get("team") {
-                Some(t) => Some(match teams.get(*t) {
+                Some(t) => Some(match teams.get(t) {
                     Some(id) => id.clone(),
                     None => {
                         let id = store.team_named(t).await.map_err(|e| e.to_string())?.id;
@@ -165,9 +220,9 @@ pub async fn import_responses(store: &Store, file: &Path, survey: &str) -> anyho
                 email: row.get("email").map(|s| s.to_string()),
                 name: row.get("name").map(|s| s.to_string()),
                 locale: row.get("language").map(|s| s.to_string()),
-                attributes: attributes.clone(),
+                attributes,
             });
-            let key = row_key(&record);
+            let key = row.key.clone();
             Ok(ResponseInput {
                 survey_id: survey_id.clone(),
                 score,
@@ -246,46 +301,26 @@ const INTERACTION_COLUMNS: &[(&str, &[&str])] = &[
 /// Interactions (calls, chats, emails, orders …) from another system, onto the contacts'
 /// timelines. Like responses: a bad row is reported by line, importing twice adds nothing.
 pub async fn import_interactions(store: &Store, file: &Path) -> anyhow::Result<ImportReport> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(file)
-        .with_context(|| format!("reading {}", file.display()))?;
-    let headers: Vec<String> = reader.headers()?.iter().map(normalise).collect();
-    let field_of = |h: &str| INTERACTION_COLUMNS.iter().find(|(_, names)| names.contains(&h)).map(|(field, _)| *field);
-    for needed in ["kind"] {
-        if !headers.iter().any(|h| field_of(h) == Some(needed)) {
-            anyhow::bail!("{}: no {needed} column (one of: {})", file.display(), INTERACTION_COLUMNS[3].1.join(", "));
-        }
-    }
+    let mut import = ImportFile::open(file, INTERACTION_COLUMNS, "kind")?;
     let state =
         hark_web::AppState::new(store.clone(), hark_web::WebConfig::local(([127, 0, 0, 1], 0).into()), None).await?;
     let mut report = ImportReport { imported: 0, already_present: 0, rejected: 0, errors: Vec::new() };
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                report.errors.push((e.position().map_or(0, |p| p.line()), format!("unreadable row: {e}")));
+    for row in import.rows() {
+        let row = match row {
+            Ok(row) => row,
+            Err(unreadable) => {
+                report.errors.push(unreadable);
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
-        let mut row: HashMap<&str, &str> = HashMap::new();
-        let mut figures = Map::new();
-        for (header, value) in headers.iter().zip(record.iter()) {
-            let value = value.trim();
-            match field_of(header) {
-                Some("ignore") => {}
-                Some(field) if !value.is_empty() => {
-                    row.insert(field, value);
-                }
-                None if !value.is_empty() => {
-                    let number =
-                        value.parse::<i64>().map(Value::from).or_else(|_| value.parse::<f64>().map(Value::from));
-                    figures.insert(header.clone(), number.unwrap_or_else(|_| Value::String(value.to_owned())));
-                }
-                _ => {}
-            }
-        }
+        let figures: Map<String, Value> = row
+            .others
+            .iter()
+            .map(|(header, value)| {
+                let number = value.parse::<i64>().map(Value::from).or_else(|_| value.parse::<f64>().map(Value::from));
+                (header.clone(), number.unwrap_or_else(|_| Value::String(value.clone())))
+            })
+            .collect();
         let input: Result<hark_web::InteractionInput, String> = async {
             let external_id =
                 row.get("external_id").or(row.get("email")).ok_or("customer: give a customer_id or email")?;
@@ -302,7 +337,7 @@ pub async fn import_interactions(store: &Store, file: &Path) -> anyhow::Result<I
                     attributes: Map::new(),
                 },
                 kind: row.get("kind").map(|k| k.to_lowercase()).unwrap_or_default(),
-                occurred_at: row.get("date").map(|d| parse_date(d)).transpose()?,
+                occurred_at: row.get("date").map(parse_date).transpose()?,
                 agent_id,
                 summary: row.get("summary").map(|s| s.to_string()),
                 figures,
@@ -310,11 +345,10 @@ pub async fn import_interactions(store: &Store, file: &Path) -> anyhow::Result<I
         }
         .await;
         match input {
-            Err(message) => report.errors.push((line, message)),
+            Err(message) => report.errors.push((row.line, message)),
             Ok(input) => {
-                let key = row_key(&record);
-                let result = hark_web::record_interaction(&state, input, Some(key)).await;
-                count(&mut report, line, result.map(|(_, created)| created));
+                let result = hark_web::record_interaction(&state, input, Some(row.key.clone())).await;
+                count(&mut report, row.line, result.map(|(_, created)| created));
             }
         }
     }
