@@ -56,6 +56,9 @@ pub(crate) struct Changes {
     pub agent_score: Option<Option<i64>>,
     /// Replaces all extra answers when given.
     pub answers: Option<BTreeMap<String, Value>>,
+    /// A save while the respondent is still typing: stored, but the webhooks hear only of
+    /// finished changes (not one call per pause in typing).
+    pub in_progress: bool,
 }
 
 /// Applies `changes` to a stored response after checking them against the survey. Answers
@@ -86,6 +89,9 @@ pub(crate) async fn change(
     def.check_answer(&AnswerInput { score, agent_score, comment: comment.as_deref(), answers: &answers })?;
     let update = AnswerUpdate { score, segment, comment, answers: answers.into_iter().collect(), agent_score };
     let updated = state.store.update_answer(&response.id, &update).await?;
+    if changes.in_progress {
+        return Ok(updated);
+    }
     let link = state.url(&format!("/admin/contacts/{}", updated.contact_id.as_deref().unwrap_or("")));
     let key = format!("response-updated:{}:{}", updated.id, uuid::Uuid::now_v7());
     let payload = hark_jobs::response_payload(&updated, survey, &link);

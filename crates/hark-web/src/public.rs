@@ -288,15 +288,18 @@ pub(crate) struct PageError {
     status: StatusCode,
     key: &'static str,
     lang: String,
+    /// What was wrong with the answer, for `answer_invalid`.
+    problem: String,
 }
 
 impl PageError {
     fn invalid(headers: &HeaderMap) -> Self {
-        Self { status: StatusCode::NOT_FOUND, key: "link_invalid", lang: browser_languages(headers).join(",") }
+        let lang = browser_languages(headers).join(",");
+        Self { status: StatusCode::NOT_FOUND, key: "link_invalid", lang, problem: String::new() }
     }
 
     fn closed(lang: &str) -> Self {
-        Self { status: StatusCode::GONE, key: "survey_closed", lang: lang.into() }
+        Self { status: StatusCode::GONE, key: "survey_closed", lang: lang.into(), problem: String::new() }
     }
 }
 
@@ -304,7 +307,9 @@ impl From<ApiError> for PageError {
     fn from(e: ApiError) -> Self {
         tracing::warn!(problem = ?e.0, "survey page request refused");
         let status = StatusCode::from_u16(e.0.status).unwrap_or(StatusCode::BAD_REQUEST);
-        Self { status, key: "link_invalid", lang: String::new() }
+        let problem = e.0.errors.first().map_or_else(|| e.0.detail.clone(), |f| format!("{}: {}", f.field, f.message));
+        let key = if status == StatusCode::NOT_FOUND { "link_invalid" } else { "answer_invalid" };
+        Self { status, key, lang: String::new(), problem }
     }
 }
 
@@ -318,17 +323,17 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let first = self.lang.split(',').find_map(i18n::locale);
         let locale = first.unwrap_or_else(i18n::base);
-        let heading = locale.text(self.key).to_owned();
+        let message = locale.fill(self.key, &[("problem", &self.problem)]);
         let page = MessagePage {
             page: PageBase {
                 lang: locale.tag.into(),
                 dir: locale.dir(),
-                title: heading.clone(),
+                title: message.clone(),
                 brand: String::new(),
                 banner: None,
             },
             heading: String::new(),
-            message: heading,
+            message,
             link: None,
             form: None,
         };
@@ -565,6 +570,7 @@ async fn save_follow_up(
         comment: Some(field(&pairs, "comment").unwrap_or_default().to_owned()),
         agent_score: Some(parse_score(agent_score).map_err(|_| ApiError::field("agent_score", "must be 0 to 10"))?),
         answers: Some(answers),
+        in_progress: field(&pairs, "partial").is_some(),
     };
     change(&state, &survey, &answer, changes).await?;
     if field(&pairs, "partial").is_some() {

@@ -170,9 +170,14 @@ async fn promoter_gets_thanks_with_a_code_and_a_counted_referral_link(app: TestA
     .await;
     let token = app.state.signer().sign(hark_core::token::TokenKind::Response, r["id"].as_str().unwrap());
     let page = format!("{}/r/{token}", app.base);
+    // While typing, the page's script saves with `partial`: stored, not announced.
+    let typing = no_redirect.post(&page).form(&[("comment", "Fast"), ("partial", "1")]).send().await.unwrap();
+    assert_eq!(typing.status(), StatusCode::NO_CONTENT);
     let sent = no_redirect.post(&page).form(&[("comment", "Fast and friendly"), ("done", "1")]).send().await.unwrap();
     assert_eq!(sent.status(), StatusCode::SEE_OTHER);
     let calls = eventually(WAIT, || async { Some(receiver.calls()).filter(|c| !c.is_empty()) }).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.calls().len(), 1, "one call, for the finished change");
     assert_eq!(calls[0].0["x-hark-event"], "response.updated");
     let payload: Value = serde_json::from_str(&calls[0].1).unwrap();
     assert_eq!(payload["data"]["response"]["comment"], "Fast and friendly");

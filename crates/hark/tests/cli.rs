@@ -217,15 +217,20 @@ fn demo_fills_an_empty_database_once() {
     }
 }
 
+/// A fresh PostgreSQL schema, migrated, and an SMTP server process; `None` without PostgreSQL.
+async fn postgres_and_mail()
+-> Option<(hark_store::testing::TestDatabase, hark_jobs::testing::SmtpServer, hark_store::Store)> {
+    let db = hark_store::testing::TestDatabase::new(hark_store::testing::Backend::Postgres).await?;
+    let store = hark_store::Store::open(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    Some((db, hark_jobs::testing::SmtpServer::start(), store))
+}
+
 /// Jobs live in the database: invitations queued before any server runs are mailed when one
 /// starts, and two `hark serve` processes on one PostgreSQL mail each invitation exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_on_one_postgres_mail_each_invitation_once() {
-    use hark_store::testing::{Backend, TestDatabase};
-    let Some(db) = TestDatabase::new(Backend::Postgres).await else { return };
-    let smtp = hark_jobs::testing::SmtpServer::start();
-    let store = hark_store::Store::open(&db.url).await.unwrap();
-    store.migrate().await.unwrap();
+    let Some((db, smtp, store)) = postgres_and_mail().await else { return };
     let definition = serde_json::from_value(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).unwrap();
     let survey = store.create_survey(&definition, hark_store::SurveyStatus::Active).await.unwrap();
     let now = jiff::Timestamp::now().as_millisecond();
@@ -287,11 +292,7 @@ async fn two_servers_on_one_postgres_mail_each_invitation_once() {
 /// owner's mail, the webhook call) happens exactly once per answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_run_each_playbook_action_once() {
-    use hark_store::testing::{Backend, TestDatabase};
-    let Some(db) = TestDatabase::new(Backend::Postgres).await else { return };
-    let smtp = hark_jobs::testing::SmtpServer::start();
-    let store = hark_store::Store::open(&db.url).await.unwrap();
-    store.migrate().await.unwrap();
+    let Some((db, smtp, store)) = postgres_and_mail().await else { return };
     let team = store.create_team("Billing").await.unwrap();
     let lead = store.create_user("lead@example.com", None, hark_store::Role::TeamLead, "x").await.unwrap();
     store.set_user_team(&lead.id, Some(&team.id)).await.unwrap();
