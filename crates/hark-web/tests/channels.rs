@@ -124,6 +124,11 @@ async fn email_score_links_record_once_and_refuse_tampering(app: TestApp) {
     assert_eq!(saved.headers()["location"].to_str().unwrap(), format!("{follow_up}?done=1"));
     let r = app.store.get_response(&r.id).await.unwrap().unwrap();
     assert_eq!((r.score, r.comment.as_deref()), (9, Some("ขอบคุณมากครับ บริการดีมาก")));
+    // A forged score is refused with a page that names the problem; the answer is unchanged.
+    let forged = no_redirect.post(format!("{}{follow_up}", app.base)).form(&[("score", "11")]).send().await.unwrap();
+    assert_eq!(forged.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(forged.text().await.unwrap().contains("Your answer could not be saved: score:"));
+    assert_eq!(app.store.get_response(&r.id).await.unwrap().unwrap().score, 9);
 
     // Unsubscribing through the mail's link stops every later survey to this contact.
     let unsubscribe_url = unsubscribe.trim_matches(['<', '>']);
