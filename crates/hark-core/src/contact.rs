@@ -31,11 +31,10 @@ impl ContactInput {
         if self.external_id.trim().is_empty() || self.external_id.chars().count() > 200 {
             errors.push(field("external_id"), "1–200 characters");
         }
-        if let Some(email) = &self.email {
-            let ok = email.len() <= 254 && email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'));
-            if !ok {
-                errors.push(field("email"), "not an email address");
-            }
+        if let Some(email) = &self.email
+            && !is_email(email)
+        {
+            errors.push(field("email"), "not an email address");
         }
         if self.name.as_ref().is_some_and(|n| n.chars().count() > 200) {
             errors.push(field("name"), "at most 200 characters");
@@ -60,6 +59,11 @@ impl ContactInput {
         }
         errors.into_result()
     }
+}
+
+/// A plausible address: something@domain.tld, at most 254 bytes.
+pub fn is_email(email: &str) -> bool {
+    email.len() <= 254 && email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
 }
 
 pub fn is_attribute_key(key: &str) -> bool {

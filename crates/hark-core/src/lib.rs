@@ -5,6 +5,7 @@ pub mod auth;
 pub mod contact;
 pub mod fatigue;
 pub mod i18n;
+pub mod insight;
 pub mod playbook;
 pub mod report;
 pub mod scale;

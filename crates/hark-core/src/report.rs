@@ -17,6 +17,22 @@ pub enum Granularity {
     Month,
 }
 
+impl Granularity {
+    pub const ALL: [Granularity; 3] = [Granularity::Day, Granularity::Week, Granularity::Month];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Granularity::Day => "day",
+            Granularity::Week => "week",
+            Granularity::Month => "month",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+}
+
 /// The civil UTC date of a day number (days since 1970-01-01).
 pub fn date_of_day(day: i64) -> Date {
     Date::constant(1970, 1, 1)

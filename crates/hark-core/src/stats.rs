@@ -327,6 +327,25 @@ mod tests {
         }
     }
 
+    /// A published example: a sample of 1,162 with 291 promoters, 476 passives and 395
+    /// detractors (NPS −9), whose 95% margin of error was reported as ±4.4 points (talkstats.com,
+    /// "Net Promoter Score – Calculating Confidence Intervals and Margin of Error", thread
+    /// 58500). Rocks (2016, The American Statistician 70(4), §2) gives the adjusted-Wald
+    /// recipe checked here step by step: p̃ = (291 + ¾)/1165, d̃ = (395 + ¾)/1165,
+    /// var = (p̃ + d̃ − (p̃ − d̃)²)/1165, NPS ± 1.96·√var.
+    #[test]
+    fn interval_matches_the_published_example() {
+        let c = NpsCounts { promoters: 291, passives: 476, detractors: 395 };
+        assert_eq!(c.nps().unwrap().round(), -9.0);
+        let i = c.interval().unwrap();
+        let half = (i.high - i.low) / 2.0;
+        assert_eq!((half * 10.0).round() / 10.0, 4.4, "{i:?}");
+        let (p, d) = (291.75 / 1165.0, 395.75 / 1165.0);
+        let by_hand = 1.96 * ((p + d - (p - d) * (p - d)) / 1165.0f64).sqrt();
+        assert!((half / 100.0 - by_hand).abs() < 1e-4, "{half} vs {by_hand}");
+        assert!((i.low - -13.3).abs() < 0.05 && (i.high - -4.55).abs() < 0.05, "{i:?}");
+    }
+
     #[test]
     fn the_difference_test_errs_about_5_percent_of_the_time_and_finds_real_changes() {
         let mut rng = fastrand::Rng::with_seed(7);

@@ -10,6 +10,7 @@ use hark_store::{CASE_MAIL_JOB, Case, NewCase, NewJob, Response, Role, Store, St
 use serde_json::{Map, Value, json};
 
 use crate::mail::MailError;
+use crate::monitoring::ALERT_MAIL;
 use crate::runner::{Outcome, Runner};
 
 /// What a case mail is about.
@@ -73,7 +74,7 @@ fn text_field(payload: &Value, key: &str) -> String {
 }
 
 impl Runner {
-    fn admin_url(&self, path: &str) -> String {
+    pub(crate) fn admin_url(&self, path: &str) -> String {
         format!("{}{path}", self.config.public_url.trim_end_matches('/'))
     }
 
@@ -221,6 +222,9 @@ impl Runner {
             ];
             let fill = |t: &str| vars.iter().fold(t.to_owned(), |acc, (k, v)| acc.replace(&format!("{{{k}}}"), v));
             mails.push((contact.name.clone(), email, fill(&mail.subject), fill(&mail.body)));
+        } else if kind == ALERT_MAIL {
+            let [to, subject, body] = ["to", "subject", "body"].map(|k| text_field(payload, k));
+            mails.push((None, to, subject, body));
         } else {
             let case_id = text_field(payload, "case_id");
             let Some(case) = store.get_case(&case_id).await? else { return Ok(Outcome::Done) };

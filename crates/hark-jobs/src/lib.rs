@@ -5,6 +5,7 @@
 
 mod follow_up;
 mod mail;
+mod monitoring;
 mod runner;
 #[cfg(feature = "testing")]
 pub mod testing;

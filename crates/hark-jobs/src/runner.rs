@@ -25,8 +25,8 @@ pub struct RunnerConfig {
     pub idle_poll: Duration,
     /// First retry delay; each further attempt waits four times longer, up to an hour.
     pub retry_base: Duration,
-    /// How often overdue cases are looked for.
-    pub escalation_interval: Duration,
+    /// How often overdue cases are escalated and alert rules checked.
+    pub sweep_interval: Duration,
 }
 
 #[derive(Clone)]
@@ -72,12 +72,15 @@ impl Runner {
     /// Runs until `shutdown` resolves; a job in progress is finished first.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
-        let mut last_escalation: Option<std::time::Instant> = None;
+        let mut last_sweep: Option<std::time::Instant> = None;
         loop {
-            if last_escalation.is_none_or(|at| at.elapsed() >= self.config.escalation_interval) {
-                last_escalation = Some(std::time::Instant::now());
+            if last_sweep.is_none_or(|at| at.elapsed() >= self.config.sweep_interval) {
+                last_sweep = Some(std::time::Instant::now());
                 if let Err(e) = self.escalate().await {
                     tracing::warn!(error = %e, "overdue cases could not be escalated");
+                }
+                if let Err(e) = self.check_alerts().await {
+                    tracing::warn!(error = %e, "alert rules could not be checked");
                 }
             }
             let ran = match self.run_due().await {
@@ -97,7 +100,7 @@ impl Runner {
                 }
                 _ => self.config.idle_poll,
             }
-            .min(self.config.escalation_interval);
+            .min(self.config.sweep_interval);
             tokio::select! {
                 _ = &mut shutdown => return,
                 _ = self.wake.notified() => {}

@@ -487,14 +487,14 @@ impl Store {
     // ----- people to assign cases to -----
 
     pub async fn list_users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query("SELECT id, email, name, role, team_id, created_at FROM users ORDER BY email")
+        let rows = sqlx::query("SELECT id, email, name, role, team_id, agent_id, created_at FROM users ORDER BY email")
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(user_from).collect()
     }
 
     pub async fn get_user(&self, id: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, email, name, role, team_id, created_at FROM users WHERE id = $1")
+        let row = sqlx::query("SELECT id, email, name, role, team_id, agent_id, created_at FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -510,12 +510,21 @@ impl Store {
         Ok(())
     }
 
+    pub async fn set_user_agent(&self, user_id: &str, agent_id: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE users SET agent_id = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(agent_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Of the team's users, the one with the fewest cases so far (ties by id): cases go round.
     pub async fn next_in_team(&self, team_id: &str) -> Result<Option<User>> {
         let row = sqlx::query(
-            "SELECT u.id, u.email, u.name, u.role, u.team_id, u.created_at FROM users u \
+            "SELECT u.id, u.email, u.name, u.role, u.team_id, u.agent_id, u.created_at FROM users u \
              LEFT JOIN cases c ON c.owner_id = u.id WHERE u.team_id = $1 \
-             GROUP BY u.id, u.email, u.name, u.role, u.team_id, u.created_at ORDER BY COUNT(c.id), u.id LIMIT 1",
+             GROUP BY u.id, u.email, u.name, u.role, u.team_id, u.agent_id, u.created_at ORDER BY COUNT(c.id), u.id LIMIT 1",
         )
         .bind(team_id)
         .fetch_optional(&self.pool)

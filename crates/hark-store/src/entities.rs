@@ -82,6 +82,8 @@ pub struct User {
     pub role: Role,
     /// A team lead's or agent's team.
     pub team_id: Option<String>,
+    /// The agent an agent user is: the answers they may see are this agent's.
+    pub agent_id: Option<String>,
     pub created_at: i64,
 }
 
@@ -200,6 +202,7 @@ pub(crate) fn user_from(row: &AnyRow) -> Result<User> {
         name: row.try_get("name")?,
         role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("users.role {role}")))?,
         team_id: row.try_get("team_id")?,
+        agent_id: row.try_get("agent_id")?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -374,6 +377,20 @@ impl Store {
         row.as_ref().map(contact_from).transpose()
     }
 
+    /// The contacts with these ids (any order; unknown ids are left out).
+    pub async fn get_contacts(&self, ids: &[String]) -> Result<Vec<Contact>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = crate::filter::Sql::new(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id IN ("));
+        for (i, id) in ids.iter().enumerate() {
+            sql.push(if i == 0 { "" } else { ", " }).text(id);
+        }
+        sql.push(")");
+        let rows = sql.query().fetch_all(&self.pool).await?;
+        rows.iter().map(contact_from).collect()
+    }
+
     /// Contacts in id (creation) order, after the cursor id.
     pub async fn list_contacts(&self, after: Option<&str>, limit: i64) -> Result<Vec<Contact>> {
         let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2");
@@ -385,7 +402,7 @@ impl Store {
     /// (comment, answers and context removed) so that past figures do not change.
     pub async fn delete_contact(&self, id: &str) -> Result<()> {
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
-        sqlx::query("UPDATE responses SET contact_id = NULL, comment = NULL, answers = '{}', context = '{}' WHERE contact_id = $1")
+        sqlx::query("UPDATE responses SET contact_id = NULL, comment = NULL, search_text = NULL, answers = '{}', context = '{}' WHERE contact_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -407,7 +424,7 @@ impl Store {
     pub async fn create_user(&self, email: &str, name: Option<&str>, role: Role, password_hash: &str) -> Result<User> {
         let row = sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             RETURNING id, email, name, role, team_id, created_at",
+             RETURNING id, email, name, role, team_id, agent_id, created_at",
         )
         .bind(new_id())
         .bind(email)
@@ -427,11 +444,12 @@ impl Store {
 
     /// The user and their password hash, for a login check.
     pub async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>> {
-        let row =
-            sqlx::query("SELECT id, email, name, role, team_id, created_at, password_hash FROM users WHERE email = $1")
-                .bind(email)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT id, email, name, role, team_id, agent_id, created_at, password_hash FROM users WHERE email = $1",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| Ok((user_from(&r)?, r.try_get("password_hash")?))).transpose()
     }
 

@@ -7,13 +7,14 @@ use sqlx::{Any, AssertSqlSafe};
 use crate::Dialect;
 
 /// Which responses a list or report covers. Every field narrows; `None` means "any".
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResponseFilter {
     pub survey_id: Option<String>,
     pub survey_kind: Option<hark_core::SurveyKind>,
     pub team_id: Option<String>,
     pub agent_id: Option<String>,
     pub channel: Option<String>,
+    pub language: Option<String>,
     pub segment: Option<hark_core::Segment>,
     pub contact_id: Option<String>,
     /// Inclusive lower bound, epoch ms.
@@ -22,6 +23,9 @@ pub struct ResponseFilter {
     pub to_ms: Option<i64>,
     /// Contact attribute equals value (compared as text), all must match.
     pub attributes: Vec<(String, String)>,
+    /// Words the comment contains, in any language and case (a substring match on the
+    /// case-folded comment, so it needs no word boundaries: Thai and Korean work as well).
+    pub search: Option<String>,
 }
 
 pub(crate) enum Bind {
@@ -61,6 +65,14 @@ impl Sql {
         self.bind(Bind::Int(Some(value)))
     }
 
+    /// Appends ` AND column = value` when there is a value.
+    pub fn and_eq(&mut self, column: &str, value: Option<&str>) -> &mut Self {
+        if let Some(v) = value {
+            self.push(" AND ").push(column).push(" = ").text(v);
+        }
+        self
+    }
+
     pub fn query(&self) -> Query<'_, Any, AnyArguments> {
         let mut q = sqlx::query(AssertSqlSafe(self.text.clone()));
         for b in &self.binds {
@@ -76,18 +88,14 @@ impl Sql {
 impl ResponseFilter {
     /// Appends ` AND …` conditions over `r` (responses), `s` (surveys) and `c` (contacts).
     pub(crate) fn push_conditions(&self, sql: &mut Sql, dialect: Dialect) {
-        let eq = |sql: &mut Sql, column: &str, value: &Option<String>| {
-            if let Some(v) = value {
-                sql.push(" AND ").push(column).push(" = ").text(v);
-            }
-        };
-        eq(sql, "r.survey_id", &self.survey_id);
-        eq(sql, "s.kind", &self.survey_kind.map(|k| k.as_str().to_string()));
-        eq(sql, "r.team_id", &self.team_id);
-        eq(sql, "r.agent_id", &self.agent_id);
-        eq(sql, "r.channel", &self.channel);
-        eq(sql, "r.segment", &self.segment.map(|s| s.as_str().to_string()));
-        eq(sql, "r.contact_id", &self.contact_id);
+        sql.and_eq("r.survey_id", self.survey_id.as_deref())
+            .and_eq("s.kind", self.survey_kind.map(|k| k.as_str()))
+            .and_eq("r.team_id", self.team_id.as_deref())
+            .and_eq("r.agent_id", self.agent_id.as_deref())
+            .and_eq("r.channel", self.channel.as_deref())
+            .and_eq("r.language", self.language.as_deref())
+            .and_eq("r.segment", self.segment.map(|s| s.as_str()))
+            .and_eq("r.contact_id", self.contact_id.as_deref());
         if let Some(from) = self.from_ms {
             sql.push(" AND r.created_at >= ").int(from);
         }
@@ -95,6 +103,12 @@ impl ResponseFilter {
             sql.push(" AND r.created_at < ").int(to);
         }
         push_attribute_conditions(sql, dialect, &self.attributes);
+        if let Some(words) = &self.search {
+            for word in search_words(words) {
+                let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                sql.push(" AND r.search_text LIKE ").text(&format!("%{escaped}%")).push(" ESCAPE '\\'");
+            }
+        }
     }
 
     /// The joins the conditions rely on.
@@ -106,13 +120,28 @@ impl ResponseFilter {
 pub(crate) fn push_attribute_conditions(sql: &mut Sql, dialect: Dialect, attributes: &[(String, String)]) {
     for (key, value) in attributes {
         sql.push(" AND ");
-        match dialect {
-            Dialect::Sqlite => {
-                let path = format!("$.\"{}\"", key.replace('"', "\"\""));
-                sql.push("CAST(json_extract(c.attributes, ").text(&path).push(") AS TEXT)")
-            }
-            Dialect::Postgres => sql.push("(c.attributes::jsonb ->> ").text(key).push(")"),
-        };
+        json_text(sql, dialect, "c.attributes", key);
         sql.push(" = ").text(value);
     }
+}
+
+/// Appends the text of `column`'s top-level JSON member `key` (NULL when absent).
+pub(crate) fn json_text(sql: &mut Sql, dialect: Dialect, column: &str, key: &str) {
+    match dialect {
+        Dialect::Sqlite => {
+            let path = format!("$.\"{}\"", key.replace('"', "\"\""));
+            sql.push("CAST(json_extract(").push(column).push(", ").text(&path).push(") AS TEXT)")
+        }
+        Dialect::Postgres => sql.push("(").push(column).push("::jsonb ->> ").text(key).push(")"),
+    };
+}
+
+/// The case-folded form comments are searched in; the writer stores it beside each comment.
+pub fn fold_for_search(text: &str) -> String {
+    text.to_lowercase()
+}
+
+/// The search's words, case-folded: every one must occur.
+fn search_words(search: &str) -> impl Iterator<Item = String> + '_ {
+    search.split_whitespace().map(fold_for_search)
 }

@@ -11,8 +11,11 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::entities::{CONTACT_COLUMNS, contact_from};
-use crate::filter::{Sql, push_attribute_conditions};
+use std::sync::LazyLock;
+
+use crate::filter::{Sql, fold_for_search, push_attribute_conditions};
 use crate::jobs::{NewJob, enqueue_on};
+use crate::reports::{RollupKey, adjust_rollup};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
 use crate::{Contact, Dialect, Response, Result, Store, StoreError, new_id, now_ms, parse_json};
 
@@ -299,14 +302,23 @@ impl Store {
         row.as_ref().map(response_from).transpose()
     }
 
-    /// Applies a respondent's later changes to their stored answer.
+    /// Applies a respondent's later changes to their stored answer, moving its count in the
+    /// rollup in the same transaction.
     pub async fn update_answer(&self, response_id: &str, update: &AnswerUpdate) -> Result<Response> {
-        let sql = format!(
-            "UPDATE responses SET score = $2, segment = $3, comment = $4, answers = $5, agent_score = $6, \
-             updated_at = $7 WHERE id = $1 RETURNING {}",
-            RESPONSE_COLUMNS.replace("r.", "")
-        );
-        let row = sqlx::query(AssertSqlSafe(sql))
+        static UPDATE: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "UPDATE responses SET score = $2, segment = $3, comment = $4, answers = $5, agent_score = $6, \
+                 updated_at = $7, search_text = $8 WHERE id = $1 RETURNING {}",
+                RESPONSE_COLUMNS.replace("r.", "")
+            )
+        });
+        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let before: Option<i64> = sqlx::query_scalar("SELECT score FROM responses WHERE id = $1")
+            .bind(response_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(before) = before else { return Err(StoreError::NotFound("response")) };
+        let row = sqlx::query(AssertSqlSafe(UPDATE.as_str()))
             .bind(response_id)
             .bind(update.score)
             .bind(update.segment.as_str())
@@ -314,9 +326,16 @@ impl Store {
             .bind(Value::Object(update.answers.clone()).to_string())
             .bind(update.agent_score)
             .bind(now_ms())
-            .fetch_optional(&self.pool)
+            .bind(update.comment.as_deref().map(fold_for_search))
+            .fetch_one(&mut *tx)
             .await?;
-        row.as_ref().map(response_from).transpose()?.ok_or(StoreError::NotFound("response"))
+        let after = response_from(&row)?;
+        if before != after.score {
+            let key = RollupKey::of(&after);
+            adjust_rollup(&mut tx, [(RollupKey { score: before, ..key.clone() }, -1), (key, 1)]).await?;
+        }
+        tx.commit().await?;
+        Ok(after)
     }
 
     /// Stops all surveys to a contact. Idempotent: the first time is kept.

@@ -10,6 +10,8 @@ mod entities;
 mod filter;
 mod invitations;
 mod jobs;
+mod monitoring;
+mod reports;
 mod responses;
 mod sessions;
 pub mod testing;
@@ -24,9 +26,11 @@ use sqlx::{AnyPool, Executor, SqlSafeStr};
 
 pub use cases::*;
 pub use entities::*;
-pub use filter::ResponseFilter;
+pub use filter::{ResponseFilter, fold_for_search};
 pub use invitations::*;
 pub use jobs::*;
+pub use monitoring::*;
+pub use reports::{ChannelRate, Dimension, ScoreColumn, ScoreCounts, Source};
 pub use responses::*;
 pub use sessions::*;
 
@@ -128,6 +132,7 @@ fn migrator() -> Migrator {
         (1, "initial", include_str!("../migrations/0001_initial.sql")),
         (2, "channels", include_str!("../migrations/0002_channels.sql")),
         (3, "loop", include_str!("../migrations/0003_loop.sql")),
+        (4, "insights", include_str!("../migrations/0004_insights.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

@@ -1,7 +1,7 @@
 //! Responses: submit (idempotent, group-committed), list with cursor pagination, and the
 //! per-day NPS counts reports are built from.
 
-use hark_core::{NpsCounts, Segment};
+use hark_core::Segment;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::Row;
@@ -163,32 +163,5 @@ impl Store {
         sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
         filter.push_conditions(&mut sql, self.dialect);
         Ok(sql.query().fetch_one(&self.pool).await?.try_get("n")?)
-    }
-
-    /// Promoter/passive/detractor counts per UTC day (days since 1970-01-01), ascending.
-    pub async fn segment_counts_by_day(&self, filter: &ResponseFilter) -> Result<Vec<(i64, NpsCounts)>> {
-        let mut sql = Sql::new(
-            "SELECT r.created_at / 86400000 AS day, \
-             CAST(SUM(CASE WHEN r.segment = 'promoter' THEN 1 ELSE 0 END) AS BIGINT) AS promoters, \
-             CAST(SUM(CASE WHEN r.segment = 'passive' THEN 1 ELSE 0 END) AS BIGINT) AS passives, \
-             CAST(SUM(CASE WHEN r.segment = 'detractor' THEN 1 ELSE 0 END) AS BIGINT) AS detractors",
-        );
-        sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
-        filter.push_conditions(&mut sql, self.dialect);
-        sql.push(" GROUP BY r.created_at / 86400000 ORDER BY 1");
-        let rows = sql.query().fetch_all(&self.pool).await?;
-        let count = |row: &AnyRow, col: &str| -> Result<u64> { Ok(row.try_get::<i64, _>(col)? as u64) };
-        rows.iter()
-            .map(|row| {
-                Ok((
-                    row.try_get("day")?,
-                    NpsCounts {
-                        promoters: count(row, "promoters")?,
-                        passives: count(row, "passives")?,
-                        detractors: count(row, "detractors")?,
-                    },
-                ))
-            })
-            .collect()
     }
 }

@@ -67,3 +67,108 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// Writes `n` synthetic NPS answers to `survey_id` straight into the tables, for benchmarks:
+/// scores skewed high with a different lean per agent, four channels, agents (with their
+/// teams) taken in turn, times spread over the 395 days before `now_ms`. The rollup is then
+/// rebuilt from the rows, as the migration builds it. Not for real data: no contacts, no
+/// playbooks, no idempotency beyond the generated keys.
+pub async fn bulk_load(
+    store: &crate::Store,
+    survey_id: &str,
+    agents: &[(String, String)],
+    n: u64,
+    now_ms: i64,
+) -> crate::Result<()> {
+    const CHUNK: u64 = 500_000;
+    let pick = agents
+        .iter()
+        .enumerate()
+        .map(|(k, (agent, team))| format!("({k}, '{}', '{}')", agent.replace('\'', "''"), team.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "WITH RECURSIVE seq(i) AS (SELECT CAST($1 AS BIGINT) UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < $2), \
+         pick(k, agent_id, team_id) AS (VALUES {pick}), \
+         x AS (SELECT i, (i * 7919 + i / 97 + (i % {count}) * 3) % 100 AS h, \
+               CASE i % 4 WHEN 0 THEN 'email' WHEN 1 THEN 'link' WHEN 2 THEN 'widget' ELSE 'api' END AS channel, \
+               $3 - (i * 2654435761) % 34128000000 AS t FROM seq), \
+         y AS (SELECT x.*, CASE WHEN h < 30 THEN 10 WHEN h < 50 THEN 9 WHEN h < 65 THEN 8 WHEN h < 75 THEN 7 \
+               WHEN h < 83 THEN 6 WHEN h < 89 THEN 5 WHEN h < 93 THEN 4 WHEN h < 96 THEN 3 WHEN h < 98 THEN 2 \
+               WHEN h < 99 THEN 1 ELSE 0 END AS score FROM x) \
+         INSERT INTO responses (id, survey_id, score, segment, answers, agent_score, channel, agent_id, team_id, context, \
+           idempotency_key, request_hash, created_at, received_at) \
+         SELECT 'bench-' || CAST(i AS TEXT), $4, score, \
+           CASE WHEN score >= 9 THEN 'promoter' WHEN score >= 7 THEN 'passive' ELSE 'detractor' END, '{{}}', \
+           (score + i % 3) % 11, channel, pick.agent_id, pick.team_id, '{{}}', 'bench-' || CAST(i AS TEXT), 'bench', t, t \
+         FROM y JOIN pick ON pick.k = y.i % {count}",
+        count = agents.len().max(1),
+    );
+    let mut start = 0;
+    while start < n {
+        let end = (start + CHUNK).min(n);
+        sqlx::query(AssertSqlSafe(sql.clone()))
+            .bind(start as i64)
+            .bind(end as i64)
+            .bind(now_ms)
+            .bind(survey_id)
+            .execute(&store.pool)
+            .await?;
+        start = end;
+    }
+    let mut tx = store.pool.begin().await?;
+    sqlx::query("DELETE FROM score_rollup WHERE survey_id = $1").bind(survey_id).execute(&mut *tx).await?;
+    sqlx::query(
+        "INSERT INTO score_rollup (day, survey_id, team_id, channel, score, n) \
+         SELECT created_at / 86400000, survey_id, COALESCE(team_id, ''), channel, score, COUNT(*) FROM responses \
+         WHERE survey_id = $1 GROUP BY created_at / 86400000, survey_id, COALESCE(team_id, ''), channel, score",
+    )
+    .bind(survey_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One answer's columns as the dashboards group them, for in-memory baselines.
+pub struct AnswerColumns {
+    pub created_at: Vec<i64>,
+    pub team: Vec<u16>,
+    pub channel: Vec<u8>,
+    pub score: Vec<u8>,
+    /// The team ids and channels the indexes above stand for.
+    pub teams: Vec<String>,
+    pub channels: Vec<String>,
+}
+
+/// Every answer's time, team, channel and score, read into plain columns.
+pub async fn answer_columns(store: &crate::Store) -> crate::Result<AnswerColumns> {
+    use futures_util::TryStreamExt;
+    use sqlx::Row;
+    let mut cols = AnswerColumns {
+        created_at: Vec::new(),
+        team: Vec::new(),
+        channel: Vec::new(),
+        score: Vec::new(),
+        teams: Vec::new(),
+        channels: Vec::new(),
+    };
+    let mut rows = sqlx::query("SELECT created_at, COALESCE(team_id, '') AS team_id, channel, score FROM responses")
+        .fetch(&store.pool);
+    let index = |list: &mut Vec<String>, v: String| match list.iter().position(|x| *x == v) {
+        Some(i) => i,
+        None => {
+            list.push(v);
+            list.len() - 1
+        }
+    };
+    while let Some(row) = rows.try_next().await? {
+        cols.created_at.push(row.try_get("created_at")?);
+        let team: String = row.try_get("team_id")?;
+        cols.team.push(index(&mut cols.teams, team) as u16);
+        let channel: String = row.try_get("channel")?;
+        cols.channel.push(index(&mut cols.channels, channel) as u8);
+        cols.score.push(row.try_get::<i64, _>("score")? as u8);
+    }
+    Ok(cols)
+}

@@ -15,7 +15,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::cases::enqueue_playbooks_on;
 use crate::entities::{merge_attributes, upsert_contact_on};
-use crate::filter::{Bind, Sql};
+use crate::filter::{Bind, Sql, fold_for_search};
+use crate::reports::{RollupKey, adjust_rollup};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
 use crate::{ContactRef, Dialect, NewResponse, Result, StoreError, Submitted, new_id, now_ms};
 
@@ -95,6 +96,7 @@ async fn write(pool: &AnyPool, dialect: Dialect, items: &[&NewResponse]) -> Resu
         let response = response_from(&row)?;
         inserted.insert((response.survey_id.clone(), response.idempotency_key.clone()), response);
     }
+    adjust_rollup(&mut tx, inserted.values().map(|r| (RollupKey::of(r), 1))).await?;
     let mut results = Vec::with_capacity(items.len());
     let mut follow_up = Vec::new();
     for item in items {
@@ -116,7 +118,8 @@ async fn write(pool: &AnyPool, dialect: Dialect, items: &[&NewResponse]) -> Resu
 fn insert_statement(items: &[&NewResponse], contact_ids: Vec<Option<String>>) -> Sql {
     let mut sql = Sql::new(
         "INSERT INTO responses (id, survey_id, invitation_id, contact_id, score, segment, comment, answers, \
-           agent_score, language, channel, agent_id, team_id, context, idempotency_key, request_hash, created_at, received_at) VALUES ",
+           agent_score, language, channel, agent_id, team_id, context, idempotency_key, request_hash, created_at, received_at, \
+           search_text) VALUES ",
     );
     let now = now_ms();
     for (i, (r, contact_id)) in items.iter().zip(contact_ids).enumerate() {
@@ -141,7 +144,8 @@ fn insert_statement(items: &[&NewResponse], contact_ids: Vec<Option<String>>) ->
         sql.bind(text(Some(&r.idempotency_key))).push(", ");
         sql.bind(text(Some(&r.request_hash))).push(", ");
         sql.bind(Bind::Int(Some(r.created_at))).push(", ");
-        sql.bind(Bind::Int(Some(now))).push(")");
+        sql.bind(Bind::Int(Some(now))).push(", ");
+        sql.bind(Bind::Text(r.comment.as_deref().map(fold_for_search))).push(")");
     }
     sql.push(" ON CONFLICT (survey_id, idempotency_key) DO NOTHING RETURNING ");
     sql.push(&RESPONSE_COLUMNS.replace("r.", ""));

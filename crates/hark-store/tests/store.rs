@@ -25,6 +25,8 @@ on_both!(
     deleting_a_contact_keeps_anonymous_scores,
     jobs_are_claimed_once_retried_later_and_reclaimed_after_a_lost_lease,
     sessions_and_the_link_secret,
+    rollup_agrees_with_the_raw_rows,
+    search_finds_words_in_any_language_and_case,
 );
 
 async fn run<F, Fut>(backend: Backend, test: F)
@@ -194,7 +196,18 @@ async fn day_counts_match_the_rows(store: Store) {
         r.created_at = 20_000 * day + d * day + 5;
         store.submit_response(r).await.unwrap();
     }
-    let counts = store.segment_counts_by_day(&ResponseFilter::default()).await.unwrap();
+    let by_day = |filter: ResponseFilter| {
+        let store = store.clone();
+        async move {
+            let groups =
+                store.score_counts(&filter, Some(&Dimension::Day), ScoreColumn::Score, Source::Raw).await.unwrap();
+            groups
+                .iter()
+                .map(|g| (g.key.as_deref().unwrap().parse::<i64>().unwrap(), hark_core::insight::nps_counts(&g.counts)))
+                .collect::<Vec<_>>()
+        }
+    };
+    let counts = by_day(ResponseFilter::default()).await;
     assert_eq!(
         counts,
         vec![
@@ -204,7 +217,7 @@ async fn day_counts_match_the_rows(store: Store) {
         ]
     );
     let window = ResponseFilter { from_ms: Some(20_001 * day), to_ms: Some(20_003 * day), ..Default::default() };
-    assert_eq!(store.segment_counts_by_day(&window).await.unwrap().len(), 1);
+    assert_eq!(by_day(window).await.len(), 1);
 }
 
 async fn deleting_a_contact_keeps_anonymous_scores(store: Store) {
@@ -284,4 +297,116 @@ async fn sessions_and_the_link_secret(store: Store) {
     assert!(store.session(&expired).await.unwrap().is_none());
     store.delete_session(&token).await.unwrap();
     assert!(store.session(&token).await.unwrap().is_none());
+}
+
+/// The rollup must never disagree with the rows: many answers written in concurrent batches,
+/// retries, score changes (in both directions, and back), then every question the rollup can
+/// answer is asked of both.
+async fn rollup_agrees_with_the_raw_rows(store: Store) {
+    let survey = nps_survey(&store).await;
+    let other = nps_survey(&store).await;
+    let teams = [store.create_team("North").await.unwrap().id, store.create_team("South").await.unwrap().id];
+    let day = 86_400_000i64;
+    let mut handles = Vec::new();
+    for i in 0..300i64 {
+        let mut r = response(if i % 5 == 0 { &other } else { &survey }, &format!("k{i}"), (i * 7) % 11);
+        r.created_at = 20_000 * day + (i % 9) * day + (i * 4_001) % day;
+        r.team_id = (i % 3 != 0).then(|| teams[(i % 2) as usize].clone());
+        r.channel = ["email", "link", "widget"][(i % 3) as usize].into();
+        let store = store.clone();
+        handles.push(tokio::spawn(async move { store.submit_response(r).await.unwrap() }));
+    }
+    let mut stored = Vec::new();
+    for h in handles {
+        stored.push(h.await.unwrap().response);
+    }
+    // Retries count once.
+    for r in stored.iter().take(20) {
+        let mut again = response(if r.survey_id == other.id { &other } else { &survey }, &r.idempotency_key, 0);
+        again.request_hash = r.idempotency_key.clone();
+        let _ = store.submit_response(again).await;
+    }
+    for (i, r) in stored.iter().enumerate().take(60) {
+        let score = if i % 2 == 0 { 10 - r.score } else { r.score };
+        let update = AnswerUpdate {
+            score,
+            segment: SurveyKind::Nps.segment(score),
+            comment: None,
+            answers: Map::new(),
+            agent_score: None,
+        };
+        store.update_answer(&r.id, &update).await.unwrap();
+        if i % 6 == 0 {
+            store.update_answer(&r.id, &AnswerUpdate { score: r.score, segment: r.segment, ..update }).await.unwrap();
+        }
+    }
+    let filters = [
+        ResponseFilter::default(),
+        ResponseFilter { survey_id: Some(survey.id.clone()), ..Default::default() },
+        ResponseFilter { team_id: Some(teams[0].clone()), channel: Some("link".into()), ..Default::default() },
+        ResponseFilter { from_ms: Some(20_002 * day), to_ms: Some(20_006 * day), ..Default::default() },
+        ResponseFilter { survey_kind: Some(SurveyKind::Nps), from_ms: Some(20_004 * day), ..Default::default() },
+    ];
+    let dims = [None, Some(Dimension::Day), Some(Dimension::Team), Some(Dimension::Channel), Some(Dimension::Survey)];
+    for filter in &filters {
+        for by in &dims {
+            assert!(filter.rollup_covers(by.as_ref(), ScoreColumn::Score), "{filter:?} {by:?}");
+            let rolled = store.score_counts(filter, by.as_ref(), ScoreColumn::Score, Source::Best).await.unwrap();
+            let raw = store.score_counts(filter, by.as_ref(), ScoreColumn::Score, Source::Raw).await.unwrap();
+            assert_eq!(rolled, raw, "{filter:?} by {by:?}");
+        }
+    }
+    let all = store.score_counts(&ResponseFilter::default(), None, ScoreColumn::Score, Source::Best).await.unwrap();
+    assert_eq!(all[0].counts.iter().sum::<u64>(), 300);
+    // A filter the rollup cannot answer is not claimed to be covered.
+    let partial_day = ResponseFilter { from_ms: Some(20_002 * day + 1), ..Default::default() };
+    assert!(!partial_day.rollup_covers(None, ScoreColumn::Score));
+    assert!(!ResponseFilter::default().rollup_covers(Some(&Dimension::Agent), ScoreColumn::Score));
+}
+
+async fn search_finds_words_in_any_language_and_case(store: Store) {
+    let survey = nps_survey(&store).await;
+    let comments = [
+        "La CONSEGNA è arrivata tardi",
+        "배송이 너무 늦었어요",
+        "ส่งของช้ามาก",
+        "Über-fast delivery, 100% happy",
+        "fine",
+    ];
+    for (i, c) in comments.iter().enumerate() {
+        let mut r = response(&survey, &format!("s{i}"), 5);
+        r.comment = Some(c.to_string());
+        store.submit_response(r).await.unwrap();
+    }
+    let found = |q: &str| {
+        let store = store.clone();
+        let filter = ResponseFilter { search: Some(q.into()), ..Default::default() };
+        async move {
+            let mut hits: Vec<_> =
+                store.list_responses(&filter, None, 50).await.unwrap().into_iter().filter_map(|r| r.comment).collect();
+            hits.sort();
+            hits
+        }
+    };
+    assert_eq!(found("consegna").await, vec![comments[0]]);
+    assert_eq!(found("배송이").await, vec![comments[1]]);
+    assert_eq!(found("ช้า").await, vec![comments[2]]);
+    assert_eq!(found("über").await, vec![comments[3]]);
+    assert_eq!(found("100%").await, vec![comments[3]]);
+    assert_eq!(found("%").await, vec![comments[3]]);
+    assert_eq!(found("tardi consegna").await, vec![comments[0]]);
+    assert!(found("tardi fine").await.is_empty());
+    // A changed comment is found by its new words only.
+    let first = store.list_responses(&ResponseFilter::default(), None, 50).await.unwrap();
+    let r = first.iter().find(|r| r.comment.as_deref() == Some("fine")).unwrap();
+    let update = AnswerUpdate {
+        score: 5,
+        segment: Segment::Detractor,
+        comment: Some("Rimborso".into()),
+        answers: Map::new(),
+        agent_score: None,
+    };
+    store.update_answer(&r.id, &update).await.unwrap();
+    assert_eq!(found("rimborso").await, vec!["Rimborso"]);
+    assert!(found("fine").await.is_empty());
 }

@@ -61,20 +61,7 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let to_login = || {
-            let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/admin");
-            let next: String = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
-            Redirect::to(&format!("/login?{next}")).into_response()
-        };
-        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else { return Err(to_login()) };
-        let session = match state.store.session(&token).await {
-            Ok(Some(s)) => s,
-            Ok(None) => return Err(to_login()),
-            Err(e) => {
-                tracing::error!(error = %e, "session lookup failed");
-                return Err((StatusCode::SERVICE_UNAVAILABLE, "try again in a moment").into_response());
-            }
-        };
+        let session = signed_in(parts, state).await?;
         if session.user.role != Role::Admin {
             return Err((StatusCode::FORBIDDEN, "only admins may manage surveys").into_response());
         }
@@ -82,12 +69,39 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
+/// The session of whoever is signed in; anyone else is sent to the sign-in page.
+pub(crate) async fn signed_in(parts: &Parts, state: &AppState) -> Result<Session, Response> {
+    let to_login = || {
+        let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/admin");
+        let next: String = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+        Redirect::to(&format!("/login?{next}")).into_response()
+    };
+    let Some(token) = session_token(&parts.headers) else { return Err(to_login()) };
+    match state.store.session(&token).await {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(to_login()),
+        Err(e) => {
+            tracing::error!(error = %e, "session lookup failed");
+            Err((StatusCode::SERVICE_UNAVAILABLE, "try again in a moment").into_response())
+        }
+    }
+}
+
+pub(crate) fn session_token(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE)
+}
+
 /// The form's fields, after checking its CSRF token against the session's.
 pub(crate) fn form(admin: &Admin, body: &[u8]) -> Result<Vec<(String, String)>, (StatusCode, String)> {
+    session_form(&admin.0, body)
+}
+
+/// The form's fields, after checking its CSRF token against any signed-in user's session.
+pub(crate) fn session_form(session: &Session, body: &[u8]) -> Result<Vec<(String, String)>, (StatusCode, String)> {
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_bytes(body).map_err(|e| (StatusCode::BAD_REQUEST, format!("malformed form: {e}")))?;
     let given = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
-    if !constant_time_eq(given, &admin.0.csrf_token) {
+    if !constant_time_eq(given, &session.csrf_token) {
         return Err((StatusCode::FORBIDDEN, "the form's security token is missing or stale; reload the page".into()));
     }
     Ok(pairs)
@@ -131,11 +145,10 @@ struct NextQuery {
     next: Option<String>,
 }
 
-/// Only paths on this site, so a crafted link cannot send a user elsewhere after sign-in.
+/// Only paths on this site, so a crafted link cannot send a user elsewhere after sign-in;
+/// empty when none was asked for.
 fn safe_next(next: Option<&str>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or("/admin/surveys")
-        .to_owned()
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or_default().to_owned()
 }
 
 async fn login_page(Query(q): Query<NextQuery>) -> Response {
@@ -175,7 +188,8 @@ async fn login(State(state): State<AppState>, RawForm(body): RawForm) -> Respons
     let secure = if state.config.public_url.starts_with("https://") { "; Secure" } else { "" };
     let cookie =
         format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", SESSION_TTL_MS / 1000);
-    let mut response = Redirect::to(&next).into_response();
+    let home = if user.role == Role::Admin { "/admin/surveys" } else { "/dashboard" };
+    let mut response = Redirect::to(if next.is_empty() { home } else { &next }).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }

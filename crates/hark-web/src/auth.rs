@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use hark_core::auth::{constant_time_eq, hash_secret, parse_api_key};
@@ -40,8 +40,17 @@ pub async fn require_api_key(
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let presented = request
-        .headers()
+    check_api_key(&state, request.headers()).await?;
+    Ok(next.run(request).await)
+}
+
+/// Whether the request carries a live API key as `Authorization: Bearer …`.
+pub(crate) fn has_bearer(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::AUTHORIZATION)
+}
+
+pub(crate) async fn check_api_key(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
@@ -59,7 +68,7 @@ pub async fn require_api_key(
     match stored {
         Some(hash) if constant_time_eq(&hash_secret(secret), &hash) => {
             state.keys.remember(id, hash);
-            Ok(next.run(request).await)
+            Ok(())
         }
         _ => Err(ApiError::unauthorized("the API key is unknown or revoked")),
     }

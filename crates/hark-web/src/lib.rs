@@ -7,12 +7,16 @@ mod answer;
 mod api;
 mod auth;
 mod cases;
+mod charts;
+mod dashboard;
 mod extract;
 pub mod ingest;
+mod insights;
 pub use api::follow_up::{InteractionInput, record_interaction};
 mod outreach;
 pub mod problem;
 mod public;
+mod viewer;
 mod widget;
 
 use std::sync::Arc;
@@ -83,6 +87,7 @@ pub fn app(state: AppState) -> Router {
         .merge(public::router())
         .merge(widget::router())
         .merge(admin::router())
+        .merge(dashboard::router())
         .route("/api/v1/openapi.json", axum::routing::get(move || async move { axum::Json(doc.as_ref().clone()) }))
         .route("/healthz", axum::routing::get(api::health))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -1,5 +1,6 @@
 //! Customer and admin pages in headless Chromium (through ChromeDriver): the personal link
-//! with JavaScript on and off, the Korean page, the widget on another site, the admin pages.
+//! with JavaScript on and off, the Korean page, the widget on another site, the admin pages,
+//! and the dashboard as an agent sees it.
 
 mod common;
 
@@ -50,10 +51,24 @@ async fn click(c: &Client, css: &str) {
         .unwrap();
 }
 
+/// Waits until the element's text passes `ok` (after a click the old page may still be there,
+/// or go stale under the finger), and returns that text.
+async fn text_when(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    eventually(WAIT, || async {
+        let text = c.find(Locator::Css(css)).await.ok()?.text().await.ok()?;
+        ok(&text).then_some(text)
+    })
+    .await
+}
+
 /// Fills the sign-in page the browser was sent to, as admin@example.com.
 async fn sign_in(c: &Client) {
+    sign_in_as(c, "admin@example.com").await;
+}
+
+async fn sign_in_as(c: &Client, user: &str) {
     let email = c.wait().at_most(WAIT).for_element(Locator::Css("#email")).await.unwrap();
-    email.send_keys("admin@example.com").await.unwrap();
+    email.send_keys(user).await.unwrap();
     c.find(Locator::Css("#password")).await.unwrap().send_keys("correct horse battery").await.unwrap();
     click(c, "button[type=submit]").await;
 }
@@ -303,22 +318,27 @@ async fn a_case_walks_from_open_to_closed_with_a_reply_to_the_customer() {
     c.goto(&format!("{}/admin/cases", app.base)).await.unwrap();
     sign_in(c).await;
     click(c, &format!("a[href='/admin/cases/{}']", case.id)).await;
-    assert!(
-        c.wait().at_most(WAIT).for_element(Locator::Css("h1")).await.unwrap().text().await.unwrap().contains("Zoe")
-    );
+    text_when(c, "h1", |t| t.contains("Zoe")).await;
     assert!(c.source().await.unwrap().contains("The parcel never came"));
     click(c, "#step-listen").await;
+    // The step is a form post: wait for the page that shows it done before typing the reply.
+    text_when(c, "#step-listen", |t| t.starts_with('✓')).await;
     let body = c.wait().at_most(WAIT).for_element(Locator::Css("textarea#body")).await.unwrap();
     body.send_keys("Sorry, Zoe. We sent a new parcel today; it arrives tomorrow.").await.unwrap();
     click(c, "#send-reply").await;
     let mails = smtp.wait_for(1, WAIT).await;
     assert_eq!((mails[0].to.as_str(), mails[0].subject.as_str()), ("zoe@example.com", "About your feedback to Acme"));
     assert!(mails[0].text.contains("We sent a new parcel today"));
-    let root_cause = c.wait().at_most(WAIT).for_element(Locator::Css("#root_cause")).await.unwrap();
-    root_cause.select_by_value("delivery").await.unwrap();
+    // The reply reloads the page: choose on the new one (an element of the old one goes stale).
+    eventually(WAIT, || async {
+        let root_cause = c.find(Locator::Css("#root_cause")).await.ok()?;
+        root_cause.select_by_value("delivery").await.ok()?;
+        let chosen = c.find(Locator::Css("#root_cause")).await.ok()?.prop("value").await.ok()??;
+        (chosen == "delivery").then_some(())
+    })
+    .await;
     click(c, "#close-case").await;
-    let status = c.wait().at_most(WAIT).for_element(Locator::Css("#case-status")).await.unwrap();
-    assert_eq!(status.text().await.unwrap(), "closed");
+    text_when(c, "#case-status", |t| t == "closed").await;
 
     let closed = app.store.get_case(&case.id).await.unwrap().unwrap();
     assert_eq!(closed.outcome.map(|o| o.as_str()), Some("resolved"));
@@ -332,4 +352,72 @@ async fn a_case_walks_from_open_to_closed_with_a_reply_to_the_customer() {
         history.iter().filter(|e| e.actor == "admin@example.com").map(|e| e.kind.as_str()).collect();
     assert_eq!(by_admin, ["step", "reply", "closed"]);
     browser.close().await;
+}
+
+/// An agent signs in and sees the company figure, their own trend and their own row and
+/// rank: no other agent's name anywhere, and one chart point per month they were scored in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_sees_only_their_own_scores_and_rank() {
+    let app = app().await;
+    let survey = app
+        .survey(json!({"name": "Support NPS", "kind": "nps", "brand": "Acme", "agent_question": "And the agent?"}))
+        .await;
+    let team = app.post_json("/api/v1/teams", &json!({"name": "Billing"})).await;
+    let mut agents = Vec::new();
+    for name in ["Bo Agent", "Ann Other", "Cy Other"] {
+        let a = app.post_json("/api/v1/agents", &json!({"name": name, "team_id": team["id"]})).await;
+        agents.push(a["id"].as_str().unwrap().to_owned());
+    }
+    let now = jiff::Timestamp::now().as_millisecond();
+    // Bo was scored 5, 40 and 75 days ago (three calendar months); the others this week.
+    let mut n = 0;
+    let plan = [(0, 5, 9), (0, 40, 6), (0, 75, 10), (1, 0, 10), (1, 1, 9), (1, 2, 8), (2, 0, 3), (2, 1, 5), (2, 2, 7)];
+    for (agent, days, score) in plan {
+        for k in 0..12 {
+            n += 1;
+            let at = jiff::Timestamp::from_millisecond(now - days * 86_400_000 - 3_600_000).unwrap();
+            let r = app
+                .post("/api/v1/responses")
+                .header("Idempotency-Key", format!("b{n}"))
+                .json(&json!({"survey_id": survey, "score": score, "agent_score": (score + k) % 11, "agent_id": agents[agent],
+                    "submitted_at": at.to_string()}))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "{}: {}", r.status(), r.text().await.unwrap());
+        }
+    }
+    let hash = hark_core::auth::hash_password("correct horse battery");
+    let bo = app.store.create_user("bo@example.com", None, Role::Agent, &hash).await.unwrap();
+    app.store.set_user_team(&bo.id, team["id"].as_str()).await.unwrap();
+    app.store.set_user_agent(&bo.id, Some(&agents[0])).await.unwrap();
+
+    let Some(browser) = Browser::start(true, "en").await else { return };
+    let c = &browser.client;
+    c.goto(&format!("{}/dashboard/overview", app.base)).await.unwrap();
+    sign_in_as(c, "bo@example.com").await;
+    c.wait().at_most(WAIT).for_element(Locator::Css("svg.trend")).await.unwrap();
+    let points = c.find_all(Locator::Css("svg.trend circle.point")).await.unwrap();
+    assert_eq!(points.len(), 3, "one point per month with Bo's answers");
+    let bars = c.find_all(Locator::Css("svg.distribution rect.bar")).await.unwrap();
+    assert_eq!(bars.len(), 11);
+    let text = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(text.contains("NPS · You") && text.contains("NPS · Company"), "{text}");
+    assert!(!c.source().await.unwrap().contains("Monitoring"), "no alerts for agents");
+
+    click(c, "nav.tabs a[href^='/dashboard/agents']").await;
+    c.wait().at_most(WAIT).for_element(Locator::Css("table[data-table=agents]")).await.unwrap();
+    let rows = c.find_all(Locator::Css("table[data-table=agents] tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].text().await.unwrap().contains("Bo Agent"));
+    let dots = c.find_all(Locator::Css("svg.dots circle.point")).await.unwrap();
+    assert_eq!(dots.len(), 2, "Bo's agent NPS and company NPS");
+    let main = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(main.contains("Your rank by agent NPS") && main.contains("of 3"), "{main}");
+    let source = c.source().await.unwrap();
+    assert!(!source.contains("Ann Other") && !source.contains("Cy Other"), "another agent's name is shown");
+    // Asking for another agent in the address is refused, not quietly answered.
+    c.goto(&format!("{}/dashboard/agents?agent_id={}", app.base, agents[1])).await.unwrap();
+    c.goto(&format!("{}/dashboard/responses?agent_id={}", app.base, agents[1])).await.unwrap();
+    assert!(c.source().await.unwrap().contains("may not see another agent"));
 }

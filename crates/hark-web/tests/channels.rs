@@ -166,7 +166,12 @@ async fn events_invite_once_and_respect_consent_and_fatigue(app: TestApp) {
     assert_eq!(smtp.messages().len(), 1, "{mails:?}");
     assert_eq!(mails[0].subject, "Una domanda veloce da Acme", "the contact's language (it)");
     let contact = app.store.contact_by_external_id("ana").await.unwrap().unwrap();
-    let invitations = app.store.list_invitations(Some(&contact.id), None, 10).await.unwrap();
+    // The send is recorded just after the SMTP server takes the mail.
+    let invitations = eventually(WAIT, || async {
+        let list = app.store.list_invitations(Some(&contact.id), None, 10).await.unwrap();
+        list.iter().all(|i| i.status != InvitationStatus::Scheduled).then_some(list)
+    })
+    .await;
     assert_eq!(invitations.len(), 1);
     assert_eq!(invitations[0].status, InvitationStatus::Sent);
 
@@ -244,7 +249,9 @@ async fn bounces_are_recorded_and_one_reminder_goes_to_the_unanswered(app: TestA
     assert!(bounced.status_detail.as_deref().unwrap().contains("550"), "{bounced:?}");
 
     // Reminders wait three days after sending, for the two delivered invitations only.
+    // A mail reaches the SMTP server before its send is recorded, so wait for both records.
     let sent_at = eventually(WAIT, || async { invitation(1).await.sent_at }).await;
+    eventually(WAIT, || async { invitation(2).await.sent_at }).await;
     let reminders: Vec<_> =
         app.store.list_jobs(None, 100).await.unwrap().into_iter().filter(|j| j.kind == "remind_invitation").collect();
     assert_eq!(reminders.len(), 2);

@@ -5,11 +5,9 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::http::{HeaderMap, StatusCode as AxumStatus};
-use common::{TestApp, eventually};
+use common::{Receiver, TestApp, eventually};
 use hark_store::{CaseFilter, CaseStatus, Role};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -22,38 +20,6 @@ common::on_both!(
     overdue_case_escalates_once,
     closed_cases_feed_the_report_and_the_timeline
 );
-
-/// A webhook receiver on loopback that answers 500 to its first `failures` calls.
-#[derive(Clone, Default)]
-struct Receiver {
-    calls: Arc<Mutex<Vec<(HeaderMap, String)>>>,
-}
-
-impl Receiver {
-    async fn start(failures: usize) -> (Receiver, String) {
-        let receiver = Receiver::default();
-        let calls = receiver.calls.clone();
-        let app = axum::Router::new().route(
-            "/hook",
-            axum::routing::post(move |headers: HeaderMap, body: String| {
-                let calls = calls.clone();
-                async move {
-                    let mut calls = calls.lock().unwrap();
-                    calls.push((headers, body));
-                    if calls.len() <= failures { AxumStatus::INTERNAL_SERVER_ERROR } else { AxumStatus::OK }
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        (receiver, url)
-    }
-
-    fn calls(&self) -> Vec<(HeaderMap, String)> {
-        self.calls.lock().unwrap().clone()
-    }
-}
 
 /// A team with a lead (a user) and an agent; returns (team id, agent id, lead user id).
 async fn billing(app: &TestApp) -> (String, String, String) {
@@ -287,17 +253,7 @@ async fn closed_cases_feed_the_report_and_the_timeline(app: TestApp) {
 /// Signs in over HTTP; returns a client that keeps no redirects, the session cookie, and a
 /// way to read the CSRF token of a page.
 async fn admin_session(app: &TestApp) -> (reqwest::Client, String) {
-    let hash = hark_core::auth::hash_password("correct horse battery");
-    app.store.create_user("boss@example.com", None, Role::Admin, &hash).await.unwrap();
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let login = http
-        .post(format!("{}/login", app.base))
-        .form(&[("email", "boss@example.com"), ("password", "correct horse battery")])
-        .send()
-        .await
-        .unwrap();
-    let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-    (http, cookie)
+    app.user_session("boss@example.com", Role::Admin, None, None).await
 }
 
 fn csrf_of(page: &str) -> String {

@@ -99,6 +99,9 @@ const COMMENTS: [(&str, [&[&str]; 3]); 4] = [
     ),
 ];
 
+/// When the demo's annotated change happened.
+const LIVE_CHAT_DAYS_AGO: i64 = 120;
+
 const TEAMS: [(&str, f64); 3] = [("Billing", 0.25), ("Technical Support", -0.05), ("Sales", 0.10)];
 const AGENTS: [&str; 15] = [
     "Mina Park",
@@ -186,7 +189,11 @@ pub async fn seed(store: &Store, responses: usize) -> anyhow::Result<()> {
             4..=7 => (&support, SurveyKind::Nps, Some(&agents[rng.usize(..agents.len())])),
             _ => (&chat, SurveyKind::Csat, Some(&agents[rng.usize(..agents.len())])),
         };
-        let bias = agent.map_or(0.1, |(_, b)| *b) + drift;
+        // Live chat launched 120 days ago (see the annotation) lifted scores a little; long waits cost.
+        let launched = if days_ago < LIVE_CHAT_DAYS_AGO { 0.08 } else { 0.0 };
+        let wait_s = rng.i64(0..900);
+        let waited = if agent.is_some() { 0.25 * wait_s as f64 / 900.0 } else { 0.0 };
+        let bias = agent.map_or(0.1, |(_, b)| *b) + drift + launched - waited;
         let score = draw_score(&mut rng, kind, bias);
         let segment = kind.segment(score) as usize;
         let comments = COMMENTS[lang_index].1[segment];
@@ -219,7 +226,7 @@ pub async fn seed(store: &Store, responses: usize) -> anyhow::Result<()> {
             input.agent_id = Some(agent.id.clone());
             let mut context = Map::new();
             context.insert("handle_time_s".into(), json!(rng.i64(120..1500)));
-            context.insert("wait_time_s".into(), json!(rng.i64(0..900)));
+            context.insert("wait_time_s".into(), json!(wait_s));
             context.insert("transfers".into(), json!(rng.i64(0..3)));
             input.context = context;
             if survey.id == support.id {
@@ -236,7 +243,26 @@ pub async fn seed(store: &Store, responses: usize) -> anyhow::Result<()> {
     while let Some(result) = jobs.join_next().await {
         stored.push(result?.map_err(|e| anyhow::anyhow!("demo response refused: {}", e.0.detail))?.response);
     }
-    let cases = seed_cases(store, &teams, &[&relationship, &support, &chat], &stored, now).await?;
+    let password = hark_core::auth::generate_password();
+    let hash = hark_core::auth::hash_password(&password);
+    let cases = seed_cases(store, &teams, &[&relationship, &support, &chat], &stored, now, &hash).await?;
+    let (first_agent, _) = &agents[0];
+    let agent_user = store.create_user("mina.park@example.com", Some("Mina Park"), Role::Agent, &hash).await?;
+    store.set_user_team(&agent_user.id, first_agent.team_id.as_deref()).await?;
+    store.set_user_agent(&agent_user.id, Some(&first_agent.id)).await?;
+    let today = now.div_euclid(DAY_MS);
+    store.create_annotation(today - LIVE_CHAT_DAYS_AGO, "Launched live chat", None, Some("demo")).await?;
+    let rule = hark_store::NewAlertRule {
+        name: "Company NPS falling".into(),
+        window_days: 30,
+        min_n: 30,
+        ..Default::default()
+    };
+    store.create_alert_rule(&rule).await?;
+    println!(
+        "Dashboard views: sign in as lead.billing@example.com (a team lead) or mina.park@example.com (an agent), \
+         password {password}"
+    );
     println!(
         "Demo data: {} responses from {} teams, {} agents, 3 surveys, in English, Korean, Italian and Thai; {cases} cases",
         stored.len(),
@@ -254,12 +280,13 @@ async fn seed_cases(
     surveys: &[&hark_store::Survey],
     responses: &[hark_store::Response],
     now: i64,
+    password_hash: &str,
 ) -> anyhow::Result<usize> {
     let mut leads = std::collections::HashMap::new();
     for (team, _) in teams {
         let email = format!("lead.{}@example.com", team.name.to_lowercase().replace(' ', "-"));
-        let password = hark_core::auth::hash_password(&hark_core::auth::generate_password());
-        let lead = store.create_user(&email, Some(&format!("{} lead", team.name)), Role::TeamLead, &password).await?;
+        let lead =
+            store.create_user(&email, Some(&format!("{} lead", team.name)), Role::TeamLead, password_hash).await?;
         store.set_user_team(&lead.id, Some(&team.id)).await?;
         leads.insert(team.id.clone(), lead);
     }

@@ -76,6 +76,10 @@ enum UserCommand {
         /// team go to its lead.
         #[arg(long)]
         team: Option<String>,
+        /// For the agent role: which agent this user is (id, external id or name); the
+        /// dashboards then show them their own answers and rank.
+        #[arg(long)]
+        agent: Option<String>,
     },
 }
 
@@ -139,9 +143,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => println!("database {} is up to date", cli.database),
         Command::Demo { responses } => demo::seed(&store, responses).await?,
-        Command::User { command: UserCommand::Add { email, name, role, team } } => {
+        Command::User { command: UserCommand::Add { email, name, role, team, agent } } => {
             let role = Role::parse(&role)
                 .with_context(|| format!("unknown role {role}: admin, executive, team_lead or agent"))?;
+            let agent = match agent {
+                None => None,
+                Some(_) if role != Role::Agent => bail!("--agent is for users of the agent role"),
+                Some(wanted) => Some(
+                    store
+                        .list_agents(None)
+                        .await?
+                        .into_iter()
+                        .find(|a| a.id == wanted || a.external_id.as_deref() == Some(&wanted) || a.name == wanted)
+                        .with_context(|| format!("no agent with the id, external id or name `{wanted}`"))?,
+                ),
+            };
             let (password, generated) = match std::env::var("HARK_PASSWORD") {
                 Ok(p) if p.len() >= 12 => (p, false),
                 Ok(_) => bail!("HARK_PASSWORD must be at least 12 characters"),
@@ -152,6 +168,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(team) = team {
                 let team = store.team_named(&team).await?;
                 store.set_user_team(&user.id, Some(&team.id)).await?;
+            } else if let Some(team) = agent.as_ref().and_then(|a| a.team_id.as_deref()) {
+                store.set_user_team(&user.id, Some(team)).await?;
+            }
+            if let Some(agent) = &agent {
+                store.set_user_agent(&user.id, Some(&agent.id)).await?;
             }
             println!("user {} ({}) added", user.email, user.role.as_str());
             if generated {
@@ -272,7 +293,7 @@ async fn serve(
             public_url: public_url.clone(),
             idle_poll: std::time::Duration::from_millis(outreach.job_poll_ms),
             retry_base: std::time::Duration::from_secs(outreach.job_retry_seconds),
-            escalation_interval: std::time::Duration::from_secs(outreach.escalation_seconds),
+            sweep_interval: std::time::Duration::from_secs(outreach.escalation_seconds),
         },
     );
     let config = hark_web::WebConfig { public_url, global_fatigue_days: outreach.global_fatigue_days };
@@ -285,7 +306,7 @@ async fn serve(
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    println!("Admin pages: http://{addr}/admin (sign in as admin@localhost)");
+    println!("Dashboard: http://{addr}/dashboard · admin pages: http://{addr}/admin (sign in as admin@localhost)");
     hark_web::serve(listener, state, shutdown).await?;
     let _ = stop.send(true);
     let _ = jobs.await;

@@ -21,6 +21,12 @@ pub(crate) struct FilterParams {
     from: Option<String>,
     /// End: a date is inclusive (`2026-03-31` covers that day), an RFC 3339 instant exclusive.
     to: Option<String>,
+    /// Language of the answer (`en`, `ko`, …).
+    language: Option<String>,
+    /// Words the comment contains, any language and case (reports and the response list).
+    q: Option<String>,
+    /// One contact attribute as `key=value`; or use any number of `attr.{key}={value}`.
+    attr: Option<String>,
 }
 
 /// What a query string asked for beyond the filter itself.
@@ -29,6 +35,14 @@ pub(crate) struct Extras {
     pub granularity: Granularity,
     pub cursor: Option<String>,
     pub limit: i64,
+    /// Everything else the route allowed, by name, for it to read.
+    pub other: Vec<(String, String)>,
+}
+
+impl Extras {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.other.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
 }
 
 /// Parses filters plus the extra parameters a route allows; anything else is refused by name.
@@ -46,6 +60,8 @@ pub(crate) fn parse(
             "team_id" => filter.team_id = text(),
             "agent_id" => filter.agent_id = text(),
             "channel" => filter.channel = text(),
+            "language" => filter.language = text(),
+            "q" => filter.search = Some(value.trim().to_string()).filter(|q| !q.is_empty()),
             "contact_id" => filter.contact_id = text(),
             "from" => match parse_time(value, false) {
                 Ok(ms) => filter.from_ms = Some(ms),
@@ -55,10 +71,14 @@ pub(crate) fn parse(
                 Ok(ms) => filter.to_ms = Some(ms),
                 Err(m) => errors.push("to", m),
             },
-            k if k.starts_with("attr.") => {
-                let name = &k[5..];
+            // `attr=plan=pro` (one attribute, as a form field) or `attr.plan=pro`.
+            k if k.starts_with("attr.") || k == "attr" => {
+                let (name, value) = match k.strip_prefix("attr.") {
+                    Some(name) => (name, value.as_str()),
+                    None => value.split_once('=').map_or(("", ""), |(n, v)| (n.trim(), v.trim())),
+                };
                 if hark_core::contact::is_attribute_key(name) {
-                    filter.attributes.push((name.to_string(), value.clone()));
+                    filter.attributes.push((name.to_string(), value.to_string()));
                 } else {
                     errors.push(k, "attribute names are 1–64 characters of a–z, A–Z, 0–9, `_`, `-` or `.`");
                 }
@@ -68,18 +88,16 @@ pub(crate) fn parse(
                 Some(s) => filter.segment = Some(s),
                 None => errors.push("segment", "one of detractor, passive, promoter"),
             },
-            "granularity" => match value.as_str() {
-                "day" => extras.granularity = Granularity::Day,
-                "week" => extras.granularity = Granularity::Week,
-                "month" => extras.granularity = Granularity::Month,
-                _ => errors.push("granularity", "one of day, week, month"),
+            "granularity" => match Granularity::parse(value) {
+                Some(g) => extras.granularity = g,
+                None => errors.push("granularity", "one of day, week, month"),
             },
             "cursor" => extras.cursor = text(),
             "limit" => match value.parse::<i64>() {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => extras.limit = n,
                 _ => errors.push("limit", format!("a whole number from 1 to {MAX_LIMIT}")),
             },
-            other => errors.push(other, "unknown parameter"),
+            other => extras.other.push((other.to_string(), value.clone())),
         }
     }
     if let (Some(from), Some(to)) = (filter.from_ms, filter.to_ms)

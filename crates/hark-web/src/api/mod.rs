@@ -3,8 +3,9 @@
 
 mod contacts;
 mod events;
-mod filters;
+pub(crate) mod filters;
 pub(crate) mod follow_up;
+mod insights;
 mod people;
 mod reports;
 mod responses;
@@ -41,6 +42,14 @@ impl Modify for BearerAuth {
 }
 
 pub(crate) fn router(state: AppState) -> OpenApiRouter<AppState> {
+    // Reports check their own credentials: an API key, or a signed-in user's session scope.
+    let reports = OpenApiRouter::new()
+        .routes(routes!(insights::overview))
+        .routes(routes!(insights::segments))
+        .routes(routes!(insights::agents))
+        .routes(routes!(insights::changes))
+        .routes(routes!(insights::alerts))
+        .routes(routes!(insights::responses));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(surveys::create_survey, surveys::list_surveys))
         .routes(routes!(surveys::get_survey, surveys::update_survey))
@@ -68,7 +77,12 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(follow_up::add_reward_codes))
         .routes(routes!(follow_up::add_interaction))
         .routes(routes!(follow_up::contact_timeline))
+        .routes(routes!(insights::create_annotation))
+        .routes(routes!(insights::delete_annotation))
+        .routes(routes!(insights::create_alert_rule))
+        .routes(routes!(insights::delete_alert_rule))
         .layer(from_fn_with_state(state, crate::auth::require_api_key))
+        .merge(reports)
 }
 
 #[derive(Serialize)]

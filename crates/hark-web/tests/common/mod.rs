@@ -4,8 +4,10 @@
 #![allow(dead_code)]
 
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::http::{HeaderMap, StatusCode as AxumStatus};
 use hark_jobs::testing::SmtpServer;
 use hark_jobs::{Mailer, Runner, RunnerConfig};
 use hark_store::Store;
@@ -47,7 +49,7 @@ impl TestApp {
                     public_url,
                     idle_poll: Duration::from_millis(50),
                     retry_base: Duration::from_millis(100),
-                    escalation_interval: Duration::from_millis(200),
+                    sweep_interval: Duration::from_millis(200),
                 };
                 let runner = Runner::new(store.clone(), signer, Some(mailer), config);
                 tokio::spawn(runner.clone().run(std::future::pending()));
@@ -90,6 +92,30 @@ impl TestApp {
         body["id"].as_str().unwrap().to_string()
     }
 
+    /// A user of `role` (with a team and agent, if given) signed in through the sign-in form:
+    /// a client that does not follow redirects, and the session cookie to send.
+    pub async fn user_session(
+        &self,
+        email: &str,
+        role: hark_store::Role,
+        team: Option<&str>,
+        agent: Option<&str>,
+    ) -> (reqwest::Client, String) {
+        let hash = hark_core::auth::hash_password("correct horse battery");
+        let user = self.store.create_user(email, None, role, &hash).await.unwrap();
+        self.store.set_user_team(&user.id, team).await.unwrap();
+        self.store.set_user_agent(&user.id, agent).await.unwrap();
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let login = http
+            .post(format!("{}/login", self.base))
+            .form(&[("email", email), ("password", "correct horse battery")])
+            .send()
+            .await
+            .unwrap();
+        let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        (http, cookie)
+    }
+
     pub async fn count(&self) -> i64 {
         self.store.count_responses(&Default::default()).await.unwrap()
     }
@@ -109,6 +135,38 @@ macro_rules! on_both {
 }
 #[allow(unused_imports)]
 pub(crate) use on_both;
+
+/// A webhook receiver on loopback that answers 500 to its first `failures` calls.
+#[derive(Clone, Default)]
+pub struct Receiver {
+    calls: Arc<Mutex<Vec<(HeaderMap, String)>>>,
+}
+
+impl Receiver {
+    pub async fn start(failures: usize) -> (Receiver, String) {
+        let receiver = Receiver::default();
+        let calls = receiver.calls.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: HeaderMap, body: String| {
+                let calls = calls.clone();
+                async move {
+                    let mut calls = calls.lock().unwrap();
+                    calls.push((headers, body));
+                    if calls.len() <= failures { AxumStatus::INTERNAL_SERVER_ERROR } else { AxumStatus::OK }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (receiver, url)
+    }
+
+    pub fn calls(&self) -> Vec<(HeaderMap, String)> {
+        self.calls.lock().unwrap().clone()
+    }
+}
 
 /// Polls `check` until it returns `Some`, for up to `timeout`.
 pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(

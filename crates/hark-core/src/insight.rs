@@ -1,0 +1,241 @@
+//! What the dashboards conclude from counts: rankings that never put a thin sample above a
+//! solid one, champions, scores against call-centre figures, and when an alert is due.
+
+use serde::Serialize;
+
+use crate::{MeanSummary, NpsChange, NpsCounts, NpsSummary, ProportionSummary};
+
+/// Answers per score, index = score (0–10); kinds with a shorter scale leave the rest zero.
+pub type Distribution = [u64; 11];
+
+pub fn nps_counts(d: &Distribution) -> NpsCounts {
+    NpsCounts { detractors: d[..=6].iter().sum(), passives: d[7..=8].iter().sum(), promoters: d[9..].iter().sum() }
+}
+
+/// CSAT: the share of 4 and 5 among 1–5 answers.
+pub fn csat(d: &Distribution) -> ProportionSummary {
+    ProportionSummary::wilson(d[4..=5].iter().sum(), d[1..=5].iter().sum())
+}
+
+/// CES: the mean of 1–7 answers.
+pub fn ces(d: &Distribution) -> MeanSummary {
+    let (mut n, mut sum, mut sum_sq) = (0u64, 0.0, 0.0);
+    for (score, &k) in d.iter().enumerate().take(8).skip(1) {
+        n += k;
+        sum += (score as u64 * k) as f64;
+        sum_sq += (score as u64 * score as u64 * k) as f64;
+    }
+    MeanSummary::from_moments(n, sum, sum_sq)
+}
+
+/// One row of a ranking: a group's NPS, and its place if it has enough answers to be ranked.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RankedRow {
+    /// The group's id (`null`: answers without a value).
+    pub key: Option<String>,
+    pub label: String,
+    /// 1 = best; `null` when n is below the minimum: too few answers to say anything.
+    pub rank: Option<u64>,
+    pub enough_data: bool,
+    #[serde(flatten)]
+    pub summary: NpsSummary,
+}
+
+/// Sorts groups by NPS, best first, among those with at least `min_n` answers; the rest
+/// follow unranked (largest first), so a thin sample is never placed above a solid one.
+pub fn rank(groups: Vec<(Option<String>, String, NpsCounts)>, min_n: u64) -> Vec<RankedRow> {
+    let mut rows: Vec<RankedRow> = groups
+        .into_iter()
+        .map(|(key, label, counts)| RankedRow {
+            key,
+            label,
+            rank: None,
+            enough_data: counts.n() >= min_n.max(1),
+            summary: counts.summary(),
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.enough_data
+            .cmp(&a.enough_data)
+            .then_with(|| match a.enough_data {
+                true => b.summary.nps.unwrap_or(f64::MIN).total_cmp(&a.summary.nps.unwrap_or(f64::MIN)),
+                false => std::cmp::Ordering::Equal,
+            })
+            .then_with(|| b.summary.n.cmp(&a.summary.n))
+            .then_with(|| a.label.cmp(&b.label))
+    });
+    for (i, row) in rows.iter_mut().take_while(|r| r.enough_data).enumerate() {
+        row.rank = Some(i as u64 + 1);
+    }
+    rows
+}
+
+/// How many of the champions sit in one team.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct TeamShare {
+    pub team: String,
+    pub champions: u64,
+}
+
+/// The teams of the first `top` ranked rows (`team_of` names a row's team), most first.
+pub fn champion_teams(ranked: &[RankedRow], top: usize, team_of: impl Fn(&RankedRow) -> String) -> Vec<TeamShare> {
+    let mut counts = std::collections::BTreeMap::<String, u64>::new();
+    for row in ranked.iter().filter(|r| r.rank.is_some()).take(top) {
+        *counts.entry(team_of(row)).or_default() += 1;
+    }
+    let mut shares: Vec<TeamShare> =
+        counts.into_iter().map(|(team, champions)| TeamShare { team, champions }).collect();
+    shares.sort_by(|a, b| b.champions.cmp(&a.champions).then_with(|| a.team.cmp(&b.team)));
+    shares
+}
+
+/// "15 of the top 20 are in Billing".
+pub fn champion_sentence(shares: &[TeamShare], top: u64) -> Option<String> {
+    let first = shares.first()?;
+    let total: u64 = shares.iter().map(|s| s.champions).sum();
+    Some(format!("{} of the top {} are in {}", first.champions, total.min(top), first.team))
+}
+
+/// NPS of the answers whose property value falls in `[low, high)`.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Bin {
+    pub label: String,
+    pub low: f64,
+    /// `null` for the open last bin.
+    pub high: Option<f64>,
+    #[serde(flatten)]
+    pub summary: NpsSummary,
+}
+
+/// Groups answers by a numeric property into bins bounded by `edges` (ascending; the last
+/// bin is open-ended). Values below the first edge or not numbers are left out.
+pub fn bins(values: impl IntoIterator<Item = (f64, NpsCounts)>, edges: &[f64], unit: &str) -> Vec<Bin> {
+    let mut counts = vec![NpsCounts::default(); edges.len()];
+    for (v, c) in values {
+        if let Some(i) = edges.iter().rposition(|&e| v >= e) {
+            counts[i].merge(c);
+        }
+    }
+    edges
+        .iter()
+        .zip(counts)
+        .enumerate()
+        .map(|(i, (&low, c))| {
+            let high = edges.get(i + 1).copied();
+            let label = match high {
+                Some(h) => format!("{low}–{h}{unit}"),
+                None => format!("{low}{unit}+"),
+            };
+            Bin { label, low, high, summary: c.summary() }
+        })
+        .collect()
+}
+
+/// The call-centre figures carried on answers, with the bins they are shown in.
+pub const INTERACTION_FIGURES: [(&str, &str, &[f64], &str); 3] = [
+    ("handle_time_s", "Handle time", &[0.0, 180.0, 300.0, 600.0, 900.0, 1200.0], " s"),
+    ("wait_time_s", "Wait time", &[0.0, 30.0, 60.0, 180.0, 300.0, 600.0], " s"),
+    ("transfers", "Transfers", &[0.0, 1.0, 2.0, 3.0], ""),
+];
+
+/// An alert is due when NPS in the recent window is significantly lower than in the window
+/// before it, both with at least `min_n` answers: the test decides, not a fixed threshold.
+pub fn significant_drop(before: &NpsCounts, recent: &NpsCounts, min_n: u64) -> Option<NpsChange> {
+    if before.n() < min_n.max(1) || recent.n() < min_n.max(1) {
+        return None;
+    }
+    NpsCounts::compare(before, recent).filter(|c| c.significant && c.difference < 0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn counts(p: u64, a: u64, d: u64) -> NpsCounts {
+        NpsCounts { promoters: p, passives: a, detractors: d }
+    }
+
+    #[test]
+    fn distribution_folds_into_segments_csat_and_ces() {
+        let mut d = [0u64; 11];
+        d[0] = 1;
+        d[6] = 2;
+        d[7] = 3;
+        d[9] = 4;
+        d[10] = 5;
+        assert_eq!(nps_counts(&d), counts(9, 3, 3));
+        let mut c = [0u64; 11];
+        c[5] = 3;
+        c[4] = 1;
+        c[2] = 4;
+        assert_eq!((csat(&c).hits, csat(&c).n), (4, 8));
+        assert_eq!(ces(&c).mean, Some((15.0 + 4.0 + 8.0) / 8.0));
+    }
+
+    #[test]
+    fn thin_groups_follow_unranked() {
+        let rows = rank(
+            vec![
+                (Some("a".into()), "A".into(), counts(3, 0, 0)),
+                (Some("b".into()), "B".into(), counts(40, 30, 30)),
+                (Some("c".into()), "C".into(), counts(60, 30, 10)),
+            ],
+            30,
+        );
+        let order: Vec<_> = rows.iter().map(|r| (r.label.as_str(), r.rank)).collect();
+        assert_eq!(order, vec![("C", Some(1)), ("B", Some(2)), ("A", None)]);
+    }
+
+    #[test]
+    fn champions_are_counted_by_team_and_told() {
+        let rows = rank(
+            (0..30).map(|i| (Some(format!("{i}")), format!("agent {i}"), counts(50 + i, 10, 40 - i.min(39)))).collect(),
+            10,
+        );
+        let shares = champion_teams(&rows, 20, |r| {
+            if r.key.as_deref().unwrap().parse::<u64>().unwrap() >= 15 { "Billing" } else { "Sales" }.to_string()
+        });
+        assert_eq!(shares[0], TeamShare { team: "Billing".into(), champions: 15 });
+        assert_eq!(champion_sentence(&shares, 20).unwrap(), "15 of the top 20 are in Billing");
+    }
+
+    #[test]
+    fn values_fall_into_half_open_bins() {
+        let b = bins(
+            [(0.0, counts(1, 0, 0)), (179.9, counts(0, 0, 1)), (180.0, counts(1, 0, 0)), (5000.0, counts(0, 1, 0))],
+            &[0.0, 180.0, 600.0],
+            " s",
+        );
+        assert_eq!(b.iter().map(|b| b.summary.n).collect::<Vec<_>>(), vec![2, 1, 1]);
+        assert_eq!((b[0].label.as_str(), b[2].label.as_str()), ("0–180 s", "600 s+"));
+    }
+
+    #[test]
+    fn only_a_significant_fall_alerts() {
+        assert!(significant_drop(&counts(60, 20, 20), &counts(30, 20, 50), 30).is_some());
+        assert!(significant_drop(&counts(30, 20, 50), &counts(60, 20, 20), 30).is_none(), "a rise");
+        assert!(significant_drop(&counts(6, 2, 2), &counts(3, 2, 5), 30).is_none(), "too few");
+        assert!(significant_drop(&counts(50, 20, 30), &counts(48, 20, 32), 30).is_none(), "noise");
+    }
+
+    proptest! {
+        /// Whatever the counts, no group below the minimum is placed above one that reaches it.
+        #[test]
+        fn a_thin_group_is_never_ranked_above_a_solid_one(
+            groups in proptest::collection::vec((0u64..60, 0u64..60, 0u64..60), 1..30),
+            min_n in 1u64..100,
+        ) {
+            let rows = rank(
+                groups.iter().enumerate().map(|(i, &(p, a, d))| (Some(i.to_string()), format!("g{i}"), counts(p, a, d))).collect(),
+                min_n,
+            );
+            let first_thin = rows.iter().position(|r| r.summary.n < min_n).unwrap_or(rows.len());
+            prop_assert!(rows[first_thin..].iter().all(|r| r.summary.n < min_n && r.rank.is_none()));
+            prop_assert!(rows[..first_thin].iter().all(|r| r.summary.n >= min_n && r.rank.is_some()));
+            for w in rows[..first_thin].windows(2) {
+                prop_assert!(w[0].summary.nps >= w[1].summary.nps);
+            }
+        }
+    }
+}

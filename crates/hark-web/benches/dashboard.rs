@@ -1,0 +1,172 @@
+//! Dashboard benchmark: the Overview and Segments data for a 12-month window over many
+//! answers in SQLite (HTTP, JSON and all), beside the floor: the same aggregation done by a
+//! plain single pass over in-memory columns in the same process. Also prints the raw-row
+//! query the rollup replaces.
+//!
+//!     cargo bench -p hark-web --bench dashboard                          # 10,000,000 answers
+//!     HARK_BENCH_RESPONSES=1000000 cargo bench -p hark-web --bench dashboard
+//!     HARK_BENCH_DB=/tmp/hark-bench.db cargo bench -p hark-web --bench dashboard   # keep and reuse the data
+
+use std::time::{Duration, Instant};
+
+use hark_core::SurveyKind;
+use hark_store::testing::{AnswerColumns, Backend, TestDatabase, answer_columns, bulk_load};
+use hark_store::{Dimension, NewAgent, ResponseFilter, ScoreColumn, Source, Store, SurveyStatus};
+use serde_json::Value;
+
+const DAY: i64 = 86_400_000;
+const RUNS: usize = 5;
+
+fn median(mut d: Vec<Duration>) -> Duration {
+    d.sort();
+    d[d.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// The floor: one pass over the columns, doing what the two pages need (the 0–10
+/// distribution, NPS counts per day, per team and per channel) for rows in the window.
+struct Floor {
+    n: u64,
+    by_team: Vec<[u64; 11]>,
+}
+
+fn floor(c: &AnswerColumns, from: i64, to: i64) -> Floor {
+    let days = ((to - from) / DAY) as usize;
+    let mut dist = [0u64; 11];
+    let mut per_day = vec![[0u64; 11]; days];
+    let mut by_team = vec![[0u64; 11]; c.teams.len()];
+    let mut by_channel = vec![[0u64; 11]; c.channels.len()];
+    for i in 0..c.score.len() {
+        let t = c.created_at[i];
+        if t < from || t >= to {
+            continue;
+        }
+        let s = c.score[i] as usize;
+        dist[s] += 1;
+        per_day[((t - from) / DAY) as usize][s] += 1;
+        by_team[c.team[i] as usize][s] += 1;
+        by_channel[c.channel[i] as usize][s] += 1;
+    }
+    std::hint::black_box((&per_day, &by_channel));
+    Floor { n: dist.iter().sum(), by_team }
+}
+
+/// The median of `runs` timed calls after one warm-up call.
+async fn timed<F: std::future::Future<Output = T>, T>(runs: usize, mut f: impl FnMut() -> F) -> (Duration, T) {
+    let _ = f().await;
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        last = Some(f().await);
+        times.push(start.elapsed());
+    }
+    (median(times), last.expect("at least one run"))
+}
+
+#[tokio::main]
+async fn main() {
+    let n: u64 = std::env::var("HARK_BENCH_RESPONSES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000_000);
+    let kept = std::env::var("HARK_BENCH_DB").ok();
+    let temp = match &kept {
+        Some(_) => None,
+        None => Some(TestDatabase::new(Backend::Sqlite).await.expect("SQLite")),
+    };
+    let url = match (&kept, &temp) {
+        (Some(path), _) => hark_store::database_url(path),
+        (None, Some(db)) => db.url.clone(),
+        _ => unreachable!(),
+    };
+    let store = Store::open(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let today = jiff::Timestamp::now().as_millisecond().div_euclid(DAY);
+    if store.list_surveys().await.unwrap().is_empty() {
+        let started = Instant::now();
+        let def = serde_json::from_value(serde_json::json!({"name": "Bench NPS", "kind": "nps", "brand": "Bench",
+            "agent_question": "And the agent?"}))
+        .unwrap();
+        let survey = store.create_survey(&def, SurveyStatus::Active).await.unwrap();
+        let mut agents = Vec::new();
+        for t in 0..10 {
+            let team = store.create_team(&format!("Team {t}")).await.unwrap();
+            for a in 0..10 {
+                let new =
+                    NewAgent { name: format!("Agent {t}-{a}"), team_id: Some(team.id.clone()), ..Default::default() };
+                agents.push((store.create_agent(&new).await.unwrap().id, team.id.clone()));
+            }
+        }
+        bulk_load(&store, &survey.id, &agents, n, (today + 1) * DAY - 1).await.unwrap();
+        println!("loaded {n} answers in {:.0} s", started.elapsed().as_secs_f64());
+    }
+    let total = store.count_responses(&ResponseFilter::default()).await.unwrap();
+    let (_, key) = store.create_api_key("bench").await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = hark_web::AppState::new(store.clone(), hark_web::WebConfig::local(addr), None).await.unwrap();
+    tokio::spawn(hark_web::serve(listener, state, std::future::pending()));
+    let http = reqwest::Client::new();
+    let get = |path: &'static str| {
+        let (http, key) = (http.clone(), key.clone());
+        move || {
+            let (http, key) = (http.clone(), key.clone());
+            async move {
+                let r = http.get(format!("http://{addr}{path}")).bearer_auth(&key).send().await.unwrap();
+                assert!(r.status().is_success(), "{path}: {}", r.status());
+                r.json::<Value>().await.unwrap()
+            }
+        }
+    };
+
+    // The pages' default window: the 365 days up to and including today.
+    let (from, to) = ((today + 1 - 365) * DAY, (today + 1) * DAY);
+    let read = Instant::now();
+    let columns = answer_columns(&store).await.unwrap();
+    println!("{total} answers; read into memory columns in {:.1} s (not timed below)", read.elapsed().as_secs_f64());
+    let (floor_time, fl) = timed(RUNS, || async { floor(&columns, from, to) }).await;
+
+    let (overview_time, overview) = timed(RUNS, get("/api/v1/reports/overview")).await;
+    let (teams_time, teams) = timed(RUNS, get("/api/v1/reports/segments?by=team")).await;
+    let (channels_time, _) = timed(RUNS, get("/api/v1/reports/segments?by=channel")).await;
+    let window = ResponseFilter {
+        survey_kind: Some(SurveyKind::Nps),
+        from_ms: Some(from),
+        to_ms: Some(to),
+        ..Default::default()
+    };
+    let raw = |by: Option<Dimension>| {
+        let (store, window) = (store.clone(), window.clone());
+        move || {
+            let (store, window, by) = (store.clone(), window.clone(), by.clone());
+            async move { store.score_counts(&window, by.as_ref(), ScoreColumn::Score, Source::Raw).await.unwrap() }
+        }
+    };
+    let (raw_trend_time, _) = timed(1, raw(Some(Dimension::Day))).await;
+    let (raw_team_time, raw_teams) = timed(1, raw(Some(Dimension::Team))).await;
+
+    // The figures agree, whichever way they were computed.
+    assert_eq!(overview["nps"]["n"].as_u64(), Some(fl.n), "overview n against the floor");
+    let team_n: u64 = teams["rows"].as_array().unwrap().iter().map(|r| r["n"].as_u64().unwrap()).sum();
+    assert_eq!(team_n, fl.n);
+    let floor_team_n: Vec<u64> = {
+        let mut v: Vec<u64> = fl.by_team.iter().map(|c| c.iter().sum()).filter(|&k| k > 0).collect();
+        v.sort();
+        v
+    };
+    let mut raw_team_n: Vec<u64> = raw_teams.iter().map(|g| g.counts.iter().sum()).collect();
+    raw_team_n.sort();
+    assert_eq!(floor_team_n, raw_team_n, "rollup, raw rows and floor agree per team");
+
+    println!("12-month window: {} answers of {total}", fl.n);
+    println!("{:<44} {:>10} {:>12}", "", "median ms", "× floor");
+    let line = |name: &str, d: Duration| println!("{name:<44} {:>10.1} {:>12.1}", ms(d), ms(d) / ms(floor_time));
+    line("floor: one pass over in-memory columns", floor_time);
+    line("Overview (GET /api/v1/reports/overview)", overview_time);
+    line("Segments by team (GET …/segments?by=team)", teams_time);
+    line("Segments by channel", channels_time);
+    // One timed run each (after a warm-up): they take seconds.
+    line("raw rows, trend by day (what the rollup saves)", raw_trend_time);
+    line("raw rows, by team", raw_team_time);
+}

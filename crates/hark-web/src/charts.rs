@@ -1,0 +1,238 @@
+//! Charts as inline SVG, drawn here: no script, no CDN, readable without colour (every mark
+//! has a text `<title>`), and scaled by `viewBox` to any screen. Every data point is a
+//! `circle.point` or `rect.bar`, so what a chart shows can be counted.
+
+use std::fmt::Write;
+
+use hark_core::Interval;
+
+const DETRACTOR: &str = "#c0392b";
+const PASSIVE: &str = "#d68910";
+const PROMOTER: &str = "#1e8449";
+const INK: &str = "#1d3557";
+
+/// Escapes text for SVG (user-named teams and annotations end up in labels).
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn fmt(x: Option<f64>) -> String {
+    x.map_or_else(|| "–".into(), |v| format!("{v:+.0}"))
+}
+
+/// Answers per score 0–10 as bars coloured by segment.
+pub(crate) fn distribution(counts: &[u64]) -> String {
+    let (w, h, top, bottom) = (640.0, 170.0, 18.0, 22.0);
+    let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let slot = w / 11.0;
+    let mut svg = format!(
+        r#"<svg class="chart distribution" viewBox="0 0 {w} {h}" role="img" aria-label="Answers per score, 0 to 10">"#
+    );
+    for (score, &n) in counts.iter().enumerate() {
+        let colour = match score {
+            0..=6 => DETRACTOR,
+            7 | 8 => PASSIVE,
+            _ => PROMOTER,
+        };
+        let bh = (h - top - bottom) * n as f64 / max;
+        let x = slot * score as f64 + 4.0;
+        let y = h - bottom - bh;
+        let _ = write!(
+            svg,
+            r#"<rect class="bar" x="{x:.1}" y="{y:.1}" width="{:.1}" height="{bh:.1}" fill="{colour}"><title>Score {score}: {n}</title></rect><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="11">{n}</text><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="12">{score}</text>"#,
+            slot - 8.0,
+            x + slot / 2.0 - 4.0,
+            y - 4.0,
+            x + slot / 2.0 - 4.0,
+            h - 6.0
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// One period of a trend.
+pub(crate) struct TrendPoint {
+    pub label: String,
+    pub nps: Option<f64>,
+    pub interval: Option<Interval>,
+    pub n: u64,
+}
+
+/// NPS per period as a line with its 95% interval as a band, and annotations as marked
+/// vertical lines at the period (index) they fall in.
+pub(crate) fn trend(points: &[TrendPoint], annotations: &[(f64, String)]) -> String {
+    let (w, h, left, right, top, bottom) = (640.0, 220.0, 44.0, 34.0, 14.0, 30.0);
+    let mut svg = format!(
+        r#"<svg class="chart trend" viewBox="0 0 {w} {h}" role="img" aria-label="NPS by period with its 95% interval">"#
+    );
+    let shown: Vec<(usize, &TrendPoint)> = points.iter().enumerate().filter(|(_, p)| p.nps.is_some()).collect();
+    if shown.is_empty() {
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="{}" text-anchor="middle">No answers in this period</text></svg>"#,
+            w / 2.0,
+            h / 2.0
+        );
+        return svg;
+    }
+    let lows = shown.iter().filter_map(|(_, p)| p.interval.map(|i| i.low));
+    let highs = shown.iter().filter_map(|(_, p)| p.interval.map(|i| i.high));
+    let lo = (lows.fold(f64::MAX, f64::min).min(0.0) / 20.0).floor() * 20.0;
+    let hi = (highs.fold(f64::MIN, f64::max).max(0.0) / 20.0).ceil() * 20.0;
+    let (lo, hi) = (lo.max(-100.0), hi.min(100.0).max(lo + 20.0));
+    let span = (points.len().max(2) - 1) as f64;
+    let x = |i: f64| left + (w - left - right) * if points.len() == 1 { 0.5 } else { i / span };
+    let y = |v: f64| top + (h - top - bottom) * (hi - v) / (hi - lo);
+    let mut tick = lo;
+    while tick <= hi {
+        let _ = write!(
+            svg,
+            r##"<line x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="{}" stroke-width="1"/><text x="{}" y="{:.1}" text-anchor="end" font-size="11">{tick:+.0}</text>"##,
+            w - right,
+            if tick == 0.0 { "#8795a8" } else { "#e3e7ed" },
+            left - 4.0,
+            y(tick) + 4.0,
+            y = y(tick)
+        );
+        tick += 20.0;
+    }
+    let band_top: Vec<String> = shown
+        .iter()
+        .filter_map(|(i, p)| p.interval.map(|iv| format!("{:.1},{:.1}", x(*i as f64), y(iv.high))))
+        .collect();
+    let band_bottom: Vec<String> = shown
+        .iter()
+        .rev()
+        .filter_map(|(i, p)| p.interval.map(|iv| format!("{:.1},{:.1}", x(*i as f64), y(iv.low))))
+        .collect();
+    let _ = write!(
+        svg,
+        r#"<polygon class="band" points="{} {}" fill="{INK}" fill-opacity="0.13"/>"#,
+        band_top.join(" "),
+        band_bottom.join(" ")
+    );
+    let line: Vec<String> =
+        shown.iter().map(|(i, p)| format!("{:.1},{:.1}", x(*i as f64), y(p.nps.unwrap_or(0.0)))).collect();
+    let _ = write!(svg, r#"<polyline points="{}" fill="none" stroke="{INK}" stroke-width="2"/>"#, line.join(" "));
+    for (at, label) in annotations {
+        let ax = x(*at);
+        let _ = write!(
+            svg,
+            r##"<g class="annotation"><line x1="{ax:.1}" x2="{ax:.1}" y1="{top}" y2="{:.1}" stroke="#e76f51" stroke-dasharray="4 3"/><text x="{:.1}" y="{}" font-size="11" fill="#b34a2f">{}</text><title>{}</title></g>"##,
+            h - bottom,
+            ax + 3.0,
+            top + 10.0,
+            esc(label),
+            esc(label)
+        );
+    }
+    for (i, p) in &shown {
+        let iv = p.interval.map(|iv| format!(", 95% CI {:+.0} to {:+.0}", iv.low, iv.high)).unwrap_or_default();
+        let _ = write!(
+            svg,
+            r#"<circle class="point" cx="{:.1}" cy="{:.1}" r="3.5" fill="{INK}"><title>{}: NPS {} (n = {}{iv})</title></circle>"#,
+            x(*i as f64),
+            y(p.nps.unwrap_or(0.0)),
+            esc(&p.label),
+            fmt(p.nps),
+            p.n
+        );
+    }
+    let step = points.len().div_ceil(6).max(1);
+    for (i, p) in points.iter().enumerate().step_by(step) {
+        let _ = write!(
+            svg,
+            r#"<text x="{:.1}" y="{}" text-anchor="middle" font-size="11">{}</text>"#,
+            x(i as f64),
+            h - 10.0,
+            esc(&p.label)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// One mark on a row of a dot plot.
+pub(crate) struct Dot {
+    pub value: Option<f64>,
+    pub interval: Option<Interval>,
+    /// Also the legend word, e.g. "agent" or "company".
+    pub series: &'static str,
+    /// Hollow: too few answers to rank.
+    pub thin: bool,
+}
+
+/// Rows of NPS with their intervals on a shared −100…+100 axis (segments, leaderboards).
+pub(crate) fn dot_rows(rows: &[(String, Vec<Dot>)]) -> String {
+    let (w, left, right, row_h) = (640.0, 170.0, 16.0, 26.0);
+    let h = 26.0 + row_h * rows.len() as f64;
+    let x = |v: f64| left + (w - left - right) * (v + 100.0) / 200.0;
+    let mut svg = format!(
+        r#"<svg class="chart dots" viewBox="0 0 {w} {h}" role="img" aria-label="NPS per row with 95% intervals">"#
+    );
+    for tick in [-100.0, -50.0, 0.0, 50.0, 100.0] {
+        let _ = write!(
+            svg,
+            r##"<line x1="{x:.1}" x2="{x:.1}" y1="14" y2="{h}" stroke="{}"/><text x="{x:.1}" y="11" text-anchor="middle" font-size="11">{tick:+.0}</text>"##,
+            if tick == 0.0 { "#8795a8" } else { "#e3e7ed" },
+            x = x(tick)
+        );
+    }
+    for (r, (label, dots)) in rows.iter().enumerate() {
+        let cy = 26.0 + row_h * r as f64 + row_h / 2.0 - 4.0;
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="{:.1}" text-anchor="end" font-size="12">{}</text>"#,
+            left - 8.0,
+            cy + 4.0,
+            esc(label)
+        );
+        for (k, dot) in dots.iter().enumerate() {
+            let Some(v) = dot.value else { continue };
+            let dy = cy + (k as f64 - (dots.len() as f64 - 1.0) / 2.0) * 7.0;
+            let colour = if k == 0 { INK } else { "#e76f51" };
+            if let Some(iv) = dot.interval {
+                let _ = write!(
+                    svg,
+                    r#"<line x1="{:.1}" x2="{:.1}" y1="{dy:.1}" y2="{dy:.1}" stroke="{colour}" stroke-width="2" stroke-opacity="0.5"/>"#,
+                    x(iv.low),
+                    x(iv.high)
+                );
+            }
+            let fill = if dot.thin { "#fff" } else { colour };
+            let iv = dot.interval.map(|iv| format!(", 95% CI {:+.0} to {:+.0}", iv.low, iv.high)).unwrap_or_default();
+            let _ = write!(
+                svg,
+                r#"<circle class="point {}" cx="{:.1}" cy="{dy:.1}" r="4.5" fill="{fill}" stroke="{colour}" stroke-width="2"><title>{}, {}: NPS {}{iv}{}</title></circle>"#,
+                dot.series,
+                x(v),
+                esc(label),
+                dot.series,
+                fmt(Some(v)),
+                if dot.thin { " (too few answers to rank)" } else { "" }
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_period_with_answers_is_one_point_and_labels_are_escaped() {
+        let p = |nps: Option<f64>| TrendPoint {
+            label: "<w>".into(),
+            nps,
+            interval: nps.map(|v| Interval { low: v - 10.0, high: v + 10.0 }),
+            n: 3,
+        };
+        let svg = trend(&[p(Some(10.0)), p(None), p(Some(-20.0))], &[(1.0, "a & b".into())]);
+        assert_eq!(svg.matches("class=\"point\"").count(), 2);
+        assert!(svg.contains("a &amp; b") && !svg.contains("<w>"));
+        assert_eq!(distribution(&[1; 11]).matches("class=\"bar\"").count(), 11);
+    }
+}

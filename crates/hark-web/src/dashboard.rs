@@ -1,0 +1,843 @@
+//! The dashboard pages: Overview, Segments, Agents, Changes, Monitoring and Responses. Each
+//! page is drawn from the same figures as its `/api/v1/reports/…` route; its tables are the
+//! CSV export (`….csv` with the same query), so the download is exactly what the page shows.
+//! Filters live in the query string, so a view is shared by sharing its address.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, RawForm, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use hark_core::report::Granularity;
+use hark_core::report::format_ms;
+use hark_core::{Interval, NpsSummary};
+use hark_store::Dimension;
+
+use crate::AppState;
+use crate::charts::{self, Dot, TrendPoint};
+use crate::insights::{self, AlertRuleInput, AnnotationInput, label_of};
+use crate::problem::ApiError;
+use crate::public::render;
+use crate::viewer::{PageViewer, Scope, Viewer};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/dashboard", get(|| async { Redirect::to("/dashboard/overview") }))
+        .route("/dashboard/{page}", get(page))
+        .route("/dashboard/annotations", post(add_annotation))
+        .route("/dashboard/annotations/{id}/delete", post(delete_annotation))
+        .route("/dashboard/alert-rules", post(add_alert_rule))
+        .route("/dashboard/alert-rules/{id}/delete", post(delete_alert_rule))
+}
+
+/// A table as shown on the page and written to the CSV.
+pub(crate) struct Table {
+    pub name: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// A headline figure.
+struct Card {
+    label: String,
+    value: String,
+    detail: String,
+}
+
+struct Option_ {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+/// The filter form, filled from the query string.
+struct Filters {
+    surveys: Vec<Option_>,
+    /// Empty when the viewer's scope fixes the team.
+    teams: Vec<Option_>,
+    /// Empty for agents (their own answers only).
+    agents: Vec<Option_>,
+    from: String,
+    to: String,
+    channel: String,
+    language: String,
+    attr: String,
+    q: String,
+    /// The page's own parameters (by, min_n, granularity …) kept as they are.
+    hidden: Vec<(String, String)>,
+    /// The filters themselves, for forms that change something else (the period comparison).
+    kept: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    title: String,
+    csrf: Option<String>,
+    current: &'static str,
+    is_admin: bool,
+    monitoring: bool,
+    query: String,
+    filters: Filters,
+    search: bool,
+    subject: &'static str,
+    period: String,
+    method: String,
+    cards: Vec<Card>,
+    sentence: Option<String>,
+    charts: Vec<(String, String)>,
+    tables: Vec<Table>,
+    next_page: Option<String>,
+    /// Page-specific controls.
+    controls: Controls,
+}
+
+#[derive(Default)]
+struct Controls {
+    dimensions: Vec<Option_>,
+    min_n: Option<u64>,
+    granularities: Vec<Option_>,
+    annotations: Vec<(String, String, String)>,
+    annotate: bool,
+    compare: Vec<Option_>,
+    rules: bool,
+    /// (id, name) of rules an admin may remove.
+    rule_list: Vec<(String, String)>,
+    teams: Vec<Option_>,
+    surveys: Vec<Option_>,
+}
+
+fn nps_text(s: &NpsSummary) -> String {
+    match (s.nps, s.interval) {
+        (Some(nps), Some(i)) => format!("{nps:+.0} (95% CI {:+.0} to {:+.0})", i.low, i.high),
+        _ => "no answers".into(),
+    }
+}
+
+fn num(x: Option<f64>) -> String {
+    x.map_or_else(String::new, |v| format!("{v:.1}"))
+}
+
+fn interval_cells(i: Option<Interval>) -> [String; 2] {
+    [num(i.map(|i| i.low)), num(i.map(|i| i.high))]
+}
+
+fn summary_cells(s: &NpsSummary) -> Vec<String> {
+    let [low, high] = interval_cells(s.interval);
+    vec![
+        s.n.to_string(),
+        s.counts.promoters.to_string(),
+        s.counts.passives.to_string(),
+        s.counts.detractors.to_string(),
+        num(s.nps),
+        low,
+        high,
+    ]
+}
+
+const SUMMARY_HEADERS: [&str; 7] = ["n", "promoters", "passives", "detractors", "nps", "ci_low", "ci_high"];
+
+fn headers(first: &[&str]) -> Vec<String> {
+    first.iter().copied().chain(SUMMARY_HEADERS).map(str::to_string).collect()
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn csv(tables: &[Table], name: &str) -> Response {
+    let mut body = Vec::new();
+    for (i, t) in tables.iter().enumerate() {
+        if i > 0 {
+            body.push(b'\n'); // a blank line between sections
+        }
+        let mut out = csv::Writer::from_writer(&mut body);
+        let _ = out.write_record(std::iter::once("section").chain(t.headers.iter().map(String::as_str)));
+        for row in &t.rows {
+            let cells: Vec<std::borrow::Cow<'_, str>> = row.iter().map(|c| spreadsheet_safe(c)).collect();
+            let _ = out.write_record(std::iter::once(t.name.as_str()).chain(cells.iter().map(|c| c.as_ref())));
+        }
+        let _ = out.flush();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"hark-{name}.csv\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A customer's comment that starts like a formula (`=HYPERLINK(…)`) is written with a
+/// leading apostrophe, so a spreadsheet opening the export shows it instead of running it.
+fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let mut chars = cell.chars();
+    let risky = match chars.next() {
+        Some('=' | '+' | '@' | '\t' | '\r') => true,
+        Some('-') => !chars.next().is_some_and(|c| c.is_ascii_digit()),
+        _ => false,
+    };
+    if risky { format!("'{cell}").into() } else { cell.into() }
+}
+
+/// A refusal on a page: its status and the problem's words as plain text.
+fn refused(e: ApiError) -> Response {
+    let status = StatusCode::from_u16(e.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, e.0.detail).into_response()
+}
+
+async fn page(
+    State(state): State<AppState>,
+    PageViewer(viewer): PageViewer,
+    Path(page): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let raw = raw.unwrap_or_default();
+    let (name, as_csv) = match page.strip_suffix(".csv") {
+        Some(name) => (name.to_string(), true),
+        None => (page, false),
+    };
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&raw).unwrap_or_default();
+    // Empty form fields mean "any"; they are not filters.
+    let pairs: Vec<(String, String)> = pairs.into_iter().filter(|(_, v)| !v.trim().is_empty()).collect();
+    let built = match name.as_str() {
+        "overview" => overview(&state, &viewer, &pairs).await,
+        "segments" => segments(&state, &viewer, &pairs).await,
+        "agents" => agents(&state, &viewer, &pairs).await,
+        "changes" => changes(&state, &viewer, &pairs).await,
+        "monitoring" => monitoring(&state, &viewer).await,
+        "responses" => responses(&state, &viewer, &pairs).await,
+        _ => return (StatusCode::NOT_FOUND, "no such page").into_response(),
+    };
+    let mut page = match built {
+        Ok(p) => p,
+        Err(e) => return refused(e),
+    };
+    if as_csv {
+        return csv(&page.tables, &name);
+    }
+    page.csrf = viewer.csrf();
+    page.is_admin = viewer.is_admin();
+    page.monitoring = !viewer.sees_own_only();
+    page.query = if raw.is_empty() { String::new() } else { format!("?{raw}") };
+    // The answer list covers every kind of survey; the figures are NPS.
+    match filters(&state, &viewer, &pairs, name == "responses").await {
+        Ok(f) => page.filters = f,
+        Err(e) => return refused(e),
+    }
+    render(&page)
+}
+
+fn blank(title: &str, current: &'static str, subject: &'static str) -> DashboardPage {
+    DashboardPage {
+        title: title.into(),
+        csrf: None,
+        current,
+        is_admin: false,
+        monitoring: false,
+        query: String::new(),
+        filters: Filters {
+            surveys: vec![],
+            teams: vec![],
+            agents: vec![],
+            from: String::new(),
+            to: String::new(),
+            channel: String::new(),
+            language: String::new(),
+            attr: String::new(),
+            q: String::new(),
+            hidden: vec![],
+            kept: vec![],
+        },
+        search: false,
+        subject,
+        period: String::new(),
+        method: String::new(),
+        cards: vec![],
+        sentence: None,
+        charts: vec![],
+        tables: vec![],
+        next_page: None,
+        controls: Controls::default(),
+    }
+}
+
+const FILTER_KEYS: [&str; 9] = ["survey_id", "team_id", "agent_id", "from", "to", "channel", "language", "attr", "q"];
+
+async fn filters(
+    state: &AppState,
+    viewer: &Viewer,
+    pairs: &[(String, String)],
+    every_kind: bool,
+) -> Result<Filters, ApiError> {
+    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let options = |items: Vec<(String, String)>, chosen: String| {
+        items.into_iter().map(|(value, label)| Option_ { selected: value == chosen, value, label }).collect()
+    };
+    let surveys = state.store.list_surveys().await?;
+    let nps: Vec<(String, String)> = surveys
+        .into_iter()
+        .filter(|s| every_kind || s.definition.kind == hark_core::SurveyKind::Nps)
+        .map(|s| (s.id, s.definition.name))
+        .collect();
+    let teams = match viewer.scope {
+        Scope::All => state.store.list_teams().await?.into_iter().map(|t| (t.id, t.name)).collect(),
+        _ => vec![],
+    };
+    let agents = match &viewer.scope {
+        Scope::All => state.store.list_agents(None).await?,
+        Scope::Team(t) => state.store.list_agents(Some(t)).await?,
+        _ => vec![],
+    };
+    Ok(Filters {
+        surveys: options(nps, get("survey_id")),
+        teams: options(teams, get("team_id")),
+        agents: options(agents.into_iter().map(|a| (a.id, a.name)).collect(), get("agent_id")),
+        from: get("from"),
+        to: get("to"),
+        channel: get("channel"),
+        language: get("language"),
+        attr: get("attr"),
+        q: get("q"),
+        hidden: pairs.iter().filter(|(k, _)| !FILTER_KEYS.contains(&k.as_str()) && k != "cursor").cloned().collect(),
+        kept: pairs.iter().filter(|(k, _)| FILTER_KEYS.contains(&k.as_str())).cloned().collect(),
+    })
+}
+
+fn period_text(p: &insights::Period) -> String {
+    format!("{} to {}", p.from, p.to)
+}
+
+async fn overview(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -> Result<DashboardPage, ApiError> {
+    let o = insights::overview(&state.store, viewer, pairs).await?;
+    let mut page = blank("Overview", "overview", o.subject);
+    page.period = period_text(&o.period);
+    page.method = format!("Intervals: {}.", o.method);
+    page.cards.push(Card {
+        label: format!("NPS · {}", o.subject),
+        value: nps_text(&o.nps),
+        detail: format!("n = {}", o.nps.n),
+    });
+    if !viewer.sees_all() {
+        page.cards.push(Card {
+            label: "NPS · Company".into(),
+            value: nps_text(&o.company),
+            detail: format!("n = {}", o.company.n),
+        });
+    }
+    let pct = |x: Option<f64>| x.map_or_else(|| "–".into(), |v| format!("{v:.0}%"));
+    page.cards.push(Card {
+        label: "Promoters · passives · detractors".into(),
+        value: format!("{} · {} · {}", pct(o.nps.promoter_pct), pct(o.nps.passive_pct), pct(o.nps.detractor_pct)),
+        detail: format!("{} · {} · {}", o.nps.counts.promoters, o.nps.counts.passives, o.nps.counts.detractors),
+    });
+    let ci = |i: Option<Interval>, unit: &str| {
+        i.map_or_else(String::new, |i| format!(" (95% CI {:.1} to {:.1}{unit})", i.low, i.high))
+    };
+    page.cards.push(Card {
+        label: "CSAT (share of 4–5)".into(),
+        value: o.csat.pct.map_or_else(|| "no answers".into(), |p| format!("{p:.0}%{}", ci(o.csat.interval, "%"))),
+        detail: format!("n = {}", o.csat.n),
+    });
+    page.cards.push(Card {
+        label: "CES (mean, 1–7)".into(),
+        value: o.ces.mean.map_or_else(|| "no answers".into(), |m| format!("{m:.2}{}", ci(o.ces.interval, ""))),
+        detail: format!("n = {}", o.ces.n),
+    });
+    let points: Vec<TrendPoint> = o
+        .trend
+        .iter()
+        .map(|p| TrendPoint {
+            label: p.period_start.clone(),
+            nps: p.summary.nps,
+            interval: p.summary.interval,
+            n: p.summary.n,
+        })
+        .collect();
+    let marks = insights::annotation_positions(&o.trend, &o.annotations, o.granularity);
+    page.charts.push((format!("NPS by {}", o.granularity.as_str()), charts::trend(&points, &marks)));
+    page.charts.push(("Answers per score".into(), charts::distribution(&o.distribution)));
+    page.controls.granularities = Granularity::ALL
+        .into_iter()
+        .map(|g| Option_ { value: g.as_str().into(), label: g.as_str().into(), selected: g == o.granularity })
+        .collect();
+    page.tables.push(Table {
+        name: "trend".into(),
+        headers: headers(&["period_start"]),
+        rows: o.trend.iter().map(|p| [vec![p.period_start.clone()], summary_cells(&p.summary)].concat()).collect(),
+    });
+    page.tables.push(Table {
+        name: "distribution".into(),
+        headers: names(&["score", "answers"]),
+        rows: o.distribution.iter().enumerate().map(|(s, n)| vec![s.to_string(), n.to_string()]).collect(),
+    });
+    page.tables.push(Table {
+        name: "response_rate".into(),
+        headers: names(&["channel", "delivered", "answered", "rate_pct"]),
+        rows: o
+            .response_rates
+            .iter()
+            .map(|r| {
+                vec![
+                    r.counts.channel.clone(),
+                    r.counts.delivered.to_string(),
+                    r.counts.answered.to_string(),
+                    num(r.rate_pct),
+                ]
+            })
+            .collect(),
+    });
+    page.tables.push(Table {
+        name: "summary".into(),
+        headers: headers(&["scope"]),
+        rows: vec![
+            [vec![o.subject.to_string()], summary_cells(&o.nps)].concat(),
+            [vec!["Company".to_string()], summary_cells(&o.company)].concat(),
+        ],
+    });
+    Ok(page)
+}
+
+fn ranked_dots(rows: &[hark_core::insight::RankedRow]) -> Vec<(String, Vec<Dot>)> {
+    rows.iter()
+        .map(|r| {
+            let dot = Dot { value: r.summary.nps, interval: r.summary.interval, series: "nps", thin: !r.enough_data };
+            (r.label.clone(), vec![dot])
+        })
+        .collect()
+}
+
+async fn segments(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -> Result<DashboardPage, ApiError> {
+    let s = insights::segments(&state.store, viewer, pairs).await?;
+    let mut page = blank("Segments", "segments", s.subject);
+    page.period = period_text(&s.period);
+    page.method = format!(
+        "Intervals: {}. Rows with fewer than {} answers are shown hollow and unranked: too few to say anything.",
+        s.method, s.min_n
+    );
+    page.cards.push(Card {
+        label: "NPS · Company".into(),
+        value: nps_text(&s.company),
+        detail: format!("n = {}", s.company.n),
+    });
+    page.charts.push((format!("NPS by {}", s.by), charts::dot_rows(&ranked_dots(&s.rows))));
+    const OFFERED: [&str; 5] = ["team", "agent", "channel", "language", "survey"];
+    page.controls.dimensions = OFFERED
+        .into_iter()
+        .map(|d| Option_ { value: d.into(), label: d.into(), selected: s.by == d })
+        // An attribute or property chosen in the address stays selected.
+        .chain((!OFFERED.contains(&s.by.as_str())).then(|| Option_ {
+            value: s.by.clone(),
+            label: s.by.clone(),
+            selected: true,
+        }))
+        .collect();
+    page.controls.min_n = Some(s.min_n);
+    page.tables.push(Table {
+        name: "segments".into(),
+        headers: headers(&["rank", "segment", "enough_data"]),
+        rows: s
+            .rows
+            .iter()
+            .map(|r| {
+                let rank = r.rank.map_or_else(|| "too few answers".into(), |k| k.to_string());
+                [vec![rank, r.label.clone(), r.enough_data.to_string()], summary_cells(&r.summary)].concat()
+            })
+            .collect(),
+    });
+    Ok(page)
+}
+
+async fn agents(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -> Result<DashboardPage, ApiError> {
+    let a = insights::agents(&state.store, viewer, pairs).await?;
+    let mut page = blank("Agents and teams", "agents", a.subject);
+    page.period = period_text(&a.period);
+    page.method = format!(
+        "Agent NPS is the second question, about the agent; company NPS the first, from the same customers. \
+         Ranked by agent NPS among agents with at least {} answers. Intervals: {}.",
+        a.min_n, a.method
+    );
+    page.cards.push(Card {
+        label: "NPS · Company".into(),
+        value: nps_text(&a.company),
+        detail: format!("n = {}", a.company.n),
+    });
+    if matches!(viewer.scope, Scope::Agent { .. }) {
+        let rank = a
+            .your_rank
+            .map_or_else(|| "not ranked yet (too few answers)".into(), |r| format!("{r} of {}", a.ranked_agents));
+        page.cards.push(Card {
+            label: "Your rank by agent NPS".into(),
+            value: rank,
+            detail: format!("{} agents ranked", a.ranked_agents),
+        });
+    }
+    page.sentence = a.champion_sentence.clone().map(|s| format!("Champions: {s}."));
+    let dots: Vec<(String, Vec<Dot>)> = a
+        .agents
+        .iter()
+        .map(|r| {
+            let thin = r.rank.is_none();
+            (
+                r.name.clone(),
+                vec![
+                    Dot { value: r.agent_nps.nps, interval: r.agent_nps.interval, series: "agent", thin },
+                    Dot { value: r.company_nps.nps, interval: r.company_nps.interval, series: "company", thin },
+                ],
+            )
+        })
+        .collect();
+    page.charts.push(("Agent NPS (dark) beside company NPS (orange)".into(), charts::dot_rows(&dots)));
+    page.controls.min_n = Some(a.min_n);
+    let agent_rows = |rows: &[insights::AgentRow]| -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| {
+                let [al, ah] = interval_cells(r.agent_nps.interval);
+                let [cl, ch] = interval_cells(r.company_nps.interval);
+                vec![
+                    r.rank.map_or_else(|| "too few answers".into(), |k| k.to_string()),
+                    r.name.clone(),
+                    r.team.clone().unwrap_or_default(),
+                    r.agent_nps.n.to_string(),
+                    num(r.agent_nps.nps),
+                    al,
+                    ah,
+                    r.company_nps.n.to_string(),
+                    num(r.company_nps.nps),
+                    cl,
+                    ch,
+                ]
+            })
+            .collect()
+    };
+    const AGENT_HEADERS: [&str; 11] = [
+        "rank",
+        "agent",
+        "team",
+        "agent_n",
+        "agent_nps",
+        "agent_ci_low",
+        "agent_ci_high",
+        "company_n",
+        "company_nps",
+        "company_ci_low",
+        "company_ci_high",
+    ];
+    page.tables.push(Table { name: "agents".into(), headers: names(&AGENT_HEADERS), rows: agent_rows(&a.agents) });
+    if !a.champion_teams.is_empty() {
+        page.tables.push(Table {
+            name: "champions".into(),
+            headers: names(&AGENT_HEADERS),
+            rows: agent_rows(&a.champions),
+        });
+        page.tables.push(Table {
+            name: "champions_by_team".into(),
+            headers: names(&["team", "champions"]),
+            rows: a.champion_teams.iter().map(|t| vec![t.team.clone(), t.champions.to_string()]).collect(),
+        });
+    }
+    for f in &a.figures {
+        page.tables.push(Table {
+            name: format!("nps_by_{}", f.property),
+            headers: headers(&[f.label.as_str()]),
+            rows: f.bins.iter().map(|b| [vec![b.label.clone()], summary_cells(&b.summary)].concat()).collect(),
+        });
+    }
+    Ok(page)
+}
+
+async fn changes(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -> Result<DashboardPage, ApiError> {
+    let c = insights::changes(&state.store, viewer, pairs).await?;
+    let mut page = blank("Changes", "changes", c.subject);
+    let chosen = pairs.iter().find(|(k, _)| k == "annotation_id").map(|(_, v)| v.as_str()).unwrap_or_default();
+    page.controls.compare = c
+        .annotations
+        .iter()
+        .map(|a| Option_ {
+            value: a.id.clone(),
+            label: format!("{} · {}", insights::day_text(a.day), a.label),
+            selected: a.id == chosen,
+        })
+        .collect();
+    page.controls.annotations =
+        c.annotations.iter().map(|a| (a.id.clone(), insights::day_text(a.day), a.label.clone())).collect();
+    page.controls.annotate = viewer.may_annotate();
+    let surveys = insights::labels(&state.store, &Dimension::Survey).await?;
+    page.tables.push(Table {
+        name: "annotations".into(),
+        headers: names(&["date", "label", "survey"]),
+        rows: c
+            .annotations
+            .iter()
+            .map(|a| {
+                let survey = a.survey_id.as_ref().map_or("every survey".into(), |_| label_of(&surveys, &a.survey_id));
+                vec![insights::day_text(a.day), a.label.clone(), survey]
+            })
+            .collect(),
+    });
+    if let Some(cmp) = &c.comparison {
+        page.method = format!("Test: {}.", cmp.method);
+        page.sentence = Some(cmp.sentence.clone());
+        page.cards.push(Card {
+            label: format!("Before · {} to {}", cmp.before.from, cmp.before.to),
+            value: nps_text(&cmp.before.summary),
+            detail: format!("n = {}", cmp.before.summary.n),
+        });
+        page.cards.push(Card {
+            label: format!("After · {} to {}", cmp.after.from, cmp.after.to),
+            value: nps_text(&cmp.after.summary),
+            detail: format!("n = {}", cmp.after.summary.n),
+        });
+        if let Some(ch) = &cmp.change {
+            page.cards.push(Card {
+                label: "Difference".into(),
+                value: format!("{:+.0} (95% CI {:+.0} to {:+.0})", ch.difference, ch.interval.low, ch.interval.high),
+                detail: format!("z = {:.2}, p = {:.3}", ch.z, ch.p_value),
+            });
+        }
+        let window = |name: &str, w: &insights::Window| {
+            [vec![name.to_string(), w.from.clone(), w.to.clone()], summary_cells(&w.summary)].concat()
+        };
+        page.tables.push(Table {
+            name: "comparison".into(),
+            headers: headers(&["window", "from", "to"]),
+            rows: vec![window("before", &cmp.before), window("after", &cmp.after)],
+        });
+        if let Some(ch) = &cmp.change {
+            page.tables.push(Table {
+                name: "difference".into(),
+                headers: names(&["difference", "ci_low", "ci_high", "z", "p_value", "significant", "sentence"]),
+                rows: vec![vec![
+                    num(Some(ch.difference)),
+                    num(Some(ch.interval.low)),
+                    num(Some(ch.interval.high)),
+                    format!("{:.3}", ch.z),
+                    format!("{:.4}", ch.p_value),
+                    ch.significant.to_string(),
+                    cmp.sentence.clone(),
+                ]],
+            });
+        }
+    }
+    Ok(page)
+}
+
+async fn monitoring(state: &AppState, viewer: &Viewer) -> Result<DashboardPage, ApiError> {
+    let m = insights::monitoring(&state.store, viewer).await?;
+    let mut page = blank("Monitoring", "monitoring", viewer.subject());
+    page.method = format!(
+        "Each rule compares NPS over its last N days with the N days before, checked by the background worker; \
+         it alerts only when the fall is significant. Test: {}.",
+        hark_core::stats::NPS_DIFFERENCE_METHOD
+    );
+    let teams = insights::labels(&state.store, &Dimension::Team).await?;
+    let surveys = state.store.list_surveys().await?;
+    page.controls.rules = viewer.is_admin();
+    if viewer.is_admin() {
+        page.controls.rule_list = m.rules.iter().map(|r| (r.id.clone(), r.name.clone())).collect();
+        let none = |label: &str| Option_ { value: String::new(), label: label.into(), selected: true };
+        let option =
+            |(id, name): (&String, &String)| Option_ { value: id.clone(), label: name.clone(), selected: false };
+        let mut team_options: Vec<Option_> = teams.iter().map(option).collect();
+        team_options.sort_by(|a, b| a.label.cmp(&b.label));
+        page.controls.teams = std::iter::once(none("Whole company")).chain(team_options).collect();
+        page.controls.surveys = std::iter::once(none("All NPS surveys"))
+            .chain(surveys.iter().filter(|s| s.definition.kind == hark_core::SurveyKind::Nps).map(|s| Option_ {
+                value: s.id.clone(),
+                label: s.definition.name.clone(),
+                selected: false,
+            }))
+            .collect();
+    }
+    let surveys: HashMap<String, String> = surveys.into_iter().map(|s| (s.id, s.definition.name)).collect();
+    page.tables.push(Table {
+        name: "alerts".into(),
+        headers: names(&["raised", "rule", "window_end", "before_nps", "after_nps", "sentence"]),
+        rows: m
+            .alerts
+            .iter()
+            .map(|a| {
+                vec![
+                    format_ms(a.created_at),
+                    a.rule_name.clone(),
+                    insights::day_text(a.window_end_day - 1),
+                    num(Some(a.before_nps)),
+                    num(Some(a.after_nps)),
+                    a.sentence.clone(),
+                ]
+            })
+            .collect(),
+    });
+    page.tables.push(Table {
+        name: "rules".into(),
+        headers: names(&["name", "survey", "team", "window_days", "min_n", "notify_email", "last_checked"]),
+        rows: m
+            .rules
+            .iter()
+            .map(|r| {
+                vec![
+                    r.name.clone(),
+                    r.survey_id.as_ref().map_or("All NPS surveys".into(), |_| label_of(&surveys, &r.survey_id)),
+                    r.team_id.as_ref().map_or("Whole company".into(), |_| label_of(&teams, &r.team_id)),
+                    r.window_days.to_string(),
+                    r.min_n.to_string(),
+                    r.notify_email.clone().unwrap_or_default(),
+                    r.last_checked_at.map(format_ms).unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    });
+    Ok(page)
+}
+
+async fn responses(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -> Result<DashboardPage, ApiError> {
+    let r = insights::responses(&state.store, viewer, pairs).await?;
+    let mut page = blank("Responses", "responses", r.subject);
+    page.search = true;
+    page.period = period_text(&r.period);
+    page.cards.push(Card {
+        label: "Answers matching".into(),
+        value: r.total.to_string(),
+        detail: format!("showing {}", r.items.len()),
+    });
+    page.tables.push(Table {
+        name: "responses".into(),
+        headers: names(&["date", "survey", "score", "segment", "comment", "contact", "agent", "channel", "language"]),
+        rows: r
+            .items
+            .iter()
+            .map(|x| {
+                vec![
+                    x.date.clone(),
+                    x.survey.clone(),
+                    x.score.to_string(),
+                    x.segment.as_str().to_string(),
+                    x.comment.clone().unwrap_or_default(),
+                    x.contact.clone().unwrap_or_default(),
+                    x.agent.clone().unwrap_or_default(),
+                    x.channel.clone(),
+                    x.language.clone().unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    });
+    page.next_page = r.next_cursor.map(|c| {
+        let mut kept: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "cursor").cloned().collect();
+        kept.push(("cursor".into(), c));
+        format!("?{}", serde_urlencoded::to_string(&kept).unwrap_or_default())
+    });
+    Ok(page)
+}
+
+// ----- forms -----
+
+/// The form's fields without its CSRF token and without empty fields, after checking the token.
+fn checked_form(viewer: &Viewer, body: &[u8]) -> Result<Vec<(String, String)>, (StatusCode, String)> {
+    let Some(session) = &viewer.session else { return Err((StatusCode::FORBIDDEN, "sign in first".into())) };
+    let pairs = crate::admin::session_form(session, body)?;
+    Ok(pairs.into_iter().filter(|(k, v)| k != "csrf" && !v.trim().is_empty()).collect())
+}
+
+fn decode<T: serde::de::DeserializeOwned>(pairs: &[(String, String)]) -> Result<T, (StatusCode, String)> {
+    let text = serde_urlencoded::to_string(pairs).unwrap_or_default();
+    serde_urlencoded::from_str(&text).map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))
+}
+
+async fn add_annotation(
+    State(state): State<AppState>,
+    PageViewer(viewer): PageViewer,
+    RawForm(body): RawForm,
+) -> Response {
+    if !viewer.may_annotate() {
+        return (StatusCode::FORBIDDEN, "agents may not annotate trends").into_response();
+    }
+    let pairs = match checked_form(&viewer, &body) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    let input: AnnotationInput = match decode(&pairs) {
+        Ok(i) => i,
+        Err(r) => return r.into_response(),
+    };
+    let by = viewer.session.as_ref().map(|s| s.user.email.clone());
+    match insights::add_annotation(&state.store, &input, by.as_deref()).await {
+        Ok(a) => Redirect::to(&format!("/dashboard/changes?annotation_id={}", a.id)).into_response(),
+        Err(e) => refused(e),
+    }
+}
+
+async fn delete_annotation(
+    State(state): State<AppState>,
+    PageViewer(viewer): PageViewer,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Response {
+    if !viewer.may_annotate() {
+        return (StatusCode::FORBIDDEN, "agents may not annotate trends").into_response();
+    }
+    if let Err(r) = checked_form(&viewer, &body) {
+        return r.into_response();
+    }
+    match state.store.delete_annotation(&id).await {
+        Ok(()) => Redirect::to("/dashboard/changes").into_response(),
+        Err(e) => refused(e.into()),
+    }
+}
+
+async fn add_alert_rule(
+    State(state): State<AppState>,
+    PageViewer(viewer): PageViewer,
+    RawForm(body): RawForm,
+) -> Response {
+    if !viewer.is_admin() {
+        return (StatusCode::FORBIDDEN, "only admins manage alert rules").into_response();
+    }
+    let pairs = match checked_form(&viewer, &body) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    let input: AlertRuleInput = match decode(&pairs) {
+        Ok(i) => i,
+        Err(r) => return r.into_response(),
+    };
+    match insights::add_alert_rule(&state.store, &input).await {
+        Ok(_) => Redirect::to("/dashboard/monitoring").into_response(),
+        Err(e) => refused(e),
+    }
+}
+
+async fn delete_alert_rule(
+    State(state): State<AppState>,
+    PageViewer(viewer): PageViewer,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Response {
+    if !viewer.is_admin() {
+        return (StatusCode::FORBIDDEN, "only admins manage alert rules").into_response();
+    }
+    if let Err(r) = checked_form(&viewer, &body) {
+        return r.into_response();
+    }
+    match state.store.delete_alert_rule(&id).await {
+        Ok(()) => Redirect::to("/dashboard/monitoring").into_response(),
+        Err(e) => refused(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn formulas_are_defused_and_numbers_kept() {
+        assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(spreadsheet_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(spreadsheet_safe("-cmd"), "'-cmd");
+        assert_eq!(spreadsheet_safe("-19.0"), "-19.0");
+        assert_eq!(spreadsheet_safe("Slow delivery"), "Slow delivery");
+    }
+}

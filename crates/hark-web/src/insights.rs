@@ -1,0 +1,724 @@
+//! The figures of every dashboard page, computed once and shown three ways: as the page,
+//! as its CSV export and as `/api/v1/reports/…`. Each function takes the query string and
+//! the viewer; the viewer's scope narrows the filter before anything is read.
+
+use std::collections::HashMap;
+
+use hark_core::insight::{
+    self, Bin, INTERACTION_FIGURES, RankedRow, TeamShare, champion_sentence, champion_teams, nps_counts, rank,
+};
+use hark_core::report::{Granularity, MS_PER_DAY, date_of_day, day_of_date, fold_days, format_ms};
+use hark_core::stats::{NPS_DIFFERENCE_METHOD, NPS_METHOD};
+use hark_core::{MeanSummary, NpsChange, NpsCounts, NpsSummary, ProportionSummary, SurveyKind};
+use hark_store::{
+    Alert, AlertRule, Annotation, ChannelRate, Dimension, ResponseFilter, ScoreColumn, ScoreCounts, Source, Store,
+};
+use serde::Serialize;
+
+use crate::api::filters::{self, Extras};
+use crate::problem::ApiError;
+use crate::viewer::{Scope, Viewer, company_filter};
+
+/// Below this many answers a group is shown but not ranked.
+pub(crate) const DEFAULT_MIN_N: u64 = 30;
+/// Champions: the best agents by agent NPS.
+pub(crate) const CHAMPIONS: usize = 20;
+
+/// The period a page covers, as dates (both inclusive).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct Period {
+    pub from: String,
+    pub to: String,
+}
+
+/// Parses a page's query: the shared filters plus `allowed` extras. Without `from`/`to`
+/// the last 12 months (365 days up to and including today) are shown.
+pub(crate) fn parse(
+    pairs: &[(String, String)],
+    allowed: &[&str],
+) -> Result<(ResponseFilter, Extras, Period), ApiError> {
+    let (mut filter, extras) = filters::parse(pairs, allowed)?;
+    let today = jiff::Timestamp::now().as_millisecond().div_euclid(MS_PER_DAY);
+    let to = filter.to_ms.unwrap_or((today + 1) * MS_PER_DAY);
+    let from = filter.from_ms.unwrap_or(to - 365 * MS_PER_DAY);
+    if from >= to {
+        return Err(ApiError::field("from", "must be before `to`"));
+    }
+    (filter.from_ms, filter.to_ms) = (Some(from), Some(to));
+    let period = Period { from: format_ms(from), to: format_ms(to - 1) };
+    Ok((filter, extras, period))
+}
+
+fn min_n(extras: &Extras) -> Result<u64, ApiError> {
+    match extras.get("min_n") {
+        None => Ok(DEFAULT_MIN_N),
+        Some(v) => v.parse::<u64>().ok().filter(|n| (1..=100_000).contains(n)).ok_or_else(|| {
+            ApiError::field("min_n", "a whole number from 1 to 100000: the fewest answers a row needs to be ranked")
+        }),
+    }
+}
+
+/// Restricts to NPS surveys, refusing a `survey_id` of another kind.
+pub(crate) async fn nps_only(store: &Store, filter: &mut ResponseFilter) -> Result<(), ApiError> {
+    if let Some(id) = &filter.survey_id {
+        match store.survey_kind(id).await? {
+            None => return Err(ApiError::field("survey_id", "no such survey")),
+            Some(SurveyKind::Nps) => {}
+            Some(other) => {
+                return Err(ApiError::field("survey_id", format!("is a {} survey, not NPS", other.as_str())));
+            }
+        }
+    }
+    filter.survey_kind = Some(SurveyKind::Nps);
+    Ok(())
+}
+
+async fn counts(store: &Store, filter: &ResponseFilter, by: Option<&Dimension>) -> Result<Vec<ScoreCounts>, ApiError> {
+    Ok(store.score_counts(filter, by, ScoreColumn::Score, Source::Best).await?)
+}
+
+async fn nps_distribution(store: &Store, filter: &ResponseFilter) -> Result<[u64; 11], ApiError> {
+    Ok(counts(store, filter, None).await?.first().map(|g| g.counts).unwrap_or_default())
+}
+
+/// Answers per score per day: one read serves a trend and, added up, the distribution.
+pub(crate) async fn days(store: &Store, filter: &ResponseFilter) -> Result<Vec<ScoreCounts>, ApiError> {
+    counts(store, filter, Some(&Dimension::Day)).await
+}
+
+/// NPS per period, oldest first.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct TrendPeriod {
+    /// First day of the period (UTC).
+    pub period_start: String,
+    #[serde(flatten)]
+    pub summary: NpsSummary,
+}
+
+/// Per-day answers folded into periods.
+pub(crate) fn fold_trend(days: &[ScoreCounts], granularity: Granularity) -> Vec<TrendPeriod> {
+    let days = days.iter().filter_map(|g| Some((g.key.as_deref()?.parse::<i64>().ok()?, nps_counts(&g.counts))));
+    fold_days(days, granularity)
+        .into_iter()
+        .map(|(start, c)| TrendPeriod { period_start: start.to_string(), summary: c.summary() })
+        .collect()
+}
+
+/// All groups' answers added up, per score.
+pub(crate) fn total(groups: &[ScoreCounts]) -> [u64; 11] {
+    let mut sum = [0u64; 11];
+    for g in groups {
+        sum.iter_mut().zip(g.counts).for_each(|(s, c)| *s += c);
+    }
+    sum
+}
+
+/// The company-wide figure; read again only when the view is narrower than the company.
+async fn company(store: &Store, filter: &ResponseFilter, view: &[u64; 11]) -> Result<NpsSummary, ApiError> {
+    let wide = company_filter(filter);
+    let dist = if wide == *filter { *view } else { nps_distribution(store, &wide).await? };
+    Ok(nps_counts(&dist).summary())
+}
+
+// ----- Overview -----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct ResponseRate {
+    #[serde(flatten)]
+    pub counts: ChannelRate,
+    /// Answered as a percentage of delivered.
+    pub rate_pct: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct Overview {
+    /// Whose detail this is: "Company", "Your team" or "You".
+    pub subject: &'static str,
+    pub period: Period,
+    pub method: &'static str,
+    /// The whole company in the same surveys and period: every role sees it.
+    pub company: NpsSummary,
+    /// The filtered (and, for team leads and agents, scoped) figure.
+    pub nps: NpsSummary,
+    /// Answers per score, 0–10.
+    pub distribution: Vec<u64>,
+    pub granularity: Granularity,
+    pub trend: Vec<TrendPeriod>,
+    pub annotations: Vec<Annotation>,
+    /// CSAT surveys in the same period and scope: share of 4–5 (Wilson interval).
+    pub csat: ProportionSummary,
+    /// CES surveys in the same period and scope: mean of 1–7 (Student t interval).
+    pub ces: MeanSummary,
+    pub response_rates: Vec<ResponseRate>,
+}
+
+pub(crate) const OVERVIEW_PARAMS: &[&str] = &["granularity"];
+
+pub(crate) async fn overview(store: &Store, viewer: &Viewer, pairs: &[(String, String)]) -> Result<Overview, ApiError> {
+    let (mut filter, extras, period) = parse(pairs, OVERVIEW_PARAMS)?;
+    viewer.restrict(&mut filter)?;
+    let other_kinds = |kind| ResponseFilter { survey_id: None, survey_kind: Some(kind), ..filter.clone() };
+    let (csat_filter, ces_filter) = (other_kinds(SurveyKind::Csat), other_kinds(SurveyKind::Ces));
+    nps_only(store, &mut filter).await?;
+    let days = days(store, &filter).await?;
+    let dist = total(&days);
+    let company = company(store, &filter, &dist).await?;
+    let response_rates = store
+        .response_rates(&filter)
+        .await?
+        .into_iter()
+        .map(|c| ResponseRate {
+            rate_pct: (c.delivered > 0).then(|| 100.0 * c.answered as f64 / c.delivered as f64),
+            counts: c,
+        })
+        .collect();
+    Ok(Overview {
+        subject: viewer.subject(),
+        period,
+        method: NPS_METHOD,
+        company,
+        nps: nps_counts(&dist).summary(),
+        distribution: dist.to_vec(),
+        granularity: extras.granularity,
+        trend: fold_trend(&days, extras.granularity),
+        annotations: store.list_annotations(filter.survey_id.as_deref()).await?,
+        csat: insight::csat(&nps_distribution(store, &csat_filter).await?),
+        ces: insight::ces(&nps_distribution(store, &ces_filter).await?),
+        response_rates,
+    })
+}
+
+// ----- Segments -----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct Segments {
+    pub subject: &'static str,
+    pub period: Period,
+    pub method: &'static str,
+    /// The dimension: team, agent, channel, language, survey, `attr.{key}` or `property.{key}`.
+    pub by: String,
+    pub min_n: u64,
+    pub company: NpsSummary,
+    /// Ranked rows first (best NPS first), then rows with too few answers, unranked.
+    pub rows: Vec<RankedRow>,
+}
+
+pub(crate) const SEGMENT_PARAMS: &[&str] = &["by", "min_n"];
+
+/// Display names for the ids a dimension's keys hold.
+pub(crate) async fn labels(store: &Store, by: &Dimension) -> Result<HashMap<String, String>, ApiError> {
+    Ok(match by {
+        Dimension::Team => store.list_teams().await?.into_iter().map(|t| (t.id, t.name)).collect(),
+        Dimension::Agent => store.list_agents(None).await?.into_iter().map(|a| (a.id, a.name)).collect(),
+        Dimension::Survey => store.list_surveys().await?.into_iter().map(|s| (s.id, s.definition.name)).collect(),
+        _ => HashMap::new(),
+    })
+}
+
+pub(crate) fn label_of(names: &HashMap<String, String>, key: &Option<String>) -> String {
+    match key {
+        None => "(none)".into(),
+        Some(k) => names.get(k).cloned().unwrap_or_else(|| k.clone()),
+    }
+}
+
+pub(crate) async fn segments(store: &Store, viewer: &Viewer, pairs: &[(String, String)]) -> Result<Segments, ApiError> {
+    let (mut filter, extras, period) = parse(pairs, SEGMENT_PARAMS)?;
+    let by_name = extras.get("by").unwrap_or("team");
+    let by = Dimension::parse(by_name).ok_or_else(|| {
+        ApiError::field("by", "one of team, agent, channel, language, survey, day, attr.{key}, property.{key}")
+    })?;
+    let min_n = min_n(&extras)?;
+    viewer.restrict(&mut filter)?;
+    nps_only(store, &mut filter).await?;
+    let names = labels(store, &by).await?;
+    let groups = counts(store, &filter, Some(&by)).await?;
+    let company = company(store, &filter, &total(&groups)).await?;
+    let rows = rank(
+        groups.into_iter().map(|g| (g.key.clone(), label_of(&names, &g.key), nps_counts(&g.counts))).collect(),
+        min_n,
+    );
+    Ok(Segments { subject: viewer.subject(), period, method: NPS_METHOD, by: by.name(), min_n, company, rows })
+}
+
+// ----- Agents and teams -----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct AgentRow {
+    pub agent_id: String,
+    pub name: String,
+    pub team: Option<String>,
+    /// Place by agent NPS among agents with enough answers (1 = best); `null`: too few.
+    pub rank: Option<u64>,
+    /// NPS of the second question, about the agent.
+    pub agent_nps: NpsSummary,
+    /// NPS of the main question, about the company, from the same agent's customers.
+    pub company_nps: NpsSummary,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct FigureBins {
+    /// The property carried on answers, e.g. `handle_time_s`.
+    pub property: String,
+    pub label: String,
+    pub bins: Vec<Bin>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct Agents {
+    pub subject: &'static str,
+    pub period: Period,
+    pub method: &'static str,
+    pub min_n: u64,
+    pub company: NpsSummary,
+    /// How many agents have enough answers to be ranked.
+    pub ranked_agents: u64,
+    /// The viewer's own place, for agents.
+    pub your_rank: Option<u64>,
+    /// The rows this viewer may see, best agent NPS first.
+    pub agents: Vec<AgentRow>,
+    /// The top agents by agent NPS that this viewer may see by name.
+    pub champions: Vec<AgentRow>,
+    /// Where the top agents sit (admins, executives and team leads).
+    pub champion_teams: Vec<TeamShare>,
+    pub champion_sentence: Option<String>,
+    /// NPS against handle time, wait time and transfers, binned.
+    pub figures: Vec<FigureBins>,
+}
+
+pub(crate) const AGENT_PARAMS: &[&str] = &["min_n"];
+
+pub(crate) async fn agents(store: &Store, viewer: &Viewer, pairs: &[(String, String)]) -> Result<Agents, ApiError> {
+    let (mut filter, extras, period) = parse(pairs, AGENT_PARAMS)?;
+    let min_n = min_n(&extras)?;
+    nps_only(store, &mut filter).await?;
+    // Ranks are company-wide whoever looks; the scope decides which rows are shown, and
+    // narrows the call-centre figures.
+    let mut scoped = filter.clone();
+    viewer.restrict(&mut scoped)?;
+    let by = Some(&Dimension::Agent);
+    let agent_scores = store.score_counts(&filter, by, ScoreColumn::AgentScore, Source::Best).await?;
+    let company_scores = counts(store, &filter, by).await?;
+    let roster: HashMap<String, hark_store::Agent> =
+        store.list_agents(None).await?.into_iter().map(|a| (a.id.clone(), a)).collect();
+    let teams = labels(store, &Dimension::Team).await?;
+    let company_of: HashMap<Option<String>, NpsCounts> =
+        company_scores.iter().map(|g| (g.key.clone(), nps_counts(&g.counts))).collect();
+    // Every agent with answers, whether or not their customers answered the agent question.
+    let keys: std::collections::BTreeSet<Option<String>> =
+        agent_scores.iter().chain(&company_scores).map(|g| g.key.clone()).filter(Option::is_some).collect();
+    let agent_of: HashMap<Option<String>, NpsCounts> =
+        agent_scores.iter().map(|g| (g.key.clone(), nps_counts(&g.counts))).collect();
+    let names: HashMap<String, String> = roster.iter().map(|(id, a)| (id.clone(), a.name.clone())).collect();
+    let ranked = rank(
+        keys.iter().map(|k| (k.clone(), label_of(&names, k), agent_of.get(k).copied().unwrap_or_default())).collect(),
+        min_n,
+    );
+    let team_of = |id: &str| roster.get(id).and_then(|a| a.team_id.clone());
+    let row = |r: &RankedRow| {
+        let id = r.key.clone().unwrap_or_default();
+        AgentRow {
+            team: team_of(&id).map(|t| label_of(&teams, &Some(t))),
+            company_nps: company_of.get(&r.key).copied().unwrap_or_default().summary(),
+            agent_id: id,
+            name: r.label.clone(),
+            rank: r.rank,
+            agent_nps: r.summary,
+        }
+    };
+    let visible = |r: &RankedRow| {
+        let id = r.key.as_deref().unwrap_or_default();
+        match &viewer.scope {
+            Scope::All => true,
+            Scope::Team(team) => team_of(id).as_ref() == Some(team),
+            Scope::Agent { agent_id, .. } => id == agent_id,
+            Scope::Unlinked => false,
+        }
+    };
+    let shares = champion_teams(&ranked, CHAMPIONS, |r| {
+        team_of(r.key.as_deref().unwrap_or_default()).map_or_else(|| "no team".into(), |t| label_of(&teams, &Some(t)))
+    });
+    let is_agent = viewer.sees_own_only();
+    let your_rank = match &viewer.scope {
+        Scope::Agent { agent_id, .. } => {
+            ranked.iter().find(|r| r.key.as_deref() == Some(agent_id)).and_then(|r| r.rank)
+        }
+        _ => None,
+    };
+    let mut figures = Vec::new();
+    for (property, label, edges, unit) in INTERACTION_FIGURES {
+        let groups = counts(store, &scoped, Some(&Dimension::Property(property.into()))).await?;
+        let values =
+            groups.iter().filter_map(|g| Some((g.key.as_deref()?.parse::<f64>().ok()?, nps_counts(&g.counts))));
+        figures.push(FigureBins {
+            property: property.into(),
+            label: label.into(),
+            bins: insight::bins(values, edges, unit),
+        });
+    }
+    Ok(Agents {
+        subject: viewer.subject(),
+        period,
+        method: NPS_METHOD,
+        min_n,
+        company: nps_counts(&nps_distribution(store, &company_filter(&filter)).await?).summary(),
+        ranked_agents: ranked.iter().filter(|r| r.rank.is_some()).count() as u64,
+        your_rank,
+        agents: ranked.iter().filter(|r| visible(r)).map(row).collect(),
+        champions: ranked
+            .iter()
+            .filter(|r| r.rank.is_some())
+            .take(CHAMPIONS)
+            .filter(|r| !is_agent && visible(r))
+            .map(row)
+            .collect(),
+        champion_sentence: (!is_agent).then(|| champion_sentence(&shares, CHAMPIONS as u64)).flatten(),
+        champion_teams: if is_agent { Vec::new() } else { shares },
+        figures,
+    })
+}
+
+// ----- Changes -----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct Window {
+    pub from: String,
+    pub to: String,
+    #[serde(flatten)]
+    pub summary: NpsSummary,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct Comparison {
+    /// What is compared: an annotation's label or "two periods".
+    pub label: String,
+    pub before: Window,
+    pub after: Window,
+    /// `null` when either window has no answers.
+    pub change: Option<NpsChange>,
+    pub sentence: String,
+    pub method: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct Changes {
+    pub subject: &'static str,
+    pub annotations: Vec<Annotation>,
+    pub comparison: Option<Comparison>,
+}
+
+pub(crate) const CHANGE_PARAMS: &[&str] =
+    &["annotation_id", "window_days", "before_from", "before_to", "after_from", "after_to"];
+
+/// Compares NPS before and after an annotation (`annotation_id`, `window_days` each side,
+/// default 30) or between two periods (`before_from`, `before_to`, `after_from`, `after_to`).
+pub(crate) async fn changes(store: &Store, viewer: &Viewer, pairs: &[(String, String)]) -> Result<Changes, ApiError> {
+    let (mut filter, extras) = filters::parse(pairs, CHANGE_PARAMS)?;
+    viewer.restrict(&mut filter)?;
+    nps_only(store, &mut filter).await?;
+    let date = |name: &str, end: bool| -> Result<Option<i64>, ApiError> {
+        extras.get(name).map(|v| filters::parse_time(v, end).map_err(|m| ApiError::field(name, m))).transpose()
+    };
+    let windows = if let Some(id) = extras.get("annotation_id") {
+        let note =
+            store.get_annotation(id).await?.ok_or_else(|| ApiError::field("annotation_id", "no such annotation"))?;
+        let days = match extras.get("window_days") {
+            None => 30,
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|d| (1..=365).contains(d))
+                .ok_or_else(|| ApiError::field("window_days", "a whole number of days from 1 to 365"))?,
+        };
+        let at = note.day * MS_PER_DAY;
+        Some((note.label, (at - days * MS_PER_DAY, at), (at, at + days * MS_PER_DAY)))
+    } else {
+        match (
+            date("before_from", false)?,
+            date("before_to", true)?,
+            date("after_from", false)?,
+            date("after_to", true)?,
+        ) {
+            (None, None, None, None) => None,
+            (Some(a), Some(b), Some(c), Some(d)) => {
+                for (name, from, to) in [("before_to", a, b), ("after_to", c, d)] {
+                    if from >= to {
+                        return Err(ApiError::field(name, "must be after its start"));
+                    }
+                }
+                Some(("two periods".to_string(), (a, b), (c, d)))
+            }
+            _ => {
+                return Err(ApiError::field(
+                    "before_from",
+                    "give all four of before_from, before_to, after_from, after_to (or an annotation_id)",
+                ));
+            }
+        }
+    };
+    let comparison = match windows {
+        None => None,
+        Some((label, before, after)) => {
+            let window =
+                |(from, to): (i64, i64)| ResponseFilter { from_ms: Some(from), to_ms: Some(to), ..filter.clone() };
+            let b = nps_counts(&nps_distribution(store, &window(before)).await?);
+            let a = nps_counts(&nps_distribution(store, &window(after)).await?);
+            let change = NpsCounts::compare(&b, &a);
+            let sentence = change
+                .as_ref()
+                .map(NpsChange::sentence)
+                .unwrap_or_else(|| "Not enough answers to compare: each period needs at least one answer".to_string());
+            let shown = |(from, to): (i64, i64), c: NpsCounts| Window {
+                from: format_ms(from),
+                to: format_ms(to - 1),
+                summary: c.summary(),
+            };
+            Some(Comparison {
+                label,
+                before: shown(before, b),
+                after: shown(after, a),
+                change,
+                sentence,
+                method: NPS_DIFFERENCE_METHOD,
+            })
+        }
+    };
+    Ok(Changes {
+        subject: viewer.subject(),
+        annotations: store.list_annotations(filter.survey_id.as_deref()).await?,
+        comparison,
+    })
+}
+
+/// A day number as its date, e.g. `2026-03-01`.
+pub(crate) fn day_text(day: i64) -> String {
+    date_of_day(day).to_string()
+}
+
+/// Where an annotation falls on a trend: the (fractional) index of its period.
+pub(crate) fn annotation_positions(
+    trend: &[TrendPeriod],
+    notes: &[Annotation],
+    granularity: Granularity,
+) -> Vec<(f64, String)> {
+    let starts: Vec<i64> =
+        trend.iter().filter_map(|p| p.period_start.parse::<jiff::civil::Date>().ok()).map(day_of_date).collect();
+    notes
+        .iter()
+        .filter_map(|n| {
+            let bucket = day_of_date(hark_core::report::bucket_start(date_of_day(n.day), granularity));
+            // Between two periods with answers it is drawn halfway; outside the trend, not at all.
+            let i = starts.iter().position(|&s| s >= bucket)?;
+            let at = match (starts[i] == bucket, i) {
+                (true, _) => i as f64,
+                (false, 0) => return None,
+                (false, _) => i as f64 - 0.5,
+            };
+            Some((at, n.label.clone()))
+        })
+        .collect()
+}
+
+// ----- Monitoring -----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct Monitoring {
+    pub rules: Vec<AlertRule>,
+    pub alerts: Vec<Alert>,
+}
+
+pub(crate) async fn monitoring(store: &Store, viewer: &Viewer) -> Result<Monitoring, ApiError> {
+    if viewer.sees_own_only() {
+        return Err(ApiError::forbidden("alerts are for admins, executives and team leads"));
+    }
+    let team = match &viewer.scope {
+        Scope::Team(t) => Some(t.as_str()),
+        _ => None,
+    };
+    let rules = store.list_alert_rules().await?;
+    Ok(Monitoring {
+        rules: rules
+            .into_iter()
+            .filter(|r| team.is_none() || r.team_id.is_none() || r.team_id.as_deref() == team)
+            .collect(),
+        alerts: store.list_alerts(team, 100).await?,
+    })
+}
+
+// ----- Responses -----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct ResponseRow {
+    pub id: String,
+    /// When answered (UTC date).
+    pub date: String,
+    /// The survey's name.
+    pub survey: String,
+    pub score: i64,
+    pub segment: hark_core::Segment,
+    pub comment: Option<String>,
+    pub contact: Option<String>,
+    pub contact_id: Option<String>,
+    pub agent: Option<String>,
+    pub channel: String,
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct Responses {
+    pub subject: &'static str,
+    pub period: Period,
+    /// Answers matching the filters (all pages).
+    pub total: i64,
+    pub items: Vec<ResponseRow>,
+    pub next_cursor: Option<String>,
+}
+
+pub(crate) const RESPONSE_PARAMS: &[&str] = &["segment", "cursor", "limit"];
+
+pub(crate) async fn responses(
+    store: &Store,
+    viewer: &Viewer,
+    pairs: &[(String, String)],
+) -> Result<Responses, ApiError> {
+    let (mut filter, extras, period) = parse(pairs, RESPONSE_PARAMS)?;
+    viewer.restrict(&mut filter)?;
+    let after = match extras.cursor.as_deref() {
+        None => None,
+        Some(c) => Some(
+            hark_store::ResponseCursor::decode(c)
+                .ok_or_else(|| ApiError::field("cursor", "not a cursor this list gave"))?,
+        ),
+    };
+    let page = store.list_responses(&filter, after.as_ref(), extras.limit + 1).await?;
+    let more = page.len() as i64 > extras.limit;
+    let page = &page[..page.len().min(extras.limit as usize)];
+    let ids: Vec<String> = page.iter().filter_map(|r| r.contact_id.clone()).collect();
+    let contacts: HashMap<String, String> = store
+        .get_contacts(&ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id.clone(), c.name.or(c.email).unwrap_or(c.external_id)))
+        .collect();
+    let agents = labels(store, &Dimension::Agent).await?;
+    let surveys = labels(store, &Dimension::Survey).await?;
+    Ok(Responses {
+        subject: viewer.subject(),
+        period,
+        total: store.count_responses(&filter).await?,
+        next_cursor: more
+            .then(|| page.last())
+            .flatten()
+            .map(|r| hark_store::ResponseCursor { created_at: r.created_at, id: r.id.clone() }.encode()),
+        items: page
+            .iter()
+            .map(|r| ResponseRow {
+                id: r.id.clone(),
+                date: format_ms(r.created_at),
+                survey: label_of(&surveys, &Some(r.survey_id.clone())),
+                score: r.score,
+                segment: r.segment,
+                comment: r.comment.clone(),
+                contact: r.contact_id.as_ref().and_then(|id| contacts.get(id).cloned()),
+                contact_id: r.contact_id.clone(),
+                agent: r.agent_id.as_ref().map(|id| label_of(&agents, &Some(id.clone()))),
+                channel: r.channel.clone(),
+                language: r.language.clone(),
+            })
+            .collect(),
+    })
+}
+
+// ----- Annotations and alert rules (written from the API and the pages alike) -----
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AnnotationInput {
+    /// The day the change happened, `2026-03-01` (UTC).
+    pub date: String,
+    /// What changed, e.g. "launched live chat" (1–200 characters).
+    pub label: String,
+    /// Draw it only on this survey's trends; empty or absent: on every trend.
+    pub survey_id: Option<String>,
+}
+
+pub(crate) async fn add_annotation(
+    store: &Store,
+    input: &AnnotationInput,
+    by: Option<&str>,
+) -> Result<Annotation, ApiError> {
+    let mut errors = hark_core::ValidationErrors::default();
+    let date = input.date.trim().parse::<jiff::civil::Date>();
+    if date.is_err() {
+        errors.push("date", "a date such as 2026-03-01");
+    }
+    let label = input.label.trim();
+    if label.is_empty() || label.chars().count() > 200 {
+        errors.push("label", "1–200 characters");
+    }
+    let survey_id = input.survey_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if let Some(id) = survey_id
+        && store.survey_kind(id).await?.is_none()
+    {
+        errors.push("survey_id", "no such survey");
+    }
+    errors.into_result()?;
+    let day = day_of_date(date.expect("checked above"));
+    Ok(store.create_annotation(day, label, survey_id, by).await?)
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AlertRuleInput {
+    pub name: String,
+    /// Only this NPS survey; empty or absent: all NPS surveys.
+    pub survey_id: Option<String>,
+    /// Only this team; empty or absent: the whole company.
+    pub team_id: Option<String>,
+    /// Days in the recent window, compared with as many days before it (1–180, default 30).
+    pub window_days: Option<i64>,
+    /// Answers each window needs before a drop can alert (1–100000, default 30).
+    pub min_n: Option<i64>,
+    /// Who is mailed when the rule fires.
+    pub notify_email: Option<String>,
+}
+
+pub(crate) async fn add_alert_rule(store: &Store, input: &AlertRuleInput) -> Result<AlertRule, ApiError> {
+    let mut errors = hark_core::ValidationErrors::default();
+    let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        errors.push("name", "1–100 characters");
+    }
+    let number = |errors: &mut hark_core::ValidationErrors, field: &str, v: Option<i64>, max: i64| match v {
+        None => 30,
+        Some(n) if (1..=max).contains(&n) => n,
+        _ => {
+            errors.push(field, format!("a whole number from 1 to {max}"));
+            30
+        }
+    };
+    let window_days = number(&mut errors, "window_days", input.window_days, 180);
+    let min_n = number(&mut errors, "min_n", input.min_n, 100_000);
+    let (survey_id, team_id, notify_email) = (text(&input.survey_id), text(&input.team_id), text(&input.notify_email));
+    if let Some(id) = &survey_id {
+        match store.survey_kind(id).await? {
+            Some(SurveyKind::Nps) => {}
+            Some(_) => errors.push("survey_id", "alerts watch NPS surveys"),
+            None => errors.push("survey_id", "no such survey"),
+        }
+    }
+    if let Some(id) = &team_id
+        && store.get_team(id).await?.is_none()
+    {
+        errors.push("team_id", "no such team");
+    }
+    if let Some(e) = &notify_email
+        && !hark_core::contact::is_email(e)
+    {
+        errors.push("notify_email", "an email address such as lead@example.com");
+    }
+    errors.into_result()?;
+    let new = hark_store::NewAlertRule { name: name.to_string(), survey_id, team_id, window_days, min_n, notify_email };
+    Ok(store.create_alert_rule(&new).await?)
+}

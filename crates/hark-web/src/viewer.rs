@@ -1,0 +1,154 @@
+//! Who is looking at the figures and what they may see. Admins and executives (and API
+//! keys) see everything; a team lead sees the company figure and their own team in detail;
+//! an agent sees the company figure, their own answers and their rank. The scope is applied
+//! to the filter of every dashboard page and report route, never left to the template.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use hark_store::{ResponseFilter, Role, Session};
+
+use crate::AppState;
+use crate::problem::ApiError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Scope {
+    All,
+    Team(String),
+    Agent {
+        agent_id: String,
+        team_id: Option<String>,
+    },
+    /// A team lead without a team or an agent user not linked to an agent: company figures only.
+    Unlinked,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Viewer {
+    pub role: Role,
+    pub scope: Scope,
+    /// Present when signed in through the pages (for CSRF tokens on forms).
+    pub session: Option<Session>,
+}
+
+impl Viewer {
+    pub fn api_key() -> Self {
+        Viewer { role: Role::Admin, scope: Scope::All, session: None }
+    }
+
+    pub fn of(session: Session) -> Self {
+        let user = &session.user;
+        let scope = match (user.role, &user.team_id, &user.agent_id) {
+            (Role::Admin | Role::Executive, _, _) => Scope::All,
+            (Role::TeamLead, Some(team), _) => Scope::Team(team.clone()),
+            (Role::Agent, team, Some(agent)) => Scope::Agent { agent_id: agent.clone(), team_id: team.clone() },
+            _ => Scope::Unlinked,
+        };
+        Viewer { role: user.role, scope, session: Some(session) }
+    }
+
+    pub fn sees_all(&self) -> bool {
+        self.scope == Scope::All
+    }
+
+    /// Agents (and unlinked accounts) see their own figures only: no other agent's row, no
+    /// champions, no alerts.
+    pub fn sees_own_only(&self) -> bool {
+        matches!(self.scope, Scope::Agent { .. } | Scope::Unlinked)
+    }
+
+    /// Admins, executives and team leads may annotate trends; agents only read.
+    pub fn may_annotate(&self) -> bool {
+        self.role != Role::Agent
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    pub fn csrf(&self) -> Option<String> {
+        self.session.as_ref().map(|s| s.csrf_token.clone())
+    }
+
+    /// Narrows a filter to what this viewer may see in detail; asking for someone else's
+    /// team or agent is refused, not silently replaced.
+    pub fn restrict(&self, filter: &mut ResponseFilter) -> Result<(), ApiError> {
+        let refuse = |what: &str| Err(ApiError::forbidden(format!("your role may not see another {what}'s answers")));
+        match &self.scope {
+            Scope::All => {}
+            Scope::Team(team) => {
+                if filter.team_id.as_ref().is_some_and(|t| t != team) {
+                    return refuse("team");
+                }
+                filter.team_id = Some(team.clone());
+            }
+            Scope::Agent { agent_id, team_id } => {
+                if filter.agent_id.as_ref().is_some_and(|a| a != agent_id) {
+                    return refuse("agent");
+                }
+                if filter.team_id.is_some() && filter.team_id != *team_id {
+                    return refuse("team");
+                }
+                filter.agent_id = Some(agent_id.clone());
+            }
+            // Matches no answer: such accounts see the company figure only.
+            Scope::Unlinked => filter.agent_id = Some(String::new()),
+        }
+        Ok(())
+    }
+
+    /// Who the detail is about, for headings: "Company", "Your team", "You".
+    pub fn subject(&self) -> &'static str {
+        match self.scope {
+            Scope::All => "Company",
+            Scope::Team(_) => "Your team",
+            Scope::Agent { .. } => "You",
+            Scope::Unlinked => "Your account is not linked to a team or agent",
+        }
+    }
+}
+
+/// The figures' company-wide frame: the same surveys and period, nothing narrower. Every
+/// role may see it.
+pub(crate) fn company_filter(filter: &ResponseFilter) -> ResponseFilter {
+    ResponseFilter {
+        survey_id: filter.survey_id.clone(),
+        survey_kind: filter.survey_kind,
+        from_ms: filter.from_ms,
+        to_ms: filter.to_ms,
+        ..Default::default()
+    }
+}
+
+/// A viewer on a page: signed in with any role, else sent to sign in.
+pub(crate) struct PageViewer(pub Viewer);
+
+impl FromRequestParts<AppState> for PageViewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        Ok(PageViewer(Viewer::of(crate::admin::signed_in(parts, state).await?)))
+    }
+}
+
+/// A viewer of a report route: an API key (everything) or a signed-in session (its scope).
+pub(crate) struct ApiViewer(pub Viewer);
+
+impl FromRequestParts<AppState> for ApiViewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        if crate::auth::has_bearer(&parts.headers) {
+            crate::auth::check_api_key(state, &parts.headers).await.map_err(IntoResponse::into_response)?;
+            return Ok(ApiViewer(Viewer::api_key()));
+        }
+        let unauthorized =
+            || ApiError::unauthorized("send an API key as `Authorization: Bearer hark_…`, or sign in").into_response();
+        let token = crate::admin::session_token(&parts.headers).ok_or_else(unauthorized)?;
+        match state.store.session(&token).await {
+            Ok(Some(session)) => Ok(ApiViewer(Viewer::of(session))),
+            Ok(None) => Err(unauthorized()),
+            Err(e) => Err(ApiError::from(e).into_response()),
+        }
+    }
+}

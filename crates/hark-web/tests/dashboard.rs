@@ -1,0 +1,477 @@
+//! The dashboard's figures through `/api/v1/reports/…` and the pages, on SQLite and
+//! PostgreSQL: numbers with their intervals, thin segments never ranked above solid ones,
+//! agents and champions, before/after an annotation, search, CSV exports, role scoping, and
+//! alert rules checked by the job runner and announced by mail and webhook.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Receiver, TestApp, eventually};
+use hark_core::SurveyKind;
+use hark_store::{ContactInput, ContactRef, NewResponse, Role};
+use reqwest::StatusCode;
+use serde_json::{Map, Value, json};
+
+const WAIT: Duration = Duration::from_secs(20);
+const DAY: i64 = 86_400_000;
+
+common::on_both!(
+    reports_show_intervals_and_rank_thin_segments_last,
+    roles_scope_every_report_and_page,
+    changes_compare_before_and_after_an_annotation,
+);
+mod alerting {
+    use super::*;
+    common::on_both!(mail: a_significant_drop_raises_one_alert_by_mail_and_webhook);
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// One answer written straight to the store, so that its time can be in the past.
+struct Answer<'a> {
+    survey: &'a str,
+    key: String,
+    score: i64,
+    agent_score: Option<i64>,
+    agent: Option<&'a str>,
+    days_ago: i64,
+    comment: &'a str,
+    language: &'a str,
+    wait_s: i64,
+    plan: Option<&'a str>,
+}
+
+async fn store(app: &TestApp, a: Answer<'_>) {
+    let mut context = Map::new();
+    context.insert("wait_time_s".into(), json!(a.wait_s));
+    let contact = a.plan.map(|plan| {
+        let mut attributes = Map::new();
+        attributes.insert("plan".into(), json!(plan));
+        ContactRef::Upsert(ContactInput { external_id: format!("c-{}", a.key), attributes, ..Default::default() })
+    });
+    let response = NewResponse {
+        survey_id: a.survey.into(),
+        request_hash: a.key.clone(),
+        idempotency_key: a.key,
+        contact,
+        invitation_id: None,
+        score: a.score,
+        segment: SurveyKind::Nps.segment(a.score),
+        comment: Some(a.comment.into()),
+        answers: Map::new(),
+        agent_score: a.agent_score,
+        language: Some(a.language.into()),
+        channel: "api".into(),
+        agent_id: a.agent.map(str::to_owned),
+        team_id: None,
+        context,
+        created_at: now() - a.days_ago * DAY - 3_600_000,
+        follow_up: false,
+    };
+    app.store.submit_response(response).await.unwrap();
+}
+
+struct Seeded {
+    survey: String,
+    north: String,
+    south: String,
+    /// Ann and Bo (North), Cy (South), Di (Tiny).
+    agents: [String; 4],
+}
+
+/// Ann (North): 40 × company 9 / agent 10, Korean, plan=pro, 10 s wait.
+/// Bo (North): 40 × 7 / 8. Cy (South): 35 × 3 / 9, comment "Il rimborso è LENTO", 400 s.
+/// Di (Tiny): 5 × 10 / 10: perfect, but too few answers to rank.
+async fn seed(app: &TestApp) -> Seeded {
+    let survey = app
+        .survey(json!({"name": "Support NPS", "kind": "nps", "brand": "Acme",
+            "agent_question": "How likely are you to recommend the agent?"}))
+        .await;
+    let mut teams = Vec::new();
+    for name in ["North", "South", "Tiny"] {
+        teams.push(app.post_json("/api/v1/teams", &json!({"name": name})).await["id"].as_str().unwrap().to_owned());
+    }
+    let mut agents = Vec::new();
+    for (name, team) in [("Ann", 0), ("Bo", 0), ("Cy", 1), ("Di", 2)] {
+        let agent = app.post_json("/api/v1/agents", &json!({"name": name, "team_id": teams[team]})).await;
+        agents.push(agent["id"].as_str().unwrap().to_owned());
+    }
+    let plan = [
+        (0, 40, 9, 10, "fine", "ko", 10, Some("pro")),
+        (1, 40, 7, 8, "fine", "en", 100, None),
+        (2, 35, 3, 9, "Il rimborso è LENTO", "it", 400, None),
+        (3, 5, 10, 10, "fine", "en", 10, None),
+    ];
+    for (agent, n, score, agent_score, comment, language, wait_s, plan) in plan {
+        for i in 0..n {
+            let answer = Answer {
+                survey: &survey,
+                key: format!("a{agent}-{i}"),
+                score,
+                agent_score: Some(agent_score),
+                agent: Some(&agents[agent]),
+                days_ago: (i % 50) as i64,
+                comment,
+                language,
+                wait_s,
+                plan,
+            };
+            store(app, answer).await;
+        }
+    }
+    Seeded { survey, north: teams[0].clone(), south: teams[1].clone(), agents: agents.try_into().unwrap() }
+}
+
+fn labels(rows: &Value) -> Vec<(String, Value)> {
+    rows.as_array().unwrap().iter().map(|r| (r["label"].as_str().unwrap().to_owned(), r["rank"].clone())).collect()
+}
+
+async fn reports_show_intervals_and_rank_thin_segments_last(app: TestApp) {
+    let s = seed(&app).await;
+    let o = app.get_json("/api/v1/reports/overview?granularity=week").await;
+    assert_eq!(o["nps"]["n"], 120);
+    assert_eq!(o["company"], o["nps"], "an admin's view is the company's");
+    let dist: Vec<i64> = o["distribution"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+    assert_eq!(dist, vec![0, 0, 0, 35, 0, 0, 0, 40, 0, 40, 5]);
+    // (45 promoters − 35 detractors) / 120; adjusted-Wald interval around it.
+    let nps = o["nps"]["nps"].as_f64().unwrap();
+    assert!((nps - 100.0 * 10.0 / 120.0).abs() < 1e-9);
+    let (low, high) = (o["nps"]["interval"]["low"].as_f64().unwrap(), o["nps"]["interval"]["high"].as_f64().unwrap());
+    assert!(low < nps && nps < high && high - low > 20.0, "{low} {high}");
+    let trend_n: i64 = o["trend"].as_array().unwrap().iter().map(|p| p["n"].as_i64().unwrap()).sum();
+    assert_eq!(trend_n, 120);
+    assert!(o["trend"].as_array().unwrap().len() >= 7, "50 days by week");
+    assert_eq!(o["csat"]["n"], 0);
+    assert!(o["method"].as_str().unwrap().contains("Rocks 2016"));
+
+    // Filters: contact attribute, language, agent, period.
+    assert_eq!(app.get_json("/api/v1/reports/overview?attr.plan=pro").await["nps"]["n"], 40);
+    assert_eq!(app.get_json("/api/v1/reports/overview?attr=plan%3Dpro").await["nps"]["n"], 40);
+    assert_eq!(app.get_json("/api/v1/reports/overview?language=it").await["nps"]["nps"], -100.0);
+    let a = &s.agents[1];
+    assert_eq!(app.get_json(&format!("/api/v1/reports/overview?agent_id={a}")).await["nps"]["nps"], 0.0);
+    let recent = app.get_json("/api/v1/reports/overview?from=2000-01-01").await;
+    assert_eq!(recent["nps"]["n"], 120);
+
+    // Thin segments follow, unranked, however good they look.
+    let seg = app.get_json("/api/v1/reports/segments?by=team&min_n=30").await;
+    assert_eq!(
+        labels(&seg["rows"]),
+        vec![("North".into(), json!(1)), ("South".into(), json!(2)), ("Tiny".into(), Value::Null)]
+    );
+    assert_eq!(seg["rows"][2]["enough_data"], false);
+    assert_eq!(seg["rows"][2]["nps"], 100.0);
+    let by_lang = app.get_json("/api/v1/reports/segments?by=language&min_n=30").await;
+    assert_eq!(labels(&by_lang["rows"])[0], ("ko".into(), json!(1)));
+    let by_plan = app.get_json("/api/v1/reports/segments?by=attr.plan&min_n=1").await;
+    assert_eq!(labels(&by_plan["rows"]), vec![("pro".into(), json!(1)), ("(none)".into(), json!(2))]);
+
+    // Agents: agent NPS beside company NPS; Cy's customers dislike the company, not Cy.
+    let ag = app.get_json("/api/v1/reports/agents").await;
+    let rows: Vec<(&str, Value, f64, f64)> = ag["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let f = |k: &str| r[k]["nps"].as_f64().unwrap();
+            (r["name"].as_str().unwrap(), r["rank"].clone(), f("agent_nps"), f("company_nps"))
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("Ann", json!(1), 100.0, 100.0),
+            ("Cy", json!(2), 100.0, -100.0),
+            ("Bo", json!(3), 0.0, 0.0),
+            ("Di", Value::Null, 100.0, 100.0)
+        ]
+    );
+    assert_eq!(ag["ranked_agents"], 3);
+    assert_eq!(ag["champion_sentence"], "2 of the top 3 are in North");
+    let wait = &ag["figures"][1];
+    assert_eq!(wait["property"], "wait_time_s");
+    let bins: Vec<i64> = wait["bins"].as_array().unwrap().iter().map(|b| b["n"].as_i64().unwrap()).collect();
+    assert_eq!(bins, vec![45, 0, 40, 0, 35, 0], "10 s, 100 s and 400 s waits in their bins");
+
+    // Search in any case, and paging.
+    let found = app.get_json("/api/v1/reports/responses?q=lento&limit=20").await;
+    assert_eq!((found["total"].as_i64(), found["items"].as_array().unwrap().len()), (Some(35), 20));
+    assert_eq!((&found["items"][0]["agent"], &found["items"][0]["survey"]), (&json!("Cy"), &json!("Support NPS")));
+    let cursor = found["next_cursor"].as_str().unwrap();
+    let rest = app.get_json(&format!("/api/v1/reports/responses?q=RIMBORSO&limit=20&cursor={cursor}")).await;
+    assert_eq!((rest["items"].as_array().unwrap().len(), &rest["next_cursor"]), (15, &Value::Null));
+
+    // Bad input names the parameter.
+    for (query, field) in [
+        ("segments?by=shoe_size", "by"),
+        ("segments?min_n=0", "min_n"),
+        ("overview?from=yesterday", "from"),
+        ("overview?survey_id=nope", "survey_id"),
+        ("overview?colour=red", "colour"),
+        ("changes?before_from=2026-01-01", "before_from"),
+    ] {
+        let r = app.get(&format!("/api/v1/reports/{query}")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["errors"][0]["field"], field, "{query}: {body}");
+    }
+    // Documented in the OpenAPI document.
+    let doc = app.get_json("/api/v1/openapi.json").await;
+    for path in ["overview", "segments", "agents", "changes", "alerts", "responses"] {
+        assert!(doc["paths"][format!("/api/v1/reports/{path}")]["get"].is_object(), "{path}");
+    }
+    let _ = s.survey;
+}
+
+async fn get_as(app: &TestApp, http: &reqwest::Client, cookie: &str, path: &str) -> reqwest::Response {
+    http.get(format!("{}{path}", app.base)).header("cookie", cookie).send().await.unwrap()
+}
+
+async fn json_as(app: &TestApp, http: &reqwest::Client, cookie: &str, path: &str) -> Value {
+    let r = get_as(app, http, cookie, path).await;
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    r.json().await.unwrap()
+}
+
+async fn roles_scope_every_report_and_page(app: TestApp) {
+    let s = seed(&app).await;
+    let (http, lead) = app.user_session("lead@example.com", Role::TeamLead, Some(&s.north), None).await;
+    let (_, bo) = app.user_session("bo@example.com", Role::Agent, Some(&s.north), Some(&s.agents[1])).await;
+    let (_, admin) = app.user_session("admin@example.com", Role::Admin, None, None).await;
+
+    // The team lead: the company figure, and their team in detail.
+    let o = json_as(&app, &http, &lead, "/api/v1/reports/overview").await;
+    assert_eq!(
+        (o["subject"].as_str(), o["nps"]["n"].as_i64(), o["company"]["n"].as_i64()),
+        (Some("Your team"), Some(80), Some(120))
+    );
+    let r = get_as(&app, &http, &lead, &format!("/api/v1/reports/overview?team_id={}", s.south)).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let seg = json_as(&app, &http, &lead, "/api/v1/reports/segments?by=agent").await;
+    assert_eq!(labels(&seg["rows"]).into_iter().map(|(l, _)| l).collect::<Vec<_>>(), vec!["Ann", "Bo"]);
+    let ag = json_as(&app, &http, &lead, "/api/v1/reports/agents").await;
+    let names: Vec<&str> = ag["agents"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["Ann", "Bo"], "company ranks, own team's rows");
+    assert_eq!(ag["agents"][1]["rank"], 3);
+    assert_eq!(ag["champion_sentence"], "2 of the top 3 are in North");
+    assert_eq!(json_as(&app, &http, &lead, "/api/v1/reports/responses").await["total"], 80);
+    assert_eq!(get_as(&app, &http, &lead, "/api/v1/reports/alerts").await.status(), StatusCode::OK);
+
+    // The agent: the company figure, their own answers and their rank; nobody else's.
+    let o = json_as(&app, &http, &bo, "/api/v1/reports/overview").await;
+    assert_eq!(
+        (o["subject"].as_str(), o["nps"]["n"].as_i64(), o["company"]["n"].as_i64()),
+        (Some("You"), Some(40), Some(120))
+    );
+    let ag = json_as(&app, &http, &bo, "/api/v1/reports/agents").await;
+    assert_eq!(ag["agents"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (ag["agents"][0]["name"].as_str(), &ag["your_rank"], &ag["ranked_agents"]),
+        (Some("Bo"), &json!(3), &json!(3))
+    );
+    assert_eq!((ag["champions"].as_array().unwrap().len(), ag["champion_teams"].as_array().unwrap().len()), (0, 0));
+    assert_eq!(ag["champion_sentence"], Value::Null);
+    let mine = json_as(&app, &http, &bo, "/api/v1/reports/responses").await;
+    assert_eq!(mine["total"], 40);
+    assert!(mine["items"].as_array().unwrap().iter().all(|r| r["agent"] == "Bo"));
+    for forbidden in [
+        format!("/api/v1/reports/overview?agent_id={}", s.agents[0]),
+        format!("/api/v1/reports/responses?team_id={}", s.south),
+        "/api/v1/reports/alerts".to_string(),
+        "/dashboard/monitoring".to_string(),
+    ] {
+        assert_eq!(get_as(&app, &http, &bo, &forbidden).await.status(), StatusCode::FORBIDDEN, "{forbidden}");
+    }
+    for page in ["overview", "segments", "agents", "changes", "responses"] {
+        let r = get_as(&app, &http, &bo, &format!("/dashboard/{page}")).await;
+        assert_eq!(r.status(), StatusCode::OK, "{page}");
+        let html = r.text().await.unwrap();
+        for other in ["Ann", "Cy", "Di"] {
+            assert!(
+                !html.contains(&format!(">{other}<")) && !html.contains(&format!("{other},")),
+                "{page} shows {other}"
+            );
+        }
+        assert!(!html.contains("href=\"/dashboard/monitoring\""), "{page} links to monitoring");
+    }
+    // An agent's CSV holds their own rows only.
+    let csv = get_as(&app, &http, &bo, "/dashboard/responses.csv?limit=500").await.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 41, "a header and 40 answers");
+
+    // Without credentials: refused, or sent to sign in.
+    let anon = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = anon.get(format!("{}/api/v1/reports/overview", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = anon.get(format!("{}/dashboard/agents", app.base)).send().await.unwrap();
+    assert_eq!(
+        (r.status(), r.headers()["location"].to_str().unwrap()),
+        (StatusCode::SEE_OTHER, "/login?next=%2Fdashboard%2Fagents")
+    );
+    // A session is not an API key: writing routes still want a key.
+    let r = http
+        .post(format!("{}/api/v1/annotations", app.base))
+        .header("cookie", &admin)
+        .json(&json!({"date": "2026-01-01", "label": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    // The CSV is the page's table: a header and the three teams, the thin one marked.
+    let csv = get_as(&app, &http, &admin, "/dashboard/segments.csv?by=team&min_n=30").await;
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "section,rank,segment,enough_data,n,promoters,passives,detractors,nps,ci_low,ci_high");
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(lines[1].starts_with("segments,1,North,true,80,40,40,0,50.0,"), "{csv}");
+    assert!(lines[3].starts_with("segments,too few answers,Tiny,false,5,"), "{csv}");
+    let page = get_as(&app, &http, &admin, "/dashboard/segments?by=team&min_n=30").await.text().await.unwrap();
+    assert_eq!(page.matches("class=\"point").count(), 3, "one dot per row");
+    assert!(page.contains("too few answers"));
+}
+
+async fn changes_compare_before_and_after_an_annotation(app: TestApp) {
+    let survey = app.survey(json!({"name": "Shop NPS", "kind": "nps", "brand": "Acme"})).await;
+    // 200 answers spread over 11–39 days ago at NPS 0, then 200 in the last 10 days at +40.
+    for i in 0..400i64 {
+        let before = i < 200;
+        let score = match (before, i % 5) {
+            (true, 0 | 1) => 10,
+            (true, 2 | 3) => 3,
+            (true, _) => 8,
+            (false, 0..=2) => 9,
+            (false, 3) => 2,
+            (false, _) => 7,
+        };
+        let days_ago = if before { 11 + i % 29 } else { i % 10 };
+        let answer = Answer {
+            survey: &survey,
+            key: format!("c{i}"),
+            score,
+            agent_score: None,
+            agent: None,
+            days_ago,
+            comment: "",
+            language: "en",
+            wait_s: 0,
+            plan: None,
+        };
+        store(&app, answer).await;
+    }
+    let launch = hark_core::report::format_ms(now() - 10 * DAY);
+    let note = app
+        .post_json("/api/v1/annotations", &json!({"date": launch, "label": "launched live chat", "survey_id": survey}))
+        .await;
+    let id = note["id"].as_str().unwrap();
+    let c = app.get_json(&format!("/api/v1/reports/changes?survey_id={survey}&annotation_id={id}")).await;
+    let cmp = &c["comparison"];
+    assert_eq!((cmp["before"]["nps"].as_f64(), cmp["after"]["nps"].as_f64()), (Some(0.0), Some(40.0)));
+    assert_eq!(cmp["change"]["significant"], true);
+    let sentence = cmp["sentence"].as_str().unwrap();
+    assert!(
+        sentence.starts_with("NPS rose from 0 to 40 (+40, 95% CI +") && sentence.ends_with("): a real change"),
+        "{sentence}"
+    );
+    assert!(cmp["method"].as_str().unwrap().contains("z test"));
+    // The annotation is drawn on the trend.
+    assert_eq!(
+        app.get_json(&format!("/api/v1/reports/overview?survey_id={survey}")).await["annotations"][0]["label"],
+        "launched live chat"
+    );
+
+    // Two periods of the same kind: no change to speak of.
+    let (a, b) = (hark_core::report::format_ms(now() - 40 * DAY), hark_core::report::format_ms(now() - 26 * DAY));
+    let (c2, d) = (hark_core::report::format_ms(now() - 25 * DAY), hark_core::report::format_ms(now() - 11 * DAY));
+    let q = format!("survey_id={survey}&before_from={a}&before_to={b}&after_from={c2}&after_to={d}");
+    let same = app.get_json(&format!("/api/v1/reports/changes?{q}")).await;
+    assert!(same["comparison"]["sentence"].as_str().unwrap().ends_with("not distinguishable from noise"), "{same}");
+
+    // A bad annotation is refused by name and nothing is stored.
+    let r = app.post("/api/v1/annotations").json(&json!({"date": "soon", "label": ""})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, vec!["date", "label"]);
+    assert_eq!(app.store.list_annotations(None).await.unwrap().len(), 1);
+
+    // The page says it in words, and an agent may read but not annotate.
+    let (http, admin) = app.user_session("admin@example.com", Role::Admin, None, None).await;
+    let page = get_as(&app, &http, &admin, &format!("/dashboard/changes?survey_id={survey}&annotation_id={id}")).await;
+    let html = page.text().await.unwrap();
+    assert!(html.contains("a real change") && html.contains("z test"), "the sentence and the test are on the page");
+    let (_, agent) = app.user_session("agent@example.com", Role::Agent, None, None).await;
+    let r = http
+        .post(format!("{}/dashboard/annotations", app.base))
+        .header("cookie", &agent)
+        .form(&[("date", "2026-01-01"), ("label", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+async fn a_significant_drop_raises_one_alert_by_mail_and_webhook(app: TestApp) {
+    let smtp = app.smtp.as_ref().unwrap();
+    let (receiver, url) = Receiver::start(0).await;
+    app.post_json("/api/v1/webhooks", &json!({"name": "Ops", "kind": "generic", "url": url, "events": ["alert"]}))
+        .await;
+    let survey = app.survey(json!({"name": "Shop NPS", "kind": "nps", "brand": "Acme"})).await;
+    // Happy 7–12 days ago, unhappy in the last 6 days.
+    for i in 0..120i64 {
+        let recent = i >= 60;
+        let answer = Answer {
+            survey: &survey,
+            key: format!("d{i}"),
+            score: if recent {
+                if i % 3 == 0 { 9 } else { 2 }
+            } else if i % 3 == 0 {
+                5
+            } else {
+                10
+            },
+            agent_score: None,
+            agent: None,
+            days_ago: if recent { i % 6 } else { 7 + i % 6 },
+            comment: "",
+            language: "en",
+            wait_s: 0,
+            plan: None,
+        };
+        store(&app, answer).await;
+    }
+    let bad = app
+        .post("/api/v1/alert-rules")
+        .json(&json!({"name": "", "window_days": 0, "notify_email": "nobody"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let rule = app
+        .post_json(
+            "/api/v1/alert-rules",
+            &json!({"name": "Shop NPS falling", "survey_id": survey, "window_days": 7, "min_n": 30, "notify_email": "ops@example.com"}),
+        )
+        .await;
+    // The runner's sweep (every 200 ms here) raises it once, however often it runs.
+    let mails = smtp.wait_for(1, WAIT).await;
+    assert_eq!((mails[0].to.as_str(), mails[0].subject.as_str()), ("ops@example.com", "Hark alert: Shop NPS falling"));
+    assert!(
+        mails[0].text.contains("NPS fell from +33") || mails[0].text.contains("NPS fell from 33"),
+        "{}",
+        mails[0].text
+    );
+    assert!(mails[0].text.contains("a real change"), "{}", mails[0].text);
+    let calls = eventually(WAIT, || async { Some(receiver.calls()).filter(|c| !c.is_empty()) }).await;
+    assert_eq!(calls[0].0["x-hark-event"], "alert");
+    let payload: Value = serde_json::from_str(&calls[0].1).unwrap();
+    assert_eq!(payload["data"]["rule"]["id"], rule["id"]);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let shown = app.get_json("/api/v1/reports/alerts").await;
+    assert_eq!(shown["alerts"].as_array().unwrap().len(), 1);
+    assert_eq!((smtp.messages().len(), receiver.calls().len()), (1, 1), "announced once");
+    assert_eq!(shown["alerts"][0]["detail"]["change"]["significant"], true);
+}
