@@ -9,6 +9,7 @@ pub mod insight;
 pub mod playbook;
 pub mod report;
 pub mod scale;
+pub mod spreadsheet;
 pub mod stats;
 pub mod survey;
 pub mod token;

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use hark_core::report::Granularity;
 use hark_core::report::format_ms;
+use hark_core::spreadsheet;
 use hark_core::{Interval, NpsSummary};
 use hark_store::Dimension;
 
@@ -157,7 +158,7 @@ fn csv(tables: &[Table], name: &str) -> Response {
         let mut out = csv::Writer::from_writer(&mut body);
         let _ = out.write_record(std::iter::once("section").chain(t.headers.iter().map(String::as_str)));
         for row in &t.rows {
-            let cells: Vec<std::borrow::Cow<'_, str>> = row.iter().map(|c| spreadsheet_safe(c)).collect();
+            let cells: Vec<std::borrow::Cow<'_, str>> = row.iter().map(|c| spreadsheet::defuse(c)).collect();
             let _ = out.write_record(std::iter::once(t.name.as_str()).chain(cells.iter().map(|c| c.as_ref())));
         }
         let _ = out.flush();
@@ -170,18 +171,6 @@ fn csv(tables: &[Table], name: &str) -> Response {
         body,
     )
         .into_response()
-}
-
-/// A customer's comment that starts like a formula (`=HYPERLINK(…)`) is written with a
-/// leading apostrophe, so a spreadsheet opening the export shows it instead of running it.
-fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
-    let mut chars = cell.chars();
-    let risky = match chars.next() {
-        Some('=' | '+' | '@' | '\t' | '\r') => true,
-        Some('-') => !chars.next().is_some_and(|c| c.is_ascii_digit()),
-        _ => false,
-    };
-    if risky { format!("'{cell}").into() } else { cell.into() }
 }
 
 /// A refusal on a page: its status and the problem's words as plain text.
@@ -825,19 +814,5 @@ async fn delete_alert_rule(
     match state.store.delete_alert_rule(&id).await {
         Ok(()) => Redirect::to("/dashboard/monitoring").into_response(),
         Err(e) => refused(e.into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::spreadsheet_safe;
-
-    #[test]
-    fn formulas_are_defused_and_numbers_kept() {
-        assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(spreadsheet_safe("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(spreadsheet_safe("-cmd"), "'-cmd");
-        assert_eq!(spreadsheet_safe("-19.0"), "-19.0");
-        assert_eq!(spreadsheet_safe("Slow delivery"), "Slow delivery");
     }
 }

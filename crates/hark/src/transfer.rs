@@ -10,6 +10,7 @@ use std::path::Path;
 use anyhow::Context;
 use hark_core::auth::hash_secret;
 use hark_core::contact::ContactInput;
+use hark_core::spreadsheet;
 use hark_core::survey::SurveyDefinition;
 use hark_store::{ResponseCursor, ResponseFilter, Store, SurveyStatus};
 use hark_web::ingest::{ResponseInput, submit};
@@ -144,7 +145,8 @@ impl ImportFile {
                 others: Vec::new(),
             };
             for (header, value) in headers.iter().zip(record.iter()) {
-                let value = value.trim();
+                // An export's defused formula cells come back as they were typed.
+                let value = spreadsheet::restore(value.trim());
                 match field_of(columns, header) {
                     _ if value.is_empty() => {}
                     Some("ignore") => {}
@@ -399,7 +401,7 @@ pub async fn export_responses(store: &Store, survey: Option<&str>, out: impl std
                 id.as_ref().and_then(|i| map.get(i)).cloned().unwrap_or_default()
             };
             let date = jiff::Timestamp::from_millisecond(r.created_at)?.to_string();
-            writer.write_record([
+            let cells = [
                 r.id.as_str(),
                 r.survey_id.as_str(),
                 date.as_str(),
@@ -413,7 +415,8 @@ pub async fn export_responses(store: &Store, survey: Option<&str>, out: impl std
                 &name(&teams, &r.team_id),
                 r.channel.as_str(),
                 r.language.as_deref().unwrap_or(""),
-            ])?;
+            ];
+            writer.write_record(cells.iter().map(|c| spreadsheet::defuse(c).into_owned()))?;
         }
     }
     writer.flush()?;

@@ -159,7 +159,7 @@ fn csv_import_reports_bad_rows_by_line_and_keeps_the_good_ones() {
          cy@example.com,11,typo,2026-01-07,Mina,Billing,pro\n\
          di@example.com,7,,2026-02-01T09:00:00Z,Nok,Sales,pro\n\
          ed@example.com,8,ok,last tuesday,Nok,Sales,free\n\
-         ,10,anonymous,2026-02-03,,,\n",
+         ,10,=1+1,2026-02-03,,,\n",
     )
     .unwrap();
     let out = import(&db, &csv, "Legacy NPS");
@@ -184,6 +184,8 @@ fn csv_import_reports_bad_rows_by_line_and_keeps_the_good_ones() {
             && text.contains("Luca")
             && text.contains("Billing")
     );
+    // A comment that a spreadsheet would run as a formula is written defused.
+    assert!(text.contains(",'=1+1,") && !text.contains(",=1+1,"), "{text}");
     let exported = dir.path().join("hark-export.csv");
     std::fs::write(&exported, &text).unwrap();
     let db2 = dir.path().join("other.db");
@@ -198,7 +200,10 @@ fn csv_import_reports_bad_rows_by_line_and_keeps_the_good_ones() {
         s.sort();
         s
     };
-    assert_eq!(scores(&text), scores(&String::from_utf8(hark(&db2, &["export", "responses"]).stdout).unwrap()));
+    let text2 = String::from_utf8(hark(&db2, &["export", "responses"]).stdout).unwrap();
+    assert_eq!(scores(&text), scores(&text2));
+    // Imported back as the customer typed it, so exported again with one apostrophe.
+    assert!(text2.contains(",'=1+1,") && !text2.contains("''"), "{text2}");
 }
 
 #[test]
