@@ -112,7 +112,7 @@ pub struct Bin {
 pub fn bins(values: impl IntoIterator<Item = (f64, NpsCounts)>, edges: &[f64], unit: &str) -> Vec<Bin> {
     let mut counts = vec![NpsCounts::default(); edges.len()];
     for (v, c) in values {
-        if let Some(i) = edges.iter().rposition(|&e| v >= e) {
+        if let Some(i) = bin_of(v, edges) {
             counts[i].merge(c);
         }
     }
@@ -129,6 +129,16 @@ pub fn bins(values: impl IntoIterator<Item = (f64, NpsCounts)>, edges: &[f64], u
             Bin { label, low, high, summary: c.summary() }
         })
         .collect()
+}
+
+/// The bin `value` falls in: the last edge at or below it (none below the first edge).
+pub fn bin_of(value: f64, edges: &[f64]) -> Option<usize> {
+    edges.iter().rposition(|&e| value >= e)
+}
+
+/// The bin edges of one of the [`INTERACTION_FIGURES`].
+pub fn figure_edges(property: &str) -> Option<&'static [f64]> {
+    INTERACTION_FIGURES.iter().find(|f| f.0 == property).map(|f| f.2)
 }
 
 /// The call-centre figures carried on answers, with the bins they are shown in.

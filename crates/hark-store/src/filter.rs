@@ -65,6 +65,12 @@ impl Sql {
         self.bind(Bind::Int(Some(value)))
     }
 
+    /// Appends an integer as a literal: safe for any `i64`, and spares a placeholder (sqlx
+    /// looks each one up by name, so statements with thousands of them grow quadratically).
+    pub fn literal(&mut self, value: i64) -> &mut Self {
+        self.push(&value.to_string())
+    }
+
     /// Appends ` AND column = value` when there is a value.
     pub fn and_eq(&mut self, column: &str, value: Option<&str>) -> &mut Self {
         if let Some(v) = value {

@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 
 use crate::filter::{Sql, fold_for_search, push_attribute_conditions};
 use crate::jobs::{NewJob, enqueue_on};
-use crate::reports::{RollupKey, adjust_rollup};
+use crate::reports::{Counted, adjust_rollups};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
 use crate::{Contact, Dialect, Response, Result, Store, StoreError, new_id, now_ms, parse_json};
 
@@ -313,11 +313,11 @@ impl Store {
             )
         });
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
-        let before: Option<i64> = sqlx::query_scalar("SELECT score FROM responses WHERE id = $1")
-            .bind(response_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(before) = before else { return Err(StoreError::NotFound("response")) };
+        let sql = format!("SELECT {RESPONSE_COLUMNS} FROM responses r WHERE r.id = $1");
+        let before = sqlx::query(AssertSqlSafe(sql)).bind(response_id).fetch_optional(&mut *tx).await?;
+        let Some(before) = before.as_ref().map(response_from).transpose()? else {
+            return Err(StoreError::NotFound("response"));
+        };
         let row = sqlx::query(AssertSqlSafe(UPDATE.as_str()))
             .bind(response_id)
             .bind(update.score)
@@ -330,9 +330,9 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let after = response_from(&row)?;
-        if before != after.score {
-            let key = RollupKey::of(&after);
-            adjust_rollup(&mut tx, [(RollupKey { score: before, ..key.clone() }, -1), (key, 1)]).await?;
+        let (before, after_counted) = (Counted::of(&before), Counted::of(&after));
+        if before != after_counted {
+            adjust_rollups(&mut tx, [(before, -1), (after_counted, 1)]).await?;
         }
         tx.commit().await?;
         Ok(after)

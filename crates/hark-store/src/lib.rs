@@ -30,7 +30,7 @@ pub use filter::{ResponseFilter, fold_for_search};
 pub use invitations::*;
 pub use jobs::*;
 pub use monitoring::*;
-pub use reports::{ChannelRate, Dimension, ScoreColumn, ScoreCounts, Source};
+pub use reports::{ChannelRate, Dimension, Rollup, ScoreColumn, ScoreCounts, Source};
 pub use responses::*;
 pub use sessions::*;
 
@@ -113,7 +113,7 @@ impl Store {
     /// Applies pending migrations; safe to call on every start.
     pub async fn migrate(&self) -> Result<()> {
         migrator().run(&self.pool).await?;
-        Ok(())
+        self.run_pending_rebuilds().await
     }
 
     /// Cheap round trip for health checks.
@@ -133,6 +133,7 @@ fn migrator() -> Migrator {
         (2, "channels", include_str!("../migrations/0002_channels.sql")),
         (3, "loop", include_str!("../migrations/0003_loop.sql")),
         (4, "insights", include_str!("../migrations/0004_insights.sql")),
+        (5, "facets", include_str!("../migrations/0005_facets.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

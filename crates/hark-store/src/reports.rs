@@ -1,16 +1,20 @@
 //! The aggregates behind the dashboards: answers counted per score, optionally per dimension.
-//! Questions the daily rollup can answer (whole days; survey, kind, team and channel filters;
-//! grouped by day, survey, team or channel) read `score_rollup`; everything else reads the
-//! raw rows. Both paths give the same numbers: the rollup is written in the same transaction
-//! as every answer and every score change, and a test compares the two.
+//! Two daily rollups answer most questions without touching the answers themselves:
+//! `score_rollup` per (survey, team, channel), and `facet_rollup` per agent (both questions)
+//! and per bin of the call-centre figures. Whatever neither holds (partial days, language,
+//! contact attributes, search …) reads the raw rows. Both paths give the same numbers: the
+//! rollups are written in the same transaction as every answer and every score change, and a
+//! test compares them with the rows.
 
 use std::collections::BTreeMap;
 
+use hark_core::insight;
 use hark_core::report::MS_PER_DAY;
 use sqlx::AnyConnection;
 use sqlx::Row;
 
 use crate::filter::{Sql, json_text};
+use crate::responses::{RESPONSE_COLUMNS, response_from};
 use crate::{Dialect, ResponseFilter, Result, Store};
 
 /// What answers are grouped by.
@@ -27,6 +31,9 @@ pub enum Dimension {
     Attribute(String),
     /// A property carried on the answer from its invitation or event (`property.handle_time_s`).
     Property(String),
+    /// One of the call-centre figures (`insight::INTERACTION_FIGURES`) in the dashboard's
+    /// bins: the key is the lower edge of the answer's bin; answers outside every bin are left out.
+    FigureBin(String),
 }
 
 impl Dimension {
@@ -62,16 +69,27 @@ impl Dimension {
             Dimension::Language => "language".into(),
             Dimension::Attribute(k) => format!("attr.{k}"),
             Dimension::Property(k) => format!("property.{k}"),
+            Dimension::FigureBin(k) => format!("bin.{k}"),
         }
     }
 
-    /// The rollup's column for this dimension, if it has one.
-    fn rollup_column(&self) -> Option<&'static str> {
+    /// This dimension's column in `rollup`, if it has one there.
+    fn rollup_column(&self, rollup: Rollup) -> Option<&'static str> {
+        match (self, rollup) {
+            (Dimension::Day, _) => Some("CAST(g.day AS TEXT)"),
+            (Dimension::Survey, _) => Some("g.survey_id"),
+            (Dimension::Team, _) => Some("NULLIF(g.team_id, '')"),
+            (Dimension::Channel, Rollup::Scores) => Some("g.channel"),
+            (Dimension::Agent, Rollup::Facets) => Some("NULLIF(g.value, '')"),
+            (Dimension::FigureBin(_), Rollup::Facets) => Some("g.value"),
+            _ => None,
+        }
+    }
+
+    /// The edges of a binned figure, or `None` for every other dimension.
+    fn figure_edges(&self) -> Option<&'static [f64]> {
         match self {
-            Dimension::Day => Some("CAST(g.day AS TEXT)"),
-            Dimension::Survey => Some("g.survey_id"),
-            Dimension::Team => Some("NULLIF(g.team_id, '')"),
-            Dimension::Channel => Some("g.channel"),
+            Dimension::FigureBin(key) => Some(insight::figure_edges(key).unwrap_or(&[])),
             _ => None,
         }
     }
@@ -86,7 +104,7 @@ impl Dimension {
             Dimension::Channel => _ = sql.push("r.channel"),
             Dimension::Language => _ = sql.push("r.language"),
             Dimension::Attribute(key) => json_text(sql, dialect, "c.attributes", key),
-            Dimension::Property(key) => json_text(sql, dialect, "r.context", key),
+            Dimension::Property(key) | Dimension::FigureBin(key) => json_text(sql, dialect, "r.context", key),
         }
     }
 }
@@ -96,6 +114,16 @@ impl Dimension {
 pub enum ScoreColumn {
     Score,
     AgentScore,
+}
+
+impl ScoreColumn {
+    /// The column of `responses`, and the `question` of `facet_rollup`.
+    fn as_str(self) -> &'static str {
+        match self {
+            ScoreColumn::Score => "score",
+            ScoreColumn::AgentScore => "agent_score",
+        }
+    }
 }
 
 /// Answers per score (index = score, 0–10) for one value of the dimension (`None`: no value,
@@ -115,6 +143,15 @@ pub enum Source {
     Raw,
 }
 
+/// A daily rollup a question can be answered from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Rollup {
+    /// `score_rollup`: the first question per survey, team and channel.
+    Scores,
+    /// `facet_rollup`: both questions per survey, team and agent; the first per figure bin.
+    Facets,
+}
+
 /// Invitations delivered and answered on one channel.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ChannelRate {
@@ -124,19 +161,36 @@ pub struct ChannelRate {
 }
 
 impl ResponseFilter {
-    /// True when the rollup holds everything this question needs.
-    pub fn rollup_covers(&self, by: Option<&Dimension>, column: ScoreColumn) -> bool {
+    /// The rollup that holds everything this question needs, if one does.
+    pub fn rollup_for(&self, by: Option<&Dimension>, column: ScoreColumn) -> Option<Rollup> {
         let whole_day = |ms: Option<i64>| ms.is_none_or(|ms| ms.rem_euclid(MS_PER_DAY) == 0);
-        column == ScoreColumn::Score
-            && by.is_none_or(|d| d.rollup_column().is_some())
-            && self.agent_id.is_none()
-            && self.segment.is_none()
+        let answerable = self.segment.is_none()
             && self.contact_id.is_none()
             && self.language.is_none()
             && self.search.is_none()
             && self.attributes.is_empty()
             && whole_day(self.from_ms)
-            && whole_day(self.to_ms)
+            && whole_day(self.to_ms);
+        let has = |rollup| by.is_none_or(|d| d.rollup_column(rollup).is_some());
+        if !answerable {
+            None
+        } else if column == ScoreColumn::Score && self.agent_id.is_none() && has(Rollup::Scores) {
+            Some(Rollup::Scores)
+        } else if self.channel.is_none()
+            && has(Rollup::Facets)
+            // Figure bins are kept for the first question, over all agents.
+            && (by.is_none_or(|d| d.figure_edges().is_none())
+                || (column == ScoreColumn::Score && self.agent_id.is_none()))
+        {
+            Some(Rollup::Facets)
+        } else {
+            None
+        }
+    }
+
+    /// True when a rollup holds everything this question needs.
+    pub fn rollup_covers(&self, by: Option<&Dimension>, column: ScoreColumn) -> bool {
+        self.rollup_for(by, column).is_some()
     }
 }
 
@@ -149,29 +203,36 @@ impl Store {
         column: ScoreColumn,
         source: Source,
     ) -> Result<Vec<ScoreCounts>> {
-        let sql = if source == Source::Best && filter.rollup_covers(by, column) {
-            rollup_query(filter, by)
-        } else {
-            self.raw_query(filter, by, column)
+        let rollup = if source == Source::Best { filter.rollup_for(by, column) } else { None };
+        let sql = match rollup {
+            Some(rollup) => rollup_query(rollup, filter, by, column),
+            None => self.raw_query(filter, by, column),
         };
+        // The raw rows hold a figure's values; its bin is Hark's, worked out here.
+        let raw_edges = by.and_then(Dimension::figure_edges).filter(|_| rollup.is_none());
         let mut groups = BTreeMap::<Option<String>, [u64; 11]>::new();
         for row in sql.query().fetch_all(&self.pool).await? {
             let score: i64 = row.try_get("score")?;
             let n: i64 = row.try_get("n")?;
+            let mut key: Option<String> = row.try_get("k")?;
+            if let Some(edges) = raw_edges {
+                key = key.as_deref().and_then(|v| figure_bin(v, edges));
+                if key.is_none() {
+                    continue;
+                }
+            }
             if let Ok(i) = usize::try_from(score)
                 && i <= 10
             {
-                groups.entry(row.try_get("k")?).or_default()[i] += n as u64;
+                groups.entry(key).or_default()[i] += n as u64;
             }
         }
         Ok(groups.into_iter().map(|(key, counts)| ScoreCounts { key, counts }).collect())
     }
 
     fn raw_query(&self, filter: &ResponseFilter, by: Option<&Dimension>, column: ScoreColumn) -> Sql {
-        let score = match column {
-            ScoreColumn::Score => "r.score",
-            ScoreColumn::AgentScore => "r.agent_score",
-        };
+        let score = format!("r.{}", column.as_str());
+        let score = score.as_str();
         let mut sql = Sql::new("SELECT ");
         match by {
             Some(d) => d.push_raw(&mut sql, self.dialect),
@@ -182,6 +243,46 @@ impl Store {
         filter.push_conditions(&mut sql, self.dialect);
         sql.push(" GROUP BY 1, 2");
         sql
+    }
+
+    /// Runs the rebuilds the migrations left pending (a new rollup filled from old answers).
+    pub(crate) async fn run_pending_rebuilds(&self) -> Result<()> {
+        let pending: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM pending_rebuilds").fetch_all(&self.pool).await?;
+        if pending.iter().any(|name| name == "rollups") {
+            self.rebuild_rollups(None).await?;
+        }
+        Ok(())
+    }
+
+    /// Counts every answer (of one survey, or all) into both rollups afresh, in one
+    /// transaction and with the same code that keeps them up to date.
+    pub async fn rebuild_rollups(&self, survey_id: Option<&str>) -> Result<()> {
+        const PAGE: i64 = 50_000;
+        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        for table in ["score_rollup", "facet_rollup"] {
+            let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE 1 = 1"));
+            sql.and_eq("survey_id", survey_id);
+            sql.query().execute(&mut *tx).await?;
+        }
+        let mut after: Option<(i64, String)> = None;
+        loop {
+            let mut sql = Sql::new(&format!("SELECT {RESPONSE_COLUMNS} FROM responses r WHERE 1 = 1"));
+            sql.and_eq("r.survey_id", survey_id);
+            if let Some((created_at, id)) = &after {
+                sql.push(" AND (r.created_at > ").int(*created_at);
+                sql.push(" OR (r.created_at = ").int(*created_at).push(" AND r.id > ").text(id).push("))");
+            }
+            sql.push(" ORDER BY r.created_at, r.id LIMIT ").int(PAGE);
+            let rows = sql.query().fetch_all(&mut *tx).await?;
+            let page = rows.iter().map(response_from).collect::<Result<Vec<_>>>()?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.created_at, last.id.clone()));
+            adjust_rollups(&mut tx, page.iter().map(|r| (Counted::of(r), 1))).await?;
+        }
+        sqlx::query("DELETE FROM pending_rebuilds WHERE name = 'rollups'").execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Invitations delivered (sent by mail or issued as links) in the period and how many of
@@ -218,16 +319,30 @@ impl Store {
     }
 }
 
-fn rollup_query(filter: &ResponseFilter, by: Option<&Dimension>) -> Sql {
-    let key = by.and_then(Dimension::rollup_column).unwrap_or("CAST(NULL AS TEXT)");
+fn rollup_query(rollup: Rollup, filter: &ResponseFilter, by: Option<&Dimension>, column: ScoreColumn) -> Sql {
+    let key = by.and_then(|d| d.rollup_column(rollup)).unwrap_or("CAST(NULL AS TEXT)");
+    let table = match rollup {
+        Rollup::Scores => "score_rollup",
+        Rollup::Facets => "facet_rollup",
+    };
     let mut sql = Sql::new(&format!(
         "SELECT {key} AS k, g.score AS score, CAST(SUM(g.n) AS BIGINT) AS n \
-         FROM score_rollup g JOIN surveys s ON s.id = g.survey_id WHERE 1 = 1"
+         FROM {table} g JOIN surveys s ON s.id = g.survey_id WHERE 1 = 1"
     ));
     sql.and_eq("g.survey_id", filter.survey_id.as_deref())
         .and_eq("s.kind", filter.survey_kind.map(|k| k.as_str()))
-        .and_eq("g.team_id", filter.team_id.as_deref())
-        .and_eq("g.channel", filter.channel.as_deref());
+        .and_eq("g.team_id", filter.team_id.as_deref());
+    match rollup {
+        Rollup::Scores => _ = sql.and_eq("g.channel", filter.channel.as_deref()),
+        Rollup::Facets => {
+            let facet = match by {
+                Some(Dimension::FigureBin(key)) => format!("bin.{key}"),
+                _ => AGENT_FACET.to_string(),
+            };
+            sql.push(" AND g.facet = ").text(&facet).push(" AND g.question = ").text(column.as_str());
+            sql.and_eq("g.value", filter.agent_id.as_deref());
+        }
+    }
     if let Some(from) = filter.from_ms {
         sql.push(" AND g.day >= ").int(from / MS_PER_DAY);
     }
@@ -239,50 +354,120 @@ fn rollup_query(filter: &ResponseFilter, by: Option<&Dimension>) -> Sql {
     sql
 }
 
-/// One answer's place in the rollup.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct RollupKey {
-    pub day: i64,
-    pub survey_id: String,
-    pub team_id: Option<String>,
-    pub channel: String,
-    pub score: i64,
+/// The facet that counts answers per agent ('' for none), both questions.
+const AGENT_FACET: &str = "agent";
+
+/// The lower edge of the bin a figure's value (as stored text) falls in.
+fn figure_bin(value: &str, edges: &[f64]) -> Option<String> {
+    let i = insight::bin_of(value.trim().parse::<f64>().ok()?, edges)?;
+    Some(edges[i].to_string())
 }
 
-impl RollupKey {
+/// Where one answer is counted in the rollups.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Counted {
+    day: i64,
+    survey_id: String,
+    /// '' for none, as both rollups key it.
+    team_id: String,
+    channel: String,
+    agent_id: String,
+    score: i64,
+    agent_score: Option<i64>,
+    /// (facet, lower edge) of each figure the answer carries.
+    bins: Vec<(String, String)>,
+}
+
+impl Counted {
     pub fn of(response: &crate::Response) -> Self {
-        RollupKey {
+        let bins = insight::INTERACTION_FIGURES
+            .iter()
+            .filter_map(|(property, _, edges, _)| {
+                let value = match response.context.get(*property)? {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Number(n) => n.to_string(),
+                    _ => return None,
+                };
+                Some((format!("bin.{property}"), figure_bin(&value, edges)?))
+            })
+            .collect();
+        Counted {
             day: response.created_at.div_euclid(MS_PER_DAY),
             survey_id: response.survey_id.clone(),
-            team_id: response.team_id.clone(),
+            team_id: response.team_id.clone().unwrap_or_default(),
             channel: response.channel.clone(),
+            agent_id: response.agent_id.clone().unwrap_or_default(),
             score: response.score,
+            agent_score: response.agent_score,
+            bins,
         }
     }
 }
 
-/// Adds each key's count to the rollup (negative counts remove), in the caller's transaction.
-pub(crate) async fn adjust_rollup(
+const ROLLUP_ROWS_PER_STATEMENT: usize = 25;
+
+type ScoreKey = (i64, String, String, String, i64);
+type FacetKey = (i64, String, String, String, String, &'static str, i64);
+
+/// Adds each answer's counts to both rollups (negative counts remove), in the caller's transaction.
+pub(crate) async fn adjust_rollups(
     conn: &mut AnyConnection,
-    changes: impl IntoIterator<Item = (RollupKey, i64)>,
+    changes: impl IntoIterator<Item = (Counted, i64)>,
 ) -> Result<()> {
     // Summed first: one statement may not touch the same row twice on PostgreSQL.
-    let mut summed = BTreeMap::<RollupKey, i64>::new();
-    for (key, n) in changes {
-        *summed.entry(key).or_default() += n;
+    let mut scores = BTreeMap::<ScoreKey, i64>::new();
+    let mut facets = BTreeMap::<FacetKey, i64>::new();
+    for (c, n) in changes {
+        let place = |facet: &str, value: &str, question: ScoreColumn, score: i64| {
+            (
+                c.day,
+                c.survey_id.clone(),
+                c.team_id.clone(),
+                facet.to_string(),
+                value.to_string(),
+                question.as_str(),
+                score,
+            )
+        };
+        *scores.entry((c.day, c.survey_id.clone(), c.team_id.clone(), c.channel.clone(), c.score)).or_default() += n;
+        *facets.entry(place(AGENT_FACET, &c.agent_id, ScoreColumn::Score, c.score)).or_default() += n;
+        if let Some(agent_score) = c.agent_score {
+            *facets.entry(place(AGENT_FACET, &c.agent_id, ScoreColumn::AgentScore, agent_score)).or_default() += n;
+        }
+        for (facet, edge) in &c.bins {
+            *facets.entry(place(facet, edge, ScoreColumn::Score, c.score)).or_default() += n;
+        }
     }
-    summed.retain(|_, n| *n != 0);
-    if summed.is_empty() {
-        return Ok(());
+    scores.retain(|_, n| *n != 0);
+    facets.retain(|_, n| *n != 0);
+    // Statements of a few hundred placeholders: their cost grows with the square of the count.
+    let scores: Vec<_> = scores.into_iter().collect();
+    for chunk in scores.chunks(ROLLUP_ROWS_PER_STATEMENT) {
+        let mut sql = Sql::new("INSERT INTO score_rollup (day, survey_id, team_id, channel, score, n) VALUES ");
+        for (i, ((day, survey, team, channel, score), n)) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.literal(*day).push(", ").text(survey).push(", ").text(team).push(", ").text(channel);
+            sql.push(", ").literal(*score).push(", ").literal(*n).push(")");
+        }
+        sql.push(
+            " ON CONFLICT (day, survey_id, team_id, channel, score) DO UPDATE SET n = score_rollup.n + excluded.n",
+        );
+        sql.query().execute(&mut *conn).await?;
     }
-    let mut sql = Sql::new("INSERT INTO score_rollup (day, survey_id, team_id, channel, score, n) VALUES ");
-    for (i, (key, n)) in summed.iter().enumerate() {
-        sql.push(if i == 0 { "(" } else { ", (" });
-        sql.int(key.day).push(", ").text(&key.survey_id).push(", ");
-        sql.text(key.team_id.as_deref().unwrap_or("")).push(", ").text(&key.channel).push(", ");
-        sql.int(key.score).push(", ").int(*n).push(")");
+    let facets: Vec<_> = facets.into_iter().collect();
+    for chunk in facets.chunks(ROLLUP_ROWS_PER_STATEMENT) {
+        let mut sql =
+            Sql::new("INSERT INTO facet_rollup (day, survey_id, team_id, facet, value, question, score, n) VALUES ");
+        for (i, ((day, survey, team, facet, value, question, score), n)) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.literal(*day).push(", ").text(survey).push(", ").text(team).push(", ").text(facet).push(", ");
+            sql.text(value).push(", ").text(question).push(", ").literal(*score).push(", ").literal(*n).push(")");
+        }
+        sql.push(
+            " ON CONFLICT (day, survey_id, team_id, facet, value, question, score) \
+             DO UPDATE SET n = facet_rollup.n + excluded.n",
+        );
+        sql.query().execute(&mut *conn).await?;
     }
-    sql.push(" ON CONFLICT (day, survey_id, team_id, channel, score) DO UPDATE SET n = score_rollup.n + excluded.n");
-    sql.query().execute(&mut *conn).await?;
     Ok(())
 }

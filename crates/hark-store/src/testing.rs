@@ -70,9 +70,10 @@ impl Drop for TestDatabase {
 
 /// Writes `n` synthetic NPS answers to `survey_id` straight into the tables, for benchmarks:
 /// scores skewed high with a different lean per agent, four channels, agents (with their
-/// teams) taken in turn, times spread over the 395 days before `now_ms`. The rollup is then
-/// rebuilt from the rows, as the migration builds it. Not for real data: no contacts, no
-/// playbooks, no idempotency beyond the generated keys.
+/// teams) taken in turn, handle time, wait time and transfers on each, times spread over the
+/// 395 days before `now_ms`. The rollups are then rebuilt from the rows, as a migration
+/// builds them. Not for real data: no contacts, no playbooks, no idempotency beyond the
+/// generated keys.
 pub async fn bulk_load(
     store: &crate::Store,
     survey_id: &str,
@@ -100,7 +101,10 @@ pub async fn bulk_load(
            idempotency_key, request_hash, created_at, received_at) \
          SELECT 'bench-' || CAST(i AS TEXT), $4, score, \
            CASE WHEN score >= 9 THEN 'promoter' WHEN score >= 7 THEN 'passive' ELSE 'detractor' END, '{{}}', \
-           (score + i % 3) % 11, channel, pick.agent_id, pick.team_id, '{{}}', 'bench-' || CAST(i AS TEXT), 'bench', t, t \
+           (score + i % 3) % 11, channel, pick.agent_id, pick.team_id, \
+           '{{\"handle_time_s\": ' || CAST((i * 37) % 1500 AS TEXT) || ', \"wait_time_s\": ' || \
+           CAST((i * 13) % 700 AS TEXT) || ', \"transfers\": ' || CAST(i % 4 AS TEXT) || '}}', \
+           'bench-' || CAST(i AS TEXT), 'bench', t, t \
          FROM y JOIN pick ON pick.k = y.i % {count}",
         count = agents.len().max(1),
     );
@@ -116,45 +120,38 @@ pub async fn bulk_load(
             .await?;
         start = end;
     }
-    let mut tx = store.pool.begin().await?;
-    sqlx::query("DELETE FROM score_rollup WHERE survey_id = $1").bind(survey_id).execute(&mut *tx).await?;
-    sqlx::query(
-        "INSERT INTO score_rollup (day, survey_id, team_id, channel, score, n) \
-         SELECT created_at / 86400000, survey_id, COALESCE(team_id, ''), channel, score, COUNT(*) FROM responses \
-         WHERE survey_id = $1 GROUP BY created_at / 86400000, survey_id, COALESCE(team_id, ''), channel, score",
-    )
-    .bind(survey_id)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    store.rebuild_rollups(Some(survey_id)).await?;
     Ok(())
 }
 
 /// One answer's columns as the dashboards group them, for in-memory baselines.
+#[derive(Default)]
 pub struct AnswerColumns {
     pub created_at: Vec<i64>,
     pub team: Vec<u16>,
     pub channel: Vec<u8>,
+    pub agent: Vec<u16>,
     pub score: Vec<u8>,
-    /// The team ids and channels the indexes above stand for.
+    /// `u8::MAX` where the agent question was not answered.
+    pub agent_score: Vec<u8>,
+    /// Each of `insight::INTERACTION_FIGURES` in turn; NaN where the answer has none.
+    pub figures: [Vec<f64>; 3],
+    /// The team ids, channels and agent ids ('' for none) the indexes above stand for.
     pub teams: Vec<String>,
     pub channels: Vec<String>,
+    pub agents: Vec<String>,
 }
 
-/// Every answer's time, team, channel and score, read into plain columns.
+/// Every answer's time, team, channel, agent, both scores and figures, read into plain columns.
 pub async fn answer_columns(store: &crate::Store) -> crate::Result<AnswerColumns> {
     use futures_util::TryStreamExt;
     use sqlx::Row;
-    let mut cols = AnswerColumns {
-        created_at: Vec::new(),
-        team: Vec::new(),
-        channel: Vec::new(),
-        score: Vec::new(),
-        teams: Vec::new(),
-        channels: Vec::new(),
-    };
-    let mut rows = sqlx::query("SELECT created_at, COALESCE(team_id, '') AS team_id, channel, score FROM responses")
-        .fetch(&store.pool);
+    let mut cols = AnswerColumns::default();
+    let mut rows = sqlx::query(
+        "SELECT created_at, COALESCE(team_id, '') AS team_id, channel, COALESCE(agent_id, '') AS agent_id, score, \
+         agent_score, context FROM responses",
+    )
+    .fetch(&store.pool);
     let index = |list: &mut Vec<String>, v: String| match list.iter().position(|x| *x == v) {
         Some(i) => i,
         None => {
@@ -164,11 +161,16 @@ pub async fn answer_columns(store: &crate::Store) -> crate::Result<AnswerColumns
     };
     while let Some(row) = rows.try_next().await? {
         cols.created_at.push(row.try_get("created_at")?);
-        let team: String = row.try_get("team_id")?;
-        cols.team.push(index(&mut cols.teams, team) as u16);
-        let channel: String = row.try_get("channel")?;
-        cols.channel.push(index(&mut cols.channels, channel) as u8);
+        cols.team.push(index(&mut cols.teams, row.try_get("team_id")?) as u16);
+        cols.channel.push(index(&mut cols.channels, row.try_get("channel")?) as u8);
+        cols.agent.push(index(&mut cols.agents, row.try_get("agent_id")?) as u16);
         cols.score.push(row.try_get::<i64, _>("score")? as u8);
+        cols.agent_score.push(row.try_get::<Option<i64>, _>("agent_score")?.map_or(u8::MAX, |s| s as u8));
+        let context: serde_json::Value =
+            serde_json::from_str(&row.try_get::<String, _>("context")?).unwrap_or_default();
+        for (column, (property, ..)) in cols.figures.iter_mut().zip(hark_core::insight::INTERACTION_FIGURES) {
+            column.push(context.get(property).and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN));
+        }
     }
     Ok(cols)
 }

@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::cases::enqueue_playbooks_on;
 use crate::entities::{merge_attributes, upsert_contact_on};
 use crate::filter::{Bind, Sql, fold_for_search};
-use crate::reports::{RollupKey, adjust_rollup};
+use crate::reports::{Counted, adjust_rollups};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
 use crate::{ContactRef, Dialect, NewResponse, Result, StoreError, Submitted, new_id, now_ms};
 
@@ -96,7 +96,7 @@ async fn write(pool: &AnyPool, dialect: Dialect, items: &[&NewResponse]) -> Resu
         let response = response_from(&row)?;
         inserted.insert((response.survey_id.clone(), response.idempotency_key.clone()), response);
     }
-    adjust_rollup(&mut tx, inserted.values().map(|r| (RollupKey::of(r), 1))).await?;
+    adjust_rollups(&mut tx, inserted.values().map(|r| (Counted::of(r), 1))).await?;
     let mut results = Vec::with_capacity(items.len());
     let mut follow_up = Vec::new();
     for item in items {

@@ -299,13 +299,19 @@ async fn sessions_and_the_link_secret(store: Store) {
     assert!(store.session(&token).await.unwrap().is_none());
 }
 
-/// The rollup must never disagree with the rows: many answers written in concurrent batches,
-/// retries, score changes (in both directions, and back), then every question the rollup can
-/// answer is asked of both.
+/// The rollups must never disagree with the rows: many answers written in concurrent batches,
+/// retries, changes to both scores (in both directions, and back), then every question the
+/// rollups can answer is asked of them and of the rows; and a rebuild (what a migration runs)
+/// gives the same counts again.
 async fn rollup_agrees_with_the_raw_rows(store: Store) {
     let survey = nps_survey(&store).await;
     let other = nps_survey(&store).await;
     let teams = [store.create_team("North").await.unwrap().id, store.create_team("South").await.unwrap().id];
+    let mut agents = Vec::new();
+    for (name, team) in [("Ann", Some(&teams[0])), ("Bo", Some(&teams[1])), ("Cy", None)] {
+        let new = NewAgent { name: name.into(), team_id: team.cloned(), ..Default::default() };
+        agents.push(store.create_agent(&new).await.unwrap().id);
+    }
     let day = 86_400_000i64;
     let mut handles = Vec::new();
     for i in 0..300i64 {
@@ -313,6 +319,19 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
         r.created_at = 20_000 * day + (i % 9) * day + (i * 4_001) % day;
         r.team_id = (i % 3 != 0).then(|| teams[(i % 2) as usize].clone());
         r.channel = ["email", "link", "widget"][(i % 3) as usize].into();
+        r.agent_id = (i % 4 != 0).then(|| agents[(i % 3) as usize].clone());
+        r.agent_score = (i % 5 != 0).then_some((i * 3) % 11);
+        // Figures as numbers, as text, unreadable, missing, and below every bin.
+        let handle = match i % 4 {
+            0 => json!((i * 13) % 1400),
+            1 => json!(format!(" {}", (i * 29) % 1400)),
+            2 => json!("n/a"),
+            _ => json!(null),
+        };
+        r.context = json!({"handle_time_s": handle, "wait_time_s": (i % 50) * 15 - 30, "transfers": i % 5})
+            .as_object()
+            .unwrap()
+            .clone();
         let store = store.clone();
         handles.push(tokio::spawn(async move { store.submit_response(r).await.unwrap() }));
     }
@@ -326,18 +345,19 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
         again.request_hash = r.idempotency_key.clone();
         let _ = store.submit_response(again).await;
     }
-    for (i, r) in stored.iter().enumerate().take(60) {
+    for (i, r) in stored.iter().enumerate().take(90) {
         let score = if i % 2 == 0 { 10 - r.score } else { r.score };
         let update = AnswerUpdate {
             score,
             segment: SurveyKind::Nps.segment(score),
             comment: None,
             answers: Map::new(),
-            agent_score: None,
+            agent_score: if i % 3 == 0 { Some(score) } else { r.agent_score },
         };
         store.update_answer(&r.id, &update).await.unwrap();
         if i % 6 == 0 {
-            store.update_answer(&r.id, &AnswerUpdate { score: r.score, segment: r.segment, ..update }).await.unwrap();
+            let back = AnswerUpdate { score: r.score, segment: r.segment, agent_score: r.agent_score, ..update };
+            store.update_answer(&r.id, &back).await.unwrap();
         }
     }
     let filters = [
@@ -346,22 +366,55 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
         ResponseFilter { team_id: Some(teams[0].clone()), channel: Some("link".into()), ..Default::default() },
         ResponseFilter { from_ms: Some(20_002 * day), to_ms: Some(20_006 * day), ..Default::default() },
         ResponseFilter { survey_kind: Some(SurveyKind::Nps), from_ms: Some(20_004 * day), ..Default::default() },
+        ResponseFilter { agent_id: Some(agents[1].clone()), team_id: Some(teams[1].clone()), ..Default::default() },
     ];
-    let dims = [None, Some(Dimension::Day), Some(Dimension::Team), Some(Dimension::Channel), Some(Dimension::Survey)];
-    for filter in &filters {
-        for by in &dims {
-            assert!(filter.rollup_covers(by.as_ref(), ScoreColumn::Score), "{filter:?} {by:?}");
-            let rolled = store.score_counts(filter, by.as_ref(), ScoreColumn::Score, Source::Best).await.unwrap();
-            let raw = store.score_counts(filter, by.as_ref(), ScoreColumn::Score, Source::Raw).await.unwrap();
-            assert_eq!(rolled, raw, "{filter:?} by {by:?}");
+    let dims = [
+        None,
+        Some(Dimension::Day),
+        Some(Dimension::Team),
+        Some(Dimension::Channel),
+        Some(Dimension::Survey),
+        Some(Dimension::Agent),
+        Some(Dimension::FigureBin("handle_time_s".into())),
+        Some(Dimension::FigureBin("wait_time_s".into())),
+        Some(Dimension::FigureBin("transfers".into())),
+    ];
+    let ask_all = || async {
+        let mut answers = Vec::new();
+        let mut answered_by = std::collections::BTreeMap::<Option<Rollup>, usize>::new();
+        for filter in &filters {
+            for by in &dims {
+                for column in [ScoreColumn::Score, ScoreColumn::AgentScore] {
+                    *answered_by.entry(filter.rollup_for(by.as_ref(), column)).or_default() += 1;
+                    let best = store.score_counts(filter, by.as_ref(), column, Source::Best).await.unwrap();
+                    let raw = store.score_counts(filter, by.as_ref(), column, Source::Raw).await.unwrap();
+                    assert_eq!(best, raw, "{filter:?} by {by:?}, {column:?}");
+                    answers.push(best);
+                }
+            }
         }
-    }
+        (answers, answered_by)
+    };
+    let (answers, answered_by) = ask_all().await;
+    // Most questions are answered by a rollup, so the comparison above tests them.
+    assert_eq!(
+        answered_by,
+        [(None, 37), (Some(Rollup::Scores), 25), (Some(Rollup::Facets), 46)].into_iter().collect(),
+        "which questions each rollup answers"
+    );
+    assert!(answers.iter().flatten().any(|g| g.key.as_deref() == Some("180")), "the 180–300 s bin has answers");
     let all = store.score_counts(&ResponseFilter::default(), None, ScoreColumn::Score, Source::Best).await.unwrap();
     assert_eq!(all[0].counts.iter().sum::<u64>(), 300);
-    // A filter the rollup cannot answer is not claimed to be covered.
+    // A rebuild, as a migration runs it, counts the same.
+    store.rebuild_rollups(None).await.unwrap();
+    assert_eq!(ask_all().await.0, answers);
+    // A filter the rollups cannot answer is not claimed to be covered.
     let partial_day = ResponseFilter { from_ms: Some(20_002 * day + 1), ..Default::default() };
     assert!(!partial_day.rollup_covers(None, ScoreColumn::Score));
-    assert!(!ResponseFilter::default().rollup_covers(Some(&Dimension::Agent), ScoreColumn::Score));
+    let by_channel = ResponseFilter { channel: Some("link".into()), ..Default::default() };
+    assert!(!by_channel.rollup_covers(Some(&Dimension::Agent), ScoreColumn::Score));
+    let bins = Dimension::FigureBin("handle_time_s".into());
+    assert!(!ResponseFilter::default().rollup_covers(Some(&bins), ScoreColumn::AgentScore));
 }
 
 async fn search_finds_words_in_any_language_and_case(store: Store) {

@@ -1,7 +1,7 @@
-//! Dashboard benchmark: the Overview and Segments data for a 12-month window over many
+//! Dashboard benchmark: the Overview, Segments and Agents data for a 12-month window over many
 //! answers in SQLite (HTTP, JSON and all), beside the floor: the same aggregation done by a
 //! plain single pass over in-memory columns in the same process. Also prints the raw-row
-//! query the rollup replaces.
+//! queries the rollups replace.
 //!
 //!     cargo bench -p hark-web --bench dashboard                          # 10,000,000 answers
 //!     HARK_BENCH_RESPONSES=1000000 cargo bench -p hark-web --bench dashboard
@@ -52,6 +52,47 @@ fn floor(c: &AnswerColumns, from: i64, to: i64) -> Floor {
     }
     std::hint::black_box((&per_day, &by_channel));
     Floor { n: dist.iter().sum(), by_team }
+}
+
+/// The Agents page's floor: per agent both questions, and the company question per bin of
+/// each call-centre figure, for rows in the window.
+struct AgentFloor {
+    /// Answers with an agent, and of those, answers to the agent question.
+    with_agent: u64,
+    agent_answers: u64,
+    /// Answers per bin, per figure.
+    per_bin: Vec<Vec<u64>>,
+}
+
+fn agent_floor(c: &AnswerColumns, from: i64, to: i64) -> AgentFloor {
+    let mut company = vec![[0u64; 11]; c.agents.len()];
+    let mut agent = vec![[0u64; 11]; c.agents.len()];
+    let figures = hark_core::insight::INTERACTION_FIGURES;
+    let mut bins: Vec<Vec<[u64; 11]>> = figures.iter().map(|f| vec![[0u64; 11]; f.2.len()]).collect();
+    for i in 0..c.score.len() {
+        let t = c.created_at[i];
+        if t < from || t >= to {
+            continue;
+        }
+        let (a, s) = (c.agent[i] as usize, c.score[i] as usize);
+        company[a][s] += 1;
+        if c.agent_score[i] != u8::MAX {
+            agent[a][c.agent_score[i] as usize] += 1;
+        }
+        for (f, (_, _, edges, _)) in figures.iter().enumerate() {
+            if let Some(b) = hark_core::insight::bin_of(c.figures[f][i], edges) {
+                bins[f][b][s] += 1;
+            }
+        }
+    }
+    let named = |counts: &[[u64; 11]]| -> u64 {
+        counts.iter().zip(&c.agents).filter(|(_, id)| !id.is_empty()).map(|(k, _)| k.iter().sum::<u64>()).sum()
+    };
+    AgentFloor {
+        with_agent: named(&company),
+        agent_answers: named(&agent),
+        per_bin: bins.iter().map(|f| f.iter().map(|b| b.iter().sum()).collect()).collect(),
+    }
 }
 
 /// The median of `runs` timed calls after one warm-up call.
@@ -126,10 +167,13 @@ async fn main() {
     let columns = answer_columns(&store).await.unwrap();
     println!("{total} answers; read into memory columns in {:.1} s (not timed below)", read.elapsed().as_secs_f64());
     let (floor_time, fl) = timed(RUNS, || async { floor(&columns, from, to) }).await;
+    let (agent_floor_time, afl) = timed(RUNS, || async { agent_floor(&columns, from, to) }).await;
 
     let (overview_time, overview) = timed(RUNS, get("/api/v1/reports/overview")).await;
     let (teams_time, teams) = timed(RUNS, get("/api/v1/reports/segments?by=team")).await;
     let (channels_time, _) = timed(RUNS, get("/api/v1/reports/segments?by=channel")).await;
+    let (agents_time, agents_page) = timed(RUNS, get("/api/v1/reports/agents")).await;
+    let (by_agent_time, _) = timed(RUNS, get("/api/v1/reports/segments?by=agent")).await;
     let window = ResponseFilter {
         survey_kind: Some(SurveyKind::Nps),
         from_ms: Some(from),
@@ -145,6 +189,7 @@ async fn main() {
     };
     let (raw_trend_time, _) = timed(1, raw(Some(Dimension::Day))).await;
     let (raw_team_time, raw_teams) = timed(1, raw(Some(Dimension::Team))).await;
+    let (raw_agent_time, _) = timed(1, raw(Some(Dimension::Agent))).await;
 
     // The figures agree, whichever way they were computed.
     assert_eq!(overview["nps"]["n"].as_u64(), Some(fl.n), "overview n against the floor");
@@ -158,6 +203,15 @@ async fn main() {
     let mut raw_team_n: Vec<u64> = raw_teams.iter().map(|g| g.counts.iter().sum()).collect();
     raw_team_n.sort();
     assert_eq!(floor_team_n, raw_team_n, "rollup, raw rows and floor agree per team");
+    let sum = |rows: &Value, field: &str| -> u64 {
+        rows.as_array().unwrap().iter().map(|r| r[field]["n"].as_u64().unwrap_or(0)).sum()
+    };
+    assert_eq!(sum(&agents_page["agents"], "company_nps"), afl.with_agent, "company answers per agent");
+    assert_eq!(sum(&agents_page["agents"], "agent_nps"), afl.agent_answers, "agent answers per agent");
+    for (f, bins) in agents_page["figures"].as_array().unwrap().iter().enumerate() {
+        let page: Vec<u64> = bins["bins"].as_array().unwrap().iter().map(|b| b["n"].as_u64().unwrap()).collect();
+        assert_eq!(page, afl.per_bin[f], "{} bins", bins["property"]);
+    }
 
     println!("12-month window: {} answers of {total}", fl.n);
     println!("{:<44} {:>10} {:>12}", "", "median ms", "× floor");
@@ -169,4 +223,12 @@ async fn main() {
     // One timed run each (after a warm-up): they take seconds.
     line("raw rows, trend by day (what the rollup saves)", raw_trend_time);
     line("raw rows, by team", raw_team_time);
+    println!();
+    let line = |name: &str, d: Duration| {
+        println!("{name:<44} {:>10.1} {:>12.1}", ms(d), ms(d) / ms(agent_floor_time));
+    };
+    line("agents floor: one pass over in-memory columns", agent_floor_time);
+    line("Agents (GET /api/v1/reports/agents)", agents_time);
+    line("Segments by agent (GET …/segments?by=agent)", by_agent_time);
+    line("raw rows, by agent (what the rollup saves)", raw_agent_time);
 }

@@ -297,11 +297,20 @@ pub(crate) async fn agents(store: &Store, viewer: &Viewer, pairs: &[(String, Str
     let mut scoped = filter.clone();
     viewer.restrict(&mut scoped)?;
     let by = Some(&Dimension::Agent);
-    let agent_scores = store.score_counts(&filter, by, ScoreColumn::AgentScore, Source::Best).await?;
-    let company_scores = counts(store, &filter, by).await?;
-    let roster: HashMap<String, hark_store::Agent> =
-        store.list_agents(None).await?.into_iter().map(|a| (a.id.clone(), a)).collect();
-    let teams = labels(store, &Dimension::Team).await?;
+    // The reads are independent: done at once, they share the machine's cores.
+    let whole_company = company_filter(&filter);
+    let figure_reads = INTERACTION_FIGURES.iter().map(|(property, ..)| async {
+        counts(store, &scoped, Some(&Dimension::FigureBin(property.to_string()))).await
+    });
+    let (agent_scores, company_scores, roster, teams, company, figure_counts) = tokio::try_join!(
+        async { Ok::<_, ApiError>(store.score_counts(&filter, by, ScoreColumn::AgentScore, Source::Best).await?) },
+        counts(store, &filter, by),
+        async { Ok(store.list_agents(None).await?) },
+        labels(store, &Dimension::Team),
+        nps_distribution(store, &whole_company),
+        futures_util::future::try_join_all(figure_reads),
+    )?;
+    let roster: HashMap<String, hark_store::Agent> = roster.into_iter().map(|a| (a.id.clone(), a)).collect();
     let company_of: HashMap<Option<String>, NpsCounts> =
         company_scores.iter().map(|g| (g.key.clone(), nps_counts(&g.counts))).collect();
     // Every agent with answers, whether or not their customers answered the agent question.
@@ -345,23 +354,25 @@ pub(crate) async fn agents(store: &Store, viewer: &Viewer, pairs: &[(String, Str
         }
         _ => None,
     };
-    let mut figures = Vec::new();
-    for (property, label, edges, unit) in INTERACTION_FIGURES {
-        let groups = counts(store, &scoped, Some(&Dimension::Property(property.into()))).await?;
-        let values =
-            groups.iter().filter_map(|g| Some((g.key.as_deref()?.parse::<f64>().ok()?, nps_counts(&g.counts))));
-        figures.push(FigureBins {
-            property: property.into(),
-            label: label.into(),
-            bins: insight::bins(values, edges, unit),
-        });
-    }
+    let figures = INTERACTION_FIGURES
+        .iter()
+        .zip(&figure_counts)
+        .map(|((property, label, edges, unit), groups)| {
+            let values =
+                groups.iter().filter_map(|g| Some((g.key.as_deref()?.parse::<f64>().ok()?, nps_counts(&g.counts))));
+            FigureBins {
+                property: property.to_string(),
+                label: label.to_string(),
+                bins: insight::bins(values, edges, unit),
+            }
+        })
+        .collect();
     Ok(Agents {
         subject: viewer.subject(),
         period,
         method: NPS_METHOD,
         min_n,
-        company: nps_counts(&nps_distribution(store, &company_filter(&filter)).await?).summary(),
+        company: nps_counts(&company).summary(),
         ranked_agents: ranked.iter().filter(|r| r.rank.is_some()).count() as u64,
         your_rank,
         agents: ranked.iter().filter(|r| visible(r)).map(row).collect(),
