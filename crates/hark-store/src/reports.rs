@@ -265,20 +265,21 @@ impl Store {
             sql.and_eq("survey_id", survey_id);
             sql.query().execute(&mut *tx).await?;
         }
-        let mut after: Option<(i64, String)> = None;
+        // Paged along the primary key, which every page seeks into directly (a survey filter
+        // would lead SQLite to its survey index and a sort of the rest on every page).
+        let mut after: Option<String> = None;
         loop {
             let mut sql = Sql::new(&format!("SELECT {RESPONSE_COLUMNS} FROM responses r WHERE 1 = 1"));
-            sql.and_eq("r.survey_id", survey_id);
-            if let Some((created_at, id)) = &after {
-                sql.push(" AND (r.created_at > ").int(*created_at);
-                sql.push(" OR (r.created_at = ").int(*created_at).push(" AND r.id > ").text(id).push("))");
+            if let Some(id) = &after {
+                sql.push(" AND r.id > ").text(id);
             }
-            sql.push(" ORDER BY r.created_at, r.id LIMIT ").int(PAGE);
+            sql.push(" ORDER BY r.id LIMIT ").int(PAGE);
             let rows = sql.query().fetch_all(&mut *tx).await?;
             let page = rows.iter().map(response_from).collect::<Result<Vec<_>>>()?;
             let Some(last) = page.last() else { break };
-            after = Some((last.created_at, last.id.clone()));
-            adjust_rollups(&mut tx, page.iter().map(|r| (Counted::of(r), 1))).await?;
+            after = Some(last.id.clone());
+            let counted = page.iter().filter(|r| survey_id.is_none_or(|s| s == r.survey_id));
+            adjust_rollups(&mut tx, counted.map(|r| (Counted::of(r), 1))).await?;
         }
         sqlx::query("DELETE FROM pending_rebuilds WHERE name = 'rollups'").execute(&mut *tx).await?;
         tx.commit().await?;

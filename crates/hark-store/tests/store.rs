@@ -408,6 +408,8 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
     // A rebuild, as a migration runs it, counts the same.
     store.rebuild_rollups(None).await.unwrap();
     assert_eq!(ask_all().await.0, answers);
+    store.rebuild_rollups(Some(&other.id)).await.unwrap();
+    assert_eq!(ask_all().await.0, answers, "one survey's rebuild leaves the others alone");
     // A filter the rollups cannot answer is not claimed to be covered.
     let partial_day = ResponseFilter { from_ms: Some(20_002 * day + 1), ..Default::default() };
     assert!(!partial_day.rollup_covers(None, ScoreColumn::Score));
