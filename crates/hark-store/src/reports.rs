@@ -267,6 +267,9 @@ impl Store {
         }
         // Paged along the primary key, which every page seeks into directly (a survey filter
         // would lead SQLite to its survey index and a sort of the rest on every page).
+        // Summed in memory (one entry per rollup row, however many answers) and written once,
+        // in key order: page by page, the upserts would land all over both tables.
+        let mut all = RollupChanges::default();
         let mut after: Option<String> = None;
         loop {
             let mut sql = Sql::new(&format!("SELECT {RESPONSE_COLUMNS} FROM responses r WHERE 1 = 1"));
@@ -278,9 +281,11 @@ impl Store {
             let page = rows.iter().map(response_from).collect::<Result<Vec<_>>>()?;
             let Some(last) = page.last() else { break };
             after = Some(last.id.clone());
-            let counted = page.iter().filter(|r| survey_id.is_none_or(|s| s == r.survey_id));
-            adjust_rollups(&mut tx, counted.map(|r| (Counted::of(r), 1))).await?;
+            for r in page.iter().filter(|r| survey_id.is_none_or(|s| s == r.survey_id)) {
+                all.add(&Counted::of(r), 1);
+            }
         }
+        all.write(&mut tx).await?;
         sqlx::query("DELETE FROM pending_rebuilds WHERE name = 'rollups'").execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
@@ -415,10 +420,23 @@ pub(crate) async fn adjust_rollups(
     conn: &mut AnyConnection,
     changes: impl IntoIterator<Item = (Counted, i64)>,
 ) -> Result<()> {
-    // Summed first: one statement may not touch the same row twice on PostgreSQL.
-    let mut scores = BTreeMap::<ScoreKey, i64>::new();
-    let mut facets = BTreeMap::<FacetKey, i64>::new();
-    for (c, n) in changes {
+    let mut summed = RollupChanges::default();
+    for (counted, n) in changes {
+        summed.add(&counted, n);
+    }
+    summed.write(conn).await
+}
+
+/// Changes to both rollups, summed per row: one statement may not touch the same row twice
+/// on PostgreSQL, and rows written in key order keep a rebuild's writes local.
+#[derive(Default)]
+pub(crate) struct RollupChanges {
+    scores: BTreeMap<ScoreKey, i64>,
+    facets: BTreeMap<FacetKey, i64>,
+}
+
+impl RollupChanges {
+    pub fn add(&mut self, c: &Counted, n: i64) {
         let place = |facet: &str, value: &str, question: ScoreColumn, score: i64| {
             (
                 c.day,
@@ -430,45 +448,51 @@ pub(crate) async fn adjust_rollups(
                 score,
             )
         };
-        *scores.entry((c.day, c.survey_id.clone(), c.team_id.clone(), c.channel.clone(), c.score)).or_default() += n;
-        *facets.entry(place(AGENT_FACET, &c.agent_id, ScoreColumn::Score, c.score)).or_default() += n;
+        *self.scores.entry((c.day, c.survey_id.clone(), c.team_id.clone(), c.channel.clone(), c.score)).or_default() +=
+            n;
+        *self.facets.entry(place(AGENT_FACET, &c.agent_id, ScoreColumn::Score, c.score)).or_default() += n;
         if let Some(agent_score) = c.agent_score {
-            *facets.entry(place(AGENT_FACET, &c.agent_id, ScoreColumn::AgentScore, agent_score)).or_default() += n;
+            *self.facets.entry(place(AGENT_FACET, &c.agent_id, ScoreColumn::AgentScore, agent_score)).or_default() += n;
         }
         for (facet, edge) in &c.bins {
-            *facets.entry(place(facet, edge, ScoreColumn::Score, c.score)).or_default() += n;
+            *self.facets.entry(place(facet, edge, ScoreColumn::Score, c.score)).or_default() += n;
         }
     }
-    scores.retain(|_, n| *n != 0);
-    facets.retain(|_, n| *n != 0);
-    // Statements of a few hundred placeholders: their cost grows with the square of the count.
-    let scores: Vec<_> = scores.into_iter().collect();
-    for chunk in scores.chunks(ROLLUP_ROWS_PER_STATEMENT) {
-        let mut sql = Sql::new("INSERT INTO score_rollup (day, survey_id, team_id, channel, score, n) VALUES ");
-        for (i, ((day, survey, team, channel, score), n)) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" });
-            sql.literal(*day).push(", ").text(survey).push(", ").text(team).push(", ").text(channel);
-            sql.push(", ").literal(*score).push(", ").literal(*n).push(")");
+
+    pub async fn write(self, conn: &mut AnyConnection) -> Result<()> {
+        let RollupChanges { mut scores, mut facets } = self;
+        scores.retain(|_, n| *n != 0);
+        facets.retain(|_, n| *n != 0);
+        // Statements of a few hundred placeholders: their cost grows with the square of the count.
+        let scores: Vec<_> = scores.into_iter().collect();
+        for chunk in scores.chunks(ROLLUP_ROWS_PER_STATEMENT) {
+            let mut sql = Sql::new("INSERT INTO score_rollup (day, survey_id, team_id, channel, score, n) VALUES ");
+            for (i, ((day, survey, team, channel, score), n)) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" });
+                sql.literal(*day).push(", ").text(survey).push(", ").text(team).push(", ").text(channel);
+                sql.push(", ").literal(*score).push(", ").literal(*n).push(")");
+            }
+            sql.push(
+                " ON CONFLICT (day, survey_id, team_id, channel, score) DO UPDATE SET n = score_rollup.n + excluded.n",
+            );
+            sql.query().execute(&mut *conn).await?;
         }
-        sql.push(
-            " ON CONFLICT (day, survey_id, team_id, channel, score) DO UPDATE SET n = score_rollup.n + excluded.n",
-        );
-        sql.query().execute(&mut *conn).await?;
-    }
-    let facets: Vec<_> = facets.into_iter().collect();
-    for chunk in facets.chunks(ROLLUP_ROWS_PER_STATEMENT) {
-        let mut sql =
-            Sql::new("INSERT INTO facet_rollup (day, survey_id, team_id, facet, value, question, score, n) VALUES ");
-        for (i, ((day, survey, team, facet, value, question, score), n)) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" });
-            sql.literal(*day).push(", ").text(survey).push(", ").text(team).push(", ").text(facet).push(", ");
-            sql.text(value).push(", ").text(question).push(", ").literal(*score).push(", ").literal(*n).push(")");
+        let facets: Vec<_> = facets.into_iter().collect();
+        for chunk in facets.chunks(ROLLUP_ROWS_PER_STATEMENT) {
+            let mut sql = Sql::new(
+                "INSERT INTO facet_rollup (day, survey_id, team_id, facet, value, question, score, n) VALUES ",
+            );
+            for (i, ((day, survey, team, facet, value, question, score), n)) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" });
+                sql.literal(*day).push(", ").text(survey).push(", ").text(team).push(", ").text(facet).push(", ");
+                sql.text(value).push(", ").text(question).push(", ").literal(*score).push(", ").literal(*n).push(")");
+            }
+            sql.push(
+                " ON CONFLICT (day, survey_id, team_id, facet, value, question, score) \
+                 DO UPDATE SET n = facet_rollup.n + excluded.n",
+            );
+            sql.query().execute(&mut *conn).await?;
         }
-        sql.push(
-            " ON CONFLICT (day, survey_id, team_id, facet, value, question, score) \
-             DO UPDATE SET n = facet_rollup.n + excluded.n",
-        );
-        sql.query().execute(&mut *conn).await?;
+        Ok(())
     }
-    Ok(())
 }
