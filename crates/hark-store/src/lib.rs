@@ -116,6 +116,22 @@ impl Store {
         self.run_pending_rebuilds().await
     }
 
+    /// Runs what the migrations left to Rust in `pending_rebuilds`, where SQL would not do it
+    /// the way the code that keeps the data up to date does: the rollups (bins worked out in
+    /// Rust) and the comments' search text (SQLite's `lower()` folds only ASCII).
+    async fn run_pending_rebuilds(&self) -> Result<()> {
+        let pending: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM pending_rebuilds ORDER BY name").fetch_all(&self.pool).await?;
+        for name in pending {
+            match name.as_str() {
+                "rollups" => self.rebuild_rollups(None).await?,
+                "search_text" => self.refold_comments().await?,
+                other => return Err(StoreError::Corrupt(format!("unknown pending rebuild {other:?}"))),
+            }
+        }
+        Ok(())
+    }
+
     /// Cheap round trip for health checks.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -134,6 +150,7 @@ fn migrator() -> Migrator {
         (3, "loop", include_str!("../migrations/0003_loop.sql")),
         (4, "insights", include_str!("../migrations/0004_insights.sql")),
         (5, "facets", include_str!("../migrations/0005_facets.sql")),
+        (6, "search_text", include_str!("../migrations/0006_search_text.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

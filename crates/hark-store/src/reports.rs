@@ -245,16 +245,6 @@ impl Store {
         sql
     }
 
-    /// Runs the rebuilds the migrations left pending (a new rollup filled from old answers).
-    pub(crate) async fn run_pending_rebuilds(&self) -> Result<()> {
-        let pending: Vec<String> =
-            sqlx::query_scalar("SELECT name FROM pending_rebuilds").fetch_all(&self.pool).await?;
-        if pending.iter().any(|name| name == "rollups") {
-            self.rebuild_rollups(None).await?;
-        }
-        Ok(())
-    }
-
     /// Counts every answer (of one survey, or all) into both rollups afresh, in one
     /// transaction and with the same code that keeps them up to date.
     pub async fn rebuild_rollups(&self, survey_id: Option<&str>) -> Result<()> {

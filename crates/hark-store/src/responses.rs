@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::filter::{ResponseFilter, Sql};
+use crate::filter::{ResponseFilter, Sql, fold_for_search};
 use crate::{ContactInput, Result, Store, StoreError, parse_json};
 
 /// Who answered: an existing contact by Hark id, or one described by the client and upserted.
@@ -127,6 +127,42 @@ impl ResponseCursor {
 }
 
 impl Store {
+    /// Folds every stored comment's search text again with [`fold_for_search`], the writer's
+    /// own folding. Pages along the primary key, a transaction per page, and rewrites only the
+    /// rows whose folding differs (and whose comment has not changed meanwhile).
+    pub(crate) async fn refold_comments(&self) -> Result<()> {
+        const PAGE: i64 = 5_000;
+        let mut after = String::new();
+        loop {
+            let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+            let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+                "SELECT id, comment, search_text FROM responses WHERE comment IS NOT NULL AND id > $1 ORDER BY id LIMIT $2",
+            )
+            .bind(&after)
+            .bind(PAGE)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (id, comment, search_text) in &rows {
+                let folded = fold_for_search(comment);
+                if search_text.as_deref() != Some(folded.as_str()) {
+                    sqlx::query("UPDATE responses SET search_text = $1 WHERE id = $2 AND comment = $3")
+                        .bind(folded)
+                        .bind(id)
+                        .bind(comment)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+            match rows.last() {
+                Some((id, ..)) => after = id.clone(),
+                None => break,
+            }
+        }
+        sqlx::query("DELETE FROM pending_rebuilds WHERE name = 'search_text'").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Stores a response durably (acknowledged only after its commit) or returns the one an
     /// earlier request with the same idempotency key stored.
     pub async fn submit_response(&self, response: NewResponse) -> Result<Submitted> {

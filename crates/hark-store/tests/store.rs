@@ -465,3 +465,69 @@ async fn search_finds_words_in_any_language_and_case(store: Store) {
     assert_eq!(found("rimborso").await, vec!["Rimborso"]);
     assert!(found("fine").await.is_empty());
 }
+
+mod refolding {
+    use super::*;
+    #[tokio::test]
+    async fn sqlite() {
+        comments_folded_by_sql_are_folded_again(Backend::Sqlite).await
+    }
+    #[tokio::test]
+    async fn postgres() {
+        comments_folded_by_sql_are_folded_again(Backend::Postgres).await
+    }
+}
+
+/// Migration 0004 filled `search_text` with SQL `lower()`, which on SQLite folds only ASCII;
+/// 0006 leaves a rebuild that folds them again in Rust. Here the search text is put back
+/// unfolded by SQL, as an old database would have it, and `migrate` mends it.
+async fn comments_folded_by_sql_are_folded_again(backend: Backend) {
+    use sqlx::Connection;
+    let Some(db) = TestDatabase::new(backend).await else { return };
+    let store = Store::open(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    let mut sql = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    let pending = || "SELECT COUNT(*) FROM pending_rebuilds";
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>(pending()).fetch_one(&mut sql).await.unwrap(),
+        0,
+        "a fresh database has nothing left to rebuild"
+    );
+
+    let survey = nps_survey(&store).await;
+    let comments = ["ÜBERALL zu LANGSAM", "È STATO LENTO", "plain ascii"];
+    for (i, c) in comments.iter().enumerate() {
+        let mut r = response(&survey, &format!("f{i}"), 3);
+        r.comment = Some(c.to_string());
+        store.submit_response(r).await.unwrap();
+    }
+    sqlx::query("UPDATE responses SET search_text = comment").execute(&mut sql).await.unwrap();
+    sqlx::query("INSERT INTO pending_rebuilds (name) VALUES ('search_text')").execute(&mut sql).await.unwrap();
+    let found = |q: &'static str| {
+        let store = store.clone();
+        async move {
+            let filter = ResponseFilter { search: Some(q.into()), ..Default::default() };
+            store
+                .list_responses(&filter, None, 50)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter_map(|r| r.comment)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(found("überall").await.is_empty() && found("è stato").await.is_empty(), "unfolded before the rebuild");
+
+    store.migrate().await.unwrap();
+    assert_eq!(found("überall").await, vec![comments[0]]);
+    assert_eq!(found("è stato").await, vec![comments[1]]);
+    assert_eq!(found("PLAIN").await, vec![comments[2]]);
+    assert_eq!(sqlx::query_scalar::<_, i64>(pending()).fetch_one(&mut sql).await.unwrap(), 0);
+    let unfolded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM responses WHERE search_text <> comment")
+        .fetch_one(&mut sql)
+        .await
+        .unwrap();
+    assert_eq!(unfolded, 2, "the two upper-case comments were folded; the plain one needed nothing");
+    sql.close().await.unwrap();
+    store.close().await;
+}

@@ -190,12 +190,17 @@ pub struct Browser {
 }
 
 impl Browser {
-    /// `None` (printing why) where ChromeDriver is not installed; `.ci/run` installs it.
+    /// `None` (printing why) where ChromeDriver is not installed; `.ci/run` installs it and sets
+    /// `HARK_REQUIRE_BROWSER`, so there a missing driver fails instead of skipping.
     pub async fn start(javascript: bool, language: &str) -> Option<Browser> {
         let driver_path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
             .into_iter()
             .find(|p| std::path::Path::new(p).exists());
         let Some(driver_path) = driver_path else {
+            assert!(
+                std::env::var_os("HARK_REQUIRE_BROWSER").is_none(),
+                "HARK_REQUIRE_BROWSER is set but chromedriver is not installed"
+            );
             println!("SKIPPED in a browser: chromedriver is not installed (apt-get install chromium chromium-driver)");
             return None;
         };
