@@ -113,11 +113,17 @@ pub(crate) fn total(groups: &[ScoreCounts]) -> [u64; 11] {
     sum
 }
 
-/// The company-wide figure; read again only when the view is narrower than the company.
-async fn company(store: &Store, filter: &ResponseFilter, view: &[u64; 11]) -> Result<NpsSummary, ApiError> {
+/// The company's answers in the same surveys and period, read only when the view is narrower
+/// than the company (`None`: the view's own counts are the company's). It needs nothing from
+/// the view's read, so pages run the two at once.
+async fn company_distribution(store: &Store, filter: &ResponseFilter) -> Result<Option<[u64; 11]>, ApiError> {
     let wide = company_filter(filter);
-    let dist = if wide == *filter { *view } else { nps_distribution(store, &wide).await? };
-    Ok(nps_counts(&dist).summary())
+    if wide == *filter { Ok(None) } else { nps_distribution(store, &wide).await.map(Some) }
+}
+
+/// The company-wide figure from [`company_distribution`] and the view's own counts.
+fn company(wide: Option<[u64; 11]>, view: &[u64; 11]) -> NpsSummary {
+    nps_counts(&wide.unwrap_or(*view)).summary()
 }
 
 // ----- Overview -----
@@ -160,12 +166,17 @@ pub(crate) async fn overview(store: &Store, viewer: &Viewer, pairs: &[(String, S
     let other_kinds = |kind| ResponseFilter { survey_id: None, survey_kind: Some(kind), ..filter.clone() };
     let (csat_filter, ces_filter) = (other_kinds(SurveyKind::Csat), other_kinds(SurveyKind::Ces));
     nps_only(store, &mut filter).await?;
-    let days = days(store, &filter).await?;
+    // The reads are independent: done at once, they share the machine's cores.
+    let (days, wide, rates, annotations, csat, ces) = tokio::try_join!(
+        days(store, &filter),
+        company_distribution(store, &filter),
+        async { Ok::<_, ApiError>(store.response_rates(&filter).await?) },
+        async { Ok::<_, ApiError>(store.list_annotations(filter.survey_id.as_deref()).await?) },
+        nps_distribution(store, &csat_filter),
+        nps_distribution(store, &ces_filter),
+    )?;
     let dist = total(&days);
-    let company = company(store, &filter, &dist).await?;
-    let response_rates = store
-        .response_rates(&filter)
-        .await?
+    let response_rates = rates
         .into_iter()
         .map(|c| ResponseRate {
             rate_pct: (c.delivered > 0).then(|| 100.0 * c.answered as f64 / c.delivered as f64),
@@ -176,14 +187,14 @@ pub(crate) async fn overview(store: &Store, viewer: &Viewer, pairs: &[(String, S
         subject: viewer.subject(),
         period,
         method: NPS_METHOD,
-        company,
+        company: company(wide, &dist),
         nps: nps_counts(&dist).summary(),
         distribution: dist.to_vec(),
         granularity: extras.granularity,
         trend: fold_trend(&days, extras.granularity),
-        annotations: store.list_annotations(filter.survey_id.as_deref()).await?,
-        csat: insight::csat(&nps_distribution(store, &csat_filter).await?),
-        ces: insight::ces(&nps_distribution(store, &ces_filter).await?),
+        annotations,
+        csat: insight::csat(&csat),
+        ces: insight::ces(&ces),
         response_rates,
     })
 }
@@ -232,8 +243,8 @@ pub(crate) async fn segments(store: &Store, viewer: &Viewer, pairs: &[(String, S
     viewer.restrict(&mut filter)?;
     nps_only(store, &mut filter).await?;
     let names = labels(store, &by).await?;
-    let groups = counts(store, &filter, Some(&by)).await?;
-    let company = company(store, &filter, &total(&groups)).await?;
+    let (groups, wide) = tokio::try_join!(counts(store, &filter, Some(&by)), company_distribution(store, &filter))?;
+    let company = company(wide, &total(&groups));
     let rows = rank(
         groups.into_iter().map(|g| (g.key.clone(), label_of(&names, &g.key), nps_counts(&g.counts))).collect(),
         min_n,
