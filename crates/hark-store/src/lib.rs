@@ -151,6 +151,7 @@ fn migrator() -> Migrator {
         (4, "insights", include_str!("../migrations/0004_insights.sql")),
         (5, "facets", include_str!("../migrations/0005_facets.sql")),
         (6, "search_text", include_str!("../migrations/0006_search_text.sql")),
+        (7, "facet_blocks", include_str!("../migrations/0007_facet_blocks.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

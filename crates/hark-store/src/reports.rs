@@ -149,6 +149,7 @@ pub enum Rollup {
     /// `score_rollup`: the first question per survey, team and channel.
     Scores,
     /// `facet_rollup`: both questions per survey, team and agent; the first per figure bin.
+    /// With `facet_block_rollup`, the same summed over 32-day blocks, for long windows.
     Facets,
 }
 
@@ -204,14 +205,18 @@ impl Store {
         source: Source,
     ) -> Result<Vec<ScoreCounts>> {
         let rollup = if source == Source::Best { filter.rollup_for(by, column) } else { None };
-        let sql = match rollup {
-            Some(rollup) => rollup_query(rollup, filter, by, column),
-            None => self.raw_query(filter, by, column),
+        let queries = match rollup {
+            Some(rollup) => rollup_queries(rollup, filter, by, column),
+            None => vec![self.raw_query(filter, by, column)],
         };
         // The raw rows hold a figure's values; its bin is Hark's, worked out here.
         let raw_edges = by.and_then(Dimension::figure_edges).filter(|_| rollup.is_none());
         let mut groups = BTreeMap::<Option<String>, [u64; 11]>::new();
-        for row in sql.query().fetch_all(&self.pool).await? {
+        let mut rows = Vec::new();
+        for sql in &queries {
+            rows.extend(sql.query().fetch_all(&self.pool).await?);
+        }
+        for row in rows {
             let score: i64 = row.try_get("score")?;
             let n: i64 = row.try_get("n")?;
             let mut key: Option<String> = row.try_get("k")?;
@@ -250,7 +255,7 @@ impl Store {
     pub async fn rebuild_rollups(&self, survey_id: Option<&str>) -> Result<()> {
         const PAGE: i64 = 50_000;
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
-        for table in ["score_rollup", "facet_rollup"] {
+        for table in ["score_rollup", "facet_rollup", "facet_block_rollup"] {
             let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE 1 = 1"));
             sql.and_eq("survey_id", survey_id);
             sql.query().execute(&mut *tx).await?;
@@ -315,12 +320,69 @@ impl Store {
     }
 }
 
-fn rollup_query(rollup: Rollup, filter: &ResponseFilter, by: Option<&Dimension>, column: ScoreColumn) -> Sql {
-    let key = by.and_then(|d| d.rollup_column(rollup)).unwrap_or("CAST(NULL AS TEXT)");
-    let table = match rollup {
-        Rollup::Scores => "score_rollup",
-        Rollup::Facets => "facet_rollup",
+/// Days per block of `facet_block_rollup`.
+const BLOCK_DAYS: i64 = 32;
+
+/// One rollup table read over a range of its time column (days or blocks; `None`: unbounded).
+#[derive(Debug, PartialEq)]
+struct Part {
+    table: &'static str,
+    unit: &'static str,
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+impl Part {
+    fn days(table: &'static str, from: Option<i64>, to: Option<i64>) -> Self {
+        Part { table, unit: "day", from, to }
+    }
+}
+
+/// The queries whose groups, added up, answer the question from a rollup.
+fn rollup_queries(rollup: Rollup, filter: &ResponseFilter, by: Option<&Dimension>, column: ScoreColumn) -> Vec<Sql> {
+    let day = |ms: Option<i64>| ms.map(|ms| ms.div_euclid(MS_PER_DAY));
+    let (from, to) = (day(filter.from_ms), day(filter.to_ms));
+    let parts = match (rollup, by) {
+        (Rollup::Scores, _) => vec![Part::days("score_rollup", from, to)],
+        (Rollup::Facets, Some(Dimension::Day)) => vec![Part::days("facet_rollup", from, to)],
+        (Rollup::Facets, _) => facet_parts(from, to),
     };
+    parts.iter().map(|part| rollup_query(rollup, filter, by, column, part)).collect()
+}
+
+/// A window of days over the facet rollups: its whole blocks from `facet_block_rollup`, the
+/// days before the first and after the last whole block from `facet_rollup`.
+fn facet_parts(from: Option<i64>, to: Option<i64>) -> Vec<Part> {
+    let first = from.map(|d| (d + BLOCK_DAYS - 1).div_euclid(BLOCK_DAYS));
+    let end = to.map(|d| d.div_euclid(BLOCK_DAYS));
+    if let (Some(first), Some(end)) = (first, end)
+        && first >= end
+    {
+        return vec![Part::days("facet_rollup", from, to)];
+    }
+    let mut parts = vec![Part { table: "facet_block_rollup", unit: "block", from: first, to: end }];
+    if let (Some(day), Some(block)) = (from, first)
+        && day < block * BLOCK_DAYS
+    {
+        parts.push(Part::days("facet_rollup", Some(day), Some(block * BLOCK_DAYS)));
+    }
+    if let (Some(day), Some(block)) = (to, end)
+        && block * BLOCK_DAYS < day
+    {
+        parts.push(Part::days("facet_rollup", Some(block * BLOCK_DAYS), Some(day)));
+    }
+    parts
+}
+
+fn rollup_query(
+    rollup: Rollup,
+    filter: &ResponseFilter,
+    by: Option<&Dimension>,
+    column: ScoreColumn,
+    part: &Part,
+) -> Sql {
+    let key = by.and_then(|d| d.rollup_column(rollup)).unwrap_or("CAST(NULL AS TEXT)");
+    let Part { table, unit, .. } = part;
     let mut sql = Sql::new(&format!(
         "SELECT {key} AS k, g.score AS score, CAST(SUM(g.n) AS BIGINT) AS n \
          FROM {table} g WHERE 1 = 1"
@@ -343,11 +405,11 @@ fn rollup_query(rollup: Rollup, filter: &ResponseFilter, by: Option<&Dimension>,
             sql.and_eq("g.value", filter.agent_id.as_deref());
         }
     }
-    if let Some(from) = filter.from_ms {
-        sql.push(" AND g.day >= ").int(from / MS_PER_DAY);
+    if let Some(from) = part.from {
+        sql.push(&format!(" AND g.{unit} >= ")).int(from);
     }
-    if let Some(to) = filter.to_ms {
-        sql.push(" AND g.day < ").int(to / MS_PER_DAY);
+    if let Some(to) = part.to {
+        sql.push(&format!(" AND g.{unit} < ")).int(to);
     }
     // Rows brought to zero by score changes stay behind; they must not show as groups.
     sql.push(" GROUP BY 1, 2 HAVING SUM(g.n) <> 0");
@@ -454,9 +516,8 @@ impl RollupChanges {
     }
 
     pub async fn write(self, conn: &mut AnyConnection) -> Result<()> {
-        let RollupChanges { mut scores, mut facets } = self;
+        let RollupChanges { mut scores, facets } = self;
         scores.retain(|_, n| *n != 0);
-        facets.retain(|_, n| *n != 0);
         // Statements of a few hundred placeholders: their cost grows with the square of the count.
         let scores: Vec<_> = scores.into_iter().collect();
         for chunk in scores.chunks(ROLLUP_ROWS_PER_STATEMENT) {
@@ -471,22 +532,56 @@ impl RollupChanges {
             );
             sql.query().execute(&mut *conn).await?;
         }
-        let facets: Vec<_> = facets.into_iter().collect();
-        for chunk in facets.chunks(ROLLUP_ROWS_PER_STATEMENT) {
-            let mut sql = Sql::new(
-                "INSERT INTO facet_rollup (day, survey_id, team_id, facet, value, question, score, n) VALUES ",
-            );
-            for (i, ((day, survey, team, facet, value, question, score), n)) in chunk.iter().enumerate() {
-                sql.push(if i == 0 { "(" } else { ", (" });
-                sql.literal(*day).push(", ").text(survey).push(", ").text(team).push(", ").text(facet).push(", ");
-                sql.text(value).push(", ").text(question).push(", ").literal(*score).push(", ").literal(*n).push(")");
-            }
-            sql.push(
-                " ON CONFLICT (day, survey_id, team_id, facet, value, question, score) \
-                 DO UPDATE SET n = facet_rollup.n + excluded.n",
-            );
-            sql.query().execute(&mut *conn).await?;
+        let mut blocks = BTreeMap::<FacetKey, i64>::new();
+        for (key, n) in &facets {
+            let (day, survey, team, facet, value, question, score) = key.clone();
+            *blocks.entry((day.div_euclid(BLOCK_DAYS), survey, team, facet, value, question, score)).or_default() += n;
         }
-        Ok(())
+        write_facets(conn, "facet_rollup", "day", facets).await?;
+        write_facets(conn, "facet_block_rollup", "block", blocks).await
+    }
+}
+
+/// Adds the counts to a facet rollup, keyed by `unit` (its time column).
+async fn write_facets(conn: &mut AnyConnection, table: &str, unit: &str, rows: BTreeMap<FacetKey, i64>) -> Result<()> {
+    let rows: Vec<_> = rows.into_iter().filter(|(_, n)| *n != 0).collect();
+    for chunk in rows.chunks(ROLLUP_ROWS_PER_STATEMENT) {
+        let mut sql = Sql::new(&format!(
+            "INSERT INTO {table} ({unit}, survey_id, team_id, facet, value, question, score, n) VALUES "
+        ));
+        for (i, ((time, survey, team, facet, value, question, score), n)) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.literal(*time).push(", ").text(survey).push(", ").text(team).push(", ").text(facet).push(", ");
+            sql.text(value).push(", ").text(question).push(", ").literal(*score).push(", ").literal(*n).push(")");
+        }
+        sql.push(&format!(
+            " ON CONFLICT ({unit}, survey_id, team_id, facet, value, question, score) \
+             DO UPDATE SET n = {table}.n + excluded.n"
+        ));
+        sql.query().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_windows_read_whole_blocks_and_days_only_at_the_ends() {
+        let days = |from, to| Part::days("facet_rollup", Some(from), Some(to));
+        let blocks = |from, to| Part { table: "facet_block_rollup", unit: "block", from, to };
+        // Block 625 is days 20000..20032.
+        assert_eq!(facet_parts(Some(20_002), Some(20_030)), vec![days(20_002, 20_030)], "no whole block");
+        assert_eq!(facet_parts(Some(20_000), Some(20_032)), vec![blocks(Some(625), Some(626))]);
+        assert_eq!(
+            facet_parts(Some(19_990), Some(20_100)),
+            vec![blocks(Some(625), Some(628)), days(19_990, 20_000), days(20_096, 20_100)]
+        );
+        assert_eq!(facet_parts(None, Some(20_040)), vec![blocks(None, Some(626)), days(20_032, 20_040)]);
+        assert_eq!(facet_parts(Some(20_001), None), vec![blocks(Some(626), None), days(20_001, 20_032)]);
+        assert_eq!(facet_parts(None, None), vec![blocks(None, None)]);
+        // Days before 1970 are negative; block −1 is days −32..0.
+        assert_eq!(facet_parts(Some(-40), Some(0)), vec![blocks(Some(-1), Some(0)), days(-40, -32)]);
     }
 }

@@ -316,7 +316,8 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
     let mut handles = Vec::new();
     for i in 0..300i64 {
         let mut r = response(if i % 5 == 0 { &other } else { &survey }, &format!("k{i}"), (i * 7) % 11);
-        r.created_at = 20_000 * day + (i % 9) * day + (i * 4_001) % day;
+        // Over 70 days: three 32-day blocks of the facet rollup, one of them whole.
+        r.created_at = 19_980 * day + ((i * 13) % 70) * day + (i * 4_001) % day;
         r.team_id = (i % 3 != 0).then(|| teams[(i % 2) as usize].clone());
         r.channel = ["email", "link", "widget"][(i % 3) as usize].into();
         r.agent_id = (i % 4 != 0).then(|| agents[(i % 3) as usize].clone());
@@ -367,6 +368,11 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
         ResponseFilter { from_ms: Some(20_002 * day), to_ms: Some(20_006 * day), ..Default::default() },
         ResponseFilter { survey_kind: Some(SurveyKind::Nps), from_ms: Some(20_004 * day), ..Default::default() },
         ResponseFilter { agent_id: Some(agents[1].clone()), team_id: Some(teams[1].clone()), ..Default::default() },
+        // Windows over whole blocks, with days left over at one end or both.
+        ResponseFilter { from_ms: Some(19_968 * day), to_ms: Some(20_032 * day), ..Default::default() },
+        ResponseFilter { from_ms: Some(19_990 * day), to_ms: Some(20_040 * day), ..Default::default() },
+        ResponseFilter { from_ms: Some(20_001 * day), ..Default::default() },
+        ResponseFilter { to_ms: Some(20_010 * day), agent_id: Some(agents[0].clone()), ..Default::default() },
     ];
     let dims = [
         None,
@@ -399,7 +405,7 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
     // Most questions are answered by a rollup, so the comparison above tests them.
     assert_eq!(
         answered_by,
-        [(None, 37), (Some(Rollup::Scores), 25), (Some(Rollup::Facets), 46)].into_iter().collect(),
+        [(None, 57), (Some(Rollup::Scores), 40), (Some(Rollup::Facets), 83)].into_iter().collect(),
         "which questions each rollup answers"
     );
     assert!(answers.iter().flatten().any(|g| g.key.as_deref() == Some("180")), "the 180–300 s bin has answers");
