@@ -542,7 +542,7 @@ async fn agents(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -
 async fn changes(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -> Result<DashboardPage, ApiError> {
     let c = insights::changes(&state.store, viewer, pairs).await?;
     let mut page = blank("Changes", "changes", c.subject);
-    let chosen = pairs.iter().find(|(k, _)| k == "annotation_id").map(|(_, v)| v.as_str()).unwrap_or_default();
+    let chosen = c.comparison.as_ref().and_then(|cmp| cmp.annotation_id.as_deref()).unwrap_or_default();
     page.controls.compare = c
         .annotations
         .iter()

@@ -414,6 +414,8 @@ pub(crate) struct Window {
 pub(crate) struct Comparison {
     /// What is compared: an annotation's label or "two periods".
     pub label: String,
+    /// The annotation compared around, if it is one.
+    pub annotation_id: Option<String>,
     pub before: Window,
     pub after: Window,
     /// `null` when either window has no answers.
@@ -434,6 +436,7 @@ pub(crate) const CHANGE_PARAMS: &[&str] =
 
 /// Compares NPS before and after an annotation (`annotation_id`, `window_days` each side,
 /// default 30) or between two periods (`before_from`, `before_to`, `after_from`, `after_to`).
+/// Asked for neither, it compares around the latest annotation, if there is one.
 pub(crate) async fn changes(store: &Store, viewer: &Viewer, pairs: &[(String, String)]) -> Result<Changes, ApiError> {
     let (mut filter, extras) = filters::parse(pairs, CHANGE_PARAMS)?;
     viewer.restrict(&mut filter)?;
@@ -441,7 +444,11 @@ pub(crate) async fn changes(store: &Store, viewer: &Viewer, pairs: &[(String, St
     let date = |name: &str, end: bool| -> Result<Option<i64>, ApiError> {
         extras.get(name).map(|v| filters::parse_time(v, end).map_err(|m| ApiError::field(name, m))).transpose()
     };
-    let windows = if let Some(id) = extras.get("annotation_id") {
+    let annotations = store.list_annotations(filter.survey_id.as_deref()).await?;
+    let periods = ["before_from", "before_to", "after_from", "after_to"];
+    let latest = annotations.last().filter(|_| periods.iter().all(|p| extras.get(p).is_none()));
+    let annotation_id = extras.get("annotation_id").or(latest.map(|a| a.id.as_str())).map(str::to_string);
+    let windows = if let Some(id) = &annotation_id {
         let note =
             store.get_annotation(id).await?.ok_or_else(|| ApiError::field("annotation_id", "no such annotation"))?;
         let days = match extras.get("window_days") {
@@ -497,6 +504,7 @@ pub(crate) async fn changes(store: &Store, viewer: &Viewer, pairs: &[(String, St
             };
             Some(Comparison {
                 label,
+                annotation_id,
                 before: shown(before, b),
                 after: shown(after, a),
                 change,
@@ -505,11 +513,7 @@ pub(crate) async fn changes(store: &Store, viewer: &Viewer, pairs: &[(String, St
             })
         }
     };
-    Ok(Changes {
-        subject: viewer.subject(),
-        annotations: store.list_annotations(filter.survey_id.as_deref()).await?,
-        comparison,
-    })
+    Ok(Changes { subject: viewer.subject(), annotations, comparison })
 }
 
 /// A day number as its date, e.g. `2026-03-01`.

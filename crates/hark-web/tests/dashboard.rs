@@ -377,6 +377,10 @@ async fn changes_compare_before_and_after_an_annotation(app: TestApp) {
         "{sentence}"
     );
     assert!(cmp["method"].as_str().unwrap().contains("z test"));
+    // Asked for nothing, the report compares around the latest annotation.
+    let latest = app.get_json(&format!("/api/v1/reports/changes?survey_id={survey}")).await["comparison"].clone();
+    assert_eq!(latest, *cmp, "the latest annotation by default");
+    assert_eq!(cmp["annotation_id"], id);
     // The annotation is drawn on the trend.
     assert_eq!(
         app.get_json(&format!("/api/v1/reports/overview?survey_id={survey}")).await["annotations"][0]["label"],
@@ -400,9 +404,11 @@ async fn changes_compare_before_and_after_an_annotation(app: TestApp) {
 
     // The page says it in words, and an agent may read but not annotate.
     let (http, admin) = app.user_session("admin@example.com", Role::Admin, None, None).await;
-    let page = get_as(&app, &http, &admin, &format!("/dashboard/changes?survey_id={survey}&annotation_id={id}")).await;
-    let html = page.text().await.unwrap();
-    assert!(html.contains("a real change") && html.contains("z test"), "the sentence and the test are on the page");
+    for query in [format!("survey_id={survey}&annotation_id={id}"), String::new()] {
+        let html = get_as(&app, &http, &admin, &format!("/dashboard/changes?{query}")).await.text().await.unwrap();
+        assert!(html.contains("a real change") && html.contains("z test"), "the sentence and the test are on the page");
+        assert!(html.contains(&format!(r#"<option value="{id}" selected"#)), "the annotation compared is chosen");
+    }
     let (_, agent) = app.user_session("agent@example.com", Role::Agent, None, None).await;
     let r = http
         .post(format!("{}/dashboard/annotations", app.base))

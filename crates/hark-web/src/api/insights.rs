@@ -62,7 +62,7 @@ pub(crate) async fn agents(
 /// between two periods, with the difference's interval and significance test.
 #[utoipa::path(get, path = "/api/v1/reports/changes", tag = "reports",
     params(FilterParams,
-        ("annotation_id" = Option<String>, Query), ("window_days" = Option<i64>, Query, description = "days each side of the annotation (default 30)"),
+        ("annotation_id" = Option<String>, Query, description = "default: the latest annotation, unless two periods are given"), ("window_days" = Option<i64>, Query, description = "days each side of the annotation (default 30)"),
         ("before_from" = Option<String>, Query), ("before_to" = Option<String>, Query),
         ("after_from" = Option<String>, Query), ("after_to" = Option<String>, Query)),
     responses((status = 200, body = Changes), (status = 401, body = Problem), (status = 422, body = Problem)))]
