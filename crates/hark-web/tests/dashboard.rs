@@ -296,6 +296,9 @@ async fn roles_scope_every_report_and_page(app: TestApp) {
             );
         }
         assert!(!html.contains("href=\"/dashboard/monitoring\""), "{page} links to monitoring");
+        // Responses lists answers to every survey; the reports read NPS surveys only.
+        let everything = if page == "responses" { "All surveys" } else { "All NPS surveys" };
+        assert!(html.contains(&format!(r#"<option value="">{everything}</option>"#)), "{page}: {everything}");
     }
     // An agent's CSV holds their own rows only.
     let csv = get_as(&app, &http, &bo, "/dashboard/responses.csv?limit=500").await.text().await.unwrap();
