@@ -71,6 +71,16 @@ pub fn webhook_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     format!("sha256={}", hex(&mac.finalize().into_bytes()))
 }
 
+/// What a website puts beside a visitor's id so the widget may attach answers to that
+/// contact: hex HMAC-SHA256 of the external id under the installation's widget secret.
+/// Computed on the website's server, so a visitor cannot claim someone else's id.
+pub fn visitor_signature(secret: &str, external_id: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(external_id.as_bytes());
+    hex(&mac.finalize().into_bytes())
+}
+
 /// Compares two hashes without leaking the position of the first difference.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0

@@ -563,6 +563,32 @@ pub fn is_locale(tag: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Survey definitions come from admins' JSON: any shape either parses and validates
+        /// (or names the fields at fault) or is refused, without a panic.
+        #[test]
+        fn any_definition_json_is_parsed_or_refused(
+            name in ".{0,30}", kind in prop_oneof![Just("nps"), Just("csat"), Just("ces"), Just("x")],
+            questions in prop::collection::vec((".{0,10}", prop_oneof![Just("single_choice"), Just("rating"), Just("short_text"), Just("?")],
+                prop::collection::vec(".{0,8}", 0..4), prop::collection::vec(prop_oneof![Just("detractor"), Just("promoter"), Just("x")], 0..3)), 0..7),
+            window in any::<i64>(), langs in prop::collection::vec(".{0,6}", 0..3),
+        ) {
+            let questions: Vec<_> = questions.into_iter().map(|(id, kind, options, show_if)| serde_json::json!(
+                {"id": id, "type": kind, "text": "Why?", "options": options, "show_if": show_if})).collect();
+            let json = serde_json::json!({"name": name, "kind": kind, "brand": "B", "questions": questions,
+                "fatigue_days": window, "languages": langs});
+            if let Ok(def) = serde_json::from_value::<SurveyDefinition>(json)
+                && let Err(errors) = def.validate()
+            {
+                prop_assert!(errors.0.iter().all(|e| !e.field.is_empty()));
+            }
+        }
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -14,8 +14,10 @@ pub enum TokenKind {
     Survey,
     /// One invitation sent to one contact.
     Invitation,
-    /// One stored response whose follow-up is being answered.
+    /// One stored response whose follow-up is being answered (it can change the answer).
     Response,
+    /// A promoter's referral link to share: counts a click and redirects, changes nothing.
+    Referral,
 }
 
 impl TokenKind {
@@ -24,11 +26,12 @@ impl TokenKind {
             Self::Survey => 'a',
             Self::Invitation => 'i',
             Self::Response => 'r',
+            Self::Referral => 'f',
         }
     }
 
     fn from_letter(c: char) -> Option<Self> {
-        [Self::Survey, Self::Invitation, Self::Response].into_iter().find(|k| k.letter() == c)
+        [Self::Survey, Self::Invitation, Self::Response, Self::Referral].into_iter().find(|k| k.letter() == c)
     }
 }
 

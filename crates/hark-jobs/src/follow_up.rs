@@ -92,7 +92,11 @@ impl Runner {
         };
         let attributes = contact.as_ref().map(|c| c.attributes.clone()).unwrap_or_default();
         let decision = playbook_decision(&survey.definition, &response, &attributes);
-        let link = self.admin_url(&format!("/admin/contacts/{}", response.contact_id.as_deref().unwrap_or("")));
+        // An anonymous answer has no contact page to open.
+        let link = response
+            .contact_id
+            .as_deref()
+            .map_or_else(String::new, |c| self.admin_url(&format!("/admin/contacts/{c}")));
         store
             .queue_deliveries(
                 "response.created",
@@ -213,7 +217,7 @@ impl Runner {
             let referral = mail
                 .referral_url
                 .as_ref()
-                .map(|_| self.admin_url(&format!("/ref/{}", self.signer.sign(TokenKind::Response, &response.id))));
+                .map(|_| self.admin_url(&format!("/ref/{}", self.signer.sign(TokenKind::Referral, &response.id))));
             let vars = [
                 ("name", contact.name.clone().unwrap_or_default()),
                 ("brand", def.brand.clone()),
@@ -314,6 +318,13 @@ impl Runner {
             _ => json!({ "id": delivery.id, "event": delivery.event, "created_at": delivery.created_at, "data": delivery.payload })
                 .to_string(),
         };
+        if let Err(refused) = self.config.outbound.check_url(&hook.url) {
+            store.record_delivery_attempt(&delivery.id, None, Some(&refused), false).await?;
+            return Ok(Outcome::Fail(refused));
+        }
+        let Some(_hold) = self.hold(&format!("webhook:{}", hook.id), crate::runner::PER_WEBHOOK) else {
+            return Ok(Outcome::Postpone);
+        };
         let timestamp = jiff::Timestamp::now().as_second();
         let signature = hark_core::auth::webhook_signature(&hook.secret, timestamp, body.as_bytes());
         let sent = self
@@ -333,7 +344,7 @@ impl Runner {
                 return Ok(Outcome::Done);
             }
             Ok(r) => (Some(i64::from(r.status().as_u16())), format!("the receiver answered {}", r.status())),
-            Err(e) => (None, format!("no answer: {e}")),
+            Err(e) => (None, delivery_error(&e)),
         };
         store.record_delivery_attempt(&delivery.id, code, Some(&error), false).await?;
         Ok(Outcome::Retry(error))
@@ -358,6 +369,19 @@ impl Runner {
     }
 }
 
+/// Why a call got no answer, in words that say nothing about the network behind the
+/// target (the log must not serve as a port scanner).
+fn delivery_error(e: &reqwest::Error) -> String {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(inner) = source {
+        if inner.to_string() == crate::outbound::REFUSED {
+            return crate::outbound::REFUSED.to_owned();
+        }
+        source = inner.source();
+    }
+    if e.is_timeout() { "no answer in time".into() } else { "no answer: the receiver could not be reached".into() }
+}
+
 /// A readable Slack line for an event.
 fn slack_text(event: &str, payload: &Value) -> String {
     let link = payload.get("link").and_then(Value::as_str).unwrap_or_default();
@@ -373,8 +397,18 @@ fn slack_text(event: &str, payload: &Value) -> String {
         "test" => "Test message from Hark".to_owned(),
         other => other.to_owned(),
     };
-    let comment = if comment.is_empty() { String::new() } else { format!(" “{comment}”") };
-    if link.is_empty() { format!("{what}{comment}") } else { format!("{what}{comment} <{link}|Open in Hark>") }
+    // Customer text is escaped, so `<!channel>` or `<https://evil|Open in Hark>` stays text.
+    let comment = if comment.is_empty() { String::new() } else { format!(" “{}”", slack_escape(comment)) };
+    if link.is_empty() {
+        format!("{what}{comment}")
+    } else {
+        format!("{what}{comment} <{}|Open in Hark>", slack_escape(link))
+    }
+}
+
+/// Slack's mrkdwn reads `&`, `<` and `>` as markup; these are its escapes.
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// Fills `{{event}}` and `{{path.to.field}}` in a JSON template with the payload's values
@@ -424,5 +458,9 @@ mod tests {
         assert_eq!(v["e"], "case.opened");
         assert!(fill_json_template("{\"a\": {{link}}}", "x", &payload).is_err(), "unquoted placeholders make bad JSON");
         assert!(slack_text("case.opened", &payload).contains("<http://h/x|Open in Hark>"));
+        let hostile = json!({"response": {"score": 0, "comment": "<!channel> see <https://evil|Open in Hark> & more"}});
+        let text = slack_text("response.created", &hostile);
+        assert!(text.contains("&lt;!channel&gt; see &lt;https://evil|Open in Hark&gt; &amp; more"), "{text}");
+        assert!(!text.contains('<'), "no markup from customer text and no link without a contact: {text}");
     }
 }

@@ -1,7 +1,9 @@
-//! The job runner: claims due jobs from the database, runs each, and records the outcome
-//! (done, retry with back-off, or failed for good).
+//! The job runner: claims due jobs from the database, runs them concurrently, and records
+//! each outcome (done, retry with back-off, or failed for good). Each target (one webhook,
+//! the mail server) has its own small limit, so one slow receiver delays only its own jobs.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hark_core::token::Signer;
@@ -9,12 +11,22 @@ use hark_store::{
     CASE_MAIL_JOB, InvitationStatus, Job, PLAYBOOK_JOB, REMIND_INVITATION_JOB, SEND_INVITATION_JOB, Store, StoreError,
     SurveyStatus, WEBHOOK_JOB,
 };
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::mail::{MailError, Mailer, compose_survey_mail};
+use crate::outbound::OutboundPolicy;
 
+/// Jobs running at once in one process.
+const MAX_IN_FLIGHT: usize = 32;
+/// Jobs running at once against one webhook, and against the mail server.
+pub(crate) const PER_WEBHOOK: usize = 2;
+const PER_MAIL_SERVER: usize = 8;
+/// A job that takes longer is abandoned and retried; the lease outlasts it by far, so no
+/// second process can claim a job that is still running.
+const JOB_TIMEOUT: Duration = Duration::from_secs(120);
 const LEASE_MS: i64 = 5 * 60 * 1000;
-const BATCH: i64 = 16;
+/// A job whose target is busy is handed back for this long.
+const POSTPONE_MS: i64 = 2_000;
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
 #[derive(Clone)]
@@ -27,6 +39,8 @@ pub struct RunnerConfig {
     pub retry_base: Duration,
     /// How often overdue cases are escalated and alert rules checked.
     pub sweep_interval: Duration,
+    /// Where webhook calls may go (internal addresses only if allowed).
+    pub outbound: OutboundPolicy,
 }
 
 #[derive(Clone)]
@@ -38,6 +52,8 @@ pub struct Runner {
     pub(crate) http: reqwest::Client,
     worker: String,
     wake: Arc<Notify>,
+    slots: Arc<Semaphore>,
+    busy: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 /// What a job's handler concluded.
@@ -45,6 +61,26 @@ pub(crate) enum Outcome {
     Done,
     Retry(String),
     Fail(String),
+    /// Its target is busy with other jobs: hand it back untried.
+    Postpone,
+}
+
+/// A place held on a busy target while a job runs there.
+pub(crate) struct TargetHold {
+    busy: Arc<Mutex<HashMap<String, usize>>>,
+    target: String,
+}
+
+impl Drop for TargetHold {
+    fn drop(&mut self) {
+        let mut busy = self.busy.lock().expect("target lock");
+        if let Some(n) = busy.get_mut(&self.target) {
+            *n -= 1;
+            if *n == 0 {
+                busy.remove(&self.target);
+            }
+        }
+    }
 }
 
 impl From<StoreError> for Outcome {
@@ -58,10 +94,34 @@ impl Runner {
         let worker = format!("{}-{}", std::process::id(), hark_core::auth::random_hex(4));
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(config.outbound.resolver())
             .user_agent(concat!("Hark/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("an HTTP client");
-        Runner { store, signer, mailer, config, http, worker, wake: Arc::new(Notify::new()) }
+        Runner {
+            store,
+            signer,
+            mailer,
+            config,
+            http,
+            worker,
+            wake: Arc::new(Notify::new()),
+            slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+            busy: Arc::default(),
+        }
+    }
+
+    /// Holds a place on `target` if fewer than `limit` jobs run there now.
+    pub(crate) fn hold(&self, target: &str, limit: usize) -> Option<TargetHold> {
+        let mut busy = self.busy.lock().expect("target lock");
+        let n = busy.entry(target.to_owned()).or_insert(0);
+        if *n >= limit {
+            return None;
+        }
+        *n += 1;
+        Some(TargetHold { busy: self.busy.clone(), target: target.to_owned() })
     }
 
     /// Wakes the loop now: call after adding a job that may be due at once.
@@ -69,7 +129,7 @@ impl Runner {
         self.wake.notify_one();
     }
 
-    /// Runs until `shutdown` resolves; a job in progress is finished first.
+    /// Runs until `shutdown` resolves; jobs in progress are finished first.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut last_sweep: Option<std::time::Instant> = None;
@@ -83,14 +143,14 @@ impl Runner {
                     tracing::warn!(error = %e, "alert rules could not be checked");
                 }
             }
-            let ran = match self.run_due().await {
+            let started = match self.start_due().await {
                 Ok(n) => n,
                 Err(e) => {
                     tracing::warn!(error = %e, "job queue unavailable");
                     0
                 }
             };
-            if ran > 0 {
+            if started > 0 && self.slots.available_permits() > 0 {
                 continue;
             }
             let sleep = match self.store.next_job_at().await {
@@ -102,38 +162,66 @@ impl Runner {
             }
             .min(self.config.sweep_interval);
             tokio::select! {
-                _ = &mut shutdown => return,
+                _ = &mut shutdown => break,
+                // A finished job wakes the loop too (see `start_due`).
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(sleep) => {}
             }
         }
+        // Wait for the jobs in progress.
+        let _ = self.slots.acquire_many(MAX_IN_FLIGHT as u32).await;
     }
 
-    /// Claims and runs one batch of due jobs; returns how many ran.
-    pub async fn run_due(&self) -> Result<usize, StoreError> {
-        let jobs = self.store.claim_jobs(&self.worker, LEASE_MS, BATCH).await?;
+    /// Claims as many due jobs as there are free places and starts each; returns how many.
+    async fn start_due(&self) -> Result<usize, StoreError> {
+        let free = self.slots.available_permits();
+        if free == 0 {
+            return Ok(0);
+        }
+        let jobs = self.store.claim_jobs(&self.worker, LEASE_MS, free as i64).await?;
         for job in &jobs {
-            let outcome = self.handle(job).await;
-            match outcome {
-                Outcome::Done => {
-                    if !self.store.finish_job(&job.id, &self.worker).await? {
-                        tracing::warn!(job = %job.id, "job finished after its lease ran out");
-                    }
+            let slot = self.slots.clone().try_acquire_owned().expect("claimed no more jobs than free places");
+            let runner = self.clone();
+            let job = job.clone();
+            tokio::spawn(async move {
+                if let Err(e) = runner.run_one(&job).await {
+                    tracing::warn!(job = %job.id, error = %e, "job outcome could not be recorded");
                 }
-                Outcome::Retry(error) if job.attempts < job.max_attempts => {
-                    let delay = self.backoff(job.attempts);
-                    let at = jiff::Timestamp::now().as_millisecond() + delay.as_millis() as i64;
-                    tracing::info!(job = %job.id, kind = %job.kind, %error, retry_in = ?delay, "job will be retried");
-                    self.store.fail_job(&job.id, &self.worker, &error, Some(at)).await?;
-                }
-                Outcome::Retry(error) | Outcome::Fail(error) => {
-                    tracing::warn!(job = %job.id, kind = %job.kind, %error, "job failed");
-                    self.fail_for_good(job, &error).await?;
-                    self.store.fail_job(&job.id, &self.worker, &error, None).await?;
-                }
-            }
+                drop(slot);
+                runner.wake();
+            });
         }
         Ok(jobs.len())
+    }
+
+    /// Runs one claimed job and records its outcome.
+    async fn run_one(&self, job: &Job) -> Result<(), StoreError> {
+        let outcome = tokio::time::timeout(JOB_TIMEOUT, self.handle(job))
+            .await
+            .unwrap_or_else(|_| Outcome::Retry(format!("took longer than {} s", JOB_TIMEOUT.as_secs())));
+        match outcome {
+            Outcome::Done => {
+                if !self.store.finish_job(&job.id, &self.worker).await? {
+                    tracing::warn!(job = %job.id, "job finished after its lease ran out");
+                }
+            }
+            Outcome::Postpone => {
+                let at = jiff::Timestamp::now().as_millisecond() + POSTPONE_MS;
+                self.store.postpone_job(&job.id, &self.worker, at).await?;
+            }
+            Outcome::Retry(error) if job.attempts < job.max_attempts => {
+                let delay = self.backoff(job.attempts);
+                let at = jiff::Timestamp::now().as_millisecond() + delay.as_millis() as i64;
+                tracing::info!(job = %job.id, kind = %job.kind, %error, retry_in = ?delay, "job will be retried");
+                self.store.fail_job(&job.id, &self.worker, &error, Some(at)).await?;
+            }
+            Outcome::Retry(error) | Outcome::Fail(error) => {
+                tracing::warn!(job = %job.id, kind = %job.kind, %error, "job failed");
+                self.fail_for_good(job, &error).await?;
+                self.store.fail_job(&job.id, &self.worker, &error, None).await?;
+            }
+        }
+        Ok(())
     }
 
     fn backoff(&self, attempts: i64) -> Duration {
@@ -143,6 +231,13 @@ impl Runner {
 
     async fn handle(&self, job: &Job) -> Outcome {
         let field = |name: &str| job.payload.get(name).and_then(|v| v.as_str()).unwrap_or_default();
+        let _mail_server = match job.kind.as_str() {
+            SEND_INVITATION_JOB | REMIND_INVITATION_JOB | CASE_MAIL_JOB => match self.hold("mail", PER_MAIL_SERVER) {
+                Some(hold) => Some(hold),
+                None => return Outcome::Postpone,
+            },
+            _ => None,
+        };
         let outcome = match job.kind.as_str() {
             SEND_INVITATION_JOB => self.send_invitation(field("invitation_id"), false).await,
             REMIND_INVITATION_JOB => self.send_invitation(field("invitation_id"), true).await,

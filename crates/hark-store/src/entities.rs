@@ -35,6 +35,22 @@ pub struct NewAgent {
     pub team_id: Option<String>,
 }
 
+/// What erasing a contact did, table by table.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Erasure {
+    /// Answers kept as anonymous scores: comment, extra answers and context removed.
+    pub answers_anonymised: u64,
+    pub invitations_unlinked: u64,
+    pub cases_unlinked: u64,
+    /// Replies and notes on the person's cases whose text was removed (who and when stay).
+    pub case_texts_emptied: u64,
+    pub events_unlinked: u64,
+    pub notes_deleted: u64,
+    pub interactions_deleted: u64,
+    pub webhook_payloads_emptied: u64,
+    pub jobs_emptied: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Contact {
     pub id: String,
@@ -398,25 +414,72 @@ impl Store {
         rows.iter().map(contact_from).collect()
     }
 
-    /// Erases a contact: the record and its notes go; its responses stay as anonymous scores
-    /// (comment, answers and context removed) so that past figures do not change.
-    pub async fn delete_contact(&self, id: &str) -> Result<()> {
+    /// Erases a contact from every table: the record, notes and interactions go; answers keep
+    /// only their score, date and the agent, team and channel they count for (so past figures
+    /// do not change); cases, events and invitations lose the link to the person; the text of
+    /// replies and notes on their cases, webhook payloads and job payloads that name them are
+    /// emptied. Says what it did.
+    pub async fn erase_contact(&self, id: &str) -> Result<Erasure> {
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
-        sqlx::query("UPDATE responses SET contact_id = NULL, comment = NULL, search_text = NULL, answers = '{}', context = '{}' WHERE contact_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE invitations SET contact_id = NULL, properties = '{}' WHERE contact_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM notes WHERE contact_id = $1").bind(id).execute(&mut *tx).await?;
-        let deleted = sqlx::query("DELETE FROM contacts WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        if deleted.rows_affected() == 0 {
+        let exists: Option<String> =
+            sqlx::query_scalar("SELECT id FROM contacts WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+        if exists.is_none() {
             return Err(StoreError::NotFound("contact"));
         }
+        let ids_of = |sql: &'static str| sqlx::query_scalar::<_, String>(sql).bind(id.to_owned());
+        let responses = ids_of("SELECT id FROM responses WHERE contact_id = $1").fetch_all(&mut *tx).await?;
+        let cases = ids_of("SELECT id FROM cases WHERE contact_id = $1").fetch_all(&mut *tx).await?;
+        let invitations = ids_of("SELECT id FROM invitations WHERE contact_id = $1").fetch_all(&mut *tx).await?;
+        let mut done = Erasure {
+            answers_anonymised: responses.len() as u64,
+            cases_unlinked: cases.len() as u64,
+            invitations_unlinked: invitations.len() as u64,
+            ..Erasure::default()
+        };
+        let run = |sql: &'static str| sqlx::query(sql).bind(id.to_owned());
+        run("UPDATE responses SET contact_id = NULL, comment = NULL, search_text = NULL, answers = '{}', context = '{}' \
+             WHERE contact_id = $1")
+        .execute(&mut *tx)
+        .await?;
+        run("UPDATE invitations SET contact_id = NULL, properties = '{}' WHERE contact_id = $1")
+            .execute(&mut *tx)
+            .await?;
+        done.case_texts_emptied = run("UPDATE case_events SET detail = '{}' WHERE kind IN ('reply', 'note') \
+             AND case_id IN (SELECT id FROM cases WHERE contact_id = $1)")
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        run("UPDATE cases SET contact_id = NULL WHERE contact_id = $1").execute(&mut *tx).await?;
+        done.events_unlinked = run("UPDATE events SET contact_id = NULL, properties = '{}' WHERE contact_id = $1")
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        done.notes_deleted = run("DELETE FROM notes WHERE contact_id = $1").execute(&mut *tx).await?.rows_affected();
+        done.interactions_deleted =
+            run("DELETE FROM interactions WHERE contact_id = $1").execute(&mut *tx).await?.rows_affected();
+        // Payloads are JSON that name the contact, its answers, cases or invitations by id.
+        let named = std::iter::once(id.to_owned()).chain(responses).chain(cases).chain(invitations);
+        for named_id in named {
+            let like = |sql: &'static str| sqlx::query(sql).bind(named_id.clone());
+            done.webhook_payloads_emptied += like(
+                "UPDATE webhook_deliveries SET payload = '{}', last_error = NULL WHERE payload LIKE '%' || $1 || '%'",
+            )
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            // A job still waiting for this person is ended; its record keeps no detail.
+            done.jobs_emptied += like(
+                "UPDATE jobs SET payload = '{}', last_error = NULL, \
+                 status = CASE WHEN status IN ('done', 'failed') THEN status ELSE 'failed' END \
+                 WHERE payload LIKE '%' || $1 || '%'",
+            )
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        run("DELETE FROM contacts WHERE id = $1").execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(done)
     }
 
     // ----- users -----

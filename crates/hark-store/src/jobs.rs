@@ -181,6 +181,22 @@ impl Store {
         Ok(())
     }
 
+    /// Hands a claimed job back untried, due again at `run_at`: its target was busy, so the
+    /// claim does not count as an attempt.
+    pub async fn postpone_job(&self, id: &str, worker: &str, run_at: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'queued', run_at = $3, attempts = attempts - 1, locked_by = NULL, \
+             locked_until = NULL, updated_at = $4 WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+        )
+        .bind(id)
+        .bind(worker)
+        .bind(run_at)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Makes a queued job due now (the admin's "run now"); false if it is not queued.
     pub async fn run_job_now(&self, id: &str) -> Result<bool> {
         let now = now_ms();

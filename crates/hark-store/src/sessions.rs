@@ -63,10 +63,22 @@ impl Store {
     /// The server's secret for signing public links, made on first use and shared by every
     /// process on this database.
     pub async fn link_secret(&self) -> Result<String> {
-        sqlx::query("INSERT INTO settings (key, value) VALUES ('link_secret', $1) ON CONFLICT (key) DO NOTHING")
+        self.secret_setting("link_secret").await
+    }
+
+    /// The secret a website signs its visitors' ids with, so that the widget may attach an
+    /// answer to a known contact (see `hark_core::auth::visitor_signature`).
+    pub async fn widget_identity_secret(&self) -> Result<String> {
+        self.secret_setting("widget_identity_secret").await
+    }
+
+    /// A random secret made on first use and kept in the settings table.
+    async fn secret_setting(&self, key: &str) -> Result<String> {
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
             .bind(random_hex(32))
             .execute(&self.pool)
             .await?;
-        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = 'link_secret'").fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_one(&self.pool).await?)
     }
 }

@@ -22,7 +22,7 @@ on_both!(
     agent_team_is_snapshotted_on_the_response,
     list_filters_and_pages_without_gaps,
     day_counts_match_the_rows,
-    deleting_a_contact_keeps_anonymous_scores,
+    erasing_a_contact_reaches_every_table_and_keeps_anonymous_scores,
     jobs_are_claimed_once_retried_later_and_reclaimed_after_a_lost_lease,
     sessions_and_the_link_secret,
     rollup_agrees_with_the_raw_rows,
@@ -220,19 +220,65 @@ async fn day_counts_match_the_rows(store: Store) {
     assert_eq!(by_day(window).await.len(), 1);
 }
 
-async fn deleting_a_contact_keeps_anonymous_scores(store: Store) {
+async fn erasing_a_contact_reaches_every_table_and_keeps_anonymous_scores(store: Store) {
     let survey = nps_survey(&store).await;
     let mut r = response(&survey, "x", 2);
-    r.contact = Some(ContactRef::Upsert(ContactInput { external_id: "gone".into(), ..Default::default() }));
+    r.contact = Some(ContactRef::Upsert(ContactInput {
+        external_id: "gone".into(),
+        email: Some("gone@example.com".into()),
+        ..Default::default()
+    }));
     let stored = store.submit_response(r).await.unwrap().response;
     let contact_id = stored.contact_id.clone().unwrap();
     store.add_note(&contact_id, Some(&stored.id), "admin", "called back").await.unwrap();
-    store.delete_contact(&contact_id).await.unwrap();
+    // A past detractor: a case with a reply, an event, an interaction and a webhook payload.
+    let new_case = NewCase {
+        response_id: stored.id.clone(),
+        survey_id: survey.id.clone(),
+        contact_id: Some(contact_id.clone()),
+        team_id: None,
+        owner_id: None,
+        priority: hark_core::playbook::Priority::High,
+        due_at: 0,
+        reason: "test".into(),
+    };
+    let (case, _) = store.open_case(&new_case).await.unwrap();
+    let reply = CaseChange::Replied { subject: "Sorry".into(), body: "Dear gone@example.com".into() };
+    store.change_case(&case.id, "admin", &reply).await.unwrap();
+    store.record_event("ev-1", &json!({"n": 1}), "order.delivered", Some(&contact_id), &Map::new()).await.unwrap();
+    let call = NewInteraction {
+        contact_id: contact_id.clone(),
+        kind: "call".into(),
+        occurred_at: 1,
+        agent_id: None,
+        summary: Some("angry about the refund".into()),
+        figures: Map::new(),
+        idempotency_key: None,
+    };
+    store.add_interaction(&call).await.unwrap();
+    let hook = store.create_webhook("h", "json", "http://127.0.0.1:9/", &[], None).await.unwrap();
+    store.queue_deliveries("response.created", "k", &json!({"response": {"id": stored.id}}), None).await.unwrap();
+    let mail = NewJob::new(CASE_MAIL_JOB, json!({"case_id": case.id, "body": "Dear gone@example.com"}), i64::MAX);
+    store.enqueue(&mail).await.unwrap();
+
+    let done = store.erase_contact(&contact_id).await.unwrap();
+    assert_eq!((done.answers_anonymised, done.cases_unlinked, done.events_unlinked), (1, 1, 1));
+    assert_eq!((done.notes_deleted, done.interactions_deleted, done.case_texts_emptied), (1, 1, 1));
+    assert_eq!(done.webhook_payloads_emptied, 1);
+    assert_eq!(done.jobs_emptied, 1, "the waiting reply to the person");
+    let jobs = serde_json::to_string(&store.list_jobs(None, 100).await.unwrap()).unwrap();
+    assert!(!jobs.contains("gone@example.com"), "{jobs}");
     assert!(store.get_contact(&contact_id).await.unwrap().is_none());
     let kept = store.get_response(&stored.id).await.unwrap().unwrap();
     assert_eq!((kept.score, kept.contact_id, kept.comment), (2, None, None));
     assert!(store.list_notes(&contact_id).await.unwrap().is_empty());
-    assert!(matches!(store.delete_contact(&contact_id).await, Err(StoreError::NotFound(_))));
+    let case = store.get_case(&case.id).await.unwrap().unwrap();
+    assert_eq!(case.contact_id, None);
+    let history = serde_json::to_string(&store.case_events(&case.id).await.unwrap()).unwrap();
+    assert!(!history.contains("gone@example.com"), "{history}");
+    let deliveries = serde_json::to_string(&store.list_deliveries(&hook.id, 10).await.unwrap()).unwrap();
+    assert!(!deliveries.contains(&stored.id), "{deliveries}");
+    assert!(matches!(store.erase_contact(&contact_id).await, Err(StoreError::NotFound(_))));
 }
 
 async fn jobs_are_claimed_once_retried_later_and_reclaimed_after_a_lost_lease(store: Store) {

@@ -1,14 +1,18 @@
 /* Hark survey widget. <script src="https://HARK/widget.js" data-survey="SURVEY_ID" async></script>
-   Optional: data-visitor-id, data-visitor-email, data-visitor-name; or from the page:
-   Hark.identify({external_id, email, name, locale, attributes}); Hark.track("event-name"). */
+   Optional: data-visitor-id, data-visitor-signature, data-visitor-email, data-visitor-name; or
+   from the page: Hark.identify({external_id, signature, email, name, locale, attributes});
+   Hark.track("event-name"). The signature (HMAC-SHA256 of the id under the widget secret,
+   made on the site's server) lets Hark attach the answer to that contact; without it the
+   answer is anonymous. */
 (function () {
   "use strict";
   var me = document.currentScript;
   if (!me || !me.dataset.survey) return;
   var base = new URL(me.src).origin, survey = me.dataset.survey, key = "hark:" + survey;
   var H = (window.Hark = window.Hark || {}), visitor = null, cfg = null, shown = false, tracked = {};
-  if (me.dataset.visitorId) visitor = { external_id: me.dataset.visitorId, email: me.dataset.visitorEmail || null, name: me.dataset.visitorName || null };
-  H.identify = function (v) { if (v && (v.external_id || v.id)) visitor = { external_id: String(v.external_id || v.id), email: v.email || null, name: v.name || null, locale: v.locale || null, attributes: v.attributes || {} }; };
+  var signature = null;
+  if (me.dataset.visitorId) { visitor = { external_id: me.dataset.visitorId, email: me.dataset.visitorEmail || null, name: me.dataset.visitorName || null }; signature = me.dataset.visitorSignature || null; }
+  H.identify = function (v) { if (v && (v.external_id || v.id)) { visitor = { external_id: String(v.external_id || v.id), email: v.email || null, name: v.name || null, locale: v.locale || null, attributes: v.attributes || {} }; signature = v.signature || null; } };
   H.track = function (name) { tracked[name] = true; if (cfg && cfg.on_event === name) show(); };
 
   function remembered() {
@@ -55,7 +59,7 @@
         if (answered) return;
         answered = true; remember("answered");
         var nonce = Date.now().toString(36) + Math.random().toString(36).slice(2);
-        send("/w/" + survey + "/responses", { score: s, nonce: nonce, visitor: visitor, lang: cfg.lang, page: location.href })
+        send("/w/" + survey + "/responses", { score: s, nonce: nonce, visitor: visitor, visitor_signature: signature, lang: cfg.lang, page: location.href })
           .then(function (r) { token = r.token; followUp(cfg.segments[s - cfg.min]); })
           .catch(function () { answered = false; });
       };
@@ -82,7 +86,7 @@
   }
 
   function start() {
-    var q = "?lang=" + encodeURIComponent(navigator.language || "") + (visitor ? "&visitor=" + encodeURIComponent(visitor.external_id) : "");
+    var q = "?lang=" + encodeURIComponent(navigator.language || "") + (visitor ? "&visitor=" + encodeURIComponent(visitor.external_id) + "&visitor_signature=" + encodeURIComponent(signature || "") : "");
     fetch(base + "/w/" + survey + "/config" + q).then(function (r) { return r.ok ? r.json() : null; }).then(function (c) {
       cfg = c;
       if (!cfg || !cfg.show || remembered()) return;

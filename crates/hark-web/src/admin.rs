@@ -21,6 +21,7 @@ use hark_store::{Contact, Job, Role, Session, Survey, SurveyStatus};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::guard::ClientIp;
 use crate::outreach::{SendSummary, invite_matching};
 use crate::public::{follow_up_page, render, score_page, thanks_page};
 
@@ -146,9 +147,18 @@ struct NextQuery {
 }
 
 /// Only paths on this site, so a crafted link cannot send a user elsewhere after sign-in;
-/// empty when none was asked for.
-fn safe_next(next: Option<&str>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or_default().to_owned()
+/// empty when none was asked for. Browsers drop tabs and line breaks inside a URL (so
+/// `/<TAB>/evil.example` becomes `//evil.example`) and read `\` as `/`: only visible ASCII
+/// after a single leading slash passes.
+pub(crate) fn safe_next(next: Option<&str>) -> String {
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+            && n.len() <= 2000
+    })
+    .unwrap_or_default()
+    .to_owned()
 }
 
 async fn login_page(Query(q): Query<NextQuery>) -> Response {
@@ -161,18 +171,35 @@ async fn login_page(Query(q): Query<NextQuery>) -> Response {
     })
 }
 
-async fn login(State(state): State<AppState>, RawForm(body): RawForm) -> Response {
+async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, RawForm(body): RawForm) -> Response {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let email = value(&pairs, "email").to_owned();
     let next = safe_next(Some(value(&pairs, "next")));
+    // Guessing is slowed per address and per account; a locked account's right password
+    // waits too, so a guesser learns nothing from the answer.
+    let rates = state.rates();
+    let account = email.to_lowercase();
+    if let Err(refused) = state.limit(&[
+        ("sign-ins", &ip, rates.sign_ins_per_ip),
+        ("sign-ins for this account", &account, rates.sign_ins_per_account),
+    ]) {
+        let wait = refused.0.retry_after.unwrap_or(60);
+        let error = Some(format!("Too many sign-in attempts. Try again in {} minutes.", wait.div_ceil(60)));
+        let page = LoginPage { title: "Sign in", csrf: None, error, email, next };
+        let mut response = (StatusCode::TOO_MANY_REQUESTS, render(&page)).into_response();
+        response.headers_mut().insert(header::RETRY_AFTER, wait.into());
+        return response;
+    }
     let user = match state.store.user_credentials(&email).await {
         Ok(found) => found,
         Err(e) => return internal(e),
     };
-    // Verify against a fixed hash when the user is unknown, so timing does not tell.
+    // Verify against a fixed hash when the user is unknown, so timing does not tell: the
+    // hash is made once, so an unknown email costs one verification like a known one.
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let (user, hash) = match user {
         Some((u, h)) => (Some(u), h),
-        None => (None, hark_core::auth::hash_password("not a real password")),
+        None => (None, DECOY.get_or_init(|| hark_core::auth::hash_password("not a real password")).clone()),
     };
     let password = pairs.iter().find(|(k, _)| k == "password").map(|(_, v)| v.as_str()).unwrap_or_default();
     let ok = verify_password(password, &hash);
@@ -533,16 +560,26 @@ struct EditPage {
     kinds: Vec<(&'static str, &'static str)>,
     question_types: Vec<(&'static str, &'static str)>,
     languages: Vec<(&'static str, String)>,
+    /// For the widget's signed visitor ids.
+    widget_secret: String,
 }
 
 impl EditPage {
-    fn new(admin: &Admin, survey: Option<&Survey>, f: SurveyForm, errors: Vec<FieldError>, saved: bool) -> Self {
+    fn new(
+        state: &AppState,
+        admin: &Admin,
+        survey: Option<&Survey>,
+        f: SurveyForm,
+        errors: Vec<FieldError>,
+        saved: bool,
+    ) -> Self {
         let kinds = match survey {
             Some(s) => vec![(s.definition.kind.as_str(), s.definition.kind.as_str())],
             None => vec![("nps", "NPS (0–10)"), ("csat", "CSAT (1–5)"), ("ces", "CES (1–7)")],
         };
         EditPage {
             title: survey.map_or("New survey".into(), |s| format!("Edit “{}”", s.definition.name)),
+            widget_secret: state.widget_secret.to_string(),
             csrf: Some(admin.0.csrf_token.clone()),
             id: survey.map(|s| s.id.clone()),
             saved,
@@ -561,17 +598,17 @@ impl EditPage {
     }
 }
 
-async fn new_survey(admin: Admin) -> Response {
+async fn new_survey(State(state): State<AppState>, admin: Admin) -> Response {
     let def: SurveyDefinition = serde_json::from_value(serde_json::json!({"name": "", "kind": "nps", "brand": ""}))
         .expect("a minimal definition parses");
-    render(&EditPage::new(&admin, None, SurveyForm::from(&def, SurveyStatus::Active), vec![], false))
+    render(&EditPage::new(&state, &admin, None, SurveyForm::from(&def, SurveyStatus::Active), vec![], false))
 }
 
 async fn create_survey(State(state): State<AppState>, admin: Admin, RawForm(body): RawForm) -> Page {
     let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
     let (def, status, errors) = definition_from_form(&pairs, None);
     if !errors.0.is_empty() {
-        let page = EditPage::new(&admin, None, SurveyForm::from(&def, status), errors.0, false);
+        let page = EditPage::new(&state, &admin, None, SurveyForm::from(&def, status), errors.0, false);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
     let survey = state.store.create_survey(&def, status).await.map_err(internal)?;
@@ -590,7 +627,14 @@ async fn edit_survey(
     Query(q): Query<SavedQuery>,
 ) -> Page {
     let s = load_survey(&state, &id).await?;
-    Ok(render(&EditPage::new(&admin, Some(&s), SurveyForm::from(&s.definition, s.status), vec![], q.saved.is_some())))
+    Ok(render(&EditPage::new(
+        &state,
+        &admin,
+        Some(&s),
+        SurveyForm::from(&s.definition, s.status),
+        vec![],
+        q.saved.is_some(),
+    )))
 }
 
 async fn save_survey(
@@ -603,7 +647,7 @@ async fn save_survey(
     let survey = load_survey(&state, &id).await?;
     let (def, status, errors) = definition_from_form(&pairs, Some(&survey.definition));
     if !errors.0.is_empty() {
-        let page = EditPage::new(&admin, Some(&survey), SurveyForm::from(&def, status), errors.0, false);
+        let page = EditPage::new(&state, &admin, Some(&survey), SurveyForm::from(&def, status), errors.0, false);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
     state.store.update_survey(&id, &def, status).await.map_err(internal)?;

@@ -1,6 +1,7 @@
 //! API-key authentication for `/api/v1`. Keys are checked against their stored SHA-256 hash;
 //! a verified key is remembered briefly so that a busy client does not cost a database read
-//! per request (a revoked key stops working within `CACHE_TTL`).
+//! per request. The time counts from the database read, never from a use, so a revoked key
+//! stops working within `CACHE_TTL` however busy its client is.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -61,13 +62,15 @@ pub(crate) async fn check_api_key(state: &AppState, headers: &HeaderMap) -> Resu
         })?;
     let (id, secret) =
         parse_api_key(presented.trim()).ok_or_else(|| ApiError::unauthorized("the API key is malformed"))?;
-    let stored = match state.keys.cached_hash(id) {
-        Some(hash) => Some(hash),
-        None => state.store.api_key_hash(id).await?,
+    let (stored, from_database) = match state.keys.cached_hash(id) {
+        Some(hash) => (Some(hash), false),
+        None => (state.store.api_key_hash(id).await?, true),
     };
     match stored {
         Some(hash) if constant_time_eq(&hash_secret(secret), &hash) => {
-            state.keys.remember(id, hash);
+            if from_database {
+                state.keys.remember(id, hash);
+            }
             Ok(())
         }
         _ => Err(ApiError::unauthorized("the API key is unknown or revoked")),

@@ -771,6 +771,16 @@ async fn delete_annotation(
     if let Err(r) = checked_form(&viewer, &body) {
         return r.into_response();
     }
+    // Admins remove any annotation; others only their own.
+    let author = viewer.session.as_ref().map(|s| s.user.email.clone());
+    match state.store.get_annotation(&id).await {
+        Ok(Some(a)) if viewer.is_admin() || (a.created_by.is_some() && a.created_by == author) => {}
+        Ok(Some(_)) => {
+            return (StatusCode::FORBIDDEN, "only its author or an admin may remove an annotation").into_response();
+        }
+        Ok(None) => return (StatusCode::NOT_FOUND, "no such annotation").into_response(),
+        Err(e) => return refused(e.into()),
+    }
     match state.store.delete_annotation(&id).await {
         Ok(()) => Redirect::to("/dashboard/changes").into_response(),
         Err(e) => refused(e.into()),

@@ -10,6 +10,10 @@ mod cases;
 mod charts;
 mod dashboard;
 mod extract;
+#[cfg(test)]
+mod fuzz;
+mod guard;
+pub use guard::{Rate, RateLimits};
 pub mod ingest;
 mod insights;
 pub use api::follow_up::{InteractionInput, record_interaction};
@@ -26,6 +30,9 @@ use axum::extract::DefaultBodyLimit;
 use hark_core::token::Signer;
 use hark_jobs::Runner;
 use hark_store::Store;
+use std::time::Duration;
+
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// Largest request body accepted.
@@ -38,11 +45,44 @@ pub struct WebConfig {
     pub public_url: String,
     /// No survey reaches a contact more often than this, whatever the survey's own window.
     pub global_fatigue_days: u32,
+    /// Rate limits on the doors anyone can reach (answers, follow-ups, sign-in).
+    pub limits: RateLimits,
+    /// Timeouts and the connection cap, so slow or idle clients cannot hold the server.
+    pub connections: ConnectionLimits,
+    /// A personal email link older than this no longer records a score (`None`: never expires).
+    pub link_lifetime: Option<Duration>,
 }
 
 impl WebConfig {
     pub fn local(addr: std::net::SocketAddr) -> Self {
-        WebConfig { public_url: format!("http://{addr}"), global_fatigue_days: 7 }
+        WebConfig {
+            public_url: format!("http://{addr}"),
+            global_fatigue_days: 7,
+            limits: RateLimits::default(),
+            connections: ConnectionLimits::default(),
+            link_lifetime: Some(Duration::from_secs(90 * 24 * 3600)),
+        }
+    }
+}
+
+/// How long a client may take and how many may be connected at once.
+#[derive(Clone, Debug)]
+pub struct ConnectionLimits {
+    /// To send a request's headers, and to start the next request on a kept-alive connection.
+    pub header_timeout: Duration,
+    /// To send a request's whole body.
+    pub body_timeout: Duration,
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+        }
     }
 }
 
@@ -53,13 +93,25 @@ pub struct AppState {
     signer: Signer,
     config: Arc<WebConfig>,
     runner: Option<Runner>,
+    limiter: Arc<guard::Limiter>,
+    /// Websites sign their visitors' ids with it (`hark_core::auth::visitor_signature`).
+    widget_secret: Arc<str>,
 }
 
 impl AppState {
     /// `runner` is woken when a request makes a job that is due at once.
     pub async fn new(store: Store, config: WebConfig, runner: Option<Runner>) -> Result<Self, hark_store::StoreError> {
         let signer = Signer::new(store.link_secret().await?.as_bytes());
-        Ok(AppState { store, keys: Arc::default(), signer, config: Arc::new(config), runner })
+        let widget_secret = store.widget_identity_secret().await?.into();
+        Ok(AppState {
+            store,
+            keys: Arc::default(),
+            signer,
+            config: Arc::new(config),
+            runner,
+            limiter: Arc::default(),
+            widget_secret,
+        })
     }
 
     pub fn signer(&self) -> &Signer {
@@ -90,16 +142,63 @@ pub fn app(state: AppState) -> Router {
         .merge(dashboard::router())
         .route("/api/v1/openapi.json", axum::routing::get(move || async move { axum::Json(doc.as_ref().clone()) }))
         .route("/healthz", axum::routing::get(api::health))
+        .layer(axum::middleware::from_fn(guard::refuse_nul))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(RequestBodyTimeoutLayer::new(state.config.connections.body_timeout))
+        .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Serves `app` until `shutdown` resolves.
+/// Serves `app` until `shutdown` resolves, then lets requests in progress finish. Each
+/// connection must send its headers within `header_timeout` (which also closes idle
+/// kept-alive connections), and at most `max_connections` are served at once.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    use hyper_util::rt::{TokioIo, TokioTimer};
+
+    let limits = state.config.connections.clone();
+    let router = app(state);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            _ = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of descriptors and the like: wait rather than spin.
+                    tracing::warn!(error = %e, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            tower::ServiceExt::oneshot(router.clone(), request)
+        });
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }

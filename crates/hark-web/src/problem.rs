@@ -18,42 +18,58 @@ pub struct Problem {
     /// For validation problems: each field at fault and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Seconds to wait before trying again (sent as `Retry-After`).
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Debug)]
 pub struct ApiError(pub Box<Problem>);
 
 impl ApiError {
-    fn new(status: StatusCode, kind: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
-        ApiError(Box::new(Problem { kind, title, status: status.as_u16(), detail: detail.into(), errors: Vec::new() }))
+    pub(crate) fn with_status(
+        status: StatusCode,
+        kind: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        let status = status.as_u16();
+        ApiError(Box::new(Problem {
+            kind,
+            title,
+            status,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+        }))
     }
 
     pub fn malformed(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "/problems/malformed-request", "Malformed request", detail)
+        Self::with_status(StatusCode::BAD_REQUEST, "/problems/malformed-request", "Malformed request", detail)
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "/problems/unauthorized", "Unauthorized", detail)
+        Self::with_status(StatusCode::UNAUTHORIZED, "/problems/unauthorized", "Unauthorized", detail)
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "/problems/forbidden", "Forbidden", detail)
+        Self::with_status(StatusCode::FORBIDDEN, "/problems/forbidden", "Forbidden", detail)
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "/problems/not-found", "Not found", format!("no such {what}"))
+        Self::with_status(StatusCode::NOT_FOUND, "/problems/not-found", "Not found", format!("no such {what}"))
     }
 
     pub fn conflict(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "/problems/conflict", "Conflict", detail)
+        Self::with_status(StatusCode::CONFLICT, "/problems/conflict", "Conflict", detail)
     }
 
     pub fn too_large(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "/problems/payload-too-large", "Payload too large", detail)
+        Self::with_status(StatusCode::PAYLOAD_TOO_LARGE, "/problems/payload-too-large", "Payload too large", detail)
     }
 
     pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
-        Self::new(
+        Self::with_status(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "/problems/unsupported-media-type",
             "Unsupported media type",
@@ -62,7 +78,7 @@ impl ApiError {
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "/problems/unavailable", "Service unavailable", detail)
+        Self::with_status(StatusCode::SERVICE_UNAVAILABLE, "/problems/unavailable", "Service unavailable", detail)
     }
 
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -73,7 +89,8 @@ impl ApiError {
 impl From<ValidationErrors> for ApiError {
     fn from(errors: ValidationErrors) -> Self {
         let detail = errors.to_string();
-        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "/problems/validation", "Invalid input", detail);
+        let mut e =
+            Self::with_status(StatusCode::UNPROCESSABLE_ENTITY, "/problems/validation", "Invalid input", detail);
         e.0.errors = errors.0;
         e
     }
@@ -87,7 +104,7 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(errors) => errors.into(),
             other => {
                 tracing::error!(error = %other, "storage failure");
-                Self::new(
+                Self::with_status(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "/problems/internal",
                     "Internal error",
@@ -102,7 +119,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&*self.0).expect("problems serialize");
-        (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+        let mut response = (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
+        if let Some(seconds) = self.0.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

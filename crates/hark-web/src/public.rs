@@ -25,6 +25,7 @@ use serde_json::Value;
 
 use crate::AppState;
 use crate::answer::{Changes, change, score_invitation};
+use crate::guard::{ClientIp, Rate};
 use crate::ingest::{ResponseInput, submit};
 use crate::problem::ApiError;
 
@@ -34,6 +35,16 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/r/{token}", get(follow_up).post(save_follow_up))
         .route("/u/{token}", get(unsubscribe_page).post(unsubscribe))
         .route("/ref/{token}", get(referral))
+        .route("/assets/follow-up.js", get(|| script(include_str!("../assets/follow-up.js"))))
+        .route("/assets/send-score.js", get(|| script(include_str!("../assets/send-score.js"))))
+}
+
+/// The pages' scripts are files of their own, so that the Content-Security-Policy allows no
+/// inline script.
+async fn script(source: &'static str) -> Response {
+    let headers =
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")];
+    (headers, source).into_response()
 }
 
 /// A promoter's personal referral or review link: counts the click, then goes on to the
@@ -41,9 +52,11 @@ pub(crate) fn router() -> Router<AppState> {
 async fn referral(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let (survey, answer) = open_response(&state, &token, &headers).await?;
+    let id = state.signer.verify_kind(&token, TokenKind::Referral).ok_or_else(|| PageError::invalid(&headers))?;
+    let (survey, answer) = response_and_survey(&state, &id, &headers).await?;
     let contact = match &answer.contact_id {
         Some(c) => state.store.get_contact(c).await?,
         None => None,
@@ -56,7 +69,11 @@ async fn referral(
         .as_ref()
         .and_then(|m| m.referral_url.clone())
         .ok_or_else(|| PageError::invalid(&headers))?;
-    state.store.record_referral_click(&answer.id).await?;
+    // A click counts once per client address an hour, so a script cannot inflate the count.
+    let once_an_hour = Rate { count: 1, per: std::time::Duration::from_secs(3600) };
+    if state.limit(&[("referral clicks", &format!("{ip}:{}", answer.id), once_an_hour)]).is_ok() {
+        state.store.record_referral_click(&answer.id).await?;
+    }
     Ok(Redirect::to(&url).into_response())
 }
 
@@ -113,6 +130,8 @@ pub(crate) struct ScorePage {
     pub low: String,
     pub high: String,
     pub hidden: Vec<(String, String)>,
+    /// Submit the pressed score as soon as the page loads (email score links).
+    pub send_at_once: bool,
 }
 
 #[derive(Template)]
@@ -185,6 +204,7 @@ pub(crate) fn score_page(
         low,
         high,
         hidden: Vec::new(),
+        send_at_once: false,
     }
 }
 
@@ -290,16 +310,22 @@ pub(crate) struct PageError {
     lang: String,
     /// What was wrong with the answer, for `answer_invalid`.
     problem: String,
+    /// Seconds until a rate-limited visitor may try again.
+    retry_after: Option<u64>,
 }
 
 impl PageError {
     fn invalid(headers: &HeaderMap) -> Self {
         let lang = browser_languages(headers).join(",");
-        Self { status: StatusCode::NOT_FOUND, key: "link_invalid", lang, problem: String::new() }
+        Self { status: StatusCode::NOT_FOUND, key: "link_invalid", lang, problem: String::new(), retry_after: None }
+    }
+
+    fn gone(key: &'static str, lang: &str) -> Self {
+        Self { status: StatusCode::GONE, key, lang: lang.into(), problem: String::new(), retry_after: None }
     }
 
     fn closed(lang: &str) -> Self {
-        Self { status: StatusCode::GONE, key: "survey_closed", lang: lang.into(), problem: String::new() }
+        Self::gone("survey_closed", lang)
     }
 }
 
@@ -308,8 +334,12 @@ impl From<ApiError> for PageError {
         tracing::warn!(problem = ?e.0, "survey page request refused");
         let status = StatusCode::from_u16(e.0.status).unwrap_or(StatusCode::BAD_REQUEST);
         let problem = e.0.errors.first().map_or_else(|| e.0.detail.clone(), |f| format!("{}: {}", f.field, f.message));
-        let key = if status == StatusCode::NOT_FOUND { "link_invalid" } else { "answer_invalid" };
-        Self { status, key, lang: String::new(), problem }
+        let key = match status {
+            StatusCode::NOT_FOUND => "link_invalid",
+            StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+            _ => "answer_invalid",
+        };
+        Self { status, key, lang: String::new(), problem, retry_after: e.0.retry_after }
     }
 }
 
@@ -337,7 +367,11 @@ impl IntoResponse for PageError {
             link: None,
             form: None,
         };
-        (self.status, render(&page)).into_response()
+        let mut response = (self.status, render(&page)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -384,9 +418,14 @@ async fn open(state: &AppState, token: &str, headers: &HeaderMap) -> Result<Link
             let invitation = state.store.get_invitation(&id).await?.ok_or_else(|| PageError::invalid(headers))?;
             let survey =
                 state.store.get_survey(&invitation.survey_id).await?.ok_or_else(|| PageError::invalid(headers))?;
+            let sent = invitation.sent_at.unwrap_or(invitation.created_at);
+            let age_ms = jiff::Timestamp::now().as_millisecond() - sent;
+            if state.config.link_lifetime.is_some_and(|valid| age_ms >= valid.as_millis() as i64) {
+                return Err(PageError::gone("link_expired", &browser_languages(headers).join(",")));
+            }
             Link::Invitation(survey, Box::new(invitation))
         }
-        TokenKind::Response => return Err(PageError::invalid(headers)),
+        TokenKind::Response | TokenKind::Referral => return Err(PageError::invalid(headers)),
     };
     if link.survey().status == SurveyStatus::Closed {
         return Err(PageError::closed(&browser_languages(headers).join(",")));
@@ -407,6 +446,9 @@ struct LinkQuery {
     lang: Option<String>,
 }
 
+/// The scale. `?score=n` (the links inside the email) shows that score pressed, and the page
+/// sends it at once by script: mail scanners that fetch every link (and run no script) record
+/// nothing, and with scripts off the clicked score is one more click away.
 async fn open_link(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -414,32 +456,25 @@ async fn open_link(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let link = open(&state, &token, &headers).await?;
-    match (&link, query.score) {
-        // A score link from an email: one click records it.
-        (Link::Invitation(..), Some(score)) => {
-            record(&state, &link, score, query.lang.as_deref(), None, &headers).await
-        }
-        _ => {
-            let (survey, contact_id) = match &link {
-                Link::Survey(s) => (s, None),
-                Link::Invitation(s, i) => (s, i.contact_id.as_deref()),
-            };
-            let locale = contact_locale(&state, contact_id).await?;
-            let lang = choose_language(&survey.definition, query.lang.as_deref(), locale.as_deref(), &headers);
-            let t = survey.definition.texts(&lang);
-            let current = match &link {
-                Link::Invitation(_, i) => state.store.invitation_response(&i.id).await?.map(|r| r.score),
-                Link::Survey(_) => None,
-            };
-            let mut page = score_page(&survey.definition, &t, format!("/s/{token}"), current.or(query.score));
-            page.hidden.push(("lang".into(), lang));
-            if let Link::Survey(_) = link {
-                // One key per page view: a resubmitted form does not count twice.
-                page.hidden.push(("nonce".into(), uuid::Uuid::now_v7().to_string()));
-            }
-            Ok(render(&page))
-        }
+    let (survey, contact_id) = match &link {
+        Link::Survey(s) => (s, None),
+        Link::Invitation(s, i) => (s, i.contact_id.as_deref()),
+    };
+    let locale = contact_locale(&state, contact_id).await?;
+    let lang = choose_language(&survey.definition, query.lang.as_deref(), locale.as_deref(), &headers);
+    let t = survey.definition.texts(&lang);
+    let current = match &link {
+        Link::Invitation(_, i) => state.store.invitation_response(&i.id).await?.map(|r| r.score),
+        Link::Survey(_) => None,
+    };
+    let mut page = score_page(&survey.definition, &t, format!("/s/{token}"), query.score.or(current));
+    page.hidden.push(("lang".into(), lang));
+    page.send_at_once = matches!(link, Link::Invitation(..)) && query.score.is_some();
+    if let Link::Survey(_) = link {
+        // One key per page view: a resubmitted form does not count twice.
+        page.hidden.push(("nonce".into(), uuid::Uuid::now_v7().to_string()));
     }
+    Ok(render(&page))
 }
 
 fn form_pairs(body: &[u8]) -> Result<Vec<(String, String)>, PageError> {
@@ -459,6 +494,7 @@ fn parse_score(value: Option<&str>) -> Result<Option<i64>, PageError> {
 async fn choose_score(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     RawForm(body): RawForm,
 ) -> Result<Response, PageError> {
@@ -466,7 +502,7 @@ async fn choose_score(
     let pairs = form_pairs(&body)?;
     let score = parse_score(field(&pairs, "score"))?
         .ok_or_else(|| PageError::from(ApiError::field("score", "choose a score")))?;
-    record(&state, &link, score, field(&pairs, "lang"), field(&pairs, "nonce"), &headers).await
+    record(&state, &link, score, field(&pairs, "lang"), field(&pairs, "nonce"), &ip, &headers).await
 }
 
 /// Stores the chosen score and sends the respondent on to the follow-up.
@@ -476,8 +512,18 @@ async fn record(
     score: i64,
     lang: Option<&str>,
     nonce: Option<&str>,
+    ip: &str,
     headers: &HeaderMap,
 ) -> Result<Response, PageError> {
+    let rates = state.rates();
+    match link {
+        Link::Invitation(..) => state.limit(&[("answers", ip, rates.answers_per_ip)])?,
+        // Anyone may use an anonymous link: it is limited per survey as well.
+        Link::Survey(survey) => state.limit(&[
+            ("answers", ip, rates.answers_per_ip),
+            ("answers to this survey", &survey.id, rates.answers_per_survey),
+        ])?,
+    }
     let response = match link {
         Link::Invitation(survey, invitation) => {
             let locale = contact_locale(state, invitation.contact_id.as_deref()).await?;
@@ -503,9 +549,14 @@ async fn record(
     Ok(Redirect::to(&to).into_response())
 }
 
+/// The answer a follow-up token may change, and its survey.
 async fn open_response(state: &AppState, token: &str, headers: &HeaderMap) -> Result<(Survey, Answer), PageError> {
     let id = state.signer.verify_kind(token, TokenKind::Response).ok_or_else(|| PageError::invalid(headers))?;
-    let answer = state.store.get_response(&id).await?.ok_or_else(|| PageError::invalid(headers))?;
+    response_and_survey(state, &id, headers).await
+}
+
+async fn response_and_survey(state: &AppState, id: &str, headers: &HeaderMap) -> Result<(Survey, Answer), PageError> {
+    let answer = state.store.get_response(id).await?.ok_or_else(|| PageError::invalid(headers))?;
     let survey = state.store.get_survey(&answer.survey_id).await?.ok_or_else(|| PageError::invalid(headers))?;
     if survey.status == SurveyStatus::Closed {
         return Err(PageError::closed(answer.language.as_deref().unwrap_or_default()));
@@ -539,9 +590,11 @@ async fn follow_up(
 async fn save_follow_up(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     RawForm(body): RawForm,
 ) -> Result<Response, PageError> {
+    state.limit(&[("saves", &ip, state.rates().follow_ups_per_ip)])?;
     let (survey, answer) = open_response(&state, &token, &headers).await?;
     let pairs = form_pairs(&body)?;
     let mut answers: BTreeMap<String, Value> = BTreeMap::new();
@@ -614,8 +667,10 @@ async fn unsubscribe_page(
 async fn unsubscribe(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
+    state.limit(&[("saves", &ip, state.rates().follow_ups_per_ip)])?;
     let (survey, invitation, lang) = unsubscribe_target(&state, &token, &headers).await?;
     if let Some(contact) = &invitation.contact_id {
         state.store.unsubscribe(contact).await?;

@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use crate::AppState;
 use crate::answer::{Changes, change};
 use crate::extract::parse_json;
+use crate::guard::ClientIp;
 use crate::ingest::{ResponseInput, submit};
 use crate::problem::ApiError;
 
@@ -100,7 +101,15 @@ async fn preflight_response(
 #[derive(Deserialize)]
 struct ConfigQuery {
     visitor: Option<String>,
+    visitor_signature: Option<String>,
     lang: Option<String>,
+}
+
+/// Whether the website vouched for this visitor id with the installation's widget secret;
+/// without it an id is only a claim, and the widget treats the visitor as anonymous.
+fn vouched_for(state: &AppState, external_id: &str, signature: Option<&str>) -> bool {
+    let expected = hark_core::auth::visitor_signature(&state.widget_secret, external_id);
+    signature.is_some_and(|given| hark_core::auth::constant_time_eq(given.trim(), &expected))
 }
 
 #[derive(Serialize)]
@@ -140,7 +149,10 @@ async fn config(
     let widget = def.widget.clone().expect("checked by widget_survey");
     let mut show = true;
     let mut contact_locale = None;
+    // Only a vouched-for visitor is looked up: otherwise anyone could learn whether an id
+    // was surveyed.
     if let Some(visitor) = query.visitor.as_deref().filter(|v| !v.is_empty())
+        && vouched_for(&state, visitor, query.visitor_signature.as_deref())
         && let Some(contact) = state.store.contact_by_external_id(visitor).await?
     {
         let reach = Reach {
@@ -192,12 +204,14 @@ async fn config(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct WidgetAnswer {
+pub(crate) struct WidgetAnswer {
     score: i64,
     /// Unique per showing: a resent request is not counted twice.
     nonce: String,
-    /// A visitor the site identified (`Hark.identify({...})`), created or updated as a contact.
+    /// A visitor the site identified (`Hark.identify({...})`): created or updated as a
+    /// contact only with a valid `visitor_signature`, else the answer is anonymous.
     visitor: Option<ContactInput>,
+    visitor_signature: Option<String>,
     lang: Option<String>,
     /// The page the widget was shown on.
     page: Option<String>,
@@ -213,11 +227,20 @@ struct Stored {
 async fn respond(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let survey = widget_survey(&state, &id).await?;
     let origin = allowed_origin(&survey, &headers)?;
+    let rates = state.rates();
+    let limits = [
+        ("answers", ip.as_str(), rates.answers_per_ip),
+        ("answers to this survey", &survey.id, rates.answers_per_survey),
+    ];
+    if let Err(refused) = state.limit(&limits) {
+        return Ok(with_cors(&origin, refused));
+    }
     let answer: WidgetAnswer = parse_json(&body)?;
     if answer.nonce.is_empty() || answer.nonce.len() > 64 {
         return Err(ApiError::field("nonce", "1–64 characters"));
@@ -226,10 +249,11 @@ async fn respond(
     if let Some(page) = answer.page {
         context.insert("page".into(), Value::String(page.chars().take(500).collect()));
     }
+    let visitor = answer.visitor.filter(|v| vouched_for(&state, &v.external_id, answer.visitor_signature.as_deref()));
     let input = ResponseInput {
         survey_id: survey.id.clone(),
         score: answer.score,
-        contact: answer.visitor,
+        contact: visitor,
         channel: Some("widget".into()),
         language: answer.lang.map(|l| survey.definition.choose_language([l.as_str()])),
         context,
@@ -260,9 +284,11 @@ struct CommentInput {
 async fn comment(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
+    state.limit(&[("saves", &ip, state.rates().follow_ups_per_ip)])?;
     let (survey, response) = response_of(&state, &token).await?;
     let origin = allowed_origin(&survey, &headers)?;
     let input: CommentInput = parse_json(&body)?;

@@ -295,7 +295,13 @@ async fn contacts_upsert_export_and_erase(app: TestApp) {
     assert_eq!(export["notes"].as_array().unwrap().len(), 1);
     let del =
         app.client.delete(format!("{}/api/v1/contacts/{id}", app.base)).bearer_auth(&app.key).send().await.unwrap();
-    assert_eq!(del.status(), StatusCode::NO_CONTENT);
+    assert_eq!(del.status(), StatusCode::OK);
+    let erased: Value = del.json().await.unwrap();
+    assert_eq!(
+        (erased["answers_anonymised"].as_i64(), erased["notes_deleted"].as_i64()),
+        (Some(1), Some(1)),
+        "{erased}"
+    );
     assert_eq!(app.get(&format!("/api/v1/contacts/{id}")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     let report: Value = app.get_json("/api/v1/reports/nps").await;
     assert_eq!(report["overall"]["detractors"], json!(1), "the anonymous score still counts");

@@ -154,9 +154,12 @@ async fn widget_on_another_site_shows_once_and_submits() {
     let survey = app
         .survey(json!({"name": "Web NPS", "kind": "nps", "brand": "Acme", "widget": {"origins": [origin], "delay_seconds": 0}}))
         .await;
+    // The shop's server vouches for its visitor with the widget secret.
+    let secret = app.store.widget_identity_secret().await.unwrap();
+    let signature = hark_core::auth::visitor_signature(&secret, "visitor-1");
     let html = format!(
         "<!DOCTYPE html><html><head><title>Shop</title></head><body><h1>Shop</h1>\
-         <script src=\"{}/widget.js\" data-survey=\"{survey}\" data-visitor-id=\"visitor-1\" data-visitor-email=\"v1@example.com\"></script>\
+         <script src=\"{}/widget.js\" data-survey=\"{survey}\" data-visitor-id=\"visitor-1\" data-visitor-signature=\"{signature}\" data-visitor-email=\"v1@example.com\"></script>\
          </body></html>",
         app.base
     );

@@ -76,9 +76,17 @@ async fn email_score_links_record_once_and_refuse_tampering(app: TestApp) {
     assert!(unsubscribe.starts_with('<') && unsubscribe.contains("/u/i"), "{unsubscribe}");
     assert_eq!(mail.header("List-Unsubscribe-Post"), Some("List-Unsubscribe=One-Click"));
 
-    // One click on "3": a detractor, about the invitation's agent and team, with its context.
+    // A click on "3" opens the page with 3 pressed, which sends it at once by script (as a
+    // browser does here): a detractor, about the invitation's agent and team, with its context.
     let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let click = no_redirect.get(&links[3]).send().await.unwrap();
+    let page = no_redirect.get(&links[3]).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"value="3" aria-label="3 out of 10" aria-pressed="true""#), "{page}");
+    assert!(page.contains("/assets/send-score.js"));
+    let send = |n: &str| {
+        let action = links[3].split('?').next().unwrap().to_owned();
+        no_redirect.post(action).form(&[("score", n), ("lang", "en")]).send()
+    };
+    let click = send("3").await.unwrap();
     assert_eq!(click.status(), StatusCode::SEE_OTHER);
     let follow_up = click.headers()["location"].to_str().unwrap().to_owned();
     assert!(follow_up.starts_with("/r/r"));
@@ -94,7 +102,7 @@ async fn email_score_links_record_once_and_refuse_tampering(app: TestApp) {
     assert!(r.invitation_id.is_some());
 
     // A second click changes the score of the same response.
-    let again = no_redirect.get(&links[9]).send().await.unwrap();
+    let again = send("9").await.unwrap();
     assert_eq!(again.headers()["location"].to_str().unwrap(), follow_up);
     let stored = app.store.list_responses(&filter, None, 10).await.unwrap();
     assert_eq!(stored.len(), 1);
@@ -261,7 +269,9 @@ async fn bounces_are_recorded_and_one_reminder_goes_to_the_unanswered(app: TestA
     // Sam answers; then both reminders are made due ("run now" on the jobs page).
     let sam_mail = mails.iter().find(|m| m.to == "sam@example.com").unwrap();
     let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    assert_eq!(no_redirect.get(&score_links(&sam_mail.text)[10]).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    let link = score_links(&sam_mail.text)[10].split('?').next().unwrap().to_owned();
+    let sent = no_redirect.post(link).form(&[("score", "10")]).send().await.unwrap();
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
     for r in &reminders {
         assert!(app.store.run_job_now(&r.id).await.unwrap());
     }

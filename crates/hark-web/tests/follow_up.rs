@@ -125,7 +125,8 @@ async fn promoter_gets_thanks_with_a_code_and_a_counted_referral_link(app: TestA
         assert_eq!(click.status(), StatusCode::SEE_OTHER);
         assert_eq!(click.headers()["location"], "https://acme.example/refer");
     }
-    assert_eq!(app.store.referral_clicks(r["id"].as_str().unwrap()).await.unwrap(), 2);
+    // The same client clicking again is counted once (a script cannot inflate the count).
+    assert_eq!(app.store.referral_clicks(r["id"].as_str().unwrap()).await.unwrap(), 1);
 
     // Finishing the answer on the follow-up page sends `response.updated` to the webhooks.
     let (receiver, url) = Receiver::start(0).await;
@@ -147,7 +148,8 @@ async fn promoter_gets_thanks_with_a_code_and_a_counted_referral_link(app: TestA
     assert_eq!(calls[0].0["x-hark-event"], "response.updated");
     let payload: Value = serde_json::from_str(&calls[0].1).unwrap();
     assert_eq!(payload["data"]["response"]["comment"], "Fast and friendly");
-    let tampered = link.replacen("/ref/r0", "/ref/r1", 1);
+    let tampered = link.replacen("/ref/f0", "/ref/f1", 1);
+    assert_ne!(tampered, link);
     assert_eq!(no_redirect.get(&tampered).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     assert!(app.store.list_cases(&CaseFilter::default(), 10).await.unwrap().is_empty());
 }

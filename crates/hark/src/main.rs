@@ -31,6 +31,8 @@ enum Command {
         demo: bool,
         #[command(flatten)]
         outreach: OutreachArgs,
+        #[command(flatten)]
+        guard: GuardArgs,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -138,8 +140,8 @@ async fn open(database: &str) -> anyhow::Result<Store> {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let store = open(&cli.database).await?;
     match cli.command {
-        Command::Serve { listen, demo, outreach } => {
-            serve(store.clone(), &cli.database, listen, demo, outreach).await?
+        Command::Serve { listen, demo, outreach, guard } => {
+            serve(store.clone(), &cli.database, listen, demo, outreach, guard).await?
         }
         Command::Migrate => println!("database {} is up to date", cli.database),
         Command::Demo { responses } => demo::seed(&store, responses).await?,
@@ -237,12 +239,82 @@ struct OutreachArgs {
     escalation_seconds: u64,
 }
 
+/// Limits on what clients and the outside world can make Hark do (see README, Security).
+#[derive(clap::Args, Debug)]
+struct GuardArgs {
+    /// New answers per minute from one client address (0: no limit).
+    #[arg(long, env = "HARK_RATE_ANSWERS_PER_IP", default_value_t = 20)]
+    rate_answers_per_ip: u32,
+    /// New answers per minute through one survey's anonymous link and widget (0: no limit).
+    #[arg(long, env = "HARK_RATE_ANSWERS_PER_SURVEY", default_value_t = 600)]
+    rate_answers_per_survey: u32,
+    /// Follow-up saves, unsubscribes and widget comments per minute from one address.
+    #[arg(long, env = "HARK_RATE_FOLLOW_UPS_PER_IP", default_value_t = 240)]
+    rate_follow_ups_per_ip: u32,
+    /// Sign-in attempts per 15 minutes for one account.
+    #[arg(long, env = "HARK_RATE_SIGN_INS_PER_ACCOUNT", default_value_t = 10)]
+    rate_sign_ins_per_account: u32,
+    /// Sign-in attempts per minute from one address.
+    #[arg(long, env = "HARK_RATE_SIGN_INS_PER_IP", default_value_t = 30)]
+    rate_sign_ins_per_ip: u32,
+    /// Behind a reverse proxy: the header that carries the client address (its last entry
+    /// is used), e.g. x-forwarded-for. Unset, the connection's address is the client's.
+    #[arg(long, env = "HARK_CLIENT_IP_HEADER")]
+    client_ip_header: Option<String>,
+    /// Seconds a client has to send a request's headers (also closes idle connections).
+    #[arg(long, env = "HARK_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    header_timeout_seconds: u64,
+    /// Seconds a client has to send a request's body.
+    #[arg(long, env = "HARK_BODY_TIMEOUT_SECONDS", default_value_t = 30)]
+    body_timeout_seconds: u64,
+    /// Connections served at once.
+    #[arg(long, env = "HARK_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Days a personal email link records scores after it was sent (0: for ever).
+    #[arg(long, env = "HARK_LINK_VALID_DAYS", default_value_t = 90)]
+    link_valid_days: u32,
+    /// Webhook targets allowed although they are on this machine or a private network
+    /// (host names, addresses or CIDR ranges, comma-separated), for on-premise receivers.
+    #[arg(long, env = "HARK_WEBHOOK_ALLOW", value_delimiter = ',')]
+    webhook_allow: Vec<String>,
+}
+
+impl GuardArgs {
+    fn web(&self, public_url: String, global_fatigue_days: u32) -> anyhow::Result<hark_web::WebConfig> {
+        use std::time::Duration;
+        let per_minute = hark_web::Rate::per_minute;
+        Ok(hark_web::WebConfig {
+            public_url,
+            global_fatigue_days,
+            limits: hark_web::RateLimits {
+                answers_per_ip: per_minute(self.rate_answers_per_ip),
+                answers_per_survey: per_minute(self.rate_answers_per_survey),
+                follow_ups_per_ip: per_minute(self.rate_follow_ups_per_ip),
+                sign_ins_per_account: hark_web::Rate {
+                    count: self.rate_sign_ins_per_account,
+                    per: Duration::from_secs(15 * 60),
+                },
+                sign_ins_per_ip: per_minute(self.rate_sign_ins_per_ip),
+                client_ip_header: self.client_ip_header.clone(),
+            },
+            connections: hark_web::ConnectionLimits {
+                header_timeout: Duration::from_secs(self.header_timeout_seconds.max(1)),
+                body_timeout: Duration::from_secs(self.body_timeout_seconds.max(1)),
+                max_connections: self.max_connections.max(1),
+            },
+            link_lifetime: (self.link_valid_days > 0)
+                .then(|| Duration::from_secs(u64::from(self.link_valid_days) * 24 * 3600)),
+        })
+    }
+}
+
 async fn serve(
     store: Store,
     database: &str,
     listen: SocketAddr,
     demo: bool,
     outreach: OutreachArgs,
+    guard: GuardArgs,
 ) -> anyhow::Result<()> {
     if store.count_users().await? == 0 {
         let password = hark_core::auth::generate_password();
@@ -294,9 +366,11 @@ async fn serve(
             idle_poll: std::time::Duration::from_millis(outreach.job_poll_ms),
             retry_base: std::time::Duration::from_secs(outreach.job_retry_seconds),
             sweep_interval: std::time::Duration::from_secs(outreach.escalation_seconds),
+            outbound: hark_jobs::OutboundPolicy::allowing(&guard.webhook_allow)
+                .map_err(|e| anyhow::anyhow!("--webhook-allow: {e}"))?,
         },
     );
-    let config = hark_web::WebConfig { public_url, global_fatigue_days: outreach.global_fatigue_days };
+    let config = guard.web(public_url, outreach.global_fatigue_days)?;
     let state = hark_web::AppState::new(store, config, Some(runner.clone())).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let jobs = tokio::spawn(runner.run(async move {

@@ -332,7 +332,17 @@ async fn two_servers_run_each_playbook_action_once() {
 
     let key = api_key(&db.url);
     let smtp_url = smtp.url();
-    let args = ["--smtp-url", smtp_url.as_str(), "--job-poll-ms", "20", "--escalation-seconds", "1"];
+    // The receiver is on loopback, which webhooks may reach only when allowed.
+    let args = [
+        "--smtp-url",
+        smtp_url.as_str(),
+        "--job-poll-ms",
+        "20",
+        "--escalation-seconds",
+        "1",
+        "--webhook-allow",
+        "127.0.0.1",
+    ];
     let (_a, base_a, _) = serve(&db.url, &args);
     let (_b, _, _) = serve(&db.url, &args);
     let client = reqwest::Client::new();

@@ -39,13 +39,17 @@ pub(crate) async fn get_contact(State(s): State<AppState>, Path(id): Path<String
     s.store.get_contact(&id).await?.map(Json).ok_or_else(|| ApiError::not_found("contact"))
 }
 
-/// Erase a contact: the record and its notes are deleted; their responses stay as anonymous
-/// scores without comment or answers, so past figures do not change.
+/// Erase a contact from every table: the record, notes and interactions are deleted; their
+/// answers stay as anonymous scores without comment, answers or context, so past figures do
+/// not change; cases, events and invitations lose the link; texts of replies and notes on
+/// their cases and webhook and job payloads naming them are emptied. The body says what was done.
 #[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "contacts",
-    responses((status = 204), (status = 404, body = Problem)))]
-pub(crate) async fn delete_contact(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    s.store.delete_contact(&id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    responses((status = 200, body = hark_store::Erasure), (status = 404, body = Problem)))]
+pub(crate) async fn delete_contact(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<hark_store::Erasure>> {
+    Ok(Json(s.store.erase_contact(&id).await?))
 }
 
 /// Everything Hark holds about one contact.
@@ -108,7 +112,9 @@ pub(crate) async fn add_note(
     Ok((StatusCode::CREATED, Json(note)))
 }
 
-#[utoipa::path(get, path = "/api/v1/contacts/{id}/notes", tag = "contacts", responses((status = 200, body = Vec<Note>)))]
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/notes", tag = "contacts",
+    responses((status = 200, body = Vec<Note>), (status = 404, body = Problem)))]
 pub(crate) async fn list_notes(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Vec<Note>>> {
+    s.store.get_contact(&id).await?.ok_or_else(|| ApiError::not_found("contact"))?;
     Ok(Json(s.store.list_notes(&id).await?))
 }

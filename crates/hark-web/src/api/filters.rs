@@ -45,6 +45,11 @@ impl Extras {
     }
 }
 
+/// Longer searches and more attribute filters than these are refused: they only cost the
+/// database (SQLite also caps a LIKE pattern at 50,000 bytes).
+const MAX_SEARCH_CHARS: usize = 500;
+const MAX_ATTRIBUTE_FILTERS: usize = 20;
+
 /// Parses filters plus the extra parameters a route allows; anything else is refused by name.
 pub(crate) fn parse(
     pairs: &[(String, String)],
@@ -61,6 +66,9 @@ pub(crate) fn parse(
             "agent_id" => filter.agent_id = text(),
             "channel" => filter.channel = text(),
             "language" => filter.language = text(),
+            "q" if value.chars().count() > MAX_SEARCH_CHARS => {
+                errors.push("q", format!("at most {MAX_SEARCH_CHARS} characters"))
+            }
             "q" => filter.search = Some(value.trim().to_string()).filter(|q| !q.is_empty()),
             "contact_id" => filter.contact_id = text(),
             "from" => match parse_time(value, false) {
@@ -83,6 +91,7 @@ pub(crate) fn parse(
                     errors.push(k, "attribute names are 1–64 characters of a–z, A–Z, 0–9, `_`, `-` or `.`");
                 }
             }
+            "" => errors.push("query", "a parameter without a name"),
             k if !allowed.contains(&k) => errors.push(k, "unknown parameter"),
             "segment" => match Segment::parse(value) {
                 Some(s) => filter.segment = Some(s),
@@ -99,6 +108,9 @@ pub(crate) fn parse(
             },
             other => extras.other.push((other.to_string(), value.clone())),
         }
+    }
+    if filter.attributes.len() > MAX_ATTRIBUTE_FILTERS {
+        errors.push("attr", format!("at most {MAX_ATTRIBUTE_FILTERS} attribute filters"));
     }
     if let (Some(from), Some(to)) = (filter.from_ms, filter.to_ms)
         && from >= to

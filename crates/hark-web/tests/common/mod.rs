@@ -32,6 +32,15 @@ impl TestApp {
 
     /// With `mail`, an SMTP server process receives what the job runner sends.
     pub async fn start_with(backend: Backend, mail: bool) -> Option<TestApp> {
+        Self::start_configured(backend, mail, |_| {}).await
+    }
+
+    /// As `start_with`, with the web settings changed by `configure` (limits, timeouts).
+    pub async fn start_configured(
+        backend: Backend,
+        mail: bool,
+        configure: impl FnOnce(&mut hark_web::WebConfig),
+    ) -> Option<TestApp> {
         let db = TestDatabase::new(backend).await?;
         let store = Store::open(&db.url).await.expect("open store");
         store.migrate().await.expect("migrate");
@@ -50,6 +59,8 @@ impl TestApp {
                     idle_poll: Duration::from_millis(50),
                     retry_base: Duration::from_millis(100),
                     sweep_interval: Duration::from_millis(200),
+                    // The tests' webhook receivers listen on loopback.
+                    outbound: hark_jobs::OutboundPolicy::allowing(&["127.0.0.1".into()]).unwrap(),
                 };
                 let runner = Runner::new(store.clone(), signer, Some(mailer), config);
                 tokio::spawn(runner.clone().run(std::future::pending()));
@@ -57,7 +68,9 @@ impl TestApp {
             }
             None => None,
         };
-        let state = hark_web::AppState::new(store.clone(), hark_web::WebConfig::local(addr), runner).await.unwrap();
+        let mut config = hark_web::WebConfig::local(addr);
+        configure(&mut config);
+        let state = hark_web::AppState::new(store.clone(), config, runner).await.unwrap();
         tokio::spawn(hark_web::serve(listener, state.clone(), std::future::pending()));
         Some(TestApp { base, key, client: reqwest::Client::new(), store, smtp, state, _db: db })
     }

@@ -1,0 +1,513 @@
+//! The holes found by probing Hark as an attacker would, one test each: each failed before
+//! its fix. Storage-bound ones run on SQLite and PostgreSQL.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Receiver, TestApp, eventually};
+use hark_core::token::TokenKind;
+use hark_store::Role;
+use hark_store::testing::Backend;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+common::on_both!(
+    the_widget_cannot_take_over_a_known_contact,
+    a_referral_link_cannot_edit_the_answer,
+    erasing_a_past_detractor_reaches_every_table,
+    nul_characters_are_refused_and_spoil_no_batch,
+    lesser_holes_are_closed,
+);
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+async fn widget_survey(app: &TestApp) -> String {
+    app.survey(json!({"name": "Shop", "kind": "nps", "brand": "Acme",
+        "widget": {"origins": ["https://shop.example"]}}))
+        .await
+}
+
+async fn the_widget_cannot_take_over_a_known_contact(app: TestApp) {
+    let survey = widget_survey(&app).await;
+    app.post_json("/api/v1/contacts", &json!({"external_id": "ann", "email": "ann@example.com", "name": "Ann"})).await;
+    let post = |body: Value| {
+        app.client
+            .post(format!("{}/w/{survey}/responses", app.base))
+            .header("origin", "https://shop.example")
+            .json(&body)
+            .send()
+    };
+    // Claiming Ann's id without the site's signature: stored, but anonymous, and Ann unchanged.
+    let claim = json!({"external_id": "ann", "email": "evil@attacker.example", "name": "Evil",
+        "attributes": {"account_owner": "evil"}});
+    let r = post(json!({"score": 2, "nonce": "n-1", "visitor": claim})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let ann = app.store.contact_by_external_id("ann").await.unwrap().unwrap();
+    assert_eq!((ann.email.as_deref(), ann.name.as_deref()), (Some("ann@example.com"), Some("Ann")));
+    assert!(ann.attributes.is_empty(), "{:?}", ann.attributes);
+    let forged = json!({"score": 2, "nonce": "n-2", "visitor": claim, "visitor_signature": "00".repeat(32)});
+    assert_eq!(post(forged).await.unwrap().status(), StatusCode::CREATED);
+    let ann = app.store.contact_by_external_id("ann").await.unwrap().unwrap();
+    assert_eq!(ann.email.as_deref(), Some("ann@example.com"), "a wrong signature changes nothing");
+    let stored = app.get_json(&format!("/api/v1/responses?survey_id={survey}")).await;
+    assert!(stored["items"].as_array().unwrap().iter().all(|r| r["contact_id"].is_null()), "{stored}");
+
+    // The fatigue check does not tell a stranger whether an id was surveyed.
+    let seen = json!({"score": 9, "nonce": "n-3", "visitor": {"external_id": "bob"},
+        "visitor_signature": signature(&app, "bob").await});
+    assert_eq!(post(seen).await.unwrap().status(), StatusCode::CREATED);
+    let config = |query: String| {
+        app.client
+            .get(format!("{}/w/{survey}/config?{query}", app.base))
+            .header("origin", "https://shop.example")
+            .send()
+    };
+    let unsigned: Value = config("visitor=bob".into()).await.unwrap().json().await.unwrap();
+    assert_eq!(unsigned["show"], true, "an unsigned id reveals nothing");
+    let signed: Value = config(format!("visitor=bob&visitor_signature={}", signature(&app, "bob").await))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(signed["show"], false, "the site's own signed visitor is not asked again");
+
+    // With the site's signature the contact is the visitor's own and is updated.
+    let sig = signature(&app, "ann").await;
+    let vouched = json!({"score": 10, "nonce": "n-4", "visitor_signature": sig,
+        "visitor": {"external_id": "ann", "name": "Ann Lee"}});
+    assert_eq!(post(vouched).await.unwrap().status(), StatusCode::CREATED);
+    let ann = app.store.contact_by_external_id("ann").await.unwrap().unwrap();
+    assert_eq!((ann.email.as_deref(), ann.name.as_deref()), (Some("ann@example.com"), Some("Ann Lee")));
+}
+
+async fn signature(app: &TestApp, external_id: &str) -> String {
+    let secret = app.store.widget_identity_secret().await.unwrap();
+    hark_core::auth::visitor_signature(&secret, external_id)
+}
+
+async fn a_referral_link_cannot_edit_the_answer(app: TestApp) {
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
+    let r = app
+        .post("/api/v1/responses")
+        .header("Idempotency-Key", "p-1")
+        .json(&json!({"survey_id": survey, "score": 10, "comment": "Great"}))
+        .send()
+        .await
+        .unwrap();
+    let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let referral = app.state.signer().sign(TokenKind::Referral, &id);
+    let edit = no_redirects()
+        .post(format!("{}/r/{referral}", app.base))
+        .form(&[("score", "0"), ("comment", "Terrible"), ("done", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edit.status(), StatusCode::NOT_FOUND, "a shared referral link is not an edit link");
+    let page = no_redirects().get(format!("{}/r/{referral}", app.base)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    let answer = app.get_json(&format!("/api/v1/responses/{id}")).await;
+    assert_eq!((answer["score"].as_i64(), answer["comment"].as_str()), (Some(10), Some("Great")));
+    // And the edit token does not open the referral redirect either.
+    let edit_token = app.state.signer().sign(TokenKind::Response, &id);
+    let click = no_redirects().get(format!("{}/ref/{edit_token}", app.base)).send().await.unwrap();
+    assert_eq!(click.status(), StatusCode::NOT_FOUND);
+}
+
+async fn erasing_a_past_detractor_reaches_every_table(app: TestApp) {
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
+    let contact = json!({"external_id": "c-9", "email": "dora@example.com", "name": "Dora"});
+    let event = app
+        .post("/api/v1/events")
+        .header("Idempotency-Key", "ev-9")
+        .json(&json!({"name": "order.delivered", "contact": contact}))
+        .send()
+        .await
+        .unwrap();
+    assert!(event.status().is_success(), "{}", event.status());
+    let r = app
+        .post("/api/v1/responses")
+        .header("Idempotency-Key", "d-1")
+        .json(&json!({"survey_id": survey, "score": 1, "comment": "Dora here, refund me", "contact": contact}))
+        .send()
+        .await
+        .unwrap();
+    let answer: Value = r.json().await.unwrap();
+    let contact_id = answer["contact_id"].as_str().unwrap().to_owned();
+    let new_case = hark_store::NewCase {
+        response_id: answer["id"].as_str().unwrap().into(),
+        survey_id: survey.clone(),
+        contact_id: Some(contact_id.clone()),
+        team_id: None,
+        owner_id: None,
+        priority: hark_core::playbook::Priority::High,
+        due_at: 0,
+        reason: "test".into(),
+    };
+    app.store.open_case(&new_case).await.unwrap();
+    app.post_json(&format!("/api/v1/contacts/{contact_id}/notes"), &json!({"body": "Called Dora", "author": "me"}))
+        .await;
+
+    let erased = app.client.delete(format!("{}/api/v1/contacts/{contact_id}", app.base)).bearer_auth(&app.key);
+    let erased = erased.send().await.unwrap();
+    assert_eq!(erased.status(), StatusCode::OK, "a past detractor can be erased");
+    let done: Value = erased.json().await.unwrap();
+    assert_eq!((done["answers_anonymised"].as_i64(), done["cases_unlinked"].as_i64()), (Some(1), Some(1)), "{done}");
+    assert_eq!((done["events_unlinked"].as_i64(), done["notes_deleted"].as_i64()), (Some(1), Some(1)), "{done}");
+    let notes = app.get(&format!("/api/v1/contacts/{contact_id}/notes")).send().await.unwrap();
+    assert_eq!(notes.status(), StatusCode::NOT_FOUND, "an erased contact has no notes to list");
+    let kept = app.get_json(&format!("/api/v1/responses/{}", answer["id"].as_str().unwrap())).await;
+    assert_eq!((kept["score"].as_i64(), kept["comment"].is_null()), (Some(1), true), "{kept}");
+}
+
+async fn nul_characters_are_refused_and_spoil_no_batch(app: TestApp) {
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
+    let post = |key: &'static str, comment: &'static str| {
+        app.post("/api/v1/responses")
+            .header("Idempotency-Key", key)
+            .json(&json!({"survey_id": survey, "score": 5, "comment": comment}))
+            .send()
+    };
+    let (bad, good) = tokio::join!(post("nul-1", "bad\u{0}text"), post("ok-1", "fine"));
+    let (bad, good) = (bad.unwrap(), good.unwrap());
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = bad.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "body", "{problem}");
+    assert!(problem["errors"][0]["message"].as_str().unwrap().contains("NUL"), "{problem}");
+    assert_eq!(good.status(), StatusCode::CREATED);
+    let filter = app.get("/api/v1/reports/responses?q=a%00b").send().await.unwrap();
+    assert_eq!(filter.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let form = no_redirects()
+        .post(format!("{}/login", app.base))
+        .form(&[("email", "a\u{0}@x"), ("password", "p")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count().await, 1);
+}
+
+async fn lesser_holes_are_closed(app: TestApp) {
+    // A 64 KB search or a thousand filters are refused as bad input, not a 500.
+    let long = format!("/api/v1/reports/responses?q={}", "x".repeat(60_000));
+    let status = app.get(&long).send().await.unwrap().status();
+    assert!(status.is_client_error(), "{status}");
+    let many: String = (0..1000).map(|i| format!("attr.k{i}=v&")).collect();
+    let status = app.get(&format!("/api/v1/reports/nps?{many}")).send().await.unwrap().status();
+    assert!(status.is_client_error(), "{status}");
+    // Only its author or an admin removes an annotation.
+    let annotation = app.post_json("/api/v1/annotations", &json!({"date": "2026-01-01", "label": "Launch"})).await;
+    let (lead, cookie) = app.user_session("lead@example.com", Role::TeamLead, None, None).await;
+    let page = lead.get(format!("{}/dashboard/changes", app.base)).header("cookie", &cookie).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let id = annotation["id"].as_str().unwrap();
+    let removal = lead
+        .post(format!("{}/dashboard/annotations/{id}/delete", app.base))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removal.status(), StatusCode::FORBIDDEN);
+    assert!(app.store.get_annotation(id).await.unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_headers_on_every_page() {
+    let Some(app) = TestApp::start(Backend::Sqlite).await else { return };
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme", "anonymous_link": true})).await;
+    let link = app.state.signer().sign(TokenKind::Survey, &survey);
+    for path in
+        ["/login".to_owned(), "/admin/surveys".into(), "/dashboard".into(), format!("/s/{link}"), "/healthz".into()]
+    {
+        let r = no_redirects().get(format!("{}{path}", app.base)).send().await.unwrap();
+        let h = r.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self';"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline'; img") || !csp.contains("script-src 'unsafe-inline'"), "{csp}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+    }
+    let page = no_redirects().get(format!("{}/s/{link}", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("<script>"), "no inline script on customer pages");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_sends_nobody_off_site() {
+    let Some(app) = TestApp::start(Backend::Sqlite).await else { return };
+    let hash = hark_core::auth::hash_password("correct horse battery");
+    app.store.create_user("a@example.com", None, Role::Admin, &hash).await.unwrap();
+    for next in ["/\t/evil.example", "/\n/evil.example", "//evil.example", "/\\evil.example", "https://evil.example"] {
+        let r = no_redirects()
+            .post(format!("{}/login", app.base))
+            .form(&[("email", "a@example.com"), ("password", "correct horse battery"), ("next", next)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(r.headers()["location"], "/admin/surveys", "{next:?}");
+    }
+    let page = no_redirects().get(format!("{}/login?next=/%09/evil.example", app.base)).send().await.unwrap();
+    assert!(!page.text().await.unwrap().contains("evil.example"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_key_stops_working_however_busy_its_client() {
+    let Some(app) = TestApp::start(Backend::Sqlite).await else { return };
+    assert!(app.get("/api/v1/surveys").send().await.unwrap().status().is_success());
+    let id = app.key.trim_start_matches("hark_").split('_').next().unwrap().to_owned();
+    app.store.revoke_api_key(&id).await.unwrap();
+    // Used every half second, the key used to stay cached (and working) for ever.
+    let refused = eventually(Duration::from_secs(25), || async {
+        let status = app.get("/api/v1/surveys").send().await.unwrap().status();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        (status == StatusCode::UNAUTHORIZED).then_some(())
+    })
+    .await;
+    assert_eq!(refused, ());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_trickling_connections_are_closed_and_healthz_answers() {
+    let Some(app) = TestApp::start_configured(Backend::Sqlite, false, |c| {
+        c.connections.header_timeout = Duration::from_secs(1);
+        c.connections.body_timeout = Duration::from_secs(1);
+        c.connections.max_connections = 20;
+    })
+    .await
+    else {
+        return;
+    };
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let idle: Vec<_> = futures_util::future::join_all((0..20).map(|_| tokio::net::TcpStream::connect(&addr))).await;
+    let mut trickle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    trickle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let mut body = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    body.write_all(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nemail=").await.unwrap();
+    // Every one of them is closed by the server, however long the client waits.
+    for mut stream in idle.into_iter().map(Result::unwrap).chain([trickle, body]) {
+        let mut buf = Vec::new();
+        let read = tokio::time::timeout(WAIT, stream.read_to_end(&mut buf)).await;
+        assert!(read.is_ok(), "the server kept a slow connection open");
+    }
+    // And with the cap full of idle sockets, health still answers once they are closed.
+    let health = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn floods_through_public_doors_and_sign_in_are_limited() {
+    let Some(app) = TestApp::start_configured(Backend::Sqlite, false, |c| {
+        c.limits.answers_per_ip = hark_web::Rate::per_minute(5);
+        c.limits.sign_ins_per_account = hark_web::Rate { count: 3, per: Duration::from_secs(900) };
+    })
+    .await
+    else {
+        return;
+    };
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme", "anonymous_link": true})).await;
+    let link = app.state.signer().sign(TokenKind::Survey, &survey);
+    let mut statuses = Vec::new();
+    for i in 0..12 {
+        let r = no_redirects()
+            .post(format!("{}/s/{link}", app.base))
+            .form(&[("score", "0"), ("nonce", &format!("flood-{i}"))])
+            .send()
+            .await
+            .unwrap();
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!((1..=60).contains(&wait), "{wait}");
+        }
+        statuses.push(r.status());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::SEE_OTHER).count(), 5, "{statuses:?}");
+    assert_eq!(app.count().await, 5, "only the allowed answers were stored");
+    // The widget shares the per-address budget.
+    let widget = widget_survey(&app).await;
+    let r = app
+        .client
+        .post(format!("{}/w/{widget}/responses", app.base))
+        .header("origin", "https://shop.example")
+        .json(&json!({"score": 1, "nonce": "w-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(r.headers()["access-control-allow-origin"], "https://shop.example", "the widget can read why");
+
+    let hash = hark_core::auth::hash_password("correct horse battery");
+    app.store.create_user("boss@example.com", None, Role::Admin, &hash).await.unwrap();
+    let sign_in = |password: &'static str| {
+        no_redirects()
+            .post(format!("{}/login", app.base))
+            .form(&[("email", "boss@example.com"), ("password", password)])
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(sign_in("guess").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    }
+    let locked = sign_in("correct horse battery").await.unwrap();
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS, "guessing is stopped for the account");
+    assert!(locked.headers().contains_key("retry-after"));
+}
+
+/// A personal link (as in a survey mail) for a new contact.
+async fn personal_link(app: &TestApp, survey: &str) -> String {
+    let contact = app.post_json("/api/v1/contacts", &json!({"external_id": "x", "email": "x@example.com"})).await;
+    let sent = app
+        .post_json(
+            &format!("/api/v1/surveys/{survey}/invitations"),
+            &json!({"contact_ids": [contact["id"]], "channel": "link"}),
+        )
+        .await;
+    sent.to_string().split('"').find(|s| s.contains("/s/i")).expect("a personal link").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_email_link_records_no_score() {
+    let Some(app) = TestApp::start_configured(Backend::Sqlite, false, |c| c.link_lifetime = Some(Duration::ZERO)).await
+    else {
+        return;
+    };
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
+    let url = personal_link(&app, &survey).await;
+    let page = no_redirects().get(format!("{url}?score=3")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::GONE);
+    let send = no_redirects().post(&url).form(&[("score", "3")]).send().await.unwrap();
+    assert_eq!(send.status(), StatusCode::GONE);
+    assert_eq!(app.count().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mail_scanner_fetching_every_score_link_leaves_no_score_and_a_person_still_scores_in_one_click() {
+    let Some(app) = TestApp::start(Backend::Sqlite).await else { return };
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
+    let url = personal_link(&app, &survey).await;
+    for n in 0..=10 {
+        let r = no_redirects().get(format!("{url}?score={n}")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    assert_eq!(app.count().await, 0, "fetching the links records nothing");
+    // A person's browser runs the page's script: the clicked score is stored at once.
+    let Some(browser) = common::Browser::start(true, "en").await else { return };
+    browser.client.goto(&format!("{url}?score=7")).await.unwrap();
+    let stored = eventually(WAIT, || async {
+        let list = app.get_json(&format!("/api/v1/responses?survey_id={survey}")).await;
+        list["items"][0]["score"].as_i64()
+    })
+    .await;
+    assert_eq!(stored, 7);
+    let at = eventually(WAIT, || async {
+        let here = browser.client.current_url().await.unwrap();
+        here.path().starts_with("/r/").then_some(here)
+    })
+    .await;
+    assert!(at.path().starts_with("/r/r"), "{at}");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_slow_webhook_receiver_delays_only_itself() {
+    let Some(app) = TestApp::start_with(Backend::Sqlite, true).await else { return };
+    let slow = slow_receiver().await;
+    let (fast, fast_url) = Receiver::start(0).await;
+    for (name, url) in [("slow", slow.as_str()), ("fast", fast_url.as_str())] {
+        let hook = json!({"name": name, "kind": "generic", "url": url, "events": ["response.created"]});
+        app.post_json("/api/v1/webhooks", &hook).await;
+    }
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
+    for i in 0..12 {
+        let r = app
+            .post("/api/v1/responses")
+            .header("Idempotency-Key", format!("s-{i}"))
+            .json(&json!({"survey_id": survey, "score": 8}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+    // Served one by one, the fast receiver waited behind 10 s timeouts of the slow one.
+    eventually(WAIT, || async { (fast.calls().len() >= 12).then_some(()) }).await;
+}
+
+/// A webhook receiver on loopback that never answers.
+async fn slow_receiver() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_reach_no_internal_address_and_follow_no_redirect() {
+    let Some(app) = TestApp::start_with(Backend::Sqlite, true).await else { return };
+    let (target, target_url) = Receiver::start(0).await;
+    let redirector = redirecting_receiver(&target_url).await;
+    let mut hooks = Vec::new();
+    for url in
+        ["http://169.254.169.254/latest/meta-data/", "http://[::1]:9/hook", "http://0.0.0.0:9/", redirector.as_str()]
+    {
+        let hook = json!({"name": url, "kind": "generic", "url": url, "events": ["response.created"]});
+        hooks.push(app.post_json("/api/v1/webhooks", &hook).await["id"].as_str().unwrap().to_owned());
+    }
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
+    let r = app
+        .post("/api/v1/responses")
+        .header("Idempotency-Key", "w-1")
+        .json(&json!({"survey_id": survey, "score": 9}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    for hook in &hooks[..3] {
+        let log = eventually(WAIT, || async {
+            let log = app.get_json(&format!("/api/v1/webhooks/{hook}/deliveries")).await;
+            log["items"][0]["last_error"]
+                .as_str()
+                .map(str::to_owned)
+                .or(log[0]["last_error"].as_str().map(str::to_owned))
+        })
+        .await;
+        assert!(log.starts_with("refused: the address is on this machine"), "{log}");
+    }
+    let redirected = eventually(WAIT, || async {
+        let log = app.get_json(&format!("/api/v1/webhooks/{}/deliveries", hooks[3])).await;
+        let entry = if log.is_array() { log[0].clone() } else { log["items"][0].clone() };
+        entry["last_status_code"].as_i64()
+    })
+    .await;
+    assert_eq!(redirected, 307);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(target.calls().is_empty(), "the redirect was not followed");
+}
+
+/// A receiver on loopback that answers every call with a 307 to `to`.
+async fn redirecting_receiver(to: &str) -> String {
+    let to = to.to_owned();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let to = to.clone();
+            async move { (axum::http::StatusCode::TEMPORARY_REDIRECT, [("location", to)]) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
