@@ -133,7 +133,7 @@ impl AppState {
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     let (api, doc) = api::router(state.clone()).split_for_parts();
-    let doc = Arc::new(doc);
+    let doc = Arc::new(api::document(&doc));
     Router::new()
         .merge(api)
         .merge(public::router())

@@ -85,6 +85,69 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter<AppState> {
         .merge(reports)
 }
 
+/// The OpenAPI document as served: what the annotations say, plus what every operation may
+/// answer whatever its handler (errors of the shared extractors, key checks, limits), so that
+/// clients and fuzzers see every status and content type Hark really sends.
+pub(crate) fn document(doc: &utoipa::openapi::OpenApi) -> serde_json::Value {
+    use serde_json::{Value, json};
+    let mut doc = serde_json::to_value(doc).expect("the OpenAPI document serializes");
+    let problem = json!({"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}});
+    let standard = |status: &str| match status {
+        "400" => "malformed request: bad JSON, form or query syntax",
+        "401" => "no valid API key (or session, for reports)",
+        "403" => "outside the signed-in user's scope",
+        "404" => "no such record",
+        "413" => "body over the size limit",
+        "415" => "body not sent as JSON",
+        _ => "invalid input: each field at fault is named in `errors`",
+    };
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for (path, item) in paths.iter_mut() {
+            let Some(operations) = item.as_object_mut() else { continue };
+            for operation in operations.values_mut() {
+                let has_body = operation.get("requestBody").is_some();
+                let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else { continue };
+                // Problems are problem+json, not plain JSON.
+                for response in responses.values_mut() {
+                    let is_problem = response["content"]["application/json"]["schema"]["$ref"]
+                        .as_str()
+                        .is_some_and(|r| r.ends_with("/Problem"));
+                    if is_problem {
+                        response["content"] = problem.clone();
+                    }
+                }
+                let mut statuses = vec!["400", "401", "403", "422"];
+                if path.contains('{') {
+                    statuses.push("404");
+                }
+                if has_body {
+                    statuses.extend(["413", "415"]);
+                }
+                for status in statuses {
+                    responses
+                        .entry(status)
+                        .or_insert_with(|| json!({"description": standard(status), "content": problem.clone()}));
+                }
+            }
+        }
+    }
+    // A stored survey is its definition plus its record fields, as one open object: the
+    // definition alone refuses unknown fields, which `allOf` would apply to the record too.
+    let schemas = &mut doc["components"]["schemas"];
+    let definition = schemas["SurveyDefinition"].clone();
+    if let (Some(record), Some(own)) =
+        (schemas["Survey"]["allOf"].get(1).cloned(), definition["properties"].as_object())
+    {
+        let mut properties = own.clone();
+        properties.extend(record["properties"].as_object().cloned().unwrap_or_default());
+        let mut required = definition["required"].as_array().cloned().unwrap_or_default();
+        required.extend(record["required"].as_array().cloned().unwrap_or_default());
+        schemas["Survey"] = json!({"type": "object", "description": "A stored survey: its definition, id, status and times.",
+            "required": required, "properties": properties});
+    }
+    doc
+}
+
 #[derive(Serialize)]
 pub(crate) struct Health {
     status: &'static str,
