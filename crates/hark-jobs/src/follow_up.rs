@@ -6,7 +6,7 @@ use hark_core::playbook::{Assign, Decision, Facts};
 use hark_core::report::MS_PER_DAY;
 use hark_core::survey::SurveyDefinition;
 use hark_core::token::TokenKind;
-use hark_store::{CASE_MAIL_JOB, Case, NewCase, NewJob, Response, Role, Store, StoreError, Survey, User};
+use hark_store::{CASE_MAIL_JOB, Case, CaseStatus, NewCase, NewJob, Response, Role, Store, StoreError, Survey, User};
 use serde_json::{Map, Value, json};
 
 use crate::mail::MailError;
@@ -106,6 +106,9 @@ impl Runner {
             )
             .await?;
         if decision.playbook.open_case {
+            // A burst of anonymous answers through the public link or widget may be a flood:
+            // past the survey's hourly budget their cases are held, and nobody is told.
+            let public = response.contact_id.is_none() && matches!(response.channel.as_str(), "link" | "widget");
             let owner = self.assign(&decision.playbook.assign, &response, &attributes).await?;
             let new = NewCase {
                 response_id: response.id.clone(),
@@ -118,9 +121,13 @@ impl Runner {
                 reason: decision
                     .rule
                     .map_or_else(|| format!("{} playbook", response.segment.as_str()), |r| format!("rule `{r}`")),
+                public_budget: public.then_some(self.config.public_cases_per_hour),
             };
             let (case, created) = store.open_case(&new).await?;
-            if created {
+            if case.status == CaseStatus::Held {
+                tracing::warn!(survey = %survey.id, case = %case.id, "case held for review: a burst of anonymous answers");
+            }
+            if created && case.status != CaseStatus::Held {
                 let link = self.admin_url(&format!("/admin/cases/{}", case.id));
                 store
                     .queue_deliveries(

@@ -43,6 +43,13 @@ impl Runner {
         let recent = counts(window(end - rule.window_days, end)).await?;
         let before = counts(window(end - 2 * rule.window_days, end - rule.window_days)).await?;
         let Some(change) = significant_drop(&before, &recent, rule.min_n as u64) else { return Ok(false) };
+        // A drop while anonymous answers are held for review may be the flood itself: no
+        // alert until someone has looked at them.
+        let since = (end - rule.window_days) * MS_PER_DAY;
+        if self.store.public_cases_since(rule.survey_id.as_deref(), since).await?.1 > 0 {
+            tracing::warn!(rule = %rule.name, "alert deferred: cases from a burst of anonymous answers await review");
+            return Ok(false);
+        }
         let detail = json!({ "before": before, "recent": recent, "change": change });
         let Some(alert) = self.store.raise_alert(rule, end, &change, &detail).await? else { return Ok(false) };
         let link = self.admin_url("/dashboard/monitoring");

@@ -26,7 +26,7 @@ const PER_MAIL_SERVER: usize = 8;
 const JOB_TIMEOUT: Duration = Duration::from_secs(120);
 const LEASE_MS: i64 = 5 * 60 * 1000;
 /// A job whose target is busy is handed back for this long.
-const POSTPONE_MS: i64 = 2_000;
+const POSTPONE_MS: i64 = 500;
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
 #[derive(Clone)]
@@ -41,6 +41,9 @@ pub struct RunnerConfig {
     pub sweep_interval: Duration,
     /// Where webhook calls may go (internal addresses only if allowed).
     pub outbound: OutboundPolicy,
+    /// Cases a survey opens in an hour for anonymous answers through its public link or
+    /// widget; more are held for review (a flood cannot page the team or fire webhooks).
+    pub public_cases_per_hour: u32,
 }
 
 #[derive(Clone)]

@@ -33,7 +33,9 @@ macro_rules! text_enum {
     };
 }
 
-text_enum!(CaseStatus { Open => "open", InProgress => "in_progress", Waiting => "waiting", Closed => "closed" });
+// `held`: opened during a flood of anonymous answers; nobody was told, and it waits for an
+// admin to release it (set it open) or close it.
+text_enum!(CaseStatus { Open => "open", InProgress => "in_progress", Waiting => "waiting", Closed => "closed", Held => "held" });
 text_enum!(CaseOutcome { Resolved => "resolved", Unresolved => "unresolved", NoReply => "no_reply" });
 
 /// The suggested steps of a detractor case, in order.
@@ -118,6 +120,9 @@ pub struct NewCase {
     pub due_at: i64,
     /// Why it was opened (the playbook or rule), for the history.
     pub reason: String,
+    /// For an anonymous answer through a public door: how many such cases the survey may open
+    /// in an hour; past it the case is held for review (see [`CaseStatus::Held`]).
+    pub public_budget: Option<u32>,
 }
 
 /// One entry in a case's history.
@@ -287,6 +292,24 @@ fn interaction_from(row: &AnyRow) -> Result<Interaction> {
 
 /// Adds the jobs that run the playbook for new answers, in the answers' own transaction
 /// and in one statement (the writer's batches stay one round trip each).
+/// See [`Store::public_cases_since`]: the measure of a flood through the public doors.
+async fn public_cases_since<'e, E>(exec: E, survey_id: Option<&str>, since_ms: i64) -> Result<(i64, i64)>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN c.status = 'held' THEN 1 ELSE 0 END), 0) AS held \
+         FROM cases c JOIN responses r ON r.id = c.response_id \
+         WHERE ($1 IS NULL OR c.survey_id = $1) AND c.created_at >= $2 AND r.contact_id IS NULL \
+         AND r.channel IN ('link', 'widget')",
+    )
+    .bind(survey_id)
+    .bind(since_ms)
+    .fetch_one(exec)
+    .await?;
+    Ok((row.try_get("n")?, row.try_get("held")?))
+}
+
 pub(crate) async fn enqueue_playbooks_on<'e, E>(exec: E, response_ids: &[String]) -> Result<()>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
@@ -318,8 +341,22 @@ impl Store {
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
         let now = now_ms();
         let id = new_id();
+        let held = match new.public_budget {
+            None => false,
+            Some(budget) => {
+                // One opener at a time per survey, so the count is exact under concurrent jobs
+                // (SQLite's write transaction is exclusive already).
+                if self.dialect == crate::Dialect::Postgres {
+                    sqlx::query("SELECT id FROM surveys WHERE id = $1 FOR UPDATE")
+                        .bind(&new.survey_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                }
+                public_cases_since(&mut *tx, Some(&new.survey_id), now - 3_600_000).await?.0 >= i64::from(budget)
+            }
+        };
         let sql = format!(
-            "INSERT INTO cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, NULL, NULL, NULL, NULL, '[]', NULL, $9, $9) \
+            "INSERT INTO cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $10, $7, $8, NULL, NULL, NULL, NULL, '[]', NULL, $9, $9) \
              ON CONFLICT (response_id) DO NOTHING RETURNING {CASE_COLUMNS}"
         );
         let row = sqlx::query(AssertSqlSafe(sql))
@@ -328,10 +365,12 @@ impl Store {
             .bind(&new.survey_id)
             .bind(new.contact_id.as_deref())
             .bind(new.team_id.as_deref())
-            .bind(new.owner_id.as_deref())
+            // A held case waits for an admin, so it is nobody's yet.
+            .bind(new.owner_id.as_deref().filter(|_| !held))
             .bind(new.priority.as_str())
             .bind(new.due_at)
             .bind(now)
+            .bind(if held { CaseStatus::Held } else { CaseStatus::Open }.as_str())
             .fetch_optional(&mut *tx)
             .await?;
         let Some(row) = row else {
@@ -339,7 +378,9 @@ impl Store {
             let row = sqlx::query(AssertSqlSafe(sql)).bind(&new.response_id).fetch_one(&mut *tx).await?;
             return Ok((case_from(&row)?, false));
         };
-        record_event(&mut tx, &id, "hark", "opened", json!({ "reason": new.reason, "owner_id": new.owner_id })).await?;
+        let kind = if held { "held" } else { "opened" };
+        let owner = new.owner_id.as_deref().filter(|_| !held);
+        record_event(&mut tx, &id, "hark", kind, json!({ "reason": new.reason, "owner_id": owner })).await?;
         tx.commit().await?;
         Ok((case_from(&row)?, true))
     }
@@ -363,7 +404,7 @@ impl Store {
         eq("team_id", filter.team_id.as_deref());
         eq("contact_id", filter.contact_id.as_deref());
         if filter.open_only || filter.overdue {
-            sql.push(" AND status <> 'closed'");
+            sql.push(" AND status NOT IN ('closed', 'held')");
         }
         if filter.overdue {
             sql.push(" AND due_at < ").int(now_ms());
@@ -371,6 +412,12 @@ impl Store {
         sql.push(" ORDER BY due_at, id LIMIT ").int(limit);
         let rows = sql.query().fetch_all(&self.pool).await?;
         rows.iter().map(case_from).collect()
+    }
+
+    /// Cases opened since `since_ms` for answers without a contact that came through a public
+    /// door (the anonymous link or the widget), and how many of them are held.
+    pub async fn public_cases_since(&self, survey_id: Option<&str>, since_ms: i64) -> Result<(i64, i64)> {
+        public_cases_since(&self.pool, survey_id, since_ms).await
     }
 
     /// Applies a person's change and records it in the case's history.
@@ -473,7 +520,7 @@ impl Store {
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
         let sql = format!(
             "UPDATE cases SET escalated_at = $1, updated_at = $1 \
-             WHERE status <> 'closed' AND due_at < $1 AND escalated_at IS NULL RETURNING {CASE_COLUMNS}"
+             WHERE status NOT IN ('closed', 'held') AND due_at < $1 AND escalated_at IS NULL RETURNING {CASE_COLUMNS}"
         );
         let rows = sqlx::query(AssertSqlSafe(sql)).bind(now).fetch_all(&mut *tx).await?;
         let cases: Vec<Case> = rows.iter().map(case_from).collect::<Result<_>>()?;

@@ -241,6 +241,7 @@ async fn erasing_a_contact_reaches_every_table_and_keeps_anonymous_scores(store:
         priority: hark_core::playbook::Priority::High,
         due_at: 0,
         reason: "test".into(),
+        public_budget: None,
     };
     let (case, _) = store.open_case(&new_case).await.unwrap();
     let reply = CaseChange::Replied { subject: "Sorry".into(), body: "Dear gone@example.com".into() };

@@ -141,8 +141,12 @@ pub(crate) async fn loop_report(
 ) -> Result<LoopReport, StoreError> {
     let now = jiff::Timestamp::now().as_millisecond();
     let all = state.store.list_cases(&CaseFilter::default(), 1_000_000).await?;
-    let cases: Vec<&Case> =
-        all.iter().filter(|c| from.is_none_or(|f| c.created_at >= f) && to.is_none_or(|t| c.created_at < t)).collect();
+    // Held cases (a suspected flood) count only once someone releases them.
+    let cases: Vec<&Case> = all
+        .iter()
+        .filter(|c| c.status != CaseStatus::Held)
+        .filter(|c| from.is_none_or(|f| c.created_at >= f) && to.is_none_or(|t| c.created_at < t))
+        .collect();
     let group = |key: fn(&Case) -> String| {
         let mut groups: BTreeMap<String, Vec<&Case>> = BTreeMap::new();
         for c in &cases {
@@ -181,5 +185,5 @@ pub(crate) fn parse_outcome(s: &str) -> Result<CaseOutcome, ApiError> {
 }
 
 pub(crate) fn parse_status(s: &str) -> Result<CaseStatus, ApiError> {
-    CaseStatus::parse(s).ok_or_else(|| ApiError::field("status", "one of open, in_progress, waiting, closed"))
+    CaseStatus::parse(s).ok_or_else(|| ApiError::field("status", "one of open, in_progress, waiting, closed, held"))
 }

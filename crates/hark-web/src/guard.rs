@@ -35,11 +35,12 @@ pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
+/// What a field with a NUL character is told.
+pub(crate) const NUL_REFUSED: &str = "contains a NUL character (U+0000), which Hark does not store; remove it";
+
 /// Refuses a request whose address or body carries a NUL character, naming where.
 pub(crate) async fn refuse_nul(request: Request, next: Next) -> Result<Response, ApiError> {
-    let nul = |where_: &str| {
-        ApiError::field(where_, "contains a NUL character (U+0000), which Hark does not store; remove it")
-    };
+    let nul = |where_: &str| ApiError::field(where_, NUL_REFUSED);
     let query = request.uri().query().unwrap_or_default();
     if request.uri().path().contains("%00") || query.contains("%00") {
         return Err(nul(if query.contains("%00") { "query" } else { "path" }));

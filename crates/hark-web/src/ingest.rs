@@ -75,7 +75,13 @@ pub async fn submit(
         return Err(ApiError::field("idempotency_key", "1–200 characters"));
     }
     // Fingerprint of the request as the client sent it, before defaults are filled in.
-    let request_hash = hash_secret(&serde_json::to_string(&input).expect("inputs serialize"));
+    let request = serde_json::to_string(&input).expect("inputs serialize");
+    // PostgreSQL stores no NUL in text, and one would fail a whole group commit; the HTTP edge
+    // refuses them already, this covers imports.
+    if request.contains("\\u0000") {
+        return Err(ApiError::field("body", crate::guard::NUL_REFUSED));
+    }
+    let request_hash = hash_secret(&request);
 
     let survey = store
         .survey_for_answers(&input.survey_id)

@@ -303,6 +303,7 @@ async fn seed_cases(
             priority: decision.priority,
             due_at: r.created_at + i64::from(decision.playbook.due_days) * DAY_MS,
             reason: "detractor playbook".into(),
+            public_budget: None,
         };
         store.open_case(&new).await?;
         opened += 1;

@@ -273,6 +273,10 @@ struct GuardArgs {
     /// Days a personal email link records scores after it was sent (0: for ever).
     #[arg(long, env = "HARK_LINK_VALID_DAYS", default_value_t = 90)]
     link_valid_days: u32,
+    /// Cases one survey opens per hour for anonymous answers through its public link or
+    /// widget; past it they are held for review (no mail, no webhook, no alert).
+    #[arg(long, env = "HARK_PUBLIC_CASES_PER_HOUR", default_value_t = 20)]
+    public_cases_per_hour: u32,
     /// Webhook targets allowed although they are on this machine or a private network
     /// (host names, addresses or CIDR ranges, comma-separated), for on-premise receivers.
     #[arg(long, env = "HARK_WEBHOOK_ALLOW", value_delimiter = ',')]
@@ -368,6 +372,7 @@ async fn serve(
             sweep_interval: std::time::Duration::from_secs(outreach.escalation_seconds),
             outbound: hark_jobs::OutboundPolicy::allowing(&guard.webhook_allow)
                 .map_err(|e| anyhow::anyhow!("--webhook-allow: {e}"))?,
+            public_cases_per_hour: guard.public_cases_per_hour,
         },
     );
     let config = guard.web(public_url, outreach.global_fatigue_days)?;

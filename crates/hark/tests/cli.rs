@@ -146,6 +146,19 @@ async fn sigkill_loses_no_acknowledged_response() {
 }
 
 #[test]
+fn csv_import_refuses_a_nul_character_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hark.db");
+    let csv = dir.path().join("nul.csv");
+    std::fs::write(&csv, "email,score,comment\nann@example.com,9,fine\nbo@example.com,3,bad\0text\n").unwrap();
+    let out = import(&db, &csv, "Legacy NPS");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("line 3: body: contains a NUL character"), "{stderr}");
+    assert!(stderr.contains("imported 1, already present 0, rejected 1"), "{stderr}");
+}
+
+#[test]
 fn csv_import_reports_bad_rows_by_line_and_keeps_the_good_ones() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hark.db");

@@ -77,7 +77,7 @@ pub(crate) async fn get_case(State(s): State<AppState>, Path(id): Path<String>) 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum CaseAction {
-    /// `open`, `in_progress` or `waiting` (close with `close`).
+    /// `open` (also releases a held case), `in_progress` or `waiting` (close with `close`).
     Status {
         status: String,
     },

@@ -61,6 +61,7 @@ impl TestApp {
                     sweep_interval: Duration::from_millis(200),
                     // The tests' webhook receivers listen on loopback.
                     outbound: hark_jobs::OutboundPolicy::allowing(&["127.0.0.1".into()]).unwrap(),
+                    public_cases_per_hour: 3,
                 };
                 let runner = Runner::new(store.clone(), signer, Some(mailer), config);
                 tokio::spawn(runner.clone().run(std::future::pending()));
