@@ -505,6 +505,21 @@ async fn choose_score(
     record(&state, &link, score, field(&pairs, "lang"), field(&pairs, "nonce"), &ip, &headers).await
 }
 
+/// The rate limits of a public page; a refusal is told in the visitor's language.
+fn limited(
+    state: &AppState,
+    checks: &[(&str, &str, Rate)],
+    lang: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<(), PageError> {
+    state.limit(checks).map_err(|e| {
+        let mut refused = PageError::from(e);
+        refused.lang =
+            lang.into_iter().map(str::to_owned).chain(browser_languages(headers)).collect::<Vec<_>>().join(",");
+        refused
+    })
+}
+
 /// Stores the chosen score and sends the respondent on to the follow-up.
 async fn record(
     state: &AppState,
@@ -516,14 +531,15 @@ async fn record(
     headers: &HeaderMap,
 ) -> Result<Response, PageError> {
     let rates = state.rates();
-    match link {
-        Link::Invitation(..) => state.limit(&[("answers", ip, rates.answers_per_ip)])?,
+    let limits = match link {
+        Link::Invitation(..) => vec![("answers", ip, rates.answers_per_ip)],
         // Anyone may use an anonymous link: it is limited per survey as well.
-        Link::Survey(survey) => state.limit(&[
+        Link::Survey(survey) => vec![
             ("answers", ip, rates.answers_per_ip),
-            ("answers to this survey", &survey.id, rates.answers_per_survey),
-        ])?,
-    }
+            ("answers to this survey", survey.id.as_str(), rates.answers_per_survey),
+        ],
+    };
+    limited(state, &limits, lang, headers)?;
     let response = match link {
         Link::Invitation(survey, invitation) => {
             let locale = contact_locale(state, invitation.contact_id.as_deref()).await?;
@@ -594,7 +610,7 @@ async fn save_follow_up(
     headers: HeaderMap,
     RawForm(body): RawForm,
 ) -> Result<Response, PageError> {
-    state.limit(&[("saves", &ip, state.rates().follow_ups_per_ip)])?;
+    limited(&state, &[("saves", &ip, state.rates().follow_ups_per_ip)], None, &headers)?;
     let (survey, answer) = open_response(&state, &token, &headers).await?;
     let pairs = form_pairs(&body)?;
     let mut answers: BTreeMap<String, Value> = BTreeMap::new();
@@ -670,7 +686,7 @@ async fn unsubscribe(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    state.limit(&[("saves", &ip, state.rates().follow_ups_per_ip)])?;
+    limited(&state, &[("saves", &ip, state.rates().follow_ups_per_ip)], None, &headers)?;
     let (survey, invitation, lang) = unsubscribe_target(&state, &token, &headers).await?;
     if let Some(contact) = &invitation.contact_id {
         state.store.unsubscribe(contact).await?;

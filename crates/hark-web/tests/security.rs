@@ -333,6 +333,16 @@ async fn floods_through_public_doors_and_sign_in_are_limited() {
     }
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::SEE_OTHER).count(), 5, "{statuses:?}");
     assert_eq!(app.count().await, 5, "only the allowed answers were stored");
+    let korean = no_redirects()
+        .post(format!("{}/s/{link}", app.base))
+        .header("accept-language", "ko-KR,ko;q=0.9")
+        .form(&[("score", "0"), ("nonce", "flood-ko")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(korean.status(), StatusCode::TOO_MANY_REQUESTS);
+    let page = korean.text().await.unwrap();
+    assert!(page.contains("너무 많은 답변"), "the refusal is in the visitor's language: {page}");
     // The widget shares the per-address budget.
     let widget = widget_survey(&app).await;
     let r = app
