@@ -301,7 +301,7 @@ impl Runner {
         for (name, to, subject, body) in &mails {
             match mailer.send_text(name.as_deref(), to, subject, body).await {
                 Ok(()) => {}
-                Err(MailError::Permanent(e)) => tracing::warn!(%to, error = %e, "mail refused"),
+                Err(MailError::Permanent(e)) => tracing::warn!(error = %e, "mail refused"),
                 Err(e) => return Ok(Outcome::Retry(e.to_string())),
             }
         }

@@ -441,9 +441,11 @@ impl Store {
              WHERE contact_id = $1")
         .execute(&mut *tx)
         .await?;
-        run("UPDATE invitations SET contact_id = NULL, properties = '{}' WHERE contact_id = $1")
-            .execute(&mut *tx)
-            .await?;
+        // A bounce's detail is the mail server's text, which may quote the address.
+        run("UPDATE invitations SET contact_id = NULL, properties = '{}', \
+             status_detail = CASE WHEN status = 'skipped' THEN status_detail ELSE NULL END WHERE contact_id = $1")
+        .execute(&mut *tx)
+        .await?;
         done.case_texts_emptied = run("UPDATE case_events SET detail = '{}' WHERE kind IN ('reply', 'note') \
              AND case_id IN (SELECT id FROM cases WHERE contact_id = $1)")
         .execute(&mut *tx)
