@@ -73,6 +73,29 @@ async fn sign_in_as(c: &Client, user: &str) {
     click(c, "button[type=submit]").await;
 }
 
+/// Choosing an extra answer with the arrow keys and pressing Enter sends the form; it used to
+/// press the first submit button, the score "0", and turn a passive into a detractor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enter_in_a_follow_up_field_sends_and_never_changes_the_score() {
+    let app = app().await;
+    let Some(browser) = Browser::start(true, "en").await else { return };
+    let c = &browser.client;
+    let survey = app.survey(survey_body()).await;
+    c.goto(&personal_link(&app, &survey, "kim", "en").await).await.unwrap();
+    click(c, "button[name=score][value='7']").await;
+    let first =
+        c.wait().at_most(WAIT).for_element(Locator::Css("input[name='q.reason'][value='price']")).await.unwrap();
+    first.click().await.unwrap();
+    // ArrowDown moves to "speed"; Enter submits.
+    first.send_keys("\u{E015}").await.unwrap();
+    c.active_element().await.unwrap().send_keys("\u{E007}").await.unwrap();
+    eventually(WAIT, || async { c.current_url().await.ok().filter(|u| u.query() == Some("done=1")) }).await;
+    let filter = ResponseFilter { survey_id: Some(survey.clone()), ..Default::default() };
+    let stored = app.store.list_responses(&filter, None, 10).await.unwrap();
+    assert_eq!((stored[0].score, stored[0].answers.get("reason")), (7, Some(&json!("speed"))));
+    browser.close().await;
+}
+
 async fn answer_through_link(javascript: bool) {
     let app = app().await;
     let Some(browser) = Browser::start(javascript, "en").await else { return };
@@ -105,7 +128,7 @@ async fn answer_through_link(javascript: bool) {
         tokio::time::sleep(Duration::from_millis(1500)).await;
         assert_eq!(app.store.get_response(&id).await.unwrap().unwrap().comment, None);
     }
-    click(c, "button[name=done]").await;
+    click(c, "button.send").await;
     eventually(WAIT, || async { c.current_url().await.ok().filter(|u| u.query() == Some("done=1")) }).await;
     assert!(c.source().await.unwrap().contains("Thank you for your feedback. It helps us improve."));
     let r = app.store.get_response(&id).await.unwrap().unwrap();
