@@ -220,9 +220,10 @@ impl ProportionSummary {
             n,
             hits,
             pct: Some(100.0 * p),
+            // The Wilson interval always holds p; at p = 0 or 1 rounding could leave it a hair outside.
             interval: Some(Interval {
-                low: (100.0 * (centre - half)).max(0.0),
-                high: (100.0 * (centre + half)).min(100.0),
+                low: (100.0 * (centre - half)).clamp(0.0, 100.0 * p),
+                high: (100.0 * (centre + half)).clamp(100.0 * p, 100.0),
             }),
         }
     }
@@ -488,6 +489,15 @@ mod tests {
                 let det = scores.iter().filter(|s| **s <= 6).count() as f64;
                 let expected = 100.0 * (pro - det) / scores.len() as f64;
                 prop_assert!((c.nps().unwrap() - expected).abs() < 1e-9);
+            }
+        }
+
+        #[test]
+        fn wilson_holds_the_share_at_the_ends(n in 1u64..100_000) {
+            // Found by CI at n = 987: rounding left the lower bound just above 0 %.
+            for hits in [0, n] {
+                let s = ProportionSummary::wilson(hits, n);
+                prop_assert!(s.interval.unwrap().contains(s.pct.unwrap()), "{hits} of {n}");
             }
         }
 
