@@ -117,6 +117,17 @@ mod tests {
         assert_eq!(locale("th").unwrap().text("nps.high"), "แนะนำอย่างยิ่ง");
     }
 
+    /// WCAG 2.5.3 (label in name): a score button shows its number, so its spoken name must
+    /// start with that number in every language (Korean used to say "10점 중 7점").
+    #[test]
+    fn score_names_start_with_the_visible_number() {
+        for l in locales() {
+            let score = l.fill("score_of", &[("n", "7"), ("max", "10")]);
+            let stars = l.fill("stars", &[("n", "4")]);
+            assert!(score.starts_with('7') && stars.starts_with('4'), "{}: {score} / {stars}", l.tag);
+        }
+    }
+
     #[test]
     fn placeholders_are_filled() {
         assert_eq!(
