@@ -35,7 +35,7 @@
     "h2{font-size:17px;margin:0 32px 12px 0}.scale{display:grid;grid-template-columns:repeat(var(--n),minmax(44px,1fr));gap:4px}" +
     "@media (max-width:560px){.scale.wide{grid-template-columns:repeat(6,minmax(44px,1fr))}}" +
     "button{font:inherit;min-height:44px;min-width:44px;border:1px solid #8795a8;border-radius:6px;background:#fff;color:#1b1f24;cursor:pointer}" +
-    "button:focus-visible,textarea:focus-visible{outline:3px solid #e76f51;outline-offset:2px}" +
+    "button:focus-visible,textarea:focus-visible,.box:focus-visible{outline:3px solid #e8590c;outline-offset:2px}" +
     ".ends{display:flex;justify-content:space-between;font-size:13px;color:#4a5562;margin-top:4px}" +
     ".close{position:absolute;top:8px;inset-inline-end:8px;border:0;font-size:22px;line-height:1}" +
     "textarea{width:100%;box-sizing:border-box;min-height:80px;font:inherit;padding:8px;border:1px solid #8795a8;border-radius:6px;margin:8px 0}" +
@@ -46,9 +46,17 @@
     shown = true;
     var host = el("div", { "data-hark": survey }), root = host.attachShadow({ mode: "open" });
     root.appendChild(el("style", {}, CSS));
-    var box = el("div", { "class": "box " + cfg.placement, role: "dialog", "aria-modal": "false", "aria-labelledby": "hq", lang: cfg.lang, dir: cfg.dir });
+    var box = el("div", { "class": "box " + cfg.placement, role: "dialog", "aria-modal": "false", "aria-labelledby": "hq", lang: cfg.lang, dir: cfg.dir, tabindex: "-1" });
     var close = el("button", { "class": "close", type: "button", "aria-label": cfg.close }, "\u00d7");
-    close.onclick = function () { if (!answered) remember("dismissed"); host.remove(); };
+    // Where focus was, to give it back when the widget closes.
+    var before = document.activeElement;
+    function dismiss() {
+      if (!answered) remember("dismissed");
+      host.remove();
+      if (before && before.focus && document.contains(before)) before.focus();
+    }
+    close.onclick = dismiss;
+    box.addEventListener("keydown", function (e) { if (e.key === "Escape") { e.stopPropagation(); dismiss(); } });
     box.appendChild(close);
     box.appendChild(el("h2", { id: "hq" }, cfg.question));
     var n = cfg.max - cfg.min + 1, scale = el("div", { "class": "scale" + (n > 6 ? " wide" : ""), role: "group", "aria-labelledby": "hq", style: "--n:" + n });
@@ -75,14 +83,20 @@
       var ta = el("textarea", { "aria-labelledby": "hq", maxlength: "10000" }), go = el("button", { "class": "send", type: "button" }, cfg.send);
       go.onclick = function () {
         send("/w/r/" + token, { comment: ta.value }).then(function () {
-          ta.remove(); go.remove(); box.querySelector("h2").textContent = cfg.thank_you[segment];
-          setTimeout(function () { host.remove(); }, 4000);
+          // The thanks is announced and stays until the visitor closes it.
+          ta.remove(); go.remove(); box.querySelector("h2").remove();
+          box.setAttribute("aria-labelledby", "thanks");
+          box.appendChild(el("p", { id: "thanks", role: "status" }, cfg.thank_you[segment]));
+          close.focus();
         });
       };
       box.appendChild(ta); box.appendChild(go); ta.focus();
     }
     root.appendChild(box);
     document.body.appendChild(host);
+    // Take focus into the widget, unless the visitor is typing somewhere.
+    var typing = before && (/^(INPUT|TEXTAREA|SELECT)$/.test(before.tagName) || before.isContentEditable);
+    if (!typing) box.focus();
   }
 
   function start() {

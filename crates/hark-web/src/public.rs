@@ -154,6 +154,7 @@ pub(crate) struct FollowUpPage {
     pub choose_any: String,
     pub send: String,
     pub saved: String,
+    pub skip_to_comment: String,
 }
 
 #[derive(Template)]
@@ -285,6 +286,7 @@ pub(crate) fn follow_up_page(
         choose_any: t.ui("choose_any", &[]),
         send: t.ui("send", &[]),
         saved: t.ui("saved", &[]),
+        skip_to_comment: t.ui("skip_to_comment", &[]),
     }
 }
 
