@@ -226,3 +226,94 @@ async fn a_survey_can_be_answered_with_the_keyboard_alone() {
     assert_eq!(answer["answers"]["reason"], "speed");
     browser.close().await;
 }
+
+/// The staff pages audited as each role sees them, at 1280 and 390 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_pages_pass_wcag_21_aa_for_every_role() {
+    let Some(axe) = axe_source() else { return };
+    let app = TestApp::start(Backend::Sqlite).await.unwrap();
+    let team = app.post_json("/api/v1/teams", &json!({"name": "Billing"})).await;
+    let agent = app.post_json("/api/v1/agents", &json!({"name": "Mina", "team_id": team["id"]})).await;
+    let survey = app.survey(survey_body()).await;
+    for (i, score) in [2, 7, 9, 10, 4].into_iter().enumerate() {
+        let body = json!({"survey_id": survey, "score": score, "agent_id": agent["id"], "comment": "Fine",
+            "contact": {"external_id": format!("c{i}"), "email": format!("c{i}@example.com")}});
+        let r = app.post("/api/v1/responses").header("Idempotency-Key", format!("s-{i}")).json(&body);
+        assert!(r.send().await.unwrap().status().is_success());
+    }
+    let answer = &app.get_json("/api/v1/responses?limit=1").await["items"][0];
+    let new_case = hark_store::NewCase {
+        response_id: answer["id"].as_str().unwrap().into(),
+        survey_id: survey.clone(),
+        contact_id: answer["contact_id"].as_str().map(str::to_owned),
+        team_id: None,
+        owner_id: None,
+        priority: hark_core::playbook::Priority::High,
+        due_at: 0,
+        reason: "audit".into(),
+        public_budget: None,
+    };
+    let (case, _) = app.store.open_case(&new_case).await.unwrap();
+    let contact = answer["contact_id"].as_str().unwrap();
+    let dashboard = ["overview", "segments", "agents", "changes", "responses"].map(|p| format!("/dashboard/{p}"));
+    let admin_pages = [
+        "/admin/surveys".to_owned(),
+        "/admin/surveys/new".into(),
+        format!("/admin/surveys/{survey}"),
+        format!("/admin/surveys/{survey}/preview"),
+        format!("/admin/surveys/{survey}/send"),
+        format!("/admin/surveys/{survey}/playbooks"),
+        "/admin/jobs".into(),
+        "/admin/contacts".into(),
+        format!("/admin/contacts/{contact}"),
+        "/admin/cases".into(),
+        format!("/admin/cases/{}", case.id),
+        "/admin/loop".into(),
+        "/admin/integrations".into(),
+        "/dashboard/monitoring".into(),
+    ];
+    let team_id = team["id"].as_str().unwrap();
+    let agent_id = agent["id"].as_str().unwrap();
+    let roles = [
+        ("admin@example.com", hark_store::Role::Admin, None, None),
+        ("lead@example.com", hark_store::Role::TeamLead, Some(team_id), None),
+        ("mina@example.com", hark_store::Role::Agent, Some(team_id), Some(agent_id)),
+    ];
+    let mut problems = Vec::new();
+    for (email, role, team, agent) in roles {
+        app.user_session(email, role, team, agent).await;
+        let Some(browser) = Browser::start(true, "en").await else { return };
+        let c = &browser.client;
+        c.goto(&format!("{}/login", app.base)).await.unwrap();
+        c.execute(
+            "document.querySelector('#email').value = arguments[0]; document.querySelector('#password').value = 'correct horse battery'; document.querySelector('form').submit();",
+            vec![json!(email)],
+        )
+        .await
+        .unwrap();
+        until(c, "location.pathname !== '/login'").await;
+        let mut pages: Vec<String> = dashboard.to_vec();
+        if role == hark_store::Role::Admin {
+            pages.extend(admin_pages.iter().cloned());
+        }
+        for width in [1280, 390] {
+            c.set_window_size(width, 900).await.unwrap();
+            for page in &pages {
+                c.goto(&format!("{}{page}", app.base)).await.unwrap();
+                for violation in audit(c, &axe).await {
+                    problems.push(format!("{} {width}px {page}: {violation}", role.as_str()));
+                }
+                // Wide tables scroll in their own box; the page itself never scrolls sideways.
+                let widths = c
+                    .execute("const d = document.documentElement; return [d.scrollWidth, d.clientWidth];", vec![])
+                    .await
+                    .unwrap();
+                if widths[0].as_i64() > widths[1].as_i64() {
+                    problems.push(format!("{} {width}px {page}: the page is {} px wide", role.as_str(), widths[0]));
+                }
+            }
+        }
+        browser.close().await;
+    }
+    assert!(problems.is_empty(), "axe-core found:\n{}", problems.join("\n"));
+}
