@@ -174,3 +174,18 @@ pub async fn answer_columns(store: &crate::Store) -> crate::Result<AnswerColumns
     }
     Ok(cols)
 }
+
+/// An unassigned, high-priority, overdue case about one answer, as a test opens it by hand.
+pub fn case_for(response_id: &str, survey_id: &str, contact_id: Option<&str>) -> crate::NewCase {
+    crate::NewCase {
+        response_id: response_id.to_owned(),
+        survey_id: survey_id.to_owned(),
+        contact_id: contact_id.map(str::to_owned),
+        team_id: None,
+        owner_id: None,
+        priority: hark_core::playbook::Priority::High,
+        due_at: 0,
+        reason: "test".into(),
+        public_budget: None,
+    }
+}

@@ -232,17 +232,7 @@ async fn erasing_a_contact_reaches_every_table_and_keeps_anonymous_scores(store:
     let contact_id = stored.contact_id.clone().unwrap();
     store.add_note(&contact_id, Some(&stored.id), "admin", "called back").await.unwrap();
     // A past detractor: a case with a reply, an event, an interaction and a webhook payload.
-    let new_case = NewCase {
-        response_id: stored.id.clone(),
-        survey_id: survey.id.clone(),
-        contact_id: Some(contact_id.clone()),
-        team_id: None,
-        owner_id: None,
-        priority: hark_core::playbook::Priority::High,
-        due_at: 0,
-        reason: "test".into(),
-        public_budget: None,
-    };
+    let new_case = hark_store::testing::case_for(&stored.id, &survey.id, Some(&contact_id));
     let (case, _) = store.open_case(&new_case).await.unwrap();
     let reply = CaseChange::Replied { subject: "Sorry".into(), body: "Dear gone@example.com".into() };
     store.change_case(&case.id, "admin", &reply).await.unwrap();

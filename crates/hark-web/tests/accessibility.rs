@@ -242,17 +242,8 @@ async fn staff_pages_pass_wcag_21_aa_for_every_role() {
         assert!(r.send().await.unwrap().status().is_success());
     }
     let answer = &app.get_json("/api/v1/responses?limit=1").await["items"][0];
-    let new_case = hark_store::NewCase {
-        response_id: answer["id"].as_str().unwrap().into(),
-        survey_id: survey.clone(),
-        contact_id: answer["contact_id"].as_str().map(str::to_owned),
-        team_id: None,
-        owner_id: None,
-        priority: hark_core::playbook::Priority::High,
-        due_at: 0,
-        reason: "audit".into(),
-        public_budget: None,
-    };
+    let new_case =
+        hark_store::testing::case_for(answer["id"].as_str().unwrap(), &survey, answer["contact_id"].as_str());
     let (case, _) = app.store.open_case(&new_case).await.unwrap();
     let contact = answer["contact_id"].as_str().unwrap();
     let dashboard = ["overview", "segments", "agents", "changes", "responses"].map(|p| format!("/dashboard/{p}"));

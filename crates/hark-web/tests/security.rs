@@ -140,17 +140,7 @@ async fn erasing_a_past_detractor_reaches_every_table(app: TestApp) {
         .unwrap();
     let answer: Value = r.json().await.unwrap();
     let contact_id = answer["contact_id"].as_str().unwrap().to_owned();
-    let new_case = hark_store::NewCase {
-        response_id: answer["id"].as_str().unwrap().into(),
-        survey_id: survey.clone(),
-        contact_id: Some(contact_id.clone()),
-        team_id: None,
-        owner_id: None,
-        priority: hark_core::playbook::Priority::High,
-        due_at: 0,
-        reason: "test".into(),
-        public_budget: None,
-    };
+    let new_case = hark_store::testing::case_for(answer["id"].as_str().unwrap(), &survey, Some(&contact_id));
     app.store.open_case(&new_case).await.unwrap();
     app.post_json(&format!("/api/v1/contacts/{contact_id}/notes"), &json!({"body": "Called Dora", "author": "me"}))
         .await;
