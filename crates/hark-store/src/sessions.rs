@@ -55,6 +55,24 @@ impl Store {
         .transpose()
     }
 
+    /// Sets a user's password and ends their other sessions (a changed password locks out
+    /// whoever else was signed in as them); the session of `keep_token` stays.
+    pub async fn change_password(&self, user_id: &str, password_hash: &str, keep_token: &str) -> Result<()> {
+        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(password_hash)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user_id)
+            .bind(hash_secret(keep_token))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn delete_session(&self, token: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash_secret(token)).execute(&self.pool).await?;
         Ok(())

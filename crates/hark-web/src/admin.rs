@@ -32,6 +32,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/login", get(login_page).post(login))
         .route("/logout", axum::routing::post(logout))
+        .route("/account/password", get(password_page).post(change_password))
         .route("/admin", get(|| async { Redirect::to("/admin/surveys") }))
         .route("/admin/surveys", get(surveys))
         .route("/admin/surveys/new", get(new_survey).post(create_survey))
@@ -67,6 +68,17 @@ impl FromRequestParts<AppState> for Admin {
             return Err((StatusCode::FORBIDDEN, "only admins may manage surveys").into_response());
         }
         Ok(Admin(session))
+    }
+}
+
+/// Whoever is signed in, whatever their role; anyone else is sent to the sign-in page.
+pub(crate) struct SignedIn(pub(crate) Session);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        signed_in(parts, state).await.map(SignedIn)
     }
 }
 
@@ -223,8 +235,14 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, RawForm(bo
     response
 }
 
-async fn logout(State(state): State<AppState>, admin: Admin, headers: HeaderMap, RawForm(body): RawForm) -> Response {
-    if let Err(refused) = form(&admin, &body) {
+/// Every role may sign out.
+async fn logout(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    headers: HeaderMap,
+    RawForm(body): RawForm,
+) -> Response {
+    if let Err(refused) = session_form(&session, &body) {
         return refused.into_response();
     }
     if let Some(token) = cookie(&headers, SESSION_COOKIE)
@@ -238,6 +256,76 @@ async fn logout(State(state): State<AppState>, admin: Admin, headers: HeaderMap,
         HeaderValue::from_static("hark_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
     );
     response
+}
+
+// ----- one's own account -----
+
+#[derive(Template)]
+#[template(path = "account_password.html")]
+struct PasswordPage {
+    title: &'static str,
+    csrf: Option<String>,
+    email: String,
+    error: Option<String>,
+    done: bool,
+}
+
+/// Shortest password a person may choose.
+const MIN_PASSWORD_CHARS: usize = 12;
+
+async fn password_page(SignedIn(session): SignedIn) -> Response {
+    render(&PasswordPage {
+        title: "Change your password",
+        csrf: Some(session.csrf_token.clone()),
+        email: session.user.email.clone(),
+        error: None,
+        done: false,
+    })
+}
+
+/// Every role changes their own password: the current one must be right, the new one at
+/// least 12 characters and typed twice; the person's other sessions end.
+async fn change_password(
+    State(state): State<AppState>,
+    SignedIn(session): SignedIn,
+    headers: HeaderMap,
+    RawForm(body): RawForm,
+) -> Response {
+    let pairs = match session_form(&session, &body) {
+        Ok(p) => p,
+        Err(refused) => return refused.into_response(),
+    };
+    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default();
+    let (current, new, again) = (field("current"), field("new"), field("again"));
+    let stored = match state.store.user_credentials(&session.user.email).await {
+        Ok(Some((_, hash))) => hash,
+        Ok(None) => return not_found("user"),
+        Err(e) => return internal(e),
+    };
+    let error = if !verify_password(current, &stored) {
+        Some("Your current password is not right.".to_owned())
+    } else if new.chars().count() < MIN_PASSWORD_CHARS {
+        Some(format!("The new password needs at least {MIN_PASSWORD_CHARS} characters."))
+    } else if new != again {
+        Some("The two new passwords differ.".to_owned())
+    } else {
+        None
+    };
+    let page = |error: Option<String>, done: bool| PasswordPage {
+        title: "Change your password",
+        csrf: Some(session.csrf_token.clone()),
+        email: session.user.email.clone(),
+        error,
+        done,
+    };
+    if let Some(error) = error {
+        return (StatusCode::UNPROCESSABLE_ENTITY, render(&page(Some(error), false))).into_response();
+    }
+    let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    match state.store.change_password(&session.user.id, &hark_core::auth::hash_password(new), &token).await {
+        Ok(()) => render(&page(None, true)),
+        Err(e) => internal(e),
+    }
 }
 
 // ----- surveys -----

@@ -284,6 +284,7 @@ async fn staff_pages_pass_wcag_21_aa_for_every_role() {
         .unwrap();
         until(c, "location.pathname !== '/login'").await;
         let mut pages: Vec<String> = dashboard.to_vec();
+        pages.push("/account/password".into());
         if role == hark_store::Role::Admin {
             pages.extend(admin_pages.iter().cloned());
         }

@@ -562,3 +562,59 @@ async fn redirecting_receiver(to: &str) -> String {
     tokio::spawn(async move { axum::serve(listener, app).await });
     url
 }
+
+/// The CSRF token on a page the session can see.
+async fn csrf_of(http: &reqwest::Client, app: &TestApp, cookie: &str, path: &str) -> String {
+    let page = http.get(format!("{}{path}", app.base)).header("cookie", cookie).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    html.split("name=\"csrf\" value=\"").nth(1).expect("a form with a CSRF token").split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_signs_out_and_changes_its_own_password() {
+    let Some(app) = TestApp::start(Backend::Sqlite).await else { return };
+    for (email, role) in [("agent@example.com", Role::Agent), ("lead@example.com", Role::TeamLead)] {
+        // Sign out: the session ends (it used to answer 403 for everyone but admins).
+        let (http, cookie) = app.user_session(email, role, None, None).await;
+        let csrf = csrf_of(&http, &app, &cookie, "/dashboard/overview").await;
+        let out = http.post(format!("{}/logout", app.base)).header("cookie", &cookie).form(&[("csrf", &csrf)]);
+        let out = out.send().await.unwrap();
+        assert_eq!((out.status(), out.headers()["location"].to_str().unwrap()), (StatusCode::SEE_OTHER, "/login"));
+        let after =
+            http.get(format!("{}/dashboard/overview", app.base)).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(after.status(), StatusCode::SEE_OTHER, "{email}: signed out");
+
+        // Change the password: wrong current, too short and mismatched are refused.
+        let sign_in = |password: &'static str| {
+            no_redirects().post(format!("{}/login", app.base)).form(&[("email", email), ("password", password)]).send()
+        };
+        let first = sign_in("correct horse battery").await.unwrap();
+        let cookie = first.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let other = sign_in("correct horse battery").await.unwrap();
+        let other = other.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let csrf = csrf_of(&http, &app, &cookie, "/account/password").await;
+        let change = |current: &'static str, new: &'static str, again: &'static str| {
+            http.post(format!("{}/account/password", app.base))
+                .header("cookie", &cookie)
+                .form(&[("csrf", csrf.as_str()), ("current", current), ("new", new), ("again", again)])
+                .send()
+        };
+        for (current, new, again) in [
+            ("wrong", "a much longer secret", "a much longer secret"),
+            ("correct horse battery", "short", "short"),
+            ("correct horse battery", "a much longer secret", "another longer secret"),
+        ] {
+            assert_eq!(change(current, new, again).await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        let done = change("correct horse battery", "a much longer secret", "a much longer secret").await.unwrap();
+        assert_eq!(done.status(), StatusCode::OK);
+        assert!(done.text().await.unwrap().contains("Your password is changed."));
+        let elsewhere =
+            http.get(format!("{}/dashboard/overview", app.base)).header("cookie", &other).send().await.unwrap();
+        assert_eq!(elsewhere.status(), StatusCode::SEE_OTHER, "the other session ended");
+        let here = http.get(format!("{}/dashboard/overview", app.base)).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(here.status(), StatusCode::OK, "this session goes on");
+        assert_eq!(sign_in("correct horse battery").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(sign_in("a much longer secret").await.unwrap().status(), StatusCode::SEE_OTHER);
+    }
+}
