@@ -132,6 +132,10 @@ struct CasePage {
     due: String,
     overdue: bool,
     owner: String,
+    /// The current owner's id, preselected in the owner form.
+    owner_id: String,
+    /// The statuses a person sets (a held case shows "held" until released).
+    statuses: Vec<(&'static str, &'static str)>,
     outcome: Option<&'static str>,
     root_cause: Option<String>,
     closed: bool,
@@ -216,6 +220,14 @@ async fn case_view(state: &AppState, admin: &Admin, id: &str, error: Option<Stri
         due: time(case.due_at),
         overdue: case.closed_at.is_none() && case.due_at < now,
         owner: name_of(&case.owner_id),
+        owner_id: case.owner_id.clone().unwrap_or_default(),
+        statuses: {
+            let mut statuses = vec![("open", "open"), ("in_progress", "in progress"), ("waiting", "waiting")];
+            if case.status == CaseStatus::Held {
+                statuses.insert(0, ("held", "held (choose open to release)"));
+            }
+            statuses
+        },
         outcome: case.outcome.map(|o| o.as_str()),
         root_cause: case.root_cause.clone(),
         closed: case.status == CaseStatus::Closed,

@@ -356,11 +356,17 @@ async fn a_case_walks_from_open_to_closed_with_a_reply_to_the_customer() {
     assert_eq!((mails[0].to.as_str(), mails[0].subject.as_str()), ("zoe@example.com", "About your feedback to Acme"));
     assert!(mails[0].text.contains("We sent a new parcel today"));
     // The reply reloads the page: choose on the new one (an element of the old one goes stale).
+    // The forms show the case as it is: its owner and status chosen, no outcome until one is.
+    let value = |css: &'static str| async move { c.find(Locator::Css(css)).await.ok()?.prop("value").await.ok()? };
+    eventually(WAIT, || async { (value("#new_status").await? == "waiting").then_some(()) }).await;
+    assert_eq!(value("#owner_id").await.as_deref(), case.owner_id.as_deref().or(Some("")));
+    assert_eq!(value("#outcome").await.as_deref(), Some(""));
     eventually(WAIT, || async {
-        let root_cause = c.find(Locator::Css("#root_cause")).await.ok()?;
-        root_cause.select_by_value("delivery").await.ok()?;
-        let chosen = c.find(Locator::Css("#root_cause")).await.ok()?.prop("value").await.ok()??;
-        (chosen == "delivery").then_some(())
+        for (css, chosen) in [("#root_cause", "delivery"), ("#outcome", "resolved")] {
+            c.find(Locator::Css(css)).await.ok()?.select_by_value(chosen).await.ok()?;
+            (c.find(Locator::Css(css)).await.ok()?.prop("value").await.ok()?? == chosen).then_some(())?;
+        }
+        Some(())
     })
     .await;
     click(c, "#close-case").await;
