@@ -420,6 +420,16 @@ impl Store {
         public_cases_since(&self.pool, survey_id, since_ms).await
     }
 
+    /// Whether the customer of a case without a contact was erased (rather than anonymous).
+    pub async fn case_contact_erased(&self, case_id: &str) -> Result<bool> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM case_events WHERE case_id = $1 AND kind = 'contact_erased'")
+                .bind(case_id)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n > 0)
+    }
+
     /// Applies a person's change and records it in the case's history.
     pub async fn change_case(&self, id: &str, actor: &str, change: &CaseChange) -> Result<Case> {
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
@@ -827,7 +837,7 @@ impl Store {
     }
 }
 
-async fn record_event(
+pub(crate) async fn record_event(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     case_id: &str,
     actor: &str,

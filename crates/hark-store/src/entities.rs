@@ -452,6 +452,10 @@ impl Store {
         .await?
         .rows_affected();
         run("UPDATE cases SET contact_id = NULL WHERE contact_id = $1").execute(&mut *tx).await?;
+        // So that its case says "erased" rather than "anonymous".
+        for case_id in &cases {
+            crate::cases::record_event(&mut tx, case_id, "hark", "contact_erased", serde_json::json!({})).await?;
+        }
         done.events_unlinked = run("UPDATE events SET contact_id = NULL, properties = '{}' WHERE contact_id = $1")
             .execute(&mut *tx)
             .await?

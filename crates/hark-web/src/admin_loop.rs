@@ -68,6 +68,20 @@ struct CasesPage {
     cases: Vec<CaseRow>,
 }
 
+/// How a case names its customer: their name or id; "erased" after an erasure, and
+/// "anonymous" for an answer that never had a contact.
+async fn customer_name(
+    store: &hark_store::Store,
+    case: &hark_store::Case,
+    contact: Option<hark_store::Contact>,
+) -> Result<String, hark_store::StoreError> {
+    Ok(match contact {
+        Some(c) => c.name.unwrap_or(c.external_id),
+        None if store.case_contact_erased(&case.id).await? => "(erased)".into(),
+        None => "anonymous".into(),
+    })
+}
+
 async fn cases(State(state): State<AppState>, admin: Admin, RawQuery(q): RawQuery) -> Page {
     let (mut filter, limit) = case_filter(&q).map_err(IntoResponse::into_response)?;
     if filter.status.is_none() {
@@ -85,7 +99,7 @@ async fn cases(State(state): State<AppState>, admin: Admin, RawQuery(q): RawQuer
             None => None,
         };
         rows.push(CaseRow {
-            customer: contact.map(|c| c.name.unwrap_or(c.external_id)).unwrap_or_else(|| "(erased)".into()),
+            customer: customer_name(store, &c, contact).await.map_err(internal)?,
             score: response.as_ref().map(|r| r.score.to_string()).unwrap_or_default(),
             comment: excerpt(response.as_ref().and_then(|r| r.comment.as_deref()), 90),
             owner: c
@@ -202,10 +216,7 @@ async fn case_view(state: &AppState, admin: &Admin, id: &str, error: Option<Stri
         None => Vec::new(),
     };
     let now = jiff::Timestamp::now().as_millisecond();
-    let customer = contact
-        .as_ref()
-        .map(|c| c.name.clone().unwrap_or_else(|| c.external_id.clone()))
-        .unwrap_or_else(|| "(erased)".into());
+    let customer = customer_name(store, &case, contact.clone()).await.map_err(internal)?;
     Ok(render(&CasePage {
         title: format!("Case: {customer}"),
         csrf: csrf(admin),

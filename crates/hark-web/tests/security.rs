@@ -141,9 +141,18 @@ async fn erasing_a_past_detractor_reaches_every_table(app: TestApp) {
     let answer: Value = r.json().await.unwrap();
     let contact_id = answer["contact_id"].as_str().unwrap().to_owned();
     let new_case = hark_store::testing::case_for(answer["id"].as_str().unwrap(), &survey, Some(&contact_id));
-    app.store.open_case(&new_case).await.unwrap();
+    let (erased_case, _) = app.store.open_case(&new_case).await.unwrap();
     app.post_json(&format!("/api/v1/contacts/{contact_id}/notes"), &json!({"body": "Called Dora", "author": "me"}))
         .await;
+    // And a detractor who never left a contact.
+    let r = app.post("/api/v1/responses").header("Idempotency-Key", "anon-1");
+    let anonymous: Value =
+        r.json(&json!({"survey_id": survey, "score": 0})).send().await.unwrap().json().await.unwrap();
+    let (anonymous_case, _) = app
+        .store
+        .open_case(&hark_store::testing::case_for(anonymous["id"].as_str().unwrap(), &survey, None))
+        .await
+        .unwrap();
 
     let erased = app.client.delete(format!("{}/api/v1/contacts/{contact_id}", app.base)).bearer_auth(&app.key);
     let erased = erased.send().await.unwrap();
@@ -155,6 +164,13 @@ async fn erasing_a_past_detractor_reaches_every_table(app: TestApp) {
     assert_eq!(notes.status(), StatusCode::NOT_FOUND, "an erased contact has no notes to list");
     let kept = app.get_json(&format!("/api/v1/responses/{}", answer["id"].as_str().unwrap())).await;
     assert_eq!((kept["score"].as_i64(), kept["comment"].is_null()), (Some(1), true), "{kept}");
+    // The case board tells an erased customer from one who never gave a contact.
+    let (admin, cookie) = app.user_session("admin@example.com", Role::Admin, None, None).await;
+    for (case, name) in [(&erased_case, "Case: (erased)"), (&anonymous_case, "Case: anonymous")] {
+        let page = admin.get(format!("{}/admin/cases/{}", app.base, case.id)).header("cookie", &cookie).send();
+        let html = page.await.unwrap().text().await.unwrap();
+        assert!(html.contains(name), "{name}: {html}");
+    }
 }
 
 async fn nul_characters_are_refused_and_spoil_no_batch(app: TestApp) {
