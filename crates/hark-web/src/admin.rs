@@ -979,9 +979,14 @@ struct ContactPage {
 }
 
 /// One line of a contact's timeline as the admin pages show it: what, and its detail.
-pub(crate) fn timeline_line(item: &crate::api::follow_up::TimelineItem) -> (String, String) {
+pub(crate) fn timeline_line(state: &AppState, item: &crate::api::follow_up::TimelineItem) -> (String, String) {
     use crate::api::follow_up::TimelineItem;
     match item {
+        // A personal link Hark made for you to deliver is shown, so it can be delivered.
+        TimelineItem::Invitation(i) if i.status == hark_store::InvitationStatus::Issued => (
+            format!("Invitation by {}: {}", i.channel, i.status.as_str()),
+            crate::outreach::personal_link(state, &i.id),
+        ),
         TimelineItem::Invitation(i) => {
             (format!("Invitation by {}: {}", i.channel, i.status.as_str()), i.status_detail.clone().unwrap_or_default())
         }
@@ -1020,7 +1025,7 @@ async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<Str
     let timeline: Vec<TimelineEntry> = items
         .iter()
         .map(|item| {
-            let (what, detail) = timeline_line(item);
+            let (what, detail) = timeline_line(&state, item);
             TimelineEntry { when: time(item.at()), what, detail }
         })
         .collect();

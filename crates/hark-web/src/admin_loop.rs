@@ -209,7 +209,7 @@ async fn case_view(state: &AppState, admin: &Admin, id: &str, error: Option<Stri
             .filter(|i| i.at() < case.created_at)
             .take(20)
             .map(|i| {
-                let (what, detail) = crate::admin::timeline_line(&i);
+                let (what, detail) = crate::admin::timeline_line(state, &i);
                 (time(i.at()), what, detail)
             })
             .collect(),

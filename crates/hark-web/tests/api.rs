@@ -324,3 +324,26 @@ async fn openapi_document_lists_every_route(app: TestApp) {
     assert!(doc["components"]["schemas"]["ResponseInput"].is_object());
     assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
 }
+
+/// "Personal links only (you deliver them)": the link is on the contact's page for the admin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_personal_link_is_shown_on_the_contact_page() {
+    let Some(app) = TestApp::start(hark_store::testing::Backend::Sqlite).await else { return };
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
+    let contact = app.post_json("/api/v1/contacts", &json!({"external_id": "p1", "email": "p1@example.com"})).await;
+    let sent = app
+        .post_json(
+            &format!("/api/v1/surveys/{survey}/invitations"),
+            &json!({"channel": "link", "contact_ids": [contact["id"]]}),
+        )
+        .await;
+    let link = sent["invitations"][0]["link"].as_str().unwrap().to_owned();
+    let (admin, cookie) = app.user_session("admin@example.com", hark_store::Role::Admin, None, None).await;
+    let page = admin
+        .get(format!("{}/admin/contacts/{}", app.base, contact["id"].as_str().unwrap()))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(page.text().await.unwrap().contains(&link), "the link to deliver is on the page");
+}
