@@ -127,6 +127,11 @@ impl Runner {
         Some(TargetHold { busy: self.busy.clone(), target: target.to_owned() })
     }
 
+    /// Whether a mail server is configured, so that mail can go out at all.
+    pub fn can_mail(&self) -> bool {
+        self.mailer.is_some()
+    }
+
     /// Wakes the loop now: call after adding a job that may be due at once.
     pub fn wake(&self) {
         self.wake.notify_one();

@@ -159,6 +159,8 @@ struct CasePage {
     context: String,
     steps: Vec<(&'static str, &'static str, bool)>,
     reply_subject: String,
+    /// False without a mail server: the reply form says so before anyone writes.
+    can_mail: bool,
     users: Vec<(String, String)>,
     root_causes: Vec<String>,
     history: Vec<(String, String, String)>,
@@ -256,6 +258,7 @@ async fn case_view(state: &AppState, admin: &Admin, id: &str, error: Option<Stri
             .unwrap_or_default(),
         steps: CASE_STEPS.iter().map(|(s, l)| (*s, *l, case.steps.iter().any(|d| d == s))).collect(),
         reply_subject: format!("About your feedback to {}", survey.definition.brand),
+        can_mail: state.can_mail(),
         users: users.iter().map(|u| (u.id.clone(), u.email.clone())).collect(),
         root_causes: survey.definition.root_causes.clone(),
         history,

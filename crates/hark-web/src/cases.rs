@@ -18,6 +18,14 @@ pub(crate) async fn change(state: &AppState, case_id: &str, actor: &str, change:
         if subject.trim().is_empty() || body.trim().is_empty() {
             return Err(ApiError::field("reply", "a reply needs a subject and a message"));
         }
+        // Never record a reply that cannot leave: the history and the loop report would say
+        // the customer was contacted.
+        if !state.can_mail() {
+            return Err(ApiError::field(
+                "reply",
+                "no mail server is configured (HARK_SMTP_URL), so the reply cannot be sent; call the customer and note the call instead",
+            ));
+        }
         let case = state.store.get_case(case_id).await?.ok_or_else(|| ApiError::not_found("case"))?;
         let has_email = match &case.contact_id {
             Some(c) => state.store.get_contact(c).await?.and_then(|c| c.email).is_some(),

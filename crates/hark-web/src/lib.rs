@@ -118,6 +118,11 @@ impl AppState {
         &self.signer
     }
 
+    /// Whether this server can send mail (a job runner with a mail server).
+    pub(crate) fn can_mail(&self) -> bool {
+        self.runner.as_ref().is_some_and(Runner::can_mail)
+    }
+
     fn wake_jobs(&self) {
         if let Some(r) = &self.runner {
             r.wake();

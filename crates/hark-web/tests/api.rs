@@ -347,3 +347,35 @@ async fn a_personal_link_is_shown_on_the_contact_page() {
         .unwrap();
     assert!(page.text().await.unwrap().contains(&link), "the link to deliver is on the page");
 }
+
+/// Without a mail server a reply is refused, not recorded as sent, and the case page says so
+/// before anyone writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_mail_server_a_reply_is_refused_and_not_recorded() {
+    let Some(app) = TestApp::start(hark_store::testing::Backend::Sqlite).await else { return };
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
+    let r = app
+        .post("/api/v1/responses")
+        .header("Idempotency-Key", "nm-1")
+        .json(&json!({"survey_id": survey, "score": 2, "contact": {"external_id": "nm", "email": "nm@example.com"}}))
+        .send()
+        .await
+        .unwrap();
+    let answer: Value = r.json().await.unwrap();
+    let new_case =
+        hark_store::testing::case_for(answer["id"].as_str().unwrap(), &survey, answer["contact_id"].as_str());
+    let (case, _) = app.store.open_case(&new_case).await.unwrap();
+    let (admin, cookie) = app.user_session("admin@example.com", hark_store::Role::Admin, None, None).await;
+    let page = admin.get(format!("{}/admin/cases/{}", app.base, case.id)).header("cookie", &cookie).send();
+    let html = page.await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"no-mail\"") && html.contains("id=\"send-reply\" disabled"), "{html}");
+    let reply = json!({"action": "reply", "subject": "Sorry", "body": "We are on it"});
+    let refused = app.post(&format!("/api/v1/cases/{}/actions", case.id)).json(&reply).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = refused.json().await.unwrap();
+    assert!(problem["errors"][0]["message"].as_str().unwrap().contains("no mail server"), "{problem}");
+    let after = app.get_json(&format!("/api/v1/cases/{}", case.id)).await;
+    assert_eq!((after["case"]["status"].as_str(), after["case"]["first_contact_at"].is_null()), (Some("open"), true));
+    let kinds: Vec<&str> = after["history"].as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert!(!kinds.contains(&"reply"), "{kinds:?}");
+}
