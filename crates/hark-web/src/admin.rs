@@ -821,7 +821,12 @@ struct SendPage {
     global: u32,
     error: Option<String>,
     result: Option<SendSummary>,
+    /// False without a mail server: email sends are refused and the page says so.
+    can_mail: bool,
 }
+
+/// Why nothing can be mailed, where a person would otherwise believe it was.
+const NO_MAIL_SERVER: &str = "No mail server is configured (HARK_SMTP_URL), so Hark cannot mail surveys; choose personal links, or configure one and restart";
 
 async fn send_page(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Page {
     let s = load_survey(&state, &id).await?;
@@ -834,6 +839,7 @@ async fn send_page(State(state): State<AppState>, admin: Admin, Path(id): Path<S
         global: state.config.global_fatigue_days,
         error: None,
         result: None,
+        can_mail: state.can_mail(),
     }))
 }
 
@@ -850,6 +856,9 @@ async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String
         }
     }
     let channel = if value(&pairs, "channel") == "link" { InviteChannel::Link } else { InviteChannel::Email };
+    if channel == InviteChannel::Email && !state.can_mail() {
+        error = Some(NO_MAIL_SERVER.to_owned());
+    }
     let mut result = None;
     if error.is_none() {
         match invite_matching(&state, &survey, &attributes, channel).await {
@@ -867,6 +876,7 @@ async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String
         global: state.config.global_fatigue_days,
         error,
         result,
+        can_mail: state.can_mail(),
     };
     Ok((status, render(&page)).into_response())
 }

@@ -378,4 +378,30 @@ async fn without_a_mail_server_a_reply_is_refused_and_not_recorded() {
     assert_eq!((after["case"]["status"].as_str(), after["case"]["first_contact_at"].is_null()), (Some("open"), true));
     let kinds: Vec<&str> = after["history"].as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
     assert!(!kinds.contains(&"reply"), "{kinds:?}");
+
+    // The send page: email is refused (it used to say "Queued for mail: 1"), links still work.
+    app.post_json(
+        "/api/v1/contacts",
+        &json!({"external_id": "fresh", "email": "f@example.com", "attributes": {"plan": "x"}}),
+    )
+    .await;
+    let send = format!("{}/admin/surveys/{survey}/send", app.base);
+    let page = admin.get(&send).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"no-mail\""), "{page}");
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    for (channel, status, says) in [
+        ("email", StatusCode::UNPROCESSABLE_ENTITY, "No mail server is configured"),
+        ("link", StatusCode::OK, "links made: <strong>1</strong>"),
+    ] {
+        let r = admin.post(&send).header("cookie", &cookie).form(&[
+            ("csrf", csrf.as_str()),
+            ("channel", channel),
+            ("segment", ""),
+        ]);
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status(), status, "{channel}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains(says), "{channel}: {html}");
+    }
+    assert!(app.store.list_jobs(None, 50).await.unwrap().iter().all(|j| j.kind != hark_store::SEND_INVITATION_JOB));
 }
