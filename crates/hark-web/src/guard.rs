@@ -123,42 +123,47 @@ pub struct Limiter {
 }
 
 impl Limiter {
-    /// Takes one token for `key`; when there is none, how long until there is.
-    pub fn take(&self, key: &str, rate: Rate) -> Result<(), Duration> {
-        if rate.count == 0 {
-            return Ok(());
-        }
-        let capacity = f64::from(rate.count);
-        let refill_per_sec = capacity / rate.per.as_secs_f64();
+    /// Takes one token from each `(key, rate)` bucket, or none at all: when any bucket is
+    /// empty, nothing is spent and the answer is which one and how long until it refills.
+    pub fn take(&self, checks: &[(String, Rate)]) -> Result<(), (usize, Duration)> {
         let now = Instant::now();
         let mut buckets = self.buckets.lock().expect("limiter lock");
         if buckets.len() > 100_000 {
-            buckets.retain(|_, (tokens, at)| *tokens + at.elapsed().as_secs_f64() * refill_per_sec < capacity);
+            // Forget buckets idle for long enough to have refilled under any rate in use.
+            let longest = checks.iter().map(|(_, r)| r.per).max().unwrap_or_default();
+            buckets.retain(|_, (_, at)| now.duration_since(*at) < longest);
         }
-        let (tokens, at) = buckets.entry(key.to_owned()).or_insert((capacity, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * refill_per_sec).min(capacity);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - *tokens) / refill_per_sec))
+        let mut refilled = Vec::with_capacity(checks.len());
+        for (i, (key, rate)) in checks.iter().enumerate().filter(|(_, (_, r))| r.count > 0) {
+            let capacity = f64::from(rate.count);
+            let per_sec = capacity / rate.per.as_secs_f64();
+            let tokens = buckets
+                .get(key)
+                .map_or(capacity, |(t, at)| (t + now.duration_since(*at).as_secs_f64() * per_sec).min(capacity));
+            if tokens < 1.0 {
+                return Err((i, Duration::from_secs_f64((1.0 - tokens) / per_sec)));
+            }
+            refilled.push((key, tokens));
         }
+        for (key, tokens) in refilled {
+            buckets.insert(key.clone(), (tokens - 1.0, now));
+        }
+        Ok(())
     }
 }
 
 impl AppState {
     /// Takes a token from each named bucket, or refuses with 429 and when to try again.
     pub(crate) fn limit(&self, checks: &[(&str, &str, Rate)]) -> Result<(), ApiError> {
-        for (what, key, rate) in checks {
-            if let Err(wait) = self.limiter.take(&format!("{what}:{key}"), *rate) {
-                return Err(ApiError::too_many_requests(
-                    format!("too many {what} from here; try again in {} s", wait.as_secs() + 1),
-                    wait,
-                ));
-            }
-        }
-        Ok(())
+        let keyed: Vec<(String, Rate)> =
+            checks.iter().map(|(what, key, rate)| (format!("{what}:{key}"), *rate)).collect();
+        self.limiter.take(&keyed).map_err(|(i, wait)| {
+            let what = checks[i].0;
+            ApiError::too_many_requests(
+                format!("too many {what} from here; try again in {} s", wait.as_secs() + 1),
+                wait,
+            )
+        })
     }
 
     pub(crate) fn rates(&self) -> &RateLimits {
@@ -211,11 +216,22 @@ mod tests {
     fn a_bucket_allows_its_count_then_refuses_until_it_refills() {
         let limiter = Limiter::default();
         let rate = Rate { count: 3, per: Duration::from_secs(3600) };
-        assert!((0..3).all(|_| limiter.take("a", rate).is_ok()));
-        let wait = limiter.take("a", rate).unwrap_err();
+        let key = |k: &str| vec![(k.to_owned(), rate)];
+        assert!((0..3).all(|_| limiter.take(&key("a")).is_ok()));
+        let (_, wait) = limiter.take(&key("a")).unwrap_err();
         assert!(wait > Duration::from_secs(1000) && wait <= Duration::from_secs(1200), "{wait:?}");
-        assert!(limiter.take("b", rate).is_ok(), "other keys have their own bucket");
-        assert!(limiter.take("a", Rate { count: 0, per: Duration::from_secs(1) }).is_ok(), "0 is off");
+        assert!(limiter.take(&key("b")).is_ok(), "other keys have their own bucket");
+        assert!(limiter.take(&[("a".to_owned(), Rate { count: 0, per: Duration::from_secs(1) })]).is_ok(), "0 is off");
+    }
+
+    #[test]
+    fn a_refusal_by_one_bucket_spends_none_of_the_others() {
+        let limiter = Limiter::default();
+        let one = Rate { count: 1, per: Duration::from_secs(3600) };
+        assert!(limiter.take(&[("survey".to_owned(), one)]).is_ok());
+        // The address bucket is full, the survey bucket empty: refused, and the address keeps its token.
+        assert!(limiter.take(&[("ip".to_owned(), one), ("survey".to_owned(), one)]).is_err());
+        assert!(limiter.take(&[("ip".to_owned(), one)]).is_ok());
     }
 
     #[test]

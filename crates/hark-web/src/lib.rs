@@ -24,14 +24,13 @@ mod viewer;
 mod widget;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use hark_core::token::Signer;
 use hark_jobs::Runner;
 use hark_store::Store;
-use std::time::Duration;
-
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 

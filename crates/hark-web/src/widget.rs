@@ -288,9 +288,11 @@ async fn comment(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    state.limit(&[("saves", &ip, state.rates().follow_ups_per_ip)])?;
     let (survey, response) = response_of(&state, &token).await?;
     let origin = allowed_origin(&survey, &headers)?;
+    if let Err(refused) = state.limit(&[("saves", &ip, state.rates().follow_ups_per_ip)]) {
+        return Ok(with_cors(&origin, refused));
+    }
     let input: CommentInput = parse_json(&body)?;
     change(&state, &survey, &response, Changes { comment: Some(input.comment), ..Changes::default() }).await?;
     Ok(with_cors(&origin, StatusCode::NO_CONTENT))

@@ -76,19 +76,9 @@ async fn customer_pages_pass_wcag_21_aa_in_every_language_and_width() {
             pages.push(format!("/r/{token}"));
             pages.push(format!("/r/{token}?done=1"));
         }
-        let contact = app
-            .post_json(
-                "/api/v1/contacts",
-                &json!({"external_id": format!("u-{lang}"), "email": "u@example.com", "locale": lang}),
-            )
-            .await;
-        let sent = app
-            .post_json(
-                &format!("/api/v1/surveys/{survey}/invitations"),
-                &json!({"channel": "link", "contact_ids": [contact["id"]]}),
-            )
-            .await;
-        let invitation = sent["invitations"][0]["id"].as_str().unwrap();
+        let contact = json!({"external_id": format!("u-{lang}"), "email": "u@example.com", "locale": lang});
+        let invitation = app.link_invitation(&survey, contact).await;
+        let invitation = invitation["id"].as_str().unwrap();
         pages.push(format!("/u/{}", app.state.signer().sign(TokenKind::Invitation, invitation)));
         for width in [1280, 390] {
             c.set_window_size(width, 900).await.unwrap();
@@ -190,14 +180,8 @@ async fn a_survey_can_be_answered_with_the_keyboard_alone() {
     let Some(browser) = Browser::start(true, "en").await else { return };
     let c = &browser.client;
     let survey = app.survey(survey_body()).await;
-    let contact = app.post_json("/api/v1/contacts", &json!({"external_id": "kb", "locale": "en"})).await;
-    let sent = app
-        .post_json(
-            &format!("/api/v1/surveys/{survey}/invitations"),
-            &json!({"channel": "link", "contact_ids": [contact["id"]]}),
-        )
-        .await;
-    c.goto(sent["invitations"][0]["link"].as_str().unwrap()).await.unwrap();
+    let invitation = app.link_invitation(&survey, json!({"external_id": "kb", "locale": "en"})).await;
+    c.goto(invitation["link"].as_str().unwrap()).await.unwrap();
     let key = |k: &'static str| async move { c.active_element().await.unwrap().send_keys(k).await.unwrap() };
     let focused = || async { c.execute("return document.activeElement.outerHTML;", vec![]).await.unwrap() };
     // Tab through 0…7, Enter on 7.
@@ -236,7 +220,9 @@ async fn staff_pages_pass_wcag_21_aa_for_every_role() {
     let agent = app.post_json("/api/v1/agents", &json!({"name": "Mina", "team_id": team["id"]})).await;
     let survey = app.survey(survey_body()).await;
     for (i, score) in [2, 7, 9, 10, 4].into_iter().enumerate() {
+        // A long unbroken value, as order ids and URLs are: it must wrap, not widen the page.
         let body = json!({"survey_id": survey, "score": score, "agent_id": agent["id"], "comment": "Fine",
+            "context": {"page": format!("https://shop.example/checkout/{}", "x".repeat(80))},
             "contact": {"external_id": format!("c{i}"), "email": format!("c{i}@example.com")}});
         let r = app.post("/api/v1/responses").header("Idempotency-Key", format!("s-{i}")).json(&body);
         assert!(r.send().await.unwrap().status().is_success());

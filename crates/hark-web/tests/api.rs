@@ -330,17 +330,11 @@ async fn openapi_document_lists_every_route(app: TestApp) {
 async fn a_personal_link_is_shown_on_the_contact_page() {
     let Some(app) = TestApp::start(hark_store::testing::Backend::Sqlite).await else { return };
     let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
-    let contact = app.post_json("/api/v1/contacts", &json!({"external_id": "p1", "email": "p1@example.com"})).await;
-    let sent = app
-        .post_json(
-            &format!("/api/v1/surveys/{survey}/invitations"),
-            &json!({"channel": "link", "contact_ids": [contact["id"]]}),
-        )
-        .await;
-    let link = sent["invitations"][0]["link"].as_str().unwrap().to_owned();
+    let invitation = app.link_invitation(&survey, json!({"external_id": "p1", "email": "p1@example.com"})).await;
+    let link = invitation["link"].as_str().unwrap().to_owned();
     let (admin, cookie) = app.user_session("admin@example.com", hark_store::Role::Admin, None, None).await;
     let page = admin
-        .get(format!("{}/admin/contacts/{}", app.base, contact["id"].as_str().unwrap()))
+        .get(format!("{}/admin/contacts/{}", app.base, invitation["contact_id"].as_str().unwrap()))
         .header("cookie", &cookie)
         .send()
         .await

@@ -29,15 +29,8 @@ fn survey_body() -> Value {
 
 /// A personal link (an invitation on the `link` channel) for a new contact.
 async fn personal_link(app: &TestApp, survey: &str, external_id: &str, locale: &str) -> String {
-    let contact = app.post_json("/api/v1/contacts", &json!({"external_id": external_id, "locale": locale})).await;
-    let sent = app
-        .post_json(
-            &format!("/api/v1/surveys/{survey}/invitations"),
-            &json!({"channel": "link", "contact_ids": [contact["id"]]}),
-        )
-        .await;
-    assert_eq!(sent["issued"], 1, "{sent}");
-    sent["invitations"][0]["link"].as_str().unwrap().to_owned()
+    let invitation = app.link_invitation(survey, json!({"external_id": external_id, "locale": locale})).await;
+    invitation["link"].as_str().unwrap().to_owned()
 }
 
 async fn click(c: &Client, css: &str) {

@@ -130,6 +130,20 @@ impl TestApp {
         (http, cookie)
     }
 
+    /// A personal-link invitation ("you deliver them") for a new contact made from `contact`
+    /// (external_id, email, locale …): the invitation as the API shows it, with `id` and `link`.
+    pub async fn link_invitation(&self, survey: &str, contact: Value) -> Value {
+        let contact = self.post_json("/api/v1/contacts", &contact).await;
+        let sent = self
+            .post_json(
+                &format!("/api/v1/surveys/{survey}/invitations"),
+                &serde_json::json!({"channel": "link", "contact_ids": [contact["id"]]}),
+            )
+            .await;
+        assert_eq!(sent["issued"], 1, "{sent}");
+        sent["invitations"][0].clone()
+    }
+
     pub async fn count(&self) -> i64 {
         self.store.count_responses(&Default::default()).await.unwrap()
     }
