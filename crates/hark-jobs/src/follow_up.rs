@@ -6,7 +6,9 @@ use hark_core::playbook::{Assign, Decision, Facts};
 use hark_core::report::MS_PER_DAY;
 use hark_core::survey::SurveyDefinition;
 use hark_core::token::TokenKind;
-use hark_store::{CASE_MAIL_JOB, Case, CaseStatus, NewCase, NewJob, Response, Role, Store, StoreError, Survey, User};
+use hark_store::{
+    CASE_MAIL_JOB, Case, CaseStatus, NewCase, NewJob, ReplyState, Response, Role, Store, StoreError, Survey, User,
+};
 use serde_json::{Map, Value, json};
 
 use crate::mail::MailError;
@@ -44,17 +46,14 @@ pub fn case_payload(case: &Case, response: Option<&Response>, link: &str) -> Val
     json!({ "case": case, "response": response, "link": link })
 }
 
-/// Queues a person's reply to the customer of a case; `key` makes a resubmitted form send
-/// nothing twice.
-pub async fn queue_reply(
-    store: &Store,
-    case_id: &str,
-    key: &str,
-    subject: &str,
-    body: &str,
-) -> Result<bool, StoreError> {
-    queue_mail(store, REPLY, key, json!({ "case_id": case_id, "subject": subject, "body": body })).await
+/// Queues a person's reply to the customer of a case, recorded as history entry
+/// `reply_event_id` (whose state the mail job then sets to sent or failed).
+pub async fn queue_reply(store: &Store, case_id: &str, reply_event_id: &str) -> Result<bool, StoreError> {
+    queue_mail(store, REPLY, reply_event_id, json!({ "case_id": case_id, "reply_event_id": reply_event_id })).await
 }
+
+/// Why nothing can be mailed.
+pub const NO_MAIL_SERVER: &str = "no mail server is configured (HARK_SMTP_URL)";
 
 /// Queues a mail about a case or an answer as a job of its own, so that a mail failure is
 /// retried alone and a repeat (same `key`) sends nothing twice.
@@ -151,6 +150,11 @@ impl Runner {
         Ok(Outcome::Done)
     }
 
+    /// Everyone who may still be given work (deactivated accounts keep only their history).
+    async fn active_users(&self) -> Result<Vec<User>, StoreError> {
+        Ok(self.store.list_users().await?.into_iter().filter(|u| u.deactivated_at.is_none()).collect())
+    }
+
     /// The owner a playbook's rule picks; `None` leaves the case unassigned for a lead to take.
     async fn assign(
         &self,
@@ -158,7 +162,7 @@ impl Runner {
         response: &Response,
         attributes: &Map<String, Value>,
     ) -> Result<Option<User>, StoreError> {
-        let users = self.store.list_users().await?;
+        let users = self.active_users().await?;
         Ok(match rule {
             Assign::TeamLead => response.team_id.as_ref().and_then(|team| {
                 users.into_iter().find(|u| u.role == Role::TeamLead && u.team_id.as_ref() == Some(team))
@@ -177,7 +181,7 @@ impl Runner {
 
     /// The person a case is escalated to: the owner's team lead, else every admin.
     async fn escalation_targets(&self, case: &Case) -> Result<Vec<User>, StoreError> {
-        let users = self.store.list_users().await?;
+        let users = self.active_users().await?;
         let owner = case.owner_id.as_ref().and_then(|o| users.iter().find(|u| &u.id == o));
         let team = owner.and_then(|o| o.team_id.clone()).or_else(|| case.team_id.clone());
         let leads: Vec<User> = users
@@ -192,11 +196,12 @@ impl Runner {
 
     /// Sends one mail about a case or an answer.
     pub(crate) async fn send_case_mail(&self, payload: &Value) -> Result<Outcome, StoreError> {
-        let Some(mailer) = &self.mailer else {
-            return Ok(Outcome::Fail("no SMTP server is configured (HARK_SMTP_URL)".into()));
-        };
-        let store = &self.store;
         let kind = text_field(payload, "kind");
+        if kind == REPLY {
+            return self.send_reply(payload).await;
+        }
+        let Some(mailer) = &self.mailer else { return Ok(Outcome::Fail(NO_MAIL_SERVER.into())) };
+        let store = &self.store;
         // (recipients, subject, body)
         let mut mails: Vec<(Option<String>, String, String, String)> = Vec::new();
         if kind == AUTO {
@@ -282,30 +287,53 @@ impl Runner {
                         mails.push((lead.name.clone(), lead.email.clone(), subject, body));
                     }
                 }
-                REPLY => {
-                    // A person's answer to a complaint is not a survey: it goes even to the unsubscribed.
-                    if let Some(c) = &contact
-                        && let Some(email) = &c.email
-                    {
-                        mails.push((
-                            c.name.clone(),
-                            email.clone(),
-                            text_field(payload, "subject"),
-                            text_field(payload, "body"),
-                        ));
-                    }
-                }
                 other => return Ok(Outcome::Fail(format!("unknown mail kind `{other}`"))),
             }
         }
         for (name, to, subject, body) in &mails {
             match mailer.send_text(name.as_deref(), to, subject, body).await {
-                Ok(()) => {}
+                Ok(_) => {}
                 Err(MailError::Permanent(e)) => tracing::warn!(error = %e, "mail refused"),
                 Err(e) => return Ok(Outcome::Retry(e.to_string())),
             }
         }
         Ok(Outcome::Done)
+    }
+
+    /// Mails a person's reply to the customer of a case and records on the reply whether the
+    /// mail server took it (with its answer) or why not. A person's answer to a complaint is
+    /// not a survey: it goes even to the unsubscribed.
+    async fn send_reply(&self, payload: &Value) -> Result<Outcome, StoreError> {
+        let store = &self.store;
+        let event_id = &text_field(payload, "reply_event_id");
+        let failed = |reason: String| async move {
+            store.reply_result(event_id, ReplyState::Failed, &reason).await?;
+            Ok::<_, StoreError>(Outcome::Fail(reason))
+        };
+        let Some(mailer) = &self.mailer else { return failed(NO_MAIL_SERVER.into()).await };
+        let Some(reply) = store.case_event(event_id).await? else { return Ok(Outcome::Done) };
+        if reply.detail["state"] != ReplyState::Queued.as_str() {
+            return Ok(Outcome::Done);
+        }
+        let contact = match store.get_case(&reply.case_id).await?.and_then(|c| c.contact_id) {
+            Some(c) => store.get_contact(&c).await?,
+            None => None,
+        };
+        let Some((name, email)) = contact.and_then(|c| Some((c.name, c.email?))) else {
+            return failed("the customer has no email address".into()).await;
+        };
+        let text = |k: &str| reply.detail[k].as_str().unwrap_or_default().to_owned();
+        match mailer.send_text(name.as_deref(), &email, &text("subject"), &text("body")).await {
+            Ok(answer) => {
+                store.reply_result(event_id, ReplyState::Sent, &answer).await?;
+                Ok(Outcome::Done)
+            }
+            Err(MailError::Permanent(e)) => failed(format!("the mail server refused it: {e}")).await,
+            Err(e) => {
+                store.reply_result(event_id, ReplyState::Queued, &format!("not sent yet, retrying: {e}")).await?;
+                Ok(Outcome::Retry(e.to_string()))
+            }
+        }
     }
 
     /// Delivers one webhook call, signed; a non-2xx answer or no answer is retried.

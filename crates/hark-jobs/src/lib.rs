@@ -11,7 +11,9 @@ mod runner;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use follow_up::{case_payload, fill_json_template, playbook_decision, queue_reply, response_payload};
+pub use follow_up::{
+    NO_MAIL_SERVER, case_payload, fill_json_template, playbook_decision, queue_reply, response_payload,
+};
 pub use mail::{MailError, Mailer, SurveyMail, compose_survey_mail};
 pub use outbound::OutboundPolicy;
 pub use runner::{Runner, RunnerConfig};

@@ -97,6 +97,19 @@ pub fn compose_survey_mail(
     SurveyMail { language, subject, text, html, unsubscribe_url }
 }
 
+/// `scheme://user:password@host…` with the password masked.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    match rest[..authority_end].rsplit_once('@') {
+        Some((user, host)) => {
+            let user = user.split_once(':').map_or(user, |(u, _)| u);
+            format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..])
+        }
+        None => url.to_owned(),
+    }
+}
+
 /// Escapes text for HTML element content and attribute values.
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
@@ -117,6 +130,8 @@ pub enum MailError {
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    /// The server's URL without its password, for the mail setup page.
+    server: String,
 }
 
 impl Mailer {
@@ -128,7 +143,12 @@ impl Mailer {
             .timeout(Some(std::time::Duration::from_secs(30)))
             .build();
         let from = from.parse().map_err(|e| format!("mail sender `{from}`: {e}"))?;
-        Ok(Mailer { transport, from })
+        Ok(Mailer { transport, from, server: without_password(url) })
+    }
+
+    /// The server in use (`smtps://user:***@host:465`) and the sender.
+    pub fn describe(&self) -> (String, String) {
+        (self.server.clone(), self.from.to_string())
     }
 
     /// A message from Hark to one person; a malformed address is a permanent failure.
@@ -140,8 +160,15 @@ impl Mailer {
             .subject(subject))
     }
 
-    /// A plain-text mail (case notices, replies to customers, thank-yous).
-    pub async fn send_text(&self, to_name: Option<&str>, to: &str, subject: &str, text: &str) -> Result<(), MailError> {
+    /// A plain-text mail (case notices, replies to customers, thank-yous); returns the mail
+    /// server's answer (e.g. `250 2.0.0 OK queued as …`).
+    pub async fn send_text(
+        &self,
+        to_name: Option<&str>,
+        to: &str,
+        subject: &str,
+        text: &str,
+    ) -> Result<String, MailError> {
         let message = self
             .to(to_name, to, subject)?
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
@@ -150,9 +177,9 @@ impl Mailer {
         self.deliver(message).await
     }
 
-    async fn deliver(&self, message: Message) -> Result<(), MailError> {
+    async fn deliver(&self, message: Message) -> Result<String, MailError> {
         match self.transport.send(message).await {
-            Ok(_) => Ok(()),
+            Ok(r) => Ok(format!("{} {}", r.code(), r.message().collect::<Vec<_>>().join(" ")).trim().to_owned()),
             Err(e) if e.is_permanent() => Err(MailError::Permanent(e.to_string())),
             Err(e) => Err(MailError::Transient(e.to_string())),
         }
@@ -171,6 +198,6 @@ impl Mailer {
             ))
             .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))
             .map_err(|e| MailError::Permanent(e.to_string()))?;
-        self.deliver(message).await
+        self.deliver(message).await.map(drop)
     }
 }

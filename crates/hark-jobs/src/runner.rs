@@ -264,6 +264,9 @@ impl Runner {
             (SEND_INVITATION_JOB, Some(id), _) => {
                 self.store.mark_invitation(id, InvitationStatus::Failed, Some(error), None).await
             }
+            (CASE_MAIL_JOB, _, _) if let Some(reply) = field("reply_event_id") => {
+                self.store.reply_result(reply, hark_store::ReplyState::Failed, error).await.map(drop)
+            }
             (WEBHOOK_JOB, _, Some(id)) => self.store.fail_delivery(id).await,
             _ => Ok(()),
         }
@@ -308,7 +311,7 @@ impl Runner {
             return skip("no_email: the contact has no email address").await;
         };
         let Some(mailer) = &self.mailer else {
-            return Ok(Outcome::Fail("no SMTP server is configured (HARK_SMTP_URL)".into()));
+            return Ok(Outcome::Fail(crate::follow_up::NO_MAIL_SERVER.into()));
         };
         let agent = match &invitation.agent_id {
             Some(a) => self.store.get_agent(a).await?.map(|a| a.name),

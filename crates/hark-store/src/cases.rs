@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::entities::user_from;
+use crate::entities::{USER_COLUMNS, user_from};
 use crate::filter::Sql;
 use crate::jobs::{NewJob, enqueue_on};
 use crate::{Result, Store, StoreError, User, new_id, now_ms, parse_json};
@@ -36,7 +36,12 @@ macro_rules! text_enum {
 // `held`: opened during a flood of anonymous answers; nobody was told, and it waits for an
 // admin to release it (set it open) or close it.
 text_enum!(CaseStatus { Open => "open", InProgress => "in_progress", Waiting => "waiting", Closed => "closed", Held => "held" });
-text_enum!(CaseOutcome { Resolved => "resolved", Unresolved => "unresolved", NoReply => "no_reply" });
+// `no_contact`: the customer left no way to reach them.
+text_enum!(CaseOutcome { Resolved => "resolved", Unresolved => "unresolved", NoReply => "no_reply", NoContact => "no_contact" });
+
+// Where a reply to the customer is: handed to the mail job, accepted by the mail server,
+// or refused / never sent (with the reason).
+text_enum!(ReplyState { Queued => "queued", Sent => "sent", Failed => "failed" });
 
 /// The suggested steps of a detractor case, in order.
 pub const CASE_STEPS: &[(&str, &str)] = &[
@@ -108,6 +113,17 @@ fn case_from(row: &AnyRow) -> Result<Case> {
     })
 }
 
+fn case_event_from(r: &AnyRow) -> Result<CaseEvent> {
+    Ok(CaseEvent {
+        id: r.try_get("id")?,
+        case_id: r.try_get("case_id")?,
+        actor: r.try_get("actor")?,
+        kind: r.try_get("kind")?,
+        detail: parse_json("case_events.detail", &r.try_get::<String, _>("detail")?)?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
 /// A case to open for an answer.
 #[derive(Debug, Clone)]
 pub struct NewCase {
@@ -132,7 +148,8 @@ pub struct CaseEvent {
     pub case_id: String,
     /// A user's email, or `hark` for the playbook and the jobs.
     pub actor: String,
-    /// `opened`, `status`, `assigned`, `step`, `reply`, `note`, `root_cause`, `closed`, `escalated`.
+    /// `opened`, `status`, `assigned`, `step`, `reply` (with its `state`), `contact`, `note`,
+    /// `root_cause`, `closed`, `escalated`.
     pub kind: String,
     #[schema(value_type = Object)]
     pub detail: Value,
@@ -148,10 +165,18 @@ pub enum CaseChange {
         step: String,
         done: bool,
     },
-    /// A reply went to the customer (counts as first contact).
-    Replied {
+    /// A reply to the customer, queued for mail; it counts as first contact once the mail
+    /// server accepts it (see [`Store::reply_result`]).
+    Reply {
         subject: String,
         body: String,
+    },
+    /// A call or meeting with the customer; one that reached them counts as first contact.
+    Contacted {
+        /// `call` or `meeting`.
+        channel: String,
+        reached: bool,
+        note: String,
     },
     Note(String),
     RootCause(String),
@@ -171,6 +196,64 @@ pub struct CaseFilter {
     pub contact_id: Option<String>,
     /// Due before now and not closed.
     pub overdue: bool,
+    /// Not closed, not yet overdue, and due before this time (epoch ms).
+    pub due_soon_before: Option<i64>,
+    /// Nobody owns it.
+    pub unassigned: bool,
+    /// Only the cases this person may see (`None`: all).
+    pub reach: Option<CaseReach>,
+}
+
+/// Whose cases a team lead or an agent sees: those they own, those of their team (for a
+/// lead: by the case's team or its owner's), and those about their own answers (agents).
+#[derive(Debug, Clone, Default)]
+pub struct CaseReach {
+    pub user_id: String,
+    pub team_id: Option<String>,
+    pub agent_id: Option<String>,
+}
+
+impl CaseReach {
+    fn push(&self, sql: &mut Sql) {
+        sql.push(" AND (owner_id = ").text(&self.user_id);
+        if let Some(team) = &self.team_id {
+            sql.push(" OR team_id = ").text(team);
+            sql.push(" OR owner_id IN (SELECT id FROM users WHERE team_id = ").text(team).push(")");
+        }
+        if let Some(agent) = &self.agent_id {
+            sql.push(" OR response_id IN (SELECT id FROM responses WHERE agent_id = ").text(agent).push(")");
+        }
+        sql.push(")");
+    }
+}
+
+impl CaseFilter {
+    fn push(&self, sql: &mut Sql) {
+        let mut eq = |column: &str, value: Option<&str>| {
+            if let Some(v) = value {
+                sql.push(" AND ").push(column).push(" = ").text(v);
+            }
+        };
+        eq("status", self.status.map(CaseStatus::as_str));
+        eq("owner_id", self.owner_id.as_deref());
+        eq("team_id", self.team_id.as_deref());
+        eq("contact_id", self.contact_id.as_deref());
+        if self.open_only || self.overdue || self.due_soon_before.is_some() {
+            sql.push(" AND status NOT IN ('closed', 'held')");
+        }
+        if self.overdue {
+            sql.push(" AND due_at < ").int(now_ms());
+        }
+        if let Some(t) = self.due_soon_before {
+            sql.push(" AND due_at >= ").int(now_ms()).push(" AND due_at < ").int(t);
+        }
+        if self.unassigned {
+            sql.push(" AND owner_id IS NULL");
+        }
+        if let Some(reach) = &self.reach {
+            reach.push(sql);
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -394,24 +477,24 @@ impl Store {
     /// Due first.
     pub async fn list_cases(&self, filter: &CaseFilter, limit: i64) -> Result<Vec<Case>> {
         let mut sql = Sql::new(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1 = 1"));
-        let mut eq = |column: &str, value: Option<&str>| {
-            if let Some(v) = value {
-                sql.push(" AND ").push(column).push(" = ").text(v);
-            }
-        };
-        eq("status", filter.status.map(CaseStatus::as_str));
-        eq("owner_id", filter.owner_id.as_deref());
-        eq("team_id", filter.team_id.as_deref());
-        eq("contact_id", filter.contact_id.as_deref());
-        if filter.open_only || filter.overdue {
-            sql.push(" AND status NOT IN ('closed', 'held')");
-        }
-        if filter.overdue {
-            sql.push(" AND due_at < ").int(now_ms());
-        }
+        filter.push(&mut sql);
         sql.push(" ORDER BY due_at, id LIMIT ").int(limit);
         let rows = sql.query().fetch_all(&self.pool).await?;
         rows.iter().map(case_from).collect()
+    }
+
+    pub async fn count_cases(&self, filter: &CaseFilter) -> Result<i64> {
+        let mut sql = Sql::new("SELECT COUNT(*) AS n FROM cases WHERE 1 = 1");
+        filter.push(&mut sql);
+        Ok(sql.query().fetch_one(&self.pool).await?.try_get("n")?)
+    }
+
+    /// Whether a case is within `reach`.
+    pub async fn case_in_reach(&self, case_id: &str, reach: &CaseReach) -> Result<bool> {
+        let mut sql = Sql::new("SELECT COUNT(*) AS n FROM cases WHERE id = ");
+        sql.text(case_id);
+        reach.push(&mut sql);
+        Ok(sql.query().fetch_one(&self.pool).await?.try_get::<i64, _>("n")? > 0)
     }
 
     /// Cases opened since `since_ms` for answers without a contact that came through a public
@@ -430,8 +513,9 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Applies a person's change and records it in the case's history.
-    pub async fn change_case(&self, id: &str, actor: &str, change: &CaseChange) -> Result<Case> {
+    /// Applies a person's change and records it in the case's history; returns the case and
+    /// the id of the history entry.
+    pub async fn change_case(&self, id: &str, actor: &str, change: &CaseChange) -> Result<(Case, String)> {
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
         let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *tx).await?;
@@ -459,12 +543,20 @@ impl Store {
                 }
                 ("step", json!({ "step": step, "done": done }))
             }
-            CaseChange::Replied { subject, body } => {
-                case.first_contact_at.get_or_insert(now);
-                if case.status == CaseStatus::Open {
-                    case.status = CaseStatus::Waiting;
+            CaseChange::Reply { subject, body } => {
+                ("reply", json!({ "subject": subject, "body": body, "state": ReplyState::Queued.as_str() }))
+            }
+            CaseChange::Contacted { channel, reached, note } => {
+                if !matches!(channel.as_str(), "call" | "meeting") {
+                    return Err(hark_core::ValidationErrors::single("channel", "call or meeting").into());
                 }
-                ("reply", json!({ "subject": subject, "body": body }))
+                if *reached {
+                    case.first_contact_at.get_or_insert(now);
+                    if case.status == CaseStatus::Open {
+                        case.status = CaseStatus::InProgress;
+                    }
+                }
+                ("contact", json!({ "channel": channel, "reached": reached, "note": note }))
             }
             CaseChange::Note(body) => ("note", json!({ "body": body })),
             CaseChange::RootCause(cause) => {
@@ -497,9 +589,45 @@ impl Store {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-        record_event(&mut tx, id, actor, kind, detail).await?;
+        let event = record_event(&mut tx, id, actor, kind, detail).await?;
         tx.commit().await?;
-        case_from(&row)
+        Ok((case_from(&row)?, event))
+    }
+
+    /// What became of a queued reply (history entry `event_id`): `answer` is the mail server's
+    /// reply or the reason it failed. A sent reply is the first contact if none came before,
+    /// and an open case then waits for the customer. Returns the case if the entry exists.
+    pub async fn reply_result(&self, event_id: &str, state: ReplyState, answer: &str) -> Result<Option<Case>> {
+        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let row = sqlx::query("SELECT case_id, detail FROM case_events WHERE id = $1 AND kind = 'reply'")
+            .bind(event_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let case_id: String = row.try_get("case_id")?;
+        let mut detail = parse_json("case_events.detail", &row.try_get::<String, _>("detail")?)?;
+        let now = now_ms();
+        detail["state"] = json!(state.as_str());
+        detail["answer"] = json!(answer);
+        detail["at"] = json!(now);
+        sqlx::query("UPDATE case_events SET detail = $2 WHERE id = $1")
+            .bind(event_id)
+            .bind(detail.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if state == ReplyState::Sent {
+            sqlx::query(
+                "UPDATE cases SET first_contact_at = COALESCE(first_contact_at, $2),                  status = CASE WHEN status = 'open' THEN 'waiting' ELSE status END, updated_at = $2 WHERE id = $1",
+            )
+            .bind(&case_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(&case_id).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Some(case_from(&row)?))
     }
 
     pub async fn case_events(&self, case_id: &str) -> Result<Vec<CaseEvent>> {
@@ -509,18 +637,15 @@ impl Store {
         .bind(case_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(CaseEvent {
-                    id: r.try_get("id")?,
-                    case_id: r.try_get("case_id")?,
-                    actor: r.try_get("actor")?,
-                    kind: r.try_get("kind")?,
-                    detail: parse_json("case_events.detail", &r.try_get::<String, _>("detail")?)?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(case_event_from).collect()
+    }
+
+    pub async fn case_event(&self, id: &str) -> Result<Option<CaseEvent>> {
+        let row = sqlx::query("SELECT id, case_id, actor, kind, detail, created_at FROM case_events WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(case_event_from).transpose()
     }
 
     /// Marks every overdue, open, not yet escalated case as escalated and returns them: each
@@ -544,17 +669,14 @@ impl Store {
     // ----- people to assign cases to -----
 
     pub async fn list_users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query("SELECT id, email, name, role, team_id, agent_id, created_at FROM users ORDER BY email")
-            .fetch_all(&self.pool)
-            .await?;
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY email");
+        let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
         rows.iter().map(user_from).collect()
     }
 
     pub async fn get_user(&self, id: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, email, name, role, team_id, agent_id, created_at FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(user_from).transpose()
     }
 
@@ -579,9 +701,10 @@ impl Store {
     /// Of the team's users, the one with the fewest cases so far (ties by id): cases go round.
     pub async fn next_in_team(&self, team_id: &str) -> Result<Option<User>> {
         let row = sqlx::query(
-            "SELECT u.id, u.email, u.name, u.role, u.team_id, u.agent_id, u.created_at FROM users u \
-             LEFT JOIN cases c ON c.owner_id = u.id WHERE u.team_id = $1 \
-             GROUP BY u.id, u.email, u.name, u.role, u.team_id, u.agent_id, u.created_at ORDER BY COUNT(c.id), u.id LIMIT 1",
+            "SELECT u.id, u.email, u.name, u.role, u.team_id, u.agent_id, u.created_at, u.deactivated_at FROM users u \
+             LEFT JOIN cases c ON c.owner_id = u.id WHERE u.team_id = $1 AND u.deactivated_at IS NULL \
+             GROUP BY u.id, u.email, u.name, u.role, u.team_id, u.agent_id, u.created_at, u.deactivated_at \
+             ORDER BY COUNT(c.id), u.id LIMIT 1",
         )
         .bind(team_id)
         .fetch_optional(&self.pool)
@@ -843,11 +966,12 @@ pub(crate) async fn record_event(
     actor: &str,
     kind: &str,
     detail: Value,
-) -> Result<()> {
+) -> Result<String> {
+    let id = new_id();
     sqlx::query(
         "INSERT INTO case_events (id, case_id, actor, kind, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(new_id())
+    .bind(&id)
     .bind(case_id)
     .bind(actor)
     .bind(kind)
@@ -855,5 +979,5 @@ pub(crate) async fn record_event(
     .bind(now_ms())
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(id)
 }

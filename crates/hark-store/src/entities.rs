@@ -5,8 +5,8 @@ pub use hark_core::contact::ContactInput;
 use hark_core::survey::SurveyDefinition;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
 
 use crate::{Result, Store, StoreError, conflict_on_unique, new_id, now_ms, parse_json};
 
@@ -101,7 +101,12 @@ pub struct User {
     /// The agent an agent user is: the answers they may see are this agent's.
     pub agent_id: Option<String>,
     pub created_at: i64,
+    /// Set when an admin deactivated the account: it keeps its history but cannot sign in,
+    /// and gets no new cases.
+    pub deactivated_at: Option<i64>,
 }
+
+pub(crate) const USER_COLUMNS: &str = "id, email, name, role, team_id, agent_id, created_at, deactivated_at";
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ApiKeyRecord {
@@ -210,6 +215,15 @@ pub(crate) fn contact_from(row: &AnyRow) -> Result<Contact> {
     })
 }
 
+/// What an admin may change about a user.
+#[derive(Debug, Clone)]
+pub struct UserChange {
+    pub name: Option<String>,
+    pub role: Role,
+    pub team_id: Option<String>,
+    pub agent_id: Option<String>,
+}
+
 pub(crate) fn user_from(row: &AnyRow) -> Result<User> {
     let role: String = row.try_get("role")?;
     Ok(User {
@@ -220,6 +234,7 @@ pub(crate) fn user_from(row: &AnyRow) -> Result<User> {
         team_id: row.try_get("team_id")?,
         agent_id: row.try_get("agent_id")?,
         created_at: row.try_get("created_at")?,
+        deactivated_at: row.try_get("deactivated_at")?,
     })
 }
 
@@ -493,7 +508,7 @@ impl Store {
     pub async fn create_user(&self, email: &str, name: Option<&str>, role: Role, password_hash: &str) -> Result<User> {
         let row = sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             RETURNING id, email, name, role, team_id, agent_id, created_at",
+             RETURNING id, email, name, role, team_id, agent_id, created_at, deactivated_at",
         )
         .bind(new_id())
         .bind(email)
@@ -507,6 +522,56 @@ impl Store {
         user_from(&row)
     }
 
+    /// Changes a user's name, role, team and agent link.
+    pub async fn update_user(&self, id: &str, change: &UserChange) -> Result<User> {
+        let sql = format!(
+            "UPDATE users SET name = $2, role = $3, team_id = $4, agent_id = $5 WHERE id = $1 RETURNING {USER_COLUMNS}"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .bind(change.name.as_deref())
+            .bind(change.role.as_str())
+            .bind(change.team_id.as_deref())
+            .bind(change.agent_id.as_deref())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from).transpose()?.ok_or(StoreError::NotFound("user"))
+    }
+
+    /// Deactivates (ending every session) or reactivates a user.
+    pub async fn set_user_active(&self, id: &str, active: bool) -> Result<()> {
+        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let done = sqlx::query("UPDATE users SET deactivated_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind((!active).then(now_ms))
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        if !active {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An admin sets someone's password: every session of theirs ends.
+    pub async fn reset_password(&self, id: &str, password_hash: &str) -> Result<()> {
+        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+            .bind(id)
+            .bind(password_hash)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn count_users(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?)
     }
@@ -514,7 +579,8 @@ impl Store {
     /// The user and their password hash, for a login check.
     pub async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>> {
         let row = sqlx::query(
-            "SELECT id, email, name, role, team_id, agent_id, created_at, password_hash FROM users WHERE email = $1",
+            "SELECT id, email, name, role, team_id, agent_id, created_at, deactivated_at, password_hash FROM users \
+             WHERE email = $1 AND deactivated_at IS NULL",
         )
         .bind(email)
         .fetch_optional(&self.pool)
@@ -543,6 +609,23 @@ impl Store {
             revoked_at: row.try_get("revoked_at")?,
         };
         Ok((record, key.token))
+    }
+
+    /// Every key, newest first (revoked ones too, for the record).
+    pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>> {
+        let rows = sqlx::query("SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY created_at DESC, id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ApiKeyRecord {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    created_at: row.try_get("created_at")?,
+                    revoked_at: row.try_get("revoked_at")?,
+                })
+            })
+            .collect()
     }
 
     /// The stored secret hash of a live (not revoked) key.

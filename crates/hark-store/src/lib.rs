@@ -152,6 +152,7 @@ fn migrator() -> Migrator {
         (5, "facets", include_str!("../migrations/0005_facets.sql")),
         (6, "search_text", include_str!("../migrations/0006_search_text.sql")),
         (7, "facet_blocks", include_str!("../migrations/0007_facet_blocks.sql")),
+        (8, "loop_for_everyone", include_str!("../migrations/0008_loop_for_everyone.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

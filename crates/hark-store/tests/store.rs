@@ -234,7 +234,7 @@ async fn erasing_a_contact_reaches_every_table_and_keeps_anonymous_scores(store:
     // A past detractor: a case with a reply, an event, an interaction and a webhook payload.
     let new_case = hark_store::testing::case_for(&stored.id, &survey.id, Some(&contact_id));
     let (case, _) = store.open_case(&new_case).await.unwrap();
-    let reply = CaseChange::Replied { subject: "Sorry".into(), body: "Dear gone@example.com".into() };
+    let reply = CaseChange::Reply { subject: "Sorry".into(), body: "Dear gone@example.com".into() };
     store.change_case(&case.id, "admin", &reply).await.unwrap();
     store.record_event("ev-1", &json!({"n": 1}), "order.delivered", Some(&contact_id), &Map::new()).await.unwrap();
     let call = NewInteraction {

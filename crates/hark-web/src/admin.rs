@@ -24,6 +24,7 @@ use crate::AppState;
 use crate::guard::ClientIp;
 use crate::outreach::{SendSummary, invite_matching};
 use crate::public::{follow_up_page, render, score_page, thanks_page};
+use crate::viewer::{Nav, forbidden_page};
 
 const SESSION_COOKIE: &str = "hark_session";
 const SESSION_TTL_MS: i64 = 12 * 3600 * 1000;
@@ -57,28 +58,30 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// A signed-in admin. Anyone else is sent to the sign-in page (or refused, if signed in
 /// with a role that may not manage surveys).
-pub(crate) struct Admin(pub(crate) Session);
+pub(crate) struct Admin(pub(crate) Session, pub(crate) Nav);
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let session = signed_in(parts, state).await?;
+        let SignedIn(session, nav) = SignedIn::from_request_parts(parts, state).await?;
         if session.user.role != Role::Admin {
-            return Err((StatusCode::FORBIDDEN, "only admins may manage surveys").into_response());
+            return Err(forbidden_page(Some(nav), "Only admins may open this page."));
         }
-        Ok(Admin(session))
+        Ok(Admin(session, nav))
     }
 }
 
 /// Whoever is signed in, whatever their role; anyone else is sent to the sign-in page.
-pub(crate) struct SignedIn(pub(crate) Session);
+pub(crate) struct SignedIn(pub(crate) Session, pub(crate) Nav);
 
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        signed_in(parts, state).await.map(SignedIn)
+        let session = signed_in(parts, state).await?;
+        let nav = Nav::load(&state.store, &session).await?;
+        Ok(SignedIn(session, nav))
     }
 }
 
@@ -147,7 +150,7 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
 #[template(path = "admin_login.html")]
 struct LoginPage {
     title: &'static str,
-    csrf: Option<String>,
+    nav: Option<Nav>,
     error: Option<String>,
     email: String,
     next: String,
@@ -176,7 +179,7 @@ pub(crate) fn safe_next(next: Option<&str>) -> String {
 async fn login_page(Query(q): Query<NextQuery>) -> Response {
     render(&LoginPage {
         title: "Sign in",
-        csrf: None,
+        nav: None,
         error: None,
         email: String::new(),
         next: safe_next(q.next.as_deref()),
@@ -197,7 +200,7 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, RawForm(bo
     ]) {
         let wait = refused.0.retry_after.unwrap_or(60);
         let error = Some(format!("Too many sign-in attempts. Try again in {} minutes.", wait.div_ceil(60)));
-        let page = LoginPage { title: "Sign in", csrf: None, error, email, next };
+        let page = LoginPage { title: "Sign in", nav: None, error, email, next };
         let mut response = (StatusCode::TOO_MANY_REQUESTS, render(&page)).into_response();
         response.headers_mut().insert(header::RETRY_AFTER, wait.into());
         return response;
@@ -217,7 +220,7 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, RawForm(bo
     let ok = verify_password(password, &hash);
     let Some(user) = user.filter(|_| ok) else {
         let page =
-            LoginPage { title: "Sign in", csrf: None, error: Some("Wrong email or password.".into()), email, next };
+            LoginPage { title: "Sign in", nav: None, error: Some("Wrong email or password.".into()), email, next };
         return (StatusCode::UNAUTHORIZED, render(&page)).into_response();
     };
     let (token, _) = match state.store.create_session(&user, SESSION_TTL_MS).await {
@@ -238,7 +241,7 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, RawForm(bo
 /// Every role may sign out.
 async fn logout(
     State(state): State<AppState>,
-    SignedIn(session): SignedIn,
+    SignedIn(session, _): SignedIn,
     headers: HeaderMap,
     RawForm(body): RawForm,
 ) -> Response {
@@ -264,7 +267,7 @@ async fn logout(
 #[template(path = "account_password.html")]
 struct PasswordPage {
     title: &'static str,
-    csrf: Option<String>,
+    nav: Option<Nav>,
     email: String,
     error: Option<String>,
     done: bool,
@@ -273,10 +276,10 @@ struct PasswordPage {
 /// Shortest password a person may choose.
 const MIN_PASSWORD_CHARS: usize = 12;
 
-async fn password_page(SignedIn(session): SignedIn) -> Response {
+async fn password_page(SignedIn(session, nav): SignedIn) -> Response {
     render(&PasswordPage {
         title: "Change your password",
-        csrf: Some(session.csrf_token.clone()),
+        nav: Some(nav.clone()),
         email: session.user.email.clone(),
         error: None,
         done: false,
@@ -287,7 +290,7 @@ async fn password_page(SignedIn(session): SignedIn) -> Response {
 /// least 12 characters and typed twice; the person's other sessions end.
 async fn change_password(
     State(state): State<AppState>,
-    SignedIn(session): SignedIn,
+    SignedIn(session, nav): SignedIn,
     headers: HeaderMap,
     RawForm(body): RawForm,
 ) -> Response {
@@ -313,7 +316,7 @@ async fn change_password(
     };
     let page = |error: Option<String>, done: bool| PasswordPage {
         title: "Change your password",
-        csrf: Some(session.csrf_token.clone()),
+        nav: Some(nav.clone()),
         email: session.user.email.clone(),
         error,
         done,
@@ -343,7 +346,7 @@ struct SurveyRow {
 #[template(path = "admin_surveys.html")]
 struct SurveysPage {
     title: &'static str,
-    csrf: Option<String>,
+    nav: Option<Nav>,
     surveys: Vec<SurveyRow>,
 }
 
@@ -366,7 +369,7 @@ async fn surveys(State(state): State<AppState>, admin: Admin) -> Response {
             id: s.id,
         })
         .collect();
-    render(&SurveysPage { title: "Surveys", csrf: Some(admin.0.csrf_token), surveys })
+    render(&SurveysPage { title: "Surveys", nav: Some(admin.1.clone()), surveys })
 }
 
 struct QuestionForm {
@@ -640,7 +643,7 @@ fn definition_from_form(
 #[template(path = "admin_survey_edit.html")]
 struct EditPage {
     title: String,
-    csrf: Option<String>,
+    nav: Option<Nav>,
     id: Option<String>,
     saved: bool,
     errors: Vec<FieldError>,
@@ -668,7 +671,7 @@ impl EditPage {
         EditPage {
             title: survey.map_or("New survey".into(), |s| format!("Edit “{}”", s.definition.name)),
             widget_secret: state.widget_secret.to_string(),
-            csrf: Some(admin.0.csrf_token.clone()),
+            nav: Some(admin.1.clone()),
             id: survey.map(|s| s.id.clone()),
             saved,
             errors,
@@ -814,7 +817,7 @@ async fn preview(
 #[template(path = "admin_send.html")]
 struct SendPage {
     title: &'static str,
-    csrf: Option<String>,
+    nav: Option<Nav>,
     name: String,
     segment: String,
     window: u32,
@@ -832,7 +835,7 @@ async fn send_page(State(state): State<AppState>, admin: Admin, Path(id): Path<S
     let s = load_survey(&state, &id).await?;
     Ok(render(&SendPage {
         title: "Send",
-        csrf: Some(admin.0.csrf_token),
+        nav: Some(admin.1.clone()),
         name: s.definition.name.clone(),
         segment: String::new(),
         window: s.definition.fatigue_window_days(),
@@ -869,7 +872,7 @@ async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let page = SendPage {
         title: "Send",
-        csrf: Some(admin.0.csrf_token),
+        nav: Some(admin.1.clone()),
         name: survey.definition.name.clone(),
         segment,
         window: survey.definition.fatigue_window_days(),
@@ -887,7 +890,7 @@ async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String
 #[template(path = "admin_jobs.html")]
 struct JobsPage {
     title: &'static str,
-    csrf: Option<String>,
+    nav: Option<Nav>,
     counts: Vec<(String, i64)>,
     jobs: Vec<JobRow>,
 }
@@ -927,7 +930,7 @@ async fn jobs(State(state): State<AppState>, admin: Admin) -> Response {
             last_error: j.last_error.unwrap_or_default(),
         })
         .collect();
-    render(&JobsPage { title: "Jobs", csrf: Some(admin.0.csrf_token), counts, jobs })
+    render(&JobsPage { title: "Jobs", nav: Some(admin.1.clone()), counts, jobs })
 }
 
 /// Runs a waiting job (a retry or a reminder) now instead of at its time.
@@ -949,7 +952,7 @@ async fn run_job_now(
 #[template(path = "admin_contacts.html")]
 struct ContactsPage {
     title: &'static str,
-    csrf: Option<String>,
+    nav: Option<Nav>,
     query: String,
     contacts: Vec<Contact>,
 }
@@ -967,7 +970,7 @@ async fn contacts(State(state): State<AppState>, admin: Admin, Query(q): Query<C
         state.store.contact_by_external_id(&query).await.map(|c| c.into_iter().collect())
     };
     match found {
-        Ok(contacts) => render(&ContactsPage { title: "Contacts", csrf: Some(admin.0.csrf_token), query, contacts }),
+        Ok(contacts) => render(&ContactsPage { title: "Contacts", nav: Some(admin.1.clone()), query, contacts }),
         Err(e) => internal(e),
     }
 }
@@ -982,7 +985,7 @@ struct TimelineEntry {
 #[template(path = "admin_contact.html")]
 struct ContactPage {
     title: String,
-    csrf: Option<String>,
+    nav: Option<Nav>,
     c: Contact,
     unsubscribed: String,
     timeline: Vec<TimelineEntry>,
@@ -1042,7 +1045,7 @@ async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<Str
     let unsubscribed = c.unsubscribed_at.map(time).unwrap_or_else(|| "no".into());
     render(&ContactPage {
         title: c.name.clone().unwrap_or_else(|| c.external_id.clone()),
-        csrf: Some(admin.0.csrf_token),
+        nav: Some(admin.1.clone()),
         c,
         unsubscribed,
         timeline,

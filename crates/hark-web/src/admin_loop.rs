@@ -9,31 +9,28 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use hark_core::FieldError;
 use hark_core::playbook::{Playbooks, Priority};
-use hark_store::{CASE_STEPS, CaseStatus};
+use hark_store::{CASE_STEPS, CaseFilter, CaseStatus};
 
 use crate::AppState;
-use crate::admin::{Admin, Page, form, internal, load_survey, not_found, time, value};
+use crate::admin::{Admin, Page, SignedIn, form, internal, load_survey, not_found, session_form, time, value};
 use crate::api::follow_up::{
-    CaseAction, WEBHOOK_EVENTS, WebhookInput, case_change, case_filter, check_webhook, period, send_test, timeline,
+    CaseAction, WEBHOOK_EVENTS, WebhookInput, case_filter, check_webhook, period, send_test, timeline,
 };
-use crate::cases::{LoopFigures, change, loop_report};
+use crate::cases::{LoopFigures, act, loop_report, refuse_unless};
 use crate::extract::RawQuery;
 use crate::public::render;
+use crate::viewer::{CaseAccess, Nav, Viewer, forbidden_page};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/cases", get(cases))
-        .route("/admin/cases/{id}", get(case_page).post(act))
+        .route("/admin/cases/{id}", get(case_page).post(act_page))
         .route("/admin/surveys/{id}/playbooks", get(playbooks_page).post(save_playbooks))
         .route("/admin/surveys/{id}/codes", post(upload_codes))
         .route("/admin/integrations", get(integrations).post(add_integration))
         .route("/admin/integrations/{id}/test", post(test_integration))
         .route("/admin/integrations/{id}/delete", post(delete_integration))
         .route("/admin/loop", get(loop_page))
-}
-
-fn csrf(admin: &Admin) -> Option<String> {
-    Some(admin.0.csrf_token.clone())
 }
 
 fn excerpt(text: Option<&str>, chars: usize) -> String {
@@ -53,11 +50,26 @@ struct CaseRow {
     overdue: bool,
 }
 
+/// The inbox's views: (slug, label). Each is narrowed to the cases the person may see.
+const VIEWS: &[(&str, &str)] = &[
+    ("mine", "Assigned to me"),
+    ("team", "My team"),
+    ("overdue", "Overdue"),
+    ("soon", "Due in 2 days"),
+    ("unassigned", "Unassigned"),
+    ("all", "All open"),
+];
+
 #[derive(Template)]
 #[template(path = "admin_cases.html")]
 struct CasesPage {
     title: &'static str,
-    csrf: Option<String>,
+    nav: Option<Nav>,
+    /// (slug, label, count) of each view this person has.
+    views: Vec<(&'static str, &'static str, i64)>,
+    view: String,
+    /// Admins and executives may filter by owner and team.
+    sees_all: bool,
     statuses: Vec<&'static str>,
     status: String,
     users: Vec<(String, String)>,
@@ -82,12 +94,52 @@ async fn customer_name(
     })
 }
 
-async fn cases(State(state): State<AppState>, admin: Admin, RawQuery(q): RawQuery) -> Page {
-    let (mut filter, limit) = case_filter(&q).map_err(IntoResponse::into_response)?;
-    if filter.status.is_none() {
-        filter.open_only = true;
-    }
+/// The filter of an inbox view for `viewer`, or `None` if the view is not theirs.
+fn view_filter(viewer: &Viewer, view: &str) -> Option<CaseFilter> {
+    let session = viewer.session.as_ref()?;
+    let team = session.user.team_id.clone().filter(|_| session.user.role == hark_store::Role::TeamLead);
+    let base = CaseFilter { reach: viewer.case_reach(), open_only: true, ..Default::default() };
+    Some(match view {
+        "mine" => CaseFilter { owner_id: Some(session.user.id.clone()), ..base },
+        "team" => CaseFilter { team_id: Some(team?), ..base },
+        "overdue" => CaseFilter { overdue: true, ..base },
+        "soon" => {
+            let in_two_days = jiff::Timestamp::now().as_millisecond() + 2 * hark_core::report::MS_PER_DAY;
+            CaseFilter { due_soon_before: Some(in_two_days), ..base }
+        }
+        "unassigned" => CaseFilter { unassigned: true, ..base },
+        "all" => base,
+        _ => return None,
+    })
+}
+
+/// Every signed-in person's inbox: the cases they may see, by view, with counts.
+async fn cases(State(state): State<AppState>, SignedIn(session, nav): SignedIn, RawQuery(q): RawQuery) -> Page {
+    let viewer = Viewer::of(session);
     let store = &state.store;
+    let mut views = Vec::new();
+    for (slug, label) in VIEWS {
+        if let Some(f) = view_filter(&viewer, slug) {
+            views.push((*slug, *label, store.count_cases(&f).await.map_err(internal)?));
+        }
+    }
+    let default_view = if viewer.is_admin() { "all" } else { "mine" };
+    let view = match crate::admin::value(&q, "view") {
+        "" => default_view,
+        v => v,
+    };
+    let mut filter = view_filter(&viewer, view).ok_or_else(|| not_found("case view"))?;
+    let (asked, limit) = case_filter(&q).map_err(IntoResponse::into_response)?;
+    // Admins and executives may narrow further; everyone may pick a status.
+    if let Some(status) = asked.status {
+        filter.status = Some(status);
+        filter.open_only = false;
+    }
+    if viewer.sees_all() {
+        filter.owner_id = asked.owner_id.or(filter.owner_id);
+        filter.team_id = asked.team_id.or(filter.team_id);
+        filter.overdue |= asked.overdue;
+    }
     let list = store.list_cases(&filter, limit).await.map_err(internal)?;
     let users = store.list_users().await.map_err(internal)?;
     let now = jiff::Timestamp::now().as_millisecond();
@@ -118,27 +170,44 @@ async fn cases(State(state): State<AppState>, admin: Admin, RawQuery(q): RawQuer
     let teams = store.list_teams().await.map_err(internal)?;
     Ok(render(&CasesPage {
         title: "Cases",
-        csrf: csrf(&admin),
+        nav: Some(nav),
+        views,
+        view: view.to_owned(),
+        sees_all: viewer.sees_all(),
         statuses: CaseStatus::ALL.iter().map(|s| s.as_str()).collect(),
         status: filter.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
         users: users.into_iter().map(|u| (u.id, u.email)).collect(),
-        owner: filter.owner_id.unwrap_or_default(),
+        owner: filter.owner_id.filter(|_| viewer.sees_all()).unwrap_or_default(),
         teams: teams.into_iter().map(|t| (t.id, t.name)).collect(),
-        team: filter.team_id.unwrap_or_default(),
+        team: filter.team_id.filter(|_| viewer.sees_all()).unwrap_or_default(),
         overdue: filter.overdue,
         cases: rows,
     }))
+}
+
+/// One line of a case's history.
+struct HistoryLine {
+    when: String,
+    who: String,
+    what: String,
+    /// A reply's or note's full text.
+    text: String,
+    /// A reply's state (`queued`, `sent`, `failed`) and the mail server's answer or reason.
+    state: Option<(String, String)>,
 }
 
 #[derive(Template)]
 #[template(path = "admin_case.html")]
 struct CasePage {
     title: String,
-    csrf: Option<String>,
+    nav: Option<Nav>,
     error: Option<String>,
+    /// False: the person may read the case but not change it.
+    may_act: bool,
     id: String,
     customer: String,
-    customer_email: String,
+    /// How to reach the customer (email, phone), empty when there is no way.
+    reach: Vec<(&'static str, String)>,
     contact_id: String,
     status: &'static str,
     priority: &'static str,
@@ -161,15 +230,21 @@ struct CasePage {
     reply_subject: String,
     /// False without a mail server: the reply form says so before anyone writes.
     can_mail: bool,
+    has_email: bool,
+    /// Whom this person may hand the case to.
     users: Vec<(String, String)>,
     root_causes: Vec<String>,
-    history: Vec<(String, String, String)>,
+    history: Vec<HistoryLine>,
     earlier: Vec<(String, String, String)>,
 }
 
-async fn case_view(state: &AppState, admin: &Admin, id: &str, error: Option<String>) -> Page {
+async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error: Option<String>) -> Page {
     let store = &state.store;
     let case = store.get_case(id).await.map_err(internal)?.ok_or_else(|| not_found("case"))?;
+    let access = viewer.case_access(store, &case).await.map_err(internal)?;
+    if let Err(refused) = refuse_unless(access, CaseAccess::Read) {
+        return Err(forbidden_page(Some(nav), &refused.0.detail));
+    }
     let response = store.get_response(&case.response_id).await.map_err(internal)?;
     let survey = load_survey(state, &case.survey_id).await?;
     let contact = match &case.contact_id {
@@ -177,30 +252,43 @@ async fn case_view(state: &AppState, admin: &Admin, id: &str, error: Option<Stri
         None => None,
     };
     let users = store.list_users().await.map_err(internal)?;
-    let name_of = |uid: &Option<String>| {
-        uid.as_ref()
-            .and_then(|o| users.iter().find(|u| &u.id == o))
+    let name_of = |uid: Option<&str>| {
+        uid.and_then(|o| users.iter().find(|u| u.id == o))
             .map(|u| u.email.clone())
             .unwrap_or_else(|| "unassigned".into())
     };
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
     let history = store
         .case_events(id)
         .await
         .map_err(internal)?
         .into_iter()
         .map(|e| {
-            let detail = match e.kind.as_str() {
-                "assigned" => format!("assigned to {}", name_of(&e.detail["owner_id"].as_str().map(str::to_owned))),
-                "reply" => format!("replied: {}", e.detail["subject"].as_str().unwrap_or_default()),
-                "note" => format!("note: {}", e.detail["body"].as_str().unwrap_or_default()),
-                "step" => format!(
-                    "step {} {}",
-                    e.detail["step"].as_str().unwrap_or_default(),
-                    if e.detail["done"] == true { "done" } else { "undone" }
+            let d = &e.detail;
+            let (what, body, state) = match e.kind.as_str() {
+                "assigned" => (format!("assigned to {}", name_of(d["owner_id"].as_str())), String::new(), None),
+                "reply" => (
+                    format!("reply: {}", text(&d["subject"])),
+                    text(&d["body"]),
+                    Some((d["state"].as_str().unwrap_or("sent").to_owned(), text(&d["answer"]))),
                 ),
-                _ => format!("{} {}", e.kind, e.detail),
+                "contact" => {
+                    let how = if d["channel"] == "meeting" { "met" } else { "called" };
+                    let result = if d["reached"] == true { "reached them" } else { "did not reach them" };
+                    (format!("{how} the customer: {result}"), text(&d["note"]), None)
+                }
+                "note" => ("note".to_owned(), text(&d["body"]), None),
+                "step" => (
+                    format!("step {} {}", text(&d["step"]), if d["done"] == true { "done" } else { "undone" }),
+                    String::new(),
+                    None,
+                ),
+                "status" => (format!("status set to {}", text(&d["status"]).replace('_', " ")), String::new(), None),
+                "closed" => (format!("closed: {}", text(&d["outcome"]).replace('_', " ")), String::new(), None),
+                "opened" | "held" => (format!("{} ({})", e.kind, text(&d["reason"])), String::new(), None),
+                other => (other.replace('_', " "), String::new(), None),
             };
-            (time(e.created_at), e.actor, detail)
+            HistoryLine { when: time(e.created_at), who: e.actor, what, text: body, state }
         })
         .collect();
     let earlier = match &case.contact_id {
@@ -219,12 +307,18 @@ async fn case_view(state: &AppState, admin: &Admin, id: &str, error: Option<Stri
     };
     let now = jiff::Timestamp::now().as_millisecond();
     let customer = customer_name(store, &case, contact.clone()).await.map_err(internal)?;
+    let email = contact.as_ref().and_then(|c| c.email.clone());
+    let mut reach = Vec::new();
+    if let Some(e) = &email {
+        reach.push(("Email", e.clone()));
+    }
     Ok(render(&CasePage {
         title: format!("Case: {customer}"),
-        csrf: csrf(admin),
+        nav: Some(nav),
         error,
+        may_act: access == CaseAccess::Act,
         id: case.id.clone(),
-        customer_email: contact.as_ref().and_then(|c| c.email.clone()).unwrap_or_else(|| "(no email address)".into()),
+        reach,
         contact_id: case.contact_id.clone().unwrap_or_default(),
         customer,
         status: case.status.as_str(),
@@ -232,7 +326,7 @@ async fn case_view(state: &AppState, admin: &Admin, id: &str, error: Option<Stri
         high: case.priority == Priority::High,
         due: time(case.due_at),
         overdue: case.closed_at.is_none() && case.due_at < now,
-        owner: name_of(&case.owner_id),
+        owner: name_of(case.owner_id.as_deref()),
         owner_id: case.owner_id.clone().unwrap_or_default(),
         statuses: {
             let mut statuses = vec![("open", "open"), ("in_progress", "in progress"), ("waiting", "waiting")];
@@ -259,41 +353,53 @@ async fn case_view(state: &AppState, admin: &Admin, id: &str, error: Option<Stri
         steps: CASE_STEPS.iter().map(|(s, l)| (*s, *l, case.steps.iter().any(|d| d == s))).collect(),
         reply_subject: format!("About your feedback to {}", survey.definition.brand),
         can_mail: state.can_mail(),
-        users: users.iter().map(|u| (u.id.clone(), u.email.clone())).collect(),
+        has_email: email.is_some(),
+        users: users
+            .iter()
+            .filter(|u| viewer.may_assign_to(u) || Some(&u.id) == case.owner_id.as_ref())
+            .map(|u| (u.id.clone(), u.email.clone()))
+            .collect(),
         root_causes: survey.definition.root_causes.clone(),
         history,
         earlier,
     }))
 }
 
-async fn case_page(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Page {
-    case_view(&state, &admin, &id, None).await
+async fn case_page(State(state): State<AppState>, SignedIn(session, nav): SignedIn, Path(id): Path<String>) -> Page {
+    case_view(&state, &Viewer::of(session), nav, &id, None).await
 }
 
 /// One action from the case page; recorded with the signed-in user as the actor.
-async fn act(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, RawForm(body): RawForm) -> Page {
-    let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
-    let case = state.store.get_case(&id).await.map_err(internal)?.ok_or_else(|| not_found("case"))?;
+async fn act_page(
+    State(state): State<AppState>,
+    SignedIn(session, nav): SignedIn,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Page {
+    let pairs = session_form(&session, &body).map_err(IntoResponse::into_response)?;
+    let viewer = Viewer::of(session);
     let text = |name: &str| value(&pairs, name).to_owned();
     let action = match value(&pairs, "action") {
         "status" => CaseAction::Status { status: text("status") },
         "assign" => CaseAction::Assign { owner_id: Some(text("owner_id")).filter(|o| !o.is_empty()) },
         "step" => CaseAction::Step { step: text("step"), done: value(&pairs, "done") == "true" },
         "reply" => CaseAction::Reply { subject: text("subject"), body: text("body") },
+        "contact" => CaseAction::Contact {
+            channel: text("channel"),
+            reached: value(&pairs, "reached") == "true",
+            note: text("note"),
+        },
         "note" => CaseAction::Note { body: text("body") },
         "close" => CaseAction::Close { outcome: text("outcome"), root_cause: Some(text("root_cause")) },
         other => return Err((StatusCode::BAD_REQUEST, format!("unknown action `{other}`")).into_response()),
     };
-    let result = match case_change(&state, &case, action).await {
-        Ok(c) => change(&state, &id, &admin.0.user.email, c).await.map(|_| ()),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(()) => Ok(Redirect::to(&format!("/admin/cases/{id}")).into_response()),
+    match act(&state, &viewer, &id, action).await {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/cases/{id}")).into_response()),
+        Err(e) if e.0.status == 403 => Err(forbidden_page(Some(nav), &e.0.detail)),
         Err(e) => {
             let message =
                 e.0.errors.first().map_or_else(|| e.0.detail.clone(), |f| format!("{}: {}", f.field, f.message));
-            let page = case_view(&state, &admin, &id, Some(message)).await?;
+            let page = case_view(&state, &viewer, nav, &id, Some(message)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
@@ -303,7 +409,7 @@ async fn act(State(state): State<AppState>, admin: Admin, Path(id): Path<String>
 #[template(path = "admin_playbooks.html")]
 struct PlaybooksPage {
     title: &'static str,
-    csrf: Option<String>,
+    nav: Option<Nav>,
     id: String,
     name: String,
     saved: bool,
@@ -329,7 +435,7 @@ async fn playbooks_view(
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = PlaybooksPage {
         title: "Playbooks",
-        csrf: csrf(admin),
+        nav: Some(admin.1.clone()),
         id: id.to_owned(),
         name: def.name.clone(),
         saved,
@@ -407,7 +513,7 @@ struct HookView {
 #[template(path = "admin_integrations.html")]
 struct IntegrationsPage {
     title: &'static str,
-    csrf: Option<String>,
+    nav: Option<Nav>,
     errors: Vec<FieldError>,
     hooks: Vec<HookView>,
     events: &'static [&'static str],
@@ -442,7 +548,8 @@ async fn integrations_view(state: &AppState, admin: &Admin, errors: Vec<FieldErr
         });
     }
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let page = IntegrationsPage { title: "Integrations", csrf: csrf(admin), errors, hooks, events: WEBHOOK_EVENTS };
+    let page =
+        IntegrationsPage { title: "Integrations", nav: Some(admin.1.clone()), errors, hooks, events: WEBHOOK_EVENTS };
     Ok((status, render(&page)).into_response())
 }
 
@@ -496,7 +603,7 @@ async fn delete_integration(
 #[template(path = "admin_loop.html")]
 struct LoopPage {
     title: &'static str,
-    csrf: Option<String>,
+    nav: Option<Nav>,
     from: String,
     to: String,
     rows: Vec<Vec<String>>,
@@ -514,6 +621,8 @@ fn figure_row(label: String, f: &LoopFigures) -> Vec<String> {
         f.closed.to_string(),
         f.open_now.to_string(),
         f.overdue_now.to_string(),
+        f.contacted.to_string(),
+        f.closed_without_contact.to_string(),
         opt(f.median_hours_to_first_contact),
         opt(f.median_hours_to_close),
         f.closed_on_time_percent.map_or_else(|| "–".to_owned(), |v| format!("{v}%")),
@@ -537,7 +646,7 @@ async fn loop_page(State(state): State<AppState>, admin: Admin, RawQuery(q): Raw
     let m = &report.after_close;
     Ok(render(&LoopPage {
         title: "Closing the loop",
-        csrf: csrf(&admin),
+        nav: Some(admin.1.clone()),
         from: crate::admin::value(&q, "from").to_owned(),
         to: crate::admin::value(&q, "to").to_owned(),
         rows,

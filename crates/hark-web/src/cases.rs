@@ -5,34 +5,62 @@
 use std::collections::BTreeMap;
 
 use hark_core::Segment;
-use hark_store::{Case, CaseChange, CaseFilter, CaseOutcome, CaseStatus, ResponseFilter, StoreError};
+use hark_store::{Case, CaseChange, CaseFilter, CaseOutcome, CaseStatus, ReplyState, ResponseFilter, StoreError};
 use serde::Serialize;
 
 use crate::AppState;
+use crate::api::follow_up::{CaseAction, case_change};
 use crate::problem::ApiError;
+use crate::viewer::{CaseAccess, Viewer};
 
-/// Applies `change` as `actor` (a user's email, or `api`).
-pub(crate) async fn change(state: &AppState, case_id: &str, actor: &str, change: CaseChange) -> Result<Case, ApiError> {
+/// A person's (or an API key's) action on a case, checked against what they may do: the
+/// one door through which the API and the case page change a case.
+pub(crate) async fn act(
+    state: &AppState,
+    viewer: &Viewer,
+    case_id: &str,
+    action: CaseAction,
+) -> Result<Case, ApiError> {
+    let case = state.store.get_case(case_id).await?.ok_or_else(|| ApiError::not_found("case"))?;
+    refuse_unless(viewer.case_access(&state.store, &case).await?, CaseAccess::Act)?;
+    let change = case_change(state, &case, action).await?;
+    if let CaseChange::Assign(Some(owner)) = &change {
+        let user = state.store.get_user(owner).await?.ok_or_else(|| ApiError::field("owner_id", "no such user"))?;
+        if !viewer.may_assign_to(&user) {
+            return Err(ApiError::forbidden("you may hand a case only to yourself or an active member of your team"));
+        }
+    }
+    let actor = viewer.session.as_ref().map_or("api", |s| s.user.email.as_str());
+    apply(state, &case, actor, change).await
+}
+
+/// Refuses a person whose access to a case is less than `needed`, saying why.
+pub(crate) fn refuse_unless(access: CaseAccess, needed: CaseAccess) -> Result<(), ApiError> {
+    match (access, needed) {
+        (CaseAccess::Hidden, _) => Err(ApiError::forbidden(
+            "this case is outside your scope: it is not assigned to you, your team's, or about your own answers",
+        )),
+        (CaseAccess::Read, CaseAccess::Act) => Err(ApiError::forbidden(
+            "you may read this case; only its owner, their team lead or an admin may change it",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Applies a checked change as `actor` (a user's email, or `api`), mails a reply, and tells
+/// the webhooks.
+async fn apply(state: &AppState, case: &Case, actor: &str, change: CaseChange) -> Result<Case, ApiError> {
     let mut change = change;
-    if let CaseChange::Replied { subject, body } = &mut change {
+    if let CaseChange::Reply { subject, body } = &mut change {
         if subject.trim().is_empty() || body.trim().is_empty() {
             return Err(ApiError::field("reply", "a reply needs a subject and a message"));
         }
-        // Never record a reply that cannot leave: the history and the loop report would say
-        // the customer was contacted.
-        if !state.can_mail() {
-            return Err(ApiError::field(
-                "reply",
-                "no mail server is configured (HARK_SMTP_URL), so the reply cannot be sent; call the customer and note the call instead",
-            ));
-        }
-        let case = state.store.get_case(case_id).await?.ok_or_else(|| ApiError::not_found("case"))?;
         let has_email = match &case.contact_id {
             Some(c) => state.store.get_contact(c).await?.and_then(|c| c.email).is_some(),
             None => false,
         };
         if !has_email {
-            return Err(ApiError::field("reply", "this customer has no email address; note the call instead"));
+            return Err(ApiError::field("reply", "this customer has no email address; log a call instead"));
         }
         if body.contains("{code}") {
             // A token of apology: the next unused code uploaded for detractors (the same one
@@ -42,13 +70,21 @@ pub(crate) async fn change(state: &AppState, case_id: &str, actor: &str, change:
                 ApiError::field("reply", "no apology codes are left for this survey; upload some on its playbook page")
             })?;
             *body = body.replace("{code}", &code);
-            state.store.change_case(case_id, actor, &CaseChange::Step { step: "token".into(), done: true }).await?;
+            state.store.change_case(&case.id, actor, &CaseChange::Step { step: "token".into(), done: true }).await?;
         }
     }
-    let case = state.store.change_case(case_id, actor, &change).await?;
-    let key = format!("{}:{}", case.id, case.updated_at);
-    if let CaseChange::Replied { subject, body } = &change {
-        hark_jobs::queue_reply(&state.store, &case.id, &key, subject, body).await?;
+    let (case, event_id) = state.store.change_case(&case.id, actor, &change).await?;
+    if matches!(change, CaseChange::Reply { .. }) {
+        // The message is kept on the case either way; without a mail server it is recorded
+        // as not sent, so neither the history nor the loop report claims a contact.
+        if !state.can_mail() {
+            state.store.reply_result(&event_id, ReplyState::Failed, hark_jobs::NO_MAIL_SERVER).await?;
+            return Err(ApiError::field(
+                "reply",
+                "not sent: no mail server is configured (HARK_SMTP_URL). The message is kept on the case; call the customer and log the call instead",
+            ));
+        }
+        hark_jobs::queue_reply(&state.store, &case.id, &event_id).await?;
     }
     let event = if case.status == CaseStatus::Closed && matches!(change, CaseChange::Close { .. }) {
         "case.closed"
@@ -58,7 +94,7 @@ pub(crate) async fn change(state: &AppState, case_id: &str, actor: &str, change:
     let response = state.store.get_response(&case.response_id).await?;
     let link = state.url(&format!("/admin/cases/{}", case.id));
     let payload = hark_jobs::case_payload(&case, response.as_ref(), &link);
-    state.store.queue_deliveries(event, &key, &payload, None).await?;
+    state.store.queue_deliveries(event, &format!("{}:{event_id}", case.id), &payload, None).await?;
     state.wake_jobs();
     Ok(case)
 }
@@ -70,11 +106,17 @@ pub(crate) struct LoopFigures {
     pub closed: u64,
     pub open_now: u64,
     pub overdue_now: u64,
+    /// Cases in which someone reached the customer: a reply the mail server accepted, or a
+    /// call or meeting logged as reaching them. Queued or failed replies do not count.
+    pub contacted: u64,
+    /// Closed cases in which nobody ever reached the customer.
+    pub closed_without_contact: u64,
     /// Median hours from opening to the first contact with the customer (cases contacted).
     pub median_hours_to_first_contact: Option<f64>,
     /// Median hours from opening to closing (closed cases).
     pub median_hours_to_close: Option<f64>,
-    /// Closed cases closed by their due date, as a percentage of closed cases.
+    /// Closed cases closed by their due date after reaching the customer, as a percentage of
+    /// closed cases.
     pub closed_on_time_percent: Option<f64>,
     pub outcomes: BTreeMap<String, u64>,
 }
@@ -123,13 +165,17 @@ fn figures(cases: &[&Case], now: i64) -> LoopFigures {
             *outcomes.entry(o.as_str().to_owned()).or_default() += 1;
         }
     }
-    let on_time = closed.iter().filter(|c| c.closed_at.is_some_and(|t| t <= c.due_at)).count() as u64;
+    let on_time =
+        closed.iter().filter(|c| c.first_contact_at.is_some() && c.closed_at.is_some_and(|t| t <= c.due_at)).count()
+            as u64;
     let round = |h: Option<f64>| h.map(|h| (h * 10.0).round() / 10.0);
     LoopFigures {
         opened: cases.len() as u64,
         closed: closed.len() as u64,
         open_now: cases.iter().filter(|c| c.closed_at.is_none()).count() as u64,
         overdue_now: cases.iter().filter(|c| c.closed_at.is_none() && c.due_at < now).count() as u64,
+        contacted: cases.iter().filter(|c| c.first_contact_at.is_some()).count() as u64,
+        closed_without_contact: closed.iter().filter(|c| c.first_contact_at.is_none()).count() as u64,
         median_hours_to_first_contact: round(median(
             cases.iter().filter_map(|c| c.first_contact_at.map(|t| (t - c.created_at) as f64 / HOUR)).collect(),
         )),
@@ -189,7 +235,7 @@ pub(crate) async fn loop_report(
 }
 
 pub(crate) fn parse_outcome(s: &str) -> Result<CaseOutcome, ApiError> {
-    CaseOutcome::parse(s).ok_or_else(|| ApiError::field("outcome", "one of resolved, unresolved, no_reply"))
+    CaseOutcome::parse(s).ok_or_else(|| ApiError::field("outcome", "one of resolved, unresolved, no_reply, no_contact"))
 }
 
 pub(crate) fn parse_status(s: &str) -> Result<CaseStatus, ApiError> {

@@ -22,7 +22,7 @@ use crate::charts::{self, Dot, TrendPoint};
 use crate::insights::{self, AlertRuleInput, AnnotationInput, label_of};
 use crate::problem::ApiError;
 use crate::public::render;
-use crate::viewer::{PageViewer, Scope, Viewer};
+use crate::viewer::{Nav, PageViewer, Scope, Viewer};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -77,9 +77,8 @@ struct Filters {
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     title: String,
-    csrf: Option<String>,
+    nav: Option<Nav>,
     current: &'static str,
-    is_admin: bool,
     monitoring: bool,
     query: String,
     filters: Filters,
@@ -181,7 +180,7 @@ fn refused(e: ApiError) -> Response {
 
 async fn page(
     State(state): State<AppState>,
-    PageViewer(viewer): PageViewer,
+    PageViewer(viewer, nav): PageViewer,
     Path(page): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -209,8 +208,7 @@ async fn page(
     if as_csv {
         return csv(&page.tables, &name);
     }
-    page.csrf = viewer.csrf();
-    page.is_admin = viewer.is_admin();
+    page.nav = Some(nav);
     page.monitoring = !viewer.sees_own_only();
     page.query = if raw.is_empty() { String::new() } else { format!("?{raw}") };
     // The answer list covers every kind of survey; the figures are NPS.
@@ -224,9 +222,8 @@ async fn page(
 fn blank(title: &str, current: &'static str, subject: &'static str) -> DashboardPage {
     DashboardPage {
         title: title.into(),
-        csrf: None,
+        nav: None,
         current,
-        is_admin: false,
         monitoring: false,
         query: String::new(),
         filters: Filters {
@@ -738,7 +735,7 @@ fn decode<T: serde::de::DeserializeOwned>(pairs: &[(String, String)]) -> Result<
 
 async fn add_annotation(
     State(state): State<AppState>,
-    PageViewer(viewer): PageViewer,
+    PageViewer(viewer, _): PageViewer,
     RawForm(body): RawForm,
 ) -> Response {
     if !viewer.may_annotate() {
@@ -761,7 +758,7 @@ async fn add_annotation(
 
 async fn delete_annotation(
     State(state): State<AppState>,
-    PageViewer(viewer): PageViewer,
+    PageViewer(viewer, _): PageViewer,
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Response {
@@ -789,7 +786,7 @@ async fn delete_annotation(
 
 async fn add_alert_rule(
     State(state): State<AppState>,
-    PageViewer(viewer): PageViewer,
+    PageViewer(viewer, _): PageViewer,
     RawForm(body): RawForm,
 ) -> Response {
     if !viewer.is_admin() {
@@ -811,7 +808,7 @@ async fn add_alert_rule(
 
 async fn delete_alert_rule(
     State(state): State<AppState>,
-    PageViewer(viewer): PageViewer,
+    PageViewer(viewer, _): PageViewer,
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Response {

@@ -3,13 +3,24 @@
 //! an agent sees the company figure, their own answers and their rank. The scope is applied
 //! to the filter of every dashboard page and report route, never left to the template.
 
+use askama::Template;
 use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use hark_store::{ResponseFilter, Role, Session};
+use hark_store::{Case, CaseFilter, CaseReach, ResponseFilter, Role, Session, Store, StoreError, User};
 
 use crate::AppState;
 use crate::problem::ApiError;
+
+/// What a person may do with a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CaseAccess {
+    /// Outside their scope.
+    Hidden,
+    Read,
+    Act,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Scope {
@@ -66,8 +77,44 @@ impl Viewer {
         self.role == Role::Admin
     }
 
-    pub fn csrf(&self) -> Option<String> {
-        self.session.as_ref().map(|s| s.csrf_token.clone())
+    /// The cases this viewer sees in lists (`None`: all). Admins and executives see every
+    /// case; a team lead those of their team and their own; an agent those about their own
+    /// answers and their own.
+    pub fn case_reach(&self) -> Option<CaseReach> {
+        let user = &self.session.as_ref()?.user;
+        let user_id = user.id.clone();
+        match user.role {
+            Role::Admin | Role::Executive => None,
+            Role::TeamLead => Some(CaseReach { user_id, team_id: user.team_id.clone(), agent_id: None }),
+            Role::Agent => Some(CaseReach { user_id, team_id: None, agent_id: user.agent_id.clone() }),
+        }
+    }
+
+    /// Admins (and API keys) act on every case, anyone on a case they own, a team lead on
+    /// the cases of their team; executives and agents read the rest of what they see.
+    pub async fn case_access(&self, store: &Store, case: &Case) -> Result<CaseAccess, StoreError> {
+        let Some(session) = &self.session else { return Ok(CaseAccess::Act) };
+        let user = &session.user;
+        if user.role == Role::Admin || case.owner_id.as_ref() == Some(&user.id) {
+            return Ok(CaseAccess::Act);
+        }
+        let Some(reach) = self.case_reach() else { return Ok(CaseAccess::Read) };
+        Ok(match (store.case_in_reach(&case.id, &reach).await?, user.role) {
+            (false, _) => CaseAccess::Hidden,
+            (true, Role::TeamLead) => CaseAccess::Act,
+            (true, _) => CaseAccess::Read,
+        })
+    }
+
+    /// Whom this viewer may hand a case to: admins and executives anyone active; others
+    /// themselves and the active people of their own team.
+    pub fn may_assign_to(&self, user: &User) -> bool {
+        let Some(session) = &self.session else { return user.deactivated_at.is_none() };
+        let me = &session.user;
+        user.deactivated_at.is_none()
+            && (matches!(me.role, Role::Admin | Role::Executive)
+                || user.id == me.id
+                || (me.team_id.is_some() && user.team_id == me.team_id))
     }
 
     /// Narrows a filter to what this viewer may see in detail; asking for someone else's
@@ -120,17 +167,58 @@ pub(crate) fn company_filter(filter: &ResponseFilter) -> ResponseFilter {
     }
 }
 
+/// The top bar of every staff page: the links a role may use, and its case counts.
+#[derive(Debug, Clone)]
+pub(crate) struct Nav {
+    pub csrf: String,
+    pub admin: bool,
+    /// Open cases the person owns.
+    pub mine: i64,
+    /// Overdue cases within their reach.
+    pub overdue: i64,
+}
+
+impl Nav {
+    pub async fn load(store: &Store, session: &Session) -> Result<Nav, Response> {
+        let viewer = Viewer::of(session.clone());
+        let mine = CaseFilter { owner_id: Some(session.user.id.clone()), open_only: true, ..Default::default() };
+        let overdue = CaseFilter { overdue: true, reach: viewer.case_reach(), ..Default::default() };
+        let count = async |f: &CaseFilter| store.count_cases(f).await.map_err(crate::admin::internal);
+        Ok(Nav {
+            csrf: session.csrf_token.clone(),
+            admin: session.user.role == Role::Admin,
+            mine: count(&mine).await?,
+            overdue: count(&overdue).await?,
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "forbidden.html")]
+struct ForbiddenPage<'a> {
+    title: &'static str,
+    nav: Option<Nav>,
+    reason: &'a str,
+}
+
+/// The page that says a signed-in person may not see or do this, and where to go instead.
+pub(crate) fn forbidden_page(nav: Option<Nav>, reason: &str) -> Response {
+    let page = ForbiddenPage { title: "Not allowed", nav, reason };
+    (StatusCode::FORBIDDEN, crate::public::render(&page)).into_response()
+}
+
 /// A viewer on a page: signed in with any role, else sent to sign in.
-pub(crate) struct PageViewer(pub Viewer);
+pub(crate) struct PageViewer(pub Viewer, pub Nav);
 
 impl FromRequestParts<AppState> for PageViewer {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        Ok(PageViewer(Viewer::of(crate::admin::signed_in(parts, state).await?)))
+        let session = crate::admin::signed_in(parts, state).await?;
+        let nav = Nav::load(&state.store, &session).await?;
+        Ok(PageViewer(Viewer::of(session), nav))
     }
 }
-
 /// A viewer of a report route: an API key (everything) or a signed-in session (its scope).
 pub(crate) struct ApiViewer(pub Viewer);
 

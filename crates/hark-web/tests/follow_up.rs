@@ -216,6 +216,8 @@ async fn closed_cases_feed_the_report_and_the_timeline(app: TestApp) {
     let mails = smtp.wait_for(1, WAIT).await;
     assert_eq!((mails[0].to.as_str(), mails[0].subject.as_str()), ("cy@example.com", "Your parcel"));
     assert!(mails[0].text.contains("Please take SORRY-1 with our apologies."), "{}", mails[0].text);
+    // The reply counts as a contact once the mail server has taken it.
+    eventually(WAIT, || async { app.store.get_case(&case.id).await.unwrap()?.first_contact_at }).await;
     let bad_cause = act(json!({"action": "close", "outcome": "resolved", "root_cause": "weather"})).await.unwrap();
     assert_eq!(bad_cause.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let closed: Value = act(json!({"action": "close", "outcome": "resolved", "root_cause": "delivery"}))

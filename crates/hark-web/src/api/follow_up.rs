@@ -16,18 +16,25 @@ use serde_json::{Map, Value};
 
 use super::{MAX_LIMIT, filters};
 use crate::AppState;
-use crate::cases::{LoopReport, change, loop_report, parse_outcome, parse_status};
+use crate::cases::{LoopReport, act, loop_report, parse_outcome, parse_status, refuse_unless};
 use crate::extract::{ApiJson, RawQuery, idempotency_header};
 use crate::problem::{ApiError, ApiResult, Problem};
+use crate::viewer::{ApiViewer, CaseAccess};
 
 /// Cases, due first. Filters: `status`, `owner_id`, `team_id`, `contact_id`, `overdue=true`,
-/// `open=true` (every status but closed), `limit`.
+/// `open=true` (every status but closed), `limit`. With a session instead of a key, only the
+/// cases the user may see (a team lead's team, an agent's own).
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases",
     params(("status" = Option<String>, Query), ("owner_id" = Option<String>, Query), ("team_id" = Option<String>, Query),
         ("contact_id" = Option<String>, Query), ("overdue" = Option<bool>, Query), ("open" = Option<bool>, Query), ("limit" = Option<i64>, Query)),
     responses((status = 200, body = Vec<Case>), (status = 422, body = Problem)))]
-pub(crate) async fn list_cases(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<Vec<Case>>> {
-    let (filter, limit) = case_filter(&q)?;
+pub(crate) async fn list_cases(
+    State(s): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<Vec<Case>>> {
+    let (mut filter, limit) = case_filter(&q)?;
+    filter.reach = viewer.case_reach();
     Ok(Json(s.store.list_cases(&filter, limit).await?))
 }
 
@@ -65,9 +72,14 @@ pub(crate) struct CaseDetail {
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases",
-    responses((status = 200, body = CaseDetail), (status = 404, body = Problem)))]
-pub(crate) async fn get_case(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<CaseDetail>> {
+    responses((status = 200, body = CaseDetail), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub(crate) async fn get_case(
+    State(s): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CaseDetail>> {
     let case = s.store.get_case(&id).await?.ok_or_else(|| ApiError::not_found("case"))?;
+    refuse_unless(viewer.case_access(&s.store, &case).await?, CaseAccess::Read)?;
     let response = s.store.get_response(&case.response_id).await?;
     let history = s.store.case_events(&id).await?;
     Ok(Json(CaseDetail { case, response, history }))
@@ -90,10 +102,18 @@ pub(crate) enum CaseAction {
         step: String,
         done: bool,
     },
-    /// Mail the customer from Hark; recorded on the case.
+    /// Mail the customer from Hark; recorded on the case as queued, then sent (with the mail
+    /// server's answer) or failed (with the reason).
     Reply {
         subject: String,
         body: String,
+    },
+    /// A call or meeting with the customer (`channel`: `call` or `meeting`); `reached`: whether
+    /// it reached them (only then is it a contact).
+    Contact {
+        channel: String,
+        reached: bool,
+        note: String,
     },
     Note {
         body: String,
@@ -101,7 +121,7 @@ pub(crate) enum CaseAction {
     RootCause {
         root_cause: String,
     },
-    /// `resolved`, `unresolved` or `no_reply`.
+    /// `resolved`, `unresolved`, `no_reply` or `no_contact` (no way to reach the customer).
     Close {
         outcome: String,
         root_cause: Option<String>,
@@ -109,16 +129,16 @@ pub(crate) enum CaseAction {
 }
 
 /// Act on a case. Every action is recorded in the case's history and sent to the webhooks.
+/// With a session, only its owner, their team lead or an admin may act.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/actions", tag = "cases", request_body = CaseAction,
-    responses((status = 200, body = Case), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Case), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub(crate) async fn act_on_case(
     State(s): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
     Path(id): Path<String>,
     ApiJson(action): ApiJson<CaseAction>,
 ) -> ApiResult<Json<Case>> {
-    let case = s.store.get_case(&id).await?.ok_or_else(|| ApiError::not_found("case"))?;
-    let c = case_change(&s, &case, action).await?;
-    Ok(Json(change(&s, &id, "api", c).await?))
+    Ok(Json(act(&s, &viewer, &id, action).await?))
 }
 
 /// Checks an action against the case and the stored people and turns it into a change.
@@ -134,7 +154,8 @@ pub(crate) async fn case_change(s: &AppState, case: &Case, action: CaseAction) -
             CaseChange::Assign(owner_id)
         }
         CaseAction::Step { step, done } => CaseChange::Step { step, done },
-        CaseAction::Reply { subject, body } => CaseChange::Replied { subject, body },
+        CaseAction::Reply { subject, body } => CaseChange::Reply { subject, body },
+        CaseAction::Contact { channel, reached, note } => CaseChange::Contacted { channel, reached, note },
         CaseAction::Note { body } if body.trim().is_empty() => {
             return Err(ApiError::field("body", "must not be empty"));
         }

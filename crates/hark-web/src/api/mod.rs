@@ -42,14 +42,18 @@ impl Modify for BearerAuth {
 }
 
 pub(crate) fn router(state: AppState) -> OpenApiRouter<AppState> {
-    // Reports check their own credentials: an API key, or a signed-in user's session scope.
+    // Reports and cases check their own credentials: an API key, or a signed-in user's
+    // session scope.
     let reports = OpenApiRouter::new()
         .routes(routes!(insights::overview))
         .routes(routes!(insights::segments))
         .routes(routes!(insights::agents))
         .routes(routes!(insights::changes))
         .routes(routes!(insights::alerts))
-        .routes(routes!(insights::responses));
+        .routes(routes!(insights::responses))
+        .routes(routes!(follow_up::list_cases))
+        .routes(routes!(follow_up::get_case))
+        .routes(routes!(follow_up::act_on_case));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(surveys::create_survey, surveys::list_surveys))
         .routes(routes!(surveys::get_survey, surveys::update_survey))
@@ -66,9 +70,6 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(events::create_event))
         .routes(routes!(events::send_survey))
         .routes(routes!(events::list_invitations))
-        .routes(routes!(follow_up::list_cases))
-        .routes(routes!(follow_up::get_case))
-        .routes(routes!(follow_up::act_on_case))
         .routes(routes!(follow_up::loop_report_api))
         .routes(routes!(follow_up::create_webhook, follow_up::list_webhooks))
         .routes(routes!(follow_up::delete_webhook))

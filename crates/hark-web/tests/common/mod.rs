@@ -41,6 +41,21 @@ impl TestApp {
         mail: bool,
         configure: impl FnOnce(&mut hark_web::WebConfig),
     ) -> Option<TestApp> {
+        Self::start_full(backend, mail, mail, configure).await
+    }
+
+    /// Jobs running as `hark serve` runs them without `HARK_SMTP_URL`: no mail server.
+    pub async fn start_without_mail_server(backend: Backend) -> Option<TestApp> {
+        Self::start_full(backend, true, false, |_| {}).await
+    }
+
+    /// `jobs`: run the job runner; `mail`: give it a real SMTP server.
+    pub async fn start_full(
+        backend: Backend,
+        jobs: bool,
+        mail: bool,
+        configure: impl FnOnce(&mut hark_web::WebConfig),
+    ) -> Option<TestApp> {
         let db = TestDatabase::new(backend).await?;
         let store = Store::open(&db.url).await.expect("open store");
         store.migrate().await.expect("migrate");
@@ -49,9 +64,10 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");
         let smtp = mail.then(SmtpServer::start);
-        let runner = match &smtp {
-            Some(smtp) => {
-                let mailer = Mailer::new(&smtp.url(), "Hark Test <hark@test.localhost>").unwrap();
+        let runner = match jobs {
+            true => {
+                let mailer =
+                    smtp.as_ref().map(|smtp| Mailer::new(&smtp.url(), "Hark Test <hark@test.localhost>").unwrap());
                 let public_url = base.clone();
                 let signer = hark_core::token::Signer::new(store.link_secret().await.unwrap().as_bytes());
                 let config = RunnerConfig {
@@ -63,11 +79,11 @@ impl TestApp {
                     outbound: hark_jobs::OutboundPolicy::allowing(&["127.0.0.1".into()]).unwrap(),
                     public_cases_per_hour: 3,
                 };
-                let runner = Runner::new(store.clone(), signer, Some(mailer), config);
+                let runner = Runner::new(store.clone(), signer, mailer, config);
                 tokio::spawn(runner.clone().run(std::future::pending()));
                 Some(runner)
             }
-            None => None,
+            false => None,
         };
         let mut config = hark_web::WebConfig::local(addr);
         configure(&mut config);
