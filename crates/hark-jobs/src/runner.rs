@@ -132,6 +132,11 @@ impl Runner {
         self.mailer.is_some()
     }
 
+    /// The mail server in use, if any (for the mail setup page and its test mail).
+    pub fn mailer(&self) -> Option<&Mailer> {
+        self.mailer.as_ref()
+    }
+
     /// Wakes the loop now: call after adding a job that may be due at once.
     pub fn wake(&self) {
         self.wake.notify_one();

@@ -3,6 +3,7 @@
 
 mod admin;
 mod admin_loop;
+mod admin_people;
 mod answer;
 mod api;
 mod auth;
@@ -118,6 +119,10 @@ impl AppState {
     }
 
     /// Whether this server can send mail (a job runner with a mail server).
+    pub(crate) fn mailer(&self) -> Option<&hark_jobs::Mailer> {
+        self.runner.as_ref().and_then(Runner::mailer)
+    }
+
     pub(crate) fn can_mail(&self) -> bool {
         self.runner.as_ref().is_some_and(Runner::can_mail)
     }
@@ -143,6 +148,7 @@ pub fn app(state: AppState) -> Router {
         .merge(public::router())
         .merge(widget::router())
         .merge(admin::router())
+        .merge(admin_people::router())
         .merge(dashboard::router())
         .route("/api/v1/openapi.json", axum::routing::get(move || async move { axum::Json(doc.as_ref().clone()) }))
         .route("/healthz", axum::routing::get(api::health))

@@ -342,10 +342,10 @@ async fn a_personal_link_is_shown_on_the_contact_page() {
     assert!(page.text().await.unwrap().contains(&link), "the link to deliver is on the page");
 }
 
-/// Without a mail server a reply is refused, not recorded as sent, and the case page says so
-/// before anyone writes.
+/// Without a mail server a reply is refused, recorded as failed (never as sent), and the case
+/// page says so before anyone writes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_a_mail_server_a_reply_is_refused_and_not_recorded() {
+async fn without_a_mail_server_a_reply_is_refused_and_recorded_as_failed() {
     let Some(app) = TestApp::start(hark_store::testing::Backend::Sqlite).await else { return };
     let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
     let r = app
@@ -370,8 +370,12 @@ async fn without_a_mail_server_a_reply_is_refused_and_not_recorded() {
     assert!(problem["errors"][0]["message"].as_str().unwrap().contains("no mail server"), "{problem}");
     let after = app.get_json(&format!("/api/v1/cases/{}", case.id)).await;
     assert_eq!((after["case"]["status"].as_str(), after["case"]["first_contact_at"].is_null()), (Some("open"), true));
-    let kinds: Vec<&str> = after["history"].as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
-    assert!(!kinds.contains(&"reply"), "{kinds:?}");
+    // The message is kept, marked as never sent.
+    let reply = after["history"].as_array().unwrap().iter().find(|e| e["kind"] == "reply").unwrap();
+    assert_eq!(
+        (reply["detail"]["state"].as_str(), reply["detail"]["body"].as_str()),
+        (Some("failed"), Some("We are on it"))
+    );
 
     // The send page: email is refused (it used to say "Queued for mail: 1"), links still work.
     app.post_json(

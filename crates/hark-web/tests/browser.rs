@@ -350,8 +350,14 @@ async fn a_case_walks_from_open_to_closed_with_a_reply_to_the_customer() {
     assert!(mails[0].text.contains("We sent a new parcel today"));
     // The reply reloads the page: choose on the new one (an element of the old one goes stale).
     // The forms show the case as it is: its owner and status chosen, no outcome until one is.
+    // The reply shows as queued, then sent once the mail server took it: reload until then.
     let value = |css: &'static str| async move { c.find(Locator::Css(css)).await.ok()?.prop("value").await.ok()? };
-    eventually(WAIT, || async { (value("#new_status").await? == "waiting").then_some(()) }).await;
+    eventually(WAIT, || async {
+        c.refresh().await.ok()?;
+        c.find(Locator::Css("#history .reply-sent")).await.ok()?;
+        (value("#new_status").await? == "waiting").then_some(())
+    })
+    .await;
     assert_eq!(value("#owner_id").await.as_deref(), case.owner_id.as_deref().or(Some("")));
     assert_eq!(value("#outcome").await.as_deref(), Some(""));
     eventually(WAIT, || async {

@@ -83,6 +83,24 @@ enum UserCommand {
         #[arg(long)]
         agent: Option<String>,
     },
+    /// Change a user's role (keeping their team and agent link where the role allows).
+    Role {
+        #[arg(long)]
+        email: String,
+        /// admin, executive, team_lead or agent.
+        #[arg(long)]
+        role: String,
+    },
+    /// Sign a user out everywhere and refuse their sign-in; they keep their history.
+    Deactivate {
+        #[arg(long)]
+        email: String,
+    },
+    /// Let a deactivated user sign in again.
+    Activate {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -137,6 +155,14 @@ async fn open(database: &str) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+async fn user_by_email(store: &Store, email: &str) -> anyhow::Result<hark_store::User> {
+    let users = store.list_users().await?;
+    users
+        .into_iter()
+        .find(|u| u.email.eq_ignore_ascii_case(email))
+        .with_context(|| format!("no user with the email {email}"))
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let store = open(&cli.database).await?;
     match cli.command {
@@ -180,6 +206,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if generated {
                 println!("password (shown once): {password}");
             }
+        }
+        Command::User { command: UserCommand::Role { email, role } } => {
+            let role = Role::parse(&role)
+                .with_context(|| format!("unknown role {role}: admin, executive, team_lead or agent"))?;
+            let user = user_by_email(&store, &email).await?;
+            let agent_id = user.agent_id.filter(|_| role == Role::Agent);
+            let change = hark_store::UserChange { name: user.name, role, team_id: user.team_id, agent_id };
+            store.update_user(&user.id, &change).await?;
+            println!("user {email} is now {}", role.as_str());
+        }
+        Command::User { command: UserCommand::Deactivate { email } } => {
+            store.set_user_active(&user_by_email(&store, &email).await?.id, false).await?;
+            println!("user {email} deactivated and signed out");
+        }
+        Command::User { command: UserCommand::Activate { email } } => {
+            store.set_user_active(&user_by_email(&store, &email).await?.id, true).await?;
+            println!("user {email} may sign in again");
         }
         Command::Apikey { command: ApikeyCommand::Create { name } } => {
             let (record, token) = store.create_api_key(&name).await?;

@@ -422,3 +422,25 @@ async fn interactions_import_onto_the_timeline_and_only_once() {
     );
     assert!(calls[0].agent_id.is_some());
 }
+
+/// Users from the command line: add, change role, deactivate (refused sign-in), activate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_are_added_changed_and_deactivated_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hark.db");
+    let out = hark(&db, &["user", "add", "--email", "kim@example.com", "--role", "agent"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bad = hark(&db, &["user", "role", "--email", "kim@example.com", "--role", "boss"]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("unknown role boss"));
+    assert!(hark(&db, &["user", "role", "--email", "kim@example.com", "--role", "team_lead"]).status.success());
+    assert!(hark(&db, &["user", "deactivate", "--email", "kim@example.com"]).status.success());
+    let missing = hark(&db, &["user", "deactivate", "--email", "nobody@example.com"]);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no user with the email nobody@example.com"));
+    let store = hark_store::Store::open(db.to_str().unwrap()).await.unwrap();
+    let kim = store.list_users().await.unwrap().pop().unwrap();
+    assert_eq!(kim.role, hark_store::Role::TeamLead);
+    assert!(kim.deactivated_at.is_some());
+    assert!(store.user_credentials("kim@example.com").await.unwrap().is_none(), "no sign-in while deactivated");
+    assert!(hark(&db, &["user", "activate", "--email", "kim@example.com"]).status.success());
+    assert!(store.user_credentials("kim@example.com").await.unwrap().is_some());
+}
