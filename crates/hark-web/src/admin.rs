@@ -657,8 +657,8 @@ struct EditPage {
 
 impl EditPage {
     fn new(
-        state: &AppState,
-        admin: &Admin,
+        widget_secret: &str,
+        nav: Option<Nav>,
         survey: Option<&Survey>,
         f: SurveyForm,
         errors: Vec<FieldError>,
@@ -670,8 +670,8 @@ impl EditPage {
         };
         EditPage {
             title: survey.map_or("New survey".into(), |s| format!("Edit “{}”", s.definition.name)),
-            widget_secret: state.widget_secret.to_string(),
-            nav: Some(admin.1.clone()),
+            widget_secret: widget_secret.to_owned(),
+            nav,
             id: survey.map(|s| s.id.clone()),
             saved,
             errors,
@@ -692,14 +692,28 @@ impl EditPage {
 async fn new_survey(State(state): State<AppState>, admin: Admin) -> Response {
     let def: SurveyDefinition = serde_json::from_value(serde_json::json!({"name": "", "kind": "nps", "brand": ""}))
         .expect("a minimal definition parses");
-    render(&EditPage::new(&state, &admin, None, SurveyForm::from(&def, SurveyStatus::Active), vec![], false))
+    render(&EditPage::new(
+        &state.widget_secret,
+        Some(admin.1.clone()),
+        None,
+        SurveyForm::from(&def, SurveyStatus::Active),
+        vec![],
+        false,
+    ))
 }
 
 async fn create_survey(State(state): State<AppState>, admin: Admin, RawForm(body): RawForm) -> Page {
     let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
     let (def, status, errors) = definition_from_form(&pairs, None);
     if !errors.0.is_empty() {
-        let page = EditPage::new(&state, &admin, None, SurveyForm::from(&def, status), errors.0, false);
+        let page = EditPage::new(
+            &state.widget_secret,
+            Some(admin.1.clone()),
+            None,
+            SurveyForm::from(&def, status),
+            errors.0,
+            false,
+        );
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
     let survey = state.store.create_survey(&def, status).await.map_err(internal)?;
@@ -719,8 +733,8 @@ async fn edit_survey(
 ) -> Page {
     let s = load_survey(&state, &id).await?;
     Ok(render(&EditPage::new(
-        &state,
-        &admin,
+        &state.widget_secret,
+        Some(admin.1.clone()),
         Some(&s),
         SurveyForm::from(&s.definition, s.status),
         vec![],
@@ -738,7 +752,14 @@ async fn save_survey(
     let survey = load_survey(&state, &id).await?;
     let (def, status, errors) = definition_from_form(&pairs, Some(&survey.definition));
     if !errors.0.is_empty() {
-        let page = EditPage::new(&state, &admin, Some(&survey), SurveyForm::from(&def, status), errors.0, false);
+        let page = EditPage::new(
+            &state.widget_secret,
+            Some(admin.1.clone()),
+            Some(&survey),
+            SurveyForm::from(&def, status),
+            errors.0,
+            false,
+        );
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
     state.store.update_survey(&id, &def, status).await.map_err(internal)?;
@@ -1050,4 +1071,192 @@ async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<Str
         unsubscribed,
         timeline,
     })
+}
+
+#[cfg(test)]
+mod editor_round_trip {
+    //! Rendering a survey into the editor and saving the form unchanged gives back the same
+    //! definition: no field is lost, moved to another question, or changed on the way.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// HTML character references back to text (named ones and `&#NN;` / `&#xHH;`).
+    fn unescape(s: &str) -> String {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(at) = rest.find('&') {
+            out.push_str(&rest[..at]);
+            let end = rest[at..].find(';').map(|e| at + e).expect("a terminated reference");
+            let name = &rest[at + 1..end];
+            let code = match name {
+                "lt" => '<' as u32,
+                "gt" => '>' as u32,
+                "amp" => '&' as u32,
+                "quot" => '"' as u32,
+                "apos" => '\'' as u32,
+                _ if name.starts_with("#x") => u32::from_str_radix(&name[2..], 16).unwrap(),
+                _ => name[1..].parse().unwrap(),
+            };
+            out.push(char::from_u32(code).unwrap());
+            rest = &rest[end + 1..];
+        }
+        out + rest
+    }
+
+    fn attr(tag: &str, name: &str) -> Option<String> {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(unescape(&tag[at..at + tag[at..].find('"')?]))
+    }
+
+    /// The name–value pairs a browser would send for the page's survey form, as submitted
+    /// without a change: text inputs, ticked boxes, textareas, each select's chosen option.
+    fn submitted(html: &str) -> Vec<(String, String)> {
+        let form = &html[html.find("<form method=\"post\"").unwrap()..];
+        let form = &form[..form.find("</form>").unwrap()];
+        let mut pairs = Vec::new();
+        let mut rest = form;
+        while let Some(start) = rest.find('<') {
+            rest = &rest[start..];
+            let end = rest.find('>').unwrap();
+            let tag = &rest[..=end];
+            let body = &rest[end + 1..];
+            if tag.starts_with("<input") {
+                let kind = attr(tag, "type").unwrap_or_default();
+                if let Some(name) = attr(tag, "name")
+                    && (kind != "checkbox" || tag.contains(" checked"))
+                {
+                    pairs.push((name, attr(tag, "value").unwrap_or_else(|| "on".into())));
+                }
+            } else if tag.starts_with("<textarea") {
+                pairs.push((attr(tag, "name").unwrap(), unescape(&body[..body.find("</textarea>").unwrap()])));
+            } else if tag.starts_with("<select") {
+                let options = &body[..body.find("</select>").unwrap()];
+                let tags: Vec<&str> = options.split("<option").skip(1).collect();
+                let chosen = tags.iter().find(|o| o.contains(" selected")).or(tags.first()).unwrap();
+                pairs.push((attr(tag, "name").unwrap(), attr(&format!("<option{chosen}"), "value").unwrap()));
+            }
+            rest = &rest[end + 1..];
+        }
+        pairs
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        "[a-zA-Z0-9가-힣ก-ฮ&<>\"'.,?!]([a-zA-Z0-9가-힣ก-ฮ &<>\"'.,?!]{0,30}[a-zA-Z0-9가-힣ก-ฮ&<>\"'.,?!])?"
+    }
+
+    fn segments() -> impl Strategy<Value = Vec<Segment>> {
+        // The editor lists segments in one order; a survey's condition is a set.
+        prop::collection::vec(any::<bool>(), 3).prop_map(|on| {
+            [Segment::Detractor, Segment::Passive, Segment::Promoter]
+                .iter()
+                .zip(on)
+                .filter(|(_, on)| *on)
+                .map(|(s, _)| *s)
+                .collect::<Vec<Segment>>()
+        })
+    }
+
+    fn question(n: usize) -> impl Strategy<Value = Question> {
+        let kinds = prop_oneof![
+            Just(QuestionType::SingleChoice),
+            Just(QuestionType::MultipleChoice),
+            Just(QuestionType::ShortText),
+            Just(QuestionType::Rating),
+        ];
+        (kinds, text(), prop::collection::vec(text(), 2..5), segments()).prop_map(
+            move |(kind, text, options, show_if)| {
+                let choice = matches!(kind, QuestionType::SingleChoice | QuestionType::MultipleChoice);
+                Question { id: format!("q_{n}"), kind, text, options: if choice { options } else { vec![] }, show_if }
+            },
+        )
+    }
+
+    fn per_segment() -> impl Strategy<Value = hark_core::survey::PerSegment> {
+        (prop::option::of(text()), prop::option::of(text()), prop::option::of(text()))
+            .prop_map(|(detractor, passive, promoter)| hark_core::survey::PerSegment { detractor, passive, promoter })
+    }
+
+    fn definition() -> impl Strategy<Value = SurveyDefinition> {
+        let kind = prop_oneof![Just(SurveyKind::Nps), Just(SurveyKind::Csat), Just(SurveyKind::Ces)];
+        let questions =
+            (0..=hark_core::survey::MAX_EXTRA_QUESTIONS).prop_flat_map(|n| (0..n).map(question).collect::<Vec<_>>());
+        let trigger = ("[a-z][a-z_.]{0,15}", 0u32..2000, any::<bool>()).prop_map(|(event, delay_minutes, link)| {
+            Trigger { event, delay_minutes, channel: if link { InviteChannel::Link } else { InviteChannel::Email } }
+        });
+        let widget = (any::<bool>(), 0u32..120, prop::option::of("[a-z/]{1,12}"), prop::option::of("[a-z_]{1,12}"))
+            .prop_map(|(slide, delay_seconds, url_contains, on_event)| Widget {
+                origins: vec!["https://shop.example.com".into()],
+                placement: if slide { Placement::SlideIn } else { Placement::Popup },
+                delay_seconds,
+                url_contains,
+                on_event,
+            });
+        let locale = prop_oneof![Just("en"), Just("ko"), Just("it"), Just("th")];
+        (
+            (text(), text(), kind, prop::option::of(text()), prop::option::of(text()), per_segment()),
+            (prop::option::of(text()), questions, per_segment(), prop::option::of(text())),
+            (locale, prop::option::of(text()), any::<bool>(), prop::option::of(0u32..400), prop::option::of(1u32..30)),
+            (prop::collection::vec(trigger, 0..3), prop::option::of(widget)),
+        )
+            .prop_map(
+                |(
+                    (name, brand, kind, question, follow_up, follow_up_by_segment),
+                    (agent_question, questions, thank_you, link_label),
+                    (locale, translated, anonymous_link, fatigue_days, reminder_days),
+                    (triggers, widget),
+                )| {
+                    let mut translations = BTreeMap::new();
+                    if let Some(t) = translated.filter(|_| locale != "ko") {
+                        translations.insert("ko".to_owned(), BTreeMap::from([("question".to_owned(), t)]));
+                    }
+                    SurveyDefinition {
+                        name,
+                        kind,
+                        brand,
+                        question,
+                        follow_up,
+                        follow_up_by_segment,
+                        agent_question,
+                        questions,
+                        thank_you,
+                        promoter_link: link_label
+                            .map(|label| PromoterLink { label, url: "https://example.com/review?a=1&b=2".into() }),
+                        default_locale: locale.into(),
+                        translations,
+                        anonymous_link,
+                        fatigue_days,
+                        reminder_days,
+                        triggers,
+                        widget,
+                        playbooks: Default::default(),
+                        root_causes: hark_core::survey::default_root_causes(),
+                    }
+                },
+            )
+            .prop_filter("a valid survey", |d| d.validate().is_ok())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn saving_the_editor_unchanged_keeps_the_definition(def in definition(), active in any::<bool>()) {
+            let status = if active { SurveyStatus::Active } else { SurveyStatus::Draft };
+            let survey = Survey {
+                id: "s1".into(),
+                definition: def.clone(),
+                status,
+                created_at: 0,
+                updated_at: 0,
+            };
+            let page = EditPage::new("secret", None, Some(&survey), SurveyForm::from(&def, status), vec![], false);
+            let pairs = submitted(&page.render().unwrap());
+            let (saved, saved_status, errors) = definition_from_form(&pairs, Some(&def));
+            prop_assert!(errors.0.is_empty(), "{:?}", errors);
+            prop_assert_eq!(saved_status, status);
+            prop_assert_eq!(saved, def);
+        }
+    }
 }
