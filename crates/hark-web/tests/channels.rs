@@ -227,6 +227,26 @@ async fn events_invite_once_and_respect_consent_and_fatigue(app: TestApp) {
     let no_key = app.post("/api/v1/events").json(&event).send().await.unwrap();
     assert_eq!(no_key.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(app.store.contact_by_external_id("x").await.unwrap().is_none());
+
+    // One call triggers two surveys (email after an hour, a link at once): the contact is
+    // asked once, by the sooner one; the other is recorded as skipped by the global window.
+    for (name, delay, channel) in [("After-call email", 60, "email"), ("After-call link", 0, "link")] {
+        app.survey(json!({"name": name, "kind": "nps", "brand": "Acme",
+            "triggers": [{"event": "call.ended", "delay_minutes": delay, "channel": channel}]}))
+            .await;
+    }
+    people(&app, "cho", "ko").await;
+    let call = json!({"name": "call.ended", "contact": {"external_id": "cho"}});
+    let res: Value = post("call-1", call).await.unwrap().json().await.unwrap();
+    let made: Vec<(&str, &str)> = res["invitations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["channel"].as_str().unwrap(), i["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(made, [("link", "issued"), ("email", "skipped")], "{res}");
+    let detail = res["invitations"][1]["status_detail"].as_str().unwrap();
+    assert!(detail.starts_with("fatigue") && detail.contains("the global window"), "{detail}");
 }
 
 async fn bounces_are_recorded_and_one_reminder_goes_to_the_unanswered(app: TestApp) {

@@ -60,7 +60,9 @@ fn optional_id(properties: &Map<String, Value>, key: &str) -> ApiResult<Option<S
 }
 
 /// Record an event; each active survey with a trigger for its name invites the contact
-/// after the trigger's delay (fatigue and unsubscribes apply). Requires `Idempotency-Key`:
+/// after the trigger's delay (fatigue and unsubscribes apply). Within the global quiet
+/// window one event reaches a contact once: the soonest trigger wins (ties: the older
+/// survey) and the other surveys' invitations are recorded as skipped. Requires `Idempotency-Key`:
 /// a repeat returns the first result and makes nothing new.
 #[utoipa::path(post, path = "/api/v1/events", tag = "events", request_body = EventInput,
     params(("Idempotency-Key" = String, Header)),
@@ -106,11 +108,17 @@ pub(crate) async fn create_event(
     let (event, created) =
         s.store.record_event(&key, &request, &input.name, Some(&contact.id), &input.properties).await?;
     let mut invitations = Vec::new();
+    // One event reaches a contact at most once within the global window: the survey whose
+    // trigger fires soonest asks (ties: the older survey); the others are recorded as skipped.
+    let mut triggered: Vec<(hark_store::Survey, hark_core::survey::Trigger)> = Vec::new();
     for survey in s.store.list_surveys().await? {
-        if survey.status != SurveyStatus::Active {
-            continue;
+        let trigger = survey.definition.triggers.iter().find(|t| t.event == event.name).cloned();
+        if let Some(trigger) = trigger.filter(|_| survey.status == SurveyStatus::Active) {
+            triggered.push((survey, trigger));
         }
-        let Some(trigger) = survey.definition.triggers.iter().find(|t| t.event == event.name) else { continue };
+    }
+    triggered.sort_by_key(|(survey, trigger)| (trigger.delay_minutes, survey.created_at, survey.id.clone()));
+    for (survey, trigger) in triggered {
         let about = About {
             agent_id: agent_id.clone(),
             team_id: team_id.clone(),
