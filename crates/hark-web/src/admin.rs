@@ -40,6 +40,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/surveys/{id}", get(edit_survey).post(save_survey))
         .route("/admin/surveys/{id}/preview", get(preview))
         .route("/admin/surveys/{id}/send", get(send_page).post(send))
+        .route("/admin/surveys/{id}/links.csv", get(links_csv))
         .route("/admin/jobs", get(jobs))
         .route("/admin/jobs/{id}/run", axum::routing::post(run_job_now))
         .route("/admin/contacts", get(contacts))
@@ -845,8 +846,61 @@ struct SendPage {
     global: u32,
     error: Option<String>,
     result: Option<SendSummary>,
+    /// The personal links this send made: (contact, email, link), the first 500.
+    links: Vec<(String, String, String)>,
+    id: String,
     /// False without a mail server: email sends are refused and the page says so.
     can_mail: bool,
+}
+
+/// Personal links listed on the send page; the CSV has them all.
+const LINKS_SHOWN: usize = 500;
+
+/// (contact, email, link) of each invitation: the contact's name or external id.
+async fn link_rows(state: &AppState, invitations: &[hark_store::Invitation]) -> Result<Vec<[String; 3]>, Response> {
+    let ids: Vec<String> = invitations.iter().filter_map(|i| i.contact_id.clone()).collect();
+    let contacts = state.store.get_contacts(&ids).await.map_err(internal)?;
+    Ok(invitations
+        .iter()
+        .map(|i| {
+            let c = contacts.iter().find(|c| Some(&c.id) == i.contact_id.as_ref());
+            [
+                c.map(|c| c.name.clone().unwrap_or_else(|| c.external_id.clone())).unwrap_or_else(|| "(erased)".into()),
+                c.and_then(|c| c.email.clone()).unwrap_or_default(),
+                crate::outreach::personal_link(state, &i.id),
+            ]
+        })
+        .collect())
+}
+
+/// Every personal link of a survey not yet answered, as CSV: to mail-merge or hand out.
+async fn links_csv(State(state): State<AppState>, _admin: Admin, Path(id): Path<String>) -> Page {
+    load_survey(&state, &id).await?;
+    let issued: Vec<hark_store::Invitation> = state
+        .store
+        .list_invitations(None, Some(&id), 100_000)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .filter(|i| i.status == hark_store::InvitationStatus::Issued)
+        .collect();
+    let mut open = Vec::new();
+    for i in issued {
+        if state.store.invitation_response(&i.id).await.map_err(internal)?.is_none() {
+            open.push(i);
+        }
+    }
+    let rows = link_rows(&state, &open).await?;
+    let mut body = Vec::new();
+    let mut out = csv::Writer::from_writer(&mut body);
+    let _ = out.write_record(["contact", "email", "link", "made"]);
+    for (row, i) in rows.iter().zip(&open) {
+        let cells = row.iter().map(|c| hark_core::spreadsheet::defuse(c).into_owned());
+        let _ = out.write_record(cells.chain(std::iter::once(time(i.created_at))));
+    }
+    let _ = out.flush();
+    drop(out);
+    Ok(crate::dashboard::csv_download("links", body))
 }
 
 /// Why nothing can be mailed, where a person would otherwise believe it was.
@@ -863,6 +917,8 @@ async fn send_page(State(state): State<AppState>, admin: Admin, Path(id): Path<S
         global: state.config.global_fatigue_days,
         error: None,
         result: None,
+        links: vec![],
+        id,
         can_mail: state.can_mail(),
     }))
 }
@@ -891,6 +947,11 @@ async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String
         }
     }
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let mut made = Vec::new();
+    for invitation_id in result.iter().flat_map(|r| r.issued_ids.iter()).take(LINKS_SHOWN) {
+        made.extend(state.store.get_invitation(invitation_id).await.map_err(internal)?);
+    }
+    let links = link_rows(&state, &made).await?.into_iter().map(|[a, b, c]| (a, b, c)).collect();
     let page = SendPage {
         title: "Send",
         nav: Some(admin.1.clone()),
@@ -900,6 +961,8 @@ async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String
         global: state.config.global_fatigue_days,
         error,
         result,
+        links,
+        id,
         can_mail: state.can_mail(),
     };
     Ok((status, render(&page)).into_response())

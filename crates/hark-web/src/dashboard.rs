@@ -162,6 +162,11 @@ fn csv(tables: &[Table], name: &str) -> Response {
         }
         let _ = out.flush();
     }
+    csv_download(name, body)
+}
+
+/// A CSV file to save as `hark-{name}.csv`.
+pub(crate) fn csv_download(name: &str, body: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

@@ -82,13 +82,19 @@ pub(crate) struct SendSummary {
     pub skipped: u64,
     /// Skips by reason (`unsubscribed`, `no_email`, `fatigue`).
     pub skipped_by_reason: BTreeMap<String, u64>,
+    /// The personal links made (invitation ids), for the send page to list.
+    #[serde(skip)]
+    pub issued_ids: Vec<String>,
 }
 
 impl SendSummary {
     pub fn count(&mut self, invitation: &Invitation) {
         match invitation.status {
             InvitationStatus::Scheduled => self.scheduled += 1,
-            InvitationStatus::Issued => self.issued += 1,
+            InvitationStatus::Issued => {
+                self.issued += 1;
+                self.issued_ids.push(invitation.id.clone());
+            }
             _ => {
                 self.skipped += 1;
                 let reason = invitation.status_detail.as_deref().and_then(|d| d.split(':').next()).unwrap_or("other");

@@ -400,6 +400,27 @@ async fn without_a_mail_server_a_reply_is_refused_and_recorded_as_failed() {
         assert_eq!(r.status(), status, "{channel}");
         let html = r.text().await.unwrap();
         assert!(html.contains(says), "{channel}: {html}");
+        if channel == "link" {
+            // The link made is listed on the page, and in the survey's CSV of unanswered links.
+            let link = html.split("<table id=\"links\">").nth(1).unwrap().split("<code>").nth(1).unwrap();
+            let link = link.split("</code>").next().unwrap().to_owned();
+            assert!(link.starts_with(&format!("{}/s/i", app.base)) && html.contains("f@example.com"), "{html}");
+            let csv_url = format!("{}/admin/surveys/{survey}/links.csv", app.base);
+            let csv = admin.get(&csv_url).header("cookie", &cookie).send().await.unwrap();
+            assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+            let csv = csv.text().await.unwrap();
+            assert!(
+                csv.starts_with("contact,email,link,made\n") && csv.contains(&format!("fresh,f@example.com,{link},")),
+                "{csv}"
+            );
+            // Once answered, a link leaves the list.
+            let token = link.rsplit('/').next().unwrap();
+            let answered =
+                app.client.post(format!("{}/s/{token}", app.base)).form(&[("score", "9")]).send().await.unwrap();
+            assert!(answered.status().is_success(), "{}", answered.status());
+            let csv = admin.get(&csv_url).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+            assert!(!csv.contains(&link), "{csv}");
+        }
     }
     assert!(app.store.list_jobs(None, 50).await.unwrap().iter().all(|j| j.kind != hark_store::SEND_INVITATION_JOB));
 }
