@@ -66,6 +66,14 @@ pub fn is_email(email: &str) -> bool {
     email.len() <= 254 && email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
 }
 
+/// A phone number as people write it: 6–20 digits, with `+`, spaces, `-`, `.` and brackets.
+pub fn is_phone(phone: &str) -> bool {
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    (6..=20).contains(&digits)
+        && phone.len() <= 32
+        && phone.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')'))
+}
+
 pub fn is_attribute_key(key: &str) -> bool {
     (1..=64).contains(&key.len()) && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }

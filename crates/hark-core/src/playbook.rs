@@ -113,6 +113,14 @@ pub struct Playbooks {
     pub promoter: Playbook,
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// The team (by name) whose cases these are when the answer names no team, as on the
+    /// anonymous link or the widget; its lead takes a case no rule assigns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_team: Option<String>,
+    /// Who (by email) owns a case that no rule assigns, before the team's lead: say, the
+    /// CX manager who triages this survey.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_owner: Option<String>,
 }
 
 impl Default for Playbooks {
@@ -122,6 +130,8 @@ impl Default for Playbooks {
             passive: passive_default(),
             promoter: promoter_default(),
             rules: vec![],
+            case_team: None,
+            case_owner: None,
         }
     }
 }

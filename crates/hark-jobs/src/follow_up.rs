@@ -108,12 +108,28 @@ impl Runner {
             // A burst of anonymous answers through the public link or widget may be a flood:
             // past the survey's hourly budget their cases are held, and nobody is told.
             let public = response.contact_id.is_none() && matches!(response.channel.as_str(), "link" | "widget");
-            let owner = self.assign(&decision.playbook.assign, &response, &attributes).await?;
+            let playbooks = &survey.definition.playbooks;
+            let team_id = match (&response.team_id, &playbooks.case_team) {
+                (Some(team), _) => Some(team.clone()),
+                (None, Some(name)) => store.list_teams().await?.into_iter().find(|t| &t.name == name).map(|t| t.id),
+                (None, None) => None,
+            };
+            let team = team_id.as_deref();
+            let mut owner = self.assign(&decision.playbook.assign, team, &attributes).await?;
+            // Nobody by the rule: the survey's case owner, else the team's lead.
+            if owner.is_none()
+                && let Some(email) = &playbooks.case_owner
+            {
+                owner = self.assign(&Assign::User { email: email.clone() }, team, &attributes).await?;
+            }
+            if owner.is_none() {
+                owner = self.assign(&Assign::TeamLead, team, &attributes).await?;
+            }
             let new = NewCase {
                 response_id: response.id.clone(),
                 survey_id: survey.id.clone(),
                 contact_id: response.contact_id.clone(),
-                team_id: response.team_id.clone(),
+                team_id,
                 owner_id: owner.map(|u| u.id),
                 priority: decision.priority,
                 due_at: response.received_at + i64::from(decision.playbook.due_days) * MS_PER_DAY,
@@ -159,13 +175,13 @@ impl Runner {
     async fn assign(
         &self,
         rule: &Assign,
-        response: &Response,
+        team_id: Option<&str>,
         attributes: &Map<String, Value>,
     ) -> Result<Option<User>, StoreError> {
         let users = self.active_users().await?;
         Ok(match rule {
-            Assign::TeamLead => response.team_id.as_ref().and_then(|team| {
-                users.into_iter().find(|u| u.role == Role::TeamLead && u.team_id.as_ref() == Some(team))
+            Assign::TeamLead => team_id.and_then(|team| {
+                users.into_iter().find(|u| u.role == Role::TeamLead && u.team_id.as_deref() == Some(team))
             }),
             Assign::Attribute { name } => {
                 let email = attributes.get(name).and_then(Value::as_str).unwrap_or_default();

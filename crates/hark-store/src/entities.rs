@@ -63,6 +63,10 @@ pub struct Contact {
     pub unsubscribed_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// A phone number the customer left with their answer, to be called back on.
+    pub phone: Option<String>,
+    /// When the customer agreed to be contacted about their answer (on its follow-up page).
+    pub contact_consent_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -212,6 +216,8 @@ pub(crate) fn contact_from(row: &AnyRow) -> Result<Contact> {
         unsubscribed_at: row.try_get("unsubscribed_at")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        phone: row.try_get("phone")?,
+        contact_consent_at: row.try_get("contact_consent_at")?,
     })
 }
 
@@ -262,8 +268,7 @@ fn note_from(row: &AnyRow) -> Result<Note> {
     })
 }
 
-pub(crate) const CONTACT_COLUMNS: &str =
-    "id, external_id, email, name, locale, attributes, unsubscribed_at, created_at, updated_at";
+pub(crate) const CONTACT_COLUMNS: &str = "id, external_id, email, name, locale, attributes, unsubscribed_at, created_at, updated_at, phone, contact_consent_at";
 
 /// Upserts a contact by external id inside any executor (a pool or the writer's transaction).
 pub(crate) async fn upsert_contact_on<'e, E>(exec: E, input: &ContactInput) -> Result<Contact>
@@ -274,7 +279,7 @@ where
     // an empty object means "leave them as they are".
     let now = now_ms();
     let sql = format!(
-        "INSERT INTO contacts ({CONTACT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $7) \
+        "INSERT INTO contacts ({CONTACT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $7, NULL, NULL) \
          ON CONFLICT (external_id) DO UPDATE SET \
            email = COALESCE(excluded.email, contacts.email), \
            name = COALESCE(excluded.name, contacts.name), \
@@ -400,6 +405,57 @@ impl Store {
         let contact = upsert_contact_on(&mut *tx, &merged).await?;
         tx.commit().await?;
         Ok(contact)
+    }
+
+    /// The customer agreed, on an answer's follow-up page, to be contacted about it at this
+    /// email address and/or phone number: the details go on the answer's contact (made for
+    /// an anonymous answer, and linked to it and to its case), with the time of consent.
+    /// Details the contact has already are kept.
+    pub async fn consent_to_contact(
+        &self,
+        response_id: &str,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Result<Contact> {
+        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let contact_id: Option<Option<String>> = sqlx::query_scalar("SELECT contact_id FROM responses WHERE id = $1")
+            .bind(response_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let now = now_ms();
+        let id = match contact_id.ok_or(StoreError::NotFound("response"))? {
+            Some(id) => id,
+            None => {
+                let id = new_id();
+                sqlx::query(
+                    "INSERT INTO contacts (id, external_id, attributes, created_at, updated_at) VALUES ($1, $2, '{}', $3, $3)",
+                )
+                .bind(&id)
+                .bind(format!("answer:{response_id}"))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE responses SET contact_id = $2 WHERE id = $1")
+                    .bind(response_id)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE cases SET contact_id = $2 WHERE response_id = $1")
+                    .bind(response_id)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                id
+            }
+        };
+        let sql = format!(
+            "UPDATE contacts SET email = COALESCE(email, $2), phone = COALESCE(phone, $3), contact_consent_at = $4, \
+             updated_at = $4 WHERE id = $1 RETURNING {CONTACT_COLUMNS}"
+        );
+        let row =
+            sqlx::query(AssertSqlSafe(sql)).bind(&id).bind(email).bind(phone).bind(now).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        contact_from(&row)
     }
 
     pub async fn get_contact(&self, id: &str) -> Result<Option<Contact>> {

@@ -825,7 +825,8 @@ async fn preview(
                 created_at: 0,
                 received_at: 0,
             };
-            let mut page = follow_up_page(def, &t, action, &answer);
+            // A preview is anonymous: the contact question shows where the customer would see it.
+            let mut page = follow_up_page(def, &t, action, &answer, false);
             page.method = "get";
             page.live_save = false;
             page.hidden = hidden;

@@ -312,6 +312,14 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
     if let Some(e) = &email {
         reach.push(("Email", e.clone()));
     }
+    if let Some(c) = &contact {
+        if let Some(phone) = &c.phone {
+            reach.push(("Phone", phone.clone()));
+        }
+        if let Some(at) = c.contact_consent_at {
+            reach.push(("Agreed to be contacted about this answer", time(at)));
+        }
+    }
     Ok(render(&CasePage {
         title: format!("Case: {customer}"),
         nav: Some(nav),
@@ -473,7 +481,10 @@ async fn save_playbooks(
         Err(e) => vec![FieldError { field: "playbooks".into(), message: e.to_string() }],
         Ok(p) => {
             def.playbooks = p;
-            def.validate().err().map(|e| e.0).unwrap_or_default()
+            match crate::api::surveys::check_case_defaults(&state, &def).await {
+                Err(e) => e.0.errors,
+                Ok(()) => def.validate().err().map(|e| e.0).unwrap_or_default(),
+            }
         }
     };
     if !errors.is_empty() {

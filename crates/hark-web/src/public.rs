@@ -155,6 +155,17 @@ pub(crate) struct FollowUpPage {
     pub send: String,
     pub saved: String,
     pub skip_to_comment: String,
+    /// "May we contact you about this?", asked where someone will follow up on the answer
+    /// (its segment's playbook opens a case) and Hark has no way to reach the customer.
+    pub contact: Option<ContactAsk>,
+}
+
+pub(crate) struct ContactAsk {
+    pub ask: String,
+    pub consent: String,
+    pub email: String,
+    pub phone: String,
+    pub hint: String,
 }
 
 #[derive(Template)]
@@ -210,13 +221,22 @@ pub(crate) fn score_page(
 }
 
 /// The follow-up page for an answer with `score` so far.
+/// `reachable`: Hark has an email address or phone number for the answer's customer.
 pub(crate) fn follow_up_page(
     def: &SurveyDefinition,
     t: &SurveyTexts<'_>,
     action: String,
     answer: &Answer,
+    reachable: bool,
 ) -> FollowUpPage {
     let segment = def.kind.segment(answer.score);
+    let contact = (def.playbooks.for_segment(segment).open_case && !reachable).then(|| ContactAsk {
+        ask: t.ui("contact.ask", &[]),
+        consent: t.ui("contact.consent", &[]),
+        email: t.ui("contact.email", &[]),
+        phone: t.ui("contact.phone", &[]),
+        hint: t.ui("contact.hint", &[]),
+    });
     let (low, high) = t.scale_ends();
     let choice = |value: String, text: String, label: String, on: bool| Choice { value, text, label, on };
     let agent = t.agent_question().map(|question| AgentBlock {
@@ -287,7 +307,16 @@ pub(crate) fn follow_up_page(
         send: t.ui("send", &[]),
         saved: t.ui("saved", &[]),
         skip_to_comment: t.ui("skip_to_comment", &[]),
+        contact,
     }
+}
+
+/// Whether Hark can reach the customer of an answer (an email address or a phone number).
+async fn reachable(state: &AppState, answer: &Answer) -> Result<bool, PageError> {
+    Ok(match &answer.contact_id {
+        Some(c) => state.store.get_contact(c).await?.is_some_and(|c| c.email.is_some() || c.phone.is_some()),
+        None => false,
+    })
 }
 
 pub(crate) fn thanks_page(def: &SurveyDefinition, t: &SurveyTexts<'_>, segment: Segment) -> MessagePage {
@@ -600,7 +629,8 @@ async fn follow_up(
     if query.done.is_some() {
         return Ok(render(&thanks_page(def, &t, answer.segment)));
     }
-    Ok(render(&follow_up_page(def, &t, format!("/r/{token}"), &answer)))
+    let reachable = reachable(&state, &answer).await?;
+    Ok(render(&follow_up_page(def, &t, format!("/r/{token}"), &answer, reachable)))
 }
 
 /// Saves the follow-up form. `partial` (sent by the page's script as fields change) answers
@@ -643,12 +673,37 @@ async fn save_follow_up(
         answers: Some(answers),
         in_progress: field(&pairs, "partial").is_some(),
     };
+    if field(&pairs, "partial").is_none() && field(&pairs, "contact_ok").is_some() {
+        consent_to_contact(&state, &survey, &answer, &pairs).await?;
+    }
     change(&state, &survey, &answer, changes).await?;
     if field(&pairs, "partial").is_some() {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let done = if field(&pairs, "done").is_some() { "?done=1" } else { "" };
     Ok(Redirect::to(&format!("/r/{token}{done}")).into_response())
+}
+
+/// The customer ticked "you may contact me": keeps the email and/or phone they gave (at
+/// least one, valid) on the answer's contact, with the time of their consent.
+async fn consent_to_contact(
+    state: &AppState,
+    survey: &Survey,
+    answer: &Answer,
+    pairs: &[(String, String)],
+) -> Result<(), PageError> {
+    let given = |name: &str| field(pairs, name).map(str::trim).filter(|v| !v.is_empty());
+    let (email, phone) = (given("contact_email"), given("contact_phone"));
+    let valid = email.is_none_or(hark_core::contact::is_email)
+        && phone.is_none_or(hark_core::contact::is_phone)
+        && (email.is_some() || phone.is_some());
+    if !valid {
+        let lang = answer.language.as_deref().unwrap_or(&survey.definition.default_locale);
+        let t = survey.definition.texts(lang);
+        return Err(ApiError::field("contact", t.ui("contact.invalid", &[])).into());
+    }
+    state.store.consent_to_contact(&answer.id, email, phone).await?;
+    Ok(())
 }
 
 async fn unsubscribe_target(

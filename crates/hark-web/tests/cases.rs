@@ -8,13 +8,18 @@ mod common;
 use std::time::Duration;
 
 use common::{TestApp, eventually};
+use hark_core::token::TokenKind;
 use hark_store::{Case, CaseFilter, Role};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-common::on_both!(mail: each_role_sees_and_works_only_the_cases_in_its_scope, a_refused_recipient_shows_on_the_case);
+common::on_both!(
+    mail: each_role_sees_and_works_only_the_cases_in_its_scope,
+    a_refused_recipient_shows_on_the_case,
+    an_anonymous_detractor_leaves_a_way_to_reach_them_and_the_case_goes_to_the_surveys_team
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_without_a_mail_server_is_failed_and_not_counted_on_sqlite() {
@@ -255,4 +260,93 @@ async fn a_refused_recipient_shows_on_the_case(app: TestApp) {
     assert_eq!(case.first_contact_at, None);
     let report = app.get_json("/api/v1/reports/loop").await;
     assert_eq!(report["overall"]["contacted"], 0);
+}
+
+/// A score and then the follow-up form on a survey's anonymous link; returns the follow-up
+/// path (`/r/…`).
+async fn anonymous_answer(app: &TestApp, link: &str, score: &str, nonce: &str) -> String {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = http.post(format!("{}/s/{link}", app.base)).form(&[("score", score), ("nonce", nonce)]).send().await;
+    let r = r.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    r.headers()["location"].to_str().unwrap().to_owned()
+}
+
+async fn an_anonymous_detractor_leaves_a_way_to_reach_them_and_the_case_goes_to_the_surveys_team(app: TestApp) {
+    let team = app.post_json("/api/v1/teams", &json!({"name": "Billing"})).await;
+    let hash = hark_core::auth::hash_password("correct horse battery");
+    let lead = app.store.create_user("lead@example.com", None, Role::TeamLead, &hash).await.unwrap();
+    app.store.set_user_team(&lead.id, team["id"].as_str()).await.unwrap();
+    let mut def = json!({"name": "Shop NPS", "kind": "nps", "brand": "Acme", "anonymous_link": true,
+        "playbooks": {"case_team": "Nope"}});
+    let unknown = app.post("/api/v1/surveys").json(&def).send().await.unwrap();
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unknown.json::<Value>().await.unwrap()["errors"][0]["field"], "playbooks.case_team");
+    def["playbooks"]["case_team"] = json!("Billing");
+    let survey = app.survey(def).await;
+    let link = app.state.signer().sign(TokenKind::Survey, &survey);
+
+    // A promoter is not asked; a detractor is.
+    let promoter = anonymous_answer(&app, &link, "10", "p-1").await;
+    let page = app.client.get(format!("{}{promoter}", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("contact-ask"));
+    let detractor = anonymous_answer(&app, &link, "2", "d-1").await;
+    let url = format!("{}{detractor}", app.base);
+    let page = app.client.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"contact-ask\"") && page.contains("May we contact you about this?"), "{page}");
+    let send = |fields: Vec<(&'static str, &'static str)>| {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        http.post(&url).form(&fields).send()
+    };
+    let bad = send(vec![
+        ("score", "2"),
+        ("comment", "Rude staff"),
+        ("contact_ok", "1"),
+        ("contact_email", "zoe at home"),
+        ("done", "1"),
+    ]);
+    let bad = bad.await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().await.unwrap().contains("give a valid email address or phone number"));
+    let good = vec![
+        ("score", "2"),
+        ("comment", "Rude staff"),
+        ("contact_ok", "1"),
+        ("contact_email", "zoe@example.com"),
+        ("contact_phone", "+82 10-1234-5678"),
+        ("done", "1"),
+    ];
+    assert_eq!(send(good).await.unwrap().status(), StatusCode::SEE_OTHER);
+
+    let case = eventually(WAIT, || async {
+        let cases = app.store.list_cases(&CaseFilter::default(), 10).await.unwrap();
+        cases.into_iter().find(|c| c.contact_id.is_some())
+    })
+    .await;
+    assert_eq!((case.team_id.as_deref(), case.owner_id.as_deref()), (team["id"].as_str(), Some(lead.id.as_str())));
+    let contact = app.store.get_contact(case.contact_id.as_deref().unwrap()).await.unwrap().unwrap();
+    assert_eq!(
+        (contact.email.as_deref(), contact.phone.as_deref()),
+        (Some("zoe@example.com"), Some("+82 10-1234-5678"))
+    );
+    assert!(contact.contact_consent_at.is_some());
+    let lead = Person::sign_in(&app, "lead@example.com").await;
+    let (_, page) = lead.page(&format!("/admin/cases/{}", case.id)).await;
+    assert!(
+        page.contains("+82 10-1234-5678") && page.contains("Agreed to be contacted") && !page.contains("id=\"no-way\"")
+    );
+
+    // A detractor who leaves nothing: the case says there is no way to reach them, and closes so.
+    anonymous_answer(&app, &link, "1", "d-2").await;
+    let silent = eventually(WAIT, || async {
+        let cases = app.store.list_cases(&CaseFilter::default(), 10).await.unwrap();
+        cases.into_iter().find(|c| c.contact_id.is_none())
+    })
+    .await;
+    let (_, page) = lead.page(&format!("/admin/cases/{}", silent.id)).await;
+    assert!(page.contains("id=\"no-way\"") && page.contains("<h1>Case: anonymous</h1>"), "{page}");
+    let close = [("action", "close"), ("outcome", "no_contact"), ("root_cause", "")];
+    assert_eq!(lead.act(&silent.id, &close).await.0, StatusCode::SEE_OTHER);
+    let closed = app.store.get_case(&silent.id).await.unwrap().unwrap();
+    assert_eq!(closed.outcome.map(|o| o.as_str()), Some("no_contact"));
 }

@@ -9,7 +9,7 @@ mod insights;
 mod people;
 mod reports;
 mod responses;
-mod surveys;
+pub(crate) mod surveys;
 
 use axum::Json;
 use axum::extract::State;

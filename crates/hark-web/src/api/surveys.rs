@@ -16,6 +16,7 @@ pub(crate) async fn create_survey(
     State(s): State<AppState>,
     ApiJson(def): ApiJson<SurveyDefinition>,
 ) -> ApiResult<(StatusCode, Json<Survey>)> {
+    check_case_defaults(&s, &def).await?;
     let survey = s.store.create_survey(&def, SurveyStatus::Active).await?;
     Ok((StatusCode::CREATED, Json(survey)))
 }
@@ -40,7 +41,29 @@ pub(crate) async fn update_survey(
     ApiJson(def): ApiJson<SurveyDefinition>,
 ) -> ApiResult<Json<Survey>> {
     let current = s.store.get_survey(&id).await?.ok_or_else(|| ApiError::not_found("survey"))?;
+    check_case_defaults(&s, &def).await?;
     Ok(Json(s.store.update_survey(&id, &def, current.status).await?))
+}
+
+/// The team and owner a survey's cases default to must exist (by name and email).
+pub(crate) async fn check_case_defaults(s: &AppState, def: &SurveyDefinition) -> ApiResult<()> {
+    let playbooks = &def.playbooks;
+    if let Some(team) = &playbooks.case_team
+        && !s.store.list_teams().await?.iter().any(|t| &t.name == team)
+    {
+        return Err(ApiError::field("playbooks.case_team", format!("no team is named `{team}`")));
+    }
+    if let Some(email) = &playbooks.case_owner
+        && !s
+            .store
+            .list_users()
+            .await?
+            .iter()
+            .any(|u| u.email.eq_ignore_ascii_case(email) && u.deactivated_at.is_none())
+    {
+        return Err(ApiError::field("playbooks.case_owner", format!("no active user has the email `{email}`")));
+    }
+    Ok(())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
