@@ -452,3 +452,104 @@ async fn an_agent_sees_only_their_own_scores_and_rank() {
     c.goto(&format!("{}/dashboard/responses?agent_id={}", app.base, agents[1])).await.unwrap();
     assert!(c.source().await.unwrap().contains("may not see another agent"));
 }
+
+/// Works a case from the inbox in the browser: log a call that reached the customer, reply
+/// through the mail server, close with an outcome and a root cause.
+async fn work_case(c: &Client, app: &TestApp, case: &hark_store::Case, customer: &str) {
+    c.goto(&format!("{}/admin/cases", app.base)).await.unwrap();
+    click(c, &format!("#case-list a[href='/admin/cases/{}']", case.id)).await;
+    text_when(c, "h1", |t| t.contains(customer)).await;
+    let choose = |css: &'static str, value: &'static str| async move {
+        eventually(WAIT, || async {
+            let e = c.find(Locator::Css(css)).await.ok()?;
+            e.select_by_value(value).await.ok()?;
+            (c.find(Locator::Css(css)).await.ok()?.prop("value").await.ok()?? == value).then_some(())
+        })
+        .await
+    };
+    choose("#reached", "true").await;
+    c.find(Locator::Css("#call-note")).await.unwrap().send_keys("Listened; charged twice by mistake.").await.unwrap();
+    click(c, "#log-contact").await;
+    text_when(c, "#history", |t| t.contains("called the customer: reached them")).await;
+    let body = c.wait().at_most(WAIT).for_element(Locator::Css("textarea#body")).await.unwrap();
+    body.send_keys("We refunded the second charge today. Sorry for the trouble.").await.unwrap();
+    click(c, "#send-reply").await;
+    eventually(WAIT, || async {
+        c.refresh().await.ok()?;
+        c.find(Locator::Css("#history .reply-sent")).await.ok()
+    })
+    .await;
+    choose("#root_cause", "billing").await;
+    choose("#outcome", "resolved").await;
+    click(c, "#close-case").await;
+    text_when(c, "#case-status", |t| t == "closed").await;
+}
+
+/// A team lead and an agent each sign in, open their inbox and work a case end to end; each
+/// is refused another team's case.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_lead_and_an_agent_each_work_a_case_from_their_inbox() {
+    let app = TestApp::start_with(Backend::Sqlite, true).await.unwrap();
+    let smtp = app.smtp.as_ref().unwrap();
+    let hash = hark_core::auth::hash_password("correct horse battery");
+    let mut teams = Vec::new();
+    for (name, lead) in [("Billing", "lead@example.com"), ("Sales", "sales-lead@example.com")] {
+        let team = app.post_json("/api/v1/teams", &json!({"name": name})).await["id"].as_str().unwrap().to_owned();
+        let user = app.store.create_user(lead, None, Role::TeamLead, &hash).await.unwrap();
+        app.store.set_user_team(&user.id, Some(&team)).await.unwrap();
+        teams.push(team);
+    }
+    let agent = app.post_json("/api/v1/agents", &json!({"name": "Somchai", "team_id": teams[0]})).await;
+    let somchai = app.store.create_user("somchai@example.com", None, Role::Agent, &hash).await.unwrap();
+    app.store.set_user_team(&somchai.id, Some(&teams[0])).await.unwrap();
+    app.store.set_user_agent(&somchai.id, agent["id"].as_str()).await.unwrap();
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme", "root_causes": ["billing"]})).await;
+    let answers = [
+        ("ann", json!({"agent_id": agent["id"]})),
+        ("bea", json!({"agent_id": agent["id"]})),
+        ("cy", json!({"team_id": teams[1]})),
+    ];
+    for (who, extra) in &answers {
+        let mut body = json!({"survey_id": survey, "score": 2, "comment": "Charged twice",
+            "contact": {"external_id": who, "email": format!("{who}@example.com"), "name": who.to_uppercase()}});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let r = app.post("/api/v1/responses").header("Idempotency-Key", *who).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let cases = eventually(WAIT, || async {
+        let cases = app.store.list_cases(&Default::default(), 10).await.unwrap();
+        (cases.len() == 3).then_some(cases)
+    })
+    .await;
+    let mut named = Vec::new();
+    for case in &cases {
+        let contact = app.store.get_contact(case.contact_id.as_deref().unwrap()).await.unwrap().unwrap();
+        named.push((contact.external_id, case.clone()));
+    }
+    let case_of = |who: &str| named.iter().find(|(n, _)| n == who).unwrap().1.clone();
+    // The lead hands Bea's case to the agent.
+    let assign = hark_store::CaseChange::Assign(Some(somchai.id.clone()));
+    app.store.change_case(&case_of("bea").id, "lead@example.com", &assign).await.unwrap();
+
+    for (email, customer) in [("lead@example.com", "ann"), ("somchai@example.com", "bea")] {
+        let Some(browser) = Browser::start(true, "en").await else { return };
+        let c = &browser.client;
+        c.goto(&format!("{}/admin/cases", app.base)).await.unwrap();
+        sign_in_as(c, email).await;
+        text_when(c, "#nav-mine", |t| t == "1 mine").await;
+        work_case(c, &app, &case_of(customer), &customer.to_uppercase()).await;
+        // The reply shows as sent once the mail server accepted it: it is in the mailbox.
+        let sent = smtp.messages();
+        assert!(sent.iter().any(|m| m.to == format!("{customer}@example.com") && m.text.contains("refunded")));
+        let closed = app.store.get_case(&case_of(customer).id).await.unwrap().unwrap();
+        assert_eq!(
+            (closed.outcome.map(|o| o.as_str()), closed.root_cause.as_deref()),
+            (Some("resolved"), Some("billing"))
+        );
+        assert!(closed.first_contact_at.is_some());
+        // Another team's case: the "Not allowed" page.
+        c.goto(&format!("{}/admin/cases/{}", app.base, case_of("cy").id)).await.unwrap();
+        text_when(c, "#forbidden", |t| t.contains("outside your scope")).await;
+        browser.close().await;
+    }
+}

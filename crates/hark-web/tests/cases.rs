@@ -91,15 +91,7 @@ struct Person {
 
 impl Person {
     async fn sign_in(app: &TestApp, email: &str) -> Person {
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let login = http
-            .post(format!("{}/login", app.base))
-            .form(&[("email", email), ("password", "correct horse battery")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(login.status(), StatusCode::SEE_OTHER);
-        let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let (http, cookie) = app.sign_in(email, "correct horse battery").await.expect("signed in");
         Person { http, cookie, base: app.base.clone() }
     }
 

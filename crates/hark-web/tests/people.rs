@@ -21,11 +21,7 @@ fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
 }
 
 async fn sign_in(app: &TestApp, email: &str, password: &str) -> Option<String> {
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let r = http.post(format!("{}/login", app.base)).form(&[("email", email), ("password", password)]).send().await;
-    let r = r.unwrap();
-    (r.status() == StatusCode::SEE_OTHER && r.headers().contains_key("set-cookie"))
-        .then(|| r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned())
+    app.sign_in(email, password).await.map(|(_, cookie)| cookie)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

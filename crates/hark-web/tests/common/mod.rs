@@ -135,15 +135,19 @@ impl TestApp {
         let user = self.store.create_user(email, None, role, &hash).await.unwrap();
         self.store.set_user_team(&user.id, team).await.unwrap();
         self.store.set_user_agent(&user.id, agent).await.unwrap();
+        self.sign_in(email, "correct horse battery").await.expect("the new user signs in")
+    }
+
+    /// Signs in through the sign-in form: a client that does not follow redirects and the
+    /// session cookie, or `None` if the sign-in is refused.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Option<(reqwest::Client, String)> {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let login = http
-            .post(format!("{}/login", self.base))
-            .form(&[("email", email), ("password", "correct horse battery")])
-            .send()
-            .await
-            .unwrap();
-        let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-        (http, cookie)
+        let login =
+            http.post(format!("{}/login", self.base)).form(&[("email", email), ("password", password)]).send().await;
+        let login = login.unwrap();
+        let cookie = login.headers().get("set-cookie").filter(|_| login.status() == StatusCode::SEE_OTHER)?;
+        let cookie = cookie.to_str().unwrap().split(';').next().unwrap().to_owned();
+        Some((http, cookie))
     }
 
     /// A personal-link invitation ("you deliver them") for a new contact made from `contact`
