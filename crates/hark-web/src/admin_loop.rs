@@ -129,7 +129,8 @@ async fn cases(State(state): State<AppState>, SignedIn(session, nav): SignedIn, 
         v => v,
     };
     let mut filter = view_filter(&viewer, view).ok_or_else(|| not_found("case view"))?;
-    let (asked, limit) = case_filter(&q).map_err(IntoResponse::into_response)?;
+    let rest: Vec<(String, String)> = q.iter().filter(|(k, _)| k != "view").cloned().collect();
+    let (asked, limit) = case_filter(&rest).map_err(IntoResponse::into_response)?;
     // Admins and executives may narrow further; everyone may pick a status.
     if let Some(status) = asked.status {
         filter.status = Some(status);
@@ -185,6 +186,18 @@ async fn cases(State(state): State<AppState>, SignedIn(session, nav): SignedIn, 
     }))
 }
 
+/// Extra answers or an answer's context as people read them: `reason: speed · wait time s: 60`.
+fn facts(map: &serde_json::Map<String, serde_json::Value>) -> String {
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => {
+            items.iter().map(|i| i.as_str().map_or(i.to_string(), str::to_owned)).collect::<Vec<_>>().join(", ")
+        }
+        other => other.to_string(),
+    };
+    map.iter().map(|(k, v)| format!("{}: {}", k.replace('_', " "), text(v))).collect::<Vec<_>>().join(" · ")
+}
+
 /// One line of a case's history.
 struct HistoryLine {
     when: String,
@@ -226,6 +239,8 @@ struct CasePage {
     comment: String,
     answers: String,
     context: String,
+    /// The contact page is for admins.
+    contact_page: bool,
     steps: Vec<(&'static str, &'static str, bool)>,
     reply_subject: String,
     /// False without a mail server: the reply form says so before anyone writes.
@@ -348,16 +363,9 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
         closed: case.status == CaseStatus::Closed,
         score: response.as_ref().map(|r| format!("{} ({})", r.score, r.segment.as_str())).unwrap_or_default(),
         comment: response.as_ref().and_then(|r| r.comment.clone()).unwrap_or_else(|| "(no comment)".into()),
-        answers: response
-            .as_ref()
-            .filter(|r| !r.answers.is_empty())
-            .map(|r| serde_json::Value::Object(r.answers.clone()).to_string())
-            .unwrap_or_default(),
-        context: response
-            .as_ref()
-            .filter(|r| !r.context.is_empty())
-            .map(|r| serde_json::Value::Object(r.context.clone()).to_string())
-            .unwrap_or_default(),
+        answers: response.as_ref().map(|r| facts(&r.answers)).unwrap_or_default(),
+        context: response.as_ref().map(|r| facts(&r.context)).unwrap_or_default(),
+        contact_page: viewer.is_admin(),
         steps: CASE_STEPS.iter().map(|(s, l)| (*s, *l, case.steps.iter().any(|d| d == s))).collect(),
         reply_subject: format!("About your feedback to {}", survey.definition.brand),
         can_mail: state.can_mail(),

@@ -139,6 +139,13 @@ async fn each_role_sees_and_works_only_the_cases_in_its_scope(app: TestApp) {
     assert_eq!(status, StatusCode::OK);
     assert!(inbox.contains(&billing.id) && !inbox.contains(&sales.id), "{inbox}");
     assert!(inbox.contains("1 mine"), "the top bar counts the lead's open cases");
+    for view in ["mine", "team", "overdue", "soon", "unassigned", "all"] {
+        let (status, page) = lead.page(&format!("/admin/cases?view={view}&status=")).await;
+        assert_eq!(status, StatusCode::OK, "{view}: {page}");
+        assert!(!page.contains(&sales.id), "{view}");
+        assert_eq!(page.contains(&billing.id), matches!(view, "mine" | "team" | "all"), "{view}");
+    }
+    assert_eq!(lead.page("/admin/cases?view=nonsense").await.0, StatusCode::NOT_FOUND);
     let (status, refused) = lead.page(&format!("/admin/cases/{}", sales.id)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(refused.contains("<h1>Not allowed</h1>") && refused.contains("outside your scope"), "a page, not text");

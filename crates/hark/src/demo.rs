@@ -250,6 +250,13 @@ pub async fn seed(store: &Store, responses: usize) -> anyhow::Result<()> {
     let agent_user = store.create_user("mina.park@example.com", Some("Mina Park"), Role::Agent, &hash).await?;
     store.set_user_team(&agent_user.id, first_agent.team_id.as_deref()).await?;
     store.set_user_agent(&agent_user.id, Some(&first_agent.id)).await?;
+    // Mina's lead hands her one of the team's cases, so her inbox has work to show.
+    let team_cases = hark_store::CaseFilter { team_id: first_agent.team_id.clone(), ..Default::default() };
+    if let Some(case) = store.list_cases(&team_cases, 1).await?.pop() {
+        let actor = store.get_user(case.owner_id.as_deref().unwrap_or_default()).await?.map(|u| u.email);
+        let assign = hark_store::CaseChange::Assign(Some(agent_user.id.clone()));
+        store.change_case(&case.id, actor.as_deref().unwrap_or("hark"), &assign).await?;
+    }
     let today = now.div_euclid(DAY_MS);
     store.create_annotation(today - LIVE_CHAT_DAYS_AGO, "Launched live chat", None, Some("demo")).await?;
     let rule = hark_store::NewAlertRule {
