@@ -309,8 +309,14 @@ impl Runner {
         for (name, to, subject, body) in &mails {
             match mailer.send_text(name.as_deref(), to, subject, body).await {
                 Ok(_) => {}
-                Err(MailError::Permanent(e)) => tracing::warn!(error = %e, "mail refused"),
-                Err(e) => return Ok(Outcome::Retry(e.to_string())),
+                Err(MailError::Permanent(e)) => {
+                    metrics::counter!("hark_mail_failures_total", "mail" => "notice").increment(1);
+                    tracing::warn!(error = %e, "mail refused")
+                }
+                Err(e) => {
+                    metrics::counter!("hark_mail_failures_total", "mail" => "notice").increment(1);
+                    return Ok(Outcome::Retry(e.to_string()));
+                }
             }
         }
         Ok(Outcome::Done)
@@ -344,8 +350,12 @@ impl Runner {
                 store.reply_result(event_id, ReplyState::Sent, &answer).await?;
                 Ok(Outcome::Done)
             }
-            Err(MailError::Permanent(e)) => failed(format!("the mail server refused it: {e}")).await,
+            Err(MailError::Permanent(e)) => {
+                metrics::counter!("hark_mail_failures_total", "mail" => "reply").increment(1);
+                failed(format!("the mail server refused it: {e}")).await
+            }
             Err(e) => {
+                metrics::counter!("hark_mail_failures_total", "mail" => "reply").increment(1);
                 store.reply_result(event_id, ReplyState::Queued, &format!("not sent yet, retrying: {e}")).await?;
                 Ok(Outcome::Retry(e.to_string()))
             }
@@ -398,6 +408,7 @@ impl Runner {
             Err(e) => (None, delivery_error(&e)),
         };
         store.record_delivery_attempt(&delivery.id, code, Some(&error), false).await?;
+        metrics::counter!("hark_webhook_failures_total").increment(1);
         Ok(Outcome::Retry(error))
     }
 

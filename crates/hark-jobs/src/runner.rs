@@ -212,6 +212,13 @@ impl Runner {
         let outcome = tokio::time::timeout(JOB_TIMEOUT, self.handle(job))
             .await
             .unwrap_or_else(|_| Outcome::Retry(format!("took longer than {} s", JOB_TIMEOUT.as_secs())));
+        let counted = match &outcome {
+            Outcome::Done => "done",
+            Outcome::Postpone => "postponed",
+            Outcome::Retry(_) if job.attempts < job.max_attempts => "retried",
+            Outcome::Retry(_) | Outcome::Fail(_) => "failed",
+        };
+        metrics::counter!("hark_jobs_total", "kind" => job.kind.clone(), "outcome" => counted).increment(1);
         match outcome {
             Outcome::Done => {
                 if !self.store.finish_job(&job.id, &self.worker).await? {
@@ -331,7 +338,11 @@ impl Runner {
             &self.config.public_url,
             reminder,
         );
-        match mailer.send_survey(contact.name.as_deref(), address, &mail).await {
+        let sent = mailer.send_survey(contact.name.as_deref(), address, &mail).await;
+        if sent.is_err() {
+            metrics::counter!("hark_mail_failures_total", "mail" => "survey").increment(1);
+        }
+        match sent {
             Ok(()) if reminder => {
                 self.store.mark_reminded(id).await?;
                 Ok(Outcome::Done)

@@ -113,6 +113,15 @@ where
     Ok(inserted.rows_affected() == 1)
 }
 
+/// Every kind of job there is.
+pub const JOB_KINDS: &[&str] = &[
+    crate::PLAYBOOK_JOB,
+    crate::WEBHOOK_JOB,
+    crate::CASE_MAIL_JOB,
+    crate::SEND_INVITATION_JOB,
+    crate::REMIND_INVITATION_JOB,
+];
+
 impl Store {
     /// False when a job with the same dedupe key exists already.
     pub async fn enqueue(&self, job: &NewJob) -> Result<bool> {
@@ -224,6 +233,17 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(job_from).collect()
+    }
+
+    /// Work not done yet, by kind: (kind, jobs queued or running, when the oldest was made).
+    pub async fn job_backlog(&self) -> Result<Vec<(String, i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT kind, COUNT(*) AS n, MIN(created_at) AS oldest FROM jobs WHERE status IN ('queued', 'running') \
+             GROUP BY kind ORDER BY kind",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("kind")?, r.try_get("n")?, r.try_get("oldest")?))).collect()
     }
 
     /// Number of jobs per status.

@@ -50,6 +50,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the storage writer has stopped")]
     WriterGone,
+    /// This database engine does not do this (e.g. `hark backup` on PostgreSQL).
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -135,6 +138,20 @@ impl Store {
     /// Cheap round trip for health checks.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Writes a consistent copy of a SQLite database to `path` while it is in use (`VACUUM
+    /// INTO`: one read transaction, so the copy is the database at one instant). The file must
+    /// not exist yet. PostgreSQL is backed up with its own tools (`pg_dump`).
+    pub async fn backup_to(&self, path: &str) -> Result<()> {
+        if self.dialect == Dialect::Postgres {
+            return Err(StoreError::Unsupported("back up PostgreSQL with pg_dump (see the README)".into()));
+        }
+        if std::path::Path::new(path).exists() {
+            return Err(StoreError::Conflict(format!("{path} exists already; choose a new file")));
+        }
+        sqlx::query("VACUUM INTO $1").bind(path).execute(&self.pool).await?;
         Ok(())
     }
 

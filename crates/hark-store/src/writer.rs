@@ -51,6 +51,7 @@ async fn run(pool: AnyPool, dialect: Dialect, mut jobs: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let taken: Vec<Job> = std::mem::take(&mut batch);
+        metrics::histogram!("hark_writer_batch_size").record(taken.len() as f64);
         let responses: Vec<&NewResponse> = taken.iter().map(|j| &j.response).collect();
         match write(&pool, dialect, &responses).await {
             Ok(results) => {

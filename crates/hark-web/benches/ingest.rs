@@ -1,6 +1,8 @@
 //! Ingest benchmark: acknowledged, durable responses per second over HTTP into SQLite, beside
 //! the ceiling of this machine measured in the same run: an axum route that parses the same
-//! JSON body and discards it.
+//! JSON body and discards it. Then the follow-up: with the job runner on, answers whose
+//! playbook has run (case opened, mails and webhooks queued) per second, measured until the
+//! queue is empty, the queue left when the load stops, the CPU per job, and peak memory.
 //!
 //!     cargo bench -p hark-web --bench ingest                  # 64 clients, 5 s per phase
 //!     HARK_BENCH_CLIENTS=16 HARK_BENCH_SECONDS=10 cargo bench -p hark-web --bench ingest
@@ -98,9 +100,90 @@ async fn main() {
     let ceiling = load(floor_url, key.clone(), survey.clone(), clients, seconds).await;
     print("ceiling: parse JSON and discard", &ceiling);
     let stored_before = store.count_responses(&Default::default()).await.unwrap();
-    let hark = load(hark_url, key, survey, clients, seconds).await;
+    let hark = load(hark_url, key, survey.clone(), clients, seconds).await;
     print("hark: validate, store, commit", &hark);
     let stored = store.count_responses(&Default::default()).await.unwrap() - stored_before;
     println!("ratio hark / ceiling: {:.2}   (stored {stored} = acknowledged {})", hark.rate / ceiling.rate, hark.ok);
     assert_eq!(stored as usize, hark.ok, "every acknowledged response is stored");
+
+    // The same load with the job runner following up every answer.
+    let followed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let followed_addr = followed.local_addr().unwrap();
+    let signer = hark_core::token::Signer::new(store.link_secret().await.unwrap().as_bytes());
+    let config = hark_jobs::RunnerConfig {
+        public_url: format!("http://{followed_addr}"),
+        idle_poll: Duration::from_millis(200),
+        retry_base: Duration::from_secs(30),
+        sweep_interval: Duration::from_secs(60),
+        outbound: hark_jobs::OutboundPolicy::allowing(&[]).unwrap(),
+        public_cases_per_hour: 20,
+    };
+    let runner = hark_jobs::Runner::new(store.clone(), signer, None, config);
+    tokio::spawn(runner.clone().run(std::future::pending()));
+    let state =
+        hark_web::AppState::new(store.clone(), hark_web::WebConfig::local(followed_addr), Some(runner)).await.unwrap();
+    tokio::spawn(hark_web::serve(followed, state, std::future::pending()));
+    let done_before = done_jobs(&store).await;
+    let cpu_start = cpu_seconds();
+    let started = Instant::now();
+    let url = format!("http://{followed_addr}/api/v1/responses");
+    let key = store.create_api_key("bench 2").await.unwrap().1;
+    let live = load(url, key, survey, clients, seconds).await;
+    let load_time = started.elapsed();
+    let backlog = store.job_backlog().await.unwrap();
+    let (queued, oldest) = backlog.iter().fold((0, i64::MAX), |(n, o), (_, k, at)| (n + k, o.min(*at)));
+    let now = jiff::Timestamp::now().as_millisecond();
+    let cpu_at_stop = cpu_seconds();
+    while !store.job_backlog().await.unwrap().is_empty() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let total = started.elapsed();
+    let jobs = done_jobs(&store).await - done_before;
+    let drain = total - load_time;
+    print("hark + follow-up: acknowledged", &live);
+    println!(
+        "follow-up: processed {:>9.0} answers/s  ({} answers, {jobs} jobs, all done {:.1} s after the start)",
+        live.ok as f64 / total.as_secs_f64(),
+        live.ok,
+        total.as_secs_f64()
+    );
+    println!(
+        "  when the load stopped: {queued} jobs waiting, the oldest {:.1} s old; drained in {:.1} s",
+        if queued > 0 { (now - oldest) as f64 / 1000.0 } else { 0.0 },
+        drain.as_secs_f64()
+    );
+    println!(
+        "  ratio processed / acknowledged: {:.2}   CPU per job while draining: {}   CPU over the whole run: {:.1} s",
+        (live.ok as f64 / total.as_secs_f64()) / live.rate,
+        if queued > 0 {
+            format!("{:.0} µs", (cpu_seconds() - cpu_at_stop) * 1e6 / queued as f64)
+        } else {
+            "–".into()
+        },
+        cpu_seconds() - cpu_start
+    );
+    println!("  peak memory (VmHWM) of this process, load generator included: {} MB", peak_rss_kb() / 1024);
+}
+
+async fn done_jobs(store: &Store) -> i64 {
+    store.count_jobs().await.unwrap().iter().filter(|(s, _)| s == "done").map(|(_, n)| n).sum()
+}
+
+/// User and system CPU time of this process so far (Linux).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses: utime and stime are 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<f64> = rest.split_whitespace().map(|f| f.parse().unwrap_or(0.0)).collect();
+    let ticks = fields.get(11).unwrap_or(&0.0) + fields.get(12).unwrap_or(&0.0);
+    ticks / 100.0
+}
+
+fn peak_rss_kb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }

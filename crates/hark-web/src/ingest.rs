@@ -183,5 +183,7 @@ pub async fn submit(
         context: input.context,
         created_at,
     };
-    Ok(store.submit_response(response).await?)
+    let submitted = store.submit_response(response).await?;
+    metrics::counter!("hark_answers_total", "new" => if submitted.created { "true" } else { "false" }).increment(1);
+    Ok(submitted)
 }

@@ -17,6 +17,7 @@ mod guard;
 pub use guard::{Rate, RateLimits};
 pub mod ingest;
 mod insights;
+mod metrics;
 pub use api::follow_up::{InteractionInput, record_interaction};
 mod outreach;
 pub mod problem;
@@ -152,6 +153,8 @@ pub fn app(state: AppState) -> Router {
         .merge(dashboard::router())
         .route("/api/v1/openapi.json", axum::routing::get(move || async move { axum::Json(doc.as_ref().clone()) }))
         .route("/healthz", axum::routing::get(api::health))
+        .route("/metrics", axum::routing::get(metrics::render))
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::from_fn(guard::refuse_nul))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyTimeoutLayer::new(state.config.connections.body_timeout))

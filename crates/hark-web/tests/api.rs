@@ -424,3 +424,50 @@ async fn without_a_mail_server_a_reply_is_refused_and_recorded_as_failed() {
     }
     assert!(app.store.list_jobs(None, 50).await.unwrap().iter().all(|j| j.kind != hark_store::SEND_INVITATION_JOB));
 }
+
+/// `/metrics` is Prometheus text behind an API key, and its counters move with the work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_prometheus_text_and_move_with_the_work() {
+    let Some(app) = TestApp::start_with(hark_store::testing::Backend::Sqlite, true).await else { return };
+    assert_eq!(
+        app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let scrape = || async {
+        let r = app.get("/metrics").send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+        r.text().await.unwrap()
+    };
+    // The value of one series (0 if absent); the process's other tests may add to it too.
+    let value = |text: &str, series: &str| -> f64 {
+        text.lines().find(|l| l.starts_with(series)).map_or(0.0, |l| l.rsplit(' ').next().unwrap().parse().unwrap())
+    };
+    let before = scrape().await;
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
+    for i in 0..3 {
+        let r = app
+            .post("/api/v1/responses")
+            .header("Idempotency-Key", format!("m{i}"))
+            .json(&json!({"survey_id": survey, "score": 3}));
+        assert_eq!(r.send().await.unwrap().status(), StatusCode::CREATED);
+    }
+    common::eventually(std::time::Duration::from_secs(20), || async {
+        app.store.job_backlog().await.unwrap().is_empty().then_some(())
+    })
+    .await;
+    let after = scrape().await;
+    for line in after.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+        let (series, number) = line.rsplit_once(' ').unwrap();
+        assert!(number.parse::<f64>().is_ok() && series.starts_with("hark_"), "not Prometheus text: {line}");
+    }
+    let answers = "hark_answers_total{new=\"true\"}";
+    assert!(value(&after, answers) >= value(&before, answers) + 3.0, "{after}");
+    let created = "hark_http_requests_total{method=\"POST\",route=\"/api/v1/responses\",status=\"201\"}";
+    assert!(value(&after, created) >= value(&before, created) + 3.0, "{after}");
+    let playbooks = "hark_jobs_total{kind=\"playbook\",outcome=\"done\"}";
+    assert!(value(&after, playbooks) >= value(&before, playbooks) + 3.0, "{after}");
+    assert_eq!(value(&after, "hark_jobs_waiting{kind=\"playbook\"}"), 0.0);
+    assert!(after.contains("hark_http_request_duration_seconds_bucket{"), "latency histograms: {after}");
+    assert!(after.contains("hark_writer_batch_size_bucket{"));
+}

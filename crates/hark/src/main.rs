@@ -36,6 +36,8 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Write a consistent copy of the SQLite database to FILE, while Hark runs.
+    Backup { file: String },
     /// Fill an empty database with a year of multilingual demo data.
     Demo {
         #[arg(long, default_value_t = demo::DEFAULT_RESPONSES)]
@@ -170,6 +172,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             serve(store.clone(), &cli.database, listen, demo, outreach, guard).await?
         }
         Command::Migrate => println!("database {} is up to date", cli.database),
+        Command::Backup { file } => {
+            store.backup_to(&file).await.with_context(|| format!("backing up to {file}"))?;
+            let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            println!("backed up {} to {file} ({} KiB)", cli.database, size / 1024);
+        }
         Command::Demo { responses } => demo::seed(&store, responses).await?,
         Command::User { command: UserCommand::Add { email, name, role, team, agent } } => {
             let role = Role::parse(&role)

@@ -444,3 +444,44 @@ async fn users_are_added_changed_and_deactivated_from_the_command_line() {
     assert!(hark(&db, &["user", "activate", "--email", "kim@example.com"]).status.success());
     assert!(store.user_credentials("kim@example.com").await.unwrap().is_some());
 }
+
+/// `hark backup` copies the database while the server takes answers: the copy opens, holds
+/// every answer acknowledged before it began, and refuses to overwrite a file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_copies_a_live_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hark.db");
+    let key = api_key(&db);
+    let (_server, base, _) = serve(&db, &[]);
+    let client = reqwest::Client::new();
+    let survey: Value = client
+        .post(format!("{base}/api/v1/surveys"))
+        .bearer_auth(&key)
+        .json(&json!({"name": "NPS", "kind": "nps", "brand": "Acme"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for i in 0..50 {
+        let r = client
+            .post(format!("{base}/api/v1/responses"))
+            .bearer_auth(&key)
+            .header("Idempotency-Key", format!("b{i}"))
+            .json(&json!({"survey_id": survey["id"], "score": i % 11}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let copy = dir.path().join("copy.db");
+    let out = hark(&db, &["backup", copy.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("backed up"));
+    let again = hark(&db, &["backup", copy.to_str().unwrap()]);
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    let restored = hark_store::Store::open(copy.to_str().unwrap()).await.unwrap();
+    assert_eq!(restored.count_responses(&Default::default()).await.unwrap(), 50);
+    assert_eq!(restored.list_surveys().await.unwrap().len(), 1);
+}
