@@ -228,6 +228,17 @@ impl Match {
 }
 
 impl Playbooks {
+    /// Whether the playbooks may do anything for this answer: open a case, or mail a contact
+    /// (`has_contact`). Facts carry no contact attributes here; where a rule reads them and
+    /// there is a contact, the answer may match it, so the playbook must run.
+    pub fn may_act(&self, f: &Facts<'_>, has_contact: bool) -> bool {
+        if has_contact && self.rules.iter().any(|r| !r.when.attributes.is_empty()) {
+            return true;
+        }
+        let playbook = self.decide(f).playbook;
+        playbook.open_case || (has_contact && playbook.mail.is_some())
+    }
+
     pub fn for_segment(&self, segment: Segment) -> &Playbook {
         match segment {
             Segment::Detractor => &self.detractor,

@@ -11,7 +11,7 @@ use hark_store::{
     CASE_MAIL_JOB, InvitationStatus, Job, PLAYBOOK_JOB, REMIND_INVITATION_JOB, SEND_INVITATION_JOB, Store, StoreError,
     SurveyStatus, WEBHOOK_JOB,
 };
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, Semaphore, mpsc};
 
 use crate::mail::{MailError, Mailer, compose_survey_mail};
 use crate::outbound::OutboundPolicy;
@@ -57,6 +57,9 @@ pub struct Runner {
     wake: Arc<Notify>,
     slots: Arc<Semaphore>,
     busy: Arc<Mutex<HashMap<String, usize>>>,
+    /// Jobs done, marked so in the database together (see `finish_in_batches`).
+    done: mpsc::UnboundedSender<String>,
+    done_queue: Arc<Mutex<Option<mpsc::UnboundedReceiver<String>>>>,
 }
 
 /// What a job's handler concluded.
@@ -103,6 +106,7 @@ impl Runner {
             .user_agent(concat!("Hark/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("an HTTP client");
+        let (done, done_queue) = mpsc::unbounded_channel();
         Runner {
             store,
             signer,
@@ -113,6 +117,8 @@ impl Runner {
             wake: Arc::new(Notify::new()),
             slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
             busy: Arc::default(),
+            done,
+            done_queue: Arc::new(Mutex::new(Some(done_queue))),
         }
     }
 
@@ -145,6 +151,13 @@ impl Runner {
     /// Runs until `shutdown` resolves; jobs in progress are finished first.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let finisher = self
+            .done_queue
+            .lock()
+            .expect("done queue lock")
+            .take()
+            .map(|queue| tokio::spawn(finish_in_batches(self.store.clone(), self.worker.clone(), queue, stopped)));
         let mut last_sweep: Option<std::time::Instant> = None;
         loop {
             if last_sweep.is_none_or(|at| at.elapsed() >= self.config.sweep_interval) {
@@ -154,6 +167,10 @@ impl Runner {
                 }
                 if let Err(e) = self.check_alerts().await {
                     tracing::warn!(error = %e, "alert rules could not be checked");
+                }
+                let week_ago = jiff::Timestamp::now().as_millisecond() - 7 * hark_core::report::MS_PER_DAY;
+                if let Err(e) = self.store.purge_done_jobs(week_ago).await {
+                    tracing::warn!(error = %e, "finished jobs could not be purged");
                 }
             }
             let started = match self.start_due().await {
@@ -181,8 +198,12 @@ impl Runner {
                 _ = tokio::time::sleep(sleep) => {}
             }
         }
-        // Wait for the jobs in progress.
+        // Wait for the jobs in progress, then for their marks.
         let _ = self.slots.acquire_many(MAX_IN_FLIGHT as u32).await;
+        let _ = stop.send(());
+        if let Some(finisher) = finisher {
+            let _ = finisher.await;
+        }
     }
 
     /// Claims as many due jobs as there are free places and starts each; returns how many.
@@ -220,10 +241,9 @@ impl Runner {
         };
         metrics::counter!("hark_jobs_total", "kind" => job.kind.clone(), "outcome" => counted).increment(1);
         match outcome {
+            // Marked done with others in one commit; until then the lease keeps it ours.
             Outcome::Done => {
-                if !self.store.finish_job(&job.id, &self.worker).await? {
-                    tracing::warn!(job = %job.id, "job finished after its lease ran out");
-                }
+                let _ = self.done.send(job.id.clone());
             }
             Outcome::Postpone => {
                 let at = jiff::Timestamp::now().as_millisecond() + POSTPONE_MS;
@@ -360,6 +380,47 @@ impl Runner {
                 Ok(Outcome::Done)
             }
             Err(e) => Ok(Outcome::Retry(e.to_string())),
+        }
+    }
+}
+
+/// Marks finished jobs done in batches: one statement and one commit for all that finished
+/// meanwhile, instead of one each. Until marked, a job stays leased to this worker, so no one
+/// runs it again; a crash in between lets it run once more after its lease (handlers are
+/// idempotent). On `stop`, marks what is left and returns.
+async fn finish_in_batches(
+    store: Store,
+    worker: String,
+    mut queue: mpsc::UnboundedReceiver<String>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let mut ids = Vec::new();
+    loop {
+        let stopping = tokio::select! {
+            n = queue.recv_many(&mut ids, 512) => n == 0,
+            _ = &mut stop => true,
+        };
+        if stopping {
+            while let Ok(id) = queue.try_recv() {
+                ids.push(id);
+            }
+        }
+        for attempt in 0..5 {
+            match store.finish_jobs(&ids, &worker).await {
+                Ok(marked) if marked < ids.len() as u64 => {
+                    tracing::warn!(late = ids.len() as u64 - marked, "jobs finished after their lease ran out");
+                    break;
+                }
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, attempt, "finished jobs could not be marked; trying again");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+        ids.clear();
+        if stopping {
+            return;
         }
     }
 }

@@ -8,6 +8,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::filter::Sql;
 use crate::{Dialect, Result, Store, StoreError, new_id, now_ms, parse_json};
 
 #[derive(Debug, Clone)]
@@ -160,16 +161,34 @@ impl Store {
 
     /// Marks a claimed job done; false if the worker's lease was lost meanwhile.
     pub async fn finish_job(&self, id: &str, worker: &str) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, last_error = NULL, updated_at = $3 \
-             WHERE id = $1 AND locked_by = $2 AND status = 'running'",
-        )
-        .bind(id)
-        .bind(worker)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(self.finish_jobs(&[id.to_owned()], worker).await? == 1)
+    }
+
+    /// Marks many jobs done at once (one statement, one commit); returns how many were still
+    /// this worker's to finish.
+    pub async fn finish_jobs(&self, ids: &[String], worker: &str) -> Result<u64> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut sql = Sql::new(
+            "UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, last_error = NULL, updated_at = ",
+        );
+        sql.int(now_ms()).push(" WHERE status = 'running' AND locked_by = ").text(worker).push(" AND id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            sql.push(if i == 0 { "" } else { ", " }).text(id);
+        }
+        sql.push(")");
+        Ok(sql.query().execute(&self.pool).await?.rows_affected())
+    }
+
+    /// Deletes jobs done before `before_ms`, so that the queue stays small; failed ones stay
+    /// for people to see.
+    pub async fn purge_done_jobs(&self, before_ms: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM jobs WHERE status = 'done' AND updated_at < $1")
+            .bind(before_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     /// Records a failed attempt: queued again at `retry_at`, or failed for good when `None`.

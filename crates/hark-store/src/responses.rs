@@ -39,9 +39,20 @@ pub struct NewResponse {
     pub team_id: Option<String>,
     pub context: Map<String, Value>,
     pub created_at: i64,
-    /// Run the survey's playbook (cases, thank-yous, webhooks) once it is stored: true for
-    /// live answers, false for history brought in by import.
-    pub follow_up: bool,
+    /// What to do once it is stored.
+    pub follow_up: FollowUp,
+}
+
+/// The follow-up an answer gets once stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowUp {
+    /// History brought in by import: nothing.
+    None,
+    /// A live answer whose playbook has nothing to do: only the `response.created` webhooks,
+    /// if any webhook wants them (checked in the answer's own transaction).
+    Webhooks,
+    /// Run the survey's playbook (cases, thank-yous, webhooks).
+    Playbook,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]

@@ -18,7 +18,7 @@ use crate::entities::{merge_attributes, upsert_contact_on};
 use crate::filter::{Bind, Sql, fold_for_search};
 use crate::reports::{Counted, adjust_rollups};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
-use crate::{ContactRef, Dialect, NewResponse, Result, StoreError, Submitted, new_id, now_ms};
+use crate::{ContactRef, Dialect, FollowUp, NewResponse, Result, StoreError, Submitted, new_id, now_ms};
 
 /// Largest batch; bounds transaction size and the latency of its last item.
 const MAX_BATCH: usize = 512;
@@ -100,20 +100,37 @@ async fn write(pool: &AnyPool, dialect: Dialect, items: &[&NewResponse]) -> Resu
     adjust_rollups(&mut tx, inserted.values().map(|r| (Counted::of(r), 1))).await?;
     let mut results = Vec::with_capacity(items.len());
     let mut follow_up = Vec::new();
+    let mut webhooks_only = Vec::new();
     for item in items {
         match inserted.remove(&(item.survey_id.clone(), item.idempotency_key.clone())) {
             Some(response) => {
-                if item.follow_up {
-                    follow_up.push(response.id.clone());
+                match item.follow_up {
+                    FollowUp::Playbook => follow_up.push(response.id.clone()),
+                    FollowUp::Webhooks => webhooks_only.push(response.id.clone()),
+                    FollowUp::None => {}
                 }
                 results.push(Ok(Submitted { response, created: true }))
             }
             None => results.push(existing(&mut tx, item).await?),
         }
     }
+    // An answer with nothing for its playbook to do makes a job only for webhooks that want it.
+    if !webhooks_only.is_empty() && wants_new_answers(&mut tx).await? {
+        follow_up.append(&mut webhooks_only);
+    }
     enqueue_playbooks_on(&mut *tx, &follow_up).await?;
     tx.commit().await?;
     Ok(results)
+}
+
+/// Whether an active webhook receives `response.created` (an empty list means every event).
+async fn wants_new_answers(conn: &mut AnyConnection) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM webhooks WHERE active = 1 AND (events = '[]' OR events LIKE '%\"response.created\"%')",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(n > 0)
 }
 
 fn insert_statement(items: &[&NewResponse], contact_ids: Vec<Option<String>>) -> Sql {

@@ -50,7 +50,7 @@ async fn nps_survey(store: &Store) -> Survey {
 
 fn response(survey: &Survey, key: &str, score: i64) -> NewResponse {
     NewResponse {
-        follow_up: false,
+        follow_up: hark_store::FollowUp::None,
         survey_id: survey.id.clone(),
         idempotency_key: key.into(),
         request_hash: format!("hash-{key}-{score}"),

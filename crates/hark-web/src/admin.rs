@@ -977,6 +977,8 @@ struct JobsPage {
     title: &'static str,
     nav: Option<Nav>,
     counts: Vec<(String, i64)>,
+    /// Work waiting, by kind: (kind, jobs, how long the oldest has waited).
+    backlog: Vec<(String, i64, String)>,
     jobs: Vec<JobRow>,
 }
 
@@ -1015,7 +1017,23 @@ async fn jobs(State(state): State<AppState>, admin: Admin) -> Response {
             last_error: j.last_error.unwrap_or_default(),
         })
         .collect();
-    render(&JobsPage { title: "Jobs", nav: Some(admin.1.clone()), counts, jobs })
+    let now = jiff::Timestamp::now().as_millisecond();
+    let backlog = match state.store.job_backlog().await {
+        Ok(b) => b.into_iter().map(|(kind, n, oldest)| (kind.replace('_', " "), n, waited(now - oldest))).collect(),
+        Err(e) => return internal(e),
+    };
+    render(&JobsPage { title: "Jobs", nav: Some(admin.1.clone()), counts, backlog, jobs })
+}
+
+/// A wait as people say it: "12 s", "4 min", "3 h", "2 days".
+fn waited(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        3600..172_800 => format!("{} h", s / 3600),
+        _ => format!("{} days", s / 86_400),
+    }
 }
 
 /// Runs a waiting job (a retry or a reminder) now instead of at its time.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use hark_core::contact::ContactInput;
 use hark_core::survey::{AnswerInput, is_locale};
 use hark_core::{ValidationErrors, auth::hash_secret};
-use hark_store::{ContactRef, NewResponse, Store, Submitted, SurveyStatus};
+use hark_store::{ContactRef, FollowUp, NewResponse, Store, Submitted, SurveyStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -163,9 +163,24 @@ pub async fn submit(
     };
     errors.into_result()?;
 
+    // Live answers get the playbook (or, when it has nothing to do, only the webhooks);
+    // history (imported, or sent with its own time) gets nothing.
+    let facts = hark_core::playbook::Facts {
+        score: input.score,
+        segment,
+        comment: input.comment.as_deref(),
+        agent_score: input.agent_score,
+        attributes: &serde_json::Map::new(),
+    };
+    let follow_up = if input.imported || input.submitted_at.is_some() {
+        FollowUp::None
+    } else if survey.definition.playbooks.may_act(&facts, contact.is_some()) {
+        FollowUp::Playbook
+    } else {
+        FollowUp::Webhooks
+    };
     let response = NewResponse {
-        // Live answers get the playbook; history (imported, or sent with its own time) does not.
-        follow_up: !input.imported && input.submitted_at.is_none(),
+        follow_up,
         survey_id: survey.id,
         idempotency_key: key,
         request_hash,

@@ -69,7 +69,7 @@ async fn store(app: &TestApp, a: Answer<'_>) {
         team_id: None,
         context,
         created_at: now() - a.days_ago * DAY - 3_600_000,
-        follow_up: false,
+        follow_up: hark_store::FollowUp::None,
     };
     app.store.submit_response(response).await.unwrap();
 }
