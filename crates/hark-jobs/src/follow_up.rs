@@ -114,17 +114,11 @@ impl Runner {
                 (None, Some(name)) => store.list_teams().await?.into_iter().find(|t| &t.name == name).map(|t| t.id),
                 (None, None) => None,
             };
-            let team = team_id.as_deref();
-            let mut owner = self.assign(&decision.playbook.assign, team, &attributes).await?;
             // Nobody by the rule: the survey's case owner, else the team's lead.
-            if owner.is_none()
-                && let Some(email) = &playbooks.case_owner
-            {
-                owner = self.assign(&Assign::User { email: email.clone() }, team, &attributes).await?;
-            }
-            if owner.is_none() {
-                owner = self.assign(&Assign::TeamLead, team, &attributes).await?;
-            }
+            let mut rules = vec![decision.playbook.assign.clone()];
+            rules.extend(playbooks.case_owner.iter().map(|email| Assign::User { email: email.clone() }));
+            rules.push(Assign::TeamLead);
+            let owner = self.assign(&rules, team_id.as_deref(), &attributes).await?;
             let new = NewCase {
                 response_id: response.id.clone(),
                 survey_id: survey.id.clone(),
@@ -152,7 +146,8 @@ impl Runner {
                         None,
                     )
                     .await?;
-                if decision.playbook.notify_owner {
+                // An unassigned case has nobody to tell yet (the inbox shows it as unassigned).
+                if decision.playbook.notify_owner && case.owner_id.is_some() {
                     queue_mail(store, OPENED, &case.id, json!({ "case_id": case.id })).await?;
                 }
             }
@@ -171,28 +166,37 @@ impl Runner {
         Ok(self.store.list_users().await?.into_iter().filter(|u| u.deactivated_at.is_none()).collect())
     }
 
-    /// The owner a playbook's rule picks; `None` leaves the case unassigned for a lead to take.
+    /// The owner the first of `rules` that picks someone picks; `None` leaves the case
+    /// unassigned for a lead to take.
     async fn assign(
         &self,
-        rule: &Assign,
+        rules: &[Assign],
         team_id: Option<&str>,
         attributes: &Map<String, Value>,
     ) -> Result<Option<User>, StoreError> {
         let users = self.active_users().await?;
-        Ok(match rule {
-            Assign::TeamLead => team_id.and_then(|team| {
-                users.into_iter().find(|u| u.role == Role::TeamLead && u.team_id.as_deref() == Some(team))
-            }),
-            Assign::Attribute { name } => {
-                let email = attributes.get(name).and_then(Value::as_str).unwrap_or_default();
-                users.into_iter().find(|u| u.email.eq_ignore_ascii_case(email))
+        let by_email = |email: &str| users.iter().find(|u| u.email.eq_ignore_ascii_case(email)).cloned();
+        for rule in rules {
+            let owner = match rule {
+                Assign::TeamLead => team_id.and_then(|team| {
+                    users.iter().find(|u| u.role == Role::TeamLead && u.team_id.as_deref() == Some(team)).cloned()
+                }),
+                Assign::Attribute { name } => {
+                    by_email(attributes.get(name).and_then(Value::as_str).unwrap_or_default())
+                }
+                Assign::RoundRobin { team } => {
+                    match self.store.list_teams().await?.into_iter().find(|t| &t.name == team) {
+                        Some(team) => self.store.next_in_team(&team.id).await?,
+                        None => None,
+                    }
+                }
+                Assign::User { email } => by_email(email),
+            };
+            if owner.is_some() {
+                return Ok(owner);
             }
-            Assign::RoundRobin { team } => match self.store.list_teams().await?.into_iter().find(|t| &t.name == team) {
-                Some(team) => self.store.next_in_team(&team.id).await?,
-                None => None,
-            },
-            Assign::User { email } => users.into_iter().find(|u| u.email.eq_ignore_ascii_case(email)),
-        })
+        }
+        Ok(None)
     }
 
     /// The person a case is escalated to: the owner's team lead, else every admin.

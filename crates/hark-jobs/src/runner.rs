@@ -396,13 +396,19 @@ async fn finish_in_batches(
 ) {
     let mut ids = Vec::new();
     loop {
-        let stopping = tokio::select! {
+        let mut stopping = tokio::select! {
             n = queue.recv_many(&mut ids, 512) => n == 0,
             _ = &mut stop => true,
         };
-        if stopping {
-            while let Ok(id) = queue.try_recv() {
-                ids.push(id);
+        // Let the jobs finishing alongside join this commit.
+        if !stopping {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            stopping = stop.try_recv().is_ok();
+        }
+        while stopping || ids.len() < 512 {
+            match queue.try_recv() {
+                Ok(id) => ids.push(id),
+                Err(_) => break,
             }
         }
         for attempt in 0..5 {

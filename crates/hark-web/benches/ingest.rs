@@ -106,7 +106,13 @@ async fn main() {
     println!("ratio hark / ceiling: {:.2}   (stored {stored} = acknowledged {})", hark.rate / ceiling.rate, hark.ok);
     assert_eq!(stored as usize, hark.ok, "every acknowledged response is stored");
 
-    // The same load with the job runner following up every answer.
+    // The same load on a fresh database, with the job runner following up every answer.
+    let db = TestDatabase::new(Backend::Sqlite).await.unwrap();
+    let store = Store::open(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    let survey: hark_core::survey::SurveyDefinition =
+        serde_json::from_value(json!({"name": "Bench", "kind": "nps", "brand": "Acme"})).unwrap();
+    let survey = store.create_survey(&survey, hark_store::SurveyStatus::Active).await.unwrap().id;
     let followed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let followed_addr = followed.local_addr().unwrap();
     let signer = hark_core::token::Signer::new(store.link_secret().await.unwrap().as_bytes());
@@ -163,6 +169,10 @@ async fn main() {
         cpu_seconds() - cpu_start
     );
     println!("  peak memory (VmHWM) of this process, load generator included: {} MB", peak_rss_kb() / 1024);
+    println!("  jobs by status at the end: {:?}", store.count_jobs().await.unwrap());
+    for job in store.list_jobs(Some(hark_store::JobStatus::Failed), 3).await.unwrap() {
+        println!("  failed: {} after {} attempts: {}", job.kind, job.attempts, job.last_error.unwrap_or_default());
+    }
 }
 
 async fn done_jobs(store: &Store) -> i64 {

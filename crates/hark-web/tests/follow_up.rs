@@ -318,3 +318,31 @@ async fn admin_pages_edit_playbooks_and_webhooks() {
     let no_csrf = http.post(&integrations).header("cookie", &cookie).form(&form[1..]).send().await.unwrap();
     assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
 }
+
+/// An answer whose playbook has nothing to do (an anonymous passive) makes no job, unless a
+/// webhook wants new answers; then it is delivered. A detractor's unassigned case mails nobody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_with_nothing_to_do_make_no_work_unless_a_webhook_wants_them() {
+    let app = TestApp::start_with(hark_store::testing::Backend::Sqlite, true).await.unwrap();
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
+    answer(&app, &survey, "quiet-1", 7, json!({})).await;
+    answer(&app, &survey, "quiet-2", 2, json!({})).await;
+    let kinds = |jobs: Vec<hark_store::Job>| jobs.into_iter().map(|j| j.kind).collect::<Vec<_>>();
+    let jobs = eventually(WAIT, || async {
+        let jobs = app.store.list_jobs(None, 10).await.unwrap();
+        jobs.iter().all(|j| j.status == hark_store::JobStatus::Done).then_some(jobs)
+    })
+    .await;
+    assert_eq!(kinds(jobs), ["playbook"], "only the detractor's playbook; its unassigned case mails nobody");
+
+    let (receiver, url) = Receiver::start(0).await;
+    app.post_json(
+        "/api/v1/webhooks",
+        &json!({"name": "BI", "kind": "generic", "url": url, "events": ["response.created"]}),
+    )
+    .await;
+    let passive = answer(&app, &survey, "quiet-3", 8, json!({})).await;
+    let calls = eventually(WAIT, || async { Some(receiver.calls()).filter(|c| !c.is_empty()) }).await;
+    let body: Value = serde_json::from_str(&calls[0].1).unwrap();
+    assert_eq!(body["data"]["response"]["id"], passive["id"]);
+}
