@@ -6,6 +6,8 @@
 //!
 //!     cargo bench -p hark-web --bench ingest                  # 64 clients, 5 s per phase
 //!     HARK_BENCH_CLIENTS=16 HARK_BENCH_SECONDS=10 cargo bench -p hark-web --bench ingest
+//!     # the follow-up phase on PostgreSQL (HARK_TEST_POSTGRES_URL), with two nodes sharing it:
+//!     HARK_BENCH_BACKEND=postgres HARK_BENCH_NODES=2 cargo bench -p hark-web --bench ingest
 
 use std::time::{Duration, Instant};
 
@@ -27,14 +29,16 @@ struct Figures {
     p99: Duration,
 }
 
-/// `clients` concurrent loops POSTing for `seconds`; each request carries a fresh key.
-async fn load(url: String, key: String, survey: String, clients: u64, seconds: u64) -> Figures {
+/// `clients` concurrent loops POSTing for `seconds`, spread over `urls`; each request carries
+/// a fresh key.
+async fn load(urls: Vec<String>, key: String, survey: String, clients: u64, seconds: u64) -> Figures {
     let client = reqwest::Client::builder().pool_max_idle_per_host(clients as usize).build().unwrap();
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for c in 0..clients {
-        let (client, url, key, survey) = (client.clone(), url.clone(), key.clone(), survey.clone());
+        let url = urls[c as usize % urls.len()].clone();
+        let (client, key, survey) = (client.clone(), key.clone(), survey.clone());
         tasks.spawn(async move {
             let mut latencies = Vec::new();
             let mut i = 0u64;
@@ -97,44 +101,58 @@ async fn main() {
     println!(
         "ingest over HTTP on loopback, {clients} concurrent clients, {seconds} s per phase, SQLite WAL synchronous=FULL"
     );
-    let ceiling = load(floor_url, key.clone(), survey.clone(), clients, seconds).await;
+    let ceiling = load(vec![floor_url], key.clone(), survey.clone(), clients, seconds).await;
     print("ceiling: parse JSON and discard", &ceiling);
     let stored_before = store.count_responses(&Default::default()).await.unwrap();
-    let hark = load(hark_url, key, survey.clone(), clients, seconds).await;
+    let hark = load(vec![hark_url], key, survey.clone(), clients, seconds).await;
     print("hark: validate, store, commit", &hark);
     let stored = store.count_responses(&Default::default()).await.unwrap() - stored_before;
     println!("ratio hark / ceiling: {:.2}   (stored {stored} = acknowledged {})", hark.rate / ceiling.rate, hark.ok);
     assert_eq!(stored as usize, hark.ok, "every acknowledged response is stored");
 
-    // The same load on a fresh database, with the job runner following up every answer.
-    let db = TestDatabase::new(Backend::Sqlite).await.unwrap();
+    // The same load on a fresh database, with the job runner following up every answer: on
+    // SQLite, or on PostgreSQL with one or more nodes (each its own pool, writer and runner)
+    // sharing the database and the work.
+    let backend = match std::env::var("HARK_BENCH_BACKEND").as_deref() {
+        Ok("postgres") => Backend::Postgres,
+        _ => Backend::Sqlite,
+    };
+    let nodes = env("HARK_BENCH_NODES", 1).max(1);
+    let Some(db) = TestDatabase::new(backend).await else {
+        println!("follow-up on PostgreSQL skipped: set HARK_TEST_POSTGRES_URL");
+        return;
+    };
+    println!("follow-up phase: {backend:?}, {nodes} node(s)");
     let store = Store::open(&db.url).await.unwrap();
     store.migrate().await.unwrap();
     let survey: hark_core::survey::SurveyDefinition =
         serde_json::from_value(json!({"name": "Bench", "kind": "nps", "brand": "Acme"})).unwrap();
     let survey = store.create_survey(&survey, hark_store::SurveyStatus::Active).await.unwrap().id;
-    let followed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let followed_addr = followed.local_addr().unwrap();
-    let signer = hark_core::token::Signer::new(store.link_secret().await.unwrap().as_bytes());
-    let config = hark_jobs::RunnerConfig {
-        public_url: format!("http://{followed_addr}"),
-        idle_poll: Duration::from_millis(200),
-        retry_base: Duration::from_secs(30),
-        sweep_interval: Duration::from_secs(60),
-        outbound: hark_jobs::OutboundPolicy::allowing(&[]).unwrap(),
-        public_cases_per_hour: 20,
-    };
-    let runner = hark_jobs::Runner::new(store.clone(), signer, None, config);
-    tokio::spawn(runner.clone().run(std::future::pending()));
-    let state =
-        hark_web::AppState::new(store.clone(), hark_web::WebConfig::local(followed_addr), Some(runner)).await.unwrap();
-    tokio::spawn(hark_web::serve(followed, state, std::future::pending()));
+    let mut urls = Vec::new();
+    for _ in 0..nodes {
+        let node_store = Store::open(&db.url).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let signer = hark_core::token::Signer::new(node_store.link_secret().await.unwrap().as_bytes());
+        let config = hark_jobs::RunnerConfig {
+            public_url: format!("http://{addr}"),
+            idle_poll: Duration::from_millis(200),
+            retry_base: Duration::from_secs(30),
+            sweep_interval: Duration::from_secs(60),
+            outbound: hark_jobs::OutboundPolicy::allowing(&[]).unwrap(),
+            public_cases_per_hour: 20,
+        };
+        let runner = hark_jobs::Runner::new(node_store.clone(), signer, None, config);
+        tokio::spawn(runner.clone().run(std::future::pending()));
+        let state = hark_web::AppState::new(node_store, hark_web::WebConfig::local(addr), Some(runner)).await.unwrap();
+        tokio::spawn(hark_web::serve(listener, state, std::future::pending()));
+        urls.push(format!("http://{addr}/api/v1/responses"));
+    }
     let done_before = done_jobs(&store).await;
     let cpu_start = cpu_seconds();
     let started = Instant::now();
-    let url = format!("http://{followed_addr}/api/v1/responses");
     let key = store.create_api_key("bench 2").await.unwrap().1;
-    let live = load(url, key, survey, clients, seconds).await;
+    let live = load(urls, key, survey, clients, seconds).await;
     let load_time = started.elapsed();
     let backlog = store.job_backlog().await.unwrap();
     let (queued, oldest) = backlog.iter().fold((0, i64::MAX), |(n, o), (_, k, at)| (n + k, o.min(*at)));
@@ -170,6 +188,16 @@ async fn main() {
     );
     println!("  peak memory (VmHWM) of this process, load generator included: {} MB", peak_rss_kb() / 1024);
     println!("  jobs by status at the end: {:?}", store.count_jobs().await.unwrap());
+    let cases = store.list_cases(&Default::default(), 10_000_000).await.unwrap().len();
+    let detractors = store
+        .count_responses(&hark_store::ResponseFilter {
+            segment: Some(hark_core::Segment::Detractor),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let again = store.list_jobs(None, 10_000_000).await.unwrap().iter().filter(|j| j.attempts > 1).count();
+    println!("  cases opened {cases} for {detractors} detractors; jobs run more than once: {again}");
     for job in store.list_jobs(Some(hark_store::JobStatus::Failed), 3).await.unwrap() {
         println!("  failed: {} after {} attempts: {}", job.kind, job.attempts, job.last_error.unwrap_or_default());
     }
