@@ -137,7 +137,7 @@ pub(crate) async fn load_survey(state: &AppState, id: &str) -> Result<Survey, Re
 }
 
 pub(crate) fn not_found(what: &str) -> Response {
-    (StatusCode::NOT_FOUND, format!("no such {what}")).into_response()
+    crate::viewer::problem_page(StatusCode::NOT_FOUND, None, &format!("There is no such {what}."))
 }
 
 pub(crate) fn internal(e: impl std::fmt::Display) -> Response {

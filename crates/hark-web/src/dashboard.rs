@@ -177,10 +177,15 @@ pub(crate) fn csv_download(name: &str, body: Vec<u8>) -> Response {
         .into_response()
 }
 
-/// A refusal on a page: its status and the problem's words as plain text.
+/// A refusal on a page: a page with its status and the problem's words.
 fn refused(e: ApiError) -> Response {
+    refused_on(e, None)
+}
+
+fn refused_on(e: ApiError, nav: Option<Nav>) -> Response {
     let status = StatusCode::from_u16(e.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, e.0.detail).into_response()
+    let reason = e.0.errors.first().map_or_else(|| e.0.detail.clone(), |f| format!("{}: {}", f.field, f.message));
+    crate::viewer::problem_page(status, nav, &reason)
 }
 
 async fn page(
@@ -204,22 +209,22 @@ async fn page(
         "changes" => changes(&state, &viewer, &pairs).await,
         "monitoring" => monitoring(&state, &viewer).await,
         "responses" => responses(&state, &viewer, &pairs).await,
-        _ => return (StatusCode::NOT_FOUND, "no such page").into_response(),
+        _ => return crate::viewer::problem_page(StatusCode::NOT_FOUND, Some(nav), "There is no such dashboard page."),
     };
     let mut page = match built {
         Ok(p) => p,
-        Err(e) => return refused(e),
+        Err(e) => return refused_on(e, Some(nav.clone())),
     };
     if as_csv {
         return csv(&page.tables, &name);
     }
-    page.nav = Some(nav);
+    page.nav = Some(nav.clone());
     page.monitoring = !viewer.sees_own_only();
     page.query = if raw.is_empty() { String::new() } else { format!("?{raw}") };
     // The answer list covers every kind of survey; the figures are NPS.
     match filters(&state, &viewer, &pairs, name == "responses").await {
         Ok(f) => page.filters = f,
-        Err(e) => return refused(e),
+        Err(e) => return refused_on(e, Some(nav.clone())),
     }
     render(&page)
 }

@@ -194,17 +194,28 @@ impl Nav {
 }
 
 #[derive(Template)]
-#[template(path = "forbidden.html")]
-struct ForbiddenPage<'a> {
+#[template(path = "staff_problem.html")]
+struct ProblemPage<'a> {
     title: &'static str,
     nav: Option<Nav>,
+    /// `forbidden`, `not-found` or `refused`, for the page's alert.
+    id: &'static str,
     reason: &'a str,
+}
+
+/// A staff page that says why it cannot show what was asked, and where to go instead.
+pub(crate) fn problem_page(status: StatusCode, nav: Option<Nav>, reason: &str) -> Response {
+    let (title, id) = match status {
+        StatusCode::FORBIDDEN => ("Not allowed", "forbidden"),
+        StatusCode::NOT_FOUND => ("Not found", "not-found"),
+        _ => ("Cannot show this", "refused"),
+    };
+    (status, crate::public::render(&ProblemPage { title, nav, id, reason })).into_response()
 }
 
 /// The page that says a signed-in person may not see or do this, and where to go instead.
 pub(crate) fn forbidden_page(nav: Option<Nav>, reason: &str) -> Response {
-    let page = ForbiddenPage { title: "Not allowed", nav, reason };
-    (StatusCode::FORBIDDEN, crate::public::render(&page)).into_response()
+    problem_page(StatusCode::FORBIDDEN, nav, reason)
 }
 
 /// A viewer on a page: signed in with any role, else sent to sign in.

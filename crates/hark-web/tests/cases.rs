@@ -145,7 +145,14 @@ async fn each_role_sees_and_works_only_the_cases_in_its_scope(app: TestApp) {
         assert!(!page.contains(&sales.id), "{view}");
         assert_eq!(page.contains(&billing.id), matches!(view, "mine" | "team" | "all"), "{view}");
     }
-    assert_eq!(lead.page("/admin/cases?view=nonsense").await.0, StatusCode::NOT_FOUND);
+    let (status, page) = lead.page("/admin/cases?view=nonsense").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(page.contains("<h1>Not found</h1>"), "a page, not text: {page}");
+    // The dashboard refuses another team's figures with a page too.
+    let other_team = format!("/dashboard/overview?team_id={}", sales.team_id.as_deref().unwrap());
+    let (status, page) = lead.page(&other_team).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("<h1>Not allowed</h1>") && page.contains("another team"), "{page}");
     let (status, refused) = lead.page(&format!("/admin/cases/{}", sales.id)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(refused.contains("<h1>Not allowed</h1>") && refused.contains("outside your scope"), "a page, not text");
