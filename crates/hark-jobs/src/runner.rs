@@ -21,10 +21,9 @@ const MAX_IN_FLIGHT: usize = 32;
 /// Jobs running at once against one webhook, and against the mail server.
 pub(crate) const PER_WEBHOOK: usize = 2;
 const PER_MAIL_SERVER: usize = 8;
-/// A job that takes longer is abandoned and retried; the lease outlasts it by far, so no
-/// second process can claim a job that is still running.
+/// A job that takes longer is abandoned and retried. The lease (see `RunnerConfig::lease`)
+/// lasts at least twice as long, so no second process can claim a job that is still running.
 const JOB_TIMEOUT: Duration = Duration::from_secs(120);
-const LEASE_MS: i64 = 5 * 60 * 1000;
 /// A job whose target is busy is handed back for this long.
 const POSTPONE_MS: i64 = 500;
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
@@ -44,6 +43,18 @@ pub struct RunnerConfig {
     /// Cases a survey opens in an hour for anonymous answers through its public link or
     /// widget; more are held for review (a flood cannot page the team or fire webhooks).
     pub public_cases_per_hour: u32,
+    /// How long a claimed job is this process's: after a crash, its jobs run elsewhere once
+    /// this has passed. Jobs time out at half of it (at most 2 minutes).
+    pub lease: Duration,
+}
+
+impl RunnerConfig {
+    /// The lease `hark serve` uses unless told otherwise.
+    pub const DEFAULT_LEASE: Duration = Duration::from_secs(300);
+
+    fn job_timeout(&self) -> Duration {
+        JOB_TIMEOUT.min(self.lease / 2)
+    }
 }
 
 #[derive(Clone)]
@@ -212,7 +223,7 @@ impl Runner {
         if free == 0 {
             return Ok(0);
         }
-        let jobs = self.store.claim_jobs(&self.worker, LEASE_MS, free as i64).await?;
+        let jobs = self.store.claim_jobs(&self.worker, self.config.lease.as_millis() as i64, free as i64).await?;
         for job in &jobs {
             let slot = self.slots.clone().try_acquire_owned().expect("claimed no more jobs than free places");
             let runner = self.clone();
@@ -230,9 +241,10 @@ impl Runner {
 
     /// Runs one claimed job and records its outcome.
     async fn run_one(&self, job: &Job) -> Result<(), StoreError> {
-        let outcome = tokio::time::timeout(JOB_TIMEOUT, self.handle(job))
+        let timeout = self.config.job_timeout();
+        let outcome = tokio::time::timeout(timeout, self.handle(job))
             .await
-            .unwrap_or_else(|_| Outcome::Retry(format!("took longer than {} s", JOB_TIMEOUT.as_secs())));
+            .unwrap_or_else(|_| Outcome::Retry(format!("took longer than {} s", timeout.as_secs())));
         let counted = match &outcome {
             Outcome::Done => "done",
             Outcome::Postpone => "postponed",

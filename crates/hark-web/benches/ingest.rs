@@ -141,6 +141,7 @@ async fn main() {
             sweep_interval: Duration::from_secs(60),
             outbound: hark_jobs::OutboundPolicy::allowing(&[]).unwrap(),
             public_cases_per_hour: 20,
+            lease: hark_jobs::RunnerConfig::DEFAULT_LEASE,
         };
         let runner = hark_jobs::Runner::new(node_store.clone(), signer, None, config);
         tokio::spawn(runner.clone().run(std::future::pending()));

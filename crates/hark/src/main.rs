@@ -281,6 +281,10 @@ struct OutreachArgs {
     /// How often idle job runners look for due work, in milliseconds.
     #[arg(long, env = "HARK_JOB_POLL_MS", default_value_t = 1000)]
     job_poll_ms: u64,
+    /// How long a job claimed by a process stays its own, in seconds: after a crash its
+    /// unfinished jobs run elsewhere once this has passed (jobs time out at half of it).
+    #[arg(long, env = "HARK_JOB_LEASE_SECONDS", default_value_t = 300)]
+    job_lease_seconds: u64,
     /// First retry delay of a failed job, in seconds (each retry waits 4x longer, up to 1 h).
     #[arg(long, env = "HARK_JOB_RETRY_SECONDS", default_value_t = 30)]
     job_retry_seconds: u64,
@@ -423,6 +427,7 @@ async fn serve(
             outbound: hark_jobs::OutboundPolicy::allowing(&guard.webhook_allow)
                 .map_err(|e| anyhow::anyhow!("--webhook-allow: {e}"))?,
             public_cases_per_hour: guard.public_cases_per_hour,
+            lease: std::time::Duration::from_secs(outreach.job_lease_seconds.max(2)),
         },
     );
     let config = guard.web(public_url, outreach.global_fatigue_days)?;

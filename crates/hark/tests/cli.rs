@@ -306,11 +306,16 @@ async fn two_servers_on_one_postgres_mail_each_invitation_once() {
     assert!(invitations.iter().all(|i| i.status == hark_store::InvitationStatus::Sent && i.sent_at.is_some()));
 }
 
-/// Two `hark serve` processes on one PostgreSQL: every playbook action (the case, the
-/// owner's mail, the webhook call) happens exactly once per answer.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_servers_run_each_playbook_action_once() {
-    let Some((db, smtp, store)) = postgres_and_mail().await else { return };
+/// A Billing team with its lead, an agent, an NPS survey and a webhook receiver on loopback
+/// that records the delivery id of every call it gets (for `case.opened`).
+struct Billing {
+    lead: hark_store::User,
+    agent: hark_store::Agent,
+    survey: hark_store::Survey,
+    calls: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+async fn billing(store: &hark_store::Store) -> Billing {
     let team = store.create_team("Billing").await.unwrap();
     let lead = store.create_user("lead@example.com", None, hark_store::Role::TeamLead, "x").await.unwrap();
     store.set_user_team(&lead.id, Some(&team.id)).await.unwrap();
@@ -324,8 +329,6 @@ async fn two_servers_run_each_playbook_action_once() {
         .unwrap();
     let definition = serde_json::from_value(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).unwrap();
     let survey = store.create_survey(&definition, hark_store::SurveyStatus::Active).await.unwrap();
-
-    // A webhook receiver that counts calls per delivery.
     let calls: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
     let seen = calls.clone();
     let receiver = axum::Router::new().route(
@@ -342,38 +345,52 @@ async fn two_servers_run_each_playbook_action_once() {
     let hook_url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, receiver).await });
     store.create_webhook("CRM", "generic", &hook_url, &["case.opened".to_string()], None).await.unwrap();
+    Billing { lead, agent, survey, calls }
+}
 
+/// Server flags for these tests: a real SMTP server, fast polling, and the loopback receiver.
+fn busy_server_args(smtp: &hark_jobs::testing::SmtpServer, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["--smtp-url", &smtp.url(), "--job-poll-ms", "20", "--escalation-seconds", "1"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    args.extend(["--webhook-allow", "127.0.0.1"].map(String::from));
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args
+}
+
+/// Posts a detractor answer about Billing's agent for customer `i`.
+async fn detractor(client: &reqwest::Client, base: &str, key: &str, b: &Billing, i: usize) -> reqwest::StatusCode {
+    client
+        .post(format!("{base}/api/v1/responses"))
+        .bearer_auth(key)
+        .header("Idempotency-Key", format!("d-{i}"))
+        .json(&json!({"survey_id": b.survey.id, "score": 4, "agent_id": b.agent.id,
+            "contact": {"external_id": format!("c{i}"), "email": format!("c{i}@example.com")}}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Two `hark serve` processes on one PostgreSQL: every playbook action (the case, the
+/// owner's mail, the webhook call) happens exactly once per answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_run_each_playbook_action_once() {
+    let Some((db, smtp, store)) = postgres_and_mail().await else { return };
+    let b = billing(&store).await;
     let key = api_key(&db.url);
-    let smtp_url = smtp.url();
-    // The receiver is on loopback, which webhooks may reach only when allowed.
-    let args = [
-        "--smtp-url",
-        smtp_url.as_str(),
-        "--job-poll-ms",
-        "20",
-        "--escalation-seconds",
-        "1",
-        "--webhook-allow",
-        "127.0.0.1",
-    ];
+    let args = busy_server_args(&smtp, &[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (_a, base_a, _) = serve(&db.url, &args);
     let (_b, _, _) = serve(&db.url, &args);
     let client = reqwest::Client::new();
     for i in 0..20 {
-        let r = client
-            .post(format!("{base_a}/api/v1/responses"))
-            .bearer_auth(&key)
-            .header("Idempotency-Key", format!("d-{i}"))
-            .json(&json!({"survey_id": survey.id, "score": 4, "agent_id": agent.id,
-                "contact": {"external_id": format!("c{i}"), "email": format!("c{i}@example.com")}}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
+        assert_eq!(detractor(&client, &base_a, &key, &b, i).await, 201);
     }
     let mails = smtp.wait_for(20, std::time::Duration::from_secs(60)).await;
     let start = std::time::Instant::now();
-    while calls.lock().unwrap().len() < 20 && start.elapsed() < std::time::Duration::from_secs(60) {
+    while b.calls.lock().unwrap().len() < 20 && start.elapsed() < std::time::Duration::from_secs(60) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
@@ -381,14 +398,65 @@ async fn two_servers_run_each_playbook_action_once() {
     assert!(smtp.messages().iter().all(|m| m.to == "lead@example.com"));
     let cases = store.list_cases(&Default::default(), 100).await.unwrap();
     assert_eq!(cases.len(), 20);
-    assert!(cases.iter().all(|c| c.owner_id.as_deref() == Some(lead.id.as_str())));
-    let mut deliveries = calls.lock().unwrap().clone();
+    assert!(cases.iter().all(|c| c.owner_id.as_deref() == Some(b.lead.id.as_str())));
+    let mut deliveries = b.calls.lock().unwrap().clone();
     assert_eq!(deliveries.len(), 20, "one webhook call per case");
     deliveries.sort();
     deliveries.dedup();
     assert_eq!(deliveries.len(), 20);
     let jobs = store.list_jobs(None, 500).await.unwrap();
     assert!(jobs.iter().all(|j| j.status == hark_store::JobStatus::Done && j.attempts == 1), "{jobs:?}");
+}
+
+/// Two servers share a burst of detractors and one is SIGKILLed in the middle of it. The other
+/// takes over the killed one's jobs once their lease ends: every answer gets its case, its
+/// owner mail and its webhook call, and only what the killed process had in hand when it died
+/// may happen twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_burst_loses_no_follow_up() {
+    let Some((db, smtp, store)) = postgres_and_mail().await else { return };
+    let b = billing(&store).await;
+    let key = api_key(&db.url);
+    let args = busy_server_args(&smtp, &["--job-lease-seconds", "2"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (a, base_a, _) = serve(&db.url, &args);
+    let (_b, base_b, _) = serve(&db.url, &args);
+    let client = reqwest::Client::new();
+    const N: usize = 80;
+    for i in 0..N / 2 {
+        let base = if i % 2 == 0 { &base_a } else { &base_b };
+        assert_eq!(detractor(&client, base, &key, &b, i).await, 201);
+    }
+    a.kill();
+    for i in N / 2..N {
+        assert_eq!(detractor(&client, &base_b, &key, &b, i).await, 201);
+    }
+    let start = std::time::Instant::now();
+    while !store.job_backlog().await.unwrap().is_empty() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(90), "{:?}", store.job_backlog().await);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(store.count_responses(&Default::default()).await.unwrap(), N as i64, "every acknowledged answer");
+    let cases = store.list_cases(&Default::default(), 1000).await.unwrap();
+    assert_eq!(cases.len(), N, "one case per answer, never two");
+    let jobs = store.list_jobs(None, 1000).await.unwrap();
+    assert!(jobs.iter().all(|j| j.status == hark_store::JobStatus::Done), "{jobs:?}");
+    // Each case's owner was mailed; repeats only of what the killed process had in hand.
+    let mails = smtp.messages();
+    let mut subjects: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
+    let total = subjects.len();
+    subjects.sort();
+    subjects.dedup();
+    assert_eq!(subjects.len(), N, "a mail for every case");
+    let in_hand = 32 + 32; // jobs one process runs at once, and those it finished but had not yet marked
+    assert!(total - N <= in_hand, "{} repeated mails", total - N);
+    let mut deliveries = b.calls.lock().unwrap().clone();
+    let calls = deliveries.len();
+    deliveries.sort();
+    deliveries.dedup();
+    assert_eq!(deliveries.len(), N, "a webhook call for every case");
+    assert!(calls - N <= in_hand, "{} repeated calls", calls - N);
 }
 
 #[tokio::test]

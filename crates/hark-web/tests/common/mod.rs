@@ -78,6 +78,7 @@ impl TestApp {
                     // The tests' webhook receivers listen on loopback.
                     outbound: hark_jobs::OutboundPolicy::allowing(&["127.0.0.1".into()]).unwrap(),
                     public_cases_per_hour: 3,
+                    lease: hark_jobs::RunnerConfig::DEFAULT_LEASE,
                 };
                 let runner = Runner::new(store.clone(), signer, mailer, config);
                 tokio::spawn(runner.clone().run(std::future::pending()));
