@@ -424,6 +424,16 @@ impl Store {
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
         let now = now_ms();
         let id = new_id();
+        // The answer's contact as it is now, under a lock: a customer who just left their
+        // details on the follow-up page (`consent_to_contact`) is not lost to a race.
+        let lock = if self.dialect == crate::Dialect::Postgres { " FOR UPDATE" } else { "" };
+        let sql = format!("SELECT contact_id FROM responses WHERE id = $1{lock}");
+        let contact_id: Option<Option<String>> =
+            sqlx::query_scalar(AssertSqlSafe(sql)).bind(&new.response_id).fetch_optional(&mut *tx).await?;
+        let contact_id = match contact_id {
+            Some(current) => current,
+            None => new.contact_id.clone(),
+        };
         let held = match new.public_budget {
             None => false,
             Some(budget) => {
@@ -446,7 +456,7 @@ impl Store {
             .bind(&id)
             .bind(&new.response_id)
             .bind(&new.survey_id)
-            .bind(new.contact_id.as_deref())
+            .bind(contact_id.as_deref())
             .bind(new.team_id.as_deref())
             // A held case waits for an admin, so it is nobody's yet.
             .bind(new.owner_id.as_deref().filter(|_| !held))

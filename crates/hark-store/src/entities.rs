@@ -418,10 +418,12 @@ impl Store {
         phone: Option<&str>,
     ) -> Result<Contact> {
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
-        let contact_id: Option<Option<String>> = sqlx::query_scalar("SELECT contact_id FROM responses WHERE id = $1")
-            .bind(response_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        // Locked so that a case being opened for this answer meanwhile waits, then sees the
+        // contact (see `open_case`).
+        let lock = if self.dialect == crate::Dialect::Postgres { " FOR UPDATE" } else { "" };
+        let sql = format!("SELECT contact_id FROM responses WHERE id = $1{lock}");
+        let contact_id: Option<Option<String>> =
+            sqlx::query_scalar(AssertSqlSafe(sql)).bind(response_id).fetch_optional(&mut *tx).await?;
         let now = now_ms();
         let id = match contact_id.ok_or(StoreError::NotFound("response"))? {
             Some(id) => id,

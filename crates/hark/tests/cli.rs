@@ -67,6 +67,18 @@ fn import(db: &Path, csv: &Path, survey: &str) -> std::process::Output {
     hark(db, &["import", "responses", csv.to_str().unwrap(), "--survey", survey])
 }
 
+/// A new NPS survey made over the API of a running server.
+async fn nps_survey(client: &reqwest::Client, base: &str, key: &str) -> Value {
+    let r = client
+        .post(format!("{base}/api/v1/surveys"))
+        .bearer_auth(key)
+        .json(&json!({"name": "NPS", "kind": "nps", "brand": "Acme"}))
+        .send()
+        .await
+        .unwrap();
+    r.json().await.unwrap()
+}
+
 fn api_key(db: impl AsRef<OsStr>) -> String {
     let out = hark(db, &["apikey", "create", "--name", "test"]);
     assert!(out.status.success());
@@ -81,16 +93,7 @@ async fn sigkill_loses_no_acknowledged_response() {
     let (server, base, printed) = serve(&db, &[]);
     assert!(printed.contains("admin@localhost"), "first start prints how to log in: {printed}");
     let client = reqwest::Client::new();
-    let survey: Value = client
-        .post(format!("{base}/api/v1/surveys"))
-        .bearer_auth(&key)
-        .json(&json!({"name": "NPS", "kind": "nps", "brand": "Acme"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let survey = nps_survey(&client, &base, &key).await;
     let survey_id = survey["id"].as_str().unwrap().to_string();
 
     // Eight clients stream answers until the server dies; each records what was acknowledged.
@@ -522,16 +525,7 @@ async fn backup_copies_a_live_database() {
     let key = api_key(&db);
     let (_server, base, _) = serve(&db, &[]);
     let client = reqwest::Client::new();
-    let survey: Value = client
-        .post(format!("{base}/api/v1/surveys"))
-        .bearer_auth(&key)
-        .json(&json!({"name": "NPS", "kind": "nps", "brand": "Acme"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let survey = nps_survey(&client, &base, &key).await;
     for i in 0..50 {
         let r = client
             .post(format!("{base}/api/v1/responses"))
