@@ -133,10 +133,13 @@ impl Runner {
                 public_budget: public.then_some(self.config.public_cases_per_hour),
             };
             let (case, created) = store.open_case(&new).await?;
-            if case.status == CaseStatus::Held {
+            if created && case.status == CaseStatus::Held {
                 tracing::warn!(survey = %survey.id, case = %case.id, "case held for review: a burst of anonymous answers");
             }
-            if created && case.status != CaseStatus::Held {
+            // Also when the case was there already: a run cut short after opening it (a crash)
+            // must still tell its owner and the webhooks. Both are keyed by the case, so a
+            // full second run adds nothing.
+            if case.status != CaseStatus::Held {
                 let link = self.admin_url(&format!("/admin/cases/{}", case.id));
                 store
                     .queue_deliveries(
