@@ -7,7 +7,8 @@ use std::fmt::Write;
 use hark_core::Interval;
 
 const DETRACTOR: &str = "#c0392b";
-const PASSIVE: &str = "#d68910";
+// Each segment colour keeps 3:1 against the white chart (WCAG 1.4.11); see the test below.
+const PASSIVE: &str = "#b9770e";
 const PROMOTER: &str = "#1e8449";
 const INK: &str = "#1d3557";
 
@@ -234,5 +235,53 @@ mod tests {
         assert_eq!(svg.matches("class=\"point\"").count(), 2);
         assert!(svg.contains("a &amp; b") && !svg.contains("<w>"));
         assert_eq!(distribution(&[1; 11]).matches("class=\"bar\"").count(), 11);
+    }
+
+    /// WCAG contrast ratio of two `#rrggbb` colours.
+    fn contrast(a: &str, b: &str) -> f64 {
+        let luminance = |hex: &str| {
+            let channel = |i: usize| {
+                let c = f64::from(u8::from_str_radix(&hex[1 + 2 * i..3 + 2 * i], 16).unwrap()) / 255.0;
+                if c <= 0.03928 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+            };
+            0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2)
+        };
+        let (x, y) = (luminance(a), luminance(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    /// The value of `name="…"` in an SVG tag, if any.
+    fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(&tag[at..at + tag[at..].find('"')?])
+    }
+
+    /// Every chart's text reads at 4.5:1 or more against the white chart (text without a
+    /// fill is black), and every bar and point at 3:1 (WCAG 1.4.3 and 1.4.11).
+    #[test]
+    fn chart_text_and_marks_keep_their_contrast() {
+        let point = TrendPoint { label: "Jan".into(), nps: Some(12.0), interval: None, n: 40 };
+        let dot = |series, thin| Dot { value: Some(20.0), interval: None, series, thin };
+        let svgs = [
+            distribution(&[3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5]),
+            trend(&[point], &[(0.0, "Launched chat".into())]),
+            dot_rows(&[("Billing".into(), vec![dot("agent", false), dot("company", true)])]),
+        ];
+        let mut checked = 0;
+        for svg in &svgs {
+            for tag in svg.split('<').skip(1) {
+                let (needed, colour) = if tag.starts_with("text") {
+                    (4.5, attribute(tag, "fill").unwrap_or("#000000"))
+                } else if tag.starts_with("rect class=\"bar\"") || tag.starts_with("circle class=\"point") {
+                    (3.0, attribute(tag, "fill").filter(|f| *f != "#fff").or(attribute(tag, "stroke")).unwrap())
+                } else {
+                    continue;
+                };
+                let ratio = contrast(colour, "#ffffff");
+                assert!(ratio >= needed, "{colour} is {ratio:.2}:1 on white in <{tag}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 30, "{checked}");
     }
 }
