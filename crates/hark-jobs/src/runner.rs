@@ -144,11 +144,6 @@ impl Runner {
         Some(TargetHold { busy: self.busy.clone(), target: target.to_owned() })
     }
 
-    /// Whether a mail server is configured, so that mail can go out at all.
-    pub fn can_mail(&self) -> bool {
-        self.mailer.is_some()
-    }
-
     /// The mail server in use, if any (for the mail setup page and its test mail).
     pub fn mailer(&self) -> Option<&Mailer> {
         self.mailer.as_ref()

@@ -1095,6 +1095,18 @@ struct ContactPage {
 }
 
 /// One line of a contact's timeline as the admin pages show it: what, and its detail.
+/// Extra answers or an answer's context as people read them: `reason: speed · wait time s: 60`.
+pub(crate) fn facts(map: &serde_json::Map<String, serde_json::Value>) -> String {
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => {
+            items.iter().map(|i| i.as_str().map_or(i.to_string(), str::to_owned)).collect::<Vec<_>>().join(", ")
+        }
+        other => other.to_string(),
+    };
+    map.iter().map(|(k, v)| format!("{}: {}", k.replace('_', " "), text(v))).collect::<Vec<_>>().join(" · ")
+}
+
 pub(crate) fn timeline_line(state: &AppState, item: &crate::api::follow_up::TimelineItem) -> (String, String) {
     use crate::api::follow_up::TimelineItem;
     match item {
@@ -1116,11 +1128,7 @@ pub(crate) fn timeline_line(state: &AppState, item: &crate::api::follow_up::Time
         ),
         TimelineItem::Note(n) => (format!("Note by {}", n.author), n.body.clone()),
         TimelineItem::Interaction(i) => {
-            let figures = if i.figures.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", serde_json::Value::Object(i.figures.clone()))
-            };
+            let figures = if i.figures.is_empty() { String::new() } else { format!(" ({})", facts(&i.figures)) };
             (format!("Interaction: {}", i.kind), format!("{}{figures}", i.summary.clone().unwrap_or_default()))
         }
     }

@@ -12,7 +12,7 @@ use hark_core::playbook::{Playbooks, Priority};
 use hark_store::{CASE_STEPS, CaseFilter, CaseStatus};
 
 use crate::AppState;
-use crate::admin::{Admin, Page, SignedIn, form, internal, load_survey, not_found, session_form, time, value};
+use crate::admin::{Admin, Page, SignedIn, facts, form, internal, load_survey, not_found, session_form, time, value};
 use crate::api::follow_up::{
     CaseAction, WEBHOOK_EVENTS, WebhookInput, case_filter, check_webhook, period, send_test, timeline,
 };
@@ -184,18 +184,6 @@ async fn cases(State(state): State<AppState>, SignedIn(session, nav): SignedIn, 
         overdue: filter.overdue,
         cases: rows,
     }))
-}
-
-/// Extra answers or an answer's context as people read them: `reason: speed · wait time s: 60`.
-fn facts(map: &serde_json::Map<String, serde_json::Value>) -> String {
-    let text = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Array(items) => {
-            items.iter().map(|i| i.as_str().map_or(i.to_string(), str::to_owned)).collect::<Vec<_>>().join(", ")
-        }
-        other => other.to_string(),
-    };
-    map.iter().map(|(k, v)| format!("{}: {}", k.replace('_', " "), text(v))).collect::<Vec<_>>().join(" · ")
 }
 
 /// One line of a case's history.

@@ -125,7 +125,7 @@ impl AppState {
     }
 
     pub(crate) fn can_mail(&self) -> bool {
-        self.runner.as_ref().is_some_and(Runner::can_mail)
+        self.mailer().is_some()
     }
 
     fn wake_jobs(&self) {
