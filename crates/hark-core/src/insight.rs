@@ -43,6 +43,8 @@ pub struct RankedRow {
 
 /// Sorts groups by NPS, best first, among those with at least `min_n` answers; the rest
 /// follow unranked (largest first), so a thin sample is never placed above a solid one.
+/// Answers without a value (`key` `None`: no team, no agent …) are not a group of their
+/// own and are never ranked among the others.
 pub fn rank(groups: Vec<(Option<String>, String, NpsCounts)>, min_n: u64) -> Vec<RankedRow> {
     let mut rows: Vec<RankedRow> = groups
         .into_iter()
@@ -54,62 +56,113 @@ pub fn rank(groups: Vec<(Option<String>, String, NpsCounts)>, min_n: u64) -> Vec
             summary: counts.summary(),
         })
         .collect();
+    let rankable = |r: &RankedRow| r.enough_data && r.key.is_some();
     rows.sort_by(|a, b| {
-        b.enough_data
-            .cmp(&a.enough_data)
-            .then_with(|| match a.enough_data {
+        rankable(b)
+            .cmp(&rankable(a))
+            .then_with(|| match rankable(a) {
                 true => b.summary.nps.unwrap_or(f64::MIN).total_cmp(&a.summary.nps.unwrap_or(f64::MIN)),
                 false => std::cmp::Ordering::Equal,
             })
             .then_with(|| b.summary.n.cmp(&a.summary.n))
             .then_with(|| a.label.cmp(&b.label))
     });
-    for (i, row) in rows.iter_mut().take_while(|r| r.enough_data).enumerate() {
+    for (i, row) in rows.iter_mut().take_while(|r| rankable(r)).enumerate() {
         row.rank = Some(i as u64 + 1);
     }
     rows
 }
 
-/// How many of the champions sit in one team.
+/// Champions: ranked agents who stand out beyond doubt, the low end of whose 95% interval
+/// lies above the NPS of all agents' answers pooled (`benchmark`); highest low end first, at
+/// most `top`. Ranking alone would crown someone however close the field is.
+pub fn champions(ranked: &[RankedRow], benchmark: Option<f64>, top: usize) -> Vec<&RankedRow> {
+    let Some(benchmark) = benchmark else { return Vec::new() };
+    let low = |r: &RankedRow| r.summary.interval.map_or(f64::MIN, |i| i.low);
+    let mut found: Vec<&RankedRow> = ranked.iter().filter(|r| r.rank.is_some() && low(r) > benchmark).collect();
+    found.sort_by(|a, b| low(b).total_cmp(&low(a)).then_with(|| a.rank.cmp(&b.rank)));
+    found.truncate(top);
+    found
+}
+
+/// The agents' answers pooled: the bar a champion must clear.
+pub fn pooled(rows: &[RankedRow]) -> NpsSummary {
+    let mut all = NpsCounts::default();
+    rows.iter().for_each(|r| all.merge(r.summary.counts));
+    all.summary()
+}
+
+/// Where the champions sit beside where the ranked agents sit: a team holding most champions
+/// means little if it holds most agents too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TeamShare {
     pub team: String,
     pub champions: u64,
+    /// Ranked agents in the team.
+    pub agents: u64,
 }
 
-/// The teams of the first `top` ranked rows (`team_of` names a row's team), most first.
-pub fn champion_teams(ranked: &[RankedRow], top: usize, team_of: impl Fn(&RankedRow) -> String) -> Vec<TeamShare> {
-    let mut counts = std::collections::BTreeMap::<String, u64>::new();
-    for row in ranked.iter().filter(|r| r.rank.is_some()).take(top) {
-        *counts.entry(team_of(row)).or_default() += 1;
+/// Per team (`team_of` names a row's team), its champions and its ranked agents; teams with
+/// champions first, most first.
+pub fn champion_teams(
+    ranked: &[RankedRow],
+    champions: &[&RankedRow],
+    team_of: impl Fn(&RankedRow) -> String,
+) -> Vec<TeamShare> {
+    let mut counts = std::collections::BTreeMap::<String, (u64, u64)>::new();
+    for row in ranked.iter().filter(|r| r.rank.is_some()) {
+        counts.entry(team_of(row)).or_default().1 += 1;
+    }
+    for row in champions {
+        counts.entry(team_of(row)).or_default().0 += 1;
     }
     let mut shares: Vec<TeamShare> =
-        counts.into_iter().map(|(team, champions)| TeamShare { team, champions }).collect();
-    shares.sort_by(|a, b| b.champions.cmp(&a.champions).then_with(|| a.team.cmp(&b.team)));
+        counts.into_iter().map(|(team, (champions, agents))| TeamShare { team, champions, agents }).collect();
+    shares
+        .sort_by(|a, b| b.champions.cmp(&a.champions).then(b.agents.cmp(&a.agents)).then_with(|| a.team.cmp(&b.team)));
     shares
 }
 
-/// "15 of the top 20 are in Billing".
-pub fn champion_sentence(shares: &[TeamShare], top: u64) -> Option<String> {
-    let first = shares.first()?;
-    let total: u64 = shares.iter().map(|s| s.champions).sum();
-    Some(format!("{} of the top {} are in {}", first.champions, total.min(top), first.team))
+/// "3 of the 4 champions are in Billing, which has 5 of the 15 ranked agents", or why there
+/// are none.
+pub fn champion_sentence(shares: &[TeamShare], benchmark: Option<f64>) -> Option<String> {
+    let champions: u64 = shares.iter().map(|s| s.champions).sum();
+    let agents: u64 = shares.iter().map(|s| s.agents).sum();
+    if agents == 0 {
+        return None;
+    }
+    Some(match (shares.first().filter(|s| s.champions > 0), benchmark) {
+        (Some(s), _) => format!(
+            "{} of the {champions} champions {} in {}, which has {} of the {agents} ranked agents",
+            s.champions,
+            if s.champions == 1 { "is" } else { "are" },
+            s.team,
+            s.agents
+        ),
+        (None, Some(b)) => {
+            format!("no agent stands out yet: none has an agent NPS whose 95% interval lies above all agents' {b:+.0}")
+        }
+        (None, None) => return None,
+    })
 }
 
 /// NPS of the answers whose property value falls in `[low, high)`.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Bin {
+    /// "0–180 s", "600 s+"; a bin one whole number wide is that number: "0", "1", "3+".
     pub label: String,
     pub low: f64,
     /// `null` for the open last bin.
     pub high: Option<f64>,
+    /// Below the minimum: shown, but too few answers to read anything into.
+    pub enough_data: bool,
     #[serde(flatten)]
     pub summary: NpsSummary,
 }
 
 /// Groups answers by a numeric property into bins bounded by `edges` (ascending; the last
 /// bin is open-ended). Values below the first edge or not numbers are left out.
-pub fn bins(values: impl IntoIterator<Item = (f64, NpsCounts)>, edges: &[f64], unit: &str) -> Vec<Bin> {
+pub fn bins(values: impl IntoIterator<Item = (f64, NpsCounts)>, edges: &[f64], unit: &str, min_n: u64) -> Vec<Bin> {
     let mut counts = vec![NpsCounts::default(); edges.len()];
     for (v, c) in values {
         if let Some(i) = bin_of(v, edges) {
@@ -123,10 +176,11 @@ pub fn bins(values: impl IntoIterator<Item = (f64, NpsCounts)>, edges: &[f64], u
         .map(|(i, (&low, c))| {
             let high = edges.get(i + 1).copied();
             let label = match high {
+                Some(h) if h - low == 1.0 && low.fract() == 0.0 => format!("{low}{unit}"),
                 Some(h) => format!("{low}–{h}{unit}"),
                 None => format!("{low}{unit}+"),
             };
-            Bin { label, low, high, summary: c.summary() }
+            Bin { label, low, high, enough_data: c.n() >= min_n.max(1), summary: c.summary() }
         })
         .collect()
 }
@@ -198,16 +252,40 @@ mod tests {
     }
 
     #[test]
-    fn champions_are_counted_by_team_and_told() {
+    fn answers_without_a_value_are_never_ranked_among_groups() {
         let rows = rank(
-            (0..30).map(|i| (Some(format!("{i}")), format!("agent {i}"), counts(50 + i, 10, 40 - i.min(39)))).collect(),
-            10,
+            vec![(None, "No team".into(), counts(90, 5, 5)), (Some("b".into()), "B".into(), counts(40, 30, 30))],
+            30,
         );
-        let shares = champion_teams(&rows, 20, |r| {
-            if r.key.as_deref().unwrap().parse::<u64>().unwrap() >= 15 { "Billing" } else { "Sales" }.to_string()
-        });
-        assert_eq!(shares[0], TeamShare { team: "Billing".into(), champions: 15 });
-        assert_eq!(champion_sentence(&shares, 20).unwrap(), "15 of the top 20 are in Billing");
+        let order: Vec<_> = rows.iter().map(|r| (r.label.as_str(), r.rank)).collect();
+        assert_eq!(order, [("B", Some(1)), ("No team", None)]);
+    }
+
+    #[test]
+    fn champions_clear_the_pooled_agents_beyond_doubt_and_sit_beside_the_teams_share() {
+        // Eight ordinary agents, one a little better (within noise), two far above the rest.
+        let mut groups: Vec<_> = (0..7).map(|i| (Some(format!("s{i}")), format!("S{i}"), counts(40, 30, 30))).collect();
+        groups.push((Some("s7".into()), "S7".into(), counts(45, 30, 25)));
+        groups.push((Some("b0".into()), "B0".into(), counts(95, 5, 0)));
+        groups.push((Some("b1".into()), "B1".into(), counts(90, 10, 0)));
+        let rows = rank(groups, 30);
+        let bar = pooled(&rows).nps;
+        let found = champions(&rows, bar, 20);
+        assert_eq!(found.iter().map(|r| r.label.as_str()).collect::<Vec<_>>(), ["B0", "B1"]);
+        let team_of = |r: &RankedRow| if r.label.starts_with('B') { "Billing" } else { "Sales" }.to_string();
+        let shares = champion_teams(&rows, &found, team_of);
+        assert_eq!(shares[0], TeamShare { team: "Billing".into(), champions: 2, agents: 2 });
+        assert_eq!(shares[1], TeamShare { team: "Sales".into(), champions: 0, agents: 8 });
+        assert_eq!(
+            champion_sentence(&shares, bar).unwrap(),
+            "2 of the 2 champions are in Billing, which has 2 of the 10 ranked agents"
+        );
+        // An even field crowns nobody, and says so.
+        let even = rank((0..10).map(|i| (Some(format!("{i}")), format!("{i}"), counts(40, 30, 30))).collect(), 30);
+        let bar = pooled(&even).nps;
+        assert!(champions(&even, bar, 20).is_empty());
+        let shares = champion_teams(&even, &[], |_| "Sales".into());
+        assert!(champion_sentence(&shares, bar).unwrap().starts_with("no agent stands out yet"));
     }
 
     #[test]
@@ -216,9 +294,13 @@ mod tests {
             [(0.0, counts(1, 0, 0)), (179.9, counts(0, 0, 1)), (180.0, counts(1, 0, 0)), (5000.0, counts(0, 1, 0))],
             &[0.0, 180.0, 600.0],
             " s",
+            2,
         );
         assert_eq!(b.iter().map(|b| b.summary.n).collect::<Vec<_>>(), vec![2, 1, 1]);
         assert_eq!((b[0].label.as_str(), b[2].label.as_str()), ("0–180 s", "600 s+"));
+        assert_eq!(b.iter().map(|b| b.enough_data).collect::<Vec<_>>(), [true, false, false], "n below 2 is flagged");
+        let whole = bins([(1.0, counts(1, 0, 0))], &[0.0, 1.0, 2.0, 3.0], "", 1);
+        assert_eq!(whole.iter().map(|b| b.label.as_str()).collect::<Vec<_>>(), ["0", "1", "2", "3+"]);
     }
 
     #[test]

@@ -61,6 +61,16 @@ pub fn bucket_start(date: Date, granularity: Granularity) -> Date {
     }
 }
 
+/// First day after the bucket starting at `start`.
+pub fn bucket_end(start: Date, granularity: Granularity) -> Date {
+    let span = match granularity {
+        Granularity::Day => jiff::Span::new().days(1),
+        Granularity::Week => jiff::Span::new().weeks(1),
+        Granularity::Month => jiff::Span::new().months(1),
+    };
+    start.checked_add(span).expect("within range")
+}
+
 /// Folds day-level counts (in any order) into ascending buckets.
 pub fn fold_days(days: impl IntoIterator<Item = (i64, NpsCounts)>, granularity: Granularity) -> Vec<(Date, NpsCounts)> {
     let mut buckets = std::collections::BTreeMap::<Date, NpsCounts>::new();

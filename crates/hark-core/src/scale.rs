@@ -73,6 +73,20 @@ impl SurveyKind {
             },
         }
     }
+
+    /// What a segment is called for this kind: a CSAT answer of 5 is "satisfied", not a
+    /// promoter, and a CES answer of 7 (it was easy) is "low effort".
+    pub fn segment_word(self, segment: Segment) -> &'static str {
+        match (self, segment) {
+            (SurveyKind::Nps, s) => s.as_str(),
+            (SurveyKind::Csat, Segment::Promoter) => "satisfied",
+            (SurveyKind::Csat, Segment::Passive) => "neutral",
+            (SurveyKind::Csat, Segment::Detractor) => "unsatisfied",
+            (SurveyKind::Ces, Segment::Promoter) => "low effort",
+            (SurveyKind::Ces, Segment::Passive) => "neutral",
+            (SurveyKind::Ces, Segment::Detractor) => "high effort",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -117,5 +131,17 @@ mod tests {
         assert!(SurveyKind::Nps.check_score("score", -1).is_err());
         assert!(SurveyKind::Csat.check_score("score", 0).is_err());
         assert!(SurveyKind::Ces.check_score("score", 7).is_ok());
+    }
+
+    #[test]
+    fn each_kind_names_its_segments_in_its_own_words() {
+        let words = |k: SurveyKind| {
+            let (low, high) = k.range();
+            (low..=high).map(|s| k.segment_word(k.segment(s))).collect::<Vec<_>>()
+        };
+        assert_eq!(words(SurveyKind::Csat), ["unsatisfied", "unsatisfied", "neutral", "satisfied", "satisfied"]);
+        assert_eq!(words(SurveyKind::Ces)[..4], ["high effort", "high effort", "high effort", "neutral"]);
+        assert_eq!(words(SurveyKind::Ces)[6], "low effort");
+        assert_eq!(words(SurveyKind::Nps)[10], "promoter");
     }
 }

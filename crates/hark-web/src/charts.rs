@@ -58,10 +58,15 @@ pub(crate) struct TrendPoint {
     pub nps: Option<f64>,
     pub interval: Option<Interval>,
     pub n: u64,
+    /// Why the point is not a whole, solid period ("so far", "too few answers"): drawn hollow,
+    /// off the line, and its interval left out of the axis range.
+    pub caveat: Option<&'static str>,
 }
 
 /// NPS per period as a line with its 95% interval as a band, and annotations as marked
-/// vertical lines at the period (index) they fall in.
+/// vertical lines at the period (index) they fall in. Partial and thin periods stand apart
+/// as hollow points, so that a running month or a handful of answers cannot stretch the
+/// axis or pass for a trend.
 pub(crate) fn trend(points: &[TrendPoint], annotations: &[(f64, String)]) -> String {
     let (w, h, left, right, top, bottom) = (640.0, 220.0, 44.0, 34.0, 14.0, 30.0);
     let mut svg = format!(
@@ -77,14 +82,18 @@ pub(crate) fn trend(points: &[TrendPoint], annotations: &[(f64, String)]) -> Str
         );
         return svg;
     }
-    let lows = shown.iter().filter_map(|(_, p)| p.interval.map(|i| i.low));
-    let highs = shown.iter().filter_map(|(_, p)| p.interval.map(|i| i.high));
+    let solid: Vec<(usize, &TrendPoint)> = shown.iter().copied().filter(|(_, p)| p.caveat.is_none()).collect();
+    // The axis spans the solid periods' intervals and every point's value.
+    let ranged = if solid.is_empty() { &shown } else { &solid };
+    let values = shown.iter().filter_map(|(_, p)| p.nps);
+    let lows = ranged.iter().filter_map(|(_, p)| p.interval.map(|i| i.low)).chain(values.clone());
+    let highs = ranged.iter().filter_map(|(_, p)| p.interval.map(|i| i.high)).chain(values);
     let lo = (lows.fold(f64::MAX, f64::min).min(0.0) / 20.0).floor() * 20.0;
     let hi = (highs.fold(f64::MIN, f64::max).max(0.0) / 20.0).ceil() * 20.0;
     let (lo, hi) = (lo.max(-100.0), hi.min(100.0).max(lo + 20.0));
     let span = (points.len().max(2) - 1) as f64;
     let x = |i: f64| left + (w - left - right) * if points.len() == 1 { 0.5 } else { i / span };
-    let y = |v: f64| top + (h - top - bottom) * (hi - v) / (hi - lo);
+    let y = |v: f64| top + (h - top - bottom) * (hi - v.clamp(lo, hi)) / (hi - lo);
     let mut tick = lo;
     while tick <= hi {
         let _ = write!(
@@ -98,11 +107,11 @@ pub(crate) fn trend(points: &[TrendPoint], annotations: &[(f64, String)]) -> Str
         );
         tick += 20.0;
     }
-    let band_top: Vec<String> = shown
+    let band_top: Vec<String> = solid
         .iter()
         .filter_map(|(i, p)| p.interval.map(|iv| format!("{:.1},{:.1}", x(*i as f64), y(iv.high))))
         .collect();
-    let band_bottom: Vec<String> = shown
+    let band_bottom: Vec<String> = solid
         .iter()
         .rev()
         .filter_map(|(i, p)| p.interval.map(|iv| format!("{:.1},{:.1}", x(*i as f64), y(iv.low))))
@@ -114,7 +123,7 @@ pub(crate) fn trend(points: &[TrendPoint], annotations: &[(f64, String)]) -> Str
         band_bottom.join(" ")
     );
     let line: Vec<String> =
-        shown.iter().map(|(i, p)| format!("{:.1},{:.1}", x(*i as f64), y(p.nps.unwrap_or(0.0)))).collect();
+        solid.iter().map(|(i, p)| format!("{:.1},{:.1}", x(*i as f64), y(p.nps.unwrap_or(0.0)))).collect();
     let _ = write!(svg, r#"<polyline points="{}" fill="none" stroke="{INK}" stroke-width="2"/>"#, line.join(" "));
     for (at, label) in annotations {
         let ax = x(*at);
@@ -130,15 +139,28 @@ pub(crate) fn trend(points: &[TrendPoint], annotations: &[(f64, String)]) -> Str
     }
     for (i, p) in &shown {
         let iv = p.interval.map(|iv| format!(", 95% CI {:+.0} to {:+.0}", iv.low, iv.high)).unwrap_or_default();
+        let (px, py) = (x(*i as f64), y(p.nps.unwrap_or(0.0)));
+        let (class, fill, caveat) = match p.caveat {
+            None => ("point", INK, String::new()),
+            Some(c) => ("point hollow", "#fff", format!(", {c}")),
+        };
         let _ = write!(
             svg,
-            r#"<circle class="point" cx="{:.1}" cy="{:.1}" r="3.5" fill="{INK}"><title>{}: NPS {} (n = {}{iv})</title></circle>"#,
-            x(*i as f64),
-            y(p.nps.unwrap_or(0.0)),
+            r#"<circle class="{class}" cx="{px:.1}" cy="{py:.1}" r="4" fill="{fill}" stroke="{INK}" stroke-width="2"><title>{}: NPS {} (n = {}{iv}{caveat})</title></circle>"#,
             esc(&p.label),
             fmt(p.nps),
             p.n
         );
+        if let Some(c) = p.caveat {
+            // Said in words beside the point, not left to the hollow mark alone.
+            let anchor = if *i + 1 == points.len() && points.len() > 1 { "end" } else { "middle" };
+            let _ = write!(
+                svg,
+                r#"<text class="caveat" x="{px:.1}" y="{:.1}" text-anchor="{anchor}" font-size="11">{}</text>"#,
+                if py - top > 16.0 { py - 8.0 } else { py + 18.0 },
+                esc(c)
+            );
+        }
     }
     let step = points.len().div_ceil(6).max(1);
     for (i, p) in points.iter().enumerate().step_by(step) {
@@ -230,6 +252,7 @@ mod tests {
             nps,
             interval: nps.map(|v| Interval { low: v - 10.0, high: v + 10.0 }),
             n: 3,
+            caveat: None,
         };
         let svg = trend(&[p(Some(10.0)), p(None), p(Some(-20.0))], &[(1.0, "a & b".into())]);
         assert_eq!(svg.matches("class=\"point\"").count(), 2);
@@ -260,11 +283,11 @@ mod tests {
     /// fill is black), and every bar and point at 3:1 (WCAG 1.4.3 and 1.4.11).
     #[test]
     fn chart_text_and_marks_keep_their_contrast() {
-        let point = TrendPoint { label: "Jan".into(), nps: Some(12.0), interval: None, n: 40 };
+        let point = |caveat| TrendPoint { label: "Jan".into(), nps: Some(12.0), interval: None, n: 40, caveat };
         let dot = |series, thin| Dot { value: Some(20.0), interval: None, series, thin };
         let svgs = [
             distribution(&[3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5]),
-            trend(&[point], &[(0.0, "Launched chat".into())]),
+            trend(&[point(None), point(Some("so far"))], &[(0.0, "Launched chat".into())]),
             dot_rows(&[("Billing".into(), vec![dot("agent", false), dot("company", true)])]),
         ];
         let mut checked = 0;

@@ -41,6 +41,54 @@ pub(crate) struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
+impl Table {
+    /// The section's name in words, for the page (the CSV keeps the key).
+    fn title(&self) -> String {
+        words(&self.name)
+    }
+
+    fn headings(&self) -> Vec<String> {
+        self.headers.iter().map(|h| words(h)).collect()
+    }
+}
+
+/// A CSV key as a heading a reader understands.
+fn words(key: &str) -> String {
+    let known = match key {
+        "n" => "Answers",
+        "nps" => "NPS",
+        "ci_low" => "95% CI from",
+        "ci_high" => "to",
+        "enough_data" => "Enough answers",
+        "whole_period" => "Whole period",
+        "period_start" => "Period from",
+        "rate_pct" => "Response rate %",
+        "agent_n" => "Agent answers",
+        "agent_nps" => "Agent NPS",
+        "agent_ci_low" | "company_ci_low" => "95% CI from",
+        "agent_ci_high" | "company_ci_high" => "to",
+        "company_n" => "Company answers",
+        "company_nps" => "Company NPS",
+        "nps_by_handle_time_s" => "NPS by handle time",
+        "nps_by_wait_time_s" => "NPS by wait time",
+        "nps_by_transfers" => "NPS by transfers",
+        "champions_by_team" => "Where the champions sit",
+        "response_rate" => "Response rate by channel",
+        "distribution" => "Answers per score",
+        "trend" => "NPS by period",
+        "window_days" => "Window (days)",
+        "min_n" => "Fewest answers",
+        "p_value" => "p",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_string();
+    }
+    let text = key.replace('_', " ");
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+}
+
 /// A headline figure.
 struct Card {
     label: String,
@@ -115,6 +163,20 @@ fn nps_text(s: &NpsSummary) -> String {
         (Some(nps), Some(i)) => format!("{nps:+.0} (95% CI {:+.0} to {:+.0})", i.low, i.high),
         _ => "no answers".into(),
     }
+}
+
+/// A rank cell: the place, or why there is none.
+fn rank_text(rank: Option<u64>, enough_data: bool) -> String {
+    match (rank, enough_data) {
+        (Some(k), _) => k.to_string(),
+        (None, false) => "too few answers".into(),
+        // Answers without a team, agent … are shown but are not a group to rank.
+        (None, true) => "not ranked".into(),
+    }
+}
+
+fn fmt_nps(x: Option<f64>) -> String {
+    x.map_or_else(|| "–".into(), |v| format!("{v:+.0}"))
 }
 
 fn num(x: Option<f64>) -> String {
@@ -318,7 +380,7 @@ async fn overview(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
         value: nps_text(&o.nps),
         detail: format!("n = {}", o.nps.n),
     });
-    if !viewer.sees_all() {
+    if o.narrower {
         page.cards.push(Card {
             label: "NPS · Company".into(),
             value: nps_text(&o.company),
@@ -334,16 +396,21 @@ async fn overview(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
     let ci = |i: Option<Interval>, unit: &str| {
         i.map_or_else(String::new, |i| format!(" (95% CI {:.1} to {:.1}{unit})", i.low, i.high))
     };
-    page.cards.push(Card {
-        label: "CSAT (share of 4–5)".into(),
-        value: o.csat.pct.map_or_else(|| "no answers".into(), |p| format!("{p:.0}%{}", ci(o.csat.interval, "%"))),
-        detail: format!("n = {}", o.csat.n),
-    });
-    page.cards.push(Card {
-        label: "CES (mean, 1–7)".into(),
-        value: o.ces.mean.map_or_else(|| "no answers".into(), |m| format!("{m:.2}{}", ci(o.ces.interval, ""))),
-        detail: format!("n = {}", o.ces.n),
-    });
+    // CSAT and CES follow the same filters; a card for none of them would only be noise.
+    if o.csat.n > 0 {
+        page.cards.push(Card {
+            label: "CSAT · satisfied (4–5 of 5)".into(),
+            value: o.csat.pct.map_or_else(String::new, |p| format!("{p:.0}%{}", ci(o.csat.interval, "%"))),
+            detail: format!("n = {}", o.csat.n),
+        });
+    }
+    if o.ces.n > 0 {
+        page.cards.push(Card {
+            label: "CES · mean ease (1 high effort – 7 low)".into(),
+            value: o.ces.mean.map_or_else(String::new, |m| format!("{m:.2}{}", ci(o.ces.interval, ""))),
+            detail: format!("n = {}", o.ces.n),
+        });
+    }
     let points: Vec<TrendPoint> = o
         .trend
         .iter()
@@ -352,10 +419,22 @@ async fn overview(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
             nps: p.summary.nps,
             interval: p.summary.interval,
             n: p.summary.n,
+            caveat: match (p.partial, p.enough_data) {
+                (true, _) => Some("so far"),
+                (false, false) => Some("too few answers"),
+                (false, true) => None,
+            },
         })
         .collect();
     let marks = insights::annotation_positions(&o.trend, &o.annotations, o.granularity);
     page.charts.push((format!("NPS by {}", o.granularity.as_str()), charts::trend(&points, &marks)));
+    if o.trend.iter().any(|p| p.partial || !p.enough_data) {
+        page.method.push_str(&format!(
+            " Hollow points are not whole periods: \"so far\" (still running, or cut by the dates chosen) \
+             or \"too few answers\" (under {}); the line and the axis leave them out.",
+            o.min_n
+        ));
+    }
     page.charts.push(("Answers per score".into(), charts::distribution(&o.distribution)));
     page.controls.granularities = Granularity::ALL
         .into_iter()
@@ -363,8 +442,15 @@ async fn overview(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
         .collect();
     page.tables.push(Table {
         name: "trend".into(),
-        headers: headers(&["period_start"]),
-        rows: o.trend.iter().map(|p| [vec![p.period_start.clone()], summary_cells(&p.summary)].concat()).collect(),
+        headers: headers(&["period_start", "whole_period", "enough_data"]),
+        rows: o
+            .trend
+            .iter()
+            .map(|p| {
+                let flags = vec![p.period_start.clone(), (!p.partial).to_string(), p.enough_data.to_string()];
+                [flags, summary_cells(&p.summary)].concat()
+            })
+            .collect(),
     });
     page.tables.push(Table {
         name: "distribution".into(),
@@ -390,10 +476,9 @@ async fn overview(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
     page.tables.push(Table {
         name: "summary".into(),
         headers: headers(&["scope"]),
-        rows: vec![
-            [vec![o.subject.to_string()], summary_cells(&o.nps)].concat(),
-            [vec!["Company".to_string()], summary_cells(&o.company)].concat(),
-        ],
+        rows: std::iter::once([vec![o.subject.to_string()], summary_cells(&o.nps)].concat())
+            .chain(o.narrower.then(|| [vec!["Company".to_string()], summary_cells(&o.company)].concat()))
+            .collect(),
     });
     Ok(page)
 }
@@ -421,12 +506,13 @@ async fn segments(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
         detail: format!("n = {}", s.company.n),
     });
     page.charts.push((format!("NPS by {}", s.by), charts::dot_rows(&ranked_dots(&s.rows))));
-    const OFFERED: [&str; 5] = ["team", "agent", "channel", "language", "survey"];
-    page.controls.dimensions = OFFERED
-        .into_iter()
+    let offered = insights::segment_dimensions(viewer);
+    page.controls.dimensions = offered
+        .iter()
+        .copied()
         .map(|d| Option_ { value: d.into(), label: d.into(), selected: s.by == d })
         // An attribute or property chosen in the address stays selected.
-        .chain((!OFFERED.contains(&s.by.as_str())).then(|| Option_ {
+        .chain((!offered.contains(&s.by.as_str())).then(|| Option_ {
             value: s.by.clone(),
             label: s.by.clone(),
             selected: true,
@@ -440,8 +526,11 @@ async fn segments(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
             .rows
             .iter()
             .map(|r| {
-                let rank = r.rank.map_or_else(|| "too few answers".into(), |k| k.to_string());
-                [vec![rank, r.label.clone(), r.enough_data.to_string()], summary_cells(&r.summary)].concat()
+                [
+                    vec![rank_text(r.rank, r.enough_data), r.label.clone(), r.enough_data.to_string()],
+                    summary_cells(&r.summary),
+                ]
+                .concat()
             })
             .collect(),
     });
@@ -472,7 +561,13 @@ async fn agents(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -
             detail: format!("{} agents ranked", a.ranked_agents),
         });
     }
-    page.sentence = a.champion_sentence.clone().map(|s| format!("Champions: {s}."));
+    page.sentence = a.champion_sentence.clone().map(|s| {
+        format!(
+            "Champions — agents whose agent NPS lies above all agents' {} (n = {}) beyond the 95% interval: {s}.",
+            fmt_nps(a.champion_bar.nps),
+            a.champion_bar.n
+        )
+    });
     let dots: Vec<(String, Vec<Dot>)> = a
         .agents
         .iter()
@@ -495,7 +590,7 @@ async fn agents(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -
                 let [al, ah] = interval_cells(r.agent_nps.interval);
                 let [cl, ch] = interval_cells(r.company_nps.interval);
                 vec![
-                    r.rank.map_or_else(|| "too few answers".into(), |k| k.to_string()),
+                    rank_text(r.rank, false),
                     r.name.clone(),
                     r.team.clone().unwrap_or_default(),
                     r.agent_nps.n.to_string(),
@@ -532,15 +627,23 @@ async fn agents(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -
         });
         page.tables.push(Table {
             name: "champions_by_team".into(),
-            headers: names(&["team", "champions"]),
-            rows: a.champion_teams.iter().map(|t| vec![t.team.clone(), t.champions.to_string()]).collect(),
+            headers: names(&["team", "champions", "ranked_agents"]),
+            rows: a
+                .champion_teams
+                .iter()
+                .map(|t| vec![t.team.clone(), t.champions.to_string(), t.agents.to_string()])
+                .collect(),
         });
     }
     for f in &a.figures {
         page.tables.push(Table {
             name: format!("nps_by_{}", f.property),
-            headers: headers(&[f.label.as_str()]),
-            rows: f.bins.iter().map(|b| [vec![b.label.clone()], summary_cells(&b.summary)].concat()).collect(),
+            headers: headers(&[f.label.as_str(), "enough_data"]),
+            rows: f
+                .bins
+                .iter()
+                .map(|b| [vec![b.label.clone(), b.enough_data.to_string()], summary_cells(&b.summary)].concat())
+                .collect(),
         });
     }
     Ok(page)
@@ -711,7 +814,7 @@ async fn responses(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]
                     x.date.clone(),
                     x.survey.clone(),
                     x.score.to_string(),
-                    x.segment.as_str().to_string(),
+                    x.segment_label.to_string(),
                     x.comment.clone().unwrap_or_default(),
                     x.contact.clone().unwrap_or_default(),
                     x.agent.clone().unwrap_or_default(),

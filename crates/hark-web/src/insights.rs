@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use hark_core::insight::{
     self, Bin, INTERACTION_FIGURES, RankedRow, TeamShare, champion_sentence, champion_teams, nps_counts, rank,
 };
-use hark_core::report::{Granularity, MS_PER_DAY, date_of_day, day_of_date, fold_days, format_ms};
+use hark_core::report::{Granularity, MS_PER_DAY, bucket_end, date_of_day, day_of_date, fold_days, format_ms};
 use hark_core::stats::{NPS_DIFFERENCE_METHOD, NPS_METHOD};
 use hark_core::{MeanSummary, NpsChange, NpsCounts, NpsSummary, ProportionSummary, SurveyKind};
 use hark_store::{
@@ -21,7 +21,7 @@ use crate::viewer::{Scope, Viewer, company_filter};
 
 /// Below this many answers a group is shown but not ranked.
 pub(crate) const DEFAULT_MIN_N: u64 = 30;
-/// Champions: the best agents by agent NPS.
+/// Champions: at most this many agents who stand out.
 pub(crate) const CHAMPIONS: usize = 20;
 
 /// The period a page covers, as dates (both inclusive).
@@ -49,7 +49,7 @@ pub(crate) fn parse(
     Ok((filter, extras, period))
 }
 
-fn min_n(extras: &Extras) -> Result<u64, ApiError> {
+pub(crate) fn min_n(extras: &Extras) -> Result<u64, ApiError> {
     match extras.get("min_n") {
         None => Ok(DEFAULT_MIN_N),
         Some(v) => v.parse::<u64>().ok().filter(|n| (1..=100_000).contains(n)).ok_or_else(|| {
@@ -91,16 +91,35 @@ pub(crate) async fn days(store: &Store, filter: &ResponseFilter) -> Result<Vec<S
 pub(crate) struct TrendPeriod {
     /// First day of the period (UTC).
     pub period_start: String,
+    /// Only part of the period is counted: it is still running ("so far"), or the filter's
+    /// dates cut it. Not comparable with whole periods.
+    pub partial: bool,
+    /// At least `min_n` answers; below it the point is shown but too few to read.
+    pub enough_data: bool,
     #[serde(flatten)]
     pub summary: NpsSummary,
 }
 
-/// Per-day answers folded into periods.
-pub(crate) fn fold_trend(days: &[ScoreCounts], granularity: Granularity) -> Vec<TrendPeriod> {
+/// Per-day answers folded into periods, each marked partial when the filter's dates (or the
+/// present) cut it, and thin below `min_n` answers.
+pub(crate) fn fold_trend(
+    days: &[ScoreCounts],
+    granularity: Granularity,
+    filter: &ResponseFilter,
+    min_n: u64,
+) -> Vec<TrendPeriod> {
+    // Counted up to the filter's end or now, whichever is first.
+    let until = filter.to_ms.unwrap_or(i64::MAX).min(jiff::Timestamp::now().as_millisecond());
     let days = days.iter().filter_map(|g| Some((g.key.as_deref()?.parse::<i64>().ok()?, nps_counts(&g.counts))));
     fold_days(days, granularity)
         .into_iter()
-        .map(|(start, c)| TrendPeriod { period_start: start.to_string(), summary: c.summary() })
+        .map(|(start, c)| {
+            let first = day_of_date(start) * MS_PER_DAY;
+            let end = day_of_date(bucket_end(start, granularity)) * MS_PER_DAY;
+            let partial = filter.from_ms.is_some_and(|f| first < f) || end > until;
+            let summary = c.summary();
+            TrendPeriod { period_start: start.to_string(), partial, enough_data: summary.n >= min_n.max(1), summary }
+        })
         .collect()
 }
 
@@ -138,8 +157,13 @@ pub(crate) struct ResponseRate {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(crate) struct Overview {
-    /// Whose detail this is: "Company", "Your team" or "You".
+    /// Whose detail this is: "Company", "Your team" or "You", or "Selection" when filters
+    /// narrow it.
     pub subject: &'static str,
+    /// `nps` covers less than the whole company (a role's scope or the filters).
+    pub narrower: bool,
+    /// Fewest answers a trend period needs not to be flagged thin.
+    pub min_n: u64,
     pub period: Period,
     pub method: &'static str,
     /// The whole company in the same surveys and period: every role sees it.
@@ -151,19 +175,23 @@ pub(crate) struct Overview {
     pub granularity: Granularity,
     pub trend: Vec<TrendPeriod>,
     pub annotations: Vec<Annotation>,
-    /// CSAT surveys in the same period and scope: share of 4–5 (Wilson interval).
+    /// CSAT surveys in the same period, scope and filters (none when an NPS survey is
+    /// chosen): share of 4–5 (Wilson interval).
     pub csat: ProportionSummary,
-    /// CES surveys in the same period and scope: mean of 1–7 (Student t interval).
+    /// CES surveys likewise: mean of 1–7 (Student t interval).
     pub ces: MeanSummary,
     pub response_rates: Vec<ResponseRate>,
 }
 
-pub(crate) const OVERVIEW_PARAMS: &[&str] = &["granularity"];
+pub(crate) const OVERVIEW_PARAMS: &[&str] = &["granularity", "min_n"];
 
 pub(crate) async fn overview(store: &Store, viewer: &Viewer, pairs: &[(String, String)]) -> Result<Overview, ApiError> {
     let (mut filter, extras, period) = parse(pairs, OVERVIEW_PARAMS)?;
-    viewer.restrict(&mut filter)?;
-    let other_kinds = |kind| ResponseFilter { survey_id: None, survey_kind: Some(kind), ..filter.clone() };
+    let min_n = min_n(&extras)?;
+    let subject = viewer.subject_of(&filter);
+    viewer.restrict(store, &mut filter).await?;
+    // The other kinds follow every filter, the survey too: an NPS survey has no CSAT answers.
+    let other_kinds = |kind| ResponseFilter { survey_kind: Some(kind), ..filter.clone() };
     let (csat_filter, ces_filter) = (other_kinds(SurveyKind::Csat), other_kinds(SurveyKind::Ces));
     nps_only(store, &mut filter).await?;
     // The reads are independent: done at once, they share the machine's cores.
@@ -184,14 +212,16 @@ pub(crate) async fn overview(store: &Store, viewer: &Viewer, pairs: &[(String, S
         })
         .collect();
     Ok(Overview {
-        subject: viewer.subject(),
+        subject,
+        narrower: wide.is_some(),
+        min_n,
         period,
         method: NPS_METHOD,
         company: company(wide, &dist),
         nps: nps_counts(&dist).summary(),
         distribution: dist.to_vec(),
         granularity: extras.granularity,
-        trend: fold_trend(&days, extras.granularity),
+        trend: fold_trend(&days, extras.granularity, &filter, min_n),
         annotations,
         csat: insight::csat(&csat),
         ces: insight::ces(&ces),
@@ -233,23 +263,59 @@ pub(crate) fn label_of(names: &HashMap<String, String>, key: &Option<String>) ->
     }
 }
 
+/// What answers without a value of `by` are called: not a group like the others.
+fn without(by: &Dimension) -> String {
+    match by {
+        Dimension::Team => "No team".into(),
+        Dimension::Agent => "No agent".into(),
+        Dimension::Language => "Language unknown".into(),
+        Dimension::Attribute(key) | Dimension::Property(key) => format!("No {key}"),
+        _ => "Not set".into(),
+    }
+}
+
+/// Whether a scope leaves anything to compare along `by`: an agent's answers are all theirs
+/// and their team's, a team lead's all their team's, so such a split would pass one
+/// person's or one team's score off as a team's.
+fn splits(viewer: &Viewer, by: &Dimension) -> bool {
+    !matches!(
+        (&viewer.scope, by),
+        (Scope::Team(_), Dimension::Team) | (Scope::Agent { .. } | Scope::Unlinked, Dimension::Team | Dimension::Agent)
+    )
+}
+
+/// The dimensions the Segments page offers this viewer.
+pub(crate) fn segment_dimensions(viewer: &Viewer) -> Vec<&'static str> {
+    ["team", "agent", "channel", "language", "survey"]
+        .into_iter()
+        .filter(|d| Dimension::parse(d).is_some_and(|by| splits(viewer, &by)))
+        .collect()
+}
+
 pub(crate) async fn segments(store: &Store, viewer: &Viewer, pairs: &[(String, String)]) -> Result<Segments, ApiError> {
     let (mut filter, extras, period) = parse(pairs, SEGMENT_PARAMS)?;
-    let by_name = extras.get("by").unwrap_or("team");
+    let default = segment_dimensions(viewer)[0];
+    let by_name = extras.get("by").unwrap_or(default);
     let by = Dimension::parse(by_name).ok_or_else(|| {
         ApiError::field("by", "one of team, agent, channel, language, survey, day, attr.{key}, property.{key}")
     })?;
+    if !splits(viewer, &by) {
+        return Err(ApiError::forbidden(format!(
+            "your view holds one {} only: segment by {}",
+            if matches!(viewer.scope, Scope::Team(_)) { "team" } else { "agent" },
+            segment_dimensions(viewer).join(", ")
+        )));
+    }
     let min_n = min_n(&extras)?;
-    viewer.restrict(&mut filter)?;
+    let subject = viewer.subject_of(&filter);
+    viewer.restrict(store, &mut filter).await?;
     nps_only(store, &mut filter).await?;
     let names = labels(store, &by).await?;
     let (groups, wide) = tokio::try_join!(counts(store, &filter, Some(&by)), company_distribution(store, &filter))?;
     let company = company(wide, &total(&groups));
-    let rows = rank(
-        groups.into_iter().map(|g| (g.key.clone(), label_of(&names, &g.key), nps_counts(&g.counts))).collect(),
-        min_n,
-    );
-    Ok(Segments { subject: viewer.subject(), period, method: NPS_METHOD, by: by.name(), min_n, company, rows })
+    let label = |key: &Option<String>| key.as_ref().map_or_else(|| without(&by), |_| label_of(&names, key));
+    let rows = rank(groups.into_iter().map(|g| (g.key.clone(), label(&g.key), nps_counts(&g.counts))).collect(), min_n);
+    Ok(Segments { subject, period, method: NPS_METHOD, by: by.name(), min_n, company, rows })
 }
 
 // ----- Agents and teams -----
@@ -288,9 +354,12 @@ pub(crate) struct Agents {
     pub your_rank: Option<u64>,
     /// The rows this viewer may see, best agent NPS first.
     pub agents: Vec<AgentRow>,
-    /// The top agents by agent NPS that this viewer may see by name.
+    /// Agents whose agent NPS stands above all agents' pooled beyond doubt (the low end of
+    /// their 95% interval above `champion_bar`), at most 20, that this viewer may see by name.
     pub champions: Vec<AgentRow>,
-    /// Where the top agents sit (admins, executives and team leads).
+    /// All agents' answers to the agent question pooled: the bar a champion clears.
+    pub champion_bar: NpsSummary,
+    /// Per team, its champions beside its ranked agents (admins, executives and team leads).
     pub champion_teams: Vec<TeamShare>,
     pub champion_sentence: Option<String>,
     /// NPS against handle time, wait time and transfers, binned.
@@ -302,11 +371,12 @@ pub(crate) const AGENT_PARAMS: &[&str] = &["min_n"];
 pub(crate) async fn agents(store: &Store, viewer: &Viewer, pairs: &[(String, String)]) -> Result<Agents, ApiError> {
     let (mut filter, extras, period) = parse(pairs, AGENT_PARAMS)?;
     let min_n = min_n(&extras)?;
+    let subject = viewer.subject_of(&filter);
     nps_only(store, &mut filter).await?;
     // Ranks are company-wide whoever looks; the scope decides which rows are shown, and
     // narrows the call-centre figures.
     let mut scoped = filter.clone();
-    viewer.restrict(&mut scoped)?;
+    viewer.restrict(store, &mut scoped).await?;
     let by = Some(&Dimension::Agent);
     // The reads are independent: done at once, they share the machine's cores.
     let whole_company = company_filter(&filter);
@@ -355,8 +425,11 @@ pub(crate) async fn agents(store: &Store, viewer: &Viewer, pairs: &[(String, Str
             Scope::Unlinked => false,
         }
     };
-    let shares = champion_teams(&ranked, CHAMPIONS, |r| {
-        team_of(r.key.as_deref().unwrap_or_default()).map_or_else(|| "no team".into(), |t| label_of(&teams, &Some(t)))
+    let bar = insight::pooled(&ranked);
+    let crowned = insight::champions(&ranked, bar.nps, CHAMPIONS);
+    let shares = champion_teams(&ranked, &crowned, |r| {
+        team_of(r.key.as_deref().unwrap_or_default())
+            .map_or_else(|| without(&Dimension::Team), |t| label_of(&teams, &Some(t)))
     });
     let is_agent = viewer.sees_own_only();
     let your_rank = match &viewer.scope {
@@ -374,12 +447,12 @@ pub(crate) async fn agents(store: &Store, viewer: &Viewer, pairs: &[(String, Str
             FigureBins {
                 property: property.to_string(),
                 label: label.to_string(),
-                bins: insight::bins(values, edges, unit),
+                bins: insight::bins(values, edges, unit, min_n),
             }
         })
         .collect();
     Ok(Agents {
-        subject: viewer.subject(),
+        subject,
         period,
         method: NPS_METHOD,
         min_n,
@@ -387,14 +460,9 @@ pub(crate) async fn agents(store: &Store, viewer: &Viewer, pairs: &[(String, Str
         ranked_agents: ranked.iter().filter(|r| r.rank.is_some()).count() as u64,
         your_rank,
         agents: ranked.iter().filter(|r| visible(r)).map(row).collect(),
-        champions: ranked
-            .iter()
-            .filter(|r| r.rank.is_some())
-            .take(CHAMPIONS)
-            .filter(|r| !is_agent && visible(r))
-            .map(row)
-            .collect(),
-        champion_sentence: (!is_agent).then(|| champion_sentence(&shares, CHAMPIONS as u64)).flatten(),
+        champions: crowned.iter().filter(|r| !is_agent && visible(r)).map(|r| row(r)).collect(),
+        champion_sentence: (!is_agent).then(|| champion_sentence(&shares, bar.nps)).flatten(),
+        champion_bar: bar,
         champion_teams: if is_agent { Vec::new() } else { shares },
         figures,
     })
@@ -439,7 +507,8 @@ pub(crate) const CHANGE_PARAMS: &[&str] =
 /// Asked for neither, it compares around the latest annotation, if there is one.
 pub(crate) async fn changes(store: &Store, viewer: &Viewer, pairs: &[(String, String)]) -> Result<Changes, ApiError> {
     let (mut filter, extras) = filters::parse(pairs, CHANGE_PARAMS)?;
-    viewer.restrict(&mut filter)?;
+    let subject = viewer.subject_of(&filter);
+    viewer.restrict(store, &mut filter).await?;
     nps_only(store, &mut filter).await?;
     let date = |name: &str, end: bool| -> Result<Option<i64>, ApiError> {
         extras.get(name).map(|v| filters::parse_time(v, end).map_err(|m| ApiError::field(name, m))).transpose()
@@ -513,7 +582,7 @@ pub(crate) async fn changes(store: &Store, viewer: &Viewer, pairs: &[(String, St
             })
         }
     };
-    Ok(Changes { subject: viewer.subject(), annotations, comparison })
+    Ok(Changes { subject, annotations, comparison })
 }
 
 /// A day number as its date, e.g. `2026-03-01`.
@@ -582,6 +651,8 @@ pub(crate) struct ResponseRow {
     pub survey: String,
     pub score: i64,
     pub segment: hark_core::Segment,
+    /// The segment in the survey kind's own words: "promoter", "satisfied", "low effort" ….
+    pub segment_label: &'static str,
     pub comment: Option<String>,
     pub contact: Option<String>,
     pub contact_id: Option<String>,
@@ -608,7 +679,8 @@ pub(crate) async fn responses(
     pairs: &[(String, String)],
 ) -> Result<Responses, ApiError> {
     let (mut filter, extras, period) = parse(pairs, RESPONSE_PARAMS)?;
-    viewer.restrict(&mut filter)?;
+    let subject = viewer.subject_of(&filter);
+    viewer.restrict(store, &mut filter).await?;
     let after = match extras.cursor.as_deref() {
         None => None,
         Some(c) => Some(
@@ -627,9 +699,10 @@ pub(crate) async fn responses(
         .map(|c| (c.id.clone(), c.name.or(c.email).unwrap_or(c.external_id)))
         .collect();
     let agents = labels(store, &Dimension::Agent).await?;
-    let surveys = labels(store, &Dimension::Survey).await?;
+    let surveys: HashMap<String, (String, SurveyKind)> =
+        store.list_surveys().await?.into_iter().map(|s| (s.id, (s.definition.name, s.definition.kind))).collect();
     Ok(Responses {
-        subject: viewer.subject(),
+        subject,
         period,
         total: store.count_responses(&filter).await?,
         next_cursor: more
@@ -641,9 +714,10 @@ pub(crate) async fn responses(
             .map(|r| ResponseRow {
                 id: r.id.clone(),
                 date: format_ms(r.created_at),
-                survey: label_of(&surveys, &Some(r.survey_id.clone())),
+                survey: surveys.get(&r.survey_id).map_or_else(|| r.survey_id.clone(), |s| s.0.clone()),
                 score: r.score,
                 segment: r.segment,
+                segment_label: surveys.get(&r.survey_id).map_or(SurveyKind::Nps, |s| s.1).segment_word(r.segment),
                 comment: r.comment.clone(),
                 contact: r.contact_id.as_ref().and_then(|id| contacts.get(id).cloned()),
                 contact_id: r.contact_id.clone(),

@@ -119,13 +119,20 @@ impl Viewer {
 
     /// Narrows a filter to what this viewer may see in detail; asking for someone else's
     /// team or agent is refused, not silently replaced.
-    pub fn restrict(&self, filter: &mut ResponseFilter) -> Result<(), ApiError> {
+    pub async fn restrict(&self, store: &Store, filter: &mut ResponseFilter) -> Result<(), ApiError> {
         let refuse = |what: &str| Err(ApiError::forbidden(format!("your role may not see another {what}'s answers")));
         match &self.scope {
             Scope::All => {}
             Scope::Team(team) => {
                 if filter.team_id.as_ref().is_some_and(|t| t != team) {
                     return refuse("team");
+                }
+                // An agent of another team is refused too, not answered with empty figures.
+                if let Some(agent) = &filter.agent_id {
+                    let theirs = store.get_agent(agent).await?.and_then(|a| a.team_id);
+                    if theirs.as_ref() != Some(team) {
+                        return refuse("team");
+                    }
                 }
                 filter.team_id = Some(team.clone());
             }
@@ -142,6 +149,19 @@ impl Viewer {
             Scope::Unlinked => filter.agent_id = Some(String::new()),
         }
         Ok(())
+    }
+
+    /// Who the detail is about once `filter` (as asked, before the scope narrows it) is
+    /// applied: "Selection" when it narrows the view, not "Company".
+    pub fn subject_of(&self, filter: &ResponseFilter) -> &'static str {
+        let narrowed = ResponseFilter { survey_kind: filter.survey_kind, ..company_filter(filter) } != *filter;
+        match (narrowed, &self.scope) {
+            (false, _) => self.subject(),
+            (true, Scope::All) => "Selection",
+            (true, Scope::Team(_)) => "Your team, filtered",
+            (true, Scope::Agent { .. }) => "You, filtered",
+            (true, Scope::Unlinked) => self.subject(),
+        }
     }
 
     /// Who the detail is about, for headings: "Company", "Your team", "You".

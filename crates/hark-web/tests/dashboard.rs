@@ -20,7 +20,11 @@ common::on_both!(
     reports_show_intervals_and_rank_thin_segments_last,
     roles_scope_every_report_and_page,
     changes_compare_before_and_after_an_annotation,
+    figures_cannot_mislead,
 );
+
+/// Ann and Cy clear all agents' pooled agent NPS beyond doubt; North also holds Bo.
+const CHAMPIONS_SIT: &str = "1 of the 2 champions is in North, which has 2 of the 3 ranked agents";
 mod alerting {
     use super::*;
     common::on_both!(mail: a_significant_drop_raises_one_alert_by_mail_and_webhook);
@@ -167,7 +171,7 @@ async fn reports_show_intervals_and_rank_thin_segments_last(app: TestApp) {
     let by_lang = app.get_json("/api/v1/reports/segments?by=language&min_n=30").await;
     assert_eq!(labels(&by_lang["rows"])[0], ("ko".into(), json!(1)));
     let by_plan = app.get_json("/api/v1/reports/segments?by=attr.plan&min_n=1").await;
-    assert_eq!(labels(&by_plan["rows"]), vec![("pro".into(), json!(1)), ("(none)".into(), json!(2))]);
+    assert_eq!(labels(&by_plan["rows"]), vec![("pro".into(), json!(1)), ("No plan".into(), Value::Null)]);
 
     // Agents: agent NPS beside company NPS; Cy's customers dislike the company, not Cy.
     let ag = app.get_json("/api/v1/reports/agents").await;
@@ -190,7 +194,7 @@ async fn reports_show_intervals_and_rank_thin_segments_last(app: TestApp) {
         ]
     );
     assert_eq!(ag["ranked_agents"], 3);
-    assert_eq!(ag["champion_sentence"], "2 of the top 3 are in North");
+    assert_eq!(ag["champion_sentence"], CHAMPIONS_SIT);
     let wait = &ag["figures"][1];
     assert_eq!(wait["property"], "wait_time_s");
     let bins: Vec<i64> = wait["bins"].as_array().unwrap().iter().map(|b| b["n"].as_i64().unwrap()).collect();
@@ -256,7 +260,7 @@ async fn roles_scope_every_report_and_page(app: TestApp) {
     let names: Vec<&str> = ag["agents"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["Ann", "Bo"], "company ranks, own team's rows");
     assert_eq!(ag["agents"][1]["rank"], 3);
-    assert_eq!(ag["champion_sentence"], "2 of the top 3 are in North");
+    assert_eq!(ag["champion_sentence"], CHAMPIONS_SIT);
     assert_eq!(json_as(&app, &http, &lead, "/api/v1/reports/responses").await["total"], 80);
     assert_eq!(get_as(&app, &http, &lead, "/api/v1/reports/alerts").await.status(), StatusCode::OK);
 
@@ -335,6 +339,145 @@ async fn roles_scope_every_report_and_page(app: TestApp) {
     let page = get_as(&app, &http, &admin, "/dashboard/segments?by=team&min_n=30").await.text().await.unwrap();
     assert_eq!(page.matches("class=\"point").count(), 3, "one dot per row");
     assert!(page.contains("too few answers"));
+}
+
+/// Each correction of the figures that misled: partial and thin periods flagged, CSAT and
+/// CES following the survey filter in their own words, answers without a team not ranked as
+/// a team, whole-number bins, champions that stand out, no "Company" shown twice, and
+/// out-of-scope filters refused.
+async fn figures_cannot_mislead(app: TestApp) {
+    let s = seed(&app).await;
+    // Three answers now, through the API, with no agent and so no team; and CSAT answers.
+    let csat = app.survey(json!({"name": "Delivery CSAT", "kind": "csat", "brand": "Acme"})).await;
+    for (i, (survey, score)) in
+        [(&s.survey, 10), (&s.survey, 9), (&s.survey, 0), (&csat, 5), (&csat, 2)].into_iter().enumerate()
+    {
+        let r = app.post("/api/v1/responses").header("Idempotency-Key", format!("now-{i}"));
+        let r = r.json(&json!({"survey_id": survey, "score": score})).send().await.unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+
+    let (http, admin) = app.user_session("admin@example.com", Role::Admin, None, None).await;
+    let html = |path: String| {
+        let (http, admin) = (http.clone(), admin.clone());
+        let app = &app;
+        async move { get_as(app, &http, &admin, &path).await.text().await.unwrap() }
+    };
+    // The running period is flagged "so far" whatever the granularity; thin ones below min_n.
+    for granularity in ["day", "week", "month"] {
+        let o = app.get_json(&format!("/api/v1/reports/overview?granularity={granularity}")).await;
+        let trend = o["trend"].as_array().unwrap();
+        let last = trend.last().unwrap();
+        assert_eq!(last["partial"], true, "{granularity}: {last}");
+        assert!(trend[..trend.len() - 1].iter().all(|p| p["partial"] == false), "{granularity}: only the last");
+        assert_eq!(o["min_n"], 30);
+    }
+    let by_day = app.get_json("/api/v1/reports/overview?granularity=day").await;
+    assert!(by_day["trend"].as_array().unwrap().iter().all(|p| p["enough_data"] == false), "a few answers a day");
+    let by_day = app.get_json("/api/v1/reports/overview?granularity=day&min_n=1").await;
+    assert!(by_day["trend"].as_array().unwrap().iter().all(|p| p["enough_data"] == true));
+    // Dates that cut a period mark it partial at either end.
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let mut from = today.checked_sub(jiff::Span::new().days(10)).unwrap();
+    if from.day() == 1 {
+        from = from.yesterday().unwrap();
+    }
+    let cut = app.get_json(&format!("/api/v1/reports/nps?granularity=month&from={from}")).await;
+    let series = cut["series"].as_array().unwrap();
+    assert_eq!(series[0]["partial"], true, "the month {from} cuts: {cut}");
+    let page = html("/dashboard/overview?granularity=day".to_string()).await;
+    assert!(page.contains(r#"class="point hollow""#) && page.contains(">so far<"), "drawn as such");
+    assert!(page.contains("Hollow points are not whole periods"));
+
+    // CSAT follows the survey filter and speaks its own words.
+    let o = app.get_json("/api/v1/reports/overview").await;
+    assert_eq!((o["csat"]["n"].as_u64(), o["csat"]["hits"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(o["subject"], "Company");
+    assert_eq!(o["narrower"], false);
+    let one = app.get_json(&format!("/api/v1/reports/overview?survey_id={}", s.survey)).await;
+    assert_eq!((one["csat"]["n"].as_u64(), one["ces"]["n"].as_u64()), (Some(0), Some(0)), "an NPS survey has no CSAT");
+    let page = html(format!("/dashboard/overview?survey_id={}", s.survey)).await;
+    assert!(!page.contains("CSAT") && !page.contains("CES ·"), "no card for answers that are not there");
+    let answers = app.get_json(&format!("/api/v1/reports/responses?survey_id={csat}")).await;
+    let words: Vec<&str> =
+        answers["items"].as_array().unwrap().iter().map(|r| r["segment_label"].as_str().unwrap()).collect();
+    assert_eq!(words, ["unsatisfied", "satisfied"]);
+    let page = html(format!("/dashboard/responses?survey_id={csat}")).await;
+    assert!(page.contains("<td>satisfied</td>") && !page.contains("promoter"), "CSAT answers are not promoters");
+
+    // "Company" once for the company; a filtered view is a selection, beside the company.
+    let page = html("/dashboard/overview".to_string()).await;
+    assert_eq!(page.matches("<td>Company</td>").count(), 1, "the summary lists the company once");
+    assert_eq!(page.matches("NPS · Company").count(), 1);
+    let o = app.get_json(&format!("/api/v1/reports/overview?team_id={}", s.north)).await;
+    assert_eq!(
+        (o["subject"].as_str(), &o["narrower"], o["nps"]["n"].as_u64()),
+        (Some("Selection"), &json!(true), Some(80))
+    );
+    let page = html(format!("/dashboard/overview?team_id={}", s.north)).await;
+    assert!(page.contains("NPS · Selection") && page.contains("NPS · Company"));
+
+    // Answers without a team are shown as such and never ranked, however many.
+    let seg = app.get_json("/api/v1/reports/segments?by=team&min_n=1").await;
+    assert_eq!(
+        labels(&seg["rows"]),
+        vec![
+            ("Tiny".into(), json!(1)),
+            ("North".into(), json!(2)),
+            ("South".into(), json!(3)),
+            ("No team".into(), Value::Null)
+        ]
+    );
+    assert_eq!(seg["rows"][3]["enough_data"], true);
+    let page = html("/dashboard/segments?by=team&min_n=1".to_string()).await;
+    assert!(page.contains("<td>not ranked</td><td>No team</td>"), "{page}");
+
+    // Whole-number bins are whole numbers; thin bins are flagged.
+    let ag = app.get_json("/api/v1/reports/agents").await;
+    let transfers = &ag["figures"][2];
+    let bins: Vec<&str> = transfers["bins"].as_array().unwrap().iter().map(|b| b["label"].as_str().unwrap()).collect();
+    assert_eq!(bins, ["0", "1", "2", "3+"]);
+    let wait: Vec<(u64, bool)> = ag["figures"][1]["bins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["n"].as_u64().unwrap(), b["enough_data"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(wait, [(45, true), (0, false), (40, true), (0, false), (35, true), (0, false)]);
+
+    // Champions stand out from all agents pooled, beyond their interval; where they sit is
+    // told beside each team's share of ranked agents.
+    let names: Vec<&str> = ag["champions"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Ann", "Cy"], "Bo, at the agents' level, is no champion; Di has too few answers");
+    let bar = ag["champion_bar"]["nps"].as_f64().unwrap();
+    assert!((bar - 100.0 * 80.0 / 120.0).abs() < 1e-9, "{bar}");
+    assert_eq!(ag["champion_teams"][0], json!({"team": "North", "champions": 1, "agents": 2}));
+    assert_eq!(ag["champion_sentence"], CHAMPIONS_SIT);
+
+    // Out of scope is refused, not answered with empty tables.
+    let (http, lead) = app.user_session("lead@example.com", Role::TeamLead, Some(&s.north), None).await;
+    let cy = &s.agents[2];
+    for path in ["overview", "segments?by=agent", "agents", "responses", "changes"] {
+        let path = format!("/api/v1/reports/{path}{}agent_id={cy}", if path.contains('?') { "&" } else { "?" });
+        assert_eq!(get_as(&app, &http, &lead, &path).await.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let r = get_as(&app, &http, &lead, &format!("/dashboard/agents?agent_id={cy}")).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let ann = &s.agents[0];
+    let own = json_as(&app, &http, &lead, &format!("/api/v1/reports/overview?agent_id={ann}")).await;
+    assert_eq!(own["nps"]["n"], 40, "their own team's agent");
+    // An agent's answers split by team would show her own score as her team's.
+    let (_, bo) = app.user_session("bo@example.com", Role::Agent, Some(&s.north), Some(&s.agents[1])).await;
+    for by in ["team", "agent"] {
+        let r = get_as(&app, &http, &bo, &format!("/api/v1/reports/segments?by={by}")).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{by}");
+    }
+    let seg = json_as(&app, &http, &bo, "/api/v1/reports/segments").await;
+    assert_eq!(seg["by"], "channel");
+    let page = get_as(&app, &http, &bo, "/dashboard/segments").await.text().await.unwrap();
+    assert!(!page.contains(r#"<option value="team""#) && !page.contains(r#"<option value="agent""#));
+    let r = get_as(&app, &http, &lead, "/api/v1/reports/segments?by=team").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "a team lead's one team is not a ranking");
 }
 
 async fn changes_compare_before_and_after_an_annotation(app: TestApp) {

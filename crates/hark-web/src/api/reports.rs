@@ -28,10 +28,12 @@ pub(crate) struct NpsReport {
 /// month. Covers NPS surveys (all of them, or `survey_id`); filter by team, agent, channel,
 /// period and any contact attribute (`attr.plan=pro`).
 #[utoipa::path(get, path = "/api/v1/reports/nps", tag = "reports",
-    params(filters::FilterParams, ("granularity" = Option<Granularity>, Query)),
+    params(filters::FilterParams, ("granularity" = Option<Granularity>, Query),
+        ("min_n" = Option<u64>, Query, description = "Fewest answers a period needs not to be flagged thin (default 30)")),
     responses((status = 200, body = NpsReport), (status = 422, body = Problem)))]
 pub(crate) async fn nps_report(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<NpsReport>> {
-    let (mut filter, extras) = filters::parse(&q, &["granularity"])?;
+    let (mut filter, extras) = filters::parse(&q, &["granularity", "min_n"])?;
+    let min_n = insights::min_n(&extras)?;
     insights::nps_only(&s.store, &mut filter).await?;
     let days = insights::days(&s.store, &filter).await?;
     Ok(Json(NpsReport {
@@ -39,6 +41,6 @@ pub(crate) async fn nps_report(State(s): State<AppState>, RawQuery(q): RawQuery)
         confidence: 0.95,
         granularity: extras.granularity,
         overall: nps_counts(&insights::total(&days)).summary(),
-        series: insights::fold_trend(&days, extras.granularity),
+        series: insights::fold_trend(&days, extras.granularity, &filter, min_n),
     }))
 }
