@@ -17,13 +17,41 @@ fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// Each chart is drawn twice, for wide screens and for phones, and the page shows the one
+/// that fits: scaled by `viewBox` alone, a wide chart's 11-unit text would shrink to 6 px on
+/// a phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Size {
+    Wide,
+    /// Drawn 340 units wide: on a 390 px phone it is shown at about 1:1.
+    Narrow,
+}
+
+impl Size {
+    fn width(self) -> f64 {
+        match self {
+            Size::Wide => 640.0,
+            Size::Narrow => 340.0,
+        }
+    }
+
+    /// A row label shortened to fit the narrow chart's label column (the full one stays in
+    /// the mark's title and the table).
+    fn label(self, text: &str) -> String {
+        match self {
+            Size::Narrow if text.chars().count() > 15 => format!("{}…", text.chars().take(14).collect::<String>()),
+            _ => text.to_string(),
+        }
+    }
+}
+
 fn fmt(x: Option<f64>) -> String {
     x.map_or_else(|| "–".into(), |v| format!("{v:+.0}"))
 }
 
 /// Answers per score 0–10 as bars coloured by segment.
-pub(crate) fn distribution(counts: &[u64]) -> String {
-    let (w, h, top, bottom) = (640.0, 170.0, 18.0, 22.0);
+pub(crate) fn distribution(counts: &[u64], size: Size) -> String {
+    let (w, h, top, bottom) = (size.width(), 170.0, 18.0, 22.0);
     let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
     let slot = w / 11.0;
     let mut svg = format!(
@@ -67,8 +95,8 @@ pub(crate) struct TrendPoint {
 /// vertical lines at the period (index) they fall in. Partial and thin periods stand apart
 /// as hollow points, so that a running month or a handful of answers cannot stretch the
 /// axis or pass for a trend.
-pub(crate) fn trend(points: &[TrendPoint], annotations: &[(f64, String)]) -> String {
-    let (w, h, left, right, top, bottom) = (640.0, 220.0, 44.0, 34.0, 14.0, 30.0);
+pub(crate) fn trend(points: &[TrendPoint], annotations: &[(f64, String)], size: Size) -> String {
+    let (w, h, left, right, top, bottom) = (size.width(), 220.0, 44.0, 34.0, 14.0, 30.0);
     let mut svg = format!(
         r#"<svg class="chart trend" viewBox="0 0 {w} {h}" role="img" aria-label="NPS by period with its 95% interval">"#
     );
@@ -153,7 +181,12 @@ pub(crate) fn trend(points: &[TrendPoint], annotations: &[(f64, String)]) -> Str
         );
         if let Some(c) = p.caveat {
             // Said in words beside the point, not left to the hollow mark alone.
-            let anchor = if *i + 1 == points.len() && points.len() > 1 { "end" } else { "middle" };
+            let anchor = match *i {
+                _ if points.len() == 1 => "middle",
+                0 => "start",
+                i if i + 1 == points.len() => "end",
+                _ => "middle",
+            };
             let _ = write!(
                 svg,
                 r#"<text class="caveat" x="{px:.1}" y="{:.1}" text-anchor="{anchor}" font-size="11">{}</text>"#,
@@ -162,7 +195,8 @@ pub(crate) fn trend(points: &[TrendPoint], annotations: &[(f64, String)]) -> Str
             );
         }
     }
-    let step = points.len().div_ceil(6).max(1);
+    // A date label is about 60 units wide: six fit a wide chart, three a narrow one.
+    let step = points.len().div_ceil(if size == Size::Wide { 6 } else { 3 }).max(1);
     for (i, p) in points.iter().enumerate().step_by(step) {
         let _ = write!(
             svg,
@@ -187,8 +221,9 @@ pub(crate) struct Dot {
 }
 
 /// Rows of NPS with their intervals on a shared −100…+100 axis (segments, leaderboards).
-pub(crate) fn dot_rows(rows: &[(String, Vec<Dot>)]) -> String {
-    let (w, left, right, row_h) = (640.0, 170.0, 16.0, 26.0);
+pub(crate) fn dot_rows(rows: &[(String, Vec<Dot>)], size: Size) -> String {
+    let (w, right, row_h) = (size.width(), 16.0, 26.0);
+    let left = if size == Size::Wide { 170.0 } else { 112.0 };
     let h = 26.0 + row_h * rows.len() as f64;
     let x = |v: f64| left + (w - left - right) * (v + 100.0) / 200.0;
     let mut svg = format!(
@@ -209,7 +244,7 @@ pub(crate) fn dot_rows(rows: &[(String, Vec<Dot>)]) -> String {
             r#"<text x="{}" y="{:.1}" text-anchor="end" font-size="12">{}</text>"#,
             left - 8.0,
             cy + 4.0,
-            esc(label)
+            esc(&size.label(label))
         );
         for (k, dot) in dots.iter().enumerate() {
             let Some(v) = dot.value else { continue };
@@ -254,10 +289,32 @@ mod tests {
             n: 3,
             caveat: None,
         };
-        let svg = trend(&[p(Some(10.0)), p(None), p(Some(-20.0))], &[(1.0, "a & b".into())]);
+        let svg = trend(&[p(Some(10.0)), p(None), p(Some(-20.0))], &[(1.0, "a & b".into())], Size::Wide);
         assert_eq!(svg.matches("class=\"point\"").count(), 2);
         assert!(svg.contains("a &amp; b") && !svg.contains("<w>"));
-        assert_eq!(distribution(&[1; 11]).matches("class=\"bar\"").count(), 11);
+        assert_eq!(distribution(&[1; 11], Size::Narrow).matches("class=\"bar\"").count(), 11);
+    }
+
+    #[test]
+    fn a_running_or_thin_period_stands_apart_and_does_not_stretch_the_axis() {
+        let p = |nps: f64, half: f64, caveat| TrendPoint {
+            label: "m".into(),
+            nps: Some(nps),
+            interval: Some(Interval { low: nps - half, high: nps + half }),
+            n: 3,
+            caveat,
+        };
+        // Whole months near +10; the running one at +17 with a wide interval (−51 to +85).
+        let svg = trend(&[p(10.0, 8.0, None), p(12.0, 8.0, None), p(17.0, 68.0, Some("so far"))], &[], Size::Wide);
+        assert!(svg.contains(">+20<") && !svg.contains(">+40<") && !svg.contains(">-20<"), "axis from 0 to +20: {svg}");
+        assert_eq!((svg.matches(r#"class="point""#).count(), svg.matches(r#"class="point hollow""#).count()), (2, 1));
+        assert!(svg.contains(">so far<") && svg.contains("n = 3, 95% CI -51 to +85, so far"));
+        let line = &svg[svg.find("<polyline points=\"").unwrap()..];
+        assert_eq!(
+            line[..line.find("\" fill").unwrap()].matches(',').count(),
+            2,
+            "the line joins the whole months only"
+        );
     }
 
     /// WCAG contrast ratio of two `#rrggbb` colours.
@@ -285,13 +342,16 @@ mod tests {
     fn chart_text_and_marks_keep_their_contrast() {
         let point = |caveat| TrendPoint { label: "Jan".into(), nps: Some(12.0), interval: None, n: 40, caveat };
         let dot = |series, thin| Dot { value: Some(20.0), interval: None, series, thin };
-        let svgs = [
-            distribution(&[3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5]),
-            trend(&[point(None), point(Some("so far"))], &[(0.0, "Launched chat".into())]),
-            dot_rows(&[("Billing".into(), vec![dot("agent", false), dot("company", true)])]),
-        ];
+        let svgs = [Size::Wide, Size::Narrow].map(|size| {
+            [
+                distribution(&[3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5], size),
+                trend(&[point(None), point(Some("so far"))], &[(0.0, "Launched chat".into())], size),
+                dot_rows(&[("Billing".into(), vec![dot("agent", false), dot("company", true)])], size),
+            ]
+        });
+        let svgs = svgs.iter().flatten();
         let mut checked = 0;
-        for svg in &svgs {
+        for svg in svgs {
             for tag in svg.split('<').skip(1) {
                 let (needed, colour) = if tag.starts_with("text") {
                     (4.5, attribute(tag, "fill").unwrap_or("#000000"))

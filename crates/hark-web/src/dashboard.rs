@@ -119,6 +119,8 @@ struct Filters {
     hidden: Vec<(String, String)>,
     /// The filters themselves, for forms that change something else (the period comparison).
     kept: Vec<(String, String)>,
+    /// What the filters choose, in a line: the folded filter panel's label.
+    summary: String,
 }
 
 #[derive(Template)]
@@ -136,7 +138,8 @@ struct DashboardPage {
     method: String,
     cards: Vec<Card>,
     sentence: Option<String>,
-    charts: Vec<(String, String)>,
+    /// Heading, the chart for wide screens and the one for phones.
+    charts: Vec<(String, String, String)>,
     tables: Vec<Table>,
     next_page: Option<String>,
     /// Page-specific controls.
@@ -156,6 +159,11 @@ struct Controls {
     rule_list: Vec<(String, String)>,
     teams: Vec<Option_>,
     surveys: Vec<Option_>,
+}
+
+/// A chart in both sizes, under its heading.
+fn drawn(heading: String, draw: impl Fn(charts::Size) -> String) -> (String, String, String) {
+    (heading, draw(charts::Size::Wide), draw(charts::Size::Narrow))
 }
 
 fn nps_text(s: &NpsSummary) -> String {
@@ -310,6 +318,7 @@ fn blank(title: &str, current: &'static str, subject: &'static str) -> Dashboard
             q: String::new(),
             hidden: vec![],
             kept: vec![],
+            summary: String::new(),
         },
         search: false,
         subject,
@@ -351,10 +360,29 @@ async fn filters(
         Scope::Team(t) => state.store.list_agents(Some(t)).await?,
         _ => vec![],
     };
+    let surveys: Vec<Option_> = options(nps, get("survey_id"));
+    let teams: Vec<Option_> = options(teams, get("team_id"));
+    let agents: Vec<Option_> = options(agents.into_iter().map(|a| (a.id, a.name)).collect(), get("agent_id"));
+    let chosen = |list: &[Option_]| list.iter().find(|o| o.selected).map(|o| o.label.clone());
+    let period = match (get("from"), get("to")) {
+        (from, to) if from.is_empty() && to.is_empty() => "last 12 months".to_string(),
+        (from, to) => {
+            format!("{} to {}", if from.is_empty() { "…" } else { &from }, if to.is_empty() { "today" } else { &to })
+        }
+    };
+    let summary =
+        [chosen(&surveys).or(Some(if every_kind { "All surveys" } else { "All NPS surveys" }.into())), Some(period)]
+            .into_iter()
+            .chain([chosen(&teams), chosen(&agents)])
+            .chain(["channel", "language", "attr", "q"].map(|k| Some(get(k)).filter(|v| !v.is_empty())))
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ");
     Ok(Filters {
-        surveys: options(nps, get("survey_id")),
-        teams: options(teams, get("team_id")),
-        agents: options(agents.into_iter().map(|a| (a.id, a.name)).collect(), get("agent_id")),
+        surveys,
+        teams,
+        agents,
+        summary,
         from: get("from"),
         to: get("to"),
         channel: get("channel"),
@@ -414,28 +442,31 @@ async fn overview(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
     let points: Vec<TrendPoint> = o
         .trend
         .iter()
-        .map(|p| TrendPoint {
+        .enumerate()
+        .map(|(i, p)| TrendPoint {
             label: p.period_start.clone(),
             nps: p.summary.nps,
             interval: p.summary.interval,
             n: p.summary.n,
             caveat: match (p.partial, p.enough_data) {
-                (true, _) => Some("so far"),
+                // Only the period that is still running is "so far"; one the dates cut is part.
+                (true, _) if i + 1 == o.trend.len() && !pairs.iter().any(|(k, _)| k == "to") => Some("so far"),
+                (true, _) => Some("partial"),
                 (false, false) => Some("too few answers"),
                 (false, true) => None,
             },
         })
         .collect();
     let marks = insights::annotation_positions(&o.trend, &o.annotations, o.granularity);
-    page.charts.push((format!("NPS by {}", o.granularity.as_str()), charts::trend(&points, &marks)));
+    page.charts.push(drawn(format!("NPS by {}", o.granularity.as_str()), |size| charts::trend(&points, &marks, size)));
     if o.trend.iter().any(|p| p.partial || !p.enough_data) {
         page.method.push_str(&format!(
-            " Hollow points are not whole periods: \"so far\" (still running, or cut by the dates chosen) \
-             or \"too few answers\" (under {}); the line and the axis leave them out.",
+            " Hollow points are not whole periods: \"so far\" (still running), \"partial\" (cut by the dates \
+             chosen) or \"too few answers\" (under {}); the line and the axis leave them out.",
             o.min_n
         ));
     }
-    page.charts.push(("Answers per score".into(), charts::distribution(&o.distribution)));
+    page.charts.push(drawn("Answers per score".into(), |size| charts::distribution(&o.distribution, size)));
     page.controls.granularities = Granularity::ALL
         .into_iter()
         .map(|g| Option_ { value: g.as_str().into(), label: g.as_str().into(), selected: g == o.granularity })
@@ -505,7 +536,8 @@ async fn segments(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
         value: nps_text(&s.company),
         detail: format!("n = {}", s.company.n),
     });
-    page.charts.push((format!("NPS by {}", s.by), charts::dot_rows(&ranked_dots(&s.rows))));
+    let dots = ranked_dots(&s.rows);
+    page.charts.push(drawn(format!("NPS by {}", s.by), |size| charts::dot_rows(&dots, size)));
     let offered = insights::segment_dimensions(viewer);
     page.controls.dimensions = offered
         .iter()
@@ -582,7 +614,8 @@ async fn agents(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -
             )
         })
         .collect();
-    page.charts.push(("Agent NPS (dark) beside company NPS (orange)".into(), charts::dot_rows(&dots)));
+    page.charts
+        .push(drawn("Agent NPS (dark) beside company NPS (orange)".into(), |size| charts::dot_rows(&dots, size)));
     page.controls.min_n = Some(a.min_n);
     let agent_rows = |rows: &[insights::AgentRow]| -> Vec<Vec<String>> {
         rows.iter()

@@ -37,6 +37,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/ref/{token}", get(referral))
         .route("/assets/follow-up.js", get(|| script(include_str!("../assets/follow-up.js"))))
         .route("/assets/send-score.js", get(|| script(include_str!("../assets/send-score.js"))))
+        .route("/assets/staff.js", get(|| script(include_str!("../assets/staff.js"))))
 }
 
 /// The pages' scripts are files of their own, so that the Content-Security-Policy allows no

@@ -337,7 +337,7 @@ async fn roles_scope_every_report_and_page(app: TestApp) {
     assert!(lines[1].starts_with("segments,1,North,true,80,40,40,0,50.0,"), "{csv}");
     assert!(lines[3].starts_with("segments,too few answers,Tiny,false,5,"), "{csv}");
     let page = get_as(&app, &http, &admin, "/dashboard/segments?by=team&min_n=30").await.text().await.unwrap();
-    assert_eq!(page.matches("class=\"point").count(), 3, "one dot per row");
+    assert_eq!(page.matches("class=\"point").count(), 6, "one dot per row, in the wide chart and the narrow");
     assert!(page.contains("too few answers"));
 }
 

@@ -236,6 +236,7 @@ pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
 pub struct Browser {
     pub client: fantoccini::Client,
     driver: Child,
+    port: u16,
 }
 
 impl Browser {
@@ -282,7 +283,23 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a Chromium session");
-        Some(Browser { client, driver })
+        Some(Browser { client, driver, port })
+    }
+
+    /// Lays pages out `width` CSS pixels wide, as a phone of that width would: a headless
+    /// window cannot be made narrower than about 500 px, so a window size of 390 would test
+    /// 485 px.
+    pub async fn set_width(&self, width: u32) {
+        let id = self.client.session_id().await.unwrap().expect("a session");
+        let metrics = serde_json::json!({"cmd": "Emulation.setDeviceMetricsOverride",
+            "params": {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 500}});
+        let r = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{}/session/{id}/goog/cdp/execute", self.port))
+            .json(&metrics)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "set the width: {}", r.text().await.unwrap());
     }
 
     pub async fn close(self) {
