@@ -89,6 +89,22 @@ async fn customer_pages_pass_wcag_21_aa_in_every_language_and_width() {
                 for violation in audit(c, &axe).await {
                     problems.push(format!("{lang} {width}px {}: {violation}", page.split('/').nth(1).unwrap()));
                 }
+                // The 0–10 scale keeps one row, its end labels under its ends, at every width.
+                let row = c
+                    .execute(
+                        "const b = [...document.querySelectorAll('.scale button')].map(e => e.getBoundingClientRect()); \
+                         const ends = [...document.querySelectorAll('.ends span')].map(e => e.getBoundingClientRect()); \
+                         if (b.length < 11) return 'no scale'; \
+                         return new Set(b.map(r => Math.round(r.top))).size === 1 \
+                           && Math.abs(ends[0].left - b[0].left) < 2 && Math.abs(ends[1].right - b[10].right) < 2 \
+                           && Math.min(...b.map(r => r.width)) >= 24;",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                if row == json!(false) {
+                    problems.push(format!("{lang} {width}px {page}: the 0–10 scale breaks its row or its ends"));
+                }
             }
         }
     }
