@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::{MeanSummary, NpsChange, NpsCounts, NpsSummary, ProportionSummary};
+use crate::{Interval, MeanSummary, NpsChange, NpsCounts, NpsSummary, ProportionSummary};
 
 /// Answers per score, index = score (0–10); kinds with a shorter scale leave the rest zero.
 pub type Distribution = [u64; 11];
@@ -26,6 +26,59 @@ pub fn ces(d: &Distribution) -> MeanSummary {
         sum_sq += (score as u64 * score as u64 * k) as f64;
     }
     MeanSummary::from_moments(n, sum, sum_sq)
+}
+
+pub const CSAT_DIFFERENCE_METHOD: &str = "difference of two shares: Newcombe's hybrid score interval from the two \
+     Wilson intervals (method 10, 1998), 95%, and a pooled two-proportion z test";
+pub const CES_DIFFERENCE_METHOD: &str =
+    "difference of two means: Welch's t interval (Welch–Satterthwaite degrees of freedom), 95%, and its z test";
+
+/// How CSAT (the share of 4–5, in percent) moved between two periods; `None` when either
+/// has no answers.
+pub fn csat_change(before: &Distribution, after: &Distribution) -> Option<NpsChange> {
+    let (b, a) = (csat(before), csat(after));
+    let (p1, p2, i1, i2) = (b.pct?, a.pct?, b.interval?, a.interval?);
+    let difference = p2 - p1;
+    let interval = Interval {
+        low: difference - ((p2 - i2.low).powi(2) + (i1.high - p1).powi(2)).sqrt(),
+        high: difference + ((i2.high - p2).powi(2) + (p1 - i1.low).powi(2)).sqrt(),
+    };
+    let (n1, n2) = (b.n as f64, a.n as f64);
+    let pooled = (b.hits + a.hits) as f64 / (n1 + n2);
+    let se = (pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)).sqrt();
+    let z = if se > 0.0 { (difference / 100.0) / se } else { 0.0 };
+    Some(change(p1, p2, interval, z, CSAT_DIFFERENCE_METHOD))
+}
+
+/// How mean CES (1–7) moved between two periods; `None` unless each has two answers.
+pub fn ces_change(before: &Distribution, after: &Distribution) -> Option<NpsChange> {
+    let moments = |d: &Distribution| {
+        let (mut n, mut sum, mut sum_sq) = (0.0, 0.0, 0.0);
+        for (score, &k) in d.iter().enumerate().take(8).skip(1) {
+            let (s, k) = (score as f64, k as f64);
+            (n, sum, sum_sq) = (n + k, sum + s * k, sum_sq + s * s * k);
+        }
+        (n >= 2.0).then(|| {
+            let mean = sum / n;
+            (n, mean, ((sum_sq - n * mean * mean) / (n - 1.0)).max(0.0) / n)
+        })
+    };
+    let ((n1, m1, v1), (n2, m2, v2)) = (moments(before)?, moments(after)?);
+    let (difference, se) = (m2 - m1, (v1 + v2).sqrt());
+    // Welch–Satterthwaite; with no spread on either side the difference is exact.
+    let df = if se > 0.0 { (v1 + v2).powi(2) / (v1 * v1 / (n1 - 1.0) + v2 * v2 / (n2 - 1.0)) } else { f64::MAX };
+    let half = crate::stats::t95(df.floor().clamp(1.0, 1e9) as u64) * se;
+    let interval = Interval { low: difference - half, high: difference + half };
+    let z = if se > 0.0 { difference / se } else { 0.0 };
+    let mut found = change(m1, m2, interval, z, CES_DIFFERENCE_METHOD);
+    // The t interval decides: for few answers it is wider than the z test would say.
+    found.significant = !interval.contains(0.0) && se > 0.0;
+    Some(found)
+}
+
+fn change(before: f64, after: f64, interval: Interval, z: f64, method: &'static str) -> NpsChange {
+    let p_value = 2.0 * (1.0 - crate::stats::normal_cdf(z.abs()));
+    NpsChange { before, after, difference: after - before, interval, z, p_value, significant: p_value < 0.05, method }
 }
 
 /// One row of a ranking: a group's NPS, and its place if it has enough answers to be ranked.
@@ -301,6 +354,34 @@ mod tests {
         assert_eq!(b.iter().map(|b| b.enough_data).collect::<Vec<_>>(), [true, false, false], "n below 2 is flagged");
         let whole = bins([(1.0, counts(1, 0, 0))], &[0.0, 1.0, 2.0, 3.0], "", 1);
         assert_eq!(whole.iter().map(|b| b.label.as_str()).collect::<Vec<_>>(), ["0", "1", "2", "3+"]);
+    }
+
+    #[test]
+    fn csat_and_ces_changes_come_with_their_interval_and_test() {
+        let csat_of = |good: u64, bad: u64| {
+            let mut d = [0u64; 11];
+            (d[5], d[2]) = (good, bad);
+            d
+        };
+        // 60% to 80% of 100 each: a real rise; its interval (Newcombe) holds about +7 to +32.
+        let c = csat_change(&csat_of(60, 40), &csat_of(80, 20)).unwrap();
+        assert!((c.difference - 20.0).abs() < 1e-9 && c.significant, "{c:?}");
+        assert!((c.interval.low - 7.5).abs() < 1.0 && (c.interval.high - 31.7).abs() < 1.0, "{c:?}");
+        let small = csat_change(&csat_of(6, 4), &csat_of(8, 2)).unwrap();
+        assert!(!small.significant && small.interval.contains(0.0), "the same shares from 10 answers are noise");
+        assert!(csat_change(&[0; 11], &csat_of(1, 0)).is_none());
+
+        let ces_of = |scores: &[(usize, u64)]| {
+            let mut d = [0u64; 11];
+            scores.iter().for_each(|&(s, k)| d[s] = k);
+            d
+        };
+        // Mean 4 (sd ≈ 1) to mean 5 with 50 answers each: a real change.
+        let e = ces_change(&ces_of(&[(3, 25), (5, 25)]), &ces_of(&[(4, 25), (6, 25)])).unwrap();
+        assert!((e.difference - 1.0).abs() < 1e-9 && e.significant, "{e:?}");
+        let e = ces_change(&ces_of(&[(3, 2), (5, 2)]), &ces_of(&[(4, 2), (6, 2)])).unwrap();
+        assert!(!e.significant, "four answers each: {e:?}");
+        assert!(ces_change(&ces_of(&[(3, 1)]), &ces_of(&[(4, 5)])).is_none(), "one answer has no spread");
     }
 
     #[test]

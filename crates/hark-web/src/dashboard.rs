@@ -161,6 +161,31 @@ struct Controls {
     surveys: Vec<Option_>,
 }
 
+/// A card's detail with how the figure moved since the period of the same length before:
+/// the difference, its 95% interval and whether the test calls it real.
+fn with_change(
+    detail: String,
+    change: Option<&hark_core::NpsChange>,
+    days: i64,
+    unit: &str,
+    precision: usize,
+) -> String {
+    let Some(c) = change else { return format!("{detail} · no answers in the {days} days before to compare") };
+    let arrow = match c.difference {
+        d if d > 0.0 => "▲",
+        d if d < 0.0 => "▼",
+        _ => "=",
+    };
+    format!(
+        "{detail} · {arrow} {:+.p$}{unit} vs the {days} days before (95% CI {:+.p$} to {:+.p$}): {}",
+        c.difference,
+        c.interval.low,
+        c.interval.high,
+        if c.significant { "a real change" } else { "within noise" },
+        p = precision
+    )
+}
+
 /// A chart in both sizes, under its heading.
 fn drawn(heading: String, draw: impl Fn(charts::Size) -> String) -> (String, String, String) {
     (heading, draw(charts::Size::Wide), draw(charts::Size::Narrow))
@@ -403,16 +428,17 @@ async fn overview(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
     let mut page = blank("Overview", "overview", o.subject);
     page.period = period_text(&o.period);
     page.method = format!("Intervals: {}.", o.method);
+    let days = o.period_days();
     page.cards.push(Card {
         label: format!("NPS · {}", o.subject),
         value: nps_text(&o.nps),
-        detail: format!("n = {}", o.nps.n),
+        detail: with_change(format!("n = {}", o.nps.n), o.nps_change.as_ref(), days, "", 0),
     });
     if o.narrower {
         page.cards.push(Card {
             label: "NPS · Company".into(),
             value: nps_text(&o.company),
-            detail: format!("n = {}", o.company.n),
+            detail: with_change(format!("n = {}", o.company.n), o.company_change.as_ref(), days, "", 0),
         });
     }
     let pct = |x: Option<f64>| x.map_or_else(|| "–".into(), |v| format!("{v:.0}%"));
@@ -429,14 +455,14 @@ async fn overview(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
         page.cards.push(Card {
             label: "CSAT · satisfied (4–5 of 5)".into(),
             value: o.csat.pct.map_or_else(String::new, |p| format!("{p:.0}%{}", ci(o.csat.interval, "%"))),
-            detail: format!("n = {}", o.csat.n),
+            detail: with_change(format!("n = {}", o.csat.n), o.csat_change.as_ref(), days, " pts", 0),
         });
     }
     if o.ces.n > 0 {
         page.cards.push(Card {
             label: "CES · mean ease (1 high effort – 7 low)".into(),
             value: o.ces.mean.map_or_else(String::new, |m| format!("{m:.2}{}", ci(o.ces.interval, ""))),
-            detail: format!("n = {}", o.ces.n),
+            detail: with_change(format!("n = {}", o.ces.n), o.ces_change.as_ref(), days, "", 2),
         });
     }
     let points: Vec<TrendPoint> = o

@@ -181,6 +181,23 @@ pub(crate) struct Overview {
     /// CES surveys likewise: mean of 1–7 (Student t interval).
     pub ces: MeanSummary,
     pub response_rates: Vec<ResponseRate>,
+    /// The period of the same length just before this one, which the changes compare with.
+    pub previous: Period,
+    /// How `nps` moved since the previous period (`null` when either has no answers).
+    pub nps_change: Option<NpsChange>,
+    /// How the company's NPS moved (the same as `nps_change` unless the view is narrower).
+    pub company_change: Option<NpsChange>,
+    /// How CSAT and CES moved, in percentage points and in points of the 1–7 mean.
+    pub csat_change: Option<NpsChange>,
+    pub ces_change: Option<NpsChange>,
+}
+
+impl Overview {
+    /// The period's length in days (both ends inclusive).
+    pub fn period_days(&self) -> i64 {
+        let day = |d: &str| d.parse::<jiff::civil::Date>().map(day_of_date).unwrap_or_default();
+        day(&self.period.to) - day(&self.period.from) + 1
+    }
 }
 
 pub(crate) const OVERVIEW_PARAMS: &[&str] = &["granularity", "min_n"];
@@ -194,6 +211,10 @@ pub(crate) async fn overview(store: &Store, viewer: &Viewer, pairs: &[(String, S
     let other_kinds = |kind| ResponseFilter { survey_kind: Some(kind), ..filter.clone() };
     let (csat_filter, ces_filter) = (other_kinds(SurveyKind::Csat), other_kinds(SurveyKind::Ces));
     nps_only(store, &mut filter).await?;
+    // The period of the same length just before, for the changes.
+    let (from, to) = (filter.from_ms.unwrap_or_default(), filter.to_ms.unwrap_or_default());
+    let before = |f: &ResponseFilter| ResponseFilter { from_ms: Some(2 * from - to), to_ms: Some(from), ..f.clone() };
+    let (previous_filter, previous_csat, previous_ces) = (before(&filter), before(&csat_filter), before(&ces_filter));
     // The reads are independent: done at once, they share the machine's cores.
     let (days, wide, rates, annotations, csat, ces) = tokio::try_join!(
         days(store, &filter),
@@ -203,6 +224,12 @@ pub(crate) async fn overview(store: &Store, viewer: &Viewer, pairs: &[(String, S
         nps_distribution(store, &csat_filter),
         nps_distribution(store, &ces_filter),
     )?;
+    let (was, wide_was, csat_was, ces_was) = tokio::try_join!(
+        nps_distribution(store, &previous_filter),
+        company_distribution(store, &previous_filter),
+        nps_distribution(store, &previous_csat),
+        nps_distribution(store, &previous_ces),
+    )?;
     let dist = total(&days);
     let response_rates = rates
         .into_iter()
@@ -211,7 +238,16 @@ pub(crate) async fn overview(store: &Store, viewer: &Viewer, pairs: &[(String, S
             counts: c,
         })
         .collect();
+    let nps_change = NpsCounts::compare(&nps_counts(&was), &nps_counts(&dist));
     Ok(Overview {
+        previous: Period { from: format_ms(2 * from - to), to: format_ms(from - 1) },
+        company_change: match (wide, wide_was) {
+            (Some(now), Some(then)) => NpsCounts::compare(&nps_counts(&then), &nps_counts(&now)),
+            _ => nps_change.clone(),
+        },
+        nps_change,
+        csat_change: insight::csat_change(&csat_was, &csat),
+        ces_change: insight::ces_change(&ces_was, &ces),
         subject,
         narrower: wide.is_some(),
         min_n,

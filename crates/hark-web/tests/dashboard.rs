@@ -417,6 +417,29 @@ async fn figures_cannot_mislead(app: TestApp) {
     let page = html(format!("/dashboard/overview?team_id={}", s.north)).await;
     assert!(page.contains("NPS · Selection") && page.contains("NPS · Company"));
 
+    // Each headline figure beside the period of the same length before it, with its test.
+    let days_ago = |d: i64| today.checked_sub(jiff::Span::new().days(d)).unwrap();
+    let (from, to) = (days_ago(19), days_ago(0));
+    let o = app.get_json(&format!("/api/v1/reports/overview?from={from}&to={to}&team_id={}", s.north)).await;
+    assert_eq!(
+        (o["previous"]["from"].as_str(), o["previous"]["to"].as_str()),
+        (Some(&*days_ago(39).to_string()), Some(&*days_ago(20).to_string()))
+    );
+    let then = app
+        .get_json(&format!("/api/v1/reports/overview?from={}&to={}&team_id={}", days_ago(39), days_ago(20), s.north))
+        .await;
+    let change = &o["nps_change"];
+    assert_eq!(
+        (change["before"].as_f64(), change["after"].as_f64()),
+        (then["nps"]["nps"].as_f64(), o["nps"]["nps"].as_f64())
+    );
+    assert_eq!(change["significant"], false, "North's mix is the same every day");
+    assert_eq!(o["company_change"]["after"], o["company"]["nps"], "the company beside the selection");
+    let page = html(format!("/dashboard/overview?from={from}&to={to}&team_id={}", s.north)).await;
+    assert!(page.contains("vs the 20 days before (95% CI") && page.contains("within noise"), "{page}");
+    let page = html("/dashboard/overview".to_string()).await;
+    assert!(page.contains("no answers in the 365 days before to compare"));
+
     // Answers without a team are shown as such and never ranked, however many.
     let seg = app.get_json("/api/v1/reports/segments?by=team&min_n=1").await;
     assert_eq!(
