@@ -349,7 +349,10 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
         outcome: case.outcome.map(|o| o.as_str()),
         root_cause: case.root_cause.clone(),
         closed: case.status == CaseStatus::Closed,
-        score: response.as_ref().map(|r| format!("{} ({})", r.score, r.segment.as_str())).unwrap_or_default(),
+        score: response
+            .as_ref()
+            .map(|r| format!("{} ({})", r.score, survey.definition.kind.segment_word(r.segment)))
+            .unwrap_or_default(),
         comment: response.as_ref().and_then(|r| r.comment.clone()).unwrap_or_else(|| "(no comment)".into()),
         answers: response.as_ref().map(|r| facts(&r.answers)).unwrap_or_default(),
         context: response.as_ref().map(|r| facts(&r.context)).unwrap_or_default(),
