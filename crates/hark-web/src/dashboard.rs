@@ -428,7 +428,7 @@ async fn overview(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
     let mut page = blank("Overview", "overview", o.subject);
     page.period = period_text(&o.period);
     page.method = format!("Intervals: {}.", o.method);
-    let days = o.period_days();
+    let days = o.period.days();
     page.cards.push(Card {
         label: format!("NPS · {}", o.subject),
         value: nps_text(&o.nps),
@@ -560,7 +560,7 @@ async fn segments(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
     page.cards.push(Card {
         label: "NPS · Company".into(),
         value: nps_text(&s.company),
-        detail: format!("n = {}", s.company.n),
+        detail: with_change(format!("n = {}", s.company.n), s.company_change.as_ref(), s.period.days(), "", 0),
     });
     let dots = ranked_dots(&s.rows);
     page.charts.push(drawn(format!("NPS by {}", s.by), |size| charts::dot_rows(&dots, size)));
@@ -607,7 +607,7 @@ async fn agents(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -
     page.cards.push(Card {
         label: "NPS · Company".into(),
         value: nps_text(&a.company),
-        detail: format!("n = {}", a.company.n),
+        detail: with_change(format!("n = {}", a.company.n), a.company_change.as_ref(), a.period.days(), "", 0),
     });
     if matches!(viewer.scope, Scope::Agent { .. }) {
         let rank = a

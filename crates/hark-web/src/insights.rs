@@ -31,6 +31,32 @@ pub(crate) struct Period {
     pub to: String,
 }
 
+impl Period {
+    /// Its length in days (both ends inclusive).
+    pub fn days(&self) -> i64 {
+        let day = |d: &str| d.parse::<jiff::civil::Date>().map(day_of_date).unwrap_or_default();
+        day(&self.to) - day(&self.from) + 1
+    }
+}
+
+/// The same filter over the period of the same length just before its own (which `parse`
+/// always sets), and that period.
+pub(crate) fn previous(filter: &ResponseFilter) -> (ResponseFilter, Period) {
+    let (from, to) = (filter.from_ms.unwrap_or_default(), filter.to_ms.unwrap_or_default());
+    let period = Period { from: format_ms(2 * from - to), to: format_ms(from - 1) };
+    (ResponseFilter { from_ms: Some(2 * from - to), to_ms: Some(from), ..filter.clone() }, period)
+}
+
+/// How the company's NPS moved since the period before, given its counts now.
+async fn company_change(
+    store: &Store,
+    filter: &ResponseFilter,
+    now: &NpsSummary,
+) -> Result<Option<NpsChange>, ApiError> {
+    let then = nps_distribution(store, &company_filter(&previous(filter).0)).await?;
+    Ok(NpsCounts::compare(&nps_counts(&then), &now.counts))
+}
+
 /// Parses a page's query: the shared filters plus `allowed` extras. Without `from`/`to`
 /// the last 12 months (365 days up to and including today) are shown.
 pub(crate) fn parse(
@@ -192,14 +218,6 @@ pub(crate) struct Overview {
     pub ces_change: Option<NpsChange>,
 }
 
-impl Overview {
-    /// The period's length in days (both ends inclusive).
-    pub fn period_days(&self) -> i64 {
-        let day = |d: &str| d.parse::<jiff::civil::Date>().map(day_of_date).unwrap_or_default();
-        day(&self.period.to) - day(&self.period.from) + 1
-    }
-}
-
 pub(crate) const OVERVIEW_PARAMS: &[&str] = &["granularity", "min_n"];
 
 pub(crate) async fn overview(store: &Store, viewer: &Viewer, pairs: &[(String, String)]) -> Result<Overview, ApiError> {
@@ -212,9 +230,8 @@ pub(crate) async fn overview(store: &Store, viewer: &Viewer, pairs: &[(String, S
     let (csat_filter, ces_filter) = (other_kinds(SurveyKind::Csat), other_kinds(SurveyKind::Ces));
     nps_only(store, &mut filter).await?;
     // The period of the same length just before, for the changes.
-    let (from, to) = (filter.from_ms.unwrap_or_default(), filter.to_ms.unwrap_or_default());
-    let before = |f: &ResponseFilter| ResponseFilter { from_ms: Some(2 * from - to), to_ms: Some(from), ..f.clone() };
-    let (previous_filter, previous_csat, previous_ces) = (before(&filter), before(&csat_filter), before(&ces_filter));
+    let (previous_filter, previous_period) = previous(&filter);
+    let (previous_csat, previous_ces) = (previous(&csat_filter).0, previous(&ces_filter).0);
     // The reads are independent: done at once, they share the machine's cores.
     let (days, wide, rates, annotations, csat, ces) = tokio::try_join!(
         days(store, &filter),
@@ -240,7 +257,7 @@ pub(crate) async fn overview(store: &Store, viewer: &Viewer, pairs: &[(String, S
         .collect();
     let nps_change = NpsCounts::compare(&nps_counts(&was), &nps_counts(&dist));
     Ok(Overview {
-        previous: Period { from: format_ms(2 * from - to), to: format_ms(from - 1) },
+        previous: previous_period,
         company_change: match (wide, wide_was) {
             (Some(now), Some(then)) => NpsCounts::compare(&nps_counts(&then), &nps_counts(&now)),
             _ => nps_change.clone(),
@@ -276,6 +293,8 @@ pub(crate) struct Segments {
     pub by: String,
     pub min_n: u64,
     pub company: NpsSummary,
+    /// How the company's NPS moved since the period of the same length before.
+    pub company_change: Option<NpsChange>,
     /// Ranked rows first (best NPS first), then rows with too few answers, unranked.
     pub rows: Vec<RankedRow>,
 }
@@ -351,7 +370,8 @@ pub(crate) async fn segments(store: &Store, viewer: &Viewer, pairs: &[(String, S
     let company = company(wide, &total(&groups));
     let label = |key: &Option<String>| key.as_ref().map_or_else(|| without(&by), |_| label_of(&names, key));
     let rows = rank(groups.into_iter().map(|g| (g.key.clone(), label(&g.key), nps_counts(&g.counts))).collect(), min_n);
-    Ok(Segments { subject, period, method: NPS_METHOD, by: by.name(), min_n, company, rows })
+    let company_change = company_change(store, &filter, &company).await?;
+    Ok(Segments { subject, period, method: NPS_METHOD, by: by.name(), min_n, company, company_change, rows })
 }
 
 // ----- Agents and teams -----
@@ -384,6 +404,8 @@ pub(crate) struct Agents {
     pub method: &'static str,
     pub min_n: u64,
     pub company: NpsSummary,
+    /// How the company's NPS moved since the period of the same length before.
+    pub company_change: Option<NpsChange>,
     /// How many agents have enough answers to be ranked.
     pub ranked_agents: u64,
     /// The viewer's own place, for agents.
@@ -487,12 +509,15 @@ pub(crate) async fn agents(store: &Store, viewer: &Viewer, pairs: &[(String, Str
             }
         })
         .collect();
+    let company = nps_counts(&company).summary();
+    let company_change = company_change(store, &filter, &company).await?;
     Ok(Agents {
         subject,
         period,
         method: NPS_METHOD,
         min_n,
-        company: nps_counts(&company).summary(),
+        company,
+        company_change,
         ranked_agents: ranked.iter().filter(|r| r.rank.is_some()).count() as u64,
         your_rank,
         agents: ranked.iter().filter(|r| visible(r)).map(row).collect(),

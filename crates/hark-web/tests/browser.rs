@@ -428,9 +428,9 @@ async fn an_agent_sees_only_their_own_scores_and_rank() {
     c.goto(&format!("{}/dashboard/overview", app.base)).await.unwrap();
     sign_in_as(c, "bo@example.com").await;
     c.wait().at_most(WAIT).for_element(Locator::Css("svg.trend")).await.unwrap();
-    let points = c.find_all(Locator::Css("svg.trend circle.point")).await.unwrap();
+    let points = c.find_all(Locator::Css(".wide svg.trend circle.point")).await.unwrap();
     assert_eq!(points.len(), 3, "one point per month with Bo's answers");
-    let bars = c.find_all(Locator::Css("svg.distribution rect.bar")).await.unwrap();
+    let bars = c.find_all(Locator::Css(".wide svg.distribution rect.bar")).await.unwrap();
     assert_eq!(bars.len(), 11);
     let text = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
     assert!(text.contains("NPS · You") && text.contains("NPS · Company"), "{text}");
@@ -441,7 +441,7 @@ async fn an_agent_sees_only_their_own_scores_and_rank() {
     let rows = c.find_all(Locator::Css("table[data-table=agents] tbody tr")).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert!(rows[0].text().await.unwrap().contains("Bo Agent"));
-    let dots = c.find_all(Locator::Css("svg.dots circle.point")).await.unwrap();
+    let dots = c.find_all(Locator::Css(".wide svg.dots circle.point")).await.unwrap();
     assert_eq!(dots.len(), 2, "Bo's agent NPS and company NPS");
     let main = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
     assert!(main.contains("Your rank by agent NPS") && main.contains("of 3"), "{main}");

@@ -439,6 +439,15 @@ async fn figures_cannot_mislead(app: TestApp) {
     assert!(page.contains("vs the 20 days before (95% CI") && page.contains("within noise"), "{page}");
     let page = html("/dashboard/overview".to_string()).await;
     assert!(page.contains("no answers in the 365 days before to compare"));
+    for report in ["segments", "agents"] {
+        let r = app.get_json(&format!("/api/v1/reports/{report}?from={from}&to={to}")).await;
+        let change = &r["company_change"];
+        assert_eq!(
+            (&change["before"], &change["after"]),
+            (&o["company_change"]["before"], &r["company"]["nps"]),
+            "{report}"
+        );
+    }
 
     // Answers without a team are shown as such and never ranked, however many.
     let seg = app.get_json("/api/v1/reports/segments?by=team&min_n=1").await;
