@@ -416,6 +416,19 @@ where
 }
 
 impl Store {
+    /// The cases opened on these answers (at most one each), for linking an answer to its case.
+    pub async fn cases_of_responses(&self, response_ids: &[String]) -> Result<Vec<Case>> {
+        if response_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE response_id IN ("));
+        for (i, id) in response_ids.iter().enumerate() {
+            sql.push(if i == 0 { "" } else { ", " }).text(id);
+        }
+        sql.push(")");
+        sql.query().fetch_all(&self.pool).await?.iter().map(case_from).collect()
+    }
+
     // ----- cases -----
 
     /// Opens the case for an answer; a second call for the same answer returns the first

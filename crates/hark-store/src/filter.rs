@@ -16,6 +16,8 @@ pub struct ResponseFilter {
     pub channel: Option<String>,
     pub language: Option<String>,
     pub segment: Option<hark_core::Segment>,
+    /// One score of the main question (a bar of the distribution, clicked).
+    pub score: Option<i64>,
     pub contact_id: Option<String>,
     /// Inclusive lower bound, epoch ms.
     pub from_ms: Option<i64>,
@@ -102,6 +104,9 @@ impl ResponseFilter {
             .and_eq("r.language", self.language.as_deref())
             .and_eq("r.segment", self.segment.map(|s| s.as_str()))
             .and_eq("r.contact_id", self.contact_id.as_deref());
+        if let Some(score) = self.score {
+            sql.push(" AND r.score = ").int(score);
+        }
         if let Some(from) = self.from_ms {
             sql.push(" AND r.created_at >= ").int(from);
         }

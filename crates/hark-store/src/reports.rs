@@ -166,6 +166,7 @@ impl ResponseFilter {
     pub fn rollup_for(&self, by: Option<&Dimension>, column: ScoreColumn) -> Option<Rollup> {
         let whole_day = |ms: Option<i64>| ms.is_none_or(|ms| ms.rem_euclid(MS_PER_DAY) == 0);
         let answerable = self.segment.is_none()
+            && self.score.is_none()
             && self.contact_id.is_none()
             && self.language.is_none()
             && self.search.is_none()

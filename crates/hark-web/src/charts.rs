@@ -45,17 +45,33 @@ impl Size {
     }
 }
 
+/// A chart with links is a group whose links a screen reader can reach; one without is a
+/// single image, named by its label.
+fn role(has_links: bool) -> &'static str {
+    if has_links { "group" } else { "img" }
+}
+
+/// `mark` inside a link to `href` (the answers behind it), or alone.
+fn linked(href: Option<&str>, mark: String) -> String {
+    match href {
+        Some(h) => format!(r#"<a href="{}">{mark}</a>"#, esc(h)),
+        None => mark,
+    }
+}
+
 fn fmt(x: Option<f64>) -> String {
     x.map_or_else(|| "–".into(), |v| format!("{v:+.0}"))
 }
 
-/// Answers per score 0–10 as bars coloured by segment.
-pub(crate) fn distribution(counts: &[u64], size: Size) -> String {
+/// Answers per score 0–10 as bars coloured by segment, each a link to its answers when
+/// `hrefs` (one per score) are given.
+pub(crate) fn distribution(counts: &[u64], hrefs: &[String], size: Size) -> String {
     let (w, h, top, bottom) = (size.width(), 170.0, 18.0, 22.0);
     let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
     let slot = w / 11.0;
     let mut svg = format!(
-        r#"<svg class="chart distribution" viewBox="0 0 {w} {h}" role="img" aria-label="Answers per score, 0 to 10">"#
+        r#"<svg class="chart distribution" viewBox="0 0 {w} {h}" role="{}" aria-label="Answers per score, 0 to 10">"#,
+        role(!hrefs.is_empty())
     );
     for (score, &n) in counts.iter().enumerate() {
         let colour = match score {
@@ -66,10 +82,14 @@ pub(crate) fn distribution(counts: &[u64], size: Size) -> String {
         let bh = (h - top - bottom) * n as f64 / max;
         let x = slot * score as f64 + 4.0;
         let y = h - bottom - bh;
+        let bar = format!(
+            r#"<rect class="bar" x="{x:.1}" y="{y:.1}" width="{:.1}" height="{bh:.1}" fill="{colour}"><title>Score {score}: {n}</title></rect>"#,
+            slot - 8.0,
+        );
+        svg.push_str(&linked(hrefs.get(score).map(String::as_str), bar));
         let _ = write!(
             svg,
-            r#"<rect class="bar" x="{x:.1}" y="{y:.1}" width="{:.1}" height="{bh:.1}" fill="{colour}"><title>Score {score}: {n}</title></rect><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="11">{n}</text><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="12">{score}</text>"#,
-            slot - 8.0,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="11">{n}</text><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="12">{score}</text>"#,
             x + slot / 2.0 - 4.0,
             y - 4.0,
             x + slot / 2.0 - 4.0,
@@ -89,6 +109,8 @@ pub(crate) struct TrendPoint {
     /// Why the point is not a whole, solid period ("so far", "too few answers"): drawn hollow,
     /// off the line, and its interval left out of the axis range.
     pub caveat: Option<&'static str>,
+    /// The answers behind the point.
+    pub href: Option<String>,
 }
 
 /// NPS per period as a line with its 95% interval as a band, and annotations as marked
@@ -98,7 +120,8 @@ pub(crate) struct TrendPoint {
 pub(crate) fn trend(points: &[TrendPoint], annotations: &[(f64, String)], size: Size) -> String {
     let (w, h, left, right, top, bottom) = (size.width(), 220.0, 44.0, 34.0, 14.0, 30.0);
     let mut svg = format!(
-        r#"<svg class="chart trend" viewBox="0 0 {w} {h}" role="img" aria-label="NPS by period with its 95% interval">"#
+        r#"<svg class="chart trend" viewBox="0 0 {w} {h}" role="{}" aria-label="NPS by period with its 95% interval">"#,
+        role(points.iter().any(|p| p.href.is_some()))
     );
     let shown: Vec<(usize, &TrendPoint)> = points.iter().enumerate().filter(|(_, p)| p.nps.is_some()).collect();
     if shown.is_empty() {
@@ -172,13 +195,13 @@ pub(crate) fn trend(points: &[TrendPoint], annotations: &[(f64, String)], size: 
             None => ("point", INK, String::new()),
             Some(c) => ("point hollow", "#fff", format!(", {c}")),
         };
-        let _ = write!(
-            svg,
+        let point = format!(
             r#"<circle class="{class}" cx="{px:.1}" cy="{py:.1}" r="4" fill="{fill}" stroke="{INK}" stroke-width="2"><title>{}: NPS {} (n = {}{iv}{caveat})</title></circle>"#,
             esc(&p.label),
             fmt(p.nps),
             p.n
         );
+        svg.push_str(&linked(p.href.as_deref(), point));
         if let Some(c) = p.caveat {
             // Said in words beside the point, not left to the hollow mark alone.
             let anchor = match *i {
@@ -220,14 +243,23 @@ pub(crate) struct Dot {
     pub thin: bool,
 }
 
-/// Rows of NPS with their intervals on a shared −100…+100 axis (segments, leaderboards).
-pub(crate) fn dot_rows(rows: &[(String, Vec<Dot>)], size: Size) -> String {
+/// One row of a dot plot: its label, its marks, and the answers behind it.
+pub(crate) struct DotRow {
+    pub label: String,
+    pub dots: Vec<Dot>,
+    pub href: Option<String>,
+}
+
+/// Rows of NPS with their intervals on a shared −100…+100 axis (segments, leaderboards); a
+/// row's label links to its answers.
+pub(crate) fn dot_rows(rows: &[DotRow], size: Size) -> String {
     let (w, right, row_h) = (size.width(), 16.0, 26.0);
     let left = if size == Size::Wide { 170.0 } else { 112.0 };
     let h = 26.0 + row_h * rows.len() as f64;
     let x = |v: f64| left + (w - left - right) * (v + 100.0) / 200.0;
     let mut svg = format!(
-        r#"<svg class="chart dots" viewBox="0 0 {w} {h}" role="img" aria-label="NPS per row with 95% intervals">"#
+        r#"<svg class="chart dots" viewBox="0 0 {w} {h}" role="{}" aria-label="NPS per row with 95% intervals">"#,
+        role(rows.iter().any(|r| r.href.is_some()))
     );
     for tick in [-100.0, -50.0, 0.0, 50.0, 100.0] {
         let _ = write!(
@@ -237,15 +269,15 @@ pub(crate) fn dot_rows(rows: &[(String, Vec<Dot>)], size: Size) -> String {
             x = x(tick)
         );
     }
-    for (r, (label, dots)) in rows.iter().enumerate() {
+    for (r, DotRow { label, dots, href }) in rows.iter().enumerate() {
         let cy = 26.0 + row_h * r as f64 + row_h / 2.0 - 4.0;
-        let _ = write!(
-            svg,
+        let text = format!(
             r#"<text x="{}" y="{:.1}" text-anchor="end" font-size="12">{}</text>"#,
             left - 8.0,
             cy + 4.0,
             esc(&size.label(label))
         );
+        svg.push_str(&linked(href.as_deref(), text));
         for (k, dot) in dots.iter().enumerate() {
             let Some(v) = dot.value else { continue };
             let dy = cy + (k as f64 - (dots.len() as f64 - 1.0) / 2.0) * 7.0;
@@ -288,11 +320,15 @@ mod tests {
             interval: nps.map(|v| Interval { low: v - 10.0, high: v + 10.0 }),
             n: 3,
             caveat: None,
+            href: None,
         };
         let svg = trend(&[p(Some(10.0)), p(None), p(Some(-20.0))], &[(1.0, "a & b".into())], Size::Wide);
         assert_eq!(svg.matches("class=\"point\"").count(), 2);
         assert!(svg.contains("a &amp; b") && !svg.contains("<w>"));
-        assert_eq!(distribution(&[1; 11], Size::Narrow).matches("class=\"bar\"").count(), 11);
+        let hrefs: Vec<String> = (0..11).map(|s| format!("/dashboard/responses?score={s}&a=<")).collect();
+        let bars = distribution(&[1; 11], &hrefs, Size::Narrow);
+        assert_eq!(bars.matches("class=\"bar\"").count(), 11);
+        assert!(bars.contains(r#"<a href="/dashboard/responses?score=10&amp;a=&lt;"><rect class="bar""#), "{bars}");
     }
 
     #[test]
@@ -303,6 +339,7 @@ mod tests {
             interval: Some(Interval { low: nps - half, high: nps + half }),
             n: 3,
             caveat,
+            href: None,
         };
         // Whole months near +10; the running one at +17 with a wide interval (−51 to +85).
         let svg = trend(&[p(10.0, 8.0, None), p(12.0, 8.0, None), p(17.0, 68.0, Some("so far"))], &[], Size::Wide);
@@ -340,13 +377,21 @@ mod tests {
     /// fill is black), and every bar and point at 3:1 (WCAG 1.4.3 and 1.4.11).
     #[test]
     fn chart_text_and_marks_keep_their_contrast() {
-        let point = |caveat| TrendPoint { label: "Jan".into(), nps: Some(12.0), interval: None, n: 40, caveat };
+        let point =
+            |caveat| TrendPoint { label: "Jan".into(), nps: Some(12.0), interval: None, n: 40, caveat, href: None };
         let dot = |series, thin| Dot { value: Some(20.0), interval: None, series, thin };
         let svgs = [Size::Wide, Size::Narrow].map(|size| {
             [
-                distribution(&[3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5], size),
+                distribution(&[3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5], &[], size),
                 trend(&[point(None), point(Some("so far"))], &[(0.0, "Launched chat".into())], size),
-                dot_rows(&[("Billing".into(), vec![dot("agent", false), dot("company", true)])], size),
+                dot_rows(
+                    &[DotRow {
+                        label: "Billing".into(),
+                        dots: vec![dot("agent", false), dot("company", true)],
+                        href: Some("/dashboard/responses".into()),
+                    }],
+                    size,
+                ),
             ]
         });
         let svgs = svgs.iter().flatten();

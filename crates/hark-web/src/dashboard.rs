@@ -18,7 +18,7 @@ use hark_core::{Interval, NpsSummary};
 use hark_store::Dimension;
 
 use crate::AppState;
-use crate::charts::{self, Dot, TrendPoint};
+use crate::charts::{self, Dot, DotRow, TrendPoint};
 use crate::insights::{self, AlertRuleInput, AnnotationInput, label_of};
 use crate::problem::ApiError;
 use crate::public::render;
@@ -36,12 +36,18 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// A table as shown on the page and written to the CSV.
 pub(crate) struct Table {
+    /// Per row, per cell, where the cell leads (the answers behind it, a case …); may be short.
+    pub links: Vec<Vec<Option<String>>>,
     pub name: String,
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
 }
 
 impl Table {
+    fn link(&self, row: &usize, cell: &usize) -> Option<&str> {
+        self.links.get(*row)?.get(*cell)?.as_deref()
+    }
+
     /// The section's name in words, for the page (the CSV keeps the key).
     fn title(&self) -> String {
         words(&self.name)
@@ -184,6 +190,30 @@ fn with_change(
         if c.significant { "a real change" } else { "within noise" },
         p = precision
     )
+}
+
+/// The Responses page under the page's filters, with `more` added (or put in place of a
+/// filter of the same name): where a chart's mark or a table's row leads.
+fn responses_link(pairs: &[(String, String)], more: &[(&str, String)]) -> String {
+    let kept = pairs.iter().filter(|(k, _)| FILTER_KEYS.contains(&k.as_str()) && !more.iter().any(|(m, _)| m == k));
+    let all: Vec<(&str, &str)> =
+        kept.map(|(k, v)| (k.as_str(), v.as_str())).chain(more.iter().map(|(k, v)| (*k, v.as_str()))).collect();
+    format!("/dashboard/responses?{}", serde_urlencoded::to_string(&all).unwrap_or_default())
+}
+
+/// Where a trend period's answers are: its days, within the page's period.
+fn period_link(
+    pairs: &[(String, String)],
+    p: &insights::TrendPeriod,
+    g: Granularity,
+    page: &insights::Period,
+) -> String {
+    let start = p.period_start.parse::<jiff::civil::Date>().ok();
+    let last =
+        start.map(|d| hark_core::report::bucket_end(d, g).yesterday().unwrap_or(d).to_string()).unwrap_or_default();
+    let from = p.period_start.clone().max(page.from.clone());
+    let to = last.min(page.to.clone());
+    responses_link(pairs, &[("from", from), ("to", to)])
 }
 
 /// A chart in both sizes, under its heading.
@@ -474,6 +504,7 @@ async fn overview(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
             nps: p.summary.nps,
             interval: p.summary.interval,
             n: p.summary.n,
+            href: Some(period_link(pairs, p, o.granularity, &o.period)),
             caveat: match (p.partial, p.enough_data) {
                 // Only the period that is still running is "so far"; one the dates cut is part.
                 (true, _) if i + 1 == o.trend.len() && !pairs.iter().any(|(k, _)| k == "to") => Some("so far"),
@@ -492,13 +523,16 @@ async fn overview(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
             o.min_n
         ));
     }
-    page.charts.push(drawn("Answers per score".into(), |size| charts::distribution(&o.distribution, size)));
+    let score_links: Vec<String> = (0..11).map(|s| responses_link(pairs, &[("score", s.to_string())])).collect();
+    page.charts
+        .push(drawn("Answers per score".into(), |size| charts::distribution(&o.distribution, &score_links, size)));
     page.controls.granularities = Granularity::ALL
         .into_iter()
         .map(|g| Option_ { value: g.as_str().into(), label: g.as_str().into(), selected: g == o.granularity })
         .collect();
     page.tables.push(Table {
         name: "trend".into(),
+        links: o.trend.iter().map(|p| vec![Some(period_link(pairs, p, o.granularity, &o.period))]).collect(),
         headers: headers(&["period_start", "whole_period", "enough_data"]),
         rows: o
             .trend
@@ -511,10 +545,12 @@ async fn overview(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
     });
     page.tables.push(Table {
         name: "distribution".into(),
+        links: score_links.iter().map(|l| vec![Some(l.clone())]).collect(),
         headers: names(&["score", "answers"]),
         rows: o.distribution.iter().enumerate().map(|(s, n)| vec![s.to_string(), n.to_string()]).collect(),
     });
     page.tables.push(Table {
+        links: Vec::new(),
         name: "response_rate".into(),
         headers: names(&["channel", "delivered", "answered", "rate_pct"]),
         rows: o
@@ -531,6 +567,7 @@ async fn overview(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
             .collect(),
     });
     page.tables.push(Table {
+        links: Vec::new(),
         name: "summary".into(),
         headers: headers(&["scope"]),
         rows: std::iter::once([vec![o.subject.to_string()], summary_cells(&o.nps)].concat())
@@ -540,13 +577,29 @@ async fn overview(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
     Ok(page)
 }
 
-fn ranked_dots(rows: &[hark_core::insight::RankedRow]) -> Vec<(String, Vec<Dot>)> {
+fn ranked_dots(rows: &[hark_core::insight::RankedRow], links: &[Option<String>]) -> Vec<DotRow> {
     rows.iter()
-        .map(|r| {
+        .zip(links)
+        .map(|(r, href)| {
             let dot = Dot { value: r.summary.nps, interval: r.summary.interval, series: "nps", thin: !r.enough_data };
-            (r.label.clone(), vec![dot])
+            DotRow { label: r.label.clone(), dots: vec![dot], href: href.clone() }
         })
         .collect()
+}
+
+/// Where a segment's answers are: the filter its dimension names (none for a property, which
+/// Responses cannot filter by, or for answers without a value).
+fn segment_link(pairs: &[(String, String)], by: &str, row: &hark_core::insight::RankedRow) -> Option<String> {
+    let key = row.key.clone()?;
+    let param = match by {
+        "team" => "team_id".to_string(),
+        "agent" => "agent_id".into(),
+        "survey" => "survey_id".into(),
+        "channel" | "language" => by.into(),
+        attr if attr.starts_with("attr.") => attr.into(),
+        _ => return None,
+    };
+    Some(responses_link(pairs, &[(param.as_str(), key)]))
 }
 
 async fn segments(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -> Result<DashboardPage, ApiError> {
@@ -562,7 +615,8 @@ async fn segments(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
         value: nps_text(&s.company),
         detail: with_change(format!("n = {}", s.company.n), s.company_change.as_ref(), s.period.days(), "", 0),
     });
-    let dots = ranked_dots(&s.rows);
+    let row_links: Vec<Option<String>> = s.rows.iter().map(|r| segment_link(pairs, &s.by, r)).collect();
+    let dots = ranked_dots(&s.rows, &row_links);
     page.charts.push(drawn(format!("NPS by {}", s.by), |size| charts::dot_rows(&dots, size)));
     let offered = insights::segment_dimensions(viewer);
     page.controls.dimensions = offered
@@ -579,6 +633,7 @@ async fn segments(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
     page.controls.min_n = Some(s.min_n);
     page.tables.push(Table {
         name: "segments".into(),
+        links: row_links.iter().map(|l| vec![None, l.clone()]).collect(),
         headers: headers(&["rank", "segment", "enough_data"]),
         rows: s
             .rows
@@ -626,18 +681,19 @@ async fn agents(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -
             a.champion_bar.n
         )
     });
-    let dots: Vec<(String, Vec<Dot>)> = a
+    let dots: Vec<DotRow> = a
         .agents
         .iter()
         .map(|r| {
             let thin = r.rank.is_none();
-            (
-                r.name.clone(),
-                vec![
+            DotRow {
+                label: r.name.clone(),
+                dots: vec![
                     Dot { value: r.agent_nps.nps, interval: r.agent_nps.interval, series: "agent", thin },
                     Dot { value: r.company_nps.nps, interval: r.company_nps.interval, series: "company", thin },
                 ],
-            )
+                href: Some(responses_link(pairs, &[("agent_id", r.agent_id.clone())])),
+            }
         })
         .collect();
     page.charts
@@ -677,14 +733,23 @@ async fn agents(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -
         "company_ci_low",
         "company_ci_high",
     ];
-    page.tables.push(Table { name: "agents".into(), headers: names(&AGENT_HEADERS), rows: agent_rows(&a.agents) });
+    let agent_links =
+        a.agents.iter().map(|r| vec![None, Some(responses_link(pairs, &[("agent_id", r.agent_id.clone())]))]).collect();
+    page.tables.push(Table {
+        links: agent_links,
+        name: "agents".into(),
+        headers: names(&AGENT_HEADERS),
+        rows: agent_rows(&a.agents),
+    });
     if !a.champion_teams.is_empty() {
         page.tables.push(Table {
+            links: Vec::new(),
             name: "champions".into(),
             headers: names(&AGENT_HEADERS),
             rows: agent_rows(&a.champions),
         });
         page.tables.push(Table {
+            links: Vec::new(),
             name: "champions_by_team".into(),
             headers: names(&["team", "champions", "ranked_agents"]),
             rows: a
@@ -696,6 +761,7 @@ async fn agents(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -
     }
     for f in &a.figures {
         page.tables.push(Table {
+            links: Vec::new(),
             name: format!("nps_by_{}", f.property),
             headers: headers(&[f.label.as_str(), "enough_data"]),
             rows: f
@@ -726,6 +792,7 @@ async fn changes(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) 
     page.controls.annotate = viewer.may_annotate();
     let surveys = insights::labels(&state.store, &Dimension::Survey).await?;
     page.tables.push(Table {
+        links: Vec::new(),
         name: "annotations".into(),
         headers: names(&["date", "label", "survey"]),
         rows: c
@@ -761,12 +828,14 @@ async fn changes(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) 
             [vec![name.to_string(), w.from.clone(), w.to.clone()], summary_cells(&w.summary)].concat()
         };
         page.tables.push(Table {
+            links: Vec::new(),
             name: "comparison".into(),
             headers: headers(&["window", "from", "to"]),
             rows: vec![window("before", &cmp.before), window("after", &cmp.after)],
         });
         if let Some(ch) = &cmp.change {
             page.tables.push(Table {
+                links: Vec::new(),
                 name: "difference".into(),
                 headers: names(&["difference", "ci_low", "ci_high", "z", "p_value", "significant", "sentence"]),
                 rows: vec![vec![
@@ -813,6 +882,7 @@ async fn monitoring(state: &AppState, viewer: &Viewer) -> Result<DashboardPage, 
     }
     let surveys: HashMap<String, String> = surveys.into_iter().map(|s| (s.id, s.definition.name)).collect();
     page.tables.push(Table {
+        links: Vec::new(),
         name: "alerts".into(),
         headers: names(&["raised", "rule", "window_end", "before_nps", "after_nps", "sentence"]),
         rows: m
@@ -831,6 +901,7 @@ async fn monitoring(state: &AppState, viewer: &Viewer) -> Result<DashboardPage, 
             .collect(),
     });
     page.tables.push(Table {
+        links: Vec::new(),
         name: "rules".into(),
         headers: names(&["name", "survey", "team", "window_days", "min_n", "notify_email", "last_checked"]),
         rows: m
@@ -862,9 +933,23 @@ async fn responses(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]
         value: r.total.to_string(),
         detail: format!("showing {}", r.items.len()),
     });
+    // Each answer leads to its case and, for admins (who have the contact pages), its contact.
+    let links = r
+        .items
+        .iter()
+        .map(|x| {
+            let mut cells = vec![None; 10];
+            cells[5] = x.contact_id.as_ref().filter(|_| viewer.is_admin()).map(|id| format!("/admin/contacts/{id}"));
+            cells[9] = x.case_id.as_ref().map(|id| format!("/admin/cases/{id}"));
+            cells
+        })
+        .collect();
     page.tables.push(Table {
+        links,
         name: "responses".into(),
-        headers: names(&["date", "survey", "score", "segment", "comment", "contact", "agent", "channel", "language"]),
+        headers: names(&[
+            "date", "survey", "score", "segment", "comment", "contact", "agent", "channel", "language", "case",
+        ]),
         rows: r
             .items
             .iter()
@@ -879,6 +964,7 @@ async fn responses(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]
                     x.agent.clone().unwrap_or_default(),
                     x.channel.clone(),
                     x.language.clone().unwrap_or_default(),
+                    x.case_status.map_or_else(String::new, |s| s.as_str().replace('_', " ")),
                 ]
             })
             .collect(),

@@ -717,6 +717,9 @@ pub(crate) struct ResponseRow {
     pub comment: Option<String>,
     pub contact: Option<String>,
     pub contact_id: Option<String>,
+    /// The case opened on this answer, if one was, and its status.
+    pub case_id: Option<String>,
+    pub case_status: Option<hark_store::CaseStatus>,
     pub agent: Option<String>,
     pub channel: String,
     pub language: Option<String>,
@@ -732,7 +735,7 @@ pub(crate) struct Responses {
     pub next_cursor: Option<String>,
 }
 
-pub(crate) const RESPONSE_PARAMS: &[&str] = &["segment", "cursor", "limit"];
+pub(crate) const RESPONSE_PARAMS: &[&str] = &["segment", "score", "cursor", "limit"];
 
 pub(crate) async fn responses(
     store: &Store,
@@ -759,6 +762,9 @@ pub(crate) async fn responses(
         .into_iter()
         .map(|c| (c.id.clone(), c.name.or(c.email).unwrap_or(c.external_id)))
         .collect();
+    let answer_ids: Vec<String> = page.iter().map(|r| r.id.clone()).collect();
+    let cases: HashMap<String, hark_store::Case> =
+        store.cases_of_responses(&answer_ids).await?.into_iter().map(|c| (c.response_id.clone(), c)).collect();
     let agents = labels(store, &Dimension::Agent).await?;
     let surveys: HashMap<String, (String, SurveyKind)> =
         store.list_surveys().await?.into_iter().map(|s| (s.id, (s.definition.name, s.definition.kind))).collect();
@@ -782,6 +788,8 @@ pub(crate) async fn responses(
                 comment: r.comment.clone(),
                 contact: r.contact_id.as_ref().and_then(|id| contacts.get(id).cloned()),
                 contact_id: r.contact_id.clone(),
+                case_id: cases.get(&r.id).map(|c| c.id.clone()),
+                case_status: cases.get(&r.id).map(|c| c.status),
                 agent: r.agent_id.as_ref().map(|id| label_of(&agents, &Some(id.clone()))),
                 channel: r.channel.clone(),
                 language: r.language.clone(),

@@ -21,6 +21,7 @@ common::on_both!(
     roles_scope_every_report_and_page,
     changes_compare_before_and_after_an_annotation,
     figures_cannot_mislead,
+    figures_lead_to_their_answers,
 );
 
 /// Ann and Cy clear all agents' pooled agent NPS beyond doubt; North also holds Bo.
@@ -510,6 +511,59 @@ async fn figures_cannot_mislead(app: TestApp) {
     assert!(!page.contains(r#"<option value="team""#) && !page.contains(r#"<option value="agent""#));
     let r = get_as(&app, &http, &lead, "/api/v1/reports/segments?by=team").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "a team lead's one team is not a ranking");
+}
+
+/// The first link on `page` after `marker`, unescaped, as its API route.
+fn link_after(page: &str, marker: &str) -> String {
+    let rest = &page[page.find(marker).unwrap_or_else(|| panic!("{marker} in {page}"))..];
+    let start = rest.find("href=\"").unwrap() + 6;
+    let href = rest[start..start + rest[start..].find('"').unwrap()].replace("&amp;", "&").replace("&#38;", "&");
+    href.replace("/dashboard/responses", "/api/v1/reports/responses")
+}
+
+/// A score bar, a trend point, a segment row and an agent lead to the answers behind them,
+/// and each answer to its case and contact.
+async fn figures_lead_to_their_answers(app: TestApp) {
+    let s = seed(&app).await;
+    let (http, admin) = app.user_session("admin@example.com", Role::Admin, None, None).await;
+    let page = get_as(&app, &http, &admin, "/dashboard/overview?granularity=week").await.text().await.unwrap();
+    // A score bar: Di's five 10s.
+    assert!(page.contains(r#"<a href="/dashboard/responses?score=10"><rect class="bar""#));
+    assert_eq!(app.get_json("/api/v1/reports/responses?score=10").await["total"], 5);
+    // The first week of the trend: its answers, as many as the point's n.
+    let o = app.get_json("/api/v1/reports/overview?granularity=week").await;
+    let first = link_after(&page, r#"data-table="trend""#);
+    assert!(first.contains("from=") && first.contains("to="), "{first}");
+    assert_eq!(app.get_json(&first).await["total"], o["trend"][0]["n"], "{first}");
+    assert!(page.contains(r#"<a href="/dashboard/responses?from="#) && page.contains(r#"<circle class="point"#));
+    // A segment row and an agent.
+    let page = get_as(&app, &http, &admin, "/dashboard/segments?by=team").await.text().await.unwrap();
+    let north = link_after(&page, r#"<td>1</td>"#);
+    assert_eq!(north, format!("/api/v1/reports/responses?team_id={}", s.north));
+    assert_eq!(app.get_json(&north).await["total"], 80);
+    let page = get_as(&app, &http, &admin, "/dashboard/agents").await.text().await.unwrap();
+    assert!(page.contains(&format!(r#"<a href="/dashboard/responses?agent_id={}">Ann</a>"#, s.agents[0])));
+    // An answer with a case leads to it, and to its contact.
+    let answer = &app.get_json("/api/v1/reports/responses?attr.plan=pro&limit=1").await["items"][0];
+    let contact = answer["contact_id"].as_str().unwrap();
+    let new_case = hark_store::testing::case_for(answer["id"].as_str().unwrap(), &s.survey, Some(contact));
+    let (case, _) = app.store.open_case(&new_case).await.unwrap();
+    let page = get_as(&app, &http, &admin, "/dashboard/responses?attr.plan=pro&limit=1").await.text().await.unwrap();
+    assert!(page.contains(&format!(r#"<a href="/admin/cases/{}">open</a>"#, case.id)), "{page}");
+    assert!(page.contains(&format!(r#"<a href="/admin/contacts/{contact}">"#)));
+    let found = app.get_json("/api/v1/reports/responses?attr.plan=pro&limit=1").await;
+    assert_eq!(
+        (found["items"][0]["case_id"].as_str(), found["items"][0]["case_status"].as_str()),
+        (Some(&*case.id), Some("open"))
+    );
+    // A team lead sees the case link but no contact page, which is for admins.
+    let (_, lead) = app.user_session("lead@example.com", Role::TeamLead, Some(&s.north), None).await;
+    let page = get_as(&app, &http, &lead, "/dashboard/responses?attr.plan=pro&limit=1").await.text().await.unwrap();
+    assert!(page.contains(&format!("/admin/cases/{}", case.id)) && !page.contains("/admin/contacts/"));
+    // A score that is not one is refused by name.
+    let r = app.get("/api/v1/reports/responses?score=11").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.unwrap()["errors"][0]["field"], "score");
 }
 
 async fn changes_compare_before_and_after_an_annotation(app: TestApp) {

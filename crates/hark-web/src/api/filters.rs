@@ -97,6 +97,10 @@ pub(crate) fn parse(
                 Some(s) => filter.segment = Some(s),
                 None => errors.push("segment", "one of detractor, passive, promoter"),
             },
+            "score" => match value.parse::<i64>() {
+                Ok(n) if (0..=10).contains(&n) => filter.score = Some(n),
+                _ => errors.push("score", "a whole number from 0 to 10"),
+            },
             "granularity" => match Granularity::parse(value) {
                 Some(g) => extras.granularity = g,
                 None => errors.push("granularity", "one of day, week, month"),
