@@ -1104,7 +1104,30 @@ pub(crate) fn facts(map: &serde_json::Map<String, serde_json::Value>) -> String 
         }
         other => other.to_string(),
     };
-    map.iter().map(|(k, v)| format!("{}: {}", k.replace('_', " "), text(v))).collect::<Vec<_>>().join(" · ")
+    let words = |k: &str| {
+        let spaced = k.replace('_', " ");
+        let mut chars = spaced.chars();
+        chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+    };
+    map.iter()
+        .map(|(k, v)| match hark_core::insight::INTERACTION_FIGURES.iter().find(|f| f.0 == k) {
+            // The call-centre figures by their names; seconds as minutes and seconds.
+            Some((_, label, _, " s")) => format!("{label}: {}", v.as_f64().map_or_else(|| text(v), duration)),
+            Some((_, label, ..)) => format!("{label}: {}", text(v)),
+            None => format!("{}: {}", words(k), text(v)),
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// Seconds as a person says them: "45 s", "20 min 21 s".
+fn duration(seconds: f64) -> String {
+    let s = seconds.round() as i64;
+    match (s / 60, s % 60) {
+        (0, s) => format!("{s} s"),
+        (m, 0) => format!("{m} min"),
+        (m, s) => format!("{m} min {s} s"),
+    }
 }
 
 pub(crate) fn timeline_line(state: &AppState, item: &crate::api::follow_up::TimelineItem) -> (String, String) {

@@ -159,7 +159,7 @@ async fn cases(State(state): State<AppState>, SignedIn(session, nav): SignedIn, 
                 .owner_id
                 .as_ref()
                 .and_then(|o| users.iter().find(|u| &u.id == o))
-                .map(|u| u.email.clone())
+                .map(person)
                 .unwrap_or_else(|| "unassigned".into()),
             status: c.status.as_str(),
             high: c.priority == Priority::High,
@@ -177,13 +177,18 @@ async fn cases(State(state): State<AppState>, SignedIn(session, nav): SignedIn, 
         sees_all: viewer.sees_all(),
         statuses: CaseStatus::ALL.iter().map(|s| s.as_str()).collect(),
         status: filter.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
-        users: users.into_iter().map(|u| (u.id, u.email)).collect(),
+        users: users.iter().map(|u| (u.id.clone(), person(u))).collect(),
         owner: filter.owner_id.filter(|_| viewer.sees_all()).unwrap_or_default(),
         teams: teams.into_iter().map(|t| (t.id, t.name)).collect(),
         team: filter.team_id.filter(|_| viewer.sees_all()).unwrap_or_default(),
         overdue: filter.overdue,
         cases: rows,
     }))
+}
+
+/// A person as others know them: by name, or by email where they have none; never by id.
+fn person(u: &hark_store::User) -> String {
+    u.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| u.email.clone())
 }
 
 /// One line of a case's history.
@@ -255,10 +260,17 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
         None => None,
     };
     let users = store.list_users().await.map_err(internal)?;
+    let called = person;
     let name_of = |uid: Option<&str>| {
-        uid.and_then(|o| users.iter().find(|u| u.id == o))
-            .map(|u| u.email.clone())
-            .unwrap_or_else(|| "unassigned".into())
+        uid.and_then(|o| users.iter().find(|u| u.id == o)).map(called).unwrap_or_else(|| "nobody".into())
+    };
+    let actor = |who: &str| match users.iter().find(|u| u.email == who) {
+        Some(u) => called(u),
+        None if who == "hark" => "Hark (the playbook)".into(),
+        None => who.to_owned(),
+    };
+    let step_label = |step: &str| {
+        CASE_STEPS.iter().find(|(s, _)| *s == step).map_or_else(|| step.to_owned(), |(_, l)| l.to_string())
     };
     let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
     let history = store
@@ -282,7 +294,11 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
                 }
                 "note" => ("note".to_owned(), text(&d["body"]), None),
                 "step" => (
-                    format!("step {} {}", text(&d["step"]), if d["done"] == true { "done" } else { "undone" }),
+                    format!(
+                        "{} step: {}",
+                        if d["done"] == true { "did the" } else { "undid the" },
+                        step_label(&text(&d["step"]))
+                    ),
                     String::new(),
                     None,
                 ),
@@ -291,7 +307,7 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
                 "opened" | "held" => (format!("{} ({})", e.kind, text(&d["reason"])), String::new(), None),
                 other => (other.replace('_', " "), String::new(), None),
             };
-            HistoryLine { when: time(e.created_at), who: e.actor, what, text: body, state }
+            HistoryLine { when: time(e.created_at), who: actor(&e.actor), what, text: body, state }
         })
         .collect();
     let earlier = match &case.contact_id {
@@ -364,7 +380,7 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
         users: users
             .iter()
             .filter(|u| viewer.may_assign_to(u) || Some(&u.id) == case.owner_id.as_ref())
-            .map(|u| (u.id.clone(), u.email.clone()))
+            .map(|u| (u.id.clone(), person(u)))
             .collect(),
         root_causes: survey.definition.root_causes.clone(),
         history,

@@ -126,7 +126,8 @@ async fn each_role_sees_and_works_only_the_cases_in_its_scope(app: TestApp) {
     let smtp = app.smtp.as_ref().unwrap();
     let (billing, sales, agent) = two_teams(&app, "ann@example.com").await;
     let hash = hark_core::auth::hash_password("correct horse battery");
-    let agent_user = app.store.create_user("somchai@example.com", None, Role::Agent, &hash).await.unwrap();
+    let agent_user =
+        app.store.create_user("somchai@example.com", Some("Somchai Chaiyaporn"), Role::Agent, &hash).await.unwrap();
     app.store.set_user_team(&agent_user.id, billing.team_id.as_deref()).await.unwrap();
     app.store.set_user_agent(&agent_user.id, Some(&agent)).await.unwrap();
     app.store.create_user("exec@example.com", None, Role::Executive, &hash).await.unwrap();
@@ -210,6 +211,18 @@ async fn each_role_sees_and_works_only_the_cases_in_its_scope(app: TestApp) {
     let by_agent: Vec<&str> =
         history.iter().filter(|e| e.actor == "somchai@example.com").map(|e| e.kind.as_str()).collect();
     assert_eq!(by_agent, ["contact", "reply", "closed"]);
+    // The history reads as sentences about people, by name: no ids, no emails of named people.
+    let (_, page) = lead.page(&format!("/admin/cases/{}", billing.id)).await;
+    let history = &page[page.find("id=\"history\"").unwrap()..];
+    for said in [
+        "<td>Hark (the playbook)</td><td>opened (detractor playbook)",
+        "<td>lead@example.com</td><td>assigned to Somchai Chaiyaporn",
+        "<td>Somchai Chaiyaporn</td><td>called the customer: reached them",
+        "<td>Somchai Chaiyaporn</td><td>closed: resolved",
+    ] {
+        assert!(history.contains(said), "{said} in {history}");
+    }
+    assert!(!history.contains(&agent_user.id) && !history.contains("somchai@example.com"));
 
     // An executive reads every case and changes none.
     assert_eq!(exec.page(&format!("/admin/cases/{}", sales.id)).await.0, StatusCode::OK);
