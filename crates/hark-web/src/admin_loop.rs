@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use hark_core::FieldError;
-use hark_core::playbook::{Playbooks, Priority};
+
+use crate::playbook_form::{PlaybookFields, PlaybooksForm};
+use hark_core::playbook::Priority;
 use hark_store::{CASE_STEPS, CaseFilter, CaseStatus};
 
 use crate::AppState;
@@ -437,7 +439,9 @@ struct PlaybooksPage {
     name: String,
     saved: bool,
     errors: Vec<FieldError>,
-    playbooks: String,
+    /// Per segment: its key, its title ("Detractors (0–6)") and its fields.
+    segments: Vec<(&'static str, String, PlaybookFields)>,
+    form: PlaybooksForm,
     root_causes: String,
     codes: Vec<(String, i64, i64)>,
 }
@@ -446,15 +450,30 @@ async fn playbooks_view(
     state: &AppState,
     admin: &Admin,
     id: &str,
-    edited: Option<(String, String, Vec<FieldError>)>,
+    edited: Option<(PlaybooksForm, String, Vec<FieldError>)>,
     saved: bool,
 ) -> Page {
     let survey = load_survey(state, id).await?;
     let codes = state.store.reward_code_counts(id).await.map_err(internal)?;
     let def = &survey.definition;
-    let (playbooks, root_causes, errors) = edited.unwrap_or_else(|| {
-        (serde_json::to_string_pretty(&def.playbooks).expect("playbooks serialize"), def.root_causes.join("\n"), vec![])
-    });
+    let (form, root_causes, errors) =
+        edited.unwrap_or_else(|| (PlaybooksForm::of(&def.playbooks), def.root_causes.join("\n"), vec![]));
+    // Each segment by the kind's own word and its scores: "Detractors (0–6)", "Satisfied (4–5)".
+    let kind = def.kind;
+    let (low, high) = kind.range();
+    let title = |segment: &str| {
+        let scores: Vec<i64> = (low..=high).filter(|s| kind.segment(*s).as_str() == segment).collect();
+        let word = hark_core::Segment::parse(segment).map_or(segment, |s| kind.segment_word(s));
+        let mut chars = word.chars();
+        let word: String = chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect());
+        let plural = if kind == hark_core::SurveyKind::Nps { "s" } else { "" };
+        match (scores.first(), scores.last()) {
+            (Some(a), Some(b)) if a == b => format!("{word}{plural} ({a})"),
+            (Some(a), Some(b)) => format!("{word}{plural} ({a}–{b})"),
+            _ => word,
+        }
+    };
+    let segments = form.segments.iter().map(|(s, f)| (*s, title(s), f.clone())).collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = PlaybooksPage {
         title: "Playbooks",
@@ -463,7 +482,8 @@ async fn playbooks_view(
         name: def.name.clone(),
         saved,
         errors,
-        playbooks,
+        segments,
+        form,
         root_causes,
         codes,
     };
@@ -487,13 +507,12 @@ async fn save_playbooks(
 ) -> Page {
     let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
     let survey = load_survey(&state, &id).await?;
-    let text = value(&pairs, "playbooks").to_owned();
+    let form = PlaybooksForm::sent(&pairs);
     let causes = value(&pairs, "root_causes").to_owned();
     let mut def = survey.definition.clone();
     def.root_causes = causes.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
-    let parsed = serde_json::from_str::<Playbooks>(&text);
-    let errors = match parsed {
-        Err(e) => vec![FieldError { field: "playbooks".into(), message: e.to_string() }],
+    let errors = match form.playbooks() {
+        Err(errors) => errors,
         Ok(p) => {
             def.playbooks = p;
             match crate::api::surveys::check_case_defaults(&state, &def).await {
@@ -503,7 +522,7 @@ async fn save_playbooks(
         }
     };
     if !errors.is_empty() {
-        return playbooks_view(&state, &admin, &id, Some((text, causes, errors)), false).await;
+        return playbooks_view(&state, &admin, &id, Some((form.with_blank_rule(), causes, errors)), false).await;
     }
     state.store.update_survey(&id, &def, survey.status).await.map_err(internal)?;
     Ok(Redirect::to(&format!("/admin/surveys/{id}/playbooks?saved=1")).into_response())

@@ -20,6 +20,7 @@ mod insights;
 mod metrics;
 pub use api::follow_up::{InteractionInput, record_interaction};
 mod outreach;
+mod playbook_form;
 pub mod problem;
 mod public;
 mod viewer;

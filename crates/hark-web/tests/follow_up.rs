@@ -260,6 +260,48 @@ async fn admin_session(app: &TestApp) -> (reqwest::Client, String) {
     app.user_session("boss@example.com", Role::Admin, None, None).await
 }
 
+/// The fields a browser sends for the first form in `html`: inputs (ticked boxes only),
+/// chosen options and text areas.
+fn form_fields(html: &str) -> Vec<(String, String)> {
+    let form = &html[..html.find("</form>").unwrap()];
+    let unescape = |s: &str| {
+        s.replace("&#34;", "\"")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&#38;", "&")
+            .replace("&amp;", "&")
+    };
+    let attr = |tag: &str, name: &str| {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(unescape(&tag[at..at + tag[at..].find('"')?]))
+    };
+    let mut fields = Vec::new();
+    for (i, _) in form.match_indices('<') {
+        let tag = &form[i..i + form[i..].find('>').unwrap()];
+        let Some(name) = attr(tag, "name") else { continue };
+        if tag.starts_with("<input") {
+            let checkbox = attr(tag, "type").as_deref() == Some("checkbox");
+            if !checkbox || tag.contains(" checked") {
+                fields.push((name, attr(tag, "value").unwrap_or_else(|| "on".into())));
+            }
+        } else if tag.starts_with("<textarea") {
+            let start = i + tag.len() + 1;
+            fields.push((name, unescape(&form[start..start + form[start..].find("</textarea>").unwrap()])));
+        } else if tag.starts_with("<select") {
+            let options = &form[i..i + form[i..].find("</select>").unwrap()];
+            let chosen = options
+                .match_indices("<option")
+                .map(|(j, _)| &options[j..])
+                .find(|o| o[..o.find('>').unwrap()].contains(" selected"));
+            let chosen = chosen.or_else(|| options.find("<option").map(|j| &options[j..]));
+            fields.push((name, chosen.and_then(|o| attr(&o[..o.find('>').unwrap()], "value")).unwrap_or_default()));
+        }
+    }
+    fields
+}
+
 fn csrf_of(page: &str) -> String {
     let at = page.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
     page[at..at + 64].to_owned()
@@ -272,28 +314,52 @@ async fn admin_pages_edit_playbooks_and_webhooks() {
     let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
     let page_url = format!("{}/admin/surveys/{survey}/playbooks", app.base);
     let page = http.get(&page_url).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("open_case") && page.contains("never again"), "the default playbooks are shown");
+    assert!(page.contains("detractor.open_case") && page.contains("never again"), "the default playbooks are shown");
+    assert!(!page.contains("(JSON)"), "form controls, not JSON");
     let csrf = csrf_of(&page);
-    let post = |body: Vec<(&'static str, String)>| http.post(&page_url).header("cookie", &cookie).form(&body).send();
-    let bad = post(vec![
-        ("csrf", csrf.clone()),
-        ("playbooks", r#"{"detractor": {"due_days": 400}}"#.into()),
-        ("root_causes", "price".into()),
+    // The form as the browser would send it, with some fields changed.
+    let fields = form_fields(&page[page.find("<form method=\"post\">").unwrap()..]);
+    let post = |changes: &[(&str, &str)]| {
+        let mut body = fields.clone();
+        for (k, v) in changes {
+            match body.iter_mut().find(|(key, _)| key == k) {
+                Some(field) => field.1 = v.to_string(),
+                None => body.push((k.to_string(), v.to_string())),
+            }
+        }
+        http.post(&page_url).header("cookie", &cookie).form(&body).send()
+    };
+    let bad = post(&[("detractor.due_days", "400")]).await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bad = bad.text().await.unwrap();
+    assert!(bad.contains("detractor.due_days") && bad.contains(r#"value="400""#), "the error, and what was typed");
+    let bad = post(&[("detractor.due_days", "a week")]).await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().await.unwrap().contains("a whole number of days"));
+    let saved = post(&[
+        ("detractor.due_days", "3"),
+        ("detractor.assign", "round_robin"),
+        ("detractor.assign_to", "Billing"),
+        ("root_causes", "price\nspeed"),
+        ("rule0.name", "VIP"),
+        ("rule0.attributes", "plan=pro"),
+        ("rule0.open_case", "on"),
+        ("rule0.due_days", "1"),
     ])
     .await
     .unwrap();
-    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.text().await.unwrap().contains("playbooks.detractor.due_days"));
-    let good =
-        r#"{"detractor": {"open_case": true, "due_days": 3, "assign": {"rule": "round_robin", "team": "Billing"}}}"#;
-    let saved = post(vec![("csrf", csrf.clone()), ("playbooks", good.into()), ("root_causes", "price\nspeed".into())])
-        .await
-        .unwrap();
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
     let def = app.store.get_survey(&survey).await.unwrap().unwrap().definition;
     assert_eq!(def.playbooks.detractor.due_days, 3);
+    assert_eq!(def.playbooks.detractor.assign, hark_core::playbook::Assign::RoundRobin { team: "Billing".into() });
     assert_eq!(def.root_causes, ["price", "speed"]);
-    assert!(def.playbooks.promoter.mail.is_some(), "parts left out keep their defaults");
+    assert_eq!(
+        def.playbooks.promoter.mail,
+        hark_core::playbook::Playbooks::default().promoter.mail,
+        "the rest is kept"
+    );
+    let rule = &def.playbooks.rules[0];
+    assert_eq!((rule.name.as_str(), rule.then.due_days, &rule.when.attributes["plan"]), ("VIP", 1, &json!("pro")));
 
     // A Slack webhook from the integrations page, and its "send test" button.
     let (receiver, url) = Receiver::start(0).await;
