@@ -405,15 +405,21 @@ struct SurveyForm {
     anonymous_link: bool,
     fatigue_days: String,
     reminder_days: String,
-    triggers: String,
-    widget_origins: String,
+    /// Event, delay in minutes and channel per trigger, then an empty row to add one.
+    triggers: Vec<(String, String, &'static str)>,
+    /// The allowed sites, then an empty box to add one.
+    widget_origins: Vec<String>,
     widget_placement: &'static str,
     widget_delay_seconds: String,
     widget_url_contains: String,
     widget_on_event: String,
     keys: Vec<(String, String)>,
-    translations: Vec<(&'static str, String, String)>,
+    /// Per language: its tag, its name and its rows.
+    translations: Vec<(&'static str, String, Vec<TranslationRow>)>,
 }
+
+/// One own text in one language: its key, the text and its translation.
+type TranslationRow = (String, String, String);
 
 fn text(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
@@ -472,10 +478,15 @@ impl SurveyForm {
             triggers: def
                 .triggers
                 .iter()
-                .map(|t| format!("{} {} {}", t.event, t.delay_minutes, t.channel.as_str()))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            widget_origins: widget.map(|w| w.origins.join("\n")).unwrap_or_default(),
+                .map(|t| (t.event.clone(), t.delay_minutes.to_string(), t.channel.as_str()))
+                .chain(std::iter::once((String::new(), String::new(), "email")))
+                .collect(),
+            widget_origins: widget
+                .map(|w| w.origins.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .chain(std::iter::once(String::new()))
+                .collect(),
             widget_placement: match widget.map(|w| w.placement) {
                 Some(Placement::SlideIn) => "slide_in",
                 _ => "popup",
@@ -488,12 +499,24 @@ impl SurveyForm {
                 .iter()
                 .filter(|l| l.tag != def.default_locale)
                 .map(|l| {
-                    let lines = def
-                        .translations
-                        .get(l.tag)
-                        .map(|t| t.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join("\n"))
-                        .unwrap_or_default();
-                    (l.tag, l.name.clone(), lines)
+                    let done = def.translations.get(l.tag);
+                    let own = def.translatable_texts();
+                    // Every own text, then translations kept for texts no longer there.
+                    let stale = done
+                        .into_iter()
+                        .flatten()
+                        .filter(|(k, _)| !own.iter().any(|(o, _)| o == *k))
+                        .map(|(k, _)| (k.clone(), String::new()));
+                    let rows = own
+                        .iter()
+                        .cloned()
+                        .chain(stale)
+                        .map(|(k, text)| {
+                            let t = done.and_then(|d| d.get(&k)).cloned().unwrap_or_default();
+                            (k, text, t)
+                        })
+                        .collect();
+                    (l.tag, l.name.clone(), rows)
                 })
                 .collect(),
         }
@@ -561,27 +584,30 @@ fn definition_from_form(
                 .collect(),
         });
     }
+    // Trigger rows by index; a row without an event is left out (the empty one to add one).
     let mut triggers = Vec::new();
-    for (n, line) in value(pairs, "triggers").lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
-        let parts: Vec<&str> = line.split_whitespace().collect();
-        let delay = match parts.get(1) {
-            None => Some(0),
-            Some(d) => d.parse::<u32>().ok(),
+    for n in (0..).take_while(|n| pairs.iter().any(|(k, _)| *k == format!("trigger{n}.event"))) {
+        let event = value(pairs, &format!("trigger{n}.event")).trim().to_owned();
+        if event.is_empty() {
+            continue;
+        }
+        let delay = value(pairs, &format!("trigger{n}.delay")).trim();
+        let delay_minutes = if delay.is_empty() { Some(0) } else { delay.parse::<u32>().ok() };
+        let channel = if value(pairs, &format!("trigger{n}.channel")) == "link" {
+            InviteChannel::Link
+        } else {
+            InviteChannel::Email
         };
-        let channel = match parts.get(2).copied() {
-            None | Some("email") => Some(InviteChannel::Email),
-            Some("link") => Some(InviteChannel::Link),
-            Some(_) => None,
-        };
-        match (parts.first(), delay, channel, parts.len() <= 3) {
-            (Some(event), Some(delay_minutes), Some(channel), true) => {
-                triggers.push(Trigger { event: (*event).to_owned(), delay_minutes, channel })
-            }
-            _ => errors.push(format!("triggers[{n}]"), format!("`{line}`: write `event delay-minutes email|link`")),
+        match delay_minutes {
+            Some(delay_minutes) => triggers.push(Trigger { event, delay_minutes, channel }),
+            None => errors.push(format!("triggers[{n}].delay_minutes"), "a whole number of minutes"),
         }
     }
-    let origins: Vec<String> =
-        value(pairs, "widget.origins").lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+    let origins: Vec<String> = pairs
+        .iter()
+        .filter(|(k, v)| k == "widget.origins" && !v.trim().is_empty())
+        .map(|(_, v)| v.trim().to_owned())
+        .collect();
     let widget = (!origins.is_empty()).then(|| Widget {
         origins,
         placement: if value(pairs, "widget.placement") == "slide_in" { Placement::SlideIn } else { Placement::Popup },
@@ -593,20 +619,12 @@ fn definition_from_form(
         (None, None) => None,
         (label, url) => Some(PromoterLink { label: label.unwrap_or_default(), url: url.unwrap_or_default() }),
     };
-    let mut translations = BTreeMap::new();
-    for (key, body) in pairs {
-        let Some(tag) = key.strip_prefix("tr.") else { continue };
-        let mut map = BTreeMap::new();
-        for (n, line) in body.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
-            match line.split_once('=') {
-                Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
-                    map.insert(k.trim().to_owned(), v.trim().to_owned());
-                }
-                _ => errors.push(format!("translations.{tag}[{n}]"), format!("`{line}`: write `key = text`")),
-            }
-        }
-        if !map.is_empty() {
-            translations.insert(tag.to_owned(), map);
+    // One box per language and text, named `tr.{language}.{key}`; an empty box is no translation.
+    let mut translations: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (name, text) in pairs {
+        let Some((tag, key)) = name.strip_prefix("tr.").and_then(|k| k.split_once('.')) else { continue };
+        if !text.trim().is_empty() {
+            translations.entry(tag.to_owned()).or_default().insert(key.to_owned(), text.trim().to_owned());
         }
     }
     let def = SurveyDefinition {

@@ -291,7 +291,8 @@ async fn admin_signs_in_edits_previews_and_sees_jobs() {
     brand.send_keys("Acme").await.unwrap();
     c.find(Locator::Css("#widget_origins")).await.unwrap().clear().await.unwrap();
     c.find(Locator::Css("#fu_d")).await.unwrap().send_keys("What went wrong?").await.unwrap();
-    c.find(Locator::Css("#triggers")).await.unwrap().send_keys("order.delivered 60 email").await.unwrap();
+    c.find(Locator::Css("#trigger0-event")).await.unwrap().send_keys("order.delivered").await.unwrap();
+    c.find(Locator::Css("#trigger0-delay")).await.unwrap().send_keys("60").await.unwrap();
     click(c, "button.btn[type=submit]").await;
     c.wait().at_most(WAIT).for_element(Locator::Css("p.ok")).await.unwrap();
     let surveys = app.store.list_surveys().await.unwrap();
@@ -300,6 +301,21 @@ async fn admin_signs_in_edits_previews_and_sees_jobs() {
     assert_eq!((def.name.as_str(), def.brand.as_str()), ("Relationship NPS", "Acme"));
     assert_eq!(def.follow_up_by_segment.detractor.as_deref(), Some("What went wrong?"));
     assert_eq!(def.triggers[0].delay_minutes, 60);
+    // Own texts are translated box by box, each beside its text; the trigger shows as a row
+    // with an empty one after it for the next.
+    c.goto(&format!("{}/admin/surveys/{}", app.base, surveys[0].id)).await.unwrap();
+    let korean =
+        c.wait().at_most(WAIT).for_element(Locator::Css("input[name='tr.ko.follow_up.detractor']")).await.unwrap();
+    korean.send_keys("무엇이 잘못되었나요?").await.unwrap();
+    let event = c.find(Locator::Css("#trigger0-event")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(event.as_deref(), Some("order.delivered"));
+    let next = c.find(Locator::Css("#trigger1-event")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(next.as_deref(), Some(""));
+    click(c, "button.btn[type=submit]").await;
+    c.wait().at_most(WAIT).for_element(Locator::Css("p.ok")).await.unwrap();
+    let def = app.store.get_survey(&surveys[0].id).await.unwrap().unwrap().definition;
+    assert_eq!(def.translations["ko"]["follow_up.detractor"], "무엇이 잘못되었나요?");
+    assert_eq!(def.triggers.len(), 1, "the empty row adds nothing");
 
     // The preview is the customer's page: the scale, then the detractor follow-up.
     c.goto(&format!("{}/admin/surveys/{}/preview", app.base, surveys[0].id)).await.unwrap();
