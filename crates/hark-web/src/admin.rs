@@ -2,7 +2,7 @@
 //! contacts. Server-rendered forms; every POST carries the session's CSRF token, and every
 //! page requires a signed-in admin.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use axum::Router;
@@ -1148,7 +1148,16 @@ fn duration(seconds: f64) -> String {
     }
 }
 
-pub(crate) fn timeline_line(state: &AppState, item: &crate::api::follow_up::TimelineItem) -> (String, String) {
+/// Each survey's kind, so that an answer is named in its kind's words ("satisfied").
+pub(crate) async fn survey_kinds(state: &AppState) -> Result<HashMap<String, SurveyKind>, hark_store::StoreError> {
+    Ok(state.store.list_surveys().await?.into_iter().map(|s| (s.id, s.definition.kind)).collect())
+}
+
+pub(crate) fn timeline_line(
+    state: &AppState,
+    kinds: &HashMap<String, SurveyKind>,
+    item: &crate::api::follow_up::TimelineItem,
+) -> (String, String) {
     use crate::api::follow_up::TimelineItem;
     match item {
         // A personal link Hark made for you to deliver is shown, so it can be delivered.
@@ -1160,7 +1169,12 @@ pub(crate) fn timeline_line(state: &AppState, item: &crate::api::follow_up::Time
             (format!("Invitation by {}: {}", i.channel, i.status.as_str()), i.status_detail.clone().unwrap_or_default())
         }
         TimelineItem::Response(r) => (
-            format!("Answered {} ({}, {})", r.score, r.segment.as_str(), r.channel),
+            format!(
+                "Answered {} ({}, {})",
+                r.score,
+                kinds.get(&r.survey_id).copied().unwrap_or(SurveyKind::Nps).segment_word(r.segment),
+                r.channel
+            ),
             r.comment.clone().unwrap_or_default(),
         ),
         TimelineItem::Case(c) => (
@@ -1183,14 +1197,14 @@ async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<Str
         Ok(None) => return not_found("contact"),
         Err(e) => return internal(e),
     };
-    let items = match crate::api::follow_up::timeline(&state, &id).await {
-        Ok(items) => items,
+    let (items, kinds) = match tokio::try_join!(crate::api::follow_up::timeline(&state, &id), survey_kinds(&state)) {
+        Ok(read) => read,
         Err(e) => return internal(e),
     };
     let timeline: Vec<TimelineEntry> = items
         .iter()
         .map(|item| {
-            let (what, detail) = timeline_line(&state, item);
+            let (what, detail) = timeline_line(&state, &kinds, item);
             TimelineEntry { when: time(item.at()), what, detail }
         })
         .collect();

@@ -312,6 +312,7 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
             HistoryLine { when: time(e.created_at), who: actor(&e.actor), what, text: body, state }
         })
         .collect();
+    let kinds = crate::admin::survey_kinds(state).await.map_err(internal)?;
     let earlier = match &case.contact_id {
         Some(c) => timeline(state, c)
             .await
@@ -320,7 +321,7 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
             .filter(|i| i.at() < case.created_at)
             .take(20)
             .map(|i| {
-                let (what, detail) = crate::admin::timeline_line(state, &i);
+                let (what, detail) = crate::admin::timeline_line(state, &kinds, &i);
                 (time(i.at()), what, detail)
             })
             .collect(),

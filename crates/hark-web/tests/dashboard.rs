@@ -354,7 +354,8 @@ async fn figures_cannot_mislead(app: TestApp) {
         [(&s.survey, 10), (&s.survey, 9), (&s.survey, 0), (&csat, 5), (&csat, 2)].into_iter().enumerate()
     {
         let r = app.post("/api/v1/responses").header("Idempotency-Key", format!("now-{i}"));
-        let r = r.json(&json!({"survey_id": survey, "score": score})).send().await.unwrap();
+        let r = r.json(&json!({"survey_id": survey, "score": score, "contact": {"external_id": format!("now-{i}")}}));
+        let r = r.send().await.unwrap();
         assert!(r.status().is_success(), "{}", r.status());
     }
 
@@ -405,6 +406,9 @@ async fn figures_cannot_mislead(app: TestApp) {
     assert_eq!(words, ["unsatisfied", "satisfied"]);
     let page = html(format!("/dashboard/responses?survey_id={csat}")).await;
     assert!(page.contains("<td>satisfied</td>") && !page.contains("promoter"), "CSAT answers are not promoters");
+    let contact = answers["items"][1]["contact_id"].as_str().unwrap();
+    let page = html(format!("/admin/contacts/{contact}")).await;
+    assert!(page.contains("Answered 5 (satisfied, api)"), "the contact's timeline too: {page}");
 
     // "Company" once for the company; a filtered view is a selection, beside the company.
     let page = html("/dashboard/overview".to_string()).await;
