@@ -1,11 +1,13 @@
 //! Dashboard benchmark: the Overview, Segments and Agents data for a 12-month window over many
-//! answers in SQLite (HTTP, JSON and all), beside the floor: the same aggregation done by a
-//! plain single pass over in-memory columns in the same process. Also prints the raw-row
-//! queries the rollups replace.
+//! answers in SQLite or PostgreSQL (HTTP, JSON and all), beside the floor: the same aggregation
+//! done by a plain single pass over in-memory columns in the same process. Also prints the
+//! raw-row queries the rollups replace.
 //!
 //!     cargo bench -p hark-web --bench dashboard                          # 10,000,000 answers
 //!     HARK_BENCH_RESPONSES=1000000 cargo bench -p hark-web --bench dashboard
 //!     HARK_BENCH_DB=/tmp/hark-bench.db cargo bench -p hark-web --bench dashboard   # keep and reuse the data
+//!     # the same on the PostgreSQL of HARK_TEST_POSTGRES_URL (a fresh schema):
+//!     HARK_BENCH_BACKEND=postgres HARK_BENCH_RESPONSES=1000000 cargo bench -p hark-web --bench dashboard
 
 use std::time::{Duration, Instant};
 
@@ -112,9 +114,19 @@ async fn timed<F: std::future::Future<Output = T>, T>(runs: usize, mut f: impl F
 async fn main() {
     let n: u64 = std::env::var("HARK_BENCH_RESPONSES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000_000);
     let kept = std::env::var("HARK_BENCH_DB").ok();
+    let backend = match std::env::var("HARK_BENCH_BACKEND").as_deref() {
+        Ok("postgres") => Backend::Postgres,
+        _ => Backend::Sqlite,
+    };
     let temp = match &kept {
         Some(_) => None,
-        None => Some(TestDatabase::new(Backend::Sqlite).await.expect("SQLite")),
+        None => match TestDatabase::new(backend).await {
+            Some(db) => Some(db),
+            None => {
+                println!("dashboard on PostgreSQL skipped: set HARK_TEST_POSTGRES_URL");
+                return;
+            }
+        },
     };
     let url = match (&kept, &temp) {
         (Some(path), _) => hark_store::database_url(path),
@@ -213,7 +225,7 @@ async fn main() {
         assert_eq!(page, afl.per_bin[f], "{} bins", bins["property"]);
     }
 
-    println!("12-month window: {} answers of {total}", fl.n);
+    println!("{backend:?}: 12-month window: {} answers of {total}", fl.n);
     println!("{:<44} {:>10} {:>12}", "", "median ms", "× floor");
     let line = |name: &str, d: Duration| println!("{name:<44} {:>10.1} {:>12.1}", ms(d), ms(d) / ms(floor_time));
     line("floor: one pass over in-memory columns", floor_time);
