@@ -76,3 +76,20 @@ pub(crate) async fn check_api_key(state: &AppState, headers: &HeaderMap) -> Resu
         _ => Err(ApiError::unauthorized("the API key is unknown or revoked")),
     }
 }
+
+/// The session cookie of the staff pages.
+pub(crate) const SESSION_COOKIE: &str = "hark_session";
+
+/// The value of the request's cookie `name`.
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(name)?.strip_prefix('=').map(str::to_owned))
+}
+
+pub(crate) fn session_token(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE)
+}

@@ -1,30 +1,27 @@
 //! Hark over HTTP: the `/api/v1` JSON API with its OpenAPI document, the customer-facing
 //! survey pages and website widget, the admin pages, and `/healthz`.
 
+// By audience, each over the operations and the shared web pieces below, never another's:
 mod admin;
-mod admin_loop;
-mod admin_people;
-mod answer;
 mod api;
-mod auth;
-mod cases;
-mod charts;
 mod dashboard;
+mod public;
+// The operations the API and the pages both call: taking an answer, acting on a case,
+// inviting, the figures.
+mod ops;
+// Shared web pieces.
+mod auth;
 mod extract;
 #[cfg(test)]
 mod fuzz;
 mod guard;
 pub use guard::{Rate, RateLimits};
 pub mod ingest;
-mod insights;
 mod metrics;
 pub use api::follow_up::{InteractionInput, record_interaction};
-mod outreach;
-mod playbook_form;
+mod page;
 pub mod problem;
-mod public;
 mod viewer;
-mod widget;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -148,9 +145,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(public::router())
-        .merge(widget::router())
         .merge(admin::router())
-        .merge(admin_people::router())
         .merge(dashboard::router())
         .route("/api/v1/openapi.json", axum::routing::get(move || async move { axum::Json(doc.as_ref().clone()) }))
         .route("/healthz", axum::routing::get(api::health))

@@ -3,12 +3,10 @@
 //! an agent sees the company figure, their own answers and their rank. The scope is applied
 //! to the filter of every dashboard page and report route, never left to the template.
 
-use askama::Template;
 use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use hark_store::{Case, CaseFilter, CaseReach, ResponseFilter, Role, Session, Store, StoreError, User};
+use hark_store::{Case, CaseReach, ResponseFilter, Role, Session, Store, StoreError, User};
 
 use crate::AppState;
 use crate::problem::ApiError;
@@ -187,69 +185,6 @@ pub(crate) fn company_filter(filter: &ResponseFilter) -> ResponseFilter {
     }
 }
 
-/// The top bar of every staff page: the links a role may use, and its case counts.
-#[derive(Debug, Clone)]
-pub(crate) struct Nav {
-    pub csrf: String,
-    pub admin: bool,
-    /// Open cases the person owns.
-    pub mine: i64,
-    /// Overdue cases within their reach.
-    pub overdue: i64,
-}
-
-impl Nav {
-    pub async fn load(store: &Store, session: &Session) -> Result<Nav, Response> {
-        let viewer = Viewer::of(session.clone());
-        let mine = CaseFilter { owner_id: Some(session.user.id.clone()), open_only: true, ..Default::default() };
-        let overdue = CaseFilter { overdue: true, reach: viewer.case_reach(), ..Default::default() };
-        let count = async |f: &CaseFilter| store.count_cases(f).await.map_err(crate::admin::internal);
-        Ok(Nav {
-            csrf: session.csrf_token.clone(),
-            admin: session.user.role == Role::Admin,
-            mine: count(&mine).await?,
-            overdue: count(&overdue).await?,
-        })
-    }
-}
-
-#[derive(Template)]
-#[template(path = "staff_problem.html")]
-struct ProblemPage<'a> {
-    title: &'static str,
-    nav: Option<Nav>,
-    /// `forbidden`, `not-found` or `refused`, for the page's alert.
-    id: &'static str,
-    reason: &'a str,
-}
-
-/// A staff page that says why it cannot show what was asked, and where to go instead.
-pub(crate) fn problem_page(status: StatusCode, nav: Option<Nav>, reason: &str) -> Response {
-    let (title, id) = match status {
-        StatusCode::FORBIDDEN => ("Not allowed", "forbidden"),
-        StatusCode::NOT_FOUND => ("Not found", "not-found"),
-        _ => ("Cannot show this", "refused"),
-    };
-    (status, crate::public::render(&ProblemPage { title, nav, id, reason })).into_response()
-}
-
-/// The page that says a signed-in person may not see or do this, and where to go instead.
-pub(crate) fn forbidden_page(nav: Option<Nav>, reason: &str) -> Response {
-    problem_page(StatusCode::FORBIDDEN, nav, reason)
-}
-
-/// A viewer on a page: signed in with any role, else sent to sign in.
-pub(crate) struct PageViewer(pub Viewer, pub Nav);
-
-impl FromRequestParts<AppState> for PageViewer {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let session = crate::admin::signed_in(parts, state).await?;
-        let nav = Nav::load(&state.store, &session).await?;
-        Ok(PageViewer(Viewer::of(session), nav))
-    }
-}
 /// A viewer of a report route: an API key (everything) or a signed-in session (its scope).
 pub(crate) struct ApiViewer(pub Viewer);
 
@@ -263,7 +198,7 @@ impl FromRequestParts<AppState> for ApiViewer {
         }
         let unauthorized =
             || ApiError::unauthorized("send an API key as `Authorization: Bearer hark_…`, or sign in").into_response();
-        let token = crate::admin::session_token(&parts.headers).ok_or_else(unauthorized)?;
+        let token = crate::auth::session_token(&parts.headers).ok_or_else(unauthorized)?;
         match state.store.session(&token).await {
             Ok(Some(session)) => Ok(ApiViewer(Viewer::of(session))),
             Ok(None) => Err(unauthorized()),

@@ -5,9 +5,10 @@ use hark_core::contact::ContactInput;
 use hark_store::{Contact, Note, Response, ResponseFilter};
 use serde::{Deserialize, Serialize};
 
-use super::{MAX_LIMIT, Page, filters};
+use super::{MAX_LIMIT, Page};
 use crate::AppState;
 use crate::extract::{ApiJson, RawQuery};
+use crate::ops::filters;
 use crate::problem::{ApiError, ApiResult, Problem};
 
 /// Create or update a contact by its `external_id`; omitted fields keep their values and

@@ -11,10 +11,10 @@ use hark_store::SurveyStatus;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::filters;
 use crate::AppState;
 use crate::extract::{ApiJson, RawQuery, idempotency_header};
-use crate::outreach::{About, InvitationView, SendSummary, invite, invite_matching};
+use crate::ops::filters;
+use crate::ops::outreach::{About, InvitationView, SendSummary, invite, invite_matching};
 use crate::problem::{ApiError, ApiResult, Problem};
 
 #[derive(Deserialize, utoipa::ToSchema)]

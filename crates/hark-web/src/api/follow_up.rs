@@ -5,19 +5,17 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use hark_core::contact::ContactInput;
-use hark_core::survey::is_web_url;
 use hark_core::{Segment, ValidationErrors, contact::is_attribute_key};
-use hark_store::{
-    Case, CaseChange, CaseEvent, CaseFilter, Delivery, Interaction, Invitation, NewInteraction, Note, Response,
-    ResponseFilter, Webhook,
-};
+use hark_store::{Case, CaseEvent, Delivery, Interaction, NewInteraction, Response, Webhook};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{MAX_LIMIT, filters};
+use super::MAX_LIMIT;
 use crate::AppState;
-use crate::cases::{LoopReport, act, loop_report, parse_outcome, parse_status, refuse_unless};
 use crate::extract::{ApiJson, RawQuery, idempotency_header};
+use crate::ops::cases::{CaseAction, LoopReport, act, case_filter, loop_report, period, refuse_unless};
+use crate::ops::timeline::{TimelineItem, timeline};
+use crate::ops::webhooks::{WebhookInput, check_webhook, send_test};
 use crate::problem::{ApiError, ApiResult, Problem};
 use crate::viewer::{ApiViewer, CaseAccess};
 
@@ -36,31 +34,6 @@ pub(crate) async fn list_cases(
     let (mut filter, limit) = case_filter(&q)?;
     filter.reach = viewer.case_reach();
     Ok(Json(s.store.list_cases(&filter, limit).await?))
-}
-
-pub(crate) fn case_filter(q: &[(String, String)]) -> Result<(CaseFilter, i64), ApiError> {
-    let mut filter = CaseFilter::default();
-    let mut rest = Vec::new();
-    let flag = |k: &str, v: &str| match v {
-        "true" | "1" => Ok(true),
-        "false" | "0" | "" => Ok(false),
-        _ => Err(ApiError::field(k, "true or false")),
-    };
-    for (k, v) in q {
-        let value = Some(v.clone()).filter(|v| !v.is_empty());
-        match k.as_str() {
-            "status" if !v.is_empty() => filter.status = Some(parse_status(v)?),
-            "status" => {}
-            "owner_id" => filter.owner_id = value,
-            "team_id" => filter.team_id = value,
-            "contact_id" => filter.contact_id = value,
-            "overdue" => filter.overdue = flag(k, v)?,
-            "open" => filter.open_only = flag(k, v)?,
-            _ => rest.push((k.clone(), v.clone())),
-        }
-    }
-    let (_, limit) = filters::page(&rest)?;
-    Ok((filter, limit))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -85,49 +58,6 @@ pub(crate) async fn get_case(
     Ok(Json(CaseDetail { case, response, history }))
 }
 
-/// One action on a case.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
-pub(crate) enum CaseAction {
-    /// `open` (also releases a held case), `in_progress` or `waiting` (close with `close`).
-    Status {
-        status: String,
-    },
-    /// A user id, or null to unassign.
-    Assign {
-        owner_id: Option<String>,
-    },
-    /// `listen`, `apologise`, `fix`, `tell`, `token`.
-    Step {
-        step: String,
-        done: bool,
-    },
-    /// Mail the customer from Hark; recorded on the case as queued, then sent (with the mail
-    /// server's answer) or failed (with the reason).
-    Reply {
-        subject: String,
-        body: String,
-    },
-    /// A call or meeting with the customer (`channel`: `call` or `meeting`); `reached`: whether
-    /// it reached them (only then is it a contact).
-    Contact {
-        channel: String,
-        reached: bool,
-        note: String,
-    },
-    Note {
-        body: String,
-    },
-    RootCause {
-        root_cause: String,
-    },
-    /// `resolved`, `unresolved`, `no_reply` or `no_contact` (no way to reach the customer).
-    Close {
-        outcome: String,
-        root_cause: Option<String>,
-    },
-}
-
 /// Act on a case. Every action is recorded in the case's history and sent to the webhooks.
 /// With a session, only its owner, their team lead or an admin may act.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/actions", tag = "cases", request_body = CaseAction,
@@ -141,45 +71,6 @@ pub(crate) async fn act_on_case(
     Ok(Json(act(&s, &viewer, &id, action).await?))
 }
 
-/// Checks an action against the case and the stored people and turns it into a change.
-pub(crate) async fn case_change(s: &AppState, case: &Case, action: CaseAction) -> ApiResult<CaseChange> {
-    Ok(match action {
-        CaseAction::Status { status } => CaseChange::Status(parse_status(&status)?),
-        CaseAction::Assign { owner_id } => {
-            if let Some(owner) = &owner_id
-                && s.store.get_user(owner).await?.is_none()
-            {
-                return Err(ApiError::field("owner_id", "no such user"));
-            }
-            CaseChange::Assign(owner_id)
-        }
-        CaseAction::Step { step, done } => CaseChange::Step { step, done },
-        CaseAction::Reply { subject, body } => CaseChange::Reply { subject, body },
-        CaseAction::Contact { channel, reached, note } => CaseChange::Contacted { channel, reached, note },
-        CaseAction::Note { body } if body.trim().is_empty() => {
-            return Err(ApiError::field("body", "must not be empty"));
-        }
-        CaseAction::Note { body } => CaseChange::Note(body),
-        CaseAction::RootCause { root_cause } => CaseChange::RootCause(root_cause_of(s, case, &root_cause).await?),
-        CaseAction::Close { outcome, root_cause } => {
-            let root_cause = match root_cause.filter(|r| !r.is_empty()) {
-                Some(r) => Some(root_cause_of(s, case, &r).await?),
-                None => None,
-            };
-            CaseChange::Close { outcome: parse_outcome(&outcome)?, root_cause }
-        }
-    })
-}
-
-async fn root_cause_of(s: &AppState, case: &Case, cause: &str) -> ApiResult<String> {
-    let survey = s.store.get_survey(&case.survey_id).await?.ok_or_else(|| ApiError::not_found("survey"))?;
-    if survey.definition.root_causes.iter().any(|c| c == cause) {
-        Ok(cause.to_owned())
-    } else {
-        Err(ApiError::field("root_cause", format!("one of {:?}", survey.definition.root_causes)))
-    }
-}
-
 /// Did closing the loop work: cases opened and closed, median time to first contact and to
 /// close, share closed on time, by team and owner; and how customers scored the next time
 /// after their case was closed. `from`/`to` select cases by when they were opened.
@@ -189,68 +80,6 @@ async fn root_cause_of(s: &AppState, case: &Case, cause: &str) -> ApiResult<Stri
 pub(crate) async fn loop_report_api(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<LoopReport>> {
     let (from, to) = period(&q)?;
     Ok(Json(loop_report(&s, from, to).await?))
-}
-
-pub(crate) fn period(q: &[(String, String)]) -> Result<(Option<i64>, Option<i64>), ApiError> {
-    let mut out = (None, None);
-    for (k, v) in q {
-        match k.as_str() {
-            "from" if !v.is_empty() => {
-                out.0 = Some(filters::parse_time(v, false).map_err(|e| ApiError::field("from", e))?)
-            }
-            "to" if !v.is_empty() => out.1 = Some(filters::parse_time(v, true).map_err(|e| ApiError::field("to", e))?),
-            "from" | "to" => {}
-            other => return Err(ApiError::field(other, "unknown parameter; use `from` and `to`")),
-        }
-    }
-    Ok(out)
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct WebhookInput {
-    pub name: String,
-    /// `generic` (signed JSON), `slack` (incoming-webhook URL) or `card` (your JSON `template`).
-    pub kind: String,
-    pub url: String,
-    /// `response.created`, `response.updated`, `case.opened`, `case.changed`, `case.closed`,
-    /// `alert`; empty for all.
-    #[serde(default)]
-    pub events: Vec<String>,
-    /// For `card`: JSON with `{{event}}`, `{{response.score}}`, `{{response.comment}}`, `{{link}}` …
-    pub template: Option<String>,
-}
-
-pub(crate) const WEBHOOK_EVENTS: &[&str] =
-    &["response.created", "response.updated", "case.opened", "case.changed", "case.closed", "alert"];
-
-pub(crate) fn check_webhook(input: &WebhookInput) -> Result<(), ValidationErrors> {
-    let mut errors = ValidationErrors::default();
-    if input.name.trim().is_empty() || input.name.len() > 100 {
-        errors.push("name", "1–100 characters");
-    }
-    if !["generic", "slack", "card"].contains(&input.kind.as_str()) {
-        errors.push("kind", "one of generic, slack, card");
-    }
-    if !is_web_url(&input.url) {
-        errors.push("url", "must be an http:// or https:// address");
-    }
-    for (i, e) in input.events.iter().enumerate() {
-        if !WEBHOOK_EVENTS.contains(&e.as_str()) {
-            errors.push(format!("events[{i}]"), format!("one of {WEBHOOK_EVENTS:?}"));
-        }
-    }
-    match (&input.kind[..], &input.template) {
-        ("card", None) => errors.push("template", "a card webhook needs a JSON template"),
-        ("card", Some(t)) => {
-            if let Err(e) = hark_jobs::fill_json_template(t, "test", &Value::Null) {
-                errors.push("template", e);
-            }
-        }
-        (_, Some(_)) => errors.push("template", "only card webhooks take a template"),
-        _ => {}
-    }
-    errors.into_result()
 }
 
 /// Add an outgoing webhook; its `secret` signs every call (`X-Hark-Signature: sha256=` HMAC
@@ -285,14 +114,6 @@ pub(crate) async fn delete_webhook(State(s): State<AppState>, Path(id): Path<Str
 pub(crate) async fn test_webhook(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     send_test(&s, &id).await?;
     Ok(StatusCode::ACCEPTED)
-}
-
-pub(crate) async fn send_test(s: &AppState, id: &str) -> ApiResult<()> {
-    let hook = s.store.get_webhook(id).await?.ok_or_else(|| ApiError::not_found("webhook"))?;
-    let payload = serde_json::json!({ "message": "A test from Hark", "link": s.url("/admin/integrations") });
-    s.store.queue_deliveries("test", &format!("test:{}", uuid::Uuid::now_v7()), &payload, Some(&hook.id)).await?;
-    s.wake_jobs();
-    Ok(())
 }
 
 /// The delivery log, newest first.
@@ -419,44 +240,6 @@ pub async fn record_interaction(
         idempotency_key: key,
     };
     Ok(s.store.add_interaction(&new).await?)
-}
-
-/// One line of a contact's history.
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub(crate) enum TimelineItem {
-    Invitation(Invitation),
-    Response(Response),
-    Case(Case),
-    Note(Note),
-    Interaction(Interaction),
-}
-
-impl TimelineItem {
-    pub fn at(&self) -> i64 {
-        match self {
-            Self::Invitation(i) => i.created_at,
-            Self::Response(r) => r.created_at,
-            Self::Case(c) => c.created_at,
-            Self::Note(n) => n.created_at,
-            Self::Interaction(i) => i.occurred_at,
-        }
-    }
-}
-
-/// Everything that happened with a contact, newest first.
-pub(crate) async fn timeline(s: &AppState, contact_id: &str) -> Result<Vec<TimelineItem>, hark_store::StoreError> {
-    let filter = ResponseFilter { contact_id: Some(contact_id.to_owned()), ..Default::default() };
-    let case_filter = CaseFilter { contact_id: Some(contact_id.to_owned()), ..Default::default() };
-    let mut items: Vec<TimelineItem> = Vec::new();
-    items
-        .extend(s.store.list_invitations(Some(contact_id), None, 500).await?.into_iter().map(TimelineItem::Invitation));
-    items.extend(s.store.list_responses(&filter, None, 500).await?.into_iter().map(TimelineItem::Response));
-    items.extend(s.store.list_cases(&case_filter, 500).await?.into_iter().map(TimelineItem::Case));
-    items.extend(s.store.list_notes(contact_id).await?.into_iter().map(TimelineItem::Note));
-    items.extend(s.store.list_interactions(contact_id, 500).await?.into_iter().map(TimelineItem::Interaction));
-    items.sort_by_key(|i| std::cmp::Reverse(i.at()));
-    Ok(items)
 }
 
 /// A contact's timeline: invitations (and why any was skipped), answers, cases, notes and

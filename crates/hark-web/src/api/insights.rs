@@ -8,10 +8,10 @@ use axum::http::StatusCode;
 use hark_core::report::Granularity;
 use hark_store::{AlertRule, Annotation};
 
-use super::filters::FilterParams;
 use crate::AppState;
 use crate::extract::{ApiJson, RawQuery};
-use crate::insights::{
+use crate::ops::filters::FilterParams;
+use crate::ops::insights::{
     self, Agents, AlertRuleInput, AnnotationInput, Changes, Monitoring, Overview, Responses, Segments,
 };
 use crate::problem::{ApiResult, Problem};

@@ -3,7 +3,6 @@
 
 mod contacts;
 mod events;
-pub(crate) mod filters;
 pub(crate) mod follow_up;
 mod insights;
 mod people;
@@ -167,5 +166,4 @@ pub(crate) struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-pub(crate) const DEFAULT_LIMIT: i64 = 50;
-pub(crate) const MAX_LIMIT: i64 = 500;
+pub(crate) use crate::ops::filters::MAX_LIMIT;

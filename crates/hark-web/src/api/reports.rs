@@ -6,10 +6,10 @@ use hark_core::report::Granularity;
 use hark_core::stats::NPS_METHOD;
 use serde::Serialize;
 
-use super::filters;
 use crate::AppState;
 use crate::extract::RawQuery;
-use crate::insights::{self, TrendPeriod};
+use crate::ops::filters;
+use crate::ops::insights::{self, TrendPeriod};
 use crate::problem::{ApiResult, Problem};
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -3,10 +3,11 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use hark_store::{Response, ResponseCursor};
 
-use super::{Page, filters};
+use super::Page;
 use crate::AppState;
 use crate::extract::{ApiJson, RawQuery, idempotency_header};
 use crate::ingest::{ResponseInput, submit};
+use crate::ops::filters;
 use crate::problem::{ApiError, ApiResult, Problem};
 
 /// Record an answer. Requires an idempotency key (header `Idempotency-Key` or field): a retry

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::extract::ApiJson;
+use crate::ops::surveys::check_case_defaults;
 use crate::problem::{ApiError, ApiResult, Problem};
 
 /// Create a survey; it starts `active`.
@@ -43,27 +44,6 @@ pub(crate) async fn update_survey(
     let current = s.store.get_survey(&id).await?.ok_or_else(|| ApiError::not_found("survey"))?;
     check_case_defaults(&s, &def).await?;
     Ok(Json(s.store.update_survey(&id, &def, current.status).await?))
-}
-
-/// The team and owner a survey's cases default to must exist (by name and email).
-pub(crate) async fn check_case_defaults(s: &AppState, def: &SurveyDefinition) -> ApiResult<()> {
-    let playbooks = &def.playbooks;
-    if let Some(team) = &playbooks.case_team
-        && !s.store.list_teams().await?.iter().any(|t| &t.name == team)
-    {
-        return Err(ApiError::field("playbooks.case_team", format!("no team is named `{team}`")));
-    }
-    if let Some(email) = &playbooks.case_owner
-        && !s
-            .store
-            .list_users()
-            .await?
-            .iter()
-            .any(|u| u.email.eq_ignore_ascii_case(email) && u.deactivated_at.is_none())
-    {
-        return Err(ApiError::field("playbooks.case_owner", format!("no active user has the email `{email}`")));
-    }
-    Ok(())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -9,19 +9,21 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use hark_core::FieldError;
 
-use crate::playbook_form::{PlaybookFields, PlaybooksForm};
+use crate::admin::playbook_form::{PlaybookFields, PlaybooksForm};
 use hark_core::playbook::Priority;
 use hark_store::{CASE_STEPS, CaseFilter, CaseStatus};
 
 use crate::AppState;
-use crate::admin::{Admin, Page, SignedIn, facts, form, internal, load_survey, not_found, session_form, time, value};
-use crate::api::follow_up::{
-    CaseAction, WEBHOOK_EVENTS, WebhookInput, case_filter, check_webhook, period, send_test, timeline,
-};
-use crate::cases::{LoopFigures, act, loop_report, refuse_unless};
+use crate::admin::facts;
 use crate::extract::RawQuery;
-use crate::public::render;
-use crate::viewer::{CaseAccess, Nav, Viewer, forbidden_page};
+use crate::ops::cases::{CaseAction, case_filter, period};
+use crate::ops::cases::{LoopFigures, act, loop_report, refuse_unless};
+use crate::ops::timeline::timeline;
+use crate::ops::webhooks::{WEBHOOK_EVENTS, WebhookInput, check_webhook, send_test};
+use crate::page::render;
+use crate::page::{Admin, Page, SignedIn, form, internal, load_survey, not_found, session_form, time, value};
+use crate::page::{Nav, forbidden_page};
+use crate::viewer::{CaseAccess, Viewer};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -126,7 +128,7 @@ async fn cases(State(state): State<AppState>, SignedIn(session, nav): SignedIn, 
         }
     }
     let default_view = if viewer.is_admin() { "all" } else { "mine" };
-    let view = match crate::admin::value(&q, "view") {
+    let view = match crate::page::value(&q, "view") {
         "" => default_view,
         v => v,
     };
@@ -516,7 +518,7 @@ async fn save_playbooks(
         Err(errors) => errors,
         Ok(p) => {
             def.playbooks = p;
-            match crate::api::surveys::check_case_defaults(&state, &def).await {
+            match crate::ops::surveys::check_case_defaults(&state, &def).await {
                 Err(e) => e.0.errors,
                 Ok(()) => def.validate().err().map(|e| e.0).unwrap_or_default(),
             }
@@ -693,8 +695,8 @@ async fn loop_page(State(state): State<AppState>, admin: Admin, RawQuery(q): Raw
     Ok(render(&LoopPage {
         title: "Closing the loop",
         nav: Some(admin.1.clone()),
-        from: crate::admin::value(&q, "from").to_owned(),
-        to: crate::admin::value(&q, "to").to_owned(),
+        from: crate::page::value(&q, "from").to_owned(),
+        to: crate::page::value(&q, "to").to_owned(),
         rows,
         answered_again: m.answered_again,
         recovered: m.recovered_percent.map_or_else(|| "–".to_owned(), |v| format!("{v}%")),

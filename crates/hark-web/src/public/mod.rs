@@ -8,13 +8,16 @@
 //!   score, extra questions, then the thank-you.
 //! - `/u/{token}`: unsubscribe, for the link in every survey mail.
 
+mod preview;
+pub(crate) mod widget;
+
 use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, RawForm, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use hark_core::survey::{QuestionType, SurveyDefinition, SurveyTexts};
 use hark_core::token::TokenKind;
@@ -24,9 +27,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::AppState;
-use crate::answer::{Changes, change, score_invitation};
 use crate::guard::{ClientIp, Rate};
 use crate::ingest::{ResponseInput, submit};
+use crate::ops::answer::{Changes, change, score_invitation};
+use crate::page::render;
 use crate::problem::ApiError;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -35,9 +39,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/r/{token}", get(follow_up).post(save_follow_up))
         .route("/u/{token}", get(unsubscribe_page).post(unsubscribe))
         .route("/ref/{token}", get(referral))
-        .route("/assets/follow-up.js", get(|| script(include_str!("../assets/follow-up.js"))))
-        .route("/assets/send-score.js", get(|| script(include_str!("../assets/send-score.js"))))
-        .route("/assets/staff.js", get(|| script(include_str!("../assets/staff.js"))))
+        .route("/assets/follow-up.js", get(|| script(include_str!("../../assets/follow-up.js"))))
+        .route("/assets/send-score.js", get(|| script(include_str!("../../assets/send-score.js"))))
+        .route("/assets/staff.js", get(|| script(include_str!("../../assets/staff.js"))))
+        .merge(preview::router())
+        .merge(widget::router())
 }
 
 /// The pages' scripts are files of their own, so that the Content-Security-Policy allows no
@@ -177,16 +183,6 @@ pub(crate) struct MessagePage {
     pub message: String,
     pub link: Option<(String, String)>,
     pub form: Option<(String, String)>,
-}
-
-pub(crate) fn render(template: &impl Template) -> Response {
-    match template.render() {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "page failed to render");
-            (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be shown").into_response()
-        }
-    }
 }
 
 fn scale(def: &SurveyDefinition, t: &SurveyTexts<'_>, current: Option<i64>) -> Vec<ScoreButton> {
@@ -780,7 +776,7 @@ mod tests {
     /// page, white fields, the dark pressed buttons); it was 2.89:1 on the page.
     #[test]
     fn the_focus_ring_stands_out_on_every_background() {
-        let css = include_str!("../templates/public.css");
+        let css = include_str!("../../templates/public.css");
         let rule = css.split(":focus-visible{outline:3px solid ").nth(1).expect("a focus rule");
         let ring = &rule[..7];
         for background in ["#f6f7f9", "#ffffff", "#1d3557"] {

@@ -15,7 +15,7 @@ use hark_store::{
 };
 use serde::Serialize;
 
-use crate::api::filters::{self, Extras};
+use crate::ops::filters::{self, Extras};
 use crate::problem::ApiError;
 use crate::viewer::{Scope, Viewer, company_filter};
 

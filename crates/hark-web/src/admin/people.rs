@@ -11,9 +11,9 @@ use axum::routing::{get, post};
 use hark_store::{JobStatus, Role, StoreError, UserChange};
 
 use crate::AppState;
-use crate::admin::{Admin, Page, form, internal, time, value};
-use crate::public::render;
-use crate::viewer::Nav;
+use crate::page::Nav;
+use crate::page::render;
+use crate::page::{Admin, Page, form, internal, time, value};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -148,7 +148,7 @@ async fn change_user(
 ) -> Page {
     let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
     let store = &state.store;
-    let user = store.get_user(&id).await.map_err(internal)?.ok_or_else(|| crate::admin::not_found("user"))?;
+    let user = store.get_user(&id).await.map_err(internal)?.ok_or_else(|| crate::page::not_found("user"))?;
     let myself = user.id == admin.0.user.id;
     let notice = match value(&pairs, "action") {
         "save" => {

@@ -16,13 +16,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::AppState;
-use crate::answer::{Changes, change};
 use crate::extract::parse_json;
 use crate::guard::ClientIp;
 use crate::ingest::{ResponseInput, submit};
+use crate::ops::answer::{Changes, change};
 use crate::problem::ApiError;
 
-const WIDGET_JS: &str = include_str!("../assets/widget.js");
+const WIDGET_JS: &str = include_str!("../../assets/widget.js");
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()

@@ -1,32 +1,37 @@
-//! The admin pages: sign-in, the survey editor with preview, sending, the job queue and
-//! contacts. Server-rendered forms; every POST carries the session's CSRF token, and every
-//! page requires a signed-in admin.
+//! The staff's sign-in and the admin pages: the survey editor, sending, the job queue and
+//! contacts, with closing the loop (`closing`) and people and keys (`people`) beside them.
+//! Server-rendered forms; every POST carries the session's CSRF token, and every admin page
+//! requires a signed-in admin. The survey preview is the customer's pages (`public`).
+
+pub(crate) mod closing;
+mod people;
+pub(crate) mod playbook_form;
 
 use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{FromRequestParts, Path, Query, RawForm, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, Query, RawForm, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use hark_core::auth::{constant_time_eq, verify_password};
+use hark_core::auth::verify_password;
 use hark_core::survey::{
     InviteChannel, Placement, PromoterLink, Question, QuestionType, SurveyDefinition, Trigger, Widget,
 };
 use hark_core::token::TokenKind;
 use hark_core::{FieldError, Segment, SurveyKind, ValidationErrors, i18n};
-use hark_store::{Contact, Job, Role, Session, Survey, SurveyStatus};
+use hark_store::{Contact, Job, Role, Survey, SurveyStatus};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::auth::{SESSION_COOKIE, cookie};
 use crate::guard::ClientIp;
-use crate::outreach::{SendSummary, invite_matching};
-use crate::public::{follow_up_page, render, score_page, thanks_page};
-use crate::viewer::{Nav, forbidden_page};
+use crate::ops::outreach::{SendSummary, invite_matching};
+use crate::page::{
+    Admin, Nav, Page, SignedIn, form, internal, load_survey, not_found, render, session_form, time, value,
+};
 
-const SESSION_COOKIE: &str = "hark_session";
 const SESSION_TTL_MS: i64 = 12 * 3600 * 1000;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -38,111 +43,14 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/surveys", get(surveys))
         .route("/admin/surveys/new", get(new_survey).post(create_survey))
         .route("/admin/surveys/{id}", get(edit_survey).post(save_survey))
-        .route("/admin/surveys/{id}/preview", get(preview))
         .route("/admin/surveys/{id}/send", get(send_page).post(send))
         .route("/admin/surveys/{id}/links.csv", get(links_csv))
         .route("/admin/jobs", get(jobs))
         .route("/admin/jobs/{id}/run", axum::routing::post(run_job_now))
         .route("/admin/contacts", get(contacts))
         .route("/admin/contacts/{id}", get(contact))
-        .merge(crate::admin_loop::router())
-}
-
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix(name)?.strip_prefix('=').map(str::to_owned))
-}
-
-/// A signed-in admin. Anyone else is sent to the sign-in page (or refused, if signed in
-/// with a role that may not manage surveys).
-pub(crate) struct Admin(pub(crate) Session, pub(crate) Nav);
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let SignedIn(session, nav) = SignedIn::from_request_parts(parts, state).await?;
-        if session.user.role != Role::Admin {
-            return Err(forbidden_page(Some(nav), "Only admins may open this page."));
-        }
-        Ok(Admin(session, nav))
-    }
-}
-
-/// Whoever is signed in, whatever their role; anyone else is sent to the sign-in page.
-pub(crate) struct SignedIn(pub(crate) Session, pub(crate) Nav);
-
-impl FromRequestParts<AppState> for SignedIn {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let session = signed_in(parts, state).await?;
-        let nav = Nav::load(&state.store, &session).await?;
-        Ok(SignedIn(session, nav))
-    }
-}
-
-/// The session of whoever is signed in; anyone else is sent to the sign-in page.
-pub(crate) async fn signed_in(parts: &Parts, state: &AppState) -> Result<Session, Response> {
-    let to_login = || {
-        let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/admin");
-        let next: String = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
-        Redirect::to(&format!("/login?{next}")).into_response()
-    };
-    let Some(token) = session_token(&parts.headers) else { return Err(to_login()) };
-    match state.store.session(&token).await {
-        Ok(Some(s)) => Ok(s),
-        Ok(None) => Err(to_login()),
-        Err(e) => {
-            tracing::error!(error = %e, "session lookup failed");
-            Err((StatusCode::SERVICE_UNAVAILABLE, "try again in a moment").into_response())
-        }
-    }
-}
-
-pub(crate) fn session_token(headers: &HeaderMap) -> Option<String> {
-    cookie(headers, SESSION_COOKIE)
-}
-
-/// The form's fields, after checking its CSRF token against the session's.
-pub(crate) fn form(admin: &Admin, body: &[u8]) -> Result<Vec<(String, String)>, (StatusCode, String)> {
-    session_form(&admin.0, body)
-}
-
-/// The form's fields, after checking its CSRF token against any signed-in user's session.
-pub(crate) fn session_form(session: &Session, body: &[u8]) -> Result<Vec<(String, String)>, (StatusCode, String)> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_bytes(body).map_err(|e| (StatusCode::BAD_REQUEST, format!("malformed form: {e}")))?;
-    let given = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
-    if !constant_time_eq(given, &session.csrf_token) {
-        return Err((StatusCode::FORBIDDEN, "the form's security token is missing or stale; reload the page".into()));
-    }
-    Ok(pairs)
-}
-
-pub(crate) fn value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or_default()
-}
-
-/// A page, or the page that says why it cannot be shown.
-pub(crate) type Page = Result<Response, Response>;
-
-/// A stored survey, or the page that says why there is none.
-pub(crate) async fn load_survey(state: &AppState, id: &str) -> Result<Survey, Response> {
-    state.store.get_survey(id).await.map_err(internal)?.ok_or_else(|| not_found("survey"))
-}
-
-pub(crate) fn not_found(what: &str) -> Response {
-    crate::viewer::problem_page(StatusCode::NOT_FOUND, None, &format!("There is no such {what}."))
-}
-
-pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "admin page failed");
-    (StatusCode::INTERNAL_SERVER_ERROR, "something went wrong; nothing was changed").into_response()
+        .merge(closing::router())
+        .merge(people::router())
 }
 
 // ----- sign-in -----
@@ -785,75 +693,6 @@ async fn save_survey(
     Ok(Redirect::to(&format!("/admin/surveys/{id}?saved=1")).into_response())
 }
 
-#[derive(Deserialize)]
-struct PreviewQuery {
-    lang: Option<String>,
-    score: Option<i64>,
-    done: Option<u8>,
-}
-
-/// The customer's pages, rendered by the same code, with a banner; nothing is stored.
-async fn preview(
-    State(state): State<AppState>,
-    _admin: Admin,
-    Path(id): Path<String>,
-    Query(q): Query<PreviewQuery>,
-) -> Page {
-    let survey = load_survey(&state, &id).await?;
-    let def = &survey.definition;
-    let lang = def.choose_language(q.lang.as_deref());
-    let t = def.texts(&lang);
-    let action = format!("/admin/surveys/{id}/preview");
-    let banner = format!(
-        "Preview ({}): nothing you do here is stored. Languages: {}.",
-        t.locale.name,
-        def.languages().iter().map(|l| format!("?lang={l}")).collect::<Vec<_>>().join(" ")
-    );
-    let hidden = vec![("lang".to_owned(), lang.clone())];
-    Ok(match q.score.filter(|s| def.kind.check_score("score", *s).is_ok()) {
-        None => {
-            let mut page = score_page(def, &t, action, None);
-            page.method = "get";
-            page.hidden = hidden;
-            page.page.banner = Some(banner);
-            render(&page)
-        }
-        Some(score) if q.done.is_some() => {
-            let mut page = thanks_page(def, &t, def.kind.segment(score));
-            page.page.banner = Some(banner);
-            render(&page)
-        }
-        Some(score) => {
-            let answer = hark_store::Response {
-                id: String::new(),
-                survey_id: id.clone(),
-                invitation_id: None,
-                contact_id: None,
-                score,
-                segment: def.kind.segment(score),
-                comment: None,
-                answers: Default::default(),
-                agent_score: None,
-                language: Some(lang.clone()),
-                channel: "preview".into(),
-                agent_id: None,
-                team_id: None,
-                context: Default::default(),
-                idempotency_key: String::new(),
-                created_at: 0,
-                received_at: 0,
-            };
-            // A preview is anonymous: the contact question shows where the customer would see it.
-            let mut page = follow_up_page(def, &t, action, &answer, false);
-            page.method = "get";
-            page.live_save = false;
-            page.hidden = hidden;
-            page.page.banner = Some(banner);
-            render(&page)
-        }
-    })
-}
-
 #[derive(Template)]
 #[template(path = "admin_send.html")]
 struct SendPage {
@@ -886,7 +725,7 @@ async fn link_rows(state: &AppState, invitations: &[hark_store::Invitation]) -> 
             [
                 c.map(|c| c.name.clone().unwrap_or_else(|| c.external_id.clone())).unwrap_or_else(|| "(erased)".into()),
                 c.and_then(|c| c.email.clone()).unwrap_or_default(),
-                crate::outreach::personal_link(state, &i.id),
+                crate::ops::outreach::personal_link(state, &i.id),
             ]
         })
         .collect())
@@ -919,7 +758,7 @@ async fn links_csv(State(state): State<AppState>, _admin: Admin, Path(id): Path<
     }
     let _ = out.flush();
     drop(out);
-    Ok(crate::dashboard::csv_download("links", body))
+    Ok(crate::page::csv_download("links", body))
 }
 
 /// Why nothing can be mailed, where a person would otherwise believe it was.
@@ -1010,10 +849,6 @@ struct JobRow {
     max_attempts: i64,
     run_at: String,
     last_error: String,
-}
-
-pub(crate) fn time(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms).map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default()
 }
 
 async fn jobs(State(state): State<AppState>, admin: Admin) -> Response {
@@ -1156,14 +991,14 @@ pub(crate) async fn survey_kinds(state: &AppState) -> Result<HashMap<String, Sur
 pub(crate) fn timeline_line(
     state: &AppState,
     kinds: &HashMap<String, SurveyKind>,
-    item: &crate::api::follow_up::TimelineItem,
+    item: &crate::ops::timeline::TimelineItem,
 ) -> (String, String) {
-    use crate::api::follow_up::TimelineItem;
+    use crate::ops::timeline::TimelineItem;
     match item {
         // A personal link Hark made for you to deliver is shown, so it can be delivered.
         TimelineItem::Invitation(i) if i.status == hark_store::InvitationStatus::Issued => (
             format!("Invitation by {}: {}", i.channel, i.status.as_str()),
-            crate::outreach::personal_link(state, &i.id),
+            crate::ops::outreach::personal_link(state, &i.id),
         ),
         TimelineItem::Invitation(i) => {
             (format!("Invitation by {}: {}", i.channel, i.status.as_str()), i.status_detail.clone().unwrap_or_default())
@@ -1197,7 +1032,7 @@ async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<Str
         Ok(None) => return not_found("contact"),
         Err(e) => return internal(e),
     };
-    let (items, kinds) = match tokio::try_join!(crate::api::follow_up::timeline(&state, &id), survey_kinds(&state)) {
+    let (items, kinds) = match tokio::try_join!(crate::ops::timeline::timeline(&state, &id), survey_kinds(&state)) {
         Ok(read) => read,
         Err(e) => return internal(e),
     };

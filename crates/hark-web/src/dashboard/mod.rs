@@ -3,12 +3,14 @@
 //! CSV export (`….csv` with the same query), so the download is exactly what the page shows.
 //! Filters live in the query string, so a view is shared by sharing its address.
 
+pub(crate) mod charts;
+
 use std::collections::HashMap;
 
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, RawForm, RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use hark_core::report::Granularity;
@@ -18,11 +20,12 @@ use hark_core::{Interval, NpsSummary};
 use hark_store::Dimension;
 
 use crate::AppState;
-use crate::charts::{self, Dot, DotRow, TrendPoint};
-use crate::insights::{self, AlertRuleInput, AnnotationInput, label_of};
+use crate::ops::insights::{self, AlertRuleInput, AnnotationInput, label_of};
+use crate::page::render;
+use crate::page::{Nav, PageViewer, csv_download};
 use crate::problem::ApiError;
-use crate::public::render;
-use crate::viewer::{Nav, PageViewer, Scope, Viewer};
+use crate::viewer::{Scope, Viewer};
+use charts::{Dot, DotRow, TrendPoint};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -290,18 +293,6 @@ fn csv(tables: &[Table], name: &str) -> Response {
     csv_download(name, body)
 }
 
-/// A CSV file to save as `hark-{name}.csv`.
-pub(crate) fn csv_download(name: &str, body: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"hark-{name}.csv\"")),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 /// A refusal on a page: a page with its status and the problem's words.
 fn refused(e: ApiError) -> Response {
     refused_on(e, None)
@@ -310,7 +301,7 @@ fn refused(e: ApiError) -> Response {
 fn refused_on(e: ApiError, nav: Option<Nav>) -> Response {
     let status = StatusCode::from_u16(e.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let reason = e.0.errors.first().map_or_else(|| e.0.detail.clone(), |f| format!("{}: {}", f.field, f.message));
-    crate::viewer::problem_page(status, nav, &reason)
+    crate::page::problem_page(status, nav, &reason)
 }
 
 async fn page(
@@ -334,7 +325,7 @@ async fn page(
         "changes" => changes(&state, &viewer, &pairs).await,
         "monitoring" => monitoring(&state, &viewer).await,
         "responses" => responses(&state, &viewer, &pairs).await,
-        _ => return crate::viewer::problem_page(StatusCode::NOT_FOUND, Some(nav), "There is no such dashboard page."),
+        _ => return crate::page::problem_page(StatusCode::NOT_FOUND, Some(nav), "There is no such dashboard page."),
     };
     let mut page = match built {
         Ok(p) => p,
@@ -982,7 +973,7 @@ async fn responses(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]
 /// The form's fields without its CSRF token and without empty fields, after checking the token.
 fn checked_form(viewer: &Viewer, body: &[u8]) -> Result<Vec<(String, String)>, (StatusCode, String)> {
     let Some(session) = &viewer.session else { return Err((StatusCode::FORBIDDEN, "sign in first".into())) };
-    let pairs = crate::admin::session_form(session, body)?;
+    let pairs = crate::page::session_form(session, body)?;
     Ok(pairs.into_iter().filter(|(k, v)| k != "csrf" && !v.trim().is_empty()).collect())
 }
 

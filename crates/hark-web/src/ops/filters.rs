@@ -4,7 +4,8 @@ use hark_core::report::{Granularity, MS_PER_DAY, day_of_date};
 use hark_core::{Segment, ValidationErrors};
 use hark_store::ResponseFilter;
 
-use super::{DEFAULT_LIMIT, MAX_LIMIT};
+pub(crate) const DEFAULT_LIMIT: i64 = 50;
+pub(crate) const MAX_LIMIT: i64 = 500;
 
 /// Parameters common to lists and reports, documented for OpenAPI; contact attributes are
 /// filtered with any number of `attr.{key}={value}` parameters.

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use hark_core::Segment;
 use hark_store::{Case, CaseChange, CaseFilter, CaseOutcome, CaseStatus, ReplyState, ResponseFilter, StoreError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::api::follow_up::{CaseAction, case_change};
-use crate::problem::ApiError;
+use crate::ops::filters;
+use crate::problem::{ApiError, ApiResult};
 use crate::viewer::{CaseAccess, Viewer};
 
 /// A person's (or an API key's) action on a case, checked against what they may do: the
@@ -240,4 +240,128 @@ pub(crate) fn parse_outcome(s: &str) -> Result<CaseOutcome, ApiError> {
 
 pub(crate) fn parse_status(s: &str) -> Result<CaseStatus, ApiError> {
     CaseStatus::parse(s).ok_or_else(|| ApiError::field("status", "one of open, in_progress, waiting, closed, held"))
+}
+
+// ----- reading actions and filters from the API and the pages alike -----
+
+pub(crate) fn case_filter(q: &[(String, String)]) -> Result<(CaseFilter, i64), ApiError> {
+    let mut filter = CaseFilter::default();
+    let mut rest = Vec::new();
+    let flag = |k: &str, v: &str| match v {
+        "true" | "1" => Ok(true),
+        "false" | "0" | "" => Ok(false),
+        _ => Err(ApiError::field(k, "true or false")),
+    };
+    for (k, v) in q {
+        let value = Some(v.clone()).filter(|v| !v.is_empty());
+        match k.as_str() {
+            "status" if !v.is_empty() => filter.status = Some(parse_status(v)?),
+            "status" => {}
+            "owner_id" => filter.owner_id = value,
+            "team_id" => filter.team_id = value,
+            "contact_id" => filter.contact_id = value,
+            "overdue" => filter.overdue = flag(k, v)?,
+            "open" => filter.open_only = flag(k, v)?,
+            _ => rest.push((k.clone(), v.clone())),
+        }
+    }
+    let (_, limit) = filters::page(&rest)?;
+    Ok((filter, limit))
+}
+
+/// One action on a case.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum CaseAction {
+    /// `open` (also releases a held case), `in_progress` or `waiting` (close with `close`).
+    Status {
+        status: String,
+    },
+    /// A user id, or null to unassign.
+    Assign {
+        owner_id: Option<String>,
+    },
+    /// `listen`, `apologise`, `fix`, `tell`, `token`.
+    Step {
+        step: String,
+        done: bool,
+    },
+    /// Mail the customer from Hark; recorded on the case as queued, then sent (with the mail
+    /// server's answer) or failed (with the reason).
+    Reply {
+        subject: String,
+        body: String,
+    },
+    /// A call or meeting with the customer (`channel`: `call` or `meeting`); `reached`: whether
+    /// it reached them (only then is it a contact).
+    Contact {
+        channel: String,
+        reached: bool,
+        note: String,
+    },
+    Note {
+        body: String,
+    },
+    RootCause {
+        root_cause: String,
+    },
+    /// `resolved`, `unresolved`, `no_reply` or `no_contact` (no way to reach the customer).
+    Close {
+        outcome: String,
+        root_cause: Option<String>,
+    },
+}
+
+/// Checks an action against the case and the stored people and turns it into a change.
+pub(crate) async fn case_change(s: &AppState, case: &Case, action: CaseAction) -> ApiResult<CaseChange> {
+    Ok(match action {
+        CaseAction::Status { status } => CaseChange::Status(parse_status(&status)?),
+        CaseAction::Assign { owner_id } => {
+            if let Some(owner) = &owner_id
+                && s.store.get_user(owner).await?.is_none()
+            {
+                return Err(ApiError::field("owner_id", "no such user"));
+            }
+            CaseChange::Assign(owner_id)
+        }
+        CaseAction::Step { step, done } => CaseChange::Step { step, done },
+        CaseAction::Reply { subject, body } => CaseChange::Reply { subject, body },
+        CaseAction::Contact { channel, reached, note } => CaseChange::Contacted { channel, reached, note },
+        CaseAction::Note { body } if body.trim().is_empty() => {
+            return Err(ApiError::field("body", "must not be empty"));
+        }
+        CaseAction::Note { body } => CaseChange::Note(body),
+        CaseAction::RootCause { root_cause } => CaseChange::RootCause(root_cause_of(s, case, &root_cause).await?),
+        CaseAction::Close { outcome, root_cause } => {
+            let root_cause = match root_cause.filter(|r| !r.is_empty()) {
+                Some(r) => Some(root_cause_of(s, case, &r).await?),
+                None => None,
+            };
+            CaseChange::Close { outcome: parse_outcome(&outcome)?, root_cause }
+        }
+    })
+}
+
+async fn root_cause_of(s: &AppState, case: &Case, cause: &str) -> ApiResult<String> {
+    let survey = s.store.get_survey(&case.survey_id).await?.ok_or_else(|| ApiError::not_found("survey"))?;
+    if survey.definition.root_causes.iter().any(|c| c == cause) {
+        Ok(cause.to_owned())
+    } else {
+        Err(ApiError::field("root_cause", format!("one of {:?}", survey.definition.root_causes)))
+    }
+}
+
+pub(crate) fn period(q: &[(String, String)]) -> Result<(Option<i64>, Option<i64>), ApiError> {
+    let mut out = (None, None);
+    for (k, v) in q {
+        match k.as_str() {
+            "from" if !v.is_empty() => {
+                out.0 = Some(filters::parse_time(v, false).map_err(|e| ApiError::field("from", e))?)
+            }
+            "to" if !v.is_empty() => out.1 = Some(filters::parse_time(v, true).map_err(|e| ApiError::field("to", e))?),
+            "from" | "to" => {}
+            other => return Err(ApiError::field(other, "unknown parameter; use `from` and `to`")),
+        }
+    }
+    Ok(out)
 }

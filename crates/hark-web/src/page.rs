@@ -1,0 +1,187 @@
+//! What every server-rendered staff page shares: rendering, the signed-in extractors, the
+//! top bar, forms with their CSRF check, and the pages that say why something cannot be shown.
+
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use hark_core::auth::constant_time_eq;
+use hark_store::{CaseFilter, Role, Session, Store, Survey};
+
+use crate::AppState;
+use crate::auth::session_token;
+use crate::viewer::Viewer;
+
+pub(crate) fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "page failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be shown").into_response()
+        }
+    }
+}
+
+/// A signed-in admin. Anyone else is sent to the sign-in page (or refused, if signed in
+/// with a role that may not manage surveys).
+pub(crate) struct Admin(pub(crate) Session, pub(crate) Nav);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let SignedIn(session, nav) = SignedIn::from_request_parts(parts, state).await?;
+        if session.user.role != Role::Admin {
+            return Err(forbidden_page(Some(nav), "Only admins may open this page."));
+        }
+        Ok(Admin(session, nav))
+    }
+}
+
+/// Whoever is signed in, whatever their role; anyone else is sent to the sign-in page.
+pub(crate) struct SignedIn(pub(crate) Session, pub(crate) Nav);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let session = signed_in(parts, state).await?;
+        let nav = Nav::load(&state.store, &session).await?;
+        Ok(SignedIn(session, nav))
+    }
+}
+
+/// The session of whoever is signed in; anyone else is sent to the sign-in page.
+pub(crate) async fn signed_in(parts: &Parts, state: &AppState) -> Result<Session, Response> {
+    let to_login = || {
+        let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/admin");
+        let next: String = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+        Redirect::to(&format!("/login?{next}")).into_response()
+    };
+    let Some(token) = session_token(&parts.headers) else { return Err(to_login()) };
+    match state.store.session(&token).await {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(to_login()),
+        Err(e) => {
+            tracing::error!(error = %e, "session lookup failed");
+            Err((StatusCode::SERVICE_UNAVAILABLE, "try again in a moment").into_response())
+        }
+    }
+}
+
+/// The form's fields, after checking its CSRF token against the session's.
+pub(crate) fn form(admin: &Admin, body: &[u8]) -> Result<Vec<(String, String)>, (StatusCode, String)> {
+    session_form(&admin.0, body)
+}
+
+/// The form's fields, after checking its CSRF token against any signed-in user's session.
+pub(crate) fn session_form(session: &Session, body: &[u8]) -> Result<Vec<(String, String)>, (StatusCode, String)> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(body).map_err(|e| (StatusCode::BAD_REQUEST, format!("malformed form: {e}")))?;
+    let given = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
+    if !constant_time_eq(given, &session.csrf_token) {
+        return Err((StatusCode::FORBIDDEN, "the form's security token is missing or stale; reload the page".into()));
+    }
+    Ok(pairs)
+}
+
+pub(crate) fn value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or_default()
+}
+
+/// A page, or the page that says why it cannot be shown.
+pub(crate) type Page = Result<Response, Response>;
+
+/// A stored survey, or the page that says why there is none.
+pub(crate) async fn load_survey(state: &AppState, id: &str) -> Result<Survey, Response> {
+    state.store.get_survey(id).await.map_err(internal)?.ok_or_else(|| not_found("survey"))
+}
+
+pub(crate) fn not_found(what: &str) -> Response {
+    crate::page::problem_page(StatusCode::NOT_FOUND, None, &format!("There is no such {what}."))
+}
+
+pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "admin page failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, "something went wrong; nothing was changed").into_response()
+}
+
+/// The top bar of every staff page: the links a role may use, and its case counts.
+#[derive(Debug, Clone)]
+pub(crate) struct Nav {
+    pub csrf: String,
+    pub admin: bool,
+    /// Open cases the person owns.
+    pub mine: i64,
+    /// Overdue cases within their reach.
+    pub overdue: i64,
+}
+
+impl Nav {
+    pub async fn load(store: &Store, session: &Session) -> Result<Nav, Response> {
+        let viewer = Viewer::of(session.clone());
+        let mine = CaseFilter { owner_id: Some(session.user.id.clone()), open_only: true, ..Default::default() };
+        let overdue = CaseFilter { overdue: true, reach: viewer.case_reach(), ..Default::default() };
+        let count = async |f: &CaseFilter| store.count_cases(f).await.map_err(crate::page::internal);
+        Ok(Nav {
+            csrf: session.csrf_token.clone(),
+            admin: session.user.role == Role::Admin,
+            mine: count(&mine).await?,
+            overdue: count(&overdue).await?,
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_problem.html")]
+struct ProblemPage<'a> {
+    title: &'static str,
+    nav: Option<Nav>,
+    /// `forbidden`, `not-found` or `refused`, for the page's alert.
+    id: &'static str,
+    reason: &'a str,
+}
+
+/// A staff page that says why it cannot show what was asked, and where to go instead.
+pub(crate) fn problem_page(status: StatusCode, nav: Option<Nav>, reason: &str) -> Response {
+    let (title, id) = match status {
+        StatusCode::FORBIDDEN => ("Not allowed", "forbidden"),
+        StatusCode::NOT_FOUND => ("Not found", "not-found"),
+        _ => ("Cannot show this", "refused"),
+    };
+    (status, crate::page::render(&ProblemPage { title, nav, id, reason })).into_response()
+}
+
+/// The page that says a signed-in person may not see or do this, and where to go instead.
+pub(crate) fn forbidden_page(nav: Option<Nav>, reason: &str) -> Response {
+    problem_page(StatusCode::FORBIDDEN, nav, reason)
+}
+
+/// A viewer on a page: signed in with any role, else sent to sign in.
+pub(crate) struct PageViewer(pub Viewer, pub Nav);
+
+impl FromRequestParts<AppState> for PageViewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let session = crate::page::signed_in(parts, state).await?;
+        let nav = Nav::load(&state.store, &session).await?;
+        Ok(PageViewer(Viewer::of(session), nav))
+    }
+}
+/// A CSV file to save as `hark-{name}.csv`.
+pub(crate) fn csv_download(name: &str, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"hark-{name}.csv\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub(crate) fn time(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default()
+}
