@@ -443,7 +443,11 @@ async fn figures_cannot_mislead(app: TestApp) {
     let page = html(format!("/dashboard/overview?from={from}&to={to}&team_id={}", s.north)).await;
     assert!(page.contains("vs the 20 days before (95% CI") && page.contains("within noise"), "{page}");
     let page = html("/dashboard/overview".to_string()).await;
-    assert!(page.contains("no answers in the 365 days before to compare"));
+    assert!(page.contains("too few answers, now or in the 365 days before, to compare"));
+    assert_eq!(app.get_json("/api/v1/reports/overview").await["nps_change"], Value::Null, "nothing before");
+    // A handful before is no base for a change either: North has 80 answers in 20 days, 4 a day.
+    let thin = format!("/api/v1/reports/overview?from={from}&to={to}&team_id={}&min_n=100", s.north);
+    assert_eq!(app.get_json(&thin).await["nps_change"], Value::Null, "fewer than min_n on one side");
     for report in ["segments", "agents"] {
         let r = app.get_json(&format!("/api/v1/reports/{report}?from={from}&to={to}")).await;
         let change = &r["company_change"];

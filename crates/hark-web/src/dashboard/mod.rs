@@ -179,7 +179,9 @@ fn with_change(
     unit: &str,
     precision: usize,
 ) -> String {
-    let Some(c) = change else { return format!("{detail} · no answers in the {days} days before to compare") };
+    let Some(c) = change else {
+        return format!("{detail} · too few answers, now or in the {days} days before, to compare");
+    };
     let arrow = match c.difference {
         d if d > 0.0 => "▲",
         d if d < 0.0 => "▼",

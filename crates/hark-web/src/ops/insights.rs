@@ -47,14 +47,21 @@ pub(crate) fn previous(filter: &ResponseFilter) -> (ResponseFilter, Period) {
     (ResponseFilter { from_ms: Some(2 * from - to), to_ms: Some(from), ..filter.clone() }, period)
 }
 
+/// A change, only when both periods have `min_n` answers: from a handful the difference and
+/// its interval say nothing (and the adjusted interval may not even hold the raw difference).
+fn change_of(change: Option<NpsChange>, before_n: u64, after_n: u64, min_n: u64) -> Option<NpsChange> {
+    change.filter(|_| before_n >= min_n.max(1) && after_n >= min_n.max(1))
+}
+
 /// How the company's NPS moved since the period before, given its counts now.
 async fn company_change(
     store: &Store,
     filter: &ResponseFilter,
     now: &NpsSummary,
+    min_n: u64,
 ) -> Result<Option<NpsChange>, ApiError> {
-    let then = nps_distribution(store, &company_filter(&previous(filter).0)).await?;
-    Ok(NpsCounts::compare(&nps_counts(&then), &now.counts))
+    let then = nps_counts(&nps_distribution(store, &company_filter(&previous(filter).0)).await?);
+    Ok(change_of(NpsCounts::compare(&then, &now.counts), then.n(), now.n, min_n))
 }
 
 /// Parses a page's query: the shared filters plus `allowed` extras. Without `from`/`to`
@@ -209,7 +216,8 @@ pub(crate) struct Overview {
     pub response_rates: Vec<ResponseRate>,
     /// The period of the same length just before this one, which the changes compare with.
     pub previous: Period,
-    /// How `nps` moved since the previous period (`null` when either has no answers).
+    /// How `nps` moved since the previous period (`null` when either has fewer than `min_n`
+    /// answers).
     pub nps_change: Option<NpsChange>,
     /// How the company's NPS moved (the same as `nps_change` unless the view is narrower).
     pub company_change: Option<NpsChange>,
@@ -255,16 +263,30 @@ pub(crate) async fn overview(store: &Store, viewer: &Viewer, pairs: &[(String, S
             counts: c,
         })
         .collect();
-    let nps_change = NpsCounts::compare(&nps_counts(&was), &nps_counts(&dist));
+    let (was, now) = (nps_counts(&was), nps_counts(&dist));
+    let nps_change = change_of(NpsCounts::compare(&was, &now), was.n(), now.n(), min_n);
     Ok(Overview {
         previous: previous_period,
         company_change: match (wide, wide_was) {
-            (Some(now), Some(then)) => NpsCounts::compare(&nps_counts(&then), &nps_counts(&now)),
+            (Some(now), Some(then)) => {
+                let (then, now) = (nps_counts(&then), nps_counts(&now));
+                change_of(NpsCounts::compare(&then, &now), then.n(), now.n(), min_n)
+            }
             _ => nps_change.clone(),
         },
         nps_change,
-        csat_change: insight::csat_change(&csat_was, &csat),
-        ces_change: insight::ces_change(&ces_was, &ces),
+        csat_change: change_of(
+            insight::csat_change(&csat_was, &csat),
+            insight::csat(&csat_was).n,
+            insight::csat(&csat).n,
+            min_n,
+        ),
+        ces_change: change_of(
+            insight::ces_change(&ces_was, &ces),
+            insight::ces(&ces_was).n,
+            insight::ces(&ces).n,
+            min_n,
+        ),
         subject,
         narrower: wide.is_some(),
         min_n,
@@ -370,7 +392,7 @@ pub(crate) async fn segments(store: &Store, viewer: &Viewer, pairs: &[(String, S
     let company = company(wide, &total(&groups));
     let label = |key: &Option<String>| key.as_ref().map_or_else(|| without(&by), |_| label_of(&names, key));
     let rows = rank(groups.into_iter().map(|g| (g.key.clone(), label(&g.key), nps_counts(&g.counts))).collect(), min_n);
-    let company_change = company_change(store, &filter, &company).await?;
+    let company_change = company_change(store, &filter, &company, min_n).await?;
     Ok(Segments { subject, period, method: NPS_METHOD, by: by.name(), min_n, company, company_change, rows })
 }
 
@@ -510,7 +532,7 @@ pub(crate) async fn agents(store: &Store, viewer: &Viewer, pairs: &[(String, Str
         })
         .collect();
     let company = nps_counts(&company).summary();
-    let company_change = company_change(store, &filter, &company).await?;
+    let company_change = company_change(store, &filter, &company, min_n).await?;
     Ok(Agents {
         subject,
         period,
