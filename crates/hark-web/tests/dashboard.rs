@@ -633,6 +633,11 @@ async fn changes_compare_before_and_after_an_annotation(app: TestApp) {
     let q = format!("survey_id={survey}&before_from={a}&before_to={b}&after_from={c2}&after_to={d}");
     let same = app.get_json(&format!("/api/v1/reports/changes?{q}")).await;
     assert!(same["comparison"]["sentence"].as_str().unwrap().ends_with("not distinguishable from noise"), "{same}");
+    // Windows thinner than min_n are not compared, and the sentence says why.
+    let thin = app.get_json(&format!("/api/v1/reports/changes?{q}&min_n=1000")).await;
+    assert_eq!(thin["comparison"]["change"], Value::Null);
+    let said = thin["comparison"]["sentence"].as_str().unwrap();
+    assert!(said.starts_with("Too few answers to compare: each period needs at least 1000 (before: "), "{said}");
 
     // A bad annotation is refused by name and nothing is stored.
     let r = app.post("/api/v1/annotations").json(&json!({"date": "soon", "label": ""})).send().await.unwrap();

@@ -64,7 +64,8 @@ pub(crate) async fn agents(
     params(FilterParams,
         ("annotation_id" = Option<String>, Query, description = "default: the latest annotation, unless two periods are given"), ("window_days" = Option<i64>, Query, description = "days each side of the annotation (default 30)"),
         ("before_from" = Option<String>, Query), ("before_to" = Option<String>, Query),
-        ("after_from" = Option<String>, Query), ("after_to" = Option<String>, Query)),
+        ("after_from" = Option<String>, Query), ("after_to" = Option<String>, Query),
+        ("min_n" = Option<u64>, Query, description = "fewest answers each period needs to be compared (default 30)")),
     responses((status = 200, body = Changes), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub(crate) async fn changes(
     State(s): State<AppState>,

@@ -569,7 +569,7 @@ pub(crate) struct Comparison {
     pub annotation_id: Option<String>,
     pub before: Window,
     pub after: Window,
-    /// `null` when either window has no answers.
+    /// `null` when either window has fewer than `min_n` answers (default 30).
     pub change: Option<NpsChange>,
     pub sentence: String,
     pub method: &'static str,
@@ -583,13 +583,14 @@ pub(crate) struct Changes {
 }
 
 pub(crate) const CHANGE_PARAMS: &[&str] =
-    &["annotation_id", "window_days", "before_from", "before_to", "after_from", "after_to"];
+    &["annotation_id", "window_days", "before_from", "before_to", "after_from", "after_to", "min_n"];
 
 /// Compares NPS before and after an annotation (`annotation_id`, `window_days` each side,
 /// default 30) or between two periods (`before_from`, `before_to`, `after_from`, `after_to`).
 /// Asked for neither, it compares around the latest annotation, if there is one.
 pub(crate) async fn changes(store: &Store, viewer: &Viewer, pairs: &[(String, String)]) -> Result<Changes, ApiError> {
     let (mut filter, extras) = filters::parse(pairs, CHANGE_PARAMS)?;
+    let min_n = min_n(&extras)?;
     let subject = viewer.subject_of(&filter);
     viewer.restrict(store, &mut filter).await?;
     nps_only(store, &mut filter).await?;
@@ -644,11 +645,14 @@ pub(crate) async fn changes(store: &Store, viewer: &Viewer, pairs: &[(String, St
                 |(from, to): (i64, i64)| ResponseFilter { from_ms: Some(from), to_ms: Some(to), ..filter.clone() };
             let b = nps_counts(&nps_distribution(store, &window(before)).await?);
             let a = nps_counts(&nps_distribution(store, &window(after)).await?);
-            let change = NpsCounts::compare(&b, &a);
-            let sentence = change
-                .as_ref()
-                .map(NpsChange::sentence)
-                .unwrap_or_else(|| "Not enough answers to compare: each period needs at least one answer".to_string());
+            let change = change_of(NpsCounts::compare(&b, &a), b.n(), a.n(), min_n);
+            let sentence = change.as_ref().map(NpsChange::sentence).unwrap_or_else(|| {
+                format!(
+                    "Too few answers to compare: each period needs at least {min_n} (before: {}, after: {})",
+                    b.n(),
+                    a.n()
+                )
+            });
             let shown = |(from, to): (i64, i64), c: NpsCounts| Window {
                 from: format_ms(from),
                 to: format_ms(to - 1),
