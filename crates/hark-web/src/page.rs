@@ -185,3 +185,10 @@ pub(crate) fn csv_download(name: &str, body: Vec<u8>) -> Response {
 pub(crate) fn time(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms).map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default()
 }
+
+/// A key or a word as a heading: `wait_time` → "Wait time", `satisfied` → "Satisfied".
+pub(crate) fn heading(key: &str) -> String {
+    let text = key.replace('_', " ");
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+}

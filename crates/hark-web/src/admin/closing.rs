@@ -264,12 +264,11 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
         None => None,
     };
     let users = store.list_users().await.map_err(internal)?;
-    let called = person;
     let name_of = |uid: Option<&str>| {
-        uid.and_then(|o| users.iter().find(|u| u.id == o)).map(called).unwrap_or_else(|| "nobody".into())
+        uid.and_then(|o| users.iter().find(|u| u.id == o)).map(person).unwrap_or_else(|| "nobody".into())
     };
     let actor = |who: &str| match users.iter().find(|u| u.email == who) {
-        Some(u) => called(u),
+        Some(u) => person(u),
         None if who == "hark" => "Hark (the playbook)".into(),
         None => who.to_owned(),
     };
@@ -467,8 +466,7 @@ async fn playbooks_view(
     let title = |segment: &str| {
         let scores: Vec<i64> = (low..=high).filter(|s| kind.segment(*s).as_str() == segment).collect();
         let word = hark_core::Segment::parse(segment).map_or(segment, |s| kind.segment_word(s));
-        let mut chars = word.chars();
-        let word: String = chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect());
+        let word = crate::page::heading(word);
         let plural = if kind == hark_core::SurveyKind::Nps { "s" } else { "" };
         match (scores.first(), scores.last()) {
             (Some(a), Some(b)) if a == b => format!("{word}{plural} ({a})"),

@@ -957,17 +957,12 @@ pub(crate) fn facts(map: &serde_json::Map<String, serde_json::Value>) -> String 
         }
         other => other.to_string(),
     };
-    let words = |k: &str| {
-        let spaced = k.replace('_', " ");
-        let mut chars = spaced.chars();
-        chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
-    };
     map.iter()
         .map(|(k, v)| match hark_core::insight::INTERACTION_FIGURES.iter().find(|f| f.0 == k) {
             // The call-centre figures by their names; seconds as minutes and seconds.
             Some((_, label, _, " s")) => format!("{label}: {}", v.as_f64().map_or_else(|| text(v), duration)),
             Some((_, label, ..)) => format!("{label}: {}", text(v)),
-            None => format!("{}: {}", words(k), text(v)),
+            None => format!("{}: {}", crate::page::heading(k), text(v)),
         })
         .collect::<Vec<_>>()
         .join(" · ")

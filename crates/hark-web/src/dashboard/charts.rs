@@ -59,7 +59,8 @@ fn linked(href: Option<&str>, mark: String) -> String {
     }
 }
 
-fn fmt(x: Option<f64>) -> String {
+/// An NPS as people write it: "+21", "-4", or "–" when there is none.
+pub(crate) fn signed(x: Option<f64>) -> String {
     x.map_or_else(|| "–".into(), |v| format!("{v:+.0}"))
 }
 
@@ -198,7 +199,7 @@ pub(crate) fn trend(points: &[TrendPoint], annotations: &[(f64, String)], size: 
         let point = format!(
             r#"<circle class="{class}" cx="{px:.1}" cy="{py:.1}" r="4" fill="{fill}" stroke="{INK}" stroke-width="2"><title>{}: NPS {} (n = {}{iv}{caveat})</title></circle>"#,
             esc(&p.label),
-            fmt(p.nps),
+            signed(p.nps),
             p.n
         );
         svg.push_str(&linked(p.href.as_deref(), point));
@@ -299,7 +300,7 @@ pub(crate) fn dot_rows(rows: &[DotRow], size: Size) -> String {
                 x(v),
                 esc(label),
                 dot.series,
-                fmt(Some(v)),
+                signed(Some(v)),
                 if dot.thin { " (too few answers to rank)" } else { "" }
             );
         }

@@ -93,9 +93,7 @@ fn words(key: &str) -> String {
     if !known.is_empty() {
         return known.to_string();
     }
-    let text = key.replace('_', " ");
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+    crate::page::heading(key)
 }
 
 /// A headline figure.
@@ -241,10 +239,6 @@ fn rank_text(rank: Option<u64>, enough_data: bool) -> String {
         // Answers without a team, agent … are shown but are not a group to rank.
         (None, true) => "not ranked".into(),
     }
-}
-
-fn fmt_nps(x: Option<f64>) -> String {
-    x.map_or_else(|| "–".into(), |v| format!("{v:+.0}"))
 }
 
 fn num(x: Option<f64>) -> String {
@@ -670,7 +664,7 @@ async fn agents(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -
     page.sentence = a.champion_sentence.clone().map(|s| {
         format!(
             "Champions — agents whose agent NPS lies above all agents' {} (n = {}) beyond the 95% interval: {s}.",
-            fmt_nps(a.champion_bar.nps),
+            charts::signed(a.champion_bar.nps),
             a.champion_bar.n
         )
     });

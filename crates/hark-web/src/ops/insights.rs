@@ -264,42 +264,32 @@ pub(crate) async fn overview(store: &Store, viewer: &Viewer, pairs: &[(String, S
         })
         .collect();
     let (was, now) = (nps_counts(&was), nps_counts(&dist));
-    let nps_change = change_of(NpsCounts::compare(&was, &now), was.n(), now.n(), min_n);
+    let compared =
+        |then: NpsCounts, now: NpsCounts| change_of(NpsCounts::compare(&then, &now), then.n(), now.n(), min_n);
+    let nps_change = compared(was, now);
+    let (csat_now, ces_now) = (insight::csat(&csat), insight::ces(&ces));
     Ok(Overview {
         previous: previous_period,
         company_change: match (wide, wide_was) {
-            (Some(now), Some(then)) => {
-                let (then, now) = (nps_counts(&then), nps_counts(&now));
-                change_of(NpsCounts::compare(&then, &now), then.n(), now.n(), min_n)
-            }
+            (Some(now), Some(then)) => compared(nps_counts(&then), nps_counts(&now)),
             _ => nps_change.clone(),
         },
         nps_change,
-        csat_change: change_of(
-            insight::csat_change(&csat_was, &csat),
-            insight::csat(&csat_was).n,
-            insight::csat(&csat).n,
-            min_n,
-        ),
-        ces_change: change_of(
-            insight::ces_change(&ces_was, &ces),
-            insight::ces(&ces_was).n,
-            insight::ces(&ces).n,
-            min_n,
-        ),
+        csat_change: change_of(insight::csat_change(&csat_was, &csat), insight::csat(&csat_was).n, csat_now.n, min_n),
+        ces_change: change_of(insight::ces_change(&ces_was, &ces), insight::ces(&ces_was).n, ces_now.n, min_n),
         subject,
         narrower: wide.is_some(),
         min_n,
         period,
         method: NPS_METHOD,
         company: company(wide, &dist),
-        nps: nps_counts(&dist).summary(),
+        nps: now.summary(),
         distribution: dist.to_vec(),
         granularity: extras.granularity,
         trend: fold_trend(&days, extras.granularity, &filter, min_n),
         annotations,
-        csat: insight::csat(&csat),
-        ces: insight::ces(&ces),
+        csat: csat_now,
+        ces: ces_now,
         response_rates,
     })
 }
