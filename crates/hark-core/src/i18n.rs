@@ -1,5 +1,5 @@
-//! Customer-facing text in every language Hark ships (one JSON file per language in
-//! `locales/`), and the choice of language for a customer.
+//! Text in every language Hark ships, for customers and staff alike (one JSON file per
+//! language in `locales/`), how each writes numbers and dates, and the choice of language.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -14,6 +14,12 @@ pub struct Locale {
     /// The language's name in itself, e.g. `한국어`.
     pub name: String,
     pub rtl: bool,
+    /// How the language writes numbers and times: `_decimal`, `_group` and `_datetime` /
+    /// `_date` (strftime patterns) in its file.
+    decimal: String,
+    group: String,
+    datetime: String,
+    date: String,
     texts: HashMap<String, String>,
 }
 
@@ -35,6 +41,45 @@ impl Locale {
     pub fn dir(&self) -> &'static str {
         if self.rtl { "rtl" } else { "ltr" }
     }
+
+    /// `x` with `decimals` places, in the language's way: `4.25` → `4,25` in Italian.
+    pub fn number(&self, x: f64, decimals: usize) -> String {
+        format!("{x:.decimals$}").replace('.', &self.decimal)
+    }
+
+    /// `number` with its sign always written: `+12`, `-3`.
+    pub fn signed(&self, x: f64, decimals: usize) -> String {
+        format!("{x:+.decimals$}").replace('.', &self.decimal)
+    }
+
+    /// A count with the language's thousands separator: `12,345`, `12.345`.
+    pub fn count(&self, n: impl Into<i128>) -> String {
+        let n: i128 = n.into();
+        let digits = n.unsigned_abs().to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push_str(&self.group);
+            }
+            out.push(c);
+        }
+        if n < 0 { format!("-{out}") } else { out }
+    }
+
+    /// A moment, to the minute, as the language writes it, with its zone.
+    pub fn datetime(&self, at: &jiff::Zoned) -> String {
+        format!("{} {}", at.strftime(&self.datetime), zone_name(at))
+    }
+
+    /// A calendar day as the language writes it.
+    pub fn date(&self, day: jiff::civil::Date) -> String {
+        day.strftime(&self.date).to_string()
+    }
+}
+
+/// A zone as a reader knows it: its IANA name (`Asia/Seoul`), or `UTC`.
+fn zone_name(at: &jiff::Zoned) -> String {
+    at.time_zone().iana_name().unwrap_or("UTC").to_owned()
 }
 
 /// Replaces each `{name}` in `text` with its value.
@@ -56,7 +101,12 @@ pub fn locales() -> &'static [Locale] {
                     serde_json::from_str(json).unwrap_or_else(|e| panic!("locales/{tag}.json: {e}"));
                 let name = texts.remove("_name").unwrap_or_else(|| tag.to_string());
                 let rtl = texts.remove("_dir").as_deref() == Some("rtl");
-                Locale { tag, name, rtl, texts }
+                let mut format = |key: &str, default: &str| texts.remove(key).unwrap_or_else(|| default.to_owned());
+                let decimal = format("_decimal", ".");
+                let group = format("_group", ",");
+                let datetime = format("_datetime", "%Y-%m-%d %H:%M");
+                let date = format("_date", "%Y-%m-%d");
+                Locale { tag, name, rtl, decimal, group, datetime, date, texts }
             })
             .collect()
     })
@@ -128,6 +178,18 @@ mod tests {
             let first_word = |s: &str| s.split(|c: char| !c.is_alphanumeric()).next().unwrap_or_default().to_owned();
             assert_eq!((first_word(&score).as_str(), first_word(&stars).as_str()), ("7", "4"), "{}", l.tag);
         }
+    }
+
+    #[test]
+    fn numbers_and_dates_are_written_the_language_s_way() {
+        let it = locale("it").unwrap();
+        assert_eq!((it.number(4.256, 2), it.signed(12.0, 0), it.count(1_234_567)), ("4,26".into(), "+12".into(), "1.234.567".into()));
+        assert_eq!((base().number(-0.5, 1), base().count(-1234), base().count(999)), ("-0.5".into(), "-1,234".into(), "999".into()));
+        let at = jiff::Timestamp::from_second(1_764_558_000).unwrap().to_zoned(jiff::tz::TimeZone::get("Asia/Seoul").unwrap());
+        assert_eq!(locale("ko").unwrap().datetime(&at), "2025. 12. 1. 12:00 Asia/Seoul");
+        assert_eq!(it.datetime(&at), "01/12/2025 12:00 Asia/Seoul");
+        assert_eq!(base().datetime(&at.with_time_zone(jiff::tz::TimeZone::UTC)), "2025-12-01 03:00 UTC");
+        assert_eq!(locale("th").unwrap().date(at.date()), "1/12/2025");
     }
 
     #[test]

@@ -108,9 +108,11 @@ pub struct User {
     /// Set when an admin deactivated the account: it keeps its history but cannot sign in,
     /// and gets no new cases.
     pub deactivated_at: Option<i64>,
+    /// The language they chose to read Hark in; `None`: their browser's.
+    pub locale: Option<String>,
 }
 
-pub(crate) const USER_COLUMNS: &str = "id, email, name, role, team_id, agent_id, created_at, deactivated_at";
+pub(crate) const USER_COLUMNS: &str = "id, email, name, role, team_id, agent_id, created_at, deactivated_at, locale";
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ApiKeyRecord {
@@ -241,6 +243,7 @@ pub(crate) fn user_from(row: &AnyRow) -> Result<User> {
         agent_id: row.try_get("agent_id")?,
         created_at: row.try_get("created_at")?,
         deactivated_at: row.try_get("deactivated_at")?,
+        locale: row.try_get("locale")?,
     })
 }
 
@@ -566,7 +569,7 @@ impl Store {
     pub async fn create_user(&self, email: &str, name: Option<&str>, role: Role, password_hash: &str) -> Result<User> {
         let row = sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             RETURNING id, email, name, role, team_id, agent_id, created_at, deactivated_at",
+             RETURNING id, email, name, role, team_id, agent_id, created_at, deactivated_at, locale",
         )
         .bind(new_id())
         .bind(email)
@@ -614,6 +617,15 @@ impl Store {
         Ok(())
     }
 
+    /// The language a person reads Hark in; `None` to follow their browser.
+    pub async fn set_user_locale(&self, id: &str, locale: Option<&str>) -> Result<()> {
+        let done = sqlx::query("UPDATE users SET locale = $2 WHERE id = $1").bind(id).bind(locale).execute(&self.pool).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        Ok(())
+    }
+
     /// An admin sets someone's password: every session of theirs ends.
     pub async fn reset_password(&self, id: &str, password_hash: &str) -> Result<()> {
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
@@ -637,7 +649,7 @@ impl Store {
     /// The user and their password hash, for a login check.
     pub async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>> {
         let row = sqlx::query(
-            "SELECT id, email, name, role, team_id, agent_id, created_at, deactivated_at, password_hash FROM users \
+            "SELECT id, email, name, role, team_id, agent_id, created_at, deactivated_at, locale, password_hash FROM users \
              WHERE email = $1 AND deactivated_at IS NULL",
         )
         .bind(email)

@@ -4,9 +4,10 @@
 use askama::Template;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use hark_core::auth::constant_time_eq;
+use hark_core::i18n::{self, Locale};
 use hark_store::{CaseFilter, Role, Session, Store, Survey};
 
 use crate::AppState;
@@ -33,7 +34,7 @@ impl FromRequestParts<AppState> for Admin {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let SignedIn(session, nav) = SignedIn::from_request_parts(parts, state).await?;
         if session.user.role != Role::Admin {
-            return Err(forbidden_page(Some(nav), "Only admins may open this page."));
+            return Err(forbidden_page(Some(nav), Reason::Key("problem.admins_only")));
         }
         Ok(Admin(session, nav))
     }
@@ -47,7 +48,7 @@ impl FromRequestParts<AppState> for SignedIn {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let session = signed_in(parts, state).await?;
-        let nav = Nav::load(&state.store, &session).await?;
+        let nav = Nav::load(&state.store, &session, &parts.headers).await?;
         Ok(SignedIn(session, nav))
     }
 }
@@ -94,12 +95,13 @@ pub(crate) fn value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
 pub(crate) type Page = Result<Response, Response>;
 
 /// A stored survey, or the page that says why there is none.
-pub(crate) async fn load_survey(state: &AppState, id: &str) -> Result<Survey, Response> {
-    state.store.get_survey(id).await.map_err(internal)?.ok_or_else(|| not_found("survey"))
+pub(crate) async fn load_survey(state: &AppState, nav: &Nav, id: &str) -> Result<Survey, Response> {
+    state.store.get_survey(id).await.map_err(internal)?.ok_or_else(|| not_found(nav, "problem.no_survey"))
 }
 
-pub(crate) fn not_found(what: &str) -> Response {
-    crate::page::problem_page(StatusCode::NOT_FOUND, None, &format!("There is no such {what}."))
+/// The page that says there is no such thing; `key` names the sentence, e.g. `problem.no_case`.
+pub(crate) fn not_found(nav: &Nav, key: &'static str) -> Response {
+    problem_page(StatusCode::NOT_FOUND, Some(nav.clone()), Reason::Key(key))
 }
 
 pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
@@ -107,9 +109,77 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, "something went wrong; nothing was changed").into_response()
 }
 
+/// How a person reads Hark: in their language, and (until the organisation's time zone is
+/// built) with times in UTC, which every time says.
+#[derive(Clone, Copy)]
+pub(crate) struct Reader(pub &'static Locale);
+
+impl std::ops::Deref for Reader {
+    type Target = Locale;
+    fn deref(&self) -> &Locale {
+        self.0
+    }
+}
+
+impl Reader {
+    /// The language a person chose, else the first of their browser's that Hark has, else English.
+    pub fn of(chosen: Option<&str>, headers: &HeaderMap) -> Reader {
+        let browser = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(i18n::accept_language);
+        let locale = chosen
+            .into_iter()
+            .map(str::to_owned)
+            .chain(browser.unwrap_or_default())
+            .find_map(|tag| i18n::locale(&tag))
+            .unwrap_or_else(i18n::base);
+        Reader(locale)
+    }
+
+    /// `text(key)` with its one `{name}` placeholder filled in.
+    pub fn fill1(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
+        self.fill(key, &[(name, &value.to_string())])
+    }
+
+    /// A stored word (a status, an outcome, a channel …) in the reader's language: the text
+    /// of `{kind}.{value}`, e.g. `status.in_progress` → "in progress".
+    pub fn word(&self, kind: &str, value: &str) -> String {
+        self.text(&format!("{kind}.{value}")).to_owned()
+    }
+
+    /// `word`, for open-ended values (a channel an API client named): the value itself when
+    /// Hark has no word for it.
+    pub fn word_or_value(&self, kind: &str, value: &str) -> String {
+        let key = format!("{kind}.{value}");
+        if i18n::base().has(&key) { self.text(&key).to_owned() } else { value.to_owned() }
+    }
+
+    /// A 95% interval as the reader writes it: "95% CI -4 to +12".
+    pub fn ci(&self, i: hark_core::Interval, decimals: usize) -> String {
+        self.fill("fmt.ci", &[("low", &self.signed(i.low, decimals)), ("high", &self.signed(i.high, decimals))])
+    }
+
+    /// A stored time (ms since 1970) to the minute.
+    pub fn time(&self, ms: i64) -> String {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| self.datetime(&t.to_zoned(jiff::tz::TimeZone::UTC)))
+            .unwrap_or_default()
+    }
+
+    /// A day number (days since 1970-01-01).
+    pub fn day(&self, day: i64) -> String {
+        self.date(hark_core::report::date_of_day(day))
+    }
+
+    /// A stored ISO date (`2026-03-01`) as the reader writes it; anything else as it is.
+    pub fn iso_date(&self, text: &str) -> String {
+        text.parse::<jiff::civil::Date>().map_or_else(|_| text.to_owned(), |d| self.date(d))
+    }
+}
+
 /// The top bar of every staff page: the links a role may use, and its case counts.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Nav {
+    /// The language (and zone) the page is written in.
+    pub t: Reader,
     pub csrf: String,
     pub admin: bool,
     /// Open cases the person owns.
@@ -119,12 +189,13 @@ pub(crate) struct Nav {
 }
 
 impl Nav {
-    pub async fn load(store: &Store, session: &Session) -> Result<Nav, Response> {
+    pub async fn load(store: &Store, session: &Session, headers: &HeaderMap) -> Result<Nav, Response> {
         let viewer = Viewer::of(session.clone());
         let mine = CaseFilter { owner_id: Some(session.user.id.clone()), open_only: true, ..Default::default() };
         let overdue = CaseFilter { overdue: true, reach: viewer.case_reach(), ..Default::default() };
         let count = async |f: &CaseFilter| store.count_cases(f).await.map_err(crate::page::internal);
         Ok(Nav {
+            t: Reader::of(session.user.locale.as_deref(), headers),
             csrf: session.csrf_token.clone(),
             admin: session.user.role == Role::Admin,
             mine: count(&mine).await?,
@@ -135,26 +206,57 @@ impl Nav {
 
 #[derive(Template)]
 #[template(path = "staff_problem.html")]
-struct ProblemPage<'a> {
+struct ProblemPage {
+    t: Reader,
     title: &'static str,
     nav: Option<Nav>,
     /// `forbidden`, `not-found` or `refused`, for the page's alert.
     id: &'static str,
-    reason: &'a str,
+    reason: String,
 }
 
-/// A staff page that says why it cannot show what was asked, and where to go instead.
-pub(crate) fn problem_page(status: StatusCode, nav: Option<Nav>, reason: &str) -> Response {
+/// Why a page cannot be shown.
+pub(crate) enum Reason {
+    /// A sentence of the locale files, in the reader's language.
+    Key(&'static str),
+    /// The operation's own words (shared with the API, in English): shown to English readers;
+    /// others read the sentence for the status in their language.
+    Detail(String),
+}
+
+impl Reason {
+    pub fn text(self, t: Reader, status: StatusCode) -> String {
+        match self {
+            Reason::Key(key) => t.text(key).to_owned(),
+            Reason::Detail(detail) if t.tag == i18n::BASE_LOCALE => detail,
+            Reason::Detail(_) => t
+                .text(match status {
+                    StatusCode::FORBIDDEN => "problem.forbidden",
+                    StatusCode::NOT_FOUND => "problem.not_found",
+                    s if s.is_client_error() => "problem.invalid",
+                    _ => "problem.failed",
+                })
+                .to_owned(),
+        }
+    }
+}
+
+/// A staff page that says why it cannot show what was asked, and where to go instead; without
+/// a signed-in person (`nav`), in English.
+pub(crate) fn problem_page(status: StatusCode, nav: Option<Nav>, reason: Reason) -> Response {
+    let t = nav.as_ref().map_or(Reader(i18n::base()), |n| n.t);
     let (title, id) = match status {
-        StatusCode::FORBIDDEN => ("Not allowed", "forbidden"),
-        StatusCode::NOT_FOUND => ("Not found", "not-found"),
-        _ => ("Cannot show this", "refused"),
+        StatusCode::FORBIDDEN => ("problem.forbidden_title", "forbidden"),
+        StatusCode::NOT_FOUND => ("problem.not_found_title", "not-found"),
+        _ => ("problem.refused_title", "refused"),
     };
-    (status, crate::page::render(&ProblemPage { title, nav, id, reason })).into_response()
+    let title = t.0.text(title);
+    let reason = reason.text(t, status);
+    (status, crate::page::render(&ProblemPage { t, title, nav, id, reason })).into_response()
 }
 
 /// The page that says a signed-in person may not see or do this, and where to go instead.
-pub(crate) fn forbidden_page(nav: Option<Nav>, reason: &str) -> Response {
+pub(crate) fn forbidden_page(nav: Option<Nav>, reason: Reason) -> Response {
     problem_page(StatusCode::FORBIDDEN, nav, reason)
 }
 
@@ -166,7 +268,7 @@ impl FromRequestParts<AppState> for PageViewer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let session = crate::page::signed_in(parts, state).await?;
-        let nav = Nav::load(&state.store, &session).await?;
+        let nav = Nav::load(&state.store, &session, &parts.headers).await?;
         Ok(PageViewer(Viewer::of(session), nav))
     }
 }
@@ -180,10 +282,6 @@ pub(crate) fn csv_download(name: &str, body: Vec<u8>) -> Response {
         body,
     )
         .into_response()
-}
-
-pub(crate) fn time(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms).map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default()
 }
 
 /// A key or a word as a heading: `wait_time` → "Wait time", `satisfied` → "Satisfied".

@@ -11,9 +11,10 @@ use hark_core::FieldError;
 
 use crate::admin::playbook_form::{PlaybookFields, PlaybooksForm};
 use hark_core::playbook::Priority;
-use hark_store::{CASE_STEPS, CaseFilter, CaseStatus};
+use hark_store::{CASE_STEPS, CaseFilter, CaseOutcome, CaseStatus};
 
 use crate::AppState;
+use crate::page::Reader;
 use crate::admin::facts;
 use crate::extract::RawQuery;
 use crate::ops::cases::{CaseAction, case_filter, period};
@@ -21,8 +22,8 @@ use crate::ops::cases::{LoopFigures, act, loop_report, refuse_unless};
 use crate::ops::timeline::timeline;
 use crate::ops::webhooks::{WEBHOOK_EVENTS, WebhookInput, check_webhook, send_test};
 use crate::page::render;
-use crate::page::{Admin, Page, SignedIn, form, internal, load_survey, not_found, session_form, time, value};
-use crate::page::{Nav, forbidden_page};
+use crate::page::{Admin, Page, SignedIn, form, internal, load_survey, not_found, session_form, value};
+use crate::page::{Nav, Reason, forbidden_page};
 use crate::viewer::{CaseAccess, Viewer};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -48,33 +49,29 @@ struct CaseRow {
     score: String,
     comment: String,
     owner: String,
-    status: &'static str,
+    status: String,
     high: bool,
     due: String,
     overdue: bool,
 }
 
-/// The inbox's views: (slug, label). Each is narrowed to the cases the person may see.
-const VIEWS: &[(&str, &str)] = &[
-    ("mine", "Assigned to me"),
-    ("team", "My team"),
-    ("overdue", "Overdue"),
-    ("soon", "Due in 2 days"),
-    ("unassigned", "Unassigned"),
-    ("all", "All open"),
-];
+/// The inbox's views, each named by `cases.view.{slug}` and narrowed to the cases the person may see.
+const VIEWS: &[&str] = &["mine", "team", "overdue", "soon", "unassigned", "all"];
+
 
 #[derive(Template)]
 #[template(path = "admin_cases.html")]
 struct CasesPage {
+    t: Reader,
     title: &'static str,
     nav: Option<Nav>,
     /// (slug, label, count) of each view this person has.
-    views: Vec<(&'static str, &'static str, i64)>,
+    views: Vec<(&'static str, String, i64)>,
     view: String,
     /// Admins and executives may filter by owner and team.
     sees_all: bool,
-    statuses: Vec<&'static str>,
+    /// (value, label) of every status.
+    statuses: Vec<(&'static str, String)>,
     status: String,
     users: Vec<(String, String)>,
     owner: String,
@@ -87,14 +84,15 @@ struct CasesPage {
 /// How a case names its customer: their name or id; "erased" after an erasure, and
 /// "anonymous" for an answer that never had a contact.
 async fn customer_name(
+    t: Reader,
     store: &hark_store::Store,
     case: &hark_store::Case,
     contact: Option<hark_store::Contact>,
 ) -> Result<String, hark_store::StoreError> {
     Ok(match contact {
         Some(c) => c.name.unwrap_or(c.external_id),
-        None if store.case_contact_erased(&case.id).await? => "(erased)".into(),
-        None => "anonymous".into(),
+        None if store.case_contact_erased(&case.id).await? => t.text("case.erased").into(),
+        None => t.text("case.anonymous").into(),
     })
 }
 
@@ -121,10 +119,11 @@ fn view_filter(viewer: &Viewer, view: &str) -> Option<CaseFilter> {
 async fn cases(State(state): State<AppState>, SignedIn(session, nav): SignedIn, RawQuery(q): RawQuery) -> Page {
     let viewer = Viewer::of(session);
     let store = &state.store;
+    let t = nav.t;
     let mut views = Vec::new();
-    for (slug, label) in VIEWS {
+    for slug in VIEWS {
         if let Some(f) = view_filter(&viewer, slug) {
-            views.push((*slug, *label, store.count_cases(&f).await.map_err(internal)?));
+            views.push((*slug, t.word("cases.view", slug), store.count_cases(&f).await.map_err(internal)?));
         }
     }
     let default_view = if viewer.is_admin() { "all" } else { "mine" };
@@ -132,7 +131,7 @@ async fn cases(State(state): State<AppState>, SignedIn(session, nav): SignedIn, 
         "" => default_view,
         v => v,
     };
-    let mut filter = view_filter(&viewer, view).ok_or_else(|| not_found("case view"))?;
+    let mut filter = view_filter(&viewer, view).ok_or_else(|| not_found(&nav, "problem.no_case_view"))?;
     let rest: Vec<(String, String)> = q.iter().filter(|(k, _)| k != "view").cloned().collect();
     let (asked, limit) = case_filter(&rest).map_err(IntoResponse::into_response)?;
     // Admins and executives may narrow further; everyone may pick a status.
@@ -156,7 +155,7 @@ async fn cases(State(state): State<AppState>, SignedIn(session, nav): SignedIn, 
             None => None,
         };
         rows.push(CaseRow {
-            customer: customer_name(store, &c, contact).await.map_err(internal)?,
+            customer: customer_name(t, store, &c, contact).await.map_err(internal)?,
             score: response.as_ref().map(|r| r.score.to_string()).unwrap_or_default(),
             comment: excerpt(response.as_ref().and_then(|r| r.comment.as_deref()), 90),
             owner: c
@@ -164,22 +163,23 @@ async fn cases(State(state): State<AppState>, SignedIn(session, nav): SignedIn, 
                 .as_ref()
                 .and_then(|o| users.iter().find(|u| &u.id == o))
                 .map(person)
-                .unwrap_or_else(|| "unassigned".into()),
-            status: c.status.as_str(),
+                .unwrap_or_else(|| t.text("case.unassigned").into()),
+            status: t.word("status", c.status.as_str()),
             high: c.priority == Priority::High,
-            due: time(c.due_at),
+            due: t.time(c.due_at),
             overdue: c.closed_at.is_none() && c.due_at < now,
             id: c.id,
         });
     }
     let teams = store.list_teams().await.map_err(internal)?;
     Ok(render(&CasesPage {
-        title: "Cases",
+        t,
+        title: t.0.text("cases.title"),
         nav: Some(nav),
         views,
         view: view.to_owned(),
         sees_all: viewer.sees_all(),
-        statuses: CaseStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        statuses: CaseStatus::ALL.iter().map(|s| (s.as_str(), t.word("status", s.as_str()))).collect(),
         status: filter.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
         users: users.iter().map(|u| (u.id.clone(), person(u))).collect(),
         owner: filter.owner_id.filter(|_| viewer.sees_all()).unwrap_or_default(),
@@ -203,24 +203,25 @@ struct HistoryLine {
     /// A reply's or note's full text.
     text: String,
     /// A reply's state (`queued`, `sent`, `failed`) and the mail server's answer or reason.
-    state: Option<(String, String)>,
+    state: Option<(String, String, String)>,
 }
 
 #[derive(Template)]
 #[template(path = "admin_case.html")]
 struct CasePage {
+    t: Reader,
     title: String,
     nav: Option<Nav>,
     error: Option<String>,
     /// False: the person may read the case but not change it.
     may_act: bool,
     id: String,
-    customer: String,
     /// How to reach the customer (email, phone), empty when there is no way.
     reach: Vec<(&'static str, String)>,
     contact_id: String,
     status: &'static str,
-    priority: &'static str,
+    status_label: String,
+    priority: String,
     high: bool,
     due: String,
     overdue: bool,
@@ -228,8 +229,10 @@ struct CasePage {
     /// The current owner's id, preselected in the owner form.
     owner_id: String,
     /// The statuses a person sets (a held case shows "held" until released).
-    statuses: Vec<(&'static str, &'static str)>,
-    outcome: Option<&'static str>,
+    statuses: Vec<(&'static str, String)>,
+    /// (value, label) of the outcomes a case closes with.
+    outcomes: Vec<(&'static str, String)>,
+    outcome: Option<String>,
     root_cause: Option<String>,
     closed: bool,
     score: String,
@@ -238,7 +241,7 @@ struct CasePage {
     context: String,
     /// The contact page is for admins.
     contact_page: bool,
-    steps: Vec<(&'static str, &'static str, bool)>,
+    steps: Vec<(&'static str, String, bool)>,
     reply_subject: String,
     /// False without a mail server: the reply form says so before anyone writes.
     can_mail: bool,
@@ -252,30 +255,29 @@ struct CasePage {
 
 async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error: Option<String>) -> Page {
     let store = &state.store;
-    let case = store.get_case(id).await.map_err(internal)?.ok_or_else(|| not_found("case"))?;
+    let t = nav.t;
+    let case = store.get_case(id).await.map_err(internal)?.ok_or_else(|| not_found(&nav, "problem.no_case"))?;
     let access = viewer.case_access(store, &case).await.map_err(internal)?;
     if let Err(refused) = refuse_unless(access, CaseAccess::Read) {
-        return Err(forbidden_page(Some(nav), &refused.0.detail));
+        return Err(forbidden_page(Some(nav), Reason::Detail(refused.0.detail)));
     }
     let response = store.get_response(&case.response_id).await.map_err(internal)?;
-    let survey = load_survey(state, &case.survey_id).await?;
+    let survey = load_survey(state, &nav, &case.survey_id).await?;
     let contact = match &case.contact_id {
         Some(c) => store.get_contact(c).await.map_err(internal)?,
         None => None,
     };
     let users = store.list_users().await.map_err(internal)?;
     let name_of = |uid: Option<&str>| {
-        uid.and_then(|o| users.iter().find(|u| u.id == o)).map(person).unwrap_or_else(|| "nobody".into())
+        uid.and_then(|o| users.iter().find(|u| u.id == o)).map(person).unwrap_or_else(|| t.text("case.nobody").into())
     };
     let actor = |who: &str| match users.iter().find(|u| u.email == who) {
         Some(u) => person(u),
-        None if who == "hark" => "Hark (the playbook)".into(),
+        None if who == "hark" => t.text("case.by_playbook").into(),
         None => who.to_owned(),
     };
-    let step_label = |step: &str| {
-        CASE_STEPS.iter().find(|(s, _)| *s == step).map_or_else(|| step.to_owned(), |(_, l)| l.to_string())
-    };
     let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    let word = |kind: &str, v: &serde_json::Value| t.word(kind, v.as_str().unwrap_or_default());
     let history = store
         .case_events(id)
         .await
@@ -283,34 +285,35 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
         .into_iter()
         .map(|e| {
             let d = &e.detail;
+            let none = String::new();
             let (what, body, state) = match e.kind.as_str() {
-                "assigned" => (format!("assigned to {}", name_of(d["owner_id"].as_str())), String::new(), None),
-                "reply" => (
-                    format!("reply: {}", text(&d["subject"])),
-                    text(&d["body"]),
-                    Some((d["state"].as_str().unwrap_or("sent").to_owned(), text(&d["answer"]))),
-                ),
-                "contact" => {
-                    let how = if d["channel"] == "meeting" { "met" } else { "called" };
-                    let result = if d["reached"] == true { "reached them" } else { "did not reach them" };
-                    (format!("{how} the customer: {result}"), text(&d["note"]), None)
+                "assigned" => (t.fill1("history.assigned", "owner", name_of(d["owner_id"].as_str())), none, None),
+                "reply" => {
+                    let state = d["state"].as_str().unwrap_or("sent").to_owned();
+                    let label = t.word("reply", &state);
+                    (t.fill1("history.reply", "subject", text(&d["subject"])), text(&d["body"]), Some((state, label, text(&d["answer"]))))
                 }
-                "note" => ("note".to_owned(), text(&d["body"]), None),
-                "step" => (
-                    format!(
-                        "{} step: {}",
-                        if d["done"] == true { "did the" } else { "undid the" },
-                        step_label(&text(&d["step"]))
-                    ),
-                    String::new(),
-                    None,
-                ),
-                "status" => (format!("status set to {}", text(&d["status"]).replace('_', " ")), String::new(), None),
-                "closed" => (format!("closed: {}", text(&d["outcome"]).replace('_', " ")), String::new(), None),
-                "opened" | "held" => (format!("{} ({})", e.kind, text(&d["reason"])), String::new(), None),
-                other => (other.replace('_', " "), String::new(), None),
+                "contact" => {
+                    let key = match (d["channel"] == "meeting", d["reached"] == true) {
+                        (true, true) => "history.met_reached",
+                        (true, false) => "history.met_not_reached",
+                        (false, true) => "history.called_reached",
+                        (false, false) => "history.called_not_reached",
+                    };
+                    (t.text(key).to_owned(), text(&d["note"]), None)
+                }
+                "note" => (t.text("history.note").to_owned(), text(&d["body"]), None),
+                "step" => {
+                    let key = if d["done"] == true { "history.step_done" } else { "history.step_undone" };
+                    (t.fill1(key, "step", word("step", &d["step"])), none, None)
+                }
+                "status" => (t.fill1("history.status", "status", word("status", &d["status"])), none, None),
+                "closed" => (t.fill1("history.closed", "outcome", word("outcome", &d["outcome"])), none, None),
+                // Why Hark opened or held it: the playbook's rule, in its own words.
+                "opened" | "held" => (t.fill1(&format!("history.{}", e.kind), "reason", text(&d["reason"])), none, None),
+                other => (t.word("history", other), none, None),
             };
-            HistoryLine { when: time(e.created_at), who: actor(&e.actor), what, text: body, state }
+            HistoryLine { when: t.time(e.created_at), who: actor(&e.actor), what, text: body, state }
         })
         .collect();
     let kinds = crate::admin::survey_kinds(state).await.map_err(internal)?;
@@ -322,63 +325,67 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
             .filter(|i| i.at() < case.created_at)
             .take(20)
             .map(|i| {
-                let (what, detail) = crate::admin::timeline_line(state, &kinds, &i);
-                (time(i.at()), what, detail)
+                let (what, detail) = crate::admin::timeline_line(t, state, &kinds, &i);
+                (t.time(i.at()), what, detail)
             })
             .collect(),
         None => Vec::new(),
     };
     let now = jiff::Timestamp::now().as_millisecond();
-    let customer = customer_name(store, &case, contact.clone()).await.map_err(internal)?;
+    let customer = customer_name(t, store, &case, contact.clone()).await.map_err(internal)?;
     let email = contact.as_ref().and_then(|c| c.email.clone());
     let mut reach = Vec::new();
     if let Some(e) = &email {
-        reach.push(("Email", e.clone()));
+        reach.push((t.0.text("case.email"), e.clone()));
     }
     if let Some(c) = &contact {
         if let Some(phone) = &c.phone {
-            reach.push(("Phone", phone.clone()));
+            reach.push((t.0.text("case.phone"), phone.clone()));
         }
         if let Some(at) = c.contact_consent_at {
-            reach.push(("Agreed to be contacted about this answer", time(at)));
+            reach.push((t.0.text("case.consented"), t.time(at)));
         }
     }
+    let kind = survey.definition.kind;
     Ok(render(&CasePage {
-        title: format!("Case: {customer}"),
+        t,
+        title: t.fill1("case.title", "customer", &customer),
         nav: Some(nav),
         error,
         may_act: access == CaseAccess::Act,
         id: case.id.clone(),
         reach,
         contact_id: case.contact_id.clone().unwrap_or_default(),
-        customer,
         status: case.status.as_str(),
-        priority: case.priority.as_str(),
+        status_label: t.word("status", case.status.as_str()),
+        priority: t.word("priority", case.priority.as_str()),
         high: case.priority == Priority::High,
-        due: time(case.due_at),
+        due: t.time(case.due_at),
         overdue: case.closed_at.is_none() && case.due_at < now,
         owner: name_of(case.owner_id.as_deref()),
         owner_id: case.owner_id.clone().unwrap_or_default(),
         statuses: {
-            let mut statuses = vec![("open", "open"), ("in_progress", "in progress"), ("waiting", "waiting")];
+            let mut statuses: Vec<(&str, String)> =
+                ["open", "in_progress", "waiting"].into_iter().map(|s| (s, t.word("status", s))).collect();
             if case.status == CaseStatus::Held {
-                statuses.insert(0, ("held", "held (choose open to release)"));
+                statuses.insert(0, ("held", t.text("case.held_release").to_owned()));
             }
             statuses
         },
-        outcome: case.outcome.map(|o| o.as_str()),
+        outcomes: CaseOutcome::ALL.iter().map(|o| (o.as_str(), t.word("outcome", o.as_str()))).collect(),
+        outcome: case.outcome.map(|o| t.word("outcome", o.as_str())),
         root_cause: case.root_cause.clone(),
         closed: case.status == CaseStatus::Closed,
         score: response
             .as_ref()
-            .map(|r| format!("{} ({})", r.score, survey.definition.kind.segment_word(r.segment)))
+            .map(|r| format!("{} ({})", r.score, crate::admin::segment_name(t, kind, r.segment)))
             .unwrap_or_default(),
-        comment: response.as_ref().and_then(|r| r.comment.clone()).unwrap_or_else(|| "(no comment)".into()),
-        answers: response.as_ref().map(|r| facts(&r.answers)).unwrap_or_default(),
-        context: response.as_ref().map(|r| facts(&r.context)).unwrap_or_default(),
+        comment: response.as_ref().and_then(|r| r.comment.clone()).unwrap_or_else(|| t.text("case.no_comment").into()),
+        answers: response.as_ref().map(|r| facts(t, &r.answers)).unwrap_or_default(),
+        context: response.as_ref().map(|r| facts(t, &r.context)).unwrap_or_default(),
         contact_page: viewer.is_admin(),
-        steps: CASE_STEPS.iter().map(|(s, l)| (*s, *l, case.steps.iter().any(|d| d == s))).collect(),
-        reply_subject: format!("About your feedback to {}", survey.definition.brand),
+        steps: CASE_STEPS.iter().map(|(s, _)| (*s, t.word("step", s), case.steps.iter().any(|d| d == s))).collect(),
+        reply_subject: t.fill1("case.reply_subject", "brand", &survey.definition.brand),
         can_mail: state.can_mail(),
         has_email: email.is_some(),
         users: users
@@ -422,10 +429,11 @@ async fn act_page(
     };
     match act(&state, &viewer, &id, action).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin/cases/{id}")).into_response()),
-        Err(e) if e.0.status == 403 => Err(forbidden_page(Some(nav), &e.0.detail)),
+        Err(e) if e.0.status == 403 => Err(forbidden_page(Some(nav), Reason::Detail(e.0.detail))),
         Err(e) => {
-            let message =
+            let detail =
                 e.0.errors.first().map_or_else(|| e.0.detail.clone(), |f| format!("{}: {}", f.field, f.message));
+            let message = Reason::Detail(detail).text(nav.t, StatusCode::UNPROCESSABLE_ENTITY);
             let page = case_view(&state, &viewer, nav, &id, Some(message)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
@@ -435,6 +443,7 @@ async fn act_page(
 #[derive(Template)]
 #[template(path = "admin_playbooks.html")]
 struct PlaybooksPage {
+    t: Reader,
     title: &'static str,
     nav: Option<Nav>,
     id: String,
@@ -455,7 +464,7 @@ async fn playbooks_view(
     edited: Option<(PlaybooksForm, String, Vec<FieldError>)>,
     saved: bool,
 ) -> Page {
-    let survey = load_survey(state, id).await?;
+    let survey = load_survey(state, &admin.1, id).await?;
     let codes = state.store.reward_code_counts(id).await.map_err(internal)?;
     let def = &survey.definition;
     let (form, root_causes, errors) =
@@ -478,7 +487,7 @@ async fn playbooks_view(
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = PlaybooksPage {
         title: "Playbooks",
-        nav: Some(admin.1.clone()),
+        t: admin.1.t, nav: Some(admin.1.clone()),
         id: id.to_owned(),
         name: def.name.clone(),
         saved,
@@ -507,7 +516,7 @@ async fn save_playbooks(
     RawForm(body): RawForm,
 ) -> Page {
     let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(&state, &admin.1, &id).await?;
     let form = PlaybooksForm::sent(&pairs);
     let causes = value(&pairs, "root_causes").to_owned();
     let mut def = survey.definition.clone();
@@ -536,7 +545,7 @@ async fn upload_codes(
     RawForm(body): RawForm,
 ) -> Page {
     let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
-    load_survey(&state, &id).await?;
+    load_survey(&state, &admin.1, &id).await?;
     let segment = hark_core::Segment::parse(value(&pairs, "segment"))
         .ok_or_else(|| (StatusCode::BAD_REQUEST, "unknown segment").into_response())?;
     let codes: Vec<String> =
@@ -558,6 +567,7 @@ struct HookView {
 #[derive(Template)]
 #[template(path = "admin_integrations.html")]
 struct IntegrationsPage {
+    t: Reader,
     title: &'static str,
     nav: Option<Nav>,
     errors: Vec<FieldError>,
@@ -580,7 +590,7 @@ async fn integrations_view(state: &AppState, admin: &Admin, errors: Vec<FieldErr
                     (_, Some(e)) => e,
                     (None, None) => String::new(),
                 };
-                (time(d.created_at), d.event, d.status, d.attempts, answer)
+                (admin.1.t.time(d.created_at), d.event, d.status, d.attempts, answer)
             })
             .collect();
         hooks.push(HookView {
@@ -595,7 +605,7 @@ async fn integrations_view(state: &AppState, admin: &Admin, errors: Vec<FieldErr
     }
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page =
-        IntegrationsPage { title: "Integrations", nav: Some(admin.1.clone()), errors, hooks, events: WEBHOOK_EVENTS };
+        IntegrationsPage { title: "Integrations", t: admin.1.t, nav: Some(admin.1.clone()), errors, hooks, events: WEBHOOK_EVENTS };
     Ok((status, render(&page)).into_response())
 }
 
@@ -648,6 +658,7 @@ async fn delete_integration(
 #[derive(Template)]
 #[template(path = "admin_loop.html")]
 struct LoopPage {
+    t: Reader,
     title: &'static str,
     nav: Option<Nav>,
     from: String,
@@ -692,7 +703,7 @@ async fn loop_page(State(state): State<AppState>, admin: Admin, RawQuery(q): Raw
     let m = &report.after_close;
     Ok(render(&LoopPage {
         title: "Closing the loop",
-        nav: Some(admin.1.clone()),
+        t: admin.1.t, nav: Some(admin.1.clone()),
         from: crate::page::value(&q, "from").to_owned(),
         to: crate::page::value(&q, "to").to_owned(),
         rows,

@@ -29,7 +29,7 @@ use crate::auth::{SESSION_COOKIE, cookie};
 use crate::guard::ClientIp;
 use crate::ops::outreach::{SendSummary, invite_matching};
 use crate::page::{
-    Admin, Nav, Page, SignedIn, form, internal, load_survey, not_found, render, session_form, time, value,
+    Admin, Nav, Page, Reader, SignedIn, form, internal, load_survey, not_found, render, session_form, value,
 };
 
 const SESSION_TTL_MS: i64 = 12 * 3600 * 1000;
@@ -38,7 +38,9 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/login", get(login_page).post(login))
         .route("/logout", axum::routing::post(logout))
+        .route("/account", get(password_page))
         .route("/account/password", get(password_page).post(change_password))
+        .route("/account/language", axum::routing::post(change_language))
         .route("/admin", get(|| async { Redirect::to("/admin/surveys") }))
         .route("/admin/surveys", get(surveys))
         .route("/admin/surveys/new", get(new_survey).post(create_survey))
@@ -58,6 +60,7 @@ pub(crate) fn router() -> Router<AppState> {
 #[derive(Template)]
 #[template(path = "admin_login.html")]
 struct LoginPage {
+    t: Reader,
     title: &'static str,
     nav: Option<Nav>,
     error: Option<String>,
@@ -85,9 +88,11 @@ pub(crate) fn safe_next(next: Option<&str>) -> String {
     .to_owned()
 }
 
-async fn login_page(Query(q): Query<NextQuery>) -> Response {
+async fn login_page(Query(q): Query<NextQuery>, headers: HeaderMap) -> Response {
+    let t = Reader::of(None, &headers);
     render(&LoginPage {
-        title: "Sign in",
+        t,
+        title: t.0.text("login.title"),
         nav: None,
         error: None,
         email: String::new(),
@@ -95,7 +100,14 @@ async fn login_page(Query(q): Query<NextQuery>) -> Response {
     })
 }
 
-async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, RawForm(body): RawForm) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    RawForm(body): RawForm,
+) -> Response {
+    let t = Reader::of(None, &headers);
+    let title = t.0.text("login.title");
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let email = value(&pairs, "email").to_owned();
     let next = safe_next(Some(value(&pairs, "next")));
@@ -108,8 +120,8 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, RawForm(bo
         ("sign-ins for this account", &account, rates.sign_ins_per_account),
     ]) {
         let wait = refused.0.retry_after.unwrap_or(60);
-        let error = Some(format!("Too many sign-in attempts. Try again in {} minutes.", wait.div_ceil(60)));
-        let page = LoginPage { title: "Sign in", nav: None, error, email, next };
+        let error = Some(t.fill1("login.too_many", "minutes", wait.div_ceil(60)));
+        let page = LoginPage { t, title, nav: None, error, email, next };
         let mut response = (StatusCode::TOO_MANY_REQUESTS, render(&page)).into_response();
         response.headers_mut().insert(header::RETRY_AFTER, wait.into());
         return response;
@@ -128,8 +140,8 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, RawForm(bo
     let password = pairs.iter().find(|(k, _)| k == "password").map(|(_, v)| v.as_str()).unwrap_or_default();
     let ok = verify_password(password, &hash);
     let Some(user) = user.filter(|_| ok) else {
-        let page =
-            LoginPage { title: "Sign in", nav: None, error: Some("Wrong email or password.".into()), email, next };
+        let error = Some(t.text("login.wrong").to_owned());
+        let page = LoginPage { t, title, nav: None, error, email, next };
         return (StatusCode::UNAUTHORIZED, render(&page)).into_response();
     };
     let (token, _) = match state.store.create_session(&user, SESSION_TTL_MS).await {
@@ -175,24 +187,76 @@ async fn logout(
 #[derive(Template)]
 #[template(path = "account_password.html")]
 struct PasswordPage {
+    t: Reader,
     title: &'static str,
     nav: Option<Nav>,
     email: String,
     error: Option<String>,
     done: bool,
+    /// (tag, name in itself) of every language Hark is written in.
+    languages: Vec<(&'static str, String)>,
+    /// The person's chosen language; empty: their browser's.
+    chosen: String,
+    language_saved: bool,
+}
+
+impl PasswordPage {
+    fn of(session: &hark_store::Session, nav: &Nav) -> PasswordPage {
+        PasswordPage {
+            t: nav.t,
+            title: nav.t.0.text("account.title"),
+            nav: Some(nav.clone()),
+            email: session.user.email.clone(),
+            error: None,
+            done: false,
+            languages: i18n::locales().iter().map(|l| (l.tag, l.name.clone())).collect(),
+            chosen: session.user.locale.clone().unwrap_or_default(),
+            language_saved: false,
+        }
+    }
 }
 
 /// Shortest password a person may choose.
 const MIN_PASSWORD_CHARS: usize = 12;
 
 async fn password_page(SignedIn(session, nav): SignedIn) -> Response {
-    render(&PasswordPage {
-        title: "Change your password",
-        nav: Some(nav.clone()),
-        email: session.user.email.clone(),
-        error: None,
-        done: false,
-    })
+    render(&PasswordPage::of(&session, &nav))
+}
+
+/// Every role chooses the language they read Hark in (empty: their browser's).
+async fn change_language(
+    State(state): State<AppState>,
+    SignedIn(session, nav): SignedIn,
+    headers: HeaderMap,
+    RawForm(body): RawForm,
+) -> Response {
+    let pairs = match session_form(&session, &body) {
+        Ok(p) => p,
+        Err(refused) => return refused.into_response(),
+    };
+    let asked = value(&pairs, "locale");
+    let locale = match asked {
+        "" => None,
+        tag => match i18n::locales().iter().find(|l| l.tag == tag) {
+            Some(l) => Some(l.tag),
+            None => {
+                let mut page = PasswordPage::of(&session, &nav);
+                page.error = Some(nav.t.fill1("account.no_such_language", "tag", tag));
+                return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
+            }
+        },
+    };
+    if let Err(e) = state.store.set_user_locale(&session.user.id, locale).await {
+        return internal(e);
+    }
+    // The page that confirms it is already in the new language.
+    let mut session = session;
+    session.user.locale = locale.map(str::to_owned);
+    let mut nav = nav;
+    nav.t = Reader::of(locale, &headers);
+    let mut page = PasswordPage::of(&session, &nav);
+    page.language_saved = true;
+    render(&page)
 }
 
 /// Every role changes their own password: the current one must be right, the new one at
@@ -211,25 +275,20 @@ async fn change_password(
     let (current, new, again) = (field("current"), field("new"), field("again"));
     let stored = match state.store.user_credentials(&session.user.email).await {
         Ok(Some((_, hash))) => hash,
-        Ok(None) => return not_found("user"),
+        Ok(None) => return not_found(&nav, "problem.no_user"),
         Err(e) => return internal(e),
     };
+    let t = nav.t;
     let error = if !verify_password(current, &stored) {
-        Some("Your current password is not right.".to_owned())
+        Some(t.text("account.wrong_current").to_owned())
     } else if new.chars().count() < MIN_PASSWORD_CHARS {
-        Some(format!("The new password needs at least {MIN_PASSWORD_CHARS} characters."))
+        Some(t.fill1("account.too_short", "n", MIN_PASSWORD_CHARS))
     } else if new != again {
-        Some("The two new passwords differ.".to_owned())
+        Some(t.text("account.differ").to_owned())
     } else {
         None
     };
-    let page = |error: Option<String>, done: bool| PasswordPage {
-        title: "Change your password",
-        nav: Some(nav.clone()),
-        email: session.user.email.clone(),
-        error,
-        done,
-    };
+    let page = |error: Option<String>, done: bool| PasswordPage { error, done, ..PasswordPage::of(&session, &nav) };
     if let Some(error) = error {
         return (StatusCode::UNPROCESSABLE_ENTITY, render(&page(Some(error), false))).into_response();
     }
@@ -254,6 +313,7 @@ struct SurveyRow {
 #[derive(Template)]
 #[template(path = "admin_surveys.html")]
 struct SurveysPage {
+    t: Reader,
     title: &'static str,
     nav: Option<Nav>,
     surveys: Vec<SurveyRow>,
@@ -278,7 +338,7 @@ async fn surveys(State(state): State<AppState>, admin: Admin) -> Response {
             id: s.id,
         })
         .collect();
-    render(&SurveysPage { title: "Surveys", nav: Some(admin.1.clone()), surveys })
+    render(&SurveysPage { title: "Surveys", t: admin.1.t, nav: Some(admin.1.clone()), surveys })
 }
 
 struct QuestionForm {
@@ -569,6 +629,7 @@ fn definition_from_form(
 #[derive(Template)]
 #[template(path = "admin_survey_edit.html")]
 struct EditPage {
+    t: Reader,
     title: String,
     nav: Option<Nav>,
     id: Option<String>,
@@ -585,6 +646,7 @@ struct EditPage {
 impl EditPage {
     fn new(
         widget_secret: &str,
+        t: Reader,
         nav: Option<Nav>,
         survey: Option<&Survey>,
         f: SurveyForm,
@@ -596,6 +658,7 @@ impl EditPage {
             None => vec![("nps", "NPS (0–10)"), ("csat", "CSAT (1–5)"), ("ces", "CES (1–7)")],
         };
         EditPage {
+            t,
             title: survey.map_or("New survey".into(), |s| format!("Edit “{}”", s.definition.name)),
             widget_secret: widget_secret.to_owned(),
             nav,
@@ -621,6 +684,7 @@ async fn new_survey(State(state): State<AppState>, admin: Admin) -> Response {
         .expect("a minimal definition parses");
     render(&EditPage::new(
         &state.widget_secret,
+        admin.1.t,
         Some(admin.1.clone()),
         None,
         SurveyForm::from(&def, SurveyStatus::Active),
@@ -635,6 +699,7 @@ async fn create_survey(State(state): State<AppState>, admin: Admin, RawForm(body
     if !errors.0.is_empty() {
         let page = EditPage::new(
             &state.widget_secret,
+            admin.1.t,
             Some(admin.1.clone()),
             None,
             SurveyForm::from(&def, status),
@@ -658,9 +723,10 @@ async fn edit_survey(
     Path(id): Path<String>,
     Query(q): Query<SavedQuery>,
 ) -> Page {
-    let s = load_survey(&state, &id).await?;
+    let s = load_survey(&state, &admin.1, &id).await?;
     Ok(render(&EditPage::new(
         &state.widget_secret,
+        admin.1.t,
         Some(admin.1.clone()),
         Some(&s),
         SurveyForm::from(&s.definition, s.status),
@@ -676,11 +742,12 @@ async fn save_survey(
     RawForm(body): RawForm,
 ) -> Page {
     let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(&state, &admin.1, &id).await?;
     let (def, status, errors) = definition_from_form(&pairs, Some(&survey.definition));
     if !errors.0.is_empty() {
         let page = EditPage::new(
             &state.widget_secret,
+            admin.1.t,
             Some(admin.1.clone()),
             Some(&survey),
             SurveyForm::from(&def, status),
@@ -696,6 +763,7 @@ async fn save_survey(
 #[derive(Template)]
 #[template(path = "admin_send.html")]
 struct SendPage {
+    t: Reader,
     title: &'static str,
     nav: Option<Nav>,
     name: String,
@@ -732,8 +800,8 @@ async fn link_rows(state: &AppState, invitations: &[hark_store::Invitation]) -> 
 }
 
 /// Every personal link of a survey not yet answered, as CSV: to mail-merge or hand out.
-async fn links_csv(State(state): State<AppState>, _admin: Admin, Path(id): Path<String>) -> Page {
-    load_survey(&state, &id).await?;
+async fn links_csv(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Page {
+    load_survey(&state, &admin.1, &id).await?;
     let issued: Vec<hark_store::Invitation> = state
         .store
         .list_invitations(None, Some(&id), 100_000)
@@ -754,7 +822,7 @@ async fn links_csv(State(state): State<AppState>, _admin: Admin, Path(id): Path<
     let _ = out.write_record(["contact", "email", "link", "made"]);
     for (row, i) in rows.iter().zip(&open) {
         let cells = row.iter().map(|c| hark_core::spreadsheet::defuse(c).into_owned());
-        let _ = out.write_record(cells.chain(std::iter::once(time(i.created_at))));
+        let _ = out.write_record(cells.chain(std::iter::once(admin.1.t.time(i.created_at))));
     }
     let _ = out.flush();
     drop(out);
@@ -765,10 +833,10 @@ async fn links_csv(State(state): State<AppState>, _admin: Admin, Path(id): Path<
 const NO_MAIL_SERVER: &str = "No mail server is configured (HARK_SMTP_URL), so Hark cannot mail surveys; choose personal links, or configure one and restart";
 
 async fn send_page(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Page {
-    let s = load_survey(&state, &id).await?;
+    let s = load_survey(&state, &admin.1, &id).await?;
     Ok(render(&SendPage {
         title: "Send",
-        nav: Some(admin.1.clone()),
+        t: admin.1.t, nav: Some(admin.1.clone()),
         name: s.definition.name.clone(),
         segment: String::new(),
         window: s.definition.fatigue_window_days(),
@@ -783,7 +851,7 @@ async fn send_page(State(state): State<AppState>, admin: Admin, Path(id): Path<S
 
 async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, RawForm(body): RawForm) -> Page {
     let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(&state, &admin.1, &id).await?;
     let segment = value(&pairs, "segment").to_owned();
     let mut attributes = Vec::new();
     let mut error = None;
@@ -812,7 +880,7 @@ async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String
     let links = link_rows(&state, &made).await?.into_iter().map(|[a, b, c]| (a, b, c)).collect();
     let page = SendPage {
         title: "Send",
-        nav: Some(admin.1.clone()),
+        t: admin.1.t, nav: Some(admin.1.clone()),
         name: survey.definition.name.clone(),
         segment,
         window: survey.definition.fatigue_window_days(),
@@ -831,6 +899,7 @@ async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String
 #[derive(Template)]
 #[template(path = "admin_jobs.html")]
 struct JobsPage {
+    t: Reader,
     title: &'static str,
     nav: Option<Nav>,
     counts: Vec<(String, i64)>,
@@ -866,7 +935,7 @@ async fn jobs(State(state): State<AppState>, admin: Admin) -> Response {
             status: j.status.as_str(),
             attempts: j.attempts,
             max_attempts: j.max_attempts,
-            run_at: time(j.run_at),
+            run_at: admin.1.t.time(j.run_at),
             last_error: j.last_error.unwrap_or_default(),
         })
         .collect();
@@ -875,7 +944,7 @@ async fn jobs(State(state): State<AppState>, admin: Admin) -> Response {
         Ok(b) => b.into_iter().map(|(kind, n, oldest)| (kind.replace('_', " "), n, waited(now - oldest))).collect(),
         Err(e) => return internal(e),
     };
-    render(&JobsPage { title: "Jobs", nav: Some(admin.1.clone()), counts, backlog, jobs })
+    render(&JobsPage { title: "Jobs", t: admin.1.t, nav: Some(admin.1.clone()), counts, backlog, jobs })
 }
 
 /// A wait as people say it: "12 s", "4 min", "3 h", "2 days".
@@ -898,7 +967,7 @@ async fn run_job_now(
 ) -> Page {
     form(&admin, &body).map_err(IntoResponse::into_response)?;
     if !state.store.run_job_now(&id).await.map_err(internal)? {
-        return Err(not_found("queued job"));
+        return Err(not_found(&admin.1, "problem.no_queued_job"));
     }
     state.wake_jobs();
     Ok(Redirect::to("/admin/jobs").into_response())
@@ -907,6 +976,7 @@ async fn run_job_now(
 #[derive(Template)]
 #[template(path = "admin_contacts.html")]
 struct ContactsPage {
+    t: Reader,
     title: &'static str,
     nav: Option<Nav>,
     query: String,
@@ -926,7 +996,7 @@ async fn contacts(State(state): State<AppState>, admin: Admin, Query(q): Query<C
         state.store.contact_by_external_id(&query).await.map(|c| c.into_iter().collect())
     };
     match found {
-        Ok(contacts) => render(&ContactsPage { title: "Contacts", nav: Some(admin.1.clone()), query, contacts }),
+        Ok(contacts) => render(&ContactsPage { title: "Contacts", t: admin.1.t, nav: Some(admin.1.clone()), query, contacts }),
         Err(e) => internal(e),
     }
 }
@@ -940,6 +1010,7 @@ struct TimelineEntry {
 #[derive(Template)]
 #[template(path = "admin_contact.html")]
 struct ContactPage {
+    t: Reader,
     title: String,
     nav: Option<Nav>,
     c: Contact,
@@ -949,7 +1020,7 @@ struct ContactPage {
 
 /// One line of a contact's timeline as the admin pages show it: what, and its detail.
 /// Extra answers or an answer's context as people read them: `reason: speed · wait time s: 60`.
-pub(crate) fn facts(map: &serde_json::Map<String, serde_json::Value>) -> String {
+pub(crate) fn facts(t: Reader, map: &serde_json::Map<String, serde_json::Value>) -> String {
     let text = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Array(items) => {
@@ -960,22 +1031,34 @@ pub(crate) fn facts(map: &serde_json::Map<String, serde_json::Value>) -> String 
     map.iter()
         .map(|(k, v)| match hark_core::insight::INTERACTION_FIGURES.iter().find(|f| f.0 == k) {
             // The call-centre figures by their names; seconds as minutes and seconds.
-            Some((_, label, _, " s")) => format!("{label}: {}", v.as_f64().map_or_else(|| text(v), duration)),
-            Some((_, label, ..)) => format!("{label}: {}", text(v)),
+            Some((key, _, _, " s")) => {
+                format!("{}: {}", figure_name(t, key), v.as_f64().map_or_else(|| text(v), |s| duration(t, s)))
+            }
+            Some((key, ..)) => format!("{}: {}", figure_name(t, key), text(v)),
             None => format!("{}: {}", crate::page::heading(k), text(v)),
         })
         .collect::<Vec<_>>()
         .join(" · ")
 }
 
+/// A call-centre figure's name (`handle_time_s` → "Handle time") in the reader's language.
+pub(crate) fn figure_name(t: Reader, key: &str) -> String {
+    t.word("figure", key)
+}
+
 /// Seconds as a person says them: "45 s", "20 min 21 s".
-fn duration(seconds: f64) -> String {
+fn duration(t: Reader, seconds: f64) -> String {
     let s = seconds.round() as i64;
     match (s / 60, s % 60) {
-        (0, s) => format!("{s} s"),
-        (m, 0) => format!("{m} min"),
-        (m, s) => format!("{m} min {s} s"),
+        (0, s) => t.fill1("time.seconds", "s", s),
+        (m, 0) => t.fill1("time.minutes", "m", m),
+        (m, s) => t.fill("time.minutes_seconds", &[("m", &m.to_string()), ("s", &s.to_string())]),
     }
+}
+
+/// An answer's segment in its kind's own word ("satisfied", "low effort"), in the reader's language.
+pub(crate) fn segment_name(t: Reader, kind: SurveyKind, segment: Segment) -> String {
+    t.word("segment", &kind.segment_word(segment).replace(' ', "_"))
 }
 
 /// Each survey's kind, so that an answer is named in its kind's words ("satisfied").
@@ -983,38 +1066,52 @@ pub(crate) async fn survey_kinds(state: &AppState) -> Result<HashMap<String, Sur
     Ok(state.store.list_surveys().await?.into_iter().map(|s| (s.id, s.definition.kind)).collect())
 }
 
+/// One line of a contact's timeline: (what happened, its detail).
 pub(crate) fn timeline_line(
+    t: Reader,
     state: &AppState,
     kinds: &HashMap<String, SurveyKind>,
     item: &crate::ops::timeline::TimelineItem,
 ) -> (String, String) {
     use crate::ops::timeline::TimelineItem;
+    let word = |kind: &str, value: &str| t.word_or_value(kind, value);
     match item {
         // A personal link Hark made for you to deliver is shown, so it can be delivered.
-        TimelineItem::Invitation(i) if i.status == hark_store::InvitationStatus::Issued => (
-            format!("Invitation by {}: {}", i.channel, i.status.as_str()),
-            crate::ops::outreach::personal_link(state, &i.id),
-        ),
         TimelineItem::Invitation(i) => {
-            (format!("Invitation by {}: {}", i.channel, i.status.as_str()), i.status_detail.clone().unwrap_or_default())
+            let what = t.fill(
+                "timeline.invitation",
+                &[("channel", &word("channel", &i.channel)), ("status", &word("invitation", i.status.as_str()))],
+            );
+            let detail = if i.status == hark_store::InvitationStatus::Issued {
+                crate::ops::outreach::personal_link(state, &i.id)
+            } else {
+                i.status_detail.clone().unwrap_or_default()
+            };
+            (what, detail)
         }
-        TimelineItem::Response(r) => (
-            format!(
-                "Answered {} ({}, {})",
-                r.score,
-                kinds.get(&r.survey_id).copied().unwrap_or(SurveyKind::Nps).segment_word(r.segment),
-                r.channel
-            ),
-            r.comment.clone().unwrap_or_default(),
-        ),
+        TimelineItem::Response(r) => {
+            let kind = kinds.get(&r.survey_id).copied().unwrap_or(SurveyKind::Nps);
+            let what = t.fill(
+                "timeline.answered",
+                &[
+                    ("score", &r.score.to_string()),
+                    ("segment", &segment_name(t, kind, r.segment)),
+                    ("channel", &word("channel", &r.channel)),
+                ],
+            );
+            (what, r.comment.clone().unwrap_or_default())
+        }
         TimelineItem::Case(c) => (
-            format!("Case {} ({} priority)", c.status.as_str(), c.priority.as_str()),
-            c.outcome.map(|o| format!("outcome: {}", o.as_str())).unwrap_or_default(),
+            t.fill(
+                "timeline.case",
+                &[("status", &word("status", c.status.as_str())), ("priority", &word("priority", c.priority.as_str()))],
+            ),
+            c.outcome.map(|o| t.fill1("timeline.outcome", "outcome", word("outcome", o.as_str()))).unwrap_or_default(),
         ),
-        TimelineItem::Note(n) => (format!("Note by {}", n.author), n.body.clone()),
+        TimelineItem::Note(n) => (t.fill1("timeline.note", "author", &n.author), n.body.clone()),
         TimelineItem::Interaction(i) => {
-            let figures = if i.figures.is_empty() { String::new() } else { format!(" ({})", facts(&i.figures)) };
-            (format!("Interaction: {}", i.kind), format!("{}{figures}", i.summary.clone().unwrap_or_default()))
+            let figures = if i.figures.is_empty() { String::new() } else { format!(" ({})", facts(t, &i.figures)) };
+            (t.fill1("timeline.interaction", "kind", &i.kind), format!("{}{figures}", i.summary.clone().unwrap_or_default()))
         }
     }
 }
@@ -1024,7 +1121,7 @@ pub(crate) fn timeline_line(
 async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
     let c = match state.store.get_contact(&id).await {
         Ok(Some(c)) => c,
-        Ok(None) => return not_found("contact"),
+        Ok(None) => return not_found(&admin.1, "problem.no_contact"),
         Err(e) => return internal(e),
     };
     let (items, kinds) = match tokio::try_join!(crate::ops::timeline::timeline(&state, &id), survey_kinds(&state)) {
@@ -1034,14 +1131,14 @@ async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<Str
     let timeline: Vec<TimelineEntry> = items
         .iter()
         .map(|item| {
-            let (what, detail) = timeline_line(&state, &kinds, item);
-            TimelineEntry { when: time(item.at()), what, detail }
+            let (what, detail) = timeline_line(admin.1.t, &state, &kinds, item);
+            TimelineEntry { when: admin.1.t.time(item.at()), what, detail }
         })
         .collect();
-    let unsubscribed = c.unsubscribed_at.map(time).unwrap_or_else(|| "no".into());
+    let unsubscribed = c.unsubscribed_at.map(|at| admin.1.t.time(at)).unwrap_or_else(|| "no".into());
     render(&ContactPage {
         title: c.name.clone().unwrap_or_else(|| c.external_id.clone()),
-        nav: Some(admin.1.clone()),
+        t: admin.1.t, nav: Some(admin.1.clone()),
         c,
         unsubscribed,
         timeline,
@@ -1226,7 +1323,7 @@ mod editor_round_trip {
                 created_at: 0,
                 updated_at: 0,
             };
-            let page = EditPage::new("secret", None, Some(&survey), SurveyForm::from(&def, status), vec![], false);
+            let page = EditPage::new("secret", Reader(i18n::base()), None, Some(&survey), SurveyForm::from(&def, status), vec![], false);
             let pairs = submitted(&page.render().unwrap());
             let (saved, saved_status, errors) = definition_from_form(&pairs, Some(&def));
             prop_assert!(errors.0.is_empty(), "{:?}", errors);

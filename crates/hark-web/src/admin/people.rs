@@ -11,9 +11,10 @@ use axum::routing::{get, post};
 use hark_store::{JobStatus, Role, StoreError, UserChange};
 
 use crate::AppState;
+use crate::page::Reader;
 use crate::page::Nav;
 use crate::page::render;
-use crate::page::{Admin, Page, form, internal, time, value};
+use crate::page::{Admin, Page, form, internal, value};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -37,6 +38,7 @@ struct UserRow {
 #[derive(Template)]
 #[template(path = "admin_people.html")]
 struct PeoplePage {
+    t: Reader,
     title: &'static str,
     nav: Option<Nav>,
     /// What just happened (a password or key shown once), or what was wrong.
@@ -59,9 +61,10 @@ async fn people_view(state: &AppState, admin: &Admin, notice: Option<String>, er
     let agents = store.list_agents(None).await.map_err(internal)?;
     let keys = store.list_api_keys().await.map_err(internal)?;
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let t = admin.1.t;
     let page = PeoplePage {
         title: "People and API keys",
-        nav: Some(admin.1.clone()),
+        t: admin.1.t, nav: Some(admin.1.clone()),
         notice,
         error,
         users: users
@@ -81,7 +84,7 @@ async fn people_view(state: &AppState, admin: &Admin, notice: Option<String>, er
         agents: agents.into_iter().map(|a| (a.id, a.name)).collect(),
         keys: keys
             .into_iter()
-            .map(|k| (k.id, k.name, time(k.created_at), k.revoked_at.map(time).unwrap_or_default()))
+            .map(|k| (k.id, k.name, t.time(k.created_at), k.revoked_at.map(|at| t.time(at)).unwrap_or_default()))
             .collect(),
     };
     Ok((status, render(&page)).into_response())
@@ -148,7 +151,7 @@ async fn change_user(
 ) -> Page {
     let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
     let store = &state.store;
-    let user = store.get_user(&id).await.map_err(internal)?.ok_or_else(|| crate::page::not_found("user"))?;
+    let user = store.get_user(&id).await.map_err(internal)?.ok_or_else(|| crate::page::not_found(&admin.1, "problem.no_user"))?;
     let myself = user.id == admin.0.user.id;
     let notice = match value(&pairs, "action") {
         "save" => {
@@ -215,6 +218,7 @@ async fn revoke_key(
 #[derive(Template)]
 #[template(path = "admin_mail.html")]
 struct MailPage {
+    t: Reader,
     title: &'static str,
     nav: Option<Nav>,
     /// (server URL without its password, sender), or none configured.
@@ -240,7 +244,7 @@ async fn mail_view(state: &AppState, admin: &Admin, tested: Option<(bool, String
                 ("remind_invitation", _) => "survey reminder",
                 _ => "survey invitation",
             };
-            (time(j.updated_at), what.to_owned(), j.last_error.unwrap_or_default())
+            (admin.1.t.time(j.updated_at), what.to_owned(), j.last_error.unwrap_or_default())
         })
         .collect();
     let status = match &tested {
@@ -249,7 +253,7 @@ async fn mail_view(state: &AppState, admin: &Admin, tested: Option<(bool, String
     };
     let page = MailPage {
         title: "Mail",
-        nav: Some(admin.1.clone()),
+        t: admin.1.t, nav: Some(admin.1.clone()),
         server: state.mailer().map(hark_jobs::Mailer::describe),
         tested,
         failures,

@@ -6,6 +6,8 @@ use std::fmt::Write;
 
 use hark_core::Interval;
 
+use crate::page::Reader;
+
 const DETRACTOR: &str = "#c0392b";
 // Each segment colour keeps 3:1 against the white chart (WCAG 1.4.11); see the test below.
 const PASSIVE: &str = "#b9770e";
@@ -66,13 +68,14 @@ pub(crate) fn signed(x: Option<f64>) -> String {
 
 /// Answers per score 0–10 as bars coloured by segment, each a link to its answers when
 /// `hrefs` (one per score) are given.
-pub(crate) fn distribution(counts: &[u64], hrefs: &[String], size: Size) -> String {
+pub(crate) fn distribution(t: Reader, counts: &[u64], hrefs: &[String], size: Size) -> String {
     let (w, h, top, bottom) = (size.width(), 170.0, 18.0, 22.0);
     let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
     let slot = w / 11.0;
     let mut svg = format!(
-        r#"<svg class="chart distribution" viewBox="0 0 {w} {h}" role="{}" aria-label="Answers per score, 0 to 10">"#,
-        role(!hrefs.is_empty())
+        r#"<svg class="chart distribution" viewBox="0 0 {w} {h}" role="{}" aria-label="{}">"#,
+        role(!hrefs.is_empty()),
+        esc(t.text("chart.distribution"))
     );
     for (score, &n) in counts.iter().enumerate() {
         let colour = match score {
@@ -84,8 +87,9 @@ pub(crate) fn distribution(counts: &[u64], hrefs: &[String], size: Size) -> Stri
         let x = slot * score as f64 + 4.0;
         let y = h - bottom - bh;
         let bar = format!(
-            r#"<rect class="bar" x="{x:.1}" y="{y:.1}" width="{:.1}" height="{bh:.1}" fill="{colour}"><title>Score {score}: {n}</title></rect>"#,
+            r#"<rect class="bar" x="{x:.1}" y="{y:.1}" width="{:.1}" height="{bh:.1}" fill="{colour}"><title>{}</title></rect>"#,
             slot - 8.0,
+            esc(&t.fill("chart.score_count", &[("score", &score.to_string()), ("n", &n.to_string())])),
         );
         svg.push_str(&linked(hrefs.get(score).map(String::as_str), bar));
         let _ = write!(
@@ -109,7 +113,7 @@ pub(crate) struct TrendPoint {
     pub n: u64,
     /// Why the point is not a whole, solid period ("so far", "too few answers"): drawn hollow,
     /// off the line, and its interval left out of the axis range.
-    pub caveat: Option<&'static str>,
+    pub caveat: Option<String>,
     /// The answers behind the point.
     pub href: Option<String>,
 }
@@ -118,19 +122,21 @@ pub(crate) struct TrendPoint {
 /// vertical lines at the period (index) they fall in. Partial and thin periods stand apart
 /// as hollow points, so that a running month or a handful of answers cannot stretch the
 /// axis or pass for a trend.
-pub(crate) fn trend(points: &[TrendPoint], annotations: &[(f64, String)], size: Size) -> String {
+pub(crate) fn trend(t: Reader, points: &[TrendPoint], annotations: &[(f64, String)], size: Size) -> String {
     let (w, h, left, right, top, bottom) = (size.width(), 220.0, 44.0, 34.0, 14.0, 30.0);
     let mut svg = format!(
-        r#"<svg class="chart trend" viewBox="0 0 {w} {h}" role="{}" aria-label="NPS by period with its 95% interval">"#,
-        role(points.iter().any(|p| p.href.is_some()))
+        r#"<svg class="chart trend" viewBox="0 0 {w} {h}" role="{}" aria-label="{}">"#,
+        role(points.iter().any(|p| p.href.is_some())),
+        esc(t.text("chart.trend"))
     );
     let shown: Vec<(usize, &TrendPoint)> = points.iter().enumerate().filter(|(_, p)| p.nps.is_some()).collect();
     if shown.is_empty() {
         let _ = write!(
             svg,
-            r#"<text x="{}" y="{}" text-anchor="middle">No answers in this period</text></svg>"#,
+            r#"<text x="{}" y="{}" text-anchor="middle">{}</text></svg>"#,
             w / 2.0,
-            h / 2.0
+            h / 2.0,
+            esc(t.text("chart.no_answers"))
         );
         return svg;
     }
@@ -190,20 +196,17 @@ pub(crate) fn trend(points: &[TrendPoint], annotations: &[(f64, String)], size: 
         );
     }
     for (i, p) in &shown {
-        let iv = p.interval.map(|iv| format!(", 95% CI {:+.0} to {:+.0}", iv.low, iv.high)).unwrap_or_default();
         let (px, py) = (x(*i as f64), y(p.nps.unwrap_or(0.0)));
-        let (class, fill, caveat) = match p.caveat {
-            None => ("point", INK, String::new()),
-            Some(c) => ("point hollow", "#fff", format!(", {c}")),
-        };
+        let (class, fill) = if p.caveat.is_none() { ("point", INK) } else { ("point hollow", "#fff") };
+        let about = [Some(format!("n = {}", p.n)), p.interval.map(|iv| t.ci(iv, 0)), p.caveat.clone()];
         let point = format!(
-            r#"<circle class="{class}" cx="{px:.1}" cy="{py:.1}" r="4" fill="{fill}" stroke="{INK}" stroke-width="2"><title>{}: NPS {} (n = {}{iv}{caveat})</title></circle>"#,
+            r#"<circle class="{class}" cx="{px:.1}" cy="{py:.1}" r="4" fill="{fill}" stroke="{INK}" stroke-width="2"><title>{}: NPS {} ({})</title></circle>"#,
             esc(&p.label),
             signed(p.nps),
-            p.n
+            esc(&about.into_iter().flatten().collect::<Vec<_>>().join(", "))
         );
         svg.push_str(&linked(p.href.as_deref(), point));
-        if let Some(c) = p.caveat {
+        if let Some(c) = &p.caveat {
             // Said in words beside the point, not left to the hollow mark alone.
             let anchor = match *i {
                 _ if points.len() == 1 => "middle",
@@ -238,7 +241,7 @@ pub(crate) fn trend(points: &[TrendPoint], annotations: &[(f64, String)], size: 
 pub(crate) struct Dot {
     pub value: Option<f64>,
     pub interval: Option<Interval>,
-    /// Also the legend word, e.g. "agent" or "company".
+    /// Its class, e.g. "agent" or "company"; named in the mark's title by `series.{series}`.
     pub series: &'static str,
     /// Hollow: too few answers to rank.
     pub thin: bool,
@@ -253,14 +256,15 @@ pub(crate) struct DotRow {
 
 /// Rows of NPS with their intervals on a shared −100…+100 axis (segments, leaderboards); a
 /// row's label links to its answers.
-pub(crate) fn dot_rows(rows: &[DotRow], size: Size) -> String {
+pub(crate) fn dot_rows(t: Reader, rows: &[DotRow], size: Size) -> String {
     let (w, right, row_h) = (size.width(), 16.0, 26.0);
     let left = if size == Size::Wide { 170.0 } else { 112.0 };
     let h = 26.0 + row_h * rows.len() as f64;
     let x = |v: f64| left + (w - left - right) * (v + 100.0) / 200.0;
     let mut svg = format!(
-        r#"<svg class="chart dots" viewBox="0 0 {w} {h}" role="{}" aria-label="NPS per row with 95% intervals">"#,
-        role(rows.iter().any(|r| r.href.is_some()))
+        r#"<svg class="chart dots" viewBox="0 0 {w} {h}" role="{}" aria-label="{}">"#,
+        role(rows.iter().any(|r| r.href.is_some())),
+        esc(t.text("chart.dots"))
     );
     for tick in [-100.0, -50.0, 0.0, 50.0, 100.0] {
         let _ = write!(
@@ -292,16 +296,17 @@ pub(crate) fn dot_rows(rows: &[DotRow], size: Size) -> String {
                 );
             }
             let fill = if dot.thin { "#fff" } else { colour };
-            let iv = dot.interval.map(|iv| format!(", 95% CI {:+.0} to {:+.0}", iv.low, iv.high)).unwrap_or_default();
+            let about = [dot.interval.map(|iv| t.ci(iv, 0)), dot.thin.then(|| t.text("chart.too_few_to_rank").to_owned())];
+            let about = about.into_iter().flatten().collect::<Vec<_>>().join(", ");
             let _ = write!(
                 svg,
-                r#"<circle class="point {}" cx="{:.1}" cy="{dy:.1}" r="4.5" fill="{fill}" stroke="{colour}" stroke-width="2"><title>{}, {}: NPS {}{iv}{}</title></circle>"#,
+                r#"<circle class="point {}" cx="{:.1}" cy="{dy:.1}" r="4.5" fill="{fill}" stroke="{colour}" stroke-width="2"><title>{}, {}: NPS {}{}</title></circle>"#,
                 dot.series,
                 x(v),
                 esc(label),
-                dot.series,
+                esc(&t.word("series", dot.series)),
                 signed(Some(v)),
-                if dot.thin { " (too few answers to rank)" } else { "" }
+                if about.is_empty() { String::new() } else { format!(" ({})", esc(&about)) }
             );
         }
     }
@@ -313,6 +318,10 @@ pub(crate) fn dot_rows(rows: &[DotRow], size: Size) -> String {
 mod tests {
     use super::*;
 
+    fn en() -> Reader {
+        Reader(hark_core::i18n::base())
+    }
+
     #[test]
     fn every_period_with_answers_is_one_point_and_labels_are_escaped() {
         let p = |nps: Option<f64>| TrendPoint {
@@ -323,11 +332,11 @@ mod tests {
             caveat: None,
             href: None,
         };
-        let svg = trend(&[p(Some(10.0)), p(None), p(Some(-20.0))], &[(1.0, "a & b".into())], Size::Wide);
+        let svg = trend(en(), &[p(Some(10.0)), p(None), p(Some(-20.0))], &[(1.0, "a & b".into())], Size::Wide);
         assert_eq!(svg.matches("class=\"point\"").count(), 2);
         assert!(svg.contains("a &amp; b") && !svg.contains("<w>"));
         let hrefs: Vec<String> = (0..11).map(|s| format!("/dashboard/responses?score={s}&a=<")).collect();
-        let bars = distribution(&[1; 11], &hrefs, Size::Narrow);
+        let bars = distribution(en(), &[1; 11], &hrefs, Size::Narrow);
         assert_eq!(bars.matches("class=\"bar\"").count(), 11);
         assert!(bars.contains(r#"<a href="/dashboard/responses?score=10&amp;a=&lt;"><rect class="bar""#), "{bars}");
     }
@@ -343,7 +352,7 @@ mod tests {
             href: None,
         };
         // Whole months near +10; the running one at +17 with a wide interval (−51 to +85).
-        let svg = trend(&[p(10.0, 8.0, None), p(12.0, 8.0, None), p(17.0, 68.0, Some("so far"))], &[], Size::Wide);
+        let svg = trend(en(), &[p(10.0, 8.0, None), p(12.0, 8.0, None), p(17.0, 68.0, Some("so far".to_string()))], &[], Size::Wide);
         assert!(svg.contains(">+20<") && !svg.contains(">+40<") && !svg.contains(">-20<"), "axis from 0 to +20: {svg}");
         assert_eq!((svg.matches(r#"class="point""#).count(), svg.matches(r#"class="point hollow""#).count()), (2, 1));
         assert!(svg.contains(">so far<") && svg.contains("n = 3, 95% CI -51 to +85, so far"));
@@ -383,9 +392,10 @@ mod tests {
         let dot = |series, thin| Dot { value: Some(20.0), interval: None, series, thin };
         let svgs = [Size::Wide, Size::Narrow].map(|size| {
             [
-                distribution(&[3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5], &[], size),
-                trend(&[point(None), point(Some("so far"))], &[(0.0, "Launched chat".into())], size),
+                distribution(en(), &[3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5], &[], size),
+                trend(en(), &[point(None), point(Some("so far".to_string()))], &[(0.0, "Launched chat".into())], size),
                 dot_rows(
+                    en(),
                     &[DotRow {
                         label: "Billing".into(),
                         dots: vec![dot("agent", false), dot("company", true)],

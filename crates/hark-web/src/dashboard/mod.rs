@@ -20,9 +20,10 @@ use hark_core::{Interval, NpsSummary};
 use hark_store::Dimension;
 
 use crate::AppState;
+use crate::page::Reader;
 use crate::ops::insights::{self, AlertRuleInput, AnnotationInput, label_of};
 use crate::page::render;
-use crate::page::{Nav, PageViewer, csv_download};
+use crate::page::{Nav, PageViewer, Reason, csv_download};
 use crate::problem::ApiError;
 use crate::viewer::{Scope, Viewer};
 use charts::{Dot, DotRow, TrendPoint};
@@ -52,48 +53,58 @@ impl Table {
     }
 
     /// The section's name in words, for the page (the CSV keeps the key).
-    fn title(&self) -> String {
-        words(&self.name)
+    fn title(&self, t: &Reader) -> String {
+        words(*t, &self.name)
     }
 
-    fn headings(&self) -> Vec<String> {
-        self.headers.iter().map(|h| words(h)).collect()
+    fn headings(&self, t: &Reader) -> Vec<String> {
+        self.headers.iter().map(|h| words(*t, h)).collect()
     }
 }
 
-/// A CSV key as a heading a reader understands.
-fn words(key: &str) -> String {
-    let known = match key {
-        "n" => "Answers",
-        "nps" => "NPS",
-        "ci_low" => "95% CI from",
-        "ci_high" => "to",
-        "enough_data" => "Enough answers",
-        "whole_period" => "Whole period",
-        "period_start" => "Period from",
-        "rate_pct" => "Response rate %",
-        "agent_n" => "Agent answers",
-        "agent_nps" => "Agent NPS",
-        "agent_ci_low" | "company_ci_low" => "95% CI from",
-        "agent_ci_high" | "company_ci_high" => "to",
-        "company_n" => "Company answers",
-        "company_nps" => "Company NPS",
-        "nps_by_handle_time_s" => "NPS by handle time",
-        "nps_by_wait_time_s" => "NPS by wait time",
-        "nps_by_transfers" => "NPS by transfers",
-        "champions_by_team" => "Where the champions sit",
-        "response_rate" => "Response rate by channel",
-        "distribution" => "Answers per score",
-        "trend" => "NPS by period",
-        "window_days" => "Window (days)",
-        "min_n" => "Fewest answers",
-        "p_value" => "p",
-        _ => "",
+/// A CSV key as a heading a reader understands: `col.{key}` in their language, else the
+/// key in words (an attribute's own name, say).
+fn words(t: Reader, key: &str) -> String {
+    let key = key.replace(['-', ' '], "_");
+    if t.has(&format!("col.{key}")) { t.word("col", &key) } else { crate::page::heading(&key) }
+}
+
+/// A statistical method by its name in the reader's language.
+fn method_name(t: Reader, method: &str) -> String {
+    let key = match method {
+        hark_core::stats::NPS_METHOD => "method.nps",
+        hark_core::stats::NPS_DIFFERENCE_METHOD => "method.nps_difference",
+        _ => return method.to_owned(),
     };
-    if !known.is_empty() {
-        return known.to_string();
+    t.text(key).to_owned()
+}
+
+/// Who a page's figures are about ("Company", "Your team" …), in the reader's language.
+fn subject_name(t: Reader, subject: &str) -> String {
+    let key = match subject {
+        "Company" => "company",
+        "Your team" => "team",
+        "You" => "you",
+        "Selection" => "selection",
+        "Your team, filtered" => "team_filtered",
+        "You, filtered" => "you_filtered",
+        _ => "unlinked",
+    };
+    t.word("subject", key)
+}
+
+/// What answers without a value of `by` are called ("No team"): not a group like the others.
+fn without(t: Reader, by: &str) -> String {
+    match by.split_once('.') {
+        Some((_, key)) => t.fill1("none.attribute", "key", key),
+        None if t.has(&format!("none.{by}")) => t.word("none", by),
+        None => t.text("none.value").to_owned(),
     }
-    crate::page::heading(key)
+}
+
+/// A segment's row label: its name, or what answers without a value are called.
+fn row_label(t: Reader, by: &str, row: &hark_core::insight::RankedRow) -> String {
+    if row.key.is_none() { without(t, by) } else { row.label.clone() }
 }
 
 /// A headline figure.
@@ -133,6 +144,7 @@ struct Filters {
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
+    t: Reader,
     title: String,
     nav: Option<Nav>,
     current: &'static str,
@@ -140,7 +152,7 @@ struct DashboardPage {
     query: String,
     filters: Filters,
     search: bool,
-    subject: &'static str,
+    subject: String,
     period: String,
     method: String,
     cards: Vec<Card>,
@@ -171,28 +183,32 @@ struct Controls {
 /// A card's detail with how the figure moved since the period of the same length before:
 /// the difference, its 95% interval and whether the test calls it real.
 fn with_change(
-    detail: String,
+    t: Reader,
+    n: u64,
     change: Option<&hark_core::NpsChange>,
     days: i64,
     unit: &str,
     precision: usize,
 ) -> String {
+    let detail = format!("n = {}", t.count(n));
+    let days = days.to_string();
     let Some(c) = change else {
-        return format!("{detail} · too few answers, now or in the {days} days before, to compare");
+        return format!("{detail} · {}", t.fill1("change.too_few", "days", days));
     };
     let arrow = match c.difference {
         d if d > 0.0 => "▲",
         d if d < 0.0 => "▼",
         _ => "=",
     };
-    format!(
-        "{detail} · {arrow} {:+.p$}{unit} vs the {days} days before (95% CI {:+.p$} to {:+.p$}): {}",
-        c.difference,
-        c.interval.low,
-        c.interval.high,
-        if c.significant { "a real change" } else { "within noise" },
-        p = precision
-    )
+    let change = t.fill(
+        if c.significant { "change.real" } else { "change.noise" },
+        &[
+            ("change", &format!("{arrow} {}{unit}", t.signed(c.difference, precision))),
+            ("days", &days),
+            ("ci", &t.ci(c.interval, precision)),
+        ],
+    );
+    format!("{detail} · {change}")
 }
 
 /// The Responses page under the page's filters, with `more` added (or put in place of a
@@ -224,20 +240,20 @@ fn drawn(heading: String, draw: impl Fn(charts::Size) -> String) -> (String, Str
     (heading, draw(charts::Size::Wide), draw(charts::Size::Narrow))
 }
 
-fn nps_text(s: &NpsSummary) -> String {
+fn nps_text(t: Reader, s: &NpsSummary) -> String {
     match (s.nps, s.interval) {
-        (Some(nps), Some(i)) => format!("{nps:+.0} (95% CI {:+.0} to {:+.0})", i.low, i.high),
-        _ => "no answers".into(),
+        (Some(nps), Some(i)) => format!("{} ({})", t.signed(nps, 0), t.ci(i, 0)),
+        _ => t.text("dash.no_answers").into(),
     }
 }
 
 /// A rank cell: the place, or why there is none.
-fn rank_text(rank: Option<u64>, enough_data: bool) -> String {
+fn rank_text(t: Reader, rank: Option<u64>, enough_data: bool) -> String {
     match (rank, enough_data) {
         (Some(k), _) => k.to_string(),
-        (None, false) => "too few answers".into(),
+        (None, false) => t.text("dash.too_few").into(),
         // Answers without a team, agent … are shown but are not a group to rank.
-        (None, true) => "not ranked".into(),
+        (None, true) => t.text("dash.not_ranked").into(),
     }
 }
 
@@ -297,7 +313,7 @@ fn refused(e: ApiError) -> Response {
 fn refused_on(e: ApiError, nav: Option<Nav>) -> Response {
     let status = StatusCode::from_u16(e.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let reason = e.0.errors.first().map_or_else(|| e.0.detail.clone(), |f| format!("{}: {}", f.field, f.message));
-    crate::page::problem_page(status, nav, &reason)
+    crate::page::problem_page(status, nav, Reason::Detail(reason))
 }
 
 async fn page(
@@ -314,14 +330,15 @@ async fn page(
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&raw).unwrap_or_default();
     // Empty form fields mean "any"; they are not filters.
     let pairs: Vec<(String, String)> = pairs.into_iter().filter(|(_, v)| !v.trim().is_empty()).collect();
+    let t = nav.t;
     let built = match name.as_str() {
-        "overview" => overview(&state, &viewer, &pairs).await,
-        "segments" => segments(&state, &viewer, &pairs).await,
-        "agents" => agents(&state, &viewer, &pairs).await,
-        "changes" => changes(&state, &viewer, &pairs).await,
-        "monitoring" => monitoring(&state, &viewer).await,
-        "responses" => responses(&state, &viewer, &pairs).await,
-        _ => return crate::page::problem_page(StatusCode::NOT_FOUND, Some(nav), "There is no such dashboard page."),
+        "overview" => overview(t, &state, &viewer, &pairs).await,
+        "segments" => segments(t, &state, &viewer, &pairs).await,
+        "agents" => agents(t, &state, &viewer, &pairs).await,
+        "changes" => changes(t, &state, &viewer, &pairs).await,
+        "monitoring" => monitoring(t, &state, &viewer).await,
+        "responses" => responses(t, &state, &viewer, &pairs).await,
+        _ => return crate::page::not_found(&nav, "problem.no_dashboard_page"),
     };
     let mut page = match built {
         Ok(p) => p,
@@ -334,16 +351,17 @@ async fn page(
     page.monitoring = !viewer.sees_own_only();
     page.query = if raw.is_empty() { String::new() } else { format!("?{raw}") };
     // The answer list covers every kind of survey; the figures are NPS.
-    match filters(&state, &viewer, &pairs, name == "responses").await {
+    match filters(t, &state, &viewer, &pairs, name == "responses").await {
         Ok(f) => page.filters = f,
         Err(e) => return refused_on(e, Some(nav.clone())),
     }
     render(&page)
 }
 
-fn blank(title: &str, current: &'static str, subject: &'static str) -> DashboardPage {
+fn blank(t: Reader, current: &'static str, subject: &str) -> DashboardPage {
     DashboardPage {
-        title: title.into(),
+        t,
+        title: t.word("dash", current),
         nav: None,
         current,
         monitoring: false,
@@ -363,7 +381,7 @@ fn blank(title: &str, current: &'static str, subject: &'static str) -> Dashboard
             summary: String::new(),
         },
         search: false,
-        subject,
+        subject: subject_name(t, subject),
         period: String::new(),
         method: String::new(),
         cards: vec![],
@@ -378,6 +396,7 @@ fn blank(title: &str, current: &'static str, subject: &'static str) -> Dashboard
 const FILTER_KEYS: [&str; 9] = ["survey_id", "team_id", "agent_id", "from", "to", "channel", "language", "attr", "q"];
 
 async fn filters(
+    t: Reader,
     state: &AppState,
     viewer: &Viewer,
     pairs: &[(String, String)],
@@ -407,13 +426,17 @@ async fn filters(
     let agents: Vec<Option_> = options(agents.into_iter().map(|a| (a.id, a.name)).collect(), get("agent_id"));
     let chosen = |list: &[Option_]| list.iter().find(|o| o.selected).map(|o| o.label.clone());
     let period = match (get("from"), get("to")) {
-        (from, to) if from.is_empty() && to.is_empty() => "last 12 months".to_string(),
-        (from, to) => {
-            format!("{} to {}", if from.is_empty() { "…" } else { &from }, if to.is_empty() { "today" } else { &to })
-        }
+        (from, to) if from.is_empty() && to.is_empty() => t.text("dash.last_12_months").to_owned(),
+        (from, to) => t.fill(
+            "fmt.period",
+            &[
+                ("from", if from.is_empty() { "…" } else { &from }),
+                ("to", if to.is_empty() { t.text("dash.today") } else { &to }),
+            ],
+        ),
     };
-    let summary =
-        [chosen(&surveys).or(Some(if every_kind { "All surveys" } else { "All NPS surveys" }.into())), Some(period)]
+    let all = t.text(if every_kind { "dash.all_surveys" } else { "dash.all_nps_surveys" });
+    let summary = [chosen(&surveys).or(Some(all.into())), Some(period)]
             .into_iter()
             .chain([chosen(&teams), chosen(&agents)])
             .chain(["channel", "language", "attr", "q"].map(|k| Some(get(k)).filter(|v| !v.is_empty())))
@@ -436,50 +459,58 @@ async fn filters(
     })
 }
 
-fn period_text(p: &insights::Period) -> String {
-    format!("{} to {}", p.from, p.to)
+fn period_text(t: Reader, p: &insights::Period) -> String {
+    t.fill("fmt.period", &[("from", &t.iso_date(&p.from)), ("to", &t.iso_date(&p.to))])
 }
 
-async fn overview(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -> Result<DashboardPage, ApiError> {
+async fn overview(
+    t: Reader,
+    state: &AppState,
+    viewer: &Viewer,
+    pairs: &[(String, String)],
+) -> Result<DashboardPage, ApiError> {
     let o = insights::overview(&state.store, viewer, pairs).await?;
-    let mut page = blank("Overview", "overview", o.subject);
-    page.period = period_text(&o.period);
-    page.method = format!("Intervals: {}.", o.method);
+    let mut page = blank(t, "overview", o.subject);
+    page.period = period_text(t, &o.period);
+    page.method = t.fill1("dash.intervals", "method", method_name(t, o.method));
     let days = o.period.days();
     page.cards.push(Card {
-        label: format!("NPS · {}", o.subject),
-        value: nps_text(&o.nps),
-        detail: with_change(format!("n = {}", o.nps.n), o.nps_change.as_ref(), days, "", 0),
+        label: format!("NPS · {}", page.subject),
+        value: nps_text(t, &o.nps),
+        detail: with_change(t, o.nps.n, o.nps_change.as_ref(), days, "", 0),
     });
     if o.narrower {
         page.cards.push(Card {
-            label: "NPS · Company".into(),
-            value: nps_text(&o.company),
-            detail: with_change(format!("n = {}", o.company.n), o.company_change.as_ref(), days, "", 0),
+            label: format!("NPS · {}", subject_name(t, "Company")),
+            value: nps_text(t, &o.company),
+            detail: with_change(t, o.company.n, o.company_change.as_ref(), days, "", 0),
         });
     }
-    let pct = |x: Option<f64>| x.map_or_else(|| "–".into(), |v| format!("{v:.0}%"));
+    let pct = |x: Option<f64>| x.map_or_else(|| "–".into(), |v| format!("{}%", t.number(v, 0)));
     page.cards.push(Card {
-        label: "Promoters · passives · detractors".into(),
+        label: t.text("dash.segments_card").into(),
         value: format!("{} · {} · {}", pct(o.nps.promoter_pct), pct(o.nps.passive_pct), pct(o.nps.detractor_pct)),
         detail: format!("{} · {} · {}", o.nps.counts.promoters, o.nps.counts.passives, o.nps.counts.detractors),
     });
-    let ci = |i: Option<Interval>, unit: &str| {
-        i.map_or_else(String::new, |i| format!(" (95% CI {:.1} to {:.1}{unit})", i.low, i.high))
+    let ci = |i: Option<Interval>, decimals: usize, unit: &str| {
+        i.map_or_else(String::new, |i| {
+            let (low, high) = (t.number(i.low, decimals) + unit, t.number(i.high, decimals) + unit);
+            format!(" ({})", t.fill("fmt.ci", &[("low", &low), ("high", &high)]))
+        })
     };
     // CSAT and CES follow the same filters; a card for none of them would only be noise.
     if o.csat.n > 0 {
         page.cards.push(Card {
-            label: "CSAT · satisfied (4–5 of 5)".into(),
-            value: o.csat.pct.map_or_else(String::new, |p| format!("{p:.0}%{}", ci(o.csat.interval, "%"))),
-            detail: with_change(format!("n = {}", o.csat.n), o.csat_change.as_ref(), days, " pts", 0),
+            label: t.text("dash.csat_card").into(),
+            value: o.csat.pct.map_or_else(String::new, |p| format!("{}%{}", t.number(p, 0), ci(o.csat.interval, 1, "%"))),
+            detail: with_change(t, o.csat.n, o.csat_change.as_ref(), days, t.text("dash.points"), 0),
         });
     }
     if o.ces.n > 0 {
         page.cards.push(Card {
-            label: "CES · mean ease (1 high effort – 7 low)".into(),
-            value: o.ces.mean.map_or_else(String::new, |m| format!("{m:.2}{}", ci(o.ces.interval, ""))),
-            detail: with_change(format!("n = {}", o.ces.n), o.ces_change.as_ref(), days, "", 2),
+            label: t.text("dash.ces_card").into(),
+            value: o.ces.mean.map_or_else(String::new, |m| format!("{}{}", t.number(m, 2), ci(o.ces.interval, 2, ""))),
+            detail: with_change(t, o.ces.n, o.ces_change.as_ref(), days, "", 2),
         });
     }
     let points: Vec<TrendPoint> = o
@@ -487,35 +518,35 @@ async fn overview(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
         .iter()
         .enumerate()
         .map(|(i, p)| TrendPoint {
-            label: p.period_start.clone(),
+            label: t.iso_date(&p.period_start),
             nps: p.summary.nps,
             interval: p.summary.interval,
             n: p.summary.n,
             href: Some(period_link(pairs, p, o.granularity, &o.period)),
             caveat: match (p.partial, p.enough_data) {
                 // Only the period that is still running is "so far"; one the dates cut is part.
-                (true, _) if i + 1 == o.trend.len() && !pairs.iter().any(|(k, _)| k == "to") => Some("so far"),
-                (true, _) => Some("partial"),
-                (false, false) => Some("too few answers"),
+                (true, _) if i + 1 == o.trend.len() && !pairs.iter().any(|(k, _)| k == "to") => Some("chart.so_far"),
+                (true, _) => Some("chart.partial"),
+                (false, false) => Some("dash.too_few"),
                 (false, true) => None,
-            },
+            }
+            .map(|key| t.text(key).to_owned()),
         })
         .collect();
     let marks = insights::annotation_positions(&o.trend, &o.annotations, o.granularity);
-    page.charts.push(drawn(format!("NPS by {}", o.granularity.as_str()), |size| charts::trend(&points, &marks, size)));
+    let heading = t.word("dash.nps_by", o.granularity.as_str());
+    page.charts.push(drawn(heading, |size| charts::trend(t, &points, &marks, size)));
     if o.trend.iter().any(|p| p.partial || !p.enough_data) {
-        page.method.push_str(&format!(
-            " Hollow points are not whole periods: \"so far\" (still running), \"partial\" (cut by the dates \
-             chosen) or \"too few answers\" (under {}); the line and the axis leave them out.",
-            o.min_n
-        ));
+        page.method.push(' ');
+        page.method.push_str(&t.fill1("dash.hollow", "min_n", o.min_n));
     }
     let score_links: Vec<String> = (0..11).map(|s| responses_link(pairs, &[("score", s.to_string())])).collect();
-    page.charts
-        .push(drawn("Answers per score".into(), |size| charts::distribution(&o.distribution, &score_links, size)));
+    page.charts.push(drawn(words(t, "distribution"), |size| {
+        charts::distribution(t, &o.distribution, &score_links, size)
+    }));
     page.controls.granularities = Granularity::ALL
         .into_iter()
-        .map(|g| Option_ { value: g.as_str().into(), label: g.as_str().into(), selected: g == o.granularity })
+        .map(|g| Option_ { value: g.as_str().into(), label: t.word("granularity", g.as_str()), selected: g == o.granularity })
         .collect();
     page.tables.push(Table {
         name: "trend".into(),
@@ -545,7 +576,7 @@ async fn overview(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
             .iter()
             .map(|r| {
                 vec![
-                    r.counts.channel.clone(),
+                    t.word_or_value("channel", &r.counts.channel),
                     r.counts.delivered.to_string(),
                     r.counts.answered.to_string(),
                     num(r.rate_pct),
@@ -557,21 +588,29 @@ async fn overview(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
         links: Vec::new(),
         name: "summary".into(),
         headers: headers(&["scope"]),
-        rows: std::iter::once([vec![o.subject.to_string()], summary_cells(&o.nps)].concat())
-            .chain(o.narrower.then(|| [vec!["Company".to_string()], summary_cells(&o.company)].concat()))
+        rows: std::iter::once([vec![page.subject.clone()], summary_cells(&o.nps)].concat())
+            .chain(o.narrower.then(|| [vec![subject_name(t, "Company")], summary_cells(&o.company)].concat()))
             .collect(),
     });
     Ok(page)
 }
 
-fn ranked_dots(rows: &[hark_core::insight::RankedRow], links: &[Option<String>]) -> Vec<DotRow> {
+fn ranked_dots(t: Reader, by: &str, rows: &[hark_core::insight::RankedRow], links: &[Option<String>]) -> Vec<DotRow> {
     rows.iter()
         .zip(links)
         .map(|(r, href)| {
             let dot = Dot { value: r.summary.nps, interval: r.summary.interval, series: "nps", thin: !r.enough_data };
-            DotRow { label: r.label.clone(), dots: vec![dot], href: href.clone() }
+            DotRow { label: row_label(t, by, r), dots: vec![dot], href: href.clone() }
         })
         .collect()
+}
+
+/// A dimension to segment by in words: "Team", "Channel"; an attribute by its own name.
+fn dimension_name(t: Reader, by: &str) -> String {
+    match by.split_once('.') {
+        Some((_, key)) => crate::page::heading(key),
+        None => t.word("dimension", by),
+    }
 }
 
 /// Where a segment's answers are: the filter its dimension names (none for a property, which
@@ -589,31 +628,38 @@ fn segment_link(pairs: &[(String, String)], by: &str, row: &hark_core::insight::
     Some(responses_link(pairs, &[(param.as_str(), key)]))
 }
 
-async fn segments(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -> Result<DashboardPage, ApiError> {
+async fn segments(
+    t: Reader,
+    state: &AppState,
+    viewer: &Viewer,
+    pairs: &[(String, String)],
+) -> Result<DashboardPage, ApiError> {
     let s = insights::segments(&state.store, viewer, pairs).await?;
-    let mut page = blank("Segments", "segments", s.subject);
-    page.period = period_text(&s.period);
+    let mut page = blank(t, "segments", s.subject);
+    page.period = period_text(t, &s.period);
     page.method = format!(
-        "Intervals: {}. Rows with fewer than {} answers are shown hollow and unranked: too few to say anything.",
-        s.method, s.min_n
+        "{} {}",
+        t.fill1("dash.intervals", "method", method_name(t, s.method)),
+        t.fill1("dash.segments_method", "min_n", s.min_n)
     );
     page.cards.push(Card {
-        label: "NPS · Company".into(),
-        value: nps_text(&s.company),
-        detail: with_change(format!("n = {}", s.company.n), s.company_change.as_ref(), s.period.days(), "", 0),
+        label: format!("NPS · {}", subject_name(t, "Company")),
+        value: nps_text(t, &s.company),
+        detail: with_change(t, s.company.n, s.company_change.as_ref(), s.period.days(), "", 0),
     });
     let row_links: Vec<Option<String>> = s.rows.iter().map(|r| segment_link(pairs, &s.by, r)).collect();
-    let dots = ranked_dots(&s.rows, &row_links);
-    page.charts.push(drawn(format!("NPS by {}", s.by), |size| charts::dot_rows(&dots, size)));
+    let dots = ranked_dots(t, &s.by, &s.rows, &row_links);
+    let heading = t.fill1("dash.nps_by_dimension", "by", dimension_name(t, &s.by));
+    page.charts.push(drawn(heading, |size| charts::dot_rows(t, &dots, size)));
     let offered = insights::segment_dimensions(viewer);
     page.controls.dimensions = offered
         .iter()
         .copied()
-        .map(|d| Option_ { value: d.into(), label: d.into(), selected: s.by == d })
+        .map(|d| Option_ { value: d.into(), label: dimension_name(t, d), selected: s.by == d })
         // An attribute or property chosen in the address stays selected.
         .chain((!offered.contains(&s.by.as_str())).then(|| Option_ {
             value: s.by.clone(),
-            label: s.by.clone(),
+            label: dimension_name(t, &s.by),
             selected: true,
         }))
         .collect();
@@ -627,7 +673,7 @@ async fn segments(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
             .iter()
             .map(|r| {
                 [
-                    vec![rank_text(r.rank, r.enough_data), r.label.clone(), r.enough_data.to_string()],
+                    vec![rank_text(t, r.rank, r.enough_data), row_label(t, &s.by, r), r.enough_data.to_string()],
                     summary_cells(&r.summary),
                 ]
                 .concat()
@@ -637,37 +683,38 @@ async fn segments(state: &AppState, viewer: &Viewer, pairs: &[(String, String)])
     Ok(page)
 }
 
-async fn agents(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -> Result<DashboardPage, ApiError> {
+async fn agents(
+    t: Reader,
+    state: &AppState,
+    viewer: &Viewer,
+    pairs: &[(String, String)],
+) -> Result<DashboardPage, ApiError> {
     let a = insights::agents(&state.store, viewer, pairs).await?;
-    let mut page = blank("Agents and teams", "agents", a.subject);
-    page.period = period_text(&a.period);
+    let mut page = blank(t, "agents", a.subject);
+    page.period = period_text(t, &a.period);
     page.method = format!(
-        "Agent NPS is the second question, about the agent; company NPS the first, from the same customers. \
-         Ranked by agent NPS among agents with at least {} answers. Intervals: {}.",
-        a.min_n, a.method
+        "{} {}",
+        t.fill1("dash.agents_method", "min_n", a.min_n),
+        t.fill1("dash.intervals", "method", method_name(t, a.method))
     );
     page.cards.push(Card {
-        label: "NPS · Company".into(),
-        value: nps_text(&a.company),
-        detail: with_change(format!("n = {}", a.company.n), a.company_change.as_ref(), a.period.days(), "", 0),
+        label: format!("NPS · {}", subject_name(t, "Company")),
+        value: nps_text(t, &a.company),
+        detail: with_change(t, a.company.n, a.company_change.as_ref(), a.period.days(), "", 0),
     });
     if matches!(viewer.scope, Scope::Agent { .. }) {
-        let rank = a
-            .your_rank
-            .map_or_else(|| "not ranked yet (too few answers)".into(), |r| format!("{r} of {}", a.ranked_agents));
+        let ranked = a.ranked_agents.to_string();
+        let rank = a.your_rank.map_or_else(
+            || t.text("dash.not_ranked_yet").to_owned(),
+            |r| t.fill("dash.rank_of", &[("rank", &r.to_string()), ("of", &ranked)]),
+        );
         page.cards.push(Card {
-            label: "Your rank by agent NPS".into(),
+            label: t.text("dash.your_rank").into(),
             value: rank,
-            detail: format!("{} agents ranked", a.ranked_agents),
+            detail: t.fill1("dash.agents_ranked", "n", &ranked),
         });
     }
-    page.sentence = a.champion_sentence.clone().map(|s| {
-        format!(
-            "Champions — agents whose agent NPS lies above all agents' {} (n = {}) beyond the 95% interval: {s}.",
-            charts::signed(a.champion_bar.nps),
-            a.champion_bar.n
-        )
-    });
+    page.sentence = a.champion_sentence.is_some().then(|| champion_sentence(t, &a));
     let dots: Vec<DotRow> = a
         .agents
         .iter()
@@ -683,8 +730,7 @@ async fn agents(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -
             }
         })
         .collect();
-    page.charts
-        .push(drawn("Agent NPS (dark) beside company NPS (orange)".into(), |size| charts::dot_rows(&dots, size)));
+    page.charts.push(drawn(t.text("dash.agents_chart").into(), |size| charts::dot_rows(t, &dots, size)));
     page.controls.min_n = Some(a.min_n);
     let agent_rows = |rows: &[insights::AgentRow]| -> Vec<Vec<String>> {
         rows.iter()
@@ -692,9 +738,9 @@ async fn agents(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -
                 let [al, ah] = interval_cells(r.agent_nps.interval);
                 let [cl, ch] = interval_cells(r.company_nps.interval);
                 vec![
-                    rank_text(r.rank, false),
+                    rank_text(t, r.rank, false),
                     r.name.clone(),
-                    r.team.clone().unwrap_or_default(),
+                    r.team.clone().unwrap_or_else(|| without(t, "team")),
                     r.agent_nps.n.to_string(),
                     num(r.agent_nps.nps),
                     al,
@@ -750,7 +796,7 @@ async fn agents(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -
         page.tables.push(Table {
             links: Vec::new(),
             name: format!("nps_by_{}", f.property),
-            headers: headers(&[f.label.as_str(), "enough_data"]),
+            headers: headers(&[f.property.as_str(), "enough_data"]),
             rows: f
                 .bins
                 .iter()
@@ -761,21 +807,26 @@ async fn agents(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -
     Ok(page)
 }
 
-async fn changes(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -> Result<DashboardPage, ApiError> {
+async fn changes(
+    t: Reader,
+    state: &AppState,
+    viewer: &Viewer,
+    pairs: &[(String, String)],
+) -> Result<DashboardPage, ApiError> {
     let c = insights::changes(&state.store, viewer, pairs).await?;
-    let mut page = blank("Changes", "changes", c.subject);
+    let mut page = blank(t, "changes", c.subject);
     let chosen = c.comparison.as_ref().and_then(|cmp| cmp.annotation_id.as_deref()).unwrap_or_default();
     page.controls.compare = c
         .annotations
         .iter()
         .map(|a| Option_ {
             value: a.id.clone(),
-            label: format!("{} · {}", insights::day_text(a.day), a.label),
+            label: format!("{} · {}", t.day(a.day), a.label),
             selected: a.id == chosen,
         })
         .collect();
     page.controls.annotations =
-        c.annotations.iter().map(|a| (a.id.clone(), insights::day_text(a.day), a.label.clone())).collect();
+        c.annotations.iter().map(|a| (a.id.clone(), t.day(a.day), a.label.clone())).collect();
     page.controls.annotate = viewer.may_annotate();
     let surveys = insights::labels(&state.store, &Dimension::Survey).await?;
     page.tables.push(Table {
@@ -786,39 +837,46 @@ async fn changes(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) 
             .annotations
             .iter()
             .map(|a| {
-                let survey = a.survey_id.as_ref().map_or("every survey".into(), |_| label_of(&surveys, &a.survey_id));
+                let survey = a
+                    .survey_id
+                    .as_ref()
+                    .map_or_else(|| t.text("dash.every_survey").into(), |_| label_of(&surveys, &a.survey_id));
                 vec![insights::day_text(a.day), a.label.clone(), survey]
             })
             .collect(),
     });
     if let Some(cmp) = &c.comparison {
-        page.method = format!("Test: {}.", cmp.method);
-        page.sentence = Some(cmp.sentence.clone());
+        page.method = t.fill1("dash.test", "method", method_name(t, cmp.method));
+        page.sentence = Some(comparison_sentence(t, cmp));
+        let window = |key: &str, w: &insights::Window| {
+            let period = t.fill("fmt.period", &[("from", &t.iso_date(&w.from)), ("to", &t.iso_date(&w.to))]);
+            format!("{} · {period}", t.text(key))
+        };
         page.cards.push(Card {
-            label: format!("Before · {} to {}", cmp.before.from, cmp.before.to),
-            value: nps_text(&cmp.before.summary),
-            detail: format!("n = {}", cmp.before.summary.n),
+            label: window("dash.before", &cmp.before),
+            value: nps_text(t, &cmp.before.summary),
+            detail: format!("n = {}", t.count(cmp.before.summary.n)),
         });
         page.cards.push(Card {
-            label: format!("After · {} to {}", cmp.after.from, cmp.after.to),
-            value: nps_text(&cmp.after.summary),
-            detail: format!("n = {}", cmp.after.summary.n),
+            label: window("dash.after", &cmp.after),
+            value: nps_text(t, &cmp.after.summary),
+            detail: format!("n = {}", t.count(cmp.after.summary.n)),
         });
         if let Some(ch) = &cmp.change {
             page.cards.push(Card {
-                label: "Difference".into(),
-                value: format!("{:+.0} (95% CI {:+.0} to {:+.0})", ch.difference, ch.interval.low, ch.interval.high),
-                detail: format!("z = {:.2}, p = {:.3}", ch.z, ch.p_value),
+                label: t.text("dash.difference").into(),
+                value: format!("{} ({})", t.signed(ch.difference, 0), t.ci(ch.interval, 0)),
+                detail: format!("z = {}, p = {}", t.number(ch.z, 2), t.number(ch.p_value, 3)),
             });
         }
-        let window = |name: &str, w: &insights::Window| {
-            [vec![name.to_string(), w.from.clone(), w.to.clone()], summary_cells(&w.summary)].concat()
+        let window = |key: &str, w: &insights::Window| {
+            [vec![t.text(key).to_owned(), w.from.clone(), w.to.clone()], summary_cells(&w.summary)].concat()
         };
         page.tables.push(Table {
             links: Vec::new(),
             name: "comparison".into(),
             headers: headers(&["window", "from", "to"]),
-            rows: vec![window("before", &cmp.before), window("after", &cmp.after)],
+            rows: vec![window("dash.before", &cmp.before), window("dash.after", &cmp.after)],
         });
         if let Some(ch) = &cmp.change {
             page.tables.push(Table {
@@ -832,7 +890,7 @@ async fn changes(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) 
                     format!("{:.3}", ch.z),
                     format!("{:.4}", ch.p_value),
                     ch.significant.to_string(),
-                    cmp.sentence.clone(),
+                    comparison_sentence(t, cmp),
                 ]],
             });
         }
@@ -840,13 +898,13 @@ async fn changes(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) 
     Ok(page)
 }
 
-async fn monitoring(state: &AppState, viewer: &Viewer) -> Result<DashboardPage, ApiError> {
+async fn monitoring(t: Reader, state: &AppState, viewer: &Viewer) -> Result<DashboardPage, ApiError> {
     let m = insights::monitoring(&state.store, viewer).await?;
-    let mut page = blank("Monitoring", "monitoring", viewer.subject());
+    let mut page = blank(t, "monitoring", viewer.subject());
     page.method = format!(
-        "Each rule compares NPS over its last N days with the N days before, checked by the background worker; \
-         it alerts only when the fall is significant. Test: {}.",
-        hark_core::stats::NPS_DIFFERENCE_METHOD
+        "{} {}",
+        t.text("dash.monitoring_method"),
+        t.fill1("dash.test", "method", method_name(t, hark_core::stats::NPS_DIFFERENCE_METHOD))
     );
     let teams = insights::labels(&state.store, &Dimension::Team).await?;
     let surveys = state.store.list_surveys().await?;
@@ -858,8 +916,8 @@ async fn monitoring(state: &AppState, viewer: &Viewer) -> Result<DashboardPage, 
             |(id, name): (&String, &String)| Option_ { value: id.clone(), label: name.clone(), selected: false };
         let mut team_options: Vec<Option_> = teams.iter().map(option).collect();
         team_options.sort_by(|a, b| a.label.cmp(&b.label));
-        page.controls.teams = std::iter::once(none("Whole company")).chain(team_options).collect();
-        page.controls.surveys = std::iter::once(none("All NPS surveys"))
+        page.controls.teams = std::iter::once(none(t.text("dash.whole_company"))).chain(team_options).collect();
+        page.controls.surveys = std::iter::once(none(t.text("dash.all_nps_surveys")))
             .chain(surveys.iter().filter(|s| s.definition.kind == hark_core::SurveyKind::Nps).map(|s| Option_ {
                 value: s.id.clone(),
                 label: s.definition.name.clone(),
@@ -882,7 +940,10 @@ async fn monitoring(state: &AppState, viewer: &Viewer) -> Result<DashboardPage, 
                     insights::day_text(a.window_end_day - 1),
                     num(Some(a.before_nps)),
                     num(Some(a.after_nps)),
-                    a.sentence.clone(),
+                    t.fill(
+                        "dash.alert_sentence",
+                        &[("before", &t.signed(a.before_nps, 0)), ("after", &t.signed(a.after_nps, 0))],
+                    ),
                 ]
             })
             .collect(),
@@ -897,8 +958,12 @@ async fn monitoring(state: &AppState, viewer: &Viewer) -> Result<DashboardPage, 
             .map(|r| {
                 vec![
                     r.name.clone(),
-                    r.survey_id.as_ref().map_or("All NPS surveys".into(), |_| label_of(&surveys, &r.survey_id)),
-                    r.team_id.as_ref().map_or("Whole company".into(), |_| label_of(&teams, &r.team_id)),
+                    r.survey_id
+                        .as_ref()
+                        .map_or_else(|| t.text("dash.all_nps_surveys").into(), |_| label_of(&surveys, &r.survey_id)),
+                    r.team_id
+                        .as_ref()
+                        .map_or_else(|| t.text("dash.whole_company").into(), |_| label_of(&teams, &r.team_id)),
                     r.window_days.to_string(),
                     r.min_n.to_string(),
                     r.notify_email.clone().unwrap_or_default(),
@@ -910,15 +975,20 @@ async fn monitoring(state: &AppState, viewer: &Viewer) -> Result<DashboardPage, 
     Ok(page)
 }
 
-async fn responses(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]) -> Result<DashboardPage, ApiError> {
+async fn responses(
+    t: Reader,
+    state: &AppState,
+    viewer: &Viewer,
+    pairs: &[(String, String)],
+) -> Result<DashboardPage, ApiError> {
     let r = insights::responses(&state.store, viewer, pairs).await?;
-    let mut page = blank("Responses", "responses", r.subject);
+    let mut page = blank(t, "responses", r.subject);
     page.search = true;
-    page.period = period_text(&r.period);
+    page.period = period_text(t, &r.period);
     page.cards.push(Card {
-        label: "Answers matching".into(),
-        value: r.total.to_string(),
-        detail: format!("showing {}", r.items.len()),
+        label: t.text("dash.matching").into(),
+        value: t.count(r.total),
+        detail: t.fill1("dash.showing", "n", r.items.len()),
     });
     // Each answer leads to its case and, for admins (who have the contact pages), its contact.
     let links = r
@@ -945,13 +1015,13 @@ async fn responses(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]
                     x.date.clone(),
                     x.survey.clone(),
                     x.score.to_string(),
-                    x.segment_label.to_string(),
+                    t.word("segment", &x.segment_label.replace(' ', "_")),
                     x.comment.clone().unwrap_or_default(),
                     x.contact.clone().unwrap_or_default(),
                     x.agent.clone().unwrap_or_default(),
-                    x.channel.clone(),
+                    t.word_or_value("channel", &x.channel),
                     x.language.clone().unwrap_or_default(),
-                    x.case_status.map_or_else(String::new, |s| s.as_str().replace('_', " ")),
+                    x.case_status.map_or_else(String::new, |s| t.word("status", s.as_str())),
                 ]
             })
             .collect(),
@@ -962,6 +1032,50 @@ async fn responses(state: &AppState, viewer: &Viewer, pairs: &[(String, String)]
         format!("?{}", serde_urlencoded::to_string(&kept).unwrap_or_default())
     });
     Ok(page)
+}
+
+/// Where the champions sit, beside each team's share of ranked agents; or that nobody stands out.
+fn champion_sentence(t: Reader, a: &insights::Agents) -> String {
+    let bar = [("bar", charts::signed(a.champion_bar.nps)), ("n", a.champion_bar.n.to_string())];
+    let bar: Vec<(&str, &str)> = bar.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let champions: u64 = a.champion_teams.iter().map(|s| s.champions).sum();
+    let agents: u64 = a.champion_teams.iter().map(|s| s.agents).sum();
+    let what = match a.champion_teams.first().filter(|s| s.champions > 0) {
+        Some(s) => t.fill(
+            "dash.champions_where",
+            &[
+                ("in_team", &s.champions.to_string()),
+                ("champions", &champions.to_string()),
+                ("team", &s.team),
+                ("team_agents", &s.agents.to_string()),
+                ("agents", &agents.to_string()),
+            ],
+        ),
+        None => t.fill("dash.no_champion", &bar),
+    };
+    format!("{} {what}", t.fill("dash.champions_are", &bar))
+}
+
+/// How NPS moved between the two periods compared, and whether that is a real change.
+fn comparison_sentence(t: Reader, cmp: &insights::Comparison) -> String {
+    let (b, a) = (cmp.before.summary.n.to_string(), cmp.after.summary.n.to_string());
+    let Some(ch) = &cmp.change else {
+        return t.fill("dash.compare_too_few", &[("before", &b), ("after", &a)]);
+    };
+    let key = match (ch.difference, ch.significant) {
+        (d, true) if d > 0.0 => "dash.rose_real",
+        (d, true) if d < 0.0 => "dash.fell_real",
+        _ => "dash.moved_noise",
+    };
+    t.fill(
+        key,
+        &[
+            ("before", &t.number(ch.before, 0)),
+            ("after", &t.number(ch.after, 0)),
+            ("change", &t.signed(ch.difference, 0)),
+            ("ci", &t.ci(ch.interval, 0)),
+        ],
+    )
 }
 
 // ----- forms -----

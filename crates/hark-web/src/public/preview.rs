@@ -24,11 +24,11 @@ struct PreviewQuery {
 /// The customer's pages, rendered by the same code, with a banner; nothing is stored.
 async fn preview(
     State(state): State<AppState>,
-    _admin: Admin,
+    admin: Admin,
     Path(id): Path<String>,
     Query(q): Query<PreviewQuery>,
 ) -> Page {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(&state, &admin.1, &id).await?;
     let def = &survey.definition;
     let lang = def.choose_language(q.lang.as_deref());
     let t = def.texts(&lang);

@@ -1,0 +1,281 @@
+//! The staff pages every role works in — the dashboard, the case inbox and case page, their
+//! account, sign-in and the pages that refuse — in each language Hark ships: chosen in the
+//! person's account, else taken from their browser. Each page is read as its reader sees
+//! it (text, titles, labels, placeholders) and must carry no key left untranslated and, in
+//! Korean, Thai and Italian, no English.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::TestApp;
+use hark_store::Role;
+use serde_json::json;
+
+const LANGUAGES: [&str; 4] = ["en", "ko", "it", "th"];
+
+/// Words a page may show in any language: product and method names, the values a filter
+/// is typed with, and each language's name in itself (the language menu).
+const ANY_LANGUAGE: &[&str] = &[
+    "nps", "csat", "ces", "csv", "hark", "utc", "api", "wald", "rocks", "email", "link", "widget", "plan", "pro",
+    "attr", "property", "product", "english", "italiano",
+];
+
+/// `html` without each element that opens with `open` (up to its `close`).
+fn without(html: &str, open: &str, close: &str) -> String {
+    let mut kept = String::new();
+    let mut rest = html;
+    while let Some(at) = rest.find(open) {
+        kept.push_str(&rest[..at]);
+        rest = rest[at..].find(close).map_or("", |end| &rest[at + end + close.len()..]);
+    }
+    kept + rest
+}
+
+/// The page's readable text: text nodes and the attributes people read or hear.
+fn visible_text(html: &str) -> String {
+    // Scripts, styles and code samples (`{code}`, `HARK_SMTP_URL`) are not prose.
+    let html = [("<script", "</script>"), ("<style", "</style>"), ("<code", "</code>")]
+        .iter()
+        .fold(html.to_owned(), |html, (open, close)| without(&html, open, close));
+    let mut out = String::new();
+    let mut s = html.as_str();
+    while let Some(lt) = s.find('<') {
+        out.push_str(&s[..lt]);
+        out.push('\n');
+        let Some(gt) = s[lt..].find('>') else { break };
+        let tag = &s[lt..lt + gt];
+        for attribute in ["aria-label", "title", "placeholder", "alt"] {
+            if let Some(at) = tag.find(&format!(" {attribute}=\"")) {
+                let value = &tag[at + attribute.len() + 3..];
+                out.push_str(&value[..value.find('"').unwrap_or(value.len())]);
+                out.push('\n');
+            }
+        }
+        s = &s[lt + gt + 1..];
+    }
+    out.push_str(s);
+    out.replace("&amp;", "&").replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">")
+}
+
+/// Words of Latin letters, lowercased; addresses and emails dropped.
+fn latin_words(text: &str) -> BTreeSet<String> {
+    text.split_whitespace()
+        .filter(|w| !w.contains('@') && !w.contains("://") && !w.starts_with('/'))
+        .flat_map(|w| w.split(|c: char| !c.is_ascii_alphabetic()))
+        .filter(|w| w.len() >= 3)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Every word of a language's locale file.
+fn vocabulary(tag: &str) -> BTreeSet<String> {
+    let file = std::fs::read_to_string(format!("{}/../hark-core/locales/{tag}.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let texts: std::collections::HashMap<String, String> = serde_json::from_str(&file).unwrap();
+    texts.values().flat_map(|v| latin_words(v)).collect()
+}
+
+/// What is wrong with a page read in `lang`: keys shown as text, English words left in.
+fn problems(lang: &str, html: &str, english_only: &BTreeSet<String>, key_prefixes: &BTreeSet<String>) -> Vec<String> {
+    let mut found = Vec::new();
+    if !html.contains(&format!("<html lang=\"{lang}\"")) {
+        found.push(format!("not marked lang=\"{lang}\""));
+    }
+    let text = visible_text(html);
+    for token in text.split(|c: char| c.is_whitespace() || "()“”\"',:;".contains(c)) {
+        if let Some((prefix, rest)) = token.split_once('.')
+            && key_prefixes.contains(prefix)
+            && !rest.is_empty()
+            && rest.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '.')
+        {
+            found.push(format!("untranslated key `{token}`"));
+        }
+    }
+    let left: Vec<String> = match lang {
+        "en" => vec![],
+        // Korean and Thai pages have no Latin words but names and values.
+        "ko" | "th" => latin_words(&text).into_iter().filter(|w| !ANY_LANGUAGE.contains(&w.as_str())).collect(),
+        // Italian shares the alphabet: words only English has.
+        _ => latin_words(&text).into_iter().filter(|w| english_only.contains(w)).collect(),
+    };
+    if !left.is_empty() {
+        found.push(format!("English left: {left:?}"));
+    }
+    found
+}
+
+async fn csrf(http: &reqwest::Client, app: &TestApp, cookie: &str, path: &str) -> String {
+    let page = http.get(format!("{}{path}", app.base)).header("cookie", cookie).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    let at = page.find("name=\"csrf\" value=\"").expect("a form with its token") + 19;
+    page[at..at + page[at..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_staff_page_reads_in_the_person_s_language() {
+    let app = TestApp::start(hark_store::testing::Backend::Sqlite).await.unwrap();
+    // Data with no Latin words, so that any English on a Korean or Thai page is Hark's own.
+    let team = app.post_json("/api/v1/teams", &json!({"name": "청구팀"})).await;
+    let agent = app.post_json("/api/v1/agents", &json!({"name": "김민아", "team_id": team["id"]})).await;
+    let survey = app
+        .survey(json!({"name": "고객 설문", "brand": "하크", "kind": "nps", "agent_question": "상담원을 추천하시겠습니까?",
+            "root_causes": ["배송", "가격"]}))
+        .await;
+    let comments = ["배송이 너무 늦었어요", "ดีมาก ขอบคุณครับ", "친절했어요", "พนักงานช่วยได้ดี"];
+    for i in 0..40 {
+        let (score, agent_score) = [(2, 3), (9, 10), (10, 9), (7, 8)][i % 4];
+        let body = json!({"survey_id": survey, "score": score, "agent_score": agent_score,
+            "agent_id": agent["id"], "comment": comments[i % 4], "language": "ko", "channel": "link",
+            "context": {"handle_time_s": 340, "transfers": 1},
+            "contact": {"external_id": format!("고객{i}"), "name": format!("박지수{i}"), "email": format!("c{i}@example.com")}});
+        let r = app.post("/api/v1/responses").header("Idempotency-Key", format!("l-{i}")).json(&body);
+        let r = r.send().await.unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+    let answers = app.get_json(&format!("/api/v1/responses?survey_id={survey}&limit=100")).await;
+    let detractor = answers["items"].as_array().unwrap().iter().find(|r| r["score"] == 2).unwrap();
+    let mut new_case =
+        hark_store::testing::case_for(detractor["id"].as_str().unwrap(), &survey, detractor["contact_id"].as_str());
+    new_case.reason = "비추천 고객".into();
+    let (case, _) = app.store.open_case(&new_case).await.unwrap();
+    let team_id = team["id"].as_str().unwrap();
+    let agent_id = agent["id"].as_str().unwrap();
+    let sessions = [
+        ("admin@example.com", Role::Admin, None, None),
+        ("exec@example.com", Role::Executive, None, None),
+        ("lead@example.com", Role::TeamLead, Some(team_id), None),
+        ("mina@example.com", Role::Agent, Some(team_id), Some(agent_id)),
+    ];
+    let mut people = Vec::new();
+    for (email, role, team, agent) in sessions {
+        people.push((email, role, app.user_session(email, role, team, agent).await));
+    }
+    // The admin works the case through its page: the history then has a line of each kind.
+    let (http, cookie) = &people[0].2;
+    let mina = app.store.list_users().await.unwrap().into_iter().find(|u| u.email == "mina@example.com").unwrap();
+    let case_path = format!("/admin/cases/{}", case.id);
+    for action in [
+        vec![("action", "step"), ("step", "listen"), ("done", "true")],
+        vec![("action", "contact"), ("channel", "call"), ("reached", "true"), ("note", "사과드렸습니다")],
+        vec![("action", "note"), ("body", "환불 처리 중")],
+        vec![("action", "status"), ("status", "in_progress")],
+        vec![("action", "assign"), ("owner_id", mina.id.as_str())],
+    ] {
+        let token = csrf(http, &app, cookie, &case_path).await;
+        let form: Vec<(&str, &str)> = action.into_iter().chain([("csrf", token.as_str())]).collect();
+        let r = http.post(format!("{}{case_path}", app.base)).header("cookie", cookie).form(&form).send().await.unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "{form:?}: {}", r.text().await.unwrap());
+    }
+
+    let english = vocabulary("en");
+    let italian = vocabulary("it");
+    let english_only: BTreeSet<String> = english
+        .difference(&italian)
+        .filter(|w| !ANY_LANGUAGE.contains(&w.as_str()))
+        .cloned()
+        .collect();
+    let en_file = std::fs::read_to_string(format!("{}/../hark-core/locales/en.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let en_keys: std::collections::HashMap<String, String> = serde_json::from_str(&en_file).unwrap();
+    let key_prefixes: BTreeSet<String> =
+        en_keys.keys().filter_map(|k| k.split_once('.')).map(|(p, _)| p.to_owned()).collect();
+
+    let month = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let compare = format!(
+        "/dashboard/changes?before_from={}&before_to={}&after_from={}&after_to={}",
+        month.saturating_sub(jiff::Span::new().days(60)),
+        month.saturating_sub(jiff::Span::new().days(31)),
+        month.saturating_sub(jiff::Span::new().days(30)),
+        month
+    );
+    let mut failures = Vec::new();
+    let mut pages_read = 0;
+    for (email, role, (http, cookie)) in &people {
+        let mut pages: Vec<(String, u16)> = ["overview", "segments", "agents", "changes", "responses"]
+            .iter()
+            .map(|p| (format!("/dashboard/{p}"), 200))
+            .chain([
+                (compare.clone(), 200),
+                ("/dashboard/overview?granularity=day".into(), 200),
+                ("/account".into(), 200),
+                ("/admin/cases".into(), 200),
+                ("/admin/cases?view=all".into(), 200),
+                (case_path.clone(), 200),
+                ("/admin/cases/no-such-case".into(), 404),
+                ("/dashboard/no-such-page".into(), 404),
+            ])
+            .collect();
+        if *role != Role::Agent {
+            pages.push(("/dashboard/monitoring".into(), 200));
+        }
+        if *role == Role::Admin {
+            pages.push(("/dashboard/segments?by=team".into(), 200));
+        } else {
+            // Refused: a page that says so in the reader's language.
+            pages.push(("/admin/surveys".into(), 403));
+        }
+        for lang in LANGUAGES {
+            // Chosen in the account, which then outranks the browser's language (English here).
+            let token = csrf(http, &app, cookie, "/account").await;
+            let saved = http
+                .post(format!("{}/account/language", app.base))
+                .header("cookie", cookie.as_str())
+                .form(&[("csrf", token.as_str()), ("locale", lang)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(saved.status(), reqwest::StatusCode::OK, "{email} chooses {lang}");
+            for (page, status) in &pages {
+                let r = http
+                    .get(format!("{}{page}", app.base))
+                    .header("cookie", cookie.as_str())
+                    .header("accept-language", "en-US,en;q=0.9")
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status().as_u16(), *status, "{email} {lang} {page}");
+                let html = r.text().await.unwrap();
+                pages_read += 1;
+                for problem in problems(lang, &html, &english_only, &key_prefixes) {
+                    failures.push(format!("{email} · {lang} · {page}: {problem}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} problems:\n{}", failures.len(), failures.join("\n"));
+    assert!(pages_read > 200, "{pages_read} pages read");
+}
+
+/// Without a choice of their own, a person reads Hark in their browser's language, and the
+/// sign-in page does the same; a language Hark does not have is refused by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_s_language_until_the_person_chooses() {
+    let app = TestApp::start(hark_store::testing::Backend::Sqlite).await.unwrap();
+    let login = app.client.get(format!("{}/login", app.base)).header("accept-language", "th-TH,th;q=0.9,en;q=0.5");
+    let login = login.send().await.unwrap().text().await.unwrap();
+    assert!(login.contains("<html lang=\"th\"") && login.contains("เข้าสู่ระบบ Hark"), "{login}");
+    let (http, cookie) = app.user_session("lead@example.com", Role::TeamLead, None, None).await;
+    let get = |lang: &'static str| {
+        let request = http.get(format!("{}/admin/cases", app.base)).header("cookie", cookie.as_str());
+        async move { request.header("accept-language", lang).send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(get("ko-KR,ko;q=0.9").await.contains("<h1>케이스</h1>"));
+    assert!(get("it-IT").await.contains("<h1>Casi</h1>"));
+    assert!(get("fr-FR,fr;q=0.9").await.contains("<h1>Cases</h1>"), "a language Hark lacks: English");
+    let choose = |locale: &'static str| {
+        let (http, cookie, app) = (&http, &cookie, &app);
+        async move {
+            let token = csrf(http, app, cookie, "/account").await;
+            let form = [("csrf", token.as_str()), ("locale", locale)];
+            http.post(format!("{}/account/language", app.base)).header("cookie", cookie.as_str()).form(&form).send().await.unwrap()
+        }
+    };
+    let refused = choose("fr").await;
+    assert_eq!(refused.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.unwrap().contains("“fr”"));
+    assert_eq!(app.store.list_users().await.unwrap()[0].locale, None, "nothing stored");
+    assert_eq!(choose("it").await.status(), reqwest::StatusCode::OK);
+    assert!(get("ko-KR").await.contains("<h1>Casi</h1>"), "the person's choice outranks the browser");
+    assert_eq!(app.store.list_users().await.unwrap()[0].locale.as_deref(), Some("it"));
+    assert_eq!(choose("").await.status(), reqwest::StatusCode::OK);
+    assert!(get("ko-KR").await.contains("<h1>케이스</h1>"), "back to the browser's");
+}
