@@ -408,7 +408,7 @@ async fn figures_cannot_mislead(app: TestApp) {
     assert!(page.contains("<td>satisfied</td>") && !page.contains("promoter"), "CSAT answers are not promoters");
     let contact = answers["items"][1]["contact_id"].as_str().unwrap();
     let page = html(format!("/admin/contacts/{contact}")).await;
-    assert!(page.contains("Answered 5 (satisfied, api)"), "the contact's timeline too: {page}");
+    assert!(page.contains("Answered 5 (satisfied, API)"), "the contact's timeline too: {page}");
 
     // "Company" once for the company; a filtered view is a selection, beside the company.
     let page = html("/dashboard/overview".to_string()).await;
