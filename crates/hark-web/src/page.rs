@@ -157,6 +157,11 @@ impl Reader {
         self.fill("fmt.ci", &[("low", &self.signed(i.low, decimals)), ("high", &self.signed(i.high, decimals))])
     }
 
+    /// `text(key)` with its two placeholders filled in.
+    pub fn fill2(&self, key: &str, a: &str, va: impl std::fmt::Display, b: &str, vb: impl std::fmt::Display) -> String {
+        self.fill(key, &[(a, &va.to_string()), (b, &vb.to_string())])
+    }
+
     /// A stored time (ms since 1970) to the minute.
     pub fn time(&self, ms: i64) -> String {
         jiff::Timestamp::from_millisecond(ms)

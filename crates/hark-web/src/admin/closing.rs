@@ -472,21 +472,21 @@ async fn playbooks_view(
     // Each segment by the kind's own word and its scores: "Detractors (0–6)", "Satisfied (4–5)".
     let kind = def.kind;
     let (low, high) = kind.range();
+    let t = admin.1.t;
     let title = |segment: &str| {
         let scores: Vec<i64> = (low..=high).filter(|s| kind.segment(*s).as_str() == segment).collect();
         let word = hark_core::Segment::parse(segment).map_or(segment, |s| kind.segment_word(s));
-        let word = crate::page::heading(word);
-        let plural = if kind == hark_core::SurveyKind::Nps { "s" } else { "" };
+        let word = t.word("segments", &word.replace(' ', "_"));
         match (scores.first(), scores.last()) {
-            (Some(a), Some(b)) if a == b => format!("{word}{plural} ({a})"),
-            (Some(a), Some(b)) => format!("{word}{plural} ({a}–{b})"),
+            (Some(a), Some(b)) if a == b => format!("{word} ({a})"),
+            (Some(a), Some(b)) => format!("{word} ({a}–{b})"),
             _ => word,
         }
     };
     let segments = form.segments.iter().map(|(s, f)| (*s, title(s), f.clone())).collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = PlaybooksPage {
-        title: "Playbooks",
+        title: t.0.text("surveys.playbooks"),
         t: admin.1.t, nav: Some(admin.1.clone()),
         id: id.to_owned(),
         name: def.name.clone(),
@@ -577,6 +577,7 @@ struct IntegrationsPage {
 
 async fn integrations_view(state: &AppState, admin: &Admin, errors: Vec<FieldError>) -> Page {
     let mut hooks = Vec::new();
+    let t = admin.1.t;
     for h in state.store.list_webhooks().await.map_err(internal)? {
         let deliveries = state
             .store
@@ -590,7 +591,7 @@ async fn integrations_view(state: &AppState, admin: &Admin, errors: Vec<FieldErr
                     (_, Some(e)) => e,
                     (None, None) => String::new(),
                 };
-                (admin.1.t.time(d.created_at), d.event, d.status, d.attempts, answer)
+                (t.time(d.created_at), d.event, t.word_or_value("delivery", &d.status), d.attempts, answer)
             })
             .collect();
         hooks.push(HookView {
@@ -605,7 +606,7 @@ async fn integrations_view(state: &AppState, admin: &Admin, errors: Vec<FieldErr
     }
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page =
-        IntegrationsPage { title: "Integrations", t: admin.1.t, nav: Some(admin.1.clone()), errors, hooks, events: WEBHOOK_EVENTS };
+        IntegrationsPage { title: t.0.text("int.title"), t, nav: Some(admin.1.clone()), errors, hooks, events: WEBHOOK_EVENTS };
     Ok((status, render(&page)).into_response())
 }
 
@@ -691,10 +692,15 @@ async fn loop_page(State(state): State<AppState>, admin: Admin, RawQuery(q): Raw
     let report = loop_report(&state, from, to).await.map_err(internal)?;
     let teams = state.store.list_teams().await.map_err(internal)?;
     let users = state.store.list_users().await.map_err(internal)?;
-    let mut rows = vec![figure_row("All".into(), &report.overall)];
+    let t = admin.1.t;
+    let mut rows = vec![figure_row(t.text("loop.all").into(), &report.overall)];
     for (team, f) in &report.by_team {
-        let name = teams.iter().find(|t| &t.id == team).map_or(team.clone(), |t| t.name.clone());
-        rows.push(figure_row(format!("Team {name}"), f));
+        // Cases without a team are grouped under `none`.
+        let name = match teams.iter().find(|x| &x.id == team) {
+            Some(x) => t.fill1("loop.team", "name", &x.name),
+            None => t.text("none.team").to_owned(),
+        };
+        rows.push(figure_row(name, f));
     }
     for (owner, f) in &report.by_owner {
         let email = users.iter().find(|u| &u.id == owner).map_or(owner.clone(), |u| u.email.clone());
@@ -702,7 +708,7 @@ async fn loop_page(State(state): State<AppState>, admin: Admin, RawQuery(q): Raw
     }
     let m = &report.after_close;
     Ok(render(&LoopPage {
-        title: "Closing the loop",
+        title: t.0.text("nav.loop"),
         t: admin.1.t, nav: Some(admin.1.clone()),
         from: crate::page::value(&q, "from").to_owned(),
         to: crate::page::value(&q, "to").to_owned(),
@@ -710,6 +716,11 @@ async fn loop_page(State(state): State<AppState>, admin: Admin, RawQuery(q): Raw
         answered_again: m.answered_again,
         recovered: m.recovered_percent.map_or_else(|| "–".to_owned(), |v| format!("{v}%")),
         score_change: m.mean_score_change.map_or_else(|| "–".to_owned(), |v| format!("{v:+}")),
-        moves: m.moves.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        // "detractor→passive" in the reader's words.
+        moves: m
+            .moves
+            .iter()
+            .map(|(k, v)| (k.split('→').map(|s| t.word("segment", s)).collect::<Vec<_>>().join(" → "), *v))
+            .collect(),
     }))
 }

@@ -305,7 +305,7 @@ struct SurveyRow {
     id: String,
     name: String,
     kind: &'static str,
-    status: &'static str,
+    status: String,
     languages: String,
     public_link: Option<String>,
 }
@@ -333,12 +333,13 @@ async fn surveys(State(state): State<AppState>, admin: Admin) -> Response {
                 .then(|| state.url(&format!("/s/{}", state.signer.sign(TokenKind::Survey, &s.id)))),
             name: s.definition.name.clone(),
             kind: s.definition.kind.as_str(),
-            status: s.status.as_str(),
+            status: admin.1.t.word("survey_status", s.status.as_str()),
             languages: s.definition.languages().join(", "),
             id: s.id,
         })
         .collect();
-    render(&SurveysPage { title: "Surveys", t: admin.1.t, nav: Some(admin.1.clone()), surveys })
+    let t = admin.1.t;
+    render(&SurveysPage { title: t.0.text("surveys.title"), t, nav: Some(admin.1.clone()), surveys })
 }
 
 struct QuestionForm {
@@ -637,7 +638,7 @@ struct EditPage {
     errors: Vec<FieldError>,
     f: SurveyForm,
     kinds: Vec<(&'static str, &'static str)>,
-    question_types: Vec<(&'static str, &'static str)>,
+    question_types: Vec<(&'static str, String)>,
     languages: Vec<(&'static str, String)>,
     /// For the widget's signed visitor ids.
     widget_secret: String,
@@ -659,7 +660,7 @@ impl EditPage {
         };
         EditPage {
             t,
-            title: survey.map_or("New survey".into(), |s| format!("Edit “{}”", s.definition.name)),
+            title: survey.map_or_else(|| t.text("edit.new").into(), |s| t.fill1("edit.title", "name", &s.definition.name)),
             widget_secret: widget_secret.to_owned(),
             nav,
             id: survey.map(|s| s.id.clone()),
@@ -667,21 +668,19 @@ impl EditPage {
             errors,
             f,
             kinds,
-            question_types: vec![
-                ("", "— none —"),
-                ("single_choice", "Single choice"),
-                ("multiple_choice", "Multiple choice"),
-                ("short_text", "Short text"),
-                ("rating", "Rating 1–5"),
-            ],
+            question_types: ["", "single_choice", "multiple_choice", "short_text", "rating"]
+                .into_iter()
+                .map(|q| (q, t.word("question_type", if q.is_empty() { "none" } else { q })))
+                .collect(),
             languages: i18n::locales().iter().map(|l| (l.tag, l.name.clone())).collect(),
         }
     }
 }
 
 async fn new_survey(State(state): State<AppState>, admin: Admin) -> Response {
-    let def: SurveyDefinition = serde_json::from_value(serde_json::json!({"name": "", "kind": "nps", "brand": ""}))
-        .expect("a minimal definition parses");
+    // A new survey's own texts are in the language its author reads Hark in.
+    let blank = serde_json::json!({"name": "", "kind": "nps", "brand": "", "default_locale": admin.1.t.tag});
+    let def: SurveyDefinition = serde_json::from_value(blank).expect("a minimal definition parses");
     render(&EditPage::new(
         &state.widget_secret,
         admin.1.t,
@@ -830,12 +829,11 @@ async fn links_csv(State(state): State<AppState>, admin: Admin, Path(id): Path<S
 }
 
 /// Why nothing can be mailed, where a person would otherwise believe it was.
-const NO_MAIL_SERVER: &str = "No mail server is configured (HARK_SMTP_URL), so Hark cannot mail surveys; choose personal links, or configure one and restart";
 
 async fn send_page(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Page {
     let s = load_survey(&state, &admin.1, &id).await?;
     Ok(render(&SendPage {
-        title: "Send",
+        title: admin.1.t.0.text("send.title"),
         t: admin.1.t, nav: Some(admin.1.clone()),
         name: s.definition.name.clone(),
         segment: String::new(),
@@ -858,18 +856,22 @@ async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String
     for line in segment.lines().map(str::trim).filter(|l| !l.is_empty()) {
         match line.split_once('=') {
             Some((k, v)) if !k.trim().is_empty() => attributes.push((k.trim().to_owned(), v.trim().to_owned())),
-            _ => error = Some(format!("`{line}`: write one `key=value` per line")),
+            _ => error = Some(admin.1.t.fill1("send.bad_line", "line", line)),
         }
     }
     let channel = if value(&pairs, "channel") == "link" { InviteChannel::Link } else { InviteChannel::Email };
     if channel == InviteChannel::Email && !state.can_mail() {
-        error = Some(NO_MAIL_SERVER.to_owned());
+        // Why nothing can be mailed, where a person would otherwise believe it was.
+        error = Some(admin.1.t.text("send.no_mail_error").to_owned());
     }
     let mut result = None;
     if error.is_none() {
         match invite_matching(&state, &survey, &attributes, channel).await {
             Ok(summary) => result = Some(summary),
-            Err(e) => error = Some(e.0.detail.clone()),
+            Err(e) => {
+                let status = StatusCode::from_u16(e.0.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+                error = Some(crate::page::Reason::Detail(e.0.detail.clone()).text(admin.1.t, status));
+            }
         }
     }
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
@@ -879,7 +881,7 @@ async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String
     }
     let links = link_rows(&state, &made).await?.into_iter().map(|[a, b, c]| (a, b, c)).collect();
     let page = SendPage {
-        title: "Send",
+        title: admin.1.t.0.text("send.title"),
         t: admin.1.t, nav: Some(admin.1.clone()),
         name: survey.definition.name.clone(),
         segment,
@@ -913,7 +915,7 @@ struct JobRow {
     queued: bool,
     kind: String,
     payload: String,
-    status: &'static str,
+    status: String,
     attempts: i64,
     max_attempts: i64,
     run_at: String,
@@ -925,14 +927,16 @@ async fn jobs(State(state): State<AppState>, admin: Admin) -> Response {
         (Ok(c), Ok(l)) => (c, l),
         (Err(e), _) | (_, Err(e)) => return internal(e),
     };
+    let t = admin.1.t;
+    let counts = counts.into_iter().map(|(status, n)| (t.word("job_status", &status), n)).collect();
     let jobs = list
         .into_iter()
         .map(|j: Job| JobRow {
             id: j.id,
             queued: j.status == hark_store::JobStatus::Queued,
-            kind: j.kind,
+            kind: t.word_or_value("job", &j.kind),
             payload: j.payload.to_string(),
-            status: j.status.as_str(),
+            status: t.word("job_status", j.status.as_str()),
             attempts: j.attempts,
             max_attempts: j.max_attempts,
             run_at: admin.1.t.time(j.run_at),
@@ -941,20 +945,20 @@ async fn jobs(State(state): State<AppState>, admin: Admin) -> Response {
         .collect();
     let now = jiff::Timestamp::now().as_millisecond();
     let backlog = match state.store.job_backlog().await {
-        Ok(b) => b.into_iter().map(|(kind, n, oldest)| (kind.replace('_', " "), n, waited(now - oldest))).collect(),
+        Ok(b) => b.into_iter().map(|(kind, n, oldest)| (t.word_or_value("job", &kind), n, waited(t, now - oldest))).collect(),
         Err(e) => return internal(e),
     };
-    render(&JobsPage { title: "Jobs", t: admin.1.t, nav: Some(admin.1.clone()), counts, backlog, jobs })
+    render(&JobsPage { title: t.0.text("jobs.title"), t, nav: Some(admin.1.clone()), counts, backlog, jobs })
 }
 
 /// A wait as people say it: "12 s", "4 min", "3 h", "2 days".
-fn waited(ms: i64) -> String {
+fn waited(t: Reader, ms: i64) -> String {
     let s = ms.max(0) / 1000;
     match s {
-        0..60 => format!("{s} s"),
-        60..3600 => format!("{} min", s / 60),
-        3600..172_800 => format!("{} h", s / 3600),
-        _ => format!("{} days", s / 86_400),
+        0..60 => t.fill1("time.seconds", "s", s),
+        60..3600 => t.fill1("time.minutes", "m", s / 60),
+        3600..172_800 => t.fill1("time.hours", "h", s / 3600),
+        _ => t.fill1("time.days", "d", s / 86_400),
     }
 }
 
@@ -996,7 +1000,10 @@ async fn contacts(State(state): State<AppState>, admin: Admin, Query(q): Query<C
         state.store.contact_by_external_id(&query).await.map(|c| c.into_iter().collect())
     };
     match found {
-        Ok(contacts) => render(&ContactsPage { title: "Contacts", t: admin.1.t, nav: Some(admin.1.clone()), query, contacts }),
+        Ok(contacts) => {
+            let t = admin.1.t;
+            render(&ContactsPage { title: t.0.text("contacts.title"), t, nav: Some(admin.1.clone()), query, contacts })
+        }
         Err(e) => internal(e),
     }
 }
@@ -1135,7 +1142,7 @@ async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<Str
             TimelineEntry { when: admin.1.t.time(item.at()), what, detail }
         })
         .collect();
-    let unsubscribed = c.unsubscribed_at.map(|at| admin.1.t.time(at)).unwrap_or_else(|| "no".into());
+    let unsubscribed = c.unsubscribed_at.map(|at| admin.1.t.time(at)).unwrap_or_else(|| admin.1.t.text("dash.no").into());
     render(&ContactPage {
         title: c.name.clone().unwrap_or_else(|| c.external_id.clone()),
         t: admin.1.t, nav: Some(admin.1.clone()),

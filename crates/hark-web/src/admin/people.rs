@@ -45,14 +45,14 @@ struct PeoplePage {
     notice: Option<String>,
     error: Option<String>,
     users: Vec<UserRow>,
-    roles: &'static [(&'static str, &'static str)],
+    /// (value, label) of each role.
+    roles: Vec<(&'static str, String)>,
     teams: Vec<(String, String)>,
     agents: Vec<(String, String)>,
     keys: Vec<(String, String, String, String)>,
 }
 
-const ROLES: &[(&str, &str)] =
-    &[("admin", "admin"), ("executive", "executive"), ("team_lead", "team lead"), ("agent", "agent")];
+const ROLES: [&str; 4] = ["admin", "executive", "team_lead", "agent"];
 
 async fn people_view(state: &AppState, admin: &Admin, notice: Option<String>, error: Option<String>) -> Page {
     let store = &state.store;
@@ -63,7 +63,7 @@ async fn people_view(state: &AppState, admin: &Admin, notice: Option<String>, er
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let t = admin.1.t;
     let page = PeoplePage {
-        title: "People and API keys",
+        title: t.0.text("people.title"),
         t: admin.1.t, nav: Some(admin.1.clone()),
         notice,
         error,
@@ -79,7 +79,7 @@ async fn people_view(state: &AppState, admin: &Admin, notice: Option<String>, er
                 email: u.email,
             })
             .collect(),
-        roles: ROLES,
+        roles: ROLES.iter().map(|r| (*r, t.word("role", r))).collect(),
         teams: teams.into_iter().map(|t| (t.id, t.name)).collect(),
         agents: agents.into_iter().map(|a| (a.id, a.name)).collect(),
         keys: keys
@@ -96,23 +96,23 @@ async fn people_page(State(state): State<AppState>, admin: Admin) -> Page {
 
 /// The role, team and agent of the form, checked: an agent link only for agents, and both
 /// must exist.
-async fn user_change(state: &AppState, pairs: &[(String, String)]) -> Result<UserChange, String> {
-    let role = Role::parse(value(pairs, "role")).ok_or("Choose a role: admin, executive, team lead or agent.")?;
+async fn user_change(state: &AppState, t: Reader, pairs: &[(String, String)]) -> Result<UserChange, String> {
+    let role = Role::parse(value(pairs, "role")).ok_or_else(|| t.text("people.choose_role").to_owned())?;
     let some = |name: &str| Some(value(pairs, name).to_owned()).filter(|v| !v.is_empty());
     let (team_id, agent_id) = (some("team_id"), some("agent_id"));
     if agent_id.is_some() && role != Role::Agent {
-        return Err("Only a user of the agent role is linked to an agent.".into());
+        return Err(t.text("people.agent_only").into());
     }
     let store_error = |e: StoreError| e.to_string();
-    if let Some(t) = &team_id
-        && state.store.get_team(t).await.map_err(store_error)?.is_none()
+    if let Some(team) = &team_id
+        && state.store.get_team(team).await.map_err(store_error)?.is_none()
     {
-        return Err("No such team.".into());
+        return Err(t.text("people.no_team").into());
     }
     if let Some(a) = &agent_id
         && state.store.get_agent(a).await.map_err(store_error)?.is_none()
     {
-        return Err("No such agent.".into());
+        return Err(t.text("people.no_agent").into());
     }
     Ok(UserChange { name: some("name"), role, team_id, agent_id })
 }
@@ -124,7 +124,7 @@ async fn add_user(State(state): State<AppState>, admin: Admin, RawForm(body): Ra
     if !hark_core::contact::is_email(&email) {
         return people_view(&state, &admin, None, Some(format!("`{email}` is not an email address."))).await;
     }
-    let change = match user_change(&state, &pairs).await {
+    let change = match user_change(&state, admin.1.t, &pairs).await {
         Ok(c) => c,
         Err(e) => return people_view(&state, &admin, None, Some(e)).await,
     };
@@ -152,38 +152,36 @@ async fn change_user(
     let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
     let store = &state.store;
     let user = store.get_user(&id).await.map_err(internal)?.ok_or_else(|| crate::page::not_found(&admin.1, "problem.no_user"))?;
+    let t = admin.1.t;
     let myself = user.id == admin.0.user.id;
     let notice = match value(&pairs, "action") {
         "save" => {
-            let change = match user_change(&state, &pairs).await {
+            let change = match user_change(&state, t, &pairs).await {
                 Ok(c) => c,
                 Err(e) => return people_view(&state, &admin, None, Some(e)).await,
             };
             if myself && change.role != Role::Admin {
-                let e = "You cannot take away your own admin role; ask another admin.";
+                let e = t.text("people.own_role");
                 return people_view(&state, &admin, None, Some(e.into())).await;
             }
             store.update_user(&id, &change).await.map_err(internal)?;
-            format!("{} saved.", user.email)
+            t.fill1("people.saved", "email", &user.email)
         }
         "password" => {
             let password = hark_core::auth::generate_password();
             store.reset_password(&id, &hark_core::auth::hash_password(&password)).await.map_err(internal)?;
-            format!("{}'s new password is {password} (shown once); their sessions ended.", user.email)
+            t.fill2("people.password_made", "email", &user.email, "password", password)
         }
         "deactivate" if myself => {
-            return people_view(&state, &admin, None, Some("You cannot deactivate yourself.".into())).await;
+            return people_view(&state, &admin, None, Some(t.text("people.not_yourself").into())).await;
         }
         "deactivate" => {
             store.set_user_active(&id, false).await.map_err(internal)?;
-            format!(
-                "{} is deactivated: signed out, and given no new cases. Their open cases keep them as owner until reassigned.",
-                user.email
-            )
+            t.fill1("people.deactivated_notice", "email", &user.email)
         }
         "activate" => {
             store.set_user_active(&id, true).await.map_err(internal)?;
-            format!("{} may sign in again.", user.email)
+            t.fill1("people.reactivated_notice", "email", &user.email)
         }
         other => return Err((StatusCode::BAD_REQUEST, format!("unknown action `{other}`")).into_response()),
     };
@@ -194,10 +192,10 @@ async fn create_key(State(state): State<AppState>, admin: Admin, RawForm(body): 
     let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
     let name = value(&pairs, "name");
     if name.is_empty() || name.chars().count() > 100 {
-        return people_view(&state, &admin, None, Some("Name the key (up to 100 characters).".into())).await;
+        return people_view(&state, &admin, None, Some(admin.1.t.text("people.name_key").into())).await;
     }
     let (_, token) = state.store.create_api_key(name).await.map_err(internal)?;
-    let notice = format!("API key “{name}” (shown once; store it now): {token}");
+    let notice = admin.1.t.fill2("people.key_made", "name", name, "token", token);
     people_view(&state, &admin, Some(notice), None).await
 }
 
@@ -210,7 +208,7 @@ async fn revoke_key(
     form(&admin, &body).map_err(IntoResponse::into_response)?;
     match state.store.revoke_api_key(&id).await {
         Ok(()) => Ok(Redirect::to("/admin/users").into_response()),
-        Err(StoreError::NotFound(_)) => people_view(&state, &admin, None, Some("No such live key.".into())).await,
+        Err(StoreError::NotFound(_)) => people_view(&state, &admin, None, Some(admin.1.t.text("people.no_key").into())).await,
         Err(e) => Err(internal(e)),
     }
 }
@@ -252,7 +250,7 @@ async fn mail_view(state: &AppState, admin: &Admin, tested: Option<(bool, String
         _ => StatusCode::OK,
     };
     let page = MailPage {
-        title: "Mail",
+        title: admin.1.t.0.text("mail.title"),
         t: admin.1.t, nav: Some(admin.1.clone()),
         server: state.mailer().map(hark_jobs::Mailer::describe),
         tested,
@@ -269,16 +267,14 @@ async fn mail_page(State(state): State<AppState>, admin: Admin) -> Page {
 async fn test_mail(State(state): State<AppState>, admin: Admin, RawForm(body): RawForm) -> Page {
     let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
     let to = value(&pairs, "to");
+    let t = admin.1.t;
     let tested = match state.mailer() {
-        None => (false, "No mail server is configured: start Hark with HARK_SMTP_URL.".to_owned()),
-        Some(_) if !hark_core::contact::is_email(to) => (false, format!("`{to}` is not an email address.")),
-        Some(mailer) => {
-            let text = "This is a test mail from Hark. If you read it, Hark can mail your customers and your team.";
-            match mailer.send_text(None, to, "Hark test mail", text).await {
-                Ok(answer) => (true, format!("Sent to {to}. The mail server answered: {answer}")),
-                Err(e) => (false, format!("Not sent to {to}: {e}")),
-            }
-        }
+        None => (false, t.text("mail.no_server").to_owned()),
+        Some(_) if !hark_core::contact::is_email(to) => (false, t.fill1("mail.not_an_address", "to", to)),
+        Some(mailer) => match mailer.send_text(None, to, t.text("mail.test_subject"), t.text("mail.test_body")).await {
+            Ok(answer) => (true, t.fill2("mail.sent", "to", to, "answer", answer)),
+            Err(e) => (false, t.fill2("mail.not_sent", "to", to, "error", e)),
+        },
     };
     mail_view(&state, &admin, Some(tested)).await
 }

@@ -33,10 +33,13 @@ async fn preview(
     let lang = def.choose_language(q.lang.as_deref());
     let t = def.texts(&lang);
     let action = format!("/admin/surveys/{id}/preview");
-    let banner = format!(
-        "Preview ({}): nothing you do here is stored. Languages: {}.",
-        t.locale.name,
-        def.languages().iter().map(|l| format!("?lang={l}")).collect::<Vec<_>>().join(" ")
+    // The banner speaks to the admin, in the admin's language.
+    let banner = admin.1.t.fill2(
+        "preview.banner",
+        "language",
+        &t.locale.name,
+        "languages",
+        def.languages().iter().map(|l| format!("?lang={l}")).collect::<Vec<_>>().join(" "),
     );
     let hidden = vec![("lang".to_owned(), lang.clone())];
     Ok(match q.score.filter(|s| def.kind.check_score("score", *s).is_ok()) {
