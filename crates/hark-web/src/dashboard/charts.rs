@@ -41,7 +41,7 @@ impl Size {
     /// the mark's title and the table).
     fn label(self, text: &str) -> String {
         match self {
-            Size::Narrow if text.chars().count() > 15 => format!("{}…", text.chars().take(14).collect::<String>()),
+            Size::Narrow if text.chars().count() > 13 => format!("{}…", text.chars().take(12).collect::<String>()),
             _ => text.to_string(),
         }
     }
