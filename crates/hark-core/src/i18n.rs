@@ -58,7 +58,7 @@ impl Locale {
         let digits = n.unsigned_abs().to_string();
         let mut out = String::new();
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push_str(&self.group);
             }
             out.push(c);
@@ -183,9 +183,17 @@ mod tests {
     #[test]
     fn numbers_and_dates_are_written_the_language_s_way() {
         let it = locale("it").unwrap();
-        assert_eq!((it.number(4.256, 2), it.signed(12.0, 0), it.count(1_234_567)), ("4,26".into(), "+12".into(), "1.234.567".into()));
-        assert_eq!((base().number(-0.5, 1), base().count(-1234), base().count(999)), ("-0.5".into(), "-1,234".into(), "999".into()));
-        let at = jiff::Timestamp::from_second(1_764_558_000).unwrap().to_zoned(jiff::tz::TimeZone::get("Asia/Seoul").unwrap());
+        assert_eq!(
+            (it.number(4.256, 2), it.signed(12.0, 0), it.count(1_234_567)),
+            ("4,26".into(), "+12".into(), "1.234.567".into())
+        );
+        assert_eq!(
+            (base().number(-0.5, 1), base().count(-1234), base().count(999)),
+            ("-0.5".into(), "-1,234".into(), "999".into())
+        );
+        let at = jiff::Timestamp::from_second(1_764_558_000)
+            .unwrap()
+            .to_zoned(jiff::tz::TimeZone::get("Asia/Seoul").unwrap());
         assert_eq!(locale("ko").unwrap().datetime(&at), "2025. 12. 1. 12:00 Asia/Seoul");
         assert_eq!(it.datetime(&at), "01/12/2025 12:00 Asia/Seoul");
         assert_eq!(base().datetime(&at.with_time_zone(jiff::tz::TimeZone::UTC)), "2025-12-01 03:00 UTC");

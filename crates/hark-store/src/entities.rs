@@ -619,7 +619,8 @@ impl Store {
 
     /// The language a person reads Hark in; `None` to follow their browser.
     pub async fn set_user_locale(&self, id: &str, locale: Option<&str>) -> Result<()> {
-        let done = sqlx::query("UPDATE users SET locale = $2 WHERE id = $1").bind(id).bind(locale).execute(&self.pool).await?;
+        let done =
+            sqlx::query("UPDATE users SET locale = $2 WHERE id = $1").bind(id).bind(locale).execute(&self.pool).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("user"));
         }

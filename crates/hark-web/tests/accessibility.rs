@@ -280,9 +280,10 @@ async fn staff_pages_pass_wcag_21_aa_for_every_role() {
     // Every role in English; the roles that work cases (whose pages are all translated) also
     // in Korean, Italian and Thai, where longer words and other scripts must fit as well.
     let readers = roles.iter().map(|r| (r, "en")).chain(
-        roles.iter().filter(|r| matches!(r.1, hark_store::Role::TeamLead | hark_store::Role::Agent)).flat_map(|r| {
-            ["ko", "it", "th"].map(|lang| (r, lang))
-        }),
+        roles
+            .iter()
+            .filter(|r| matches!(r.1, hark_store::Role::TeamLead | hark_store::Role::Agent))
+            .flat_map(|r| ["ko", "it", "th"].map(|lang| (r, lang))),
     );
     for ((email, role, _, _), lang) in readers {
         let (email, role) = (*email, *role);
@@ -320,7 +321,11 @@ async fn staff_pages_pass_wcag_21_aa_for_every_role() {
                     .await
                     .unwrap();
                 if widths[0].as_i64() > widths[1].as_i64() {
-                    problems.push(format!("{} {lang} {width}px {page}: the page is {} px wide", role.as_str(), widths[0]));
+                    problems.push(format!(
+                        "{} {lang} {width}px {page}: the page is {} px wide",
+                        role.as_str(),
+                        widths[0]
+                    ));
                 }
                 // Chart text as shown: its size in the SVG's units times the SVG's scale.
                 let smallest = c

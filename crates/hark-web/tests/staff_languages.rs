@@ -75,7 +75,8 @@ fn latin_words(text: &str) -> BTreeSet<String> {
 
 /// Every word of a language's locale file.
 fn vocabulary(tag: &str) -> BTreeSet<String> {
-    let file = std::fs::read_to_string(format!("{}/../hark-core/locales/{tag}.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let file =
+        std::fs::read_to_string(format!("{}/../hark-core/locales/{tag}.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let texts: std::collections::HashMap<String, String> = serde_json::from_str(&file).unwrap();
     texts.values().flat_map(|v| latin_words(v)).collect()
 }
@@ -123,10 +124,12 @@ async fn every_staff_page_reads_in_the_person_s_language() {
     let team = app.post_json("/api/v1/teams", &json!({"name": "청구팀"})).await;
     let agent = app.post_json("/api/v1/agents", &json!({"name": "김민아", "team_id": team["id"]})).await;
     let survey = app
-        .survey(json!({"name": "고객 설문", "brand": "하크", "kind": "nps", "agent_question": "상담원을 추천하시겠습니까?",
+        .survey(
+            json!({"name": "고객 설문", "brand": "하크", "kind": "nps", "agent_question": "상담원을 추천하시겠습니까?",
             "default_locale": "ko", "root_causes": ["배송", "가격"],
             "playbooks": {"detractor": {"open_case": true, "high_priority_words": ["환불"]},
-                "promoter": {"mail": {"subject": "감사합니다", "body": "{name}님, 감사합니다."}}}}))
+                "promoter": {"mail": {"subject": "감사합니다", "body": "{name}님, 감사합니다."}}}}),
+        )
         .await;
     let comments = ["배송이 너무 늦었어요", "ดีมาก ขอบคุณครับ", "친절했어요", "พนักงานช่วยได้ดี"];
     for i in 0..40 {
@@ -170,18 +173,17 @@ async fn every_staff_page_reads_in_the_person_s_language() {
     ] {
         let token = csrf(http, &app, cookie, &case_path).await;
         let form: Vec<(&str, &str)> = action.into_iter().chain([("csrf", token.as_str())]).collect();
-        let r = http.post(format!("{}{case_path}", app.base)).header("cookie", cookie).form(&form).send().await.unwrap();
+        let r =
+            http.post(format!("{}{case_path}", app.base)).header("cookie", cookie).form(&form).send().await.unwrap();
         assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "{form:?}: {}", r.text().await.unwrap());
     }
 
     let english = vocabulary("en");
     let italian = vocabulary("it");
-    let english_only: BTreeSet<String> = english
-        .difference(&italian)
-        .filter(|w| !ANY_LANGUAGE.contains(&w.as_str()))
-        .cloned()
-        .collect();
-    let en_file = std::fs::read_to_string(format!("{}/../hark-core/locales/en.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let english_only: BTreeSet<String> =
+        english.difference(&italian).filter(|w| !ANY_LANGUAGE.contains(&w.as_str())).cloned().collect();
+    let en_file =
+        std::fs::read_to_string(format!("{}/../hark-core/locales/en.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let en_keys: std::collections::HashMap<String, String> = serde_json::from_str(&en_file).unwrap();
     let key_prefixes: BTreeSet<String> =
         en_keys.keys().filter_map(|k| k.split_once('.')).map(|(p, _)| p.to_owned()).collect();
@@ -291,7 +293,12 @@ async fn the_browser_s_language_until_the_person_chooses() {
         async move {
             let token = csrf(http, app, cookie, "/account").await;
             let form = [("csrf", token.as_str()), ("locale", locale)];
-            http.post(format!("{}/account/language", app.base)).header("cookie", cookie.as_str()).form(&form).send().await.unwrap()
+            http.post(format!("{}/account/language", app.base))
+                .header("cookie", cookie.as_str())
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
         }
     };
     let refused = choose("fr").await;

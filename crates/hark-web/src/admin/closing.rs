@@ -14,13 +14,13 @@ use hark_core::playbook::Priority;
 use hark_store::{CASE_STEPS, CaseFilter, CaseOutcome, CaseStatus};
 
 use crate::AppState;
-use crate::page::Reader;
 use crate::admin::facts;
 use crate::extract::RawQuery;
 use crate::ops::cases::{CaseAction, case_filter, period};
 use crate::ops::cases::{LoopFigures, act, loop_report, refuse_unless};
 use crate::ops::timeline::timeline;
 use crate::ops::webhooks::{WEBHOOK_EVENTS, WebhookInput, check_webhook, send_test};
+use crate::page::Reader;
 use crate::page::render;
 use crate::page::{Admin, Page, SignedIn, form, internal, load_survey, not_found, session_form, value};
 use crate::page::{Nav, Reason, forbidden_page};
@@ -57,7 +57,6 @@ struct CaseRow {
 
 /// The inbox's views, each named by `cases.view.{slug}` and narrowed to the cases the person may see.
 const VIEWS: &[&str] = &["mine", "team", "overdue", "soon", "unassigned", "all"];
-
 
 #[derive(Template)]
 #[template(path = "admin_cases.html")]
@@ -291,7 +290,11 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
                 "reply" => {
                     let state = d["state"].as_str().unwrap_or("sent").to_owned();
                     let label = t.word("reply", &state);
-                    (t.fill1("history.reply", "subject", text(&d["subject"])), text(&d["body"]), Some((state, label, text(&d["answer"]))))
+                    (
+                        t.fill1("history.reply", "subject", text(&d["subject"])),
+                        text(&d["body"]),
+                        Some((state, label, text(&d["answer"]))),
+                    )
                 }
                 "contact" => {
                     let key = match (d["channel"] == "meeting", d["reached"] == true) {
@@ -310,7 +313,9 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
                 "status" => (t.fill1("history.status", "status", word("status", &d["status"])), none, None),
                 "closed" => (t.fill1("history.closed", "outcome", word("outcome", &d["outcome"])), none, None),
                 // Why Hark opened or held it: the playbook's rule, in its own words.
-                "opened" | "held" => (t.fill1(&format!("history.{}", e.kind), "reason", text(&d["reason"])), none, None),
+                "opened" | "held" => {
+                    (t.fill1(&format!("history.{}", e.kind), "reason", text(&d["reason"])), none, None)
+                }
                 other => (t.word("history", other), none, None),
             };
             HistoryLine { when: t.time(e.created_at), who: actor(&e.actor), what, text: body, state }
@@ -487,7 +492,8 @@ async fn playbooks_view(
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = PlaybooksPage {
         title: t.0.text("surveys.playbooks"),
-        t: admin.1.t, nav: Some(admin.1.clone()),
+        t: admin.1.t,
+        nav: Some(admin.1.clone()),
         id: id.to_owned(),
         name: def.name.clone(),
         saved,
@@ -605,8 +611,14 @@ async fn integrations_view(state: &AppState, admin: &Admin, errors: Vec<FieldErr
         });
     }
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let page =
-        IntegrationsPage { title: t.0.text("int.title"), t, nav: Some(admin.1.clone()), errors, hooks, events: WEBHOOK_EVENTS };
+    let page = IntegrationsPage {
+        title: t.0.text("int.title"),
+        t,
+        nav: Some(admin.1.clone()),
+        errors,
+        hooks,
+        events: WEBHOOK_EVENTS,
+    };
     Ok((status, render(&page)).into_response())
 }
 
@@ -709,7 +721,8 @@ async fn loop_page(State(state): State<AppState>, admin: Admin, RawQuery(q): Raw
     let m = &report.after_close;
     Ok(render(&LoopPage {
         title: t.0.text("nav.loop"),
-        t: admin.1.t, nav: Some(admin.1.clone()),
+        t: admin.1.t,
+        nav: Some(admin.1.clone()),
         from: crate::page::value(&q, "from").to_owned(),
         to: crate::page::value(&q, "to").to_owned(),
         rows,

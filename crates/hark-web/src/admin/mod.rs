@@ -660,7 +660,8 @@ impl EditPage {
         };
         EditPage {
             t,
-            title: survey.map_or_else(|| t.text("edit.new").into(), |s| t.fill1("edit.title", "name", &s.definition.name)),
+            title: survey
+                .map_or_else(|| t.text("edit.new").into(), |s| t.fill1("edit.title", "name", &s.definition.name)),
             widget_secret: widget_secret.to_owned(),
             nav,
             id: survey.map(|s| s.id.clone()),
@@ -828,13 +829,12 @@ async fn links_csv(State(state): State<AppState>, admin: Admin, Path(id): Path<S
     Ok(crate::page::csv_download("links", body))
 }
 
-/// Why nothing can be mailed, where a person would otherwise believe it was.
-
 async fn send_page(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Page {
     let s = load_survey(&state, &admin.1, &id).await?;
     Ok(render(&SendPage {
         title: admin.1.t.0.text("send.title"),
-        t: admin.1.t, nav: Some(admin.1.clone()),
+        t: admin.1.t,
+        nav: Some(admin.1.clone()),
         name: s.definition.name.clone(),
         segment: String::new(),
         window: s.definition.fatigue_window_days(),
@@ -882,7 +882,8 @@ async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String
     let links = link_rows(&state, &made).await?.into_iter().map(|[a, b, c]| (a, b, c)).collect();
     let page = SendPage {
         title: admin.1.t.0.text("send.title"),
-        t: admin.1.t, nav: Some(admin.1.clone()),
+        t: admin.1.t,
+        nav: Some(admin.1.clone()),
         name: survey.definition.name.clone(),
         segment,
         window: survey.definition.fatigue_window_days(),
@@ -945,7 +946,9 @@ async fn jobs(State(state): State<AppState>, admin: Admin) -> Response {
         .collect();
     let now = jiff::Timestamp::now().as_millisecond();
     let backlog = match state.store.job_backlog().await {
-        Ok(b) => b.into_iter().map(|(kind, n, oldest)| (t.word_or_value("job", &kind), n, waited(t, now - oldest))).collect(),
+        Ok(b) => {
+            b.into_iter().map(|(kind, n, oldest)| (t.word_or_value("job", &kind), n, waited(t, now - oldest))).collect()
+        }
         Err(e) => return internal(e),
     };
     render(&JobsPage { title: t.0.text("jobs.title"), t, nav: Some(admin.1.clone()), counts, backlog, jobs })
@@ -1118,7 +1121,10 @@ pub(crate) fn timeline_line(
         TimelineItem::Note(n) => (t.fill1("timeline.note", "author", &n.author), n.body.clone()),
         TimelineItem::Interaction(i) => {
             let figures = if i.figures.is_empty() { String::new() } else { format!(" ({})", facts(t, &i.figures)) };
-            (t.fill1("timeline.interaction", "kind", &i.kind), format!("{}{figures}", i.summary.clone().unwrap_or_default()))
+            (
+                t.fill1("timeline.interaction", "kind", &i.kind),
+                format!("{}{figures}", i.summary.clone().unwrap_or_default()),
+            )
         }
     }
 }
@@ -1142,10 +1148,12 @@ async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<Str
             TimelineEntry { when: admin.1.t.time(item.at()), what, detail }
         })
         .collect();
-    let unsubscribed = c.unsubscribed_at.map(|at| admin.1.t.time(at)).unwrap_or_else(|| admin.1.t.text("dash.no").into());
+    let unsubscribed =
+        c.unsubscribed_at.map(|at| admin.1.t.time(at)).unwrap_or_else(|| admin.1.t.text("dash.no").into());
     render(&ContactPage {
         title: c.name.clone().unwrap_or_else(|| c.external_id.clone()),
-        t: admin.1.t, nav: Some(admin.1.clone()),
+        t: admin.1.t,
+        nav: Some(admin.1.clone()),
         c,
         unsubscribed,
         timeline,

@@ -11,8 +11,8 @@ use axum::routing::{get, post};
 use hark_store::{JobStatus, Role, StoreError, UserChange};
 
 use crate::AppState;
-use crate::page::Reader;
 use crate::page::Nav;
+use crate::page::Reader;
 use crate::page::render;
 use crate::page::{Admin, Page, form, internal, value};
 
@@ -64,7 +64,8 @@ async fn people_view(state: &AppState, admin: &Admin, notice: Option<String>, er
     let t = admin.1.t;
     let page = PeoplePage {
         title: t.0.text("people.title"),
-        t: admin.1.t, nav: Some(admin.1.clone()),
+        t: admin.1.t,
+        nav: Some(admin.1.clone()),
         notice,
         error,
         users: users
@@ -151,7 +152,11 @@ async fn change_user(
 ) -> Page {
     let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
     let store = &state.store;
-    let user = store.get_user(&id).await.map_err(internal)?.ok_or_else(|| crate::page::not_found(&admin.1, "problem.no_user"))?;
+    let user = store
+        .get_user(&id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| crate::page::not_found(&admin.1, "problem.no_user"))?;
     let t = admin.1.t;
     let myself = user.id == admin.0.user.id;
     let notice = match value(&pairs, "action") {
@@ -208,7 +213,9 @@ async fn revoke_key(
     form(&admin, &body).map_err(IntoResponse::into_response)?;
     match state.store.revoke_api_key(&id).await {
         Ok(()) => Ok(Redirect::to("/admin/users").into_response()),
-        Err(StoreError::NotFound(_)) => people_view(&state, &admin, None, Some(admin.1.t.text("people.no_key").into())).await,
+        Err(StoreError::NotFound(_)) => {
+            people_view(&state, &admin, None, Some(admin.1.t.text("people.no_key").into())).await
+        }
         Err(e) => Err(internal(e)),
     }
 }
@@ -251,7 +258,8 @@ async fn mail_view(state: &AppState, admin: &Admin, tested: Option<(bool, String
     };
     let page = MailPage {
         title: admin.1.t.0.text("mail.title"),
-        t: admin.1.t, nav: Some(admin.1.clone()),
+        t: admin.1.t,
+        nav: Some(admin.1.clone()),
         server: state.mailer().map(hark_jobs::Mailer::describe),
         tested,
         failures,

@@ -296,7 +296,8 @@ pub(crate) fn dot_rows(t: Reader, rows: &[DotRow], size: Size) -> String {
                 );
             }
             let fill = if dot.thin { "#fff" } else { colour };
-            let about = [dot.interval.map(|iv| t.ci(iv, 0)), dot.thin.then(|| t.text("chart.too_few_to_rank").to_owned())];
+            let about =
+                [dot.interval.map(|iv| t.ci(iv, 0)), dot.thin.then(|| t.text("chart.too_few_to_rank").to_owned())];
             let about = about.into_iter().flatten().collect::<Vec<_>>().join(", ");
             let _ = write!(
                 svg,
@@ -352,7 +353,12 @@ mod tests {
             href: None,
         };
         // Whole months near +10; the running one at +17 with a wide interval (−51 to +85).
-        let svg = trend(en(), &[p(10.0, 8.0, None), p(12.0, 8.0, None), p(17.0, 68.0, Some("so far".to_string()))], &[], Size::Wide);
+        let svg = trend(
+            en(),
+            &[p(10.0, 8.0, None), p(12.0, 8.0, None), p(17.0, 68.0, Some("so far".to_string()))],
+            &[],
+            Size::Wide,
+        );
         assert!(svg.contains(">+20<") && !svg.contains(">+40<") && !svg.contains(">-20<"), "axis from 0 to +20: {svg}");
         assert_eq!((svg.matches(r#"class="point""#).count(), svg.matches(r#"class="point hollow""#).count()), (2, 1));
         assert!(svg.contains(">so far<") && svg.contains("n = 3, 95% CI -51 to +85, so far"));

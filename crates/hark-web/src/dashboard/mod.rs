@@ -20,8 +20,8 @@ use hark_core::{Interval, NpsSummary};
 use hark_store::Dimension;
 
 use crate::AppState;
-use crate::page::Reader;
 use crate::ops::insights::{self, AlertRuleInput, AnnotationInput, label_of};
+use crate::page::Reader;
 use crate::page::render;
 use crate::page::{Nav, PageViewer, Reason, csv_download};
 use crate::problem::ApiError;
@@ -437,12 +437,12 @@ async fn filters(
     };
     let all = t.text(if every_kind { "dash.all_surveys" } else { "dash.all_nps_surveys" });
     let summary = [chosen(&surveys).or(Some(all.into())), Some(period)]
-            .into_iter()
-            .chain([chosen(&teams), chosen(&agents)])
-            .chain(["channel", "language", "attr", "q"].map(|k| Some(get(k)).filter(|v| !v.is_empty())))
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" · ");
+        .into_iter()
+        .chain([chosen(&teams), chosen(&agents)])
+        .chain(["channel", "language", "attr", "q"].map(|k| Some(get(k)).filter(|v| !v.is_empty())))
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ");
     Ok(Filters {
         surveys,
         teams,
@@ -459,8 +459,9 @@ async fn filters(
     })
 }
 
-fn period_text(t: Reader, p: &insights::Period) -> String {
-    t.fill("fmt.period", &[("from", &t.iso_date(&p.from)), ("to", &t.iso_date(&p.to))])
+/// Two stored ISO dates as the reader writes a period: "2026. 3. 1.~2026. 3. 31.".
+fn period_text(t: Reader, from: &str, to: &str) -> String {
+    t.fill("fmt.period", &[("from", &t.iso_date(from)), ("to", &t.iso_date(to))])
 }
 
 async fn overview(
@@ -471,7 +472,7 @@ async fn overview(
 ) -> Result<DashboardPage, ApiError> {
     let o = insights::overview(&state.store, viewer, pairs).await?;
     let mut page = blank(t, "overview", o.subject);
-    page.period = period_text(t, &o.period);
+    page.period = period_text(t, &o.period.from, &o.period.to);
     page.method = t.fill1("dash.intervals", "method", method_name(t, o.method));
     let days = o.period.days();
     page.cards.push(Card {
@@ -502,7 +503,10 @@ async fn overview(
     if o.csat.n > 0 {
         page.cards.push(Card {
             label: t.text("dash.csat_card").into(),
-            value: o.csat.pct.map_or_else(String::new, |p| format!("{}%{}", t.number(p, 0), ci(o.csat.interval, 1, "%"))),
+            value: o
+                .csat
+                .pct
+                .map_or_else(String::new, |p| format!("{}%{}", t.number(p, 0), ci(o.csat.interval, 1, "%"))),
             detail: with_change(t, o.csat.n, o.csat_change.as_ref(), days, t.text("dash.points"), 0),
         });
     }
@@ -541,12 +545,15 @@ async fn overview(
         page.method.push_str(&t.fill1("dash.hollow", "min_n", o.min_n));
     }
     let score_links: Vec<String> = (0..11).map(|s| responses_link(pairs, &[("score", s.to_string())])).collect();
-    page.charts.push(drawn(words(t, "distribution"), |size| {
-        charts::distribution(t, &o.distribution, &score_links, size)
-    }));
+    page.charts
+        .push(drawn(words(t, "distribution"), |size| charts::distribution(t, &o.distribution, &score_links, size)));
     page.controls.granularities = Granularity::ALL
         .into_iter()
-        .map(|g| Option_ { value: g.as_str().into(), label: t.word("granularity", g.as_str()), selected: g == o.granularity })
+        .map(|g| Option_ {
+            value: g.as_str().into(),
+            label: t.word("granularity", g.as_str()),
+            selected: g == o.granularity,
+        })
         .collect();
     page.tables.push(Table {
         name: "trend".into(),
@@ -636,7 +643,7 @@ async fn segments(
 ) -> Result<DashboardPage, ApiError> {
     let s = insights::segments(&state.store, viewer, pairs).await?;
     let mut page = blank(t, "segments", s.subject);
-    page.period = period_text(t, &s.period);
+    page.period = period_text(t, &s.period.from, &s.period.to);
     page.method = format!(
         "{} {}",
         t.fill1("dash.intervals", "method", method_name(t, s.method)),
@@ -691,7 +698,7 @@ async fn agents(
 ) -> Result<DashboardPage, ApiError> {
     let a = insights::agents(&state.store, viewer, pairs).await?;
     let mut page = blank(t, "agents", a.subject);
-    page.period = period_text(t, &a.period);
+    page.period = period_text(t, &a.period.from, &a.period.to);
     page.method = format!(
         "{} {}",
         t.fill1("dash.agents_method", "min_n", a.min_n),
@@ -825,8 +832,7 @@ async fn changes(
             selected: a.id == chosen,
         })
         .collect();
-    page.controls.annotations =
-        c.annotations.iter().map(|a| (a.id.clone(), t.day(a.day), a.label.clone())).collect();
+    page.controls.annotations = c.annotations.iter().map(|a| (a.id.clone(), t.day(a.day), a.label.clone())).collect();
     page.controls.annotate = viewer.may_annotate();
     let surveys = insights::labels(&state.store, &Dimension::Survey).await?;
     page.tables.push(Table {
@@ -848,10 +854,7 @@ async fn changes(
     if let Some(cmp) = &c.comparison {
         page.method = t.fill1("dash.test", "method", method_name(t, cmp.method));
         page.sentence = Some(comparison_sentence(t, cmp));
-        let window = |key: &str, w: &insights::Window| {
-            let period = t.fill("fmt.period", &[("from", &t.iso_date(&w.from)), ("to", &t.iso_date(&w.to))]);
-            format!("{} · {period}", t.text(key))
-        };
+        let window = |key: &str, w: &insights::Window| format!("{} · {}", t.text(key), period_text(t, &w.from, &w.to));
         page.cards.push(Card {
             label: window("dash.before", &cmp.before),
             value: nps_text(t, &cmp.before.summary),
@@ -984,7 +987,7 @@ async fn responses(
     let r = insights::responses(&state.store, viewer, pairs).await?;
     let mut page = blank(t, "responses", r.subject);
     page.search = true;
-    page.period = period_text(t, &r.period);
+    page.period = period_text(t, &r.period.from, &r.period.to);
     page.cards.push(Card {
         label: t.text("dash.matching").into(),
         value: t.count(r.total),
