@@ -110,9 +110,12 @@ pub struct User {
     pub deactivated_at: Option<i64>,
     /// The language they chose to read Hark in; `None`: their browser's.
     pub locale: Option<String>,
+    /// The time zone they chose (IANA name); `None`: the organisation's.
+    pub time_zone: Option<String>,
 }
 
-pub(crate) const USER_COLUMNS: &str = "id, email, name, role, team_id, agent_id, created_at, deactivated_at, locale";
+pub(crate) const USER_COLUMNS: &str =
+    "id, email, name, role, team_id, agent_id, created_at, deactivated_at, locale, time_zone";
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ApiKeyRecord {
@@ -244,6 +247,7 @@ pub(crate) fn user_from(row: &AnyRow) -> Result<User> {
         created_at: row.try_get("created_at")?,
         deactivated_at: row.try_get("deactivated_at")?,
         locale: row.try_get("locale")?,
+        time_zone: row.try_get("time_zone")?,
     })
 }
 
@@ -569,7 +573,7 @@ impl Store {
     pub async fn create_user(&self, email: &str, name: Option<&str>, role: Role, password_hash: &str) -> Result<User> {
         let row = sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             RETURNING id, email, name, role, team_id, agent_id, created_at, deactivated_at, locale",
+             RETURNING id, email, name, role, team_id, agent_id, created_at, deactivated_at, locale, time_zone",
         )
         .bind(new_id())
         .bind(email)
@@ -617,10 +621,15 @@ impl Store {
         Ok(())
     }
 
-    /// The language a person reads Hark in; `None` to follow their browser.
-    pub async fn set_user_locale(&self, id: &str, locale: Option<&str>) -> Result<()> {
-        let done =
-            sqlx::query("UPDATE users SET locale = $2 WHERE id = $1").bind(id).bind(locale).execute(&self.pool).await?;
+    /// How a person reads Hark: their language (`None`: their browser's) and time zone
+    /// (`None`: the organisation's).
+    pub async fn set_user_reading(&self, id: &str, locale: Option<&str>, time_zone: Option<&str>) -> Result<()> {
+        let done = sqlx::query("UPDATE users SET locale = $2, time_zone = $3 WHERE id = $1")
+            .bind(id)
+            .bind(locale)
+            .bind(time_zone)
+            .execute(&self.pool)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("user"));
         }
@@ -650,7 +659,8 @@ impl Store {
     /// The user and their password hash, for a login check.
     pub async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>> {
         let row = sqlx::query(
-            "SELECT id, email, name, role, team_id, agent_id, created_at, deactivated_at, locale, password_hash FROM users \
+            "SELECT id, email, name, role, team_id, agent_id, created_at, deactivated_at, locale, time_zone, password_hash \
+             FROM users \
              WHERE email = $1 AND deactivated_at IS NULL",
         )
         .bind(email)

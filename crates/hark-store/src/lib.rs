@@ -170,7 +170,7 @@ fn migrator() -> Migrator {
         (6, "search_text", include_str!("../migrations/0006_search_text.sql")),
         (7, "facet_blocks", include_str!("../migrations/0007_facet_blocks.sql")),
         (8, "loop_for_everyone", include_str!("../migrations/0008_loop_for_everyone.sql")),
-        (9, "staff_language", include_str!("../migrations/0009_staff_language.sql")),
+        (9, "staff_preferences", include_str!("../migrations/0009_staff_preferences.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

@@ -205,6 +205,14 @@ impl Store {
         rows.iter().map(response_from).collect()
     }
 
+    /// When the first answer the filter matches was given, if any.
+    pub async fn first_answer_at(&self, filter: &ResponseFilter) -> Result<Option<i64>> {
+        let mut sql = Sql::new("SELECT MIN(r.created_at) AS first");
+        sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
+        filter.push_conditions(&mut sql, self.dialect);
+        Ok(sql.query().fetch_one(&self.pool).await?.try_get("first")?)
+    }
+
     pub async fn count_responses(&self, filter: &ResponseFilter) -> Result<i64> {
         let mut sql = Sql::new("SELECT COUNT(*) AS n");
         sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");

@@ -50,6 +50,9 @@ pub struct WebConfig {
     pub connections: ConnectionLimits,
     /// A personal email link older than this no longer records a score (`None`: never expires).
     pub link_lifetime: Option<Duration>,
+    /// The organisation's time zone: the one its people read times in and its reports count
+    /// days in, unless a person chose another.
+    pub time_zone: jiff::tz::TimeZone,
 }
 
 impl WebConfig {
@@ -60,6 +63,7 @@ impl WebConfig {
             limits: RateLimits::default(),
             connections: ConnectionLimits::default(),
             link_lifetime: Some(Duration::from_secs(90 * 24 * 3600)),
+            time_zone: jiff::tz::TimeZone::UTC,
         }
     }
 }

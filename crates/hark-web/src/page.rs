@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use hark_core::auth::constant_time_eq;
 use hark_core::i18n::{self, Locale};
-use hark_store::{CaseFilter, Role, Session, Store, Survey};
+use hark_store::{CaseFilter, Role, Session, Survey};
 
 use crate::AppState;
 use crate::auth::session_token;
@@ -48,7 +48,7 @@ impl FromRequestParts<AppState> for SignedIn {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let session = signed_in(parts, state).await?;
-        let nav = Nav::load(&state.store, &session, &parts.headers).await?;
+        let nav = Nav::load(state, &session, &parts.headers).await?;
         Ok(SignedIn(session, nav))
     }
 }
@@ -109,10 +109,10 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, "something went wrong; nothing was changed").into_response()
 }
 
-/// How a person reads Hark: in their language, and (until the organisation's time zone is
-/// built) with times in UTC, which every time says.
+/// How a person reads Hark: in their language, with times in their time zone (which every
+/// time names).
 #[derive(Clone, Copy)]
-pub(crate) struct Reader(pub &'static Locale);
+pub(crate) struct Reader(pub &'static Locale, pub &'static jiff::tz::TimeZone);
 
 impl std::ops::Deref for Reader {
     type Target = Locale;
@@ -121,9 +121,40 @@ impl std::ops::Deref for Reader {
     }
 }
 
+/// A time zone by its IANA name, kept for the life of the process so that a [`Reader`] stays
+/// `Copy`: there are some 600 names, each kept once.
+pub(crate) fn zone(name: &str) -> Option<&'static jiff::tz::TimeZone> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static ZONES: OnceLock<Mutex<HashMap<String, &'static jiff::tz::TimeZone>>> = OnceLock::new();
+    let mut zones = ZONES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(z) = zones.get(name) {
+        return Some(z);
+    }
+    let found: &'static jiff::tz::TimeZone = Box::leak(Box::new(jiff::tz::TimeZone::get(name).ok()?));
+    zones.insert(name.to_owned(), found);
+    Some(found)
+}
+
+/// The zone's name as people and the API write it: `Asia/Seoul`, `UTC`.
+pub(crate) fn zone_name(zone: &jiff::tz::TimeZone) -> &str {
+    zone.iana_name().unwrap_or("UTC")
+}
+
 impl Reader {
-    /// The language a person chose, else the first of their browser's that Hark has, else English.
-    pub fn of(chosen: Option<&str>, headers: &HeaderMap) -> Reader {
+    /// English in UTC: for what no person reads in their own way (tests, the sign-in refusals).
+    pub fn english() -> Reader {
+        Reader(i18n::base(), zone("UTC").expect("UTC is a zone"))
+    }
+
+    /// The language a person chose, else the first of their browser's that Hark has, else
+    /// English; the zone they chose, else the organisation's.
+    pub fn of(
+        chosen: Option<&str>,
+        chosen_zone: Option<&str>,
+        org_zone: &jiff::tz::TimeZone,
+        headers: &HeaderMap,
+    ) -> Reader {
         let browser = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(i18n::accept_language);
         let locale = chosen
             .into_iter()
@@ -131,7 +162,13 @@ impl Reader {
             .chain(browser.unwrap_or_default())
             .find_map(|tag| i18n::locale(&tag))
             .unwrap_or_else(i18n::base);
-        Reader(locale)
+        let zone = chosen_zone.or(org_zone.iana_name()).and_then(zone).unwrap_or_else(|| Reader::english().1);
+        Reader(locale, zone)
+    }
+
+    /// The zone's name, for what says which zone its days are in.
+    pub fn zone_name(&self) -> &'static str {
+        zone_name(self.1)
     }
 
     /// `text(key)` with its one `{name}` placeholder filled in.
@@ -162,11 +199,9 @@ impl Reader {
         self.fill(key, &[(a, &va.to_string()), (b, &vb.to_string())])
     }
 
-    /// A stored time (ms since 1970) to the minute.
+    /// A stored time (ms since 1970) to the minute, in the reader's zone.
     pub fn time(&self, ms: i64) -> String {
-        jiff::Timestamp::from_millisecond(ms)
-            .map(|t| self.datetime(&t.to_zoned(jiff::tz::TimeZone::UTC)))
-            .unwrap_or_default()
+        jiff::Timestamp::from_millisecond(ms).map(|t| self.datetime(&t.to_zoned(self.1.clone()))).unwrap_or_default()
     }
 
     /// A day number (days since 1970-01-01).
@@ -194,13 +229,19 @@ pub(crate) struct Nav {
 }
 
 impl Nav {
-    pub async fn load(store: &Store, session: &Session, headers: &HeaderMap) -> Result<Nav, Response> {
+    pub async fn load(state: &AppState, session: &Session, headers: &HeaderMap) -> Result<Nav, Response> {
+        let store = &state.store;
         let viewer = Viewer::of(session.clone());
         let mine = CaseFilter { owner_id: Some(session.user.id.clone()), open_only: true, ..Default::default() };
         let overdue = CaseFilter { overdue: true, reach: viewer.case_reach(), ..Default::default() };
         let count = async |f: &CaseFilter| store.count_cases(f).await.map_err(crate::page::internal);
         Ok(Nav {
-            t: Reader::of(session.user.locale.as_deref(), headers),
+            t: Reader::of(
+                session.user.locale.as_deref(),
+                session.user.time_zone.as_deref(),
+                &state.config.time_zone,
+                headers,
+            ),
             csrf: session.csrf_token.clone(),
             admin: session.user.role == Role::Admin,
             mine: count(&mine).await?,
@@ -249,7 +290,7 @@ impl Reason {
 /// A staff page that says why it cannot show what was asked, and where to go instead; without
 /// a signed-in person (`nav`), in English.
 pub(crate) fn problem_page(status: StatusCode, nav: Option<Nav>, reason: Reason) -> Response {
-    let t = nav.as_ref().map_or(Reader(i18n::base()), |n| n.t);
+    let t = nav.as_ref().map_or_else(Reader::english, |n| n.t);
     let (title, id) = match status {
         StatusCode::FORBIDDEN => ("problem.forbidden_title", "forbidden"),
         StatusCode::NOT_FOUND => ("problem.not_found_title", "not-found"),
@@ -273,7 +314,7 @@ impl FromRequestParts<AppState> for PageViewer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let session = crate::page::signed_in(parts, state).await?;
-        let nav = Nav::load(&state.store, &session, &parts.headers).await?;
+        let nav = Nav::load(state, &session, &parts.headers).await?;
         Ok(PageViewer(Viewer::of(session), nav))
     }
 }

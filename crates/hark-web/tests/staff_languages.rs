@@ -63,9 +63,9 @@ fn visible_text(html: &str) -> String {
 /// Words of Latin letters, lowercased; addresses and emails dropped.
 fn latin_words(text: &str) -> BTreeSet<String> {
     text.split_whitespace()
-        // Addresses, and what a person types as it is: `order.delivered`, `plan=pro`,
-        // `Hark.track(name)`, the `{name}` placeholders of a mail.
-        .filter(|w| !w.contains('@') && !w.contains("://") && !w.starts_with('/') && !w.contains(['=', '{']))
+        // Addresses, zones (`Asia/Seoul`), and what a person types as it is: `order.delivered`,
+        // `plan=pro`, `Hark.track(name)`, the `{name}` placeholders of a mail.
+        .filter(|w| !w.contains(['@', '/', '=', '{']))
         .filter(|w| !w.trim_end_matches(['.', ',', ')']).contains(['.', '(']))
         .flat_map(|w| w.split(|c: char| !c.is_ascii_alphabetic()))
         .filter(|w| w.len() >= 3)

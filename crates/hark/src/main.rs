@@ -278,6 +278,10 @@ struct OutreachArgs {
     /// No contact is surveyed more often than this, across all surveys (0: no global window).
     #[arg(long, env = "HARK_GLOBAL_FATIGUE_DAYS", default_value_t = 7)]
     global_fatigue_days: u32,
+    /// The organisation's time zone (IANA name, e.g. Asia/Seoul): times shown, dates typed and
+    /// the days, weeks and months of reports are its own; each person may choose another.
+    #[arg(long, env = "HARK_TIME_ZONE", default_value = "UTC")]
+    time_zone: String,
     /// How often idle job runners look for due work, in milliseconds.
     #[arg(long, env = "HARK_JOB_POLL_MS", default_value_t = 1000)]
     job_poll_ms: u64,
@@ -344,6 +348,7 @@ impl GuardArgs {
         Ok(hark_web::WebConfig {
             public_url,
             global_fatigue_days,
+            time_zone: jiff::tz::TimeZone::UTC,
             limits: hark_web::RateLimits {
                 answers_per_ip: per_minute(self.rate_answers_per_ip),
                 answers_per_survey: per_minute(self.rate_answers_per_survey),
@@ -430,7 +435,10 @@ async fn serve(
             lease: std::time::Duration::from_secs(outreach.job_lease_seconds.max(2)),
         },
     );
-    let config = guard.web(public_url, outreach.global_fatigue_days)?;
+    let mut config = guard.web(public_url, outreach.global_fatigue_days)?;
+    config.time_zone = jiff::tz::TimeZone::get(&outreach.time_zone).map_err(|_| {
+        anyhow::anyhow!("--time-zone: `{}` is not an IANA time zone (e.g. Asia/Seoul)", outreach.time_zone)
+    })?;
     let state = hark_web::AppState::new(store, config, Some(runner.clone())).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let jobs = tokio::spawn(runner.run(async move {

@@ -700,7 +700,7 @@ fn figure_row(label: String, f: &LoopFigures) -> Vec<String> {
 }
 
 async fn loop_page(State(state): State<AppState>, admin: Admin, RawQuery(q): RawQuery) -> Page {
-    let (from, to) = period(&q).map_err(IntoResponse::into_response)?;
+    let (from, to) = period(&q, admin.1.t.1).map_err(IntoResponse::into_response)?;
     let report = loop_report(&state, from, to).await.map_err(internal)?;
     let teams = state.store.list_teams().await.map_err(internal)?;
     let users = state.store.list_users().await.map_err(internal)?;

@@ -88,8 +88,8 @@ pub(crate) fn safe_next(next: Option<&str>) -> String {
     .to_owned()
 }
 
-async fn login_page(Query(q): Query<NextQuery>, headers: HeaderMap) -> Response {
-    let t = Reader::of(None, &headers);
+async fn login_page(State(state): State<AppState>, Query(q): Query<NextQuery>, headers: HeaderMap) -> Response {
+    let t = Reader::of(None, None, &state.config.time_zone, &headers);
     render(&LoginPage {
         t,
         title: t.0.text("login.title"),
@@ -106,7 +106,7 @@ async fn login(
     headers: HeaderMap,
     RawForm(body): RawForm,
 ) -> Response {
-    let t = Reader::of(None, &headers);
+    let t = Reader::of(None, None, &state.config.time_zone, &headers);
     let title = t.0.text("login.title");
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let email = value(&pairs, "email").to_owned();
@@ -197,11 +197,15 @@ struct PasswordPage {
     languages: Vec<(&'static str, String)>,
     /// The person's chosen language; empty: their browser's.
     chosen: String,
+    /// Every time zone by its IANA name, and the person's choice (empty: the organisation's).
+    zones: Vec<String>,
+    chosen_zone: String,
+    org_zone: String,
     language_saved: bool,
 }
 
 impl PasswordPage {
-    fn of(session: &hark_store::Session, nav: &Nav) -> PasswordPage {
+    fn of(state: &AppState, session: &hark_store::Session, nav: &Nav) -> PasswordPage {
         PasswordPage {
             t: nav.t,
             title: nav.t.0.text("account.title"),
@@ -211,6 +215,9 @@ impl PasswordPage {
             done: false,
             languages: i18n::locales().iter().map(|l| (l.tag, l.name.clone())).collect(),
             chosen: session.user.locale.clone().unwrap_or_default(),
+            zones: time_zones(),
+            chosen_zone: session.user.time_zone.clone().unwrap_or_default(),
+            org_zone: crate::page::zone_name(&state.config.time_zone).to_owned(),
             language_saved: false,
         }
     }
@@ -219,11 +226,24 @@ impl PasswordPage {
 /// Shortest password a person may choose.
 const MIN_PASSWORD_CHARS: usize = 12;
 
-async fn password_page(SignedIn(session, nav): SignedIn) -> Response {
-    render(&PasswordPage::of(&session, &nav))
+/// The IANA zones people live in (`Area/City`, not the old aliases such as `Japan` or the
+/// fixed `Etc/GMT+9`), and UTC, sorted: the choices of the account page.
+fn time_zones() -> Vec<String> {
+    let mut names: Vec<String> = jiff::tz::db()
+        .available()
+        .map(|n| n.to_string())
+        .filter(|n| n == "UTC" || (n.contains('/') && !n.starts_with("Etc/") && !n.starts_with("SystemV/")))
+        .collect();
+    names.sort();
+    names
 }
 
-/// Every role chooses the language they read Hark in (empty: their browser's).
+async fn password_page(State(state): State<AppState>, SignedIn(session, nav): SignedIn) -> Response {
+    render(&PasswordPage::of(&state, &session, &nav))
+}
+
+/// Every role chooses the language they read Hark in (empty: their browser's) and their time
+/// zone (empty: the organisation's).
 async fn change_language(
     State(state): State<AppState>,
     SignedIn(session, nav): SignedIn,
@@ -240,21 +260,33 @@ async fn change_language(
         tag => match i18n::locales().iter().find(|l| l.tag == tag) {
             Some(l) => Some(l.tag),
             None => {
-                let mut page = PasswordPage::of(&session, &nav);
+                let mut page = PasswordPage::of(&state, &session, &nav);
                 page.error = Some(nav.t.fill1("account.no_such_language", "tag", tag));
                 return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
             }
         },
     };
-    if let Err(e) = state.store.set_user_locale(&session.user.id, locale).await {
+    let time_zone = match value(&pairs, "time_zone") {
+        "" => None,
+        name => match crate::page::zone(name) {
+            Some(zone) => Some(crate::page::zone_name(zone)),
+            None => {
+                let mut page = PasswordPage::of(&state, &session, &nav);
+                page.error = Some(nav.t.fill1("account.no_such_zone", "zone", name));
+                return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
+            }
+        },
+    };
+    if let Err(e) = state.store.set_user_reading(&session.user.id, locale, time_zone).await {
         return internal(e);
     }
-    // The page that confirms it is already in the new language.
+    // The page that confirms it is already in the new language and zone.
     let mut session = session;
     session.user.locale = locale.map(str::to_owned);
+    session.user.time_zone = time_zone.map(str::to_owned);
     let mut nav = nav;
-    nav.t = Reader::of(locale, &headers);
-    let mut page = PasswordPage::of(&session, &nav);
+    nav.t = Reader::of(locale, time_zone, &state.config.time_zone, &headers);
+    let mut page = PasswordPage::of(&state, &session, &nav);
     page.language_saved = true;
     render(&page)
 }
@@ -288,7 +320,8 @@ async fn change_password(
     } else {
         None
     };
-    let page = |error: Option<String>, done: bool| PasswordPage { error, done, ..PasswordPage::of(&session, &nav) };
+    let page =
+        |error: Option<String>, done: bool| PasswordPage { error, done, ..PasswordPage::of(&state, &session, &nav) };
     if let Some(error) = error {
         return (StatusCode::UNPROCESSABLE_ENTITY, render(&page(Some(error), false))).into_response();
     }
@@ -1338,7 +1371,7 @@ mod editor_round_trip {
                 created_at: 0,
                 updated_at: 0,
             };
-            let page = EditPage::new("secret", Reader(i18n::base()), None, Some(&survey), SurveyForm::from(&def, status), vec![], false);
+            let page = EditPage::new("secret", Reader::english(), None, Some(&survey), SurveyForm::from(&def, status), vec![], false);
             let pairs = submitted(&page.render().unwrap());
             let (saved, saved_status, errors) = definition_from_form(&pairs, Some(&def));
             prop_assert!(errors.0.is_empty(), "{:?}", errors);

@@ -78,7 +78,7 @@ pub(crate) async fn act_on_case(
     params(("from" = Option<String>, Query), ("to" = Option<String>, Query)),
     responses((status = 200, body = LoopReport), (status = 422, body = Problem)))]
 pub(crate) async fn loop_report_api(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<LoopReport>> {
-    let (from, to) = period(&q)?;
+    let (from, to) = period(&q, &s.config.time_zone)?;
     Ok(Json(loop_report(&s, from, to).await?))
 }
 

@@ -27,7 +27,7 @@ pub(crate) async fn overview(
     ApiViewer(v): ApiViewer,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Overview>> {
-    Ok(Json(insights::overview(&s.store, &v, &q).await?))
+    Ok(Json(insights::overview(&s.store, &v, &zoned(&s, &q)).await?))
 }
 
 /// NPS by a dimension, ranked; rows with fewer than `min_n` answers are marked and never
@@ -42,7 +42,7 @@ pub(crate) async fn segments(
     ApiViewer(v): ApiViewer,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Segments>> {
-    Ok(Json(insights::segments(&s.store, &v, &q).await?))
+    Ok(Json(insights::segments(&s.store, &v, &zoned(&s, &q)).await?))
 }
 
 /// Agent NPS beside company NPS per agent, the leaderboard, champions and where they sit,
@@ -55,7 +55,7 @@ pub(crate) async fn agents(
     ApiViewer(v): ApiViewer,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Agents>> {
-    Ok(Json(insights::agents(&s.store, &v, &q).await?))
+    Ok(Json(insights::agents(&s.store, &v, &zoned(&s, &q)).await?))
 }
 
 /// Annotations, and NPS before and after one of them (`annotation_id`, `window_days`) or
@@ -72,7 +72,7 @@ pub(crate) async fn changes(
     ApiViewer(v): ApiViewer,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Changes>> {
-    Ok(Json(insights::changes(&s.store, &v, &q).await?))
+    Ok(Json(insights::changes(&s.store, &v, &zoned(&s, &q)).await?))
 }
 
 /// Alert rules and the alerts they raised (admins and executives: all; team leads: their
@@ -94,7 +94,7 @@ pub(crate) async fn responses(
     ApiViewer(v): ApiViewer,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Responses>> {
-    Ok(Json(insights::responses(&s.store, &v, &q).await?))
+    Ok(Json(insights::responses(&s.store, &v, &zoned(&s, &q)).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/annotations", tag = "reports", request_body = AnnotationInput,
@@ -127,4 +127,9 @@ pub(crate) async fn create_alert_rule(
 pub(crate) async fn delete_alert_rule(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     s.store.delete_alert_rule(&id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The query, in the organisation's time zone unless it names one (`tz`).
+fn zoned(s: &AppState, q: &[(String, String)]) -> Vec<(String, String)> {
+    crate::ops::filters::with_zone(q, crate::page::zone_name(&s.config.time_zone))
 }

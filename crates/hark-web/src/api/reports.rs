@@ -18,6 +18,8 @@ pub(crate) struct NpsReport {
     method: &'static str,
     confidence: f64,
     granularity: Granularity,
+    /// The IANA zone whose days, weeks and months the series counts (`tz`).
+    time_zone: String,
     /// The whole filtered period.
     overall: NpsSummary,
     /// One entry per period that has answers, oldest first.
@@ -32,15 +34,18 @@ pub(crate) struct NpsReport {
         ("min_n" = Option<u64>, Query, description = "Fewest answers a period needs not to be flagged thin (default 30)")),
     responses((status = 200, body = NpsReport), (status = 422, body = Problem)))]
 pub(crate) async fn nps_report(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<NpsReport>> {
+    let q = filters::with_zone(&q, crate::page::zone_name(&s.config.time_zone));
     let (mut filter, extras) = filters::parse(&q, &["granularity", "min_n"])?;
     let min_n = insights::min_n(&extras)?;
     insights::nps_only(&s.store, &mut filter).await?;
-    let days = insights::days(&s.store, &filter).await?;
+    let zone = &extras.zone;
+    let periods = insights::periods(&s.store, &filter, extras.granularity, zone).await?;
     Ok(Json(NpsReport {
         method: NPS_METHOD,
         confidence: 0.95,
         granularity: extras.granularity,
-        overall: nps_counts(&insights::total(&days)).summary(),
-        series: insights::fold_trend(&days, extras.granularity, &filter, min_n),
+        time_zone: crate::page::zone_name(zone).to_owned(),
+        overall: nps_counts(&insights::total(periods.iter().map(|(_, c)| c))).summary(),
+        series: insights::fold_trend(&periods, extras.granularity, &filter, min_n, zone),
     }))
 }

@@ -331,13 +331,15 @@ async fn page(
     // Empty form fields mean "any"; they are not filters.
     let pairs: Vec<(String, String)> = pairs.into_iter().filter(|(_, v)| !v.trim().is_empty()).collect();
     let t = nav.t;
+    // Dates are read, and days counted, in the reader's zone unless the address names one.
+    let zoned = crate::ops::filters::with_zone(&pairs, t.zone_name());
     let built = match name.as_str() {
-        "overview" => overview(t, &state, &viewer, &pairs).await,
-        "segments" => segments(t, &state, &viewer, &pairs).await,
-        "agents" => agents(t, &state, &viewer, &pairs).await,
-        "changes" => changes(t, &state, &viewer, &pairs).await,
+        "overview" => overview(t, &state, &viewer, &zoned).await,
+        "segments" => segments(t, &state, &viewer, &zoned).await,
+        "agents" => agents(t, &state, &viewer, &zoned).await,
+        "changes" => changes(t, &state, &viewer, &zoned).await,
         "monitoring" => monitoring(t, &state, &viewer).await,
-        "responses" => responses(t, &state, &viewer, &pairs).await,
+        "responses" => responses(t, &state, &viewer, &zoned).await,
         _ => return crate::page::not_found(&nav, "problem.no_dashboard_page"),
     };
     let mut page = match built {
@@ -464,6 +466,11 @@ fn period_text(t: Reader, from: &str, to: &str) -> String {
     t.fill("fmt.period", &[("from", &t.iso_date(from)), ("to", &t.iso_date(to))])
 }
 
+/// A page's period, with the zone its days are in.
+fn page_period(t: Reader, p: &insights::Period) -> String {
+    format!("{} ({})", period_text(t, &p.from, &p.to), p.time_zone)
+}
+
 async fn overview(
     t: Reader,
     state: &AppState,
@@ -472,7 +479,7 @@ async fn overview(
 ) -> Result<DashboardPage, ApiError> {
     let o = insights::overview(&state.store, viewer, pairs).await?;
     let mut page = blank(t, "overview", o.subject);
-    page.period = period_text(t, &o.period.from, &o.period.to);
+    page.period = page_period(t, &o.period);
     page.method = t.fill1("dash.intervals", "method", method_name(t, o.method));
     let days = o.period.days();
     page.cards.push(Card {
@@ -643,7 +650,7 @@ async fn segments(
 ) -> Result<DashboardPage, ApiError> {
     let s = insights::segments(&state.store, viewer, pairs).await?;
     let mut page = blank(t, "segments", s.subject);
-    page.period = period_text(t, &s.period.from, &s.period.to);
+    page.period = page_period(t, &s.period);
     page.method = format!(
         "{} {}",
         t.fill1("dash.intervals", "method", method_name(t, s.method)),
@@ -698,7 +705,7 @@ async fn agents(
 ) -> Result<DashboardPage, ApiError> {
     let a = insights::agents(&state.store, viewer, pairs).await?;
     let mut page = blank(t, "agents", a.subject);
-    page.period = period_text(t, &a.period.from, &a.period.to);
+    page.period = page_period(t, &a.period);
     page.method = format!(
         "{} {}",
         t.fill1("dash.agents_method", "min_n", a.min_n),
@@ -987,7 +994,7 @@ async fn responses(
     let r = insights::responses(&state.store, viewer, pairs).await?;
     let mut page = blank(t, "responses", r.subject);
     page.search = true;
-    page.period = period_text(t, &r.period.from, &r.period.to);
+    page.period = page_period(t, &r.period);
     page.cards.push(Card {
         label: t.text("dash.matching").into(),
         value: t.count(r.total),

@@ -351,14 +351,20 @@ async fn root_cause_of(s: &AppState, case: &Case, cause: &str) -> ApiResult<Stri
     }
 }
 
-pub(crate) fn period(q: &[(String, String)]) -> Result<(Option<i64>, Option<i64>), ApiError> {
+/// `from` and `to`, dates of `zone` or instants.
+pub(crate) fn period(
+    q: &[(String, String)],
+    zone: &jiff::tz::TimeZone,
+) -> Result<(Option<i64>, Option<i64>), ApiError> {
     let mut out = (None, None);
     for (k, v) in q {
         match k.as_str() {
             "from" if !v.is_empty() => {
-                out.0 = Some(filters::parse_time(v, false).map_err(|e| ApiError::field("from", e))?)
+                out.0 = Some(filters::parse_time(v, false, zone).map_err(|e| ApiError::field("from", e))?)
             }
-            "to" if !v.is_empty() => out.1 = Some(filters::parse_time(v, true).map_err(|e| ApiError::field("to", e))?),
+            "to" if !v.is_empty() => {
+                out.1 = Some(filters::parse_time(v, true, zone).map_err(|e| ApiError::field("to", e))?)
+            }
             "from" | "to" => {}
             other => return Err(ApiError::field(other, "unknown parameter; use `from` and `to`")),
         }

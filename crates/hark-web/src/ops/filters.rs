@@ -1,8 +1,9 @@
 //! Query-string filters shared by the response list and the reports.
 
-use hark_core::report::{Granularity, MS_PER_DAY, day_of_date};
+use hark_core::report::Granularity;
 use hark_core::{Segment, ValidationErrors};
 use hark_store::ResponseFilter;
+use jiff::tz::TimeZone;
 
 pub(crate) const DEFAULT_LIMIT: i64 = 50;
 pub(crate) const MAX_LIMIT: i64 = 500;
@@ -18,7 +19,7 @@ pub(crate) struct FilterParams {
     agent_id: Option<String>,
     /// `api`, `link`, `email`, `widget`, `import` …
     channel: Option<String>,
-    /// Start, inclusive: `2026-01-31` or RFC 3339.
+    /// Start, inclusive: `2026-01-31` (a day in `tz`) or RFC 3339.
     from: Option<String>,
     /// End: a date is inclusive (`2026-03-31` covers that day), an RFC 3339 instant exclusive.
     to: Option<String>,
@@ -28,16 +29,33 @@ pub(crate) struct FilterParams {
     q: Option<String>,
     /// One contact attribute as `key=value`; or use any number of `attr.{key}={value}`.
     attr: Option<String>,
+    /// The time zone (IANA name, e.g. `Asia/Seoul`) of the dates given and of the days,
+    /// weeks and months reports count in; default: the organisation's (`HARK_TIME_ZONE`).
+    tz: Option<String>,
 }
 
 /// What a query string asked for beyond the filter itself.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Extras {
     pub granularity: Granularity,
     pub cursor: Option<String>,
     pub limit: i64,
+    /// The zone dates are read in and periods counted in (`tz`).
+    pub zone: TimeZone,
     /// Everything else the route allowed, by name, for it to read.
     pub other: Vec<(String, String)>,
+}
+
+impl Default for Extras {
+    fn default() -> Self {
+        Extras {
+            granularity: Granularity::default(),
+            cursor: None,
+            limit: DEFAULT_LIMIT,
+            zone: TimeZone::UTC,
+            other: Vec::new(),
+        }
+    }
 }
 
 impl Extras {
@@ -59,6 +77,13 @@ pub(crate) fn parse(
     let mut filter = ResponseFilter::default();
     let mut extras = Extras { limit: DEFAULT_LIMIT, ..Default::default() };
     let mut errors = ValidationErrors::default();
+    // The zone first: the dates are read in it, wherever they stand in the query.
+    if let Some((_, name)) = pairs.iter().find(|(k, _)| k == "tz") {
+        match TimeZone::get(name) {
+            Ok(zone) => extras.zone = zone,
+            Err(_) => errors.push("tz", "an IANA time zone name such as Asia/Seoul, Europe/Rome or UTC"),
+        }
+    }
     for (key, value) in pairs {
         let text = || Some(value.clone());
         match key.as_str() {
@@ -72,11 +97,12 @@ pub(crate) fn parse(
             }
             "q" => filter.search = Some(value.trim().to_string()).filter(|q| !q.is_empty()),
             "contact_id" => filter.contact_id = text(),
-            "from" => match parse_time(value, false) {
+            "tz" => {}
+            "from" => match parse_time(value, false, &extras.zone) {
                 Ok(ms) => filter.from_ms = Some(ms),
                 Err(m) => errors.push("from", m),
             },
-            "to" => match parse_time(value, true) {
+            "to" => match parse_time(value, true, &extras.zone) {
                 Ok(ms) => filter.to_ms = Some(ms),
                 Err(m) => errors.push("to", m),
             },
@@ -134,10 +160,31 @@ pub(crate) fn page(pairs: &[(String, String)]) -> Result<(Option<String>, i64), 
     Ok((extras.cursor, extras.limit))
 }
 
-/// `YYYY-MM-DD` (UTC day; as an end bound, the whole day is included) or an RFC 3339 instant.
-pub(crate) fn parse_time(value: &str, end_of_day: bool) -> Result<i64, String> {
+/// `pairs` with the zone `tz` names, unless they name one: the reader's or the organisation's.
+pub(crate) fn with_zone(pairs: &[(String, String)], zone: &str) -> Vec<(String, String)> {
+    let mut pairs = pairs.to_vec();
+    if !pairs.iter().any(|(k, _)| k == "tz") {
+        pairs.push(("tz".into(), zone.into()));
+    }
+    pairs
+}
+
+/// When a day starts in `zone`, as ms since 1970 (the first moment that exists, across a gap).
+pub(crate) fn day_start(date: jiff::civil::Date, zone: &TimeZone) -> i64 {
+    date.to_zoned(zone.clone()).map_or(0, |z| z.timestamp().as_millisecond())
+}
+
+/// The day a moment falls on in `zone`.
+pub(crate) fn local_date(ms: i64, zone: &TimeZone) -> jiff::civil::Date {
+    jiff::Timestamp::from_millisecond(ms).unwrap_or_default().to_zoned(zone.clone()).date()
+}
+
+/// `YYYY-MM-DD` (a day in `zone`; as an end bound, the whole day is included) or an RFC 3339
+/// instant.
+pub(crate) fn parse_time(value: &str, end_of_day: bool, zone: &TimeZone) -> Result<i64, String> {
     if let Ok(date) = value.parse::<jiff::civil::Date>() {
-        return Ok((day_of_date(date) + i64::from(end_of_day)) * MS_PER_DAY);
+        let day = if end_of_day { date.tomorrow().unwrap_or(date) } else { date };
+        return Ok(day_start(day, zone));
     }
     value
         .parse::<jiff::Timestamp>()

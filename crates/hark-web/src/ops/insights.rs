@@ -7,12 +7,13 @@ use std::collections::HashMap;
 use hark_core::insight::{
     self, Bin, INTERACTION_FIGURES, RankedRow, TeamShare, champion_sentence, champion_teams, nps_counts, rank,
 };
-use hark_core::report::{Granularity, MS_PER_DAY, bucket_end, date_of_day, day_of_date, fold_days, format_ms};
+use hark_core::report::{Granularity, bucket_end, bucket_start, date_of_day, day_of_date};
 use hark_core::stats::{NPS_DIFFERENCE_METHOD, NPS_METHOD};
 use hark_core::{MeanSummary, NpsChange, NpsCounts, NpsSummary, ProportionSummary, SurveyKind};
 use hark_store::{
     Alert, AlertRule, Annotation, ChannelRate, Dimension, ResponseFilter, ScoreColumn, ScoreCounts, Source, Store,
 };
+use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::ops::filters::{self, Extras};
@@ -24,11 +25,28 @@ pub(crate) const DEFAULT_MIN_N: u64 = 30;
 /// Champions: at most this many agents who stand out.
 pub(crate) const CHAMPIONS: usize = 20;
 
-/// The period a page covers, as dates (both inclusive).
+/// The period a page covers, as dates (both inclusive) in its time zone.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(crate) struct Period {
     pub from: String,
     pub to: String,
+    /// The IANA zone whose days these are, and whose days, weeks and months the figures count.
+    pub time_zone: String,
+}
+
+impl Period {
+    /// The days of `[from_ms, to_ms)` in `zone`.
+    fn of(from_ms: i64, to_ms: i64, zone: &TimeZone) -> Period {
+        Period {
+            from: filters::local_date(from_ms, zone).to_string(),
+            to: filters::local_date(to_ms - 1, zone).to_string(),
+            time_zone: zone_name(zone),
+        }
+    }
+}
+
+fn zone_name(zone: &TimeZone) -> String {
+    zone.iana_name().unwrap_or("UTC").to_owned()
 }
 
 impl Period {
@@ -41,9 +59,9 @@ impl Period {
 
 /// The same filter over the period of the same length just before its own (which `parse`
 /// always sets), and that period.
-pub(crate) fn previous(filter: &ResponseFilter) -> (ResponseFilter, Period) {
+pub(crate) fn previous(filter: &ResponseFilter, zone: &TimeZone) -> (ResponseFilter, Period) {
     let (from, to) = (filter.from_ms.unwrap_or_default(), filter.to_ms.unwrap_or_default());
-    let period = Period { from: format_ms(2 * from - to), to: format_ms(from - 1) };
+    let period = Period::of(2 * from - to, from, zone);
     (ResponseFilter { from_ms: Some(2 * from - to), to_ms: Some(from), ..filter.clone() }, period)
 }
 
@@ -60,25 +78,28 @@ async fn company_change(
     now: &NpsSummary,
     min_n: u64,
 ) -> Result<Option<NpsChange>, ApiError> {
-    let then = nps_counts(&nps_distribution(store, &company_filter(&previous(filter).0)).await?);
+    // Only the length of the period matters here, not its days' names.
+    let then = nps_counts(&nps_distribution(store, &company_filter(&previous(filter, &TimeZone::UTC).0)).await?);
     Ok(change_of(NpsCounts::compare(&then, &now.counts), then.n(), now.n, min_n))
 }
 
 /// Parses a page's query: the shared filters plus `allowed` extras. Without `from`/`to`
-/// the last 12 months (365 days up to and including today) are shown.
+/// the last 12 months (365 days up to and including today, in the query's zone) are shown.
 pub(crate) fn parse(
     pairs: &[(String, String)],
     allowed: &[&str],
 ) -> Result<(ResponseFilter, Extras, Period), ApiError> {
     let (mut filter, extras) = filters::parse(pairs, allowed)?;
-    let today = jiff::Timestamp::now().as_millisecond().div_euclid(MS_PER_DAY);
-    let to = filter.to_ms.unwrap_or((today + 1) * MS_PER_DAY);
-    let from = filter.from_ms.unwrap_or(to - 365 * MS_PER_DAY);
+    let zone = &extras.zone;
+    let today = jiff::Timestamp::now().to_zoned(zone.clone()).date();
+    let day = |d: jiff::civil::Date| filters::day_start(d, zone);
+    let to = filter.to_ms.unwrap_or_else(|| day(today.tomorrow().unwrap_or(today)));
+    let from = filter.from_ms.unwrap_or_else(|| day(today.checked_sub(jiff::Span::new().days(364)).unwrap_or(today)));
     if from >= to {
         return Err(ApiError::field("from", "must be before `to`"));
     }
     (filter.from_ms, filter.to_ms) = (Some(from), Some(to));
-    let period = Period { from: format_ms(from), to: format_ms(to - 1) };
+    let period = Period::of(from, to, zone);
     Ok((filter, extras, period))
 }
 
@@ -114,15 +135,59 @@ async fn nps_distribution(store: &Store, filter: &ResponseFilter) -> Result<[u64
     Ok(counts(store, filter, None).await?.first().map(|g| g.counts).unwrap_or_default())
 }
 
-/// Answers per score per day: one read serves a trend and, added up, the distribution.
-pub(crate) async fn days(store: &Store, filter: &ResponseFilter) -> Result<Vec<ScoreCounts>, ApiError> {
-    counts(store, filter, Some(&Dimension::Day)).await
+/// Answers per score in one period: its first day (in the query's zone), and the counts.
+pub(crate) type PeriodCounts = (jiff::civil::Date, [u64; 11]);
+
+/// Answers per score per day, week or month of `zone`, oldest first: one read serves a trend
+/// and, added up, the distribution. UTC days come from the daily rollups; another zone's
+/// days start at other moments, so its periods are counted from the rows, each from the
+/// moment it starts there (a day of 23 or 25 hours across a clock change included).
+pub(crate) async fn periods(
+    store: &Store,
+    filter: &ResponseFilter,
+    granularity: Granularity,
+    zone: &TimeZone,
+) -> Result<Vec<PeriodCounts>, ApiError> {
+    let mut periods = std::collections::BTreeMap::<jiff::civil::Date, [u64; 11]>::new();
+    let mut add = |day: jiff::civil::Date, counts: [u64; 11]| {
+        let sum = periods.entry(bucket_start(day, granularity)).or_default();
+        sum.iter_mut().zip(counts).for_each(|(s, c)| *s += c);
+    };
+    if zone_name(zone) == "UTC" {
+        for g in counts(store, filter, Some(&Dimension::Day)).await? {
+            if let Some(day) = g.key.as_deref().and_then(|k| k.parse::<i64>().ok()) {
+                add(date_of_day(day), g.counts);
+            }
+        }
+    } else {
+        // Without dates (the API's default: every answer), from the first answer to now.
+        let from = match filter.from_ms {
+            Some(from) => from,
+            None => match store.first_answer_at(filter).await? {
+                Some(first) => first,
+                None => return Ok(Vec::new()),
+            },
+        };
+        let to = filter.to_ms.unwrap_or_else(|| jiff::Timestamp::now().as_millisecond() + 1);
+        let mut starts = Vec::new();
+        let mut day = bucket_start(filters::local_date(from, zone), granularity);
+        while filters::day_start(day, zone) < to {
+            starts.push(filters::day_start(day, zone));
+            day = bucket_end(day, granularity);
+        }
+        for g in counts(store, filter, Some(&Dimension::Since(starts))).await? {
+            if let Some(start) = g.key.as_deref().and_then(|k| k.parse::<i64>().ok()) {
+                add(filters::local_date(start, zone), g.counts);
+            }
+        }
+    }
+    Ok(periods.into_iter().collect())
 }
 
 /// NPS per period, oldest first.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(crate) struct TrendPeriod {
-    /// First day of the period (UTC).
+    /// First day of the period, in the report's time zone.
     pub period_start: String,
     /// Only part of the period is counted: it is still running ("so far"), or the filter's
     /// dates cut it. Not comparable with whole periods.
@@ -133,34 +198,34 @@ pub(crate) struct TrendPeriod {
     pub summary: NpsSummary,
 }
 
-/// Per-day answers folded into periods, each marked partial when the filter's dates (or the
-/// present) cut it, and thin below `min_n` answers.
+/// The periods as a trend, each marked partial when the filter's dates (or the present) cut
+/// it, and thin below `min_n` answers.
 pub(crate) fn fold_trend(
-    days: &[ScoreCounts],
+    periods: &[PeriodCounts],
     granularity: Granularity,
     filter: &ResponseFilter,
     min_n: u64,
+    zone: &TimeZone,
 ) -> Vec<TrendPeriod> {
     // Counted up to the filter's end or now, whichever is first.
     let until = filter.to_ms.unwrap_or(i64::MAX).min(jiff::Timestamp::now().as_millisecond());
-    let days = days.iter().filter_map(|g| Some((g.key.as_deref()?.parse::<i64>().ok()?, nps_counts(&g.counts))));
-    fold_days(days, granularity)
-        .into_iter()
-        .map(|(start, c)| {
-            let first = day_of_date(start) * MS_PER_DAY;
-            let end = day_of_date(bucket_end(start, granularity)) * MS_PER_DAY;
+    periods
+        .iter()
+        .map(|(start, counts)| {
+            let first = filters::day_start(*start, zone);
+            let end = filters::day_start(bucket_end(*start, granularity), zone);
             let partial = filter.from_ms.is_some_and(|f| first < f) || end > until;
-            let summary = c.summary();
+            let summary = nps_counts(counts).summary();
             TrendPeriod { period_start: start.to_string(), partial, enough_data: summary.n >= min_n.max(1), summary }
         })
         .collect()
 }
 
-/// All groups' answers added up, per score.
-pub(crate) fn total(groups: &[ScoreCounts]) -> [u64; 11] {
+/// Answers per score added up.
+pub(crate) fn total<'a>(counts: impl IntoIterator<Item = &'a [u64; 11]>) -> [u64; 11] {
     let mut sum = [0u64; 11];
-    for g in groups {
-        sum.iter_mut().zip(g.counts).for_each(|(s, c)| *s += c);
+    for counts in counts {
+        sum.iter_mut().zip(counts).for_each(|(s, c)| *s += c);
     }
     sum
 }
@@ -238,11 +303,12 @@ pub(crate) async fn overview(store: &Store, viewer: &Viewer, pairs: &[(String, S
     let (csat_filter, ces_filter) = (other_kinds(SurveyKind::Csat), other_kinds(SurveyKind::Ces));
     nps_only(store, &mut filter).await?;
     // The period of the same length just before, for the changes.
-    let (previous_filter, previous_period) = previous(&filter);
-    let (previous_csat, previous_ces) = (previous(&csat_filter).0, previous(&ces_filter).0);
+    let zone = &extras.zone;
+    let (previous_filter, previous_period) = previous(&filter, zone);
+    let (previous_csat, previous_ces) = (previous(&csat_filter, zone).0, previous(&ces_filter, zone).0);
     // The reads are independent: done at once, they share the machine's cores.
     let (days, wide, rates, annotations, csat, ces) = tokio::try_join!(
-        days(store, &filter),
+        periods(store, &filter, extras.granularity, zone),
         company_distribution(store, &filter),
         async { Ok::<_, ApiError>(store.response_rates(&filter).await?) },
         async { Ok::<_, ApiError>(store.list_annotations(filter.survey_id.as_deref()).await?) },
@@ -255,7 +321,7 @@ pub(crate) async fn overview(store: &Store, viewer: &Viewer, pairs: &[(String, S
         nps_distribution(store, &previous_csat),
         nps_distribution(store, &previous_ces),
     )?;
-    let dist = total(&days);
+    let dist = total(days.iter().map(|(_, c)| c));
     let response_rates = rates
         .into_iter()
         .map(|c| ResponseRate {
@@ -286,7 +352,7 @@ pub(crate) async fn overview(store: &Store, viewer: &Viewer, pairs: &[(String, S
         nps: now.summary(),
         distribution: dist.to_vec(),
         granularity: extras.granularity,
-        trend: fold_trend(&days, extras.granularity, &filter, min_n),
+        trend: fold_trend(&days, extras.granularity, &filter, min_n, zone),
         annotations,
         csat: csat_now,
         ces: ces_now,
@@ -379,7 +445,7 @@ pub(crate) async fn segments(store: &Store, viewer: &Viewer, pairs: &[(String, S
     nps_only(store, &mut filter).await?;
     let names = labels(store, &by).await?;
     let (groups, wide) = tokio::try_join!(counts(store, &filter, Some(&by)), company_distribution(store, &filter))?;
-    let company = company(wide, &total(&groups));
+    let company = company(wide, &total(groups.iter().map(|g| &g.counts)));
     let label = |key: &Option<String>| key.as_ref().map_or_else(|| without(&by), |_| label_of(&names, key));
     let rows = rank(groups.into_iter().map(|g| (g.key.clone(), label(&g.key), nps_counts(&g.counts))).collect(), min_n);
     let company_change = company_change(store, &filter, &company, min_n).await?;
@@ -563,6 +629,8 @@ pub(crate) struct Comparison {
     pub change: Option<NpsChange>,
     pub sentence: String,
     pub method: &'static str,
+    /// The IANA zone whose days the windows are.
+    pub time_zone: String,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -585,7 +653,10 @@ pub(crate) async fn changes(store: &Store, viewer: &Viewer, pairs: &[(String, St
     viewer.restrict(store, &mut filter).await?;
     nps_only(store, &mut filter).await?;
     let date = |name: &str, end: bool| -> Result<Option<i64>, ApiError> {
-        extras.get(name).map(|v| filters::parse_time(v, end).map_err(|m| ApiError::field(name, m))).transpose()
+        extras
+            .get(name)
+            .map(|v| filters::parse_time(v, end, &extras.zone).map_err(|m| ApiError::field(name, m)))
+            .transpose()
     };
     let annotations = store.list_annotations(filter.survey_id.as_deref()).await?;
     let periods = ["before_from", "before_to", "after_from", "after_to"];
@@ -602,8 +673,11 @@ pub(crate) async fn changes(store: &Store, viewer: &Viewer, pairs: &[(String, St
                 .filter(|d| (1..=365).contains(d))
                 .ok_or_else(|| ApiError::field("window_days", "a whole number of days from 1 to 365"))?,
         };
-        let at = note.day * MS_PER_DAY;
-        Some((note.label, (at - days * MS_PER_DAY, at), (at, at + days * MS_PER_DAY)))
+        // Its windows are whole days of the zone, each side of the day it names.
+        let day = date_of_day(note.day);
+        let shifted =
+            |n: i64| filters::day_start(day.checked_add(jiff::Span::new().days(n)).unwrap_or(day), &extras.zone);
+        Some((note.label, (shifted(-days), shifted(0)), (shifted(0), shifted(days))))
     } else {
         match (
             date("before_from", false)?,
@@ -643,10 +717,9 @@ pub(crate) async fn changes(store: &Store, viewer: &Viewer, pairs: &[(String, St
                     a.n()
                 )
             });
-            let shown = |(from, to): (i64, i64), c: NpsCounts| Window {
-                from: format_ms(from),
-                to: format_ms(to - 1),
-                summary: c.summary(),
+            let shown = |(from, to): (i64, i64), c: NpsCounts| {
+                let Period { from, to, .. } = Period::of(from, to, &extras.zone);
+                Window { from, to, summary: c.summary() }
             };
             Some(Comparison {
                 label,
@@ -656,6 +729,7 @@ pub(crate) async fn changes(store: &Store, viewer: &Viewer, pairs: &[(String, St
                 change,
                 sentence,
                 method: NPS_DIFFERENCE_METHOD,
+                time_zone: zone_name(&extras.zone),
             })
         }
     };
@@ -796,7 +870,7 @@ pub(crate) async fn responses(
             .iter()
             .map(|r| ResponseRow {
                 id: r.id.clone(),
-                date: format_ms(r.created_at),
+                date: filters::local_date(r.created_at, &extras.zone).to_string(),
                 survey: surveys.get(&r.survey_id).map_or_else(|| r.survey_id.clone(), |s| s.0.clone()),
                 score: r.score,
                 segment: r.segment,
