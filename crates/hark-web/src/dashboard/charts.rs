@@ -320,7 +320,7 @@ mod tests {
     use super::*;
 
     fn en() -> Reader {
-        Reader(hark_core::i18n::base())
+        Reader::english()
     }
 
     #[test]
