@@ -307,7 +307,7 @@ async fn roles_scope_every_report_and_page(app: TestApp) {
     }
     // An agent's CSV holds their own rows only.
     let csv = get_as(&app, &http, &bo, "/dashboard/responses.csv?limit=500").await.text().await.unwrap();
-    assert_eq!(csv.lines().count(), 41, "a header and 40 answers");
+    assert_eq!(csv.lines().count(), 44, "the period (a header, its row, a blank line), a header and 40 answers");
 
     // Without credentials: refused, or sent to sign in.
     let anon = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
@@ -332,7 +332,11 @@ async fn roles_scope_every_report_and_page(app: TestApp) {
     let csv = get_as(&app, &http, &admin, "/dashboard/segments.csv?by=team&min_n=30").await;
     assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
     let csv = csv.text().await.unwrap();
-    let lines: Vec<&str> = csv.lines().collect();
+    let (period, table) = csv.split_once("\n\n").unwrap();
+    let period: Vec<&str> = period.lines().collect();
+    assert_eq!(period[0], "section,from,to,time_zone", "first, which days of which zone: {csv}");
+    assert!(period[1].starts_with("period,") && period[1].ends_with(",UTC"), "{csv}");
+    let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines[0], "section,rank,segment,enough_data,n,promoters,passives,detractors,nps,ci_low,ci_high");
     assert_eq!(lines.len(), 4, "{csv}");
     assert!(lines[1].starts_with("segments,1,North,true,80,40,40,0,50.0,"), "{csv}");

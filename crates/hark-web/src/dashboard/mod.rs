@@ -14,7 +14,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use hark_core::report::Granularity;
-use hark_core::report::format_ms;
 use hark_core::spreadsheet;
 use hark_core::{Interval, NpsSummary};
 use hark_store::Dimension;
@@ -154,6 +153,8 @@ struct DashboardPage {
     search: bool,
     subject: String,
     period: String,
+    /// The period as the API gives it, for the CSV's first section.
+    covers: Option<insights::Period>,
     method: String,
     cards: Vec<Card>,
     sentence: Option<String>,
@@ -347,7 +348,15 @@ async fn page(
         Err(e) => return refused_on(e, Some(nav.clone())),
     };
     if as_csv {
-        return csv(&page.tables, &name);
+        // First, which days (of which zone) the figures count.
+        let covers = page.covers.iter().map(|p| Table {
+            links: Vec::new(),
+            name: "period".into(),
+            headers: names(&["from", "to", "time_zone"]),
+            rows: vec![vec![p.from.clone(), p.to.clone(), p.time_zone.clone()]],
+        });
+        let tables: Vec<Table> = covers.chain(page.tables).collect();
+        return csv(&tables, &name);
     }
     page.nav = Some(nav.clone());
     page.monitoring = !viewer.sees_own_only();
@@ -385,6 +394,7 @@ fn blank(t: Reader, current: &'static str, subject: &str) -> DashboardPage {
         search: false,
         subject: subject_name(t, subject),
         period: String::new(),
+        covers: None,
         method: String::new(),
         cards: vec![],
         sentence: None,
@@ -466,9 +476,12 @@ fn period_text(t: Reader, from: &str, to: &str) -> String {
     t.fill("fmt.period", &[("from", &t.iso_date(from)), ("to", &t.iso_date(to))])
 }
 
-/// A page's period, with the zone its days are in.
-fn page_period(t: Reader, p: &insights::Period) -> String {
-    format!("{} ({})", period_text(t, &p.from, &p.to), p.time_zone)
+impl DashboardPage {
+    /// The period the page covers, with the zone its days are in.
+    fn cover(&mut self, t: Reader, p: &insights::Period) {
+        self.period = format!("{} ({})", period_text(t, &p.from, &p.to), p.time_zone);
+        self.covers = Some(p.clone());
+    }
 }
 
 async fn overview(
@@ -479,7 +492,7 @@ async fn overview(
 ) -> Result<DashboardPage, ApiError> {
     let o = insights::overview(&state.store, viewer, pairs).await?;
     let mut page = blank(t, "overview", o.subject);
-    page.period = page_period(t, &o.period);
+    page.cover(t, &o.period);
     page.method = t.fill1("dash.intervals", "method", method_name(t, o.method));
     let days = o.period.days();
     page.cards.push(Card {
@@ -650,7 +663,7 @@ async fn segments(
 ) -> Result<DashboardPage, ApiError> {
     let s = insights::segments(&state.store, viewer, pairs).await?;
     let mut page = blank(t, "segments", s.subject);
-    page.period = page_period(t, &s.period);
+    page.cover(t, &s.period);
     page.method = format!(
         "{} {}",
         t.fill1("dash.intervals", "method", method_name(t, s.method)),
@@ -705,7 +718,7 @@ async fn agents(
 ) -> Result<DashboardPage, ApiError> {
     let a = insights::agents(&state.store, viewer, pairs).await?;
     let mut page = blank(t, "agents", a.subject);
-    page.period = page_period(t, &a.period);
+    page.cover(t, &a.period);
     page.method = format!(
         "{} {}",
         t.fill1("dash.agents_method", "min_n", a.min_n),
@@ -945,7 +958,7 @@ async fn monitoring(t: Reader, state: &AppState, viewer: &Viewer) -> Result<Dash
             .iter()
             .map(|a| {
                 vec![
-                    format_ms(a.created_at),
+                    t.time(a.created_at),
                     a.rule_name.clone(),
                     insights::day_text(a.window_end_day - 1),
                     num(Some(a.before_nps)),
@@ -977,7 +990,7 @@ async fn monitoring(t: Reader, state: &AppState, viewer: &Viewer) -> Result<Dash
                     r.window_days.to_string(),
                     r.min_n.to_string(),
                     r.notify_email.clone().unwrap_or_default(),
-                    r.last_checked_at.map(format_ms).unwrap_or_default(),
+                    r.last_checked_at.map(|at| t.time(at)).unwrap_or_default(),
                 ]
             })
             .collect(),
@@ -994,7 +1007,7 @@ async fn responses(
     let r = insights::responses(&state.store, viewer, pairs).await?;
     let mut page = blank(t, "responses", r.subject);
     page.search = true;
-    page.period = page_period(t, &r.period);
+    page.cover(t, &r.period);
     page.cards.push(Card {
         label: t.text("dash.matching").into(),
         value: t.count(r.total),
