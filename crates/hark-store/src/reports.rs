@@ -1,8 +1,9 @@
 //! The aggregates behind the dashboards: answers counted per score, optionally per dimension.
 //! Two daily rollups answer most questions without touching the answers themselves:
 //! `score_rollup` per (survey, team, channel), and `facet_rollup` per agent (both questions)
-//! and per bin of the call-centre figures. Whatever neither holds (partial days, language,
-//! contact attributes, search …) reads the raw rows. Both paths give the same numbers: the
+//! and per bin of the call-centre figures. Whatever neither holds (language, contact
+//! attributes, search …) reads the raw rows; a period cut mid-day (a time zone's midnight)
+//! reads its whole days from the rollups and the cut days from the rows. Both paths give the same numbers: the
 //! rollups are written in the same transaction as every answer and every score change, and a
 //! test compares them with the rows.
 
@@ -220,6 +221,56 @@ impl ResponseFilter {
     }
 }
 
+/// A question the daily rollups would answer but for bounds or period starts that fall inside
+/// UTC days (a time zone's midnights): its whole days from the rollups, the days cut from the
+/// rows.
+struct Split {
+    /// The whole UTC days the question covers, for the rollups.
+    core: ResponseFilter,
+    /// The days a bound or a period start cuts, each for the rows.
+    cut: Vec<ResponseFilter>,
+    /// Their day numbers: left out of the core when it is read per day.
+    cut_days: std::collections::BTreeSet<i64>,
+}
+
+impl Split {
+    fn of(filter: &ResponseFilter, by: Option<&Dimension>, column: ScoreColumn) -> Option<Split> {
+        let (from, to) = (filter.from_ms?, filter.to_ms?);
+        let (first, end) = ((from + MS_PER_DAY - 1).div_euclid(MS_PER_DAY), to.div_euclid(MS_PER_DAY));
+        let core =
+            ResponseFilter { from_ms: Some(first * MS_PER_DAY), to_ms: Some(end * MS_PER_DAY), ..filter.clone() };
+        if first >= end || core.rollup_for(core_dimension(by), column).is_none() {
+            return None;
+        }
+        let starts = match by {
+            Some(Dimension::Since(starts)) => starts.as_slice(),
+            _ => &[],
+        };
+        let cuts = [from, to].into_iter().chain(starts.iter().copied().filter(|s| (from..to).contains(s)));
+        let cut_days: std::collections::BTreeSet<i64> =
+            cuts.filter(|c| c.rem_euclid(MS_PER_DAY) != 0).map(|c| c.div_euclid(MS_PER_DAY)).collect();
+        // Periods of a day each cut every day: one read of the rows beats one per day.
+        if cut_days.len() as i64 * 2 > end - first {
+            return None;
+        }
+        let cut = cut_days
+            .iter()
+            .map(|d| (from.max(d * MS_PER_DAY), to.min((d + 1) * MS_PER_DAY)))
+            .filter(|(a, b)| a < b)
+            .map(|(a, b)| ResponseFilter { from_ms: Some(a), to_ms: Some(b), ..filter.clone() })
+            .collect();
+        Some(Split { core, cut, cut_days })
+    }
+}
+
+/// What the core of a [`Split`] is read by: days, for periods; else the question's own.
+fn core_dimension(by: Option<&Dimension>) -> Option<&Dimension> {
+    match by {
+        Some(Dimension::Since(_)) => Some(&Dimension::Day),
+        other => other,
+    }
+}
+
 impl Store {
     /// Answers per score, per value of `by` (or in one group), for the filtered responses.
     pub async fn score_counts(
@@ -229,6 +280,51 @@ impl Store {
         column: ScoreColumn,
         source: Source,
     ) -> Result<Vec<ScoreCounts>> {
+        let split = (source == Source::Best && filter.rollup_for(by, column).is_none())
+            .then(|| Split::of(filter, by, column))
+            .flatten();
+        let groups = match split {
+            None => self.groups(filter, by, column, source).await?,
+            Some(split) => {
+                let mut groups = BTreeMap::<Option<String>, [u64; 11]>::new();
+                let mut add = |key: Option<String>, counts: [u64; 11]| {
+                    let sum = groups.entry(key).or_default();
+                    sum.iter_mut().zip(counts).for_each(|(s, c)| *s += c);
+                };
+                for (key, counts) in self.groups(&split.core, core_dimension(by), column, source).await? {
+                    match by {
+                        // A whole day in the period it falls in; a cut day is read from the rows.
+                        Some(Dimension::Since(starts)) => {
+                            let Some(day) = key.as_deref().and_then(|k| k.parse::<i64>().ok()) else { continue };
+                            let at = day * MS_PER_DAY;
+                            if split.cut_days.contains(&day) {
+                                continue;
+                            }
+                            let i = starts.partition_point(|s| *s <= at);
+                            add(starts.get(i.max(1) - 1).map(|s| s.to_string()), counts);
+                        }
+                        _ => add(key, counts),
+                    }
+                }
+                for cut in &split.cut {
+                    for (key, counts) in self.groups(cut, by, column, source).await? {
+                        add(key, counts);
+                    }
+                }
+                groups
+            }
+        };
+        Ok(groups.into_iter().map(|(key, counts)| ScoreCounts { key, counts }).collect())
+    }
+
+    /// [`score_counts`](Self::score_counts) by one read: the rollup when it answers, else the rows.
+    async fn groups(
+        &self,
+        filter: &ResponseFilter,
+        by: Option<&Dimension>,
+        column: ScoreColumn,
+        source: Source,
+    ) -> Result<BTreeMap<Option<String>, [u64; 11]>> {
         let rollup = if source == Source::Best { filter.rollup_for(by, column) } else { None };
         let queries = match rollup {
             Some(rollup) => rollup_queries(rollup, filter, by, column),
@@ -257,7 +353,7 @@ impl Store {
                 groups.entry(key).or_default()[i] += n as u64;
             }
         }
-        Ok(groups.into_iter().map(|(key, counts)| ScoreCounts { key, counts }).collect())
+        Ok(groups)
     }
 
     fn raw_query(&self, filter: &ResponseFilter, by: Option<&Dimension>, column: ScoreColumn) -> Sql {

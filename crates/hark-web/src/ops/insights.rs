@@ -140,8 +140,9 @@ pub(crate) type PeriodCounts = (jiff::civil::Date, [u64; 11]);
 
 /// Answers per score per day, week or month of `zone`, oldest first: one read serves a trend
 /// and, added up, the distribution. UTC days come from the daily rollups; another zone's
-/// days start at other moments, so its periods are counted from the rows, each from the
-/// moment it starts there (a day of 23 or 25 hours across a clock change included).
+/// periods start at other moments (a day of 23 or 25 hours across a clock change included),
+/// so each is counted from the moment it starts there: the store reads the whole UTC days
+/// inside it from the rollups and the days its start cuts from the rows.
 pub(crate) async fn periods(
     store: &Store,
     filter: &ResponseFilter,
