@@ -200,7 +200,7 @@ async fn main() {
         }
     };
     let (raw_trend_time, _) = timed(1, raw(Some(Dimension::Day))).await;
-    // Another zone's days begin at other moments than the rollups' UTC days: counted from rows.
+    // Another zone's months begin mid-day UTC: whole days from the rollups, cut days from rows.
     let (seoul_time, seoul) = timed(1, get("/api/v1/reports/overview?tz=Asia/Seoul")).await;
     let (raw_team_time, raw_teams) = timed(1, raw(Some(Dimension::Team))).await;
     let (raw_agent_time, _) = timed(1, raw(Some(Dimension::Agent))).await;
@@ -237,7 +237,7 @@ async fn main() {
     line("Segments by channel", channels_time);
     // One timed run each (after a warm-up): they take seconds.
     line("raw rows, trend by day (what the rollup saves)", raw_trend_time);
-    line("Overview in Asia/Seoul (rows, its own days)", seoul_time);
+    line("Overview in Asia/Seoul (its own months)", seoul_time);
     line("raw rows, by team", raw_team_time);
     println!();
     let line = |name: &str, d: Duration| {
