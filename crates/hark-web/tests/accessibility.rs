@@ -249,22 +249,8 @@ async fn staff_pages_pass_wcag_21_aa_for_every_role() {
     let (case, _) = app.store.open_case(&new_case).await.unwrap();
     let contact = answer["contact_id"].as_str().unwrap();
     let dashboard = ["overview", "segments", "agents", "changes", "responses"].map(|p| format!("/dashboard/{p}"));
-    let admin_pages = [
-        "/admin/surveys".to_owned(),
-        "/admin/surveys/new".into(),
-        format!("/admin/surveys/{survey}"),
-        format!("/admin/surveys/{survey}/preview"),
-        format!("/admin/surveys/{survey}/send"),
-        format!("/admin/surveys/{survey}/playbooks"),
-        "/admin/jobs".into(),
-        "/admin/contacts".into(),
-        format!("/admin/contacts/{contact}"),
-        "/admin/loop".into(),
-        "/admin/integrations".into(),
-        "/admin/users".into(),
-        "/admin/mail".into(),
-        "/dashboard/monitoring".into(),
-    ];
+    let admin_pages: Vec<String> =
+        common::admin_pages(&survey, contact).into_iter().chain(["/dashboard/monitoring".to_owned()]).collect();
     let team_id = team["id"].as_str().unwrap();
     let agent_id = agent["id"].as_str().unwrap();
     let roles = [

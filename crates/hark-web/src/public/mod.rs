@@ -90,8 +90,9 @@ pub(crate) struct PageBase {
     pub dir: &'static str,
     pub title: String,
     pub brand: String,
-    /// A note above the page (the admin preview says what it is).
-    pub banner: Option<String>,
+    /// A note above the page, in its reader's language (`lang`, text): the admin preview says
+    /// what it is, in the admin's language, above the customer's page in the customer's.
+    pub banner: Option<(&'static str, String)>,
 }
 
 impl PageBase {

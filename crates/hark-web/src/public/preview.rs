@@ -47,12 +47,12 @@ async fn preview(
             let mut page = score_page(def, &t, action, None);
             page.method = "get";
             page.hidden = hidden;
-            page.page.banner = Some(banner);
+            page.page.banner = Some((admin.1.t.tag, banner.clone()));
             render(&page)
         }
         Some(score) if q.done.is_some() => {
             let mut page = thanks_page(def, &t, def.kind.segment(score));
-            page.page.banner = Some(banner);
+            page.page.banner = Some((admin.1.t.tag, banner.clone()));
             render(&page)
         }
         Some(score) => {
@@ -80,7 +80,7 @@ async fn preview(
             page.method = "get";
             page.live_save = false;
             page.hidden = hidden;
-            page.page.banner = Some(banner);
+            page.page.banner = Some((admin.1.t.tag, banner.clone()));
             render(&page)
         }
     })

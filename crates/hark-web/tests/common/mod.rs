@@ -170,6 +170,25 @@ impl TestApp {
     }
 }
 
+/// Every page only an admin opens, for a survey and a contact of it.
+pub fn admin_pages(survey: &str, contact: &str) -> Vec<String> {
+    vec![
+        "/admin/surveys".to_owned(),
+        "/admin/surveys/new".into(),
+        format!("/admin/surveys/{survey}"),
+        format!("/admin/surveys/{survey}/preview"),
+        format!("/admin/surveys/{survey}/send"),
+        format!("/admin/surveys/{survey}/playbooks"),
+        "/admin/jobs".into(),
+        "/admin/contacts".into(),
+        format!("/admin/contacts/{contact}"),
+        "/admin/loop".into(),
+        "/admin/integrations".into(),
+        "/admin/users".into(),
+        "/admin/mail".into(),
+    ]
+}
+
 /// Runs each named `async fn(TestApp)` on SQLite and on PostgreSQL.
 #[allow(unused_macros)]
 macro_rules! on_both {
