@@ -122,18 +122,16 @@ impl std::ops::Deref for Reader {
 }
 
 /// A time zone by its IANA name, kept for the life of the process so that a [`Reader`] stays
-/// `Copy`: there are some 600 names, each kept once.
+/// `Copy`. Kept under its own spelling of its name (a lookup ignores case), so there are
+/// never more than the database's some 600 zones, however a name is written.
 pub(crate) fn zone(name: &str) -> Option<&'static jiff::tz::TimeZone> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     static ZONES: OnceLock<Mutex<HashMap<String, &'static jiff::tz::TimeZone>>> = OnceLock::new();
+    let found = jiff::tz::TimeZone::get(name).ok()?;
     let mut zones = ZONES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(z) = zones.get(name) {
-        return Some(z);
-    }
-    let found: &'static jiff::tz::TimeZone = Box::leak(Box::new(jiff::tz::TimeZone::get(name).ok()?));
-    zones.insert(name.to_owned(), found);
-    Some(found)
+    let kept = zones.entry(zone_name(&found).to_owned()).or_insert_with(|| Box::leak(Box::new(found.clone())));
+    Some(*kept)
 }
 
 /// The zone's name as people and the API write it: `Asia/Seoul`, `UTC`.
@@ -335,4 +333,25 @@ pub(crate) fn heading(key: &str) -> String {
     let text = key.replace('_', " ");
     let mut chars = text.chars();
     chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// However a name is written, one zone is kept for it: a signed-in person choosing
+    /// `ASIA/seoul`, `asia/SEOUL` … cannot make the process keep more.
+    #[test]
+    fn a_zone_is_kept_once_under_its_own_name() {
+        let seoul = zone("Asia/Seoul").unwrap();
+        for spelling in ["asia/seoul", "ASIA/SEOUL", "Asia/Seoul"] {
+            if let Some(z) = zone(spelling) {
+                assert!(std::ptr::eq(z, seoul), "{spelling}");
+                assert_eq!(zone_name(z), "Asia/Seoul");
+            }
+        }
+        assert!(zone("Mars/Olympus").is_none());
+        let t = Reader(i18n::locale("ko").unwrap(), seoul);
+        assert_eq!(t.time(1_764_558_000_000), "2025. 12. 1. 12:00 Asia/Seoul");
+    }
 }
