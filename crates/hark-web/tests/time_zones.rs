@@ -121,6 +121,13 @@ async fn periods_are_the_zone_s_own_and_exact(app: TestApp) {
         );
         let day = expected(&answers, zone, Granularity::Day, date(2026, 10, 25), date(2026, 10, 25));
         assert_eq!(overview["nps"]["n"].as_u64(), Some(day.values().flatten().sum()), "{zone}: one day of its own");
+        // A segment split over a span whose ends a midnight of the zone cuts: the whole days
+        // from the rollups, the cut ones from the rows, each answer once.
+        let span = expected(&answers, zone, Granularity::Month, date(2026, 3, 28), date(2026, 10, 25));
+        let segments =
+            app.get_json(&format!("/api/v1/reports/segments?by=channel&tz={zone}&from=2026-03-28&to=2026-10-25")).await;
+        let rows: u64 = segments["rows"].as_array().unwrap().iter().map(|r| r["n"].as_u64().unwrap()).sum();
+        assert_eq!(rows, span.values().flatten().sum::<u64>(), "{zone}: by channel");
     }
     // Without `tz`, the organisation's zone (UTC here); a name that is no zone is refused.
     assert_eq!(app.get_json("/api/v1/reports/nps?from=2026-03-01").await["time_zone"], "UTC");
