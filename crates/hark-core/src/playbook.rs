@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::i18n::Locale;
 use crate::{Segment, ValidationErrors};
 
 /// Who a new case goes to.
@@ -22,6 +23,13 @@ pub enum Assign {
     User { email: String },
 }
 
+/// The thank-you a promoter gets unless the survey words its own: sent in the customer's
+/// language (`mail.thanks_subject` and `mail.thanks_body` in the locale files).
+pub const STANDARD_THANKS: (&str, &str) = (
+    "Thank you from {brand}",
+    "Hi {name},\n\nthank you for your kind words. It means a lot to the whole team at {brand}.\n",
+);
+
 /// A mail Hark sends the customer by itself (a thank-you, an offer).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +43,18 @@ pub struct AutoMail {
     /// Where the personal referral or review link leads (clicks are counted).
     #[serde(default)]
     pub referral_url: Option<String>,
+}
+
+impl AutoMail {
+    /// Subject and body as sent to a customer who reads `locale`: Hark's standard thanks in
+    /// their language, or the survey's own words as the survey wrote them.
+    pub fn wording(&self, locale: &Locale) -> (String, String) {
+        if (self.subject.as_str(), self.body.as_str()) == STANDARD_THANKS {
+            (locale.text("mail.thanks_subject").to_owned(), locale.text("mail.thanks_body").to_owned())
+        } else {
+            (self.subject.clone(), self.body.clone())
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -152,7 +172,28 @@ fn detractor_default() -> Playbook {
     Playbook {
         open_case: true,
         high_priority_max_score: Some(3),
-        high_priority_words: ["cancel", "refund", "lawyer", "never again"].map(String::from).to_vec(),
+        // Leaving, money back, lawyers: in each language Hark ships.
+        high_priority_words: [
+            "cancel",
+            "refund",
+            "lawyer",
+            "never again",
+            "해지",
+            "환불",
+            "취소",
+            "변호사",
+            "disdett",
+            "disdire",
+            "rimborso",
+            "annull",
+            "avvocato",
+            "mai più",
+            "ยกเลิก",
+            "คืนเงิน",
+            "ทนาย",
+        ]
+        .map(String::from)
+        .to_vec(),
         ..quiet()
     }
 }
@@ -164,8 +205,8 @@ fn passive_default() -> Playbook {
 fn promoter_default() -> Playbook {
     Playbook {
         mail: Some(AutoMail {
-            subject: "Thank you from {brand}".into(),
-            body: "Hi {name},\n\nthank you for your kind words. It means a lot to the whole team at {brand}.\n".into(),
+            subject: STANDARD_THANKS.0.into(),
+            body: STANDARD_THANKS.1.into(),
             reward_code: false,
             referral_url: None,
         }),
@@ -296,6 +337,33 @@ impl Playbooks {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Hark's standard thanks goes out in the customer's language; a survey's own words as
+    /// written. The English locale text is the standard itself, so stored surveys keep working.
+    #[test]
+    fn the_standard_thanks_speaks_the_customer_s_language() {
+        let standard = promoter_default().mail.unwrap();
+        let english = crate::i18n::base();
+        assert_eq!(standard.wording(english), (STANDARD_THANKS.0.to_owned(), STANDARD_THANKS.1.to_owned()));
+        let (subject, body) = standard.wording(crate::i18n::locale("ko").unwrap());
+        assert_eq!(subject, "{brand}에서 감사 인사 드립니다");
+        assert!(body.starts_with("{name}님"), "{body}");
+        let own = AutoMail { subject: "Grazie!".into(), ..standard };
+        assert_eq!(own.wording(crate::i18n::locale("th").unwrap()).0, "Grazie!");
+    }
+
+    /// A detractor who threatens to leave is high priority in each language Hark ships.
+    #[test]
+    fn leaving_is_urgent_in_every_language() {
+        let p = Playbooks::default();
+        let none = Map::new();
+        for comment in
+            ["I want a refund", "환불해 주세요", "voglio il rimborso", "ขอคืนเงินด้วย", "해지할게요", "ยกเลิกบริการ"]
+        {
+            assert_eq!(p.decide(&facts(5, Some(comment), &none)).priority, Priority::High, "{comment}");
+        }
+        assert_eq!(p.decide(&facts(5, Some("배송이 늦었어요"), &none)).priority, Priority::Normal);
+    }
 
     fn facts<'a>(score: i64, comment: Option<&'a str>, attributes: &'a Map<String, Value>) -> Facts<'a> {
         let segment = crate::SurveyKind::Nps.segment(score);

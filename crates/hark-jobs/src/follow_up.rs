@@ -260,7 +260,10 @@ impl Runner {
                 ("referral_link", referral.unwrap_or_default()),
             ];
             let fill = |t: &str| vars.iter().fold(t.to_owned(), |acc, (k, v)| acc.replace(&format!("{{{k}}}"), v));
-            mails.push((contact.name.clone(), email, fill(&mail.subject), fill(&mail.body)));
+            // In the language the customer answered in (else their own, else the survey's).
+            let lang = def.choose_language(response.language.iter().chain(&contact.locale).map(String::as_str));
+            let (subject, body) = mail.wording(def.texts(&lang).locale);
+            mails.push((contact.name.clone(), email, fill(&subject), fill(&body)));
         } else if kind == ALERT_MAIL {
             let [to, subject, body] = ["to", "subject", "body"].map(|k| text_field(payload, k));
             mails.push((None, to, subject, body));

@@ -17,6 +17,7 @@ const WAIT: Duration = Duration::from_secs(20);
 common::on_both!(
     mail: detractor_opens_one_case_mails_its_owner_and_calls_signed_webhooks,
     promoter_gets_thanks_with_a_code_and_a_counted_referral_link,
+    a_promoter_is_thanked_in_their_own_language,
     overdue_case_escalates_once,
     closed_cases_feed_the_report_and_the_timeline
 );
@@ -87,6 +88,18 @@ async fn detractor_opens_one_case_mails_its_owner_and_calls_signed_webhooks(app:
     let log = app.get_json(&format!("/api/v1/webhooks/{}/deliveries", hook["id"].as_str().unwrap())).await;
     assert_eq!((log[0]["status"].as_str(), log[0]["attempts"].as_i64()), (Some("delivered"), Some(2)));
     assert_eq!(smtp.messages().len(), 1);
+}
+
+/// A survey that keeps Hark's standard thanks mails each promoter in the language they
+/// answered in.
+async fn a_promoter_is_thanked_in_their_own_language(app: TestApp) {
+    let smtp = app.smtp.as_ref().unwrap();
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "하크"})).await;
+    let contact = json!({"external_id": "mina", "email": "mina@example.com", "name": "민아"});
+    answer(&app, &survey, "k-1", 10, json!({"language": "ko", "contact": contact})).await;
+    let mails = smtp.wait_for(1, WAIT).await;
+    assert_eq!(mails[0].subject, "하크에서 감사 인사 드립니다");
+    assert!(mails[0].text.starts_with("민아님"), "{}", mails[0].text);
 }
 
 async fn promoter_gets_thanks_with_a_code_and_a_counted_referral_link(app: TestApp) {
