@@ -4,8 +4,6 @@
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::NpsCounts;
-
 pub const MS_PER_DAY: i64 = 86_400_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -71,22 +69,9 @@ pub fn bucket_end(start: Date, granularity: Granularity) -> Date {
     start.checked_add(span).expect("within range")
 }
 
-/// Folds day-level counts (in any order) into ascending buckets.
-pub fn fold_days(days: impl IntoIterator<Item = (i64, NpsCounts)>, granularity: Granularity) -> Vec<(Date, NpsCounts)> {
-    let mut buckets = std::collections::BTreeMap::<Date, NpsCounts>::new();
-    for (day, counts) in days {
-        buckets.entry(bucket_start(date_of_day(day), granularity)).or_default().merge(counts);
-    }
-    buckets.into_iter().collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn c(p: u64) -> NpsCounts {
-        NpsCounts { promoters: p, passives: 0, detractors: 0 }
-    }
 
     #[test]
     fn day_numbers_round_trip() {
@@ -101,14 +86,5 @@ mod tests {
         let d = Date::constant(2026, 11, 24);
         assert_eq!(bucket_start(d, Granularity::Week), Date::constant(2026, 11, 23));
         assert_eq!(bucket_start(d, Granularity::Month), Date::constant(2026, 11, 1));
-        let folded = fold_days(
-            [
-                (day_of_date(d), c(1)),
-                (day_of_date(Date::constant(2026, 11, 2)), c(2)),
-                (day_of_date(Date::constant(2026, 10, 31)), c(4)),
-            ],
-            Granularity::Month,
-        );
-        assert_eq!(folded, vec![(Date::constant(2026, 10, 1), c(4)), (Date::constant(2026, 11, 1), c(3))]);
     }
 }

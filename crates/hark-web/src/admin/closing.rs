@@ -715,7 +715,11 @@ async fn loop_page(State(state): State<AppState>, admin: Admin, RawQuery(q): Raw
         rows.push(figure_row(name, f));
     }
     for (owner, f) in &report.by_owner {
-        let email = users.iter().find(|u| &u.id == owner).map_or(owner.clone(), |u| u.email.clone());
+        // Cases without an owner are grouped under `unassigned`.
+        let email = match users.iter().find(|u| &u.id == owner) {
+            Some(u) => u.email.clone(),
+            None => t.text("case.unassigned").to_owned(),
+        };
         rows.push(figure_row(email, f));
     }
     let m = &report.after_close;

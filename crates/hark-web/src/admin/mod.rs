@@ -198,7 +198,7 @@ struct PasswordPage {
     /// The person's chosen language; empty: their browser's.
     chosen: String,
     /// Every time zone by its IANA name, and the person's choice (empty: the organisation's).
-    zones: Vec<String>,
+    zones: &'static [String],
     chosen_zone: String,
     org_zone: String,
     language_saved: bool,
@@ -228,14 +228,17 @@ const MIN_PASSWORD_CHARS: usize = 12;
 
 /// The IANA zones people live in (`Area/City`, not the old aliases such as `Japan` or the
 /// fixed `Etc/GMT+9`), and UTC, sorted: the choices of the account page.
-fn time_zones() -> Vec<String> {
-    let mut names: Vec<String> = jiff::tz::db()
-        .available()
-        .map(|n| n.to_string())
-        .filter(|n| n == "UTC" || (n.contains('/') && !n.starts_with("Etc/") && !n.starts_with("SystemV/")))
-        .collect();
-    names.sort();
-    names
+fn time_zones() -> &'static [String] {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names: Vec<String> = jiff::tz::db()
+            .available()
+            .map(|n| n.to_string())
+            .filter(|n| n == "UTC" || (n.contains('/') && !n.starts_with("Etc/") && !n.starts_with("SystemV/")))
+            .collect();
+        names.sort();
+        names
+    })
 }
 
 async fn password_page(State(state): State<AppState>, SignedIn(session, nav): SignedIn) -> Response {

@@ -103,7 +103,12 @@ fn without(t: Reader, by: &str) -> String {
 
 /// A segment's row label: its name, or what answers without a value are called.
 fn row_label(t: Reader, by: &str, row: &hark_core::insight::RankedRow) -> String {
-    if row.key.is_none() { without(t, by) } else { row.label.clone() }
+    match (&row.key, by) {
+        (None, _) => without(t, by),
+        // A channel is Hark's word ("email", "widget"), said in the reader's language.
+        (Some(channel), "channel") => t.word_or_value("channel", channel),
+        _ => row.label.clone(),
+    }
 }
 
 /// A headline figure.
@@ -128,7 +133,8 @@ struct Filters {
     agents: Vec<Option_>,
     from: String,
     to: String,
-    channel: String,
+    /// The channels to choose from, in the reader's words (one asked for in the address too).
+    channels: Vec<Option_>,
     language: String,
     attr: String,
     q: String,
@@ -152,8 +158,7 @@ struct DashboardPage {
     filters: Filters,
     search: bool,
     subject: String,
-    period: String,
-    /// The period as the API gives it, for the CSV's first section.
+    /// The period the page covers, as the API gives it (none on Changes and Monitoring).
     covers: Option<insights::Period>,
     method: String,
     cards: Vec<Card>,
@@ -383,7 +388,7 @@ fn blank(t: Reader, current: &'static str, subject: &str) -> DashboardPage {
             agents: vec![],
             from: String::new(),
             to: String::new(),
-            channel: String::new(),
+            channels: vec![],
             language: String::new(),
             attr: String::new(),
             q: String::new(),
@@ -393,7 +398,6 @@ fn blank(t: Reader, current: &'static str, subject: &str) -> DashboardPage {
         },
         search: false,
         subject: subject_name(t, subject),
-        period: String::new(),
         covers: None,
         method: String::new(),
         cards: vec![],
@@ -451,7 +455,8 @@ async fn filters(
     let summary = [chosen(&surveys).or(Some(all.into())), Some(period)]
         .into_iter()
         .chain([chosen(&teams), chosen(&agents)])
-        .chain(["channel", "language", "attr", "q"].map(|k| Some(get(k)).filter(|v| !v.is_empty())))
+        .chain([Some(get("channel")).filter(|v| !v.is_empty()).map(|c| t.word_or_value("channel", &c))])
+        .chain(["language", "attr", "q"].map(|k| Some(get(k)).filter(|v| !v.is_empty())))
         .flatten()
         .collect::<Vec<_>>()
         .join(" · ");
@@ -462,7 +467,17 @@ async fn filters(
         summary,
         from: get("from"),
         to: get("to"),
-        channel: get("channel"),
+        channels: {
+            let chosen = get("channel");
+            let known = ["email", "link", "widget", "api", "import"];
+            let extra = (!chosen.is_empty() && !known.contains(&chosen.as_str())).then(|| chosen.clone());
+            known
+                .into_iter()
+                .map(str::to_owned)
+                .chain(extra)
+                .map(|c| Option_ { label: t.word_or_value("channel", &c), selected: c == chosen, value: c })
+                .collect()
+        },
         language: get("language"),
         attr: get("attr"),
         q: get("q"),
@@ -477,10 +492,14 @@ fn period_text(t: Reader, from: &str, to: &str) -> String {
 }
 
 impl DashboardPage {
-    /// The period the page covers, with the zone its days are in.
-    fn cover(&mut self, t: Reader, p: &insights::Period) {
-        self.period = format!("{} ({})", period_text(t, &p.from, &p.to), p.time_zone);
+    fn cover(&mut self, p: &insights::Period) {
         self.covers = Some(p.clone());
+    }
+
+    /// The period the page covers, with the zone its days are in.
+    fn period(&self) -> Option<String> {
+        let p = self.covers.as_ref()?;
+        Some(format!("{} ({})", period_text(self.t, &p.from, &p.to), p.time_zone))
     }
 }
 
@@ -492,7 +511,7 @@ async fn overview(
 ) -> Result<DashboardPage, ApiError> {
     let o = insights::overview(&state.store, viewer, pairs).await?;
     let mut page = blank(t, "overview", o.subject);
-    page.cover(t, &o.period);
+    page.cover(&o.period);
     page.method = t.fill1("dash.intervals", "method", method_name(t, o.method));
     let days = o.period.days();
     page.cards.push(Card {
@@ -663,7 +682,7 @@ async fn segments(
 ) -> Result<DashboardPage, ApiError> {
     let s = insights::segments(&state.store, viewer, pairs).await?;
     let mut page = blank(t, "segments", s.subject);
-    page.cover(t, &s.period);
+    page.cover(&s.period);
     page.method = format!(
         "{} {}",
         t.fill1("dash.intervals", "method", method_name(t, s.method)),
@@ -718,7 +737,7 @@ async fn agents(
 ) -> Result<DashboardPage, ApiError> {
     let a = insights::agents(&state.store, viewer, pairs).await?;
     let mut page = blank(t, "agents", a.subject);
-    page.cover(t, &a.period);
+    page.cover(&a.period);
     page.method = format!(
         "{} {}",
         t.fill1("dash.agents_method", "min_n", a.min_n),
@@ -1007,7 +1026,7 @@ async fn responses(
     let r = insights::responses(&state.store, viewer, pairs).await?;
     let mut page = blank(t, "responses", r.subject);
     page.search = true;
-    page.cover(t, &r.period);
+    page.cover(&r.period);
     page.cards.push(Card {
         label: t.text("dash.matching").into(),
         value: t.count(r.total),
