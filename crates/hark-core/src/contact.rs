@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::ValidationErrors;
 use crate::survey::is_locale;
+use crate::{ValidationErrors, Why};
 
 /// A contact as a client describes it; upserted by `external_id`. Fields left out keep their
 /// stored value; attributes are merged key by key.
@@ -29,32 +29,29 @@ impl ContactInput {
         let mut errors = ValidationErrors::default();
         let field = |f: &str| format!("{prefix}{f}");
         if self.external_id.trim().is_empty() || self.external_id.chars().count() > 200 {
-            errors.push(field("external_id"), "1–200 characters");
+            errors.say(field("external_id"), Why::new("invalid.chars_between").with("min", 1).with("max", 200));
         }
         if let Some(email) = &self.email
             && !is_email(email)
         {
-            errors.push(field("email"), "not an email address");
+            errors.say(field("email"), Why::new("invalid.email"));
         }
         if self.name.as_ref().is_some_and(|n| n.chars().count() > 200) {
-            errors.push(field("name"), "at most 200 characters");
+            errors.say(field("name"), Why::new("invalid.at_most_chars").with("max", 200));
         }
         if self.locale.as_ref().is_some_and(|l| !is_locale(l)) {
-            errors.push(field("locale"), "must be a language tag such as `en` or `ko`");
+            errors.say(field("locale"), Why::new("invalid.language_tag").with("example", "ko"));
         }
         if self.attributes.len() > 100 {
-            errors.push(field("attributes"), "at most 100 attributes");
+            errors.say(field("attributes"), Why::new("invalid.too_many_attributes").with("max", 100));
         }
         for (key, value) in &self.attributes {
             if !is_attribute_key(key) {
-                errors.push(
-                    field(&format!("attributes.{key}")),
-                    "keys are 1–64 characters of a–z, A–Z, 0–9, `_`, `-` or `.`",
-                );
+                errors.say(field(&format!("attributes.{key}")), Why::new("invalid.attribute_name"));
             } else if !matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
-                errors.push(field(&format!("attributes.{key}")), "must be a string, number or boolean");
+                errors.say(field(&format!("attributes.{key}")), Why::new("invalid.attribute_value"));
             } else if value.as_str().is_some_and(|s| s.chars().count() > 500) {
-                errors.push(field(&format!("attributes.{key}")), "at most 500 characters");
+                errors.say(field(&format!("attributes.{key}")), Why::new("invalid.at_most_chars").with("max", 500));
             }
         }
         errors.into_result()

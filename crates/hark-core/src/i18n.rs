@@ -52,6 +52,11 @@ impl Locale {
         format!("{x:+.decimals$}").replace('.', &self.decimal)
     }
 
+    /// A 95% interval as the language writes it: "95% CI -4 to +12".
+    pub fn ci(&self, i: crate::Interval, decimals: usize) -> String {
+        self.fill("fmt.ci", &[("low", &self.signed(i.low, decimals)), ("high", &self.signed(i.high, decimals))])
+    }
+
     /// A count with the language's thousands separator: `12,345`, `12.345`.
     pub fn count(&self, n: impl Into<i128>) -> String {
         let n: i128 = n.into();

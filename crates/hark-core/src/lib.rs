@@ -17,4 +17,4 @@ pub mod validation;
 
 pub use scale::{Segment, SurveyKind};
 pub use stats::{Interval, MeanSummary, NpsChange, NpsCounts, NpsSummary, ProportionSummary};
-pub use validation::{FieldError, ValidationErrors};
+pub use validation::{FieldError, ValidationErrors, Why};

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::i18n::Locale;
-use crate::{Segment, ValidationErrors};
+use crate::{Segment, ValidationErrors, Why};
 
 /// Who a new case goes to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -301,26 +301,26 @@ impl Playbooks {
     pub fn validate(&self, errors: &mut ValidationErrors) {
         let mut check = |at: String, p: &Playbook| {
             if p.due_days > 90 {
-                errors.push(format!("{at}.due_days"), "at most 90 days");
+                errors.say(format!("{at}.due_days"), Why::new("invalid.at_most_days").with("max", 90));
             }
             match &p.assign {
                 Assign::Attribute { name } if name.trim().is_empty() => {
-                    errors.push(format!("{at}.assign.name"), "name the attribute")
+                    errors.say(format!("{at}.assign.name"), Why::new("invalid.name_the_attribute"))
                 }
                 Assign::RoundRobin { team } if team.trim().is_empty() => {
-                    errors.push(format!("{at}.assign.team"), "name the team")
+                    errors.say(format!("{at}.assign.team"), Why::new("invalid.name_the_team"))
                 }
                 Assign::User { email } if !email.contains('@') => {
-                    errors.push(format!("{at}.assign.email"), "must be a user's email")
+                    errors.say(format!("{at}.assign.email"), Why::new("invalid.user_email"))
                 }
                 _ => {}
             }
             if let Some(mail) = &p.mail {
                 if mail.subject.trim().is_empty() || mail.body.trim().is_empty() {
-                    errors.push(format!("{at}.mail"), "a mail needs a subject and a body");
+                    errors.say(format!("{at}.mail"), Why::new("invalid.mail_needs_text"));
                 }
                 if mail.referral_url.as_deref().is_some_and(|u| !crate::survey::is_web_url(u)) {
-                    errors.push(format!("{at}.mail.referral_url"), "must be an http:// or https:// address");
+                    errors.say(format!("{at}.mail.referral_url"), Why::new("invalid.web_address"));
                 }
             }
         };

@@ -48,6 +48,16 @@ pub fn day_of_date(date: Date) -> i64 {
     i64::from(Date::constant(1970, 1, 1).until(date).expect("dates within jiff's range").get_days())
 }
 
+/// When a day starts in `zone`, as ms since 1970 (the first moment that exists, across a gap).
+pub fn day_start(date: Date, zone: &jiff::tz::TimeZone) -> i64 {
+    date.to_zoned(zone.clone()).map_or(0, |z| z.timestamp().as_millisecond())
+}
+
+/// The day a moment falls on in `zone`.
+pub fn local_date(ms: i64, zone: &jiff::tz::TimeZone) -> Date {
+    jiff::Timestamp::from_millisecond(ms).unwrap_or_default().to_zoned(zone.clone()).date()
+}
+
 /// First day of the bucket holding `date`.
 pub fn bucket_start(date: Date, granularity: Granularity) -> Date {
     match granularity {

@@ -149,20 +149,28 @@ pub struct NpsChange {
 }
 
 impl NpsChange {
-    /// A plain sentence, e.g. "NPS rose from 18 to 31 (+13, 95% CI +4 to +22): a real change".
-    pub fn sentence(&self) -> String {
-        let verb = if self.difference > 0.0 {
-            "rose"
-        } else if self.difference < 0.0 {
-            "fell"
-        } else {
-            "stayed"
+    /// A plain sentence in `t`'s language, e.g. "NPS rose from 18 to 31 (+13, 95% CI +4 to
+    /// +22): a real change."
+    pub fn sentence_in(&self, t: &crate::i18n::Locale) -> String {
+        let key = match (self.difference, self.significant) {
+            (d, true) if d > 0.0 => "dash.rose_real",
+            (d, true) if d < 0.0 => "dash.fell_real",
+            _ => "dash.moved_noise",
         };
-        let verdict = if self.significant { "a real change" } else { "not distinguishable from noise" };
-        format!(
-            "NPS {verb} from {:.0} to {:.0} ({:+.0}, 95% CI {:+.0} to {:+.0}): {verdict}",
-            self.before, self.after, self.difference, self.interval.low, self.interval.high
+        t.fill(
+            key,
+            &[
+                ("before", &t.number(self.before, 0)),
+                ("after", &t.number(self.after, 0)),
+                ("change", &t.signed(self.difference, 0)),
+                ("ci", &t.ci(self.interval, 0)),
+            ],
         )
+    }
+
+    /// The sentence in the API's English, without its full stop.
+    pub fn sentence(&self) -> String {
+        self.sentence_in(crate::i18n::base()).trim_end_matches('.').to_owned()
     }
 }
 
@@ -377,7 +385,7 @@ mod tests {
         assert_eq!(change.difference, 13.0);
         assert!(change.interval.contains(13.0) && !change.significant);
         let expected = format!(
-            "NPS rose from 18 to 31 (+13, 95% CI {:+.0} to {:+.0}): not distinguishable from noise",
+            "NPS went from 18 to 31 (+13, 95% CI {:+.0} to {:+.0}): not distinguishable from noise",
             change.interval.low, change.interval.high
         );
         assert_eq!(change.sentence(), expected);

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::i18n::{self, Locale};
 use crate::playbook::Playbooks;
-use crate::{Segment, SurveyKind, ValidationErrors};
+use crate::{Segment, SurveyKind, ValidationErrors, Why};
 
 pub const MAX_EXTRA_QUESTIONS: usize = 5;
 pub const MAX_COMMENT_CHARS: usize = 10_000;
@@ -302,10 +302,10 @@ impl SurveyDefinition {
             }
         }
         if !is_locale(&self.default_locale) {
-            errors.push("default_locale", "must be a language tag such as `en` or `pt-BR`");
+            errors.say("default_locale", Why::new("invalid.language_tag").with("example", "pt-BR"));
         }
         if self.questions.len() > MAX_EXTRA_QUESTIONS {
-            errors.push("questions", format!("at most {MAX_EXTRA_QUESTIONS} extra questions"));
+            errors.say("questions", Why::new("invalid.too_many_questions").with("max", MAX_EXTRA_QUESTIONS));
         }
         let mut ids = BTreeSet::new();
         for (i, q) in self.questions.iter().enumerate() {
@@ -314,19 +314,19 @@ impl SurveyDefinition {
                 || q.id.len() > 64
                 || !q.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
-                errors.push(at("id"), "1–64 characters of a–z, 0–9, `_` or `-`");
+                errors.say(at("id"), Why::new("invalid.question_id"));
             } else if ["question", "follow_up", "agent_question", "promoter_link"].contains(&q.id.as_str()) {
-                errors.push(at("id"), format!("`{}` names a built-in text; choose another id", q.id));
+                errors.say(at("id"), Why::new("invalid.question_id_built_in").with("id", &q.id));
             } else if !ids.insert(q.id.as_str()) {
-                errors.push(at("id"), format!("`{}` is used by an earlier question", q.id));
+                errors.say(at("id"), Why::new("invalid.question_id_taken").with("id", &q.id));
             }
             check_text(&mut errors, &at("text"), &q.text, MAX_TEXT_CHARS);
             let choice = matches!(q.kind, QuestionType::SingleChoice | QuestionType::MultipleChoice);
             if choice && !(2..=MAX_OPTIONS).contains(&q.options.len()) {
-                errors.push(at("options"), format!("a choice question needs 2–{MAX_OPTIONS} options"));
+                errors.say(at("options"), Why::new("invalid.choice_options").with("max", MAX_OPTIONS));
             }
             if !choice && !q.options.is_empty() {
-                errors.push(at("options"), "only choice questions have options");
+                errors.say(at("options"), Why::new("invalid.options_not_choice"));
             }
             for (j, o) in q.options.iter().enumerate() {
                 check_text(&mut errors, &format!("{}[{j}]", at("options")), o, 200);
@@ -334,11 +334,11 @@ impl SurveyDefinition {
         }
         for locale in self.translations.keys() {
             if !is_locale(locale) {
-                errors.push(format!("translations.{locale}"), "must be a language tag such as `ko`");
+                errors.say(format!("translations.{locale}"), Why::new("invalid.language_tag").with("example", "ko"));
             }
         }
         if is_locale(&self.default_locale) && i18n::locale(&self.default_locale).is_none() {
-            errors.push("default_locale", format!("Hark ships {}", shipped_list()));
+            errors.say("default_locale", Why::new("invalid.language_not_shipped").with("languages", shipped_list()));
         }
         for seg in SEGMENTS {
             for (field, text) in
@@ -352,45 +352,45 @@ impl SurveyDefinition {
         if let Some(link) = &self.promoter_link {
             check_text(&mut errors, "promoter_link.label", &link.label, 200);
             if !is_web_url(&link.url) {
-                errors.push("promoter_link.url", "must be an http:// or https:// address");
+                errors.say("promoter_link.url", Why::new("invalid.web_address"));
             }
         }
         if self.fatigue_days.is_some_and(|d| d > 3650) {
-            errors.push("fatigue_days", "at most 3650 days");
+            errors.say("fatigue_days", Why::new("invalid.at_most_days").with("max", 3650));
         }
         if self.reminder_days.is_some_and(|d| !(1..=60).contains(&d)) {
-            errors.push("reminder_days", "1 to 60 days, or leave it out for no reminder");
+            errors.say("reminder_days", Why::new("invalid.reminder_days"));
         }
         for (i, t) in self.triggers.iter().enumerate() {
             if t.event.is_empty()
                 || t.event.len() > 100
                 || !t.event.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
             {
-                errors.push(format!("triggers[{i}].event"), "1–100 characters of letters, digits, `.`, `_`, `-`, `:`");
+                errors.say(format!("triggers[{i}].event"), Why::new("invalid.event_name"));
             }
             if t.delay_minutes > MAX_DELAY_MINUTES {
-                errors.push(format!("triggers[{i}].delay_minutes"), format!("at most {MAX_DELAY_MINUTES} (30 days)"));
+                errors.say(
+                    format!("triggers[{i}].delay_minutes"),
+                    Why::new("invalid.trigger_delay").with("max", MAX_DELAY_MINUTES),
+                );
             }
         }
         if let Some(w) = &self.widget {
             if w.origins.is_empty() {
-                errors.push("widget.origins", "name at least one site, e.g. `https://shop.example.com`");
+                errors.say("widget.origins", Why::new("invalid.no_site"));
             }
             for (i, o) in w.origins.iter().enumerate() {
                 if !is_origin(o) {
-                    errors.push(
-                        format!("widget.origins[{i}]"),
-                        "must be scheme://host[:port] with no path, e.g. `https://shop.example.com`",
-                    );
+                    errors.say(format!("widget.origins[{i}]"), Why::new("invalid.site"));
                 }
             }
             if w.delay_seconds > 3600 {
-                errors.push("widget.delay_seconds", "at most 3600");
+                errors.say("widget.delay_seconds", Why::new("invalid.at_most_seconds").with("max", 3600));
             }
         }
         self.playbooks.validate(&mut errors);
         if self.root_causes.len() > 50 || self.root_causes.iter().any(|c| c.trim().is_empty() || c.len() > 100) {
-            errors.push("root_causes", "up to 50 names of 1–100 characters");
+            errors.say("root_causes", Why::new("invalid.root_causes"));
         }
         errors.into_result()
     }
@@ -504,7 +504,7 @@ impl SurveyTexts<'_> {
 }
 
 fn shipped_list() -> String {
-    i18n::locales().iter().map(|l| format!("`{}`", l.tag)).collect::<Vec<_>>().join(", ")
+    i18n::locales().iter().map(|l| format!("{} ({})", l.name, l.tag)).collect::<Vec<_>>().join(", ")
 }
 
 /// `http(s)://` followed by a host.
@@ -547,9 +547,9 @@ fn segment_list(segments: &[Segment]) -> String {
 
 fn check_text(errors: &mut ValidationErrors, field: &str, text: &str, max: usize) {
     if text.trim().is_empty() {
-        errors.push(field, "must not be empty");
+        errors.say(field, Why::new("invalid.empty"));
     } else if text.chars().count() > max {
-        errors.push(field, format!("at most {max} characters"));
+        errors.say(field, Why::new("invalid.at_most_chars").with("max", max));
     }
 }
 

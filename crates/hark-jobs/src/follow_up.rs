@@ -2,6 +2,7 @@
 //! notify its owner, thank or reward the customer), mails about cases, webhook deliveries
 //! (signed, retried), and the escalation of overdue cases.
 
+use hark_core::i18n::{self, Locale};
 use hark_core::playbook::{Assign, Decision, Facts};
 use hark_core::report::MS_PER_DAY;
 use hark_core::survey::SurveyDefinition;
@@ -9,6 +10,7 @@ use hark_core::token::TokenKind;
 use hark_store::{
     CASE_MAIL_JOB, Case, CaseStatus, NewCase, NewJob, ReplyState, Response, Role, Store, StoreError, Survey, User,
 };
+use jiff::tz::TimeZone;
 use serde_json::{Map, Value, json};
 
 use crate::mail::MailError;
@@ -66,6 +68,11 @@ pub(crate) async fn queue_mail(store: &Store, kind: &str, key: &str, payload: Va
                 .dedupe(format!("mail:{kind}:{key}")),
         )
         .await
+}
+
+/// A moment as a staff mail states it: to the minute, in the reader's language and zone, named.
+pub(crate) fn staff_time(t: &Locale, zone: &TimeZone, ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map(|at| t.datetime(&at.to_zoned(zone.clone()))).unwrap_or_default()
 }
 
 fn text_field(payload: &Value, key: &str) -> String {
@@ -202,6 +209,22 @@ impl Runner {
         Ok(None)
     }
 
+    /// The language and zone of a mail to staff: the person's own choice, else `language` (if
+    /// Hark has it, else English) and the organisation's zone.
+    pub(crate) fn staff_reader(&self, person: Option<&User>, language: Option<&str>) -> (&'static Locale, TimeZone) {
+        let locale = person
+            .and_then(|p| p.locale.as_deref())
+            .into_iter()
+            .chain(language)
+            .find_map(i18n::locale)
+            .unwrap_or_else(i18n::base);
+        let zone = person
+            .and_then(|p| p.time_zone.as_deref())
+            .and_then(|z| TimeZone::get(z).ok())
+            .unwrap_or_else(|| self.config.time_zone.clone());
+        (locale, zone)
+    }
+
     /// The person a case is escalated to: the owner's team lead, else every admin.
     async fn escalation_targets(&self, case: &Case) -> Result<Vec<User>, StoreError> {
         let users = self.active_users().await?;
@@ -275,45 +298,42 @@ impl Runner {
                 Some(c) => store.get_contact(c).await?,
                 None => None,
             };
-            let who = contact
-                .as_ref()
-                .map(|c| c.name.clone().unwrap_or_else(|| c.external_id.clone()))
-                .unwrap_or_else(|| "A customer".into());
+            let customer = contact.as_ref().map(|c| c.name.clone().unwrap_or_else(|| c.external_id.clone()));
             let link = self.admin_url(&format!("/admin/cases/{}", case.id));
-            let summary = response.as_ref().map_or(String::new(), |r| {
-                format!(
-                    "Score {} ({}). Comment: {}",
-                    r.score,
-                    r.segment.as_str(),
-                    r.comment.as_deref().unwrap_or("(none)")
-                )
-            });
-            match kind.as_str() {
-                OPENED => {
-                    if let Some(owner) = match &case.owner_id {
-                        Some(o) => store.get_user(o).await?,
-                        None => None,
-                    } {
-                        let subject = format!("New {} priority case: {who}", case.priority.as_str());
-                        let body = format!(
-                            "{who} needs a follow-up.\n\n{summary}\n\nDue: {}\nOpen the case: {link}\n",
-                            hark_core::report::format_ms(case.due_at)
-                        );
-                        mails.push((owner.name.clone(), owner.email.clone(), subject, body));
-                    }
-                }
-                ESCALATED => {
-                    for lead in self.escalation_targets(&case).await? {
-                        let subject = format!("Overdue case: {who}");
-                        let body = format!(
-                            "This case was due {} and is still {}.\n\n{summary}\n\nOpen the case: {link}\n",
-                            hark_core::report::format_ms(case.due_at),
-                            case.status.as_str()
-                        );
-                        mails.push((lead.name.clone(), lead.email.clone(), subject, body));
-                    }
-                }
+            // Staff who chose no language read the survey's, as its customers do.
+            let survey_language = store.get_survey(&case.survey_id).await?.map(|s| s.definition.default_locale);
+            let recipients = match kind.as_str() {
+                OPENED => match &case.owner_id {
+                    Some(o) => store.get_user(o).await?.into_iter().collect(),
+                    None => Vec::new(),
+                },
+                ESCALATED => self.escalation_targets(&case).await?,
                 other => return Ok(Outcome::Fail(format!("unknown mail kind `{other}`"))),
+            };
+            for person in recipients {
+                let (t, zone) = self.staff_reader(Some(&person), survey_language.as_deref());
+                let who = customer.clone().unwrap_or_else(|| t.text("mail.a_customer").to_owned());
+                let summary = response.as_ref().map_or(String::new(), |r| {
+                    let comment = r.comment.clone().unwrap_or_else(|| t.text("mail.no_comment").to_owned());
+                    let segment = t.text(&format!("segment.{}", r.segment.as_str())).to_owned();
+                    t.fill(
+                        "mail.case_summary",
+                        &[("score", &r.score.to_string()), ("segment", &segment), ("comment", &comment)],
+                    )
+                });
+                let due = staff_time(t, &zone, case.due_at);
+                let vars = [("who", who.as_str()), ("summary", &summary), ("due", &due), ("link", &link)];
+                let (subject, body) = if kind == OPENED {
+                    let priority = t.text(&format!("priority.{}", case.priority.as_str())).to_owned();
+                    let subject = t.fill("mail.case_new_subject", &[("priority", &priority), ("who", &who)]);
+                    (subject, t.fill("mail.case_new_body", &vars))
+                } else {
+                    let status = t.text(&format!("status.{}", case.status.as_str())).to_owned();
+                    let mut vars = vars.to_vec();
+                    vars.push(("status", &status));
+                    (t.fill("mail.case_overdue_subject", &vars), t.fill("mail.case_overdue_body", &vars))
+                };
+                mails.push((person.name.clone(), person.email.clone(), subject, body));
             }
         }
         for (name, to, subject, body) in &mails {

@@ -46,6 +46,9 @@ pub struct RunnerConfig {
     /// How long a claimed job is this process's: after a crash, its jobs run elsewhere once
     /// this has passed. Jobs time out at half of it (at most 2 minutes).
     pub lease: Duration,
+    /// The organisation's time zone: the days alert rules count, and the times in mails to
+    /// staff who chose no zone of their own.
+    pub time_zone: jiff::tz::TimeZone,
 }
 
 impl RunnerConfig {

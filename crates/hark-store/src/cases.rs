@@ -3,6 +3,7 @@
 //! other systems.
 
 use hark_core::playbook::Priority;
+use hark_core::{ValidationErrors, Why};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sqlx::any::AnyRow;
@@ -547,7 +548,7 @@ impl Store {
         let (kind, detail) = match change {
             CaseChange::Status(status) => {
                 if *status == CaseStatus::Closed {
-                    return Err(hark_core::ValidationErrors::single("status", "close a case with an outcome").into());
+                    return Err(ValidationErrors::one("status", Why::new("invalid.close_with_outcome")).into());
                 }
                 case.status = *status;
                 ("status", json!({ "status": status.as_str() }))
@@ -558,7 +559,7 @@ impl Store {
             }
             CaseChange::Step { step, done } => {
                 if !CASE_STEPS.iter().any(|(s, _)| s == step) {
-                    return Err(hark_core::ValidationErrors::single("step", "no such step").into());
+                    return Err(ValidationErrors::one("step", Why::new("invalid.no_such_step")).into());
                 }
                 case.steps.retain(|s| s != step);
                 if *done {
@@ -571,7 +572,11 @@ impl Store {
             }
             CaseChange::Contacted { channel, reached, note } => {
                 if !matches!(channel.as_str(), "call" | "meeting") {
-                    return Err(hark_core::ValidationErrors::single("channel", "call or meeting").into());
+                    return Err(ValidationErrors::one(
+                        "channel",
+                        Why::new("invalid.one_of").with("values", "call, meeting"),
+                    )
+                    .into());
                 }
                 if *reached {
                     case.first_contact_at.get_or_insert(now);

@@ -752,7 +752,7 @@ impl Store {
         definition.validate()?;
         let current = self.get_survey(id).await?.ok_or(StoreError::NotFound("survey"))?;
         if current.definition.kind != definition.kind {
-            return Err(hark_core::ValidationErrors::single("kind", "cannot change once a survey exists").into());
+            return Err(hark_core::ValidationErrors::one("kind", hark_core::Why::new("invalid.kind_fixed")).into());
         }
         let row = sqlx::query(
             "UPDATE surveys SET name = $2, status = $3, definition = $4, updated_at = $5 WHERE id = $1 \

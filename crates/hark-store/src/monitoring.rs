@@ -52,7 +52,8 @@ pub struct Alert {
     pub rule_id: String,
     pub rule_name: String,
     pub team_id: Option<String>,
-    /// The recent window ends (exclusive) at this UTC day.
+    /// The recent window ends (exclusive) at this day of the organisation's zone (days since
+    /// 1970-01-01 in its calendar).
     pub window_end_day: i64,
     pub before_nps: f64,
     pub after_nps: f64,

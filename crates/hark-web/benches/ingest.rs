@@ -142,6 +142,7 @@ async fn main() {
             outbound: hark_jobs::OutboundPolicy::allowing(&[]).unwrap(),
             public_cases_per_hour: 20,
             lease: hark_jobs::RunnerConfig::DEFAULT_LEASE,
+            time_zone: jiff::tz::TimeZone::UTC,
         };
         let runner = hark_jobs::Runner::new(node_store.clone(), signer, None, config);
         tokio::spawn(runner.clone().run(std::future::pending()));

@@ -187,11 +187,6 @@ impl Reader {
         if i18n::base().has(&key) { self.text(&key).to_owned() } else { value.to_owned() }
     }
 
-    /// A 95% interval as the reader writes it: "95% CI -4 to +12".
-    pub fn ci(&self, i: hark_core::Interval, decimals: usize) -> String {
-        self.fill("fmt.ci", &[("low", &self.signed(i.low, decimals)), ("high", &self.signed(i.high, decimals))])
-    }
-
     /// `text(key)` with its two placeholders filled in.
     pub fn fill2(&self, key: &str, a: &str, va: impl std::fmt::Display, b: &str, vb: impl std::fmt::Display) -> String {
         self.fill(key, &[(a, &va.to_string()), (b, &vb.to_string())])
@@ -205,6 +200,45 @@ impl Reader {
     /// A day number (days since 1970-01-01).
     pub fn day(&self, day: i64) -> String {
         self.date(hark_core::report::date_of_day(day))
+    }
+
+    /// What is wrong with a field, in the reader's language when Hark has the words (the
+    /// API's own English otherwise).
+    pub fn said(&self, e: &hark_core::FieldError) -> String {
+        e.message_in(self.0)
+    }
+
+    /// A field's name on the form, e.g. `triggers[1].event` → "Trigger 2: event"; `None` for
+    /// a field no form shows, which is then named by its path. Looked up as `field.` and the
+    /// path without its indexes, else its last part; `{n}` counts from 1.
+    pub fn field_label(&self, field: &str) -> Option<String> {
+        let n = field
+            .split('[')
+            .nth(1)
+            .and_then(|rest| rest.split(']').next())
+            .and_then(|i| i.parse::<usize>().ok())
+            .map_or(String::new(), |i| (i + 1).to_string());
+        let mut path = String::new();
+        let mut in_index = false;
+        for c in field.chars() {
+            match c {
+                '[' => in_index = true,
+                ']' => in_index = false,
+                c if !in_index => path.push(c),
+                _ => {}
+            }
+        }
+        let last = path.rsplit('.').next().unwrap_or(&path);
+        [format!("field.{path}"), format!("field.{last}")]
+            .into_iter()
+            .find(|key| i18n::base().has(key))
+            .map(|key| self.fill1(&key, "n", &n))
+    }
+
+    /// A field error as a sentence: "Quiet window: at most 3650 days".
+    pub fn field_error(&self, e: &hark_core::FieldError) -> String {
+        let field = self.field_label(&e.field).unwrap_or_else(|| e.field.clone());
+        self.fill2("invalid.field", "field", field, "problem", self.said(e))
     }
 
     /// A stored ISO date (`2026-03-01`) as the reader writes it; anything else as it is.
@@ -263,17 +297,23 @@ struct ProblemPage {
 pub(crate) enum Reason {
     /// A sentence of the locale files, in the reader's language.
     Key(&'static str),
-    /// The operation's own words (shared with the API, in English): shown to English readers;
-    /// others read the sentence for the status in their language.
-    Detail(String),
+    /// An operation's refusal (shared with the API): its fields at fault and its reason in
+    /// the reader's words where Hark has them; else its English detail to English readers and
+    /// the sentence for its status to others.
+    Refused(Box<crate::problem::Problem>),
 }
 
 impl Reason {
     pub fn text(self, t: Reader, status: StatusCode) -> String {
+        let english = t.tag == i18n::BASE_LOCALE;
         match self {
             Reason::Key(key) => t.text(key).to_owned(),
-            Reason::Detail(detail) if t.tag == i18n::BASE_LOCALE => detail,
-            Reason::Detail(_) => t
+            Reason::Refused(p) if !p.errors.is_empty() && (english || p.errors.iter().all(|e| e.why.is_some())) => {
+                p.errors.iter().map(|e| t.field_error(e)).collect::<Vec<_>>().join(" ")
+            }
+            Reason::Refused(p) if p.why.is_some() => p.why.as_ref().map(|w| w.in_language(t.0)).unwrap_or_default(),
+            Reason::Refused(p) if english => p.detail,
+            Reason::Refused(_) => t
                 .text(match status {
                     StatusCode::FORBIDDEN => "problem.forbidden",
                     StatusCode::NOT_FOUND => "problem.not_found",

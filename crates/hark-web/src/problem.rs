@@ -3,7 +3,7 @@
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hark_core::{FieldError, ValidationErrors};
+use hark_core::{FieldError, ValidationErrors, Why};
 use hark_store::StoreError;
 use serde::Serialize;
 
@@ -18,6 +18,9 @@ pub struct Problem {
     /// For validation problems: each field at fault and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// The refusal as a sentence of the locale files, for pages read in other languages.
+    #[serde(skip)]
+    pub why: Option<Why>,
     /// Seconds to wait before trying again (sent as `Retry-After`).
     #[serde(skip)]
     pub retry_after: Option<u64>,
@@ -40,6 +43,7 @@ impl ApiError {
             status,
             detail: detail.into(),
             errors: Vec::new(),
+            why: None,
             retry_after: None,
         }))
     }
@@ -54,6 +58,13 @@ impl ApiError {
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::with_status(StatusCode::FORBIDDEN, "/problems/forbidden", "Forbidden", detail)
+    }
+
+    /// Forbidden, saying why in each reader's language on pages.
+    pub fn refused(why: Why) -> Self {
+        let mut e = Self::forbidden(why.in_language(hark_core::i18n::base()));
+        e.0.why = Some(why);
+        e
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -83,6 +94,11 @@ impl ApiError {
 
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         ValidationErrors::single(field, message).into()
+    }
+
+    /// A field at fault, said in each reader's language on pages.
+    pub fn invalid(field: impl Into<String>, why: Why) -> Self {
+        ValidationErrors::one(field, why).into()
     }
 }
 

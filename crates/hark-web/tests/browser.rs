@@ -284,7 +284,8 @@ async fn admin_signs_in_edits_previews_and_sees_jobs() {
     c.find(Locator::Css("#widget_origins")).await.unwrap().send_keys("not an origin").await.unwrap();
     click(c, "button.btn[type=submit]").await;
     let page = c.wait().at_most(WAIT).for_element(Locator::Css(".errors")).await.unwrap().text().await.unwrap();
-    assert!(page.contains("brand") && page.contains("widget.origins[0]"), "{page}");
+    // Each field by its name on the form, not its path in the API's JSON.
+    assert!(page.contains("Brand: must not be empty") && page.contains("Widget site 1: must be scheme://"), "{page}");
     assert!(app.store.list_surveys().await.unwrap().is_empty());
     let brand = c.find(Locator::Css("#brand")).await.unwrap();
     brand.clear().await.unwrap();

@@ -29,6 +29,69 @@ const CHAMPIONS_SIT: &str = "1 of the 2 champions is in North, which has 2 of th
 mod alerting {
     use super::*;
     common::on_both!(mail: a_significant_drop_raises_one_alert_by_mail_and_webhook);
+
+    /// Alert windows are days of the organisation's zone, and the mail is written in the
+    /// language its reader chose. The zone is one whose date differs from UTC's right now
+    /// (a day ahead from 10:00 UTC, a day behind before), so UTC days would fail the test.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_alert_counts_the_organisation_s_days_and_mails_in_its_reader_s_language() {
+        let utc_hour = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).hour();
+        let name = if utc_hour >= 10 { "Pacific/Kiritimati" } else { "Pacific/Pago_Pago" };
+        let zone = jiff::tz::TimeZone::get(name).unwrap();
+        let backend = hark_store::testing::Backend::Sqlite;
+        let org_zone = zone.clone();
+        let Some(app) = TestApp::start_configured(backend, true, move |c| c.time_zone = org_zone).await else {
+            return;
+        };
+        let smtp = app.smtp.as_ref().unwrap();
+        let ops = app.store.create_user("ops@example.com", Some("Ops"), Role::Admin, "x").await.unwrap();
+        app.store.set_user_reading(&ops.id, Some("th"), None).await.unwrap();
+        let survey = app.survey(json!({"name": "Shop NPS", "kind": "nps", "brand": "Acme"})).await;
+        for i in 0..120i64 {
+            let recent = i >= 60;
+            let score = if recent {
+                if i % 3 == 0 { 9 } else { 2 }
+            } else if i % 3 == 0 {
+                5
+            } else {
+                10
+            };
+            let days_ago = if recent { i % 6 } else { 7 + i % 6 };
+            let (comment, language, key) = ("", "en", format!("z{i}"));
+            let answer = Answer {
+                survey: &survey,
+                key,
+                score,
+                agent_score: None,
+                agent: None,
+                days_ago,
+                comment,
+                language,
+                wait_s: 0,
+                plan: None,
+            };
+            store(&app, answer).await;
+        }
+        let rule = json!({"name": "Shop NPS falling", "survey_id": survey, "window_days": 7, "min_n": 30, "notify_email": "OPS@example.com"});
+        app.post_json("/api/v1/alert-rules", &rule).await;
+        let mails = smtp.wait_for(1, WAIT).await;
+
+        let day = |zone: &jiff::tz::TimeZone| {
+            hark_core::report::day_of_date(jiff::Timestamp::now().to_zoned(zone.clone()).date())
+        };
+        let shown = app.get_json("/api/v1/reports/alerts").await;
+        let end = shown["alerts"][0]["window_end_day"].as_i64().unwrap();
+        assert_eq!(end, day(&zone) + 1, "the recent window ends after today in {name}");
+        assert_ne!(end, day(&jiff::tz::TimeZone::UTC) + 1, "not after today in UTC");
+
+        assert_eq!(mails[0].subject, "การแจ้งเตือนจาก Hark: Shop NPS falling");
+        let text = &mails[0].text;
+        assert!(
+            text.starts_with("NPS ลดจาก ") && text.contains("ช่วงความเชื่อมั่น 95% "),
+            "the fall with its interval, in Thai: {text}"
+        );
+        assert!(text.contains("7 วันล่าสุด: 60 คำตอบ 7 วันก่อนหน้า: 60 คำตอบ"), "{text}");
+    }
 }
 
 fn now() -> i64 {

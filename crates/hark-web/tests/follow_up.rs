@@ -19,6 +19,7 @@ common::on_both!(
     promoter_gets_thanks_with_a_code_and_a_counted_referral_link,
     a_promoter_is_thanked_in_their_own_language,
     overdue_case_escalates_once,
+    staff_are_told_of_cases_in_their_own_language_and_zone,
     closed_cases_feed_the_report_and_the_timeline
 );
 
@@ -198,6 +199,40 @@ async fn overdue_case_escalates_once(app: TestApp) {
     let escalations =
         app.store.case_events(&case.id).await.unwrap().into_iter().filter(|e| e.kind == "escalated").count();
     assert_eq!(escalations, 1);
+}
+
+/// Notices of new and overdue cases are written in each recipient's language and state the
+/// due time in their zone: their own choice, else the survey's language and the
+/// organisation's zone (UTC here).
+async fn staff_are_told_of_cases_in_their_own_language_and_zone(app: TestApp) {
+    let smtp = app.smtp.as_ref().unwrap();
+    let (team, agent, _lead) = billing(&app).await;
+    let owner = app.store.create_user("owner@example.com", None, Role::Agent, "x").await.unwrap();
+    app.store.set_user_team(&owner.id, Some(&team)).await.unwrap();
+    app.store.set_user_reading(&owner.id, Some("it"), Some("Europe/Rome")).await.unwrap();
+    let survey = app
+        .survey(json!({"name": "NPS", "kind": "nps", "brand": "하크", "default_locale": "ko",
+            "playbooks": {"detractor": {"open_case": true, "due_days": 0,
+            "assign": {"rule": "user", "email": "owner@example.com"}}}}))
+        .await;
+    let contact = json!({"external_id": "dan", "email": "dan@example.com"});
+    answer(&app, &survey, "z-1", 5, json!({"agent_id": agent, "contact": contact, "comment": "너무 느려요"})).await;
+    let mails = smtp.wait_for(2, WAIT).await;
+    let case = app.store.list_cases(&CaseFilter::default(), 1).await.unwrap().remove(0);
+    let due = jiff::Timestamp::from_millisecond(case.due_at).unwrap();
+
+    let new = mails.iter().find(|m| m.to == "owner@example.com").expect("the owner is told");
+    assert_eq!(new.subject, "Nuovo caso a priorità normale: dan");
+    let rome = due.to_zoned(jiff::tz::TimeZone::get("Europe/Rome").unwrap()).strftime("%d/%m/%Y %H:%M").to_string();
+    assert!(new.text.contains(&format!("Scadenza: {rome} Europe/Rome")), "{}", new.text);
+    assert!(new.text.contains("Punteggio 5 (detrattore). Commento: 너무 느려요"), "{}", new.text);
+
+    // The lead chose nothing: the survey's Korean, in the organisation's UTC.
+    let overdue = mails.iter().find(|m| m.to == "lead@example.com").expect("the lead is told");
+    assert_eq!(overdue.subject, "기한이 지난 케이스: dan");
+    let utc = due.to_zoned(jiff::tz::TimeZone::UTC).strftime("%Y. %-m. %-d. %H:%M").to_string();
+    assert!(overdue.text.contains(&utc) && overdue.text.contains("UTC"), "{utc} in {}", overdue.text);
+    assert!(overdue.text.contains("열림"), "its status in Korean: {}", overdue.text);
 }
 
 async fn closed_cases_feed_the_report_and_the_timeline(app: TestApp) {

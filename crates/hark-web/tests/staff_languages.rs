@@ -22,6 +22,64 @@ const ANY_LANGUAGE: &[&str] = &[
     "test",
 ];
 
+/// A locale file's texts.
+fn locale_texts(lang: &str) -> std::collections::HashMap<String, String> {
+    let file = std::fs::read_to_string(format!("{}/../hark-core/locales/{lang}.json", env!("CARGO_MANIFEST_DIR")));
+    serde_json::from_str(&file.unwrap()).unwrap()
+}
+
+/// Forms an admin sends with mistakes in them, and the locale texts the page must then say:
+/// the survey editor (fields that cannot be read, then the definition's own checks) and a
+/// reply on the case page.
+fn mistakes(case_path: &str) -> Vec<(String, Vec<(&'static str, &'static str)>, Vec<&'static str>)> {
+    vec![
+        (
+            "/admin/surveys/new".into(),
+            vec![
+                ("name", "설문"),
+                ("brand", "하크"),
+                ("kind", "nps"),
+                ("status", "active"),
+                ("default_locale", "ko"),
+                ("fatigue_days", "열흘"),
+                ("trigger0.event", "order.delivered"),
+                ("trigger0.delay", "곧"),
+            ],
+            vec!["field.fatigue_days", "invalid.whole_number", "field.triggers.delay_minutes", "invalid.whole_minutes"],
+        ),
+        (
+            "/admin/surveys/new".into(),
+            vec![
+                ("name", "설문"),
+                ("brand", " "),
+                ("kind", "nps"),
+                ("status", "active"),
+                ("default_locale", "ko"),
+                ("fatigue_days", "5000"),
+                ("reminder_days", "99"),
+                ("trigger0.event", "배송 완료"),
+                ("widget.origins", "상점"),
+            ],
+            vec![
+                "field.brand",
+                "invalid.empty",
+                "invalid.at_most_days",
+                "field.reminder_days",
+                "invalid.reminder_days",
+                "field.triggers.event",
+                "invalid.event_name",
+                "field.widget.origins",
+                "invalid.site",
+            ],
+        ),
+        (
+            case_path.into(),
+            vec![("action", "reply"), ("subject", " "), ("body", "죄송합니다")],
+            vec!["field.reply", "invalid.reply_needs_text"],
+        ),
+    ]
+}
+
 /// `html` without each element that opens with `open` (up to its `close`).
 fn without(html: &str, open: &str, close: &str) -> String {
     let mut kept = String::new();
@@ -214,10 +272,15 @@ async fn every_staff_page_reads_in_the_person_s_language() {
                 (case_path.clone(), 200),
                 ("/admin/cases/no-such-case".into(), 404),
                 ("/dashboard/no-such-page".into(), 404),
+                // Filters at fault: each named, and what is wrong with it, in the reader's words.
+                ("/dashboard/overview?from=2026-13-45&to=2026-01-01".into(), 422),
+                ("/dashboard/segments?min_n=0".into(), 422),
             ])
             .collect();
         if *role != Role::Agent {
             pages.push(("/dashboard/monitoring".into(), 200));
+        } else {
+            pages.push(("/dashboard/monitoring".into(), 403));
         }
         if *role == Role::Admin {
             let contact = detractor["contact_id"].as_str().unwrap();
@@ -251,6 +314,28 @@ async fn every_staff_page_reads_in_the_person_s_language() {
                 pages_read += 1;
                 for problem in problems(lang, &html, &english_only, &key_prefixes) {
                     failures.push(format!("{email} · {lang} · {page}: {problem}"));
+                }
+            }
+            if *role == Role::Admin {
+                for (path, form, said) in mistakes(&case_path) {
+                    let token = csrf(http, &app, cookie, &path).await;
+                    let form: Vec<(&str, &str)> = form.into_iter().chain([("csrf", token.as_str())]).collect();
+                    let r = http.post(format!("{}{path}", app.base)).header("cookie", cookie.as_str()).form(&form);
+                    let r = r.send().await.unwrap();
+                    assert_eq!(r.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{lang} {path} {form:?}");
+                    let html = r.text().await.unwrap();
+                    pages_read += 1;
+                    for problem in problems(lang, &html, &english_only, &key_prefixes) {
+                        failures.push(format!("{email} · {lang} · POST {path}: {problem}"));
+                    }
+                    let texts = locale_texts(lang);
+                    for key in said {
+                        // The sentence's words up to its first value.
+                        let words = texts[key].split('{').next().unwrap().trim();
+                        if !html.contains(&words.replace('\'', "&#x27;")) && !html.contains(words) {
+                            failures.push(format!("{lang} · POST {path}: `{key}` (“{words}”) not said"));
+                        }
+                    }
                 }
             }
         }

@@ -419,6 +419,9 @@ async fn serve(
             None
         }
     };
+    let time_zone = jiff::tz::TimeZone::get(&outreach.time_zone).map_err(|_| {
+        anyhow::anyhow!("--time-zone: `{}` is not an IANA time zone (e.g. Asia/Seoul)", outreach.time_zone)
+    })?;
     let signer = hark_core::token::Signer::new(store.link_secret().await?.as_bytes());
     let runner = hark_jobs::Runner::new(
         store.clone(),
@@ -433,12 +436,11 @@ async fn serve(
                 .map_err(|e| anyhow::anyhow!("--webhook-allow: {e}"))?,
             public_cases_per_hour: guard.public_cases_per_hour,
             lease: std::time::Duration::from_secs(outreach.job_lease_seconds.max(2)),
+            time_zone: time_zone.clone(),
         },
     );
     let mut config = guard.web(public_url, outreach.global_fatigue_days)?;
-    config.time_zone = jiff::tz::TimeZone::get(&outreach.time_zone).map_err(|_| {
-        anyhow::anyhow!("--time-zone: `{}` is not an IANA time zone (e.g. Asia/Seoul)", outreach.time_zone)
-    })?;
+    config.time_zone = time_zone;
     let state = hark_web::AppState::new(store, config, Some(runner.clone())).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let jobs = tokio::spawn(runner.run(async move {

@@ -258,7 +258,7 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
     let case = store.get_case(id).await.map_err(internal)?.ok_or_else(|| not_found(&nav, "problem.no_case"))?;
     let access = viewer.case_access(store, &case).await.map_err(internal)?;
     if let Err(refused) = refuse_unless(access, CaseAccess::Read) {
-        return Err(forbidden_page(Some(nav), Reason::Detail(refused.0.detail)));
+        return Err(forbidden_page(Some(nav), Reason::Refused(refused.0)));
     }
     let response = store.get_response(&case.response_id).await.map_err(internal)?;
     let survey = load_survey(state, &nav, &case.survey_id).await?;
@@ -434,11 +434,9 @@ async fn act_page(
     };
     match act(&state, &viewer, &id, action).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin/cases/{id}")).into_response()),
-        Err(e) if e.0.status == 403 => Err(forbidden_page(Some(nav), Reason::Detail(e.0.detail))),
+        Err(e) if e.0.status == 403 => Err(forbidden_page(Some(nav), Reason::Refused(e.0))),
         Err(e) => {
-            let detail =
-                e.0.errors.first().map_or_else(|| e.0.detail.clone(), |f| format!("{}: {}", f.field, f.message));
-            let message = Reason::Detail(detail).text(nav.t, StatusCode::UNPROCESSABLE_ENTITY);
+            let message = Reason::Refused(e.0).text(nav.t, StatusCode::UNPROCESSABLE_ENTITY);
             let page = case_view(&state, &viewer, nav, &id, Some(message)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }

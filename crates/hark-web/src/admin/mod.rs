@@ -20,7 +20,7 @@ use hark_core::survey::{
     InviteChannel, Placement, PromoterLink, Question, QuestionType, SurveyDefinition, Trigger, Widget,
 };
 use hark_core::token::TokenKind;
-use hark_core::{FieldError, Segment, SurveyKind, ValidationErrors, i18n};
+use hark_core::{FieldError, Segment, SurveyKind, ValidationErrors, Why, i18n};
 use hark_store::{Contact, Job, Role, Survey, SurveyStatus};
 use serde::Deserialize;
 
@@ -551,7 +551,7 @@ fn definition_from_form(
         if v.is_empty() {
             return None;
         }
-        v.parse().map_err(|_| errors.push(name, "must be a whole number")).ok()
+        v.parse().map_err(|_| errors.say(name, Why::new("invalid.whole_number"))).ok()
     };
     let fatigue_days = num("fatigue_days");
     let reminder_days = num("reminder_days");
@@ -605,7 +605,7 @@ fn definition_from_form(
         };
         match delay_minutes {
             Some(delay_minutes) => triggers.push(Trigger { event, delay_minutes, channel }),
-            None => errors.push(format!("triggers[{n}].delay_minutes"), "a whole number of minutes"),
+            None => errors.say(format!("triggers[{n}].delay_minutes"), Why::new("invalid.whole_minutes")),
         }
     }
     let origins: Vec<String> = pairs
@@ -906,7 +906,7 @@ async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String
             Ok(summary) => result = Some(summary),
             Err(e) => {
                 let status = StatusCode::from_u16(e.0.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-                error = Some(crate::page::Reason::Detail(e.0.detail.clone()).text(admin.1.t, status));
+                error = Some(crate::page::Reason::Refused(e.0).text(admin.1.t, status));
             }
         }
     }

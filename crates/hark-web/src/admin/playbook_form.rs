@@ -2,8 +2,8 @@
 //! choices and text boxes rather than JSON (which stays the API's). The fields are kept as
 //! text, so a form sent back with a mistake shows what was typed beside the error.
 
-use hark_core::FieldError;
 use hark_core::playbook::{Assign, AutoMail, Match, Playbook, Playbooks, Rule};
+use hark_core::{FieldError, Why};
 use serde_json::{Map, Value};
 
 /// One playbook's fields, named `{prefix}.{field}` in the form.
@@ -104,9 +104,7 @@ impl PlaybookFields {
 
     fn playbook(&self, errors: &mut Vec<FieldError>) -> Playbook {
         let p = &self.prefix;
-        let mut error = |field: &str, message: &str| {
-            errors.push(FieldError { field: format!("{p}.{field}"), message: message.into() });
-        };
+        let mut error = |field: &str, why: Why| errors.push(FieldError::new(format!("{p}.{field}"), why));
         let to = self.assign_to.trim().to_string();
         let assign = match self.assign.as_str() {
             "attribute" => Assign::Attribute { name: to },
@@ -114,12 +112,12 @@ impl PlaybookFields {
             "user" => Assign::User { email: to },
             "team_lead" | "" => Assign::TeamLead,
             _ => {
-                error("assign", "one of team_lead, attribute, round_robin, user");
+                error("assign", Why::new("invalid.one_of").with("values", "team_lead, attribute, round_robin, user"));
                 Assign::TeamLead
             }
         };
         let due_days = self.due_days.trim().parse::<u32>().unwrap_or_else(|_| {
-            error("due_days", "a whole number of days");
+            error("due_days", Why::new("invalid.whole_days"));
             7
         });
         let high_max = optional(&self.high_max, "high_max", &mut error);
@@ -146,12 +144,12 @@ fn list(text: &str) -> Vec<String> {
 }
 
 /// An optional whole number: empty is none.
-fn optional(text: &str, field: &str, error: &mut impl FnMut(&str, &str)) -> Option<i64> {
+fn optional(text: &str, field: &str, error: &mut impl FnMut(&str, Why)) -> Option<i64> {
     let text = text.trim();
     if text.is_empty() {
         return None;
     }
-    text.parse().map_err(|_| error(field, "a whole number, or nothing")).ok()
+    text.parse().map_err(|_| error(field, Why::new("invalid.whole_number_or_nothing"))).ok()
 }
 
 impl RuleFields {
@@ -187,16 +185,14 @@ impl RuleFields {
 
     fn rule(&self, errors: &mut Vec<FieldError>) -> Rule {
         let p = format!("rule{}", self.index);
-        let mut error = |field: &str, message: &str| {
-            errors.push(FieldError { field: format!("{p}.{field}"), message: message.into() });
-        };
+        let mut error = |field: &str, why: Why| errors.push(FieldError::new(format!("{p}.{field}"), why));
         let mut attributes = Map::new();
         for pair in list(&self.attributes) {
             match pair.split_once('=') {
                 Some((k, v)) if !k.trim().is_empty() => {
                     attributes.insert(k.trim().to_string(), Value::String(v.trim().to_string()));
                 }
-                _ => error("attributes", "name=value pairs, separated by commas: plan=pro, country=KR"),
+                _ => error("attributes", Why::new("invalid.attribute_pairs")),
             }
         }
         let when = Match {

@@ -318,8 +318,7 @@ fn refused(e: ApiError) -> Response {
 
 fn refused_on(e: ApiError, nav: Option<Nav>) -> Response {
     let status = StatusCode::from_u16(e.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let reason = e.0.errors.first().map_or_else(|| e.0.detail.clone(), |f| format!("{}: {}", f.field, f.message));
-    crate::page::problem_page(status, nav, Reason::Detail(reason))
+    crate::page::problem_page(status, nav, Reason::Refused(e.0))
 }
 
 async fn page(
@@ -1104,20 +1103,7 @@ fn comparison_sentence(t: Reader, cmp: &insights::Comparison) -> String {
     let Some(ch) = &cmp.change else {
         return t.fill("dash.compare_too_few", &[("before", &b), ("after", &a)]);
     };
-    let key = match (ch.difference, ch.significant) {
-        (d, true) if d > 0.0 => "dash.rose_real",
-        (d, true) if d < 0.0 => "dash.fell_real",
-        _ => "dash.moved_noise",
-    };
-    t.fill(
-        key,
-        &[
-            ("before", &t.number(ch.before, 0)),
-            ("after", &t.number(ch.after, 0)),
-            ("change", &t.signed(ch.difference, 0)),
-            ("ci", &t.ci(ch.interval, 0)),
-        ],
-    )
+    ch.sentence_in(t.0)
 }
 
 // ----- forms -----

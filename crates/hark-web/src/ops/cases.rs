@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use hark_core::Segment;
+use hark_core::{Segment, Why};
 use hark_store::{Case, CaseChange, CaseFilter, CaseOutcome, CaseStatus, ReplyState, ResponseFilter, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -25,9 +25,13 @@ pub(crate) async fn act(
     refuse_unless(viewer.case_access(&state.store, &case).await?, CaseAccess::Act)?;
     let change = case_change(state, &case, action).await?;
     if let CaseChange::Assign(Some(owner)) = &change {
-        let user = state.store.get_user(owner).await?.ok_or_else(|| ApiError::field("owner_id", "no such user"))?;
+        let user = state
+            .store
+            .get_user(owner)
+            .await?
+            .ok_or_else(|| ApiError::invalid("owner_id", Why::new("invalid.no_such_user")))?;
         if !viewer.may_assign_to(&user) {
-            return Err(ApiError::forbidden("you may hand a case only to yourself or an active member of your team"));
+            return Err(ApiError::refused(Why::new("refused.assign_outside_team")));
         }
     }
     let actor = viewer.session.as_ref().map_or("api", |s| s.user.email.as_str());
@@ -37,12 +41,8 @@ pub(crate) async fn act(
 /// Refuses a person whose access to a case is less than `needed`, saying why.
 pub(crate) fn refuse_unless(access: CaseAccess, needed: CaseAccess) -> Result<(), ApiError> {
     match (access, needed) {
-        (CaseAccess::Hidden, _) => Err(ApiError::forbidden(
-            "this case is outside your scope: it is not assigned to you, your team's, or about your own answers",
-        )),
-        (CaseAccess::Read, CaseAccess::Act) => Err(ApiError::forbidden(
-            "you may read this case; only its owner, their team lead or an admin may change it",
-        )),
+        (CaseAccess::Hidden, _) => Err(ApiError::refused(Why::new("refused.case_hidden"))),
+        (CaseAccess::Read, CaseAccess::Act) => Err(ApiError::refused(Why::new("refused.case_read_only"))),
         _ => Ok(()),
     }
 }
@@ -53,22 +53,20 @@ async fn apply(state: &AppState, case: &Case, actor: &str, change: CaseChange) -
     let mut change = change;
     if let CaseChange::Reply { subject, body } = &mut change {
         if subject.trim().is_empty() || body.trim().is_empty() {
-            return Err(ApiError::field("reply", "a reply needs a subject and a message"));
+            return Err(ApiError::invalid("reply", Why::new("invalid.reply_needs_text")));
         }
         let has_email = match &case.contact_id {
             Some(c) => state.store.get_contact(c).await?.and_then(|c| c.email).is_some(),
             None => false,
         };
         if !has_email {
-            return Err(ApiError::field("reply", "this customer has no email address; log a call instead"));
+            return Err(ApiError::invalid("reply", Why::new("invalid.reply_no_email")));
         }
         if body.contains("{code}") {
             // A token of apology: the next unused code uploaded for detractors (the same one
             // if this answer got one before); the step is then done.
             let code = state.store.reward_code_for(&case.survey_id, "detractor", &case.response_id).await?;
-            let code = code.ok_or_else(|| {
-                ApiError::field("reply", "no apology codes are left for this survey; upload some on its playbook page")
-            })?;
+            let code = code.ok_or_else(|| ApiError::invalid("reply", Why::new("invalid.no_codes_left")))?;
             *body = body.replace("{code}", &code);
             state.store.change_case(&case.id, actor, &CaseChange::Step { step: "token".into(), done: true }).await?;
         }
@@ -79,10 +77,7 @@ async fn apply(state: &AppState, case: &Case, actor: &str, change: CaseChange) -
         // as not sent, so neither the history nor the loop report claims a contact.
         if !state.can_mail() {
             state.store.reply_result(&event_id, ReplyState::Failed, hark_jobs::NO_MAIL_SERVER).await?;
-            return Err(ApiError::field(
-                "reply",
-                "not sent: no mail server is configured (HARK_SMTP_URL). The message is kept on the case; call the customer and log the call instead",
-            ));
+            return Err(ApiError::invalid("reply", Why::new("invalid.reply_no_mail_server")));
         }
         hark_jobs::queue_reply(&state.store, &case.id, &event_id).await?;
     }
@@ -235,11 +230,21 @@ pub(crate) async fn loop_report(
 }
 
 pub(crate) fn parse_outcome(s: &str) -> Result<CaseOutcome, ApiError> {
-    CaseOutcome::parse(s).ok_or_else(|| ApiError::field("outcome", "one of resolved, unresolved, no_reply, no_contact"))
+    CaseOutcome::parse(s).ok_or_else(|| {
+        ApiError::invalid(
+            "outcome",
+            Why::new("invalid.one_of").with("values", "resolved, unresolved, no_reply, no_contact"),
+        )
+    })
 }
 
 pub(crate) fn parse_status(s: &str) -> Result<CaseStatus, ApiError> {
-    CaseStatus::parse(s).ok_or_else(|| ApiError::field("status", "one of open, in_progress, waiting, closed, held"))
+    CaseStatus::parse(s).ok_or_else(|| {
+        ApiError::invalid(
+            "status",
+            Why::new("invalid.one_of").with("values", "open, in_progress, waiting, closed, held"),
+        )
+    })
 }
 
 // ----- reading actions and filters from the API and the pages alike -----
@@ -320,7 +325,7 @@ pub(crate) async fn case_change(s: &AppState, case: &Case, action: CaseAction) -
             if let Some(owner) = &owner_id
                 && s.store.get_user(owner).await?.is_none()
             {
-                return Err(ApiError::field("owner_id", "no such user"));
+                return Err(ApiError::invalid("owner_id", Why::new("invalid.no_such_user")));
             }
             CaseChange::Assign(owner_id)
         }
@@ -328,7 +333,7 @@ pub(crate) async fn case_change(s: &AppState, case: &Case, action: CaseAction) -
         CaseAction::Reply { subject, body } => CaseChange::Reply { subject, body },
         CaseAction::Contact { channel, reached, note } => CaseChange::Contacted { channel, reached, note },
         CaseAction::Note { body } if body.trim().is_empty() => {
-            return Err(ApiError::field("body", "must not be empty"));
+            return Err(ApiError::invalid("body", Why::new("invalid.empty")));
         }
         CaseAction::Note { body } => CaseChange::Note(body),
         CaseAction::RootCause { root_cause } => CaseChange::RootCause(root_cause_of(s, case, &root_cause).await?),
@@ -347,7 +352,10 @@ async fn root_cause_of(s: &AppState, case: &Case, cause: &str) -> ApiResult<Stri
     if survey.definition.root_causes.iter().any(|c| c == cause) {
         Ok(cause.to_owned())
     } else {
-        Err(ApiError::field("root_cause", format!("one of {:?}", survey.definition.root_causes)))
+        Err(ApiError::invalid(
+            "root_cause",
+            Why::new("invalid.one_of").with("values", survey.definition.root_causes.join(", ")),
+        ))
     }
 }
 
@@ -360,10 +368,10 @@ pub(crate) fn period(
     for (k, v) in q {
         match k.as_str() {
             "from" if !v.is_empty() => {
-                out.0 = Some(filters::parse_time(v, false, zone).map_err(|e| ApiError::field("from", e))?)
+                out.0 = Some(filters::parse_time(v, false, zone).map_err(|why| ApiError::invalid("from", why))?)
             }
             "to" if !v.is_empty() => {
-                out.1 = Some(filters::parse_time(v, true, zone).map_err(|e| ApiError::field("to", e))?)
+                out.1 = Some(filters::parse_time(v, true, zone).map_err(|why| ApiError::invalid("to", why))?)
             }
             "from" | "to" => {}
             other => return Err(ApiError::field(other, "unknown parameter; use `from` and `to`")),

@@ -1,7 +1,7 @@
 //! Query-string filters shared by the response list and the reports.
 
 use hark_core::report::Granularity;
-use hark_core::{Segment, ValidationErrors};
+use hark_core::{Segment, ValidationErrors, Why};
 use hark_store::ResponseFilter;
 use jiff::tz::TimeZone;
 
@@ -81,7 +81,7 @@ pub(crate) fn parse(
     if let Some((_, name)) = pairs.iter().find(|(k, _)| k == "tz") {
         match TimeZone::get(name) {
             Ok(zone) => extras.zone = zone,
-            Err(_) => errors.push("tz", "an IANA time zone name such as Asia/Seoul, Europe/Rome or UTC"),
+            Err(_) => errors.say("tz", Why::new("invalid.time_zone")),
         }
     }
     for (key, value) in pairs {
@@ -93,18 +93,18 @@ pub(crate) fn parse(
             "channel" => filter.channel = text(),
             "language" => filter.language = text(),
             "q" if value.chars().count() > MAX_SEARCH_CHARS => {
-                errors.push("q", format!("at most {MAX_SEARCH_CHARS} characters"))
+                errors.say("q", Why::new("invalid.at_most_chars").with("max", MAX_SEARCH_CHARS))
             }
             "q" => filter.search = Some(value.trim().to_string()).filter(|q| !q.is_empty()),
             "contact_id" => filter.contact_id = text(),
             "tz" => {}
             "from" => match parse_time(value, false, &extras.zone) {
                 Ok(ms) => filter.from_ms = Some(ms),
-                Err(m) => errors.push("from", m),
+                Err(why) => errors.say("from", why),
             },
             "to" => match parse_time(value, true, &extras.zone) {
                 Ok(ms) => filter.to_ms = Some(ms),
-                Err(m) => errors.push("to", m),
+                Err(why) => errors.say("to", why),
             },
             // `attr=plan=pro` (one attribute, as a form field) or `attr.plan=pro`.
             k if k.starts_with("attr.") || k == "attr" => {
@@ -115,38 +115,42 @@ pub(crate) fn parse(
                 if hark_core::contact::is_attribute_key(name) {
                     filter.attributes.push((name.to_string(), value.to_string()));
                 } else {
-                    errors.push(k, "attribute names are 1–64 characters of a–z, A–Z, 0–9, `_`, `-` or `.`");
+                    errors.say(k, Why::new("invalid.attribute_name"));
                 }
             }
-            "" => errors.push("query", "a parameter without a name"),
-            k if !allowed.contains(&k) => errors.push(k, "unknown parameter"),
+            "" => errors.say("query", Why::new("invalid.unnamed_parameter")),
+            k if !allowed.contains(&k) => errors.say(k, Why::new("invalid.unknown_parameter")),
             "segment" => match Segment::parse(value) {
                 Some(s) => filter.segment = Some(s),
-                None => errors.push("segment", "one of detractor, passive, promoter"),
+                None => {
+                    errors.say("segment", Why::new("invalid.one_of").with("values", "detractor, passive, promoter"))
+                }
             },
             "score" => match value.parse::<i64>() {
                 Ok(n) if (0..=10).contains(&n) => filter.score = Some(n),
-                _ => errors.push("score", "a whole number from 0 to 10"),
+                _ => errors.say("score", Why::new("invalid.whole_number_between").with("min", 0).with("max", 10)),
             },
             "granularity" => match Granularity::parse(value) {
                 Some(g) => extras.granularity = g,
-                None => errors.push("granularity", "one of day, week, month"),
+                None => errors.say("granularity", Why::new("invalid.one_of").with("values", "day, week, month")),
             },
             "cursor" => extras.cursor = text(),
             "limit" => match value.parse::<i64>() {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => extras.limit = n,
-                _ => errors.push("limit", format!("a whole number from 1 to {MAX_LIMIT}")),
+                _ => {
+                    errors.say("limit", Why::new("invalid.whole_number_between").with("min", 1).with("max", MAX_LIMIT))
+                }
             },
             other => extras.other.push((other.to_string(), value.clone())),
         }
     }
     if filter.attributes.len() > MAX_ATTRIBUTE_FILTERS {
-        errors.push("attr", format!("at most {MAX_ATTRIBUTE_FILTERS} attribute filters"));
+        errors.say("attr", Why::new("invalid.too_many_attribute_filters").with("max", MAX_ATTRIBUTE_FILTERS));
     }
     if let (Some(from), Some(to)) = (filter.from_ms, filter.to_ms)
         && from >= to
     {
-        errors.push("to", "must be after `from`");
+        errors.say("to", Why::new("invalid.to_before_from"));
     }
     errors.into_result().map(|()| (filter, extras))
 }
@@ -169,19 +173,11 @@ pub(crate) fn with_zone(pairs: &[(String, String)], zone: &str) -> Vec<(String, 
     pairs
 }
 
-/// When a day starts in `zone`, as ms since 1970 (the first moment that exists, across a gap).
-pub(crate) fn day_start(date: jiff::civil::Date, zone: &TimeZone) -> i64 {
-    date.to_zoned(zone.clone()).map_or(0, |z| z.timestamp().as_millisecond())
-}
-
-/// The day a moment falls on in `zone`.
-pub(crate) fn local_date(ms: i64, zone: &TimeZone) -> jiff::civil::Date {
-    jiff::Timestamp::from_millisecond(ms).unwrap_or_default().to_zoned(zone.clone()).date()
-}
+pub(crate) use hark_core::report::{day_start, local_date};
 
 /// `YYYY-MM-DD` (a day in `zone`; as an end bound, the whole day is included) or an RFC 3339
 /// instant.
-pub(crate) fn parse_time(value: &str, end_of_day: bool, zone: &TimeZone) -> Result<i64, String> {
+pub(crate) fn parse_time(value: &str, end_of_day: bool, zone: &TimeZone) -> Result<i64, Why> {
     if let Ok(date) = value.parse::<jiff::civil::Date>() {
         let day = if end_of_day { date.tomorrow().unwrap_or(date) } else { date };
         return Ok(day_start(day, zone));
@@ -189,5 +185,5 @@ pub(crate) fn parse_time(value: &str, end_of_day: bool, zone: &TimeZone) -> Resu
     value
         .parse::<jiff::Timestamp>()
         .map(|t| t.as_millisecond())
-        .map_err(|_| format!("`{value}` is neither a date (2026-01-31) nor an RFC 3339 time (2026-01-31T09:30:00Z)"))
+        .map_err(|_| Why::new("invalid.date_or_time").with("value", value))
 }

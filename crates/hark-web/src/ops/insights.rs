@@ -9,7 +9,7 @@ use hark_core::insight::{
 };
 use hark_core::report::{Granularity, bucket_end, bucket_start, date_of_day, day_of_date};
 use hark_core::stats::{NPS_DIFFERENCE_METHOD, NPS_METHOD};
-use hark_core::{MeanSummary, NpsChange, NpsCounts, NpsSummary, ProportionSummary, SurveyKind};
+use hark_core::{MeanSummary, NpsChange, NpsCounts, NpsSummary, ProportionSummary, SurveyKind, Why};
 use hark_store::{
     Alert, AlertRule, Annotation, ChannelRate, Dimension, ResponseFilter, ScoreColumn, ScoreCounts, Source, Store,
 };
@@ -96,7 +96,7 @@ pub(crate) fn parse(
     let to = filter.to_ms.unwrap_or_else(|| day(today.tomorrow().unwrap_or(today)));
     let from = filter.from_ms.unwrap_or_else(|| day(today.checked_sub(jiff::Span::new().days(364)).unwrap_or(today)));
     if from >= to {
-        return Err(ApiError::field("from", "must be before `to`"));
+        return Err(ApiError::invalid("from", Why::new("invalid.from_after_to")));
     }
     (filter.from_ms, filter.to_ms) = (Some(from), Some(to));
     let period = Period::of(from, to, zone);
@@ -106,9 +106,11 @@ pub(crate) fn parse(
 pub(crate) fn min_n(extras: &Extras) -> Result<u64, ApiError> {
     match extras.get("min_n") {
         None => Ok(DEFAULT_MIN_N),
-        Some(v) => v.parse::<u64>().ok().filter(|n| (1..=100_000).contains(n)).ok_or_else(|| {
-            ApiError::field("min_n", "a whole number from 1 to 100000: the fewest answers a row needs to be ranked")
-        }),
+        Some(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=100_000).contains(n))
+            .ok_or_else(|| ApiError::invalid("min_n", Why::new("invalid.min_n"))),
     }
 }
 
@@ -116,10 +118,13 @@ pub(crate) fn min_n(extras: &Extras) -> Result<u64, ApiError> {
 pub(crate) async fn nps_only(store: &Store, filter: &mut ResponseFilter) -> Result<(), ApiError> {
     if let Some(id) = &filter.survey_id {
         match store.survey_kind(id).await? {
-            None => return Err(ApiError::field("survey_id", "no such survey")),
+            None => return Err(ApiError::invalid("survey_id", Why::new("invalid.no_such_survey"))),
             Some(SurveyKind::Nps) => {}
             Some(other) => {
-                return Err(ApiError::field("survey_id", format!("is a {} survey, not NPS", other.as_str())));
+                return Err(ApiError::invalid(
+                    "survey_id",
+                    Why::new("invalid.not_nps").with("kind", other.as_str().to_uppercase()),
+                ));
             }
         }
     }
@@ -431,14 +436,15 @@ pub(crate) async fn segments(store: &Store, viewer: &Viewer, pairs: &[(String, S
     let default = segment_dimensions(viewer)[0];
     let by_name = extras.get("by").unwrap_or(default);
     let by = Dimension::parse(by_name).ok_or_else(|| {
-        ApiError::field("by", "one of team, agent, channel, language, survey, day, attr.{key}, property.{key}")
+        ApiError::invalid(
+            "by",
+            Why::new("invalid.one_of")
+                .with("values", "team, agent, channel, language, survey, day, attr.{key}, property.{key}"),
+        )
     })?;
     if !splits(viewer, &by) {
-        return Err(ApiError::forbidden(format!(
-            "your view holds one {} only: segment by {}",
-            if matches!(viewer.scope, Scope::Team(_)) { "team" } else { "agent" },
-            segment_dimensions(viewer).join(", ")
-        )));
+        let why = if matches!(viewer.scope, Scope::Team(_)) { "refused.one_team" } else { "refused.one_agent" };
+        return Err(ApiError::refused(Why::new(why).with("by", segment_dimensions(viewer).join(", "))));
     }
     let min_n = min_n(&extras)?;
     let subject = viewer.subject_of(&filter);
@@ -656,7 +662,7 @@ pub(crate) async fn changes(store: &Store, viewer: &Viewer, pairs: &[(String, St
     let date = |name: &str, end: bool| -> Result<Option<i64>, ApiError> {
         extras
             .get(name)
-            .map(|v| filters::parse_time(v, end, &extras.zone).map_err(|m| ApiError::field(name, m)))
+            .map(|v| filters::parse_time(v, end, &extras.zone).map_err(|why| ApiError::invalid(name, why)))
             .transpose()
     };
     let annotations = store.list_annotations(filter.survey_id.as_deref()).await?;
@@ -664,15 +670,18 @@ pub(crate) async fn changes(store: &Store, viewer: &Viewer, pairs: &[(String, St
     let latest = annotations.last().filter(|_| periods.iter().all(|p| extras.get(p).is_none()));
     let annotation_id = extras.get("annotation_id").or(latest.map(|a| a.id.as_str())).map(str::to_string);
     let windows = if let Some(id) = &annotation_id {
-        let note =
-            store.get_annotation(id).await?.ok_or_else(|| ApiError::field("annotation_id", "no such annotation"))?;
+        let note = store
+            .get_annotation(id)
+            .await?
+            .ok_or_else(|| ApiError::invalid("annotation_id", Why::new("invalid.no_such_annotation")))?;
         let days = match extras.get("window_days") {
             None => 30,
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|d| (1..=365).contains(d))
-                .ok_or_else(|| ApiError::field("window_days", "a whole number of days from 1 to 365"))?,
+            Some(v) => v.parse::<i64>().ok().filter(|d| (1..=365).contains(d)).ok_or_else(|| {
+                ApiError::invalid(
+                    "window_days",
+                    Why::new("invalid.whole_number_between").with("min", 1).with("max", 365),
+                )
+            })?,
         };
         // Its windows are whole days of the zone, each side of the day it names.
         let day = date_of_day(note.day);
@@ -690,16 +699,13 @@ pub(crate) async fn changes(store: &Store, viewer: &Viewer, pairs: &[(String, St
             (Some(a), Some(b), Some(c), Some(d)) => {
                 for (name, from, to) in [("before_to", a, b), ("after_to", c, d)] {
                     if from >= to {
-                        return Err(ApiError::field(name, "must be after its start"));
+                        return Err(ApiError::invalid(name, Why::new("invalid.end_before_start")));
                     }
                 }
                 Some(("two periods".to_string(), (a, b), (c, d)))
             }
             _ => {
-                return Err(ApiError::field(
-                    "before_from",
-                    "give all four of before_from, before_to, after_from, after_to (or an annotation_id)",
-                ));
+                return Err(ApiError::invalid("before_from", Why::new("invalid.four_dates")));
             }
         }
     };
@@ -776,7 +782,7 @@ pub(crate) struct Monitoring {
 
 pub(crate) async fn monitoring(store: &Store, viewer: &Viewer) -> Result<Monitoring, ApiError> {
     if viewer.sees_own_only() {
-        return Err(ApiError::forbidden("alerts are for admins, executives and team leads"));
+        return Err(ApiError::refused(Why::new("refused.alerts")));
     }
     let team = match &viewer.scope {
         Scope::Team(t) => Some(t.as_str()),
@@ -910,17 +916,17 @@ pub(crate) async fn add_annotation(
     let mut errors = hark_core::ValidationErrors::default();
     let date = input.date.trim().parse::<jiff::civil::Date>();
     if date.is_err() {
-        errors.push("date", "a date such as 2026-03-01");
+        errors.say("date", Why::new("invalid.date"));
     }
     let label = input.label.trim();
     if label.is_empty() || label.chars().count() > 200 {
-        errors.push("label", "1–200 characters");
+        errors.say("label", Why::new("invalid.chars_between").with("min", 1).with("max", 200));
     }
     let survey_id = input.survey_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if let Some(id) = survey_id
         && store.survey_kind(id).await?.is_none()
     {
-        errors.push("survey_id", "no such survey");
+        errors.say("survey_id", Why::new("invalid.no_such_survey"));
     }
     errors.into_result()?;
     let day = day_of_date(date.expect("checked above"));
@@ -948,13 +954,13 @@ pub(crate) async fn add_alert_rule(store: &Store, input: &AlertRuleInput) -> Res
     let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        errors.push("name", "1–100 characters");
+        errors.say("name", Why::new("invalid.chars_between").with("min", 1).with("max", 100));
     }
     let number = |errors: &mut hark_core::ValidationErrors, field: &str, v: Option<i64>, max: i64| match v {
         None => 30,
         Some(n) if (1..=max).contains(&n) => n,
         _ => {
-            errors.push(field, format!("a whole number from 1 to {max}"));
+            errors.say(field, Why::new("invalid.whole_number_between").with("min", 1).with("max", max));
             30
         }
     };
@@ -964,19 +970,19 @@ pub(crate) async fn add_alert_rule(store: &Store, input: &AlertRuleInput) -> Res
     if let Some(id) = &survey_id {
         match store.survey_kind(id).await? {
             Some(SurveyKind::Nps) => {}
-            Some(_) => errors.push("survey_id", "alerts watch NPS surveys"),
-            None => errors.push("survey_id", "no such survey"),
+            Some(_) => errors.say("survey_id", Why::new("invalid.alerts_watch_nps")),
+            None => errors.say("survey_id", Why::new("invalid.no_such_survey")),
         }
     }
     if let Some(id) = &team_id
         && store.get_team(id).await?.is_none()
     {
-        errors.push("team_id", "no such team");
+        errors.say("team_id", Why::new("invalid.no_such_team"));
     }
     if let Some(e) = &notify_email
         && !hark_core::contact::is_email(e)
     {
-        errors.push("notify_email", "an email address such as lead@example.com");
+        errors.say("notify_email", Why::new("invalid.email"));
     }
     errors.into_result()?;
     let new = hark_store::NewAlertRule { name: name.to_string(), survey_id, team_id, window_days, min_n, notify_email };

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use hark_core::Why;
 use hark_core::survey::InviteChannel;
 use hark_core::token::TokenKind;
 use hark_store::{Invitation, InvitationStatus, NewInvitation, Survey, SurveyStatus};
@@ -30,7 +31,7 @@ pub(crate) async fn invite(
     send_at: i64,
 ) -> Result<Invitation, ApiError> {
     if survey.status != SurveyStatus::Active {
-        return Err(ApiError::field("survey_id", "the survey is not active; open it before sending"));
+        return Err(ApiError::invalid("survey_id", Why::new("invalid.survey_not_active")));
     }
     let invitation = state
         .store

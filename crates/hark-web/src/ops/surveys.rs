@@ -1,5 +1,6 @@
 //! Checks on a survey that need the stored people and teams, for the API and the pages alike.
 
+use hark_core::Why;
 use hark_core::survey::SurveyDefinition;
 
 use crate::AppState;
@@ -11,7 +12,7 @@ pub(crate) async fn check_case_defaults(s: &AppState, def: &SurveyDefinition) ->
     if let Some(team) = &playbooks.case_team
         && !s.store.list_teams().await?.iter().any(|t| &t.name == team)
     {
-        return Err(ApiError::field("playbooks.case_team", format!("no team is named `{team}`")));
+        return Err(ApiError::invalid("playbooks.case_team", Why::new("invalid.no_team_named").with("team", team)));
     }
     if let Some(email) = &playbooks.case_owner
         && !s
@@ -21,7 +22,7 @@ pub(crate) async fn check_case_defaults(s: &AppState, def: &SurveyDefinition) ->
             .iter()
             .any(|u| u.email.eq_ignore_ascii_case(email) && u.deactivated_at.is_none())
     {
-        return Err(ApiError::field("playbooks.case_owner", format!("no active user has the email `{email}`")));
+        return Err(ApiError::invalid("playbooks.case_owner", Why::new("invalid.no_user_email").with("email", email)));
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Webhooks as people set them up, on the API and on the integrations page alike.
 
-use hark_core::ValidationErrors;
 use hark_core::survey::is_web_url;
+use hark_core::{ValidationErrors, Why};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -29,27 +29,27 @@ pub(crate) const WEBHOOK_EVENTS: &[&str] =
 pub(crate) fn check_webhook(input: &WebhookInput) -> Result<(), ValidationErrors> {
     let mut errors = ValidationErrors::default();
     if input.name.trim().is_empty() || input.name.len() > 100 {
-        errors.push("name", "1–100 characters");
+        errors.say("name", Why::new("invalid.chars_between").with("min", 1).with("max", 100));
     }
     if !["generic", "slack", "card"].contains(&input.kind.as_str()) {
-        errors.push("kind", "one of generic, slack, card");
+        errors.say("kind", Why::new("invalid.one_of").with("values", "generic, slack, card"));
     }
     if !is_web_url(&input.url) {
-        errors.push("url", "must be an http:// or https:// address");
+        errors.say("url", Why::new("invalid.web_address"));
     }
     for (i, e) in input.events.iter().enumerate() {
         if !WEBHOOK_EVENTS.contains(&e.as_str()) {
-            errors.push(format!("events[{i}]"), format!("one of {WEBHOOK_EVENTS:?}"));
+            errors.say(format!("events[{i}]"), Why::new("invalid.one_of").with("values", WEBHOOK_EVENTS.join(", ")));
         }
     }
     match (&input.kind[..], &input.template) {
-        ("card", None) => errors.push("template", "a card webhook needs a JSON template"),
+        ("card", None) => errors.say("template", Why::new("invalid.card_needs_template")),
         ("card", Some(t)) => {
             if let Err(e) = hark_jobs::fill_json_template(t, "test", &Value::Null) {
-                errors.push("template", e);
+                errors.say("template", Why::new("invalid.template").with("problem", e));
             }
         }
-        (_, Some(_)) => errors.push("template", "only card webhooks take a template"),
+        (_, Some(_)) => errors.say("template", Why::new("invalid.template_not_card")),
         _ => {}
     }
     errors.into_result()

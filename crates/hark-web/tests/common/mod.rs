@@ -64,6 +64,8 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");
         let smtp = mail.then(SmtpServer::start);
+        let mut config = hark_web::WebConfig::local(addr);
+        configure(&mut config);
         let runner = match jobs {
             true => {
                 let mailer =
@@ -79,6 +81,7 @@ impl TestApp {
                     outbound: hark_jobs::OutboundPolicy::allowing(&["127.0.0.1".into()]).unwrap(),
                     public_cases_per_hour: 3,
                     lease: hark_jobs::RunnerConfig::DEFAULT_LEASE,
+                    time_zone: config.time_zone.clone(),
                 };
                 let runner = Runner::new(store.clone(), signer, mailer, config);
                 tokio::spawn(runner.clone().run(std::future::pending()));
@@ -86,8 +89,6 @@ impl TestApp {
             }
             false => None,
         };
-        let mut config = hark_web::WebConfig::local(addr);
-        configure(&mut config);
         let state = hark_web::AppState::new(store.clone(), config, runner).await.unwrap();
         tokio::spawn(hark_web::serve(listener, state.clone(), std::future::pending()));
         Some(TestApp { base, key, client: reqwest::Client::new(), store, smtp, state, _db: db })
