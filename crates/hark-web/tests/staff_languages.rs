@@ -28,10 +28,13 @@ fn locale_texts(lang: &str) -> std::collections::HashMap<String, String> {
     serde_json::from_str(&file.unwrap()).unwrap()
 }
 
+/// A form's path, its fields, and the locale keys of what the page must say of them.
+type Mistake = (String, Vec<(&'static str, &'static str)>, Vec<&'static str>);
+
 /// Forms an admin sends with mistakes in them, and the locale texts the page must then say:
 /// the survey editor (fields that cannot be read, then the definition's own checks) and a
 /// reply on the case page.
-fn mistakes(case_path: &str) -> Vec<(String, Vec<(&'static str, &'static str)>, Vec<&'static str>)> {
+fn mistakes(case_path: &str) -> Vec<Mistake> {
     vec![
         (
             "/admin/surveys/new".into(),
