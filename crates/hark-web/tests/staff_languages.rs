@@ -319,6 +319,19 @@ async fn every_staff_page_reads_in_the_person_s_language() {
                     failures.push(format!("{email} · {lang} · {page}: {problem}"));
                 }
             }
+            if *role == Role::Agent {
+                // A form the role may not send is refused on a page in the reader's language.
+                let token = csrf(http, &app, cookie, "/account").await;
+                let form = [("csrf", token.as_str()), ("date", "2026-01-01"), ("label", "출시")];
+                let r = http.post(format!("{}/dashboard/annotations", app.base)).header("cookie", cookie.as_str());
+                let r = r.form(&form).send().await.unwrap();
+                assert_eq!(r.status(), reqwest::StatusCode::FORBIDDEN);
+                let html = r.text().await.unwrap();
+                pages_read += 1;
+                for problem in problems(lang, &html, &english_only, &key_prefixes) {
+                    failures.push(format!("{email} · {lang} · POST /dashboard/annotations: {problem}"));
+                }
+            }
             if *role == Role::Admin {
                 for (path, form, said) in mistakes(&case_path) {
                     let token = csrf(http, &app, cookie, &path).await;

@@ -22,7 +22,7 @@ use crate::AppState;
 use crate::ops::insights::{self, AlertRuleInput, AnnotationInput, label_of};
 use crate::page::Reader;
 use crate::page::render;
-use crate::page::{Nav, PageViewer, Reason, csv_download};
+use crate::page::{Nav, PageViewer, Reason, csv_download, forbidden_page};
 use crate::problem::ApiError;
 use crate::viewer::{Scope, Viewer};
 use charts::{Dot, DotRow, TrendPoint};
@@ -311,14 +311,10 @@ fn csv(tables: &[Table], name: &str) -> Response {
     csv_download(name, body)
 }
 
-/// A refusal on a page: a page with its status and the problem's words.
-fn refused(e: ApiError) -> Response {
-    refused_on(e, None)
-}
-
-fn refused_on(e: ApiError, nav: Option<Nav>) -> Response {
+/// A refusal on a page: a page with its status and the problem's words, in the reader's.
+fn refused(e: ApiError, nav: Nav) -> Response {
     let status = StatusCode::from_u16(e.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    crate::page::problem_page(status, nav, Reason::Refused(e.0))
+    crate::page::problem_page(status, Some(nav), Reason::Refused(e.0))
 }
 
 async fn page(
@@ -349,7 +345,7 @@ async fn page(
     };
     let mut page = match built {
         Ok(p) => p,
-        Err(e) => return refused_on(e, Some(nav.clone())),
+        Err(e) => return refused(e, nav.clone()),
     };
     if as_csv {
         // First, which days (of which zone) the figures count.
@@ -368,7 +364,7 @@ async fn page(
     // The answer list covers every kind of survey; the figures are NPS.
     match filters(t, &state, &viewer, &pairs, name == "responses").await {
         Ok(f) => page.filters = f,
-        Err(e) => return refused_on(e, Some(nav.clone())),
+        Err(e) => return refused(e, nav.clone()),
     }
     render(&page)
 }
@@ -1115,42 +1111,46 @@ fn checked_form(viewer: &Viewer, body: &[u8]) -> Result<Vec<(String, String)>, (
     Ok(pairs.into_iter().filter(|(k, v)| k != "csrf" && !v.trim().is_empty()).collect())
 }
 
-fn decode<T: serde::de::DeserializeOwned>(pairs: &[(String, String)]) -> Result<T, (StatusCode, String)> {
+/// The form as `T`; a field that cannot be read (a number that is not one) is refused on a
+/// page in the reader's language.
+fn decode<T: serde::de::DeserializeOwned>(pairs: &[(String, String)], nav: &Nav) -> Result<T, Response> {
     let text = serde_urlencoded::to_string(pairs).unwrap_or_default();
-    serde_urlencoded::from_str(&text).map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))
+    serde_urlencoded::from_str(&text).map_err(|_| {
+        crate::page::problem_page(StatusCode::UNPROCESSABLE_ENTITY, Some(nav.clone()), Reason::Key("problem.invalid"))
+    })
 }
 
 async fn add_annotation(
     State(state): State<AppState>,
-    PageViewer(viewer, _): PageViewer,
+    PageViewer(viewer, nav): PageViewer,
     RawForm(body): RawForm,
 ) -> Response {
     if !viewer.may_annotate() {
-        return (StatusCode::FORBIDDEN, "agents may not annotate trends").into_response();
+        return forbidden_page(Some(nav), Reason::Key("problem.agents_annotate"));
     }
     let pairs = match checked_form(&viewer, &body) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
     };
-    let input: AnnotationInput = match decode(&pairs) {
+    let input: AnnotationInput = match decode(&pairs, &nav) {
         Ok(i) => i,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
     let by = viewer.session.as_ref().map(|s| s.user.email.clone());
     match insights::add_annotation(&state.store, &input, by.as_deref()).await {
         Ok(a) => Redirect::to(&format!("/dashboard/changes?annotation_id={}", a.id)).into_response(),
-        Err(e) => refused(e),
+        Err(e) => refused(e, nav),
     }
 }
 
 async fn delete_annotation(
     State(state): State<AppState>,
-    PageViewer(viewer, _): PageViewer,
+    PageViewer(viewer, nav): PageViewer,
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Response {
     if !viewer.may_annotate() {
-        return (StatusCode::FORBIDDEN, "agents may not annotate trends").into_response();
+        return forbidden_page(Some(nav), Reason::Key("problem.agents_annotate"));
     }
     if let Err(r) = checked_form(&viewer, &body) {
         return r.into_response();
@@ -1159,54 +1159,52 @@ async fn delete_annotation(
     let author = viewer.session.as_ref().map(|s| s.user.email.clone());
     match state.store.get_annotation(&id).await {
         Ok(Some(a)) if viewer.is_admin() || (a.created_by.is_some() && a.created_by == author) => {}
-        Ok(Some(_)) => {
-            return (StatusCode::FORBIDDEN, "only its author or an admin may remove an annotation").into_response();
-        }
-        Ok(None) => return (StatusCode::NOT_FOUND, "no such annotation").into_response(),
-        Err(e) => return refused(e.into()),
+        Ok(Some(_)) => return forbidden_page(Some(nav), Reason::Key("problem.annotation_not_yours")),
+        Ok(None) => return crate::page::not_found(&nav, "problem.no_annotation"),
+        Err(e) => return refused(e.into(), nav),
     }
     match state.store.delete_annotation(&id).await {
         Ok(()) => Redirect::to("/dashboard/changes").into_response(),
-        Err(e) => refused(e.into()),
+        Err(e) => refused(e.into(), nav),
     }
 }
 
 async fn add_alert_rule(
     State(state): State<AppState>,
-    PageViewer(viewer, _): PageViewer,
+    PageViewer(viewer, nav): PageViewer,
     RawForm(body): RawForm,
 ) -> Response {
     if !viewer.is_admin() {
-        return (StatusCode::FORBIDDEN, "only admins manage alert rules").into_response();
+        return forbidden_page(Some(nav), Reason::Key("problem.admins_only"));
     }
     let pairs = match checked_form(&viewer, &body) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
     };
-    let input: AlertRuleInput = match decode(&pairs) {
+    let input: AlertRuleInput = match decode(&pairs, &nav) {
         Ok(i) => i,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
     match insights::add_alert_rule(&state.store, &input).await {
         Ok(_) => Redirect::to("/dashboard/monitoring").into_response(),
-        Err(e) => refused(e),
+        Err(e) => refused(e, nav),
     }
 }
 
 async fn delete_alert_rule(
     State(state): State<AppState>,
-    PageViewer(viewer, _): PageViewer,
+    PageViewer(viewer, nav): PageViewer,
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Response {
     if !viewer.is_admin() {
-        return (StatusCode::FORBIDDEN, "only admins manage alert rules").into_response();
+        return forbidden_page(Some(nav), Reason::Key("problem.admins_only"));
     }
     if let Err(r) = checked_form(&viewer, &body) {
         return r.into_response();
     }
     match state.store.delete_alert_rule(&id).await {
         Ok(()) => Redirect::to("/dashboard/monitoring").into_response(),
-        Err(e) => refused(e.into()),
+        Err(e) => refused(e.into(), nav),
     }
 }
