@@ -72,17 +72,19 @@ pub(crate) async fn signed_in(parts: &Parts, state: &AppState) -> Result<Session
 }
 
 /// The form's fields, after checking its CSRF token against the session's.
-pub(crate) fn form(admin: &Admin, body: &[u8]) -> Result<Vec<(String, String)>, (StatusCode, String)> {
-    session_form(&admin.0, body)
+pub(crate) fn form(admin: &Admin, body: &[u8]) -> Result<Vec<(String, String)>, Response> {
+    session_form(&admin.0, &admin.1, body)
 }
 
-/// The form's fields, after checking its CSRF token against any signed-in user's session.
-pub(crate) fn session_form(session: &Session, body: &[u8]) -> Result<Vec<(String, String)>, (StatusCode, String)> {
+/// The form's fields, after checking its CSRF token against any signed-in user's session;
+/// else the page that says why not (a form left open across a new sign-in has a stale one).
+pub(crate) fn session_form(session: &Session, nav: &Nav, body: &[u8]) -> Result<Vec<(String, String)>, Response> {
+    let refuse = |status, key| problem_page(status, Some(nav.clone()), Reason::Key(key));
     let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_bytes(body).map_err(|e| (StatusCode::BAD_REQUEST, format!("malformed form: {e}")))?;
+        serde_urlencoded::from_bytes(body).map_err(|_| refuse(StatusCode::BAD_REQUEST, "problem.invalid"))?;
     let given = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
     if !constant_time_eq(given, &session.csrf_token) {
-        return Err((StatusCode::FORBIDDEN, "the form's security token is missing or stale; reload the page".into()));
+        return Err(refuse(StatusCode::FORBIDDEN, "problem.stale_form"));
     }
     Ok(pairs)
 }

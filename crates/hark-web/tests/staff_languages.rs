@@ -332,6 +332,19 @@ async fn every_staff_page_reads_in_the_person_s_language() {
                     failures.push(format!("{email} · {lang} · POST /dashboard/annotations: {problem}"));
                 }
             }
+            // A form left open across a new sign-in carries a stale token: refused, and said so.
+            let stale = http.post(format!("{}/account/password", app.base)).header("cookie", cookie.as_str());
+            let stale = stale.form(&[("csrf", "from-an-old-sign-in"), ("current", "x")]).send().await.unwrap();
+            assert_eq!(stale.status(), reqwest::StatusCode::FORBIDDEN);
+            let html = stale.text().await.unwrap();
+            pages_read += 1;
+            let sentence = locale_texts(lang).remove("problem.stale_form").unwrap();
+            if !html.contains(&sentence.replace('\'', "&#x27;")) {
+                failures.push(format!("{email} · {lang} · stale form: “{sentence}” not said"));
+            }
+            for problem in problems(lang, &html, &english_only, &key_prefixes) {
+                failures.push(format!("{email} · {lang} · stale form: {problem}"));
+            }
             if *role == Role::Admin {
                 for (path, form, said) in mistakes(&case_path) {
                     let token = csrf(http, &app, cookie, &path).await;

@@ -415,7 +415,7 @@ async fn act_page(
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Page {
-    let pairs = session_form(&session, &body).map_err(IntoResponse::into_response)?;
+    let pairs = session_form(&session, &nav, &body)?;
     let viewer = Viewer::of(session);
     let text = |name: &str| value(&pairs, name).to_owned();
     let action = match value(&pairs, "action") {
@@ -519,7 +519,7 @@ async fn save_playbooks(
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Page {
-    let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
+    let pairs = form(&admin, &body)?;
     let survey = load_survey(&state, &admin.1, &id).await?;
     let form = PlaybooksForm::sent(&pairs);
     let causes = value(&pairs, "root_causes").to_owned();
@@ -548,7 +548,7 @@ async fn upload_codes(
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Page {
-    let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
+    let pairs = form(&admin, &body)?;
     load_survey(&state, &admin.1, &id).await?;
     let segment = hark_core::Segment::parse(value(&pairs, "segment"))
         .ok_or_else(|| (StatusCode::BAD_REQUEST, "unknown segment").into_response())?;
@@ -625,7 +625,7 @@ async fn integrations(State(state): State<AppState>, admin: Admin) -> Page {
 }
 
 async fn add_integration(State(state): State<AppState>, admin: Admin, RawForm(body): RawForm) -> Page {
-    let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
+    let pairs = form(&admin, &body)?;
     let input = WebhookInput {
         name: value(&pairs, "name").to_owned(),
         kind: value(&pairs, "kind").to_owned(),
@@ -650,7 +650,7 @@ async fn test_integration(
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Page {
-    form(&admin, &body).map_err(IntoResponse::into_response)?;
+    form(&admin, &body)?;
     send_test(&state, &id).await.map_err(IntoResponse::into_response)?;
     Ok(Redirect::to("/admin/integrations").into_response())
 }
@@ -661,7 +661,7 @@ async fn delete_integration(
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Page {
-    form(&admin, &body).map_err(IntoResponse::into_response)?;
+    form(&admin, &body)?;
     state.store.delete_webhook(&id).await.map_err(|e| crate::problem::ApiError::from(e).into_response())?;
     Ok(Redirect::to("/admin/integrations").into_response())
 }

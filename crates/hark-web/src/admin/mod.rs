@@ -162,12 +162,12 @@ async fn login(
 /// Every role may sign out.
 async fn logout(
     State(state): State<AppState>,
-    SignedIn(session, _): SignedIn,
+    SignedIn(session, nav): SignedIn,
     headers: HeaderMap,
     RawForm(body): RawForm,
 ) -> Response {
-    if let Err(refused) = session_form(&session, &body) {
-        return refused.into_response();
+    if let Err(refused) = session_form(&session, &nav, &body) {
+        return refused;
     }
     if let Some(token) = cookie(&headers, SESSION_COOKIE)
         && let Err(e) = state.store.delete_session(&token).await
@@ -253,9 +253,9 @@ async fn change_language(
     headers: HeaderMap,
     RawForm(body): RawForm,
 ) -> Response {
-    let pairs = match session_form(&session, &body) {
+    let pairs = match session_form(&session, &nav, &body) {
         Ok(p) => p,
-        Err(refused) => return refused.into_response(),
+        Err(refused) => return refused,
     };
     let asked = value(&pairs, "locale");
     let locale = match asked {
@@ -302,9 +302,9 @@ async fn change_password(
     headers: HeaderMap,
     RawForm(body): RawForm,
 ) -> Response {
-    let pairs = match session_form(&session, &body) {
+    let pairs = match session_form(&session, &nav, &body) {
         Ok(p) => p,
-        Err(refused) => return refused.into_response(),
+        Err(refused) => return refused,
     };
     let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default();
     let (current, new, again) = (field("current"), field("new"), field("again"));
@@ -730,7 +730,7 @@ async fn new_survey(State(state): State<AppState>, admin: Admin) -> Response {
 }
 
 async fn create_survey(State(state): State<AppState>, admin: Admin, RawForm(body): RawForm) -> Page {
-    let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
+    let pairs = form(&admin, &body)?;
     let (def, status, errors) = definition_from_form(&pairs, None);
     if !errors.0.is_empty() {
         let page = EditPage::new(
@@ -777,7 +777,7 @@ async fn save_survey(
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Page {
-    let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
+    let pairs = form(&admin, &body)?;
     let survey = load_survey(&state, &admin.1, &id).await?;
     let (def, status, errors) = definition_from_form(&pairs, Some(&survey.definition));
     if !errors.0.is_empty() {
@@ -884,7 +884,7 @@ async fn send_page(State(state): State<AppState>, admin: Admin, Path(id): Path<S
 }
 
 async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, RawForm(body): RawForm) -> Page {
-    let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
+    let pairs = form(&admin, &body)?;
     let survey = load_survey(&state, &admin.1, &id).await?;
     let segment = value(&pairs, "segment").to_owned();
     let mut attributes = Vec::new();
@@ -1008,7 +1008,7 @@ async fn run_job_now(
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Page {
-    form(&admin, &body).map_err(IntoResponse::into_response)?;
+    form(&admin, &body)?;
     if !state.store.run_job_now(&id).await.map_err(internal)? {
         return Err(not_found(&admin.1, "problem.no_queued_job"));
     }

@@ -120,7 +120,7 @@ async fn user_change(state: &AppState, t: Reader, pairs: &[(String, String)]) ->
 
 /// Adds a person with a generated password, shown once for the admin to hand over.
 async fn add_user(State(state): State<AppState>, admin: Admin, RawForm(body): RawForm) -> Page {
-    let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
+    let pairs = form(&admin, &body)?;
     let email = value(&pairs, "email").to_lowercase();
     if !hark_core::contact::is_email(&email) {
         return people_view(&state, &admin, None, Some(format!("`{email}` is not an email address."))).await;
@@ -150,7 +150,7 @@ async fn change_user(
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Page {
-    let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
+    let pairs = form(&admin, &body)?;
     let store = &state.store;
     let user = store
         .get_user(&id)
@@ -194,7 +194,7 @@ async fn change_user(
 }
 
 async fn create_key(State(state): State<AppState>, admin: Admin, RawForm(body): RawForm) -> Page {
-    let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
+    let pairs = form(&admin, &body)?;
     let name = value(&pairs, "name");
     if name.is_empty() || name.chars().count() > 100 {
         return people_view(&state, &admin, None, Some(admin.1.t.text("people.name_key").into())).await;
@@ -210,7 +210,7 @@ async fn revoke_key(
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Page {
-    form(&admin, &body).map_err(IntoResponse::into_response)?;
+    form(&admin, &body)?;
     match state.store.revoke_api_key(&id).await {
         Ok(()) => Ok(Redirect::to("/admin/users").into_response()),
         Err(StoreError::NotFound(_)) => {
@@ -273,7 +273,7 @@ async fn mail_page(State(state): State<AppState>, admin: Admin) -> Page {
 
 /// Sends a test mail now and shows what the mail server answered.
 async fn test_mail(State(state): State<AppState>, admin: Admin, RawForm(body): RawForm) -> Page {
-    let pairs = form(&admin, &body).map_err(IntoResponse::into_response)?;
+    let pairs = form(&admin, &body)?;
     let to = value(&pairs, "to");
     let t = admin.1.t;
     let tested = match state.mailer() {

@@ -1105,9 +1105,11 @@ fn comparison_sentence(t: Reader, cmp: &insights::Comparison) -> String {
 // ----- forms -----
 
 /// The form's fields without its CSRF token and without empty fields, after checking the token.
-fn checked_form(viewer: &Viewer, body: &[u8]) -> Result<Vec<(String, String)>, (StatusCode, String)> {
-    let Some(session) = &viewer.session else { return Err((StatusCode::FORBIDDEN, "sign in first".into())) };
-    let pairs = crate::page::session_form(session, body)?;
+fn checked_form(viewer: &Viewer, nav: &Nav, body: &[u8]) -> Result<Vec<(String, String)>, Response> {
+    let Some(session) = &viewer.session else {
+        return Err(forbidden_page(Some(nav.clone()), Reason::Key("problem.forbidden")));
+    };
+    let pairs = crate::page::session_form(session, nav, body)?;
     Ok(pairs.into_iter().filter(|(k, v)| k != "csrf" && !v.trim().is_empty()).collect())
 }
 
@@ -1128,9 +1130,9 @@ async fn add_annotation(
     if !viewer.may_annotate() {
         return forbidden_page(Some(nav), Reason::Key("problem.agents_annotate"));
     }
-    let pairs = match checked_form(&viewer, &body) {
+    let pairs = match checked_form(&viewer, &nav, &body) {
         Ok(p) => p,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
     let input: AnnotationInput = match decode(&pairs, &nav) {
         Ok(i) => i,
@@ -1152,8 +1154,8 @@ async fn delete_annotation(
     if !viewer.may_annotate() {
         return forbidden_page(Some(nav), Reason::Key("problem.agents_annotate"));
     }
-    if let Err(r) = checked_form(&viewer, &body) {
-        return r.into_response();
+    if let Err(r) = checked_form(&viewer, &nav, &body) {
+        return r;
     }
     // Admins remove any annotation; others only their own.
     let author = viewer.session.as_ref().map(|s| s.user.email.clone());
@@ -1177,9 +1179,9 @@ async fn add_alert_rule(
     if !viewer.is_admin() {
         return forbidden_page(Some(nav), Reason::Key("problem.admins_only"));
     }
-    let pairs = match checked_form(&viewer, &body) {
+    let pairs = match checked_form(&viewer, &nav, &body) {
         Ok(p) => p,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
     let input: AlertRuleInput = match decode(&pairs, &nav) {
         Ok(i) => i,
@@ -1200,8 +1202,8 @@ async fn delete_alert_rule(
     if !viewer.is_admin() {
         return forbidden_page(Some(nav), Reason::Key("problem.admins_only"));
     }
-    if let Err(r) = checked_form(&viewer, &body) {
-        return r.into_response();
+    if let Err(r) = checked_form(&viewer, &nav, &body) {
+        return r;
     }
     match state.store.delete_alert_rule(&id).await {
         Ok(()) => Redirect::to("/dashboard/monitoring").into_response(),
