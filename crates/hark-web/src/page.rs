@@ -231,10 +231,25 @@ impl Reader {
             }
         }
         let last = path.rsplit('.').next().unwrap_or(&path);
-        [format!("field.{path}"), format!("field.{last}")]
+        let label = [format!("field.{path}"), format!("field.{last}")]
             .into_iter()
             .find(|key| i18n::base().has(key))
-            .map(|key| self.fill1(&key, "n", &n))
+            .map(|key| self.fill1(&key, "n", &n).trim().to_owned())?;
+        // A playbook's field says whose playbook: a segment's, or a numbered rule's.
+        let whose = path.split('.').find_map(|part| match part {
+            "detractor" | "passive" | "promoter" => Some(self.text(&format!("edit.{part}s")).to_owned()),
+            "rules" => Some(self.fill1("field.rule", "n", &n)),
+            rule if rule.starts_with("rule") && rule[4..].parse::<usize>().is_ok() => {
+                Some(self.fill1("field.rule", "n", rule[4..].parse::<usize>().unwrap_or(0) + 1))
+            }
+            _ => None,
+        });
+        Some(match whose {
+            Some(whose) if !path.starts_with("follow_up_by_segment") && !path.starts_with("thank_you") => {
+                format!("{whose} · {label}")
+            }
+            _ => label,
+        })
     }
 
     /// A field error as a sentence: "Quiet window: at most 3650 days".
@@ -395,5 +410,26 @@ mod tests {
         assert!(zone("Mars/Olympus").is_none());
         let t = Reader(i18n::locale("ko").unwrap(), seoul);
         assert_eq!(t.time(1_764_558_000_000), "2025. 12. 1. 12:00 Asia/Seoul");
+    }
+
+    /// A field at fault is named as its form names it, counted from 1, with whose playbook it
+    /// is; a path no form shows is given as it is.
+    #[test]
+    fn a_field_is_named_as_its_form_names_it() {
+        let en = Reader::english();
+        let ko = Reader(i18n::locale("ko").unwrap(), en.1);
+        assert_eq!(en.field_label("fatigue_days").as_deref(), Some("Quiet window"));
+        assert_eq!(en.field_label("triggers[1].event").as_deref(), Some("Trigger 2: event"));
+        assert_eq!(en.field_label("widget.origins").as_deref(), Some("Widget site"));
+        assert_eq!(en.field_label("questions[0].options[3]").as_deref(), Some("Extra question 1: options"));
+        assert_eq!(en.field_label("playbooks.detractor.due_days").as_deref(), Some("Detractors · Days to follow up"));
+        assert_eq!(en.field_label("rule2.score_min").as_deref(), Some("Rule 3 · Lowest score"));
+        assert_eq!(en.field_label("thank_you.promoter").as_deref(), Some("Thank-you for promoters"));
+        assert_eq!(ko.field_label("triggers[0].delay_minutes").as_deref(), Some("트리거 1: 지연"));
+        assert_eq!(en.field_label("context.wait_time_s"), None);
+        let e =
+            hark_core::FieldError::new("fatigue_days", hark_core::Why::new("invalid.at_most_days").with("max", 3650));
+        assert_eq!(e.message, "at most 3650 days", "the API's English");
+        assert_eq!(ko.field_error(&e), "설문 제외 기간: 최대 3650일");
     }
 }
