@@ -570,3 +570,67 @@ async fn a_team_lead_and_an_agent_each_work_a_case_from_their_inbox() {
         browser.close().await;
     }
 }
+
+/// The monthly report, printed by Chromium as "Save as PDF" does, is a paginated report: each
+/// section on a page of its own, the month's NPS with its n and interval, its change, the
+/// twelve months and the teams. Read back with `pdftotext` (Debian `poppler-utils`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_monthly_report_prints_to_a_pdf_with_its_figures() {
+    let required = std::env::var_os("HARK_REQUIRE_BROWSER").is_some();
+    if std::process::Command::new("pdftotext").arg("-v").output().is_err() {
+        assert!(!required, "pdftotext (poppler-utils) is missing");
+        return;
+    }
+    let app = app().await;
+    let survey = app.survey(json!({"name": "Shop NPS", "kind": "nps", "brand": "Acme"})).await;
+    let mut agents = Vec::new();
+    for (team, agent) in [("North", "Ann"), ("South", "Bo")] {
+        let team = app.post_json("/api/v1/teams", &json!({"name": team})).await;
+        let a = app.post_json("/api/v1/agents", &json!({"name": agent, "team_id": team["id"]})).await;
+        agents.push(a["id"].as_str().unwrap().to_owned());
+    }
+    // October 2026: 24 promoters, 12 passives and 12 detractors (NPS +25, n = 48); August: 10 answers.
+    let mut n = 0;
+    let plan = [("2026-10-15T12:00:00Z", 10, 24), ("2026-10-16T12:00:00Z", 8, 12), ("2026-10-17T12:00:00Z", 3, 12)];
+    // September, the 31 days before: 20 promoters and 20 detractors (NPS 0).
+    let before = [("2026-09-10T12:00:00Z", 10, 20), ("2026-09-11T12:00:00Z", 2, 20)];
+    for (at, score, count) in plan.into_iter().chain(before).chain([("2026-08-10T12:00:00Z", 9, 10)]) {
+        for _ in 0..count {
+            n += 1;
+            let body = json!({"survey_id": survey, "score": score, "agent_id": agents[n % 2], "submitted_at": at});
+            let r = app.post("/api/v1/responses").header("Idempotency-Key", format!("r{n}")).json(&body);
+            assert!(r.send().await.unwrap().status().is_success());
+        }
+    }
+    let hash = hark_core::auth::hash_password("correct horse battery");
+    app.store.create_user("admin@example.com", None, Role::Admin, &hash).await.unwrap();
+    let Some(browser) = Browser::start(true, "en").await else { return };
+    let c = &browser.client;
+    c.goto(&format!("{}/dashboard/report?month=2026-10", app.base)).await.unwrap();
+    sign_in(c).await;
+    text_when(c, "h1", |h| h.contains("Monthly report 2026-10")).await;
+    let pdf = c.print(fantoccini::wd::PrintConfiguration::default()).await.unwrap();
+    let file = std::env::temp_dir().join(format!("hark-report-{}.pdf", std::process::id()));
+    std::fs::write(&file, &pdf).unwrap();
+    let out = std::process::Command::new("pdftotext").arg("-layout").arg(&file).arg("-").output().unwrap();
+    let _ = std::fs::remove_file(&file);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let pages: Vec<&str> = text.split('\u{c}').filter(|p| !p.trim().is_empty()).collect();
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The controls stay on the screen; the figures are printed.
+    assert!(!flat.contains("Log out") && !flat.contains("Save as PDF") && !flat.contains("Show"), "{flat}");
+    assert!(
+        flat.contains("Monthly report 2026-10 · Company") && flat.contains("2026-10-01 to 2026-10-31 (UTC)"),
+        "{flat}"
+    );
+    assert!(flat.contains("+25 (95% CI") && flat.contains("n = 48"), "the month's NPS with its interval: {flat}");
+    assert!(flat.contains("▲ +25 vs the 31 days before (95% CI"), "its change, with its interval: {flat}");
+    // Each of the four sections starts a page of its own.
+    let starts = |heading: &str| pages.iter().position(|p| p.contains(heading));
+    let order: Vec<Option<usize>> =
+        ["The month", "The twelve months to it", "NPS by team", "Agents and teams"].iter().map(|h| starts(h)).collect();
+    assert!(order.iter().all(Option::is_some), "{order:?} in {} pages", pages.len());
+    let order: Vec<usize> = order.into_iter().flatten().collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "each section on a later page: {order:?}");
+    assert!(flat.contains("North") && flat.contains("South"), "the teams: {flat}");
+}

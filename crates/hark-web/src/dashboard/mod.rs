@@ -30,6 +30,7 @@ use charts::{Dot, DotRow, TrendPoint};
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/dashboard", get(|| async { Redirect::to("/dashboard/overview") }))
+        .route("/dashboard/report", get(report))
         .route("/dashboard/{page}", get(page))
         .route("/dashboard/annotations", post(add_annotation))
         .route("/dashboard/annotations/{id}/delete", post(delete_annotation))
@@ -160,15 +161,26 @@ struct DashboardPage {
     subject: String,
     /// The period the page covers, as the API gives it (none on Changes and Monitoring).
     covers: Option<insights::Period>,
+    fig: Figures,
+    next_page: Option<String>,
+    /// Page-specific controls.
+    controls: Controls,
+}
+
+/// What a page shows of its figures: cards, a sentence, charts and tables, with the note on
+/// how they were computed. The monthly report is a list of these.
+#[derive(Default)]
+struct Figures {
+    /// The section's heading, where a page holds several.
+    heading: String,
+    /// Prefixes its tables' ids, which must differ between a report's sections.
+    id: &'static str,
     method: String,
     cards: Vec<Card>,
     sentence: Option<String>,
     /// Heading, the chart for wide screens and the one for phones.
     charts: Vec<(String, String, String)>,
     tables: Vec<Table>,
-    next_page: Option<String>,
-    /// Page-specific controls.
-    controls: Controls,
 }
 
 #[derive(Default)]
@@ -355,7 +367,7 @@ async fn page(
             headers: names(&["from", "to", "time_zone"]),
             rows: vec![vec![p.from.clone(), p.to.clone(), p.time_zone.clone()]],
         });
-        let tables: Vec<Table> = covers.chain(page.tables).collect();
+        let tables: Vec<Table> = covers.chain(page.fig.tables).collect();
         return csv(&tables, &name);
     }
     page.nav = Some(nav.clone());
@@ -367,6 +379,119 @@ async fn page(
         Err(e) => return refused(e, nav.clone()),
     }
     render(&page)
+}
+
+#[derive(Template)]
+#[template(path = "dashboard_report.html")]
+struct ReportPage {
+    t: Reader,
+    nav: Option<Nav>,
+    monitoring: bool,
+    /// "November 2026 · Billing".
+    title: String,
+    /// The month shown, as `2026-11`, and the filters kept beside it (for the month picker).
+    month: String,
+    kept: Vec<(String, String)>,
+    period: String,
+    sections: Vec<Figures>,
+}
+
+/// The monthly report: one month's figures, the twelve months to it, its segments and its
+/// agents, on one page that prints as a paginated report ("Save as PDF"). `month=2026-11`,
+/// else the last whole month in the reader's zone; the dashboard's filters apply.
+async fn report(
+    State(state): State<AppState>,
+    PageViewer(viewer, nav): PageViewer,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let t = nav.t;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&raw.unwrap_or_default()).unwrap_or_default();
+    let kept: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, v)| {
+            !v.trim().is_empty() && FILTER_KEYS.contains(&k.as_str()) && !["from", "to", "q"].contains(&k.as_str())
+        })
+        .cloned()
+        .collect();
+    let today = jiff::Timestamp::now().to_zoned(t.1.clone()).date();
+    let asked = pairs.iter().find(|(k, _)| k == "month").map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
+    let first = match asked {
+        None => today.first_of_month().checked_sub(jiff::Span::new().months(1)).unwrap_or(today),
+        Some(m) => match format!("{m}-01").parse::<jiff::civil::Date>() {
+            Ok(d) => d,
+            Err(_) => {
+                let e = ApiError::invalid("month", hark_core::Why::new("invalid.month").with("value", m));
+                return refused(e, nav);
+            }
+        },
+    };
+    let last = first.last_of_month();
+    let year_start = first.checked_sub(jiff::Span::new().months(11)).unwrap_or(first);
+    let with = |more: &[(&str, String)]| {
+        let more = more.iter().map(|(k, v)| (k.to_string(), v.clone()));
+        crate::ops::filters::with_zone(&kept.iter().cloned().chain(more).collect::<Vec<_>>(), t.zone_name())
+    };
+    let in_month = [("from", first.to_string()), ("to", last.to_string())];
+    let by = insights::segment_dimensions(&viewer).first().map(|d| d.to_string());
+    let built = async {
+        let month = overview(t, &state, &viewer, &with(&in_month)).await?;
+        let year = overview(
+            t,
+            &state,
+            &viewer,
+            &with(&[("from", year_start.to_string()), ("to", last.to_string()), ("granularity", "month".into())]),
+        )
+        .await?;
+        let split = match &by {
+            Some(by) => {
+                Some(segments(t, &state, &viewer, &with(&[&in_month[..], &[("by", by.clone())]].concat())).await?)
+            }
+            None => None,
+        };
+        let agents = agents(t, &state, &viewer, &with(&in_month)).await?;
+        Ok::<_, ApiError>((month, year, split, agents))
+    };
+    let (month, year, split, agents) = match built.await {
+        Ok(built) => built,
+        Err(e) => return refused(e, nav),
+    };
+    let subject = month.subject.clone();
+    let period = month.period().unwrap_or_default();
+    let named = |mut fig: Figures, heading: String, id: &'static str| {
+        fig.heading = heading;
+        fig.id = id;
+        fig
+    };
+    let mut sections = Vec::new();
+    // The month: its cards and how its scores fall.
+    let mut the_month = month.fig;
+    the_month.charts.retain(|(heading, _, _)| *heading == words(t, "distribution"));
+    the_month.tables.retain(|tb| tb.name == "distribution");
+    sections.push(named(the_month, t.text("report.the_month").to_owned(), "m-"));
+    // Twelve months to it, month by month, each with its n and interval.
+    let mut the_year = year.fig;
+    the_year.cards.clear();
+    the_year.charts.truncate(1);
+    the_year.tables.retain(|tb| tb.name == "trend");
+    sections.push(named(the_year, t.text("report.twelve_months").to_owned(), "y-"));
+    if let (Some(split), Some(by)) = (split, &by) {
+        let mut split = split.fig;
+        split.cards.clear();
+        sections.push(named(split, t.fill1("dash.nps_by_dimension", "by", dimension_name(t, by)), "s-"));
+    }
+    let mut agents = agents.fig;
+    agents.cards.clear(); // the month's section has them
+    sections.push(named(agents, t.word("dash", "agents"), "a-"));
+    render(&ReportPage {
+        t,
+        title: format!("{} · {subject}", t.fill1("report.title", "month", first.strftime("%Y-%m"))),
+        nav: Some(nav),
+        monitoring: !viewer.sees_own_only(),
+        month: format!("{:04}-{:02}", first.year(), first.month()),
+        kept,
+        period,
+        sections,
+    })
 }
 
 fn blank(t: Reader, current: &'static str, subject: &str) -> DashboardPage {
@@ -394,11 +519,7 @@ fn blank(t: Reader, current: &'static str, subject: &str) -> DashboardPage {
         search: false,
         subject: subject_name(t, subject),
         covers: None,
-        method: String::new(),
-        cards: vec![],
-        sentence: None,
-        charts: vec![],
-        tables: vec![],
+        fig: Figures::default(),
         next_page: None,
         controls: Controls::default(),
     }
@@ -507,22 +628,22 @@ async fn overview(
     let o = insights::overview(&state.store, viewer, pairs).await?;
     let mut page = blank(t, "overview", o.subject);
     page.cover(&o.period);
-    page.method = t.fill1("dash.intervals", "method", method_name(t, o.method));
+    page.fig.method = t.fill1("dash.intervals", "method", method_name(t, o.method));
     let days = o.period.days();
-    page.cards.push(Card {
+    page.fig.cards.push(Card {
         label: format!("NPS · {}", page.subject),
         value: nps_text(t, &o.nps),
         detail: with_change(t, o.nps.n, o.nps_change.as_ref(), days, "", 0),
     });
     if o.narrower {
-        page.cards.push(Card {
+        page.fig.cards.push(Card {
             label: format!("NPS · {}", subject_name(t, "Company")),
             value: nps_text(t, &o.company),
             detail: with_change(t, o.company.n, o.company_change.as_ref(), days, "", 0),
         });
     }
     let pct = |x: Option<f64>| x.map_or_else(|| "–".into(), |v| format!("{}%", t.number(v, 0)));
-    page.cards.push(Card {
+    page.fig.cards.push(Card {
         label: t.text("dash.segments_card").into(),
         value: format!("{} · {} · {}", pct(o.nps.promoter_pct), pct(o.nps.passive_pct), pct(o.nps.detractor_pct)),
         detail: format!("{} · {} · {}", o.nps.counts.promoters, o.nps.counts.passives, o.nps.counts.detractors),
@@ -535,7 +656,7 @@ async fn overview(
     };
     // CSAT and CES follow the same filters; a card for none of them would only be noise.
     if o.csat.n > 0 {
-        page.cards.push(Card {
+        page.fig.cards.push(Card {
             label: t.text("dash.csat_card").into(),
             value: o
                 .csat
@@ -545,7 +666,7 @@ async fn overview(
         });
     }
     if o.ces.n > 0 {
-        page.cards.push(Card {
+        page.fig.cards.push(Card {
             label: t.text("dash.ces_card").into(),
             value: o.ces.mean.map_or_else(String::new, |m| format!("{}{}", t.number(m, 2), ci(o.ces.interval, 2, ""))),
             detail: with_change(t, o.ces.n, o.ces_change.as_ref(), days, "", 2),
@@ -573,13 +694,14 @@ async fn overview(
         .collect();
     let marks = insights::annotation_positions(&o.trend, &o.annotations, o.granularity);
     let heading = t.word("dash.nps_by", o.granularity.as_str());
-    page.charts.push(drawn(heading, |size| charts::trend(t, &points, &marks, size)));
+    page.fig.charts.push(drawn(heading, |size| charts::trend(t, &points, &marks, size)));
     if o.trend.iter().any(|p| p.partial || !p.enough_data) {
-        page.method.push(' ');
-        page.method.push_str(&t.fill1("dash.hollow", "min_n", o.min_n));
+        page.fig.method.push(' ');
+        page.fig.method.push_str(&t.fill1("dash.hollow", "min_n", o.min_n));
     }
     let score_links: Vec<String> = (0..11).map(|s| responses_link(pairs, &[("score", s.to_string())])).collect();
-    page.charts
+    page.fig
+        .charts
         .push(drawn(words(t, "distribution"), |size| charts::distribution(t, &o.distribution, &score_links, size)));
     page.controls.granularities = Granularity::ALL
         .into_iter()
@@ -589,7 +711,7 @@ async fn overview(
             selected: g == o.granularity,
         })
         .collect();
-    page.tables.push(Table {
+    page.fig.tables.push(Table {
         name: "trend".into(),
         links: o.trend.iter().map(|p| vec![Some(period_link(pairs, p, o.granularity, &o.period))]).collect(),
         headers: headers(&["period_start", "whole_period", "enough_data"]),
@@ -602,13 +724,13 @@ async fn overview(
             })
             .collect(),
     });
-    page.tables.push(Table {
+    page.fig.tables.push(Table {
         name: "distribution".into(),
         links: score_links.iter().map(|l| vec![Some(l.clone())]).collect(),
         headers: names(&["score", "answers"]),
         rows: o.distribution.iter().enumerate().map(|(s, n)| vec![s.to_string(), n.to_string()]).collect(),
     });
-    page.tables.push(Table {
+    page.fig.tables.push(Table {
         links: Vec::new(),
         name: "response_rate".into(),
         headers: names(&["channel", "delivered", "answered", "rate_pct"]),
@@ -625,7 +747,7 @@ async fn overview(
             })
             .collect(),
     });
-    page.tables.push(Table {
+    page.fig.tables.push(Table {
         links: Vec::new(),
         name: "summary".into(),
         headers: headers(&["scope"]),
@@ -678,12 +800,12 @@ async fn segments(
     let s = insights::segments(&state.store, viewer, pairs).await?;
     let mut page = blank(t, "segments", s.subject);
     page.cover(&s.period);
-    page.method = format!(
+    page.fig.method = format!(
         "{} {}",
         t.fill1("dash.intervals", "method", method_name(t, s.method)),
         t.fill1("dash.segments_method", "min_n", s.min_n)
     );
-    page.cards.push(Card {
+    page.fig.cards.push(Card {
         label: format!("NPS · {}", subject_name(t, "Company")),
         value: nps_text(t, &s.company),
         detail: with_change(t, s.company.n, s.company_change.as_ref(), s.period.days(), "", 0),
@@ -691,7 +813,7 @@ async fn segments(
     let row_links: Vec<Option<String>> = s.rows.iter().map(|r| segment_link(pairs, &s.by, r)).collect();
     let dots = ranked_dots(t, &s.by, &s.rows, &row_links);
     let heading = t.fill1("dash.nps_by_dimension", "by", dimension_name(t, &s.by));
-    page.charts.push(drawn(heading, |size| charts::dot_rows(t, &dots, size)));
+    page.fig.charts.push(drawn(heading, |size| charts::dot_rows(t, &dots, size)));
     let offered = insights::segment_dimensions(viewer);
     page.controls.dimensions = offered
         .iter()
@@ -705,7 +827,7 @@ async fn segments(
         }))
         .collect();
     page.controls.min_n = Some(s.min_n);
-    page.tables.push(Table {
+    page.fig.tables.push(Table {
         name: "segments".into(),
         links: row_links.iter().map(|l| vec![None, l.clone()]).collect(),
         headers: headers(&["rank", "segment", "enough_data"]),
@@ -733,12 +855,12 @@ async fn agents(
     let a = insights::agents(&state.store, viewer, pairs).await?;
     let mut page = blank(t, "agents", a.subject);
     page.cover(&a.period);
-    page.method = format!(
+    page.fig.method = format!(
         "{} {}",
         t.fill1("dash.agents_method", "min_n", a.min_n),
         t.fill1("dash.intervals", "method", method_name(t, a.method))
     );
-    page.cards.push(Card {
+    page.fig.cards.push(Card {
         label: format!("NPS · {}", subject_name(t, "Company")),
         value: nps_text(t, &a.company),
         detail: with_change(t, a.company.n, a.company_change.as_ref(), a.period.days(), "", 0),
@@ -749,13 +871,13 @@ async fn agents(
             || t.text("dash.not_ranked_yet").to_owned(),
             |r| t.fill("dash.rank_of", &[("rank", &r.to_string()), ("of", &ranked)]),
         );
-        page.cards.push(Card {
+        page.fig.cards.push(Card {
             label: t.text("dash.your_rank").into(),
             value: rank,
             detail: t.fill1("dash.agents_ranked", "n", &ranked),
         });
     }
-    page.sentence = a.champion_sentence.is_some().then(|| champion_sentence(t, &a));
+    page.fig.sentence = a.champion_sentence.is_some().then(|| champion_sentence(t, &a));
     let dots: Vec<DotRow> = a
         .agents
         .iter()
@@ -771,7 +893,7 @@ async fn agents(
             }
         })
         .collect();
-    page.charts.push(drawn(t.text("dash.agents_chart").into(), |size| charts::dot_rows(t, &dots, size)));
+    page.fig.charts.push(drawn(t.text("dash.agents_chart").into(), |size| charts::dot_rows(t, &dots, size)));
     page.controls.min_n = Some(a.min_n);
     let agent_rows = |rows: &[insights::AgentRow]| -> Vec<Vec<String>> {
         rows.iter()
@@ -809,20 +931,20 @@ async fn agents(
     ];
     let agent_links =
         a.agents.iter().map(|r| vec![None, Some(responses_link(pairs, &[("agent_id", r.agent_id.clone())]))]).collect();
-    page.tables.push(Table {
+    page.fig.tables.push(Table {
         links: agent_links,
         name: "agents".into(),
         headers: names(&AGENT_HEADERS),
         rows: agent_rows(&a.agents),
     });
     if !a.champion_teams.is_empty() {
-        page.tables.push(Table {
+        page.fig.tables.push(Table {
             links: Vec::new(),
             name: "champions".into(),
             headers: names(&AGENT_HEADERS),
             rows: agent_rows(&a.champions),
         });
-        page.tables.push(Table {
+        page.fig.tables.push(Table {
             links: Vec::new(),
             name: "champions_by_team".into(),
             headers: names(&["team", "champions", "ranked_agents"]),
@@ -833,8 +955,9 @@ async fn agents(
                 .collect(),
         });
     }
-    for f in &a.figures {
-        page.tables.push(Table {
+    // A call-centre figure no answer carries (a shop sends no handle times) is left out.
+    for f in a.figures.iter().filter(|f| f.bins.iter().any(|b| b.summary.n > 0)) {
+        page.fig.tables.push(Table {
             links: Vec::new(),
             name: format!("nps_by_{}", f.property),
             headers: headers(&[f.property.as_str(), "enough_data"]),
@@ -869,7 +992,7 @@ async fn changes(
     page.controls.annotations = c.annotations.iter().map(|a| (a.id.clone(), t.day(a.day), a.label.clone())).collect();
     page.controls.annotate = viewer.may_annotate();
     let surveys = insights::labels(&state.store, &Dimension::Survey).await?;
-    page.tables.push(Table {
+    page.fig.tables.push(Table {
         links: Vec::new(),
         name: "annotations".into(),
         headers: names(&["date", "label", "survey"]),
@@ -886,21 +1009,21 @@ async fn changes(
             .collect(),
     });
     if let Some(cmp) = &c.comparison {
-        page.method = t.fill1("dash.test", "method", method_name(t, cmp.method));
-        page.sentence = Some(comparison_sentence(t, cmp));
+        page.fig.method = t.fill1("dash.test", "method", method_name(t, cmp.method));
+        page.fig.sentence = Some(comparison_sentence(t, cmp));
         let window = |key: &str, w: &insights::Window| format!("{} · {}", t.text(key), period_text(t, &w.from, &w.to));
-        page.cards.push(Card {
+        page.fig.cards.push(Card {
             label: window("dash.before", &cmp.before),
             value: nps_text(t, &cmp.before.summary),
             detail: format!("n = {}", t.count(cmp.before.summary.n)),
         });
-        page.cards.push(Card {
+        page.fig.cards.push(Card {
             label: window("dash.after", &cmp.after),
             value: nps_text(t, &cmp.after.summary),
             detail: format!("n = {}", t.count(cmp.after.summary.n)),
         });
         if let Some(ch) = &cmp.change {
-            page.cards.push(Card {
+            page.fig.cards.push(Card {
                 label: t.text("dash.difference").into(),
                 value: format!("{} ({})", t.signed(ch.difference, 0), t.ci(ch.interval, 0)),
                 detail: format!("z = {}, p = {}", t.number(ch.z, 2), t.number(ch.p_value, 3)),
@@ -909,14 +1032,14 @@ async fn changes(
         let window = |key: &str, w: &insights::Window| {
             [vec![t.text(key).to_owned(), w.from.clone(), w.to.clone()], summary_cells(&w.summary)].concat()
         };
-        page.tables.push(Table {
+        page.fig.tables.push(Table {
             links: Vec::new(),
             name: "comparison".into(),
             headers: headers(&["window", "from", "to"]),
             rows: vec![window("dash.before", &cmp.before), window("dash.after", &cmp.after)],
         });
         if let Some(ch) = &cmp.change {
-            page.tables.push(Table {
+            page.fig.tables.push(Table {
                 links: Vec::new(),
                 name: "difference".into(),
                 headers: names(&["difference", "ci_low", "ci_high", "z", "p_value", "significant", "sentence"]),
@@ -938,7 +1061,7 @@ async fn changes(
 async fn monitoring(t: Reader, state: &AppState, viewer: &Viewer) -> Result<DashboardPage, ApiError> {
     let m = insights::monitoring(&state.store, viewer).await?;
     let mut page = blank(t, "monitoring", viewer.subject());
-    page.method = format!(
+    page.fig.method = format!(
         "{} {}",
         t.text("dash.monitoring_method"),
         t.fill1("dash.test", "method", method_name(t, hark_core::stats::NPS_DIFFERENCE_METHOD))
@@ -963,7 +1086,7 @@ async fn monitoring(t: Reader, state: &AppState, viewer: &Viewer) -> Result<Dash
             .collect();
     }
     let surveys: HashMap<String, String> = surveys.into_iter().map(|s| (s.id, s.definition.name)).collect();
-    page.tables.push(Table {
+    page.fig.tables.push(Table {
         links: Vec::new(),
         name: "alerts".into(),
         headers: names(&["raised", "rule", "window_end", "before_nps", "after_nps", "sentence"]),
@@ -985,7 +1108,7 @@ async fn monitoring(t: Reader, state: &AppState, viewer: &Viewer) -> Result<Dash
             })
             .collect(),
     });
-    page.tables.push(Table {
+    page.fig.tables.push(Table {
         links: Vec::new(),
         name: "rules".into(),
         headers: names(&["name", "survey", "team", "window_days", "min_n", "notify_email", "last_checked"]),
@@ -1022,7 +1145,7 @@ async fn responses(
     let mut page = blank(t, "responses", r.subject);
     page.search = true;
     page.cover(&r.period);
-    page.cards.push(Card {
+    page.fig.cards.push(Card {
         label: t.text("dash.matching").into(),
         value: t.count(r.total),
         detail: t.fill1("dash.showing", "n", r.items.len()),
@@ -1038,7 +1161,7 @@ async fn responses(
             cells
         })
         .collect();
-    page.tables.push(Table {
+    page.fig.tables.push(Table {
         links,
         name: "responses".into(),
         headers: names(&[
