@@ -18,6 +18,8 @@ pub enum TokenKind {
     Response,
     /// A promoter's referral link to share: counts a click and redirects, changes nothing.
     Referral,
+    /// A shared view of the figures or a wallboard: shows, changes nothing, can be revoked.
+    Shared,
 }
 
 impl TokenKind {
@@ -27,11 +29,14 @@ impl TokenKind {
             Self::Invitation => 'i',
             Self::Response => 'r',
             Self::Referral => 'f',
+            Self::Shared => 's',
         }
     }
 
     fn from_letter(c: char) -> Option<Self> {
-        [Self::Survey, Self::Invitation, Self::Response, Self::Referral].into_iter().find(|k| k.letter() == c)
+        [Self::Survey, Self::Invitation, Self::Response, Self::Referral, Self::Shared]
+            .into_iter()
+            .find(|k| k.letter() == c)
     }
 }
 

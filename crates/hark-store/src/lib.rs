@@ -14,6 +14,7 @@ mod monitoring;
 mod reports;
 mod responses;
 mod sessions;
+mod shared;
 pub mod testing;
 mod writer;
 
@@ -33,6 +34,7 @@ pub use monitoring::*;
 pub use reports::{ChannelRate, Dimension, Rollup, ScoreColumn, ScoreCounts, Source};
 pub use responses::*;
 pub use sessions::*;
+pub use shared::{NewSharedLink, SharedLink};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -171,6 +173,7 @@ fn migrator() -> Migrator {
         (7, "facet_blocks", include_str!("../migrations/0007_facet_blocks.sql")),
         (8, "loop_for_everyone", include_str!("../migrations/0008_loop_for_everyone.sql")),
         (9, "staff_preferences", include_str!("../migrations/0009_staff_preferences.sql")),
+        (10, "shared_links", include_str!("../migrations/0010_shared_links.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

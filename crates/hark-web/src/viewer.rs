@@ -46,14 +46,18 @@ impl Viewer {
     }
 
     pub fn of(session: Session) -> Self {
-        let user = &session.user;
+        Viewer { session: Some(session.clone()), ..Self::of_user(&session.user) }
+    }
+
+    /// What `user` may see, without a session: the figures of a link they shared.
+    pub fn of_user(user: &User) -> Self {
         let scope = match (user.role, &user.team_id, &user.agent_id) {
             (Role::Admin | Role::Executive, _, _) => Scope::All,
             (Role::TeamLead, Some(team), _) => Scope::Team(team.clone()),
             (Role::Agent, team, Some(agent)) => Scope::Agent { agent_id: agent.clone(), team_id: team.clone() },
             _ => Scope::Unlinked,
         };
-        Viewer { role: user.role, scope, session: Some(session) }
+        Viewer { role: user.role, scope, session: None }
     }
 
     pub fn sees_all(&self) -> bool {

@@ -53,6 +53,20 @@ fn role(has_links: bool) -> &'static str {
     if has_links { "group" } else { "img" }
 }
 
+/// A drawn chart without its links (`linked`'s `<a>` around marks), for a page whose reader
+/// cannot follow them into Hark: a shared link's.
+pub(crate) fn unlinked(svg: &str) -> String {
+    let mut out = String::with_capacity(svg.len());
+    let mut rest = svg;
+    while let Some(at) = rest.find("<a href=\"") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at..];
+        rest = after.find('>').map_or("", |end| &after[end + 1..]);
+    }
+    out.push_str(rest);
+    out.replace("</a>", "")
+}
+
 /// `mark` inside a link to `href` (the answers behind it), or alone.
 fn linked(href: Option<&str>, mark: String) -> String {
     match href {
@@ -340,6 +354,8 @@ mod tests {
         let bars = distribution(en(), &[1; 11], &hrefs, Size::Narrow);
         assert_eq!(bars.matches("class=\"bar\"").count(), 11);
         assert!(bars.contains(r#"<a href="/dashboard/responses?score=10&amp;a=&lt;"><rect class="bar""#), "{bars}");
+        let plain = unlinked(&bars);
+        assert!(!plain.contains("<a ") && !plain.contains("</a>") && plain.contains(r#"<rect class="bar""#), "{plain}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Filters live in the query string, so a view is shared by sharing its address.
 
 pub(crate) mod charts;
+mod links;
 
 use std::collections::HashMap;
 
@@ -20,6 +21,7 @@ use hark_store::Dimension;
 
 use crate::AppState;
 use crate::ops::insights::{self, AlertRuleInput, AnnotationInput, label_of};
+use crate::ops::sharing;
 use crate::page::Reader;
 use crate::page::render;
 use crate::page::{Nav, PageViewer, Reason, csv_download, forbidden_page};
@@ -36,6 +38,12 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/dashboard/annotations/{id}/delete", post(delete_annotation))
         .route("/dashboard/alert-rules", post(add_alert_rule))
         .route("/dashboard/alert-rules/{id}/delete", post(delete_alert_rule))
+        .route("/dashboard/share", post(links::share))
+        .route("/shared-links/{id}/revoke", post(links::revoke))
+        .route("/admin/shared", get(links::list).post(links::make_wallboard))
+        .route("/shared/{token}", get(links::shared_view))
+        .route("/wallboard/{token}", get(links::wallboard))
+        .route("/wallboard/{token}/figures", get(links::wallboard_figures))
 }
 
 /// A table as shown on the page and written to the CSV.
@@ -163,6 +171,11 @@ struct DashboardPage {
     covers: Option<insights::Period>,
     fig: Figures,
     next_page: Option<String>,
+    /// On a shared link: who shared it and until when; the page then reads only (no filters,
+    /// forms or links into Hark).
+    shared: Option<String>,
+    /// Whether the reader may share this view (not on a shared link, not an agent).
+    may_share: bool,
     /// Page-specific controls.
     controls: Controls,
 }
@@ -346,14 +359,8 @@ async fn page(
     let t = nav.t;
     // Dates are read, and days counted, in the reader's zone unless the address names one.
     let zoned = crate::ops::filters::with_zone(&pairs, t.zone_name());
-    let built = match name.as_str() {
-        "overview" => overview(t, &state, &viewer, &zoned).await,
-        "segments" => segments(t, &state, &viewer, &zoned).await,
-        "agents" => agents(t, &state, &viewer, &zoned).await,
-        "changes" => changes(t, &state, &viewer, &zoned).await,
-        "monitoring" => monitoring(t, &state, &viewer).await,
-        "responses" => responses(t, &state, &viewer, &zoned).await,
-        _ => return crate::page::not_found(&nav, "problem.no_dashboard_page"),
+    let Some(built) = build(&name, t, &state, &viewer, &zoned).await else {
+        return crate::page::not_found(&nav, "problem.no_dashboard_page");
     };
     let mut page = match built {
         Ok(p) => p,
@@ -372,6 +379,10 @@ async fn page(
     }
     page.nav = Some(nav.clone());
     page.monitoring = !viewer.sees_own_only();
+    // The answers (customers' names and comments) only an admin may share.
+    page.may_share = viewer.role != hark_store::Role::Agent
+        && sharing::SHARED_PAGES.contains(&name.as_str())
+        && (name != "responses" || viewer.is_admin());
     page.query = if raw.is_empty() { String::new() } else { format!("?{raw}") };
     // The answer list covers every kind of survey; the figures are NPS.
     match filters(t, &state, &viewer, &pairs, name == "responses").await {
@@ -494,6 +505,25 @@ async fn report(
     })
 }
 
+/// The dashboard page called `name`, as `viewer` may see it under `pairs`; `None`: no such page.
+async fn build(
+    name: &str,
+    t: Reader,
+    state: &AppState,
+    viewer: &Viewer,
+    pairs: &[(String, String)],
+) -> Option<Result<DashboardPage, ApiError>> {
+    Some(match name {
+        "overview" => overview(t, state, viewer, pairs).await,
+        "segments" => segments(t, state, viewer, pairs).await,
+        "agents" => agents(t, state, viewer, pairs).await,
+        "changes" => changes(t, state, viewer, pairs).await,
+        "monitoring" => monitoring(t, state, viewer).await,
+        "responses" => responses(t, state, viewer, pairs).await,
+        _ => return None,
+    })
+}
+
 fn blank(t: Reader, current: &'static str, subject: &str) -> DashboardPage {
     DashboardPage {
         t,
@@ -521,6 +551,8 @@ fn blank(t: Reader, current: &'static str, subject: &str) -> DashboardPage {
         covers: None,
         fig: Figures::default(),
         next_page: None,
+        shared: None,
+        may_share: false,
         controls: Controls::default(),
     }
 }

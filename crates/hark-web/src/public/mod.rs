@@ -42,6 +42,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/assets/follow-up.js", get(|| script(include_str!("../../assets/follow-up.js"))))
         .route("/assets/send-score.js", get(|| script(include_str!("../../assets/send-score.js"))))
         .route("/assets/staff.js", get(|| script(include_str!("../../assets/staff.js"))))
+        .route("/assets/wallboard.js", get(|| script(include_str!("../../assets/wallboard.js"))))
         .merge(preview::router())
         .merge(widget::router())
 }
@@ -454,7 +455,7 @@ async fn open(state: &AppState, token: &str, headers: &HeaderMap) -> Result<Link
             }
             Link::Invitation(survey, Box::new(invitation))
         }
-        TokenKind::Response | TokenKind::Referral => return Err(PageError::invalid(headers)),
+        TokenKind::Response | TokenKind::Referral | TokenKind::Shared => return Err(PageError::invalid(headers)),
     };
     if link.survey().status == SurveyStatus::Closed {
         return Err(PageError::closed(&browser_languages(headers).join(",")));
