@@ -264,6 +264,9 @@ async fn staff_pages_pass_wcag_21_aa_for_every_role() {
     for (email, role, team, agent) in roles {
         app.user_session(email, role, team, agent).await;
     }
+    // What anyone with a link sees: a wallboard and a shared Overview (audited with the admin's).
+    let admin_id = app.store.list_users().await.unwrap().into_iter().find(|u| u.role == hark_store::Role::Admin);
+    let shared = common::shared_pages(&app.store, &admin_id.unwrap().id).await;
     // Every role in English; the roles that work cases (whose pages are all translated) also
     // in Korean, Italian and Thai, where longer words and other scripts must fit as well.
     let readers = roles.iter().map(|r| (r, "en")).chain(
@@ -290,6 +293,7 @@ async fn staff_pages_pass_wcag_21_aa_for_every_role() {
         pages.extend(["/account".to_owned(), "/admin/cases".into(), format!("/admin/cases/{}", case.id)]);
         if role == hark_store::Role::Admin {
             pages.extend(admin_pages.iter().cloned());
+            pages.extend(shared.iter().cloned());
         }
         for width in [1280, 390] {
             browser.set_width(width).await;

@@ -634,3 +634,65 @@ async fn the_monthly_report_prints_to_a_pdf_with_its_figures() {
     assert!(order.windows(2).all(|w| w[0] < w[1]), "each section on a later page: {order:?}");
     assert!(flat.contains("North") && flat.contains("South"), "the teams: {flat}");
 }
+
+/// A wallboard on the floor's screen takes in a new answer without reloading, and empties
+/// itself once its link is revoked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wallboard_takes_in_a_new_answer_without_a_reload() {
+    let app = app().await;
+    let survey = app.survey(json!({"name": "Floor NPS", "kind": "nps", "brand": "Acme"})).await;
+    let answer = |key: &str, comment: &str| {
+        let body = json!({"survey_id": survey, "score": 10, "comment": comment});
+        app.post("/api/v1/responses").header("Idempotency-Key", key.to_owned()).json(&body).send()
+    };
+    assert!(answer("w-1", "Quick and kind").await.unwrap().status().is_success());
+    let hash = hark_core::auth::hash_password("correct horse battery");
+    let admin = app.store.create_user("admin@example.com", None, Role::Admin, &hash).await.unwrap();
+    let link = hark_store::NewSharedLink {
+        kind: "wallboard",
+        page: "wallboard",
+        query: "",
+        created_by: &admin.id,
+        personal_data: false,
+        expires_at: jiff::Timestamp::now().as_millisecond() + 86_400_000,
+    };
+    let link = app.store.create_shared_link(&link).await.unwrap();
+    let signer = hark_core::token::Signer::new(app.store.link_secret().await.unwrap().as_bytes());
+    let token = signer.sign(hark_core::token::TokenKind::Shared, &link.id);
+
+    let Some(browser) = Browser::start(true, "en").await else { return };
+    let c = &browser.client;
+    c.goto(&format!("{}/wallboard/{token}", app.base)).await.unwrap();
+    text_when(c, "#answers-today", |t| t == "1").await;
+    // A mark that a reload would wipe.
+    c.execute("window.loadedOnce = true; return true;", vec![]).await.unwrap();
+    assert!(answer("w-2", "Solved it in one call").await.unwrap().status().is_success());
+    // The board fetches its figures every 10 seconds.
+    let long = Duration::from_secs(30);
+    let deadline = std::time::Instant::now() + long;
+    loop {
+        let n = c.find(Locator::Css("#answers-today")).await.unwrap().text().await.unwrap();
+        if n == "2" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still {n} after {long:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let comments = c.find(Locator::Css("#comments")).await.unwrap().text().await.unwrap();
+    assert!(comments.contains("Solved it in one call"), "{comments}");
+    let kept = c.execute("return window.loadedOnce === true;", vec![]).await.unwrap();
+    assert_eq!(kept, Value::Bool(true), "updated in place, not reloaded");
+
+    app.store.revoke_shared_link(&link.id).await.unwrap();
+    let deadline = std::time::Instant::now() + long;
+    loop {
+        let ended = c.execute("return document.body.hasAttribute('data-ended');", vec![]).await.unwrap();
+        if ended == Value::Bool(true) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the revoked board still shows its figures");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let shown = c.find(Locator::Css("body")).await.unwrap().text().await.unwrap();
+    assert!(!shown.contains("Solved it in one call") && shown.contains("This board's link has ended."), "{shown}");
+}

@@ -197,6 +197,10 @@ async fn a_wallboard_shows_today_and_the_month_without_customers_names(app: Test
     assert!(figures["today"]["detail"].as_str().unwrap().starts_with("n = 6 · 95% CI"), "{figures}");
     assert_eq!(figures["comments"].as_array().unwrap().len(), 5);
     assert!(figures["comments"][0]["who"].is_null());
+    // In the language of the screen's browser.
+    let korean = reqwest::Client::new().get(&address).header("accept-language", "ko-KR,ko;q=0.9").send().await.unwrap();
+    let korean = korean.text().await.unwrap();
+    assert!(korean.contains("<html lang=\"ko\"") && korean.contains("오늘 NPS"), "{korean}");
     // A view's link opens no wallboard, and a wallboard's no view.
     let view = address.replace("/wallboard/", "/shared/");
     assert_eq!(open(&view).await.0, StatusCode::NOT_FOUND);

@@ -187,7 +187,28 @@ pub fn admin_pages(survey: &str, contact: &str) -> Vec<String> {
         "/admin/integrations".into(),
         "/admin/users".into(),
         "/admin/mail".into(),
+        "/admin/shared".into(),
     ]
+}
+
+/// The paths of a live wallboard and a shared Overview made by `maker` (an admin).
+#[allow(dead_code)]
+pub async fn shared_pages(store: &hark_store::Store, maker: &str) -> Vec<String> {
+    let signer = hark_core::token::Signer::new(store.link_secret().await.unwrap().as_bytes());
+    let mut paths = Vec::new();
+    for (kind, page, path) in [("wallboard", "wallboard", "wallboard"), ("view", "overview", "shared")] {
+        let new = hark_store::NewSharedLink {
+            kind,
+            page,
+            query: "",
+            created_by: maker,
+            personal_data: false,
+            expires_at: jiff::Timestamp::now().as_millisecond() + 86_400_000,
+        };
+        let link = store.create_shared_link(&new).await.unwrap();
+        paths.push(format!("/{path}/{}", signer.sign(hark_core::token::TokenKind::Shared, &link.id)));
+    }
+    paths
 }
 
 /// Runs each named `async fn(TestApp)` on SQLite and on PostgreSQL.
