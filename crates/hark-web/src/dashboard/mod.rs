@@ -171,8 +171,8 @@ struct DashboardPage {
     covers: Option<insights::Period>,
     fig: Figures,
     next_page: Option<String>,
-    /// On a shared link: who shared it and until when; the page then reads only (no filters,
-    /// forms or links into Hark).
+    /// On a shared link: the notice that says so and until when; the page then reads only
+    /// (no filters, forms or links into Hark).
     shared: Option<String>,
     /// Whether the reader may share this view (not on a shared link, not an agent).
     may_share: bool,
@@ -398,7 +398,7 @@ struct ReportPage {
     t: Reader,
     nav: Option<Nav>,
     monitoring: bool,
-    /// "November 2026 · Billing".
+    /// "Monthly report 2026-11 · Company".
     title: String,
     /// The month shown, as `2026-11`, and the filters kept beside it (for the month picker).
     month: String,
