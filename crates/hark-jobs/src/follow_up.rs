@@ -487,6 +487,7 @@ fn slack_text(event: &str, payload: &Value) -> String {
         "case.closed" => "Case closed".to_owned(),
         "case.changed" => "Case changed".to_owned(),
         "test" => "Test message from Hark".to_owned(),
+        "digest" => slack_escape(payload.get("text").and_then(Value::as_str).unwrap_or_default()),
         other => other.to_owned(),
     };
     // Customer text is escaped, so `<!channel>` or `<https://evil|Open in Hark>` stays text.

@@ -3,6 +3,7 @@
 //! webhook deliveries and the escalation of overdue cases. Several `hark serve` processes may run a [`Runner`] each
 //! against one database; every job still runs once (see `hark_store`'s claim).
 
+mod digest;
 mod follow_up;
 mod mail;
 mod monitoring;
@@ -11,6 +12,7 @@ mod runner;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use digest::{Digest, DigestSchedule, DigestWriter, digest_job};
 pub use follow_up::{
     NO_MAIL_SERVER, case_payload, fill_json_template, playbook_decision, queue_reply, response_payload,
 };

@@ -177,6 +177,22 @@ impl Mailer {
         self.deliver(message).await
     }
 
+    /// A mail in text and HTML (a digest); the reader's program shows the one it can.
+    pub async fn send_alternative(
+        &self,
+        to_name: Option<&str>,
+        to: &str,
+        subject: &str,
+        text: &str,
+        html: &str,
+    ) -> Result<String, MailError> {
+        let message = self
+            .to(to_name, to, subject)?
+            .multipart(MultiPart::alternative_plain_html(text.to_owned(), html.to_owned()))
+            .map_err(|e| MailError::Permanent(e.to_string()))?;
+        self.deliver(message).await
+    }
+
     async fn deliver(&self, message: Message) -> Result<String, MailError> {
         match self.transport.send(message).await {
             Ok(r) => Ok(format!("{} {}", r.code(), r.message().collect::<Vec<_>>().join(" ")).trim().to_owned()),

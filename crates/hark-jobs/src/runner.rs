@@ -3,16 +3,17 @@
 //! the mail server) has its own small limit, so one slow receiver delays only its own jobs.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use hark_core::token::Signer;
 use hark_store::{
-    CASE_MAIL_JOB, InvitationStatus, Job, PLAYBOOK_JOB, REMIND_INVITATION_JOB, SEND_INVITATION_JOB, Store, StoreError,
-    SurveyStatus, WEBHOOK_JOB,
+    CASE_MAIL_JOB, DIGEST_JOB, InvitationStatus, Job, PLAYBOOK_JOB, REMIND_INVITATION_JOB, SEND_INVITATION_JOB, Store,
+    StoreError, SurveyStatus, WEBHOOK_JOB,
 };
 use tokio::sync::{Notify, Semaphore, mpsc};
 
+use crate::digest::{DigestSchedule, DigestWriter};
 use crate::mail::{MailError, Mailer, compose_survey_mail};
 use crate::outbound::OutboundPolicy;
 
@@ -49,6 +50,8 @@ pub struct RunnerConfig {
     /// The organisation's time zone: the days alert rules count, and the times in mails to
     /// staff who chose no zone of their own.
     pub time_zone: jiff::tz::TimeZone,
+    /// When digests go out (`None`: never).
+    pub digest_schedule: Option<DigestSchedule>,
 }
 
 impl RunnerConfig {
@@ -74,6 +77,8 @@ pub struct Runner {
     /// Jobs done, marked so in the database together (see `finish_in_batches`).
     done: mpsc::UnboundedSender<String>,
     done_queue: Arc<Mutex<Option<mpsc::UnboundedReceiver<String>>>>,
+    /// Set once the web layer, which writes digests, is up (it needs the runner first).
+    digests: Arc<OnceLock<Arc<dyn DigestWriter>>>,
 }
 
 /// What a job's handler concluded.
@@ -133,6 +138,7 @@ impl Runner {
             busy: Arc::default(),
             done,
             done_queue: Arc::new(Mutex::new(Some(done_queue))),
+            digests: Arc::default(),
         }
     }
 
@@ -157,6 +163,20 @@ impl Runner {
         self.wake.notify_one();
     }
 
+    /// When digests go out, if they do.
+    pub fn digest_schedule(&self) -> Option<&DigestSchedule> {
+        self.config.digest_schedule.as_ref()
+    }
+
+    /// Who writes digests; the first call counts.
+    pub fn set_digest_writer(&self, writer: Arc<dyn DigestWriter>) {
+        let _ = self.digests.set(writer);
+    }
+
+    pub(crate) fn digest_writer(&self) -> Option<&Arc<dyn DigestWriter>> {
+        self.digests.get()
+    }
+
     /// Runs until `shutdown` resolves; jobs in progress are finished first.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
@@ -176,6 +196,9 @@ impl Runner {
                 }
                 if let Err(e) = self.check_alerts().await {
                     tracing::warn!(error = %e, "alert rules could not be checked");
+                }
+                if let Err(e) = self.schedule_digests(jiff::Timestamp::now()).await {
+                    tracing::warn!(error = %e, "digests could not be queued");
                 }
                 let week_ago = jiff::Timestamp::now().as_millisecond() - 7 * hark_core::report::MS_PER_DAY;
                 if let Err(e) = self.store.purge_done_jobs(week_ago).await {
@@ -282,10 +305,12 @@ impl Runner {
     async fn handle(&self, job: &Job) -> Outcome {
         let field = |name: &str| job.payload.get(name).and_then(|v| v.as_str()).unwrap_or_default();
         let _mail_server = match job.kind.as_str() {
-            SEND_INVITATION_JOB | REMIND_INVITATION_JOB | CASE_MAIL_JOB => match self.hold("mail", PER_MAIL_SERVER) {
-                Some(hold) => Some(hold),
-                None => return Outcome::Postpone,
-            },
+            SEND_INVITATION_JOB | REMIND_INVITATION_JOB | CASE_MAIL_JOB | DIGEST_JOB => {
+                match self.hold("mail", PER_MAIL_SERVER) {
+                    Some(hold) => Some(hold),
+                    None => return Outcome::Postpone,
+                }
+            }
             _ => None,
         };
         let outcome = match job.kind.as_str() {
@@ -294,6 +319,7 @@ impl Runner {
             PLAYBOOK_JOB => self.run_playbook(field("response_id")).await,
             CASE_MAIL_JOB => self.send_case_mail(&job.payload).await,
             WEBHOOK_JOB => self.deliver_webhook(field("delivery_id")).await,
+            DIGEST_JOB => self.send_digest(&job.payload).await,
             other => Ok(Outcome::Fail(format!("unknown job kind `{other}`"))),
         };
         outcome.unwrap_or_else(Outcome::from)

@@ -112,10 +112,12 @@ pub struct User {
     pub locale: Option<String>,
     /// The time zone they chose (IANA name); `None`: the organisation's.
     pub time_zone: Option<String>,
+    /// They asked for no digest by mail.
+    pub digest_opt_out: bool,
 }
 
 pub(crate) const USER_COLUMNS: &str =
-    "id, email, name, role, team_id, agent_id, created_at, deactivated_at, locale, time_zone";
+    "id, email, name, role, team_id, agent_id, created_at, deactivated_at, locale, time_zone, digest_opt_out";
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ApiKeyRecord {
@@ -248,6 +250,7 @@ pub(crate) fn user_from(row: &AnyRow) -> Result<User> {
         deactivated_at: row.try_get("deactivated_at")?,
         locale: row.try_get("locale")?,
         time_zone: row.try_get("time_zone")?,
+        digest_opt_out: row.try_get::<i64, _>("digest_opt_out")? != 0,
     })
 }
 
@@ -573,7 +576,8 @@ impl Store {
     pub async fn create_user(&self, email: &str, name: Option<&str>, role: Role, password_hash: &str) -> Result<User> {
         let row = sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             RETURNING id, email, name, role, team_id, agent_id, created_at, deactivated_at, locale, time_zone",
+             RETURNING id, email, name, role, team_id, agent_id, created_at, deactivated_at, locale, time_zone, \
+             digest_opt_out",
         )
         .bind(new_id())
         .bind(email)
@@ -659,7 +663,7 @@ impl Store {
     /// The user and their password hash, for a login check.
     pub async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>> {
         let row = sqlx::query(
-            "SELECT id, email, name, role, team_id, agent_id, created_at, deactivated_at, locale, time_zone, password_hash \
+            "SELECT id, email, name, role, team_id, agent_id, created_at, deactivated_at, locale, time_zone, digest_opt_out, password_hash \
              FROM users \
              WHERE email = $1 AND deactivated_at IS NULL",
         )

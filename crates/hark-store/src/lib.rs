@@ -6,6 +6,7 @@
 //! group-commit writer ([`writer`]) so that many concurrent submits share one fsync.
 
 mod cases;
+mod digests;
 mod entities;
 mod filter;
 mod invitations;
@@ -26,6 +27,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor, SqlSafeStr};
 
 pub use cases::*;
+pub use digests::DIGEST_JOB;
 pub use entities::*;
 pub use filter::{ResponseFilter, fold_for_search};
 pub use invitations::*;
@@ -174,6 +176,7 @@ fn migrator() -> Migrator {
         (8, "loop_for_everyone", include_str!("../migrations/0008_loop_for_everyone.sql")),
         (9, "staff_preferences", include_str!("../migrations/0009_staff_preferences.sql")),
         (10, "shared_links", include_str!("../migrations/0010_shared_links.sql")),
+        (11, "digests", include_str!("../migrations/0011_digests.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

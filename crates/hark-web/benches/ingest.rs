@@ -143,6 +143,7 @@ async fn main() {
             public_cases_per_hour: 20,
             lease: hark_jobs::RunnerConfig::DEFAULT_LEASE,
             time_zone: jiff::tz::TimeZone::UTC,
+            digest_schedule: None,
         };
         let runner = hark_jobs::Runner::new(node_store.clone(), signer, None, config);
         tokio::spawn(runner.clone().run(std::future::pending()));

@@ -5,6 +5,7 @@
 mod admin;
 mod api;
 mod dashboard;
+mod digest;
 mod public;
 // The operations the API and the pages both call: taking an answer, acting on a case,
 // inviting, the figures.
@@ -106,7 +107,7 @@ impl AppState {
     pub async fn new(store: Store, config: WebConfig, runner: Option<Runner>) -> Result<Self, hark_store::StoreError> {
         let signer = Signer::new(store.link_secret().await?.as_bytes());
         let widget_secret = store.widget_identity_secret().await?.into();
-        Ok(AppState {
+        let state = AppState {
             store,
             keys: Arc::default(),
             signer,
@@ -114,7 +115,17 @@ impl AppState {
             runner,
             limiter: Arc::default(),
             widget_secret,
-        })
+        };
+        if let Some(runner) = &state.runner {
+            state.write_digests_for(runner);
+        }
+        Ok(state)
+    }
+
+    /// Lets `runner` mail the digests this layer writes (it then holds the state for good:
+    /// both live as long as the process).
+    pub fn write_digests_for(&self, runner: &Runner) {
+        runner.set_digest_writer(Arc::new(digest::Writer(self.clone())));
     }
 
     pub fn signer(&self) -> &Signer {
@@ -128,6 +139,16 @@ impl AppState {
 
     pub(crate) fn can_mail(&self) -> bool {
         self.mailer().is_some()
+    }
+
+    /// The period a digest written now covers: the schedule's last, else the last 7 days.
+    pub(crate) fn digest_period(&self) -> (i64, i64) {
+        let now = jiff::Timestamp::now();
+        let scheduled = self.runner.as_ref().and_then(Runner::digest_schedule);
+        scheduled.and_then(|s| s.last_period(now, &self.config.time_zone)).unwrap_or_else(|| {
+            let now = now.as_millisecond();
+            (now - 7 * hark_core::report::MS_PER_DAY, now)
+        })
     }
 
     fn wake_jobs(&self) {

@@ -38,11 +38,13 @@ pub(crate) struct Viewer {
     pub scope: Scope,
     /// Present when signed in through the pages (for CSRF tokens on forms).
     pub session: Option<Session>,
+    /// Whose view it is (`None`: an API key's, which sees and does everything).
+    pub user: Option<User>,
 }
 
 impl Viewer {
     pub fn api_key() -> Self {
-        Viewer { role: Role::Admin, scope: Scope::All, session: None }
+        Viewer { role: Role::Admin, scope: Scope::All, session: None, user: None }
     }
 
     pub fn of(session: Session) -> Self {
@@ -57,7 +59,7 @@ impl Viewer {
             (Role::Agent, team, Some(agent)) => Scope::Agent { agent_id: agent.clone(), team_id: team.clone() },
             _ => Scope::Unlinked,
         };
-        Viewer { role: user.role, scope, session: None }
+        Viewer { role: user.role, scope, session: None, user: Some(user.clone()) }
     }
 
     pub fn sees_all(&self) -> bool {
@@ -83,7 +85,7 @@ impl Viewer {
     /// case; a team lead those of their team and their own; an agent those about their own
     /// answers and their own.
     pub fn case_reach(&self) -> Option<CaseReach> {
-        let user = &self.session.as_ref()?.user;
+        let user = self.user.as_ref()?;
         let user_id = user.id.clone();
         match user.role {
             Role::Admin | Role::Executive => None,
@@ -95,8 +97,7 @@ impl Viewer {
     /// Admins (and API keys) act on every case, anyone on a case they own, a team lead on
     /// the cases of their team; executives and agents read the rest of what they see.
     pub async fn case_access(&self, store: &Store, case: &Case) -> Result<CaseAccess, StoreError> {
-        let Some(session) = &self.session else { return Ok(CaseAccess::Act) };
-        let user = &session.user;
+        let Some(user) = &self.user else { return Ok(CaseAccess::Act) };
         if user.role == Role::Admin || case.owner_id.as_ref() == Some(&user.id) {
             return Ok(CaseAccess::Act);
         }
@@ -111,8 +112,7 @@ impl Viewer {
     /// Whom this viewer may hand a case to: admins and executives anyone active; others
     /// themselves and the active people of their own team.
     pub fn may_assign_to(&self, user: &User) -> bool {
-        let Some(session) = &self.session else { return user.deactivated_at.is_none() };
-        let me = &session.user;
+        let Some(me) = &self.user else { return user.deactivated_at.is_none() };
         user.deactivated_at.is_none()
             && (matches!(me.role, Role::Admin | Role::Executive)
                 || user.id == me.id

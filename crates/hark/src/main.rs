@@ -282,6 +282,11 @@ struct OutreachArgs {
     /// the days, weeks and months of reports are its own; each person may choose another.
     #[arg(long, env = "HARK_TIME_ZONE", default_value = "UTC")]
     time_zone: String,
+    /// When each person's digest is mailed, as a cron expression in the organisation's zone
+    /// (`0 8 * * MON`: Mondays at 08:00, covering the week before; `0 8 1 * *`: monthly);
+    /// `off` for none.
+    #[arg(long, env = "HARK_DIGEST_SCHEDULE", default_value = "0 8 * * MON")]
+    digest_schedule: String,
     /// How often idle job runners look for due work, in milliseconds.
     #[arg(long, env = "HARK_JOB_POLL_MS", default_value_t = 1000)]
     job_poll_ms: u64,
@@ -422,6 +427,12 @@ async fn serve(
     let time_zone = jiff::tz::TimeZone::get(&outreach.time_zone).map_err(|_| {
         anyhow::anyhow!("--time-zone: `{}` is not an IANA time zone (e.g. Asia/Seoul)", outreach.time_zone)
     })?;
+    let digest_schedule = match outreach.digest_schedule.trim() {
+        "off" | "" => None,
+        pattern => {
+            Some(hark_jobs::DigestSchedule::parse(pattern).map_err(|e| anyhow::anyhow!("--digest-schedule: {e}"))?)
+        }
+    };
     let signer = hark_core::token::Signer::new(store.link_secret().await?.as_bytes());
     let runner = hark_jobs::Runner::new(
         store.clone(),
@@ -437,6 +448,7 @@ async fn serve(
             public_cases_per_hour: guard.public_cases_per_hour,
             lease: std::time::Duration::from_secs(outreach.job_lease_seconds.max(2)),
             time_zone: time_zone.clone(),
+            digest_schedule,
         },
     );
     let mut config = guard.web(public_url, outreach.global_fatigue_days)?;

@@ -41,6 +41,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/account", get(password_page))
         .route("/account/password", get(password_page).post(change_password))
         .route("/account/language", axum::routing::post(change_language))
+        .route("/account/digest", axum::routing::post(change_digest))
+        .route("/account/digest/preview", get(preview_digest))
+        .route("/account/digest/send", axum::routing::post(send_digest))
         .route("/admin", get(|| async { Redirect::to("/admin/surveys") }))
         .route("/admin/surveys", get(surveys))
         .route("/admin/surveys/new", get(new_survey).post(create_survey))
@@ -202,6 +205,11 @@ struct PasswordPage {
     chosen_zone: String,
     org_zone: String,
     language_saved: bool,
+    /// Whether they get digests, when those go out (a cron expression; empty: never), and
+    /// what the last digest form did (a locale key).
+    digest: bool,
+    digest_schedule: String,
+    digest_said: Option<&'static str>,
 }
 
 impl PasswordPage {
@@ -219,8 +227,72 @@ impl PasswordPage {
             chosen_zone: session.user.time_zone.clone().unwrap_or_default(),
             org_zone: crate::page::zone_name(&state.config.time_zone).to_owned(),
             language_saved: false,
+            digest: !session.user.digest_opt_out,
+            digest_schedule: state
+                .runner
+                .as_ref()
+                .and_then(hark_jobs::Runner::digest_schedule)
+                .map(|s| s.pattern.clone())
+                .unwrap_or_default(),
+            digest_said: None,
         }
     }
+}
+
+/// Every role chooses whether they get the digest by mail.
+async fn change_digest(
+    State(state): State<AppState>,
+    SignedIn(mut session, nav): SignedIn,
+    RawForm(body): RawForm,
+) -> Response {
+    let pairs = match session_form(&session, &nav, &body) {
+        Ok(p) => p,
+        Err(refused) => return refused,
+    };
+    let wanted = value(&pairs, "digest") == "1";
+    if let Err(e) = state.store.set_digest_opt_out(&session.user.id, !wanted).await {
+        return internal(e);
+    }
+    session.user.digest_opt_out = !wanted;
+    let mut page = PasswordPage::of(&state, &session, &nav);
+    page.digest_said = Some(if wanted { "account.digest_on" } else { "account.digest_off" });
+    render(&page)
+}
+
+/// The digest the person would get now, as the mail shows it.
+async fn preview_digest(State(state): State<AppState>, SignedIn(session, _): SignedIn) -> Response {
+    let (from, to) = state.digest_period();
+    match crate::digest::write(&state, &session.user, from, to).await {
+        Ok(digest) => axum::response::Html(digest.html).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// "Send me this digest now": queued at once (one a minute at most), opted out or not.
+async fn send_digest(
+    State(state): State<AppState>,
+    SignedIn(session, nav): SignedIn,
+    RawForm(body): RawForm,
+) -> Response {
+    if let Err(refused) = session_form(&session, &nav, &body) {
+        return refused;
+    }
+    let mut page = PasswordPage::of(&state, &session, &nav);
+    if !state.can_mail() {
+        page.digest_said = Some("account.digest_no_mail");
+        return (StatusCode::SERVICE_UNAVAILABLE, render(&page)).into_response();
+    }
+    let (from, to) = state.digest_period();
+    let now = jiff::Timestamp::now().as_millisecond();
+    let mut job = hark_jobs::digest_job(&session.user.id, from, to, now);
+    job.payload["asked"] = serde_json::Value::Bool(true);
+    let job = job.dedupe(format!("digest-now:{}:{}", session.user.id, now / 60_000));
+    if let Err(e) = state.store.enqueue(&job).await {
+        return internal(e);
+    }
+    state.wake_jobs();
+    page.digest_said = Some("account.digest_sent");
+    render(&page)
 }
 
 /// Shortest password a person may choose.

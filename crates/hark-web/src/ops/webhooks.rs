@@ -24,7 +24,7 @@ pub(crate) struct WebhookInput {
 }
 
 pub(crate) const WEBHOOK_EVENTS: &[&str] =
-    &["response.created", "response.updated", "case.opened", "case.changed", "case.closed", "alert"];
+    &["response.created", "response.updated", "case.opened", "case.changed", "case.closed", "alert", "digest"];
 
 pub(crate) fn check_webhook(input: &WebhookInput) -> Result<(), ValidationErrors> {
     let mut errors = ValidationErrors::default();

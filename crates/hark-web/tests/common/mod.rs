@@ -82,6 +82,7 @@ impl TestApp {
                     public_cases_per_hour: 3,
                     lease: hark_jobs::RunnerConfig::DEFAULT_LEASE,
                     time_zone: config.time_zone.clone(),
+                    digest_schedule: None,
                 };
                 let runner = Runner::new(store.clone(), signer, mailer, config);
                 tokio::spawn(runner.clone().run(std::future::pending()));

@@ -1,0 +1,252 @@
+//! Each person's digest of a period, written for their role from the same figures as the
+//! dashboard, in their language and the organisation's zone:
+//! - admins and executives: company NPS with its interval and change, the teams that moved
+//!   beyond noise, and the loop's health;
+//! - team leads: their team's NPS and agents, its open and overdue cases, the latest detractor
+//!   comments;
+//! - agents: their agent NPS, rank and change, promoters' words about them, their cases.
+//!
+//! The job runner sends it ([`hark_jobs::DigestWriter`]); the account page previews it.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use askama::Template;
+use axum::http::HeaderMap;
+use hark_core::NpsCounts;
+use hark_jobs::{Digest, DigestWriter};
+use hark_store::{CaseFilter, User};
+
+use crate::AppState;
+use crate::ops::{cases, insights};
+use crate::page::Reader;
+use crate::problem::ApiError;
+use crate::viewer::{Scope, Viewer};
+
+/// Writes digests with the web layer's figures.
+pub(crate) struct Writer(pub AppState);
+
+impl DigestWriter for Writer {
+    fn write<'a>(
+        &'a self,
+        person: &'a User,
+        from: i64,
+        to: i64,
+    ) -> Pin<Box<dyn Future<Output = Result<Digest, String>> + Send + 'a>> {
+        Box::pin(async move { write(&self.0, person, from, to).await.map_err(|e| e.0.detail) })
+    }
+
+    fn summary(&self, from: i64, to: i64) -> Pin<Box<dyn Future<Output = Result<String, String>> + Send + '_>> {
+        Box::pin(async move { summary(&self.0, from, to).await.map_err(|e| e.0.detail) })
+    }
+}
+
+/// The company's digest in a line, in English (the webhooks' words): its NPS with n and
+/// interval, the change, and the loop.
+async fn summary(state: &AppState, from: i64, to: i64) -> Result<String, ApiError> {
+    let t = Reader::of(None, None, &state.config.time_zone, &HeaderMap::new());
+    let instant = |ms: i64| jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default();
+    let pairs = [("from", instant(from)), ("to", instant(to)), ("tz", t.zone_name().to_owned())];
+    let pairs: Vec<(String, String)> = pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let o = insights::overview(&state.store, &Viewer::api_key(), &pairs).await?;
+    let nps = match (o.nps.nps, o.nps.interval) {
+        (Some(nps), Some(i)) => format!("{} ({}), n = {}", t.signed(nps, 0), t.ci(i, 0), t.count(o.nps.n)),
+        _ => "no answers".to_owned(),
+    };
+    let change = o.nps_change.as_ref().map_or_else(String::new, |c| format!(" {}", c.sentence_in(t.0)));
+    let f = cases::loop_report(state, Some(from), Some(to)).await?.overall;
+    let day = |ms: i64| t.date(hark_core::report::local_date(ms, t.1));
+    Ok(format!(
+        "Hark digest {} – {} ({}): company NPS {nps}.{change} Cases: {} opened, {} open, {} overdue.",
+        day(from),
+        day(to - 1),
+        t.zone_name(),
+        f.opened,
+        f.open_now,
+        f.overdue_now
+    ))
+}
+
+/// A part of the digest: a heading, figures as lines, customers' words as quotes.
+struct Section {
+    heading: String,
+    lines: Vec<String>,
+    quotes: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "digest_mail.html")]
+struct Html<'a> {
+    t: Reader,
+    title: &'a str,
+    period: &'a str,
+    sections: &'a [Section],
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "digest_mail.txt")]
+struct Text<'a> {
+    t: Reader,
+    title: &'a str,
+    period: &'a str,
+    sections: &'a [Section],
+    link: &'a str,
+}
+
+/// The digest `person` gets for `[from, to)`.
+pub(crate) async fn write(state: &AppState, person: &User, from: i64, to: i64) -> Result<Digest, ApiError> {
+    let t = Reader::of(person.locale.as_deref(), None, &state.config.time_zone, &HeaderMap::new());
+    let viewer = Viewer::of_user(person);
+    let instant = |ms: i64| jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default();
+    let pairs = |from: i64, to: i64, more: &[(&str, &str)]| {
+        let mut pairs = vec![("from".to_owned(), instant(from)), ("to".to_owned(), instant(to))];
+        pairs.push(("tz".to_owned(), t.zone_name().to_owned()));
+        pairs.extend(more.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        pairs
+    };
+    let store = &state.store;
+    let nps = |s: &hark_core::NpsSummary| match (s.nps, s.interval) {
+        (Some(nps), Some(i)) => format!("{} ({}) · n = {}", t.signed(nps, 0), t.ci(i, 0), t.count(s.n)),
+        _ => t.text("dash.no_answers").to_owned(),
+    };
+    let overview = insights::overview(store, &viewer, &pairs(from, to, &[])).await?;
+    let change = |c: &Option<hark_core::NpsChange>| {
+        c.as_ref().map_or_else(|| t.text("digest.too_few_to_compare").to_owned(), |c| c.sentence_in(t.0))
+    };
+    let quotes = |rows: Vec<insights::ResponseRow>| -> Vec<String> {
+        rows.into_iter().filter_map(|r| r.comment.filter(|c| !c.trim().is_empty())).take(5).collect()
+    };
+    let open_cases = |overdue: bool| {
+        let filter = CaseFilter { open_only: !overdue, overdue, reach: viewer.case_reach(), ..Default::default() };
+        async move { store.count_cases(&filter).await }
+    };
+    let mut sections = Vec::new();
+    match &viewer.scope {
+        Scope::All => {
+            sections.push(Section {
+                heading: t.text("digest.company").into(),
+                lines: vec![nps(&overview.nps), change(&overview.nps_change)],
+                quotes: Vec::new(),
+            });
+            // Teams whose NPS moved beyond noise against the period of the same length before.
+            let now = insights::segments(store, &viewer, &pairs(from, to, &[("by", "team")])).await?;
+            let before = insights::segments(store, &viewer, &pairs(2 * from - to, from, &[("by", "team")])).await?;
+            let moved: Vec<String> = now
+                .rows
+                .iter()
+                .filter_map(|row| {
+                    let earlier = before.rows.iter().find(|b| b.key == row.key && row.key.is_some())?;
+                    let change = NpsCounts::compare(&earlier.summary.counts, &row.summary.counts)?;
+                    change.significant.then(|| format!("{}: {}", row.label, change.sentence_in(t.0)))
+                })
+                .collect();
+            sections.push(Section {
+                heading: t.text("digest.teams_moved").into(),
+                lines: if moved.is_empty() { vec![t.text("digest.no_team_moved").into()] } else { moved },
+                quotes: Vec::new(),
+            });
+            let report = cases::loop_report(state, Some(from), Some(to)).await?;
+            let f = &report.overall;
+            let on_time = f.closed_on_time_percent.map_or_else(|| "–".to_owned(), |p| format!("{}%", t.number(p, 0)));
+            sections.push(Section {
+                heading: t.text("digest.loop").into(),
+                lines: vec![t.fill(
+                    "digest.loop_line",
+                    &[
+                        ("opened", &t.count(f.opened)),
+                        ("open", &t.count(f.open_now)),
+                        ("overdue", &t.count(f.overdue_now)),
+                        ("on_time", &on_time),
+                    ],
+                )],
+                quotes: Vec::new(),
+            });
+        }
+        Scope::Team(_) => {
+            sections.push(Section {
+                heading: t.text("digest.your_team").into(),
+                lines: vec![nps(&overview.nps), change(&overview.nps_change)],
+                quotes: Vec::new(),
+            });
+            let agents = insights::agents(store, &viewer, &pairs(from, to, &[])).await?;
+            sections.push(Section {
+                heading: t.text("digest.agents").into(),
+                lines: agents.agents.iter().map(|a| format!("{}: {}", a.name, nps(&a.agent_nps))).collect(),
+                quotes: Vec::new(),
+            });
+            sections.push(Section {
+                heading: t.text("digest.team_cases").into(),
+                lines: vec![t.fill2(
+                    "digest.cases_line",
+                    "open",
+                    open_cases(false).await?,
+                    "overdue",
+                    open_cases(true).await?,
+                )],
+                quotes: Vec::new(),
+            });
+            let unhappy =
+                insights::responses(store, &viewer, &pairs(from, to, &[("segment", "detractor"), ("limit", "20")]))
+                    .await?;
+            sections.push(Section {
+                heading: t.text("digest.detractors_said").into(),
+                lines: Vec::new(),
+                quotes: quotes(unhappy.items),
+            });
+        }
+        Scope::Agent { agent_id, .. } => {
+            let now = insights::agents(store, &viewer, &pairs(from, to, &[])).await?;
+            let before = insights::agents(store, &viewer, &pairs(2 * from - to, from, &[])).await?;
+            let mine = |a: &insights::Agents| a.agents.iter().find(|r| &r.agent_id == agent_id).map(|r| r.agent_nps);
+            let (mine_now, mine_before) = (mine(&now), mine(&before));
+            let mut lines = vec![mine_now.as_ref().map_or_else(|| t.text("dash.no_answers").to_owned(), &nps)];
+            lines.push(match now.your_rank {
+                Some(rank) => t.fill2("digest.rank", "rank", rank, "of", now.ranked_agents),
+                None => t.text("digest.not_ranked").into(),
+            });
+            let moved = mine_before.zip(mine_now).and_then(|(b, n)| NpsCounts::compare(&b.counts, &n.counts));
+            lines.push(change(&moved));
+            sections.push(Section { heading: t.text("digest.your_score").into(), lines, quotes: Vec::new() });
+            let praise =
+                insights::responses(store, &viewer, &pairs(from, to, &[("segment", "promoter"), ("limit", "20")]))
+                    .await?;
+            sections.push(Section {
+                heading: t.text("digest.promoters_said").into(),
+                lines: Vec::new(),
+                quotes: quotes(praise.items),
+            });
+            sections.push(Section {
+                heading: t.text("digest.your_cases").into(),
+                lines: vec![t.fill2(
+                    "digest.cases_line",
+                    "open",
+                    open_cases(false).await?,
+                    "overdue",
+                    open_cases(true).await?,
+                )],
+                quotes: Vec::new(),
+            });
+        }
+        Scope::Unlinked => sections.push(Section {
+            heading: t.text("digest.company").into(),
+            lines: vec![nps(&overview.company), change(&overview.company_change)],
+            quotes: Vec::new(),
+        }),
+    }
+    let day = |ms: i64| t.date(hark_core::report::local_date(ms, t.1));
+    // The subject names the days; the mail the moments (a schedule fires at, say, 08:00).
+    let days = format!("{} – {} ({})", day(from), day(to - 1), t.zone_name());
+    let period = format!("{} – {}", t.time(from), t.time(to));
+    let title = t.text("digest.title");
+    let link = state.url("/dashboard/overview");
+    let (html, text) = (
+        Html { t, title, period: &period, sections: &sections, link: &link },
+        Text { t, title, period: &period, sections: &sections, link: &link },
+    );
+    Ok(Digest {
+        subject: t.fill1("digest.subject", "period", &days),
+        html: html.render().map_err(|e| ApiError::unavailable(e.to_string()))?,
+        text: text.render().map_err(|e| ApiError::unavailable(e.to_string()))?,
+    })
+}
