@@ -86,7 +86,8 @@ impl Runner {
     /// returns how many were queued. A period that ended over a day ago (the server was down)
     /// is not sent late. The sweep calls this with the present; tests with any moment.
     pub async fn schedule_digests(&self, now: jiff::Timestamp) -> Result<usize, StoreError> {
-        let Some(schedule) = &self.config.digest_schedule else { return Ok(0) };
+        // Without a mail server no digest can go out: none is queued to fail.
+        let (Some(schedule), Some(_)) = (&self.config.digest_schedule, &self.mailer) else { return Ok(0) };
         let Some((from, to)) = schedule.last_period(now, &self.config.time_zone) else { return Ok(0) };
         let now = now.as_millisecond();
         if now - to > MS_PER_DAY {

@@ -40,7 +40,9 @@ fn scheduler(app: &TestApp) -> Runner {
         time_zone: jiff::tz::TimeZone::get(SEOUL).unwrap(),
         digest_schedule: Some(DigestSchedule::parse("0 8 * * MON").unwrap()),
     };
-    let runner = Runner::new(app.store.clone(), app.state.signer().clone(), None, config);
+    let smtp = app.smtp.as_ref().expect("a mail server");
+    let mailer = hark_jobs::Mailer::new(&smtp.url(), "Hark Test <hark@test.localhost>").unwrap();
+    let runner = Runner::new(app.store.clone(), app.state.signer().clone(), Some(mailer), config);
     app.state.write_digests_for(&runner);
     runner
 }

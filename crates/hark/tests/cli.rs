@@ -309,6 +309,36 @@ async fn two_servers_on_one_postgres_mail_each_invitation_once() {
     assert!(invitations.iter().all(|i| i.status == hark_store::InvitationStatus::Sent && i.sent_at.is_some()));
 }
 
+/// Two `hark serve` processes on one PostgreSQL, both looking for due digests every second:
+/// each person gets the period's digest once. The schedule fired two minutes ago (daily), so
+/// no second period begins during the test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_mail_each_digest_once() {
+    let Some((db, smtp, store)) = postgres_and_mail().await else { return };
+    for (email, role) in [
+        ("admin@example.com", hark_store::Role::Admin),
+        ("exec@example.com", hark_store::Role::Executive),
+        ("boss@example.com", hark_store::Role::Admin),
+    ] {
+        store.create_user(email, None, role, "x").await.unwrap();
+    }
+    let fired = (jiff::Timestamp::now() - jiff::SignedDuration::from_mins(2)).to_zoned(jiff::tz::TimeZone::UTC);
+    let schedule = format!("{} {} * * *", fired.minute(), fired.hour());
+    let args = busy_server_args(&smtp, &["--digest-schedule", &schedule]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (_a, _, _) = serve(&db.url, &args);
+    let (_b, _, _) = serve(&db.url, &args);
+    smtp.wait_for(3, std::time::Duration::from_secs(60)).await;
+    // Both keep sweeping: give them a few more rounds.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let mut recipients: Vec<String> = smtp.messages().into_iter().map(|m| m.to).collect();
+    assert_eq!(recipients.len(), 3, "{recipients:?}");
+    recipients.sort();
+    recipients.dedup();
+    assert_eq!(recipients.len(), 3, "nobody got it twice");
+    assert!(smtp.messages().iter().all(|m| m.subject.starts_with("Your Hark digest:")));
+}
+
 /// A Billing team with its lead, an agent, an NPS survey and a webhook receiver on loopback
 /// that records the delivery id of every call it gets (for `case.opened`).
 struct Billing {
