@@ -146,22 +146,21 @@ pub(crate) async fn write(state: &AppState, person: &User, from: i64, to: i64) -
                 lines: if moved.is_empty() { vec![t.text("digest.no_team_moved").into()] } else { moved },
                 quotes: Vec::new(),
             });
-            let report = cases::loop_report(state, Some(from), Some(to)).await?;
-            let f = &report.overall;
-            let on_time = f.closed_on_time_percent.map_or_else(|| "–".to_owned(), |p| format!("{}%", t.number(p, 0)));
-            sections.push(Section {
-                heading: t.text("digest.loop").into(),
-                lines: vec![t.fill(
-                    "digest.loop_line",
-                    &[
-                        ("opened", &t.count(f.opened)),
-                        ("open", &t.count(f.open_now)),
-                        ("overdue", &t.count(f.overdue_now)),
-                        ("on_time", &on_time),
-                    ],
-                )],
-                quotes: Vec::new(),
-            });
+            // The period's cases, and all that are open now.
+            let f = cases::loop_report(state, Some(from), Some(to)).await?.overall;
+            let mut lines =
+                vec![t.fill2("digest.loop_period", "opened", t.count(f.opened), "closed", t.count(f.closed))];
+            if let Some(p) = f.closed_on_time_percent {
+                lines.push(t.fill1("digest.loop_on_time", "percent", t.number(p, 0)));
+            }
+            lines.push(t.fill2(
+                "digest.cases_line",
+                "open",
+                open_cases(false).await?,
+                "overdue",
+                open_cases(true).await?,
+            ));
+            sections.push(Section { heading: t.text("digest.loop").into(), lines, quotes: Vec::new() });
         }
         Scope::Team(_) => {
             sections.push(Section {

@@ -695,4 +695,8 @@ async fn a_wallboard_takes_in_a_new_answer_without_a_reload() {
     }
     let shown = c.find(Locator::Css("body")).await.unwrap().text().await.unwrap();
     assert!(!shown.contains("Solved it in one call") && shown.contains("This board's link has ended."), "{shown}");
+    // Opened again, the revoked link says nothing of what it was.
+    c.goto(&format!("{}/wallboard/{token}", app.base)).await.unwrap();
+    let shown = c.find(Locator::Css("body")).await.unwrap().text().await.unwrap();
+    assert_eq!(shown.trim(), "not found");
 }
