@@ -114,12 +114,23 @@ pub(crate) async fn write(state: &AppState, person: &User, from: i64, to: i64) -
     let change = |c: &Option<hark_core::NpsChange>| {
         c.as_ref().map_or_else(|| t.text("digest.too_few_to_compare").to_owned(), |c| c.sentence_in(t.0))
     };
-    let quotes = |rows: Vec<insights::ResponseRow>| -> Vec<String> {
-        rows.into_iter().filter_map(|r| r.comment.filter(|c| !c.trim().is_empty())).take(5).collect()
+    // The latest five comments of a segment in the person's reach, under `heading`.
+    let said = |heading: &'static str, segment: &'static str| {
+        let pairs = pairs(from, to, &[("segment", segment), ("limit", "20")]);
+        let viewer = &viewer;
+        async move {
+            let rows = insights::responses(store, viewer, &pairs).await?.items;
+            let quotes = rows.into_iter().filter_map(|r| r.comment.filter(|c| !c.trim().is_empty())).take(5).collect();
+            Ok::<_, ApiError>(Section { heading: t.text(heading).into(), lines: Vec::new(), quotes })
+        }
     };
-    let open_cases = |overdue: bool| {
-        let filter = CaseFilter { open_only: !overdue, overdue, reach: viewer.case_reach(), ..Default::default() };
-        async move { store.count_cases(&filter).await }
+    // The cases in the person's reach open now, and how many of them are overdue.
+    let cases_line = || async {
+        let count = |overdue: bool| {
+            let filter = CaseFilter { open_only: !overdue, overdue, reach: viewer.case_reach(), ..Default::default() };
+            async move { store.count_cases(&filter).await }
+        };
+        Ok::<_, ApiError>(t.fill2("digest.cases_line", "open", count(false).await?, "overdue", count(true).await?))
     };
     let mut sections = Vec::new();
     match &viewer.scope {
@@ -153,13 +164,7 @@ pub(crate) async fn write(state: &AppState, person: &User, from: i64, to: i64) -
             if let Some(p) = f.closed_on_time_percent {
                 lines.push(t.fill1("digest.loop_on_time", "percent", t.number(p, 0)));
             }
-            lines.push(t.fill2(
-                "digest.cases_line",
-                "open",
-                open_cases(false).await?,
-                "overdue",
-                open_cases(true).await?,
-            ));
+            lines.push(cases_line().await?);
             sections.push(Section { heading: t.text("digest.loop").into(), lines, quotes: Vec::new() });
         }
         Scope::Team(_) => {
@@ -176,23 +181,10 @@ pub(crate) async fn write(state: &AppState, person: &User, from: i64, to: i64) -
             });
             sections.push(Section {
                 heading: t.text("digest.team_cases").into(),
-                lines: vec![t.fill2(
-                    "digest.cases_line",
-                    "open",
-                    open_cases(false).await?,
-                    "overdue",
-                    open_cases(true).await?,
-                )],
+                lines: vec![cases_line().await?],
                 quotes: Vec::new(),
             });
-            let unhappy =
-                insights::responses(store, &viewer, &pairs(from, to, &[("segment", "detractor"), ("limit", "20")]))
-                    .await?;
-            sections.push(Section {
-                heading: t.text("digest.detractors_said").into(),
-                lines: Vec::new(),
-                quotes: quotes(unhappy.items),
-            });
+            sections.push(said("digest.detractors_said", "detractor").await?);
         }
         Scope::Agent { agent_id, .. } => {
             let now = insights::agents(store, &viewer, &pairs(from, to, &[])).await?;
@@ -207,23 +199,10 @@ pub(crate) async fn write(state: &AppState, person: &User, from: i64, to: i64) -
             let moved = mine_before.zip(mine_now).and_then(|(b, n)| NpsCounts::compare(&b.counts, &n.counts));
             lines.push(change(&moved));
             sections.push(Section { heading: t.text("digest.your_score").into(), lines, quotes: Vec::new() });
-            let praise =
-                insights::responses(store, &viewer, &pairs(from, to, &[("segment", "promoter"), ("limit", "20")]))
-                    .await?;
-            sections.push(Section {
-                heading: t.text("digest.promoters_said").into(),
-                lines: Vec::new(),
-                quotes: quotes(praise.items),
-            });
+            sections.push(said("digest.promoters_said", "promoter").await?);
             sections.push(Section {
                 heading: t.text("digest.your_cases").into(),
-                lines: vec![t.fill2(
-                    "digest.cases_line",
-                    "open",
-                    open_cases(false).await?,
-                    "overdue",
-                    open_cases(true).await?,
-                )],
+                lines: vec![cases_line().await?],
                 quotes: Vec::new(),
             });
         }

@@ -324,21 +324,26 @@ async fn board(state: &AppState, shared: &Shared, t: Reader) -> Result<Board, Ap
     })
 }
 
+/// The board a wallboard token names, in its viewer's words; else the response that ends it.
+async fn open_board(state: &AppState, token: &str, headers: &HeaderMap) -> Result<(Reader, Board), Response> {
+    let shared = match sharing::open(state, token, WALLBOARD).await {
+        Ok(Some(shared)) => shared,
+        Ok(None) => return Err(gone()),
+        Err(e) => return Err(e.into_response()),
+    };
+    let t = visitor(state, headers);
+    board(state, &shared, t).await.map(|b| (t, b)).map_err(IntoResponse::into_response)
+}
+
 /// `GET /wallboard/{token}`: the board, for a screen on the floor.
 pub(super) async fn wallboard(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let shared = match sharing::open(&state, &token, WALLBOARD).await {
-        Ok(Some(shared)) => shared,
-        Ok(None) => return gone(),
-        Err(e) => return e.into_response(),
-    };
-    let t = visitor(&state, &headers);
-    match board(&state, &shared, t).await {
-        Ok(board) => ([(header::CACHE_CONTROL, "no-store")], render(&WallboardPage { t, board })).into_response(),
-        Err(e) => e.into_response(),
+    match open_board(&state, &token, &headers).await {
+        Ok((t, board)) => ([(header::CACHE_CONTROL, "no-store")], render(&WallboardPage { t, board })).into_response(),
+        Err(ended) => ended,
     }
 }
 
@@ -348,14 +353,8 @@ pub(super) async fn wallboard_figures(
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let shared = match sharing::open(&state, &token, WALLBOARD).await {
-        Ok(Some(shared)) => shared,
-        Ok(None) => return gone(),
-        Err(e) => return e.into_response(),
-    };
-    let t = visitor(&state, &headers);
-    match board(&state, &shared, t).await {
-        Ok(board) => ([(header::CACHE_CONTROL, "no-store")], Json(board)).into_response(),
-        Err(e) => e.into_response(),
+    match open_board(&state, &token, &headers).await {
+        Ok((_, board)) => ([(header::CACHE_CONTROL, "no-store")], Json(board)).into_response(),
+        Err(ended) => ended,
     }
 }
