@@ -95,9 +95,10 @@ impl Runner {
         }
         // Due at once (a moment in the future, as a test may pass, is not waited for).
         let run_at = now.min(jiff::Timestamp::now().as_millisecond());
+        let done = self.store.digested(to).await?;
         let mut queued = 0;
         for person in self.store.list_users().await? {
-            if person.deactivated_at.is_some() || person.digest_opt_out {
+            if person.deactivated_at.is_some() || person.digest_opt_out || done.contains(&person.id) {
                 continue;
             }
             let job = digest_job(&person.id, from, to, run_at);

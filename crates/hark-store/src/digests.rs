@@ -31,15 +31,15 @@ impl Store {
         Ok(true)
     }
 
-    /// Digests queued for `user_id` so far, as (period start, period end), newest first.
-    pub async fn digests_of(&self, user_id: &str) -> Result<Vec<(i64, i64)>> {
-        use sqlx::Row;
-        let rows =
-            sqlx::query("SELECT period_start, period_end FROM digests WHERE user_id = $1 ORDER BY period_end DESC")
-                .bind(user_id)
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter().map(|r| Ok((r.try_get("period_start")?, r.try_get("period_end")?))).collect()
+    /// Who has had the digest of the period that ends at `period_end` queued already: read
+    /// once a sweep, so that only the others cost a write.
+    pub async fn digested(&self, period_end: i64) -> Result<std::collections::HashSet<String>> {
+        Ok(sqlx::query_scalar("SELECT user_id FROM digests WHERE period_end = $1")
+            .bind(period_end)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .collect())
     }
 
     /// Whether the person gets digests.
