@@ -209,12 +209,14 @@ impl Runner {
         Ok(None)
     }
 
-    /// The language and zone of a mail to staff: the person's own choice, else `language` (if
-    /// Hark has it, else English) and the organisation's zone.
+    /// The language and zone of a mail to staff: the person's own choice, else the language
+    /// their browser asked for when they last signed in, else `language` (if Hark has it, else
+    /// English) and the organisation's zone.
     pub(crate) fn staff_reader(&self, person: Option<&User>, language: Option<&str>) -> (&'static Locale, TimeZone) {
         let locale = person
-            .and_then(|p| p.locale.as_deref())
             .into_iter()
+            .flat_map(|p| [p.locale.as_deref(), p.seen_locale.as_deref()])
+            .flatten()
             .chain(language)
             .find_map(i18n::locale)
             .unwrap_or_else(i18n::base);

@@ -728,12 +728,12 @@ impl Store {
 
     /// Of the team's users, the one with the fewest cases so far (ties by id): cases go round.
     pub async fn next_in_team(&self, team_id: &str) -> Result<Option<User>> {
-        let row = sqlx::query(
-            "SELECT u.id, u.email, u.name, u.role, u.team_id, u.agent_id, u.created_at, u.deactivated_at, u.locale, u.time_zone, u.digest_opt_out FROM users u \
+        let columns = crate::entities::user_columns("u");
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {columns} FROM users u \
              LEFT JOIN cases c ON c.owner_id = u.id WHERE u.team_id = $1 AND u.deactivated_at IS NULL \
-             GROUP BY u.id, u.email, u.name, u.role, u.team_id, u.agent_id, u.created_at, u.deactivated_at, u.locale, u.time_zone, u.digest_opt_out \
-             ORDER BY COUNT(c.id), u.id LIMIT 1",
-        )
+             GROUP BY {columns} ORDER BY COUNT(c.id), u.id LIMIT 1"
+        )))
         .bind(team_id)
         .fetch_optional(&self.pool)
         .await?;

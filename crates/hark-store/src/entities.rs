@@ -114,10 +114,17 @@ pub struct User {
     pub time_zone: Option<String>,
     /// They asked for no digest by mail.
     pub digest_opt_out: bool,
+    /// The language their browser asked for when they last signed in: their mail's when they
+    /// chose none.
+    pub seen_locale: Option<String>,
 }
 
-pub(crate) const USER_COLUMNS: &str =
-    "id, email, name, role, team_id, agent_id, created_at, deactivated_at, locale, time_zone, digest_opt_out";
+pub(crate) const USER_COLUMNS: &str = "id, email, name, role, team_id, agent_id, created_at, deactivated_at, locale, time_zone, digest_opt_out, seen_locale";
+
+/// `USER_COLUMNS` of the table called `alias` in a join (`u.id, u.email, …`).
+pub(crate) fn user_columns(alias: &str) -> String {
+    USER_COLUMNS.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ApiKeyRecord {
@@ -251,6 +258,7 @@ pub(crate) fn user_from(row: &AnyRow) -> Result<User> {
         locale: row.try_get("locale")?,
         time_zone: row.try_get("time_zone")?,
         digest_opt_out: row.try_get::<i64, _>("digest_opt_out")? != 0,
+        seen_locale: row.try_get("seen_locale")?,
     })
 }
 
@@ -574,11 +582,10 @@ impl Store {
     // ----- users -----
 
     pub async fn create_user(&self, email: &str, name: Option<&str>, role: Role, password_hash: &str) -> Result<User> {
-        let row = sqlx::query(
+        let row = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO users (id, email, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             RETURNING id, email, name, role, team_id, agent_id, created_at, deactivated_at, locale, time_zone, \
-             digest_opt_out",
-        )
+             RETURNING {USER_COLUMNS}"
+        )))
         .bind(new_id())
         .bind(email)
         .bind(name)
@@ -627,6 +634,16 @@ impl Store {
 
     /// How a person reads Hark: their language (`None`: their browser's) and time zone
     /// (`None`: the organisation's).
+    /// Notes the language a person's browser asked for as they signed in.
+    pub async fn set_seen_locale(&self, id: &str, locale: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET seen_locale = $2 WHERE id = $1 AND (seen_locale IS NULL OR seen_locale <> $2)")
+            .bind(id)
+            .bind(locale)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn set_user_reading(&self, id: &str, locale: Option<&str>, time_zone: Option<&str>) -> Result<()> {
         let done = sqlx::query("UPDATE users SET locale = $2, time_zone = $3 WHERE id = $1")
             .bind(id)
@@ -662,11 +679,9 @@ impl Store {
 
     /// The user and their password hash, for a login check.
     pub async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>> {
-        let row = sqlx::query(
-            "SELECT id, email, name, role, team_id, agent_id, created_at, deactivated_at, locale, time_zone, digest_opt_out, password_hash \
-             FROM users \
-             WHERE email = $1 AND deactivated_at IS NULL",
-        )
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1 AND deactivated_at IS NULL"
+        )))
         .bind(email)
         .fetch_optional(&self.pool)
         .await?;

@@ -177,6 +177,7 @@ fn migrator() -> Migrator {
         (9, "staff_preferences", include_str!("../migrations/0009_staff_preferences.sql")),
         (10, "shared_links", include_str!("../migrations/0010_shared_links.sql")),
         (11, "digests", include_str!("../migrations/0011_digests.sql")),
+        (12, "seen_language", include_str!("../migrations/0012_seen_language.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

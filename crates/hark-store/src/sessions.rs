@@ -37,12 +37,11 @@ impl Store {
 
     /// The live session of a cookie token, if any.
     pub async fn session(&self, token: &str) -> Result<Option<Session>> {
-        let row = sqlx::query(
-            "SELECT u.id, u.email, u.name, u.role, u.team_id, u.agent_id, u.created_at, u.deactivated_at, u.locale, u.time_zone, \
-             u.digest_opt_out, s.csrf_token, \
-             s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {}, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.deactivated_at IS NULL",
-        )
+            crate::entities::user_columns("u")
+        )))
         .bind(hash_secret(token))
         .bind(now_ms())
         .fetch_optional(&self.pool)

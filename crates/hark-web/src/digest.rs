@@ -96,7 +96,9 @@ struct Text<'a> {
 
 /// The digest `person` gets for `[from, to)`.
 pub(crate) async fn write(state: &AppState, person: &User, from: i64, to: i64) -> Result<Digest, ApiError> {
-    let t = Reader::of(person.locale.as_deref(), None, &state.config.time_zone, &HeaderMap::new());
+    // Their chosen language, else the one their browser asked for as they last signed in.
+    let language = person.locale.as_deref().or(person.seen_locale.as_deref());
+    let t = Reader::of(language, None, &state.config.time_zone, &HeaderMap::new());
     let viewer = Viewer::of_user(person);
     let instant = |ms: i64| jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default();
     let pairs = |from: i64, to: i64, more: &[(&str, &str)]| {

@@ -105,7 +105,7 @@ async fn each_person_gets_their_digest_once(backend: Backend) {
     .await;
     let people = [
         ("admin@example.com", Role::Admin, None, None, None),
-        ("exec@example.com", Role::Executive, None, None, Some("it")),
+        ("exec@example.com", Role::Executive, None, None, None),
         ("lead@example.com", Role::TeamLead, Some(teams[1].0.as_str()), None, Some("ko")),
         ("ann@example.com", Role::Agent, Some(teams[0].0.as_str()), Some(teams[0].1.as_str()), Some("th")),
         ("ops@example.com", Role::Admin, None, None, None),
@@ -117,6 +117,13 @@ async fn each_person_gets_their_digest_once(backend: Backend) {
         app.store.set_user_reading(&user.id, locale, None).await.unwrap();
         sessions.push(session);
     }
+    // The executive chose no language, but signs in from an Italian browser.
+    let form = [("email", "exec@example.com"), ("password", "correct horse battery")];
+    let italian =
+        reqwest::Client::new().post(format!("{}/login", app.base)).header("accept-language", "it-IT,it;q=0.9");
+    italian.form(&form).send().await.unwrap();
+    let exec = app.store.list_users().await.unwrap().into_iter().find(|u| u.email == "exec@example.com").unwrap();
+    assert_eq!((exec.locale, exec.seen_locale.as_deref()), (None, Some("it")));
     // ops@ opts out on the account page.
     let (http, cookie) = &sessions[4];
     let token = csrf(http, &app, cookie).await;

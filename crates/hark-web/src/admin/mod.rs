@@ -147,6 +147,13 @@ async fn login(
         let page = LoginPage { t, title, nav: None, error, email, next };
         return (StatusCode::UNAUTHORIZED, render(&page)).into_response();
     };
+    // What their browser reads is what their mail is written in, until they choose.
+    if headers.contains_key(header::ACCEPT_LANGUAGE)
+        && user.seen_locale.as_deref() != Some(t.tag)
+        && let Err(e) = state.store.set_seen_locale(&user.id, t.tag).await
+    {
+        return internal(e);
+    }
     let (token, _) = match state.store.create_session(&user, SESSION_TTL_MS).await {
         Ok(s) => s,
         Err(e) => return internal(e),
