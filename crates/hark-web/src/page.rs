@@ -258,6 +258,37 @@ impl Reader {
         self.fill2("invalid.field", "field", field, "problem", self.said(e))
     }
 
+    /// A cron schedule in words, for the common ones: every day, a day of the week or of the
+    /// month at a time ("every Monday at 08:00"); `None` for any other, shown as written.
+    pub fn schedule(&self, pattern: &str) -> Option<String> {
+        let [minute, hour, day, month, weekday] = pattern.split_whitespace().collect::<Vec<_>>()[..] else {
+            return None;
+        };
+        let (minute, hour) =
+            (minute.parse::<u8>().ok().filter(|m| *m < 60)?, hour.parse::<u8>().ok().filter(|h| *h < 24)?);
+        let time = format!("{hour:02}:{minute:02}");
+        const DAYS: [&str; 7] = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
+        let weekday_number = |w: &str| {
+            let w = w.to_ascii_uppercase();
+            // cron counts Sunday as 0 or 7, Monday as 1.
+            DAYS.iter()
+                .position(|d| *d == w)
+                .or_else(|| w.parse::<usize>().ok().filter(|n| *n <= 7).map(|n| (n + 6) % 7))
+        };
+        match (day, month, weekday) {
+            ("*", "*", "*") => Some(self.fill1("schedule.daily", "time", time)),
+            ("*", "*", w) => {
+                let day = self.text(&format!("weekday.{}", weekday_number(w)? + 1)).to_owned();
+                Some(self.fill2("schedule.weekly", "day", day, "time", time))
+            }
+            (d, "*", "*") => {
+                let d = d.parse::<u8>().ok().filter(|d| (1..=31).contains(d))?;
+                Some(self.fill2("schedule.monthly", "day", d, "time", time))
+            }
+            _ => None,
+        }
+    }
+
     /// A stored ISO date (`2026-03-01`) as the reader writes it; anything else as it is.
     pub fn iso_date(&self, text: &str) -> String {
         text.parse::<jiff::civil::Date>().map_or_else(|_| text.to_owned(), |d| self.date(d))
@@ -431,5 +462,20 @@ mod tests {
             hark_core::FieldError::new("fatigue_days", hark_core::Why::new("invalid.at_most_days").with("max", 3650));
         assert_eq!(e.message, "at most 3650 days", "the API's English");
         assert_eq!(ko.field_error(&e), "설문 제외 기간: 최대 3650일");
+    }
+
+    /// The common digest schedules read as words; others are shown as written.
+    #[test]
+    fn a_schedule_reads_as_words() {
+        let en = Reader::english();
+        let ko = Reader(i18n::locale("ko").unwrap(), en.1);
+        assert_eq!(en.schedule("0 8 * * MON").as_deref(), Some("every Monday at 08:00"));
+        assert_eq!(en.schedule("30 17 * * 0").as_deref(), Some("every Sunday at 17:30"));
+        assert_eq!(en.schedule("0 8 1 * *").as_deref(), Some("on day 1 of each month at 08:00"));
+        assert_eq!(en.schedule("0 6 * * *").as_deref(), Some("every day at 06:00"));
+        assert_eq!(ko.schedule("0 8 * * MON").as_deref(), Some("매주 월요일 08:00"));
+        for other in ["*/5 * * * *", "0 8 * * MON-FRI", "0 8 1 1 *", "0 25 * * *", "every monday"] {
+            assert_eq!(en.schedule(other), None, "{other}");
+        }
     }
 }
