@@ -153,9 +153,9 @@ impl NpsChange {
     /// +22): a real change."
     pub fn sentence_in(&self, t: &crate::i18n::Locale) -> String {
         let key = match (self.difference, self.significant) {
-            (d, true) if d > 0.0 => "dash.rose_real",
-            (d, true) if d < 0.0 => "dash.fell_real",
-            _ => "dash.moved_noise",
+            (d, true) if d > 0.0 => "change.rose_real",
+            (d, true) if d < 0.0 => "change.fell_real",
+            _ => "change.moved_noise",
         };
         t.fill(
             key,

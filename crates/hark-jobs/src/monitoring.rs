@@ -1,6 +1,7 @@
 //! Alert rules, checked on every sweep: NPS of the last `window_days` (whole days of the
-//! organisation's zone, up to today) against the same number of days before. A significance test decides; each rule
-//! raises at most one alert per window, announced by mail and the `alert` webhook event.
+//! organisation's zone, up to today) against the same number of days before. A significance
+//! test decides; each rule raises at most one alert per window, announced by mail and the
+//! `alert` webhook event.
 
 use hark_core::i18n::Locale;
 use hark_core::insight::{nps_counts, significant_drop};

@@ -45,26 +45,48 @@ impl DigestWriter for Writer {
 /// interval, the change, and the loop.
 async fn summary(state: &AppState, from: i64, to: i64) -> Result<String, ApiError> {
     let t = Reader::of(None, None, &state.config.time_zone, &HeaderMap::new());
-    let instant = |ms: i64| jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default();
-    let pairs = [("from", instant(from)), ("to", instant(to)), ("tz", t.zone_name().to_owned())];
-    let pairs: Vec<(String, String)> = pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-    let o = insights::overview(&state.store, &Viewer::api_key(), &pairs).await?;
-    let nps = match (o.nps.nps, o.nps.interval) {
-        (Some(nps), Some(i)) => format!("{} ({}), n = {}", t.signed(nps, 0), t.ci(i, 0), t.count(o.nps.n)),
-        _ => "no answers".to_owned(),
-    };
+    let o = insights::overview(&state.store, &Viewer::api_key(), &period_pairs(t, from, to, &[])).await?;
     let change = o.nps_change.as_ref().map_or_else(String::new, |c| format!(" {}", c.sentence_in(t.0)));
-    let f = cases::loop_report(state, Some(from), Some(to)).await?.overall;
-    let day = |ms: i64| t.date(hark_core::report::local_date(ms, t.1));
+    let opened = cases::loop_report(state, Some(from), Some(to)).await?.overall.opened;
+    let (open, overdue) = open_cases(state, None).await?;
     Ok(format!(
-        "Hark digest {} – {} ({}): company NPS {nps}.{change} Cases: {} opened, {} open, {} overdue.",
-        day(from),
-        day(to - 1),
-        t.zone_name(),
-        f.opened,
-        f.open_now,
-        f.overdue_now
+        "Hark digest {}: company NPS {}.{change} Cases: {opened} opened, {open} open now, {overdue} overdue.",
+        days(t, from, to),
+        nps_with_n(t, &o.nps),
     ))
+}
+
+/// The filters of `[from, to)` read in `t`'s zone, with `more`.
+fn period_pairs(t: Reader, from: i64, to: i64, more: &[(&str, &str)]) -> Vec<(String, String)> {
+    let instant = |ms: i64| jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default();
+    let mut pairs = vec![("from".to_owned(), instant(from)), ("to".to_owned(), instant(to))];
+    pairs.push(("tz".to_owned(), t.zone_name().to_owned()));
+    pairs.extend(more.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    pairs
+}
+
+/// "+21 (95% CI +17 to +25) · n = 33".
+fn nps_with_n(t: Reader, s: &hark_core::NpsSummary) -> String {
+    match s.interval {
+        Some(_) => format!("{} · n = {}", t.nps(s), t.count(s.n)),
+        None => t.nps(s),
+    }
+}
+
+/// The days a period covers, as a subject names them: "2026-11-23 – 2026-11-30 (Asia/Seoul)".
+/// A period ends at a firing (say Monday 08:00), so its last day is the one that moment is on.
+fn days(t: Reader, from: i64, to: i64) -> String {
+    let day = |ms: i64| t.date(hark_core::report::local_date(ms, t.1));
+    format!("{} – {} ({})", day(from), day(to - 1), t.zone_name())
+}
+
+/// The cases open now within `reach` (all: `None`), and how many of them are overdue.
+async fn open_cases(state: &AppState, reach: Option<hark_store::CaseReach>) -> Result<(i64, i64), ApiError> {
+    let count = |overdue: bool| {
+        let filter = CaseFilter { open_only: !overdue, overdue, reach: reach.clone(), ..Default::default() };
+        async move { state.store.count_cases(&filter).await }
+    };
+    Ok((count(false).await?, count(true).await?))
 }
 
 /// A part of the digest: a heading, figures as lines, customers' words as quotes.
@@ -100,18 +122,9 @@ pub(crate) async fn write(state: &AppState, person: &User, from: i64, to: i64) -
     let language = person.locale.as_deref().or(person.seen_locale.as_deref());
     let t = Reader::of(language, None, &state.config.time_zone, &HeaderMap::new());
     let viewer = Viewer::of_user(person);
-    let instant = |ms: i64| jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default();
-    let pairs = |from: i64, to: i64, more: &[(&str, &str)]| {
-        let mut pairs = vec![("from".to_owned(), instant(from)), ("to".to_owned(), instant(to))];
-        pairs.push(("tz".to_owned(), t.zone_name().to_owned()));
-        pairs.extend(more.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        pairs
-    };
+    let pairs = |from: i64, to: i64, more: &[(&str, &str)]| period_pairs(t, from, to, more);
     let store = &state.store;
-    let nps = |s: &hark_core::NpsSummary| match (s.nps, s.interval) {
-        (Some(nps), Some(i)) => format!("{} ({}) · n = {}", t.signed(nps, 0), t.ci(i, 0), t.count(s.n)),
-        _ => t.text("dash.no_answers").to_owned(),
-    };
+    let nps = |s: &hark_core::NpsSummary| nps_with_n(t, s);
     let overview = insights::overview(store, &viewer, &pairs(from, to, &[])).await?;
     let change = |c: &Option<hark_core::NpsChange>| {
         c.as_ref().map_or_else(|| t.text("digest.too_few_to_compare").to_owned(), |c| c.sentence_in(t.0))
@@ -127,12 +140,10 @@ pub(crate) async fn write(state: &AppState, person: &User, from: i64, to: i64) -
         }
     };
     // The cases in the person's reach open now, and how many of them are overdue.
+    // The cases in the person's reach open now, and how many of them are overdue.
     let cases_line = || async {
-        let count = |overdue: bool| {
-            let filter = CaseFilter { open_only: !overdue, overdue, reach: viewer.case_reach(), ..Default::default() };
-            async move { store.count_cases(&filter).await }
-        };
-        Ok::<_, ApiError>(t.fill2("digest.cases_line", "open", count(false).await?, "overdue", count(true).await?))
+        let (open, overdue) = open_cases(state, viewer.case_reach()).await?;
+        Ok::<_, ApiError>(t.fill2("digest.cases_line", "open", open, "overdue", overdue))
     };
     let mut sections = Vec::new();
     match &viewer.scope {
@@ -214,9 +225,7 @@ pub(crate) async fn write(state: &AppState, person: &User, from: i64, to: i64) -
             quotes: Vec::new(),
         }),
     }
-    let day = |ms: i64| t.date(hark_core::report::local_date(ms, t.1));
     // The subject names the days; the mail the moments (a schedule fires at, say, 08:00).
-    let days = format!("{} – {} ({})", day(from), day(to - 1), t.zone_name());
     let period = format!("{} – {}", t.time(from), t.time(to));
     let title = t.text("digest.title");
     let link = state.url("/dashboard/overview");
@@ -225,7 +234,7 @@ pub(crate) async fn write(state: &AppState, person: &User, from: i64, to: i64) -
         Text { t, title, period: &period, sections: &sections, link: &link },
     );
     Ok(Digest {
-        subject: t.fill1("digest.subject", "period", &days),
+        subject: t.fill1("digest.subject", "period", days(t, from, to)),
         html: html.render().map_err(|e| ApiError::unavailable(e.to_string()))?,
         text: text.render().map_err(|e| ApiError::unavailable(e.to_string()))?,
     })

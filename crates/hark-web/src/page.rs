@@ -231,25 +231,34 @@ impl Reader {
             }
         }
         let last = path.rsplit('.').next().unwrap_or(&path);
-        let label = [format!("field.{path}"), format!("field.{last}")]
-            .into_iter()
-            .find(|key| i18n::base().has(key))
-            .map(|key| self.fill1(&key, "n", &n).trim().to_owned())?;
-        // A playbook's field says whose playbook: a segment's, or a numbered rule's.
+        let fill = |key: &str| self.fill1(key, "n", &n).trim().to_owned();
+        let full = format!("field.{path}");
+        if i18n::base().has(&full) {
+            return Some(fill(&full));
+        }
+        // A generic name ("Days to follow up") says whose field it is: a segment's playbook's
+        // or a numbered rule's.
+        let label = Some(format!("field.{last}")).filter(|key| i18n::base().has(key)).map(|key| fill(&key))?;
         let whose = path.split('.').find_map(|part| match part {
             "detractor" | "passive" | "promoter" => Some(self.text(&format!("edit.{part}s")).to_owned()),
             "rules" => Some(self.fill1("field.rule", "n", &n)),
-            rule if rule.starts_with("rule") && rule[4..].parse::<usize>().is_ok() => {
-                Some(self.fill1("field.rule", "n", rule[4..].parse::<usize>().unwrap_or(0) + 1))
-            }
-            _ => None,
+            rule => rule
+                .strip_prefix("rule")
+                .and_then(|i| i.parse::<usize>().ok())
+                .map(|i| self.fill1("field.rule", "n", i + 1)),
         });
         Some(match whose {
-            Some(whose) if !path.starts_with("follow_up_by_segment") && !path.starts_with("thank_you") => {
-                format!("{whose} · {label}")
-            }
-            _ => label,
+            Some(whose) => format!("{whose} · {label}"),
+            None => label,
         })
+    }
+
+    /// An NPS with its interval: "+21 (95% CI +17 to +25)", or that there are no answers.
+    pub fn nps(&self, s: &hark_core::NpsSummary) -> String {
+        match (s.nps, s.interval) {
+            (Some(nps), Some(i)) => format!("{} ({})", self.signed(nps, 0), self.ci(i, 0)),
+            _ => self.text("dash.no_answers").into(),
+        }
     }
 
     /// A field error as a sentence: "Quiet window: at most 3650 days".

@@ -271,13 +271,6 @@ fn drawn(heading: String, draw: impl Fn(charts::Size) -> String) -> (String, Str
     (heading, draw(charts::Size::Wide), draw(charts::Size::Narrow))
 }
 
-fn nps_text(t: Reader, s: &NpsSummary) -> String {
-    match (s.nps, s.interval) {
-        (Some(nps), Some(i)) => format!("{} ({})", t.signed(nps, 0), t.ci(i, 0)),
-        _ => t.text("dash.no_answers").into(),
-    }
-}
-
 /// A rank cell: the place, or why there is none.
 fn rank_text(t: Reader, rank: Option<u64>, enough_data: bool) -> String {
     match (rank, enough_data) {
@@ -664,13 +657,13 @@ async fn overview(
     let days = o.period.days();
     page.fig.cards.push(Card {
         label: format!("NPS · {}", page.subject),
-        value: nps_text(t, &o.nps),
+        value: t.nps(&o.nps),
         detail: with_change(t, o.nps.n, o.nps_change.as_ref(), days, "", 0),
     });
     if o.narrower {
         page.fig.cards.push(Card {
             label: format!("NPS · {}", subject_name(t, "Company")),
-            value: nps_text(t, &o.company),
+            value: t.nps(&o.company),
             detail: with_change(t, o.company.n, o.company_change.as_ref(), days, "", 0),
         });
     }
@@ -839,7 +832,7 @@ async fn segments(
     );
     page.fig.cards.push(Card {
         label: format!("NPS · {}", subject_name(t, "Company")),
-        value: nps_text(t, &s.company),
+        value: t.nps(&s.company),
         detail: with_change(t, s.company.n, s.company_change.as_ref(), s.period.days(), "", 0),
     });
     let row_links: Vec<Option<String>> = s.rows.iter().map(|r| segment_link(pairs, &s.by, r)).collect();
@@ -894,7 +887,7 @@ async fn agents(
     );
     page.fig.cards.push(Card {
         label: format!("NPS · {}", subject_name(t, "Company")),
-        value: nps_text(t, &a.company),
+        value: t.nps(&a.company),
         detail: with_change(t, a.company.n, a.company_change.as_ref(), a.period.days(), "", 0),
     });
     if matches!(viewer.scope, Scope::Agent { .. }) {
@@ -1046,12 +1039,12 @@ async fn changes(
         let window = |key: &str, w: &insights::Window| format!("{} · {}", t.text(key), period_text(t, &w.from, &w.to));
         page.fig.cards.push(Card {
             label: window("dash.before", &cmp.before),
-            value: nps_text(t, &cmp.before.summary),
+            value: t.nps(&cmp.before.summary),
             detail: format!("n = {}", t.count(cmp.before.summary.n)),
         });
         page.fig.cards.push(Card {
             label: window("dash.after", &cmp.after),
-            value: nps_text(t, &cmp.after.summary),
+            value: t.nps(&cmp.after.summary),
             detail: format!("n = {}", t.count(cmp.after.summary.n)),
         });
         if let Some(ch) = &cmp.change {
