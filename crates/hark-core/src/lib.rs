@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod contact;
+pub mod drivers;
 pub mod fatigue;
 pub mod i18n;
 pub mod insight;

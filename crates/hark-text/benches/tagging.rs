@@ -1,0 +1,65 @@
+//! How fast comments are read (language, words, themes, sentiment), per language on one core,
+//! beside a baseline pass over the same comments in the same process: lower-case and split on
+//! whitespace.
+//!
+//! cargo bench -p hark-text --bench tagging
+
+#[path = "../tests/real/mod.rs"]
+mod real;
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use hark_text::{Analyzer, Lang};
+
+/// Italian has no real set here: customer comments written for the bench.
+const ITALIAN: &[&str] = &[
+    "La consegna è arrivata in ritardo di tre giorni e nessuno mi ha avvisato.",
+    "Personale gentilissimo e molto disponibile, tornerò sicuramente!",
+    "Prezzo troppo alto per la qualità del prodotto, non lo consiglio.",
+    "L'app si blocca sempre al pagamento, ho dovuto riprovare cinque volte.",
+    "Ottimo servizio clienti, hanno risolto il problema in pochi minuti.",
+    "Il pacco è arrivato danneggiato e il rimborso non è ancora arrivato.",
+    "Tutto perfetto, spedizione veloce e prodotto come descritto.",
+    "Attesa lunghissima al telefono, l'operatore però è stato cortese.",
+];
+
+/// Runs `pass` over `comments` for about a second; comments per second.
+fn rate(comments: &[String], pass: impl Fn(&str) -> usize) -> f64 {
+    let start = Instant::now();
+    let mut done = 0usize;
+    while start.elapsed() < Duration::from_secs(1) {
+        for c in comments {
+            black_box(pass(c));
+        }
+        done += comments.len();
+    }
+    done as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let analyzer = Analyzer::builtin();
+    println!("{:<4} {:>9} {:>14} {:>14} {:>7}", "lang", "comments", "read/s", "baseline/s", "ratio");
+    for lang in Lang::ALL {
+        let comments: Vec<String> = match lang {
+            Lang::It => ITALIAN.iter().map(|s| s.to_string()).collect(),
+            _ => real::load(lang).into_iter().map(|r| r.comment).collect(),
+        };
+        // Warm: lexicons, segmenter data, the language models.
+        for c in &comments {
+            black_box(analyzer.analyze(c, Some(lang)));
+        }
+        let baseline =
+            rate(&comments, |c| c.to_lowercase().split_whitespace().map(str::to_owned).collect::<Vec<_>>().len());
+        let read = rate(&comments, |c| {
+            let a = analyzer.analyze(c, Some(lang));
+            a.themes.len() + usize::from(a.sentiment.score > 0.0)
+        });
+        println!("{:<4} {:>9} {:>14.0} {:>14.0} {:>6.1}×", lang.tag(), comments.len(), read, baseline, baseline / read);
+    }
+    let (chars, n): (usize, usize) = real::RATED
+        .iter()
+        .flat_map(|l| real::load(*l))
+        .fold((0, 0), |(c, n), r| (c + r.comment.chars().count(), n + 1));
+    println!("mean comment length over the real sets: {:.0} characters", chars as f64 / n as f64);
+}

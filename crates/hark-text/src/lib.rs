@@ -1,0 +1,65 @@
+//! What a comment says: its language, its words, its themes and its sentiment, in English,
+//! Korean, Italian and Thai, offline.
+//!
+//! Pure: text in, tokens and tags out. Every dictionary, lexicon and model ships in this crate
+//! or its dependencies; nothing is downloaded. The statistics of themes against scores
+//! (drivers) are hark-core's.
+
+mod lang;
+pub mod phrases;
+mod sentiment;
+mod terms;
+mod thai;
+mod themes;
+mod words;
+
+pub use lang::{Lang, detect};
+pub use sentiment::{Sentiment, SentimentLabel};
+pub use themes::{Theme, ThemeMatch, Themes};
+pub use words::{Token, Words};
+
+use std::sync::OnceLock;
+
+/// Everything a comment is read with: the word rules of each language, the sentiment lexicons
+/// and a set of themes. Build it once and share it; reading takes `&self`.
+pub struct Analyzer {
+    words: &'static Words,
+    sentiment: &'static sentiment::Lexicons,
+    themes: Themes,
+}
+
+/// What one comment says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    pub lang: Lang,
+    pub themes: Vec<ThemeMatch>,
+    pub sentiment: Sentiment,
+}
+
+impl Analyzer {
+    /// An analyzer for `themes` (the built-in taxonomy, or an organisation's own).
+    pub fn new(themes: Themes) -> Self {
+        Self { words: Words::shared(), sentiment: sentiment::Lexicons::shared(), themes }
+    }
+
+    /// An analyzer with the built-in customer-experience themes.
+    pub fn builtin() -> &'static Analyzer {
+        static BUILTIN: OnceLock<Analyzer> = OnceLock::new();
+        BUILTIN.get_or_init(|| Analyzer::new(Themes::builtin()))
+    }
+
+    pub fn themes(&self) -> &Themes {
+        &self.themes
+    }
+
+    pub fn words(&self) -> &Words {
+        self.words
+    }
+
+    /// Reads `text`; `hint` (the survey's language) decides when the text itself cannot.
+    pub fn analyze(&self, text: &str, hint: Option<Lang>) -> Analysis {
+        let lang = detect(text, hint);
+        let tokens = self.words.tokens(text, lang);
+        Analysis { lang, themes: self.themes.find(&tokens, lang), sentiment: self.sentiment.score(&tokens, lang) }
+    }
+}

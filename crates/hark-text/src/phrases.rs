@@ -1,0 +1,195 @@
+//! Discovered phrases: runs of one to three words that set detractors (or promoters) apart
+//! from everyone else, scored by weighted log-odds (hark-core's `log_odds_z`).
+
+use std::collections::HashMap;
+
+use hark_core::Segment;
+use hark_core::drivers::log_odds_z;
+use serde::Serialize;
+
+use crate::Token;
+
+/// The longest phrase counted, in words.
+pub const MAX_WORDS: usize = 3;
+
+/// Phrase counts per segment over a set of comments; each comment counts a phrase once.
+#[derive(Default)]
+pub struct PhraseTally {
+    phrases: HashMap<String, Counted>,
+    /// Phrase occurrences per segment (detractor, passive, promoter).
+    totals: [u64; 3],
+}
+
+#[derive(Default)]
+struct Counted {
+    by_segment: [u64; 3],
+    /// The phrase as first written, to show.
+    shown: String,
+}
+
+/// A phrase that one segment uses far more than the others.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Standout {
+    /// Normalised terms: what a theme term made from it would match.
+    pub key: String,
+    /// As a customer wrote it.
+    pub shown: String,
+    /// Comments of the segment that use it, and of all segments.
+    pub in_segment: u64,
+    pub everywhere: u64,
+    /// Weighted log-odds z-score: above 1.96 the segment's own beyond chance.
+    pub z: f64,
+}
+
+fn slot(segment: Segment) -> usize {
+    match segment {
+        Segment::Detractor => 0,
+        Segment::Passive => 1,
+        Segment::Promoter => 2,
+    }
+}
+
+impl PhraseTally {
+    /// Counts the phrases of one comment (`tokens` of `text`) under `segment`.
+    pub fn add(&mut self, text: &str, tokens: &[Token], segment: Segment) {
+        let mut seen: Vec<String> = Vec::new();
+        for (key, (start, end)) in phrases(tokens) {
+            if seen.contains(&key) {
+                continue;
+            }
+            let counted = self.phrases.entry(key.clone()).or_default();
+            if counted.shown.is_empty() {
+                counted.shown = text[start..end].to_owned();
+            }
+            counted.by_segment[slot(segment)] += 1;
+            self.totals[slot(segment)] += 1;
+            seen.push(key);
+        }
+    }
+
+    /// The phrases `segment` uses most beyond the others, at least `min_count` times in it,
+    /// strongest first; `covered` says whether a theme already holds a phrase.
+    pub fn standouts(
+        &self,
+        segment: Segment,
+        min_count: u64,
+        limit: usize,
+        covered: impl Fn(&str) -> bool,
+    ) -> Vec<Standout> {
+        let group_total = self.totals[slot(segment)] as f64;
+        let all_total: u64 = self.totals.iter().sum();
+        let rest_total = all_total as f64 - group_total;
+        let mut out: Vec<Standout> = self
+            .phrases
+            .iter()
+            .filter(|(_, c)| c.by_segment[slot(segment)] >= min_count)
+            .filter(|(key, _)| !covered(key))
+            .map(|(key, c)| {
+                let in_group = c.by_segment[slot(segment)];
+                let everywhere: u64 = c.by_segment.iter().sum();
+                // The prior: the phrase's pooled rate, over a tenth of the corpus's weight.
+                let prior_total = all_total as f64 / 10.0;
+                let prior = prior_total * everywhere as f64 / all_total as f64;
+                let z = log_odds_z(
+                    in_group as f64,
+                    group_total,
+                    (everywhere - in_group) as f64,
+                    rest_total,
+                    prior,
+                    prior_total,
+                );
+                Standout { key: key.clone(), shown: c.shown.clone(), in_segment: in_group, everywhere, z }
+            })
+            .filter(|s| s.z > 0.0)
+            .collect();
+        out.sort_by(|a, b| b.z.total_cmp(&a.z).then_with(|| a.key.cmp(&b.key)));
+        out.truncate(limit);
+        out
+    }
+}
+
+/// The phrases of a comment: keys and byte spans. A phrase is one to three consecutive words
+/// that are not stop words; a negated word keys as "not <term>" and its span takes in the
+/// negator, so "never arrived" and "arrived" stay apart.
+pub fn phrases(tokens: &[Token]) -> Vec<(String, (usize, usize))> {
+    let mut out = Vec::new();
+    for start in 0..tokens.len() {
+        if tokens[start].negator {
+            continue;
+        }
+        let mut key = String::new();
+        // A negator inside a phrase is kept as the "not" of the word it negates.
+        let words = tokens[start..].iter().filter(|t| !t.negator);
+        for (len, token) in words.take(MAX_WORDS).enumerate() {
+            if token.stop {
+                break;
+            }
+            if len > 0 {
+                key.push(' ');
+            }
+            if token.negated {
+                key.push_str("not ");
+            }
+            key.push_str(&token.term);
+            let first = &tokens[start];
+            let from = if first.negated { negator_start(tokens, start) } else { first.start };
+            out.push((key.clone(), (from, token.end)));
+        }
+    }
+    out
+}
+
+/// Where the negator of the negated word at `at` begins.
+fn negator_start(tokens: &[Token], at: usize) -> usize {
+    tokens[..at]
+        .iter()
+        .rev()
+        .take(crate::words::NEGATION_REACH)
+        .find(|t| t.negator)
+        .map_or(tokens[at].start, |t| t.start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Lang, Words};
+
+    fn tally(rows: &[(&str, Segment)], lang: Lang) -> PhraseTally {
+        let mut t = PhraseTally::default();
+        for (text, segment) in rows {
+            t.add(text, &Words::shared().tokens(text, lang), *segment);
+        }
+        t
+    }
+
+    #[test]
+    fn phrases_skip_stop_words_and_keep_negation() {
+        let text = "The parcel never arrived";
+        let keys: Vec<(String, &str)> =
+            phrases(&Words::shared().tokens(text, Lang::En)).into_iter().map(|(k, (s, e))| (k, &text[s..e])).collect();
+        assert!(keys.contains(&("parcel".into(), "parcel")), "{keys:?}");
+        assert!(keys.contains(&("not arriv".into(), "never arrived")), "{keys:?}");
+        assert!(keys.contains(&("parcel not arriv".into(), "parcel never arrived")), "{keys:?}");
+        assert!(!keys.iter().any(|(k, _)| k.starts_with("the")), "{keys:?}");
+    }
+
+    #[test]
+    fn a_detractors_phrase_stands_out_and_a_shared_one_does_not() {
+        use Segment::*;
+        let mut rows = Vec::new();
+        for _ in 0..20 {
+            rows.push(("late delivery again, the shop is fine", Detractor));
+            rows.push(("the shop is fine and friendly", Promoter));
+            rows.push(("the shop is fine", Passive));
+        }
+        let t = tally(&rows, Lang::En);
+        let top = t.standouts(Detractor, 5, 10, |_| false);
+        assert_eq!(top[0].in_segment, 20);
+        assert!(top.iter().any(|s| s.shown == "late delivery"), "{top:?}");
+        assert!(!top.iter().any(|s| s.key == "shop"), "{top:?}");
+        // A phrase a theme holds already is not offered again.
+        let uncovered = t.standouts(Detractor, 5, 10, |k| k.contains("deliveri"));
+        assert!(!uncovered.iter().any(|s| s.key.contains("deliveri")));
+        assert!(t.standouts(Promoter, 5, 10, |_| false).iter().any(|s| s.shown == "friendly"));
+    }
+}

@@ -1,0 +1,200 @@
+//! Sentiment from per-language lexicons (`data/sentiment/<lang>.json`, word → −3 … +3), with
+//! negation, intensifiers and contrast, after the rules of VADER (Hutto & Gilbert 2014).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+
+use crate::terms::TermIndex;
+use crate::{Lang, Token, Words};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum SentimentLabel {
+    Negative,
+    Neutral,
+    Positive,
+}
+
+impl SentimentLabel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SentimentLabel::Negative => "negative",
+            SentimentLabel::Neutral => "neutral",
+            SentimentLabel::Positive => "positive",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Negative, Self::Neutral, Self::Positive].into_iter().find(|l| l.as_str() == s)
+    }
+}
+
+/// A comment's sentiment: its label and a score from −1 (all negative) to +1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Sentiment {
+    pub label: SentimentLabel,
+    pub score: f64,
+}
+
+/// A negated word counts against itself, a little less strongly ("not bad" is not "good").
+const NEGATED: f64 = -0.74;
+/// After "but", what follows weighs more than what came before.
+const BEFORE_CONTRAST: f64 = 0.5;
+const AFTER_CONTRAST: f64 = 1.5;
+/// Normalises a sum of word scores into −1 … +1: s / √(s² + α).
+const ALPHA: f64 = 15.0;
+/// Scores within this of zero are neutral.
+const NEUTRAL_BAND: f64 = 0.05;
+
+pub(crate) struct Lexicons {
+    words: [TermIndex<f64>; 4],
+}
+
+impl Lexicons {
+    pub fn shared() -> &'static Lexicons {
+        static LEXICONS: OnceLock<Lexicons> = OnceLock::new();
+        LEXICONS.get_or_init(|| {
+            let words = Words::shared();
+            Lexicons {
+                words: Lang::ALL.map(|lang| {
+                    let file: HashMap<String, f64> = serde_json::from_str(source(lang))
+                        .unwrap_or_else(|e| panic!("data/sentiment/{}.json: {e}", lang.tag()));
+                    let mut index = TermIndex::new(lang);
+                    for (word, score) in file {
+                        let term = words.term(&crate::words::fold(&word, lang), lang);
+                        index.entry(term).or_insert(score);
+                    }
+                    index
+                }),
+            }
+        })
+    }
+
+    pub fn score(&self, tokens: &[Token], lang: Lang) -> Sentiment {
+        let rules = Words::shared().rules(lang);
+        let lexicon = &self.words[lang.index()];
+        // Thai puts its intensifier after the word (ดีมาก); the others before (very good).
+        let follows = lang == Lang::Th;
+        let mut values: Vec<f64> = Vec::new();
+        let mut contrast_at = None;
+        let mut boost = 1.0;
+        let mut boost_left = 0usize;
+        for token in tokens {
+            if rules.contrast.contains(&token.word) {
+                contrast_at = Some(values.len());
+                continue;
+            }
+            if let Some(k) = rules.intensifiers.get(&token.word) {
+                if follows {
+                    if let Some(last) = values.last_mut() {
+                        *last *= k;
+                    }
+                } else {
+                    (boost, boost_left) = (*k, 2);
+                }
+                continue;
+            }
+            if token.stop {
+                continue;
+            }
+            let value: f64 = if lang == Lang::Ko {
+                lexicon.within(&token.word).into_iter().sum()
+            } else {
+                lexicon.longest(&token.term).copied().unwrap_or(0.0)
+            };
+            if value == 0.0 {
+                boost_left = boost_left.saturating_sub(1);
+                continue;
+            }
+            let mut value = if boost_left > 0 { value * boost } else { value };
+            boost_left = 0;
+            if token.negated {
+                value *= NEGATED;
+            }
+            values.push(value);
+        }
+        if let Some(at) = contrast_at {
+            for (i, v) in values.iter_mut().enumerate() {
+                *v *= if i < at { BEFORE_CONTRAST } else { AFTER_CONTRAST };
+            }
+        }
+        let sum: f64 = values.iter().sum();
+        let score = sum / (sum * sum + ALPHA).sqrt();
+        let label = if score >= NEUTRAL_BAND {
+            SentimentLabel::Positive
+        } else if score <= -NEUTRAL_BAND {
+            SentimentLabel::Negative
+        } else {
+            SentimentLabel::Neutral
+        };
+        Sentiment { label, score }
+    }
+}
+
+fn source(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => include_str!("../data/sentiment/en.json"),
+        Lang::Ko => include_str!("../data/sentiment/ko.json"),
+        Lang::It => include_str!("../data/sentiment/it.json"),
+        Lang::Th => include_str!("../data/sentiment/th.json"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Analyzer;
+
+    fn label(text: &str) -> SentimentLabel {
+        Analyzer::builtin().analyze(text, None).sentiment.label
+    }
+
+    #[test]
+    fn each_language_reads_plain_praise_and_complaint() {
+        use SentimentLabel::*;
+        for (text, want) in [
+            ("Great service, very helpful staff", Positive),
+            ("Terrible. The parcel arrived broken and nobody answered", Negative),
+            ("Servizio ottimo, personale gentilissimo", Positive),
+            ("Pessima esperienza, ordine mai arrivato", Negative),
+            ("정말 최고예요 친절하고 빨라요", Positive),
+            ("최악이에요 너무 지루하고 돈 아까워요", Negative),
+            ("พนักงานบริการดีมาก ประทับใจ", Positive),
+            ("แย่มาก ส่งช้า ผิดหวัง", Negative),
+            ("I ordered on Tuesday", Neutral),
+        ] {
+            assert_eq!(label(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn negation_turns_a_word_around() {
+        use SentimentLabel::*;
+        for (text, want) in [
+            ("The delivery was not fast", Negative),
+            ("not bad at all", Positive),
+            ("Il prodotto non è buono", Negative),
+            ("안 좋아요", Negative),
+            ("좋지 않아요", Negative),
+            ("ไม่ดี", Negative),
+        ] {
+            assert_eq!(label(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn intensifiers_and_contrast_weigh_words() {
+        let a = Analyzer::builtin();
+        let plain = a.analyze("good", None).sentiment.score;
+        let very = a.analyze("very good", None).sentiment.score;
+        assert!(very > plain, "{very} > {plain}");
+        let thai = a.analyze("ดี", Some(Lang::Th)).sentiment.score;
+        let thai_very = a.analyze("ดีมาก", Some(Lang::Th)).sentiment.score;
+        assert!(thai_very > thai, "{thai_very} > {thai}");
+        // What follows "but" decides.
+        assert_eq!(label("The staff were nice but the product is awful"), SentimentLabel::Negative);
+        assert_eq!(label("Delivery was slow but the product is excellent"), SentimentLabel::Positive);
+    }
+}

@@ -1,0 +1,73 @@
+//! Looking up a word's term in a list of terms. Korean and Thai match by prefix, the longest
+//! first: a Korean term is a stem (재미없 matches 재미없어요, 재미없다), so endings need no
+//! analyser; a Thai compound in the word list begins with its head (พนักงานบริการ, service
+//! staff, is about พนักงาน, staff).
+
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::Lang;
+
+pub(crate) struct TermIndex<V> {
+    map: HashMap<String, V>,
+    by_prefix: bool,
+}
+
+impl<V> TermIndex<V> {
+    pub fn new(lang: Lang) -> Self {
+        Self { map: HashMap::default(), by_prefix: matches!(lang, Lang::Ko | Lang::Th) }
+    }
+
+    pub fn entry(&mut self, term: String) -> std::collections::hash_map::Entry<'_, String, V> {
+        self.map.entry(term)
+    }
+
+    /// The value of the term that `term` is, or (Korean, Thai) begins with, longest first.
+    pub fn longest(&self, term: &str) -> Option<&V> {
+        self.longest_with_len(term).map(|(_, v)| v)
+    }
+
+    /// [`Self::longest`] with the length in bytes of the term matched.
+    pub fn longest_with_len(&self, term: &str) -> Option<(usize, &V)> {
+        if let Some(v) = self.map.get(term) {
+            return Some((term.len(), v));
+        }
+        if !self.by_prefix {
+            return None;
+        }
+        term.char_indices().rev().filter(|(i, _)| *i > 0).find_map(|(i, _)| self.map.get(&term[..i]).map(|v| (i, v)))
+    }
+
+    /// Every term found inside `word`, left to right without overlap: at its start any term,
+    /// further in only terms of two or more characters. For Korean written without spaces
+    /// (진짜재밌음, 재미없고지루함), where a stem is not at the start of the word.
+    pub fn within<'a>(&'a self, word: &'a str) -> Vec<&'a V> {
+        let mut found = Vec::new();
+        let mut at = 0;
+        while at < word.len() {
+            let rest = &word[at..];
+            match self.longest_with_len(rest).filter(|(len, _)| at == 0 || rest[..*len].chars().count() >= 2) {
+                Some((len, v)) => {
+                    found.push(v);
+                    at += len;
+                }
+                None => at += rest.chars().next().map_or(1, char::len_utf8),
+            }
+        }
+        found
+    }
+
+    /// Every value whose term `term` is or begins with.
+    pub fn all<'a>(&'a self, term: &'a str) -> impl Iterator<Item = &'a V> + 'a {
+        let exact = self.map.get(term);
+        let prefixes = term
+            .char_indices()
+            .filter(move |(i, _)| self.by_prefix && *i > 0)
+            .filter_map(move |(i, _)| self.map.get(&term[..i]));
+        exact.into_iter().chain(prefixes)
+    }
+
+    /// Whether a word's term matches a term of a phrase.
+    pub fn matches(&self, term: &str, wanted: &str) -> bool {
+        term == wanted || (self.by_prefix && term.starts_with(wanted))
+    }
+}

@@ -1,0 +1,155 @@
+//! Thai word segmentation: Thai writes no spaces between words. Maximal matching against a
+//! word list (`data/th_words.txt`, PyThaiNLP's, CC0): of all ways to cut a run of Thai into
+//! dictionary words and unknown character clusters, the one with the fewest unknown bytes,
+//! then the fewest words. ICU4X's own Thai data cut common words in customer text wrongly
+//! (ดีมาก → ดีม · า · ก), so it is used for the other scripts only.
+
+use std::sync::OnceLock;
+
+use fst::Set;
+use fst::raw::Fst;
+
+const NOT: &str = "ไม่";
+const INTENSIFIERS: [&str; 3] = ["มาก", "ที่สุด", "สุดๆ"];
+
+pub(crate) fn is_thai(c: char) -> bool {
+    ('\u{0E01}'..='\u{0E4E}').contains(&c)
+}
+
+pub(crate) struct ThaiWords {
+    words: Set<Vec<u8>>,
+}
+
+impl ThaiWords {
+    pub fn shared() -> &'static ThaiWords {
+        static WORDS: OnceLock<ThaiWords> = OnceLock::new();
+        WORDS.get_or_init(|| {
+            let list = include_str!("../data/th_words.txt");
+            let words =
+                Set::from_iter(list.lines().filter(|l| !l.is_empty())).expect("th_words.txt is sorted by bytes");
+            ThaiWords { words }
+        })
+    }
+
+    pub fn contains(&self, word: &str) -> bool {
+        self.words.contains(word)
+    }
+
+    /// Byte ranges of the words of `run` (Thai letters only), in order.
+    pub fn segment(&self, run: &str) -> Vec<(usize, usize)> {
+        let bytes = run.as_bytes();
+        let n = bytes.len();
+        let fst: &Fst<Vec<u8>> = self.words.as_fst();
+        // best[i]: (unknown bytes, words, previous cut, whether the piece ending at i is known).
+        let mut best: Vec<Option<(usize, usize, usize, bool)>> = vec![None; n + 1];
+        best[0] = Some((0, 0, 0, true));
+        let relax = |best: &mut Vec<Option<(usize, usize, usize, bool)>>, from: usize, to: usize, known: bool| {
+            let (unknown, words, _, _) = best[from].expect("reached");
+            let cost = (unknown + if known { 0 } else { to - from }, words + 1, from, known);
+            if best[to].is_none_or(|b| (cost.0, cost.1) < (b.0, b.1)) {
+                best[to] = Some(cost);
+            }
+        };
+        for from in 0..n {
+            if best[from].is_none() || !cut_allowed(run, from) {
+                continue;
+            }
+            // Every dictionary word that starts here.
+            let mut node = fst.root();
+            for (k, &b) in bytes[from..].iter().enumerate() {
+                let Some(t) = node.find_input(b) else { break };
+                node = fst.node(node.transition(t).addr);
+                let to = from + k + 1;
+                if node.is_final() && cut_allowed(run, to) {
+                    relax(&mut best, from, to, true);
+                }
+            }
+            // Or one unknown cluster.
+            let next = (from + 1..=n).find(|&i| cut_allowed(run, i)).unwrap_or(n);
+            relax(&mut best, from, next, false);
+        }
+        let mut cuts: Vec<(usize, usize, bool)> = Vec::new();
+        let mut at = n;
+        while at > 0 {
+            let (_, _, from, known) = best[at].expect("the end is reached");
+            cuts.push((from, at, known));
+            at = from;
+        }
+        cuts.reverse();
+        // Neighbouring unknown clusters are one unknown word.
+        let mut out: Vec<(usize, usize)> = Vec::with_capacity(cuts.len());
+        let mut last_known = true;
+        for (from, to, known) in cuts {
+            match out.last_mut() {
+                Some(last) if !known && !last_known => last.1 = to,
+                _ if known => out.extend(self.affixes_apart(run, from, to)),
+                _ => out.push((from, to)),
+            }
+            last_known = known;
+        }
+        out
+    }
+}
+
+impl ThaiWords {
+    /// A listed word that is ไม่ and a word (ไม่ดี, ไม่พอใจ), or a word and an intensifier
+    /// (ดีมาก), as two: negation scope and intensifiers want them apart.
+    fn affixes_apart(&self, run: &str, from: usize, to: usize) -> Vec<(usize, usize)> {
+        let word = &run[from..to];
+        if let Some(rest) = word.strip_prefix(NOT).filter(|r| self.contains(r)) {
+            return vec![(from, to - rest.len()), (to - rest.len(), to)];
+        }
+        for suffix in INTENSIFIERS {
+            if let Some(stem) = word.strip_suffix(suffix).filter(|s| self.contains(s)) {
+                return vec![(from, from + stem.len()), (from + stem.len(), to)];
+            }
+        }
+        vec![(from, to)]
+    }
+}
+
+/// Whether a word may end (and the next begin) at byte `i`: not before a mark or a following
+/// vowel, and not after a leading vowel, which belong to their consonant.
+fn cut_allowed(run: &str, i: usize) -> bool {
+    if i == 0 || i == run.len() {
+        return true;
+    }
+    if !run.is_char_boundary(i) {
+        return false;
+    }
+    let next = run[i..].chars().next().expect("inside");
+    let prev = run[..i].chars().next_back().expect("inside");
+    let binds_back = matches!(next, '\u{0E30}' | '\u{0E31}' | '\u{0E32}' | '\u{0E33}' | '\u{0E34}'..='\u{0E3A}' | '\u{0E45}' | '\u{0E47}'..='\u{0E4E}');
+    let binds_forward = matches!(prev, '\u{0E40}'..='\u{0E44}');
+    !binds_back && !binds_forward
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<&str> {
+        ThaiWords::shared().segment(text).into_iter().map(|(s, e)| &text[s..e]).collect()
+    }
+
+    #[test]
+    fn common_customer_phrases_split_into_their_words() {
+        assert_eq!(words("ดีมาก"), ["ดี", "มาก"]);
+        assert_eq!(words("พนักงานสุภาพดีมาก"), ["พนักงาน", "สุภาพ", "ดี", "มาก"]);
+        assert_eq!(words("ส่งของช้ามาก"), ["ส่ง", "ของ", "ช้า", "มาก"]);
+        assert_eq!(words("ไม่ดี"), ["ไม่", "ดี"]);
+    }
+
+    #[test]
+    fn unknown_letters_stay_together_and_nothing_is_lost() {
+        let text = "ร้านคุณปุ๊กกี้ขายดี";
+        let spans = ThaiWords::shared().segment(text);
+        assert_eq!(spans.first().unwrap().0, 0);
+        assert_eq!(spans.last().unwrap().1, text.len());
+        assert!(spans.windows(2).all(|w| w[0].1 == w[1].0));
+        // A mark never starts a word.
+        for (s, _) in spans {
+            assert!(cut_allowed(text, s), "{text} cut at {s}");
+        }
+    }
+}

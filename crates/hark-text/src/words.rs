@@ -1,0 +1,303 @@
+//! From text to normalised words: segmentation, Unicode normalisation, case folding,
+//! stemming (English, Italian), particle stripping (Korean), stop words and negation scope.
+
+use std::collections::HashMap;
+
+use rustc_hash::FxHashSet as HashSet;
+
+use std::sync::OnceLock;
+
+use icu_segmenter::WordSegmenter;
+use icu_segmenter::options::WordBreakInvariantOptions;
+use rust_stemmers::{Algorithm, Stemmer};
+use serde::Deserialize;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::{Lang, thai};
+
+/// One word of a comment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    /// The form themes and lexicons match: folded, then stemmed (English, Italian) or stripped
+    /// of its particle (Korean).
+    pub term: String,
+    /// The folded word as written, before stemming.
+    pub word: String,
+    /// Byte range in the original text, for highlighting.
+    pub start: usize,
+    pub end: usize,
+    /// Inside the scope of a negation ("not *fast*", "non è *arrivato*", "안 *좋아요*", "ไม่*ดี*").
+    pub negated: bool,
+    /// A function word (the, il, 그리고, และ) or a negator: no theme or phrase on its own.
+    pub stop: bool,
+    /// not, non, 안, ไม่ …: what begins a negation's scope.
+    pub negator: bool,
+}
+
+/// The word rules of one language, as `data/rules/<lang>.json` gives them.
+#[derive(Deserialize)]
+struct RulesFile {
+    stopwords: Vec<String>,
+    negators: Vec<String>,
+    /// Words that end a negation's scope and weigh what follows more ("but", "ma", "하지만").
+    contrast: Vec<String>,
+    #[serde(default)]
+    intensifiers: HashMap<String, f64>,
+    /// Korean particles (이, 가, 은, 는 …) and common predicate endings (하다, 했어요, 스럽다 …)
+    /// stripped from the end of a word, the longest that fits.
+    #[serde(default)]
+    particles: Vec<String>,
+}
+
+pub(crate) struct Rules {
+    pub stopwords: HashSet<String>,
+    pub negators: HashSet<String>,
+    pub contrast: HashSet<String>,
+    pub intensifiers: rustc_hash::FxHashMap<String, f64>,
+    particles: Vec<String>,
+}
+
+/// How many words after a negator it reaches, unless punctuation or a contrast word ends it.
+pub(crate) const NEGATION_REACH: usize = 3;
+
+/// Segmenter, stemmers and the rules of every language. One per process ([`Words::shared`]).
+pub struct Words {
+    segmenter: icu_segmenter::WordSegmenterBorrowed<'static>,
+    english: Stemmer,
+    italian: Stemmer,
+    rules: [Rules; 4],
+}
+
+impl Words {
+    pub fn shared() -> &'static Words {
+        static WORDS: OnceLock<Words> = OnceLock::new();
+        WORDS.get_or_init(Words::load)
+    }
+
+    fn load() -> Words {
+        let rules = Lang::ALL.map(|lang| {
+            let file: RulesFile = serde_json::from_str(rules_source(lang))
+                .unwrap_or_else(|e| panic!("data/rules/{}.json: {e}", lang.tag()));
+            let fold_all = |list: Vec<String>| list.iter().map(|w| fold(w, lang)).collect::<HashSet<_>>();
+            let mut particles = file.particles;
+            particles.sort_by_key(|p| std::cmp::Reverse(p.chars().count()));
+            Rules {
+                stopwords: fold_all(file.stopwords),
+                negators: fold_all(file.negators),
+                contrast: fold_all(file.contrast),
+                intensifiers: file.intensifiers.into_iter().map(|(w, k)| (fold(&w, lang), k)).collect(),
+                particles,
+            }
+        });
+        Words {
+            // Thai is cut by `thai`; this segmenter sees the other scripts only.
+            segmenter: WordSegmenter::new_for_non_complex_scripts(WordBreakInvariantOptions::default()),
+            english: Stemmer::create(Algorithm::English),
+            italian: Stemmer::create(Algorithm::Italian),
+            rules,
+        }
+    }
+
+    pub(crate) fn rules(&self, lang: Lang) -> &Rules {
+        &self.rules[lang.index()]
+    }
+
+    /// The words of `text` read as `lang`, in order, with negation scopes marked.
+    pub fn tokens(&self, text: &str, lang: Lang) -> Vec<Token> {
+        let rules = self.rules(lang);
+        let mut tokens: Vec<Token> = Vec::with_capacity(text.len() / 5);
+        // Words left in the current negation's scope.
+        let mut reach = 0usize;
+        for (start, end, is_word) in self.pieces(text) {
+            let piece = &text[start..end];
+            if !is_word {
+                if piece.chars().any(ends_clause) {
+                    reach = 0;
+                }
+                continue;
+            }
+            let word = fold(piece, lang);
+            if rules.contrast.contains(&word) {
+                reach = 0;
+            }
+            let negator = self.is_negator(&word, lang);
+            let term = if negator { word.clone() } else { self.term(&word, lang) };
+            // Korean negates after the word: 좋지 않아요, 맛있지 못했다, 재미도 없다.
+            if lang == Lang::Ko {
+                let after_ji = word.starts_with('않') || word.starts_with("못하") || word.starts_with("못했");
+                if let Some(prev) = tokens
+                    .last_mut()
+                    .filter(|t| !t.stop && ((after_ji && t.word.ends_with('지')) || word.starts_with('없')))
+                {
+                    prev.negated = true;
+                }
+            }
+            let stop = negator || rules.stopwords.contains(&word) || rules.stopwords.contains(&term);
+            tokens.push(Token { term, word, start, end, negated: reach > 0 && !negator, stop, negator });
+            if negator {
+                reach = NEGATION_REACH;
+            } else {
+                reach = reach.saturating_sub(1);
+            }
+        }
+        tokens
+    }
+
+    fn is_negator(&self, word: &str, lang: Lang) -> bool {
+        self.rules(lang).negators.contains(word) || (lang == Lang::En && word.ends_with("n't"))
+    }
+
+    /// The text cut into words and what lies between them, as (start, end, is a word): runs
+    /// of Thai by the Thai word list, everything else by Unicode word boundaries (UAX #29).
+    fn pieces(&self, text: &str) -> Vec<(usize, usize, bool)> {
+        let mut out = Vec::new();
+        let mut rest = 0usize;
+        while rest < text.len() {
+            let tail = &text[rest..];
+            let thai_at = tail.find(thai::is_thai).unwrap_or(tail.len());
+            let other = &tail[..thai_at];
+            let mut last = 0usize;
+            for (end, kind) in self.segmenter.segment_str(other).iter_with_word_type() {
+                if end > last {
+                    out.push((rest + last, rest + end, kind.is_word_like()));
+                }
+                last = end;
+            }
+            let run_start = rest + thai_at;
+            let run_len = text[run_start..].find(|c| !thai::is_thai(c)).unwrap_or(text.len() - run_start);
+            for (s, e) in thai::ThaiWords::shared().segment(&text[run_start..run_start + run_len]) {
+                out.push((run_start + s, run_start + e, true));
+            }
+            rest = run_start + run_len;
+        }
+        out
+    }
+
+    /// Whether `word` is in the Thai word list (how much of a Thai text was cut into known
+    /// words is the measure of its segmentation).
+    pub fn is_thai_word(&self, word: &str) -> bool {
+        thai::ThaiWords::shared().contains(word)
+    }
+
+    /// The matching form of one folded word.
+    pub fn term(&self, word: &str, lang: Lang) -> String {
+        match lang {
+            Lang::En => self.english.stem(word).into_owned(),
+            Lang::It => {
+                // Elision: l'ordine, dell'app, un'esperienza → the word after the apostrophe.
+                let word = word.rsplit('\'').next().unwrap_or(word);
+                self.italian.stem(word).into_owned()
+            }
+            Lang::Ko => strip_particle(word, &self.rules(lang).particles).to_owned(),
+            Lang::Th => word.to_owned(),
+        }
+    }
+
+    /// The terms of a phrase as written in a theme or lexicon file ("customer service").
+    pub fn phrase_terms(&self, phrase: &str, lang: Lang) -> Vec<String> {
+        self.tokens(phrase, lang).into_iter().map(|t| t.term).collect()
+    }
+}
+
+fn rules_source(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => include_str!("../data/rules/en.json"),
+        Lang::Ko => include_str!("../data/rules/ko.json"),
+        Lang::It => include_str!("../data/rules/it.json"),
+        Lang::Th => include_str!("../data/rules/th.json"),
+    }
+}
+
+fn ends_clause(c: char) -> bool {
+    matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | '…' | '。' | '\n' | '(' | ')')
+}
+
+/// NFKC and lower case, with typographic apostrophes made plain (don’t = don't).
+pub(crate) fn fold(word: &str, lang: Lang) -> String {
+    let folded: String = if word.is_ascii() {
+        word.to_ascii_lowercase()
+    } else if unicode_normalization::is_nfkc_quick(word.chars()) == unicode_normalization::IsNormalized::Yes {
+        word.chars().flat_map(char::to_lowercase).collect()
+    } else {
+        word.nfkc().flat_map(char::to_lowercase).collect()
+    };
+    let folded = if folded.contains(['’', 'ʼ', '`']) { folded.replace(['’', 'ʼ', '`'], "'") } else { folded };
+    // Thai marks repeated with ๆ keep their word: ดีๆ is ดี.
+    if lang == Lang::Th { folded.trim_end_matches('ๆ').to_owned() } else { folded }
+}
+
+/// A Korean word without its trailing particle: 배송이, 배송은, 배송을 → 배송. A one-syllable
+/// particle leaves at least two syllables, so that 사과 (apple) keeps its 과.
+fn strip_particle<'a>(word: &'a str, particles: &[String]) -> &'a str {
+    let syllables = word.chars().count();
+    for particle in particles {
+        let len = particle.chars().count();
+        let keep = if len == 1 { 2 } else { 1 };
+        if syllables >= len + keep && word.ends_with(particle.as_str()) {
+            return &word[..word.len() - particle.len()];
+        }
+    }
+    word
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(text: &str, lang: Lang) -> Vec<String> {
+        Words::shared().tokens(text, lang).into_iter().map(|t| t.term).collect()
+    }
+
+    fn negated(text: &str, lang: Lang) -> Vec<String> {
+        Words::shared().tokens(text, lang).into_iter().filter(|t| t.negated).map(|t| t.word).collect()
+    }
+
+    #[test]
+    fn korean_particles_leave_one_noun() {
+        let t = terms("배송이 늦고 배송은 엉망이고 배송을 다시는 안 시켜요", Lang::Ko);
+        assert_eq!(t.iter().filter(|t| *t == "배송").count(), 3, "{t:?}");
+        assert_eq!(terms("서비스가 좋아요", Lang::Ko)[0], "서비스");
+        assert_eq!(terms("매장에서", Lang::Ko)[0], "매장");
+        // Not particles: the word is too short to carry one.
+        assert_eq!(terms("사과", Lang::Ko)[0], "사과");
+        assert_eq!(terms("하나", Lang::Ko)[0], "하나");
+    }
+
+    #[test]
+    fn thai_is_split_into_words() {
+        let words: Vec<String> =
+            Words::shared().tokens("ส่งของช้ามากแต่พนักงานสุภาพดี", Lang::Th).into_iter().map(|t| t.word).collect();
+        assert!(words.len() >= 5, "{words:?}");
+        for w in ["ส่ง", "ช้า", "มาก", "แต่", "พนักงาน", "สุภาพ", "ดี"]
+        {
+            assert!(words.iter().any(|x| x == w), "{w} missing from {words:?}");
+        }
+    }
+
+    #[test]
+    fn english_and_italian_are_stemmed_and_folded() {
+        assert_eq!(terms("Deliveries", Lang::En), terms("delivery", Lang::En));
+        assert_eq!(terms("DISAPPOINTED", Lang::En), terms("disappointing", Lang::En));
+        assert_eq!(terms("consegne", Lang::It), terms("consegna", Lang::It));
+        assert_eq!(terms("l'ordine", Lang::It), terms("ordine", Lang::It));
+        // Full-width letters fold to the same word (NFKC).
+        assert_eq!(terms("ＡＰＰ", Lang::En), terms("app", Lang::En));
+    }
+
+    #[test]
+    fn negation_reaches_the_next_words_until_a_clause_ends() {
+        assert_eq!(negated("It was not fast, but the staff were kind", Lang::En), ["fast"]);
+        assert_eq!(negated("I don’t like it", Lang::En), ["like", "it"]);
+        assert_eq!(negated("Il pacco non è arrivato. Il negozio è bello", Lang::It), ["è", "arrivato"]);
+        assert_eq!(negated("안 좋아요", Lang::Ko), ["좋아요"]);
+        assert_eq!(negated("맛있지 않아요", Lang::Ko), ["맛있지"]);
+        assert!(negated("ไม่ดี", Lang::Th).contains(&"ดี".to_owned()), "{:?}", negated("ไม่ดี", Lang::Th));
+    }
+
+    #[test]
+    fn stop_words_are_marked() {
+        let tokens = Words::shared().tokens("the app is slow", Lang::En);
+        let stops: Vec<bool> = tokens.iter().map(|t| t.stop).collect();
+        assert_eq!(stops, [true, false, true, false]);
+    }
+}
