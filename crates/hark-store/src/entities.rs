@@ -528,7 +528,8 @@ impl Store {
             ..Erasure::default()
         };
         let run = |sql: &'static str| sqlx::query(sql).bind(id.to_owned());
-        run("UPDATE responses SET contact_id = NULL, comment = NULL, search_text = NULL, answers = '{}', context = '{}' \
+        run("UPDATE responses SET contact_id = NULL, comment = NULL, search_text = NULL, themes = NULL, sentiment = NULL, \
+             sentiment_milli = NULL, answers = '{}', context = '{}' \
              WHERE contact_id = $1")
         .execute(&mut *tx)
         .await?;

@@ -28,6 +28,8 @@ pub struct ResponseFilter {
     /// Words the comment contains, in any language and case (a substring match on the
     /// case-folded comment, so it needs no word boundaries: Thai and Korean work as well).
     pub search: Option<String>,
+    /// A theme the comment mentions (its key).
+    pub theme: Option<String>,
 }
 
 pub(crate) enum Bind {
@@ -114,6 +116,9 @@ impl ResponseFilter {
             sql.push(" AND r.created_at < ").int(to);
         }
         push_attribute_conditions(sql, dialect, &self.attributes);
+        if let Some(theme) = &self.theme {
+            sql.push(" AND r.themes LIKE ").text(&crate::tagging::theme_pattern(theme));
+        }
         if let Some(words) = &self.search {
             for word in search_words(words) {
                 let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");

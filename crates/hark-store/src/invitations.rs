@@ -308,7 +308,8 @@ impl Store {
         static UPDATE: LazyLock<String> = LazyLock::new(|| {
             format!(
                 "UPDATE responses SET score = $2, segment = $3, comment = $4, answers = $5, agent_score = $6, \
-                 updated_at = $7, search_text = $8 WHERE id = $1 RETURNING {}",
+                 updated_at = $7, search_text = $8, themes = $9, sentiment = $10, sentiment_milli = $11 \
+                 WHERE id = $1 RETURNING {}",
                 RESPONSE_COLUMNS.replace("r.", "")
             )
         });
@@ -318,6 +319,7 @@ impl Store {
         let Some(before) = before.as_ref().map(response_from).transpose()? else {
             return Err(StoreError::NotFound("response"));
         };
+        let tags = crate::tagging::tag(update.comment.as_deref(), before.language.as_deref());
         let row = sqlx::query(AssertSqlSafe(UPDATE.as_str()))
             .bind(response_id)
             .bind(update.score)
@@ -327,6 +329,9 @@ impl Store {
             .bind(update.agent_score)
             .bind(now_ms())
             .bind(update.comment.as_deref().map(fold_for_search))
+            .bind(tags.as_ref().map(|t| t.themes.clone()))
+            .bind(tags.as_ref().map(|t| t.sentiment))
+            .bind(tags.as_ref().map(|t| t.sentiment_milli))
             .fetch_one(&mut *tx)
             .await?;
         let after = response_from(&row)?;

@@ -16,6 +16,7 @@ mod reports;
 mod responses;
 mod sessions;
 mod shared;
+mod tagging;
 pub mod testing;
 mod writer;
 
@@ -37,6 +38,7 @@ pub use reports::{ChannelRate, Dimension, Rollup, ScoreColumn, ScoreCounts, Sour
 pub use responses::*;
 pub use sessions::*;
 pub use shared::{NewSharedLink, SharedLink};
+pub use tagging::ThemeCounts;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -178,6 +180,7 @@ fn migrator() -> Migrator {
         (10, "shared_links", include_str!("../migrations/0010_shared_links.sql")),
         (11, "digests", include_str!("../migrations/0011_digests.sql")),
         (12, "seen_language", include_str!("../migrations/0012_seen_language.sql")),
+        (13, "comment_tags", include_str!("../migrations/0013_comment_tags.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

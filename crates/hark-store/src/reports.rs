@@ -195,6 +195,7 @@ impl ResponseFilter {
             && self.contact_id.is_none()
             && self.language.is_none()
             && self.search.is_none()
+            && self.theme.is_none()
             && self.attributes.is_empty()
             && whole_day(self.from_ms)
             && whole_day(self.to_ms);

@@ -76,6 +76,12 @@ pub struct Response {
     pub idempotency_key: String,
     pub created_at: i64,
     pub received_at: i64,
+    /// The themes the comment mentions (keys of the theme list), read when it was stored.
+    pub themes: Vec<String>,
+    /// The comment's sentiment: `negative`, `neutral` or `positive`; `null` without a comment.
+    pub sentiment: Option<String>,
+    /// The sentiment's score, −1 (all negative) … +1.
+    pub sentiment_score: Option<f64>,
 }
 
 /// What a submit did: stored a new response, or found the one an earlier try stored.
@@ -87,7 +93,7 @@ pub struct Submitted {
 
 pub(crate) const RESPONSE_COLUMNS: &str = "r.id, r.survey_id, r.invitation_id, r.contact_id, r.score, r.segment, r.comment, \
      r.answers, r.agent_score, r.language, r.channel, r.agent_id, r.team_id, r.context, r.idempotency_key, \
-     r.request_hash, r.created_at, r.received_at";
+     r.request_hash, r.created_at, r.received_at, r.themes, r.sentiment, r.sentiment_milli";
 
 fn object(field: &str, text: &str) -> Result<Map<String, Value>> {
     match parse_json(field, text)? {
@@ -116,6 +122,9 @@ pub(crate) fn response_from(row: &AnyRow) -> Result<Response> {
         idempotency_key: row.try_get("idempotency_key")?,
         created_at: row.try_get("created_at")?,
         received_at: row.try_get("received_at")?,
+        themes: crate::tagging::theme_keys(row.try_get::<Option<String>, _>("themes")?.as_deref()),
+        sentiment: row.try_get("sentiment")?,
+        sentiment_score: row.try_get::<Option<i64>, _>("sentiment_milli")?.map(|m| m as f64 / 1000.0),
     })
 }
 

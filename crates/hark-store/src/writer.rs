@@ -18,13 +18,14 @@ use crate::entities::{merge_attributes, upsert_contact_on};
 use crate::filter::{Bind, Sql, fold_for_search};
 use crate::reports::{Counted, adjust_rollups};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
+use crate::tagging::{self, CommentTags};
 use crate::{ContactRef, Dialect, FollowUp, NewResponse, Result, StoreError, Submitted, new_id, now_ms};
 
 /// Largest batch; bounds transaction size and the latency of its last item.
 const MAX_BATCH: usize = 512;
 
 struct Job {
-    response: NewResponse,
+    item: Item,
     reply: oneshot::Sender<Result<Submitted>>,
 }
 
@@ -33,10 +34,18 @@ pub(crate) struct Handle {
     queue: mpsc::Sender<Job>,
 }
 
+/// An answer with its comment's tags, read in the submitter's task so that the single writer
+/// does no text work.
+pub(crate) struct Item {
+    response: NewResponse,
+    tags: Option<CommentTags>,
+}
+
 impl Handle {
     pub async fn submit(&self, response: NewResponse) -> Result<Submitted> {
         let (reply, answer) = oneshot::channel();
-        self.queue.send(Job { response, reply }).await.map_err(|_| StoreError::WriterGone)?;
+        let tags = tagging::tag(response.comment.as_deref(), response.language.as_deref());
+        self.queue.send(Job { item: Item { response, tags }, reply }).await.map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 }
@@ -52,7 +61,7 @@ async fn run(pool: AnyPool, dialect: Dialect, mut jobs: mpsc::Receiver<Job>) {
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let taken: Vec<Job> = std::mem::take(&mut batch);
         metrics::histogram!("hark_writer_batch_size").record(taken.len() as f64);
-        let responses: Vec<&NewResponse> = taken.iter().map(|j| &j.response).collect();
+        let responses: Vec<&Item> = taken.iter().map(|j| &j.item).collect();
         match write(&pool, dialect, &responses).await {
             Ok(results) => {
                 for (job, result) in taken.into_iter().zip(results) {
@@ -64,7 +73,7 @@ async fn run(pool: AnyPool, dialect: Dialect, mut jobs: mpsc::Receiver<Job>) {
                     tracing::debug!(%batch_error, size = taken.len(), "batch failed; writing its items one by one");
                 }
                 for job in taken {
-                    let result = match write(&pool, dialect, &[&job.response]).await {
+                    let result = match write(&pool, dialect, &[&job.item]).await {
                         Ok(mut results) => results.pop().expect("one result per item"),
                         Err(e) => Err(e),
                     };
@@ -77,10 +86,11 @@ async fn run(pool: AnyPool, dialect: Dialect, mut jobs: mpsc::Receiver<Job>) {
 
 /// Writes the items in one transaction. The outer error fails the whole batch; an inner one
 /// (an idempotency key reused for another request) belongs to its item alone.
-async fn write(pool: &AnyPool, dialect: Dialect, items: &[&NewResponse]) -> Result<Vec<Result<Submitted>>> {
+async fn write(pool: &AnyPool, dialect: Dialect, tagged: &[&Item]) -> Result<Vec<Result<Submitted>>> {
     let mut tx = crate::begin_write(pool, dialect).await?;
+    let items: Vec<&NewResponse> = tagged.iter().map(|i| &i.response).collect();
     let mut contact_ids = Vec::with_capacity(items.len());
-    for item in items {
+    for item in &items {
         contact_ids.push(match &item.contact {
             None => None,
             Some(ContactRef::Id(id)) => Some(id.clone()),
@@ -93,7 +103,7 @@ async fn write(pool: &AnyPool, dialect: Dialect, items: &[&NewResponse]) -> Resu
     // One multi-row INSERT for the whole batch: a statement per row would make the single
     // writer the bottleneck. Rows whose key already exists come back missing.
     let mut inserted = HashMap::new();
-    for row in insert_statement(items, contact_ids).query().fetch_all(&mut *tx).await? {
+    for row in insert_statement(tagged, contact_ids).query().fetch_all(&mut *tx).await? {
         let response = response_from(&row)?;
         inserted.insert((response.survey_id.clone(), response.idempotency_key.clone()), response);
     }
@@ -133,14 +143,15 @@ async fn wants_new_answers(conn: &mut AnyConnection) -> Result<bool> {
     Ok(n > 0)
 }
 
-fn insert_statement(items: &[&NewResponse], contact_ids: Vec<Option<String>>) -> Sql {
+fn insert_statement(items: &[&Item], contact_ids: Vec<Option<String>>) -> Sql {
     let mut sql = Sql::new(
         "INSERT INTO responses (id, survey_id, invitation_id, contact_id, score, segment, comment, answers, \
            agent_score, language, channel, agent_id, team_id, context, idempotency_key, request_hash, created_at, received_at, \
-           search_text) VALUES ",
+           search_text, themes, sentiment, sentiment_milli) VALUES ",
     );
     let now = now_ms();
-    for (i, (r, contact_id)) in items.iter().zip(contact_ids).enumerate() {
+    for (i, (item, contact_id)) in items.iter().zip(contact_ids).enumerate() {
+        let (r, tags) = (&item.response, item.tags.as_ref());
         sql.push(if i == 0 { "(" } else { ", (" });
         let text = |s: Option<&str>| Bind::Text(s.map(str::to_string));
         sql.bind(text(Some(&new_id()))).push(", ");
@@ -163,7 +174,10 @@ fn insert_statement(items: &[&NewResponse], contact_ids: Vec<Option<String>>) ->
         sql.bind(text(Some(&r.request_hash))).push(", ");
         sql.bind(Bind::Int(Some(r.created_at))).push(", ");
         sql.bind(Bind::Int(Some(now))).push(", ");
-        sql.bind(Bind::Text(r.comment.as_deref().map(fold_for_search))).push(")");
+        sql.bind(Bind::Text(r.comment.as_deref().map(fold_for_search))).push(", ");
+        sql.bind(Bind::Text(tags.map(|t| t.themes.clone()))).push(", ");
+        sql.bind(text(tags.map(|t| t.sentiment))).push(", ");
+        sql.bind(Bind::Int(tags.map(|t| t.sentiment_milli))).push(")");
     }
     sql.push(" ON CONFLICT (survey_id, idempotency_key) DO NOTHING RETURNING ");
     sql.push(&RESPONSE_COLUMNS.replace("r.", ""));

@@ -187,6 +187,23 @@ pub fn app(state: AppState) -> Router {
 /// Serves `app` until `shutdown` resolves, then lets requests in progress finish. Each
 /// connection must send its headers within `header_timeout` (which also closes idle
 /// kept-alive connections), and at most `max_connections` are served at once.
+/// Reads the comments stored before they were tagged with themes and sentiment (an upgraded
+/// database, rows loaded in bulk), a small page at a time so that requests go first; then
+/// looks again now and then. Resumable by construction: what is tagged is committed.
+pub async fn tag_comments_in_background(store: hark_store::Store) {
+    const PAGE: i64 = 200;
+    loop {
+        match store.tag_untagged_comments(PAGE).await {
+            Ok(n) if n as i64 == PAGE => tokio::time::sleep(Duration::from_millis(5)).await,
+            Ok(_) => tokio::time::sleep(Duration::from_secs(300)).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "tagging stored comments failed; trying again in a minute");
+                tokio::time::sleep(Duration::from_secs(60)).await;
+            }
+        }
+    }
+}
+
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,

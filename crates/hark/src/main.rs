@@ -455,6 +455,7 @@ async fn serve(
     config.time_zone = time_zone;
     let state = hark_web::AppState::new(store, config, Some(runner.clone())).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let tagger = tokio::spawn(hark_web::tag_comments_in_background(state.store.clone()));
     let jobs = tokio::spawn(runner.run(async move {
         let mut stopped = stopped;
         let _ = stopped.wait_for(|s| *s).await;
@@ -465,6 +466,7 @@ async fn serve(
     println!("Dashboard: http://{addr}/dashboard · admin pages: http://{addr}/admin (sign in as admin@localhost)");
     hark_web::serve(listener, state, shutdown).await?;
     let _ = stop.send(true);
+    tagger.abort();
     let _ = jobs.await;
     Ok(())
 }

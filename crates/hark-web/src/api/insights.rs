@@ -14,6 +14,7 @@ use crate::ops::filters::FilterParams;
 use crate::ops::insights::{
     self, Agents, AlertRuleInput, AnnotationInput, Changes, Monitoring, Overview, Responses, Segments,
 };
+use crate::ops::themes::ThemesReport;
 use crate::problem::{ApiResult, Problem};
 use crate::viewer::ApiViewer;
 
@@ -43,6 +44,22 @@ pub(crate) async fn segments(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Segments>> {
     Ok(Json(insights::segments(&s.store, &v, &zoned(&s, &q)).await?))
+}
+
+/// What the comments say: for every theme, the NPS of answers mentioning it against all others
+/// (difference, 95% interval, test) and the NPS points at stake, ranked by that among themes
+/// with at least `min_n` mentions; and the phrases detractors and promoters use far more than
+/// the others that no theme holds yet. Theme names in English. Filter by `theme` on every report.
+#[utoipa::path(get, path = "/api/v1/reports/themes", tag = "reports",
+    params(FilterParams,
+        ("min_n" = Option<u64>, Query, description = "fewest mentions to be ranked (default 30)")),
+    responses((status = 200, body = ThemesReport), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn themes(
+    State(s): State<AppState>,
+    ApiViewer(v): ApiViewer,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ThemesReport>> {
+    Ok(Json(crate::ops::themes::themes(&s.store, &v, &zoned(&s, &q), "en").await?))
 }
 
 /// Agent NPS beside company NPS per agent, the leaderboard, champions and where they sit,

@@ -46,6 +46,7 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter<AppState> {
     let reports = OpenApiRouter::new()
         .routes(routes!(insights::overview))
         .routes(routes!(insights::segments))
+        .routes(routes!(insights::themes))
         .routes(routes!(insights::agents))
         .routes(routes!(insights::changes))
         .routes(routes!(insights::alerts))

@@ -144,6 +144,8 @@ struct Filters {
     to: String,
     /// The channels to choose from, in the reader's words (one asked for in the address too).
     channels: Vec<Option_>,
+    /// The themes comments are tagged with, in the reader's language.
+    themes: Vec<Option_>,
     language: String,
     attr: String,
     q: String,
@@ -509,6 +511,7 @@ async fn build(
     Some(match name {
         "overview" => overview(t, state, viewer, pairs).await,
         "segments" => segments(t, state, viewer, pairs).await,
+        "themes" => themes(t, state, viewer, pairs).await,
         "agents" => agents(t, state, viewer, pairs).await,
         "changes" => changes(t, state, viewer, pairs).await,
         "monitoring" => monitoring(t, state, viewer).await,
@@ -532,6 +535,7 @@ fn blank(t: Reader, current: &'static str, subject: &str) -> DashboardPage {
             from: String::new(),
             to: String::new(),
             channels: vec![],
+            themes: vec![],
             language: String::new(),
             attr: String::new(),
             q: String::new(),
@@ -550,7 +554,8 @@ fn blank(t: Reader, current: &'static str, subject: &str) -> DashboardPage {
     }
 }
 
-const FILTER_KEYS: [&str; 9] = ["survey_id", "team_id", "agent_id", "from", "to", "channel", "language", "attr", "q"];
+const FILTER_KEYS: [&str; 10] =
+    ["survey_id", "team_id", "agent_id", "from", "to", "channel", "language", "attr", "q", "theme"];
 
 async fn filters(
     t: Reader,
@@ -581,6 +586,15 @@ async fn filters(
     let surveys: Vec<Option_> = options(nps, get("survey_id"));
     let teams: Vec<Option_> = options(teams, get("team_id"));
     let agents: Vec<Option_> = options(agents.into_iter().map(|a| (a.id, a.name)).collect(), get("agent_id"));
+    let themes: Vec<Option_> = options(
+        hark_text::Analyzer::builtin()
+            .themes()
+            .list()
+            .iter()
+            .map(|theme| (theme.key.clone(), theme.name(t.tag).to_owned()))
+            .collect(),
+        get("theme"),
+    );
     let chosen = |list: &[Option_]| list.iter().find(|o| o.selected).map(|o| o.label.clone());
     let period = match (get("from"), get("to")) {
         (from, to) if from.is_empty() && to.is_empty() => t.text("dash.last_12_months").to_owned(),
@@ -595,7 +609,7 @@ async fn filters(
     let all = t.text(if every_kind { "dash.all_surveys" } else { "dash.all_nps_surveys" });
     let summary = [chosen(&surveys).or(Some(all.into())), Some(period)]
         .into_iter()
-        .chain([chosen(&teams), chosen(&agents)])
+        .chain([chosen(&teams), chosen(&agents), chosen(&themes)])
         .chain([Some(get("channel")).filter(|v| !v.is_empty()).map(|c| t.word_or_value("channel", &c))])
         .chain(["language", "attr", "q"].map(|k| Some(get(k)).filter(|v| !v.is_empty())))
         .flatten()
@@ -619,6 +633,7 @@ async fn filters(
                 .map(|c| Option_ { label: t.word_or_value("channel", &c), selected: c == chosen, value: c })
                 .collect()
         },
+        themes,
         language: get("language"),
         attr: get("attr"),
         q: get("q"),
@@ -868,6 +883,114 @@ async fn segments(
             })
             .collect(),
     });
+    Ok(page)
+}
+
+async fn themes(
+    t: Reader,
+    state: &AppState,
+    viewer: &Viewer,
+    pairs: &[(String, String)],
+) -> Result<DashboardPage, ApiError> {
+    let r = crate::ops::themes::themes(&state.store, viewer, pairs, t.tag).await?;
+    let mut page = blank(t, "themes", r.subject);
+    page.cover(&r.period);
+    page.fig.method = format!("{} {}", t.text("dash.themes_method"), t.fill1("dash.segments_method", "min_n", r.min_n));
+    page.fig.cards.push(Card {
+        label: "NPS".into(),
+        value: t.nps(&r.overall),
+        detail: format!("n = {}", t.count(r.overall.n)),
+    });
+    page.fig.cards.push(Card {
+        label: t.text("dash.comments_read").into(),
+        value: r.commented.to_string(),
+        detail: match r.untagged {
+            0 => t.fill1("dash.of_answers", "n", t.count(r.overall.n)),
+            n => t.fill1("dash.still_reading", "n", t.count(n)),
+        },
+    });
+    let mentioned: Vec<&crate::ops::themes::ThemeDriver> = r.drivers.iter().filter(|d| d.driver.mentions > 0).collect();
+    let link = |key: &str| responses_link(pairs, &[("theme", key.to_owned())]);
+    let dots: Vec<DotRow> = mentioned
+        .iter()
+        .map(|d| DotRow {
+            label: t.fill2("dash.theme_mentions", "theme", &d.name, "n", d.driver.mentions),
+            dots: vec![Dot {
+                value: d.driver.with.nps,
+                interval: d.driver.with.interval,
+                series: "theme",
+                thin: !d.driver.enough_data,
+            }],
+            href: Some(link(&d.driver.key)),
+        })
+        .collect();
+    if !dots.is_empty() {
+        page.fig.charts.push(drawn(t.text("dash.nps_by_theme").into(), |size| charts::dot_rows(t, &dots, size)));
+    }
+    let signed = |x: Option<f64>| x.map_or_else(String::new, |v| format!("{v:+.1}"));
+    page.fig.tables.push(Table {
+        name: "drivers".into(),
+        links: r.drivers.iter().map(|d| vec![None, Some(link(&d.driver.key))]).collect(),
+        headers: names(&[
+            "rank",
+            "theme",
+            "mentions",
+            "share_pct",
+            "nps_with",
+            "ci_low",
+            "ci_high",
+            "nps_without",
+            "difference",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "points_at_stake",
+            "enough_data",
+        ]),
+        rows: r
+            .drivers
+            .iter()
+            .map(|d| {
+                let x = &d.driver;
+                let [low, high] = interval_cells(x.with.interval);
+                let diff = x.difference.as_ref();
+                [
+                    vec![
+                        rank_text(t, x.rank, x.enough_data),
+                        d.name.clone(),
+                        x.mentions.to_string(),
+                        num(x.share_pct),
+                        num(x.with.nps),
+                        low,
+                        high,
+                        num(x.without.nps),
+                        signed(diff.map(|c| c.difference)),
+                    ],
+                    interval_cells(diff.map(|c| c.interval)).to_vec(),
+                    vec![
+                        diff.map_or_else(String::new, |c| format!("{:.3}", c.p_value)),
+                        signed(x.points_at_stake),
+                        x.enough_data.to_string(),
+                    ],
+                ]
+                .concat()
+            })
+            .collect(),
+    });
+    for (name, phrases) in [("detractor_phrases", &r.detractor_phrases), ("promoter_phrases", &r.promoter_phrases)] {
+        page.fig.tables.push(Table {
+            name: name.into(),
+            links: phrases.iter().map(|_| vec![]).collect(),
+            headers: names(&["phrase", "comments", "everywhere", "z"]),
+            rows: phrases
+                .iter()
+                .map(|p| {
+                    vec![p.phrase.clone(), p.comments.to_string(), p.everywhere.to_string(), format!("{:.1}", p.z)]
+                })
+                .collect(),
+        });
+    }
+    page.controls.min_n = Some(r.min_n);
     Ok(page)
 }
 
@@ -1180,9 +1303,9 @@ async fn responses(
         .items
         .iter()
         .map(|x| {
-            let mut cells = vec![None; 10];
-            cells[5] = x.contact_id.as_ref().filter(|_| viewer.is_admin()).map(|id| format!("/admin/contacts/{id}"));
-            cells[9] = x.case_id.as_ref().map(|id| format!("/admin/cases/{id}"));
+            let mut cells = vec![None; 12];
+            cells[7] = x.contact_id.as_ref().filter(|_| viewer.is_admin()).map(|id| format!("/admin/contacts/{id}"));
+            cells[11] = x.case_id.as_ref().map(|id| format!("/admin/cases/{id}"));
             cells
         })
         .collect();
@@ -1190,7 +1313,18 @@ async fn responses(
         links,
         name: "responses".into(),
         headers: names(&[
-            "date", "survey", "score", "segment", "comment", "contact", "agent", "channel", "language", "case",
+            "date",
+            "survey",
+            "score",
+            "segment",
+            "comment",
+            "themes",
+            "sentiment",
+            "contact",
+            "agent",
+            "channel",
+            "language",
+            "case",
         ]),
         rows: r
             .items
@@ -1202,6 +1336,8 @@ async fn responses(
                     x.score.to_string(),
                     t.word("segment", &x.segment_label.replace(' ', "_")),
                     x.comment.clone().unwrap_or_default(),
+                    theme_names(t, &x.themes),
+                    x.sentiment.as_deref().map_or_else(String::new, |s| t.word("sentiment", s)),
                     x.contact.clone().unwrap_or_default(),
                     x.agent.clone().unwrap_or_default(),
                     t.word_or_value("channel", &x.channel),
@@ -1217,6 +1353,12 @@ async fn responses(
         format!("?{}", serde_urlencoded::to_string(&kept).unwrap_or_default())
     });
     Ok(page)
+}
+
+/// Theme keys as the reader names them: "배송, 가격".
+fn theme_names(t: Reader, keys: &[String]) -> String {
+    let themes = hark_text::Analyzer::builtin().themes();
+    keys.iter().map(|k| themes.get(k).map_or(k.as_str(), |theme| theme.name(t.tag))).collect::<Vec<_>>().join(", ")
 }
 
 /// Where the champions sit, beside each team's share of ranked agents; or that nobody stands out.

@@ -29,6 +29,9 @@ pub(crate) struct FilterParams {
     q: Option<String>,
     /// One contact attribute as `key=value`; or use any number of `attr.{key}={value}`.
     attr: Option<String>,
+    /// Answers whose comment mentions a theme (its key: `delivery`, `price` …; see
+    /// `/api/v1/reports/themes`).
+    theme: Option<String>,
     /// The time zone (IANA name, e.g. `Asia/Seoul`) of the dates given and of the days,
     /// weeks and months reports count in; default: the organisation's (`HARK_TIME_ZONE`).
     tz: Option<String>,
@@ -69,6 +72,11 @@ impl Extras {
 const MAX_SEARCH_CHARS: usize = 500;
 const MAX_ATTRIBUTE_FILTERS: usize = 20;
 
+/// The keys of the themes answers are tagged with.
+pub(crate) fn theme_keys() -> Vec<&'static str> {
+    hark_text::Analyzer::builtin().themes().list().iter().map(|t| t.key.as_str()).collect()
+}
+
 /// Parses filters plus the extra parameters a route allows; anything else is refused by name.
 pub(crate) fn parse(
     pairs: &[(String, String)],
@@ -97,6 +105,10 @@ pub(crate) fn parse(
             }
             "q" => filter.search = Some(value.trim().to_string()).filter(|q| !q.is_empty()),
             "contact_id" => filter.contact_id = text(),
+            "theme" => match hark_text::Analyzer::builtin().themes().get(value) {
+                Some(theme) => filter.theme = Some(theme.key.clone()),
+                None => errors.say("theme", Why::new("invalid.one_of").with("values", theme_keys().join(", "))),
+            },
             "tz" => {}
             "from" => match parse_time(value, false, &extras.zone) {
                 Ok(ms) => filter.from_ms = Some(ms),

@@ -812,6 +812,10 @@ pub(crate) struct ResponseRow {
     /// The segment in the survey kind's own words: "promoter", "satisfied", "low effort" ….
     pub segment_label: &'static str,
     pub comment: Option<String>,
+    /// The themes the comment mentions (keys).
+    pub themes: Vec<String>,
+    /// `negative`, `neutral` or `positive`; `null` without a comment.
+    pub sentiment: Option<String>,
     pub contact: Option<String>,
     pub contact_id: Option<String>,
     /// The case opened on this answer, if one was, and its status.
@@ -883,6 +887,8 @@ pub(crate) async fn responses(
                 segment: r.segment,
                 segment_label: surveys.get(&r.survey_id).map_or(SurveyKind::Nps, |s| s.1).segment_word(r.segment),
                 comment: r.comment.clone(),
+                themes: r.themes.clone(),
+                sentiment: r.sentiment.clone(),
                 contact: r.contact_id.as_ref().and_then(|id| contacts.get(id).cloned()),
                 contact_id: r.contact_id.clone(),
                 case_id: cases.get(&r.id).map(|c| c.id.clone()),

@@ -74,6 +74,9 @@ async fn preview(
                 idempotency_key: String::new(),
                 created_at: 0,
                 received_at: 0,
+                themes: Vec::new(),
+                sentiment: None,
+                sentiment_score: None,
             };
             // A preview is anonymous: the contact question shows where the customer would see it.
             let mut page = follow_up_page(def, &t, action, &answer, false);

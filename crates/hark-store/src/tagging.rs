@@ -1,0 +1,139 @@
+//! The themes and sentiment of a comment (hark-text), stored with its answer: reports filter
+//! and count by theme from a column, and a comment is read once, when it is stored.
+
+use std::collections::BTreeMap;
+
+use hark_text::{Analyzer, Lang};
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::filter::Sql;
+use crate::{ResponseFilter, Result, Store};
+
+/// Answers per score (index = score) under a filter: all of them, those with a comment, and
+/// those mentioning each theme. What the drivers are computed from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ThemeCounts {
+    pub all: [u64; 11],
+    /// Answers whose comment has been read (tagged).
+    pub commented: u64,
+    /// Theme key → answers mentioning it, per score.
+    pub themes: BTreeMap<String, [u64; 11]>,
+}
+
+/// A comment's tags as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CommentTags {
+    /// `|delivery|price|`, or `|` for none.
+    pub themes: String,
+    pub sentiment: &'static str,
+    /// The sentiment score × 1000.
+    pub sentiment_milli: i64,
+}
+
+/// Tags for `comment` (none without one), read in `language` when the text does not say.
+pub(crate) fn tag(comment: Option<&str>, language: Option<&str>) -> Option<CommentTags> {
+    let comment = comment.filter(|c| !c.trim().is_empty())?;
+    let analysis = Analyzer::builtin().analyze(comment, language.and_then(Lang::from_tag));
+    let mut themes = String::from("|");
+    for m in &analysis.themes {
+        themes.push_str(&m.theme);
+        themes.push('|');
+    }
+    Some(CommentTags {
+        themes,
+        sentiment: analysis.sentiment.label.as_str(),
+        sentiment_milli: (analysis.sentiment.score * 1000.0).round() as i64,
+    })
+}
+
+/// The theme keys of a stored `themes` column.
+pub(crate) fn theme_keys(stored: Option<&str>) -> Vec<String> {
+    stored.unwrap_or_default().split('|').filter(|k| !k.is_empty()).map(str::to_owned).collect()
+}
+
+/// The `LIKE` pattern that finds answers tagged with `theme`.
+pub(crate) fn theme_pattern(theme: &str) -> String {
+    format!("%|{theme}|%")
+}
+
+impl Store {
+    /// Tags up to `limit` stored comments that have no tags yet (answers from before tagging,
+    /// or imported without), a transaction per call; returns how many it tagged. Resumable by
+    /// construction: what is tagged is committed, and the next call takes the rest.
+    pub async fn tag_untagged_comments(&self, limit: i64) -> Result<u64> {
+        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, comment, language FROM responses WHERE themes IS NULL AND comment IS NOT NULL ORDER BY id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (id, comment, language) in &rows {
+            // A blank comment gets the empty tag set, so that it is not read again.
+            let tags = tag(Some(comment), language.as_deref()).unwrap_or(CommentTags {
+                themes: "|".into(),
+                sentiment: "neutral",
+                sentiment_milli: 0,
+            });
+            sqlx::query(AssertSqlSafe(
+                "UPDATE responses SET themes = $1, sentiment = $2, sentiment_milli = $3 WHERE id = $4 AND comment = $5",
+            ))
+            .bind(&tags.themes)
+            .bind(tags.sentiment)
+            .bind(tags.sentiment_milli)
+            .bind(id)
+            .bind(comment)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len() as u64)
+    }
+
+    /// Scores by theme under `filter`, from the rows (one pass, grouped by score and tag set).
+    pub async fn theme_counts(&self, filter: &ResponseFilter) -> Result<ThemeCounts> {
+        let mut sql = Sql::new("SELECT r.score AS score, r.themes AS themes, COUNT(*) AS n");
+        sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
+        filter.push_conditions(&mut sql, self.dialect);
+        sql.push(" GROUP BY r.score, r.themes");
+        let mut counts = ThemeCounts::default();
+        for row in sql.query().fetch_all(&self.pool).await? {
+            let score: i64 = row.try_get("score")?;
+            let n = row.try_get::<i64, _>("n")? as u64;
+            let Some(slot) = usize::try_from(score).ok().filter(|s| *s < 11) else { continue };
+            counts.all[slot] += n;
+            let themes: Option<String> = row.try_get("themes")?;
+            if themes.is_some() {
+                counts.commented += n;
+            }
+            for key in theme_keys(themes.as_deref()) {
+                counts.themes.entry(key).or_default()[slot] += n;
+            }
+        }
+        Ok(counts)
+    }
+
+    /// How many stored comments wait to be tagged.
+    pub async fn untagged_comments(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM responses WHERE themes IS NULL AND comment IS NOT NULL")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_stored_so_that_like_finds_each_theme() {
+        let tags = tag(Some("배송이 너무 늦고 가격도 비싸요"), Some("ko")).expect("a comment");
+        assert_eq!(tags.themes, "|delivery|price|speed|");
+        assert_eq!(tags.sentiment, "negative");
+        assert!(tags.sentiment_milli < 0);
+        assert_eq!(theme_keys(Some(&tags.themes)), ["delivery", "price", "speed"]);
+        assert!(tag(Some("  "), None).is_none());
+        assert_eq!(theme_keys(Some("|")), Vec::<String>::new());
+    }
+}

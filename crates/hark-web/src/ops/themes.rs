@@ -1,0 +1,141 @@
+//! What the comments say under a filter: each theme's effect on NPS (drivers) and the phrases
+//! that set detractors and promoters apart, for the Themes page and `/api/v1/reports/themes`.
+
+use hark_core::drivers::{Driver, drivers};
+use hark_core::insight::nps_counts;
+use hark_core::{NpsCounts, NpsSummary, Segment};
+use hark_store::Store;
+use hark_text::phrases::{PhraseTally, Standout};
+use hark_text::{Analyzer, Lang};
+use serde::Serialize;
+
+use crate::ops::insights::{Period, min_n, nps_only, parse};
+use crate::problem::ApiError;
+use crate::viewer::Viewer;
+
+/// Discovered phrases are read from at most this many of the newest comments: enough for the
+/// counts to settle, few enough to read on each request.
+pub(crate) const PHRASE_COMMENTS: i64 = 5_000;
+/// A phrase is offered when at least this many comments of its segment use it.
+const PHRASE_MIN_COMMENTS: u64 = 3;
+const PHRASES_SHOWN: usize = 12;
+
+pub(crate) const DRIVER_METHOD: &str = "NPS of the answers whose comment mentions the theme against the NPS of all \
+     other answers: difference of two independent NPS (adjusted-Wald variance, Rocks 2016), 95% interval and two-sided \
+     z test. Points at stake: the NPS of the others minus the overall NPS, i.e. how far the overall NPS would move if \
+     the answers mentioning the theme scored like the rest.";
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct ThemeDriver {
+    /// The theme's name in the reader's language.
+    pub name: String,
+    #[serde(flatten)]
+    pub driver: Driver,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct Phrase {
+    /// As a customer wrote it.
+    pub phrase: String,
+    /// Comments of the segment that use it, and comments of every segment.
+    pub comments: u64,
+    pub everywhere: u64,
+    /// Weighted log-odds z-score (Monroe, Colaresi & Quinn 2008): above 1.96, the segment's
+    /// own beyond chance.
+    pub z: f64,
+}
+
+impl From<Standout> for Phrase {
+    fn from(s: Standout) -> Self {
+        Phrase { phrase: s.shown, comments: s.in_segment, everywhere: s.everywhere, z: s.z }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct ThemesReport {
+    pub subject: &'static str,
+    pub period: Period,
+    pub method: &'static str,
+    pub min_n: u64,
+    pub overall: NpsSummary,
+    /// Answers whose comment has been read, of `overall.n`.
+    pub commented: u64,
+    /// Comments stored before tagging that are still being read (in the background).
+    pub untagged: u64,
+    /// Every theme: ranked by points at stake (largest first) among those with at least
+    /// `min_n` mentions, then the rest, unranked.
+    pub drivers: Vec<ThemeDriver>,
+    /// Phrases detractors use far more than the others, not yet held by a theme.
+    pub detractor_phrases: Vec<Phrase>,
+    /// The same for promoters.
+    pub promoter_phrases: Vec<Phrase>,
+    /// How many of the newest comments the phrases were read from.
+    pub phrases_from: u64,
+}
+
+pub(crate) const THEME_PARAMS: &[&str] = &["min_n"];
+
+pub(crate) async fn themes(
+    store: &Store,
+    viewer: &Viewer,
+    pairs: &[(String, String)],
+    lang: &str,
+) -> Result<ThemesReport, ApiError> {
+    let (mut filter, extras, period) = parse(pairs, THEME_PARAMS)?;
+    let min_n = min_n(&extras)?;
+    let subject = viewer.subject_of(&filter);
+    viewer.restrict(store, &mut filter).await?;
+    nps_only(store, &mut filter).await?;
+    let (counts, untagged, newest) = tokio::try_join!(
+        store.theme_counts(&filter),
+        store.untagged_comments(),
+        store.list_responses(&filter, None, PHRASE_COMMENTS)
+    )?;
+    let analyzer = Analyzer::builtin();
+    let overall = nps_counts(&counts.all);
+    let per_theme: Vec<(String, NpsCounts)> = analyzer
+        .themes()
+        .list()
+        .iter()
+        .map(|t| (t.key.clone(), counts.themes.get(&t.key).map(nps_counts).unwrap_or_default()))
+        .collect();
+    let drivers = drivers(overall, counts.commented, per_theme, min_n)
+        .into_iter()
+        .map(|driver| {
+            let name = analyzer.themes().get(&driver.key).map_or(driver.key.clone(), |t| t.name(lang).to_owned());
+            ThemeDriver { name, driver }
+        })
+        .collect();
+    let mut tally = PhraseTally::default();
+    let mut read = 0u64;
+    for answer in &newest {
+        let Some(comment) = answer.comment.as_deref().filter(|c| !c.trim().is_empty()) else { continue };
+        let lang = hark_text::detect(comment, answer.language.as_deref().and_then(Lang::from_tag));
+        tally.add(comment, &analyzer.words().tokens(comment, lang), answer.segment);
+        read += 1;
+    }
+    // A phrase a theme already finds is not news.
+    let uncovered = |shown: &str| analyzer.analyze(shown, None).themes.is_empty();
+    let standouts = |segment| {
+        tally
+            .standouts(segment, PHRASE_MIN_COMMENTS, PHRASES_SHOWN * 4, |_| false)
+            .into_iter()
+            .filter(|s| s.z >= hark_core::stats::Z95 && uncovered(&s.shown))
+            .take(PHRASES_SHOWN)
+            .map(Phrase::from)
+            .collect::<Vec<_>>()
+    };
+    Ok(ThemesReport {
+        subject,
+        period,
+        method: DRIVER_METHOD,
+        min_n,
+        overall: overall.summary(),
+        commented: counts.commented,
+        untagged,
+        drivers,
+        detractor_phrases: standouts(Segment::Detractor),
+        promoter_phrases: standouts(Segment::Promoter),
+        phrases_from: read,
+    })
+}

@@ -1,0 +1,125 @@
+//! What the comments say, through the API and the Themes page: each answer carries its themes
+//! and sentiment; the themes report ranks drivers as computed by hand; `theme=` filters every
+//! report; comments stored before tagging are read later, resumably.
+
+mod common;
+
+use common::TestApp;
+use hark_store::Role;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+common::on_both!(
+    answers_carry_themes_and_sentiment_and_the_report_ranks_drivers,
+    comments_stored_before_tagging_are_read_later_a_page_at_a_time,
+    the_themes_page_shows_drivers_in_the_reader_s_language
+);
+
+/// 30 answers: 10 detractors about a late delivery, 10 promoters praising the staff, 5
+/// passives and 5 promoters whose comments name no theme. NPS (15 − 10) / 30 = +16.7.
+async fn answers(app: &TestApp) -> String {
+    let survey = app.survey(json!({"name": "Shop NPS", "kind": "nps", "brand": "Acme"})).await;
+    let mut i = 0;
+    for (score, comment, n) in [
+        (2, "The delivery was late again", 10),
+        (10, "The staff were lovely and helpful", 10),
+        (8, "It was fine", 5),
+        (9, "Great", 5),
+    ] {
+        for _ in 0..n {
+            i += 1;
+            let body = json!({"survey_id": survey, "score": score, "comment": comment, "language": "en"});
+            let r = app.post("/api/v1/responses").header("Idempotency-Key", format!("k{i}")).json(&body);
+            assert_eq!(r.send().await.unwrap().status(), StatusCode::CREATED);
+        }
+    }
+    survey
+}
+
+fn driver<'a>(report: &'a Value, key: &str) -> &'a Value {
+    report["drivers"].as_array().unwrap().iter().find(|d| d["key"] == key).unwrap_or_else(|| panic!("{key}"))
+}
+
+fn close(v: &Value, want: f64) -> bool {
+    (v.as_f64().unwrap() - want).abs() < 1e-6
+}
+
+async fn answers_carry_themes_and_sentiment_and_the_report_ranks_drivers(app: TestApp) {
+    let survey = answers(&app).await;
+    let list = app.get_json(&format!("/api/v1/responses?survey_id={survey}&limit=100")).await;
+    let late = list["items"].as_array().unwrap().iter().find(|r| r["score"] == 2).unwrap();
+    assert_eq!(late["themes"], json!(["delivery", "speed"]));
+    assert_eq!(late["sentiment"], "negative");
+    assert!(late["sentiment_score"].as_f64().unwrap() < 0.0);
+    let staff = list["items"].as_array().unwrap().iter().find(|r| r["score"] == 10).unwrap();
+    assert_eq!((staff["themes"].clone(), staff["sentiment"].clone()), (json!(["staff"]), json!("positive")));
+
+    let report = app.get_json("/api/v1/reports/themes?min_n=5").await;
+    assert_eq!(report["overall"]["n"], 30);
+    assert_eq!(report["commented"], 30);
+    assert_eq!(report["untagged"], 0);
+    // delivery: 10 detractors (−100) against 15 promoters and 5 passives (+75); had they
+    // scored like the rest, NPS would be +75: 75 − 16.67 = 58.33 points at stake.
+    let delivery = driver(&report, "delivery");
+    assert_eq!((delivery["rank"].clone(), delivery["mentions"].clone()), (json!(1), json!(10)));
+    assert!(close(&delivery["with"]["nps"], -100.0) && close(&delivery["without"]["nps"], 75.0));
+    assert!(close(&delivery["points_at_stake"], 75.0 - 50.0 / 3.0), "{delivery}");
+    assert!(close(&delivery["share_pct"], 100.0 / 3.0));
+    assert_eq!(delivery["difference"]["significant"], true);
+    assert_eq!(delivery["name"], "Delivery");
+    // staff: 10 promoters (+100) against 5, 5, 10 (−25): −41.67, the score's support.
+    let staff = driver(&report, "staff");
+    assert!(close(&staff["points_at_stake"], -25.0 - 50.0 / 3.0), "{staff}");
+    assert_eq!(staff["rank"], 3, "delivery and speed (the same answers) first, staff last of the ranked");
+    // Never mentioned: listed, never ranked.
+    let billing = driver(&report, "billing");
+    assert_eq!((billing["rank"].clone(), billing["mentions"].clone()), (Value::Null, json!(0)));
+    assert!(report["method"].as_str().unwrap().contains("Points at stake"));
+
+    // `theme=` narrows any report to the answers that mention it.
+    let nps = app.get_json("/api/v1/reports/nps?theme=staff").await;
+    assert_eq!((nps["overall"]["n"].clone(), nps["overall"]["nps"].clone()), (json!(10), json!(100.0)));
+    let listed = app.get_json("/api/v1/responses?theme=delivery&limit=100").await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 10);
+    let wrong = app.get("/api/v1/reports/nps?theme=weather").send().await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = wrong.json().await.unwrap();
+    assert!(problem.to_string().contains("\"theme\"") && problem.to_string().contains("delivery"), "{problem}");
+}
+
+async fn comments_stored_before_tagging_are_read_later_a_page_at_a_time(app: TestApp) {
+    answers(&app).await;
+    hark_store::testing::forget_comment_tags(&app.store).await.unwrap();
+    let before = app.get_json("/api/v1/reports/themes?min_n=5").await;
+    assert_eq!((before["commented"].clone(), before["untagged"].clone()), (json!(0), json!(30)));
+    assert_eq!(driver(&before, "delivery")["mentions"], 0);
+    // Pages of 7: what one page tagged stays tagged (a restart would go on from there).
+    assert_eq!(app.store.tag_untagged_comments(7).await.unwrap(), 7);
+    assert_eq!(app.store.untagged_comments().await.unwrap(), 23);
+    while app.store.tag_untagged_comments(7).await.unwrap() > 0 {}
+    let after = app.get_json("/api/v1/reports/themes?min_n=5").await;
+    assert_eq!((after["commented"].clone(), after["untagged"].clone()), (json!(30), json!(0)));
+    assert_eq!(driver(&after, "delivery")["mentions"], 10);
+    assert!(close(&driver(&after, "delivery")["points_at_stake"], 75.0 - 50.0 / 3.0));
+}
+
+async fn the_themes_page_shows_drivers_in_the_reader_s_language(app: TestApp) {
+    answers(&app).await;
+    let (http, cookie) = app.user_session("cx@example.com", Role::Admin, None, None).await;
+    let korean =
+        |path: &str| http.get(format!("{}{path}", app.base)).header("cookie", &cookie).header("accept-language", "ko");
+    let page = korean("/dashboard/themes?min_n=5").send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    for want in ["주제", "배송", "직원 태도", "걸린 NPS 점수", "n = 30", "theme=delivery"] {
+        assert!(html.contains(want), "{want} missing");
+    }
+    // The page's CSV carries the same table.
+    let csv = korean("/dashboard/themes.csv?min_n=5").send().await;
+    let csv = csv.unwrap().text().await.unwrap();
+    assert!(csv.lines().any(|l| l.starts_with("drivers,1,배송,10,")), "{csv}");
+    // An agent sees only their own answers' themes: none here.
+    let (agent_http, agent_cookie) = app.user_session("agent@example.com", Role::Agent, None, None).await;
+    let page = agent_http.get(format!("{}/dashboard/themes", app.base)).header("cookie", &agent_cookie).send().await;
+    assert_eq!(page.unwrap().status(), StatusCode::OK);
+}
