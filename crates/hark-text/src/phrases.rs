@@ -102,10 +102,29 @@ impl PhraseTally {
             })
             .filter(|s| s.z > 0.0)
             .collect();
-        out.sort_by(|a, b| b.z.total_cmp(&a.z).then_with(|| a.key.cmp(&b.key)));
-        out.truncate(limit);
-        out
+        let words = |s: &Standout| s.key.split(' ').count();
+        out.sort_by(|a, b| b.z.total_cmp(&a.z).then_with(|| words(b).cmp(&words(a))).then_with(|| a.key.cmp(&b.key)));
+        // Parts of one sentence come out together ("took", "30 minutes", "took 30 minutes"):
+        // a phrase inside or around one already offered, used about as often, adds nothing.
+        let mut kept: Vec<Standout> = Vec::with_capacity(limit);
+        for s in out {
+            if kept.len() == limit {
+                break;
+            }
+            if !kept.iter().any(|k| {
+                overlaps(&k.key, &s.key) && k.in_segment.min(s.in_segment) * 5 >= k.in_segment.max(s.in_segment) * 4
+            }) {
+                kept.push(s);
+            }
+        }
+        kept
     }
+}
+
+/// Whether one phrase's words run inside the other's.
+fn overlaps(a: &str, b: &str) -> bool {
+    let (a, b) = (format!(" {a} "), format!(" {b} "));
+    a.contains(&b) || b.contains(&a)
 }
 
 /// The phrases of a comment: keys and byte spans. A phrase is one to three consecutive words
@@ -121,7 +140,11 @@ pub fn phrases(tokens: &[Token]) -> Vec<(String, (usize, usize))> {
         // A negator inside a phrase is kept as the "not" of the word it negates.
         let words = tokens[start..].iter().filter(|t| !t.negator);
         for (len, token) in words.take(MAX_WORDS).enumerate() {
-            if token.stop {
+            // A stray letter (a Thai fragment the word list does not know) is no phrase.
+            if token.stop
+                || token.clause != tokens[start].clause
+                || (token.word.chars().count() == 1 && !token.word.chars().all(is_hangul))
+            {
                 break;
             }
             if len > 0 {
@@ -137,6 +160,10 @@ pub fn phrases(tokens: &[Token]) -> Vec<(String, (usize, usize))> {
         }
     }
     out
+}
+
+fn is_hangul(c: char) -> bool {
+    ('\u{AC00}'..='\u{D7A3}').contains(&c)
 }
 
 /// Where the negator of the negated word at `at` begins.
@@ -171,6 +198,11 @@ mod tests {
         assert!(keys.contains(&("not arriv".into(), "never arrived")), "{keys:?}");
         assert!(keys.contains(&("parcel not arriv".into(), "parcel never arrived")), "{keys:?}");
         assert!(!keys.iter().any(|(k, _)| k.starts_with("the")), "{keys:?}");
+        // Punctuation ends a phrase.
+        let text = "Thanks, great service";
+        let keys: Vec<&str> =
+            phrases(&Words::shared().tokens(text, Lang::En)).into_iter().map(|(_, (s, e))| &text[s..e]).collect();
+        assert_eq!(keys, ["Thanks", "great", "great service", "service"]);
     }
 
     #[test]
@@ -191,5 +223,20 @@ mod tests {
         let uncovered = t.standouts(Detractor, 5, 10, |k| k.contains("deliveri"));
         assert!(!uncovered.iter().any(|s| s.key.contains("deliveri")));
         assert!(t.standouts(Promoter, 5, 10, |_| false).iter().any(|s| s.shown == "friendly"));
+    }
+
+    #[test]
+    fn the_parts_of_one_sentence_come_out_once() {
+        use Segment::*;
+        let mut rows = Vec::new();
+        for _ in 0..10 {
+            rows.push(("on hold for forty minutes", Detractor));
+            rows.push(("the shop is fine", Promoter));
+        }
+        let t = tally(&rows, Lang::En);
+        let top: Vec<String> = t.standouts(Detractor, 5, 10, |_| false).into_iter().map(|s| s.shown).collect();
+        // "forty" and "minutes" are inside "forty minutes", as often; "hold" ("for" cuts it off)
+        // is a phrase of its own.
+        assert_eq!(top, ["forty minutes", "hold"], "{top:?}");
     }
 }

@@ -24,9 +24,15 @@ impl ThaiWords {
     pub fn shared() -> &'static ThaiWords {
         static WORDS: OnceLock<ThaiWords> = OnceLock::new();
         WORDS.get_or_init(|| {
-            let list = include_str!("../data/th_words.txt");
-            let words =
-                Set::from_iter(list.lines().filter(|l| !l.is_empty())).expect("th_words.txt is sorted by bytes");
+            // PyThaiNLP's list, and the loanwords of customer service it lacks (แอป, app).
+            let mut list: Vec<&str> = include_str!("../data/th_words.txt")
+                .lines()
+                .chain(include_str!("../data/th_extra_words.txt").lines())
+                .filter(|l| !l.is_empty())
+                .collect();
+            list.sort_unstable();
+            list.dedup();
+            let words = Set::from_iter(list).expect("sorted and unique");
             ThaiWords { words }
         })
     }
@@ -138,6 +144,7 @@ mod tests {
         assert_eq!(words("พนักงานสุภาพดีมาก"), ["พนักงาน", "สุภาพ", "ดี", "มาก"]);
         assert_eq!(words("ส่งของช้ามาก"), ["ส่ง", "ของ", "ช้า", "มาก"]);
         assert_eq!(words("ไม่ดี"), ["ไม่", "ดี"]);
+        assert_eq!(words("แอปใช้งานยาก"), ["แอป", "ใช้งาน", "ยาก"]);
     }
 
     #[test]

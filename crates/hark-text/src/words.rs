@@ -32,6 +32,9 @@ pub struct Token {
     pub stop: bool,
     /// not, non, 안, ไม่ …: what begins a negation's scope.
     pub negator: bool,
+    /// Which clause of the comment the word is in (punctuation starts a new one): a phrase
+    /// never spans two.
+    pub clause: u32,
 }
 
 /// The word rules of one language, as `data/rules/<lang>.json` gives them.
@@ -108,11 +111,13 @@ impl Words {
         let mut tokens: Vec<Token> = Vec::with_capacity(text.len() / 5);
         // Words left in the current negation's scope.
         let mut reach = 0usize;
+        let mut clause = 0u32;
         for (start, end, is_word) in self.pieces(text) {
             let piece = &text[start..end];
             if !is_word {
                 if piece.chars().any(ends_clause) {
                     reach = 0;
+                    clause += 1;
                 }
                 continue;
             }
@@ -133,7 +138,7 @@ impl Words {
                 }
             }
             let stop = negator || rules.stopwords.contains(&word) || rules.stopwords.contains(&term);
-            tokens.push(Token { term, word, start, end, negated: reach > 0 && !negator, stop, negator });
+            tokens.push(Token { term, word, start, end, negated: reach > 0 && !negator, stop, negator, clause });
             if negator {
                 reach = NEGATION_REACH;
             } else {

@@ -248,8 +248,8 @@ async fn staff_pages_pass_wcag_21_aa_for_every_role() {
         hark_store::testing::case_for(answer["id"].as_str().unwrap(), &survey, answer["contact_id"].as_str());
     let (case, _) = app.store.open_case(&new_case).await.unwrap();
     let contact = answer["contact_id"].as_str().unwrap();
-    let dashboard =
-        ["overview", "segments", "agents", "changes", "responses", "report"].map(|p| format!("/dashboard/{p}"));
+    let dashboard = ["overview", "segments", "themes", "agents", "changes", "responses", "report"]
+        .map(|p| format!("/dashboard/{p}"));
     let admin_pages: Vec<String> =
         common::admin_pages(&survey, contact).into_iter().chain(["/dashboard/monitoring".to_owned()]).collect();
     let team_id = team["id"].as_str().unwrap();

@@ -288,7 +288,7 @@ async fn reports_show_intervals_and_rank_thin_segments_last(app: TestApp) {
     }
     // Documented in the OpenAPI document.
     let doc = app.get_json("/api/v1/openapi.json").await;
-    for path in ["overview", "segments", "agents", "changes", "alerts", "responses"] {
+    for path in ["overview", "segments", "themes", "agents", "changes", "alerts", "responses"] {
         assert!(doc["paths"][format!("/api/v1/reports/{path}")]["get"].is_object(), "{path}");
     }
     let _ = s.survey;
@@ -353,7 +353,7 @@ async fn roles_scope_every_report_and_page(app: TestApp) {
     ] {
         assert_eq!(get_as(&app, &http, &bo, &forbidden).await.status(), StatusCode::FORBIDDEN, "{forbidden}");
     }
-    for page in ["overview", "segments", "agents", "changes", "responses"] {
+    for page in ["overview", "segments", "themes", "agents", "changes", "responses"] {
         let r = get_as(&app, &http, &bo, &format!("/dashboard/{page}")).await;
         assert_eq!(r.status(), StatusCode::OK, "{page}");
         let html = r.text().await.unwrap();

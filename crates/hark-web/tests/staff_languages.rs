@@ -17,8 +17,8 @@ const LANGUAGES: [&str; 4] = ["en", "ko", "it", "th"];
 /// Words a page may show in any language: product and method names, the values a filter
 /// is typed with, and each language's name in itself (the language menu).
 const ANY_LANGUAGE: &[&str] = &[
-    "nps", "csat", "ces", "csv", "hark", "utc", "api", "wald", "rocks", "plan", "pro", "attr", "property", "product",
-    "english", "italiano", "hmac", "sha", "json", "slack", "pdf", // The harness's API key is named so.
+    "nps", "csat", "ces", "csv", "hark", "utc", "api", "wald", "rocks", "monroe", "plan", "pro", "attr", "property",
+    "product", "english", "italiano", "hmac", "sha", "json", "slack", "pdf", // The harness's API key is named so.
     "test",
 ];
 
@@ -262,7 +262,7 @@ async fn every_staff_page_reads_in_the_person_s_language() {
     let mut failures = Vec::new();
     let mut pages_read = 0;
     for (email, role, (http, cookie)) in &people {
-        let mut pages: Vec<(String, u16)> = ["overview", "segments", "agents", "changes", "responses"]
+        let mut pages: Vec<(String, u16)> = ["overview", "segments", "themes", "agents", "changes", "responses"]
             .iter()
             .map(|p| (format!("/dashboard/{p}"), 200))
             .chain([

@@ -47,6 +47,18 @@ impl Size {
     }
 }
 
+/// About how wide `text` is at 12 px: Hangul and CJK take a full em, Thai and Latin about half.
+fn text_width(text: &str) -> f64 {
+    text.chars()
+        .map(|c| match c {
+            '\u{1100}'..='\u{11FF}' | '\u{3000}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}' => 12.0,
+            // Thai marks above and below a consonant take no width of their own.
+            '\u{0E31}' | '\u{0E34}'..='\u{0E3A}' | '\u{0E47}'..='\u{0E4E}' => 0.0,
+            _ => 6.8,
+        })
+        .sum()
+}
+
 /// A chart with links is a group whose links a screen reader can reach; one without is a
 /// single image, named by its label.
 fn role(has_links: bool) -> &'static str {
@@ -272,7 +284,9 @@ pub(crate) struct DotRow {
 /// row's label links to its answers.
 pub(crate) fn dot_rows(t: Reader, rows: &[DotRow], size: Size) -> String {
     let (w, right, row_h) = (size.width(), 16.0, 26.0);
-    let left = if size == Size::Wide { 170.0 } else { 112.0 };
+    // Wide: room for the longest label, up to two fifths of the width.
+    let longest = rows.iter().map(|r| text_width(&size.label(&r.label))).fold(0.0, f64::max);
+    let left = if size == Size::Wide { (longest + 16.0).clamp(170.0, w * 0.4) } else { 112.0 };
     let h = 26.0 + row_h * rows.len() as f64;
     let x = |v: f64| left + (w - left - right) * (v + 100.0) / 200.0;
     let mut svg = format!(

@@ -903,7 +903,7 @@ async fn themes(
     });
     page.fig.cards.push(Card {
         label: t.text("dash.comments_read").into(),
-        value: r.commented.to_string(),
+        value: t.count(r.commented),
         detail: match r.untagged {
             0 => t.fill1("dash.of_answers", "n", t.count(r.overall.n)),
             n => t.fill1("dash.still_reading", "n", t.count(n)),
@@ -945,7 +945,6 @@ async fn themes(
             "ci_high",
             "p_value",
             "points_at_stake",
-            "enough_data",
         ]),
         rows: r
             .drivers
@@ -967,11 +966,7 @@ async fn themes(
                         signed(diff.map(|c| c.difference)),
                     ],
                     interval_cells(diff.map(|c| c.interval)).to_vec(),
-                    vec![
-                        diff.map_or_else(String::new, |c| format!("{:.3}", c.p_value)),
-                        signed(x.points_at_stake),
-                        x.enough_data.to_string(),
-                    ],
+                    vec![diff.map_or_else(String::new, |c| format!("{:.3}", c.p_value)), signed(x.points_at_stake)],
                 ]
                 .concat()
             })
