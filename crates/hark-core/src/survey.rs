@@ -197,6 +197,27 @@ pub fn default_root_causes() -> Vec<String> {
     ["product", "price", "delivery", "support", "billing", "other"].map(String::from).to_vec()
 }
 
+/// The default root cause (of [`default_root_causes`]) a comment theme usually points to.
+pub fn usual_root_cause(theme: &str) -> &'static str {
+    match theme {
+        "quality" | "size_fit" | "availability" | "digital" => "product",
+        "price" => "price",
+        "delivery" => "delivery",
+        "billing" | "returns" => "billing",
+        "staff" | "support" | "speed" | "communication" => "support",
+        _ => "other",
+    }
+}
+
+/// The root cause of `causes` (a survey's list) that the comment's `themes` suggest, first
+/// theme first: a cause named like the theme, else the theme's usual default cause.
+pub fn suggested_root_cause<'a>(themes: &[String], causes: &'a [String]) -> Option<&'a String> {
+    themes.iter().find_map(|theme| {
+        let wanted = [theme.as_str(), usual_root_cause(theme)];
+        wanted.iter().find_map(|w| causes.iter().find(|c| c.eq_ignore_ascii_case(w)))
+    })
+}
+
 fn default_locale() -> String {
     "en".into()
 }
@@ -559,6 +580,25 @@ pub fn is_locale(tag: &str) -> bool {
     let lang_ok =
         parts.next().is_some_and(|l| (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphabetic()));
     lang_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+#[cfg(test)]
+mod root_cause_tests {
+    use super::*;
+
+    #[test]
+    fn a_comment_s_themes_suggest_a_root_cause() {
+        let causes = default_root_causes();
+        let themes = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+        let suggested = |keys: &[&str], causes: &[String]| suggested_root_cause(&themes(keys), causes).cloned();
+        assert_eq!(suggested(&["delivery", "speed"], &causes).as_deref(), Some("delivery"));
+        assert_eq!(suggested(&["staff"], &causes).as_deref(), Some("support"));
+        assert_eq!(suggested(&[], &causes), None);
+        // A survey's own list: a cause named like the theme wins; when none fits, none.
+        let own = vec!["Courier".to_string(), "Delivery".to_string()];
+        assert_eq!(suggested(&["delivery"], &own).as_deref(), Some("Delivery"));
+        assert_eq!(suggested(&["staff"], &own), None);
+    }
 }
 
 #[cfg(test)]

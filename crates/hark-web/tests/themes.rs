@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 common::on_both!(
     answers_carry_themes_and_sentiment_and_the_report_ranks_drivers,
     comments_stored_before_tagging_are_read_later_a_page_at_a_time,
-    the_themes_page_shows_drivers_in_the_reader_s_language
+    the_themes_page_shows_drivers_in_the_reader_s_language,
+    a_case_shows_what_its_comment_is_about_and_suggests_the_root_cause
 );
 
 /// 30 answers: 10 detractors about a late delivery, 10 promoters praising the staff, 5
@@ -122,4 +123,20 @@ async fn the_themes_page_shows_drivers_in_the_reader_s_language(app: TestApp) {
     let (agent_http, agent_cookie) = app.user_session("agent@example.com", Role::Agent, None, None).await;
     let page = agent_http.get(format!("{}/dashboard/themes", app.base)).header("cookie", &agent_cookie).send().await;
     assert_eq!(page.unwrap().status(), StatusCode::OK);
+}
+
+async fn a_case_shows_what_its_comment_is_about_and_suggests_the_root_cause(app: TestApp) {
+    let survey = answers(&app).await;
+    let list = app.get_json(&format!("/api/v1/responses?survey_id={survey}&limit=100")).await;
+    let late = list["items"].as_array().unwrap().iter().find(|r| r["score"] == 2).unwrap();
+    let new_case = hark_store::testing::case_for(late["id"].as_str().unwrap(), &survey, None);
+    let (case, _) = app.store.open_case(&new_case).await.unwrap();
+    let (http, cookie) = app.user_session("cx@example.com", Role::Admin, None, None).await;
+    let page =
+        http.get(format!("{}/admin/cases/{}", app.base, case.id)).header("cookie", &cookie).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("What the comment is about: Delivery, Waiting and speed · sentiment: negative"), "{html}");
+    // The survey's default causes: "delivery" is chosen in advance, and the page says why.
+    assert!(html.contains(r#"<option value="delivery" selected>"#), "{html}");
+    assert!(html.contains("Suggested from the comment"));
 }

@@ -248,6 +248,10 @@ struct CasePage {
     /// Whom this person may hand the case to.
     users: Vec<(String, String)>,
     root_causes: Vec<String>,
+    /// The root cause the comment's themes point to, chosen in advance.
+    suggested_cause: Option<String>,
+    /// The comment's themes and sentiment, in the reader's words.
+    reading: Option<String>,
     history: Vec<HistoryLine>,
     earlier: Vec<(String, String, String)>,
 }
@@ -398,6 +402,15 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
             .filter(|u| viewer.may_assign_to(u) || Some(&u.id) == case.owner_id.as_ref())
             .map(|u| (u.id.clone(), person(u)))
             .collect(),
+        suggested_cause: response
+            .as_ref()
+            .and_then(|r| hark_core::survey::suggested_root_cause(&r.themes, &survey.definition.root_causes).cloned()),
+        reading: response.as_ref().and_then(|r| {
+            let sentiment = r.sentiment.as_deref()?;
+            let themes = crate::dashboard::theme_names(t, &r.themes);
+            let themes = if themes.is_empty() { t.text("case.no_theme").to_owned() } else { themes };
+            Some(t.fill2("case.reading", "themes", themes, "sentiment", t.word("sentiment", sentiment)))
+        }),
         root_causes: survey.definition.root_causes.clone(),
         history,
         earlier,
