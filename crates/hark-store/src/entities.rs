@@ -47,6 +47,8 @@ pub struct Erasure {
     pub events_unlinked: u64,
     pub notes_deleted: u64,
     pub interactions_deleted: u64,
+    /// Feedback they gave elsewhere (reviews, tickets …) that named them.
+    pub feedback_deleted: u64,
     pub webhook_payloads_emptied: u64,
     pub jobs_emptied: u64,
 }
@@ -555,6 +557,9 @@ impl Store {
         done.notes_deleted = run("DELETE FROM notes WHERE contact_id = $1").execute(&mut *tx).await?.rows_affected();
         done.interactions_deleted =
             run("DELETE FROM interactions WHERE contact_id = $1").execute(&mut *tx).await?.rows_affected();
+        // What they wrote elsewhere is theirs: it goes with them.
+        done.feedback_deleted =
+            run("DELETE FROM feedback WHERE contact_id = $1").execute(&mut *tx).await?.rows_affected();
         // Payloads are JSON that name the contact, its answers, cases or invitations by id.
         let named = std::iter::once(id.to_owned()).chain(responses).chain(cases).chain(invitations);
         for named_id in named {

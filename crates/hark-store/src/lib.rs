@@ -8,6 +8,7 @@
 mod cases;
 mod digests;
 mod entities;
+mod feedback;
 mod filter;
 mod invitations;
 mod jobs;
@@ -30,6 +31,7 @@ use sqlx::{AnyPool, Executor, SqlSafeStr};
 pub use cases::*;
 pub use digests::DIGEST_JOB;
 pub use entities::*;
+pub use feedback::{Feedback, FeedbackCounts, FeedbackFilter, NewFeedback, SentimentCounts};
 pub use filter::{ResponseFilter, fold_for_search};
 pub use invitations::*;
 pub use jobs::*;
@@ -181,6 +183,7 @@ fn migrator() -> Migrator {
         (11, "digests", include_str!("../migrations/0011_digests.sql")),
         (12, "seen_language", include_str!("../migrations/0012_seen_language.sql")),
         (13, "comment_tags", include_str!("../migrations/0013_comment_tags.sql")),
+        (14, "feedback", include_str!("../migrations/0014_feedback.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

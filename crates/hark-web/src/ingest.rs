@@ -59,29 +59,8 @@ pub async fn submit(
     mut input: ResponseInput,
     header_key: Option<String>,
 ) -> Result<Submitted, ApiError> {
-    let key = match (header_key, input.idempotency_key.take()) {
-        (Some(h), Some(b)) if h != b => {
-            return Err(ApiError::field("idempotency_key", "differs from the Idempotency-Key header"));
-        }
-        (Some(k), _) | (None, Some(k)) => k,
-        (None, None) => {
-            return Err(ApiError::field(
-                "idempotency_key",
-                "required: send an `Idempotency-Key` header (or field) unique to this answer, so that a retry is not counted twice",
-            ));
-        }
-    };
-    if key.is_empty() || key.len() > 200 {
-        return Err(ApiError::field("idempotency_key", "1–200 characters"));
-    }
-    // Fingerprint of the request as the client sent it, before defaults are filled in.
-    let request = serde_json::to_string(&input).expect("inputs serialize");
-    // PostgreSQL stores no NUL in text, and one would fail a whole group commit; the HTTP edge
-    // refuses them already, this covers imports.
-    if request.contains("\\u0000") {
-        return Err(ApiError::field("body", crate::guard::NUL_REFUSED));
-    }
-    let request_hash = hash_secret(&request);
+    let key = idempotency_key(header_key, input.idempotency_key.take())?;
+    let request_hash = fingerprint(&input)?;
 
     let survey = store
         .survey_for_answers(&input.survey_id)
@@ -100,25 +79,7 @@ pub async fn submit(
     let segment = survey.definition.check_answer(&answer)?;
 
     let mut errors = ValidationErrors::default();
-    let contact = match (input.contact_id, input.contact) {
-        (Some(_), Some(_)) => {
-            errors.push("contact", "give either `contact_id` or `contact`, not both");
-            None
-        }
-        (Some(id), None) => {
-            if store.get_contact(&id).await?.is_none() {
-                errors.push("contact_id", "no such contact");
-            }
-            Some(ContactRef::Id(id))
-        }
-        (None, Some(c)) => {
-            if let Err(e) = c.validate("contact.") {
-                errors.0.extend(e.0);
-            }
-            Some(ContactRef::Upsert(c))
-        }
-        (None, None) => None,
-    };
+    let contact = contact_ref(store, input.contact_id, input.contact, &mut errors).await?;
     if let Some(id) = &input.agent_id
         && store.get_agent(id).await?.is_none()
     {
@@ -142,25 +103,7 @@ pub async fn submit(
     if serde_json::to_string(&input.context).map_or(0, |s| s.len()) > 16_384 {
         errors.push("context", "at most 16 KiB");
     }
-    let now = jiff::Timestamp::now().as_millisecond();
-    let created_at = match &input.submitted_at {
-        None => now,
-        Some(t) => match t.parse::<jiff::Timestamp>() {
-            Ok(t) if t.as_millisecond() > now + 300_000 => {
-                errors.push("submitted_at", "is in the future");
-                now
-            }
-            Ok(t) if t.as_millisecond() < 946_684_800_000 => {
-                errors.push("submitted_at", "is before 2000");
-                now
-            }
-            Ok(t) => t.as_millisecond(),
-            Err(_) => {
-                errors.push("submitted_at", "must be an RFC 3339 time such as 2026-01-31T09:30:00Z");
-                now
-            }
-        },
-    };
+    let created_at = given_at(input.submitted_at.as_deref(), &mut errors);
     errors.into_result()?;
 
     // Live answers get the playbook (or, when it has nothing to do, only the webhooks);
@@ -201,4 +144,185 @@ pub async fn submit(
     let submitted = store.submit_response(response).await?;
     metrics::counter!("hark_answers_total", "new" => if submitted.created { "true" } else { "false" }).increment(1);
     Ok(submitted)
+}
+
+/// The idempotency key from the header or the body field (one is required; both must agree).
+pub(crate) fn idempotency_key(header: Option<String>, field: Option<String>) -> Result<String, ApiError> {
+    let key = match (header, field) {
+        (Some(h), Some(b)) if h != b => {
+            return Err(ApiError::field("idempotency_key", "differs from the Idempotency-Key header"));
+        }
+        (Some(k), _) | (None, Some(k)) => k,
+        (None, None) => {
+            return Err(ApiError::field(
+                "idempotency_key",
+                "required: send an `Idempotency-Key` header (or field) unique to this request, so that a retry is not counted twice",
+            ));
+        }
+    };
+    if key.is_empty() || key.len() > 200 {
+        return Err(ApiError::field("idempotency_key", "1–200 characters"));
+    }
+    Ok(key)
+}
+
+/// Fingerprint of a request as the client sent it (before defaults are filled in), so that a
+/// key reused for other content is caught.
+pub(crate) fn fingerprint(input: &impl Serialize) -> Result<String, ApiError> {
+    let request = serde_json::to_string(input).expect("inputs serialize");
+    // PostgreSQL stores no NUL in text, and one would fail a whole group commit; the HTTP edge
+    // refuses them already, this covers imports.
+    if request.contains("\\u0000") {
+        return Err(ApiError::field("body", crate::guard::NUL_REFUSED));
+    }
+    Ok(hash_secret(&request))
+}
+
+/// An existing contact by id, or one described (created or updated by `external_id`).
+pub(crate) async fn contact_ref(
+    store: &Store,
+    id: Option<String>,
+    described: Option<ContactInput>,
+    errors: &mut ValidationErrors,
+) -> Result<Option<ContactRef>, ApiError> {
+    Ok(match (id, described) {
+        (Some(_), Some(_)) => {
+            errors.push("contact", "give either `contact_id` or `contact`, not both");
+            None
+        }
+        (Some(id), None) => {
+            if store.get_contact(&id).await?.is_none() {
+                errors.push("contact_id", "no such contact");
+            }
+            Some(ContactRef::Id(id))
+        }
+        (None, Some(c)) => {
+            if let Err(e) = c.validate("contact.") {
+                errors.0.extend(e.0);
+            }
+            Some(ContactRef::Upsert(c))
+        }
+        (None, None) => None,
+    })
+}
+
+/// When it happened (RFC 3339, not in the future, not before 2000); now when not given.
+pub(crate) fn given_at(at: Option<&str>, errors: &mut ValidationErrors) -> i64 {
+    let now = jiff::Timestamp::now().as_millisecond();
+    match at {
+        None => now,
+        Some(t) => match t.parse::<jiff::Timestamp>() {
+            Ok(t) if t.as_millisecond() > now + 300_000 => {
+                errors.push("submitted_at", "is in the future");
+                now
+            }
+            Ok(t) if t.as_millisecond() < 946_684_800_000 => {
+                errors.push("submitted_at", "is before 2000");
+                now
+            }
+            Ok(t) => t.as_millisecond(),
+            Err(_) => {
+                errors.push("submitted_at", "must be an RFC 3339 time such as 2026-01-31T09:30:00Z");
+                now
+            }
+        },
+    }
+}
+
+/// What a customer said outside a survey: a review, a social-media post, interview notes, a
+/// support ticket. Read for themes and sentiment; never counted in NPS.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackInput {
+    /// `review`, `social`, `interview`, `ticket` or `other`.
+    pub source: String,
+    /// What they said (at most 10,000 characters).
+    pub text: String,
+    /// Their own rating, if the source has one …
+    pub rating: Option<i64>,
+    /// … on this scale, as `low-high`: `1-5` for stars, `0-10`.
+    pub scale: Option<String>,
+    /// An existing contact by Hark id …
+    pub contact_id: Option<String>,
+    /// … or one described here, created or updated by `external_id`.
+    pub contact: Option<ContactInput>,
+    /// Where it was said (http or https).
+    pub url: Option<String>,
+    /// Its language (BCP 47), when the text alone may not tell.
+    pub language: Option<String>,
+    /// When it was said (RFC 3339); defaults to now.
+    pub submitted_at: Option<String>,
+    /// May be given here instead of the `Idempotency-Key` header.
+    pub idempotency_key: Option<String>,
+}
+
+pub const FEEDBACK_SOURCES: [&str; 5] = ["review", "social", "interview", "ticket", "other"];
+const MAX_FEEDBACK_CHARS: usize = 10_000;
+
+/// Checks feedback and stores it once; `true` when it is new.
+pub async fn take_feedback(
+    store: &Store,
+    mut input: FeedbackInput,
+    header_key: Option<String>,
+) -> Result<(hark_store::Feedback, bool), ApiError> {
+    let key = idempotency_key(header_key, input.idempotency_key.take())?;
+    let request_hash = fingerprint(&input)?;
+    let mut errors = ValidationErrors::default();
+    if !FEEDBACK_SOURCES.contains(&input.source.as_str()) {
+        errors.push("source", "one of review, social, interview, ticket, other");
+    }
+    let text = input.text.trim().to_owned();
+    if text.is_empty() {
+        errors.push("text", "required: what the customer said");
+    } else if text.chars().count() > MAX_FEEDBACK_CHARS {
+        errors.push("text", "at most 10,000 characters");
+    }
+    let scale = input.scale.as_deref().map(|s| {
+        s.split_once('-')
+            .and_then(|(l, h)| Some((l.trim().parse::<i64>().ok()?, h.trim().parse::<i64>().ok()?)))
+            .filter(|(l, h)| 0 <= *l && l < h && *h <= 100)
+    });
+    let rating = match (input.rating, scale) {
+        (None, None) => None,
+        (Some(_), None) => {
+            errors.push("scale", "required with a rating, as `low-high`, e.g. `1-5`");
+            None
+        }
+        (_, Some(None)) => {
+            errors.push("scale", "must be `low-high` with 0 ≤ low < high ≤ 100, e.g. `1-5`");
+            None
+        }
+        (None, Some(Some(_))) => {
+            errors.push("rating", "required with a scale");
+            None
+        }
+        (Some(r), Some(Some((low, high)))) if r < low || r > high => {
+            errors.push("rating", "outside its scale");
+            None
+        }
+        (Some(r), Some(Some((low, high)))) => Some((r, low, high)),
+    };
+    if let Some(url) = &input.url
+        && (url.len() > 2_000 || !(url.starts_with("https://") || url.starts_with("http://")))
+    {
+        errors.push("url", "an http or https address of at most 2,000 characters");
+    }
+    if input.language.as_ref().is_some_and(|l| !is_locale(l)) {
+        errors.push("language", "must be a language tag such as `en` or `th`");
+    }
+    let contact = contact_ref(store, input.contact_id, input.contact, &mut errors).await?;
+    let created_at = given_at(input.submitted_at.as_deref(), &mut errors);
+    errors.into_result()?;
+    let new = hark_store::NewFeedback {
+        source: input.source,
+        body: text,
+        rating,
+        contact,
+        url: input.url,
+        language: input.language,
+        created_at,
+        idempotency_key: key,
+        request_hash,
+    };
+    Ok(store.add_feedback(&new).await?)
 }

@@ -13,7 +13,8 @@ common::on_both!(
     answers_carry_themes_and_sentiment_and_the_report_ranks_drivers,
     comments_stored_before_tagging_are_read_later_a_page_at_a_time,
     the_themes_page_shows_drivers_in_the_reader_s_language,
-    a_case_shows_what_its_comment_is_about_and_suggests_the_root_cause
+    a_case_shows_what_its_comment_is_about_and_suggests_the_root_cause,
+    feedback_from_other_sources_is_read_but_never_counted_in_nps
 );
 
 /// 30 answers: 10 detractors about a late delivery, 10 promoters praising the staff, 5
@@ -139,4 +140,86 @@ async fn a_case_shows_what_its_comment_is_about_and_suggests_the_root_cause(app:
     // The survey's default causes: "delivery" is chosen in advance, and the page says why.
     assert!(html.contains(r#"<option value="delivery" selected>"#), "{html}");
     assert!(html.contains("Suggested from the comment"));
+}
+
+async fn feedback_from_other_sources_is_read_but_never_counted_in_nps(app: TestApp) {
+    answers(&app).await;
+    let post = |key: Option<&str>, body: Value| {
+        let r = app.post("/api/v1/feedback").json(&body);
+        match key {
+            Some(k) => r.header("Idempotency-Key", k),
+            None => r,
+        }
+    };
+    let review = json!({"source": "review", "text": "The courier lost my parcel, terrible", "rating": 1, "scale": "1-5",
+        "contact": {"external_id": "c-1", "email": "c1@example.com"}, "url": "https://reviews.example/1"});
+    let unkeyed = post(None, review.clone()).send().await.unwrap();
+    assert_eq!(unkeyed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unkeyed.text().await.unwrap().contains("idempotency_key"));
+    let made = post(Some("r1"), review.clone()).send().await.unwrap();
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let made: Value = made.json().await.unwrap();
+    assert_eq!((made["themes"].clone(), made["sentiment"].clone()), (json!(["delivery"]), json!("negative")));
+    // A retry is the same feedback; the same key for something else is refused.
+    let again: Value = post(Some("r1"), review.clone()).send().await.unwrap().json().await.unwrap();
+    assert_eq!(again["id"], made["id"]);
+    let other = post(Some("r1"), json!({"source": "review", "text": "Something else"})).send().await.unwrap();
+    assert_eq!(other.status(), StatusCode::CONFLICT);
+    let social = json!({"source": "social", "text": "Mina was so helpful, lovely staff"});
+    assert_eq!(post(Some("s1"), social).send().await.unwrap().status(), StatusCode::CREATED);
+    // Mistakes name their field; nothing is stored.
+    for (body, field) in [
+        (json!({"source": "blog", "text": "x"}), "source"),
+        (json!({"source": "review", "text": "  "}), "text"),
+        (json!({"source": "review", "text": "ok", "rating": 7, "scale": "1-5"}), "rating"),
+        (json!({"source": "review", "text": "ok", "rating": 3}), "scale"),
+        (json!({"source": "review", "text": "ok", "rating": 3, "scale": "5-1"}), "scale"),
+        (json!({"source": "review", "text": "ok", "url": "javascript:alert(1)"}), "url"),
+        (json!({"source": "review", "text": "ok", "submitted_at": "yesterday"}), "submitted_at"),
+    ] {
+        let r = post(Some(&format!("bad-{field}-{body}")), body.clone()).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let problem: Value = r.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], field, "{body}: {problem}");
+    }
+    assert_eq!(app.get_json("/api/v1/feedback?limit=50").await["items"].as_array().unwrap().len(), 2);
+    assert_eq!(app.get_json("/api/v1/feedback?source=review").await["items"].as_array().unwrap().len(), 1);
+    assert_eq!(app.get_json("/api/v1/feedback?theme=staff").await["items"].as_array().unwrap().len(), 1);
+    for wrong in ["source=blog", "team_id=t", "theme=weather"] {
+        let r = app.get(&format!("/api/v1/feedback?{wrong}")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{wrong}");
+    }
+
+    // Never in NPS: the figures are the 30 answers'.
+    assert_eq!(app.get_json("/api/v1/reports/nps").await["overall"]["n"], 30);
+    let report = app.get_json("/api/v1/reports/themes?min_n=5").await;
+    assert_eq!(report["overall"]["n"], 30);
+    let feedback = &report["feedback"];
+    assert_eq!((feedback["all"]["negative"].clone(), feedback["all"]["positive"].clone()), (json!(1), json!(1)));
+    let delivery = feedback["themes"].as_array().unwrap().iter().find(|t| t["key"] == "delivery").unwrap();
+    assert_eq!(
+        (delivery["mentions"]["negative"].clone(), delivery["negative"]["pct"].clone()),
+        (json!(1), json!(100.0))
+    );
+    let reviews = app.get_json("/api/v1/reports/themes?source=review").await;
+    assert_eq!(reviews["feedback"]["all"]["positive"], 0);
+
+    // On the contact's timeline and in their export; erased with them.
+    let contact = made["contact_id"].as_str().unwrap();
+    let timeline = app.get_json(&format!("/api/v1/contacts/{contact}/timeline")).await;
+    assert!(timeline.to_string().contains("\"type\":\"feedback\""), "{timeline}");
+    let export = app.get_json(&format!("/api/v1/contacts/{contact}/export")).await;
+    assert_eq!(export["feedback"][0]["text"], "The courier lost my parcel, terrible");
+    let erased: Value = app
+        .client
+        .delete(format!("{}/api/v1/contacts/{contact}", app.base))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(erased["feedback_deleted"], 1);
+    assert_eq!(app.get_json("/api/v1/feedback").await["items"].as_array().unwrap().len(), 1);
 }

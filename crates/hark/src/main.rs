@@ -129,6 +129,10 @@ enum ImportCommand {
     /// Interactions from other systems (columns customer_id or email, kind, date, agent,
     /// summary; other columns become figures such as handle_time_s).
     Interactions { file: PathBuf },
+    /// Feedback from other sources: reviews, social media, interviews, tickets (columns text,
+    /// source, rating and scale, customer_id or email, date, url, language). Read for themes
+    /// and sentiment; never counted in NPS.
+    Feedback { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -248,6 +252,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Import { command: ImportCommand::Interactions { file } } => {
             let report = transfer::import_interactions(&store, &file).await?;
+            eprintln!("{report}");
+            if report.rejected > 0 {
+                std::process::exit(2);
+            }
+        }
+        Command::Import { command: ImportCommand::Feedback { file } } => {
+            let report = transfer::import_feedback(&store, &file).await?;
             eprintln!("{report}");
             if report.rejected > 0 {
                 std::process::exit(2);

@@ -359,6 +359,71 @@ pub async fn import_interactions(store: &Store, file: &Path) -> anyhow::Result<I
     Ok(report)
 }
 
+const FEEDBACK_COLUMNS: &[(&str, &[&str])] = &[
+    ("text", &["text", "feedback", "comment", "review", "body", "message", "content", "notes"]),
+    ("source", &["source", "kind", "type", "channel"]),
+    ("rating", &["rating", "stars", "score"]),
+    ("scale", &["scale", "rating_scale"]),
+    ("external_id", &["external_id", "customer_id", "contact_id", "user_id", "person_id"]),
+    ("email", &["email", "e_mail", "email_address", "customer_email"]),
+    ("name", &["name", "customer_name", "contact_name", "author"]),
+    ("date", &["date", "created_at", "submitted_at", "timestamp", "time", "posted_at"]),
+    ("url", &["url", "link"]),
+    ("language", &["language", "lang", "locale"]),
+    ("ignore", &["id"]),
+];
+
+/// Feedback from other sources (reviews, social media, interviews, tickets): columns text,
+/// source, rating and scale, customer_id or email, date, url, language. A rating without a
+/// scale is read on 1–5 (stars). Like responses: a bad row is reported by line, importing
+/// twice adds nothing.
+pub async fn import_feedback(store: &Store, file: &Path) -> anyhow::Result<ImportReport> {
+    let mut import = ImportFile::open(file, FEEDBACK_COLUMNS, "text")?;
+    let mut report = ImportReport { imported: 0, already_present: 0, rejected: 0, errors: Vec::new() };
+    for row in import.rows() {
+        let row = match row {
+            Ok(row) => row,
+            Err(unreadable) => {
+                report.errors.push(unreadable);
+                continue;
+            }
+        };
+        let input: Result<hark_web::ingest::FeedbackInput, String> = (|| {
+            let rating =
+                row.get("rating").map(|r| r.parse::<i64>().map_err(|_| format!("rating: {r} is not a whole number")));
+            let rating = rating.transpose()?;
+            let contact = row.get("external_id").or(row.get("email")).map(|id| ContactInput {
+                external_id: id.to_string(),
+                email: row.get("email").map(|s| s.to_string()),
+                name: row.get("name").map(|s| s.to_string()),
+                locale: None,
+                attributes: Map::new(),
+            });
+            Ok(hark_web::ingest::FeedbackInput {
+                source: row.get("source").map_or_else(|| "other".to_owned(), str::to_lowercase),
+                text: row.get("text").unwrap_or_default().to_owned(),
+                scale: row.get("scale").map(str::to_owned).or_else(|| rating.map(|_| "1-5".to_owned())),
+                rating,
+                contact,
+                url: row.get("url").map(str::to_owned),
+                language: row.get("language").map(str::to_owned),
+                submitted_at: row.get("date").map(parse_date).transpose()?,
+                ..Default::default()
+            })
+        })();
+        match input {
+            Err(message) => report.errors.push((row.line, message)),
+            Ok(input) => {
+                let result = hark_web::ingest::take_feedback(store, input, Some(row.key.clone())).await;
+                count(&mut report, row.line, result.map(|(_, created)| created));
+            }
+        }
+    }
+    report.rejected = report.errors.len();
+    report.errors.sort();
+    Ok(report)
+}
+
 pub async fn export_responses(store: &Store, survey: Option<&str>, out: impl std::io::Write) -> anyhow::Result<()> {
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record([

@@ -524,6 +524,44 @@ async fn interactions_import_onto_the_timeline_and_only_once() {
     assert!(calls[0].agent_id.is_some());
 }
 
+#[tokio::test]
+async fn feedback_imports_with_its_themes_and_only_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hark.db");
+    let csv = dir.path().join("reviews.csv");
+    std::fs::write(
+        &csv,
+        "review,stars,source,customer_id,date,url\n\
+         \"The courier lost my parcel, terrible\",1,review,c-1,2026-03-02,https://reviews.example/1\n\
+         배송이 빠르고 직원이 친절해요,5,social,,2026-03-03,\n\
+         Great,9,review,,2026-03-04,\n",
+    )
+    .unwrap();
+    let run = || hark(&db, &["import", "feedback", csv.to_str().unwrap()]);
+    let first = run();
+    let said = String::from_utf8_lossy(&first.stderr).to_string();
+    assert_eq!(first.status.code(), Some(2), "{said}");
+    // 9 stars on the default 1–5 scale: refused by line.
+    assert!(
+        said.contains("line 4: rating: outside its scale")
+            && said.contains("imported 2, already present 0, rejected 1"),
+        "{said}"
+    );
+    let again = String::from_utf8_lossy(&run().stderr).to_string();
+    assert!(again.contains("imported 0, already present 2, rejected 1"), "{again}");
+    let store = hark_store::Store::open(db.to_str().unwrap()).await.unwrap();
+    let all = store.list_feedback(&hark_store::FeedbackFilter::default(), 10).await.unwrap();
+    assert_eq!(all.len(), 2);
+    let korean = all.iter().find(|f| f.source == "social").unwrap();
+    assert_eq!(
+        (korean.themes.clone(), korean.sentiment.as_deref()),
+        (vec!["delivery".to_owned(), "staff".to_owned(), "speed".to_owned()], Some("positive"))
+    );
+    let lost = all.iter().find(|f| f.source == "review").unwrap();
+    assert_eq!((lost.rating, lost.rating_max, lost.sentiment.as_deref()), (Some(1), Some(5), Some("negative")));
+    assert!(lost.contact_id.is_some());
+}
+
 /// Users from the command line: add, change role, deactivate (refused sign-in), activate.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_are_added_changed_and_deactivated_from_the_command_line() {

@@ -1241,6 +1241,13 @@ pub(crate) fn timeline_line(
                 format!("{}{figures}", i.summary.clone().unwrap_or_default()),
             )
         }
+        TimelineItem::Feedback(f) => {
+            let rating = match (f.rating, f.rating_max) {
+                (Some(r), Some(max)) => t.fill2("timeline.rating", "rating", r, "max", max),
+                _ => String::new(),
+            };
+            (t.fill2("timeline.feedback", "source", word("source", &f.source), "rating", rating), f.text.clone())
+        }
     }
 }
 

@@ -40,7 +40,7 @@ pub(crate) async fn get_contact(State(s): State<AppState>, Path(id): Path<String
     s.store.get_contact(&id).await?.map(Json).ok_or_else(|| ApiError::not_found("contact"))
 }
 
-/// Erase a contact from every table: the record, notes and interactions are deleted; their
+/// Erase a contact from every table: the record, notes, interactions and feedback are deleted; their
 /// answers stay as anonymous scores without comment, answers or context, so past figures do
 /// not change; cases, events and invitations lose the link; texts of replies and notes on
 /// their cases and webhook and job payloads naming them are emptied. The body says what was done.
@@ -59,6 +59,8 @@ pub(crate) struct ContactExport {
     contact: Contact,
     responses: Vec<Response>,
     notes: Vec<Note>,
+    /// What they said elsewhere: reviews, social media, interviews, tickets.
+    feedback: Vec<hark_store::Feedback>,
 }
 
 #[utoipa::path(get, path = "/api/v1/contacts/{id}/export", tag = "contacts",
@@ -82,7 +84,9 @@ pub(crate) async fn export_contact(
         }
     }
     let notes = s.store.list_notes(&id).await?;
-    Ok(Json(ContactExport { contact, responses, notes }))
+    let by_contact = hark_store::FeedbackFilter { contact_id: Some(id.clone()), ..Default::default() };
+    let feedback = s.store.list_feedback(&by_contact, i64::MAX).await?;
+    Ok(Json(ContactExport { contact, responses, notes, feedback }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

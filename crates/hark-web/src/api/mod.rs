@@ -3,6 +3,7 @@
 
 mod contacts;
 mod events;
+mod feedback;
 pub(crate) mod follow_up;
 mod insights;
 mod people;
@@ -66,6 +67,7 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(people::create_agent, people::list_agents))
         .routes(routes!(responses::create_response, responses::list_responses))
         .routes(routes!(responses::get_response))
+        .routes(routes!(feedback::add_feedback, feedback::list_feedback))
         .routes(routes!(reports::nps_report))
         .routes(routes!(events::create_event))
         .routes(routes!(events::send_survey))

@@ -985,6 +985,47 @@ async fn themes(
                 .collect(),
         });
     }
+    if let Some(f) = r.feedback.as_ref().filter(|f| f.all.n() > 0) {
+        page.fig.cards.push(Card {
+            label: t.text("dash.feedback_card").into(),
+            value: t.count(f.all.n()),
+            detail: f
+                .source
+                .as_deref()
+                .map_or_else(|| t.text("dash.feedback_not_nps").to_owned(), |s| t.word("source", s)),
+        });
+        page.fig.tables.push(Table {
+            name: "feedback".into(),
+            links: vec![],
+            headers: names(&[
+                "theme",
+                "mentions",
+                "negative",
+                "neutral",
+                "positive",
+                "negative_pct",
+                "ci_low",
+                "ci_high",
+            ]),
+            rows: f
+                .themes
+                .iter()
+                .map(|x| {
+                    let [low, high] = interval_cells(x.negative.interval);
+                    vec![
+                        x.name.clone(),
+                        x.mentions.n().to_string(),
+                        x.mentions.negative.to_string(),
+                        x.mentions.neutral.to_string(),
+                        x.mentions.positive.to_string(),
+                        num(x.negative.pct),
+                        low,
+                        high,
+                    ]
+                })
+                .collect(),
+        });
+    }
     page.controls.min_n = Some(r.min_n);
     Ok(page)
 }

@@ -3,8 +3,8 @@
 
 use hark_core::drivers::{Driver, drivers};
 use hark_core::insight::nps_counts;
-use hark_core::{NpsCounts, NpsSummary, Segment};
-use hark_store::Store;
+use hark_core::{NpsCounts, NpsSummary, ProportionSummary, Segment, Why};
+use hark_store::{FeedbackFilter, SentimentCounts, Store};
 use hark_text::phrases::{PhraseTally, Standout};
 use hark_text::{Analyzer, Lang};
 use serde::Serialize;
@@ -71,9 +71,30 @@ pub(crate) struct ThemesReport {
     pub promoter_phrases: Vec<Phrase>,
     /// How many of the newest comments the phrases were read from.
     pub phrases_from: u64,
+    /// Feedback from other sources in the period (reviews, social media …), by theme and
+    /// sentiment; never part of NPS. `null` for a view of one team or agent.
+    pub feedback: Option<FeedbackThemes>,
 }
 
-pub(crate) const THEME_PARAMS: &[&str] = &["min_n"];
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct FeedbackThemes {
+    /// The `source` asked for, if one was.
+    pub source: Option<String>,
+    pub all: SentimentCounts,
+    /// Themes mentioned, most mentioned first.
+    pub themes: Vec<FeedbackTheme>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct FeedbackTheme {
+    pub key: String,
+    pub name: String,
+    pub mentions: SentimentCounts,
+    /// The share of mentions that are negative, with its Wilson 95% interval.
+    pub negative: ProportionSummary,
+}
+
+pub(crate) const THEME_PARAMS: &[&str] = &["min_n", "source"];
 
 pub(crate) async fn themes(
     store: &Store,
@@ -83,6 +104,21 @@ pub(crate) async fn themes(
 ) -> Result<ThemesReport, ApiError> {
     let (mut filter, extras, period) = parse(pairs, THEME_PARAMS)?;
     let min_n = min_n(&extras)?;
+    let source = extras.get("source").map(str::to_owned);
+    if let Some(s) = &source
+        && !crate::ingest::FEEDBACK_SOURCES.contains(&s.as_str())
+    {
+        let values = crate::ingest::FEEDBACK_SOURCES.join(", ");
+        return Err(ApiError::invalid("source", Why::new("invalid.one_of").with("values", values)));
+    }
+    // Feedback belongs to no team or agent: whole-company views only.
+    let feedback_filter = viewer.sees_all().then(|| FeedbackFilter {
+        source: source.clone(),
+        theme: filter.theme.clone(),
+        contact_id: filter.contact_id.clone(),
+        from_ms: filter.from_ms,
+        to_ms: filter.to_ms,
+    });
     let subject = viewer.subject_of(&filter);
     viewer.restrict(store, &mut filter).await?;
     nps_only(store, &mut filter).await?;
@@ -125,7 +161,26 @@ pub(crate) async fn themes(
             .map(Phrase::from)
             .collect::<Vec<_>>()
     };
+    let feedback = match feedback_filter {
+        None => None,
+        Some(f) => {
+            let counts = store.feedback_counts(&f).await?;
+            let mut themes: Vec<FeedbackTheme> = counts
+                .themes
+                .into_iter()
+                .map(|(key, mentions)| FeedbackTheme {
+                    name: analyzer.themes().get(&key).map_or(key.clone(), |t| t.name(lang).to_owned()),
+                    negative: ProportionSummary::wilson(mentions.negative, mentions.n()),
+                    key,
+                    mentions,
+                })
+                .collect();
+            themes.sort_by(|a, b| b.mentions.n().cmp(&a.mentions.n()).then_with(|| a.key.cmp(&b.key)));
+            Some(FeedbackThemes { source, all: counts.all, themes })
+        }
+    };
     Ok(ThemesReport {
+        feedback,
         subject,
         period,
         method: DRIVER_METHOD,

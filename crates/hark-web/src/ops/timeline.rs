@@ -14,6 +14,7 @@ pub(crate) enum TimelineItem {
     Case(Case),
     Note(Note),
     Interaction(Interaction),
+    Feedback(hark_store::Feedback),
 }
 
 impl TimelineItem {
@@ -24,6 +25,7 @@ impl TimelineItem {
             Self::Case(c) => c.created_at,
             Self::Note(n) => n.created_at,
             Self::Interaction(i) => i.occurred_at,
+            Self::Feedback(f) => f.created_at,
         }
     }
 }
@@ -39,6 +41,8 @@ pub(crate) async fn timeline(s: &AppState, contact_id: &str) -> Result<Vec<Timel
     items.extend(s.store.list_cases(&case_filter, 500).await?.into_iter().map(TimelineItem::Case));
     items.extend(s.store.list_notes(contact_id).await?.into_iter().map(TimelineItem::Note));
     items.extend(s.store.list_interactions(contact_id, 500).await?.into_iter().map(TimelineItem::Interaction));
+    let by_contact = hark_store::FeedbackFilter { contact_id: Some(contact_id.to_owned()), ..Default::default() };
+    items.extend(s.store.list_feedback(&by_contact, 500).await?.into_iter().map(TimelineItem::Feedback));
     items.sort_by_key(|i| std::cmp::Reverse(i.at()));
     Ok(items)
 }
