@@ -306,6 +306,46 @@ pub async fn import_interactions(store: &Store, file: &Path) -> anyhow::Result<I
     let mut import = ImportFile::open(file, INTERACTION_COLUMNS, "kind")?;
     let state =
         hark_web::AppState::new(store.clone(), hark_web::WebConfig::local(([127, 0, 0, 1], 0).into()), None).await?;
+    let read = async |row: &ImportRow| {
+        let figures: Map<String, Value> = row
+            .others
+            .iter()
+            .map(|(header, value)| {
+                let number = value.parse::<i64>().map(Value::from).or_else(|_| value.parse::<f64>().map(Value::from));
+                (header.clone(), number.unwrap_or_else(|_| Value::String(value.clone())))
+            })
+            .collect();
+        let external_id = row.get("external_id").or(row.get("email")).ok_or("customer: give a customer_id or email")?;
+        let agent_id = match row.get("agent") {
+            Some(a) => Some(store.agent_named(a, None).await.map_err(|e| e.to_string())?.id),
+            None => None,
+        };
+        Ok(hark_web::InteractionInput {
+            contact: ContactInput {
+                external_id: external_id.to_string(),
+                email: row.get("email").map(|s| s.to_string()),
+                name: row.get("name").map(|s| s.to_string()),
+                locale: None,
+                attributes: Map::new(),
+            },
+            kind: row.get("kind").map(|k| k.to_lowercase()).unwrap_or_default(),
+            occurred_at: row.get("date").map(parse_date).transpose()?,
+            agent_id,
+            summary: row.get("summary").map(|s| s.to_string()),
+            figures,
+        })
+    };
+    let take = async |input, key| hark_web::record_interaction(&state, input, Some(key)).await.map(|(_, new)| new);
+    Ok(import_each(&mut import, read, take).await)
+}
+
+/// Reads every row into an input (`read`: or the reason it cannot be one) and takes it in
+/// under the row's key (`take`: whether it was new), reporting refusals by line.
+async fn import_each<I>(
+    import: &mut ImportFile,
+    read: impl AsyncFn(&ImportRow) -> Result<I, String>,
+    take: impl AsyncFn(I, String) -> Result<bool, hark_web::problem::ApiError>,
+) -> ImportReport {
     let mut report = ImportReport { imported: 0, already_present: 0, rejected: 0, errors: Vec::new() };
     for row in import.rows() {
         let row = match row {
@@ -315,48 +355,14 @@ pub async fn import_interactions(store: &Store, file: &Path) -> anyhow::Result<I
                 continue;
             }
         };
-        let figures: Map<String, Value> = row
-            .others
-            .iter()
-            .map(|(header, value)| {
-                let number = value.parse::<i64>().map(Value::from).or_else(|_| value.parse::<f64>().map(Value::from));
-                (header.clone(), number.unwrap_or_else(|_| Value::String(value.clone())))
-            })
-            .collect();
-        let input: Result<hark_web::InteractionInput, String> = async {
-            let external_id =
-                row.get("external_id").or(row.get("email")).ok_or("customer: give a customer_id or email")?;
-            let agent_id = match row.get("agent") {
-                Some(a) => Some(store.agent_named(a, None).await.map_err(|e| e.to_string())?.id),
-                None => None,
-            };
-            Ok(hark_web::InteractionInput {
-                contact: ContactInput {
-                    external_id: external_id.to_string(),
-                    email: row.get("email").map(|s| s.to_string()),
-                    name: row.get("name").map(|s| s.to_string()),
-                    locale: None,
-                    attributes: Map::new(),
-                },
-                kind: row.get("kind").map(|k| k.to_lowercase()).unwrap_or_default(),
-                occurred_at: row.get("date").map(parse_date).transpose()?,
-                agent_id,
-                summary: row.get("summary").map(|s| s.to_string()),
-                figures,
-            })
-        }
-        .await;
-        match input {
+        match read(&row).await {
             Err(message) => report.errors.push((row.line, message)),
-            Ok(input) => {
-                let result = hark_web::record_interaction(&state, input, Some(row.key.clone())).await;
-                count(&mut report, row.line, result.map(|(_, created)| created));
-            }
+            Ok(input) => count(&mut report, row.line, take(input, row.key.clone()).await),
         }
     }
     report.rejected = report.errors.len();
     report.errors.sort();
-    Ok(report)
+    report
 }
 
 const FEEDBACK_COLUMNS: &[(&str, &[&str])] = &[
@@ -379,49 +385,31 @@ const FEEDBACK_COLUMNS: &[(&str, &[&str])] = &[
 /// twice adds nothing.
 pub async fn import_feedback(store: &Store, file: &Path) -> anyhow::Result<ImportReport> {
     let mut import = ImportFile::open(file, FEEDBACK_COLUMNS, "text")?;
-    let mut report = ImportReport { imported: 0, already_present: 0, rejected: 0, errors: Vec::new() };
-    for row in import.rows() {
-        let row = match row {
-            Ok(row) => row,
-            Err(unreadable) => {
-                report.errors.push(unreadable);
-                continue;
-            }
-        };
-        let input: Result<hark_web::ingest::FeedbackInput, String> = (|| {
-            let rating =
-                row.get("rating").map(|r| r.parse::<i64>().map_err(|_| format!("rating: {r} is not a whole number")));
-            let rating = rating.transpose()?;
-            let contact = row.get("external_id").or(row.get("email")).map(|id| ContactInput {
-                external_id: id.to_string(),
-                email: row.get("email").map(|s| s.to_string()),
-                name: row.get("name").map(|s| s.to_string()),
-                locale: None,
-                attributes: Map::new(),
-            });
-            Ok(hark_web::ingest::FeedbackInput {
-                source: row.get("source").map_or_else(|| "other".to_owned(), str::to_lowercase),
-                text: row.get("text").unwrap_or_default().to_owned(),
-                scale: row.get("scale").map(str::to_owned).or_else(|| rating.map(|_| "1-5".to_owned())),
-                rating,
-                contact,
-                url: row.get("url").map(str::to_owned),
-                language: row.get("language").map(str::to_owned),
-                submitted_at: row.get("date").map(parse_date).transpose()?,
-                ..Default::default()
-            })
-        })();
-        match input {
-            Err(message) => report.errors.push((row.line, message)),
-            Ok(input) => {
-                let result = hark_web::ingest::take_feedback(store, input, Some(row.key.clone())).await;
-                count(&mut report, row.line, result.map(|(_, created)| created));
-            }
-        }
-    }
-    report.rejected = report.errors.len();
-    report.errors.sort();
-    Ok(report)
+    let read = async |row: &ImportRow| {
+        let rating =
+            row.get("rating").map(|r| r.parse::<i64>().map_err(|_| format!("rating: {r} is not a whole number")));
+        let rating = rating.transpose()?;
+        let contact = row.get("external_id").or(row.get("email")).map(|id| ContactInput {
+            external_id: id.to_string(),
+            email: row.get("email").map(|s| s.to_string()),
+            name: row.get("name").map(|s| s.to_string()),
+            locale: None,
+            attributes: Map::new(),
+        });
+        Ok(hark_web::ingest::FeedbackInput {
+            source: row.get("source").map_or_else(|| "other".to_owned(), str::to_lowercase),
+            text: row.get("text").unwrap_or_default().to_owned(),
+            scale: row.get("scale").map(str::to_owned).or_else(|| rating.map(|_| "1-5".to_owned())),
+            rating,
+            contact,
+            url: row.get("url").map(str::to_owned),
+            language: row.get("language").map(str::to_owned),
+            submitted_at: row.get("date").map(parse_date).transpose()?,
+            ..Default::default()
+        })
+    };
+    let take = async |input, key| hark_web::ingest::take_feedback(store, input, Some(key)).await.map(|(_, new)| new);
+    Ok(import_each(&mut import, read, take).await)
 }
 
 pub async fn export_responses(store: &Store, survey: Option<&str>, out: impl std::io::Write) -> anyhow::Result<()> {
