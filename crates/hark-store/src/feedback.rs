@@ -62,6 +62,17 @@ pub struct FeedbackFilter {
 }
 
 impl FeedbackFilter {
+    /// The feedback a response filter's period, theme and contact select, from `source`.
+    pub fn like(filter: &crate::ResponseFilter, source: Option<String>) -> Self {
+        FeedbackFilter {
+            source,
+            theme: filter.theme.clone(),
+            contact_id: filter.contact_id.clone(),
+            from_ms: filter.from_ms,
+            to_ms: filter.to_ms,
+        }
+    }
+
     fn push(&self, sql: &mut Sql) {
         sql.and_eq("f.source", self.source.as_deref()).and_eq("f.contact_id", self.contact_id.as_deref());
         if let Some(theme) = &self.theme {

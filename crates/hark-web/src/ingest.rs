@@ -257,6 +257,17 @@ pub struct FeedbackInput {
 }
 
 pub const FEEDBACK_SOURCES: [&str; 5] = ["review", "social", "interview", "ticket", "other"];
+
+/// A `source=` filter: one of [`FEEDBACK_SOURCES`], or none.
+pub(crate) fn source_filter(value: Option<&str>) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(s) if !FEEDBACK_SOURCES.contains(&s) => Err(ApiError::invalid(
+            "source",
+            hark_core::Why::new("invalid.one_of").with("values", FEEDBACK_SOURCES.join(", ")),
+        )),
+        _ => Ok(value.map(str::to_owned)),
+    }
+}
 const MAX_FEEDBACK_CHARS: usize = 10_000;
 
 /// Checks feedback and stores it once; `true` when it is new.

@@ -8,7 +8,7 @@ use hark_store::{Feedback, FeedbackFilter};
 
 use crate::AppState;
 use crate::extract::{ApiJson, RawQuery, idempotency_header};
-use crate::ingest::{FEEDBACK_SOURCES, FeedbackInput, take_feedback};
+use crate::ingest::{FeedbackInput, take_feedback};
 use crate::ops::filters;
 use crate::problem::{ApiError, ApiResult, Problem};
 
@@ -61,21 +61,6 @@ pub(crate) fn feedback_filter(q: &[(String, String)]) -> Result<(FeedbackFilter,
     if let Some((name, _)) = unsupported.iter().copied().find(|(_, v)| v.is_some()).or(attribute) {
         return Err(ApiError::invalid(name, Why::new("invalid.unknown_parameter")));
     }
-    let source = extras.get("source").map(str::to_owned);
-    if let Some(s) = &source
-        && !FEEDBACK_SOURCES.contains(&s.as_str())
-    {
-        return Err(ApiError::invalid(
-            "source",
-            Why::new("invalid.one_of").with("values", FEEDBACK_SOURCES.join(", ")),
-        ));
-    }
-    let filter = FeedbackFilter {
-        source,
-        theme: common.theme,
-        contact_id: common.contact_id,
-        from_ms: common.from_ms,
-        to_ms: common.to_ms,
-    };
-    Ok((filter, extras))
+    let source = crate::ingest::source_filter(extras.get("source"))?;
+    Ok((FeedbackFilter::like(&common, source), extras))
 }

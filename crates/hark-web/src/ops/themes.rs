@@ -3,7 +3,7 @@
 
 use hark_core::drivers::{Driver, drivers};
 use hark_core::insight::nps_counts;
-use hark_core::{NpsCounts, NpsSummary, ProportionSummary, Segment, Why};
+use hark_core::{NpsCounts, NpsSummary, ProportionSummary, Segment};
 use hark_store::{FeedbackFilter, SentimentCounts, Store};
 use hark_text::phrases::{PhraseTally, Standout};
 use hark_text::{Analyzer, Lang};
@@ -104,21 +104,9 @@ pub(crate) async fn themes(
 ) -> Result<ThemesReport, ApiError> {
     let (mut filter, extras, period) = parse(pairs, THEME_PARAMS)?;
     let min_n = min_n(&extras)?;
-    let source = extras.get("source").map(str::to_owned);
-    if let Some(s) = &source
-        && !crate::ingest::FEEDBACK_SOURCES.contains(&s.as_str())
-    {
-        let values = crate::ingest::FEEDBACK_SOURCES.join(", ");
-        return Err(ApiError::invalid("source", Why::new("invalid.one_of").with("values", values)));
-    }
+    let source = crate::ingest::source_filter(extras.get("source"))?;
     // Feedback belongs to no team or agent: whole-company views only.
-    let feedback_filter = viewer.sees_all().then(|| FeedbackFilter {
-        source: source.clone(),
-        theme: filter.theme.clone(),
-        contact_id: filter.contact_id.clone(),
-        from_ms: filter.from_ms,
-        to_ms: filter.to_ms,
-    });
+    let feedback_filter = viewer.sees_all().then(|| FeedbackFilter::like(&filter, source.clone()));
     let subject = viewer.subject_of(&filter);
     viewer.restrict(store, &mut filter).await?;
     nps_only(store, &mut filter).await?;
