@@ -266,17 +266,53 @@ pub async fn seed(store: &Store, responses: usize) -> anyhow::Result<()> {
         ..Default::default()
     };
     store.create_alert_rule(&rule).await?;
+    let feedback = seed_feedback(store, &mut rng, now).await?;
     println!(
         "Dashboard views: sign in as lead.billing@example.com (a team lead) or mina.park@example.com (an agent), \
          password {password}"
     );
     println!(
-        "Demo data: {} responses from {} teams, {} agents, 3 surveys, in English, Korean, Italian and Thai; {cases} cases",
+        "Demo data: {} responses from {} teams, {} agents, 3 surveys, in English, Korean, Italian and Thai; {cases} cases; \
+         {feedback} reviews and posts from other sources",
         stored.len(),
         teams.len(),
         agents.len()
     );
     Ok(())
+}
+
+/// What customers said elsewhere: store reviews, social-media posts, interview notes, tickets.
+const FEEDBACK: [(&str, &str, Option<i64>); 12] = [
+    ("review", "Delivery took two weeks and the parcel arrived damaged.", Some(1)),
+    ("review", "Great quality for the price, fast shipping.", Some(5)),
+    ("review", "The app logs me out every day, very annoying.", Some(2)),
+    ("social", "Shoutout to the support team, they fixed my billing issue in minutes!", None),
+    ("social", "Still waiting for my refund after a month. Terrible.", None),
+    ("interview", "Onboarding was confusing; the website does not say what the plans include.", None),
+    ("ticket", "Charged twice this month, please refund the second payment.", None),
+    ("review", "배송이 너무 늦어요. 포장도 엉망이었어요.", Some(2)),
+    ("social", "상담원이 정말 친절했어요!", None),
+    ("review", "Prezzo troppo alto, qualità scarsa.", Some(2)),
+    ("social", "ส่งของเร็วมาก พนักงานสุภาพ ประทับใจ", None),
+    ("review", "แอปใช้งานยาก ผิดหวัง", Some(1)),
+];
+
+async fn seed_feedback(store: &Store, rng: &mut fastrand::Rng, now: i64) -> anyhow::Result<usize> {
+    for (i, (source, text, rating)) in FEEDBACK.iter().enumerate() {
+        let input = hark_web::ingest::FeedbackInput {
+            source: source.to_string(),
+            text: text.to_string(),
+            rating: *rating,
+            scale: rating.map(|_| "1-5".into()),
+            url: (*source == "review").then(|| format!("https://reviews.example.com/demo/{i}")),
+            submitted_at: Some(jiff::Timestamp::from_millisecond(now - rng.i64(0..300) * DAY_MS)?.to_string()),
+            ..Default::default()
+        };
+        hark_web::ingest::take_feedback(store, input, Some(format!("demo-feedback-{i}")))
+            .await
+            .map_err(|e| anyhow::anyhow!("demo feedback refused: {}", e.0.detail))?;
+    }
+    Ok(FEEDBACK.len())
 }
 
 /// A team lead per team and an open case for each detractor of the last 7 days, as the
