@@ -140,10 +140,38 @@ pub(crate) async fn write(state: &AppState, person: &User, from: i64, to: i64) -
         }
     };
     // The cases in the person's reach open now, and how many of them are overdue.
-    // The cases in the person's reach open now, and how many of them are overdue.
     let cases_line = || async {
         let (open, overdue) = open_cases(state, viewer.case_reach()).await?;
         Ok::<_, ApiError>(t.fill2("digest.cases_line", "open", open, "overdue", overdue))
+    };
+    // The themes that hold NPS back beyond noise, most points at stake first.
+    let drivers = || async {
+        let report = crate::ops::themes::themes(store, &viewer, &pairs(from, to, &[]), t.tag).await?;
+        let lines: Vec<String> = report
+            .drivers
+            .iter()
+            .filter(|d| {
+                let x = &d.driver;
+                x.rank.is_some()
+                    && x.points_at_stake.is_some_and(|p| p > 0.0)
+                    && x.difference.as_ref().is_some_and(|c| c.significant)
+            })
+            .take(3)
+            .map(|d| {
+                let x = &d.driver;
+                t.fill(
+                    "digest.driver",
+                    &[
+                        ("theme", &d.name),
+                        ("with", &nps(&x.with)),
+                        ("rest", &t.signed(x.without.nps.unwrap_or_default(), 0)),
+                        ("stake", &t.number(x.points_at_stake.unwrap_or_default(), 1)),
+                    ],
+                )
+            })
+            .collect();
+        let lines = if lines.is_empty() { vec![t.text("digest.no_driver").to_owned()] } else { lines };
+        Ok::<_, ApiError>(Section { heading: t.text("digest.drivers").into(), lines, quotes: Vec::new() })
     };
     let mut sections = Vec::new();
     match &viewer.scope {
@@ -170,6 +198,7 @@ pub(crate) async fn write(state: &AppState, person: &User, from: i64, to: i64) -
                 lines: if moved.is_empty() { vec![t.text("digest.no_team_moved").into()] } else { moved },
                 quotes: Vec::new(),
             });
+            sections.push(drivers().await?);
             // The period's cases, and all that are open now.
             let f = cases::loop_report(state, Some(from), Some(to)).await?.overall;
             let mut lines =
@@ -192,6 +221,7 @@ pub(crate) async fn write(state: &AppState, person: &User, from: i64, to: i64) -
                 lines: agents.agents.iter().map(|a| format!("{}: {}", a.name, nps(&a.agent_nps))).collect(),
                 quotes: Vec::new(),
             });
+            sections.push(drivers().await?);
             sections.push(Section {
                 heading: t.text("digest.team_cases").into(),
                 lines: vec![cases_line().await?],

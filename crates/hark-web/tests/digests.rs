@@ -151,6 +151,8 @@ async fn each_person_gets_their_digest_once(backend: Backend) {
     assert!(admin.text.contains("Company NPS\n- +0 (95% CI") && admin.text.contains("n = 16"), "{}", admin.text);
     assert!(admin.text.contains("Closing the loop") && admin.html.contains("<h2"), "text and HTML: {}", admin.text);
     assert!(!admin.text.contains("After the week"), "the week only");
+    // 8 mentions of "called back" are fewer than the 30 a theme needs to be ranked: no claim.
+    assert!(admin.text.contains("What holds NPS back\n- No theme holds NPS back beyond noise."), "{}", admin.text);
 
     let exec = to("exec@example.com");
     assert!(exec.subject.starts_with("Il tuo riepilogo Hark: 23/11/2026"), "{}", exec.subject);
