@@ -507,9 +507,9 @@ impl Store {
         rows.iter().map(contact_from).collect()
     }
 
-    /// Erases a contact from every table: the record, notes and interactions go; answers keep
-    /// only their score, date and the agent, team and channel they count for (so past figures
-    /// do not change); cases, events and invitations lose the link to the person; the text of
+    /// Erases a contact from every table: the record, notes, interactions and feedback go;
+    /// answers keep only their score, date, the agent, team and channel they count for and the
+    /// themes and sentiment read from the comment (so past figures do not change); cases, events and invitations lose the link to the person; the text of
     /// replies and notes on their cases, webhook payloads and job payloads that name them are
     /// emptied. Says what it did.
     pub async fn erase_contact(&self, id: &str) -> Result<Erasure> {
@@ -530,8 +530,7 @@ impl Store {
             ..Erasure::default()
         };
         let run = |sql: &'static str| sqlx::query(sql).bind(id.to_owned());
-        run("UPDATE responses SET contact_id = NULL, comment = NULL, search_text = NULL, themes = NULL, sentiment = NULL, \
-             sentiment_milli = NULL, answers = '{}', context = '{}' \
+        run("UPDATE responses SET contact_id = NULL, comment = NULL, search_text = NULL, answers = '{}', context = '{}' \
              WHERE contact_id = $1")
         .execute(&mut *tx)
         .await?;

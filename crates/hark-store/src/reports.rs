@@ -509,13 +509,7 @@ fn rollup_query(
         "SELECT {key} AS k, g.score AS score, CAST(SUM(g.n) AS BIGINT) AS n \
          FROM {table} g WHERE 1 = 1"
     ));
-    sql.and_eq("g.survey_id", filter.survey_id.as_deref());
-    // A subquery, not a join: SQLite then reads each survey's range of the covering index
-    // instead of looking every rollup row up in the table (1.5× faster over a year at 10M).
-    if let Some(kind) = filter.survey_kind {
-        sql.push(" AND g.survey_id IN (SELECT id FROM surveys WHERE kind = ").text(kind.as_str()).push(")");
-    }
-    sql.and_eq("g.team_id", filter.team_id.as_deref());
+    push_survey_and_team(&mut sql, filter);
     match rollup {
         Rollup::Scores => _ = sql.and_eq("g.channel", filter.channel.as_deref()),
         Rollup::Facets => {
@@ -527,6 +521,21 @@ fn rollup_query(
             sql.and_eq("g.value", filter.agent_id.as_deref());
         }
     }
+    push_part_and_group(&mut sql, part, unit);
+    sql
+}
+
+fn push_survey_and_team(sql: &mut Sql, filter: &ResponseFilter) {
+    sql.and_eq("g.survey_id", filter.survey_id.as_deref());
+    // A subquery, not a join: SQLite then reads each survey's range of the covering index
+    // instead of looking every rollup row up in the table (1.5× faster over a year at 10M).
+    if let Some(kind) = filter.survey_kind {
+        sql.push(" AND g.survey_id IN (SELECT id FROM surveys WHERE kind = ").text(kind.as_str()).push(")");
+    }
+    sql.and_eq("g.team_id", filter.team_id.as_deref());
+}
+
+fn push_part_and_group(sql: &mut Sql, part: &Part, unit: &str) {
     if let Some(from) = part.from {
         sql.push(&format!(" AND g.{unit} >= ")).int(from);
     }
@@ -535,7 +544,41 @@ fn rollup_query(
     }
     // Rows brought to zero by score changes stay behind; they must not show as groups.
     sql.push(" GROUP BY 1, 2 HAVING SUM(g.n) <> 0");
-    sql
+}
+
+/// The facet that counts answers per comment theme (the main question's score); its value
+/// [`COMMENTED`] counts every answer whose comment was read.
+pub(crate) const THEME_FACET: &str = "theme";
+pub(crate) const COMMENTED: &str = "*";
+
+impl Store {
+    /// Main-question scores per theme value of the facet rollups (`None`: the filter needs
+    /// the rows: a channel, an agent, a cut day …).
+    pub async fn theme_rollup(&self, filter: &ResponseFilter) -> Result<Option<BTreeMap<String, [u64; 11]>>> {
+        let answerable = filter.channel.is_none()
+            && filter.agent_id.is_none()
+            && filter.rollup_for(None, ScoreColumn::Score).is_some();
+        if !answerable {
+            return Ok(None);
+        }
+        let day = |ms: Option<i64>| ms.map(|ms| ms.div_euclid(MS_PER_DAY));
+        let mut groups = BTreeMap::<String, [u64; 11]>::new();
+        for part in facet_parts(day(filter.from_ms), day(filter.to_ms)) {
+            let mut sql = Sql::new(&format!(
+                "SELECT g.value AS k, g.score AS score, CAST(SUM(g.n) AS BIGINT) AS n FROM {} g WHERE 1 = 1",
+                part.table
+            ));
+            push_survey_and_team(&mut sql, filter);
+            sql.push(" AND g.facet = ").text(THEME_FACET).push(" AND g.question = ").text(ScoreColumn::Score.as_str());
+            push_part_and_group(&mut sql, &part, part.unit);
+            for row in sql.query().fetch_all(&self.pool).await? {
+                let score: i64 = row.try_get("score")?;
+                let Some(slot) = usize::try_from(score).ok().filter(|s| *s < 11) else { continue };
+                groups.entry(row.try_get("k")?).or_default()[slot] += row.try_get::<i64, _>("n")? as u64;
+            }
+        }
+        Ok(Some(groups))
+    }
 }
 
 /// The facet that counts answers per agent ('' for none), both questions.
@@ -560,6 +603,9 @@ pub(crate) struct Counted {
     agent_score: Option<i64>,
     /// (facet, lower edge) of each figure the answer carries.
     bins: Vec<(String, String)>,
+    /// The comment's themes, and whether it was read at all.
+    themes: Vec<String>,
+    commented: bool,
 }
 
 impl Counted {
@@ -584,6 +630,8 @@ impl Counted {
             score: response.score,
             agent_score: response.agent_score,
             bins,
+            themes: response.themes.clone(),
+            commented: response.sentiment.is_some(),
         }
     }
 }
@@ -634,6 +682,10 @@ impl RollupChanges {
         }
         for (facet, edge) in &c.bins {
             *self.facets.entry(place(facet, edge, ScoreColumn::Score, c.score)).or_default() += n;
+        }
+        let read = c.commented.then_some(COMMENTED);
+        for theme in c.themes.iter().map(String::as_str).chain(read) {
+            *self.facets.entry(place(THEME_FACET, theme, ScoreColumn::Score, c.score)).or_default() += n;
         }
     }
 

@@ -2,12 +2,15 @@
 //! and count by theme from a column, and a comment is read once, when it is stored.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use hark_text::{Analyzer, Lang};
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::filter::Sql;
-use crate::{ResponseFilter, Result, Store};
+use crate::reports::{COMMENTED, Counted, adjust_rollups};
+use crate::responses::{RESPONSE_COLUMNS, response_from};
+use crate::{ResponseFilter, Result, ScoreColumn, Source, Store};
 
 /// Answers per score (index = score) under a filter: all of them, those with a comment, and
 /// those mentioning each theme. What the drivers are computed from.
@@ -61,37 +64,64 @@ impl Store {
     /// or imported without), a transaction per call; returns how many it tagged. Resumable by
     /// construction: what is tagged is committed, and the next call takes the rest.
     pub async fn tag_untagged_comments(&self, limit: i64) -> Result<u64> {
+        static UNTAGGED: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {RESPONSE_COLUMNS} FROM responses r WHERE r.themes IS NULL AND r.comment IS NOT NULL \
+                 ORDER BY r.id LIMIT $1"
+            )
+        });
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
-        let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
-            "SELECT id, comment, language FROM responses WHERE themes IS NULL AND comment IS NOT NULL ORDER BY id LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
-        for (id, comment, language) in &rows {
+        let rows = sqlx::query(AssertSqlSafe(UNTAGGED.as_str())).bind(limit).fetch_all(&mut *tx).await?;
+        let mut moved = Vec::with_capacity(2 * rows.len());
+        for row in &rows {
+            let before = response_from(row)?;
             // A blank comment gets the empty tag set, so that it is not read again.
-            let tags = tag(Some(comment), language.as_deref()).unwrap_or(CommentTags {
+            let tags = tag(before.comment.as_deref(), before.language.as_deref()).unwrap_or(CommentTags {
                 themes: "|".into(),
                 sentiment: "neutral",
                 sentiment_milli: 0,
             });
-            sqlx::query(AssertSqlSafe(
-                "UPDATE responses SET themes = $1, sentiment = $2, sentiment_milli = $3 WHERE id = $4 AND comment = $5",
-            ))
-            .bind(&tags.themes)
-            .bind(tags.sentiment)
-            .bind(tags.sentiment_milli)
-            .bind(id)
-            .bind(comment)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("UPDATE responses SET themes = $1, sentiment = $2, sentiment_milli = $3 WHERE id = $4")
+                .bind(&tags.themes)
+                .bind(tags.sentiment)
+                .bind(tags.sentiment_milli)
+                .bind(&before.id)
+                .execute(&mut *tx)
+                .await?;
+            let after = crate::Response {
+                themes: theme_keys(Some(&tags.themes)),
+                sentiment: Some(tags.sentiment.to_owned()),
+                sentiment_score: Some(tags.sentiment_milli as f64 / 1000.0),
+                ..before.clone()
+            };
+            // The theme facets of the rollups take the answer in, in the same transaction.
+            moved.push((Counted::of(&before), -1));
+            moved.push((Counted::of(&after), 1));
         }
+        adjust_rollups(&mut tx, moved).await?;
         tx.commit().await?;
         Ok(rows.len() as u64)
     }
 
-    /// Scores by theme under `filter`, from the rows (one pass, grouped by score and tag set).
-    pub async fn theme_counts(&self, filter: &ResponseFilter) -> Result<ThemeCounts> {
+    /// Scores by theme under `filter`: from the facet rollups when they can answer (whole
+    /// days, no channel or agent …) and `source` allows, else from the rows.
+    pub async fn theme_counts(&self, filter: &ResponseFilter, source: Source) -> Result<ThemeCounts> {
+        let rolled = match source {
+            Source::Best => self.theme_rollup(filter).await?,
+            Source::Raw => None,
+        };
+        let Some(mut groups) = rolled else { return self.theme_counts_from_rows(filter).await };
+        let mut counts = ThemeCounts::default();
+        for group in self.score_counts(filter, None, ScoreColumn::Score, Source::Best).await? {
+            counts.all.iter_mut().zip(group.counts).for_each(|(a, n)| *a += n);
+        }
+        counts.commented = groups.remove(COMMENTED).map_or(0, |g| g.iter().sum());
+        counts.themes = groups.into_iter().filter(|(_, g)| g.iter().any(|n| *n > 0)).collect();
+        Ok(counts)
+    }
+
+    /// [`Self::theme_counts`] from the rows: one pass, grouped by score and tag set.
+    async fn theme_counts_from_rows(&self, filter: &ResponseFilter) -> Result<ThemeCounts> {
         let mut sql = Sql::new("SELECT r.score AS score, r.themes AS themes, COUNT(*) AS n");
         sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
         filter.push_conditions(&mut sql, self.dialect);

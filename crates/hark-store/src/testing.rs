@@ -190,10 +190,11 @@ pub fn case_for(response_id: &str, survey_id: &str, contact_id: Option<&str>) ->
     }
 }
 
-/// Forgets every comment's themes and sentiment, as a database from before tagging had none.
+/// Forgets every comment's themes and sentiment, as a database from before tagging had none
+/// (its rollups counted with them).
 pub async fn forget_comment_tags(store: &crate::Store) -> crate::Result<()> {
     sqlx::query("UPDATE responses SET themes = NULL, sentiment = NULL, sentiment_milli = NULL")
         .execute(&store.pool)
         .await?;
-    Ok(())
+    store.rebuild_rollups(None).await
 }

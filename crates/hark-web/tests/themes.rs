@@ -101,6 +101,33 @@ async fn comments_stored_before_tagging_are_read_later_a_page_at_a_time(app: Tes
     while app.store.tag_untagged_comments(7).await.unwrap() > 0 {}
     let after = app.get_json("/api/v1/reports/themes?min_n=5").await;
     assert_eq!((after["commented"].clone(), after["untagged"].clone()), (json!(30), json!(0)));
+    // The theme facets of the rollups took each page in: they agree with the rows.
+    let today = jiff::Timestamp::now().as_millisecond().div_euclid(86_400_000) * 86_400_000;
+    let whole_days = hark_store::ResponseFilter {
+        survey_kind: Some(hark_core::SurveyKind::Nps),
+        from_ms: Some(today - 86_400_000),
+        to_ms: Some(today + 86_400_000),
+        ..Default::default()
+    };
+    let rolled = app.store.theme_rollup(&whole_days).await.unwrap().expect("whole days: the rollup answers");
+    assert_eq!(rolled["delivery"][2], 10, "{rolled:?}");
+    assert_eq!(rolled["*"].iter().sum::<u64>(), 30);
+    let best = app.store.theme_counts(&whole_days, hark_store::Source::Best).await.unwrap();
+    let raw = app.store.theme_counts(&whole_days, hark_store::Source::Raw).await.unwrap();
+    assert_eq!(best, raw);
+    // A respondent who rewrites the comment moves its themes in the rollup too.
+    let late = app.get_json("/api/v1/responses?theme=delivery&limit=1").await["items"][0].clone();
+    let update = hark_store::AnswerUpdate {
+        score: 2,
+        segment: hark_core::Segment::Detractor,
+        comment: Some("The price is far too high".into()),
+        answers: Default::default(),
+        agent_score: None,
+    };
+    app.store.update_answer(late["id"].as_str().unwrap(), &update).await.unwrap();
+    let best = app.store.theme_counts(&whole_days, hark_store::Source::Best).await.unwrap();
+    assert_eq!(best, app.store.theme_counts(&whole_days, hark_store::Source::Raw).await.unwrap());
+    assert_eq!((best.themes["delivery"][2], best.themes["price"][2]), (9, 1));
     assert_eq!(driver(&after, "delivery")["mentions"], 10);
     assert!(close(&driver(&after, "delivery")["points_at_stake"], 75.0 - 50.0 / 3.0));
 }

@@ -111,7 +111,7 @@ pub(crate) async fn themes(
     viewer.restrict(store, &mut filter).await?;
     nps_only(store, &mut filter).await?;
     let (counts, untagged, newest) = tokio::try_join!(
-        store.theme_counts(&filter),
+        store.theme_counts(&filter, hark_store::Source::Best),
         store.untagged_comments(),
         store.list_responses(&filter, None, PHRASE_COMMENTS)
     )?;
