@@ -143,6 +143,32 @@ impl Store {
         Ok(counts)
     }
 
+    /// The comments of the newest `limit` answers under `filter`: text, language and segment
+    /// (what discovered phrases are counted from), without the rest of each answer. Bounded by
+    /// answers, not comments, so that a period with few comments costs no more than one with many.
+    pub async fn recent_comments(
+        &self,
+        filter: &ResponseFilter,
+        limit: i64,
+    ) -> Result<Vec<(String, Option<String>, hark_core::Segment)>> {
+        let mut sql = Sql::new("SELECT r.comment AS comment, r.language AS language, r.segment AS segment");
+        sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
+        filter.push_conditions(&mut sql, self.dialect);
+        sql.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ").int(limit);
+        let rows = sql.query().fetch_all(&self.pool).await?;
+        rows.iter()
+            .filter(|row| {
+                row.try_get::<Option<String>, _>("comment").ok().flatten().is_some_and(|c| !c.trim().is_empty())
+            })
+            .map(|row| {
+                let segment: String = row.try_get("segment")?;
+                let segment = hark_core::Segment::parse(&segment)
+                    .ok_or_else(|| crate::StoreError::Corrupt(format!("responses.segment {segment}")))?;
+                Ok((row.try_get("comment")?, row.try_get("language")?, segment))
+            })
+            .collect()
+    }
+
     /// How many stored comments wait to be tagged.
     pub async fn untagged_comments(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM responses WHERE themes IS NULL AND comment IS NOT NULL")

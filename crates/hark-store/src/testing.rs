@@ -98,13 +98,15 @@ pub async fn bulk_load(
                WHEN h < 83 THEN 6 WHEN h < 89 THEN 5 WHEN h < 93 THEN 4 WHEN h < 96 THEN 3 WHEN h < 98 THEN 2 \
                WHEN h < 99 THEN 1 ELSE 0 END AS score FROM x) \
          INSERT INTO responses (id, survey_id, score, segment, answers, agent_score, channel, agent_id, team_id, context, \
-           idempotency_key, request_hash, created_at, received_at) \
+           idempotency_key, request_hash, created_at, received_at, themes, sentiment) \
          SELECT 'bench-' || CAST(i AS TEXT), $4, score, \
            CASE WHEN score >= 9 THEN 'promoter' WHEN score >= 7 THEN 'passive' ELSE 'detractor' END, '{{}}', \
            (score + i % 3) % 11, channel, pick.agent_id, pick.team_id, \
            '{{\"handle_time_s\": ' || CAST((i * 37) % 1500 AS TEXT) || ', \"wait_time_s\": ' || \
            CAST((i * 13) % 700 AS TEXT) || ', \"transfers\": ' || CAST(i % 4 AS TEXT) || '}}', \
-           'bench-' || CAST(i AS TEXT), 'bench', t, t \
+           'bench-' || CAST(i AS TEXT), 'bench', t, t, \
+           CASE i % 5 WHEN 0 THEN '|delivery|' WHEN 1 THEN '|price|speed|' WHEN 2 THEN '|staff|' WHEN 3 THEN '|' END, \
+           CASE WHEN i % 5 < 4 THEN 'neutral' END \
          FROM y JOIN pick ON pick.k = y.i % {count}",
         count = agents.len().max(1),
     );

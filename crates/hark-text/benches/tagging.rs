@@ -57,6 +57,22 @@ fn main() {
         });
         println!("{:<4} {:>9} {:>14.0} {:>14.0} {:>6.1}×", lang.tag(), comments.len(), read, baseline, baseline / read);
     }
+    // What the Themes page does on each request: the phrases of the newest comments (4,500
+    // here, 5,000 there), tallied by segment and the standouts picked.
+    let rated: Vec<(hark_text::Lang, real::Rated)> =
+        real::RATED.iter().flat_map(|l| real::load(*l).into_iter().map(move |r| (*l, r))).collect();
+    let started = Instant::now();
+    let mut tally = hark_text::phrases::PhraseTally::default();
+    for (lang, row) in &rated {
+        tally.add(&row.comment, &analyzer.words().tokens(&row.comment, *lang), row.class);
+    }
+    let top = tally.standouts(hark_core::Segment::Detractor, 3, 48, |_| false);
+    println!(
+        "phrases of {} comments tallied and {} standouts picked in {:.0} ms",
+        rated.len(),
+        top.len(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
     let (chars, n): (usize, usize) = real::RATED
         .iter()
         .flat_map(|l| real::load(*l))

@@ -186,6 +186,7 @@ async fn main() {
     let (channels_time, _) = timed(RUNS, get("/api/v1/reports/segments?by=channel")).await;
     let (agents_time, agents_page) = timed(RUNS, get("/api/v1/reports/agents")).await;
     let (by_agent_time, _) = timed(RUNS, get("/api/v1/reports/segments?by=agent")).await;
+    let (themes_time, themes_page) = timed(RUNS, get("/api/v1/reports/themes")).await;
     let window = ResponseFilter {
         survey_kind: Some(SurveyKind::Nps),
         from_ms: Some(from),
@@ -204,6 +205,11 @@ async fn main() {
     let (seoul_time, seoul) = timed(1, get("/api/v1/reports/overview?tz=Asia/Seoul")).await;
     let (raw_team_time, raw_teams) = timed(1, raw(Some(Dimension::Team))).await;
     let (raw_agent_time, _) = timed(1, raw(Some(Dimension::Agent))).await;
+    let (raw_themes_time, raw_themes) = timed(1, || {
+        let (store, window) = (store.clone(), window.clone());
+        async move { store.theme_counts(&window, Source::Raw).await.unwrap() }
+    })
+    .await;
 
     // The figures agree, whichever way they were computed.
     assert_eq!(overview["nps"]["n"].as_u64(), Some(fl.n), "overview n against the floor");
@@ -222,6 +228,12 @@ async fn main() {
         rows.as_array().unwrap().iter().map(|r| r[field]["n"].as_u64().unwrap_or(0)).sum()
     };
     assert_eq!(sum(&agents_page["agents"], "company_nps"), afl.with_agent, "company answers per agent");
+    assert_eq!(themes_page["commented"].as_u64(), Some(raw_themes.commented), "comments read: rollup and rows");
+    for driver in themes_page["drivers"].as_array().unwrap() {
+        let key = driver["key"].as_str().unwrap();
+        let raw_n: u64 = raw_themes.themes.get(key).map_or(0, |c| c.iter().sum());
+        assert_eq!(driver["mentions"].as_u64(), Some(raw_n), "{key}: rollup and rows");
+    }
     assert_eq!(sum(&agents_page["agents"], "agent_nps"), afl.agent_answers, "agent answers per agent");
     for (f, bins) in agents_page["figures"].as_array().unwrap().iter().enumerate() {
         let page: Vec<u64> = bins["bins"].as_array().unwrap().iter().map(|b| b["n"].as_u64().unwrap()).collect();
@@ -235,10 +247,12 @@ async fn main() {
     line("Overview (GET /api/v1/reports/overview)", overview_time);
     line("Segments by team (GET …/segments?by=team)", teams_time);
     line("Segments by channel", channels_time);
+    line("Themes (GET …/themes)", themes_time);
     // One timed run each (after a warm-up): they take seconds.
     line("raw rows, trend by day (what the rollup saves)", raw_trend_time);
     line("Overview in Asia/Seoul (its own months)", seoul_time);
     line("raw rows, by team", raw_team_time);
+    line("raw rows, by theme", raw_themes_time);
     println!();
     let line = |name: &str, d: Duration| {
         println!("{name:<44} {:>10.1} {:>12.1}", ms(d), ms(d) / ms(agent_floor_time));

@@ -13,8 +13,8 @@ use crate::ops::insights::{Period, min_n, nps_only, parse};
 use crate::problem::ApiError;
 use crate::viewer::Viewer;
 
-/// Discovered phrases are read from at most this many of the newest comments: enough for the
-/// counts to settle, few enough to read on each request.
+/// Discovered phrases are read from the comments of at most this many of the newest answers:
+/// enough for the counts to settle, few enough to read on each request.
 pub(crate) const PHRASE_COMMENTS: i64 = 5_000;
 /// A phrase is offered when at least this many comments of its segment use it.
 const PHRASE_MIN_COMMENTS: u64 = 3;
@@ -69,7 +69,7 @@ pub(crate) struct ThemesReport {
     pub detractor_phrases: Vec<Phrase>,
     /// The same for promoters.
     pub promoter_phrases: Vec<Phrase>,
-    /// How many of the newest comments the phrases were read from.
+    /// How many comments (of the newest 5,000 answers) the phrases were read from.
     pub phrases_from: u64,
     /// Feedback from other sources in the period (reviews, social media …), by theme and
     /// sentiment; never part of NPS. `null` for a view of one team or agent.
@@ -113,7 +113,7 @@ pub(crate) async fn themes(
     let (counts, untagged, newest) = tokio::try_join!(
         store.theme_counts(&filter, hark_store::Source::Best),
         store.untagged_comments(),
-        store.list_responses(&filter, None, PHRASE_COMMENTS)
+        store.recent_comments(&filter, PHRASE_COMMENTS)
     )?;
     let analyzer = Analyzer::builtin();
     let overall = nps_counts(&counts.all);
@@ -132,10 +132,9 @@ pub(crate) async fn themes(
         .collect();
     let mut tally = PhraseTally::default();
     let mut read = 0u64;
-    for answer in &newest {
-        let Some(comment) = answer.comment.as_deref().filter(|c| !c.trim().is_empty()) else { continue };
-        let lang = hark_text::detect(comment, answer.language.as_deref().and_then(Lang::from_tag));
-        tally.add(comment, &analyzer.words().tokens(comment, lang), answer.segment);
+    for (comment, language, segment) in &newest {
+        let lang = hark_text::detect(comment, language.as_deref().and_then(Lang::from_tag));
+        tally.add(comment, &analyzer.words().tokens(comment, lang), *segment);
         read += 1;
     }
     // A phrase a theme already finds is not news.
