@@ -8,4 +8,9 @@ fn main() {
         println!("{:>12} {:>12} neg={} stop={}", t.word, t.term, t.negated, t.stop);
     }
     println!("{analysis:?}");
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        for line in status.lines().filter(|l| l.starts_with("VmHWM")) {
+            println!("{line}");
+        }
+    }
 }

@@ -100,7 +100,8 @@ impl PhraseTally {
                 );
                 Standout { key: key.clone(), shown: c.shown.clone(), in_segment: in_group, everywhere, z }
             })
-            .filter(|s| s.z > 0.0)
+            // A phrase in every comment has no odds against the rest (NaN): nothing to say.
+            .filter(|s| s.z.is_finite() && s.z > 0.0)
             .collect();
         let words = |s: &Standout| s.key.split(' ').count();
         out.sort_by(|a, b| b.z.total_cmp(&a.z).then_with(|| words(b).cmp(&words(a))).then_with(|| a.key.cmp(&b.key)));
