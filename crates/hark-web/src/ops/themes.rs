@@ -130,24 +130,10 @@ pub(crate) async fn themes(
             ThemeDriver { name, driver }
         })
         .collect();
-    let mut tally = PhraseTally::default();
-    let mut read = 0u64;
-    for (comment, language, segment) in &newest {
-        let lang = hark_text::detect(comment, language.as_deref().and_then(Lang::from_tag));
-        tally.add(comment, &analyzer.words().tokens(comment, lang), *segment);
-        read += 1;
-    }
-    // A phrase a theme already finds is not news.
-    let uncovered = |shown: &str| analyzer.analyze(shown, None).themes.is_empty();
-    let standouts = |segment| {
-        tally
-            .standouts(segment, PHRASE_MIN_COMMENTS, PHRASES_SHOWN * 4, |_| false)
-            .into_iter()
-            .filter(|s| s.z >= hark_core::stats::Z95 && uncovered(&s.shown))
-            .take(PHRASES_SHOWN)
-            .map(Phrase::from)
-            .collect::<Vec<_>>()
-    };
+    // Reading thousands of comments is CPU work: off the async workers.
+    let phrases = tokio::task::spawn_blocking(move || discovered(&newest));
+    let ((detractor_phrases, promoter_phrases), read) =
+        phrases.await.map_err(|_| ApiError::unavailable("the phrases could not be read; try again"))?;
     let feedback = match feedback_filter {
         None => None,
         Some(f) => {
@@ -176,8 +162,31 @@ pub(crate) async fn themes(
         commented: counts.commented,
         untagged,
         drivers,
-        detractor_phrases: standouts(Segment::Detractor),
-        promoter_phrases: standouts(Segment::Promoter),
+        detractor_phrases,
+        promoter_phrases,
         phrases_from: read,
     })
+}
+
+/// The phrases detractors and promoters use far more than the others, from these comments
+/// (text, language, segment), that no theme finds yet; and how many comments were read.
+fn discovered(comments: &[(String, Option<String>, Segment)]) -> ((Vec<Phrase>, Vec<Phrase>), u64) {
+    let analyzer = Analyzer::builtin();
+    let mut tally = PhraseTally::default();
+    for (comment, language, segment) in comments {
+        let lang = hark_text::detect(comment, language.as_deref().and_then(Lang::from_tag));
+        tally.add(comment, &analyzer.words().tokens(comment, lang), *segment);
+    }
+    // A phrase a theme already finds is not news.
+    let uncovered = |shown: &str| analyzer.analyze(shown, None).themes.is_empty();
+    let standouts = |segment| {
+        tally
+            .standouts(segment, PHRASE_MIN_COMMENTS, PHRASES_SHOWN * 4, |_| false)
+            .into_iter()
+            .filter(|s| s.z >= hark_core::stats::Z95 && uncovered(&s.shown))
+            .take(PHRASES_SHOWN)
+            .map(Phrase::from)
+            .collect::<Vec<_>>()
+    };
+    ((standouts(Segment::Detractor), standouts(Segment::Promoter)), comments.len() as u64)
 }
