@@ -14,12 +14,18 @@ common::on_both!(
     comments_stored_before_tagging_are_read_later_a_page_at_a_time,
     the_themes_page_shows_drivers_in_the_reader_s_language,
     a_case_shows_what_its_comment_is_about_and_suggests_the_root_cause,
-    feedback_from_other_sources_is_read_but_never_counted_in_nps
+    feedback_from_other_sources_is_read_but_never_counted_in_nps,
+    the_digest_names_the_themes_that_hold_nps_back
 );
 
 /// 30 answers: 10 detractors about a late delivery, 10 promoters praising the staff, 5
 /// passives and 5 promoters whose comments name no theme. NPS (15 − 10) / 30 = +16.7.
 async fn answers(app: &TestApp) -> String {
+    answers_times(app, 1).await
+}
+
+/// [`answers`] with every group `times` as large.
+async fn answers_times(app: &TestApp, times: usize) -> String {
     let survey = app.survey(json!({"name": "Shop NPS", "kind": "nps", "brand": "Acme"})).await;
     let mut i = 0;
     for (score, comment, n) in [
@@ -28,7 +34,7 @@ async fn answers(app: &TestApp) -> String {
         (8, "It was fine", 5),
         (9, "Great", 5),
     ] {
-        for _ in 0..n {
+        for _ in 0..n * times {
             i += 1;
             let body = json!({"survey_id": survey, "score": score, "comment": comment, "language": "en"});
             let r = app.post("/api/v1/responses").header("Idempotency-Key", format!("k{i}")).json(&body);
@@ -249,4 +255,20 @@ async fn feedback_from_other_sources_is_read_but_never_counted_in_nps(app: TestA
         .unwrap();
     assert_eq!(erased["feedback_deleted"], 1);
     assert_eq!(app.get_json("/api/v1/feedback").await["items"].as_array().unwrap().len(), 1);
+}
+
+async fn the_digest_names_the_themes_that_hold_nps_back(app: TestApp) {
+    // 120 answers: delivery (and speed: "late") 40 detractors, −100 against +75 for the rest.
+    answers_times(&app, 4).await;
+    let (http, cookie) = app.user_session("cx@example.com", Role::Admin, None, None).await;
+    let preview = http.get(format!("{}/account/digest/preview", app.base)).header("cookie", &cookie).send().await;
+    let html = preview.unwrap().text().await.unwrap();
+    assert!(html.contains("What holds NPS back"), "{html}");
+    // Had those 40 scored like the other 80, NPS would be +75 instead of +16.7: 58.3 at stake.
+    for line in ["Delivery: -100", "Waiting and speed: -100", "against +75 for the other answers; 58.3 points at stake"]
+    {
+        assert!(html.contains(line), "{line}: {html}");
+    }
+    // Staff lifts the score: not named as holding it back.
+    assert!(!html.contains("Staff attitude:"), "{html}");
 }
