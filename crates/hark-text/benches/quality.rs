@@ -83,7 +83,7 @@ fn main() {
         }
         for (segment, name) in [(Segment::Detractor, "low"), (Segment::Promoter, "high")] {
             let top: Vec<String> = tally
-                .standouts(segment, 5, 12, |_| false)
+                .standouts(segment, 5, 12)
                 .into_iter()
                 .map(|s| format!("{} ({}, z {:.1})", s.shown, s.in_segment, s.z))
                 .collect();

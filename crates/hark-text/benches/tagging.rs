@@ -66,7 +66,7 @@ fn main() {
     for (lang, row) in &rated {
         tally.add(&row.comment, &analyzer.words().tokens(&row.comment, *lang), row.class);
     }
-    let top = tally.standouts(hark_core::Segment::Detractor, 3, 48, |_| false);
+    let top = tally.standouts(hark_core::Segment::Detractor, 3, 48);
     println!(
         "phrases of {} comments tallied and {} standouts picked in {:.0} ms",
         rated.len(),

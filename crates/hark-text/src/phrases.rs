@@ -68,14 +68,8 @@ impl PhraseTally {
     }
 
     /// The phrases `segment` uses most beyond the others, at least `min_count` times in it,
-    /// strongest first; `covered` says whether a theme already holds a phrase.
-    pub fn standouts(
-        &self,
-        segment: Segment,
-        min_count: u64,
-        limit: usize,
-        covered: impl Fn(&str) -> bool,
-    ) -> Vec<Standout> {
+    /// strongest first.
+    pub fn standouts(&self, segment: Segment, min_count: u64, limit: usize) -> Vec<Standout> {
         let group_total = self.totals[slot(segment)] as f64;
         let all_total: u64 = self.totals.iter().sum();
         let rest_total = all_total as f64 - group_total;
@@ -83,7 +77,6 @@ impl PhraseTally {
             .phrases
             .iter()
             .filter(|(_, c)| c.by_segment[slot(segment)] >= min_count)
-            .filter(|(key, _)| !covered(key))
             .map(|(key, c)| {
                 let in_group = c.by_segment[slot(segment)];
                 let everywhere: u64 = c.by_segment.iter().sum();
@@ -216,14 +209,11 @@ mod tests {
             rows.push(("the shop is fine", Passive));
         }
         let t = tally(&rows, Lang::En);
-        let top = t.standouts(Detractor, 5, 10, |_| false);
+        let top = t.standouts(Detractor, 5, 10);
         assert_eq!(top[0].in_segment, 20);
         assert!(top.iter().any(|s| s.shown == "late delivery"), "{top:?}");
         assert!(!top.iter().any(|s| s.key == "shop"), "{top:?}");
-        // A phrase a theme holds already is not offered again.
-        let uncovered = t.standouts(Detractor, 5, 10, |k| k.contains("deliveri"));
-        assert!(!uncovered.iter().any(|s| s.key.contains("deliveri")));
-        assert!(t.standouts(Promoter, 5, 10, |_| false).iter().any(|s| s.shown == "friendly"));
+        assert!(t.standouts(Promoter, 5, 10).iter().any(|s| s.shown == "friendly"));
     }
 
     #[test]
@@ -235,7 +225,7 @@ mod tests {
             rows.push(("the shop is fine", Promoter));
         }
         let t = tally(&rows, Lang::En);
-        let top: Vec<String> = t.standouts(Detractor, 5, 10, |_| false).into_iter().map(|s| s.shown).collect();
+        let top: Vec<String> = t.standouts(Detractor, 5, 10).into_iter().map(|s| s.shown).collect();
         // "forty" and "minutes" are inside "forty minutes", as often; "hold" ("for" cuts it off)
         // is a phrase of its own.
         assert_eq!(top, ["forty minutes", "hold"], "{top:?}");

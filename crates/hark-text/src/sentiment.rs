@@ -25,10 +25,6 @@ impl SentimentLabel {
             SentimentLabel::Positive => "positive",
         }
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Negative, Self::Neutral, Self::Positive].into_iter().find(|l| l.as_str() == s)
-    }
 }
 
 /// A comment's sentiment: its label and a score from −1 (all negative) to +1.

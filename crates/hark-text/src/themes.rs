@@ -98,6 +98,11 @@ impl Themes {
         self.list.iter().find(|t| t.key == key)
     }
 
+    /// A theme's name in `lang`; the key itself for a theme no longer in the list.
+    pub fn name_of<'a>(&'a self, key: &'a str, lang: &str) -> &'a str {
+        self.get(key).map_or(key, |t| t.name(lang))
+    }
+
     /// The themes `tokens` mention, in the order of the list, each with where.
     pub fn find(&self, tokens: &[Token], lang: Lang) -> Vec<ThemeMatch> {
         let index = &self.index[lang.index()];

@@ -33,7 +33,7 @@ fn standouts(lang: Lang, segment: Segment) -> Vec<String> {
         let tokens = analyzer.words().tokens(&row.comment, lang);
         tally.add(&row.comment, &tokens, row.class);
     }
-    tally.standouts(segment, 5, 40, |_| false).into_iter().map(|s| s.key).collect()
+    tally.standouts(segment, 5, 40).into_iter().map(|s| s.key).collect()
 }
 
 #[test]

@@ -83,6 +83,12 @@ async fn answers_carry_themes_and_sentiment_and_the_report_ranks_drivers(app: Te
     let billing = driver(&report, "billing");
     assert_eq!((billing["rank"].clone(), billing["mentions"].clone()), (Value::Null, json!(0)));
     assert!(report["method"].as_str().unwrap().contains("Points at stake"));
+    // Phrases a theme already finds ("staff"; "delivery" and "late") are not offered as news.
+    let shown = |side: &str| -> Vec<String> {
+        report[side].as_array().unwrap().iter().map(|p| p["phrase"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(shown("promoter_phrases"), ["helpful", "lovely"]);
+    assert!(shown("detractor_phrases").is_empty(), "{report}");
 
     // `theme=` narrows any report to the answers that mention it.
     let nps = app.get_json("/api/v1/reports/nps?theme=staff").await;

@@ -305,6 +305,8 @@ async fn seed_feedback(store: &Store, rng: &mut fastrand::Rng, now: i64) -> anyh
             rating: *rating,
             scale: rating.map(|_| "1-5".into()),
             url: (*source == "review").then(|| format!("https://reviews.example.com/demo/{i}")),
+            // Some come from known customers: they show on those contacts' timelines.
+            contact: (i % 3 == 0).then(|| ContactInput { external_id: format!("demo-{i}"), ..Default::default() }),
             submitted_at: Some(jiff::Timestamp::from_millisecond(now - rng.i64(0..300) * DAY_MS)?.to_string()),
             ..Default::default()
         };

@@ -1394,7 +1394,7 @@ async fn responses(
 /// Theme keys as the reader names them: "배송, 가격".
 pub(crate) fn theme_names(t: Reader, keys: &[String]) -> String {
     let themes = hark_text::Analyzer::builtin().themes();
-    keys.iter().map(|k| themes.get(k).map_or(k.as_str(), |theme| theme.name(t.tag))).collect::<Vec<_>>().join(", ")
+    keys.iter().map(|k| themes.name_of(k, t.tag)).collect::<Vec<_>>().join(", ")
 }
 
 /// Where the champions sit, beside each team's share of ranked agents; or that nobody stands out.

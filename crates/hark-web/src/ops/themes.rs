@@ -126,7 +126,7 @@ pub(crate) async fn themes(
     let drivers = drivers(overall, counts.commented, per_theme, min_n)
         .into_iter()
         .map(|driver| {
-            let name = analyzer.themes().get(&driver.key).map_or(driver.key.clone(), |t| t.name(lang).to_owned());
+            let name = analyzer.themes().name_of(&driver.key, lang).to_owned();
             ThemeDriver { name, driver }
         })
         .collect();
@@ -142,7 +142,7 @@ pub(crate) async fn themes(
                 .themes
                 .into_iter()
                 .map(|(key, mentions)| FeedbackTheme {
-                    name: analyzer.themes().get(&key).map_or(key.clone(), |t| t.name(lang).to_owned()),
+                    name: analyzer.themes().name_of(&key, lang).to_owned(),
                     negative: ProportionSummary::wilson(mentions.negative, mentions.n()),
                     key,
                     mentions,
@@ -181,7 +181,7 @@ fn discovered(comments: &[(String, Option<String>, Segment)]) -> ((Vec<Phrase>, 
     let uncovered = |shown: &str| analyzer.analyze(shown, None).themes.is_empty();
     let standouts = |segment| {
         tally
-            .standouts(segment, PHRASE_MIN_COMMENTS, PHRASES_SHOWN * 4, |_| false)
+            .standouts(segment, PHRASE_MIN_COMMENTS, PHRASES_SHOWN * 4)
             .into_iter()
             .filter(|s| s.z >= hark_core::stats::Z95 && uncovered(&s.shown))
             .take(PHRASES_SHOWN)
