@@ -151,7 +151,7 @@ impl Store {
                 COLUMNS.replace("f.", "")
             )
         });
-        let tags = tag(Some(&new.body), new.language.as_deref());
+        let tags = tag(&self.reading().analyzer, Some(&new.body), new.language.as_deref());
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
         let contact_id = match &new.contact {
             None => None,

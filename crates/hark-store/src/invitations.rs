@@ -319,7 +319,7 @@ impl Store {
         let Some(before) = before.as_ref().map(response_from).transpose()? else {
             return Err(StoreError::NotFound("response"));
         };
-        let tags = crate::tagging::tag(update.comment.as_deref(), before.language.as_deref());
+        let tags = crate::tagging::tag(&self.reading().analyzer, update.comment.as_deref(), before.language.as_deref());
         let row = sqlx::query(AssertSqlSafe(UPDATE.as_str()))
             .bind(response_id)
             .bind(update.score)

@@ -19,6 +19,7 @@ mod sessions;
 mod shared;
 mod tagging;
 pub mod testing;
+mod themes;
 mod writer;
 
 use std::borrow::Cow;
@@ -41,6 +42,7 @@ pub use responses::*;
 pub use sessions::*;
 pub use shared::{NewSharedLink, SharedLink};
 pub use tagging::ThemeCounts;
+pub use themes::{Progress, Reading, TaggingStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -78,6 +80,8 @@ pub struct Store {
     dialect: Dialect,
     writer: writer::Handle,
     surveys: std::sync::Arc<entities::SurveyCache>,
+    /// The themes comments are read with in this process.
+    reader: std::sync::Arc<themes::CommentReader>,
 }
 
 /// Turns what a user passes (`postgres://…`, `sqlite://…` or a plain file path) into a URL.
@@ -113,8 +117,9 @@ impl Store {
             Dialect::Postgres => options,
         };
         let pool = options.connect(&url).await?;
-        let writer = writer::spawn(pool.clone(), dialect);
-        Ok(Store { pool, dialect, writer, surveys: Default::default() })
+        let reader = std::sync::Arc::new(themes::CommentReader::builtin());
+        let writer = writer::spawn(pool.clone(), dialect, reader.clone());
+        Ok(Store { pool, dialect, writer, surveys: Default::default(), reader })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -124,7 +129,8 @@ impl Store {
     /// Applies pending migrations; safe to call on every start.
     pub async fn migrate(&self) -> Result<()> {
         migrator().run(&self.pool).await?;
-        self.run_pending_rebuilds().await
+        self.run_pending_rebuilds().await?;
+        self.sync_themes().await
     }
 
     /// Runs what the migrations left to Rust in `pending_rebuilds`, where SQL would not do it
@@ -184,6 +190,7 @@ fn migrator() -> Migrator {
         (12, "seen_language", include_str!("../migrations/0012_seen_language.sql")),
         (13, "comment_tags", include_str!("../migrations/0013_comment_tags.sql")),
         (14, "feedback", include_str!("../migrations/0014_feedback.sql")),
+        (15, "own_themes", include_str!("../migrations/0015_own_themes.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

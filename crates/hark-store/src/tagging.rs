@@ -33,10 +33,40 @@ pub(crate) struct CommentTags {
     pub sentiment_milli: i64,
 }
 
+impl CommentTags {
+    /// The tags of a blank comment: nothing, so that it is not read again.
+    pub fn none() -> Self {
+        CommentTags { themes: "|".into(), sentiment: "neutral", sentiment_milli: 0 }
+    }
+
+    /// The answer as it is with these tags.
+    pub fn applied_to(&self, before: &crate::Response) -> crate::Response {
+        crate::Response {
+            themes: theme_keys(Some(&self.themes)),
+            sentiment: Some(self.sentiment.to_owned()),
+            sentiment_score: Some(self.sentiment_milli as f64 / 1000.0),
+            ..before.clone()
+        }
+    }
+
+    /// Stores these tags on row `id` of `table` (`responses` or `feedback`).
+    pub async fn write(&self, conn: &mut sqlx::AnyConnection, table: &'static str, id: &str) -> Result<()> {
+        let sql = format!("UPDATE {table} SET themes = $1, sentiment = $2, sentiment_milli = $3 WHERE id = $4");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(&self.themes)
+            .bind(self.sentiment)
+            .bind(self.sentiment_milli)
+            .bind(id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
 /// Tags for `comment` (none without one), read in `language` when the text does not say.
-pub(crate) fn tag(comment: Option<&str>, language: Option<&str>) -> Option<CommentTags> {
+pub(crate) fn tag(analyzer: &Analyzer, comment: Option<&str>, language: Option<&str>) -> Option<CommentTags> {
     let comment = comment.filter(|c| !c.trim().is_empty())?;
-    let analysis = Analyzer::builtin().analyze(comment, language.and_then(Lang::from_tag));
+    let analysis = analyzer.analyze(comment, language.and_then(Lang::from_tag));
     let mut themes = String::from("|");
     for m in &analysis.themes {
         themes.push_str(&m.theme);
@@ -70,30 +100,16 @@ impl Store {
                  ORDER BY r.id LIMIT $1"
             )
         });
+        let reading = self.reading();
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
         let rows = sqlx::query(AssertSqlSafe(UNTAGGED.as_str())).bind(limit).fetch_all(&mut *tx).await?;
         let mut moved = Vec::with_capacity(2 * rows.len());
         for row in &rows {
             let before = response_from(row)?;
-            // A blank comment gets the empty tag set, so that it is not read again.
-            let tags = tag(before.comment.as_deref(), before.language.as_deref()).unwrap_or(CommentTags {
-                themes: "|".into(),
-                sentiment: "neutral",
-                sentiment_milli: 0,
-            });
-            sqlx::query("UPDATE responses SET themes = $1, sentiment = $2, sentiment_milli = $3 WHERE id = $4")
-                .bind(&tags.themes)
-                .bind(tags.sentiment)
-                .bind(tags.sentiment_milli)
-                .bind(&before.id)
-                .execute(&mut *tx)
-                .await?;
-            let after = crate::Response {
-                themes: theme_keys(Some(&tags.themes)),
-                sentiment: Some(tags.sentiment.to_owned()),
-                sentiment_score: Some(tags.sentiment_milli as f64 / 1000.0),
-                ..before.clone()
-            };
+            let tags = tag(&reading.analyzer, before.comment.as_deref(), before.language.as_deref())
+                .unwrap_or_else(CommentTags::none);
+            tags.write(&mut tx, "responses", &before.id).await?;
+            let after = tags.applied_to(&before);
             // The theme facets of the rollups take the answer in, in the same transaction.
             moved.push((Counted::of(&before), -1));
             moved.push((Counted::of(&after), 1));
@@ -184,12 +200,12 @@ mod tests {
 
     #[test]
     fn tags_are_stored_so_that_like_finds_each_theme() {
-        let tags = tag(Some("배송이 너무 늦고 가격도 비싸요"), Some("ko")).expect("a comment");
+        let tags = tag(Analyzer::builtin(), Some("배송이 너무 늦고 가격도 비싸요"), Some("ko")).expect("a comment");
         assert_eq!(tags.themes, "|delivery|price|speed|");
         assert_eq!(tags.sentiment, "negative");
         assert!(tags.sentiment_milli < 0);
         assert_eq!(theme_keys(Some(&tags.themes)), ["delivery", "price", "speed"]);
-        assert!(tag(Some("  "), None).is_none());
+        assert!(tag(Analyzer::builtin(), Some("  "), None).is_none());
         assert_eq!(theme_keys(Some("|")), Vec::<String>::new());
     }
 }

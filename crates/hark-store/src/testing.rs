@@ -200,3 +200,12 @@ pub async fn forget_comment_tags(store: &crate::Store) -> crate::Result<()> {
         .await?;
     store.rebuild_rollups(None).await
 }
+
+/// Lets a walk that reads the comments again end at once, without waiting for other processes
+/// to load the new themes.
+pub async fn end_reload_grace(store: &crate::Store) -> crate::Result<()> {
+    sqlx::query("UPDATE theme_tagging SET walk_started_at = 0 WHERE walk_started_at IS NOT NULL")
+        .execute(&store.pool)
+        .await?;
+    Ok(())
+}

@@ -32,6 +32,7 @@ struct Job {
 #[derive(Clone)]
 pub(crate) struct Handle {
     queue: mpsc::Sender<Job>,
+    reader: std::sync::Arc<crate::themes::CommentReader>,
 }
 
 /// An answer with its comment's tags, read in the submitter's task so that the single writer
@@ -44,16 +45,17 @@ pub(crate) struct Item {
 impl Handle {
     pub async fn submit(&self, response: NewResponse) -> Result<Submitted> {
         let (reply, answer) = oneshot::channel();
-        let tags = tagging::tag(response.comment.as_deref(), response.language.as_deref());
+        let reading = self.reader.current();
+        let tags = tagging::tag(&reading.analyzer, response.comment.as_deref(), response.language.as_deref());
         self.queue.send(Job { item: Item { response, tags }, reply }).await.map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 }
 
-pub(crate) fn spawn(pool: AnyPool, dialect: Dialect) -> Handle {
+pub(crate) fn spawn(pool: AnyPool, dialect: Dialect, reader: std::sync::Arc<crate::themes::CommentReader>) -> Handle {
     let (queue, jobs) = mpsc::channel(4 * MAX_BATCH);
     tokio::spawn(run(pool, dialect, jobs));
-    Handle { queue }
+    Handle { queue, reader }
 }
 
 async fn run(pool: AnyPool, dialect: Dialect, mut jobs: mpsc::Receiver<Job>) {

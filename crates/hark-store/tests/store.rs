@@ -29,6 +29,18 @@ on_both!(
     search_finds_words_in_any_language_and_case,
 );
 
+mod own_themes {
+    use super::*;
+    #[tokio::test]
+    async fn sqlite() {
+        own_themes_are_read_into_every_comment_even_across_a_restart(Backend::Sqlite).await
+    }
+    #[tokio::test]
+    async fn postgres() {
+        own_themes_are_read_into_every_comment_even_across_a_restart(Backend::Postgres).await
+    }
+}
+
 async fn run<F, Fut>(backend: Backend, test: F)
 where
     F: FnOnce(Store) -> Fut,
@@ -572,5 +584,106 @@ async fn comments_folded_by_sql_are_folded_again(backend: Backend) {
         .unwrap();
     assert_eq!(unfolded, 2, "the two upper-case comments were folded; the plain one needed nothing");
     sql.close().await.unwrap();
+    store.close().await;
+}
+
+/// An organisation's own themes: saved against the generation read, taken up at once by new
+/// answers and by another process when it looks, and read into every stored comment and
+/// feedback by a walk that resumes where it stopped after a restart, keeping the rollups right.
+async fn own_themes_are_read_into_every_comment_even_across_a_restart(backend: Backend) {
+    let Some(db) = TestDatabase::new(backend).await else { return };
+    let store = Store::open(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    let survey = nps_survey(&store).await;
+    let comments = ["my points never showed up", "the courier was late", "lovely staff", "points and courier"];
+    for i in 0..40 {
+        let mut r = response(&survey, &format!("t{i}"), i % 11);
+        r.comment = Some(comments[i as usize % 4].into());
+        store.submit_response(r).await.unwrap();
+    }
+    let feedback = NewFeedback {
+        source: "review".into(),
+        body: "Where are my points?".into(),
+        rating: None,
+        contact: None,
+        url: None,
+        language: None,
+        created_at: 1_700_000_000_000,
+        idempotency_key: "f1".into(),
+        request_hash: "f1".into(),
+    };
+    let (feedback, _) = store.add_feedback(&feedback).await.unwrap();
+    assert_eq!(feedback.themes, Vec::<String>::new());
+    let tagged = |store: Store, theme: &'static str| async move {
+        let filter = ResponseFilter { theme: Some(theme.into()), ..Default::default() };
+        store.list_responses(&filter, None, 1000).await.unwrap().len()
+    };
+    assert_eq!(tagged(store.clone(), "delivery").await, 20);
+
+    // A second process on the same database.
+    let other = Store::open(&db.url).await.unwrap();
+    other.migrate().await.unwrap();
+
+    let (mut list, own) = store.list_themes().await.unwrap();
+    assert!(!own, "the built-in themes until the organisation changes them");
+    let status = store.tagging_status().await.unwrap();
+    assert_eq!(status.rereading, None, "a new database has nothing to read again");
+    list.retain(|t| t.key != "delivery");
+    list.push(hark_text::Theme {
+        key: "loyalty".into(),
+        names: [("en".into(), "Loyalty".into())].into(),
+        terms: [("en".into(), vec!["points".into()])].into(),
+    });
+    let generation = store.save_themes(Some(list.clone()), status.generation).await.unwrap();
+    assert!(matches!(store.save_themes(Some(list), status.generation).await, Err(StoreError::Conflict(_))));
+    let mut bad = store.list_themes().await.unwrap().0;
+    bad[0].terms.clear();
+    assert!(matches!(store.save_themes(Some(bad), generation).await, Err(StoreError::Invalid(_))));
+
+    // New answers are read with the new themes at once; the other process after it looks.
+    let mut fresh = response(&survey, "fresh", 3);
+    fresh.comment = Some("no points again".into());
+    assert_eq!(store.submit_response(fresh).await.unwrap().response.themes, ["loyalty"]);
+    assert!(!other.reading().own);
+    other.sync_themes().await.unwrap();
+    assert!(other.reading().own && other.reading().generation == generation);
+
+    // The walk: one step, a restart, the rest from where it stopped.
+    let progress = |status: TaggingStatus| status.rereading.map(|p| (p.done, p.total));
+    assert_eq!(progress(store.tagging_status().await.unwrap()), Some((0, 41)));
+    assert!(store.reread_comments(15).await.unwrap());
+    assert_eq!(progress(store.tagging_status().await.unwrap()), Some((15, 41)));
+    store.close().await;
+    let store = Store::open(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    assert!(store.reading().own, "the organisation's themes are loaded on start");
+    assert!(store.reread_comments(15).await.unwrap());
+    assert_eq!(progress(store.tagging_status().await.unwrap()), Some((30, 41)), "resumed, not restarted");
+    while store.reread_comments(15).await.unwrap() {}
+    assert!(store.tagging_status().await.unwrap().rereading.is_some(), "waits for the other processes to reload");
+    hark_store::testing::end_reload_grace(&store).await.unwrap();
+    // Both processes take steps in turn.
+    while other.reread_comments(7).await.unwrap() || store.reread_comments(7).await.unwrap() {}
+    let status = store.tagging_status().await.unwrap();
+    assert_eq!(status.rereading, None);
+    assert!(status.finished_at.is_some());
+
+    assert_eq!(tagged(store.clone(), "loyalty").await, 21);
+    assert_eq!(tagged(store.clone(), "delivery").await, 0);
+    let feedback = store.list_feedback(&FeedbackFilter::default(), 10).await.unwrap();
+    assert_eq!(feedback[0].themes, ["loyalty"]);
+    let everyone = ResponseFilter::default();
+    let best = store.theme_counts(&everyone, Source::Best).await.unwrap();
+    assert_eq!(best, store.theme_counts(&everyone, Source::Raw).await.unwrap(), "the rollups moved with the tags");
+    assert_eq!(best.themes["loyalty"].iter().sum::<u64>(), 21);
+
+    // Back to the built-in themes.
+    let generation = store.tagging_status().await.unwrap().generation;
+    store.save_themes(None, generation).await.unwrap();
+    assert!(!store.list_themes().await.unwrap().1);
+    hark_store::testing::end_reload_grace(&store).await.unwrap();
+    while store.reread_comments(100).await.unwrap() {}
+    assert_eq!(tagged(store.clone(), "delivery").await, 20);
+    other.close().await;
     store.close().await;
 }

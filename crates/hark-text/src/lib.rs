@@ -15,7 +15,7 @@ mod words;
 
 pub use lang::{Lang, detect};
 pub use sentiment::{Sentiment, SentimentLabel};
-pub use themes::{Theme, ThemeMatch, Themes};
+pub use themes::{MAX_TERM_CHARS, MAX_TERMS, MAX_THEMES, Theme, ThemeMatch, Themes, check_list, key_for};
 pub use words::{Token, Words};
 
 use std::sync::OnceLock;
@@ -62,4 +62,22 @@ impl Analyzer {
         let tokens = self.words.tokens(text, lang);
         Analysis { lang, themes: self.themes.find(&tokens, lang), sentiment: self.sentiment.score(&tokens, lang) }
     }
+}
+
+/// A digest of everything a comment is read with besides the themes: the word rules, lexicons
+/// and dictionaries shipped, and [`RULES_VERSION`]. Tags stored under another digest are stale:
+/// an upgrade that changes any of them has every comment read again.
+pub fn rules_digest() -> String {
+    /// Bump when the code that reads words or sentiment changes what it finds.
+    const RULES_VERSION: &str = "1";
+    let data = Lang::ALL.into_iter().flat_map(|l| [words::rules_source(l), sentiment::source(l)]);
+    let parts = std::iter::once(RULES_VERSION).chain(data).chain(thai::SOURCES);
+    // FNV-1a: stable across builds and Rust versions, unlike the standard hasher.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes().chain([0]) {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
 }

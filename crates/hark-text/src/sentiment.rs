@@ -129,7 +129,7 @@ impl Lexicons {
     }
 }
 
-fn source(lang: Lang) -> &'static str {
+pub(crate) fn source(lang: Lang) -> &'static str {
     match lang {
         Lang::En => include_str!("../data/sentiment/en.json"),
         Lang::Ko => include_str!("../data/sentiment/ko.json"),

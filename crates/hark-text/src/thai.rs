@@ -20,16 +20,15 @@ pub(crate) struct ThaiWords {
     words: Set<Vec<u8>>,
 }
 
+/// PyThaiNLP's word list, and the loanwords of customer service it lacks (แอป, app).
+pub(crate) const SOURCES: [&str; 2] =
+    [include_str!("../data/th_words.txt"), include_str!("../data/th_extra_words.txt")];
+
 impl ThaiWords {
     pub fn shared() -> &'static ThaiWords {
         static WORDS: OnceLock<ThaiWords> = OnceLock::new();
         WORDS.get_or_init(|| {
-            // PyThaiNLP's list, and the loanwords of customer service it lacks (แอป, app).
-            let mut list: Vec<&str> = include_str!("../data/th_words.txt")
-                .lines()
-                .chain(include_str!("../data/th_extra_words.txt").lines())
-                .filter(|l| !l.is_empty())
-                .collect();
+            let mut list: Vec<&str> = SOURCES.iter().flat_map(|s| s.lines()).filter(|l| !l.is_empty()).collect();
             list.sort_unstable();
             list.dedup();
             let words = Set::from_iter(list).expect("sorted and unique");

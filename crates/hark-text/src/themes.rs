@@ -4,13 +4,22 @@
 
 use std::collections::BTreeMap;
 
+use hark_core::{ValidationErrors, Why};
 use serde::{Deserialize, Serialize};
 
 use crate::terms::TermIndex;
 use crate::{Lang, Token, Words};
 
+/// An organisation's taxonomy is held to these: room for any real one, and tagging stays fast.
+pub const MAX_THEMES: usize = 100;
+/// Terms per theme and language.
+pub const MAX_TERMS: usize = 500;
+pub const MAX_TERM_CHARS: usize = 80;
+const MAX_NAME_CHARS: usize = 60;
+const MAX_KEY_CHARS: usize = 40;
+
 /// One theme: a stable key, its name in each language and its terms in each language.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Theme {
     pub key: String,
     /// Language tag → name ("en" → "Delivery", "ko" → "배송").
@@ -24,6 +33,122 @@ impl Theme {
     pub fn name(&self, lang: &str) -> &str {
         self.names.get(lang).or_else(|| self.names.get("en")).map_or(self.key.as_str(), String::as_str)
     }
+}
+
+impl Theme {
+    /// Trims names and terms, drops empty and repeated ones (in the order written).
+    pub fn tidy(mut self) -> Theme {
+        self.key = self.key.trim().to_owned();
+        self.names.retain(|_, name| {
+            *name = name.trim().to_owned();
+            !name.is_empty()
+        });
+        for terms in self.terms.values_mut() {
+            let mut seen = std::collections::HashSet::new();
+            terms.retain_mut(|term| {
+                *term = term.trim().to_owned();
+                !term.is_empty() && seen.insert(term.to_lowercase())
+            });
+        }
+        self.terms.retain(|_, terms| !terms.is_empty());
+        self
+    }
+
+    /// Everything wrong with this theme, by field (`key`, `names.ko`, `terms.th`).
+    pub fn check(&self, errors: &mut ValidationErrors) {
+        let key_ok = (1..=MAX_KEY_CHARS).contains(&self.key.len())
+            && self.key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if !key_ok {
+            errors.say("key", Why::new("invalid.theme_key").with("max", MAX_KEY_CHARS));
+        }
+        let shipped = || Lang::ALL.map(Lang::tag).join(", ");
+        if self.names.is_empty() {
+            errors.say("names", Why::new("invalid.theme_needs_name"));
+        }
+        for (tag, name) in &self.names {
+            if Lang::from_tag(tag).is_none() {
+                errors
+                    .say(format!("names.{tag}"), Why::new("invalid.language_not_shipped").with("languages", shipped()));
+            } else if name.chars().count() > MAX_NAME_CHARS {
+                errors.say(format!("names.{tag}"), Why::new("invalid.at_most_chars").with("max", MAX_NAME_CHARS));
+            }
+        }
+        if self.terms.values().all(Vec::is_empty) {
+            errors.say("terms", Why::new("invalid.theme_needs_terms"));
+        }
+        for (tag, terms) in &self.terms {
+            let field = format!("terms.{tag}");
+            let Some(lang) = Lang::from_tag(tag) else {
+                errors.say(field, Why::new("invalid.language_not_shipped").with("languages", shipped()));
+                continue;
+            };
+            if terms.len() > MAX_TERMS {
+                errors.say(field.clone(), Why::new("invalid.too_many_terms").with("max", MAX_TERMS));
+            }
+            for term in terms {
+                if term.chars().count() > MAX_TERM_CHARS {
+                    errors.say(field.clone(), Why::new("invalid.term_too_long").with("max", MAX_TERM_CHARS));
+                } else if Words::shared().phrase_terms(term, lang).is_empty() {
+                    errors.say(field.clone(), Why::new("invalid.term_has_no_words").with("term", term));
+                }
+            }
+        }
+    }
+
+    /// Takes `other`'s terms in each language after its own, leaving out those it has.
+    pub fn absorb(&mut self, other: Theme) {
+        for (tag, terms) in other.terms {
+            self.terms.entry(tag).or_default().extend(terms);
+        }
+        *self = std::mem::take(self).tidy();
+    }
+}
+
+/// Everything wrong with a whole taxonomy: each theme (fields prefixed `themes[i].`), keys
+/// used twice, too many themes.
+pub fn check_list(list: &[Theme]) -> Result<(), ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    if list.len() > MAX_THEMES {
+        errors.say("themes", Why::new("invalid.too_many_themes").with("max", MAX_THEMES));
+    }
+    let mut keys = std::collections::HashSet::new();
+    for (i, theme) in list.iter().enumerate() {
+        let mut own = ValidationErrors::default();
+        theme.check(&mut own);
+        if !keys.insert(theme.key.as_str()) {
+            own.say("key", Why::new("invalid.theme_key_taken").with("key", &theme.key));
+        }
+        for mut e in own.0 {
+            e.field = format!("themes[{i}].{}", e.field);
+            errors.0.push(e);
+        }
+    }
+    errors.into_result()
+}
+
+/// A key for a new theme named `name`: its ASCII letters and digits, else `theme`, with a
+/// number added while `taken` says it is in use.
+pub fn key_for(name: &str, taken: impl Fn(&str) -> bool) -> String {
+    let mut base = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            base.push(c);
+        } else if !base.is_empty() && !base.ends_with('-') {
+            base.push('-');
+        }
+    }
+    let mut base: String = base.trim_end_matches('-').chars().take(MAX_KEY_CHARS - 4).collect();
+    if base.is_empty() {
+        base = "theme".into();
+    }
+    let mut key = base.clone();
+    for n in 2.. {
+        if !taken(&key) {
+            break;
+        }
+        key = format!("{base}-{n}");
+    }
+    key
 }
 
 /// Where a comment mentions a theme.
@@ -220,5 +345,54 @@ mod tests {
         assert_eq!(a.analyze("My points never showed up", None).themes[0].theme, "loyalty");
         assert_eq!(a.analyze("포인트가 안 들어왔어요", None).themes[0].theme, "loyalty");
         assert!(a.analyze("the loyalty program", None).themes.is_empty());
+    }
+
+    #[test]
+    fn an_organisations_theme_is_tidied_and_checked_by_field() {
+        let theme = Theme {
+            key: " loyalty ".into(),
+            names: [("en".into(), " Loyalty card ".into()), ("ko".into(), "  ".into())].into(),
+            terms: [("en".into(), vec!["points".into(), " Points".into(), "".into()]), ("it".into(), vec![])].into(),
+        }
+        .tidy();
+        assert_eq!(theme.key, "loyalty");
+        assert_eq!(theme.names, [("en".to_owned(), "Loyalty card".to_owned())].into());
+        assert_eq!(theme.terms, [("en".to_owned(), vec!["points".to_owned()])].into());
+        assert!(check_list(std::slice::from_ref(&theme)).is_ok());
+
+        let bad = Theme {
+            key: "Loyalty Card".into(),
+            names: [("fr".into(), "Fidélité".into())].into(),
+            terms: [("th".into(), vec!["!!!".into(), "x".repeat(MAX_TERM_CHARS + 1)])].into(),
+        };
+        let errors = check_list(&[theme.clone(), bad, theme]).expect_err("three problems and a repeat");
+        let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["themes[1].key", "themes[1].names.fr", "themes[1].terms.th", "themes[1].terms.th", "themes[2].key"]
+        );
+        assert!(errors.0[2].message.contains("!!!"), "{}", errors.0[2].message);
+        assert!(errors.0[4].message.contains("loyalty"), "{}", errors.0[4].message);
+    }
+
+    #[test]
+    fn keys_are_made_from_the_name_and_kept_unique() {
+        assert_eq!(key_for("Loyalty card!", |_| false), "loyalty-card");
+        assert_eq!(key_for("배송 지연", |_| false), "theme");
+        assert_eq!(key_for("배송 지연", |k| k == "theme" || k == "theme-2"), "theme-3");
+    }
+
+    #[test]
+    fn a_merged_theme_takes_the_others_terms_once() {
+        let mut into =
+            Theme { key: "delivery".into(), terms: [("en".into(), vec!["courier".into()])].into(), ..Theme::default() };
+        into.absorb(Theme {
+            key: "parcels".into(),
+            terms: [("en".into(), vec!["Courier".into(), "parcel".into()]), ("ko".into(), vec!["택배".into()])].into(),
+            ..Theme::default()
+        });
+        assert_eq!(into.key, "delivery");
+        assert_eq!(into.terms["en"], ["courier", "parcel"]);
+        assert_eq!(into.terms["ko"], ["택배"]);
     }
 }

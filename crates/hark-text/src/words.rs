@@ -204,7 +204,7 @@ impl Words {
     }
 }
 
-fn rules_source(lang: Lang) -> &'static str {
+pub(crate) fn rules_source(lang: Lang) -> &'static str {
     match lang {
         Lang::En => include_str!("../data/rules/en.json"),
         Lang::Ko => include_str!("../data/rules/ko.json"),
