@@ -70,7 +70,7 @@ proptest! {
             Just("limit".to_owned()), Just("granularity".to_owned()), ".{0,16}"], ".{0,40}"), 0..12)
     ) {
         let allowed = ["segment", "granularity", "cursor", "limit", "by", "min_n"];
-        if let Err(errors) = crate::ops::filters::parse(&pairs, &allowed) {
+        if let Err(errors) = crate::ops::filters::parse(&pairs, &allowed, hark_text::Analyzer::builtin().themes()) {
             prop_assert!(!errors.0.is_empty());
             prop_assert!(errors.0.iter().all(|e| !e.field.is_empty()), "{errors:?}");
         }

@@ -184,18 +184,21 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `app` until `shutdown` resolves, then lets requests in progress finish. Each
-/// connection must send its headers within `header_timeout` (which also closes idle
-/// kept-alive connections), and at most `max_connections` are served at once.
-/// Reads the comments stored before they were tagged with themes and sentiment (an upgraded
-/// database, rows loaded in bulk), a small page at a time so that requests go first; then
-/// looks again now and then. Resumable by construction: what is tagged is committed.
+/// Keeps the stored comments read with the themes in use: loads themes another process
+/// changed, walks through every comment after a change (or an upgrade of the rules), and reads
+/// comments stored before tagging; a small page per transaction so that requests go first,
+/// then looks again every few seconds. Resumable: the walk's place is stored.
 pub async fn tag_comments_in_background(store: hark_store::Store) {
     const PAGE: i64 = 200;
     loop {
-        match store.tag_untagged_comments(PAGE).await {
-            Ok(n) if n as i64 == PAGE => tokio::time::sleep(Duration::from_millis(5)).await,
-            Ok(_) => tokio::time::sleep(Duration::from_secs(300)).await,
+        // Themes another process changed are loaded here too, within the store's reload grace.
+        let step = async {
+            let more = store.reread_comments(PAGE).await?;
+            Ok::<_, hark_store::StoreError>(more || store.tag_untagged_comments(PAGE).await? as i64 == PAGE)
+        };
+        match step.await {
+            Ok(true) => tokio::time::sleep(Duration::from_millis(5)).await,
+            Ok(false) => tokio::time::sleep(Duration::from_secs(3)).await,
             Err(e) => {
                 tracing::warn!(error = %e, "tagging stored comments failed; trying again in a minute");
                 tokio::time::sleep(Duration::from_secs(60)).await;
@@ -204,6 +207,9 @@ pub async fn tag_comments_in_background(store: hark_store::Store) {
     }
 }
 
+/// Serves `app` until `shutdown` resolves, then lets requests in progress finish. Each
+/// connection must send its headers within `header_timeout` (which also closes idle
+/// kept-alive connections), and at most `max_connections` are served at once.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,

@@ -700,3 +700,54 @@ async fn a_wallboard_takes_in_a_new_answer_without_a_reload() {
     let shown = c.find(Locator::Css("body")).await.unwrap().text().await.unwrap();
     assert_eq!(shown.trim(), "not found");
 }
+
+/// A phrase promoters use and no theme finds is offered on the Themes page; one click makes it
+/// a theme, whose page previews what its words find as they are typed; saved, every stored
+/// comment is read for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_adopts_a_discovered_phrase_and_previews_its_words_live() {
+    let app = app().await;
+    let Some(browser) = Browser::start(true, "en").await else { return };
+    let c = &browser.client;
+    let hash = hark_core::auth::hash_password("correct horse battery");
+    app.store.create_user("admin@example.com", None, Role::Admin, &hash).await.unwrap();
+    let survey = app.survey(json!({"name": "Shop NPS", "kind": "nps", "brand": "Acme"})).await;
+    for i in 0..20 {
+        let (score, comment) = if i < 10 { (2, "My voucher code failed") } else { (10, "Lovely, thank you") };
+        let body = json!({"survey_id": survey, "score": score, "comment": comment, "language": "en"});
+        let r = app.post("/api/v1/responses").header("Idempotency-Key", format!("v{i}")).json(&body);
+        assert_eq!(r.send().await.unwrap().status(), StatusCode::CREATED);
+    }
+    c.goto(&format!("{}/dashboard/themes", app.base)).await.unwrap();
+    sign_in(c).await;
+    text_when(c, "h1", |t| t.contains("Themes")).await;
+    let Ok(button) = c.find(Locator::Css("button[data-adopt='Lovely']")).await else {
+        panic!("no phrase to adopt: {}", c.source().await.unwrap())
+    };
+    let phrase = button.attr("data-adopt").await.unwrap().unwrap();
+    button.click().await.unwrap();
+    let notice = text_when(c, "#notice", |t| !t.is_empty()).await;
+    assert!(notice.contains("now a theme"), "{notice}");
+    let url = c.current_url().await.unwrap();
+    let key = url.path().trim_start_matches("/admin/themes/").to_owned();
+    let (list, own) = app.store.list_themes().await.unwrap();
+    let adopted = list.iter().find(|t| t.key == key).expect("the new theme");
+    assert!(own);
+    assert_eq!(adopted.terms["en"], [phrase]);
+    text_when(c, "#preview-found", |t| t.contains("Found in 10 of the newest 20")).await;
+    assert!(c.source().await.unwrap().contains("<mark>"), "the words found are marked");
+
+    // Typing another word: the preview follows without a click.
+    let terms = c.find(Locator::Css("#terms-en")).await.unwrap();
+    terms.send_keys("\nvoucher").await.unwrap();
+    text_when(c, "#preview-found", |t| t.contains("Found in 20 of the newest 20")).await;
+    assert_eq!(app.store.list_themes().await.unwrap().0.iter().find(|t| t.key == key).unwrap().terms["en"].len(), 1);
+    click(c, "button[name=action][value=save]").await;
+    text_when(c, "#notice", |t| t.contains("Saved")).await;
+
+    hark_store::testing::end_reload_grace(&app.store).await.unwrap();
+    while app.store.reread_comments(50).await.unwrap() {}
+    let filter = ResponseFilter { theme: Some(key.clone()), ..Default::default() };
+    assert_eq!(app.store.list_responses(&filter, None, 100).await.unwrap().len(), 20);
+    browser.close().await;
+}

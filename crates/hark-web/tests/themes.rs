@@ -15,7 +15,8 @@ common::on_both!(
     the_themes_page_shows_drivers_in_the_reader_s_language,
     a_case_shows_what_its_comment_is_about_and_suggests_the_root_cause,
     feedback_from_other_sources_is_read_but_never_counted_in_nps,
-    the_digest_names_the_themes_that_hold_nps_back
+    the_digest_names_the_themes_that_hold_nps_back,
+    an_organisation_changes_its_themes_through_the_api_and_every_comment_is_read_again
 );
 
 /// 30 answers: 10 detractors about a late delivery, 10 promoters praising the staff, 5
@@ -277,4 +278,80 @@ async fn the_digest_names_the_themes_that_hold_nps_back(app: TestApp) {
     }
     // Staff lifts the score: not named as holding it back.
     assert!(!html.contains("Staff attitude:"), "{html}");
+}
+
+/// Reads every stored comment again with the themes in use, as the background task does.
+async fn read_again(app: &TestApp) {
+    hark_store::testing::end_reload_grace(&app.store).await.unwrap();
+    while app.store.reread_comments(7).await.unwrap() {}
+}
+
+async fn an_organisation_changes_its_themes_through_the_api_and_every_comment_is_read_again(app: TestApp) {
+    answers(&app).await;
+    let listed = app.get_json("/api/v1/themes").await;
+    assert_eq!(listed["own"], false);
+    assert_eq!(listed["themes"].as_array().unwrap().len(), 12);
+    assert_eq!(listed["tagging"]["rereading"], Value::Null);
+
+    // Bad input names each problem and changes nothing.
+    let bad = json!({"key": "Bad Key", "names": {"fr": "Fidélité"}, "terms": {"en": ["!!!"]}});
+    let r = app.post("/api/v1/themes").json(&bad).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = r.json().await.unwrap();
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["key", "names.fr", "terms.en"], "{problem}");
+    assert_eq!(app.get_json("/api/v1/themes").await["own"], false);
+
+    let loyalty = json!({"names": {"en": "Loyalty"}, "terms": {"en": ["points"]}});
+    let r = app.post("/api/v1/themes").json(&loyalty).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.json::<Value>().await.unwrap()["key"], "loyalty");
+    let again = json!({"key": "loyalty", "names": {"en": "Loyalty"}, "terms": {"en": ["points"]}});
+    let r = app.post("/api/v1/themes").json(&again).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let renamed = json!({"names": {"en": "Loyalty card", "ko": "포인트"}, "terms": {"en": ["points", "loyalty card"], "ko": ["포인트"]}});
+    let r = app.client.put(format!("{}/api/v1/themes/loyalty", app.base)).bearer_auth(&app.key).json(&renamed);
+    let r = r.send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["names"]["ko"], "포인트");
+    let r = app.client.put(format!("{}/api/v1/themes/nothing", app.base)).bearer_auth(&app.key).json(&renamed);
+    assert_eq!(r.send().await.unwrap().status(), StatusCode::NOT_FOUND);
+
+    // A preview reads the stored comments without saving anything.
+    let preview = app.post_json("/api/v1/themes/preview", &json!({"terms": {"en": ["late"]}})).await;
+    assert_eq!((preview["read"].clone(), preview["matched"].clone()), (json!(30), json!(10)));
+    let first = &preview["comments"][0];
+    let (s, e) = (first["spans"][0][0].as_u64().unwrap() as usize, first["spans"][0][1].as_u64().unwrap() as usize);
+    assert_eq!(&first["text"].as_str().unwrap()[s..e], "late");
+
+    // Merge "speed" into "delivery", delete "staff".
+    let merged = app.post_json("/api/v1/themes/speed/merge", &json!({"into": "delivery"})).await;
+    assert!(merged["terms"]["en"].as_array().unwrap().contains(&json!("slow")), "{merged}");
+    let delete = |key: &str| app.client.delete(format!("{}/api/v1/themes/{key}", app.base)).bearer_auth(&app.key);
+    assert_eq!(delete("staff").send().await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(delete("staff").send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let r = app.get("/api/v1/reports/themes?theme=staff").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a deleted theme is no filter");
+
+    // Stored comments are read again in the background, then carry the new themes.
+    let listed = app.get_json("/api/v1/themes").await;
+    assert_eq!(listed["own"], true);
+    assert_eq!(listed["tagging"]["rereading"]["total"], 30, "{listed}");
+    read_again(&app).await;
+    assert_eq!(app.get_json("/api/v1/themes").await["tagging"]["rereading"], Value::Null);
+    let late = app.get_json("/api/v1/responses?theme=delivery&limit=100").await;
+    assert_eq!(late["items"].as_array().unwrap().len(), 10);
+    assert_eq!(late["items"][0]["themes"], json!(["delivery"]), "speed went into delivery");
+    let report = app.get_json("/api/v1/reports/themes?min_n=5").await;
+    assert!(report["drivers"].as_array().unwrap().iter().all(|d| d["key"] != "staff" && d["key"] != "speed"));
+    let staff = app.get_json("/api/v1/responses?limit=100").await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["score"] == 10)
+        .cloned()
+        .unwrap();
+    assert_eq!(staff["themes"], json!([]));
 }

@@ -407,7 +407,7 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
             .and_then(|r| hark_core::survey::suggested_root_cause(&r.themes, &survey.definition.root_causes).cloned()),
         reading: response.as_ref().and_then(|r| {
             let sentiment = r.sentiment.as_deref()?;
-            let themes = crate::dashboard::theme_names(t, &r.themes);
+            let themes = crate::dashboard::theme_names(state.store.reading().analyzer.themes(), t, &r.themes);
             let themes = if themes.is_empty() { t.text("case.no_theme").to_owned() } else { themes };
             Some(t.fill2("case.reading", "themes", themes, "sentiment", t.word("sentiment", sentiment)))
         }),

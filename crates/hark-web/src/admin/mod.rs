@@ -6,6 +6,7 @@
 pub(crate) mod closing;
 mod people;
 pub(crate) mod playbook_form;
+mod themes;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -56,6 +57,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/contacts/{id}", get(contact))
         .merge(closing::router())
         .merge(people::router())
+        .merge(themes::router())
 }
 
 // ----- sign-in -----

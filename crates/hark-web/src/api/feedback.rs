@@ -41,14 +41,17 @@ pub(crate) struct FeedbackList {
         ("limit" = Option<i64>, Query)),
     responses((status = 200, body = FeedbackList), (status = 422, body = Problem)))]
 pub(crate) async fn list_feedback(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<FeedbackList>> {
-    let (filter, extras) = feedback_filter(&q)?;
+    let (filter, extras) = feedback_filter(&q, s.store.reading().analyzer.themes())?;
     Ok(Json(FeedbackList { items: s.store.list_feedback(&filter, extras.limit).await? }))
 }
 
 /// The feedback filter of a query: the common filters it shares (theme, contact, dates) and
 /// `source`; anything else is refused by name.
-pub(crate) fn feedback_filter(q: &[(String, String)]) -> Result<(FeedbackFilter, filters::Extras), ApiError> {
-    let (common, extras) = filters::parse(q, &["source", "limit"])?;
+pub(crate) fn feedback_filter(
+    q: &[(String, String)],
+    themes: &hark_text::Themes,
+) -> Result<(FeedbackFilter, filters::Extras), ApiError> {
+    let (common, extras) = filters::parse(q, &["source", "limit"], themes)?;
     let unsupported = [
         ("survey_id", &common.survey_id),
         ("team_id", &common.team_id),

@@ -10,6 +10,7 @@ mod people;
 mod reports;
 mod responses;
 pub(crate) mod surveys;
+mod themes;
 
 use axum::Json;
 use axum::extract::State;
@@ -68,6 +69,10 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(responses::create_response, responses::list_responses))
         .routes(routes!(responses::get_response))
         .routes(routes!(feedback::add_feedback, feedback::list_feedback))
+        .routes(routes!(themes::list_themes, themes::add_theme))
+        .routes(routes!(themes::replace_theme, themes::delete_theme))
+        .routes(routes!(themes::merge_theme))
+        .routes(routes!(themes::preview_terms))
         .routes(routes!(reports::nps_report))
         .routes(routes!(events::create_event))
         .routes(routes!(events::send_survey))

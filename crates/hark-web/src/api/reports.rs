@@ -35,7 +35,7 @@ pub(crate) struct NpsReport {
     responses((status = 200, body = NpsReport), (status = 422, body = Problem)))]
 pub(crate) async fn nps_report(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<NpsReport>> {
     let q = filters::with_zone(&q, crate::page::zone_name(&s.config.time_zone));
-    let (mut filter, extras) = filters::parse(&q, &["granularity", "min_n"])?;
+    let (mut filter, extras) = filters::parse(&q, &["granularity", "min_n"], s.store.reading().analyzer.themes())?;
     let min_n = insights::min_n(&extras)?;
     insights::nps_only(&s.store, &mut filter).await?;
     let zone = &extras.zone;

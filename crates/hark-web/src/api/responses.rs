@@ -35,7 +35,7 @@ pub(crate) async fn list_responses(
     State(s): State<AppState>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Page<Response>>> {
-    let (filter, extras) = filters::parse(&q, &["segment", "cursor", "limit"])?;
+    let (filter, extras) = filters::parse(&q, &["segment", "cursor", "limit"], s.store.reading().analyzer.themes())?;
     let cursor = match &extras.cursor {
         None => None,
         Some(c) => {

@@ -211,6 +211,8 @@ struct Controls {
     rule_list: Vec<(String, String)>,
     teams: Vec<Option_>,
     surveys: Vec<Option_>,
+    /// Discovered phrases an admin may adopt as themes.
+    adopt: Vec<String>,
 }
 
 /// A card's detail with how the figure moved since the period of the same length before:
@@ -587,7 +589,10 @@ async fn filters(
     let teams: Vec<Option_> = options(teams, get("team_id"));
     let agents: Vec<Option_> = options(agents.into_iter().map(|a| (a.id, a.name)).collect(), get("agent_id"));
     let themes: Vec<Option_> = options(
-        hark_text::Analyzer::builtin()
+        state
+            .store
+            .reading()
+            .analyzer
             .themes()
             .list()
             .iter()
@@ -972,6 +977,9 @@ async fn themes(
             })
             .collect(),
     });
+    if viewer.is_admin() {
+        page.controls.adopt = r.detractor_phrases.iter().chain(&r.promoter_phrases).map(|p| p.phrase.clone()).collect();
+    }
     for (name, phrases) in [("detractor_phrases", &r.detractor_phrases), ("promoter_phrases", &r.promoter_phrases)] {
         page.fig.tables.push(Table {
             name: name.into(),
@@ -1326,6 +1334,7 @@ async fn responses(
     pairs: &[(String, String)],
 ) -> Result<DashboardPage, ApiError> {
     let r = insights::responses(&state.store, viewer, pairs).await?;
+    let reading = state.store.reading();
     let mut page = blank(t, "responses", r.subject);
     page.search = true;
     page.cover(&r.period);
@@ -1372,7 +1381,7 @@ async fn responses(
                     x.score.to_string(),
                     t.word("segment", &x.segment_label.replace(' ', "_")),
                     x.comment.clone().unwrap_or_default(),
-                    theme_names(t, &x.themes),
+                    theme_names(reading.analyzer.themes(), t, &x.themes),
                     x.sentiment.as_deref().map_or_else(String::new, |s| t.word("sentiment", s)),
                     x.contact.clone().unwrap_or_default(),
                     x.agent.clone().unwrap_or_default(),
@@ -1392,8 +1401,7 @@ async fn responses(
 }
 
 /// Theme keys as the reader names them: "배송, 가격".
-pub(crate) fn theme_names(t: Reader, keys: &[String]) -> String {
-    let themes = hark_text::Analyzer::builtin().themes();
+pub(crate) fn theme_names(themes: &hark_text::Themes, t: Reader, keys: &[String]) -> String {
     keys.iter().map(|k| themes.name_of(k, t.tag)).collect::<Vec<_>>().join(", ")
 }
 

@@ -72,15 +72,12 @@ impl Extras {
 const MAX_SEARCH_CHARS: usize = 500;
 const MAX_ATTRIBUTE_FILTERS: usize = 20;
 
-/// The keys of the themes answers are tagged with.
-pub(crate) fn theme_keys() -> Vec<&'static str> {
-    hark_text::Analyzer::builtin().themes().list().iter().map(|t| t.key.as_str()).collect()
-}
-
 /// Parses filters plus the extra parameters a route allows; anything else is refused by name.
+/// `themes` are those answers are tagged with now.
 pub(crate) fn parse(
     pairs: &[(String, String)],
     allowed: &[&str],
+    themes: &hark_text::Themes,
 ) -> Result<(ResponseFilter, Extras), ValidationErrors> {
     let mut filter = ResponseFilter::default();
     let mut extras = Extras { limit: DEFAULT_LIMIT, ..Default::default() };
@@ -105,9 +102,12 @@ pub(crate) fn parse(
             }
             "q" => filter.search = Some(value.trim().to_string()).filter(|q| !q.is_empty()),
             "contact_id" => filter.contact_id = text(),
-            "theme" => match hark_text::Analyzer::builtin().themes().get(value) {
+            "theme" => match themes.get(value) {
                 Some(theme) => filter.theme = Some(theme.key.clone()),
-                None => errors.say("theme", Why::new("invalid.one_of").with("values", theme_keys().join(", "))),
+                None => {
+                    let keys: Vec<&str> = themes.list().iter().map(|t| t.key.as_str()).collect();
+                    errors.say("theme", Why::new("invalid.one_of").with("values", keys.join(", ")))
+                }
             },
             "tz" => {}
             "from" => match parse_time(value, false, &extras.zone) {
@@ -172,7 +172,7 @@ pub(crate) fn page(pairs: &[(String, String)]) -> Result<(Option<String>, i64), 
     if let Some((key, _)) = pairs.iter().find(|(k, _)| k != "cursor" && k != "limit") {
         return Err(ValidationErrors::single(key, "unknown parameter: this list takes `cursor` and `limit`"));
     }
-    let (_, extras) = parse(pairs, &["cursor", "limit"])?;
+    let (_, extras) = parse(pairs, &["cursor", "limit"], &hark_text::Themes::new(Vec::new()))?;
     Ok((extras.cursor, extras.limit))
 }
 

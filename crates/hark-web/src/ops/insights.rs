@@ -86,10 +86,11 @@ async fn company_change(
 /// Parses a page's query: the shared filters plus `allowed` extras. Without `from`/`to`
 /// the last 12 months (365 days up to and including today, in the query's zone) are shown.
 pub(crate) fn parse(
+    store: &Store,
     pairs: &[(String, String)],
     allowed: &[&str],
 ) -> Result<(ResponseFilter, Extras, Period), ApiError> {
-    let (mut filter, extras) = filters::parse(pairs, allowed)?;
+    let (mut filter, extras) = filters::parse(pairs, allowed, store.reading().analyzer.themes())?;
     let zone = &extras.zone;
     let today = jiff::Timestamp::now().to_zoned(zone.clone()).date();
     let day = |d: jiff::civil::Date| filters::day_start(d, zone);
@@ -300,7 +301,7 @@ pub(crate) struct Overview {
 pub(crate) const OVERVIEW_PARAMS: &[&str] = &["granularity", "min_n"];
 
 pub(crate) async fn overview(store: &Store, viewer: &Viewer, pairs: &[(String, String)]) -> Result<Overview, ApiError> {
-    let (mut filter, extras, period) = parse(pairs, OVERVIEW_PARAMS)?;
+    let (mut filter, extras, period) = parse(store, pairs, OVERVIEW_PARAMS)?;
     let min_n = min_n(&extras)?;
     let subject = viewer.subject_of(&filter);
     viewer.restrict(store, &mut filter).await?;
@@ -432,7 +433,7 @@ pub(crate) fn segment_dimensions(viewer: &Viewer) -> Vec<&'static str> {
 }
 
 pub(crate) async fn segments(store: &Store, viewer: &Viewer, pairs: &[(String, String)]) -> Result<Segments, ApiError> {
-    let (mut filter, extras, period) = parse(pairs, SEGMENT_PARAMS)?;
+    let (mut filter, extras, period) = parse(store, pairs, SEGMENT_PARAMS)?;
     let default = segment_dimensions(viewer)[0];
     let by_name = extras.get("by").unwrap_or(default);
     let by = Dimension::parse(by_name).ok_or_else(|| {
@@ -512,7 +513,7 @@ pub(crate) struct Agents {
 pub(crate) const AGENT_PARAMS: &[&str] = &["min_n"];
 
 pub(crate) async fn agents(store: &Store, viewer: &Viewer, pairs: &[(String, String)]) -> Result<Agents, ApiError> {
-    let (mut filter, extras, period) = parse(pairs, AGENT_PARAMS)?;
+    let (mut filter, extras, period) = parse(store, pairs, AGENT_PARAMS)?;
     let min_n = min_n(&extras)?;
     let subject = viewer.subject_of(&filter);
     nps_only(store, &mut filter).await?;
@@ -654,7 +655,7 @@ pub(crate) const CHANGE_PARAMS: &[&str] =
 /// default 30) or between two periods (`before_from`, `before_to`, `after_from`, `after_to`).
 /// Asked for neither, it compares around the latest annotation, if there is one.
 pub(crate) async fn changes(store: &Store, viewer: &Viewer, pairs: &[(String, String)]) -> Result<Changes, ApiError> {
-    let (mut filter, extras) = filters::parse(pairs, CHANGE_PARAMS)?;
+    let (mut filter, extras) = filters::parse(pairs, CHANGE_PARAMS, store.reading().analyzer.themes())?;
     let min_n = min_n(&extras)?;
     let subject = viewer.subject_of(&filter);
     viewer.restrict(store, &mut filter).await?;
@@ -843,7 +844,7 @@ pub(crate) async fn responses(
     viewer: &Viewer,
     pairs: &[(String, String)],
 ) -> Result<Responses, ApiError> {
-    let (mut filter, extras, period) = parse(pairs, RESPONSE_PARAMS)?;
+    let (mut filter, extras, period) = parse(store, pairs, RESPONSE_PARAMS)?;
     let subject = viewer.subject_of(&filter);
     viewer.restrict(store, &mut filter).await?;
     let after = match extras.cursor.as_deref() {

@@ -9,6 +9,7 @@ pub(crate) mod insights;
 pub(crate) mod outreach;
 pub(crate) mod sharing;
 pub(crate) mod surveys;
+pub(crate) mod taxonomy;
 pub(crate) mod themes;
 pub(crate) mod timeline;
 pub(crate) mod webhooks;

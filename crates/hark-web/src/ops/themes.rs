@@ -102,7 +102,7 @@ pub(crate) async fn themes(
     pairs: &[(String, String)],
     lang: &str,
 ) -> Result<ThemesReport, ApiError> {
-    let (mut filter, extras, period) = parse(pairs, THEME_PARAMS)?;
+    let (mut filter, extras, period) = parse(store, pairs, THEME_PARAMS)?;
     let min_n = min_n(&extras)?;
     let source = crate::ingest::source_filter(extras.get("source"))?;
     // Feedback belongs to no team or agent: whole-company views only.
@@ -115,7 +115,8 @@ pub(crate) async fn themes(
         store.untagged_comments(),
         store.recent_comments(&filter, PHRASE_COMMENTS)
     )?;
-    let analyzer = Analyzer::builtin();
+    let reading = store.reading();
+    let analyzer = &reading.analyzer;
     let overall = nps_counts(&counts.all);
     let per_theme: Vec<(String, NpsCounts)> = analyzer
         .themes()
@@ -131,7 +132,8 @@ pub(crate) async fn themes(
         })
         .collect();
     // Reading thousands of comments is CPU work: off the async workers.
-    let phrases = tokio::task::spawn_blocking(move || discovered(&newest));
+    let shared = reading.clone();
+    let phrases = tokio::task::spawn_blocking(move || discovered(&shared.analyzer, &newest));
     let ((detractor_phrases, promoter_phrases), read) =
         phrases.await.map_err(|_| ApiError::unavailable("the phrases could not be read; try again"))?;
     let feedback = match feedback_filter {
@@ -170,8 +172,10 @@ pub(crate) async fn themes(
 
 /// The phrases detractors and promoters use far more than the others, from these comments
 /// (text, language, segment), that no theme finds yet; and how many comments were read.
-fn discovered(comments: &[(String, Option<String>, Segment)]) -> ((Vec<Phrase>, Vec<Phrase>), u64) {
-    let analyzer = Analyzer::builtin();
+fn discovered(
+    analyzer: &Analyzer,
+    comments: &[(String, Option<String>, Segment)],
+) -> ((Vec<Phrase>, Vec<Phrase>), u64) {
     let mut tally = PhraseTally::default();
     for (comment, language, segment) in comments {
         let lang = hark_text::detect(comment, language.as_deref().and_then(Lang::from_tag));
