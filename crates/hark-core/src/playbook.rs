@@ -252,6 +252,22 @@ pub struct Decision<'a> {
     pub priority: Priority,
 }
 
+impl Decision<'_> {
+    /// Who owns the case, tried in turn: the playbook's rule, the survey's case owner, the
+    /// team's lead; nobody when none picks someone.
+    pub fn owner_rules(&self, playbooks: &Playbooks) -> Vec<Assign> {
+        let mut rules = vec![self.playbook.assign.clone()];
+        rules.extend(playbooks.case_owner.iter().map(|email| Assign::User { email: email.clone() }));
+        rules.push(Assign::TeamLead);
+        rules
+    }
+
+    /// Why the case was opened, as its history says.
+    pub fn reason(&self, segment: Segment) -> String {
+        self.rule.map_or_else(|| format!("{} playbook", segment.as_str()), |r| format!("rule `{r}`"))
+    }
+}
+
 fn contains_word(comment: Option<&str>, words: &[String]) -> bool {
     let Some(comment) = comment else { return false };
     let comment = comment.to_lowercase();

@@ -7,9 +7,7 @@ use hark_core::playbook::{Assign, Decision, Facts};
 use hark_core::report::MS_PER_DAY;
 use hark_core::survey::SurveyDefinition;
 use hark_core::token::TokenKind;
-use hark_store::{
-    CASE_MAIL_JOB, Case, CaseStatus, NewCase, NewJob, ReplyState, Response, Role, Store, StoreError, Survey, User,
-};
+use hark_store::{Case, CaseStatus, NewCase, ReplyState, Response, Role, Store, StoreError, Survey, User};
 use jiff::tz::TimeZone;
 use serde_json::{Map, Value, json};
 
@@ -18,10 +16,10 @@ use crate::monitoring::ALERT_MAIL;
 use crate::runner::{Outcome, Runner};
 
 /// What a case mail is about.
-pub(crate) const OPENED: &str = "case_opened";
+pub(crate) const OPENED: &str = hark_store::MAIL_CASE_OPENED;
 pub(crate) const ESCALATED: &str = "case_escalated";
 pub(crate) const REPLY: &str = "reply";
-pub(crate) const AUTO: &str = "auto";
+pub(crate) const AUTO: &str = hark_store::MAIL_AUTO;
 
 /// What the survey's playbooks decide for a stored answer by a contact with `attributes`.
 pub fn playbook_decision<'a>(
@@ -60,14 +58,7 @@ pub const NO_MAIL_SERVER: &str = "no mail server is configured (HARK_SMTP_URL)";
 /// Queues a mail about a case or an answer as a job of its own, so that a mail failure is
 /// retried alone and a repeat (same `key`) sends nothing twice.
 pub(crate) async fn queue_mail(store: &Store, kind: &str, key: &str, payload: Value) -> Result<bool, StoreError> {
-    let mut payload = payload;
-    payload["kind"] = Value::String(kind.to_owned());
-    store
-        .enqueue(
-            &NewJob::new(CASE_MAIL_JOB, payload, jiff::Timestamp::now().as_millisecond())
-                .dedupe(format!("mail:{kind}:{key}")),
-        )
-        .await
+    store.enqueue(&hark_store::case_mail_job(kind, key, payload, jiff::Timestamp::now().as_millisecond())).await
 }
 
 /// A moment as a staff mail states it: to the minute, in the reader's language and zone, named.
@@ -121,10 +112,7 @@ impl Runner {
                 (None, Some(name)) => store.list_teams().await?.into_iter().find(|t| &t.name == name).map(|t| t.id),
                 (None, None) => None,
             };
-            // Nobody by the rule: the survey's case owner, else the team's lead.
-            let mut rules = vec![decision.playbook.assign.clone()];
-            rules.extend(playbooks.case_owner.iter().map(|email| Assign::User { email: email.clone() }));
-            rules.push(Assign::TeamLead);
+            let rules = decision.owner_rules(playbooks);
             let owner = self.assign(&rules, team_id.as_deref(), &attributes).await?;
             let new = NewCase {
                 response_id: response.id.clone(),
@@ -134,9 +122,7 @@ impl Runner {
                 owner_id: owner.map(|u| u.id),
                 priority: decision.priority,
                 due_at: response.received_at + i64::from(decision.playbook.due_days) * MS_PER_DAY,
-                reason: decision
-                    .rule
-                    .map_or_else(|| format!("{} playbook", response.segment.as_str()), |r| format!("rule `{r}`")),
+                reason: decision.reason(response.segment),
                 public_budget: public.then_some(self.config.public_cases_per_hour),
             };
             let (case, created) = store.open_case(&new).await?;
@@ -185,22 +171,16 @@ impl Runner {
         attributes: &Map<String, Value>,
     ) -> Result<Option<User>, StoreError> {
         let users = self.active_users().await?;
-        let by_email = |email: &str| users.iter().find(|u| u.email.eq_ignore_ascii_case(email)).cloned();
         for rule in rules {
-            let owner = match rule {
-                Assign::TeamLead => team_id.and_then(|team| {
-                    users.iter().find(|u| u.role == Role::TeamLead && u.team_id.as_deref() == Some(team)).cloned()
-                }),
-                Assign::Attribute { name } => {
-                    by_email(attributes.get(name).and_then(Value::as_str).unwrap_or_default())
-                }
-                Assign::RoundRobin { team } => {
+            let owner = match (rule, hark_store::pick_owner(rule, team_id, attributes, &users)) {
+                (_, Some(picked)) => picked,
+                (Assign::RoundRobin { team }, None) => {
                     match self.store.list_teams().await?.into_iter().find(|t| &t.name == team) {
                         Some(team) => self.store.next_in_team(&team.id).await?,
                         None => None,
                     }
                 }
-                Assign::User { email } => by_email(email),
+                (_, None) => None,
             };
             if owner.is_some() {
                 return Ok(owner);

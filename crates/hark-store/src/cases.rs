@@ -416,6 +416,95 @@ where
     Ok(())
 }
 
+/// Everyone who may still be given work (deactivated accounts keep only their history).
+pub(crate) async fn active_users_on(conn: &mut sqlx::AnyConnection) -> Result<Vec<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE deactivated_at IS NULL ORDER BY email");
+    let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(conn).await?;
+    rows.iter().map(user_from).collect()
+}
+
+/// Opens the case for an answer in the caller's transaction (see [`Store::open_case`]).
+pub(crate) async fn open_case_on(
+    tx: &mut sqlx::AnyConnection,
+    dialect: crate::Dialect,
+    new: &NewCase,
+) -> Result<(Case, bool)> {
+    let now = now_ms();
+    let id = new_id();
+    // The answer's contact as it is now, under a lock: a customer who just left their
+    // details on the follow-up page (`consent_to_contact`) is not lost to a race.
+    let lock = if dialect == crate::Dialect::Postgres { " FOR UPDATE" } else { "" };
+    let sql = format!("SELECT contact_id FROM responses WHERE id = $1{lock}");
+    let contact_id: Option<Option<String>> =
+        sqlx::query_scalar(AssertSqlSafe(sql)).bind(&new.response_id).fetch_optional(&mut *tx).await?;
+    let contact_id = match contact_id {
+        Some(current) => current,
+        None => new.contact_id.clone(),
+    };
+    let held = match new.public_budget {
+        None => false,
+        Some(budget) => {
+            // One opener at a time per survey, so the count is exact under concurrent jobs
+            // (SQLite's write transaction is exclusive already).
+            if dialect == crate::Dialect::Postgres {
+                sqlx::query("SELECT id FROM surveys WHERE id = $1 FOR UPDATE")
+                    .bind(&new.survey_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            }
+            public_cases_since(&mut *tx, Some(&new.survey_id), now - 3_600_000).await?.0 >= i64::from(budget)
+        }
+    };
+    let sql = format!(
+        "INSERT INTO cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $10, $7, $8, NULL, NULL, NULL, NULL, '[]', NULL, $9, $9) \
+         ON CONFLICT (response_id) DO NOTHING RETURNING {CASE_COLUMNS}"
+    );
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(&id)
+        .bind(&new.response_id)
+        .bind(&new.survey_id)
+        .bind(contact_id.as_deref())
+        .bind(new.team_id.as_deref())
+        // A held case waits for an admin, so it is nobody's yet.
+        .bind(new.owner_id.as_deref().filter(|_| !held))
+        .bind(new.priority.as_str())
+        .bind(new.due_at)
+        .bind(now)
+        .bind(if held { CaseStatus::Held } else { CaseStatus::Open }.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(row) = row else {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE response_id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(&new.response_id).fetch_one(&mut *tx).await?;
+        return Ok((case_from(&row)?, false));
+    };
+    let kind = if held { "held" } else { "opened" };
+    let owner = new.owner_id.as_deref().filter(|_| !held);
+    record_event(&mut *tx, &id, "hark", kind, json!({ "reason": new.reason, "owner_id": owner })).await?;
+    Ok((case_from(&row)?, true))
+}
+
+/// The owner `rule` picks among `users` (the active ones) for a case of `team_id` whose
+/// contact has `attributes`: `Some(None)` when it picks nobody, `None` for a rule only the
+/// database can decide (round robin counts each member's cases).
+pub fn pick_owner(
+    rule: &hark_core::playbook::Assign,
+    team_id: Option<&str>,
+    attributes: &serde_json::Map<String, Value>,
+    users: &[User],
+) -> Option<Option<User>> {
+    use hark_core::playbook::Assign;
+    let by_email = |email: &str| users.iter().find(|u| u.email.eq_ignore_ascii_case(email)).cloned();
+    Some(match rule {
+        Assign::TeamLead => team_id.and_then(|team| {
+            users.iter().find(|u| u.role == crate::Role::TeamLead && u.team_id.as_deref() == Some(team)).cloned()
+        }),
+        Assign::Attribute { name } => by_email(attributes.get(name).and_then(Value::as_str).unwrap_or_default()),
+        Assign::User { email } => by_email(email),
+        Assign::RoundRobin { .. } => return None,
+    })
+}
+
 impl Store {
     /// The cases opened on these answers (at most one each), for linking an answer to its case.
     pub async fn cases_of_responses(&self, response_ids: &[String]) -> Result<Vec<Case>> {
@@ -436,60 +525,9 @@ impl Store {
     /// case with `false`.
     pub async fn open_case(&self, new: &NewCase) -> Result<(Case, bool)> {
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
-        let now = now_ms();
-        let id = new_id();
-        // The answer's contact as it is now, under a lock: a customer who just left their
-        // details on the follow-up page (`consent_to_contact`) is not lost to a race.
-        let lock = if self.dialect == crate::Dialect::Postgres { " FOR UPDATE" } else { "" };
-        let sql = format!("SELECT contact_id FROM responses WHERE id = $1{lock}");
-        let contact_id: Option<Option<String>> =
-            sqlx::query_scalar(AssertSqlSafe(sql)).bind(&new.response_id).fetch_optional(&mut *tx).await?;
-        let contact_id = match contact_id {
-            Some(current) => current,
-            None => new.contact_id.clone(),
-        };
-        let held = match new.public_budget {
-            None => false,
-            Some(budget) => {
-                // One opener at a time per survey, so the count is exact under concurrent jobs
-                // (SQLite's write transaction is exclusive already).
-                if self.dialect == crate::Dialect::Postgres {
-                    sqlx::query("SELECT id FROM surveys WHERE id = $1 FOR UPDATE")
-                        .bind(&new.survey_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                }
-                public_cases_since(&mut *tx, Some(&new.survey_id), now - 3_600_000).await?.0 >= i64::from(budget)
-            }
-        };
-        let sql = format!(
-            "INSERT INTO cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $10, $7, $8, NULL, NULL, NULL, NULL, '[]', NULL, $9, $9) \
-             ON CONFLICT (response_id) DO NOTHING RETURNING {CASE_COLUMNS}"
-        );
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(&id)
-            .bind(&new.response_id)
-            .bind(&new.survey_id)
-            .bind(contact_id.as_deref())
-            .bind(new.team_id.as_deref())
-            // A held case waits for an admin, so it is nobody's yet.
-            .bind(new.owner_id.as_deref().filter(|_| !held))
-            .bind(new.priority.as_str())
-            .bind(new.due_at)
-            .bind(now)
-            .bind(if held { CaseStatus::Held } else { CaseStatus::Open }.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(row) = row else {
-            let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE response_id = $1");
-            let row = sqlx::query(AssertSqlSafe(sql)).bind(&new.response_id).fetch_one(&mut *tx).await?;
-            return Ok((case_from(&row)?, false));
-        };
-        let kind = if held { "held" } else { "opened" };
-        let owner = new.owner_id.as_deref().filter(|_| !held);
-        record_event(&mut tx, &id, "hark", kind, json!({ "reason": new.reason, "owner_id": owner })).await?;
+        let opened = open_case_on(&mut tx, self.dialect, new).await?;
         tx.commit().await?;
-        Ok((case_from(&row)?, true))
+        Ok(opened)
     }
 
     pub async fn get_case(&self, id: &str) -> Result<Option<Case>> {
@@ -989,7 +1027,7 @@ impl Store {
 }
 
 pub(crate) async fn record_event(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     case_id: &str,
     actor: &str,
     kind: &str,
@@ -1005,7 +1043,7 @@ pub(crate) async fn record_event(
     .bind(kind)
     .bind(detail.to_string())
     .bind(now_ms())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(id)
 }

@@ -360,8 +360,7 @@ impl Store {
     }
 
     pub async fn list_teams(&self) -> Result<Vec<Team>> {
-        let rows = sqlx::query("SELECT id, name, created_at FROM teams ORDER BY name").fetch_all(&self.pool).await?;
-        rows.iter().map(team_from).collect()
+        list_teams_on(&self.pool).await
     }
 
     pub async fn create_agent(&self, agent: &NewAgent) -> Result<Agent> {
@@ -488,16 +487,7 @@ impl Store {
 
     /// The contacts with these ids (any order; unknown ids are left out).
     pub async fn get_contacts(&self, ids: &[String]) -> Result<Vec<Contact>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut sql = crate::filter::Sql::new(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id IN ("));
-        for (i, id) in ids.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { ", " }).text(id);
-        }
-        sql.push(")");
-        let rows = sql.query().fetch_all(&self.pool).await?;
-        rows.iter().map(contact_from).collect()
+        get_contacts_on(&self.pool, ids).await
     }
 
     /// Contacts in id (creation) order, after the cursor id.
@@ -883,4 +873,29 @@ pub(crate) async fn merge_attributes(conn: &mut sqlx::AnyConnection, input: &Con
     };
     merged.extend(input.attributes.clone());
     Ok(ContactInput { attributes: merged, ..input.clone() })
+}
+
+/// The contacts with these ids, on a pool or in a transaction.
+pub(crate) async fn get_contacts_on<'e, E>(exec: E, ids: &[String]) -> Result<Vec<Contact>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = crate::filter::Sql::new(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id IN ("));
+    for (i, id) in ids.iter().enumerate() {
+        sql.push(if i == 0 { "" } else { ", " }).text(id);
+    }
+    sql.push(")");
+    let rows = sql.query().fetch_all(exec).await?;
+    rows.iter().map(contact_from).collect()
+}
+
+pub(crate) async fn list_teams_on<'e, E>(exec: E) -> Result<Vec<Team>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query("SELECT id, name, created_at FROM teams ORDER BY name").fetch_all(exec).await?;
+    rows.iter().map(team_from).collect()
 }

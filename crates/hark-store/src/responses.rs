@@ -44,15 +44,16 @@ pub struct NewResponse {
 }
 
 /// The follow-up an answer gets once stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum FollowUp {
     /// History brought in by import: nothing.
     None,
     /// A live answer whose playbook has nothing to do: only the `response.created` webhooks,
     /// if any webhook wants them (checked in the answer's own transaction).
     Webhooks,
-    /// Run the survey's playbook (cases, thank-yous, webhooks).
-    Playbook,
+    /// Run the survey's playbooks (cases, thank-yous, webhooks): in the answer's own
+    /// transaction where they need only the database, else as a job.
+    Playbook(std::sync::Arc<hark_core::playbook::Playbooks>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]

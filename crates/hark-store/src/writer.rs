@@ -111,13 +111,13 @@ async fn write(pool: &AnyPool, dialect: Dialect, tagged: &[&Item]) -> Result<Vec
     }
     adjust_rollups(&mut tx, inserted.values().map(|r| (Counted::of(r), 1))).await?;
     let mut results = Vec::with_capacity(items.len());
-    let mut follow_up = Vec::new();
+    let mut playbooks = Vec::new();
     let mut webhooks_only = Vec::new();
     for item in items {
         match inserted.remove(&(item.survey_id.clone(), item.idempotency_key.clone())) {
             Some(response) => {
-                match item.follow_up {
-                    FollowUp::Playbook => follow_up.push(response.id.clone()),
+                match &item.follow_up {
+                    FollowUp::Playbook(p) => playbooks.push((response.clone(), p.clone())),
                     FollowUp::Webhooks => webhooks_only.push(response.id.clone()),
                     FollowUp::None => {}
                 }
@@ -126,23 +126,36 @@ async fn write(pool: &AnyPool, dialect: Dialect, tagged: &[&Item]) -> Result<Vec
             None => results.push(existing(&mut tx, item).await?),
         }
     }
-    // An answer with nothing for its playbook to do makes a job only for webhooks that want it.
-    if !webhooks_only.is_empty() && wants_new_answers(&mut tx).await? {
-        follow_up.append(&mut webhooks_only);
+    let mut follow_up = Vec::new();
+    if !playbooks.is_empty() || !webhooks_only.is_empty() {
+        let (any_webhook, new_answer_webhook) = active_webhooks(&mut tx).await?;
+        // Webhook payloads carry links only the job knows how to make: with any webhook on,
+        // the playbooks run as jobs.
+        if any_webhook {
+            follow_up.extend(playbooks.into_iter().map(|(r, _)| r.id));
+        } else {
+            follow_up = crate::playbooks::run_on(&mut tx, dialect, playbooks).await?;
+        }
+        // An answer with nothing for its playbook to do makes a job only for webhooks that want it.
+        if new_answer_webhook {
+            follow_up.append(&mut webhooks_only);
+        }
     }
     enqueue_playbooks_on(&mut *tx, &follow_up).await?;
     tx.commit().await?;
     Ok(results)
 }
 
-/// Whether an active webhook receives `response.created` (an empty list means every event).
-async fn wants_new_answers(conn: &mut AnyConnection) -> Result<bool> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM webhooks WHERE active = 1 AND (events = '[]' OR events LIKE '%\"response.created\"%')",
+/// Whether any webhook is active, and whether one receives `response.created` (an empty list
+/// means every event).
+async fn active_webhooks(conn: &mut AnyConnection) -> Result<(bool, bool)> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN events = '[]' OR events LIKE '%\"response.created\"%' \
+         THEN 1 ELSE 0 END), 0) AS new_answers FROM webhooks WHERE active = 1",
     )
     .fetch_one(&mut *conn)
     .await?;
-    Ok(n > 0)
+    Ok((row.try_get::<i64, _>("n")? > 0, row.try_get::<i64, _>("new_answers")? > 0))
 }
 
 fn insert_statement(items: &[&Item], contact_ids: Vec<Option<String>>) -> Sql {

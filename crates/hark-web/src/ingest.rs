@@ -118,7 +118,7 @@ pub async fn submit(
     let follow_up = if input.imported || input.submitted_at.is_some() {
         FollowUp::None
     } else if survey.definition.playbooks.may_act(&facts, contact.is_some()) {
-        FollowUp::Playbook
+        FollowUp::Playbook(std::sync::Arc::new(survey.definition.playbooks.clone()))
     } else {
         FollowUp::Webhooks
     };

@@ -445,11 +445,13 @@ async fn metrics_are_prometheus_text_and_move_with_the_work() {
     };
     let before = scrape().await;
     let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
+    // Promoters with an address: each is thanked by a mail job.
     for i in 0..3 {
+        let contact = json!({"external_id": format!("m{i}"), "email": format!("m{i}@example.com")});
         let r = app
             .post("/api/v1/responses")
             .header("Idempotency-Key", format!("m{i}"))
-            .json(&json!({"survey_id": survey, "score": 3}));
+            .json(&json!({"survey_id": survey, "score": 10, "contact": contact}));
         assert_eq!(r.send().await.unwrap().status(), StatusCode::CREATED);
     }
     common::eventually(std::time::Duration::from_secs(20), || async {
@@ -465,8 +467,8 @@ async fn metrics_are_prometheus_text_and_move_with_the_work() {
     assert!(value(&after, answers) >= value(&before, answers) + 3.0, "{after}");
     let created = "hark_http_requests_total{method=\"POST\",route=\"/api/v1/responses\",status=\"201\"}";
     assert!(value(&after, created) >= value(&before, created) + 3.0, "{after}");
-    let playbooks = "hark_jobs_total{kind=\"playbook\",outcome=\"done\"}";
-    assert!(value(&after, playbooks) >= value(&before, playbooks) + 3.0, "{after}");
+    let mails = "hark_jobs_total{kind=\"case_mail\",outcome=\"done\"}";
+    assert!(value(&after, mails) >= value(&before, mails) + 3.0, "{after}");
     let waiting = "hark_jobs_waiting{kind=\"playbook\"} ";
     assert!(after.lines().any(|l| l.starts_with(waiting) && l.ends_with(" 0")), "the queue depth, drained: {after}");
     assert!(after.contains("hark_http_request_duration_seconds_bucket{"), "latency histograms: {after}");

@@ -316,9 +316,15 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
                 }
                 "status" => (t.fill1("history.status", "status", word("status", &d["status"])), none, None),
                 "closed" => (t.fill1("history.closed", "outcome", word("outcome", &d["outcome"])), none, None),
-                // Why Hark opened or held it: the playbook's rule, in its own words.
+                // Why Hark opened or held it: the segment's playbook, or a rule by its own name.
                 "opened" | "held" => {
-                    (t.fill1(&format!("history.{}", e.kind), "reason", text(&d["reason"])), none, None)
+                    let reason = text(&d["reason"]);
+                    let reason = match (reason.strip_suffix(" playbook"), reason.strip_prefix("rule `")) {
+                        (Some(segment), _) => t.fill1("history.by_playbook", "segment", t.word("segment", segment)),
+                        (_, Some(rule)) => t.fill1("history.by_rule", "rule", rule.trim_end_matches('`')),
+                        _ => reason,
+                    };
+                    (t.fill1(&format!("history.{}", e.kind), "reason", reason), none, None)
                 }
                 other => (t.word("history", other), none, None),
             };

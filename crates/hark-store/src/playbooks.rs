@@ -1,0 +1,114 @@
+//! A new answer's playbook, run in the answer's own group commit where it needs nothing but
+//! the database: open and assign its case, queue the mails it asks for. One transaction and
+//! one fsync then cover a whole batch of answers and their follow-up, where a job per answer
+//! took a transaction of its own. What needs more is left to the playbook job: webhooks (their
+//! payloads carry links), round robin, and the flood budget of the public doors.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use hark_core::playbook::{Facts, Playbooks};
+use hark_core::report::MS_PER_DAY;
+use serde_json::{Map, Value, json};
+use sqlx::AnyConnection;
+
+use crate::cases::{open_case_on, pick_owner};
+use crate::entities::get_contacts_on;
+use crate::jobs::{NewJob, enqueue_on};
+use crate::{CASE_MAIL_JOB, Dialect, Response, Result, Team, User};
+
+/// What a mail about a case or an answer is about (the `kind` of a [`CASE_MAIL_JOB`]).
+pub const MAIL_CASE_OPENED: &str = "case_opened";
+pub const MAIL_AUTO: &str = "auto";
+
+/// The job that sends a mail of `kind` about `key` (a case, an answer) once, however often it
+/// is queued.
+pub fn case_mail_job(kind: &str, key: &str, mut payload: Value, now: i64) -> NewJob {
+    payload["kind"] = Value::String(kind.to_owned());
+    NewJob::new(CASE_MAIL_JOB, payload, now).dedupe(format!("mail:{kind}:{key}"))
+}
+
+/// Runs the playbooks of these newly stored answers in the caller's transaction; returns the
+/// ids of those left to the playbook job.
+pub(crate) async fn run_on(
+    tx: &mut AnyConnection,
+    dialect: Dialect,
+    answers: Vec<(Response, Arc<Playbooks>)>,
+) -> Result<Vec<String>> {
+    let contact_ids: Vec<String> = answers.iter().filter_map(|(r, _)| r.contact_id.clone()).collect();
+    let contacts: HashMap<String, crate::Contact> =
+        get_contacts_on(&mut *tx, &contact_ids).await?.into_iter().map(|c| (c.id.clone(), c)).collect();
+    // Read once per batch, and only when a case needs them.
+    let mut users: Option<Vec<User>> = None;
+    let mut teams: Option<Vec<Team>> = None;
+    let no_attributes = Map::new();
+    let mut left = Vec::new();
+    'answers: for (response, playbooks) in answers {
+        let contact = response.contact_id.as_ref().and_then(|id| contacts.get(id));
+        let attributes = contact.map_or(&no_attributes, |c| &c.attributes);
+        let decision = playbooks.decide(&Facts {
+            score: response.score,
+            segment: response.segment,
+            comment: response.comment.as_deref(),
+            agent_score: response.agent_score,
+            attributes,
+        });
+        let now = crate::now_ms();
+        if decision.playbook.open_case {
+            let public = response.contact_id.is_none() && matches!(response.channel.as_str(), "link" | "widget");
+            if public {
+                left.push(response.id);
+                continue;
+            }
+            let team_id = match (&response.team_id, &playbooks.case_team) {
+                (Some(team), _) => Some(team.clone()),
+                (None, Some(name)) => {
+                    if teams.is_none() {
+                        teams = Some(crate::entities::list_teams_on(&mut *tx).await?);
+                    }
+                    teams.iter().flatten().find(|t| &t.name == name).map(|t| t.id.clone())
+                }
+                (None, None) => None,
+            };
+            if users.is_none() {
+                users = Some(crate::cases::active_users_on(&mut *tx).await?);
+            }
+            let mut owner = None;
+            for rule in decision.owner_rules(&playbooks) {
+                match pick_owner(&rule, team_id.as_deref(), attributes, users.as_deref().unwrap_or_default()) {
+                    None => {
+                        left.push(response.id);
+                        continue 'answers;
+                    }
+                    Some(None) => {}
+                    Some(picked) => {
+                        owner = picked;
+                        break;
+                    }
+                }
+            }
+            let new = crate::NewCase {
+                response_id: response.id.clone(),
+                survey_id: response.survey_id.clone(),
+                contact_id: response.contact_id.clone(),
+                team_id,
+                owner_id: owner.map(|u| u.id),
+                priority: decision.priority,
+                due_at: response.received_at + i64::from(decision.playbook.due_days) * MS_PER_DAY,
+                reason: decision.reason(response.segment),
+                public_budget: None,
+            };
+            let (case, created) = open_case_on(&mut *tx, dialect, &new).await?;
+            if created && decision.playbook.notify_owner && case.owner_id.is_some() {
+                let job = case_mail_job(MAIL_CASE_OPENED, &case.id, json!({ "case_id": case.id }), now);
+                enqueue_on(&mut *tx, &job).await?;
+            }
+        }
+        if decision.playbook.mail.is_some() && contact.is_some_and(|c| c.email.is_some() && c.unsubscribed_at.is_none())
+        {
+            let job = case_mail_job(MAIL_AUTO, &response.id, json!({ "response_id": response.id }), now);
+            enqueue_on(&mut *tx, &job).await?;
+        }
+    }
+    Ok(left)
+}
