@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::entities::{USER_COLUMNS, user_from};
-use crate::filter::Sql;
+use crate::filter::{Bind, Sql};
 use crate::jobs::{NewJob, enqueue_on};
 use crate::{Result, Store, StoreError, User, new_id, now_ms, parse_json};
 
@@ -430,7 +430,6 @@ pub(crate) async fn open_case_on(
     new: &NewCase,
 ) -> Result<(Case, bool)> {
     let now = now_ms();
-    let id = new_id();
     // The answer's contact as it is now, under a lock: a customer who just left their
     // details on the follow-up page (`consent_to_contact`) is not lost to a race.
     let lock = if dialect == crate::Dialect::Postgres { " FOR UPDATE" } else { "" };
@@ -455,33 +454,56 @@ pub(crate) async fn open_case_on(
             public_cases_since(&mut *tx, Some(&new.survey_id), now - 3_600_000).await?.0 >= i64::from(budget)
         }
     };
-    let sql = format!(
-        "INSERT INTO cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $10, $7, $8, NULL, NULL, NULL, NULL, '[]', NULL, $9, $9) \
-         ON CONFLICT (response_id) DO NOTHING RETURNING {CASE_COLUMNS}"
-    );
-    let row = sqlx::query(AssertSqlSafe(sql))
-        .bind(&id)
-        .bind(&new.response_id)
-        .bind(&new.survey_id)
-        .bind(contact_id.as_deref())
-        .bind(new.team_id.as_deref())
+    let mut made = insert_cases(tx, &[(new, contact_id.as_deref(), held)]).await?;
+    match made.pop() {
+        Some(case) => Ok((case, true)),
+        None => {
+            let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE response_id = $1");
+            let row = sqlx::query(AssertSqlSafe(sql)).bind(&new.response_id).fetch_one(&mut *tx).await?;
+            Ok((case_from(&row)?, false))
+        }
+    }
+}
+
+/// Opens cases (each a new case, its contact as given, held or not) with the history entry that
+/// says why, in one statement each for the cases and the entries; an answer that has a case
+/// already is skipped. Returns the cases made.
+pub(crate) async fn insert_cases(
+    tx: &mut sqlx::AnyConnection,
+    cases: &[(&NewCase, Option<&str>, bool)],
+) -> Result<Vec<Case>> {
+    if cases.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = now_ms();
+    let mut sql = Sql::new(&format!("INSERT INTO cases ({CASE_COLUMNS}) VALUES "));
+    for (i, (new, contact_id, held)) in cases.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.text(&new_id()).push(", ").text(&new.response_id).push(", ").text(&new.survey_id).push(", ");
+        sql.bind(Bind::Text(contact_id.map(str::to_owned))).push(", ");
+        sql.bind(Bind::Text(new.team_id.clone())).push(", ");
         // A held case waits for an admin, so it is nobody's yet.
-        .bind(new.owner_id.as_deref().filter(|_| !held))
-        .bind(new.priority.as_str())
-        .bind(new.due_at)
-        .bind(now)
-        .bind(if held { CaseStatus::Held } else { CaseStatus::Open }.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-    let Some(row) = row else {
-        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE response_id = $1");
-        let row = sqlx::query(AssertSqlSafe(sql)).bind(&new.response_id).fetch_one(&mut *tx).await?;
-        return Ok((case_from(&row)?, false));
-    };
-    let kind = if held { "held" } else { "opened" };
-    let owner = new.owner_id.as_deref().filter(|_| !held);
-    record_event(&mut *tx, &id, "hark", kind, json!({ "reason": new.reason, "owner_id": owner })).await?;
-    Ok((case_from(&row)?, true))
+        sql.bind(Bind::Text(new.owner_id.clone().filter(|_| !held))).push(", ");
+        sql.text(if *held { CaseStatus::Held } else { CaseStatus::Open }.as_str()).push(", ");
+        sql.text(new.priority.as_str()).push(", ").int(new.due_at);
+        sql.push(", NULL, NULL, NULL, NULL, '[]', NULL, ").int(now).push(", ").int(now).push(")");
+    }
+    sql.push(&format!(" ON CONFLICT (response_id) DO NOTHING RETURNING {CASE_COLUMNS}"));
+    let made: Vec<Case> = sql.query().fetch_all(&mut *tx).await?.iter().map(case_from).collect::<Result<_>>()?;
+    if made.is_empty() {
+        return Ok(made);
+    }
+    let mut events = Sql::new("INSERT INTO case_events (id, case_id, actor, kind, detail, created_at) VALUES ");
+    for (i, case) in made.iter().enumerate() {
+        let Some((new, _, held)) = cases.iter().find(|(n, _, _)| n.response_id == case.response_id) else { continue };
+        let kind = if *held { "held" } else { "opened" };
+        let detail = json!({ "reason": new.reason, "owner_id": case.owner_id });
+        events.push(if i == 0 { "(" } else { ", (" });
+        events.text(&new_id()).push(", ").text(&case.id).push(", 'hark', ").text(kind).push(", ");
+        events.text(&detail.to_string()).push(", ").int(now).push(")");
+    }
+    events.query().execute(&mut *tx).await?;
+    Ok(made)
 }
 
 /// The owner `rule` picks among `users` (the active ones) for a case of `team_id` whose

@@ -12,10 +12,10 @@ use hark_core::report::MS_PER_DAY;
 use serde_json::{Map, Value, json};
 use sqlx::AnyConnection;
 
-use crate::cases::{open_case_on, pick_owner};
+use crate::cases::{insert_cases, pick_owner};
 use crate::entities::get_contacts_on;
 use crate::jobs::{NewJob, enqueue_on};
-use crate::{CASE_MAIL_JOB, Dialect, Response, Result, Team, User};
+use crate::{CASE_MAIL_JOB, Response, Result, Team, User};
 
 /// What a mail about a case or an answer is about (the `kind` of a [`CASE_MAIL_JOB`]).
 pub const MAIL_CASE_OPENED: &str = "case_opened";
@@ -30,11 +30,7 @@ pub fn case_mail_job(kind: &str, key: &str, mut payload: Value, now: i64) -> New
 
 /// Runs the playbooks of these newly stored answers in the caller's transaction; returns the
 /// ids of those left to the playbook job.
-pub(crate) async fn run_on(
-    tx: &mut AnyConnection,
-    dialect: Dialect,
-    answers: Vec<(Response, Arc<Playbooks>)>,
-) -> Result<Vec<String>> {
+pub(crate) async fn run_on(tx: &mut AnyConnection, answers: Vec<(Response, Arc<Playbooks>)>) -> Result<Vec<String>> {
     let contact_ids: Vec<String> = answers.iter().filter_map(|(r, _)| r.contact_id.clone()).collect();
     let contacts: HashMap<String, crate::Contact> =
         get_contacts_on(&mut *tx, &contact_ids).await?.into_iter().map(|c| (c.id.clone(), c)).collect();
@@ -43,6 +39,9 @@ pub(crate) async fn run_on(
     let mut teams: Option<Vec<Team>> = None;
     let no_attributes = Map::new();
     let mut left = Vec::new();
+    // (case, whether to tell its owner): opened together after the loop.
+    let mut opening: Vec<(crate::NewCase, bool)> = Vec::new();
+    let mut mails = Vec::new();
     'answers: for (response, playbooks) in answers {
         let contact = response.contact_id.as_ref().and_then(|id| contacts.get(id));
         let attributes = contact.map_or(&no_attributes, |c| &c.attributes);
@@ -98,17 +97,23 @@ pub(crate) async fn run_on(
                 reason: decision.reason(response.segment),
                 public_budget: None,
             };
-            let (case, created) = open_case_on(&mut *tx, dialect, &new).await?;
-            if created && decision.playbook.notify_owner && case.owner_id.is_some() {
-                let job = case_mail_job(MAIL_CASE_OPENED, &case.id, json!({ "case_id": case.id }), now);
-                enqueue_on(&mut *tx, &job).await?;
-            }
+            opening.push((new, decision.playbook.notify_owner));
         }
         if decision.playbook.mail.is_some() && contact.is_some_and(|c| c.email.is_some() && c.unsubscribed_at.is_none())
         {
-            let job = case_mail_job(MAIL_AUTO, &response.id, json!({ "response_id": response.id }), now);
-            enqueue_on(&mut *tx, &job).await?;
+            mails.push(case_mail_job(MAIL_AUTO, &response.id, json!({ "response_id": response.id }), now));
         }
+    }
+    let rows: Vec<_> = opening.iter().map(|(new, _)| (new, new.contact_id.as_deref(), false)).collect();
+    for case in insert_cases(&mut *tx, &rows).await? {
+        let tell = opening.iter().any(|(new, notify)| *notify && new.response_id == case.response_id);
+        if tell && case.owner_id.is_some() {
+            let now = crate::now_ms();
+            mails.push(case_mail_job(MAIL_CASE_OPENED, &case.id, json!({ "case_id": case.id }), now));
+        }
+    }
+    for job in &mails {
+        enqueue_on(&mut *tx, job).await?;
     }
     Ok(left)
 }

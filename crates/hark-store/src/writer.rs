@@ -134,7 +134,7 @@ async fn write(pool: &AnyPool, dialect: Dialect, tagged: &[&Item]) -> Result<Vec
         if any_webhook {
             follow_up.extend(playbooks.into_iter().map(|(r, _)| r.id));
         } else {
-            follow_up = crate::playbooks::run_on(&mut tx, dialect, playbooks).await?;
+            follow_up = crate::playbooks::run_on(&mut tx, playbooks).await?;
         }
         // An answer with nothing for its playbook to do makes a job only for webhooks that want it.
         if new_answer_webhook {
