@@ -4,7 +4,6 @@
 
 use hark_core::i18n::{self, Locale};
 use hark_core::playbook::{Assign, Decision, Facts};
-use hark_core::report::MS_PER_DAY;
 use hark_core::survey::SurveyDefinition;
 use hark_core::token::TokenKind;
 use hark_store::{Case, CaseStatus, NewCase, ReplyState, Response, Role, Store, StoreError, Survey, User};
@@ -114,17 +113,8 @@ impl Runner {
             };
             let rules = decision.owner_rules(playbooks);
             let owner = self.assign(&rules, team_id.as_deref(), &attributes).await?;
-            let new = NewCase {
-                response_id: response.id.clone(),
-                survey_id: survey.id.clone(),
-                contact_id: response.contact_id.clone(),
-                team_id,
-                owner_id: owner.map(|u| u.id),
-                priority: decision.priority,
-                due_at: response.received_at + i64::from(decision.playbook.due_days) * MS_PER_DAY,
-                reason: decision.reason(response.segment),
-                public_budget: public.then_some(self.config.public_cases_per_hour),
-            };
+            let budget = public.then_some(self.config.public_cases_per_hour);
+            let new = NewCase::for_answer(&response, &decision, team_id, owner.map(|u| u.id), budget);
             let (case, created) = store.open_case(&new).await?;
             if created && case.status == CaseStatus::Held {
                 tracing::warn!(survey = %survey.id, case = %case.id, "case held for review: a burst of anonymous answers");

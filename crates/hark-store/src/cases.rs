@@ -142,6 +142,29 @@ pub struct NewCase {
     pub public_budget: Option<u32>,
 }
 
+impl NewCase {
+    /// The case a playbook's `decision` opens for `response`, of `team_id`, owned by `owner_id`.
+    pub fn for_answer(
+        response: &crate::Response,
+        decision: &hark_core::playbook::Decision<'_>,
+        team_id: Option<String>,
+        owner_id: Option<String>,
+        public_budget: Option<u32>,
+    ) -> NewCase {
+        NewCase {
+            response_id: response.id.clone(),
+            survey_id: response.survey_id.clone(),
+            contact_id: response.contact_id.clone(),
+            team_id,
+            owner_id,
+            priority: decision.priority,
+            due_at: response.received_at + i64::from(decision.playbook.due_days) * hark_core::report::MS_PER_DAY,
+            reason: decision.reason(response.segment),
+            public_budget,
+        }
+    }
+}
+
 /// One entry in a case's history.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CaseEvent {

@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use hark_core::playbook::{Facts, Playbooks};
-use hark_core::report::MS_PER_DAY;
 use serde_json::{Map, Value, json};
 use sqlx::AnyConnection;
 
@@ -86,17 +85,7 @@ pub(crate) async fn run_on(tx: &mut AnyConnection, answers: Vec<(Response, Arc<P
                     }
                 }
             }
-            let new = crate::NewCase {
-                response_id: response.id.clone(),
-                survey_id: response.survey_id.clone(),
-                contact_id: response.contact_id.clone(),
-                team_id,
-                owner_id: owner.map(|u| u.id),
-                priority: decision.priority,
-                due_at: response.received_at + i64::from(decision.playbook.due_days) * MS_PER_DAY,
-                reason: decision.reason(response.segment),
-                public_budget: None,
-            };
+            let new = crate::NewCase::for_answer(&response, &decision, team_id, owner.map(|u| u.id), None);
             opening.push((new, decision.playbook.notify_owner));
         }
         if decision.playbook.mail.is_some() && contact.is_some_and(|c| c.email.is_some() && c.unsubscribed_at.is_none())
