@@ -132,7 +132,7 @@ impl Store {
     pub async fn migrate(&self) -> Result<()> {
         migrator().run(&self.pool).await?;
         self.run_pending_rebuilds().await?;
-        self.sync_themes().await
+        self.sync_themes().await.map(|_| ())
     }
 
     /// Runs what the migrations left to Rust in `pending_rebuilds`, where SQL would not do it

@@ -156,8 +156,8 @@ impl Store {
 
     /// Loads the themes again if another process changed them; then, if the stored tags were
     /// read with other rules or themes and no walk is under way, starts one. Called on start
-    /// and every few seconds.
-    pub async fn sync_themes(&self) -> Result<()> {
+    /// and every few seconds; returns whether a walk is under way.
+    pub async fn sync_themes(&self) -> Result<bool> {
         let state = self.walk_state(&self.pool).await?;
         if state.generation != self.reading().generation {
             let (list, own) = self.list_themes().await?;
@@ -173,14 +173,18 @@ impl Store {
                 start_walk(&mut tx, &current.digest).await?;
             }
             tx.commit().await?;
+            return Ok(true);
         }
-        Ok(())
+        Ok(state.digest.is_some())
     }
 
     /// Reads the next `limit` comments of the walk again, in one transaction; returns whether
     /// more are left. Any process may call it: the walk's row is locked for the step.
     pub async fn reread_comments(&self, limit: i64) -> Result<bool> {
-        self.sync_themes().await?;
+        // Most of the time there is no walk: a read says so, without the write lock.
+        if !self.sync_themes().await? {
+            return Ok(false);
+        }
         let reading = self.reading();
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
         let state = self.walk_state(&mut *tx).await?;

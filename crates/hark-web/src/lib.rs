@@ -190,17 +190,29 @@ pub fn app(state: AppState) -> Router {
 /// then looks again every few seconds. Resumable: the walk's place is stored.
 pub async fn tag_comments_in_background(store: hark_store::Store) {
     const PAGE: i64 = 200;
+    // Comments stored before tagging are looked for at start and then every 5 minutes.
+    const UNTAGGED_EVERY: u32 = 100;
+    let mut idle = 0;
     loop {
         // Themes another process changed are loaded here too, within the store's reload grace.
         let step = async {
-            let more = store.reread_comments(PAGE).await?;
-            Ok::<_, hark_store::StoreError>(more || store.tag_untagged_comments(PAGE).await? as i64 == PAGE)
+            if store.reread_comments(PAGE).await? {
+                return Ok(true);
+            }
+            let look = idle % UNTAGGED_EVERY == 0;
+            Ok::<_, hark_store::StoreError>(look && store.tag_untagged_comments(PAGE).await? as i64 == PAGE)
         };
         match step.await {
-            Ok(true) => tokio::time::sleep(Duration::from_millis(5)).await,
-            Ok(false) => tokio::time::sleep(Duration::from_secs(3)).await,
+            Ok(true) => {
+                idle = 0;
+                tokio::time::sleep(Duration::from_millis(5)).await
+            }
+            Ok(false) => {
+                idle += 1;
+                tokio::time::sleep(Duration::from_secs(3)).await
+            }
             Err(e) => {
-                tracing::warn!(error = %e, "tagging stored comments failed; trying again in a minute");
+                tracing::warn!(error = %e, "reading stored comments failed; trying again in a minute");
                 tokio::time::sleep(Duration::from_secs(60)).await;
             }
         }
