@@ -148,7 +148,11 @@ impl Store {
                     .await?;
             }
         }
-        start_walk(&mut tx, &next.digest).await?;
+        // A rename changes no tag: the comments are read again only for other keys or terms.
+        let state = self.walk_state(&mut *tx).await?;
+        if state.digest.as_ref().or(state.tagged_with.as_ref()) != Some(&next.digest) {
+            start_walk(&mut tx, &next.digest).await?;
+        }
         tx.commit().await?;
         self.reader.set(next);
         Ok(generation + 1)

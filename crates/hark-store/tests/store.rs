@@ -677,6 +677,12 @@ async fn own_themes_are_read_into_every_comment_even_across_a_restart(backend: B
     assert_eq!(best, store.theme_counts(&everyone, Source::Raw).await.unwrap(), "the rollups moved with the tags");
     assert_eq!(best.themes["loyalty"].iter().sum::<u64>(), 21);
 
+    // A rename changes no tag: nothing is read again.
+    let mut renamed = store.list_themes().await.unwrap().0;
+    renamed.last_mut().unwrap().names.insert("ko".into(), "포인트".into());
+    store.save_themes(Some(renamed), store.tagging_status().await.unwrap().generation).await.unwrap();
+    assert_eq!(store.tagging_status().await.unwrap().rereading, None);
+
     // Back to the built-in themes.
     let generation = store.tagging_status().await.unwrap().generation;
     store.save_themes(None, generation).await.unwrap();

@@ -59,6 +59,9 @@ fn languages() -> Vec<(&'static str, String)> {
 
 /// A problem as one line in the reader's language.
 fn said(t: Reader, e: &ApiError) -> String {
+    if e.0.status == StatusCode::CONFLICT.as_u16() {
+        return t.text("themes.changed_meanwhile").to_owned();
+    }
     if e.0.errors.is_empty() {
         return e.0.detail.clone();
     }
