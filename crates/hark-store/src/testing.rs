@@ -123,6 +123,12 @@ pub async fn bulk_load(
         start = end;
     }
     store.rebuild_rollups(Some(survey_id)).await?;
+    // PostgreSQL plans by its statistics, which autovacuum would bring up to date some time
+    // after a load this size; without them a 5,000-row LIMIT over an index became a sort of
+    // every answer in the window (0.7 s at a million answers instead of 15 ms).
+    if store.dialect == crate::Dialect::Postgres {
+        sqlx::query("ANALYZE").execute(&store.pool).await?;
+    }
     Ok(())
 }
 
