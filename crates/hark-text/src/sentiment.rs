@@ -43,6 +43,11 @@ const AFTER_CONTRAST: f64 = 1.5;
 const ALPHA: f64 = 15.0;
 /// Scores within this of zero are neutral.
 const NEUTRAL_BAND: f64 = 0.05;
+/// A comment leans only when its words sum to at least this × √(its content words): one
+/// word of ±2 decides up to 44 words, one of ±1 up to 11.
+const LEAN_PER_WORD: f64 = 0.3;
+/// How many words back a question particle reaches: ดี|ไหม, ใช้|ดี|ไหม, ดี|มาก|ไหม.
+const QUESTION_REACH: usize = 2;
 
 pub(crate) struct Lexicons {
     words: [TermIndex<f64>; 4],
@@ -73,11 +78,21 @@ impl Lexicons {
         let lexicon = &self.words[lang.index()];
         // Thai puts its intensifier after the word (ดีมาก); the others before (very good).
         let follows = lang == Lang::Th;
+        // Each word's value, with where it stands (to be taken back by a question particle).
         let mut values: Vec<f64> = Vec::new();
+        let mut places: Vec<(usize, u32)> = Vec::new();
         let mut contrast_at = None;
         let mut boost = 1.0;
         let mut boost_left = 0usize;
-        for token in tokens {
+        for (at, token) in tokens.iter().enumerate() {
+            if rules.questions.contains(&token.word) {
+                for (v, (placed, clause)) in values.iter_mut().zip(&places) {
+                    if *clause == token.clause && at - placed <= QUESTION_REACH {
+                        *v = 0.0;
+                    }
+                }
+                continue;
+            }
             if rules.contrast.contains(&token.word) {
                 contrast_at = Some(values.len());
                 continue;
@@ -110,6 +125,7 @@ impl Lexicons {
                 value *= NEGATED;
             }
             values.push(value);
+            places.push((at, token.clause));
         }
         if let Some(at) = contrast_at {
             for (i, v) in values.iter_mut().enumerate() {
@@ -118,9 +134,12 @@ impl Lexicons {
         }
         let sum: f64 = values.iter().sum();
         let score = sum / (sum * sum + ALPHA).sqrt();
-        let label = if score >= NEUTRAL_BAND {
+        // The evidence must also grow with the text: one mild word in a long post about
+        // something else (an offer, a piece of news, a question) does not make it lean.
+        let lean = LEAN_PER_WORD * (tokens.iter().filter(|t| !t.stop).count() as f64).sqrt();
+        let label = if score >= NEUTRAL_BAND && sum >= lean {
             SentimentLabel::Positive
-        } else if score <= -NEUTRAL_BAND {
+        } else if score <= -NEUTRAL_BAND && sum <= -lean {
             SentimentLabel::Negative
         } else {
             SentimentLabel::Neutral
@@ -175,6 +194,27 @@ mod tests {
             ("안 좋아요", Negative),
             ("좋지 않아요", Negative),
             ("ไม่ดี", Negative),
+        ] {
+            assert_eq!(label(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_question_or_a_passing_word_in_a_long_text_does_not_lean() {
+        use SentimentLabel::*;
+        for (text, want) in [
+            // Asked, not said: "is it good?", "is it tasty?"
+            ("ดีไหม", Neutral),
+            ("ใช้ดีไหมคะ", Neutral),
+            ("อร่อยมั้ย", Neutral),
+            ("ใช้ดีมาก", Positive),
+            // One mild word among many others, and the same word said on its own.
+            (
+                "We moved our order history to the new account page last month and the export now runs on \
+                 Mondays, together with the invoices, the delivery notes and the yearly summary, which is fine",
+                Neutral,
+            ),
+            ("The export is fine", Positive),
         ] {
             assert_eq!(label(text), want, "{text}");
         }

@@ -50,6 +50,10 @@ struct RulesFile {
     /// stripped from the end of a word, the longest that fits.
     #[serde(default)]
     particles: Vec<String>,
+    /// Particles that make a yes/no question of what comes just before (Thai ไหม, มั้ย): "ดีไหม"
+    /// asks whether it is good, and says neither.
+    #[serde(default)]
+    questions: Vec<String>,
 }
 
 pub(crate) struct Rules {
@@ -57,6 +61,7 @@ pub(crate) struct Rules {
     pub negators: HashSet<String>,
     pub contrast: HashSet<String>,
     pub intensifiers: rustc_hash::FxHashMap<String, f64>,
+    pub questions: HashSet<String>,
     particles: Vec<String>,
 }
 
@@ -89,6 +94,7 @@ impl Words {
                 negators: fold_all(file.negators),
                 contrast: fold_all(file.contrast),
                 intensifiers: file.intensifiers.into_iter().map(|(w, k)| (fold(&w, lang), k)).collect(),
+                questions: fold_all(file.questions),
                 particles,
             }
         });
