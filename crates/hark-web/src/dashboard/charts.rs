@@ -13,6 +13,8 @@ const DETRACTOR: &str = "#c0392b";
 const PASSIVE: &str = "#b9770e";
 const PROMOTER: &str = "#1e8449";
 const INK: &str = "#1d3557";
+/// Secondary chart text (a row's n): grey, still 4.5:1 on white.
+const MUTED: &str = "#5b6472";
 
 /// Escapes text for SVG (user-named teams and annotations end up in labels).
 fn esc(s: &str) -> String {
@@ -273,9 +275,12 @@ pub(crate) struct Dot {
     pub thin: bool,
 }
 
-/// One row of a dot plot: its label, its marks, and the answers behind it.
+/// One row of a dot plot: its label, the answers behind its first mark, its marks, and where
+/// its answers are listed.
 pub(crate) struct DotRow {
     pub label: String,
+    /// Drawn under the label, so a narrow chart that shortens the label still says it.
+    pub n: u64,
     pub dots: Vec<Dot>,
     pub href: Option<String>,
 }
@@ -283,7 +288,7 @@ pub(crate) struct DotRow {
 /// Rows of NPS with their intervals on a shared −100…+100 axis (segments, leaderboards); a
 /// row's label links to its answers.
 pub(crate) fn dot_rows(t: Reader, rows: &[DotRow], size: Size) -> String {
-    let (w, right, row_h) = (size.width(), 16.0, 26.0);
+    let (w, right, row_h) = (size.width(), 16.0, 32.0);
     // Wide: room for the longest label, up to two fifths of the width.
     let longest = rows.iter().map(|r| text_width(&size.label(&r.label))).fold(0.0, f64::max);
     let left = if size == Size::Wide { (longest + 16.0).clamp(170.0, w * 0.4) } else { 112.0 };
@@ -302,13 +307,14 @@ pub(crate) fn dot_rows(t: Reader, rows: &[DotRow], size: Size) -> String {
             x = x(tick)
         );
     }
-    for (r, DotRow { label, dots, href }) in rows.iter().enumerate() {
+    for (r, DotRow { label, n, dots, href }) in rows.iter().enumerate() {
         let cy = 26.0 + row_h * r as f64 + row_h / 2.0 - 4.0;
         let text = format!(
-            r#"<text x="{}" y="{:.1}" text-anchor="end" font-size="12">{}</text>"#,
-            left - 8.0,
-            cy + 4.0,
-            esc(&size.label(label))
+            r#"<text x="{x}" y="{:.1}" text-anchor="end" font-size="12">{}</text><text x="{x}" y="{:.1}" text-anchor="end" font-size="10" fill="{MUTED}">n = {n}</text>"#,
+            cy,
+            esc(&size.label(label)),
+            cy + 11.0,
+            x = left - 8.0,
         );
         svg.push_str(&linked(href.as_deref(), text));
         for (k, dot) in dots.iter().enumerate() {
@@ -434,6 +440,7 @@ mod tests {
                     en(),
                     &[DotRow {
                         label: "Billing".into(),
+                        n: 12,
                         dots: vec![dot("agent", false), dot("company", true)],
                         href: Some("/dashboard/responses".into()),
                     }],

@@ -808,7 +808,7 @@ fn ranked_dots(t: Reader, by: &str, rows: &[hark_core::insight::RankedRow], link
         .zip(links)
         .map(|(r, href)| {
             let dot = Dot { value: r.summary.nps, interval: r.summary.interval, series: "nps", thin: !r.enough_data };
-            DotRow { label: row_label(t, by, r), dots: vec![dot], href: href.clone() }
+            DotRow { label: row_label(t, by, r), n: r.summary.n, dots: vec![dot], href: href.clone() }
         })
         .collect()
 }
@@ -919,7 +919,8 @@ async fn themes(
     let dots: Vec<DotRow> = mentioned
         .iter()
         .map(|d| DotRow {
-            label: t.fill2("dash.theme_mentions", "theme", &d.name, "n", d.driver.mentions),
+            label: d.name.clone(),
+            n: d.driver.mentions,
             dots: vec![Dot {
                 value: d.driver.with.nps,
                 interval: d.driver.with.interval,
@@ -1077,6 +1078,8 @@ async fn agents(
             let thin = r.rank.is_none();
             DotRow {
                 label: r.name.clone(),
+                // The agent's own question: what the row is ranked by.
+                n: r.agent_nps.n,
                 dots: vec![
                     Dot { value: r.agent_nps.nps, interval: r.agent_nps.interval, series: "agent", thin },
                     Dot { value: r.company_nps.nps, interval: r.company_nps.interval, series: "company", thin },
