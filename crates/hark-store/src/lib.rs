@@ -193,6 +193,7 @@ fn migrator() -> Migrator {
         (13, "comment_tags", include_str!("../migrations/0013_comment_tags.sql")),
         (14, "feedback", include_str!("../migrations/0014_feedback.sql")),
         (15, "own_themes", include_str!("../migrations/0015_own_themes.sql")),
+        (16, "hour_rollup", include_str!("../migrations/0016_hour_rollup.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

@@ -3,7 +3,8 @@
 //! `score_rollup` per (survey, team, channel), and `facet_rollup` per agent (both questions)
 //! and per bin of the call-centre figures. Whatever neither holds (language, contact
 //! attributes, search …) reads the raw rows; a period cut mid-day (a time zone's midnight)
-//! reads its whole days from the rollups and the cut days from the rows. Both paths give the same numbers: the
+//! reads its whole days from the rollups and the cut days from `score_hour_rollup` (the first
+//! question per survey and hour) or, where that cannot answer, from the rows. Both paths give the same numbers: the
 //! rollups are written in the same transaction as every answer and every score change, and a
 //! test compares them with the rows.
 
@@ -11,6 +12,8 @@ use std::collections::BTreeMap;
 
 use hark_core::insight;
 use hark_core::report::MS_PER_DAY;
+
+const MS_PER_HOUR: i64 = 3_600_000;
 use sqlx::AnyConnection;
 use sqlx::Row;
 
@@ -82,9 +85,10 @@ impl Dimension {
     /// This dimension's column in `rollup`, if it has one there.
     fn rollup_column(&self, rollup: Rollup) -> Option<&'static str> {
         match (self, rollup) {
+            (Dimension::Day, Rollup::Hours) => Some("CAST(g.hour / 24 AS TEXT)"),
             (Dimension::Day, _) => Some("CAST(g.day AS TEXT)"),
             (Dimension::Survey, _) => Some("g.survey_id"),
-            (Dimension::Team, _) => Some("NULLIF(g.team_id, '')"),
+            (Dimension::Team, Rollup::Scores | Rollup::Facets) => Some("NULLIF(g.team_id, '')"),
             (Dimension::Channel, Rollup::Scores) => Some("g.channel"),
             (Dimension::Agent, Rollup::Facets) => Some("NULLIF(g.value, '')"),
             (Dimension::FigureBin(_), Rollup::Facets) => Some("g.value"),
@@ -104,7 +108,7 @@ impl Dimension {
     fn push_raw(&self, sql: &mut Sql, dialect: Dialect) {
         match self {
             Dimension::Day => _ = sql.push("CAST(r.created_at / 86400000 AS TEXT)"),
-            Dimension::Since(starts) => push_since(sql, starts),
+            Dimension::Since(starts) => push_since(sql, "r.created_at", starts),
             Dimension::Survey => _ = sql.push("r.survey_id"),
             Dimension::Team => _ = sql.push("r.team_id"),
             Dimension::Agent => _ = sql.push("r.agent_id"),
@@ -116,19 +120,19 @@ impl Dimension {
     }
 }
 
-/// The start of the period `r.created_at` falls in, as text: a CASE that halves the starts
-/// at each step, so a year of days costs nine comparisons a row. The starts are Hark's own
-/// numbers, written into the SQL as they are.
-fn push_since(sql: &mut Sql, starts: &[i64]) {
+/// The start of the period `at` (a time in ms) falls in, as text: a CASE that halves the
+/// starts at each step, so a year of days costs nine comparisons a row. The starts are Hark's
+/// own numbers, written into the SQL as they are.
+fn push_since(sql: &mut Sql, at: &str, starts: &[i64]) {
     match starts {
         [] => _ = sql.push("CAST(NULL AS TEXT)"),
         [only] => _ = sql.push(&format!("'{only}'")),
         _ => {
             let (before, after) = starts.split_at(starts.len() / 2);
-            sql.push(&format!("CASE WHEN r.created_at < {} THEN ", after[0]));
-            push_since(sql, before);
+            sql.push(&format!("CASE WHEN {at} < {} THEN ", after[0]));
+            push_since(sql, at, before);
             sql.push(" ELSE ");
-            push_since(sql, after);
+            push_since(sql, at, after);
             sql.push(" END");
         }
     }
@@ -176,6 +180,9 @@ pub enum Rollup {
     /// `facet_rollup`: both questions per survey, team and agent; the first per figure bin.
     /// With `facet_block_rollup`, the same summed over 32-day blocks, for long windows.
     Facets,
+    /// `score_hour_rollup`: the first question per survey and UTC hour, for what a time
+    /// zone's midnight cuts (the days at the ends of a window, the days a period starts in).
+    Hours,
 }
 
 /// Invitations delivered and answered on one channel.
@@ -189,31 +196,44 @@ pub struct ChannelRate {
 impl ResponseFilter {
     /// The rollup that holds everything this question needs, if one does.
     pub fn rollup_for(&self, by: Option<&Dimension>, column: ScoreColumn) -> Option<Rollup> {
-        let whole_day = |ms: Option<i64>| ms.is_none_or(|ms| ms.rem_euclid(MS_PER_DAY) == 0);
+        let whole = |ms: Option<i64>, unit: i64| ms.is_none_or(|ms| ms.rem_euclid(unit) == 0);
         let answerable = self.segment.is_none()
             && self.score.is_none()
             && self.contact_id.is_none()
             && self.language.is_none()
             && self.search.is_none()
             && self.theme.is_none()
-            && self.attributes.is_empty()
-            && whole_day(self.from_ms)
-            && whole_day(self.to_ms);
-        let has = |rollup| by.is_none_or(|d| d.rollup_column(rollup).is_some());
+            && self.attributes.is_empty();
         if !answerable {
-            None
-        } else if column == ScoreColumn::Score && self.agent_id.is_none() && has(Rollup::Scores) {
-            Some(Rollup::Scores)
-        } else if self.channel.is_none()
+            return None;
+        }
+        let has = |rollup| by.is_none_or(|d| d.rollup_column(rollup).is_some());
+        let whole_days = whole(self.from_ms, MS_PER_DAY) && whole(self.to_ms, MS_PER_DAY);
+        if whole_days && column == ScoreColumn::Score && self.agent_id.is_none() && has(Rollup::Scores) {
+            return Some(Rollup::Scores);
+        }
+        if whole_days
+            && self.channel.is_none()
             && has(Rollup::Facets)
             // Figure bins are kept for the first question, over all agents.
             && (by.is_none_or(|d| d.figure_edges().is_none())
                 || (column == ScoreColumn::Score && self.agent_id.is_none()))
         {
-            Some(Rollup::Facets)
-        } else {
-            None
+            return Some(Rollup::Facets);
         }
+        // A time zone's midnights: whole hours (most zones), the first question, per survey.
+        let by_hours = match by {
+            Some(Dimension::Since(starts)) => starts.iter().all(|s| whole(Some(*s), MS_PER_HOUR)),
+            _ => has(Rollup::Hours),
+        };
+        (by_hours
+            && whole(self.from_ms, MS_PER_HOUR)
+            && whole(self.to_ms, MS_PER_HOUR)
+            && column == ScoreColumn::Score
+            && self.agent_id.is_none()
+            && self.team_id.is_none()
+            && self.channel.is_none())
+        .then_some(Rollup::Hours)
     }
 
     /// True when a rollup holds everything this question needs.
@@ -223,12 +243,12 @@ impl ResponseFilter {
 }
 
 /// A question the daily rollups would answer but for bounds or period starts that fall inside
-/// UTC days (a time zone's midnights): its whole days from the rollups, the days cut from the
-/// rows.
+/// UTC days (a time zone's midnights): its whole days from the daily rollups, the days cut
+/// from the hourly one or the rows.
 struct Split {
     /// The whole UTC days the question covers, for the rollups.
     core: ResponseFilter,
-    /// The days a bound or a period start cuts, each for the rows.
+    /// The days a bound or a period start cuts, each for the hourly rollup or the rows.
     cut: Vec<ResponseFilter>,
     /// Their day numbers: left out of the core when it is read per day.
     cut_days: std::collections::BTreeSet<i64>,
@@ -250,7 +270,7 @@ impl Split {
         let cuts = [from, to].into_iter().chain(starts.iter().copied().filter(|s| (from..to).contains(s)));
         let cut_days: std::collections::BTreeSet<i64> =
             cuts.filter(|c| c.rem_euclid(MS_PER_DAY) != 0).map(|c| c.div_euclid(MS_PER_DAY)).collect();
-        // Periods of a day each cut every day: one read of the rows beats one per day.
+        // Periods of a day each cut every day: one read (of the hours, or the rows) beats one per day.
         if cut_days.len() as i64 * 2 > end - first {
             return None;
         }
@@ -281,7 +301,8 @@ impl Store {
         column: ScoreColumn,
         source: Source,
     ) -> Result<Vec<ScoreCounts>> {
-        let split = (source == Source::Best && filter.rollup_for(by, column).is_none())
+        // Whole days from the daily rollups, when they can, beat every hour from the hourly one.
+        let split = (source == Source::Best && filter.rollup_for(by, column).is_none_or(|r| r == Rollup::Hours))
             .then(|| Split::of(filter, by, column))
             .flatten();
         let groups = match split {
@@ -377,7 +398,7 @@ impl Store {
     pub async fn rebuild_rollups(&self, survey_id: Option<&str>) -> Result<()> {
         const PAGE: i64 = 50_000;
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
-        for table in ["score_rollup", "facet_rollup", "facet_block_rollup"] {
+        for table in ["score_rollup", "score_hour_rollup", "facet_rollup", "facet_block_rollup"] {
             let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE 1 = 1"));
             sql.and_eq("survey_id", survey_id);
             sql.query().execute(&mut *tx).await?;
@@ -464,7 +485,11 @@ impl Part {
 fn rollup_queries(rollup: Rollup, filter: &ResponseFilter, by: Option<&Dimension>, column: ScoreColumn) -> Vec<Sql> {
     let day = |ms: Option<i64>| ms.map(|ms| ms.div_euclid(MS_PER_DAY));
     let (from, to) = (day(filter.from_ms), day(filter.to_ms));
+    let hour = |ms: Option<i64>| ms.map(|ms| ms.div_euclid(MS_PER_HOUR));
     let parts = match (rollup, by) {
+        (Rollup::Hours, _) => {
+            vec![Part { table: "score_hour_rollup", unit: "hour", from: hour(filter.from_ms), to: hour(filter.to_ms) }]
+        }
         (Rollup::Scores, _) => vec![Part::days("score_rollup", from, to)],
         (Rollup::Facets, Some(Dimension::Day)) => vec![Part::days("facet_rollup", from, to)],
         (Rollup::Facets, _) => facet_parts(from, to),
@@ -503,14 +528,18 @@ fn rollup_query(
     column: ScoreColumn,
     part: &Part,
 ) -> Sql {
-    let key = by.and_then(|d| d.rollup_column(rollup)).unwrap_or("CAST(NULL AS TEXT)");
     let Part { table, unit, .. } = part;
-    let mut sql = Sql::new(&format!(
-        "SELECT {key} AS k, g.score AS score, CAST(SUM(g.n) AS BIGINT) AS n \
-         FROM {table} g WHERE 1 = 1"
-    ));
+    let mut sql = Sql::new("SELECT ");
+    match by {
+        Some(Dimension::Since(starts)) if rollup == Rollup::Hours => {
+            push_since(&mut sql, &format!("g.hour * {MS_PER_HOUR}"), starts)
+        }
+        _ => _ = sql.push(by.and_then(|d| d.rollup_column(rollup)).unwrap_or("CAST(NULL AS TEXT)")),
+    }
+    sql.push(&format!(" AS k, g.score AS score, CAST(SUM(g.n) AS BIGINT) AS n FROM {table} g WHERE 1 = 1"));
     push_survey_and_team(&mut sql, filter);
     match rollup {
+        Rollup::Hours => {}
         Rollup::Scores => _ = sql.and_eq("g.channel", filter.channel.as_deref()),
         Rollup::Facets => {
             let facet = match by {
@@ -593,6 +622,7 @@ fn figure_bin(value: &str, edges: &[f64]) -> Option<String> {
 /// Where one answer is counted in the rollups.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Counted {
+    hour: i64,
     day: i64,
     survey_id: String,
     /// '' for none, as both rollups key it.
@@ -622,6 +652,7 @@ impl Counted {
             })
             .collect();
         Counted {
+            hour: response.created_at.div_euclid(MS_PER_HOUR),
             day: response.created_at.div_euclid(MS_PER_DAY),
             survey_id: response.survey_id.clone(),
             team_id: response.team_id.clone().unwrap_or_default(),
@@ -658,6 +689,7 @@ pub(crate) async fn adjust_rollups(
 #[derive(Default)]
 pub(crate) struct RollupChanges {
     scores: BTreeMap<ScoreKey, i64>,
+    hours: BTreeMap<(i64, String, i64), i64>,
     facets: BTreeMap<FacetKey, i64>,
 }
 
@@ -676,6 +708,7 @@ impl RollupChanges {
         };
         *self.scores.entry((c.day, c.survey_id.clone(), c.team_id.clone(), c.channel.clone(), c.score)).or_default() +=
             n;
+        *self.hours.entry((c.hour, c.survey_id.clone(), c.score)).or_default() += n;
         *self.facets.entry(place(AGENT_FACET, &c.agent_id, ScoreColumn::Score, c.score)).or_default() += n;
         if let Some(agent_score) = c.agent_score {
             *self.facets.entry(place(AGENT_FACET, &c.agent_id, ScoreColumn::AgentScore, agent_score)).or_default() += n;
@@ -690,7 +723,7 @@ impl RollupChanges {
     }
 
     pub async fn write(self, conn: &mut AnyConnection) -> Result<()> {
-        let RollupChanges { mut scores, facets } = self;
+        let RollupChanges { mut scores, mut hours, facets } = self;
         scores.retain(|_, n| *n != 0);
         // Statements of a few hundred placeholders: their cost grows with the square of the count.
         let scores: Vec<_> = scores.into_iter().collect();
@@ -704,6 +737,17 @@ impl RollupChanges {
             sql.push(
                 " ON CONFLICT (day, survey_id, team_id, channel, score) DO UPDATE SET n = score_rollup.n + excluded.n",
             );
+            sql.query().execute(&mut *conn).await?;
+        }
+        hours.retain(|_, n| *n != 0);
+        let hours: Vec<_> = hours.into_iter().collect();
+        for chunk in hours.chunks(ROLLUP_ROWS_PER_STATEMENT) {
+            let mut sql = Sql::new("INSERT INTO score_hour_rollup (hour, survey_id, score, n) VALUES ");
+            for (i, ((hour, survey, score), n)) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" });
+                sql.literal(*hour).push(", ").text(survey).push(", ").literal(*score).push(", ").literal(*n).push(")");
+            }
+            sql.push(" ON CONFLICT (hour, survey_id, score) DO UPDATE SET n = score_hour_rollup.n + excluded.n");
             sql.query().execute(&mut *conn).await?;
         }
         let mut blocks = BTreeMap::<FacetKey, i64>::new();

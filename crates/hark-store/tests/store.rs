@@ -361,12 +361,13 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
         let new = NewAgent { name: name.into(), team_id: team.cloned(), ..Default::default() };
         agents.push(store.create_agent(&new).await.unwrap().id);
     }
-    let day = 86_400_000i64;
+    let (minute, hour, day) = (60_000i64, 3_600_000i64, 86_400_000i64);
     let mut handles = Vec::new();
     for i in 0..300i64 {
         let mut r = response(if i % 5 == 0 { &other } else { &survey }, &format!("k{i}"), (i * 7) % 11);
         // Over 70 days: three 32-day blocks of the facet rollup, one of them whole.
-        r.created_at = 19_980 * day + ((i * 13) % 70) * day + (i * 4_001) % day;
+        // At any time of day, so that a time zone's midnights cut days.
+        r.created_at = 19_980 * day + ((i * 13) % 70) * day + (i * 4_001_003) % day;
         r.team_id = (i % 3 != 0).then(|| teams[(i % 2) as usize].clone());
         r.channel = ["email", "link", "widget"][(i % 3) as usize].into();
         r.agent_id = (i % 4 != 0).then(|| agents[(i % 3) as usize].clone());
@@ -422,6 +423,24 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
         ResponseFilter { from_ms: Some(19_990 * day), to_ms: Some(20_040 * day), ..Default::default() },
         ResponseFilter { from_ms: Some(20_001 * day), ..Default::default() },
         ResponseFilter { to_ms: Some(20_010 * day), agent_id: Some(agents[0].clone()), ..Default::default() },
+        // Seoul's days (UTC+9): whole days from the daily rollups, cut ones from the hours;
+        // Kolkata's (UTC+5:30) cut inside hours: from the rows.
+        ResponseFilter {
+            from_ms: Some(20_002 * day - 9 * hour),
+            to_ms: Some(20_030 * day - 9 * hour),
+            ..Default::default()
+        },
+        ResponseFilter {
+            from_ms: Some(20_020 * day - 9 * hour),
+            to_ms: Some(20_021 * day - 9 * hour),
+            ..Default::default()
+        },
+        ResponseFilter {
+            survey_id: Some(survey.id.clone()),
+            from_ms: Some(20_002 * day - 330 * minute),
+            to_ms: Some(20_030 * day - 330 * minute),
+            ..Default::default()
+        },
     ];
     let dims = [
         None,
@@ -433,6 +452,9 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
         Some(Dimension::FigureBin("handle_time_s".into())),
         Some(Dimension::FigureBin("wait_time_s".into())),
         Some(Dimension::FigureBin("transfers".into())),
+        // Seoul's months, and its days.
+        Some(Dimension::Since(vec![19_998 * day - 9 * hour, 20_013 * day - 9 * hour, 20_025 * day - 9 * hour])),
+        Some(Dimension::Since((19_990..20_040).map(|d| d * day - 9 * hour).collect())),
     ];
     let ask_all = || async {
         let mut answers = Vec::new();
@@ -454,7 +476,9 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
     // Most questions are answered by a rollup, so the comparison above tests them.
     assert_eq!(
         answered_by,
-        [(None, 57), (Some(Rollup::Scores), 40), (Some(Rollup::Facets), 83)].into_iter().collect(),
+        [(None, 139), (Some(Rollup::Scores), 40), (Some(Rollup::Facets), 83), (Some(Rollup::Hours), 24)]
+            .into_iter()
+            .collect(),
         "which questions each rollup answers"
     );
     assert!(answers.iter().flatten().any(|g| g.key.as_deref() == Some("180")), "the 180–300 s bin has answers");
@@ -468,6 +492,9 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
     // A filter the rollups cannot answer is not claimed to be covered.
     let partial_day = ResponseFilter { from_ms: Some(20_002 * day + 1), ..Default::default() };
     assert!(!partial_day.rollup_covers(None, ScoreColumn::Score));
+    let in_zone = |offset| ResponseFilter { from_ms: Some(20_002 * day - offset), ..Default::default() };
+    assert_eq!(in_zone(9 * hour).rollup_for(None, ScoreColumn::Score), Some(Rollup::Hours), "Seoul");
+    assert_eq!(in_zone(330 * minute).rollup_for(None, ScoreColumn::Score), None, "Kolkata");
     let by_channel = ResponseFilter { channel: Some("link".into()), ..Default::default() };
     assert!(!by_channel.rollup_covers(Some(&Dimension::Agent), ScoreColumn::Score));
     let bins = Dimension::FigureBin("handle_time_s".into());
