@@ -288,7 +288,7 @@ pub(crate) struct DotRow {
 /// Rows of NPS with their intervals on a shared −100…+100 axis (segments, leaderboards); a
 /// row's label links to its answers.
 pub(crate) fn dot_rows(t: Reader, rows: &[DotRow], size: Size) -> String {
-    let (w, right, row_h) = (size.width(), 16.0, 32.0);
+    let (w, right, row_h) = (size.width(), 16.0, 34.0);
     // Wide: room for the longest label, up to two fifths of the width.
     let longest = rows.iter().map(|r| text_width(&size.label(&r.label))).fold(0.0, f64::max);
     let left = if size == Size::Wide { (longest + 16.0).clamp(170.0, w * 0.4) } else { 112.0 };
@@ -310,10 +310,10 @@ pub(crate) fn dot_rows(t: Reader, rows: &[DotRow], size: Size) -> String {
     for (r, DotRow { label, n, dots, href }) in rows.iter().enumerate() {
         let cy = 26.0 + row_h * r as f64 + row_h / 2.0 - 4.0;
         let text = format!(
-            r#"<text x="{x}" y="{:.1}" text-anchor="end" font-size="12">{}</text><text x="{x}" y="{:.1}" text-anchor="end" font-size="10" fill="{MUTED}">n = {n}</text>"#,
+            r#"<text x="{x}" y="{:.1}" text-anchor="end" font-size="12">{}</text><text x="{x}" y="{:.1}" text-anchor="end" font-size="11" fill="{MUTED}">n = {n}</text>"#,
             cy,
             esc(&size.label(label)),
-            cy + 11.0,
+            cy + 12.0,
             x = left - 8.0,
         );
         svg.push_str(&linked(href.as_deref(), text));
