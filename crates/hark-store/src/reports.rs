@@ -4,22 +4,22 @@
 //! and per bin of the call-centre figures. Whatever neither holds (language, contact
 //! attributes, search …) reads the raw rows; a period cut mid-day (a time zone's midnight)
 //! reads its whole days from the rollups and the cut days from `score_hour_rollup` (the first
-//! question per survey and hour) or, where that cannot answer, from the rows. Both paths give the same numbers: the
-//! rollups are written in the same transaction as every answer and every score change, and a
-//! test compares them with the rows.
+//! question per survey and hour) or, where that cannot answer, from the rows. Both paths give
+//! the same numbers: the rollups are written in the same transaction as every answer and every
+//! score change, and a test compares them with the rows.
 
 use std::collections::BTreeMap;
 
 use hark_core::insight;
 use hark_core::report::MS_PER_DAY;
-
-const MS_PER_HOUR: i64 = 3_600_000;
 use sqlx::AnyConnection;
 use sqlx::Row;
 
 use crate::filter::{Sql, json_text};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
 use crate::{Dialect, ResponseFilter, Result, Store};
+
+const MS_PER_HOUR: i64 = 3_600_000;
 
 /// What answers are grouped by.
 #[derive(Debug, Clone, PartialEq, Eq)]
