@@ -67,16 +67,18 @@ pub fn detect(text: &str, hint: Option<Lang>) -> Lang {
 fn latin_language(text: &str, hint: Option<Lang>) -> Lang {
     // Function words decide most comments at once: lingua weighs only the unclear ones.
     let (mut english, mut italian) = (0i32, 0i32);
+    let mut lower = String::new();
     for word in text.split(|c: char| !c.is_alphabetic() && c != '\'').take(40) {
-        let word = word.to_lowercase();
-        english += i32::from(ENGLISH_ONLY.contains(&word.as_str()));
-        italian += i32::from(ITALIAN_ONLY.contains(&word.as_str()));
+        lower.clear();
+        lower.extend(word.chars().flat_map(char::to_lowercase));
+        english += i32::from(english_only(&lower));
+        italian += i32::from(italian_only(&lower));
     }
-    if english >= italian + 2 {
-        return Lang::En;
-    }
-    if italian >= english + 2 {
-        return Lang::It;
+    // Two words more of one language decide; one word more decides for the hint.
+    match (english - italian, hint) {
+        (2.., _) | (1, Some(Lang::En)) => return Lang::En,
+        (..=-2, _) | (-1, Some(Lang::It)) => return Lang::It,
+        _ => {}
     }
     static DETECTOR: OnceLock<LanguageDetector> = OnceLock::new();
     let detector = DETECTOR.get_or_init(|| {
@@ -96,16 +98,89 @@ fn latin_language(text: &str, hint: Option<Lang>) -> Lang {
     }
 }
 
-/// Frequent words of one language that the other does not use.
-const ENGLISH_ONLY: &[&str] = &[
-    "the", "and", "is", "was", "it", "this", "that", "of", "to", "for", "with", "my", "i", "you", "they", "are", "but",
-    "not", "have", "had", "very", "so", "be", "on", "at", "were", "would", "just", "too", "what",
-];
-const ITALIAN_ONLY: &[&str] = &[
-    "il", "che", "è", "della", "del", "per", "con", "non", "sono", "una", "molto", "ma", "ho", "mi", "gli", "ha",
-    "anche", "più", "questo", "nel", "alla", "dei", "delle", "come", "tutto", "perché", "stato", "sempre", "ancora",
-    "e", "di", "un", "lo", "da", "si", "le", "sul", "dal", "nella", "mio", "mia",
-];
+/// Frequent words of one language that the other does not use (a `match`: one comparison,
+/// not one per listed word).
+fn english_only(word: &str) -> bool {
+    matches!(
+        word,
+        "the"
+            | "and"
+            | "is"
+            | "was"
+            | "it"
+            | "this"
+            | "that"
+            | "of"
+            | "to"
+            | "for"
+            | "with"
+            | "my"
+            | "i"
+            | "you"
+            | "they"
+            | "are"
+            | "but"
+            | "not"
+            | "have"
+            | "had"
+            | "very"
+            | "so"
+            | "be"
+            | "on"
+            | "at"
+            | "were"
+            | "would"
+            | "just"
+            | "too"
+            | "what"
+    )
+}
+
+fn italian_only(word: &str) -> bool {
+    matches!(
+        word,
+        "il" | "che"
+            | "è"
+            | "della"
+            | "del"
+            | "per"
+            | "con"
+            | "non"
+            | "sono"
+            | "una"
+            | "molto"
+            | "ma"
+            | "ho"
+            | "mi"
+            | "gli"
+            | "ha"
+            | "anche"
+            | "più"
+            | "questo"
+            | "nel"
+            | "alla"
+            | "dei"
+            | "delle"
+            | "come"
+            | "tutto"
+            | "perché"
+            | "stato"
+            | "sempre"
+            | "ancora"
+            | "e"
+            | "di"
+            | "un"
+            | "lo"
+            | "da"
+            | "si"
+            | "le"
+            | "sul"
+            | "dal"
+            | "nella"
+            | "mio"
+            | "mia"
+    )
+}
 
 #[cfg(test)]
 mod tests {

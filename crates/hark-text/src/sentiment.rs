@@ -1,12 +1,13 @@
 //! Sentiment from per-language lexicons (`data/sentiment/<lang>.json`, word → −3 … +3), with
 //! negation, intensifiers and contrast, after the rules of VADER (Hutto & Gilbert 2014).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde::Serialize;
 
 use crate::terms::TermIndex;
+use crate::words::read_as_one;
 use crate::{Lang, Token, Words};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord, Hash)]
@@ -60,11 +61,13 @@ impl Lexicons {
             let words = Words::shared();
             Lexicons {
                 words: Lang::ALL.map(|lang| {
-                    let file: HashMap<String, f64> = serde_json::from_str(source(lang))
-                        .unwrap_or_else(|e| panic!("data/sentiment/{}.json: {e}", lang.tag()));
+                    let path = format!("data/sentiment/{}.json", lang.tag());
+                    let file: BTreeMap<String, f64> =
+                        serde_json::from_str(source(lang)).unwrap_or_else(|e| panic!("{path}: {e}"));
                     let mut index = TermIndex::new(lang);
-                    for (word, score) in file {
-                        let term = words.term(&crate::words::fold(&word, lang), lang);
+                    for (term, score) in
+                        read_as_one(&path, file, |word| words.term(&crate::words::fold(word, lang), lang))
+                    {
                         index.entry(term).or_insert(score);
                     }
                     index

@@ -10,15 +10,25 @@ use crate::Lang;
 pub(crate) struct TermIndex<V> {
     map: HashMap<String, V>,
     by_prefix: bool,
+    /// The longest term, in bytes: no longer prefix of a word need be looked up.
+    longest_term: usize,
 }
 
 impl<V> TermIndex<V> {
     pub fn new(lang: Lang) -> Self {
-        Self { map: HashMap::default(), by_prefix: matches!(lang, Lang::Ko | Lang::Th) }
+        Self { map: HashMap::default(), by_prefix: matches!(lang, Lang::Ko | Lang::Th), longest_term: 0 }
     }
 
     pub fn entry(&mut self, term: String) -> std::collections::hash_map::Entry<'_, String, V> {
+        self.longest_term = self.longest_term.max(term.len());
         self.map.entry(term)
+    }
+
+    /// The proper prefixes of `term` that could be terms, by their end in bytes: none unless
+    /// this index matches by prefix, and none longer than its longest term.
+    fn prefix_ends<'a>(&self, term: &'a str) -> impl DoubleEndedIterator<Item = usize> + 'a {
+        let longest = if self.by_prefix { self.longest_term.min(term.len().saturating_sub(1)) } else { 0 };
+        (1..=longest).filter(move |&i| term.is_char_boundary(i))
     }
 
     /// The value of the term that `term` is, or (Korean, Thai) begins with, longest first.
@@ -31,10 +41,7 @@ impl<V> TermIndex<V> {
         if let Some(v) = self.map.get(term) {
             return Some((term.len(), v));
         }
-        if !self.by_prefix {
-            return None;
-        }
-        term.char_indices().rev().filter(|(i, _)| *i > 0).find_map(|(i, _)| self.map.get(&term[..i]).map(|v| (i, v)))
+        self.prefix_ends(term).rev().find_map(|i| self.map.get(&term[..i]).map(|v| (i, v)))
     }
 
     /// Every term found inside `word`, left to right without overlap: at its start any term,
@@ -59,10 +66,7 @@ impl<V> TermIndex<V> {
     /// Every value whose term `term` is or begins with.
     pub fn all<'a>(&'a self, term: &'a str) -> impl Iterator<Item = &'a V> + 'a {
         let exact = self.map.get(term);
-        let prefixes = term
-            .char_indices()
-            .filter(move |(i, _)| self.by_prefix && *i > 0)
-            .filter_map(move |(i, _)| self.map.get(&term[..i]));
+        let prefixes = self.prefix_ends(term).filter_map(move |i| self.map.get(&term[..i]));
         exact.into_iter().chain(prefixes)
     }
 

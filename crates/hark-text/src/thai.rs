@@ -4,10 +4,8 @@
 //! then the fewest words. ICU4X's own Thai data cut common words in customer text wrongly
 //! (ดีมาก → ดีม · า · ก), so it is used for the other scripts only.
 
+use std::collections::VecDeque;
 use std::sync::OnceLock;
-
-use fst::Set;
-use fst::raw::Fst;
 
 const NOT: &str = "ไม่";
 const INTENSIFIERS: [&str; 3] = ["มาก", "ที่สุด", "สุดๆ"];
@@ -16,8 +14,19 @@ pub(crate) fn is_thai(c: char) -> bool {
     ('\u{0E01}'..='\u{0E4E}').contains(&c)
 }
 
+/// The word list as a trie of characters, flat: node `i`'s children are
+/// `edges[nodes[i].first..nodes[i + 1].first]`, sorted by letter. Walking it from each place in
+/// a run finds every word that starts there in one pass over the letters.
 pub(crate) struct ThaiWords {
-    words: Set<Vec<u8>>,
+    nodes: Vec<Node>,
+    edges: Vec<(char, u32)>,
+}
+
+#[derive(Clone, Copy)]
+struct Node {
+    first: u32,
+    /// A word ends here.
+    word: bool,
 }
 
 /// PyThaiNLP's word list, and the loanwords of customer service it lacks (แอป, app).
@@ -31,20 +40,41 @@ impl ThaiWords {
             let mut list: Vec<&str> = SOURCES.iter().flat_map(|s| s.lines()).filter(|l| !l.is_empty()).collect();
             list.sort_unstable();
             list.dedup();
-            let words = Set::from_iter(list).expect("sorted and unique");
-            ThaiWords { words }
+            // Breadth first over the sorted list: a node is the run of words that share its
+            // prefix, so its children are numbered, and their edges laid down, in order.
+            let (mut nodes, mut edges) = (Vec::new(), Vec::new());
+            let mut queue = VecDeque::from([(0, list.len(), 0)]);
+            while let Some((mut lo, hi, depth)) = queue.pop_front() {
+                let word = list[lo].len() == depth;
+                lo += usize::from(word);
+                nodes.push(Node { first: edges.len() as u32, word });
+                while lo < hi {
+                    let c = list[lo][depth..].chars().next().expect("longer than its prefix");
+                    let end = lo + list[lo..hi].partition_point(|w| w[depth..].starts_with(c));
+                    edges.push((c, (nodes.len() + queue.len()) as u32));
+                    queue.push_back((lo, end, depth + c.len_utf8()));
+                    lo = end;
+                }
+            }
+            nodes.push(Node { first: edges.len() as u32, word: false });
+            ThaiWords { nodes, edges }
         })
     }
 
+    /// The node reached from `node` by `c`.
+    fn step(&self, node: u32, c: char) -> Option<u32> {
+        let (from, to) = (self.nodes[node as usize].first as usize, self.nodes[node as usize + 1].first as usize);
+        let edges = &self.edges[from..to];
+        edges.binary_search_by_key(&c, |e| e.0).ok().map(|i| edges[i].1)
+    }
+
     pub fn contains(&self, word: &str) -> bool {
-        self.words.contains(word)
+        word.chars().try_fold(0u32, |node, c| self.step(node, c)).is_some_and(|n| self.nodes[n as usize].word)
     }
 
     /// Byte ranges of the words of `run` (Thai letters only), in order.
     pub fn segment(&self, run: &str) -> Vec<(usize, usize)> {
-        let bytes = run.as_bytes();
-        let n = bytes.len();
-        let fst: &Fst<Vec<u8>> = self.words.as_fst();
+        let n = run.len();
         // best[i]: (unknown bytes, words, previous cut, whether the piece ending at i is known).
         let mut best: Vec<Option<(usize, usize, usize, bool)>> = vec![None; n + 1];
         best[0] = Some((0, 0, 0, true));
@@ -60,12 +90,12 @@ impl ThaiWords {
                 continue;
             }
             // Every dictionary word that starts here.
-            let mut node = fst.root();
-            for (k, &b) in bytes[from..].iter().enumerate() {
-                let Some(t) = node.find_input(b) else { break };
-                node = fst.node(node.transition(t).addr);
-                let to = from + k + 1;
-                if node.is_final() && cut_allowed(run, to) {
+            let mut node = 0u32;
+            for (k, c) in run[from..].char_indices() {
+                let Some(next) = self.step(node, c) else { break };
+                node = next;
+                let to = from + k + c.len_utf8();
+                if self.nodes[node as usize].word && cut_allowed(run, to) {
                     relax(&mut best, from, to, true);
                 }
             }

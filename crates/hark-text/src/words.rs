@@ -1,9 +1,10 @@
 //! From text to normalised words: segmentation, Unicode normalisation, case folding,
 //! stemming (English, Italian), particle stripping (Korean), stop words and negation scope.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::{FxHashMap, FxHashSet as HashSet};
 
 use std::sync::OnceLock;
 
@@ -45,7 +46,7 @@ struct RulesFile {
     /// Words that end a negation's scope and weigh what follows more ("but", "ma", "하지만").
     contrast: Vec<String>,
     #[serde(default)]
-    intensifiers: HashMap<String, f64>,
+    intensifiers: BTreeMap<String, f64>,
     /// Korean particles (이, 가, 은, 는 …) and common predicate endings (하다, 했어요, 스럽다 …)
     /// stripped from the end of a word, the longest that fits.
     #[serde(default)]
@@ -62,7 +63,8 @@ pub(crate) struct Rules {
     pub contrast: HashSet<String>,
     pub intensifiers: rustc_hash::FxHashMap<String, f64>,
     pub questions: HashSet<String>,
-    particles: Vec<String>,
+    /// With their length in syllables, longest first.
+    particles: Vec<(String, usize)>,
 }
 
 /// How many words after a negator it reaches, unless punctuation or a contrast word ends it.
@@ -87,13 +89,17 @@ impl Words {
             let file: RulesFile = serde_json::from_str(rules_source(lang))
                 .unwrap_or_else(|e| panic!("data/rules/{}.json: {e}", lang.tag()));
             let fold_all = |list: Vec<String>| list.iter().map(|w| fold(w, lang)).collect::<HashSet<_>>();
-            let mut particles = file.particles;
-            particles.sort_by_key(|p| std::cmp::Reverse(p.chars().count()));
+            let mut particles: Vec<(String, usize)> =
+                file.particles.into_iter().map(|p| (p.clone(), p.chars().count())).collect();
+            particles.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
             Rules {
                 stopwords: fold_all(file.stopwords),
                 negators: fold_all(file.negators),
                 contrast: fold_all(file.contrast),
-                intensifiers: file.intensifiers.into_iter().map(|(w, k)| (fold(&w, lang), k)).collect(),
+                intensifiers: read_as_one(&format!("data/rules/{}.json", lang.tag()), file.intensifiers, |w| {
+                    fold(w, lang)
+                })
+                .collect(),
                 questions: fold_all(file.questions),
                 particles,
             }
@@ -132,7 +138,9 @@ impl Words {
                 reach = 0;
             }
             let negator = self.is_negator(&word, lang);
-            let term = if negator { word.clone() } else { self.term(&word, lang) };
+            // A function word is not stemmed: it matches nothing on its own.
+            let function_word = negator || rules.stopwords.contains(&word);
+            let term = if function_word { word.clone() } else { self.term(&word, lang) };
             // Korean negates after the word: 좋지 않아요, 맛있지 못했다, 재미도 없다.
             if lang == Lang::Ko {
                 let after_ji = word.starts_with('않') || word.starts_with("못하") || word.starts_with("못했");
@@ -143,7 +151,7 @@ impl Words {
                     prev.negated = true;
                 }
             }
-            let stop = negator || rules.stopwords.contains(&word) || rules.stopwords.contains(&term);
+            let stop = function_word || rules.stopwords.contains(&term);
             tokens.push(Token { term, word, start, end, negated: reach > 0 && !negator, stop, negator, clause });
             if negator {
                 reach = NEGATION_REACH;
@@ -193,11 +201,11 @@ impl Words {
     /// The matching form of one folded word.
     pub fn term(&self, word: &str, lang: Lang) -> String {
         match lang {
-            Lang::En => self.english.stem(word).into_owned(),
+            Lang::En => stem_cached(&self.english, lang, word),
             Lang::It => {
                 // Elision: l'ordine, dell'app, un'esperienza → the word after the apostrophe.
                 let word = word.rsplit('\'').next().unwrap_or(word);
-                self.italian.stem(word).into_owned()
+                stem_cached(&self.italian, lang, word)
             }
             Lang::Ko => strip_particle(word, &self.rules(lang).particles).to_owned(),
             Lang::Th => word.to_owned(),
@@ -217,6 +225,51 @@ pub(crate) fn rules_source(lang: Lang) -> &'static str {
         Lang::It => include_str!("../data/rules/it.json"),
         Lang::Th => include_str!("../data/rules/th.json"),
     }
+}
+
+/// `list` keyed by how each word is read (`key`). Two words read as one must have the same
+/// value: otherwise which one counted would change from run to run.
+pub(crate) fn read_as_one(
+    file: &str,
+    list: BTreeMap<String, f64>,
+    key: impl Fn(&str) -> String,
+) -> impl Iterator<Item = (String, f64)> {
+    let mut read: BTreeMap<String, (String, f64)> = BTreeMap::new();
+    for (written, value) in list {
+        let key = key(&written);
+        match read.get(&key) {
+            Some((other, v)) => {
+                assert!(*v == value, "{file}: {other} and {written} are both read as {key}, with different values")
+            }
+            None => {
+                read.insert(key, (written, value));
+            }
+        }
+    }
+    read.into_iter().map(|(key, (_, value))| (key, value))
+}
+
+/// Words kept per thread and language in [`stem_cached`], before it starts afresh.
+const STEMS_KEPT: usize = 8192;
+
+/// `word`'s Snowball stem. Stemming is the dearest step of reading English and Italian, and
+/// customers use few distinct words, so each thread keeps the stems it made.
+fn stem_cached(stemmer: &Stemmer, lang: Lang, word: &str) -> String {
+    thread_local! {
+        static STEMS: RefCell<[FxHashMap<String, String>; 4]> = RefCell::default();
+    }
+    STEMS.with_borrow_mut(|stems| {
+        let stems = &mut stems[lang.index()];
+        if let Some(stem) = stems.get(word) {
+            return stem.clone();
+        }
+        if stems.len() >= STEMS_KEPT {
+            stems.clear();
+        }
+        let stem = stemmer.stem(word).into_owned();
+        stems.insert(word.to_owned(), stem.clone());
+        stem
+    })
 }
 
 fn ends_clause(c: char) -> bool {
@@ -239,11 +292,10 @@ pub(crate) fn fold(word: &str, lang: Lang) -> String {
 
 /// A Korean word without its trailing particle: 배송이, 배송은, 배송을 → 배송. A one-syllable
 /// particle leaves at least two syllables, so that 사과 (apple) keeps its 과.
-fn strip_particle<'a>(word: &'a str, particles: &[String]) -> &'a str {
+fn strip_particle<'a>(word: &'a str, particles: &[(String, usize)]) -> &'a str {
     let syllables = word.chars().count();
-    for particle in particles {
-        let len = particle.chars().count();
-        let keep = if len == 1 { 2 } else { 1 };
+    for (particle, len) in particles {
+        let keep = if *len == 1 { 2 } else { 1 };
         if syllables >= len + keep && word.ends_with(particle.as_str()) {
             return &word[..word.len() - particle.len()];
         }
@@ -303,6 +355,13 @@ mod tests {
         assert_eq!(negated("안 좋아요", Lang::Ko), ["좋아요"]);
         assert_eq!(negated("맛있지 않아요", Lang::Ko), ["맛있지"]);
         assert!(negated("ไม่ดี", Lang::Th).contains(&"ดี".to_owned()), "{:?}", negated("ไม่ดี", Lang::Th));
+    }
+
+    #[test]
+    #[should_panic(expected = "Good and good are both read as good, with different values")]
+    fn two_words_read_as_one_must_agree() {
+        let list = BTreeMap::from([("Good".to_owned(), 1.0), ("good".to_owned(), 2.0), ("fine".to_owned(), 1.0)]);
+        read_as_one("test", list, |w| fold(w, Lang::En)).for_each(drop);
     }
 
     #[test]
