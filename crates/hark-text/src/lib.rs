@@ -60,7 +60,7 @@ impl Analyzer {
     pub fn analyze(&self, text: &str, hint: Option<Lang>) -> Analysis {
         let lang = detect(text, hint);
         let tokens = self.words.tokens(text, lang);
-        Analysis { lang, themes: self.themes.find(&tokens, lang), sentiment: self.sentiment.score(&tokens, lang) }
+        Analysis { lang, themes: self.themes.find(&tokens, lang), sentiment: self.sentiment.score(text, &tokens, lang) }
     }
 }
 

@@ -52,6 +52,9 @@ const QUESTION_REACH: usize = 2;
 
 pub(crate) struct Lexicons {
     words: [TermIndex<f64>; 4],
+    /// Emoticons and emoji, listed with the words: what a smile says differs by language (in
+    /// Thai posts ^^ is politeness, from a shop or an advert, not praise).
+    signs: [Vec<(String, f64)>; 4],
 }
 
 impl Lexicons {
@@ -59,24 +62,36 @@ impl Lexicons {
         static LEXICONS: OnceLock<Lexicons> = OnceLock::new();
         LEXICONS.get_or_init(|| {
             let words = Words::shared();
-            Lexicons {
-                words: Lang::ALL.map(|lang| {
-                    let path = format!("data/sentiment/{}.json", lang.tag());
-                    let file: BTreeMap<String, f64> =
-                        serde_json::from_str(source(lang)).unwrap_or_else(|e| panic!("{path}: {e}"));
-                    let mut index = TermIndex::new(lang);
-                    for (term, score) in
-                        read_as_one(&path, file, |word| words.term(&crate::words::fold(word, lang), lang))
-                    {
-                        index.entry(term).or_insert(score);
-                    }
-                    index
-                }),
-            }
+            let mut signs: [Vec<(String, f64)>; 4] = Default::default();
+            let lexicons = Lang::ALL.map(|lang| {
+                let path = format!("data/sentiment/{}.json", lang.tag());
+                let file: BTreeMap<String, f64> =
+                    serde_json::from_str(source(lang)).unwrap_or_else(|e| panic!("{path}: {e}"));
+                let (listed_signs, listed_words): (BTreeMap<_, _>, BTreeMap<_, _>) =
+                    file.into_iter().partition(|(w, _)| !w.chars().any(char::is_alphanumeric));
+                signs[lang.index()] = checked_signs(&path, listed_signs);
+                let mut index = TermIndex::new(lang);
+                for (term, score) in
+                    read_as_one(&path, listed_words, |word| words.term(&crate::words::fold(word, lang), lang))
+                {
+                    index.entry(term).or_insert(score);
+                }
+                index
+            });
+            Lexicons { words: lexicons, signs }
         })
     }
 
-    pub fn score(&self, tokens: &[Token], lang: Lang) -> Sentiment {
+    /// The sum of the emoticons and emoji in `text`. They are not words, so they are found in
+    /// the text itself; only text with a byte that can begin one is searched.
+    fn signs_in(&self, text: &str, lang: Lang) -> f64 {
+        if !text.bytes().any(may_begin_sign) {
+            return 0.0;
+        }
+        self.signs[lang.index()].iter().map(|(sign, value)| value * text.matches(sign.as_str()).count() as f64).sum()
+    }
+
+    pub fn score(&self, text: &str, tokens: &[Token], lang: Lang) -> Sentiment {
         let rules = Words::shared().rules(lang);
         let lexicon = &self.words[lang.index()];
         // Thai puts its intensifier after the word (ดีมาก); the others before (very good).
@@ -110,16 +125,19 @@ impl Lexicons {
                 }
                 continue;
             }
-            if token.stop {
-                continue;
-            }
-            let value: f64 = if lang == Lang::Ko {
+            // A stop word counts only as listed (Korean ㅋㅋ, laughter); other words by their
+            // stem or, in Korean, every stem inside them.
+            let value: f64 = if token.stop {
+                lexicon.exact(&token.term).copied().unwrap_or(0.0)
+            } else if lang == Lang::Ko {
                 lexicon.within(&token.word).into_iter().sum()
             } else {
                 lexicon.longest(&token.term).copied().unwrap_or(0.0)
             };
             if value == 0.0 {
-                boost_left = boost_left.saturating_sub(1);
+                if !token.stop {
+                    boost_left = boost_left.saturating_sub(1);
+                }
                 continue;
             }
             let mut value = if boost_left > 0 { value * boost } else { value };
@@ -135,7 +153,7 @@ impl Lexicons {
                 *v *= if i < at { BEFORE_CONTRAST } else { AFTER_CONTRAST };
             }
         }
-        let sum: f64 = values.iter().sum();
+        let sum: f64 = values.iter().sum::<f64>() + self.signs_in(text, lang);
         let score = sum / (sum * sum + ALPHA).sqrt();
         // The evidence must also grow with the text: one mild word in a long post about
         // something else (an offer, a piece of news, a question) does not make it lean.
@@ -149,6 +167,24 @@ impl Lexicons {
         };
         Sentiment { label, score }
     }
+}
+
+/// Whether a sign can begin with this byte: ^ : ; = or the first byte of ♥, ❤ and ♡ (E2)
+/// or of an emoji (F0).
+fn may_begin_sign(byte: u8) -> bool {
+    matches!(byte, b'^' | b':' | b';' | b'=' | 0xE2 | 0xF0)
+}
+
+/// The signs of a lexicon (entries without a letter or digit): none inside another, so that
+/// none is counted twice, and each begins with a byte [`Lexicons::signs_in`] looks for.
+fn checked_signs(path: &str, signs: BTreeMap<String, f64>) -> Vec<(String, f64)> {
+    for a in signs.keys() {
+        if let Some(b) = signs.keys().find(|b| *b != a && b.contains(a.as_str())) {
+            panic!("{path}: {a} is inside {b}, and would be counted twice");
+        }
+        assert!(may_begin_sign(a.as_bytes()[0]), "{path}: {a} begins with a byte not looked for");
+    }
+    signs.into_iter().collect()
 }
 
 pub(crate) fn source(lang: Lang) -> &'static str {
@@ -218,6 +254,23 @@ mod tests {
                 Neutral,
             ),
             ("The export is fine", Positive),
+        ] {
+            assert_eq!(label(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn emoticons_count_as_their_language_uses_them() {
+        use SentimentLabel::*;
+        for (text, want) in [
+            ("Arrived on Tuesday :)", Positive),
+            ("Arrived on Tuesday 😡", Negative),
+            ("도착했어요 ^^", Positive),
+            // Laughter, listed though a stop word.
+            ("알겠어요 ㅎㅎ", Positive),
+            // In Thai posts a smile is politeness (a shop's reply), a frown is still a frown.
+            ("ส่งของแล้วค่ะ ^^", Neutral),
+            ("รอของอยู่ 😡", Negative),
         ] {
             assert_eq!(label(text), want, "{text}");
         }

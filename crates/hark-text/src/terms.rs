@@ -31,6 +31,11 @@ impl<V> TermIndex<V> {
         (1..=longest).filter(move |&i| term.is_char_boundary(i))
     }
 
+    /// The value of `term` itself.
+    pub fn exact(&self, term: &str) -> Option<&V> {
+        self.map.get(term)
+    }
+
     /// The value of the term that `term` is, or (Korean, Thai) begins with, longest first.
     pub fn longest(&self, term: &str) -> Option<&V> {
         self.longest_with_len(term).map(|(_, v)| v)
