@@ -95,6 +95,26 @@ pub fn database_url(spec: &str) -> String {
     }
 }
 
+/// How every connection is made: on SQLite, WAL lets readers run beside the writer, and
+/// synchronous=FULL makes every commit durable before it is acknowledged (group commit keeps
+/// that cheap).
+fn pool_options(dialect: Dialect, connections: u32) -> AnyPoolOptions {
+    let options = AnyPoolOptions::new().max_connections(connections);
+    match dialect {
+        Dialect::Sqlite => options.after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                )
+                .await?;
+                Ok(())
+            })
+        }),
+        Dialect::Postgres => options,
+    }
+}
+
 impl Store {
     /// Connects (creating a SQLite file if needed) and starts the response writer. Call
     /// [`Store::migrate`] before use.
@@ -102,25 +122,9 @@ impl Store {
         install_default_drivers();
         let url = database_url(spec);
         let dialect = if url.starts_with("sqlite:") { Dialect::Sqlite } else { Dialect::Postgres };
-        let options = AnyPoolOptions::new().max_connections(if dialect == Dialect::Sqlite { 8 } else { 16 });
-        let options = match dialect {
-            // WAL lets readers run beside the writer; synchronous=FULL makes every commit
-            // durable before it is acknowledged (group commit keeps that cheap).
-            Dialect::Sqlite => options.after_connect(|conn, _| {
-                Box::pin(async move {
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-                    )
-                    .await?;
-                    Ok(())
-                })
-            }),
-            Dialect::Postgres => options,
-        };
-        let pool = options.connect(&url).await?;
+        let pool = pool_options(dialect, if dialect == Dialect::Sqlite { 8 } else { 16 }).connect(&url).await?;
         let reader = std::sync::Arc::new(themes::CommentReader::builtin());
-        let writer = writer::spawn(pool.clone(), dialect, reader.clone());
+        let writer = writer::spawn(pool_options(dialect, 1), url, dialect, reader.clone()).await?;
         Ok(Store { pool, dialect, writer, surveys: Default::default(), reader })
     }
 

@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 
 use serde_json::Value;
 
+use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Row};
 use tokio::sync::{mpsc, oneshot};
 
@@ -23,6 +24,11 @@ use crate::{ContactRef, Dialect, FollowUp, NewResponse, Result, StoreError, Subm
 
 /// Largest batch; bounds transaction size and the latency of its last item.
 const MAX_BATCH: usize = 512;
+
+/// Answers per INSERT statement. sqlx finds each placeholder by name, so a statement costs
+/// the square of its placeholders (24 an answer): 64 answers in one took 3–5 ms, in eight
+/// statements far less.
+const ROWS_PER_INSERT: usize = 8;
 
 struct Job {
     item: Item,
@@ -52,10 +58,38 @@ impl Handle {
     }
 }
 
-pub(crate) fn spawn(pool: AnyPool, dialect: Dialect, reader: std::sync::Arc<crate::themes::CommentReader>) -> Handle {
+/// Starts the writer on a thread and runtime of its own, with a connection of its own (made
+/// there, so that its I/O is driven there). On the server's runtime it waited behind every
+/// request being handled, at each of its statements.
+pub(crate) async fn spawn(
+    options: AnyPoolOptions,
+    url: String,
+    dialect: Dialect,
+    reader: std::sync::Arc<crate::themes::CommentReader>,
+) -> Result<Handle> {
     let (queue, jobs) = mpsc::channel(4 * MAX_BATCH);
-    tokio::spawn(run(pool, dialect, jobs));
-    Handle { queue, reader }
+    let (ready, connected) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("hark-writer".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => runtime,
+                Err(e) => return drop(ready.send(Err(sqlx::Error::Io(e)))),
+            };
+            runtime.block_on(async move {
+                match options.connect(&url).await {
+                    Ok(pool) => {
+                        let _ = ready.send(Ok(()));
+                        run(pool.clone(), dialect, jobs).await;
+                        pool.close().await;
+                    }
+                    Err(e) => drop(ready.send(Err(e))),
+                }
+            })
+        })
+        .map_err(sqlx::Error::Io)?;
+    connected.await.map_err(|_| StoreError::WriterGone)??;
+    Ok(Handle { queue, reader })
 }
 
 async fn run(pool: AnyPool, dialect: Dialect, mut jobs: mpsc::Receiver<Job>) {
@@ -102,12 +136,14 @@ async fn write(pool: &AnyPool, dialect: Dialect, tagged: &[&Item]) -> Result<Vec
             }
         });
     }
-    // One multi-row INSERT for the whole batch: a statement per row would make the single
-    // writer the bottleneck. Rows whose key already exists come back missing.
+    // Multi-row INSERTs: a statement per row would make the single writer the bottleneck.
+    // Rows whose key already exists come back missing.
     let mut inserted = HashMap::new();
-    for row in insert_statement(tagged, contact_ids).query().fetch_all(&mut *tx).await? {
-        let response = response_from(&row)?;
-        inserted.insert((response.survey_id.clone(), response.idempotency_key.clone()), response);
+    for (rows, contacts) in tagged.chunks(ROWS_PER_INSERT).zip(contact_ids.chunks(ROWS_PER_INSERT)) {
+        for row in insert_statement(rows, contacts).query().fetch_all(&mut *tx).await? {
+            let response = response_from(&row)?;
+            inserted.insert((response.survey_id.clone(), response.idempotency_key.clone()), response);
+        }
     }
     adjust_rollups(&mut tx, inserted.values().map(|r| (Counted::of(r), 1))).await?;
     let mut results = Vec::with_capacity(items.len());
@@ -158,7 +194,7 @@ async fn active_webhooks(conn: &mut AnyConnection) -> Result<(bool, bool)> {
     Ok((row.try_get::<i64, _>("n")? > 0, row.try_get::<i64, _>("new_answers")? > 0))
 }
 
-fn insert_statement(items: &[&Item], contact_ids: Vec<Option<String>>) -> Sql {
+fn insert_statement(items: &[&Item], contact_ids: &[Option<String>]) -> Sql {
     let mut sql = Sql::new(
         "INSERT INTO responses (id, survey_id, invitation_id, contact_id, score, segment, comment, answers, \
            agent_score, language, channel, agent_id, team_id, context, idempotency_key, request_hash, created_at, received_at, \
@@ -172,7 +208,7 @@ fn insert_statement(items: &[&Item], contact_ids: Vec<Option<String>>) -> Sql {
         sql.bind(text(Some(&new_id()))).push(", ");
         sql.bind(text(Some(&r.survey_id))).push(", ");
         sql.bind(text(r.invitation_id.as_deref())).push(", ");
-        sql.bind(Bind::Text(contact_id)).push(", ");
+        sql.bind(Bind::Text(contact_id.clone())).push(", ");
         sql.bind(Bind::Int(Some(r.score))).push(", ");
         sql.bind(text(Some(r.segment.as_str()))).push(", ");
         sql.bind(text(r.comment.as_deref())).push(", ");
