@@ -71,8 +71,8 @@ fn latin_language(text: &str, hint: Option<Lang>) -> Lang {
     for word in text.split(|c: char| !c.is_alphabetic() && c != '\'').take(40) {
         lower.clear();
         lower.extend(word.chars().flat_map(char::to_lowercase));
-        english += i32::from(ENGLISH_ONLY.binary_search(&lower.as_str()).is_ok());
-        italian += i32::from(ITALIAN_ONLY.binary_search(&lower.as_str()).is_ok());
+        english += i32::from(english_only(&lower));
+        italian += i32::from(italian_only(&lower));
     }
     // Two words more of one language decide; one word more decides for the hint.
     match (english - italian, hint) {
@@ -98,16 +98,22 @@ fn latin_language(text: &str, hint: Option<Lang>) -> Lang {
     }
 }
 
-/// Frequent words of one language that the other does not use, sorted (found by binary search).
-const ENGLISH_ONLY: &[&str] = &[
-    "and", "are", "at", "be", "but", "for", "had", "have", "i", "is", "it", "just", "my", "not", "of", "on", "so",
-    "that", "the", "they", "this", "to", "too", "very", "was", "were", "what", "with", "would", "you",
-];
-const ITALIAN_ONLY: &[&str] = &[
-    "alla", "anche", "ancora", "che", "come", "con", "da", "dal", "dei", "del", "della", "delle", "di", "e", "gli",
-    "ha", "ho", "il", "le", "lo", "ma", "mi", "mia", "mio", "molto", "nel", "nella", "non", "per", "perché", "più",
-    "questo", "sempre", "si", "sono", "stato", "sul", "tutto", "un", "una", "è",
-];
+/// Frequent words of one language that the other does not use. A `match` compiles to a test
+/// of the length and a few comparisons: faster than a search of a list, on every Latin word.
+#[rustfmt::skip]
+fn english_only(word: &str) -> bool {
+    matches!(word, "and" | "are" | "at" | "be" | "but" | "for" | "had" | "have" | "i" | "is" | "it" | "just"
+        | "my" | "not" | "of" | "on" | "so" | "that" | "the" | "they" | "this" | "to" | "too" | "very" | "was"
+        | "were" | "what" | "with" | "would" | "you")
+}
+
+#[rustfmt::skip]
+fn italian_only(word: &str) -> bool {
+    matches!(word, "alla" | "anche" | "ancora" | "che" | "come" | "con" | "da" | "dal" | "dei" | "del" | "della"
+        | "delle" | "di" | "e" | "gli" | "ha" | "ho" | "il" | "le" | "lo" | "ma" | "mi" | "mia" | "mio" | "molto"
+        | "nel" | "nella" | "non" | "per" | "perché" | "più" | "questo" | "sempre" | "si" | "sono" | "stato" | "sul"
+        | "tutto" | "un" | "una" | "è")
+}
 
 #[cfg(test)]
 mod tests {
@@ -126,12 +132,6 @@ mod tests {
         assert_eq!(detect("La consegna è arrivata in ritardo e nessuno mi ha richiamato", None), Lang::It);
         assert_eq!(detect("ok", Some(Lang::It)), Lang::It);
         assert_eq!(detect("10/10 !!!", Some(Lang::Ko)), Lang::Ko);
-    }
-
-    #[test]
-    fn function_word_lists_are_sorted_for_binary_search() {
-        assert!(ENGLISH_ONLY.is_sorted());
-        assert!(ITALIAN_ONLY.is_sorted());
     }
 
     #[test]
