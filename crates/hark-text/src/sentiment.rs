@@ -83,12 +83,19 @@ impl Lexicons {
     }
 
     /// The sum of the emoticons and emoji in `text`. They are not words, so they are found in
-    /// the text itself; only text with a byte that can begin one is searched.
+    /// the text itself, in one pass: only where a byte can begin one are the signs tried.
     fn signs_in(&self, text: &str, lang: Lang) -> f64 {
-        if !text.bytes().any(may_begin_sign) {
-            return 0.0;
+        let signs = &self.signs[lang.index()];
+        let (mut sum, mut at) = (0.0, 0);
+        while let Some(found) = text.as_bytes()[at..].iter().position(|b| may_begin_sign(*b)) {
+            // A byte that may begin a sign is ASCII or a lead byte: a character boundary.
+            let rest = &text[at + found..];
+            match signs.iter().find(|(sign, _)| rest.starts_with(sign.as_str())) {
+                Some((sign, value)) => (sum, at) = (sum + value, at + found + sign.len()),
+                None => at += found + 1,
+            }
         }
-        self.signs[lang.index()].iter().map(|(sign, value)| value * text.matches(sign.as_str()).count() as f64).sum()
+        sum
     }
 
     pub fn score(&self, text: &str, tokens: &[Token], lang: Lang) -> Sentiment {
@@ -127,7 +134,9 @@ impl Lexicons {
             }
             // A stop word counts only as listed (Korean ㅋㅋ, laughter); other words by their
             // stem or, in Korean, every stem inside them.
-            let value: f64 = if token.stop {
+            let value: f64 = if token.negator {
+                0.0
+            } else if token.stop {
                 lexicon.exact(&token.term).copied().unwrap_or(0.0)
             } else if lang == Lang::Ko {
                 lexicon.within(&token.word).into_iter().sum()

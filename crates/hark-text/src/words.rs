@@ -89,8 +89,14 @@ impl Words {
             let file: RulesFile = serde_json::from_str(rules_source(lang))
                 .unwrap_or_else(|e| panic!("data/rules/{}.json: {e}", lang.tag()));
             let fold_all = |list: Vec<String>| list.iter().map(|w| fold(w, lang)).collect::<HashSet<_>>();
-            let mut particles: Vec<(String, usize)> =
-                file.particles.into_iter().map(|p| (p.clone(), p.chars().count())).collect();
+            let mut particles: Vec<(String, usize)> = file
+                .particles
+                .into_iter()
+                .map(|particle| {
+                    let syllables = particle.chars().count();
+                    (particle, syllables)
+                })
+                .collect();
             particles.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
             Rules {
                 stopwords: fold_all(file.stopwords),
@@ -137,10 +143,8 @@ impl Words {
             if rules.contrast.contains(&word) {
                 reach = 0;
             }
-            let negator = self.is_negator(&word, lang);
-            // A function word is not stemmed: it matches nothing on its own.
-            let function_word = negator || rules.stopwords.contains(&word);
-            let term = if function_word { word.clone() } else { self.term(&word, lang) };
+            let (term, function_word) = self.read(&word, lang);
+            let negator = function_word && self.is_negator(&word, lang);
             // Korean negates after the word: 좋지 않아요, 맛있지 못했다, 재미도 없다.
             if lang == Lang::Ko {
                 let after_ji = word.starts_with('않') || word.starts_with("못하") || word.starts_with("못했");
@@ -198,9 +202,18 @@ impl Words {
         thai::ThaiWords::shared().contains(word)
     }
 
-    /// The matching form of one folded word.
+    /// The matching form of one folded word, as the lexicons, themes and phrases key it.
     pub fn term(&self, word: &str, lang: Lang) -> String {
-        match lang {
+        self.read(word, lang).0
+    }
+
+    /// One folded word's term, and whether it is a function word (a stop word or a negator),
+    /// which is kept as written: it matches nothing on its own, so stemming it is wasted.
+    fn read(&self, word: &str, lang: Lang) -> (String, bool) {
+        if self.is_negator(word, lang) || self.rules(lang).stopwords.contains(word) {
+            return (word.to_owned(), true);
+        }
+        let term = match lang {
             Lang::En => stem_cached(&self.english, lang, word),
             Lang::It => {
                 // Elision: l'ordine, dell'app, un'esperienza → the word after the apostrophe.
@@ -209,7 +222,8 @@ impl Words {
             }
             Lang::Ko => strip_particle(word, &self.rules(lang).particles).to_owned(),
             Lang::Th => word.to_owned(),
-        }
+        };
+        (term, false)
     }
 
     /// The terms of a phrase as written in a theme or lexicon file ("customer service").
