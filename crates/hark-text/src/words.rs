@@ -67,6 +67,14 @@ pub(crate) struct Rules {
     particles: Vec<(String, usize)>,
 }
 
+/// What a word does in a comment, as [`Words::read`] finds it.
+#[derive(Clone, Copy, PartialEq)]
+enum Role {
+    Content,
+    Stop,
+    Negator,
+}
+
 /// How many words after a negator it reaches, unless punctuation or a contrast word ends it.
 pub(crate) const NEGATION_REACH: usize = 3;
 
@@ -143,8 +151,8 @@ impl Words {
             if rules.contrast.contains(&word) {
                 reach = 0;
             }
-            let (term, function_word) = self.read(&word, lang);
-            let negator = function_word && self.is_negator(&word, lang);
+            let (term, role) = self.read(&word, lang);
+            let (negator, function_word) = (role == Role::Negator, role != Role::Content);
             // Korean negates after the word: 좋지 않아요, 맛있지 못했다, 재미도 없다.
             if lang == Lang::Ko {
                 let after_ji = word.starts_with('않') || word.starts_with("못하") || word.starts_with("못했");
@@ -207,11 +215,14 @@ impl Words {
         self.read(word, lang).0
     }
 
-    /// One folded word's term, and whether it is a function word (a stop word or a negator),
-    /// which is kept as written: it matches nothing on its own, so stemming it is wasted.
-    fn read(&self, word: &str, lang: Lang) -> (String, bool) {
-        if self.is_negator(word, lang) || self.rules(lang).stopwords.contains(word) {
-            return (word.to_owned(), true);
+    /// One folded word's term and role. A function word (a negator, a stop word) is kept as
+    /// written: it matches nothing on its own, so stemming it is wasted.
+    fn read(&self, word: &str, lang: Lang) -> (String, Role) {
+        if self.is_negator(word, lang) {
+            return (word.to_owned(), Role::Negator);
+        }
+        if self.rules(lang).stopwords.contains(word) {
+            return (word.to_owned(), Role::Stop);
         }
         let term = match lang {
             Lang::En => stem_cached(&self.english, lang, word),
@@ -223,7 +234,7 @@ impl Words {
             Lang::Ko => strip_particle(word, &self.rules(lang).particles).to_owned(),
             Lang::Th => word.to_owned(),
         };
-        (term, false)
+        (term, Role::Content)
     }
 
     /// The terms of a phrase as written in a theme or lexicon file ("customer service").
