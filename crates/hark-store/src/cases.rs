@@ -417,7 +417,7 @@ where
     Ok((row.try_get("n")?, row.try_get("held")?))
 }
 
-pub(crate) async fn enqueue_playbooks_on<'e, E>(exec: E, response_ids: &[String]) -> Result<()>
+pub(crate) async fn enqueue_playbooks_on<'e, E>(exec: E, dialect: crate::Dialect, response_ids: &[String]) -> Result<()>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -435,7 +435,7 @@ where
         sql.push(", 'queued', ").int(now).push(", 0, 6, ").int(now).push(", ").int(now).push(")");
     }
     sql.push(" ON CONFLICT (dedupe_key) DO NOTHING");
-    sql.query().execute(exec).await?;
+    sql.query(dialect).execute(exec).await?;
     Ok(())
 }
 
@@ -477,7 +477,7 @@ pub(crate) async fn open_case_on(
             public_cases_since(&mut *tx, Some(&new.survey_id), now - 3_600_000).await?.0 >= i64::from(budget)
         }
     };
-    let mut made = insert_cases(tx, &[(new, contact_id.as_deref(), held)]).await?;
+    let mut made = insert_cases(tx, dialect, &[(new, contact_id.as_deref(), held)]).await?;
     match made.pop() {
         Some(case) => Ok((case, true)),
         None => {
@@ -493,6 +493,7 @@ pub(crate) async fn open_case_on(
 /// already is skipped. Returns the cases made.
 pub(crate) async fn insert_cases(
     tx: &mut sqlx::AnyConnection,
+    dialect: crate::Dialect,
     cases: &[(&NewCase, Option<&str>, bool)],
 ) -> Result<Vec<Case>> {
     if cases.is_empty() {
@@ -512,7 +513,7 @@ pub(crate) async fn insert_cases(
         sql.push(", NULL, NULL, NULL, NULL, '[]', NULL, ").int(now).push(", ").int(now).push(")");
     }
     sql.push(&format!(" ON CONFLICT (response_id) DO NOTHING RETURNING {CASE_COLUMNS}"));
-    let made: Vec<Case> = sql.query().fetch_all(&mut *tx).await?.iter().map(case_from).collect::<Result<_>>()?;
+    let made: Vec<Case> = sql.query(dialect).fetch_all(&mut *tx).await?.iter().map(case_from).collect::<Result<_>>()?;
     if made.is_empty() {
         return Ok(made);
     }
@@ -525,7 +526,7 @@ pub(crate) async fn insert_cases(
         events.text(&new_id()).push(", ").text(&case.id).push(", 'hark', ").text(kind).push(", ");
         events.text(&detail.to_string()).push(", ").int(now).push(")");
     }
-    events.query().execute(&mut *tx).await?;
+    events.query(dialect).execute(&mut *tx).await?;
     Ok(made)
 }
 
@@ -561,7 +562,7 @@ impl Store {
             sql.push(if i == 0 { "" } else { ", " }).text(id);
         }
         sql.push(")");
-        sql.query().fetch_all(&self.pool).await?.iter().map(case_from).collect()
+        sql.query(self.dialect).fetch_all(&self.pool).await?.iter().map(case_from).collect()
     }
 
     // ----- cases -----
@@ -586,14 +587,14 @@ impl Store {
         let mut sql = Sql::new(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1 = 1"));
         filter.push(&mut sql);
         sql.push(" ORDER BY due_at, id LIMIT ").int(limit);
-        let rows = sql.query().fetch_all(&self.pool).await?;
+        let rows = sql.query(self.dialect).fetch_all(&self.pool).await?;
         rows.iter().map(case_from).collect()
     }
 
     pub async fn count_cases(&self, filter: &CaseFilter) -> Result<i64> {
         let mut sql = Sql::new("SELECT COUNT(*) AS n FROM cases WHERE 1 = 1");
         filter.push(&mut sql);
-        Ok(sql.query().fetch_one(&self.pool).await?.try_get("n")?)
+        Ok(sql.query(self.dialect).fetch_one(&self.pool).await?.try_get("n")?)
     }
 
     /// Whether a case is within `reach`.
@@ -601,7 +602,7 @@ impl Store {
         let mut sql = Sql::new("SELECT COUNT(*) AS n FROM cases WHERE id = ");
         sql.text(case_id);
         reach.push(&mut sql);
-        Ok(sql.query().fetch_one(&self.pool).await?.try_get::<i64, _>("n")? > 0)
+        Ok(sql.query(self.dialect).fetch_one(&self.pool).await?.try_get::<i64, _>("n")? > 0)
     }
 
     /// Cases opened since `since_ms` for answers without a contact that came through a public

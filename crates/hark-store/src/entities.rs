@@ -487,7 +487,7 @@ impl Store {
 
     /// The contacts with these ids (any order; unknown ids are left out).
     pub async fn get_contacts(&self, ids: &[String]) -> Result<Vec<Contact>> {
-        get_contacts_on(&self.pool, ids).await
+        get_contacts_on(&self.pool, self.dialect, ids).await
     }
 
     /// Contacts in id (creation) order, after the cursor id.
@@ -876,7 +876,7 @@ pub(crate) async fn merge_attributes(conn: &mut sqlx::AnyConnection, input: &Con
 }
 
 /// The contacts with these ids, on a pool or in a transaction.
-pub(crate) async fn get_contacts_on<'e, E>(exec: E, ids: &[String]) -> Result<Vec<Contact>>
+pub(crate) async fn get_contacts_on<'e, E>(exec: E, dialect: crate::Dialect, ids: &[String]) -> Result<Vec<Contact>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -888,7 +888,7 @@ where
         sql.push(if i == 0 { "" } else { ", " }).text(id);
     }
     sql.push(")");
-    let rows = sql.query().fetch_all(exec).await?;
+    let rows = sql.query(dialect).fetch_all(exec).await?;
     rows.iter().map(contact_from).collect()
 }
 

@@ -201,7 +201,7 @@ impl Store {
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM feedback f WHERE 1 = 1"));
         filter.push(&mut sql);
         sql.push(" ORDER BY f.created_at DESC, f.id DESC LIMIT ").int(limit);
-        sql.query().fetch_all(&self.pool).await?.iter().map(feedback_from).collect()
+        sql.query(self.dialect).fetch_all(&self.pool).await?.iter().map(feedback_from).collect()
     }
 
     /// Mentions per theme and sentiment under `filter` (grouped by tag set and sentiment).
@@ -211,7 +211,7 @@ impl Store {
         filter.push(&mut sql);
         sql.push(" GROUP BY f.themes, f.sentiment");
         let mut counts = FeedbackCounts::default();
-        for row in sql.query().fetch_all(&self.pool).await? {
+        for row in sql.query(self.dialect).fetch_all(&self.pool).await? {
             let n = row.try_get::<i64, _>("n")? as u64;
             let sentiment: Option<String> = row.try_get("sentiment")?;
             counts.all.add(sentiment.as_deref(), n);

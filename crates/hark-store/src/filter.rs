@@ -37,12 +37,15 @@ pub(crate) enum Bind {
     Int(Option<i64>),
 }
 
-/// SQL text with `$n` placeholders and the values they stand for, numbered as pushed.
+/// SQL text with placeholders and the values they stand for, in the order pushed.
 #[derive(Default)]
 pub(crate) struct Sql {
-    pub text: String,
+    text: String,
     binds: Vec<Bind>,
 }
+
+/// Marks a placeholder in [`Sql`] text until [`Sql::query`] writes it as its database wants.
+const PLACEHOLDER: char = '\u{1}';
 
 impl Sql {
     pub fn new(text: &str) -> Self {
@@ -50,6 +53,7 @@ impl Sql {
     }
 
     pub fn push(&mut self, text: &str) -> &mut Self {
+        debug_assert!(!text.contains(PLACEHOLDER), "SQL text holds no control characters");
         self.text.push_str(text);
         self
     }
@@ -57,7 +61,7 @@ impl Sql {
     /// Appends a placeholder for `value`.
     pub fn bind(&mut self, value: Bind) -> &mut Self {
         self.binds.push(value);
-        self.text.push_str(&format!("${}", self.binds.len()));
+        self.text.push(PLACEHOLDER);
         self
     }
 
@@ -69,12 +73,6 @@ impl Sql {
         self.bind(Bind::Int(Some(value)))
     }
 
-    /// Appends an integer as a literal: safe for any `i64`, and spares a placeholder (sqlx
-    /// looks each one up by name, so statements with thousands of them grow quadratically).
-    pub fn literal(&mut self, value: i64) -> &mut Self {
-        self.push(&value.to_string())
-    }
-
     /// Appends ` AND column = value` when there is a value.
     pub fn and_eq(&mut self, column: &str, value: Option<&str>) -> &mut Self {
         if let Some(v) = value {
@@ -83,8 +81,23 @@ impl Sql {
         self
     }
 
-    pub fn query(&self) -> Query<'_, Any, AnyArguments> {
-        let mut q = sqlx::query(AssertSqlSafe(self.text.clone()));
+    /// The statement for `dialect`: PostgreSQL numbers its placeholders (`$1`); SQLite gets
+    /// bare `?`, taken in order, because it finds a numbered one by walking the list of every
+    /// name, which made binding cost the square of a statement's placeholders.
+    pub fn query(&self, dialect: Dialect) -> Query<'_, Any, AnyArguments> {
+        let mut text = String::with_capacity(self.text.len() + 3 * self.binds.len());
+        let mut n = 0;
+        for c in self.text.chars() {
+            match (c, dialect) {
+                (PLACEHOLDER, Dialect::Sqlite) => text.push('?'),
+                (PLACEHOLDER, Dialect::Postgres) => {
+                    n += 1;
+                    text.push_str(&format!("${n}"));
+                }
+                _ => text.push(c),
+            }
+        }
+        let mut q = sqlx::query(AssertSqlSafe(text));
         for b in &self.binds {
             q = match b {
                 Bind::Text(s) => q.bind(s.as_deref()),

@@ -253,7 +253,7 @@ impl Store {
             sql.push(" AND survey_id = ").text(s);
         }
         sql.push(" ORDER BY created_at DESC, id DESC LIMIT ").int(limit);
-        let rows = sql.query().fetch_all(&self.pool).await?;
+        let rows = sql.query(self.dialect).fetch_all(&self.pool).await?;
         rows.iter().map(invitation_from).collect()
     }
 
@@ -337,7 +337,7 @@ impl Store {
         let after = response_from(&row)?;
         let (before, after_counted) = (Counted::of(&before), Counted::of(&after));
         if before != after_counted {
-            adjust_rollups(&mut tx, [(before, -1), (after_counted, 1)]).await?;
+            adjust_rollups(&mut tx, self.dialect, [(before, -1), (after_counted, 1)]).await?;
         }
         tx.commit().await?;
         Ok(after)
@@ -367,7 +367,7 @@ impl Store {
             sql.push(" AND c.id > ").text(a);
         }
         sql.push(" ORDER BY c.id LIMIT ").int(limit);
-        let rows = sql.query().fetch_all(&self.pool).await?;
+        let rows = sql.query(self.dialect).fetch_all(&self.pool).await?;
         rows.iter().map(contact_from).collect()
     }
 

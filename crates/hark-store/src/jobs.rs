@@ -178,7 +178,7 @@ impl Store {
             sql.push(if i == 0 { "" } else { ", " }).text(id);
         }
         sql.push(")");
-        Ok(sql.query().execute(&self.pool).await?.rows_affected())
+        Ok(sql.query(self.dialect).execute(&self.pool).await?.rows_affected())
     }
 
     /// Deletes jobs done before `before_ms`, so that the queue stays small; failed ones stay

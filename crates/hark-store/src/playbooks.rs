@@ -29,10 +29,14 @@ pub fn case_mail_job(kind: &str, key: &str, mut payload: Value, now: i64) -> New
 
 /// Runs the playbooks of these newly stored answers in the caller's transaction; returns the
 /// ids of those left to the playbook job.
-pub(crate) async fn run_on(tx: &mut AnyConnection, answers: Vec<(Response, Arc<Playbooks>)>) -> Result<Vec<String>> {
+pub(crate) async fn run_on(
+    tx: &mut AnyConnection,
+    dialect: crate::Dialect,
+    answers: Vec<(Response, Arc<Playbooks>)>,
+) -> Result<Vec<String>> {
     let contact_ids: Vec<String> = answers.iter().filter_map(|(r, _)| r.contact_id.clone()).collect();
     let contacts: HashMap<String, crate::Contact> =
-        get_contacts_on(&mut *tx, &contact_ids).await?.into_iter().map(|c| (c.id.clone(), c)).collect();
+        get_contacts_on(&mut *tx, dialect, &contact_ids).await?.into_iter().map(|c| (c.id.clone(), c)).collect();
     // Read once per batch, and only when a case needs them.
     let mut users: Option<Vec<User>> = None;
     let mut teams: Option<Vec<Team>> = None;
@@ -94,7 +98,7 @@ pub(crate) async fn run_on(tx: &mut AnyConnection, answers: Vec<(Response, Arc<P
         }
     }
     let rows: Vec<_> = opening.iter().map(|(new, _)| (new, new.contact_id.as_deref(), false)).collect();
-    for case in insert_cases(&mut *tx, &rows).await? {
+    for case in insert_cases(&mut *tx, dialect, &rows).await? {
         let tell = opening.iter().any(|(new, notify)| *notify && new.response_id == case.response_id);
         if tell && case.owner_id.is_some() {
             let now = crate::now_ms();

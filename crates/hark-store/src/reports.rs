@@ -357,7 +357,7 @@ impl Store {
         let mut groups = BTreeMap::<Option<String>, [u64; 11]>::new();
         let mut rows = Vec::new();
         for sql in &queries {
-            rows.extend(sql.query().fetch_all(&self.pool).await?);
+            rows.extend(sql.query(self.dialect).fetch_all(&self.pool).await?);
         }
         for row in rows {
             let score: i64 = row.try_get("score")?;
@@ -401,7 +401,7 @@ impl Store {
         for table in ["score_rollup", "score_hour_rollup", "facet_rollup", "facet_block_rollup"] {
             let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE 1 = 1"));
             sql.and_eq("survey_id", survey_id);
-            sql.query().execute(&mut *tx).await?;
+            sql.query(self.dialect).execute(&mut *tx).await?;
         }
         // Paged along the primary key, which every page seeks into directly (a survey filter
         // would lead SQLite to its survey index and a sort of the rest on every page).
@@ -415,7 +415,7 @@ impl Store {
                 sql.push(" AND r.id > ").text(id);
             }
             sql.push(" ORDER BY r.id LIMIT ").int(PAGE);
-            let rows = sql.query().fetch_all(&mut *tx).await?;
+            let rows = sql.query(self.dialect).fetch_all(&mut *tx).await?;
             let page = rows.iter().map(response_from).collect::<Result<Vec<_>>>()?;
             let Some(last) = page.last() else { break };
             after = Some(last.id.clone());
@@ -423,7 +423,7 @@ impl Store {
                 all.add(&Counted::of(r), 1);
             }
         }
-        all.write(&mut tx).await?;
+        all.write(&mut tx, self.dialect).await?;
         sqlx::query("DELETE FROM pending_rebuilds WHERE name = 'rollups'").execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
@@ -450,7 +450,7 @@ impl Store {
             sql.push(" AND i.created_at < ").int(to);
         }
         sql.push(" GROUP BY i.channel ORDER BY i.channel");
-        let rows = sql.query().fetch_all(&self.pool).await?;
+        let rows = sql.query(self.dialect).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
                 Ok(ChannelRate {
@@ -600,7 +600,7 @@ impl Store {
             push_survey_and_team(&mut sql, filter);
             sql.push(" AND g.facet = ").text(THEME_FACET).push(" AND g.question = ").text(ScoreColumn::Score.as_str());
             push_part_and_group(&mut sql, &part, part.unit);
-            for row in sql.query().fetch_all(&self.pool).await? {
+            for row in sql.query(self.dialect).fetch_all(&self.pool).await? {
                 let score: i64 = row.try_get("score")?;
                 let Some(slot) = usize::try_from(score).ok().filter(|s| *s < 11) else { continue };
                 groups.entry(row.try_get("k")?).or_default()[slot] += row.try_get::<i64, _>("n")? as u64;
@@ -667,6 +667,8 @@ impl Counted {
     }
 }
 
+/// Rollup rows per statement: statements then take few shapes, each prepared once and kept
+/// by the connection.
 const ROLLUP_ROWS_PER_STATEMENT: usize = 25;
 
 type ScoreKey = (i64, String, String, String, i64);
@@ -675,13 +677,14 @@ type FacetKey = (i64, String, String, String, String, &'static str, i64);
 /// Adds each answer's counts to both rollups (negative counts remove), in the caller's transaction.
 pub(crate) async fn adjust_rollups(
     conn: &mut AnyConnection,
+    dialect: Dialect,
     changes: impl IntoIterator<Item = (Counted, i64)>,
 ) -> Result<()> {
     let mut summed = RollupChanges::default();
     for (counted, n) in changes {
         summed.add(&counted, n);
     }
-    summed.write(conn).await
+    summed.write(conn, dialect).await
 }
 
 /// Changes to both rollups, summed per row: one statement may not touch the same row twice
@@ -722,22 +725,21 @@ impl RollupChanges {
         }
     }
 
-    pub async fn write(self, conn: &mut AnyConnection) -> Result<()> {
+    pub async fn write(self, conn: &mut AnyConnection, dialect: Dialect) -> Result<()> {
         let RollupChanges { mut scores, mut hours, facets } = self;
         scores.retain(|_, n| *n != 0);
-        // Statements of a few hundred placeholders: their cost grows with the square of the count.
         let scores: Vec<_> = scores.into_iter().collect();
         for chunk in scores.chunks(ROLLUP_ROWS_PER_STATEMENT) {
             let mut sql = Sql::new("INSERT INTO score_rollup (day, survey_id, team_id, channel, score, n) VALUES ");
             for (i, ((day, survey, team, channel, score), n)) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
-                sql.literal(*day).push(", ").text(survey).push(", ").text(team).push(", ").text(channel);
-                sql.push(", ").literal(*score).push(", ").literal(*n).push(")");
+                sql.int(*day).push(", ").text(survey).push(", ").text(team).push(", ").text(channel);
+                sql.push(", ").int(*score).push(", ").int(*n).push(")");
             }
             sql.push(
                 " ON CONFLICT (day, survey_id, team_id, channel, score) DO UPDATE SET n = score_rollup.n + excluded.n",
             );
-            sql.query().execute(&mut *conn).await?;
+            sql.query(dialect).execute(&mut *conn).await?;
         }
         hours.retain(|_, n| *n != 0);
         let hours: Vec<_> = hours.into_iter().collect();
@@ -745,23 +747,29 @@ impl RollupChanges {
             let mut sql = Sql::new("INSERT INTO score_hour_rollup (hour, survey_id, score, n) VALUES ");
             for (i, ((hour, survey, score), n)) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
-                sql.literal(*hour).push(", ").text(survey).push(", ").literal(*score).push(", ").literal(*n).push(")");
+                sql.int(*hour).push(", ").text(survey).push(", ").int(*score).push(", ").int(*n).push(")");
             }
             sql.push(" ON CONFLICT (hour, survey_id, score) DO UPDATE SET n = score_hour_rollup.n + excluded.n");
-            sql.query().execute(&mut *conn).await?;
+            sql.query(dialect).execute(&mut *conn).await?;
         }
         let mut blocks = BTreeMap::<FacetKey, i64>::new();
         for (key, n) in &facets {
             let (day, survey, team, facet, value, question, score) = key.clone();
             *blocks.entry((day.div_euclid(BLOCK_DAYS), survey, team, facet, value, question, score)).or_default() += n;
         }
-        write_facets(conn, "facet_rollup", "day", facets).await?;
-        write_facets(conn, "facet_block_rollup", "block", blocks).await
+        write_facets(conn, dialect, "facet_rollup", "day", facets).await?;
+        write_facets(conn, dialect, "facet_block_rollup", "block", blocks).await
     }
 }
 
 /// Adds the counts to a facet rollup, keyed by `unit` (its time column).
-async fn write_facets(conn: &mut AnyConnection, table: &str, unit: &str, rows: BTreeMap<FacetKey, i64>) -> Result<()> {
+async fn write_facets(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    table: &str,
+    unit: &str,
+    rows: BTreeMap<FacetKey, i64>,
+) -> Result<()> {
     let rows: Vec<_> = rows.into_iter().filter(|(_, n)| *n != 0).collect();
     for chunk in rows.chunks(ROLLUP_ROWS_PER_STATEMENT) {
         let mut sql = Sql::new(&format!(
@@ -769,14 +777,14 @@ async fn write_facets(conn: &mut AnyConnection, table: &str, unit: &str, rows: B
         ));
         for (i, ((time, survey, team, facet, value, question, score), n)) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
-            sql.literal(*time).push(", ").text(survey).push(", ").text(team).push(", ").text(facet).push(", ");
-            sql.text(value).push(", ").text(question).push(", ").literal(*score).push(", ").literal(*n).push(")");
+            sql.int(*time).push(", ").text(survey).push(", ").text(team).push(", ").text(facet).push(", ");
+            sql.text(value).push(", ").text(question).push(", ").int(*score).push(", ").int(*n).push(")");
         }
         sql.push(&format!(
             " ON CONFLICT ({unit}, survey_id, team_id, facet, value, question, score) \
              DO UPDATE SET n = {table}.n + excluded.n"
         ));
-        sql.query().execute(&mut *conn).await?;
+        sql.query(dialect).execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -211,7 +211,7 @@ impl Store {
             sql.push(" OR (r.created_at = ").int(c.created_at).push(" AND r.id < ").text(&c.id).push("))");
         }
         sql.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ").int(limit);
-        let rows = sql.query().fetch_all(&self.pool).await?;
+        let rows = sql.query(self.dialect).fetch_all(&self.pool).await?;
         rows.iter().map(response_from).collect()
     }
 
@@ -220,13 +220,13 @@ impl Store {
         let mut sql = Sql::new("SELECT MIN(r.created_at) AS first");
         sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
         filter.push_conditions(&mut sql, self.dialect);
-        Ok(sql.query().fetch_one(&self.pool).await?.try_get("first")?)
+        Ok(sql.query(self.dialect).fetch_one(&self.pool).await?.try_get("first")?)
     }
 
     pub async fn count_responses(&self, filter: &ResponseFilter) -> Result<i64> {
         let mut sql = Sql::new("SELECT COUNT(*) AS n");
         sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
         filter.push_conditions(&mut sql, self.dialect);
-        Ok(sql.query().fetch_one(&self.pool).await?.try_get("n")?)
+        Ok(sql.query(self.dialect).fetch_one(&self.pool).await?.try_get("n")?)
     }
 }

@@ -114,7 +114,7 @@ impl Store {
             moved.push((Counted::of(&before), -1));
             moved.push((Counted::of(&after), 1));
         }
-        adjust_rollups(&mut tx, moved).await?;
+        adjust_rollups(&mut tx, self.dialect, moved).await?;
         tx.commit().await?;
         Ok(rows.len() as u64)
     }
@@ -143,7 +143,7 @@ impl Store {
         filter.push_conditions(&mut sql, self.dialect);
         sql.push(" GROUP BY r.score, r.themes");
         let mut counts = ThemeCounts::default();
-        for row in sql.query().fetch_all(&self.pool).await? {
+        for row in sql.query(self.dialect).fetch_all(&self.pool).await? {
             let score: i64 = row.try_get("score")?;
             let n = row.try_get::<i64, _>("n")? as u64;
             let Some(slot) = usize::try_from(score).ok().filter(|s| *s < 11) else { continue };
@@ -171,7 +171,7 @@ impl Store {
         sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
         filter.push_conditions(&mut sql, self.dialect);
         sql.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ").int(limit);
-        let rows = sql.query().fetch_all(&self.pool).await?;
+        let rows = sql.query(self.dialect).fetch_all(&self.pool).await?;
         rows.iter()
             .filter(|row| {
                 row.try_get::<Option<String>, _>("comment").ok().flatten().is_some_and(|c| !c.trim().is_empty())

@@ -200,7 +200,7 @@ impl Store {
         }
         let cursor = state.cursor.unwrap_or_default();
         let read = match table.as_str() {
-            "responses" => reread_responses(&mut tx, &reading.analyzer, &cursor, limit).await?,
+            "responses" => reread_responses(&mut tx, self.dialect, &reading.analyzer, &cursor, limit).await?,
             _ => reread_feedback(&mut tx, &reading.analyzer, &cursor, limit).await?,
         };
         match (read.last(), table.as_str()) {
@@ -306,6 +306,7 @@ async fn start_walk(tx: &mut sqlx::AnyConnection, digest: &str) -> Result<()> {
 /// moves them in the theme rollups. Returns the ids read.
 async fn reread_responses(
     tx: &mut sqlx::AnyConnection,
+    dialect: crate::Dialect,
     analyzer: &Analyzer,
     cursor: &str,
     limit: i64,
@@ -331,7 +332,7 @@ async fn reread_responses(
         moved.push((Counted::of(&before), -1));
         moved.push((Counted::of(&after), 1));
     }
-    adjust_rollups(tx, moved).await?;
+    adjust_rollups(tx, dialect, moved).await?;
     Ok(ids)
 }
 

@@ -14,6 +14,10 @@
 
 use std::time::{Duration, Instant};
 
+/// The allocator of the `hark` binary, so that the server measured here allocates as it does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use axum::Json;
 use axum::routing::post;
 use hark_store::Store;
