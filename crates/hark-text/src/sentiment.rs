@@ -241,6 +241,8 @@ mod tests {
             ("Il prodotto non è buono", Negative),
             ("안 좋아요", Negative),
             ("좋지 않아요", Negative),
+            ("추천 안 합니다", Negative),
+            ("만족 못 했어요", Negative),
             ("ไม่ดี", Negative),
         ] {
             assert_eq!(label(text), want, "{text}");

@@ -162,11 +162,24 @@ impl Words {
                 {
                     prev.negated = true;
                 }
+                // Before 안 or 못 and a light verb, the noun is what is negated: 추천 안 해요,
+                // 공감 안 되는, 이해 못 했어요.
+                let light_verb = word
+                    .starts_with(['하', '해', '했', '함', '한', '할', '합', '되', '돼', '됐', '됨', '된', '될', '됩']);
+                if let [.., noun, before] = tokens.as_mut_slice()
+                    && light_verb
+                    && (before.word == "안" || before.word == "못")
+                    && !noun.stop
+                    && noun.clause == before.clause
+                {
+                    noun.negated = true;
+                }
             }
             let stop = function_word || rules.stopwords.contains(&term);
             tokens.push(Token { term, word, start, end, negated: reach > 0 && !negator, stop, negator, clause });
             if negator {
-                reach = NEGATION_REACH;
+                // A Korean negator (안 좋아요, 못 먹을) reaches only the predicate after it.
+                reach = if lang == Lang::Ko { 1 } else { NEGATION_REACH };
             } else {
                 reach = reach.saturating_sub(1);
             }
@@ -378,7 +391,14 @@ mod tests {
         assert_eq!(negated("I don’t like it", Lang::En), ["like", "it"]);
         assert_eq!(negated("Il pacco non è arrivato. Il negozio è bello", Lang::It), ["è", "arrivato"]);
         assert_eq!(negated("안 좋아요", Lang::Ko), ["좋아요"]);
+        assert_eq!(negated("안 좋아요 정말 최악", Lang::Ko), ["좋아요"], "the predicate after 안 only");
         assert_eq!(negated("맛있지 않아요", Lang::Ko), ["맛있지"]);
+        assert_eq!(negated("추천 안 해요", Lang::Ko), ["추천", "해요"]);
+        assert_eq!(negated("공감이 안 되는 영화", Lang::Ko)[0], "공감이");
+        assert_eq!(negated("이해 못 했어요", Lang::Ko), ["이해", "했어요"]);
+        // Only in one clause, and only before a light verb.
+        assert_eq!(negated("추천. 안 해요", Lang::Ko), ["해요"]);
+        assert_eq!(negated("배송 안 좋아요", Lang::Ko), ["좋아요"]);
         assert!(negated("ไม่ดี", Lang::Th).contains(&"ดี".to_owned()), "{:?}", negated("ไม่ดี", Lang::Th));
     }
 
