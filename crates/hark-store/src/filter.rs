@@ -1,5 +1,7 @@
 //! Filters shared by the response list and the reports, compiled to portable SQL.
 
+use std::fmt::Write;
+
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, AssertSqlSafe};
@@ -85,18 +87,17 @@ impl Sql {
     /// bare `?`, taken in order, because it finds a numbered one by walking the list of every
     /// name, which made binding cost the square of a statement's placeholders.
     pub fn query(&self, dialect: Dialect) -> Query<'_, Any, AnyArguments> {
-        let mut text = String::with_capacity(self.text.len() + 3 * self.binds.len());
-        let mut n = 0;
-        for c in self.text.chars() {
-            match (c, dialect) {
-                (PLACEHOLDER, Dialect::Sqlite) => text.push('?'),
-                (PLACEHOLDER, Dialect::Postgres) => {
-                    n += 1;
-                    text.push_str(&format!("${n}"));
+        let text = match dialect {
+            Dialect::Sqlite => self.text.replace(PLACEHOLDER, "?"),
+            Dialect::Postgres => {
+                let mut parts = self.text.split(PLACEHOLDER);
+                let mut text = parts.next().unwrap_or_default().to_owned();
+                for (n, part) in parts.enumerate() {
+                    let _ = write!(text, "${}{part}", n + 1);
                 }
-                _ => text.push(c),
+                text
             }
-        }
+        };
         let mut q = sqlx::query(AssertSqlSafe(text));
         for b in &self.binds {
             q = match b {
