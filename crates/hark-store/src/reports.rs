@@ -313,7 +313,13 @@ impl Store {
                     let sum = groups.entry(key).or_default();
                     sum.iter_mut().zip(counts).for_each(|(s, c)| *s += c);
                 };
-                for (key, counts) in self.groups(&split.core, core_dimension(by), column, source).await? {
+                // The whole days and the cut ones are read at once.
+                let cut_reads = split.cut.iter().map(|cut| self.groups(cut, by, column, source));
+                let (core, cuts) = tokio::try_join!(
+                    self.groups(&split.core, core_dimension(by), column, source),
+                    futures_util::future::try_join_all(cut_reads)
+                )?;
+                for (key, counts) in core {
                     match by {
                         // A whole day in the period it falls in; a cut day is read from the rows.
                         Some(Dimension::Since(starts)) => {
@@ -328,10 +334,8 @@ impl Store {
                         _ => add(key, counts),
                     }
                 }
-                for cut in &split.cut {
-                    for (key, counts) in self.groups(cut, by, column, source).await? {
-                        add(key, counts);
-                    }
+                for (key, counts) in cuts.into_iter().flatten() {
+                    add(key, counts);
                 }
                 groups
             }
@@ -355,11 +359,7 @@ impl Store {
         // The raw rows hold a figure's values; its bin is Hark's, worked out here.
         let raw_edges = by.and_then(Dimension::figure_edges).filter(|_| rollup.is_none());
         let mut groups = BTreeMap::<Option<String>, [u64; 11]>::new();
-        let mut rows = Vec::new();
-        for sql in &queries {
-            rows.extend(sql.query(self.dialect).fetch_all(&self.pool).await?);
-        }
-        for row in rows {
+        for row in self.fetch_all_at_once(&queries).await? {
             let score: i64 = row.try_get("score")?;
             let n: i64 = row.try_get("n")?;
             let mut key: Option<String> = row.try_get("k")?;
@@ -584,30 +584,46 @@ impl Store {
     /// Main-question scores per theme value of the facet rollups (`None`: the filter needs
     /// the rows: a channel, an agent, a cut day …).
     pub async fn theme_rollup(&self, filter: &ResponseFilter) -> Result<Option<BTreeMap<String, [u64; 11]>>> {
-        let answerable = filter.channel.is_none()
-            && filter.agent_id.is_none()
-            && filter.rollup_for(None, ScoreColumn::Score).is_some();
-        if !answerable {
+        if !theme_rollup_answers(filter) {
             return Ok(None);
         }
         let day = |ms: Option<i64>| ms.map(|ms| ms.div_euclid(MS_PER_DAY));
+        let queries: Vec<Sql> = facet_parts(day(filter.from_ms), day(filter.to_ms))
+            .iter()
+            .map(|part| {
+                let mut sql = Sql::new(&format!(
+                    "SELECT g.value AS k, g.score AS score, CAST(SUM(g.n) AS BIGINT) AS n FROM {} g WHERE 1 = 1",
+                    part.table
+                ));
+                push_survey_and_team(&mut sql, filter);
+                sql.push(" AND g.facet = ")
+                    .text(THEME_FACET)
+                    .push(" AND g.question = ")
+                    .text(ScoreColumn::Score.as_str());
+                push_part_and_group(&mut sql, part, part.unit);
+                sql
+            })
+            .collect();
         let mut groups = BTreeMap::<String, [u64; 11]>::new();
-        for part in facet_parts(day(filter.from_ms), day(filter.to_ms)) {
-            let mut sql = Sql::new(&format!(
-                "SELECT g.value AS k, g.score AS score, CAST(SUM(g.n) AS BIGINT) AS n FROM {} g WHERE 1 = 1",
-                part.table
-            ));
-            push_survey_and_team(&mut sql, filter);
-            sql.push(" AND g.facet = ").text(THEME_FACET).push(" AND g.question = ").text(ScoreColumn::Score.as_str());
-            push_part_and_group(&mut sql, &part, part.unit);
-            for row in sql.query(self.dialect).fetch_all(&self.pool).await? {
-                let score: i64 = row.try_get("score")?;
-                let Some(slot) = usize::try_from(score).ok().filter(|s| *s < 11) else { continue };
-                groups.entry(row.try_get("k")?).or_default()[slot] += row.try_get::<i64, _>("n")? as u64;
-            }
+        for row in self.fetch_all_at_once(&queries).await? {
+            let score: i64 = row.try_get("score")?;
+            let Some(slot) = usize::try_from(score).ok().filter(|s| *s < 11) else { continue };
+            groups.entry(row.try_get("k")?).or_default()[slot] += row.try_get::<i64, _>("n")? as u64;
         }
         Ok(Some(groups))
     }
+
+    /// Runs independent reads at once: each on a connection of its own, they share the
+    /// machine's cores (a page's rollup parts, or the parts of a period cut by a time zone).
+    async fn fetch_all_at_once(&self, queries: &[Sql]) -> Result<Vec<sqlx::any::AnyRow>> {
+        let reads = queries.iter().map(|sql| sql.query(self.dialect).fetch_all(&self.pool));
+        Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
+    }
+}
+
+/// Whether the theme facets of the rollups can count the answers under `filter`.
+pub(crate) fn theme_rollup_answers(filter: &ResponseFilter) -> bool {
+    filter.channel.is_none() && filter.agent_id.is_none() && filter.rollup_for(None, ScoreColumn::Score).is_some()
 }
 
 /// The facet that counts answers per agent ('' for none), both questions.

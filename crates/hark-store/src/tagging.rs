@@ -122,13 +122,17 @@ impl Store {
     /// Scores by theme under `filter`: from the facet rollups when they can answer (whole
     /// days, no channel or agent …) and `source` allows, else from the rows.
     pub async fn theme_counts(&self, filter: &ResponseFilter, source: Source) -> Result<ThemeCounts> {
-        let rolled = match source {
-            Source::Best => self.theme_rollup(filter).await?,
-            Source::Raw => None,
-        };
-        let Some(mut groups) = rolled else { return self.theme_counts_from_rows(filter).await };
+        if source == Source::Raw || !crate::reports::theme_rollup_answers(filter) {
+            return self.theme_counts_from_rows(filter).await;
+        }
+        // Both from the rollups, read at once.
+        let (rolled, all) = tokio::try_join!(
+            self.theme_rollup(filter),
+            self.score_counts(filter, None, ScoreColumn::Score, Source::Best)
+        )?;
+        let mut groups = rolled.unwrap_or_default();
         let mut counts = ThemeCounts::default();
-        for group in self.score_counts(filter, None, ScoreColumn::Score, Source::Best).await? {
+        for group in all {
             counts.all.iter_mut().zip(group.counts).for_each(|(a, n)| *a += n);
         }
         counts.commented = groups.remove(COMMENTED).map_or(0, |g| g.iter().sum());

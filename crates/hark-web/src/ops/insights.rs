@@ -71,16 +71,17 @@ fn change_of(change: Option<NpsChange>, before_n: u64, after_n: u64, min_n: u64)
     change.filter(|_| before_n >= min_n.max(1) && after_n >= min_n.max(1))
 }
 
-/// How the company's NPS moved since the period before, given its counts now.
-async fn company_change(
-    store: &Store,
-    filter: &ResponseFilter,
-    now: &NpsSummary,
-    min_n: u64,
-) -> Result<Option<NpsChange>, ApiError> {
+/// The company's answers per score in the period before `filter`'s: read beside the
+/// page's other counts, not after them.
+async fn company_before(store: &Store, filter: &ResponseFilter) -> Result<[u64; 11], ApiError> {
     // Only the length of the period matters here, not its days' names.
-    let then = nps_counts(&nps_distribution(store, &company_filter(&previous(filter, &TimeZone::UTC).0)).await?);
-    Ok(change_of(NpsCounts::compare(&then, &now.counts), then.n(), now.n, min_n))
+    nps_distribution(store, &company_filter(&previous(filter, &TimeZone::UTC).0)).await
+}
+
+/// How the company's NPS moved since the period before, given its counts then and now.
+fn company_change(before: &[u64; 11], now: &NpsSummary, min_n: u64) -> Option<NpsChange> {
+    let then = nps_counts(before);
+    change_of(NpsCounts::compare(&then, &now.counts), then.n(), now.n, min_n)
 }
 
 /// Parses a page's query: the shared filters plus `allowed` extras. Without `from`/`to`
@@ -452,11 +453,15 @@ pub(crate) async fn segments(store: &Store, viewer: &Viewer, pairs: &[(String, S
     viewer.restrict(store, &mut filter).await?;
     nps_only(store, &mut filter).await?;
     let names = labels(store, &by).await?;
-    let (groups, wide) = tokio::try_join!(counts(store, &filter, Some(&by)), company_distribution(store, &filter))?;
+    let (groups, wide, before) = tokio::try_join!(
+        counts(store, &filter, Some(&by)),
+        company_distribution(store, &filter),
+        company_before(store, &filter)
+    )?;
     let company = company(wide, &total(groups.iter().map(|g| &g.counts)));
     let label = |key: &Option<String>| key.as_ref().map_or_else(|| without(&by), |_| label_of(&names, key));
     let rows = rank(groups.into_iter().map(|g| (g.key.clone(), label(&g.key), nps_counts(&g.counts))).collect(), min_n);
-    let company_change = company_change(store, &filter, &company, min_n).await?;
+    let company_change = company_change(&before, &company, min_n);
     Ok(Segments { subject, period, method: NPS_METHOD, by: by.name(), min_n, company, company_change, rows })
 }
 
@@ -527,12 +532,13 @@ pub(crate) async fn agents(store: &Store, viewer: &Viewer, pairs: &[(String, Str
     let figure_reads = INTERACTION_FIGURES.iter().map(|(property, ..)| async {
         counts(store, &scoped, Some(&Dimension::FigureBin(property.to_string()))).await
     });
-    let (agent_scores, company_scores, roster, teams, company, figure_counts) = tokio::try_join!(
+    let (agent_scores, company_scores, roster, teams, company, before, figure_counts) = tokio::try_join!(
         async { Ok::<_, ApiError>(store.score_counts(&filter, by, ScoreColumn::AgentScore, Source::Best).await?) },
         counts(store, &filter, by),
         async { Ok(store.list_agents(None).await?) },
         labels(store, &Dimension::Team),
         nps_distribution(store, &whole_company),
+        company_before(store, &filter),
         futures_util::future::try_join_all(figure_reads),
     )?;
     let roster: HashMap<String, hark_store::Agent> = roster.into_iter().map(|a| (a.id.clone(), a)).collect();
@@ -596,7 +602,7 @@ pub(crate) async fn agents(store: &Store, viewer: &Viewer, pairs: &[(String, Str
         })
         .collect();
     let company = nps_counts(&company).summary();
-    let company_change = company_change(store, &filter, &company, min_n).await?;
+    let company_change = company_change(&before, &company, min_n);
     Ok(Agents {
         subject,
         period,

@@ -110,10 +110,18 @@ pub(crate) async fn themes(
     let subject = viewer.subject_of(&filter);
     viewer.restrict(store, &mut filter).await?;
     nps_only(store, &mut filter).await?;
-    let (counts, untagged, newest) = tokio::try_join!(
+    // The reads are independent: done at once, they share the machine's cores.
+    let feedback_counts = async {
+        match &feedback_filter {
+            Some(f) => store.feedback_counts(f).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (counts, untagged, newest, feedback_counts) = tokio::try_join!(
         store.theme_counts(&filter, hark_store::Source::Best),
         store.untagged_comments(),
-        store.recent_comments(&filter, PHRASE_COMMENTS)
+        store.recent_comments(&filter, PHRASE_COMMENTS),
+        feedback_counts
     )?;
     let reading = store.reading();
     let analyzer = &reading.analyzer;
@@ -136,24 +144,20 @@ pub(crate) async fn themes(
     let phrases = tokio::task::spawn_blocking(move || discovered(&shared.analyzer, &newest));
     let ((detractor_phrases, promoter_phrases), read) =
         phrases.await.map_err(|_| ApiError::unavailable("the phrases could not be read; try again"))?;
-    let feedback = match feedback_filter {
-        None => None,
-        Some(f) => {
-            let counts = store.feedback_counts(&f).await?;
-            let mut themes: Vec<FeedbackTheme> = counts
-                .themes
-                .into_iter()
-                .map(|(key, mentions)| FeedbackTheme {
-                    name: analyzer.themes().name_of(&key, lang).to_owned(),
-                    negative: ProportionSummary::wilson(mentions.negative, mentions.n()),
-                    key,
-                    mentions,
-                })
-                .collect();
-            themes.sort_by(|a, b| b.mentions.n().cmp(&a.mentions.n()).then_with(|| a.key.cmp(&b.key)));
-            Some(FeedbackThemes { source, all: counts.all, themes })
-        }
-    };
+    let feedback = feedback_counts.map(|counts| {
+        let mut themes: Vec<FeedbackTheme> = counts
+            .themes
+            .into_iter()
+            .map(|(key, mentions)| FeedbackTheme {
+                name: analyzer.themes().name_of(&key, lang).to_owned(),
+                negative: ProportionSummary::wilson(mentions.negative, mentions.n()),
+                key,
+                mentions,
+            })
+            .collect();
+        themes.sort_by(|a, b| b.mentions.n().cmp(&a.mentions.n()).then_with(|| a.key.cmp(&b.key)));
+        FeedbackThemes { source, all: counts.all, themes }
+    });
     Ok(ThemesReport {
         feedback,
         subject,
