@@ -6,7 +6,9 @@ use hark_core::i18n::{self, Locale};
 use hark_core::playbook::{Assign, Decision, Facts};
 use hark_core::survey::SurveyDefinition;
 use hark_core::token::TokenKind;
-use hark_store::{Case, CaseStatus, NewCase, ReplyState, Response, Role, Store, StoreError, Survey, User};
+use hark_store::{
+    Case, CaseStatus, NewCase, ReplyState, Response, Role, Store, StoreError, User, case_payload, response_payload,
+};
 use jiff::tz::TimeZone;
 use serde_json::{Map, Value, json};
 
@@ -33,16 +35,6 @@ pub fn playbook_decision<'a>(
         agent_score: response.agent_score,
         attributes,
     })
-}
-
-/// The JSON that webhooks receive about an answer.
-pub fn response_payload(response: &Response, survey: &Survey, link: &str) -> Value {
-    json!({ "response": response, "survey": { "id": survey.id, "name": survey.definition.name }, "link": link })
-}
-
-/// The JSON that webhooks receive about a case.
-pub fn case_payload(case: &Case, response: Option<&Response>, link: &str) -> Value {
-    json!({ "case": case, "response": response, "link": link })
 }
 
 /// Queues a person's reply to the customer of a case, recorded as history entry
@@ -89,15 +81,12 @@ impl Runner {
         let attributes = contact.as_ref().map(|c| c.attributes.clone()).unwrap_or_default();
         let decision = playbook_decision(&survey.definition, &response, &attributes);
         // An anonymous answer has no contact page to open.
-        let link = response
-            .contact_id
-            .as_deref()
-            .map_or_else(String::new, |c| self.admin_url(&format!("/admin/contacts/{c}")));
+        let link = response.contact_id.as_deref().map_or_else(String::new, |c| format!("/admin/contacts/{c}"));
         store
             .queue_deliveries(
                 "response.created",
                 &format!("response:{}", response.id),
-                &response_payload(&response, &survey, &link),
+                &response_payload(&response, &survey.definition.name, &link),
                 None,
             )
             .await?;
@@ -123,7 +112,7 @@ impl Runner {
             // must still tell its owner and the webhooks. Both are keyed by the case, so a
             // full second run adds nothing.
             if case.status != CaseStatus::Held {
-                let link = self.admin_url(&format!("/admin/cases/{}", case.id));
+                let link = format!("/admin/cases/{}", case.id);
                 store
                     .queue_deliveries(
                         "case.opened",
@@ -372,6 +361,13 @@ impl Runner {
         if delivery.status == "delivered" {
             return Ok(Outcome::Done);
         }
+        let mut delivery = delivery;
+        // A payload queued in an answer's own transaction links by path: made whole here.
+        if let Some(Value::String(link)) = delivery.payload.get_mut("link")
+            && link.starts_with('/')
+        {
+            *link = self.admin_url(link);
+        }
         let body = match hook.kind.as_str() {
             "slack" => json!({ "text": slack_text(&delivery.event, &delivery.payload) }).to_string(),
             "card" => match fill_json_template(hook.template.as_deref().unwrap_or("{}"), &delivery.event, &delivery.payload) {
@@ -419,7 +415,7 @@ impl Runner {
         let cases = self.store.escalate_overdue().await?;
         for case in &cases {
             queue_mail(&self.store, ESCALATED, &case.id, json!({ "case_id": case.id })).await?;
-            let link = self.admin_url(&format!("/admin/cases/{}", case.id));
+            let link = format!("/admin/cases/{}", case.id);
             self.store
                 .queue_deliveries(
                     "case.changed",

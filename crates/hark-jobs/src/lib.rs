@@ -13,9 +13,7 @@ mod runner;
 pub mod testing;
 
 pub use digest::{Digest, DigestSchedule, DigestWriter, digest_job};
-pub use follow_up::{
-    NO_MAIL_SERVER, case_payload, fill_json_template, playbook_decision, queue_reply, response_payload,
-};
+pub use follow_up::{NO_MAIL_SERVER, fill_json_template, playbook_decision, queue_reply};
 pub use mail::{MailError, Mailer, SurveyMail, compose_survey_mail};
 pub use outbound::OutboundPolicy;
 pub use runner::{Runner, RunnerConfig};

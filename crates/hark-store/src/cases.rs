@@ -297,7 +297,65 @@ pub struct Webhook {
     pub created_at: i64,
 }
 
+impl Webhook {
+    /// Whether it is on and receives `event` (an empty list means every event).
+    pub fn wants(&self, event: &str) -> bool {
+        self.active && (self.events.is_empty() || self.events.iter().any(|e| e == event))
+    }
+}
+
 const WEBHOOK_COLUMNS: &str = "id, name, kind, url, secret, events, template, active, created_at";
+
+/// The webhooks that are on.
+pub(crate) async fn active_webhooks_on(conn: &mut sqlx::AnyConnection) -> Result<Vec<Webhook>> {
+    let sql = format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE active = 1 ORDER BY created_at, id");
+    let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&mut *conn).await?;
+    rows.iter().map(webhook_from).collect()
+}
+
+/// Queues, in the caller's transaction, one delivery of `event` to each of `hooks` that
+/// wants it; each delivery is a job, so it is retried with back-off and survives restarts.
+/// `key` makes a repeat (the same event for the same thing) add nothing.
+pub(crate) async fn queue_deliveries_on(
+    conn: &mut sqlx::AnyConnection,
+    hooks: &[Webhook],
+    event: &str,
+    key: &str,
+    payload: &Value,
+) -> Result<()> {
+    for hook in hooks.iter().filter(|h| h.wants(event)) {
+        let id = new_id();
+        let job = NewJob { max_attempts: 8, ..NewJob::new(WEBHOOK_JOB, json!({ "delivery_id": id }), now_ms()) }
+            .dedupe(format!("webhook:{}:{key}", hook.id));
+        if !enqueue_on(&mut *conn, &job).await? {
+            continue;
+        }
+        let sql = format!(
+            "INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS}) VALUES ($1, $2, $3, $4, 'pending', 0, NULL, NULL, $5, NULL)"
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(&id)
+            .bind(&hook.id)
+            .bind(event)
+            .bind(payload.to_string())
+            .bind(now_ms())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The JSON that webhooks receive about an answer. `link`, a path in Hark's admin (empty for
+/// an anonymous answer), is made whole with the public address when the delivery is sent, so
+/// that the answer's own transaction, which knows no address, can queue it.
+pub fn response_payload(response: &crate::Response, survey_name: &str, link: &str) -> Value {
+    json!({ "response": response, "survey": { "id": response.survey_id, "name": survey_name }, "link": link })
+}
+
+/// The JSON that webhooks receive about a case; `link` as in [`response_payload`].
+pub fn case_payload(case: &Case, response: Option<&crate::Response>, link: &str) -> Value {
+    json!({ "case": case, "response": response, "link": link })
+}
 
 fn webhook_from(row: &AnyRow) -> Result<Webhook> {
     let events = match parse_json("webhooks.events", &row.try_get::<String, _>("events")?)? {
@@ -951,39 +1009,16 @@ impl Store {
         Ok(())
     }
 
-    /// Queues one delivery of `event` to every active webhook that wants it; each delivery
-    /// is a job, so it is retried with back-off and survives restarts. `key` makes a repeat
-    /// (the same event for the same thing) add nothing.
+    /// Queues one delivery of `event` to every active webhook that wants it (or only to
+    /// webhook `only`); see [`queue_deliveries_on`]. Returns how many webhooks want it.
     pub async fn queue_deliveries(&self, event: &str, key: &str, payload: &Value, only: Option<&str>) -> Result<usize> {
-        let hooks: Vec<Webhook> = self
-            .list_webhooks()
-            .await?
-            .into_iter()
-            .filter(|h| h.active && (h.events.is_empty() || h.events.iter().any(|e| e == event)))
-            .filter(|h| only.is_none_or(|id| h.id == id))
-            .collect();
         let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
-        for hook in &hooks {
-            let id = new_id();
-            let job = NewJob { max_attempts: 8, ..NewJob::new(WEBHOOK_JOB, json!({ "delivery_id": id }), now_ms()) }
-                .dedupe(format!("webhook:{}:{key}", hook.id));
-            if !enqueue_on(&mut *tx, &job).await? {
-                continue;
-            }
-            let sql = format!(
-                "INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS}) VALUES ($1, $2, $3, $4, 'pending', 0, NULL, NULL, $5, NULL)"
-            );
-            sqlx::query(AssertSqlSafe(sql))
-                .bind(&id)
-                .bind(&hook.id)
-                .bind(event)
-                .bind(payload.to_string())
-                .bind(now_ms())
-                .execute(&mut *tx)
-                .await?;
-        }
+        let hooks: Vec<Webhook> =
+            active_webhooks_on(&mut tx).await?.into_iter().filter(|h| only.is_none_or(|id| h.id == id)).collect();
+        let wanting = hooks.iter().filter(|h| h.wants(event)).count();
+        queue_deliveries_on(&mut tx, &hooks, event, key, payload).await?;
         tx.commit().await?;
-        Ok(hooks.len())
+        Ok(wanting)
     }
 
     pub async fn get_delivery(&self, id: &str) -> Result<Option<Delivery>> {

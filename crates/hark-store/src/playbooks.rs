@@ -1,8 +1,9 @@
 //! A new answer's playbook, run in the answer's own group commit where it needs nothing but
 //! the database: open and assign its case, queue the mails it asks for. One transaction and
 //! one fsync then cover a whole batch of answers and their follow-up, where a job per answer
-//! took a transaction of its own. What needs more is left to the playbook job: webhooks (their
-//! payloads carry links), round robin, and the flood budget of the public doors.
+//! took a transaction of its own. The writer queues the webhook deliveries about them in the
+//! same commit. What needs more is left to the playbook job: round robin, and the flood budget
+//! of the public doors.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,13 +28,18 @@ pub fn case_mail_job(kind: &str, key: &str, mut payload: Value, now: i64) -> New
     NewJob::new(CASE_MAIL_JOB, payload, now).dedupe(format!("mail:{kind}:{key}"))
 }
 
-/// Runs the playbooks of these newly stored answers in the caller's transaction; returns the
-/// ids of those left to the playbook job.
+/// What [`run_on`] did: the answers left to the playbook job, and the cases it opened.
+pub(crate) struct Ran {
+    pub left: Vec<String>,
+    pub opened: Vec<crate::Case>,
+}
+
+/// Runs the playbooks of these newly stored answers in the caller's transaction.
 pub(crate) async fn run_on(
     tx: &mut AnyConnection,
     dialect: crate::Dialect,
-    answers: Vec<(Response, Arc<Playbooks>)>,
-) -> Result<Vec<String>> {
+    answers: &[(Response, Arc<Playbooks>)],
+) -> Result<Ran> {
     let contact_ids: Vec<String> = answers.iter().filter_map(|(r, _)| r.contact_id.clone()).collect();
     let contacts: HashMap<String, crate::Contact> =
         get_contacts_on(&mut *tx, dialect, &contact_ids).await?.into_iter().map(|c| (c.id.clone(), c)).collect();
@@ -59,7 +65,7 @@ pub(crate) async fn run_on(
         if decision.playbook.open_case {
             let public = response.contact_id.is_none() && matches!(response.channel.as_str(), "link" | "widget");
             if public {
-                left.push(response.id);
+                left.push(response.id.clone());
                 continue;
             }
             let team_id = match (&response.team_id, &playbooks.case_team) {
@@ -76,10 +82,10 @@ pub(crate) async fn run_on(
                 users = Some(crate::cases::active_users_on(&mut *tx).await?);
             }
             let mut owner = None;
-            for rule in decision.owner_rules(&playbooks) {
+            for rule in decision.owner_rules(playbooks) {
                 match pick_owner(&rule, team_id.as_deref(), attributes, users.as_deref().unwrap_or_default()) {
                     None => {
-                        left.push(response.id);
+                        left.push(response.id.clone());
                         continue 'answers;
                     }
                     Some(None) => {}
@@ -89,7 +95,7 @@ pub(crate) async fn run_on(
                     }
                 }
             }
-            let new = crate::NewCase::for_answer(&response, &decision, team_id, owner.map(|u| u.id), None);
+            let new = crate::NewCase::for_answer(response, &decision, team_id, owner.map(|u| u.id), None);
             opening.push((new, decision.playbook.notify_owner));
         }
         if decision.playbook.mail.is_some() && contact.is_some_and(|c| c.email.is_some() && c.unsubscribed_at.is_none())
@@ -98,7 +104,8 @@ pub(crate) async fn run_on(
         }
     }
     let rows: Vec<_> = opening.iter().map(|(new, _)| (new, new.contact_id.as_deref(), false)).collect();
-    for case in insert_cases(&mut *tx, dialect, &rows).await? {
+    let opened = insert_cases(&mut *tx, dialect, &rows).await?;
+    for case in &opened {
         let tell = opening.iter().any(|(new, notify)| *notify && new.response_id == case.response_id);
         if tell && case.owner_id.is_some() {
             let now = crate::now_ms();
@@ -108,5 +115,5 @@ pub(crate) async fn run_on(
     for job in &mails {
         enqueue_on(&mut *tx, job).await?;
     }
-    Ok(left)
+    Ok(Ran { left, opened })
 }

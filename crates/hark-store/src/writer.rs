@@ -6,7 +6,9 @@
 //! of its items is retried in a transaction of its own, so one bad item fails only itself.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+
+use hark_core::playbook::Playbooks;
 
 use serde_json::Value;
 
@@ -14,13 +16,13 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Row};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::cases::enqueue_playbooks_on;
+use crate::cases::{active_webhooks_on, case_payload, enqueue_playbooks_on, queue_deliveries_on, response_payload};
 use crate::entities::{merge_attributes, upsert_contact_on};
 use crate::filter::{Bind, Sql, fold_for_search};
 use crate::reports::{Counted, adjust_rollups};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
 use crate::tagging::{self, CommentTags};
-use crate::{ContactRef, Dialect, FollowUp, NewResponse, Result, StoreError, Submitted, new_id, now_ms};
+use crate::{ContactRef, Dialect, FollowUp, NewResponse, Response, Result, StoreError, Submitted, new_id, now_ms};
 
 /// Largest batch; bounds transaction size and the latency of its last item.
 const MAX_BATCH: usize = 512;
@@ -153,7 +155,7 @@ async fn write(pool: &AnyPool, dialect: Dialect, tagged: &[&Item]) -> Result<Vec
             Some(response) => {
                 match &item.follow_up {
                     FollowUp::Playbook(p) => playbooks.push((response.clone(), p.clone())),
-                    FollowUp::Webhooks => webhooks_only.push(response.id.clone()),
+                    FollowUp::Webhooks => webhooks_only.push(response.clone()),
                     FollowUp::None => {}
                 }
                 results.push(Ok(Submitted { response, created: true }))
@@ -161,36 +163,63 @@ async fn write(pool: &AnyPool, dialect: Dialect, tagged: &[&Item]) -> Result<Vec
             None => results.push(existing(&mut tx, item).await?),
         }
     }
-    let mut follow_up = Vec::new();
-    if !playbooks.is_empty() || !webhooks_only.is_empty() {
-        let (any_webhook, new_answer_webhook) = active_webhooks(&mut tx).await?;
-        // Webhook payloads carry links only the job knows how to make: with any webhook on,
-        // the playbooks run as jobs.
-        if any_webhook {
-            follow_up.extend(playbooks.into_iter().map(|(r, _)| r.id));
-        } else {
-            follow_up = crate::playbooks::run_on(&mut tx, dialect, playbooks).await?;
-        }
-        // An answer with nothing for its playbook to do makes a job only for webhooks that want it.
-        if new_answer_webhook {
-            follow_up.append(&mut webhooks_only);
-        }
-    }
+    let follow_up = if playbooks.is_empty() && webhooks_only.is_empty() {
+        Vec::new()
+    } else {
+        follow_up_on(&mut tx, dialect, &playbooks, &webhooks_only).await?
+    };
     enqueue_playbooks_on(&mut *tx, dialect, &follow_up).await?;
     tx.commit().await?;
     Ok(results)
 }
 
-/// Whether any webhook is active, and whether one receives `response.created` (an empty list
-/// means every event).
-async fn active_webhooks(conn: &mut AnyConnection) -> Result<(bool, bool)> {
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN events = '[]' OR events LIKE '%\"response.created\"%' \
-         THEN 1 ELSE 0 END), 0) AS new_answers FROM webhooks WHERE active = 1",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok((row.try_get::<i64, _>("n")? > 0, row.try_get::<i64, _>("new_answers")? > 0))
+/// Runs the playbooks of new live answers and queues the webhook deliveries about them, in
+/// their own transaction; returns the answers left to the playbook job (a public door's case
+/// budget, round robin), which queues their deliveries itself.
+async fn follow_up_on(
+    tx: &mut AnyConnection,
+    dialect: Dialect,
+    playbooks: &[(Response, Arc<Playbooks>)],
+    webhooks_only: &[Response],
+) -> Result<Vec<String>> {
+    let ran = crate::playbooks::run_on(&mut *tx, dialect, playbooks).await?;
+    let hooks = active_webhooks_on(&mut *tx).await?;
+    if hooks.is_empty() {
+        return Ok(ran.left);
+    }
+    if hooks.iter().any(|h| h.wants("response.created")) {
+        let answers = playbooks.iter().map(|(r, _)| r).chain(webhooks_only).filter(|r| !ran.left.contains(&r.id));
+        let answers: Vec<&Response> = answers.collect();
+        let names = survey_names_on(&mut *tx, dialect, &answers).await?;
+        for r in answers {
+            // An anonymous answer has no contact page to open.
+            let link = r.contact_id.as_ref().map_or_else(String::new, |c| format!("/admin/contacts/{c}"));
+            let payload = response_payload(r, names.get(&r.survey_id).map_or("", String::as_str), &link);
+            queue_deliveries_on(&mut *tx, &hooks, "response.created", &format!("response:{}", r.id), &payload).await?;
+        }
+    }
+    for case in &ran.opened {
+        let response = playbooks.iter().map(|(r, _)| r).find(|r| r.id == case.response_id);
+        let payload = case_payload(case, response, &format!("/admin/cases/{}", case.id));
+        queue_deliveries_on(&mut *tx, &hooks, "case.opened", &format!("case-opened:{}", case.id), &payload).await?;
+    }
+    Ok(ran.left)
+}
+
+/// The names of the surveys these answers belong to, by id.
+async fn survey_names_on(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    answers: &[&Response],
+) -> Result<HashMap<String, String>> {
+    let ids: std::collections::BTreeSet<&str> = answers.iter().map(|r| r.survey_id.as_str()).collect();
+    let mut sql = Sql::new("SELECT id, name FROM surveys WHERE id IN (");
+    for (i, id) in ids.iter().enumerate() {
+        sql.push(if i == 0 { "" } else { ", " }).text(id);
+    }
+    sql.push(")");
+    let rows = if ids.is_empty() { Vec::new() } else { sql.query(dialect).fetch_all(&mut *conn).await? };
+    rows.iter().map(|row| Ok((row.try_get("id")?, row.try_get("name")?))).collect()
 }
 
 fn insert_statement(items: &[&Item], contact_ids: &[Option<String>]) -> Sql {

@@ -460,9 +460,12 @@ async fn answers_with_nothing_to_do_make_no_work_unless_a_webhook_wants_them() {
     )
     .await;
     let passive = answer(&app, &survey, "quiet-3", 8, json!({})).await;
+    // Its delivery was queued with it, with no playbook job between.
+    assert!(jobs_about(&app, &passive).await.is_empty());
     let calls = eventually(WAIT, || async { Some(receiver.calls()).filter(|c| !c.is_empty()) }).await;
     let body: Value = serde_json::from_str(&calls[0].1).unwrap();
     assert_eq!(body["data"]["response"]["id"], passive["id"]);
+    assert_eq!((body["data"]["survey"]["name"].as_str(), body["data"]["link"].as_str()), (Some("NPS"), Some("")));
 }
 
 /// The jobs made for one answer, by kind.
@@ -501,13 +504,38 @@ async fn a_playbook_runs_in_its_answers_commit_unless_it_needs_a_job(app: TestAp
     })
     .await;
 
-    // With a webhook on, the playbook is a job: its payloads carry links.
-    let (_receiver, url) = Receiver::start(0).await;
+    // With webhooks on, the playbook still runs in the commit, which queues the deliveries
+    // too; their links, made by path there, reach the receiver whole.
+    let (receiver, url) = Receiver::start(0).await;
     app.post_json(
         "/api/v1/webhooks",
-        &json!({"name": "CRM", "kind": "generic", "url": url, "events": ["case.opened"]}),
+        &json!({"name": "CRM", "kind": "generic", "url": url, "events": ["case.opened", "response.created"]}),
     )
     .await;
-    let hooked = answer(&app, &survey, "w-3", 3, json!({"agent_id": agent})).await;
-    assert_eq!(jobs_about(&app, &hooked).await, ["playbook"]);
+    let contact = json!({"external_id": "lee", "email": "lee@example.com"});
+    let hooked = answer(&app, &survey, "w-3", 3, json!({"agent_id": agent, "contact": contact})).await;
+    assert!(jobs_about(&app, &hooked).await.is_empty(), "no playbook job");
+    let cases = app.store.cases_of_responses(&[hooked["id"].as_str().unwrap().to_owned()]).await.unwrap();
+    assert_eq!(cases.len(), 1, "the case exists as soon as the answer is acknowledged");
+    let queued = app.store.list_jobs(None, 100).await.unwrap().into_iter().filter(|j| j.kind == "webhook").count();
+    assert_eq!(queued, 2, "both deliveries queued with the answer");
+    let calls = eventually(WAIT, || async { Some(receiver.calls()).filter(|c| c.len() >= 2) }).await;
+    let mut links: Vec<(String, String)> = calls
+        .iter()
+        .map(|(headers, body)| {
+            let body: Value = serde_json::from_str(body).unwrap();
+            (headers["x-hark-event"].to_str().unwrap().to_owned(), body["data"]["link"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    links.sort();
+    let contact_id = hooked["contact_id"].as_str().unwrap();
+    assert_eq!(
+        links,
+        [
+            ("case.opened".to_owned(), format!("{}/admin/cases/{}", app.base, cases[0].id)),
+            ("response.created".to_owned(), format!("{}/admin/contacts/{contact_id}", app.base)),
+        ]
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.calls().len(), 2, "each delivered once");
 }

@@ -92,9 +92,9 @@ pub(crate) async fn change(
     if changes.in_progress {
         return Ok(updated);
     }
-    let link = state.url(&format!("/admin/contacts/{}", updated.contact_id.as_deref().unwrap_or("")));
+    let link = format!("/admin/contacts/{}", updated.contact_id.as_deref().unwrap_or(""));
     let key = format!("response-updated:{}:{}", updated.id, uuid::Uuid::now_v7());
-    let payload = hark_jobs::response_payload(&updated, survey, &link);
+    let payload = hark_store::response_payload(&updated, &survey.definition.name, &link);
     state.store.queue_deliveries("response.updated", &key, &payload, None).await?;
     state.wake_jobs();
     Ok(updated)

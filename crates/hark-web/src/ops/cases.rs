@@ -87,8 +87,8 @@ async fn apply(state: &AppState, case: &Case, actor: &str, change: CaseChange) -
         "case.changed"
     };
     let response = state.store.get_response(&case.response_id).await?;
-    let link = state.url(&format!("/admin/cases/{}", case.id));
-    let payload = hark_jobs::case_payload(&case, response.as_ref(), &link);
+    let link = format!("/admin/cases/{}", case.id);
+    let payload = hark_store::case_payload(&case, response.as_ref(), &link);
     state.store.queue_deliveries(event, &format!("{}:{event_id}", case.id), &payload, None).await?;
     state.wake_jobs();
     Ok(case)
