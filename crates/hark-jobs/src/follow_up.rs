@@ -381,7 +381,7 @@ impl Runner {
             store.record_delivery_attempt(&delivery.id, None, Some(&refused), false).await?;
             return Ok(Outcome::Fail(refused));
         }
-        let Some(_hold) = self.hold(&format!("webhook:{}", hook.id), crate::runner::PER_WEBHOOK) else {
+        let Some(_hold) = self.hold(&format!("webhook:{}", hook.id), crate::runner::PER_WEBHOOK).await else {
             return Ok(Outcome::Postpone);
         };
         let timestamp = jiff::Timestamp::now().as_second();

@@ -133,21 +133,33 @@ impl Store {
     /// worker only, however many run against this database.
     pub async fn claim_jobs(&self, worker: &str, lease_ms: i64, limit: i64) -> Result<Vec<Job>> {
         let now = now_ms();
-        let due = "((status = 'queued' AND run_at <= $3) OR (status = 'running' AND locked_until < $3))";
+        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        // A job whose lease ran out (its process died) goes back to the queue first, so that the
+        // claim reads only the head of the queue, in the order of its index, however long the
+        // queue is: with `OR status = 'running'` it read and sorted every due job each time.
+        sqlx::query(
+            "UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL \
+             WHERE status = 'running' AND locked_until < $1",
+        )
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let due = "status = 'queued' AND run_at <= $3";
         // PostgreSQL: pick the rows once (a materialized CTE) and skip rows another worker
         // holds; a plain `IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)` may be re-evaluated
         // and claim more than n.
-        let (pick, lock) = match self.dialect {
-            Dialect::Postgres => ("AS MATERIALIZED", " FOR UPDATE SKIP LOCKED"),
-            Dialect::Sqlite => ("AS", ""),
+        // There the outer condition repeats `due`, so that a row another worker claimed
+        // meanwhile is skipped. SQLite runs one write at a time, and given `due` again it would
+        // walk the whole queue in its index instead of finding the picked rows by key.
+        let (pick, lock, recheck) = match self.dialect {
+            Dialect::Postgres => ("AS MATERIALIZED", " FOR UPDATE SKIP LOCKED", format!(" AND {due}")),
+            Dialect::Sqlite => ("AS", "", String::new()),
         };
-        // The outer condition repeats `due` so a row another worker claimed meanwhile is skipped.
         let sql = format!(
             "WITH picked {pick} (SELECT id FROM jobs WHERE {due} ORDER BY run_at LIMIT $4{lock}) \
              UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3 \
-             WHERE id IN (SELECT id FROM picked) AND {due} RETURNING {JOB_COLUMNS}"
+             WHERE id IN (SELECT id FROM picked){recheck} RETURNING {JOB_COLUMNS}"
         );
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(worker)
             .bind(now + lease_ms)

@@ -155,7 +155,8 @@ async fn write(pool: &AnyPool, dialect: Dialect, tagged: &[&Item]) -> Result<Vec
             Some(response) => {
                 match &item.follow_up {
                     FollowUp::Playbook(p) => playbooks.push((response.clone(), p.clone())),
-                    FollowUp::Webhooks => webhooks_only.push(response.clone()),
+                    // Where its result will be: read there, not copied.
+                    FollowUp::Webhooks => webhooks_only.push(results.len()),
                     FollowUp::None => {}
                 }
                 results.push(Ok(Submitted { response, created: true }))
@@ -166,6 +167,8 @@ async fn write(pool: &AnyPool, dialect: Dialect, tagged: &[&Item]) -> Result<Vec
     let follow_up = if playbooks.is_empty() && webhooks_only.is_empty() {
         Vec::new()
     } else {
+        let webhooks_only: Vec<&Response> =
+            webhooks_only.iter().filter_map(|&i| results[i].as_ref().ok()).map(|s| &s.response).collect();
         follow_up_on(&mut tx, dialect, &playbooks, &webhooks_only).await?
     };
     enqueue_playbooks_on(&mut *tx, dialect, &follow_up).await?;
@@ -180,7 +183,7 @@ async fn follow_up_on(
     tx: &mut AnyConnection,
     dialect: Dialect,
     playbooks: &[(Response, Arc<Playbooks>)],
-    webhooks_only: &[Response],
+    webhooks_only: &[&Response],
 ) -> Result<Vec<String>> {
     let ran = crate::playbooks::run_on(&mut *tx, dialect, playbooks).await?;
     let hooks = active_webhooks_on(&mut *tx).await?;
@@ -188,7 +191,8 @@ async fn follow_up_on(
         return Ok(ran.left);
     }
     if hooks.iter().any(|h| h.wants("response.created")) {
-        let answers = playbooks.iter().map(|(r, _)| r).chain(webhooks_only).filter(|r| !ran.left.contains(&r.id));
+        let answers =
+            playbooks.iter().map(|(r, _)| r).chain(webhooks_only.iter().copied()).filter(|r| !ran.left.contains(&r.id));
         let answers: Vec<&Response> = answers.collect();
         let names = survey_names_on(&mut *tx, dialect, &answers).await?;
         for r in answers {

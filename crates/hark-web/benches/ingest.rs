@@ -8,6 +8,8 @@
 //!     HARK_BENCH_CLIENTS=16 HARK_BENCH_SECONDS=10 cargo bench -p hark-web --bench ingest
 //!     # the follow-up phase on PostgreSQL (HARK_TEST_POSTGRES_URL), with two nodes sharing it:
 //!     HARK_BENCH_BACKEND=postgres HARK_BENCH_NODES=2 cargo bench -p hark-web --bench ingest
+//!     # the follow-up phase with a webhook on loopback receiving these events:
+//!     HARK_BENCH_WEBHOOK=case.opened cargo bench -p hark-web --bench ingest
 //!
 //! The nodes here share one OS process with the load; `cargo bench -p hark --bench serve` runs
 //! the same load through separate `hark serve` processes.
@@ -89,6 +91,7 @@ async fn main() {
     let survey: hark_core::survey::SurveyDefinition =
         serde_json::from_value(json!({"name": "Bench", "kind": "nps", "brand": "Acme"})).unwrap();
     let survey = store.create_survey(&survey, hark_store::SurveyStatus::Active).await.unwrap().id;
+    let calls = webhook(&store).await;
     let mut urls = Vec::new();
     for _ in 0..nodes {
         let node_store = Store::open(&db.url).await.unwrap();
@@ -100,7 +103,7 @@ async fn main() {
             idle_poll: Duration::from_millis(200),
             retry_base: Duration::from_secs(30),
             sweep_interval: Duration::from_secs(60),
-            outbound: hark_jobs::OutboundPolicy::allowing(&[]).unwrap(),
+            outbound: hark_jobs::OutboundPolicy::allowing(&["127.0.0.1".to_owned()]).unwrap(),
             public_cases_per_hour: 20,
             lease: hark_jobs::RunnerConfig::DEFAULT_LEASE,
             time_zone: jiff::tz::TimeZone::UTC,
@@ -162,9 +165,32 @@ async fn main() {
         .unwrap();
     let again = store.list_jobs(None, 10_000_000).await.unwrap().iter().filter(|j| j.attempts > 1).count();
     println!("  cases opened {cases} for {detractors} detractors; jobs run more than once: {again}");
+    if let Some(calls) = calls {
+        println!("  webhook calls received: {}", calls.load(std::sync::atomic::Ordering::Relaxed));
+    }
     for job in store.list_jobs(Some(hark_store::JobStatus::Failed), 3).await.unwrap() {
         println!("  failed: {} after {} attempts: {}", job.kind, job.attempts, job.last_error.unwrap_or_default());
     }
+}
+
+/// With `HARK_BENCH_WEBHOOK` (events, comma-separated), a webhook for them whose receiver on
+/// loopback answers 200 at once; returns its count of calls.
+async fn webhook(store: &Store) -> Option<std::sync::Arc<std::sync::atomic::AtomicU64>> {
+    let events: Vec<String> = std::env::var("HARK_BENCH_WEBHOOK").ok()?.split(',').map(str::to_owned).collect();
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = calls.clone();
+    let receiver = axum::Router::new().route(
+        "/hook",
+        post(move || async move {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+    store.create_webhook("bench", "generic", &url, &events, None).await.unwrap();
+    println!("  with a webhook on loopback for {events:?}");
+    Some(calls)
 }
 
 async fn done_jobs(store: &Store) -> i64 {
