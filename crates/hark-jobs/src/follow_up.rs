@@ -399,8 +399,7 @@ impl Runner {
             .await;
         let (code, error) = match sent {
             Ok(r) if r.status().is_success() => {
-                store.record_delivery_attempt(&delivery.id, Some(i64::from(r.status().as_u16())), None, true).await?;
-                return Ok(Outcome::Done);
+                return Ok(Outcome::Delivered(delivery.id, i64::from(r.status().as_u16())));
             }
             Ok(r) => (Some(i64::from(r.status().as_u16())), format!("the receiver answered {}", r.status())),
             Err(e) => (None, delivery_error(&e)),

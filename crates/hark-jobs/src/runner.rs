@@ -80,8 +80,8 @@ pub struct Runner {
     slots: Arc<Semaphore>,
     targets: Arc<Mutex<HashMap<String, Target>>>,
     /// Jobs done, marked so in the database together (see `finish_in_batches`).
-    done: mpsc::UnboundedSender<String>,
-    done_queue: Arc<Mutex<Option<mpsc::UnboundedReceiver<String>>>>,
+    done: mpsc::UnboundedSender<Finished>,
+    done_queue: Arc<Mutex<Option<mpsc::UnboundedReceiver<Finished>>>>,
     /// Set once the web layer, which writes digests, is up (it needs the runner first).
     digests: Arc<OnceLock<Arc<dyn DigestWriter>>>,
 }
@@ -89,11 +89,17 @@ pub struct Runner {
 /// What a job's handler concluded.
 pub(crate) enum Outcome {
     Done,
+    /// Done, having delivered webhook delivery `.0` (the receiver answered `.1`): recorded
+    /// with the job's own mark, in the same batched commit.
+    Delivered(String, i64),
     Retry(String),
     Fail(String),
     /// Its target is busy with other jobs: hand it back untried.
     Postpone,
 }
+
+/// A job done, and the webhook delivery it made, if any (see `Outcome::Delivered`).
+type Finished = (String, Option<(String, i64)>);
 
 /// A target's places (a webhook, the mail server) and the jobs waiting for one.
 struct Target {
@@ -278,7 +284,7 @@ impl Runner {
             .await
             .unwrap_or_else(|_| Outcome::Retry(format!("took longer than {} s", timeout.as_secs())));
         let counted = match &outcome {
-            Outcome::Done => "done",
+            Outcome::Done | Outcome::Delivered(..) => "done",
             Outcome::Postpone => "postponed",
             Outcome::Retry(_) if job.attempts < job.max_attempts => "retried",
             Outcome::Retry(_) | Outcome::Fail(_) => "failed",
@@ -287,7 +293,10 @@ impl Runner {
         match outcome {
             // Marked done with others in one commit; until then the lease keeps it ours.
             Outcome::Done => {
-                let _ = self.done.send(job.id.clone());
+                let _ = self.done.send((job.id.clone(), None));
+            }
+            Outcome::Delivered(delivery, code) => {
+                let _ = self.done.send((job.id.clone(), Some((delivery, code))));
             }
             Outcome::Postpone => {
                 let at = jiff::Timestamp::now().as_millisecond() + POSTPONE_MS;
@@ -438,13 +447,13 @@ impl Runner {
 async fn finish_in_batches(
     store: Store,
     worker: String,
-    mut queue: mpsc::UnboundedReceiver<String>,
+    mut queue: mpsc::UnboundedReceiver<Finished>,
     mut stop: tokio::sync::oneshot::Receiver<()>,
 ) {
-    let mut ids = Vec::new();
+    let mut finished = Vec::new();
     loop {
         let mut stopping = tokio::select! {
-            n = queue.recv_many(&mut ids, 512) => n == 0,
+            n = queue.recv_many(&mut finished, 512) => n == 0,
             _ = &mut stop => true,
         };
         // Let the jobs finishing alongside join this commit.
@@ -452,14 +461,16 @@ async fn finish_in_batches(
             tokio::time::sleep(Duration::from_millis(5)).await;
             stopping = stop.try_recv().is_ok();
         }
-        while stopping || ids.len() < 512 {
+        while stopping || finished.len() < 512 {
             match queue.try_recv() {
-                Ok(id) => ids.push(id),
+                Ok(one) => finished.push(one),
                 Err(_) => break,
             }
         }
+        let (ids, delivered): (Vec<String>, Vec<Option<(String, i64)>>) = finished.drain(..).unzip();
+        let delivered: Vec<(String, i64)> = delivered.into_iter().flatten().collect();
         for attempt in 0..5 {
-            match store.finish_jobs(&ids, &worker).await {
+            match store.finish_jobs(&ids, &worker, &delivered).await {
                 Ok(marked) if marked < ids.len() as u64 => {
                     tracing::warn!(late = ids.len() as u64 - marked, "jobs finished after their lease ran out");
                     break;
@@ -471,7 +482,6 @@ async fn finish_in_batches(
                 }
             }
         }
-        ids.clear();
         if stopping {
             return;
         }

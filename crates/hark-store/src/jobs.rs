@@ -173,14 +173,31 @@ impl Store {
 
     /// Marks a claimed job done; false if the worker's lease was lost meanwhile.
     pub async fn finish_job(&self, id: &str, worker: &str) -> Result<bool> {
-        Ok(self.finish_jobs(&[id.to_owned()], worker).await? == 1)
+        Ok(self.finish_jobs(&[id.to_owned()], worker, &[]).await? == 1)
     }
 
-    /// Marks many jobs done at once (one statement, one commit); returns how many were still
-    /// this worker's to finish.
-    pub async fn finish_jobs(&self, ids: &[String], worker: &str) -> Result<u64> {
+    /// Marks many jobs done at once, and the webhook deliveries they made (delivery id, the
+    /// receiver's status code) delivered, in one commit; returns how many jobs were still this
+    /// worker's to finish. A crash before it loses both marks, so the job runs again, as it
+    /// would had its call not been recorded.
+    pub async fn finish_jobs(&self, ids: &[String], worker: &str, delivered: &[(String, i64)]) -> Result<u64> {
         if ids.is_empty() {
             return Ok(0);
+        }
+        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut codes: Vec<i64> = delivered.iter().map(|(_, code)| *code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        for code in codes {
+            let mut sql = Sql::new(
+                "UPDATE webhook_deliveries SET attempts = attempts + 1, status = 'delivered', last_error = NULL, \
+                 last_status_code = ",
+            );
+            sql.int(code).push(", delivered_at = ").int(now_ms()).push(" WHERE id IN (");
+            for (i, (id, _)) in delivered.iter().filter(|(_, c)| *c == code).enumerate() {
+                sql.push(if i == 0 { "" } else { ", " }).text(id);
+            }
+            sql.push(")").query(self.dialect).execute(&mut *tx).await?;
         }
         let mut sql = Sql::new(
             "UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, last_error = NULL, updated_at = ",
@@ -190,7 +207,9 @@ impl Store {
             sql.push(if i == 0 { "" } else { ", " }).text(id);
         }
         sql.push(")");
-        Ok(sql.query(self.dialect).execute(&self.pool).await?.rows_affected())
+        let marked = sql.query(self.dialect).execute(&mut *tx).await?.rows_affected();
+        tx.commit().await?;
+        Ok(marked)
     }
 
     /// Deletes jobs done before `before_ms`, so that the queue stays small; failed ones stay
