@@ -378,7 +378,7 @@ impl Runner {
                 .to_string(),
         };
         if let Err(refused) = self.config.outbound.check_url(&hook.url) {
-            store.record_delivery_attempt(&delivery.id, None, Some(&refused), false).await?;
+            store.record_failed_attempt(&delivery.id, None, &refused).await?;
             return Ok(Outcome::Fail(refused));
         }
         let Some(_hold) = self.hold(&format!("webhook:{}", hook.id), crate::runner::PER_WEBHOOK).await else {
@@ -404,7 +404,7 @@ impl Runner {
             Ok(r) => (Some(i64::from(r.status().as_u16())), format!("the receiver answered {}", r.status())),
             Err(e) => (None, delivery_error(&e)),
         };
-        store.record_delivery_attempt(&delivery.id, code, Some(&error), false).await?;
+        store.record_failed_attempt(&delivery.id, code, &error).await?;
         metrics::counter!("hark_webhook_failures_total").increment(1);
         Ok(Outcome::Retry(error))
     }

@@ -615,11 +615,8 @@ impl Store {
         if response_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql = Sql::new(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE response_id IN ("));
-        for (i, id) in response_ids.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { ", " }).text(id);
-        }
-        sql.push(")");
+        let mut sql = Sql::new(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE response_id"));
+        sql.in_texts(response_ids.iter().map(String::as_str));
         sql.query(self.dialect).fetch_all(&self.pool).await?.iter().map(case_from).collect()
     }
 
@@ -1027,25 +1024,15 @@ impl Store {
         row.as_ref().map(delivery_from).transpose()
     }
 
-    /// Records one attempt and what the receiver said.
-    pub async fn record_delivery_attempt(
-        &self,
-        id: &str,
-        status_code: Option<i64>,
-        error: Option<&str>,
-        delivered: bool,
-    ) -> Result<()> {
-        let status = if delivered { "delivered" } else { "pending" };
-        let now = now_ms();
+    /// Records an attempt that failed and what the receiver said (or why there was no
+    /// answer); one that succeeded is recorded with its job's done mark (see `finish_jobs`).
+    pub async fn record_failed_attempt(&self, id: &str, status_code: Option<i64>, error: &str) -> Result<()> {
         sqlx::query(
-            "UPDATE webhook_deliveries SET attempts = attempts + 1, status = $2, last_status_code = $3, last_error = $4, \
-             delivered_at = $5 WHERE id = $1",
+            "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status_code = $2, last_error = $3 WHERE id = $1",
         )
         .bind(id)
-        .bind(status)
         .bind(status_code)
         .bind(error)
-        .bind(delivered.then_some(now))
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -883,11 +883,8 @@ where
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = crate::filter::Sql::new(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id IN ("));
-    for (i, id) in ids.iter().enumerate() {
-        sql.push(if i == 0 { "" } else { ", " }).text(id);
-    }
-    sql.push(")");
+    let mut sql = crate::filter::Sql::new(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id"));
+    sql.in_texts(ids.iter().map(String::as_str));
     let rows = sql.query(dialect).fetch_all(exec).await?;
     rows.iter().map(contact_from).collect()
 }

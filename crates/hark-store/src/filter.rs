@@ -75,6 +75,15 @@ impl Sql {
         self.bind(Bind::Int(Some(value)))
     }
 
+    /// Appends ` IN (…)` with a placeholder for each of `values` (at least one).
+    pub fn in_texts<'a>(&mut self, values: impl IntoIterator<Item = &'a str>) -> &mut Self {
+        self.push(" IN (");
+        for (i, value) in values.into_iter().enumerate() {
+            self.push(if i == 0 { "" } else { ", " }).text(value);
+        }
+        self.push(")")
+    }
+
     /// Appends ` AND column = value` when there is a value.
     pub fn and_eq(&mut self, column: &str, value: Option<&str>) -> &mut Self {
         if let Some(v) = value {

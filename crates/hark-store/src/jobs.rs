@@ -193,20 +193,15 @@ impl Store {
                 "UPDATE webhook_deliveries SET attempts = attempts + 1, status = 'delivered', last_error = NULL, \
                  last_status_code = ",
             );
-            sql.int(code).push(", delivered_at = ").int(now_ms()).push(" WHERE id IN (");
-            for (i, (id, _)) in delivered.iter().filter(|(_, c)| *c == code).enumerate() {
-                sql.push(if i == 0 { "" } else { ", " }).text(id);
-            }
-            sql.push(")").query(self.dialect).execute(&mut *tx).await?;
+            sql.int(code).push(", delivered_at = ").int(now_ms()).push(" WHERE id");
+            sql.in_texts(delivered.iter().filter(|(_, c)| *c == code).map(|(id, _)| id.as_str()));
+            sql.query(self.dialect).execute(&mut *tx).await?;
         }
         let mut sql = Sql::new(
             "UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, last_error = NULL, updated_at = ",
         );
-        sql.int(now_ms()).push(" WHERE status = 'running' AND locked_by = ").text(worker).push(" AND id IN (");
-        for (i, id) in ids.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { ", " }).text(id);
-        }
-        sql.push(")");
+        sql.int(now_ms()).push(" WHERE status = 'running' AND locked_by = ").text(worker).push(" AND id");
+        sql.in_texts(ids.iter().map(String::as_str));
         let marked = sql.query(self.dialect).execute(&mut *tx).await?.rows_affected();
         tx.commit().await?;
         Ok(marked)

@@ -217,12 +217,11 @@ async fn survey_names_on(
     answers: &[&Response],
 ) -> Result<HashMap<String, String>> {
     let ids: std::collections::BTreeSet<&str> = answers.iter().map(|r| r.survey_id.as_str()).collect();
-    let mut sql = Sql::new("SELECT id, name FROM surveys WHERE id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        sql.push(if i == 0 { "" } else { ", " }).text(id);
+    if ids.is_empty() {
+        return Ok(HashMap::new());
     }
-    sql.push(")");
-    let rows = if ids.is_empty() { Vec::new() } else { sql.query(dialect).fetch_all(&mut *conn).await? };
+    let mut sql = Sql::new("SELECT id, name FROM surveys WHERE id");
+    let rows = sql.in_texts(ids).query(dialect).fetch_all(&mut *conn).await?;
     rows.iter().map(|row| Ok((row.try_get("id")?, row.try_get("name")?))).collect()
 }
 
