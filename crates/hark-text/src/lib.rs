@@ -5,6 +5,7 @@
 //! or its dependencies; nothing is downloaded. The statistics of themes against scores
 //! (drivers) are hark-core's.
 
+mod ascii;
 mod lang;
 pub mod phrases;
 mod sentiment;

@@ -3,7 +3,7 @@
 //! analyser; a Thai compound in the word list begins with its head (พนักงานบริการ, service
 //! staff, is about พนักงาน, staff).
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::Lang;
 
@@ -12,15 +12,24 @@ pub(crate) struct TermIndex<V> {
     by_prefix: bool,
     /// The longest term, in bytes: no longer prefix of a word need be looked up.
     longest_term: usize,
+    /// The letters terms begin with: a word that begins with another has no term, and its
+    /// prefixes need not be looked up (most places in a Korean word, in [`Self::within`]).
+    first_letters: HashSet<char>,
 }
 
 impl<V> TermIndex<V> {
     pub fn new(lang: Lang) -> Self {
-        Self { map: HashMap::default(), by_prefix: matches!(lang, Lang::Ko | Lang::Th), longest_term: 0 }
+        Self {
+            map: HashMap::default(),
+            by_prefix: matches!(lang, Lang::Ko | Lang::Th),
+            longest_term: 0,
+            first_letters: HashSet::default(),
+        }
     }
 
     pub fn entry(&mut self, term: String) -> std::collections::hash_map::Entry<'_, String, V> {
         self.longest_term = self.longest_term.max(term.len());
+        self.first_letters.extend(term.chars().next());
         self.map.entry(term)
     }
 
@@ -43,6 +52,9 @@ impl<V> TermIndex<V> {
 
     /// [`Self::longest`] with the length in bytes of the term matched.
     pub fn longest_with_len(&self, term: &str) -> Option<(usize, &V)> {
+        if self.by_prefix && !term.chars().next().is_some_and(|c| self.first_letters.contains(&c)) {
+            return None;
+        }
         if let Some(v) = self.map.get(term) {
             return Some((term.len(), v));
         }

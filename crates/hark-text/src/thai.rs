@@ -14,19 +14,24 @@ pub(crate) fn is_thai(c: char) -> bool {
     ('\u{0E01}'..='\u{0E4E}').contains(&c)
 }
 
-/// The word list as a trie of characters, flat: node `i`'s children are
-/// `edges[nodes[i].first..nodes[i + 1].first]`, sorted by letter. Walking it from each place in
-/// a run finds every word that starts there in one pass over the letters.
+/// The word list as a trie of characters, flat: node `i`'s children are the edges
+/// `firsts[i]..firsts[i + 1]`, sorted by letter. Walking it from each place in a run finds
+/// every word that starts there in one pass over the letters. An edge is a byte (its letter's
+/// place in the Thai block) and a target (the child, and whether a word ends there), kept
+/// apart so that a node's letters are searched within one cache line.
 pub(crate) struct ThaiWords {
-    nodes: Vec<Node>,
-    edges: Vec<(char, u32)>,
+    firsts: Vec<u32>,
+    letters: Vec<u8>,
+    targets: Vec<u32>,
 }
 
-#[derive(Clone, Copy)]
-struct Node {
-    first: u32,
-    /// A word ends here.
-    word: bool,
+/// The bit of a target that says a word ends at its node.
+const WORD: u32 = 1 << 31;
+const THAI_BLOCK: u32 = 0x0E00;
+
+/// A letter's place in the Thai block, if it is in it.
+fn letter(c: char) -> Option<u8> {
+    u8::try_from(u32::from(c).wrapping_sub(THAI_BLOCK)).ok().filter(|b| *b < 0x80)
 }
 
 /// PyThaiNLP's word list, and the loanwords of customer service it lacks (แอป, app).
@@ -42,34 +47,39 @@ impl ThaiWords {
             list.dedup();
             // Breadth first over the sorted list: a node is the run of words that share its
             // prefix, so its children are numbered, and their edges laid down, in order.
-            let (mut nodes, mut edges) = (Vec::new(), Vec::new());
+            let (mut firsts, mut letters, mut targets) = (Vec::new(), Vec::new(), Vec::new());
             let mut queue = VecDeque::from([(0, list.len(), 0)]);
             while let Some((mut lo, hi, depth)) = queue.pop_front() {
-                let word = list[lo].len() == depth;
-                lo += usize::from(word);
-                nodes.push(Node { first: edges.len() as u32, word });
+                lo += usize::from(list[lo].len() == depth);
+                firsts.push(letters.len() as u32);
                 while lo < hi {
                     let c = list[lo][depth..].chars().next().expect("longer than its prefix");
                     let end = lo + list[lo..hi].partition_point(|w| w[depth..].starts_with(c));
-                    edges.push((c, (nodes.len() + queue.len()) as u32));
-                    queue.push_back((lo, end, depth + c.len_utf8()));
+                    let depth = depth + c.len_utf8();
+                    let child = (firsts.len() + queue.len()) as u32;
+                    letters.push(letter(c).unwrap_or_else(|| panic!("{}: {c:?} is not a Thai letter", list[lo])));
+                    // The list is sorted, so a word that ends here comes first.
+                    targets.push(if list[lo].len() == depth { child | WORD } else { child });
+                    queue.push_back((lo, end, depth));
                     lo = end;
                 }
             }
-            nodes.push(Node { first: edges.len() as u32, word: false });
-            ThaiWords { nodes, edges }
+            firsts.push(letters.len() as u32);
+            ThaiWords { firsts, letters, targets }
         })
     }
 
-    /// The node reached from `node` by `c`.
+    /// The target reached from `node` by `c`: the child's number, with [`WORD`] set if a
+    /// word ends there.
     fn step(&self, node: u32, c: char) -> Option<u32> {
-        let (from, to) = (self.nodes[node as usize].first as usize, self.nodes[node as usize + 1].first as usize);
-        let edges = &self.edges[from..to];
-        edges.binary_search_by_key(&c, |e| e.0).ok().map(|i| edges[i].1)
+        let node = (node & !WORD) as usize;
+        let (from, to) = (self.firsts[node] as usize, self.firsts[node + 1] as usize);
+        let at = self.letters[from..to].binary_search(&letter(c)?).ok()?;
+        Some(self.targets[from + at])
     }
 
     pub fn contains(&self, word: &str) -> bool {
-        word.chars().try_fold(0u32, |node, c| self.step(node, c)).is_some_and(|n| self.nodes[n as usize].word)
+        !word.is_empty() && word.chars().try_fold(0u32, |node, c| self.step(node, c)).is_some_and(|t| t & WORD != 0)
     }
 
     /// Byte ranges of the words of `run` (Thai letters only), in order.
@@ -85,8 +95,9 @@ impl ThaiWords {
                 best[to] = Some(cost);
             }
         };
+        let allowed = cuts_allowed(run);
         for from in 0..n {
-            if best[from].is_none() || !cut_allowed(run, from) {
+            if best[from].is_none() || !allowed[from] {
                 continue;
             }
             // Every dictionary word that starts here.
@@ -95,12 +106,12 @@ impl ThaiWords {
                 let Some(next) = self.step(node, c) else { break };
                 node = next;
                 let to = from + k + c.len_utf8();
-                if self.nodes[node as usize].word && cut_allowed(run, to) {
+                if node & WORD != 0 && allowed[to] {
                     relax(&mut best, from, to, true);
                 }
             }
             // Or one unknown cluster.
-            let next = (from + 1..=n).find(|&i| cut_allowed(run, i)).unwrap_or(n);
+            let next = (from + 1..=n).find(|&i| allowed[i]).unwrap_or(n);
             relax(&mut best, from, next, false);
         }
         let mut cuts: Vec<(usize, usize, bool)> = Vec::new();
@@ -143,20 +154,20 @@ impl ThaiWords {
     }
 }
 
-/// Whether a word may end (and the next begin) at byte `i`: not before a mark or a following
-/// vowel, and not after a leading vowel, which belong to their consonant.
-fn cut_allowed(run: &str, i: usize) -> bool {
-    if i == 0 || i == run.len() {
-        return true;
+/// For each byte of `run` and its end, whether a word may end (and the next begin) there: at a
+/// character boundary, not before a mark or a following vowel, and not after a leading vowel,
+/// which belong to their consonant. Worked out once per run: the search asks of every place
+/// many times.
+fn cuts_allowed(run: &str) -> Vec<bool> {
+    let mut allowed = vec![false; run.len() + 1];
+    let mut prev_binds_forward = false;
+    for (i, c) in run.char_indices() {
+        let binds_back = matches!(c, '\u{0E30}' | '\u{0E31}' | '\u{0E32}' | '\u{0E33}' | '\u{0E34}'..='\u{0E3A}' | '\u{0E45}' | '\u{0E47}'..='\u{0E4E}');
+        allowed[i] = i == 0 || (!binds_back && !prev_binds_forward);
+        prev_binds_forward = matches!(c, '\u{0E40}'..='\u{0E44}');
     }
-    if !run.is_char_boundary(i) {
-        return false;
-    }
-    let next = run[i..].chars().next().expect("inside");
-    let prev = run[..i].chars().next_back().expect("inside");
-    let binds_back = matches!(next, '\u{0E30}' | '\u{0E31}' | '\u{0E32}' | '\u{0E33}' | '\u{0E34}'..='\u{0E3A}' | '\u{0E45}' | '\u{0E47}'..='\u{0E4E}');
-    let binds_forward = matches!(prev, '\u{0E40}'..='\u{0E44}');
-    !binds_back && !binds_forward
+    allowed[run.len()] = true;
+    allowed
 }
 
 #[cfg(test)]
@@ -183,9 +194,14 @@ mod tests {
         assert_eq!(spans.first().unwrap().0, 0);
         assert_eq!(spans.last().unwrap().1, text.len());
         assert!(spans.windows(2).all(|w| w[0].1 == w[1].0));
-        // A mark never starts a word.
+        // A mark never starts a word, nor does a word end after a leading vowel.
         for (s, _) in spans {
-            assert!(cut_allowed(text, s), "{text} cut at {s}");
+            let (prev, next) = (text[..s].chars().next_back(), text[s..].chars().next().unwrap());
+            assert!(
+                !matches!(next, '\u{0E31}' | '\u{0E34}'..='\u{0E3A}' | '\u{0E47}'..='\u{0E4E}'),
+                "{text} cut at {s}"
+            );
+            assert!(!matches!(prev, Some('\u{0E40}'..='\u{0E44}')), "{text} cut at {s}");
         }
     }
 }

@@ -63,8 +63,8 @@ pub(crate) struct Rules {
     pub contrast: HashSet<String>,
     pub intensifiers: rustc_hash::FxHashMap<String, f64>,
     pub questions: HashSet<String>,
-    /// With their length in syllables, longest first.
-    particles: Vec<(String, usize)>,
+    /// With their length in syllables, longest first, by their last letter.
+    particles: FxHashMap<char, Vec<(String, usize)>>,
 }
 
 /// What a word does in a comment, as [`Words::read`] finds it.
@@ -97,6 +97,8 @@ impl Words {
             let file: RulesFile = serde_json::from_str(rules_source(lang))
                 .unwrap_or_else(|e| panic!("data/rules/{}.json: {e}", lang.tag()));
             let fold_all = |list: Vec<String>| list.iter().map(|w| fold(w, lang)).collect::<HashSet<_>>();
+            // Longest first; by their last letter, so that a word is tried against only the
+            // particles it could end with.
             let mut particles: Vec<(String, usize)> = file
                 .particles
                 .into_iter()
@@ -106,6 +108,11 @@ impl Words {
                 })
                 .collect();
             particles.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+            let mut by_last: FxHashMap<char, Vec<(String, usize)>> = FxHashMap::default();
+            for (particle, syllables) in particles {
+                let last = particle.chars().next_back().expect("a particle is not empty");
+                by_last.entry(last).or_default().push((particle, syllables));
+            }
             Rules {
                 stopwords: fold_all(file.stopwords),
                 negators: fold_all(file.negators),
@@ -115,7 +122,7 @@ impl Words {
                 })
                 .collect(),
                 questions: fold_all(file.questions),
-                particles,
+                particles: by_last,
             }
         });
         Words {
@@ -192,20 +199,25 @@ impl Words {
     }
 
     /// The text cut into words and what lies between them, as (start, end, is a word): runs
-    /// of Thai by the Thai word list, everything else by Unicode word boundaries (UAX #29).
+    /// of Thai by the Thai word list, everything else by Unicode word boundaries (UAX #29),
+    /// ASCII by `ascii`'s rules for it.
     fn pieces(&self, text: &str) -> Vec<(usize, usize, bool)> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(text.len() / 3);
         let mut rest = 0usize;
         while rest < text.len() {
             let tail = &text[rest..];
             let thai_at = tail.find(thai::is_thai).unwrap_or(tail.len());
             let other = &tail[..thai_at];
-            let mut last = 0usize;
-            for (end, kind) in self.segmenter.segment_str(other).iter_with_word_type() {
-                if end > last {
-                    out.push((rest + last, rest + end, kind.is_word_like()));
+            if other.is_ascii() {
+                crate::ascii::pieces(other, rest, &mut out);
+            } else {
+                let mut last = 0usize;
+                for (end, kind) in self.segmenter.segment_str(other).iter_with_word_type() {
+                    if end > last {
+                        out.push((rest + last, rest + end, kind.is_word_like()));
+                    }
+                    last = end;
                 }
-                last = end;
             }
             let run_start = rest + thai_at;
             let run_len = text[run_start..].find(|c| !thai::is_thai(c)).unwrap_or(text.len() - run_start);
@@ -318,21 +330,68 @@ fn ends_clause(c: char) -> bool {
 pub(crate) fn fold(word: &str, lang: Lang) -> String {
     let folded: String = if word.is_ascii() {
         word.to_ascii_lowercase()
-    } else if unicode_normalization::is_nfkc_quick(word.chars()) == unicode_normalization::IsNormalized::Yes {
-        word.chars().flat_map(char::to_lowercase).collect()
+    } else if is_nfkc(word) {
+        lowered(word.chars(), word.len())
     } else {
-        word.nfkc().flat_map(char::to_lowercase).collect()
+        lowered(word.nfkc(), word.len())
     };
     let folded = if folded.contains(['’', 'ʼ', '`']) { folded.replace(['’', 'ʼ', '`'], "'") } else { folded };
     // Thai marks repeated with ๆ keep their word: ดีๆ is ดี.
     if lang == Lang::Th { folded.trim_end_matches('ๆ').to_owned() } else { folded }
 }
 
+/// Whether `word` is in NFKC already, as Unicode's quick check finds it. Thai and Hangul
+/// syllables, most of Korean and Thai comments, are checked here: the library's tables cost more
+/// than the rest of reading a Thai word.
+fn is_nfkc(word: &str) -> bool {
+    let mut last_class = 0u8;
+    for c in word.chars() {
+        // Canonical combining classes (UCD): Thai marks below, the phinthu, the tone marks.
+        let class = match c {
+            '\u{0E33}' => return false, // sara am: ํ + า in NFKC
+            '\u{0E38}' | '\u{0E39}' => 103,
+            '\u{0E3A}' => 9,
+            '\u{0E48}'..='\u{0E4B}' => 107,
+            '\u{0E00}'..='\u{0E7F}' | '\u{AC00}'..='\u{D7A3}' => 0,
+            _ => return unicode_normalization::is_nfkc_quick(word.chars()) == unicode_normalization::IsNormalized::Yes,
+        };
+        // Marks out of canonical order are reordered by NFKC.
+        if class != 0 && last_class > class {
+            return false;
+        }
+        last_class = class;
+    }
+    true
+}
+
+/// `chars` in lower case. The scripts without case (Thai, Hangul, CJK), most letters of Korean
+/// and Thai comments, skip the case tables.
+fn lowered(chars: impl Iterator<Item = char>, len: usize) -> String {
+    let mut out = String::with_capacity(len);
+    for c in chars {
+        if caseless(c) {
+            out.push(c);
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// Thai, Hangul Jamo, CJK (with kana and Hangul compatibility letters) and Hangul syllables:
+/// no letter there has a lower case of its own.
+fn caseless(c: char) -> bool {
+    matches!(u32::from(c), 0x0E00..=0x0E7F | 0x1100..=0x11FF | 0x3000..=0x9FFF | 0xAC00..=0xD7FF)
+}
+
 /// A Korean word without its trailing particle: 배송이, 배송은, 배송을 → 배송. A one-syllable
 /// particle leaves at least two syllables, so that 사과 (apple) keeps its 과.
-fn strip_particle<'a>(word: &'a str, particles: &[(String, usize)]) -> &'a str {
+fn strip_particle<'a>(word: &'a str, particles: &FxHashMap<char, Vec<(String, usize)>>) -> &'a str {
+    let Some(candidates) = word.chars().next_back().and_then(|last| particles.get(&last)) else {
+        return word;
+    };
     let syllables = word.chars().count();
-    for (particle, len) in particles {
+    for (particle, len) in candidates {
         let keep = if *len == 1 { 2 } else { 1 };
         if syllables >= len + keep && word.ends_with(particle.as_str()) {
             return &word[..word.len() - particle.len()];
@@ -407,6 +466,33 @@ mod tests {
     fn two_words_read_as_one_must_agree() {
         let list = BTreeMap::from([("Good".to_owned(), 1.0), ("good".to_owned(), 2.0), ("fine".to_owned(), 1.0)]);
         read_as_one("test", list, |w| fold(w, Lang::En)).for_each(drop);
+    }
+
+    #[test]
+    fn caseless_scripts_are_their_own_lower_case() {
+        let caseless: Vec<char> = (0..=0x10FFFF).filter_map(char::from_u32).filter(|c| caseless(*c)).collect();
+        assert!(caseless.len() > 30_000);
+        for c in caseless {
+            assert!(c.to_lowercase().eq([c]), "{c:?} has a lower case");
+        }
+        assert_eq!(fold("ÉCOLE ส่งของ 배송", Lang::It), "école ส่งของ 배송");
+    }
+
+    #[test]
+    fn thai_and_hangul_are_checked_for_nfkc_as_unicode_does() {
+        let library =
+            |w: &str| unicode_normalization::is_nfkc_quick(w.chars()) == unicode_normalization::IsNormalized::Yes;
+        let thai: Vec<char> = ('\u{0E00}'..='\u{0E7F}').chain(['가', '힣', 'a', '\u{0301}']).collect();
+        for a in &thai {
+            for b in &thai {
+                for word in [format!("{a}"), format!("{a}{b}"), format!("ก{a}{b}"), format!("{a}{b}\u{0E48}")] {
+                    assert_eq!(is_nfkc(&word), library(&word), "{word:?}");
+                }
+            }
+        }
+        // ำ is decomposed; marks out of order are reordered.
+        assert_eq!(fold("น้ำ", Lang::Th), "น้ํา");
+        assert_eq!(fold("กู่", Lang::Th), fold("กู่", Lang::Th));
     }
 
     #[test]

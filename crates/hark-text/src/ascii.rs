@@ -1,0 +1,168 @@
+//! Word boundaries in ASCII text, as Unicode's rules (UAX #29) and ICU4X's segmenter find them,
+//! without the segmenter's tables: most English and Italian comments are ASCII, and there the
+//! rules come down to a few classes of byte. A test holds this to ICU4X on random text.
+
+/// The word-break class of an ASCII byte (UAX #29, table 3).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Cr,
+    Lf,
+    Newline,
+    Letter,
+    Numeric,
+    /// `.`: inside a word between letters (e.g) or digits (3.5).
+    MidNumLet,
+    /// `'`: inside a word between letters (don't) or digits.
+    SingleQuote,
+    /// `:`: between letters.
+    MidLetter,
+    /// `,` `;`: between digits (1,000).
+    MidNum,
+    /// `_`: joins what it touches.
+    ExtendNumLet,
+    Space,
+    Other,
+    /// Before the text's start or after its end.
+    Edge,
+}
+
+/// Each ASCII byte's class, looked up rather than worked out: every byte of a comment is.
+static CLASSES: [Class; 128] = {
+    let mut table = [Class::Other; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = class(b as u8);
+        b += 1;
+    }
+    table
+};
+
+const fn class(b: u8) -> Class {
+    match b {
+        b'\r' => Class::Cr,
+        b'\n' => Class::Lf,
+        0x0B | 0x0C => Class::Newline,
+        b'a'..=b'z' | b'A'..=b'Z' => Class::Letter,
+        b'0'..=b'9' => Class::Numeric,
+        b'.' => Class::MidNumLet,
+        b'\'' => Class::SingleQuote,
+        b':' => Class::MidLetter,
+        b',' | b';' => Class::MidNum,
+        b'_' => Class::ExtendNumLet,
+        b' ' => Class::Space,
+        _ => Class::Other,
+    }
+}
+
+/// Whether there is no word boundary between `prev` and `cur`, with the bytes around them.
+#[inline]
+fn joined(before: Class, prev: Class, cur: Class, after: Class) -> bool {
+    use Class::*;
+    let mid_letter = |c: Class| matches!(c, MidLetter | MidNumLet | SingleQuote);
+    let mid_num = |c: Class| matches!(c, MidNum | MidNumLet | SingleQuote);
+    match (prev, cur) {
+        (Cr, Lf) => true,                                         // WB3
+        (Cr | Lf | Newline, _) | (_, Cr | Lf | Newline) => false, // WB3a, WB3b
+        (Space, Space) => true,                                   // WB3d
+        (Letter | Numeric, Letter | Numeric) => true,             // WB5, WB8–10
+        (Letter, c) if mid_letter(c) && after == Letter => true,  // WB6
+        (c, Letter) if mid_letter(c) && before == Letter => true, // WB7
+        (c, Numeric) if mid_num(c) && before == Numeric => true,  // WB11
+        (Numeric, c) if mid_num(c) && after == Numeric => true,   // WB12
+        (Letter | Numeric | ExtendNumLet, ExtendNumLet) => true,  // WB13a
+        (ExtendNumLet, Letter | Numeric) => true,                 // WB13b
+        _ => false,                                               // WB999
+    }
+}
+
+/// The pieces of ASCII `text` (words and what lies between them) as (start, end, is a word),
+/// offset by `at`, onto `out`.
+pub(crate) fn pieces(text: &str, at: usize, out: &mut Vec<(usize, usize, bool)>) {
+    debug_assert!(text.is_ascii());
+    let bytes = text.as_bytes();
+    let class_at = |i: usize| bytes.get(i).map_or(Class::Edge, |b| CLASSES[usize::from(*b & 0x7f)]);
+    // Each byte classed once: the two before it and the one after, as the rules look.
+    let (mut before, mut prev, mut next) = (Class::Edge, Class::Edge, class_at(0));
+    let mut start = 0;
+    let mut word = false;
+    for i in 0..bytes.len() {
+        let cur = next;
+        next = class_at(i + 1);
+        // Inside a word, the common case, nothing else need be looked at (WB5).
+        let within = cur == Class::Letter && prev == Class::Letter;
+        if i > 0 && !within && !joined(before, prev, cur, next) {
+            out.push((at + start, at + i, word));
+            (start, word) = (i, false);
+        }
+        // A piece with a letter, a digit or `_` is a word.
+        word |= matches!(cur, Class::Letter | Class::Numeric | Class::ExtendNumLet);
+        (before, prev) = (prev, cur);
+    }
+    if start < bytes.len() {
+        out.push((at + start, at + bytes.len(), word));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use icu_segmenter::WordSegmenter;
+    use icu_segmenter::options::WordBreakInvariantOptions;
+    use proptest::prelude::*;
+
+    fn icu(text: &str) -> Vec<(usize, usize, bool)> {
+        let segmenter = WordSegmenter::new_for_non_complex_scripts(WordBreakInvariantOptions::default());
+        let mut out = Vec::new();
+        let mut last = 0;
+        for (end, kind) in segmenter.segment_str(text).iter_with_word_type() {
+            if end > last {
+                out.push((last, end, kind.is_word_like()));
+            }
+            last = end;
+        }
+        out
+    }
+
+    fn ours(text: &str) -> Vec<(usize, usize, bool)> {
+        let mut out = Vec::new();
+        super::pieces(text, 0, &mut out);
+        out
+    }
+
+    #[test]
+    fn cuts_as_icu_does_in_the_usual_cases() {
+        for text in [
+            "I don't like it, really.",
+            "e.g. 3.5 or 1,000,000; ok:yes a_b __ _ _1 1_ x.y.z",
+            "two  spaces\r\nand\ta tab\u{b}",
+            "",
+            "'quoted' \"double\" end.",
+        ] {
+            assert_eq!(ours(text), icu(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn cuts_the_real_english_comments_as_icu_does() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/real-comments/en_dev.csv");
+        let text = std::fs::read_to_string(path).expect("the real comments");
+        let lines: Vec<&str> = text.lines().filter(|l| l.is_ascii()).collect();
+        assert!(lines.len() > 1000, "{}", lines.len());
+        for line in lines {
+            assert_eq!(ours(line), icu(line), "{line:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+
+        #[test]
+        fn cuts_as_icu_does(text in "[ab1_.',;:\" \r\n\t!x9-]{0,24}") {
+            prop_assert_eq!(ours(&text), icu(&text), "{:?}", text);
+        }
+
+        #[test]
+        fn cuts_any_ascii_as_icu_does(text in "[\\x00-\\x7f]{0,40}") {
+            prop_assert_eq!(ours(&text), icu(&text), "{:?}", text);
+        }
+    }
+}
