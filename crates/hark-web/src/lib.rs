@@ -90,8 +90,20 @@ impl Default for ConnectionLimits {
     }
 }
 
+/// What every request is served with. axum clones a route's state for each request and each
+/// middleware it passes, so a clone is one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub store: Store,
     keys: Arc<auth::KeyCache>,
     signer: Signer,
@@ -107,7 +119,7 @@ impl AppState {
     pub async fn new(store: Store, config: WebConfig, runner: Option<Runner>) -> Result<Self, hark_store::StoreError> {
         let signer = Signer::new(store.link_secret().await?.as_bytes());
         let widget_secret = store.widget_identity_secret().await?.into();
-        let state = AppState {
+        let state = AppState(Arc::new(Shared {
             store,
             keys: Arc::default(),
             signer,
@@ -115,7 +127,7 @@ impl AppState {
             runner,
             limiter: Arc::default(),
             widget_secret,
-        };
+        }));
         if let Some(runner) = &state.runner {
             state.write_digests_for(runner);
         }
