@@ -5,9 +5,9 @@
 //! or its dependencies; nothing is downloaded. The statistics of themes against scores
 //! (drivers) are hark-core's.
 
-mod ascii;
 mod lang;
 pub mod phrases;
+mod plain;
 mod sentiment;
 mod terms;
 mod thai;

@@ -200,7 +200,7 @@ impl Words {
 
     /// The text cut into words and what lies between them, as (start, end, is a word): runs
     /// of Thai by the Thai word list, everything else by Unicode word boundaries (UAX #29),
-    /// ASCII by `ascii`'s rules for it.
+    /// plain text (ASCII, Hangul) by `plain`'s rules for it.
     fn pieces(&self, text: &str) -> Vec<(usize, usize, bool)> {
         let mut out = Vec::with_capacity(text.len() / 3);
         let mut rest = 0usize;
@@ -208,9 +208,7 @@ impl Words {
             let tail = &text[rest..];
             let thai_at = tail.find(thai::is_thai).unwrap_or(tail.len());
             let other = &tail[..thai_at];
-            if other.is_ascii() {
-                crate::ascii::pieces(other, rest, &mut out);
-            } else {
+            if !crate::plain::pieces(other, rest, &mut out) {
                 let mut last = 0usize;
                 for (end, kind) in self.segmenter.segment_str(other).iter_with_word_type() {
                     if end > last {

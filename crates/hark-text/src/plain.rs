@@ -1,8 +1,9 @@
-//! Word boundaries in ASCII text, as Unicode's rules (UAX #29) and ICU4X's segmenter find them,
-//! without the segmenter's tables: most English and Italian comments are ASCII, and there the
-//! rules come down to a few classes of byte. A test holds this to ICU4X on random text.
+//! Word boundaries in plain text, ASCII and Hangul, as Unicode's rules (UAX #29) and ICU4X's
+//! segmenter find them, without the segmenter's tables: most English, Italian and Korean
+//! comments are plain, and there the rules come down to a few classes of character. A test
+//! holds this to ICU4X on random text.
 
-/// The word-break class of an ASCII byte (UAX #29, table 3).
+/// The word-break class of a plain character (UAX #29, table 3).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Class {
     Cr,
@@ -77,20 +78,35 @@ fn joined(before: Class, prev: Class, cur: Class, after: Class) -> bool {
 
 /// The pieces of ASCII `text` (words and what lies between them) as (start, end, is a word),
 /// offset by `at`, onto `out`.
-pub(crate) fn pieces(text: &str, at: usize, out: &mut Vec<(usize, usize, bool)>) {
-    debug_assert!(text.is_ascii());
-    let bytes = text.as_bytes();
-    let class_at = |i: usize| bytes.get(i).map_or(Class::Edge, |b| CLASSES[usize::from(*b & 0x7f)]);
-    // Each byte classed once: the two before it and the one after, as the rules look.
-    let (mut before, mut prev, mut next) = (Class::Edge, Class::Edge, class_at(0));
+/// A character's class, if it is plain: ASCII, or Hangul (syllables and compatibility letters,
+/// all letters to the rules).
+fn plain_class(c: char) -> Option<Class> {
+    match c {
+        '\0'..='\x7f' => Some(CLASSES[c as usize]),
+        '\u{AC00}'..='\u{D7A3}' | '\u{3131}'..='\u{318E}' => Some(Class::Letter),
+        _ => None,
+    }
+}
+
+/// The pieces of `text` (words and what lies between them) as (start, end, is a word), offset
+/// by `at`, onto `out`; false, with `out` as it was, if `text` is not all plain.
+pub(crate) fn pieces(text: &str, at: usize, out: &mut Vec<(usize, usize, bool)>) -> bool {
+    let kept = out.len();
+    let mut chars = text.char_indices().map(|(i, c)| (i, plain_class(c)));
+    // Each character classed once: the two before it and the one after, as the rules look.
+    let (mut before, mut prev) = (Class::Edge, Class::Edge);
+    let mut next = chars.next();
     let mut start = 0;
     let mut word = false;
-    for i in 0..bytes.len() {
-        let cur = next;
-        next = class_at(i + 1);
+    while let Some((i, cur)) = next {
+        next = chars.next();
+        let (Some(cur), Some(after)) = (cur, next.map_or(Some(Class::Edge), |(_, c)| c)) else {
+            out.truncate(kept);
+            return false;
+        };
         // Inside a word, the common case, nothing else need be looked at (WB5).
         let within = cur == Class::Letter && prev == Class::Letter;
-        if i > 0 && !within && !joined(before, prev, cur, next) {
+        if i > 0 && !within && !joined(before, prev, cur, after) {
             out.push((at + start, at + i, word));
             (start, word) = (i, false);
         }
@@ -98,9 +114,10 @@ pub(crate) fn pieces(text: &str, at: usize, out: &mut Vec<(usize, usize, bool)>)
         word |= matches!(cur, Class::Letter | Class::Numeric | Class::ExtendNumLet);
         (before, prev) = (prev, cur);
     }
-    if start < bytes.len() {
-        out.push((at + start, at + bytes.len(), word));
+    if start < text.len() {
+        out.push((at + start, at + text.len(), word));
     }
+    true
 }
 
 #[cfg(test)]
@@ -124,7 +141,7 @@ mod tests {
 
     fn ours(text: &str) -> Vec<(usize, usize, bool)> {
         let mut out = Vec::new();
-        super::pieces(text, 0, &mut out);
+        assert!(super::pieces(text, 0, &mut out), "{text:?} is plain");
         out
     }
 
@@ -136,20 +153,33 @@ mod tests {
             "two  spaces\r\nand\ta tab\u{b}",
             "",
             "'quoted' \"double\" end.",
+            "배송이 너무 늦어요ㅠㅠ 10점 중 2점... 다시는 안 시켜요!! ㅋㅋ",
+            "앱UI가 불편해요,그래도 OK:) 1,000원",
         ] {
             assert_eq!(ours(text), icu(text), "{text:?}");
         }
     }
 
     #[test]
-    fn cuts_the_real_english_comments_as_icu_does() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/real-comments/en_dev.csv");
-        let text = std::fs::read_to_string(path).expect("the real comments");
-        let lines: Vec<&str> = text.lines().filter(|l| l.is_ascii()).collect();
-        assert!(lines.len() > 1000, "{}", lines.len());
-        for line in lines {
-            assert_eq!(ours(line), icu(line), "{line:?}");
+    fn cuts_the_real_english_and_korean_comments_as_icu_does() {
+        for (lang, least) in [("en", 1000), ("ko", 1000)] {
+            let path = format!("{}/tests/real-comments/{lang}_dev.csv", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(path).expect("the real comments");
+            let mut plain = 0;
+            for line in text.lines() {
+                let mut out = Vec::new();
+                if super::pieces(line, 0, &mut out) {
+                    assert_eq!(out, icu(line), "{line:?}");
+                    plain += 1;
+                } else {
+                    assert!(out.is_empty());
+                }
+            }
+            assert!(plain > least, "{lang}: {plain} plain lines");
         }
+        let mut out = vec![(0, 1, true)];
+        assert!(!super::pieces("ab 🙂 cd", 5, &mut out), "an emoji is not plain");
+        assert_eq!(out, [(0, 1, true)], "left as it was");
     }
 
     proptest! {
@@ -157,6 +187,11 @@ mod tests {
 
         #[test]
         fn cuts_as_icu_does(text in "[ab1_.',;:\" \r\n\t!x9-]{0,24}") {
+            prop_assert_eq!(ours(&text), icu(&text), "{:?}", text);
+        }
+
+        #[test]
+        fn cuts_korean_as_icu_does(text in "[가힣배송ㅋㅠab1_.',;: \n!]{0,24}") {
             prop_assert_eq!(ours(&text), icu(&text), "{:?}", text);
         }
 
