@@ -140,7 +140,6 @@ impl Words {
 
     /// The words of `text` read as `lang`, in order, with negation scopes marked.
     pub fn tokens(&self, text: &str, lang: Lang) -> Vec<Token> {
-        let rules = self.rules(lang);
         let mut tokens: Vec<Token> = Vec::with_capacity(text.len() / 5);
         // Words left in the current negation's scope.
         let mut reach = 0usize;
@@ -154,12 +153,11 @@ impl Words {
                 }
                 continue;
             }
-            let word = fold(piece, lang);
-            if rules.contrast.contains(&word) {
+            let Reading { word, term, role, contrast, stop } = self.read_piece(piece, lang);
+            if contrast {
                 reach = 0;
             }
-            let (term, role) = self.read(&word, lang);
-            let (negator, function_word) = (role == Role::Negator, role != Role::Content);
+            let negator = role == Role::Negator;
             // Korean negates after the word: 좋지 않아요, 맛있지 못했다, 재미도 없다.
             if lang == Lang::Ko {
                 let after_ji = word.starts_with('않') || word.starts_with("못하") || word.starts_with("못했");
@@ -182,7 +180,6 @@ impl Words {
                     noun.negated = true;
                 }
             }
-            let stop = function_word || rules.stopwords.contains(&term);
             tokens.push(Token { term, word, start, end, negated: reach > 0 && !negator, stop, negator, clause });
             if negator {
                 // A Korean negator (안 좋아요, 못 먹을) reaches only the predicate after it.
@@ -248,11 +245,11 @@ impl Words {
             return (word.to_owned(), Role::Stop);
         }
         let term = match lang {
-            Lang::En => stem_cached(&self.english, lang, word),
+            Lang::En => self.english.stem(word).into_owned(),
             Lang::It => {
                 // Elision: l'ordine, dell'app, un'esperienza → the word after the apostrophe.
                 let word = word.rsplit('\'').next().unwrap_or(word);
-                stem_cached(&self.italian, lang, word)
+                self.italian.stem(word).into_owned()
             }
             Lang::Ko => strip_particle(word, &self.rules(lang).particles).to_owned(),
             Lang::Th => word.to_owned(),
@@ -297,27 +294,55 @@ pub(crate) fn read_as_one(
     read.into_iter().map(|(key, (_, value))| (key, value))
 }
 
-/// Words kept per thread and language in [`stem_cached`], before it starts afresh.
-const STEMS_KEPT: usize = 8192;
+/// Pieces kept per thread and language in [`Words::read_piece`], before it starts afresh.
+const PIECES_KEPT: usize = 8192;
 
-/// `word`'s Snowball stem. Stemming is the dearest step of reading English and Italian, and
-/// customers use few distinct words, so each thread keeps the stems it made.
-fn stem_cached(stemmer: &Stemmer, lang: Lang, word: &str) -> String {
-    thread_local! {
-        static STEMS: RefCell<[FxHashMap<String, String>; 4]> = RefCell::default();
+/// How a piece of text reads: the folded word, its term, its role, whether it is a contrast
+/// word, and whether it is a function word (a stop word or a negator).
+#[derive(Clone)]
+struct Reading {
+    word: String,
+    term: String,
+    role: Role,
+    contrast: bool,
+    stop: bool,
+}
+
+impl Words {
+    /// How `piece` reads in `lang`. Stemming is the dearest part of reading English and
+    /// Italian, and customers use few distinct words, so each thread keeps the readings it made
+    /// in those languages; Korean and Thai words are read quicker than they are looked up.
+    fn read_piece(&self, piece: &str, lang: Lang) -> Reading {
+        thread_local! {
+            static READ: RefCell<[FxHashMap<String, Reading>; 2]> = RefCell::default();
+        }
+        let kept = match lang {
+            Lang::En => 0,
+            Lang::It => 1,
+            Lang::Ko | Lang::Th => return self.reading(piece, lang),
+        };
+        READ.with_borrow_mut(|read| {
+            let read = &mut read[kept];
+            if let Some(reading) = read.get(piece) {
+                return reading.clone();
+            }
+            if read.len() >= PIECES_KEPT {
+                read.clear();
+            }
+            let reading = self.reading(piece, lang);
+            read.insert(piece.to_owned(), reading.clone());
+            reading
+        })
     }
-    STEMS.with_borrow_mut(|stems| {
-        let stems = &mut stems[lang.index()];
-        if let Some(stem) = stems.get(word) {
-            return stem.clone();
-        }
-        if stems.len() >= STEMS_KEPT {
-            stems.clear();
-        }
-        let stem = stemmer.stem(word).into_owned();
-        stems.insert(word.to_owned(), stem.clone());
-        stem
-    })
+
+    fn reading(&self, piece: &str, lang: Lang) -> Reading {
+        let rules = self.rules(lang);
+        let word = fold(piece, lang);
+        let (term, role) = self.read(&word, lang);
+        let contrast = rules.contrast.contains(&word);
+        let stop = role != Role::Content || rules.stopwords.contains(&term);
+        Reading { word, term, role, contrast, stop }
+    }
 }
 
 fn ends_clause(c: char) -> bool {
