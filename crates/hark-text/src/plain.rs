@@ -78,11 +78,14 @@ fn joined(before: Class, prev: Class, cur: Class, after: Class) -> bool {
 
 /// The pieces of ASCII `text` (words and what lies between them) as (start, end, is a word),
 /// offset by `at`, onto `out`.
-/// A character's class, if it is plain: ASCII, or Hangul (syllables and compatibility letters,
-/// all letters to the rules).
+/// A character's class, if it is plain: ASCII, the accented letters of Latin-1 (è, à, ù), the
+/// typographic apostrophes (l’ordine), or Hangul (syllables and compatibility letters, all
+/// letters to the rules).
 fn plain_class(c: char) -> Option<Class> {
     match c {
         '\0'..='\x7f' => Some(CLASSES[c as usize]),
+        '\u{C0}'..='\u{FF}' if c != '×' && c != '÷' => Some(Class::Letter),
+        '\u{2018}' | '\u{2019}' => Some(Class::MidNumLet),
         '\u{AC00}'..='\u{D7A3}' | '\u{3131}'..='\u{318E}' => Some(Class::Letter),
         _ => None,
     }
@@ -155,6 +158,7 @@ mod tests {
             "'quoted' \"double\" end.",
             "배송이 너무 늦어요ㅠㅠ 10점 중 2점... 다시는 안 시켜요!! ㅋㅋ",
             "앱UI가 불편해요,그래도 OK:) 1,000원",
+            "L’ordine è arrivato in ritardo, però l'app funziona. Perché? Così così... 3’5",
         ] {
             assert_eq!(ours(text), icu(text), "{text:?}");
         }
@@ -188,6 +192,18 @@ mod tests {
         #[test]
         fn cuts_as_icu_does(text in "[ab1_.',;:\" \r\n\t!x9-]{0,24}") {
             prop_assert_eq!(ours(&text), icu(&text), "{:?}", text);
+        }
+
+        #[test]
+        fn cuts_italian_as_icu_does(text in "[aèÀùÿ\u{2018}\u{2019}b1_.',;: \n!]{0,24}") {
+            prop_assert_eq!(ours(&text), icu(&text), "{:?}", text);
+        }
+
+        #[test]
+        fn leaves_what_is_not_plain_to_icu(text in "[a ×÷…\u{A0}]{0,8}") {
+            let mut out = Vec::new();
+            let plain = super::pieces(&text, 0, &mut out);
+            prop_assert_eq!(plain, !text.contains(['×', '÷', '…', '\u{A0}']), "{:?}", text);
         }
 
         #[test]
