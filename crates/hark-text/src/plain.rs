@@ -187,15 +187,11 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(5000))]
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
 
+        /// ASCII of every class, Latin-1 letters, typographic apostrophes and Hangul, mixed.
         #[test]
-        fn cuts_as_icu_does(text in "[ab1_.',;:\" \r\n\t!x9-]{0,24}") {
-            prop_assert_eq!(ours(&text), icu(&text), "{:?}", text);
-        }
-
-        #[test]
-        fn cuts_italian_as_icu_does(text in "[aèÀùÿ\u{2018}\u{2019}b1_.',;: \n!]{0,24}") {
+        fn cuts_as_icu_does(text in "[ab1_.',;:\" \r\n\t!x9èÀùÿ\u{2018}\u{2019}가힣배송ㅋㅠ-]{0,24}") {
             prop_assert_eq!(ours(&text), icu(&text), "{:?}", text);
         }
 
@@ -204,11 +200,6 @@ mod tests {
             let mut out = Vec::new();
             let plain = super::pieces(&text, 0, &mut out);
             prop_assert_eq!(plain, !text.contains(['×', '÷', '…', '\u{A0}']), "{:?}", text);
-        }
-
-        #[test]
-        fn cuts_korean_as_icu_does(text in "[가힣배송ㅋㅠab1_.',;: \n!]{0,24}") {
-            prop_assert_eq!(ours(&text), icu(&text), "{:?}", text);
         }
 
         #[test]
