@@ -162,12 +162,21 @@ fn cuts_allowed(run: &str) -> Vec<bool> {
     let mut allowed = vec![false; run.len() + 1];
     let mut prev_binds_forward = false;
     for (i, c) in run.char_indices() {
-        let binds_back = matches!(c, '\u{0E30}' | '\u{0E31}' | '\u{0E32}' | '\u{0E33}' | '\u{0E34}'..='\u{0E3A}' | '\u{0E45}' | '\u{0E47}'..='\u{0E4E}');
-        allowed[i] = i == 0 || (!binds_back && !prev_binds_forward);
-        prev_binds_forward = matches!(c, '\u{0E40}'..='\u{0E44}');
+        allowed[i] = i == 0 || (!binds_back(c) && !prev_binds_forward);
+        prev_binds_forward = binds_forward(c);
     }
     allowed[run.len()] = true;
     allowed
+}
+
+/// A mark or a following vowel: part of the letter before it.
+fn binds_back(c: char) -> bool {
+    matches!(c, '\u{0E30}'..='\u{0E3A}' | '\u{0E45}' | '\u{0E47}'..='\u{0E4E}')
+}
+
+/// A leading vowel (เ แ โ ใ ไ): part of the letter after it.
+fn binds_forward(c: char) -> bool {
+    matches!(c, '\u{0E40}'..='\u{0E44}')
 }
 
 #[cfg(test)]
@@ -197,11 +206,7 @@ mod tests {
         // A mark never starts a word, nor does a word end after a leading vowel.
         for (s, _) in spans {
             let (prev, next) = (text[..s].chars().next_back(), text[s..].chars().next().unwrap());
-            assert!(
-                !matches!(next, '\u{0E31}' | '\u{0E34}'..='\u{0E3A}' | '\u{0E47}'..='\u{0E4E}'),
-                "{text} cut at {s}"
-            );
-            assert!(!matches!(prev, Some('\u{0E40}'..='\u{0E44}')), "{text} cut at {s}");
+            assert!(!binds_back(next) && !prev.is_some_and(binds_forward), "{text} cut at {s}");
         }
     }
 }
