@@ -42,10 +42,14 @@ impl Lang {
 /// The language of `text`. `hint` (the survey's language) decides text without letters, and
 /// Latin text that lingua cannot tell apart.
 pub fn detect(text: &str, hint: Option<Lang>) -> Lang {
-    // ASCII letters by the byte (most of a Latin text, and quick); the rest decoded.
     let (mut hangul, mut thai) = (0usize, 0usize);
-    let mut latin = text.bytes().filter(u8::is_ascii_alphabetic).count();
-    if !text.is_ascii() {
+    let mut latin;
+    if text.is_ascii() {
+        // No Hangul or Thai to weigh the letters against: whether there is one is enough.
+        latin = usize::from(text.bytes().any(|b| b.is_ascii_alphabetic()));
+    } else {
+        // ASCII letters by the byte (most of a Latin text, and quick); the rest decoded.
+        latin = text.bytes().filter(u8::is_ascii_alphabetic).count();
         for c in text.chars().filter(|c| !c.is_ascii()) {
             match c {
                 '\u{AC00}'..='\u{D7A3}' | '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}' => hangul += 1,
@@ -70,19 +74,7 @@ pub fn detect(text: &str, hint: Option<Lang>) -> Lang {
 
 fn latin_language(text: &str, hint: Option<Lang>) -> Lang {
     // Function words decide most comments at once: lingua weighs only the unclear ones.
-    let (mut english, mut italian) = (0i32, 0i32);
-    let mut lower = String::new();
-    for word in text.split(|c: char| !c.is_alphabetic() && c != '\'').take(40) {
-        lower.clear();
-        if word.is_ascii() {
-            lower.push_str(word);
-            lower.make_ascii_lowercase();
-        } else {
-            lower.extend(word.chars().flat_map(char::to_lowercase));
-        }
-        english += i32::from(english_only(&lower));
-        italian += i32::from(italian_only(&lower));
-    }
+    let (english, italian) = function_words(text);
     // Two words more of one language decide; one word more decides for the hint.
     match (english - italian, hint) {
         (2.., _) | (1, Some(Lang::En)) => return Lang::En,
@@ -107,22 +99,98 @@ fn latin_language(text: &str, hint: Option<Lang>) -> Lang {
     }
 }
 
-/// Frequent words of one language that the other does not use. A `match` compiles to a test
-/// of the length and a few comparisons: faster than a search of a list, on every Latin word.
-#[rustfmt::skip]
-fn english_only(word: &str) -> bool {
-    matches!(word, "and" | "are" | "at" | "be" | "but" | "for" | "had" | "have" | "i" | "is" | "it" | "just"
-        | "my" | "not" | "of" | "on" | "so" | "that" | "the" | "they" | "this" | "to" | "too" | "very" | "was"
-        | "were" | "what" | "with" | "would" | "you")
+/// How many words of `text` are English function words, and how many Italian ones. The text
+/// is cut where a character is neither a letter nor an apostrophe, into at most 40 pieces
+/// (some empty), each lower-cased and packed into a number as it is read.
+fn function_words(text: &str) -> (i32, i32) {
+    let (mut english, mut italian) = (0i32, 0i32);
+    let mut tally = |word: &Packed| {
+        english += i32::from(word.is_in(&ENGLISH_ONLY));
+        italian += i32::from(word.is_in(&ITALIAN_ONLY));
+    };
+    let (mut word, mut pieces) = (Packed::default(), 0);
+    for c in text.chars() {
+        if c.is_ascii_alphabetic() || c == '\'' {
+            word.push(c.to_ascii_lowercase() as u8);
+        } else if c.is_alphabetic() {
+            for lower in c.to_lowercase() {
+                lower.encode_utf8(&mut [0; 4]).bytes().for_each(|b| word.push(b));
+            }
+        } else {
+            tally(&word);
+            word = Packed::default();
+            pieces += 1;
+            if pieces == 40 {
+                break;
+            }
+        }
+    }
+    if pieces < 40 {
+        tally(&word);
+    }
+    (english, italian)
 }
 
-#[rustfmt::skip]
-fn italian_only(word: &str) -> bool {
-    matches!(word, "alla" | "anche" | "ancora" | "che" | "come" | "con" | "da" | "dal" | "dei" | "del" | "della"
-        | "delle" | "di" | "e" | "gli" | "ha" | "ho" | "il" | "le" | "lo" | "ma" | "mi" | "mia" | "mio" | "molto"
-        | "nel" | "nella" | "non" | "per" | "perché" | "più" | "questo" | "sempre" | "si" | "sono" | "stato" | "sul"
-        | "tutto" | "un" | "una" | "è")
+/// A word of up to eight bytes as one number, its first byte lowest: a function word is
+/// looked for among numbers, with no string made and none compared.
+#[derive(Default)]
+struct Packed {
+    value: u64,
+    len: usize,
 }
+
+impl Packed {
+    fn push(&mut self, byte: u8) {
+        if self.len < 8 {
+            self.value |= u64::from(byte) << (8 * self.len);
+        }
+        self.len += 1;
+    }
+
+    fn is_in(&self, words: &[u64]) -> bool {
+        (1..=8).contains(&self.len) && words.binary_search(&self.value).is_ok()
+    }
+}
+
+/// `words`, packed as [`Packed`] does, in order.
+const fn packed<const N: usize>(words: [&str; N]) -> [u64; N] {
+    let mut out = [0u64; N];
+    let mut i = 0;
+    while i < N {
+        let bytes = words[i].as_bytes();
+        assert!(bytes.len() <= 8, "a function word is at most eight bytes");
+        let mut k = 0;
+        while k < bytes.len() {
+            out[i] |= (bytes[k] as u64) << (8 * k);
+            k += 1;
+        }
+        // Insertion sort, for the binary search.
+        let mut j = i;
+        while j > 0 && out[j - 1] > out[j] {
+            (out[j - 1], out[j]) = (out[j], out[j - 1]);
+            j -= 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Frequent words of one language that the other does not use.
+#[rustfmt::skip]
+const ENGLISH_WORDS: [&str; 30] = [
+    "and", "are", "at", "be", "but", "for", "had", "have", "i", "is", "it", "just", "my", "not", "of", "on",
+    "so", "that", "the", "they", "this", "to", "too", "very", "was", "were", "what", "with", "would", "you",
+];
+
+#[rustfmt::skip]
+const ITALIAN_WORDS: [&str; 41] = [
+    "alla", "anche", "ancora", "che", "come", "con", "da", "dal", "dei", "del", "della", "delle", "di", "e",
+    "gli", "ha", "ho", "il", "le", "lo", "ma", "mi", "mia", "mio", "molto", "nel", "nella", "non", "per",
+    "perché", "più", "questo", "sempre", "si", "sono", "stato", "sul", "tutto", "un", "una", "è",
+];
+
+static ENGLISH_ONLY: [u64; 30] = packed(ENGLISH_WORDS);
+static ITALIAN_ONLY: [u64; 41] = packed(ITALIAN_WORDS);
 
 #[cfg(test)]
 mod tests {
@@ -141,6 +209,21 @@ mod tests {
         assert_eq!(detect("La consegna è arrivata in ritardo e nessuno mi ha richiamato", None), Lang::It);
         assert_eq!(detect("ok", Some(Lang::It)), Lang::It);
         assert_eq!(detect("10/10 !!!", Some(Lang::Ko)), Lang::Ko);
+    }
+
+    #[test]
+    fn function_words_are_found_in_any_case() {
+        for word in ENGLISH_WORDS {
+            assert_eq!(function_words(&format!("x {} {word}", word.to_uppercase())), (2, 0), "{word}");
+        }
+        for word in ITALIAN_WORDS {
+            assert_eq!(function_words(&format!("x {} {word}", word.to_uppercase())), (0, 2), "{word}");
+        }
+        assert_eq!(function_words("thee theater andante don't perchéx"), (0, 0));
+        // At most 40 pieces; two separators make an empty one.
+        assert_eq!(function_words(&format!("{}the", "x ".repeat(39))), (1, 0));
+        assert_eq!(function_words(&format!("{}the", "x ".repeat(40))), (0, 0));
+        assert_eq!(function_words(&format!("{}the", ", ".repeat(20))), (0, 0));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 /// The word-break class of a plain character (UAX #29, table 3).
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum Class {
     Cr,
     Lf,
@@ -56,26 +57,74 @@ const fn class(b: u8) -> Class {
 }
 
 /// Whether there is no word boundary between `prev` and `cur`, with the characters around them.
-/// The arms do not overlap but the first, inside a word, is the one most often taken.
-#[inline]
-fn joined(before: Class, prev: Class, cur: Class, after: Class) -> bool {
+const fn joined(before: Class, prev: Class, cur: Class, after: Class) -> bool {
     use Class::*;
-    let mid_letter = |c: Class| matches!(c, MidLetter | MidNumLet | SingleQuote);
-    let mid_num = |c: Class| matches!(c, MidNum | MidNumLet | SingleQuote);
+    const fn mid_letter(c: Class) -> bool {
+        matches!(c, MidLetter | MidNumLet | SingleQuote)
+    }
+    const fn mid_num(c: Class) -> bool {
+        matches!(c, MidNum | MidNumLet | SingleQuote)
+    }
     match (prev, cur) {
-        (Letter | Numeric, Letter | Numeric) => true,             // WB5, WB8–10
-        (Cr, Lf) => true,                                         // WB3
-        (Cr | Lf | Newline, _) | (_, Cr | Lf | Newline) => false, // WB3a, WB3b
-        (Space, Space) => true,                                   // WB3d
-        (Letter, c) if mid_letter(c) && after == Letter => true,  // WB6
-        (c, Letter) if mid_letter(c) && before == Letter => true, // WB7
-        (c, Numeric) if mid_num(c) && before == Numeric => true,  // WB11
-        (Numeric, c) if mid_num(c) && after == Numeric => true,   // WB12
-        (Letter | Numeric | ExtendNumLet, ExtendNumLet) => true,  // WB13a
-        (ExtendNumLet, Letter | Numeric) => true,                 // WB13b
-        _ => false,                                               // WB999
+        (Letter | Numeric, Letter | Numeric) => true,                     // WB5, WB8–10
+        (Cr, Lf) => true,                                                 // WB3
+        (Cr | Lf | Newline, _) | (_, Cr | Lf | Newline) => false,         // WB3a, WB3b
+        (Space, Space) => true,                                           // WB3d
+        (Letter, c) if mid_letter(c) && matches!(after, Letter) => true,  // WB6
+        (c, Letter) if mid_letter(c) && matches!(before, Letter) => true, // WB7
+        (c, Numeric) if mid_num(c) && matches!(before, Numeric) => true,  // WB11
+        (Numeric, c) if mid_num(c) && matches!(after, Numeric) => true,   // WB12
+        (Letter | Numeric | ExtendNumLet, ExtendNumLet) => true,          // WB13a
+        (ExtendNumLet, Letter | Numeric) => true,                         // WB13b
+        _ => false,                                                       // WB999
     }
 }
+
+/// What [`joined`] says of two neighbours whatever the characters around them.
+#[derive(Clone, Copy)]
+enum Pair {
+    Joined,
+    Split,
+    /// It depends on the character before or after them (e.g. `'` between letters).
+    Ask,
+}
+
+const CLASSES_ALL: [Class; 13] = {
+    use Class::*;
+    [Cr, Lf, Newline, Letter, Numeric, MidNumLet, SingleQuote, MidLetter, MidNum, ExtendNumLet, Space, Other, Edge]
+};
+
+/// [`joined`] worked out for every pair and every context at compile time: between most
+/// neighbours (a letter and a space) the context does not matter, and a look-up answers.
+static PAIRS: [[Pair; 13]; 13] = {
+    let mut table = [[Pair::Ask; 13]; 13];
+    let mut p = 0;
+    while p < 13 {
+        let mut c = 0;
+        while c < 13 {
+            let (prev, cur) = (CLASSES_ALL[p], CLASSES_ALL[c]);
+            let first = joined(Class::Edge, prev, cur, Class::Edge);
+            let mut same = true;
+            let mut b = 0;
+            while b < 13 {
+                let mut a = 0;
+                while a < 13 {
+                    same &= joined(CLASSES_ALL[b], prev, cur, CLASSES_ALL[a]) == first;
+                    a += 1;
+                }
+                b += 1;
+            }
+            table[prev as usize][cur as usize] = match (same, first) {
+                (false, _) => Pair::Ask,
+                (true, true) => Pair::Joined,
+                (true, false) => Pair::Split,
+            };
+            c += 1;
+        }
+        p += 1;
+    }
+    table
+};
 
 /// A character's class, if it is plain: ASCII, the accented letters of Latin-1 (è, à, ù), the
 /// typographic apostrophes (l’ordine), or Hangul (syllables and compatibility letters, all
@@ -93,29 +142,57 @@ fn plain_class(c: char) -> Option<Class> {
 /// The pieces of `text` (words and what lies between them) as (start, end, is a word), offset
 /// by `at`, onto `out`; false, with `out` as it was, if `text` is not all plain.
 pub(crate) fn pieces(text: &str, at: usize, out: &mut Vec<(usize, usize, bool)>) -> bool {
+    if text.is_ascii() {
+        // Most of an English comment: classed by the byte, without decoding.
+        let bytes = text.as_bytes();
+        cut(text.len(), |i| Some((CLASSES[usize::from(bytes[i])], 1)), at, out)
+    } else {
+        let class = |i: usize| {
+            let c = text[i..].chars().next()?;
+            Some((plain_class(c)?, c.len_utf8()))
+        };
+        cut(text.len(), class, at, out)
+    }
+}
+
+/// [`pieces`] over a text of `len` bytes whose character at byte `i` is of class `class(i)`
+/// and so many bytes long (none if it is not plain).
+#[inline]
+fn cut(
+    len: usize,
+    class: impl Fn(usize) -> Option<(Class, usize)>,
+    at: usize,
+    out: &mut Vec<(usize, usize, bool)>,
+) -> bool {
     let kept = out.len();
-    let mut chars = text.char_indices().map(|(i, c)| (i, plain_class(c)));
-    // Each character classed once: the two before it and the one after, as the rules look.
     let (mut before, mut prev) = (Class::Edge, Class::Edge);
-    let mut next = chars.next();
-    let mut start = 0;
-    let mut word = false;
-    while let Some((i, cur)) = next {
-        next = chars.next();
-        let (Some(cur), Some(after)) = (cur, next.map_or(Some(Class::Edge), |(_, c)| c)) else {
+    let (mut start, mut word) = (0, false);
+    let mut i = 0;
+    while i < len {
+        let Some((cur, width)) = class(i) else {
             out.truncate(kept);
             return false;
         };
-        if i > 0 && !joined(before, prev, cur, after) {
+        let joins = match PAIRS[prev as usize][cur as usize] {
+            Pair::Joined => true,
+            Pair::Split => false,
+            Pair::Ask => {
+                let after = if i + width < len { class(i + width).map(|(c, _)| c) } else { Some(Class::Edge) };
+                // What is not plain after it is found on the next turn.
+                after.is_some_and(|after| joined(before, prev, cur, after))
+            }
+        };
+        if i > 0 && !joins {
             out.push((at + start, at + i, word));
             (start, word) = (i, false);
         }
         // A piece with a letter, a digit or `_` is a word.
         word |= matches!(cur, Class::Letter | Class::Numeric | Class::ExtendNumLet);
         (before, prev) = (prev, cur);
+        i += width;
     }
-    if start < text.len() {
-        out.push((at + start, at + text.len(), word));
+    if start < len {
+        out.push((at + start, at + len, word));
     }
     true
 }

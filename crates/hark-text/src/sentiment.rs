@@ -110,7 +110,7 @@ impl Lexicons {
         let mut boost = 1.0;
         let mut boost_left = 0usize;
         for (at, token) in tokens.iter().enumerate() {
-            if rules.questions.contains(&token.word) {
+            if rules.questions.contains(&*token.word) {
                 for (v, (placed, clause)) in values.iter_mut().zip(&places) {
                     if *clause == token.clause && at - placed <= QUESTION_REACH {
                         *v = 0.0;
@@ -118,11 +118,11 @@ impl Lexicons {
                 }
                 continue;
             }
-            if rules.contrast.contains(&token.word) {
+            if rules.contrast.contains(&*token.word) {
                 contrast_at = Some(values.len());
                 continue;
             }
-            if let Some(k) = rules.intensifiers.get(&token.word) {
+            if let Some(k) = rules.intensifiers.get(&*token.word) {
                 if follows {
                     if let Some(last) = values.last_mut() {
                         *last *= k;

@@ -10,8 +10,9 @@ use crate::Lang;
 pub(crate) struct TermIndex<V> {
     map: HashMap<String, V>,
     by_prefix: bool,
-    /// The longest term, in bytes: no longer prefix of a word need be looked up.
-    longest_term: usize,
+    /// The lengths of the terms in bytes, in order: only prefixes of a word that long need be
+    /// looked up.
+    lengths: Vec<usize>,
     /// The letters terms begin with: a word that begins with another has no term, and its
     /// prefixes need not be looked up (most places in a Korean word, in [`Self::within`]).
     first_letters: HashSet<char>,
@@ -22,22 +23,24 @@ impl<V> TermIndex<V> {
         Self {
             map: HashMap::default(),
             by_prefix: matches!(lang, Lang::Ko | Lang::Th),
-            longest_term: 0,
+            lengths: Vec::new(),
             first_letters: HashSet::default(),
         }
     }
 
     pub fn entry(&mut self, term: String) -> std::collections::hash_map::Entry<'_, String, V> {
-        self.longest_term = self.longest_term.max(term.len());
+        if let Err(at) = self.lengths.binary_search(&term.len()) {
+            self.lengths.insert(at, term.len());
+        }
         self.first_letters.extend(term.chars().next());
         self.map.entry(term)
     }
 
-    /// The proper prefixes of `term` that could be terms, by their end in bytes: none unless
-    /// this index matches by prefix, and none longer than its longest term.
-    fn prefix_ends<'a>(&self, term: &'a str) -> impl DoubleEndedIterator<Item = usize> + 'a {
-        let longest = if self.by_prefix { self.longest_term.min(term.len().saturating_sub(1)) } else { 0 };
-        (1..=longest).filter(move |&i| term.is_char_boundary(i))
+    /// The proper prefixes of `term` that could be terms, by their end in bytes, shortest
+    /// first: none unless this index matches by prefix, and only as long as some term.
+    fn prefix_ends<'a>(&'a self, term: &'a str) -> impl DoubleEndedIterator<Item = usize> + 'a {
+        let shorter = if self.by_prefix { self.lengths.partition_point(|l| *l < term.len()) } else { 0 };
+        self.lengths[..shorter].iter().copied().filter(move |&end| term.is_char_boundary(end))
     }
 
     /// The value of `term` itself.

@@ -23,6 +23,9 @@ pub(crate) struct ThaiWords {
     firsts: Vec<u32>,
     letters: Vec<u8>,
     targets: Vec<u32>,
+    /// The root's targets by letter (0: no word begins with it), looked up without a search:
+    /// the walk from every place in a run starts there.
+    root: [u32; 128],
 }
 
 /// The bit of a target that says a word ends at its node.
@@ -65,27 +68,39 @@ impl ThaiWords {
                 }
             }
             firsts.push(letters.len() as u32);
-            ThaiWords { firsts, letters, targets }
+            let mut root = [0u32; 128];
+            for at in firsts[0] as usize..firsts[1] as usize {
+                root[usize::from(letters[at])] = targets[at];
+            }
+            ThaiWords { firsts, letters, targets, root }
         })
     }
 
-    /// The target reached from `node` by `c`: the child's number, with [`WORD`] set if a
-    /// word ends there.
-    fn step(&self, node: u32, c: char) -> Option<u32> {
+    /// The target reached from `node` by the letter `l` (its place in the Thai block): the
+    /// child's number, with [`WORD`] set if a word ends there.
+    fn step(&self, node: u32, l: u8) -> Option<u32> {
         let node = (node & !WORD) as usize;
+        if node == 0 {
+            return Some(self.root[usize::from(l)]).filter(|t| *t != 0);
+        }
         let (from, to) = (self.firsts[node] as usize, self.firsts[node + 1] as usize);
-        let at = self.letters[from..to].binary_search(&letter(c)?).ok()?;
+        let at = self.letters[from..to].binary_search(&l).ok()?;
         Some(self.targets[from + at])
     }
 
     pub fn contains(&self, word: &str) -> bool {
-        !word.is_empty() && word.chars().try_fold(0u32, |node, c| self.step(node, c)).is_some_and(|t| t & WORD != 0)
+        !word.is_empty()
+            && word.chars().try_fold(0u32, |node, c| self.step(node, letter(c)?)).is_some_and(|t| t & WORD != 0)
     }
 
     /// Byte ranges of the words of `run` (Thai letters only), in order.
     pub fn segment(&self, run: &str) -> Vec<(usize, usize)> {
-        let n = run.len();
-        // best[i]: (unknown bytes, words, previous cut, whether the piece ending at i is known).
+        // Every Thai letter is three bytes long: the search runs over letters, one byte each.
+        const BYTES: usize = 3;
+        let letters: Vec<u8> = run.chars().map(|c| letter(c).expect("a run of Thai letters")).collect();
+        debug_assert_eq!(letters.len() * BYTES, run.len());
+        let n = letters.len();
+        // best[i]: (unknown letters, words, previous cut, whether the piece ending at i is known).
         let mut best: Vec<Option<(usize, usize, usize, bool)>> = vec![None; n + 1];
         best[0] = Some((0, 0, 0, true));
         let relax = |best: &mut Vec<Option<(usize, usize, usize, bool)>>, from: usize, to: usize, known: bool| {
@@ -95,17 +110,16 @@ impl ThaiWords {
                 best[to] = Some(cost);
             }
         };
-        let allowed = cuts_allowed(run);
+        let allowed = cuts_allowed(&letters);
         for from in 0..n {
             if best[from].is_none() || !allowed[from] {
                 continue;
             }
             // Every dictionary word that starts here.
             let mut node = 0u32;
-            for (k, c) in run[from..].char_indices() {
-                let Some(next) = self.step(node, c) else { break };
+            for (to, l) in (from + 1..).zip(&letters[from..]) {
+                let Some(next) = self.step(node, *l) else { break };
                 node = next;
-                let to = from + k + c.len_utf8();
                 if node & WORD != 0 && allowed[to] {
                     relax(&mut best, from, to, true);
                 }
@@ -118,17 +132,17 @@ impl ThaiWords {
         let mut at = n;
         while at > 0 {
             let (_, _, from, known) = best[at].expect("the end is reached");
-            cuts.push((from, at, known));
+            cuts.push((from * BYTES, at * BYTES, known));
             at = from;
         }
         cuts.reverse();
         // Neighbouring unknown clusters are one unknown word.
-        let mut out: Vec<(usize, usize)> = Vec::with_capacity(cuts.len());
+        let mut out: Vec<(usize, usize)> = Vec::with_capacity(cuts.len() + 2);
         let mut last_known = true;
         for (from, to, known) in cuts {
             match out.last_mut() {
                 Some(last) if !known && !last_known => last.1 = to,
-                _ if known => out.extend(self.affixes_apart(run, from, to)),
+                _ if known => self.affixes_apart(run, from, to, &mut out),
                 _ => out.push((from, to)),
             }
             last_known = known;
@@ -140,32 +154,35 @@ impl ThaiWords {
 impl ThaiWords {
     /// A listed word that is ไม่ and a word (ไม่ดี, ไม่พอใจ), or a word and an intensifier
     /// (ดีมาก), as two: negation scope and intensifiers want them apart.
-    fn affixes_apart(&self, run: &str, from: usize, to: usize) -> Vec<(usize, usize)> {
+    fn affixes_apart(&self, run: &str, from: usize, to: usize, out: &mut Vec<(usize, usize)>) {
         let word = &run[from..to];
         if let Some(rest) = word.strip_prefix(NOT).filter(|r| self.contains(r)) {
-            return vec![(from, to - rest.len()), (to - rest.len(), to)];
+            out.extend([(from, to - rest.len()), (to - rest.len(), to)]);
+            return;
         }
         for suffix in INTENSIFIERS {
             if let Some(stem) = word.strip_suffix(suffix).filter(|s| self.contains(s)) {
-                return vec![(from, from + stem.len()), (from + stem.len(), to)];
+                out.extend([(from, from + stem.len()), (from + stem.len(), to)]);
+                return;
             }
         }
-        vec![(from, to)]
+        out.push((from, to));
     }
 }
 
-/// For each byte of `run` and its end, whether a word may end (and the next begin) there: at a
-/// character boundary, not before a mark or a following vowel, and not after a leading vowel,
-/// which belong to their consonant. Worked out once per run: the search asks of every place
-/// many times.
-fn cuts_allowed(run: &str) -> Vec<bool> {
-    let mut allowed = vec![false; run.len() + 1];
+/// For each letter of a run (by its place in the Thai block) and its end, whether a word may
+/// end (and the next begin) there: not before a mark or a following vowel, and not after a
+/// leading vowel, which belong to their consonant. Worked out once per run: the search asks of
+/// every place many times.
+fn cuts_allowed(letters: &[u8]) -> Vec<bool> {
+    let mut allowed = vec![false; letters.len() + 1];
     let mut prev_binds_forward = false;
-    for (i, c) in run.char_indices() {
+    for (i, l) in letters.iter().enumerate() {
+        let c = char::from_u32(THAI_BLOCK + u32::from(*l)).expect("a Thai letter");
         allowed[i] = i == 0 || (!binds_back(c) && !prev_binds_forward);
         prev_binds_forward = binds_forward(c);
     }
-    allowed[run.len()] = true;
+    allowed[letters.len()] = true;
     allowed
 }
 

@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet as HashSet};
 
@@ -16,14 +17,15 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::{Lang, thai};
 
-/// One word of a comment.
+/// One word of a comment. Its strings are shared with the thread's readings (see
+/// [`Words::read_piece`]): a word read again costs two reference counts, not two copies.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Token {
     /// The form themes and lexicons match: folded, then stemmed (English, Italian) or stripped
     /// of its particle (Korean).
-    pub term: String,
+    pub term: Arc<str>,
     /// The folded word as written, before stemming.
-    pub word: String,
+    pub word: Arc<str>,
     /// Byte range in the original text, for highlighting.
     pub start: usize,
     pub end: usize,
@@ -173,7 +175,7 @@ impl Words {
                     .starts_with(['하', '해', '했', '함', '한', '할', '합', '되', '돼', '됐', '됨', '된', '될', '됩']);
                 if let [.., noun, before] = tokens.as_mut_slice()
                     && light_verb
-                    && (before.word == "안" || before.word == "못")
+                    && (*before.word == *"안" || *before.word == *"못")
                     && !noun.stop
                     && noun.clause == before.clause
                 {
@@ -259,7 +261,7 @@ impl Words {
 
     /// The terms of a phrase as written in a theme or lexicon file ("customer service").
     pub fn phrase_terms(&self, phrase: &str, lang: Lang) -> Vec<String> {
-        self.tokens(phrase, lang).into_iter().map(|t| t.term).collect()
+        self.tokens(phrase, lang).into_iter().map(|t| t.term.to_string()).collect()
     }
 }
 
@@ -301,8 +303,8 @@ const PIECES_KEPT: usize = 8192;
 /// word, and whether it is a function word (a stop word or a negator).
 #[derive(Clone)]
 struct Reading {
-    word: String,
-    term: String,
+    word: Arc<str>,
+    term: Arc<str>,
     role: Role,
     contrast: bool,
     stop: bool,
@@ -314,13 +316,9 @@ impl Words {
     /// in those languages; Korean and Thai words are read quicker than they are looked up.
     fn read_piece(&self, piece: &str, lang: Lang) -> Reading {
         thread_local! {
-            static READ: RefCell<[FxHashMap<String, Reading>; 2]> = RefCell::default();
+            static READ: RefCell<[FxHashMap<String, Reading>; 4]> = RefCell::default();
         }
-        let kept = match lang {
-            Lang::En => 0,
-            Lang::It => 1,
-            Lang::Ko | Lang::Th => return self.reading(piece, lang),
-        };
+        let kept = lang.index();
         READ.with_borrow_mut(|read| {
             let read = &mut read[kept];
             if let Some(reading) = read.get(piece) {
@@ -341,6 +339,9 @@ impl Words {
         let (term, role) = self.read(&word, lang);
         let contrast = rules.contrast.contains(&word);
         let stop = role != Role::Content || rules.stopwords.contains(&term);
+        let word: Arc<str> = word.into();
+        // A word that is its own term (a stop word, Thai) is kept once.
+        let term = if *term == *word { word.clone() } else { term.into() };
         Reading { word, term, role, contrast, stop }
     }
 }
@@ -428,11 +429,11 @@ mod tests {
     use super::*;
 
     fn terms(text: &str, lang: Lang) -> Vec<String> {
-        Words::shared().tokens(text, lang).into_iter().map(|t| t.term).collect()
+        Words::shared().tokens(text, lang).into_iter().map(|t| t.term.to_string()).collect()
     }
 
     fn negated(text: &str, lang: Lang) -> Vec<String> {
-        Words::shared().tokens(text, lang).into_iter().filter(|t| t.negated).map(|t| t.word).collect()
+        Words::shared().tokens(text, lang).into_iter().filter(|t| t.negated).map(|t| t.word.to_string()).collect()
     }
 
     #[test]
@@ -449,7 +450,7 @@ mod tests {
     #[test]
     fn thai_is_split_into_words() {
         let words: Vec<String> =
-            Words::shared().tokens("ส่งของช้ามากแต่พนักงานสุภาพดี", Lang::Th).into_iter().map(|t| t.word).collect();
+            Words::shared().tokens("ส่งของช้ามากแต่พนักงานสุภาพดี", Lang::Th).into_iter().map(|t| t.word.to_string()).collect();
         assert!(words.len() >= 5, "{words:?}");
         for w in ["ส่ง", "ช้า", "มาก", "แต่", "พนักงาน", "สุภาพ", "ดี"]
         {
