@@ -66,17 +66,17 @@ const fn joined(before: Class, prev: Class, cur: Class, after: Class) -> bool {
         matches!(c, MidNum | MidNumLet | SingleQuote)
     }
     match (prev, cur) {
-        (Letter | Numeric, Letter | Numeric) => true,                     // WB5, WB8–10
-        (Cr, Lf) => true,                                                 // WB3
-        (Cr | Lf | Newline, _) | (_, Cr | Lf | Newline) => false,         // WB3a, WB3b
-        (Space, Space) => true,                                           // WB3d
-        (Letter, c) if mid_letter(c) && matches!(after, Letter) => true,  // WB6
+        (Letter | Numeric, Letter | Numeric) => true,             // WB5, WB8–10
+        (Cr, Lf) => true,                                         // WB3
+        (Cr | Lf | Newline, _) | (_, Cr | Lf | Newline) => false, // WB3a, WB3b
+        (Space, Space) => true,                                   // WB3d
+        (Letter, c) if mid_letter(c) && matches!(after, Letter) => true, // WB6
         (c, Letter) if mid_letter(c) && matches!(before, Letter) => true, // WB7
-        (c, Numeric) if mid_num(c) && matches!(before, Numeric) => true,  // WB11
-        (Numeric, c) if mid_num(c) && matches!(after, Numeric) => true,   // WB12
-        (Letter | Numeric | ExtendNumLet, ExtendNumLet) => true,          // WB13a
-        (ExtendNumLet, Letter | Numeric) => true,                         // WB13b
-        _ => false,                                                       // WB999
+        (c, Numeric) if mid_num(c) && matches!(before, Numeric) => true, // WB11
+        (Numeric, c) if mid_num(c) && matches!(after, Numeric) => true, // WB12
+        (Letter | Numeric | ExtendNumLet, ExtendNumLet) => true,  // WB13a
+        (ExtendNumLet, Letter | Numeric) => true,                 // WB13b
+        _ => false,                                               // WB999
     }
 }
 

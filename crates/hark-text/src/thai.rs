@@ -16,13 +16,13 @@ pub(crate) fn is_thai(c: char) -> bool {
 
 /// The word list as a trie of characters, flat: node `i`'s children are the edges
 /// `firsts[i]..firsts[i + 1]`, sorted by letter. Walking it from each place in a run finds
-/// every word that starts there in one pass over the letters. An edge is a byte (its letter's
-/// place in the Thai block) and a target (the child, and whether a word ends there), kept
-/// apart so that a node's letters are searched within one cache line.
+/// every word that starts there in one pass over the letters. Nodes are numbered breadth
+/// first, so edge `e` leads to node `e + 1`, and an edge is one byte: its letter's place in
+/// the Thai block, and [`ENDS_WORD`] if a word ends at its node. The walk touches two short
+/// arrays, a node's letters within one cache line.
 pub(crate) struct ThaiWords {
     firsts: Vec<u32>,
     letters: Vec<u8>,
-    targets: Vec<u32>,
     /// The root's targets by letter (0: no word begins with it), looked up without a search:
     /// the walk from every place in a run starts there.
     root: [u32; 128],
@@ -30,7 +30,14 @@ pub(crate) struct ThaiWords {
 
 /// The bit of a target that says a word ends at its node.
 const WORD: u32 = 1 << 31;
+/// The bit of an edge's byte that says a word ends at its node (letters are below 0x80).
+const ENDS_WORD: u8 = 0x80;
 const THAI_BLOCK: u32 = 0x0E00;
+
+/// The target of edge `at`, whose byte is `edge`: its node, with [`WORD`] if a word ends there.
+fn target(at: usize, edge: u8) -> u32 {
+    (at as u32 + 1) | if edge & ENDS_WORD != 0 { WORD } else { 0 }
+}
 
 /// A letter's place in the Thai block, if it is in it.
 fn letter(c: char) -> Option<u8> {
@@ -50,7 +57,7 @@ impl ThaiWords {
             list.dedup();
             // Breadth first over the sorted list: a node is the run of words that share its
             // prefix, so its children are numbered, and their edges laid down, in order.
-            let (mut firsts, mut letters, mut targets) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut firsts, mut letters) = (Vec::new(), Vec::new());
             let mut queue = VecDeque::from([(0, list.len(), 0)]);
             while let Some((mut lo, hi, depth)) = queue.pop_front() {
                 lo += usize::from(list[lo].len() == depth);
@@ -59,10 +66,10 @@ impl ThaiWords {
                     let c = list[lo][depth..].chars().next().expect("longer than its prefix");
                     let end = lo + list[lo..hi].partition_point(|w| w[depth..].starts_with(c));
                     let depth = depth + c.len_utf8();
-                    let child = (firsts.len() + queue.len()) as u32;
-                    letters.push(letter(c).unwrap_or_else(|| panic!("{}: {c:?} is not a Thai letter", list[lo])));
+                    assert_eq!(firsts.len() + queue.len(), letters.len() + 1, "edge e leads to node e + 1");
+                    let l = letter(c).unwrap_or_else(|| panic!("{}: {c:?} is not a Thai letter", list[lo]));
                     // The list is sorted, so a word that ends here comes first.
-                    targets.push(if list[lo].len() == depth { child | WORD } else { child });
+                    letters.push(if list[lo].len() == depth { l | ENDS_WORD } else { l });
                     queue.push_back((lo, end, depth));
                     lo = end;
                 }
@@ -70,9 +77,9 @@ impl ThaiWords {
             firsts.push(letters.len() as u32);
             let mut root = [0u32; 128];
             for at in firsts[0] as usize..firsts[1] as usize {
-                root[usize::from(letters[at])] = targets[at];
+                root[usize::from(letters[at] & !ENDS_WORD)] = target(at, letters[at]);
             }
-            ThaiWords { firsts, letters, targets, root }
+            ThaiWords { firsts, letters, root }
         })
     }
 
@@ -84,8 +91,8 @@ impl ThaiWords {
             return Some(self.root[usize::from(l)]).filter(|t| *t != 0);
         }
         let (from, to) = (self.firsts[node] as usize, self.firsts[node + 1] as usize);
-        let at = self.letters[from..to].binary_search(&l).ok()?;
-        Some(self.targets[from + at])
+        let at = from + self.letters[from..to].binary_search_by_key(&l, |e| e & !ENDS_WORD).ok()?;
+        Some(target(at, self.letters[at]))
     }
 
     pub fn contains(&self, word: &str) -> bool {

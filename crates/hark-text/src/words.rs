@@ -449,8 +449,11 @@ mod tests {
 
     #[test]
     fn thai_is_split_into_words() {
-        let words: Vec<String> =
-            Words::shared().tokens("ส่งของช้ามากแต่พนักงานสุภาพดี", Lang::Th).into_iter().map(|t| t.word.to_string()).collect();
+        let words: Vec<String> = Words::shared()
+            .tokens("ส่งของช้ามากแต่พนักงานสุภาพดี", Lang::Th)
+            .into_iter()
+            .map(|t| t.word.to_string())
+            .collect();
         assert!(words.len() >= 5, "{words:?}");
         for w in ["ส่ง", "ช้า", "มาก", "แต่", "พนักงาน", "สุภาพ", "ดี"]
         {
