@@ -311,9 +311,11 @@ struct Reading {
 }
 
 impl Words {
-    /// How `piece` reads in `lang`. Stemming is the dearest part of reading English and
-    /// Italian, and customers use few distinct words, so each thread keeps the readings it made
-    /// in those languages; Korean and Thai words are read quicker than they are looked up.
+    /// How `piece` reads in `lang`. Customers use few distinct words, so each thread keeps the
+    /// readings it made, per language: a word seen before costs a look-up and two reference
+    /// counts instead of folding, stemming or stripping, and the rule look-ups. A first pass
+    /// over a real set, begun with nothing kept, costs about what reading every word afresh
+    /// does (Korean 2 % more instructions, English and Thai less).
     fn read_piece(&self, piece: &str, lang: Lang) -> Reading {
         thread_local! {
             static READ: RefCell<[FxHashMap<String, Reading>; 4]> = RefCell::default();
