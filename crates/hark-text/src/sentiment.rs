@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 use crate::terms::TermIndex;
-use crate::words::read_as_one;
+use crate::words::{Rules, read_as_one};
 use crate::{Lang, Token, Words};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord, Hash)]
@@ -50,6 +50,20 @@ const LEAN_PER_WORD: f64 = 0.3;
 /// How many words back a question particle reaches: ดี|ไหม, ใช้|ดี|ไหม, ดี|มาก|ไหม.
 const QUESTION_REACH: usize = 2;
 
+/// What one word does to its comment's sentiment, worked out once per word by
+/// [`Lexicons::sway`] and kept with the word's reading (see `Words::read_piece`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Sway {
+    /// A question particle (ไหม): takes back what was just said.
+    Question,
+    /// "but", "ma", "하지만": what follows weighs more.
+    Contrast,
+    /// "very": multiplies the next word (in Thai, the word before).
+    Intensifier(f64),
+    /// Any other word, with its value in the lexicon (0: not there).
+    Word(f64),
+}
+
 pub(crate) struct Lexicons {
     words: [TermIndex<f64>; 4],
     /// Emoticons and emoji, listed with the words: what a smile says differs by language (in
@@ -82,6 +96,28 @@ impl Lexicons {
         })
     }
 
+    /// What a folded `word`, read as `term`, does to a comment's sentiment in `lang`. A stop
+    /// word counts only as listed (Korean ㅋㅋ, laughter); other words by their stem or, in
+    /// Korean, every stem inside them.
+    pub(crate) fn sway(&self, rules: &Rules, word: &str, term: &str, negator: bool, stop: bool, lang: Lang) -> Sway {
+        let lexicon = &self.words[lang.index()];
+        if rules.questions.contains(word) {
+            Sway::Question
+        } else if rules.contrast.contains(word) {
+            Sway::Contrast
+        } else if let Some(k) = rules.intensifiers.get(word) {
+            Sway::Intensifier(*k)
+        } else if negator {
+            Sway::Word(0.0)
+        } else if stop {
+            Sway::Word(lexicon.exact(term).copied().unwrap_or(0.0))
+        } else if lang == Lang::Ko {
+            Sway::Word(lexicon.within(word).into_iter().sum())
+        } else {
+            Sway::Word(lexicon.longest(term).copied().unwrap_or(0.0))
+        }
+    }
+
     /// The sum of the emoticons and emoji in `text`. They are not words, so they are found in
     /// the text itself, in one pass: only where a byte can begin one are the signs tried.
     fn signs_in(&self, text: &str, lang: Lang) -> f64 {
@@ -99,8 +135,6 @@ impl Lexicons {
     }
 
     pub fn score(&self, text: &str, tokens: &[Token], lang: Lang) -> Sentiment {
-        let rules = Words::shared().rules(lang);
-        let lexicon = &self.words[lang.index()];
         // Thai puts its intensifier after the word (ดีมาก); the others before (very good).
         let follows = lang == Lang::Th;
         // Each word's value, with where it stands (to be taken back by a question particle).
@@ -110,38 +144,30 @@ impl Lexicons {
         let mut boost = 1.0;
         let mut boost_left = 0usize;
         for (at, token) in tokens.iter().enumerate() {
-            if rules.questions.contains(&*token.word) {
-                for (v, (placed, clause)) in values.iter_mut().zip(&places) {
-                    if *clause == token.clause && at - placed <= QUESTION_REACH {
-                        *v = 0.0;
+            let value = match token.sway {
+                Sway::Question => {
+                    for (v, (placed, clause)) in values.iter_mut().zip(&places) {
+                        if *clause == token.clause && at - placed <= QUESTION_REACH {
+                            *v = 0.0;
+                        }
                     }
+                    continue;
                 }
-                continue;
-            }
-            if rules.contrast.contains(&*token.word) {
-                contrast_at = Some(values.len());
-                continue;
-            }
-            if let Some(k) = rules.intensifiers.get(&*token.word) {
-                if follows {
-                    if let Some(last) = values.last_mut() {
-                        *last *= k;
+                Sway::Contrast => {
+                    contrast_at = Some(values.len());
+                    continue;
+                }
+                Sway::Intensifier(k) => {
+                    if follows {
+                        if let Some(last) = values.last_mut() {
+                            *last *= k;
+                        }
+                    } else {
+                        (boost, boost_left) = (k, 2);
                     }
-                } else {
-                    (boost, boost_left) = (*k, 2);
+                    continue;
                 }
-                continue;
-            }
-            // A stop word counts only as listed (Korean ㅋㅋ, laughter); other words by their
-            // stem or, in Korean, every stem inside them.
-            let value: f64 = if token.negator {
-                0.0
-            } else if token.stop {
-                lexicon.exact(&token.term).copied().unwrap_or(0.0)
-            } else if lang == Lang::Ko {
-                lexicon.within(&token.word).into_iter().sum()
-            } else {
-                lexicon.longest(&token.term).copied().unwrap_or(0.0)
+                Sway::Word(value) => value,
             };
             if value == 0.0 {
                 if !token.stop {
