@@ -208,7 +208,8 @@ impl Words {
         let mut rest = 0usize;
         while rest < text.len() {
             let tail = &text[rest..];
-            let thai_at = tail.find(thai::is_thai).unwrap_or(tail.len());
+            // ASCII (most of an English comment) is checked at a word a time, and has no Thai.
+            let thai_at = if tail.is_ascii() { tail.len() } else { tail.find(thai::is_thai).unwrap_or(tail.len()) };
             let other = &tail[..thai_at];
             if !crate::plain::pieces(other, rest, &mut out) {
                 let mut last = 0usize;
