@@ -1,7 +1,8 @@
 //! Which of the four languages a comment is in.
 //!
-//! Hangul and Thai script decide on their own; text in Latin script is English or Italian, as
-//! lingua (with only those two models loaded) judges it.
+//! Hangul and Thai script decide on their own (beside Latin words, when the survey is in that
+//! language); text in Latin script is English or Italian, as lingua (with only those two models
+//! loaded) judges it.
 
 use std::sync::OnceLock;
 
@@ -39,8 +40,9 @@ impl Lang {
     }
 }
 
-/// The language of `text`. `hint` (the survey's language) decides text without letters, and
-/// Latin text that lingua cannot tell apart.
+/// The language of `text`. `hint` (the survey's language) decides text without letters, Latin
+/// text that lingua cannot tell apart, and Korean or Thai text mixed with Latin words when its
+/// own script is there.
 pub fn detect(text: &str, hint: Option<Lang>) -> Lang {
     let (mut hangul, mut thai) = (0usize, 0usize);
     let mut latin;
@@ -61,6 +63,13 @@ pub fn detect(text: &str, hint: Option<Lang>) -> Lang {
     }
     if hangul == 0 && thai == 0 && latin == 0 {
         return hint.unwrap_or(Lang::En);
+    }
+    // The survey's own script decides: Korean and Thai customers write brands, products and
+    // places in Latin letters ("มีSulwhasoo Essential Firming Creamมั้ยคะ").
+    match hint {
+        Some(Lang::Ko) if hangul > 0 => return Lang::Ko,
+        Some(Lang::Th) if thai > 0 => return Lang::Th,
+        _ => {}
     }
     if hangul >= thai && hangul * 2 >= latin && hangul > 0 {
         return Lang::Ko;
@@ -201,6 +210,11 @@ mod tests {
         assert_eq!(detect("배송이 너무 늦어요", None), Lang::Ko);
         assert_eq!(detect("ส่งของช้ามาก", Some(Lang::En)), Lang::Th);
         assert_eq!(detect("앱 UI가 불편해요", None), Lang::Ko);
+        // Latin brand names in a Thai or Korean survey's comment.
+        let thai = "มีSulwhasoo Essential Firming Creamมั้ยคะ";
+        assert_eq!(detect(thai, Some(Lang::Th)), Lang::Th);
+        assert_eq!(detect(thai, None), Lang::En);
+        assert_eq!(detect("Samsung Galaxy S24 Ultra 배송 빨라요", Some(Lang::Ko)), Lang::Ko);
     }
 
     #[test]
