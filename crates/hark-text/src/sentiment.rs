@@ -72,6 +72,8 @@ pub(crate) struct Lexicons {
 }
 
 impl Lexicons {
+    /// Built with `Words::term`, never `Words::tokens`: reading a token asks these lexicons
+    /// for its [`Sway`], which would wait on this very initialisation.
     pub fn shared() -> &'static Lexicons {
         static LEXICONS: OnceLock<Lexicons> = OnceLock::new();
         LEXICONS.get_or_init(|| {

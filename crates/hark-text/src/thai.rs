@@ -66,7 +66,7 @@ impl ThaiWords {
                     let c = list[lo][depth..].chars().next().expect("longer than its prefix");
                     let end = lo + list[lo..hi].partition_point(|w| w[depth..].starts_with(c));
                     let depth = depth + c.len_utf8();
-                    assert_eq!(firsts.len() + queue.len(), letters.len() + 1, "edge e leads to node e + 1");
+                    debug_assert_eq!(firsts.len() + queue.len(), letters.len() + 1, "edge e leads to node e + 1");
                     let l = letter(c).unwrap_or_else(|| panic!("{}: {c:?} is not a Thai letter", list[lo]));
                     // The list is sorted, so a word that ends here comes first.
                     letters.push(if list[lo].len() == depth { l | ENDS_WORD } else { l });
@@ -117,7 +117,7 @@ impl ThaiWords {
                 best[to] = Some(cost);
             }
         };
-        let allowed = cuts_allowed(&letters);
+        let allowed = cuts_allowed(run);
         for from in 0..n {
             if best[from].is_none() || !allowed[from] {
                 continue;
@@ -144,7 +144,7 @@ impl ThaiWords {
         }
         cuts.reverse();
         // Neighbouring unknown clusters are one unknown word.
-        let mut out: Vec<(usize, usize)> = Vec::with_capacity(cuts.len() + 2);
+        let mut out: Vec<(usize, usize)> = Vec::with_capacity(cuts.len());
         let mut last_known = true;
         for (from, to, known) in cuts {
             match out.last_mut() {
@@ -177,19 +177,18 @@ impl ThaiWords {
     }
 }
 
-/// For each letter of a run (by its place in the Thai block) and its end, whether a word may
-/// end (and the next begin) there: not before a mark or a following vowel, and not after a
-/// leading vowel, which belong to their consonant. Worked out once per run: the search asks of
-/// every place many times.
-fn cuts_allowed(letters: &[u8]) -> Vec<bool> {
-    let mut allowed = vec![false; letters.len() + 1];
+/// For each letter of `run` (Thai letters only) and its end, whether a word may end (and the
+/// next begin) there: not before a mark or a following vowel, and not after a leading vowel,
+/// which belong to their consonant. Worked out once per run: the search asks of every place
+/// many times.
+fn cuts_allowed(run: &str) -> Vec<bool> {
+    let mut allowed = Vec::with_capacity(run.len() / 3 + 1);
     let mut prev_binds_forward = false;
-    for (i, l) in letters.iter().enumerate() {
-        let c = char::from_u32(THAI_BLOCK + u32::from(*l)).expect("a Thai letter");
-        allowed[i] = i == 0 || (!binds_back(c) && !prev_binds_forward);
+    for c in run.chars() {
+        allowed.push(allowed.is_empty() || (!binds_back(c) && !prev_binds_forward));
         prev_binds_forward = binds_forward(c);
     }
-    allowed[letters.len()] = true;
+    allowed.push(true);
     allowed
 }
 

@@ -158,8 +158,8 @@ impl Words {
                 }
                 continue;
             }
-            let Reading { word, term, role, contrast, stop, sway } = self.read_piece(piece, lang);
-            if contrast {
+            let Reading { word, term, role, stop, sway } = self.read_piece(piece, lang);
+            if sway == Sway::Contrast {
                 reach = 0;
             }
             let negator = role == Role::Negator;
@@ -303,15 +303,14 @@ pub(crate) fn read_as_one(
 /// Pieces kept per thread and language in [`Words::read_piece`], before it starts afresh.
 const PIECES_KEPT: usize = 8192;
 
-/// How a piece of text reads: the folded word, its term, its role, whether it is a contrast
-/// word, whether it is a function word (a stop word or a negator), and what it does to the
-/// comment's sentiment.
+/// How a piece of text reads: the folded word, its term, its role, whether it is a function
+/// word (a stop word or a negator), and what it does to the comment's sentiment (a contrast
+/// word also ends a negation's scope).
 #[derive(Clone)]
 struct Reading {
     word: Arc<str>,
     term: Arc<str>,
     role: Role,
-    contrast: bool,
     stop: bool,
     sway: Sway,
 }
@@ -345,13 +344,12 @@ impl Words {
         let rules = self.rules(lang);
         let word = fold(piece, lang);
         let (term, role) = self.read(&word, lang);
-        let contrast = rules.contrast.contains(&word);
         let stop = role != Role::Content || rules.stopwords.contains(&term);
         let sway = Lexicons::shared().sway(rules, &word, &term, role == Role::Negator, stop, lang);
         let word: Arc<str> = word.into();
         // A word that is its own term (a stop word, Thai) is kept once.
         let term = if *term == *word { word.clone() } else { term.into() };
-        Reading { word, term, role, contrast, stop, sway }
+        Reading { word, term, role, stop, sway }
     }
 }
 
@@ -483,6 +481,7 @@ mod tests {
     #[test]
     fn negation_reaches_the_next_words_until_a_clause_ends() {
         assert_eq!(negated("It was not fast, but the staff were kind", Lang::En), ["fast"]);
+        assert_eq!(negated("not fast but kind", Lang::En), ["fast"], "a contrast word ends the scope");
         assert_eq!(negated("I don’t like it", Lang::En), ["like", "it"]);
         assert_eq!(negated("Il pacco non è arrivato. Il negozio è bello", Lang::It), ["è", "arrivato"]);
         assert_eq!(negated("안 좋아요", Lang::Ko), ["좋아요"]);
