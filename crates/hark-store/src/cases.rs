@@ -625,7 +625,7 @@ impl Store {
     /// Opens the case for an answer; a second call for the same answer returns the first
     /// case with `false`.
     pub async fn open_case(&self, new: &NewCase) -> Result<(Case, bool)> {
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         let opened = open_case_on(&mut tx, self.dialect, new).await?;
         tx.commit().await?;
         Ok(opened)
@@ -679,7 +679,7 @@ impl Store {
     /// Applies a person's change and records it in the case's history; returns the case and
     /// the id of the history entry.
     pub async fn change_case(&self, id: &str, actor: &str, change: &CaseChange) -> Result<(Case, String)> {
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *tx).await?;
         let mut case = row.as_ref().map(case_from).transpose()?.ok_or(StoreError::NotFound("case"))?;
@@ -765,7 +765,7 @@ impl Store {
     /// reply or the reason it failed. A sent reply is the first contact if none came before,
     /// and an open case then waits for the customer. Returns the case if the entry exists.
     pub async fn reply_result(&self, event_id: &str, state: ReplyState, answer: &str) -> Result<Option<Case>> {
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT case_id, detail FROM case_events WHERE id = $1 AND kind = 'reply'")
             .bind(event_id)
             .fetch_optional(&mut *tx)
@@ -819,7 +819,7 @@ impl Store {
     /// case is returned once, whichever process asks and however often.
     pub async fn escalate_overdue(&self) -> Result<Vec<Case>> {
         let now = now_ms();
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         let sql = format!(
             "UPDATE cases SET escalated_at = $1, updated_at = $1 \
              WHERE status NOT IN ('closed', 'held') AND due_at < $1 AND escalated_at IS NULL RETURNING {CASE_COLUMNS}"
@@ -851,7 +851,7 @@ impl Store {
         sqlx::query("UPDATE users SET team_id = $2 WHERE id = $1")
             .bind(user_id)
             .bind(team_id)
-            .execute(&self.pool)
+            .execute(&mut *self.write_one().await?)
             .await?;
         Ok(())
     }
@@ -860,7 +860,7 @@ impl Store {
         sqlx::query("UPDATE users SET agent_id = $2 WHERE id = $1")
             .bind(user_id)
             .bind(agent_id)
-            .execute(&self.pool)
+            .execute(&mut *self.write_one().await?)
             .await?;
         Ok(())
     }
@@ -884,7 +884,7 @@ impl Store {
     /// Adds codes (one per line in the admin page); codes already there are skipped.
     pub async fn add_reward_codes(&self, survey_id: &str, segment: &str, codes: &[String]) -> Result<u64> {
         let mut added = 0;
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         for code in codes {
             let r = sqlx::query(
                 "INSERT INTO reward_codes (id, survey_id, segment, code, created_at) VALUES ($1, $2, $3, $4, $5) \
@@ -905,7 +905,7 @@ impl Store {
 
     /// The code given to this answer: the one given before, or the next unused one.
     pub async fn reward_code_for(&self, survey_id: &str, segment: &str, response_id: &str) -> Result<Option<String>> {
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         let given: Option<String> = sqlx::query_scalar("SELECT code FROM reward_codes WHERE response_id = $1")
             .bind(response_id)
             .fetch_optional(&mut *tx)
@@ -947,7 +947,7 @@ impl Store {
             .bind(new_id())
             .bind(response_id)
             .bind(now_ms())
-            .execute(&self.pool)
+            .execute(&mut *self.write_one().await?)
             .await?;
         Ok(())
     }
@@ -981,7 +981,7 @@ impl Store {
             .bind(serde_json::to_string(events).expect("events serialize"))
             .bind(template)
             .bind(now_ms())
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.write_one().await?)
             .await?;
         webhook_from(&row)
     }
@@ -999,7 +999,8 @@ impl Store {
     }
 
     pub async fn delete_webhook(&self, id: &str) -> Result<()> {
-        let done = sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id).execute(&self.pool).await?;
+        let done =
+            sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id).execute(&mut *self.write_one().await?).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("webhook"));
         }
@@ -1009,7 +1010,7 @@ impl Store {
     /// Queues one delivery of `event` to every active webhook that wants it (or only to
     /// webhook `only`); see [`queue_deliveries_on`]. Returns how many webhooks want it.
     pub async fn queue_deliveries(&self, event: &str, key: &str, payload: &Value, only: Option<&str>) -> Result<usize> {
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         let hooks: Vec<Webhook> =
             active_webhooks_on(&mut tx).await?.into_iter().filter(|h| only.is_none_or(|id| h.id == id)).collect();
         let wanting = hooks.iter().filter(|h| h.wants(event)).count();
@@ -1033,7 +1034,7 @@ impl Store {
         .bind(id)
         .bind(status_code)
         .bind(error)
-        .execute(&self.pool)
+        .execute(&mut *self.write_one().await?)
         .await?;
         Ok(())
     }
@@ -1042,7 +1043,7 @@ impl Store {
     pub async fn fail_delivery(&self, id: &str) -> Result<()> {
         sqlx::query("UPDATE webhook_deliveries SET status = 'failed' WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.write_one().await?)
             .await?;
         Ok(())
     }
@@ -1074,7 +1075,7 @@ impl Store {
             .bind(Value::Object(new.figures.clone()).to_string())
             .bind(now_ms())
             .bind(new.idempotency_key.as_deref())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.write_one().await?)
             .await?;
         if let Some(row) = row {
             return Ok((interaction_from(&row)?, true));

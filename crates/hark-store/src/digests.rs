@@ -11,7 +11,7 @@ impl Store {
     /// Records `user_id`'s digest of `[period_start, period_end)` and queues `job` for it;
     /// `false` (and nothing queued) if that digest was queued before.
     pub async fn queue_digest(&self, user_id: &str, period_start: i64, period_end: i64, job: &NewJob) -> Result<bool> {
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         let recorded = sqlx::query(
             "INSERT INTO digests (user_id, period_end, period_start, queued_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (user_id, period_end) DO NOTHING",
@@ -47,7 +47,7 @@ impl Store {
         let done = sqlx::query("UPDATE users SET digest_opt_out = $2 WHERE id = $1")
             .bind(user_id)
             .bind(i64::from(opt_out))
-            .execute(&self.pool)
+            .execute(&mut *self.write_one().await?)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("user"));

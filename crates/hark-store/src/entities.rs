@@ -330,7 +330,7 @@ impl Store {
                 .bind(new_id())
                 .bind(name)
                 .bind(now_ms())
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.write_one().await?)
                 .await
                 .map_err(conflict_on_unique("a team with this name"))?;
         team_from(&row)
@@ -342,7 +342,7 @@ impl Store {
             .bind(new_id())
             .bind(name)
             .bind(now_ms())
-            .execute(&self.pool)
+            .execute(&mut *self.write_one().await?)
             .await?;
         let row = sqlx::query("SELECT id, name, created_at FROM teams WHERE name = $1")
             .bind(name)
@@ -374,7 +374,7 @@ impl Store {
         .bind(agent.external_id.as_deref())
         .bind(agent.team_id.as_deref())
         .bind(now_ms())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.write_one().await?)
         .await
         .map_err(conflict_on_unique("an agent with this external_id"))?;
         agent_from(&row)
@@ -419,7 +419,7 @@ impl Store {
     // ----- contacts -----
 
     pub async fn upsert_contact(&self, input: &ContactInput) -> Result<Contact> {
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         let merged = merge_attributes(&mut tx, input).await?;
         let contact = upsert_contact_on(&mut *tx, &merged).await?;
         tx.commit().await?;
@@ -436,7 +436,7 @@ impl Store {
         email: Option<&str>,
         phone: Option<&str>,
     ) -> Result<Contact> {
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         // Locked so that a case being opened for this answer meanwhile waits, then sees the
         // contact (see `open_case`).
         let lock = if self.dialect == crate::Dialect::Postgres { " FOR UPDATE" } else { "" };
@@ -503,7 +503,7 @@ impl Store {
     /// replies and notes on their cases, webhook payloads and job payloads that name them are
     /// emptied. Says what it did.
     pub async fn erase_contact(&self, id: &str) -> Result<Erasure> {
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         let exists: Option<String> =
             sqlx::query_scalar("SELECT id FROM contacts WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
         if exists.is_none() {
@@ -587,7 +587,7 @@ impl Store {
         .bind(password_hash)
         .bind(role.as_str())
         .bind(now_ms())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.write_one().await?)
         .await
         .map_err(conflict_on_unique("a user with this email"))?;
         user_from(&row)
@@ -604,14 +604,14 @@ impl Store {
             .bind(change.role.as_str())
             .bind(change.team_id.as_deref())
             .bind(change.agent_id.as_deref())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.write_one().await?)
             .await?;
         row.as_ref().map(user_from).transpose()?.ok_or(StoreError::NotFound("user"))
     }
 
     /// Deactivates (ending every session) or reactivates a user.
     pub async fn set_user_active(&self, id: &str, active: bool) -> Result<()> {
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE users SET deactivated_at = $2 WHERE id = $1")
             .bind(id)
             .bind((!active).then(now_ms))
@@ -634,7 +634,7 @@ impl Store {
         sqlx::query("UPDATE users SET seen_locale = $2 WHERE id = $1 AND (seen_locale IS NULL OR seen_locale <> $2)")
             .bind(id)
             .bind(locale)
-            .execute(&self.pool)
+            .execute(&mut *self.write_one().await?)
             .await?;
         Ok(())
     }
@@ -644,7 +644,7 @@ impl Store {
             .bind(id)
             .bind(locale)
             .bind(time_zone)
-            .execute(&self.pool)
+            .execute(&mut *self.write_one().await?)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("user"));
@@ -654,7 +654,7 @@ impl Store {
 
     /// An admin sets someone's password: every session of theirs ends.
     pub async fn reset_password(&self, id: &str, password_hash: &str) -> Result<()> {
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
             .bind(id)
             .bind(password_hash)
@@ -695,7 +695,7 @@ impl Store {
         .bind(name)
         .bind(&key.secret_hash)
         .bind(now_ms())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.write_one().await?)
         .await?;
         let record = ApiKeyRecord {
             id: row.try_get("id")?,
@@ -735,7 +735,7 @@ impl Store {
         let done = sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
             .bind(id)
             .bind(now_ms())
-            .execute(&self.pool)
+            .execute(&mut *self.write_one().await?)
             .await?;
         if done.rows_affected() == 0 { Err(StoreError::NotFound("api key")) } else { Ok(()) }
     }
@@ -755,7 +755,7 @@ impl Store {
         .bind(status.as_str())
         .bind(serde_json::to_string(definition).expect("definitions serialize"))
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.write_one().await?)
         .await?;
         survey_from(&row)
     }
@@ -777,7 +777,7 @@ impl Store {
         .bind(status.as_str())
         .bind(serde_json::to_string(definition).expect("definitions serialize"))
         .bind(now_ms())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.write_one().await?)
         .await?;
         self.surveys.forget(id);
         survey_from(&row)
@@ -837,7 +837,7 @@ impl Store {
         .bind(author)
         .bind(body)
         .bind(now_ms())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.write_one().await?)
         .await
         .map_err(|e| match &e {
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound("contact or response"),

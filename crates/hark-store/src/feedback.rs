@@ -152,7 +152,7 @@ impl Store {
             )
         });
         let tags = tag(&self.reading().analyzer, Some(&new.body), new.language.as_deref());
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         let contact_id = match &new.contact {
             None => None,
             Some(ContactRef::Id(id)) => Some(id.clone()),

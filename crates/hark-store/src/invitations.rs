@@ -172,7 +172,7 @@ impl Store {
     /// job, in the same commit) or `issued` when it may go out, `skipped` with the reason
     /// when not. An event makes at most one invitation per survey: a repeat returns the first.
     pub async fn invite(&self, new: &NewInvitation) -> Result<Invitation> {
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         // Lock the contact so two concurrent invitations cannot both pass the window check.
         let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE" } else { "" };
         let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1{lock}");
@@ -265,7 +265,7 @@ impl Store {
         detail: Option<&str>,
         remind_at: Option<i64>,
     ) -> Result<()> {
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         let sent_at = (status == InvitationStatus::Sent).then(now_ms);
         sqlx::query(
             "UPDATE invitations SET status = $2, status_detail = $3, sent_at = COALESCE($4, sent_at) WHERE id = $1",
@@ -289,7 +289,7 @@ impl Store {
         sqlx::query("UPDATE invitations SET reminded_at = $2 WHERE id = $1")
             .bind(id)
             .bind(now_ms())
-            .execute(&self.pool)
+            .execute(&mut *self.write_one().await?)
             .await?;
         Ok(())
     }
@@ -313,7 +313,7 @@ impl Store {
                 RESPONSE_COLUMNS.replace("r.", "")
             )
         });
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         let sql = format!("SELECT {RESPONSE_COLUMNS} FROM responses r WHERE r.id = $1");
         let before = sqlx::query(AssertSqlSafe(sql)).bind(response_id).fetch_optional(&mut *tx).await?;
         let Some(before) = before.as_ref().map(response_from).transpose()? else {
@@ -348,7 +348,7 @@ impl Store {
         sqlx::query("UPDATE contacts SET unsubscribed_at = COALESCE(unsubscribed_at, $2) WHERE id = $1")
             .bind(contact_id)
             .bind(now_ms())
-            .execute(&self.pool)
+            .execute(&mut *self.write_one().await?)
             .await?;
         Ok(())
     }
@@ -393,7 +393,7 @@ impl Store {
         .bind(contact_id)
         .bind(Value::Object(properties.clone()).to_string())
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *self.write_one().await?)
         .await?;
         let row = sqlx::query(
             "SELECT id, name, contact_id, properties, created_at, request_hash FROM events WHERE idempotency_key = $1",

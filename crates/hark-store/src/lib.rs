@@ -22,6 +22,7 @@ mod tagging;
 pub mod testing;
 mod themes;
 mod writer;
+mod writing;
 
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -62,6 +63,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the storage writer has stopped")]
     WriterGone,
+    /// Other writes held the database for longer than a write may wait.
+    #[error("the database is busy with other writes; try again in a moment")]
+    Busy,
     /// This database engine does not do this (e.g. `hark backup` on PostgreSQL).
     #[error("{0}")]
     Unsupported(String),
@@ -81,6 +85,7 @@ pub struct Store {
     pool: AnyPool,
     dialect: Dialect,
     writer: writer::Handle,
+    turns: writing::WriteTurns,
     surveys: std::sync::Arc<entities::SurveyCache>,
     /// The themes comments are read with in this process.
     reader: std::sync::Arc<themes::CommentReader>,
@@ -124,8 +129,9 @@ impl Store {
         let dialect = if url.starts_with("sqlite:") { Dialect::Sqlite } else { Dialect::Postgres };
         let pool = pool_options(dialect, if dialect == Dialect::Sqlite { 8 } else { 16 }).connect(&url).await?;
         let reader = std::sync::Arc::new(themes::CommentReader::builtin());
-        let writer = writer::spawn(pool_options(dialect, 1), url, dialect, reader.clone()).await?;
-        Ok(Store { pool, dialect, writer, surveys: Default::default(), reader })
+        let turns = writing::WriteTurns::new(dialect);
+        let writer = writer::spawn(pool_options(dialect, 1), url, turns.clone(), reader.clone()).await?;
+        Ok(Store { pool, dialect, writer, turns, surveys: Default::default(), reader })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -175,6 +181,16 @@ impl Store {
         Ok(())
     }
 
+    /// Starts a transaction that will write (see [`writing`]).
+    pub(crate) async fn begin_write(&self) -> Result<writing::WriteTx> {
+        self.turns.begin(&self.pool).await
+    }
+
+    /// A connection for one writing statement (see [`writing`]).
+    pub(crate) async fn write_one(&self) -> Result<writing::OneWrite> {
+        self.turns.one(&self.pool).await
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -205,16 +221,6 @@ fn migrator() -> Migrator {
     })
     .collect();
     Migrator::with_migrations(migrations)
-}
-
-/// Starts a transaction that will write. On SQLite it takes the write lock up front
-/// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and writes later fails at
-/// once with SQLITE_BUSY, without waiting, when another connection committed in between.
-pub(crate) async fn begin_write(pool: &AnyPool, dialect: Dialect) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-    Ok(match dialect {
-        Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
-        Dialect::Postgres => pool.begin().await?,
-    })
 }
 
 pub(crate) fn now_ms() -> i64 {

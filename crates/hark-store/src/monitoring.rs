@@ -128,7 +128,7 @@ impl Store {
         .bind(survey_id)
         .bind(created_by)
         .bind(now_ms())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.write_one().await?)
         .await?;
         annotation_from(&row)
     }
@@ -155,7 +155,10 @@ impl Store {
     }
 
     pub async fn delete_annotation(&self, id: &str) -> Result<()> {
-        let done = sqlx::query("DELETE FROM annotations WHERE id = $1").bind(id).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM annotations WHERE id = $1")
+            .bind(id)
+            .execute(&mut *self.write_one().await?)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("annotation"));
         }
@@ -176,7 +179,7 @@ impl Store {
             .bind(new.min_n)
             .bind(new.notify_email.as_deref())
             .bind(now_ms())
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.write_one().await?)
             .await?;
         rule_from(&row)
     }
@@ -188,7 +191,7 @@ impl Store {
     }
 
     pub async fn delete_alert_rule(&self, id: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM alerts WHERE rule_id = $1").bind(id).execute(&mut *tx).await?;
         let done = sqlx::query("DELETE FROM alert_rules WHERE id = $1").bind(id).execute(&mut *tx).await?;
         if done.rows_affected() == 0 {
@@ -202,7 +205,7 @@ impl Store {
         sqlx::query("UPDATE alert_rules SET last_checked_at = $2 WHERE id = $1")
             .bind(id)
             .bind(now_ms())
-            .execute(&self.pool)
+            .execute(&mut *self.write_one().await?)
             .await?;
         Ok(())
     }
@@ -228,7 +231,7 @@ impl Store {
         .bind(change.sentence())
         .bind(detail.to_string())
         .bind(now_ms())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.write_one().await?)
         .await?;
         let Some(id) = id else { return Ok(None) };
         let sql = format!("{ALERT_SELECT} WHERE a.id = $1");

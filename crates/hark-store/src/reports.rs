@@ -397,7 +397,7 @@ impl Store {
     /// transaction and with the same code that keeps them up to date.
     pub async fn rebuild_rollups(&self, survey_id: Option<&str>) -> Result<()> {
         const PAGE: i64 = 50_000;
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         for table in ["score_rollup", "score_hour_rollup", "facet_rollup", "facet_block_rollup"] {
             let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE 1 = 1"));
             sql.and_eq("survey_id", survey_id);

@@ -155,7 +155,7 @@ impl Store {
         const PAGE: i64 = 5_000;
         let mut after = String::new();
         loop {
-            let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+            let mut tx = self.begin_write().await?;
             let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
                 "SELECT id, comment, search_text FROM responses WHERE comment IS NOT NULL AND id > $1 ORDER BY id LIMIT $2",
             )
@@ -180,7 +180,9 @@ impl Store {
                 None => break,
             }
         }
-        sqlx::query("DELETE FROM pending_rebuilds WHERE name = 'search_text'").execute(&self.pool).await?;
+        sqlx::query("DELETE FROM pending_rebuilds WHERE name = 'search_text'")
+            .execute(&mut *self.write_one().await?)
+            .await?;
         Ok(())
     }
 

@@ -21,7 +21,10 @@ impl Store {
         let token = random_hex(32);
         let csrf_token = random_hex(32);
         let now = now_ms();
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(now)
+            .execute(&mut *self.write_one().await?)
+            .await?;
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -30,7 +33,7 @@ impl Store {
         .bind(&csrf_token)
         .bind(now)
         .bind(now + ttl_ms)
-        .execute(&self.pool)
+        .execute(&mut *self.write_one().await?)
         .await?;
         Ok((token, Session { user: user.clone(), csrf_token, expires_at: now + ttl_ms }))
     }
@@ -59,7 +62,7 @@ impl Store {
     /// Sets a user's password and ends their other sessions (a changed password locks out
     /// whoever else was signed in as them); the session of `keep_token` stays.
     pub async fn change_password(&self, user_id: &str, password_hash: &str, keep_token: &str) -> Result<()> {
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
             .bind(user_id)
             .bind(password_hash)
@@ -75,7 +78,10 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash_secret(token)).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(hash_secret(token))
+            .execute(&mut *self.write_one().await?)
+            .await?;
         Ok(())
     }
 
@@ -96,7 +102,7 @@ impl Store {
         sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
             .bind(key)
             .bind(random_hex(32))
-            .execute(&self.pool)
+            .execute(&mut *self.write_one().await?)
             .await?;
         Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_one(&self.pool).await?)
     }

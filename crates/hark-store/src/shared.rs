@@ -69,7 +69,7 @@ impl Store {
         .bind(i64::from(new.personal_data))
         .bind(new.expires_at)
         .bind(now_ms())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.write_one().await?)
         .await?;
         link_from(&row)
     }
@@ -97,7 +97,7 @@ impl Store {
         let done = sqlx::query("UPDATE shared_links SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1")
             .bind(id)
             .bind(now_ms())
-            .execute(&self.pool)
+            .execute(&mut *self.write_one().await?)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("shared link"));

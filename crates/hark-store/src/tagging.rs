@@ -101,7 +101,7 @@ impl Store {
             )
         });
         let reading = self.reading();
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         let rows = sqlx::query(AssertSqlSafe(UNTAGGED.as_str())).bind(limit).fetch_all(&mut *tx).await?;
         let mut moved = Vec::with_capacity(2 * rows.len());
         for row in &rows {

@@ -125,7 +125,7 @@ impl Store {
             None => Themes::builtin().list().to_vec(),
         };
         let next = reading(list.clone(), own, generation + 1);
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         let bumped =
             sqlx::query("UPDATE theme_tagging SET generation = generation + 1 WHERE id = 1 AND generation = $1")
                 .bind(generation)
@@ -170,7 +170,7 @@ impl Store {
         let current = self.reading();
         let stale = state.tagged_with.as_deref() != Some(current.digest.as_str());
         if stale && state.digest.is_none() {
-            let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+            let mut tx = self.begin_write().await?;
             // Another process may have started it meanwhile: only start from the same state.
             let state = self.walk_state(&mut *tx).await?;
             if state.digest.is_none() && state.generation == current.generation {
@@ -190,7 +190,7 @@ impl Store {
             return Ok(false);
         }
         let reading = self.reading();
-        let mut tx = crate::begin_write(&self.pool, self.dialect).await?;
+        let mut tx = self.begin_write().await?;
         let state = self.walk_state(&mut *tx).await?;
         // Only a process reading with the walk's themes takes its steps (one of another version
         // of Hark, during a rolling upgrade, leaves them to the others).

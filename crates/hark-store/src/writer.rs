@@ -19,9 +19,11 @@ use tokio::sync::{mpsc, oneshot};
 use crate::cases::{active_webhooks_on, case_payload, enqueue_playbooks_on, queue_deliveries_on, response_payload};
 use crate::entities::{merge_attributes, upsert_contact_on};
 use crate::filter::{Bind, Sql, fold_for_search};
+use crate::jobs::{Bookkeeping, Kept};
 use crate::reports::{Counted, adjust_rollups};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
 use crate::tagging::{self, CommentTags};
+use crate::writing::WriteTurns;
 use crate::{ContactRef, Dialect, FollowUp, NewResponse, Response, Result, StoreError, Submitted, new_id, now_ms};
 
 /// Largest batch; bounds transaction size and the latency of its last item.
@@ -31,14 +33,16 @@ const MAX_BATCH: usize = 512;
 /// once and kept by the connection.
 const ROWS_PER_INSERT: usize = 8;
 
-struct Job {
-    item: Item,
-    reply: oneshot::Sender<Result<Submitted>>,
+/// What the writer is asked to do: store an answer, or keep the job queue's books (see
+/// `Store::keep_books`).
+enum Work {
+    Answer(Item, oneshot::Sender<Result<Submitted>>),
+    Books(Bookkeeping, oneshot::Sender<Result<Kept>>),
 }
 
 #[derive(Clone)]
 pub(crate) struct Handle {
-    queue: mpsc::Sender<Job>,
+    queue: mpsc::Sender<Work>,
     reader: std::sync::Arc<crate::themes::CommentReader>,
 }
 
@@ -54,7 +58,14 @@ impl Handle {
         let (reply, answer) = oneshot::channel();
         let reading = self.reader.current();
         let tags = tagging::tag(&reading.analyzer, response.comment.as_deref(), response.language.as_deref());
-        self.queue.send(Job { item: Item { response, tags }, reply }).await.map_err(|_| StoreError::WriterGone)?;
+        self.queue.send(Work::Answer(Item { response, tags }, reply)).await.map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Keeps the books in the next group commit; answers after it.
+    pub(crate) async fn keep_books(&self, books: Bookkeeping) -> Result<Kept> {
+        let (reply, answer) = oneshot::channel();
+        self.queue.send(Work::Books(books, reply)).await.map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 }
@@ -65,7 +76,7 @@ impl Handle {
 pub(crate) async fn spawn(
     options: AnyPoolOptions,
     url: String,
-    dialect: Dialect,
+    turns: WriteTurns,
     reader: std::sync::Arc<crate::themes::CommentReader>,
 ) -> Result<Handle> {
     let (queue, jobs) = mpsc::channel(4 * MAX_BATCH);
@@ -81,7 +92,7 @@ pub(crate) async fn spawn(
                 match options.connect(&url).await {
                     Ok(pool) => {
                         let _ = ready.send(Ok(()));
-                        run(pool.clone(), dialect, jobs).await;
+                        run(pool.clone(), turns, jobs).await;
                         pool.close().await;
                     }
                     Err(e) => drop(ready.send(Err(e))),
@@ -93,38 +104,69 @@ pub(crate) async fn spawn(
     Ok(Handle { queue, reader })
 }
 
-async fn run(pool: AnyPool, dialect: Dialect, mut jobs: mpsc::Receiver<Job>) {
+async fn run(pool: AnyPool, turns: WriteTurns, mut queue: mpsc::Receiver<Work>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let taken: Vec<Job> = std::mem::take(&mut batch);
-        metrics::histogram!("hark_writer_batch_size").record(taken.len() as f64);
-        let responses: Vec<&Item> = taken.iter().map(|j| &j.item).collect();
-        match write(&pool, dialect, &responses).await {
-            Ok(results) => {
-                for (job, result) in taken.into_iter().zip(results) {
-                    let _ = job.reply.send(result);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        metrics::histogram!("hark_writer_batch_size").record(batch.len() as f64);
+        let (mut answers, mut books) = (Vec::new(), Vec::new());
+        for work in batch.drain(..) {
+            match work {
+                Work::Answer(item, reply) => answers.push((item, reply)),
+                Work::Books(b, reply) => books.push((b, reply)),
+            }
+        }
+        let items: Vec<&Item> = answers.iter().map(|(item, _)| item).collect();
+        let kept: Vec<&Bookkeeping> = books.iter().map(|(b, _)| b).collect();
+        match write(&pool, &turns, &items, &kept).await {
+            Ok((results, kept)) => {
+                for ((_, reply), result) in answers.into_iter().zip(results) {
+                    let _ = reply.send(result);
+                }
+                for ((_, reply), kept) in books.into_iter().zip(kept) {
+                    let _ = reply.send(Ok(kept));
                 }
             }
             Err(batch_error) => {
-                if taken.len() > 1 {
-                    tracing::debug!(%batch_error, size = taken.len(), "batch failed; writing its items one by one");
+                if answers.len() + books.len() > 1 {
+                    tracing::debug!(%batch_error, answers = answers.len(), "batch failed; writing its items one by one");
                 }
-                for job in taken {
-                    let result = match write(&pool, dialect, &[&job.item]).await {
-                        Ok(mut results) => results.pop().expect("one result per item"),
+                for (item, reply) in answers {
+                    let result = match write(&pool, &turns, &[&item], &[]).await {
+                        Ok((mut results, _)) => results.pop().expect("one result per item"),
                         Err(e) => Err(e),
                     };
-                    let _ = job.reply.send(result);
+                    let _ = reply.send(result);
+                }
+                for (b, reply) in books {
+                    let kept = write(&pool, &turns, &[], &[&b]).await;
+                    let _ = reply.send(kept.map(|(_, mut kept)| kept.pop().expect("one result per entry")));
                 }
             }
         }
     }
 }
 
-/// Writes the items in one transaction. The outer error fails the whole batch; an inner one
-/// (an idempotency key reused for another request) belongs to its item alone.
-async fn write(pool: &AnyPool, dialect: Dialect, tagged: &[&Item]) -> Result<Vec<Result<Submitted>>> {
-    let mut tx = crate::begin_write(pool, dialect).await?;
+/// Writes the answers and keeps the books in one transaction. The outer error fails the whole
+/// batch; an inner one (an idempotency key reused for another request) belongs to its answer
+/// alone.
+async fn write(
+    pool: &AnyPool,
+    turns: &WriteTurns,
+    tagged: &[&Item],
+    books: &[&Bookkeeping],
+) -> Result<(Vec<Result<Submitted>>, Vec<Kept>)> {
+    let dialect = turns.dialect();
+    let mut tx = turns.begin(pool).await?;
+    let results = if tagged.is_empty() { Vec::new() } else { write_answers(&mut tx, dialect, tagged).await? };
+    let mut kept = Vec::with_capacity(books.len());
+    for b in books {
+        kept.push(b.keep_on(&mut tx, dialect).await?);
+    }
+    tx.commit().await?;
+    Ok((results, kept))
+}
+
+async fn write_answers(tx: &mut AnyConnection, dialect: Dialect, tagged: &[&Item]) -> Result<Vec<Result<Submitted>>> {
     let items: Vec<&NewResponse> = tagged.iter().map(|i| &i.response).collect();
     let mut contact_ids = Vec::with_capacity(items.len());
     for item in &items {
@@ -132,7 +174,7 @@ async fn write(pool: &AnyPool, dialect: Dialect, tagged: &[&Item]) -> Result<Vec
             None => None,
             Some(ContactRef::Id(id)) => Some(id.clone()),
             Some(ContactRef::Upsert(input)) => {
-                let merged = merge_attributes(&mut tx, input).await?;
+                let merged = merge_attributes(tx, input).await?;
                 Some(upsert_contact_on(&mut *tx, &merged).await?.id)
             }
         });
@@ -146,7 +188,7 @@ async fn write(pool: &AnyPool, dialect: Dialect, tagged: &[&Item]) -> Result<Vec
             inserted.insert((response.survey_id.clone(), response.idempotency_key.clone()), response);
         }
     }
-    adjust_rollups(&mut tx, dialect, inserted.values().map(|r| (Counted::of(r), 1))).await?;
+    adjust_rollups(tx, dialect, inserted.values().map(|r| (Counted::of(r), 1))).await?;
     let mut results = Vec::with_capacity(items.len());
     let mut playbooks = Vec::new();
     let mut webhooks_only = Vec::new();
@@ -161,7 +203,7 @@ async fn write(pool: &AnyPool, dialect: Dialect, tagged: &[&Item]) -> Result<Vec
                 }
                 results.push(Ok(Submitted { response, created: true }))
             }
-            None => results.push(existing(&mut tx, item).await?),
+            None => results.push(existing(tx, item).await?),
         }
     }
     let follow_up = if playbooks.is_empty() && webhooks_only.is_empty() {
@@ -169,10 +211,9 @@ async fn write(pool: &AnyPool, dialect: Dialect, tagged: &[&Item]) -> Result<Vec
     } else {
         let webhooks_only: Vec<&Response> =
             webhooks_only.iter().filter_map(|&i| results[i].as_ref().ok()).map(|s| &s.response).collect();
-        follow_up_on(&mut tx, dialect, &playbooks, &webhooks_only).await?
+        follow_up_on(tx, dialect, &playbooks, &webhooks_only).await?
     };
     enqueue_playbooks_on(&mut *tx, dialect, &follow_up).await?;
-    tx.commit().await?;
     Ok(results)
 }
 

@@ -118,6 +118,11 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => Self::not_found(what),
             StoreError::Conflict(detail) => Self::conflict(detail),
             StoreError::Invalid(errors) => errors.into(),
+            StoreError::Busy => {
+                let mut busy = Self::unavailable(StoreError::Busy.to_string());
+                busy.0.retry_after = Some(1);
+                busy
+            }
             other => {
                 tracing::error!(error = %other, "storage failure");
                 Self::with_status(
