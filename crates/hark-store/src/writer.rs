@@ -34,7 +34,8 @@ const MAX_BATCH: usize = 512;
 const ROWS_PER_INSERT: usize = 8;
 
 /// What the writer is asked to do: store an answer, or keep the job queue's books (see
-/// `Store::keep_books`).
+/// `Store::keep_books`). Answers are nearly every entry, so they are not boxed.
+#[allow(clippy::large_enum_variant)]
 enum Work {
     Answer(Item, oneshot::Sender<Result<Submitted>>),
     Books(Bookkeeping, oneshot::Sender<Result<Kept>>),

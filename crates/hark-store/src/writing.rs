@@ -58,56 +58,41 @@ impl WriteTurns {
             Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
             Dialect::Postgres => pool.begin().await?,
         };
-        Ok(WriteTx { tx, _turn: turn })
+        Ok(Turn { conn: tx, _turn: turn })
     }
 
     /// A connection for one writing statement, which commits on its own.
     pub(crate) async fn one(&self, pool: &AnyPool) -> Result<OneWrite> {
         let turn = self.take().await?;
-        Ok(OneWrite { conn: pool.acquire().await?, _turn: turn })
+        Ok(Turn { conn: pool.acquire().await?, _turn: turn })
     }
 }
 
-/// A write transaction holding this process's turn until it commits or is dropped (rolled
-/// back).
-pub(crate) struct WriteTx {
-    tx: Transaction<'static, Any>,
+/// A connection, or a transaction, holding this process's turn until it is dropped.
+pub(crate) struct Turn<C> {
+    conn: C,
     _turn: Option<OwnedMutexGuard<()>>,
 }
+
+/// A write transaction: the turn lasts until it commits or is dropped (rolled back).
+pub(crate) type WriteTx = Turn<Transaction<'static, Any>>;
+/// A pooled connection for one statement, which commits on its own.
+pub(crate) type OneWrite = Turn<PoolConnection<Any>>;
 
 impl WriteTx {
     pub(crate) async fn commit(self) -> Result<()> {
-        Ok(self.tx.commit().await?)
+        Ok(self.conn.commit().await?)
     }
 }
 
-impl Deref for WriteTx {
-    type Target = AnyConnection;
-    fn deref(&self) -> &AnyConnection {
-        &self.tx
-    }
-}
-
-impl DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
-        &mut self.tx
-    }
-}
-
-/// A pooled connection holding this process's turn for one statement.
-pub(crate) struct OneWrite {
-    conn: PoolConnection<Any>,
-    _turn: Option<OwnedMutexGuard<()>>,
-}
-
-impl Deref for OneWrite {
+impl<C: DerefMut<Target = AnyConnection>> Deref for Turn<C> {
     type Target = AnyConnection;
     fn deref(&self) -> &AnyConnection {
         &self.conn
     }
 }
 
-impl DerefMut for OneWrite {
+impl<C: DerefMut<Target = AnyConnection>> DerefMut for Turn<C> {
     fn deref_mut(&mut self) -> &mut AnyConnection {
         &mut self.conn
     }
