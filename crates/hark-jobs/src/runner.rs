@@ -18,11 +18,11 @@ use crate::mail::{MailError, Mailer, compose_survey_mail};
 use crate::outbound::OutboundPolicy;
 
 /// Jobs running at once in one process (most of them wait on a network call).
-const MAX_IN_FLIGHT: usize = 64;
-/// Calls at once to one webhook, and mails at once to the mail server. Each call waits on its
-/// receiver: with 2 places, deliveries to a receiver on loopback kept up with a third of the
-/// answers coming in at 64 clients (`cargo bench -p hark-web --bench ingest`).
-pub(crate) const PER_WEBHOOK: usize = 16;
+const MAX_IN_FLIGHT: usize = 128;
+/// Calls at once to one webhook, and mails at once to the mail server. A call mostly waits on
+/// its receiver; at 64 clients on SQLite, with a receiver on loopback, deliveries kept up with
+/// the answers coming in at 32 places, not at 16 (`cargo bench -p hark-web --bench ingest`).
+pub(crate) const PER_WEBHOOK: usize = 32;
 const PER_MAIL_SERVER: usize = 8;
 /// A job that takes longer is abandoned and retried. The lease (see `RunnerConfig::lease`)
 /// lasts at least twice as long, so no second process can claim a job that is still running.
