@@ -133,10 +133,7 @@ impl Store {
     /// worker only, however many run against this database.
     pub async fn claim_jobs(&self, worker: &str, lease_ms: i64, limit: i64) -> Result<Vec<Job>> {
         let claim = Bookkeeping::Claim { worker: worker.to_owned(), lease_ms, limit };
-        self.keep_books(claim).await.map(|kept| match kept {
-            Kept::Claimed(jobs) => jobs,
-            Kept::Marked(_) => unreachable!("a claim returns jobs"),
-        })
+        Ok(self.keep_books(claim).await?.claimed)
     }
 
     /// Marks a claimed job done; false if the worker's lease was lost meanwhile.
@@ -154,10 +151,7 @@ impl Store {
         }
         let finish =
             Bookkeeping::Finish { ids: ids.to_vec(), worker: worker.to_owned(), delivered: delivered.to_vec() };
-        self.keep_books(finish).await.map(|kept| match kept {
-            Kept::Marked(marked) => marked,
-            Kept::Claimed(_) => unreachable!("a finish returns a count"),
-        })
+        Ok(self.keep_books(finish).await?.marked)
     }
 
     /// On SQLite, where one connection writes at a time, the answer writer does the queue's
@@ -209,10 +203,7 @@ impl Store {
             return Ok(0);
         }
         let postpone = Bookkeeping::Postpone { ids: ids.to_vec(), worker: worker.to_owned(), run_at };
-        self.keep_books(postpone).await.map(|kept| match kept {
-            Kept::Marked(marked) => marked,
-            Kept::Claimed(_) => unreachable!("a postponement returns a count"),
-        })
+        Ok(self.keep_books(postpone).await?.marked)
     }
 
     /// Makes a queued job due now (the admin's "run now"); false if it is not queued.
@@ -272,31 +263,28 @@ pub(crate) enum Bookkeeping {
     Postpone { ids: Vec<String>, worker: String, run_at: i64 },
 }
 
-/// What a piece of bookkeeping returns.
-pub(crate) enum Kept {
-    Claimed(Vec<Job>),
-    /// Jobs finished or postponed that were still the worker's.
-    Marked(u64),
+/// What a piece of bookkeeping returns: the jobs a claim took, or how many of the jobs
+/// finished or postponed were still the worker's.
+#[derive(Default)]
+pub(crate) struct Kept {
+    pub(crate) claimed: Vec<Job>,
+    pub(crate) marked: u64,
 }
 
 impl Bookkeeping {
     pub(crate) async fn keep_on(&self, conn: &mut AnyConnection, dialect: Dialect) -> Result<Kept> {
         match self {
             Bookkeeping::Claim { worker, lease_ms, limit } => {
-                claim_on(conn, dialect, worker, *lease_ms, *limit).await.map(Kept::Claimed)
+                let claimed = claim_on(conn, dialect, worker, *lease_ms, *limit).await?;
+                Ok(Kept { claimed, ..Kept::default() })
             }
             Bookkeeping::Finish { ids, worker, delivered } => {
-                finish_on(conn, dialect, ids, worker, delivered).await.map(Kept::Marked)
+                let marked = finish_on(conn, dialect, ids, worker, delivered).await?;
+                Ok(Kept { marked, ..Kept::default() })
             }
             Bookkeeping::Postpone { ids, worker, run_at } => {
-                let mut sql = Sql::new(
-                    "UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL, locked_until = NULL, \
-                     run_at = ",
-                );
-                sql.int(*run_at).push(", updated_at = ").int(now_ms());
-                sql.push(" WHERE status = 'running' AND locked_by = ").text(worker).push(" AND id");
-                sql.in_texts(ids.iter().map(String::as_str));
-                Ok(Kept::Marked(sql.query(dialect).execute(&mut *conn).await?.rows_affected()))
+                let marked = postpone_on(conn, dialect, ids, worker, *run_at).await?;
+                Ok(Kept { marked, ..Kept::default() })
             }
         }
     }
@@ -372,4 +360,20 @@ async fn finish_on(
     sql.in_texts(ids.iter().map(String::as_str));
     let marked = sql.query(dialect).execute(&mut *conn).await?.rows_affected();
     Ok(marked)
+}
+
+async fn postpone_on(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    ids: &[String],
+    worker: &str,
+    run_at: i64,
+) -> Result<u64> {
+    let mut sql = Sql::new(
+        "UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL, locked_until = NULL, run_at = ",
+    );
+    sql.int(run_at).push(", updated_at = ").int(now_ms());
+    sql.push(" WHERE status = 'running' AND locked_by = ").text(worker).push(" AND id");
+    sql.in_texts(ids.iter().map(String::as_str));
+    Ok(sql.query(dialect).execute(&mut *conn).await?.rows_affected())
 }

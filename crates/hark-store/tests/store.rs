@@ -322,6 +322,17 @@ async fn jobs_are_claimed_once_retried_later_and_reclaimed_after_a_lost_lease(st
     assert_eq!((retrying.status, retrying.last_error.as_deref()), (JobStatus::Queued, Some("SMTP 421 try later")));
     assert_eq!(listed.iter().find(|j| j.id == b[1]).unwrap().status, JobStatus::Failed);
 
+    // Jobs handed back untried are due again later, and the claim did not count as an attempt;
+    // only the claiming worker may hand a job back.
+    store.enqueue(&NewJob::new("busy", json!({}), now)).await.unwrap();
+    let busy: Vec<String> = store.claim_jobs("d", 60_000, 5).await.unwrap().into_iter().map(|j| j.id).collect();
+    assert_eq!(busy.len(), 1);
+    assert_eq!(store.postpone_jobs(&busy, "someone else", now + 60_000).await.unwrap(), 0);
+    assert_eq!(store.postpone_jobs(&busy, "d", now + 60_000).await.unwrap(), 1);
+    assert!(store.claim_jobs("d", 60_000, 5).await.unwrap().is_empty(), "not due until its new time");
+    let handed_back = store.list_jobs(None, 100).await.unwrap().into_iter().find(|j| j.id == busy[0]).unwrap();
+    assert_eq!((handed_back.status, handed_back.attempts, handed_back.run_at), (JobStatus::Queued, 0, now + 60_000));
+
     // A worker that died holding a job loses it when its lease runs out.
     store.enqueue(&NewJob::new("crash", json!({}), now)).await.unwrap();
     let held = store.claim_jobs("dead", -1, 1).await.unwrap();
@@ -330,7 +341,7 @@ async fn jobs_are_claimed_once_retried_later_and_reclaimed_after_a_lost_lease(st
     assert!(!store.finish_job(&held[0].id, "dead").await.unwrap());
     assert!(store.finish_job(&held[0].id, "alive").await.unwrap());
     let counts = store.count_jobs().await.unwrap();
-    assert_eq!(counts.iter().map(|(_, n)| n).sum::<i64>(), 52);
+    assert_eq!(counts.iter().map(|(_, n)| n).sum::<i64>(), 53);
 }
 
 async fn sessions_and_the_link_secret(store: Store) {
