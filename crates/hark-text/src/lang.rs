@@ -44,6 +44,14 @@ impl Lang {
 /// text that lingua cannot tell apart, and Korean or Thai text mixed with Latin words when its
 /// own script is there.
 pub fn detect(text: &str, hint: Option<Lang>) -> Lang {
+    // The survey's own script decides: Korean and Thai customers write brands, products and
+    // places in Latin letters ("มีSulwhasoo Essential Firming Creamมั้ยคะ"). Its first letter
+    // is enough: nothing else needs counting.
+    match hint {
+        Some(Lang::Ko) if text.chars().any(is_hangul) => return Lang::Ko,
+        Some(Lang::Th) if text.chars().any(is_thai) => return Lang::Th,
+        _ => {}
+    }
     let (mut hangul, mut thai) = (0usize, 0usize);
     let mut latin;
     if text.is_ascii() {
@@ -54,8 +62,8 @@ pub fn detect(text: &str, hint: Option<Lang>) -> Lang {
         latin = text.bytes().filter(u8::is_ascii_alphabetic).count();
         for c in text.chars().filter(|c| !c.is_ascii()) {
             match c {
-                '\u{AC00}'..='\u{D7A3}' | '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}' => hangul += 1,
-                '\u{0E00}'..='\u{0E7F}' => thai += 1,
+                c if is_hangul(c) => hangul += 1,
+                c if is_thai(c) => thai += 1,
                 c if c.is_alphabetic() => latin += 1,
                 _ => {}
             }
@@ -63,13 +71,6 @@ pub fn detect(text: &str, hint: Option<Lang>) -> Lang {
     }
     if hangul == 0 && thai == 0 && latin == 0 {
         return hint.unwrap_or(Lang::En);
-    }
-    // The survey's own script decides: Korean and Thai customers write brands, products and
-    // places in Latin letters ("มีSulwhasoo Essential Firming Creamมั้ยคะ").
-    match hint {
-        Some(Lang::Ko) if hangul > 0 => return Lang::Ko,
-        Some(Lang::Th) if thai > 0 => return Lang::Th,
-        _ => {}
     }
     if hangul >= thai && hangul * 2 >= latin && hangul > 0 {
         return Lang::Ko;
@@ -79,6 +80,16 @@ pub fn detect(text: &str, hint: Option<Lang>) -> Lang {
     }
     // Latin script: a hint of English or Italian stands unless lingua is sure of the other.
     latin_language(text, hint)
+}
+
+/// Hangul: syllables, jamo and compatibility jamo (ㅋㅋ).
+fn is_hangul(c: char) -> bool {
+    matches!(c, '\u{AC00}'..='\u{D7A3}' | '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}')
+}
+
+/// The Thai block.
+fn is_thai(c: char) -> bool {
+    ('\u{0E00}'..='\u{0E7F}').contains(&c)
 }
 
 fn latin_language(text: &str, hint: Option<Lang>) -> Lang {
