@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 
 use crate::filter::{Sql, fold_for_search, push_attribute_conditions};
 use crate::jobs::{NewJob, enqueue_on};
-use crate::reports::{Counted, adjust_rollups};
+use crate::reports::{Counted, Stripe, adjust_rollups};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
 use crate::{Contact, Dialect, Response, Result, Store, StoreError, new_id, now_ms, parse_json};
 
@@ -337,7 +337,7 @@ impl Store {
         let after = response_from(&row)?;
         let (before, after_counted) = (Counted::of(&before), Counted::of(&after));
         if before != after_counted {
-            adjust_rollups(&mut tx, self.dialect, [(before, -1), (after_counted, 1)]).await?;
+            adjust_rollups(&mut tx, self.dialect, Stripe::SHARED, [(before, -1), (after_counted, 1)]).await?;
         }
         tx.commit().await?;
         Ok(after)

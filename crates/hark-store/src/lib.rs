@@ -214,6 +214,7 @@ fn migrator() -> Migrator {
         (14, "feedback", include_str!("../migrations/0014_feedback.sql")),
         (15, "own_themes", include_str!("../migrations/0015_own_themes.sql")),
         (16, "hour_rollup", include_str!("../migrations/0016_hour_rollup.sql")),
+        (17, "rollup_stripes", include_str!("../migrations/0017_rollup_stripes.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

@@ -423,7 +423,7 @@ impl Store {
                 all.add(&Counted::of(r), 1);
             }
         }
-        all.write(&mut tx, self.dialect).await?;
+        all.write(&mut tx, self.dialect, Stripe::SHARED).await?;
         sqlx::query("DELETE FROM pending_rebuilds WHERE name = 'rollups'").execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
@@ -694,13 +694,35 @@ type FacetKey = (i64, String, String, String, String, &'static str, i64);
 pub(crate) async fn adjust_rollups(
     conn: &mut AnyConnection,
     dialect: Dialect,
+    stripe: Stripe,
     changes: impl IntoIterator<Item = (Counted, i64)>,
 ) -> Result<()> {
     let mut summed = RollupChanges::default();
     for (counted, n) in changes {
         summed.add(&counted, n);
     }
-    summed.write(conn, dialect).await
+    summed.write(conn, dialect, stripe).await
+}
+
+/// Which rows of the rollups a writer counts into: they hold a count per key and stripe, and
+/// reports sum the stripes. Each answer writer on PostgreSQL has a stripe of its own, so that
+/// the writers of several nodes never wait for each other's row locks (see migration 0017).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stripe(i64);
+
+impl Stripe {
+    /// Every write but the answer writers' (score edits, re-reading, rebuilds), and SQLite's
+    /// one writer, which has nobody to wait for.
+    pub const SHARED: Stripe = Stripe(0);
+
+    /// A stripe for a new answer writer: on PostgreSQL one of two billion, picked at random.
+    pub fn for_writer(dialect: Dialect) -> Stripe {
+        match dialect {
+            Dialect::Sqlite => Stripe::SHARED,
+            // A v7 id's last 62 bits are random.
+            Dialect::Postgres => Stripe(i64::from((uuid::Uuid::now_v7().as_u128() as u32) >> 1) + 1),
+        }
+    }
 }
 
 /// Changes to both rollups, summed per row: one statement may not touch the same row twice
@@ -741,31 +763,36 @@ impl RollupChanges {
         }
     }
 
-    pub async fn write(self, conn: &mut AnyConnection, dialect: Dialect) -> Result<()> {
+    pub async fn write(self, conn: &mut AnyConnection, dialect: Dialect, Stripe(stripe): Stripe) -> Result<()> {
         let RollupChanges { mut scores, mut hours, facets } = self;
         scores.retain(|_, n| *n != 0);
         let scores: Vec<_> = scores.into_iter().collect();
         for chunk in scores.chunks(ROLLUP_ROWS_PER_STATEMENT) {
-            let mut sql = Sql::new("INSERT INTO score_rollup (day, survey_id, team_id, channel, score, n) VALUES ");
+            let mut sql =
+                Sql::new("INSERT INTO score_rollup (day, survey_id, team_id, channel, score, stripe, n) VALUES ");
             for (i, ((day, survey, team, channel, score), n)) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
                 sql.int(*day).push(", ").text(survey).push(", ").text(team).push(", ").text(channel);
-                sql.push(", ").int(*score).push(", ").int(*n).push(")");
+                sql.push(", ").int(*score).push(", ").int(stripe).push(", ").int(*n).push(")");
             }
             sql.push(
-                " ON CONFLICT (day, survey_id, team_id, channel, score) DO UPDATE SET n = score_rollup.n + excluded.n",
+                " ON CONFLICT (day, survey_id, team_id, channel, score, stripe) \
+                 DO UPDATE SET n = score_rollup.n + excluded.n",
             );
             sql.query(dialect).execute(&mut *conn).await?;
         }
         hours.retain(|_, n| *n != 0);
         let hours: Vec<_> = hours.into_iter().collect();
         for chunk in hours.chunks(ROLLUP_ROWS_PER_STATEMENT) {
-            let mut sql = Sql::new("INSERT INTO score_hour_rollup (hour, survey_id, score, n) VALUES ");
+            let mut sql = Sql::new("INSERT INTO score_hour_rollup (hour, survey_id, score, stripe, n) VALUES ");
             for (i, ((hour, survey, score), n)) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
-                sql.int(*hour).push(", ").text(survey).push(", ").int(*score).push(", ").int(*n).push(")");
+                sql.int(*hour).push(", ").text(survey).push(", ").int(*score).push(", ").int(stripe);
+                sql.push(", ").int(*n).push(")");
             }
-            sql.push(" ON CONFLICT (hour, survey_id, score) DO UPDATE SET n = score_hour_rollup.n + excluded.n");
+            sql.push(
+                " ON CONFLICT (hour, survey_id, score, stripe) DO UPDATE SET n = score_hour_rollup.n + excluded.n",
+            );
             sql.query(dialect).execute(&mut *conn).await?;
         }
         let mut blocks = BTreeMap::<FacetKey, i64>::new();
@@ -773,8 +800,8 @@ impl RollupChanges {
             let (day, survey, team, facet, value, question, score) = key.clone();
             *blocks.entry((day.div_euclid(BLOCK_DAYS), survey, team, facet, value, question, score)).or_default() += n;
         }
-        write_facets(conn, dialect, "facet_rollup", "day", facets).await?;
-        write_facets(conn, dialect, "facet_block_rollup", "block", blocks).await
+        write_facets(conn, dialect, "facet_rollup", "day", stripe, facets).await?;
+        write_facets(conn, dialect, "facet_block_rollup", "block", stripe, blocks).await
     }
 }
 
@@ -784,20 +811,22 @@ async fn write_facets(
     dialect: Dialect,
     table: &str,
     unit: &str,
+    stripe: i64,
     rows: BTreeMap<FacetKey, i64>,
 ) -> Result<()> {
     let rows: Vec<_> = rows.into_iter().filter(|(_, n)| *n != 0).collect();
     for chunk in rows.chunks(ROLLUP_ROWS_PER_STATEMENT) {
         let mut sql = Sql::new(&format!(
-            "INSERT INTO {table} ({unit}, survey_id, team_id, facet, value, question, score, n) VALUES "
+            "INSERT INTO {table} ({unit}, survey_id, team_id, facet, value, question, score, stripe, n) VALUES "
         ));
         for (i, ((time, survey, team, facet, value, question, score), n)) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
             sql.int(*time).push(", ").text(survey).push(", ").text(team).push(", ").text(facet).push(", ");
-            sql.text(value).push(", ").text(question).push(", ").int(*score).push(", ").int(*n).push(")");
+            sql.text(value).push(", ").text(question).push(", ").int(*score).push(", ").int(stripe);
+            sql.push(", ").int(*n).push(")");
         }
         sql.push(&format!(
-            " ON CONFLICT ({unit}, survey_id, team_id, facet, value, question, score) \
+            " ON CONFLICT ({unit}, survey_id, team_id, facet, value, question, score, stripe) \
              DO UPDATE SET n = {table}.n + excluded.n"
         ));
         sql.query(dialect).execute(&mut *conn).await?;

@@ -8,7 +8,7 @@ use hark_text::{Analyzer, Lang};
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::filter::Sql;
-use crate::reports::{COMMENTED, Counted, adjust_rollups};
+use crate::reports::{COMMENTED, Counted, Stripe, adjust_rollups};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
 use crate::{ResponseFilter, Result, ScoreColumn, Source, Store};
 
@@ -114,7 +114,7 @@ impl Store {
             moved.push((Counted::of(&before), -1));
             moved.push((Counted::of(&after), 1));
         }
-        adjust_rollups(&mut tx, self.dialect, moved).await?;
+        adjust_rollups(&mut tx, self.dialect, Stripe::SHARED, moved).await?;
         tx.commit().await?;
         Ok(rows.len() as u64)
     }

@@ -215,3 +215,10 @@ pub async fn end_reload_grace(store: &crate::Store) -> crate::Result<()> {
         .await?;
     Ok(())
 }
+
+/// The stripes of the daily rollup of scores that hold rows (see `reports::Stripe`).
+pub async fn rollup_stripes(store: &crate::Store) -> crate::Result<Vec<i64>> {
+    let stripes =
+        sqlx::query_scalar("SELECT DISTINCT stripe FROM score_rollup ORDER BY stripe").fetch_all(&store.pool).await?;
+    Ok(stripes)
+}

@@ -9,7 +9,7 @@ use hark_text::{Analyzer, Theme, Themes};
 use sha2::{Digest, Sha256};
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::reports::{Counted, adjust_rollups};
+use crate::reports::{Counted, Stripe, adjust_rollups};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
 use crate::tagging::{CommentTags, tag};
 use crate::{Dialect, Result, Store, StoreError, now_ms};
@@ -332,7 +332,7 @@ async fn reread_responses(
         moved.push((Counted::of(&before), -1));
         moved.push((Counted::of(&after), 1));
     }
-    adjust_rollups(tx, dialect, moved).await?;
+    adjust_rollups(tx, dialect, Stripe::SHARED, moved).await?;
     Ok(ids)
 }
 

@@ -20,7 +20,7 @@ use crate::cases::{active_webhooks_on, case_payload, enqueue_playbooks_on, queue
 use crate::entities::{merge_attributes, upsert_contact_on};
 use crate::filter::{Bind, Sql, fold_for_search};
 use crate::jobs::{Bookkeeping, Kept};
-use crate::reports::{Counted, adjust_rollups};
+use crate::reports::{Counted, Stripe, adjust_rollups};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
 use crate::tagging::{self, CommentTags};
 use crate::writing::WriteTurns;
@@ -106,6 +106,7 @@ pub(crate) async fn spawn(
 }
 
 async fn run(pool: AnyPool, turns: WriteTurns, mut queue: mpsc::Receiver<Work>) {
+    let writer = Writer { stripe: Stripe::for_writer(turns.dialect()), pool, turns };
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         metrics::histogram!("hark_writer_batch_size").record(batch.len() as f64);
@@ -118,7 +119,7 @@ async fn run(pool: AnyPool, turns: WriteTurns, mut queue: mpsc::Receiver<Work>) 
         }
         let items: Vec<&Item> = answers.iter().map(|(item, _)| item).collect();
         let kept: Vec<&Bookkeeping> = books.iter().map(|(b, _)| b).collect();
-        match write(&pool, &turns, &items, &kept).await {
+        match writer.write(&items, &kept).await {
             Ok((results, kept)) => {
                 for ((_, reply), result) in answers.into_iter().zip(results) {
                     let _ = reply.send(result);
@@ -132,14 +133,14 @@ async fn run(pool: AnyPool, turns: WriteTurns, mut queue: mpsc::Receiver<Work>) 
                     tracing::debug!(%batch_error, answers = answers.len(), "batch failed; writing its items one by one");
                 }
                 for (item, reply) in answers {
-                    let result = match write(&pool, &turns, &[&item], &[]).await {
+                    let result = match writer.write(&[&item], &[]).await {
                         Ok((mut results, _)) => results.pop().expect("one result per item"),
                         Err(e) => Err(e),
                     };
                     let _ = reply.send(result);
                 }
                 for (b, reply) in books {
-                    let kept = write(&pool, &turns, &[], &[&b]).await;
+                    let kept = writer.write(&[], &[&b]).await;
                     let _ = reply.send(kept.map(|(_, mut kept)| kept.pop().expect("one result per entry")));
                 }
             }
@@ -147,27 +148,37 @@ async fn run(pool: AnyPool, turns: WriteTurns, mut queue: mpsc::Receiver<Work>) 
     }
 }
 
-/// Writes the answers and keeps the books in one transaction. The outer error fails the whole
-/// batch; an inner one (an idempotency key reused for another request) belongs to its answer
-/// alone.
-async fn write(
-    pool: &AnyPool,
-    turns: &WriteTurns,
-    tagged: &[&Item],
-    books: &[&Bookkeeping],
-) -> Result<(Vec<Result<Submitted>>, Vec<Kept>)> {
-    let dialect = turns.dialect();
-    let mut tx = turns.begin(pool).await?;
-    let results = if tagged.is_empty() { Vec::new() } else { write_answers(&mut tx, dialect, tagged).await? };
-    let mut kept = Vec::with_capacity(books.len());
-    for b in books {
-        kept.push(b.keep_on(&mut tx, dialect).await?);
-    }
-    tx.commit().await?;
-    Ok((results, kept))
+/// The writer's connection, its turns at the file, and the rollup rows it counts into.
+struct Writer {
+    pool: AnyPool,
+    turns: WriteTurns,
+    stripe: Stripe,
 }
 
-async fn write_answers(tx: &mut AnyConnection, dialect: Dialect, tagged: &[&Item]) -> Result<Vec<Result<Submitted>>> {
+impl Writer {
+    /// Writes the answers and keeps the books in one transaction. The outer error fails the
+    /// whole batch; an inner one (an idempotency key reused for another request) belongs to its
+    /// answer alone.
+    async fn write(&self, tagged: &[&Item], books: &[&Bookkeeping]) -> Result<(Vec<Result<Submitted>>, Vec<Kept>)> {
+        let dialect = self.turns.dialect();
+        let mut tx = self.turns.begin(&self.pool).await?;
+        let results =
+            if tagged.is_empty() { Vec::new() } else { write_answers(&mut tx, dialect, self.stripe, tagged).await? };
+        let mut kept = Vec::with_capacity(books.len());
+        for b in books {
+            kept.push(b.keep_on(&mut tx, dialect).await?);
+        }
+        tx.commit().await?;
+        Ok((results, kept))
+    }
+}
+
+async fn write_answers(
+    tx: &mut AnyConnection,
+    dialect: Dialect,
+    stripe: Stripe,
+    tagged: &[&Item],
+) -> Result<Vec<Result<Submitted>>> {
     let items: Vec<&NewResponse> = tagged.iter().map(|i| &i.response).collect();
     let mut contact_ids = Vec::with_capacity(items.len());
     for item in &items {
@@ -189,7 +200,7 @@ async fn write_answers(tx: &mut AnyConnection, dialect: Dialect, tagged: &[&Item
             inserted.insert((response.survey_id.clone(), response.idempotency_key.clone()), response);
         }
     }
-    adjust_rollups(tx, dialect, inserted.values().map(|r| (Counted::of(r), 1))).await?;
+    adjust_rollups(tx, dialect, stripe, inserted.values().map(|r| (Counted::of(r), 1))).await?;
     let mut results = Vec::with_capacity(items.len());
     let mut playbooks = Vec::new();
     let mut webhooks_only = Vec::new();

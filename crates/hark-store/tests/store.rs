@@ -41,6 +41,18 @@ mod own_themes {
     }
 }
 
+mod two_writers {
+    use super::*;
+    #[tokio::test]
+    async fn sqlite() {
+        two_nodes_count_into_rollup_rows_of_their_own(Backend::Sqlite).await
+    }
+    #[tokio::test]
+    async fn postgres() {
+        two_nodes_count_into_rollup_rows_of_their_own(Backend::Postgres).await
+    }
+}
+
 async fn run<F, Fut>(backend: Backend, test: F)
 where
     F: FnOnce(Store) -> Fut,
@@ -730,4 +742,75 @@ async fn own_themes_are_read_into_every_comment_even_across_a_restart(backend: B
     assert_eq!(tagged(store.clone(), "delivery").await, 20);
     other.close().await;
     store.close().await;
+}
+
+/// Two nodes on one database, each with its answer writer: on PostgreSQL each counts into
+/// rollup rows of its own, so that neither waits for the other's commits on the rows they
+/// share (a day, a survey, a score), and score edits count into the shared stripe. Every
+/// rollup, summed, still agrees with the rows.
+async fn two_nodes_count_into_rollup_rows_of_their_own(backend: Backend) {
+    let Some(db) = TestDatabase::new(backend).await else {
+        return;
+    };
+    let nodes = [Store::open(&db.url).await.unwrap(), Store::open(&db.url).await.unwrap()];
+    nodes[0].migrate().await.unwrap();
+    let survey = nps_survey(&nodes[0]).await;
+    let agent = nodes[0].create_agent(&NewAgent { name: "Ann".into(), ..Default::default() }).await.unwrap().id;
+    let day = 86_400_000i64;
+    let mut handles = Vec::new();
+    for i in 0..200i64 {
+        let store = nodes[(i % 2) as usize].clone();
+        let mut r = response(&survey, &format!("k{i}"), (i * 7) % 11);
+        // Over 40 days, one 32-day block of the facet rollup whole; at any time of day.
+        r.created_at = 20_000 * day + (i % 40) * day + (i * 4_001_003) % day;
+        r.agent_id = (i % 3 != 0).then(|| agent.clone());
+        r.agent_score = Some((i * 3) % 11);
+        handles.push(tokio::spawn(async move { store.submit_response(r).await.unwrap().response }));
+    }
+    let mut stored = Vec::new();
+    for h in handles {
+        stored.push(h.await.unwrap());
+    }
+    for r in stored.iter().take(30) {
+        let score = 10 - r.score;
+        let update = AnswerUpdate {
+            score,
+            segment: SurveyKind::Nps.segment(score),
+            comment: None,
+            answers: Map::new(),
+            agent_score: r.agent_score,
+        };
+        nodes[1].update_answer(&r.id, &update).await.unwrap();
+    }
+    let stripes = hark_store::testing::rollup_stripes(&nodes[0]).await.unwrap();
+    match backend {
+        Backend::Sqlite => assert_eq!(stripes, [0], "SQLite's one writer at a time needs no stripes"),
+        Backend::Postgres => assert!(stripes.len() == 3 && stripes[0] == 0, "shared, and one per writer: {stripes:?}"),
+    }
+    let hour = 3_600_000i64;
+    let filters = [
+        ResponseFilter::default(),
+        ResponseFilter { from_ms: Some(20_000 * day), to_ms: Some(20_032 * day), ..Default::default() },
+        ResponseFilter {
+            from_ms: Some(20_003 * day - 9 * hour),
+            to_ms: Some(20_020 * day - 9 * hour),
+            ..Default::default()
+        },
+    ];
+    let mut answered_by = std::collections::BTreeSet::new();
+    for filter in &filters {
+        for by in [None, Some(Dimension::Day), Some(Dimension::Agent)] {
+            for column in [ScoreColumn::Score, ScoreColumn::AgentScore] {
+                answered_by.insert(filter.rollup_for(by.as_ref(), column));
+                let best = nodes[0].score_counts(filter, by.as_ref(), column, Source::Best).await.unwrap();
+                let raw = nodes[1].score_counts(filter, by.as_ref(), column, Source::Raw).await.unwrap();
+                assert_eq!(best, raw, "{filter:?} by {by:?}, {column:?}");
+            }
+        }
+    }
+    let rollups = [Rollup::Scores, Rollup::Facets, Rollup::Hours].map(Some);
+    assert!(rollups.iter().all(|r| answered_by.contains(r)), "every rollup asked: {answered_by:?}");
+    for node in nodes {
+        node.close().await;
+    }
 }
