@@ -339,3 +339,68 @@ async fn existing(conn: &mut AnyConnection, r: &NewResponse) -> Result<Result<Su
     }
     Ok(Ok(Submitted { response: response_from(&row)?, created: false }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{Backend, TestDatabase};
+    use crate::{NewJob, Store, SurveyStatus};
+
+    /// A batch that fails as a whole (one answer names an agent that does not exist) is written
+    /// again entry by entry: the bad answer fails alone, and the good answer and the job claim
+    /// that shared its batch are kept.
+    #[tokio::test]
+    async fn a_failed_batch_is_written_again_entry_by_entry_books_too() {
+        let db = TestDatabase::new(Backend::Sqlite).await.unwrap();
+        let store = Store::open(&db.url).await.unwrap();
+        store.migrate().await.unwrap();
+        let definition = serde_json::from_value(serde_json::json!({"name": "NPS", "kind": "nps", "brand": "Acme"}));
+        let survey = store.create_survey(&definition.unwrap(), SurveyStatus::Active).await.unwrap().id;
+        store.enqueue(&NewJob::new(crate::WEBHOOK_JOB, serde_json::json!({}), 0)).await.unwrap();
+        let queue = &store.writer.queue;
+        let answer = |key: &str, agent: Option<&str>| {
+            let response = NewResponse {
+                survey_id: survey.clone(),
+                idempotency_key: key.into(),
+                request_hash: key.into(),
+                contact: None,
+                invitation_id: None,
+                score: 3,
+                segment: hark_core::Segment::Detractor,
+                comment: None,
+                answers: Default::default(),
+                agent_score: None,
+                language: None,
+                channel: "api".into(),
+                agent_id: agent.map(str::to_owned),
+                team_id: None,
+                context: Default::default(),
+                created_at: 1_700_000_000_000,
+                follow_up: FollowUp::None,
+            };
+            let (reply, answered) = oneshot::channel();
+            (Work::Answer(Item { response, tags: None }, reply), answered)
+        };
+        // While the turn to write is held here, the writer waits with its first entry, and the
+        // next ones queue behind it: they reach it together, as one batch.
+        let turn = store.begin_write().await.unwrap();
+        let (first, first_answered) = answer("first", None);
+        queue.send(first).await.unwrap();
+        while queue.capacity() != queue.max_capacity() {
+            tokio::task::yield_now().await;
+        }
+        let (bad, bad_answered) = answer("bad", Some("no-such-agent"));
+        let (good, good_answered) = answer("good", None);
+        let (reply, claimed) = oneshot::channel();
+        let claim = Work::Books(Bookkeeping::Claim { worker: "w".into(), lease_ms: 60_000, limit: 10 }, reply);
+        for work in [bad, good, claim] {
+            queue.send(work).await.unwrap();
+        }
+        drop(turn);
+        assert!(first_answered.await.unwrap().is_ok());
+        assert!(matches!(bad_answered.await.unwrap(), Err(StoreError::Database(_))));
+        assert!(good_answered.await.unwrap().is_ok());
+        assert_eq!(claimed.await.unwrap().unwrap().claimed.len(), 1);
+        assert_eq!(store.count_responses(&Default::default()).await.unwrap(), 2);
+    }
+}

@@ -323,6 +323,10 @@ async fn openapi_document_lists_every_route(app: TestApp) {
     }
     assert!(doc["components"]["schemas"]["ResponseInput"].is_object());
     assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
+    // A write may find the database busy; a read never waits for a turn.
+    let responses = &doc["paths"]["/api/v1/responses"];
+    assert!(responses["post"]["responses"]["503"]["headers"]["Retry-After"].is_object(), "{}", responses["post"]);
+    assert!(responses["get"]["responses"].get("503").is_none());
 }
 
 /// "Personal links only (you deliver them)": the link is on the contact's page for the admin.

@@ -107,12 +107,13 @@ pub(crate) fn document(doc: &utoipa::openapi::OpenApi) -> serde_json::Value {
         "404" => "no such record",
         "413" => "body over the size limit",
         "415" => "body not sent as JSON",
+        "503" => "the database stayed busy with other writes for 10 s: nothing was stored; retry after `Retry-After` seconds",
         _ => "invalid input: each field at fault is named in `errors`",
     };
     if let Some(paths) = doc["paths"].as_object_mut() {
         for (path, item) in paths.iter_mut() {
             let Some(operations) = item.as_object_mut() else { continue };
-            for operation in operations.values_mut() {
+            for (method, operation) in operations.iter_mut() {
                 let has_body = operation.get("requestBody").is_some();
                 let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else { continue };
                 // Problems are problem+json, not plain JSON.
@@ -131,10 +132,17 @@ pub(crate) fn document(doc: &utoipa::openapi::OpenApi) -> serde_json::Value {
                 if has_body {
                     statuses.extend(["413", "415"]);
                 }
+                // Writes wait their turn at a SQLite file (`StoreError::Busy`).
+                if method != "get" {
+                    statuses.push("503");
+                }
                 for status in statuses {
-                    responses
-                        .entry(status)
-                        .or_insert_with(|| json!({"description": standard(status), "content": problem.clone()}));
+                    let mut response = json!({"description": standard(status), "content": problem.clone()});
+                    if status == "503" {
+                        response["headers"] = json!({"Retry-After": {"description": "seconds to wait before retrying",
+                            "schema": {"type": "integer"}}});
+                    }
+                    responses.entry(status).or_insert(response);
                 }
             }
         }
