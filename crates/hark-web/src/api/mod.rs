@@ -107,7 +107,7 @@ pub(crate) fn document(doc: &utoipa::openapi::OpenApi) -> serde_json::Value {
         "404" => "no such record",
         "413" => "body over the size limit",
         "415" => "body not sent as JSON",
-        "503" => "the database stayed busy with other writes for 10 s: nothing was stored; retry after `Retry-After` seconds",
+        "503" => "the database was busy with other writes for 10 s: nothing stored; retry after `Retry-After` s",
         _ => "invalid input: each field at fault is named in `errors`",
     };
     if let Some(paths) = doc["paths"].as_object_mut() {
