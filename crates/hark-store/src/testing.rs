@@ -222,3 +222,26 @@ pub async fn rollup_stripes(store: &crate::Store) -> crate::Result<Vec<i64>> {
         sqlx::query_scalar("SELECT DISTINCT stripe FROM score_rollup ORDER BY stripe").fetch_all(&store.pool).await?;
     Ok(stripes)
 }
+
+/// A live NPS answer to `survey_id` with an English comment, stored without follow-up.
+pub fn answer(survey_id: &str, key: &str, score: i64) -> crate::NewResponse {
+    crate::NewResponse {
+        follow_up: crate::FollowUp::None,
+        survey_id: survey_id.to_owned(),
+        idempotency_key: key.into(),
+        request_hash: format!("hash-{key}-{score}"),
+        contact: None,
+        invitation_id: None,
+        score,
+        segment: hark_core::SurveyKind::Nps.segment(score),
+        comment: Some(format!("comment {key}")),
+        answers: Default::default(),
+        agent_score: None,
+        language: Some("en".into()),
+        channel: "api".into(),
+        agent_id: None,
+        team_id: None,
+        context: Default::default(),
+        created_at: 1_700_000_000_000,
+    }
+}

@@ -359,25 +359,8 @@ mod tests {
         store.enqueue(&NewJob::new(crate::WEBHOOK_JOB, serde_json::json!({}), 0)).await.unwrap();
         let queue = &store.writer.queue;
         let answer = |key: &str, agent: Option<&str>| {
-            let response = NewResponse {
-                survey_id: survey.clone(),
-                idempotency_key: key.into(),
-                request_hash: key.into(),
-                contact: None,
-                invitation_id: None,
-                score: 3,
-                segment: hark_core::Segment::Detractor,
-                comment: None,
-                answers: Default::default(),
-                agent_score: None,
-                language: None,
-                channel: "api".into(),
-                agent_id: agent.map(str::to_owned),
-                team_id: None,
-                context: Default::default(),
-                created_at: 1_700_000_000_000,
-                follow_up: FollowUp::None,
-            };
+            let response =
+                NewResponse { agent_id: agent.map(str::to_owned), ..crate::testing::answer(&survey, key, 3) };
             let (reply, answered) = oneshot::channel();
             (Work::Answer(Item { response, tags: None }, reply), answered)
         };

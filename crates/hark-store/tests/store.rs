@@ -29,29 +29,21 @@ on_both!(
     search_finds_words_in_any_language_and_case,
 );
 
-mod own_themes {
-    use super::*;
-    #[tokio::test]
-    async fn sqlite() {
-        own_themes_are_read_into_every_comment_even_across_a_restart(Backend::Sqlite).await
-    }
-    #[tokio::test]
-    async fn postgres() {
-        own_themes_are_read_into_every_comment_even_across_a_restart(Backend::Postgres).await
-    }
+/// Tests that open their own database (to open it twice, or again after a restart), each
+/// as `<name>::sqlite` and `<name>::postgres`.
+macro_rules! on_both_by_backend {
+    ($($name:ident),* $(,)?) => {
+        $( mod $name {
+            #[tokio::test] async fn sqlite() { super::$name(hark_store::testing::Backend::Sqlite).await }
+            #[tokio::test] async fn postgres() { super::$name(hark_store::testing::Backend::Postgres).await }
+        } )*
+    };
 }
 
-mod two_writers {
-    use super::*;
-    #[tokio::test]
-    async fn sqlite() {
-        two_nodes_count_into_rollup_rows_of_their_own(Backend::Sqlite).await
-    }
-    #[tokio::test]
-    async fn postgres() {
-        two_nodes_count_into_rollup_rows_of_their_own(Backend::Postgres).await
-    }
-}
+on_both_by_backend!(
+    own_themes_are_read_into_every_comment_even_across_a_restart,
+    two_nodes_count_into_rollup_rows_of_their_own,
+);
 
 async fn run<F, Fut>(backend: Backend, test: F)
 where
@@ -73,25 +65,7 @@ async fn nps_survey(store: &Store) -> Survey {
 }
 
 fn response(survey: &Survey, key: &str, score: i64) -> NewResponse {
-    NewResponse {
-        follow_up: hark_store::FollowUp::None,
-        survey_id: survey.id.clone(),
-        idempotency_key: key.into(),
-        request_hash: format!("hash-{key}-{score}"),
-        contact: None,
-        invitation_id: None,
-        score,
-        segment: SurveyKind::Nps.segment(score),
-        comment: Some(format!("comment {key}")),
-        answers: Map::new(),
-        agent_score: None,
-        language: Some("en".into()),
-        channel: "api".into(),
-        agent_id: None,
-        team_id: None,
-        context: Map::new(),
-        created_at: 1_700_000_000_000,
-    }
+    hark_store::testing::answer(&survey.id, key, score)
 }
 
 async fn migrations_are_idempotent(store: Store) {

@@ -49,7 +49,7 @@ pub fn detect(text: &str, hint: Option<Lang>) -> Lang {
     // is enough: nothing else needs counting.
     match hint {
         Some(Lang::Ko) if text.chars().any(is_hangul) => return Lang::Ko,
-        Some(Lang::Th) if text.chars().any(is_thai) => return Lang::Th,
+        Some(Lang::Th) if text.chars().any(in_thai_block) => return Lang::Th,
         _ => {}
     }
     let (mut hangul, mut thai) = (0usize, 0usize);
@@ -63,7 +63,7 @@ pub fn detect(text: &str, hint: Option<Lang>) -> Lang {
         for c in text.chars().filter(|c| !c.is_ascii()) {
             match c {
                 c if is_hangul(c) => hangul += 1,
-                c if is_thai(c) => thai += 1,
+                c if in_thai_block(c) => thai += 1,
                 c if c.is_alphabetic() => latin += 1,
                 _ => {}
             }
@@ -88,7 +88,7 @@ fn is_hangul(c: char) -> bool {
 }
 
 /// The Thai block.
-fn is_thai(c: char) -> bool {
+fn in_thai_block(c: char) -> bool {
     ('\u{0E00}'..='\u{0E7F}').contains(&c)
 }
 

@@ -323,7 +323,7 @@ impl Words {
     /// than reading every word afresh.
     fn read_piece(&self, piece: &str, lang: Lang) -> Reading {
         thread_local! {
-            static READ: RefCell<[FxHashMap<Arc<str>, Reading>; 4]> = RefCell::default();
+            static READ: RefCell<[FxHashMap<String, Reading>; 4]> = RefCell::default();
         }
         let kept = lang.index();
         READ.with_borrow_mut(|read| {
@@ -335,10 +335,7 @@ impl Words {
                 read.clear();
             }
             let reading = self.reading(piece, lang);
-            // Most pieces are their folded word: kept once, a look-up's comparison and the
-            // reference count it then takes touch the same memory.
-            let key = if *reading.word == *piece { reading.word.clone() } else { piece.into() };
-            read.insert(key, reading.clone());
+            read.insert(piece.to_owned(), reading.clone());
             reading
         })
     }
