@@ -125,7 +125,7 @@ impl Lexicons {
     fn signs_in(&self, text: &str, lang: Lang) -> f64 {
         let signs = &self.signs[lang.index()];
         let (mut sum, mut at) = (0.0, 0);
-        while let Some(found) = text.as_bytes()[at..].iter().position(|b| may_begin_sign(*b)) {
+        while let Some(found) = text.as_bytes()[at..].iter().position(|b| BEGINS_SIGN[usize::from(*b)]) {
             // A byte that may begin a sign is ASCII or a lead byte: a character boundary.
             let rest = &text[at + found..];
             match signs.iter().find(|(sign, _)| rest.starts_with(sign.as_str())) {
@@ -208,9 +208,21 @@ impl Lexicons {
 
 /// Whether a sign can begin with this byte: ^ : ; = or the first byte of ♥, ❤ and ♡ (E2)
 /// or of an emoji (F0).
-fn may_begin_sign(byte: u8) -> bool {
+const fn may_begin_sign(byte: u8) -> bool {
     matches!(byte, b'^' | b':' | b';' | b'=' | 0xE2 | 0xF0)
 }
+
+/// [`may_begin_sign`] by byte: every byte of every comment is asked, and a table answers in
+/// one load.
+const BEGINS_SIGN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = may_begin_sign(byte as u8);
+        byte += 1;
+    }
+    table
+};
 
 /// The signs of a lexicon (entries without a letter or digit): none inside another, so that
 /// none is counted twice, and each begins with a byte [`Lexicons::signs_in`] looks for.

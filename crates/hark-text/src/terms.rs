@@ -16,6 +16,10 @@ pub(crate) struct TermIndex<V> {
     /// The letters terms begin with: a word that begins with another has no term, and its
     /// prefixes need not be looked up (most places in a Korean word, in [`Self::within`]).
     first_letters: HashSet<char>,
+    /// Every start of a term, at the lengths in [`Self::lengths`], the term itself included
+    /// (Korean, Thai): once a word's prefix is none of them, no longer prefix is a term either,
+    /// so a word that matches nothing costs one or two look-ups, not one per length.
+    starts: HashSet<String>,
 }
 
 impl<V> TermIndex<V> {
@@ -25,6 +29,7 @@ impl<V> TermIndex<V> {
             by_prefix: matches!(lang, Lang::Ko | Lang::Th),
             lengths: Vec::new(),
             first_letters: HashSet::default(),
+            starts: HashSet::default(),
         }
     }
 
@@ -33,6 +38,11 @@ impl<V> TermIndex<V> {
             self.lengths.insert(at, term.len());
         }
         self.first_letters.extend(term.chars().next());
+        if self.by_prefix {
+            // Starts at every length, as the lengths of terms added later are not known yet.
+            let ends = term.char_indices().map(|(i, _)| i).skip(1).chain([term.len()]);
+            self.starts.extend(ends.map(|end| term[..end].to_owned()));
+        }
         self.map.entry(term)
     }
 
@@ -86,7 +96,10 @@ impl<V> TermIndex<V> {
     /// Every value whose term `term` is or begins with.
     pub fn all<'a>(&'a self, term: &'a str) -> impl Iterator<Item = &'a V> + 'a {
         let exact = self.map.get(term);
-        let prefixes = self.prefix_ends(term).filter_map(move |i| self.map.get(&term[..i]));
+        let prefixes = self
+            .prefix_ends(term)
+            .take_while(|&end| self.starts.contains(&term[..end]))
+            .filter_map(move |end| self.map.get(&term[..end]));
         exact.into_iter().chain(prefixes)
     }
 

@@ -13,6 +13,37 @@ pub(crate) fn is_thai(c: char) -> bool {
     ('\u{0E01}'..='\u{0E4E}').contains(&c)
 }
 
+/// Whether `bytes` begins with a Thai letter ([`is_thai`]) in UTF-8: E0, then B8 81–BF
+/// (U+0E01–U+0E3F) or B9 80–8E (U+0E40–U+0E4E). Comments are searched for Thai by the byte:
+/// decoding each character cost more than cutting the Thai into words.
+fn thai_at(bytes: &[u8]) -> bool {
+    matches!(bytes, [0xE0, 0xB8, 0x81..=0xBF, ..] | [0xE0, 0xB9, 0x80..=0x8E, ..])
+}
+
+/// Where the first Thai letter of `text` begins, if it has one.
+pub(crate) fn find_thai(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    // E0 only ever leads a character, so where it is found a character begins.
+    while let Some(i) = bytes[at..].iter().position(|&b| b == 0xE0) {
+        if thai_at(&bytes[at + i..]) {
+            return Some(at + i);
+        }
+        at += i + 1;
+    }
+    None
+}
+
+/// The length in bytes of the run of Thai letters that `text` begins with.
+pub(crate) fn thai_run_len(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut len = 0;
+    while thai_at(&bytes[len..]) {
+        len += 3;
+    }
+    len
+}
+
 /// The word list as a trie of characters in one array of node records, laid down depth
 /// first. A record is a node's number of children `k`; for a node with more than [`LISTED`]
 /// children, the set of their letters (128 bits); the `k` letters (each its place in the Thai
@@ -30,6 +61,9 @@ pub(crate) struct ThaiWords {
     /// The root's targets by letter (0: no word begins with it), looked up without a search:
     /// the walk from every place in a run starts there.
     root: [u32; 128],
+    /// The targets of the first two letters, by [`pair`]: the walk's second step, the widest
+    /// records of the trie, is one look-up in a table that stays in the cache.
+    pairs: Box<[u32]>,
 }
 
 /// A target: the place of its node's record (0 if it has none, so that a walk that reaches
@@ -43,6 +77,13 @@ const LISTED: usize = 8;
 /// In a record's count: its first child has a record, right after this one.
 const FIRST_HAS_RECORD: u8 = 0x80;
 const THAI_BLOCK: u32 = 0x0E00;
+/// Letters that a word may hold: the Thai block up to its last mark, U+0E4E.
+const SPAN: usize = 0x4F;
+
+/// The place of the first two letters of a walk in [`ThaiWords::pairs`].
+fn pair(first: u8, second: u8) -> usize {
+    usize::from(first) * SPAN + usize::from(second)
+}
 
 /// A letter's place in the Thai block, if it is in it.
 fn letter(c: char) -> Option<u8> {
@@ -63,15 +104,20 @@ impl ThaiWords {
             // Place 0 means no record: the root's is the first, at 1.
             let mut records = vec![0];
             lay_down(&list, 0, &mut records);
-            let mut words = ThaiWords { records, root: [0; 128] };
+            let mut words = ThaiWords { records, root: [0; 128], pairs: vec![0; SPAN * SPAN].into() };
             for l in 0..128 {
                 words.root[usize::from(l)] = words.step(ROOT, l).unwrap_or(0);
+            }
+            for (first, second) in (0..SPAN as u8).flat_map(|a| (0..SPAN as u8).map(move |b| (a, b))) {
+                let target = words.step(words.root[usize::from(first)], second);
+                words.pairs[pair(first, second)] = target.unwrap_or(0);
             }
             words
         })
     }
 
     /// The target reached from `from` by the letter `l` (its place in the Thai block), if any.
+    #[inline]
     fn step(&self, from: u32, l: u8) -> Option<u32> {
         let at = (from & !WORD) as usize;
         if at == 0 {
@@ -109,57 +155,68 @@ impl ThaiWords {
     pub fn segment(&self, run: &str) -> Vec<(usize, usize)> {
         // Every Thai letter is three bytes long: the search runs over letters, one byte each.
         const BYTES: usize = 3;
-        let letters: Vec<u8> = run.chars().map(|c| letter(c).expect("a run of Thai letters")).collect();
-        debug_assert_eq!(letters.len() * BYTES, run.len());
+        debug_assert!(run.chars().all(is_thai), "a run of Thai letters");
+        let letters = letters_with_cuts(run);
         let n = letters.len();
-        // best[i]: (unknown letters, words, previous cut, whether the piece ending at i is known).
-        let mut best: Vec<Option<(usize, usize, usize, bool)>> = vec![None; n + 1];
-        best[0] = Some((0, 0, 0, true));
-        let relax = |best: &mut Vec<Option<(usize, usize, usize, bool)>>, from: usize, to: usize, known: bool| {
-            let (unknown, words, _, _) = best[from].expect("reached");
-            let cost = (unknown + if known { 0 } else { to - from }, words + 1, from, known);
-            if best[to].is_none_or(|b| (cost.0, cost.1) < (b.0, b.1)) {
-                best[to] = Some(cost);
+        // The best cut of the first i letters: its cost, (unknown letters, words) as one
+        // number compared at once, and where its last piece begins, with KNOWN if that piece
+        // is a listed word.
+        const UNREACHED: u64 = u64::MAX;
+        const KNOWN: u32 = 1 << 31;
+        let mut cost = vec![UNREACHED; n + 1];
+        let mut back = vec![0u32; n + 1];
+        cost[0] = 0;
+        let relax = |cost: &mut [u64], back: &mut [u32], from: usize, to: usize, known: bool| {
+            let unknown = if known { 0 } else { (to - from) as u64 };
+            let c = cost[from] + (unknown << 32) + 1;
+            if c < cost[to] {
+                cost[to] = c;
+                back[to] = from as u32 | if known { KNOWN } else { 0 };
             }
         };
-        let allowed = cuts_allowed(run);
+        let allowed = |i: usize| i == n || letters[i] & CUT != 0;
         for from in 0..n {
-            if best[from].is_none() || !allowed[from] {
+            if letters[from] & CUT == 0 || cost[from] == UNREACHED {
                 continue;
             }
             // Every dictionary word that starts here.
-            let (mut reached, mut to) = (self.root[usize::from(letters[from])], from + 1);
+            let first = letters[from] & !CUT;
+            let (mut reached, mut to) = (self.root[usize::from(first)], from + 1);
             while reached != 0 {
-                if reached & WORD != 0 && allowed[to] {
-                    relax(&mut best, from, to, true);
+                if reached & WORD != 0 && allowed(to) {
+                    relax(&mut cost, &mut back, from, to, true);
                 }
-                let Some(next) = letters.get(to).and_then(|l| self.step(reached, *l)) else { break };
-                (reached, to) = (next, to + 1);
+                let Some(&l) = letters.get(to) else { break };
+                let l = l & !CUT;
+                reached = match to - from {
+                    1 => self.pairs[pair(first, l)],
+                    _ => self.step(reached, l).unwrap_or(0),
+                };
+                to += 1;
             }
             // Or one unknown cluster.
-            let next = (from + 1..=n).find(|&i| allowed[i]).unwrap_or(n);
-            relax(&mut best, from, next, false);
+            let next = (from + 1..=n).find(|&i| allowed(i)).unwrap_or(n);
+            relax(&mut cost, &mut back, from, next, false);
         }
         let mut cuts: Vec<(usize, usize, bool)> = Vec::new();
         let mut at = n;
         while at > 0 {
-            let (_, _, from, known) = best[at].expect("the end is reached");
-            cuts.push((from * BYTES, at * BYTES, known));
+            let from = (back[at] & !KNOWN) as usize;
+            cuts.push((from * BYTES, at * BYTES, back[at] & KNOWN != 0));
             at = from;
         }
-        cuts.reverse();
         // Neighbouring unknown clusters are one unknown word.
-        let mut out: Vec<(usize, usize)> = Vec::with_capacity(cuts.len());
+        let mut words: Vec<(usize, usize)> = Vec::with_capacity(cuts.len() + 2);
         let mut last_known = true;
-        for (from, to, known) in cuts {
-            match out.last_mut() {
+        for &(from, to, known) in cuts.iter().rev() {
+            match words.last_mut() {
                 Some(last) if !known && !last_known => last.1 = to,
-                _ if known => self.affixes_apart(run, from, to, &mut out),
-                _ => out.push((from, to)),
+                _ if known => self.affixes_apart(run, from, to, &mut words),
+                _ => words.push((from, to)),
             }
             last_known = known;
         }
-        out
+        words
     }
 }
 
@@ -236,29 +293,33 @@ fn place_at(records: &[u8], at: usize) -> usize {
     usize::from(p[0]) | usize::from(p[1]) << 8 | usize::from(p[2]) << 16
 }
 
-/// For each letter of `run` (Thai letters only) and its end, whether a word may end (and the
-/// next begin) there: not before a mark or a following vowel, and not after a leading vowel,
-/// which belong to their consonant. Worked out once per run: the search asks of every place
-/// many times.
-fn cuts_allowed(run: &str) -> Vec<bool> {
-    let mut allowed = Vec::with_capacity(run.len() / 3 + 1);
-    let mut prev_binds_forward = false;
-    for c in run.chars() {
-        allowed.push(allowed.is_empty() || (!binds_back(c) && !prev_binds_forward));
-        prev_binds_forward = binds_forward(c);
+/// In a letter of [`letters_with_cuts`]: a word may begin there (and the one before end).
+const CUT: u8 = 0x80;
+
+/// The letters of `run` (Thai letters only), each with [`CUT`] where a word may begin: not at
+/// a mark or a following vowel, and not after a leading vowel, which belong to their
+/// consonant. Read from the bytes: a Thai letter is E0, then B8 or B9, then its low six bits.
+fn letters_with_cuts(run: &str) -> Vec<u8> {
+    let mut letters = Vec::with_capacity(run.len() / 3);
+    // Nothing comes before the first letter: a word begins there.
+    let mut after_leading_vowel = false;
+    for c in run.as_bytes().chunks_exact(3) {
+        let l = (c[1] & 1) << 6 | (c[2] & 0x3F);
+        let cut = letters.is_empty() || (!binds_back(l) && !after_leading_vowel);
+        after_leading_vowel = binds_forward(l);
+        letters.push(if cut { l | CUT } else { l });
     }
-    allowed.push(true);
-    allowed
+    letters
 }
 
-/// A mark or a following vowel: part of the letter before it.
-fn binds_back(c: char) -> bool {
-    matches!(c, '\u{0E30}'..='\u{0E3A}' | '\u{0E45}' | '\u{0E47}'..='\u{0E4E}')
+/// A mark or a following vowel (by its place in the Thai block): part of the letter before it.
+fn binds_back(l: u8) -> bool {
+    matches!(l, 0x30..=0x3A | 0x45 | 0x47..=0x4E)
 }
 
 /// A leading vowel (เ แ โ ใ ไ): part of the letter after it.
-fn binds_forward(c: char) -> bool {
-    matches!(c, '\u{0E40}'..='\u{0E44}')
+fn binds_forward(l: u8) -> bool {
+    matches!(l, 0x40..=0x44)
 }
 
 #[cfg(test)]
@@ -293,6 +354,25 @@ mod tests {
     }
 
     #[test]
+    fn thai_is_found_by_the_byte_as_by_the_character() {
+        let edges = ['\u{0E00}', '\u{0E01}', '\u{0E3F}', '\u{0E40}', '\u{0E4E}', '\u{0E4F}', '\u{0E7F}', '\u{0F01}'];
+        let others = ['a', 'é', '한', '€', '😀', ' '];
+        let all: Vec<char> = edges.iter().chain(&others).copied().collect();
+        for a in &all {
+            for b in &edges {
+                for c in &all {
+                    let text = format!("{a}{b}{c}ดี{c}");
+                    assert_eq!(find_thai(&text), text.find(is_thai), "{text:?}");
+                    for (i, _) in text.char_indices() {
+                        let by_char = text[i..].find(|c| !is_thai(c)).unwrap_or(text.len() - i);
+                        assert_eq!(thai_run_len(&text[i..]), by_char, "{:?}", &text[i..]);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn unknown_letters_stay_together_and_nothing_is_lost() {
         let text = "ร้านคุณปุ๊กกี้ขายดี";
         let spans = ThaiWords::shared().segment(text);
@@ -302,6 +382,7 @@ mod tests {
         // A mark never starts a word, nor does a word end after a leading vowel.
         for (s, _) in spans {
             let (prev, next) = (text[..s].chars().next_back(), text[s..].chars().next().unwrap());
+            let (prev, next) = (prev.and_then(letter), letter(next).unwrap());
             assert!(!binds_back(next) && !prev.is_some_and(binds_forward), "{text} cut at {s}");
         }
     }

@@ -209,7 +209,7 @@ impl Words {
         while rest < text.len() {
             let tail = &text[rest..];
             // ASCII (most of an English comment) is checked at a word a time, and has no Thai.
-            let thai_at = if tail.is_ascii() { tail.len() } else { tail.find(thai::is_thai).unwrap_or(tail.len()) };
+            let thai_at = if tail.is_ascii() { tail.len() } else { thai::find_thai(tail).unwrap_or(tail.len()) };
             let other = &tail[..thai_at];
             if !crate::plain::pieces(other, rest, &mut out) {
                 let mut last = 0usize;
@@ -221,7 +221,7 @@ impl Words {
                 }
             }
             let run_start = rest + thai_at;
-            let run_len = text[run_start..].find(|c| !thai::is_thai(c)).unwrap_or(text.len() - run_start);
+            let run_len = thai::thai_run_len(&text[run_start..]);
             for (s, e) in thai::ThaiWords::shared().segment(&text[run_start..run_start + run_len]) {
                 out.push((run_start + s, run_start + e, true));
             }
