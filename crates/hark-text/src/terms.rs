@@ -93,14 +93,14 @@ impl<V> TermIndex<V> {
         found
     }
 
-    /// Every value whose term `term` is or begins with.
+    /// Every value whose term `term` begins with (Korean, Thai: shortest first) or is.
     pub fn all<'a>(&'a self, term: &'a str) -> impl Iterator<Item = &'a V> + 'a {
-        let exact = self.map.get(term);
-        let prefixes = self
-            .prefix_ends(term)
-            .take_while(|&end| self.starts.contains(&term[..end]))
-            .filter_map(move |end| self.map.get(&term[..end]));
-        exact.into_iter().chain(prefixes)
+        // Shortest first, so the lengths are walked rather than searched.
+        let shorter = self.lengths.iter().copied().take_while(|&end| self.by_prefix && end < term.len());
+        let ends = shorter.filter(|&end| term.is_char_boundary(end)).chain([term.len()]);
+        // Most words start no term: the first look-up, at the shortest length, ends the search.
+        let starting = ends.take_while(|&end| !self.by_prefix || self.starts.contains(&term[..end]));
+        starting.filter_map(move |end| self.map.get(&term[..end]))
     }
 
     /// Whether a word's term matches a term of a phrase.

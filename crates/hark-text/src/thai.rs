@@ -156,38 +156,31 @@ impl ThaiWords {
         // Every Thai letter is three bytes long: the search runs over letters, one byte each.
         const BYTES: usize = 3;
         debug_assert!(run.chars().all(is_thai), "a run of Thai letters");
-        let letters = letters_with_cuts(run);
-        let n = letters.len();
-        // The best cut of the first i letters: its cost, (unknown letters, words) as one
-        // number compared at once, and where its last piece begins, with KNOWN if that piece
-        // is a listed word.
-        const UNREACHED: u64 = u64::MAX;
-        const KNOWN: u32 = 1 << 31;
-        let mut cost = vec![UNREACHED; n + 1];
-        let mut back = vec![0u32; n + 1];
-        cost[0] = 0;
-        let relax = |cost: &mut [u64], back: &mut [u32], from: usize, to: usize, known: bool| {
+        let mut places = places(run);
+        let n = places.len() - 1;
+        let relax = |places: &mut [Place], from: usize, to: usize, known: bool| {
             let unknown = if known { 0 } else { (to - from) as u64 };
-            let c = cost[from] + (unknown << 32) + 1;
-            if c < cost[to] {
-                cost[to] = c;
-                back[to] = from as u32 | if known { KNOWN } else { 0 };
+            let cost = places[from].cost + (unknown << 32) + 1;
+            if cost < places[to].cost {
+                places[to].cost = cost;
+                places[to].back = from as u32 | if known { KNOWN } else { 0 };
             }
         };
-        let allowed = |i: usize| i == n || letters[i] & CUT != 0;
         for from in 0..n {
-            if letters[from] & CUT == 0 || cost[from] == UNREACHED {
+            if places[from].letter & CUT == 0 || places[from].cost == UNREACHED {
                 continue;
             }
             // Every dictionary word that starts here.
-            let first = letters[from] & !CUT;
+            let first = places[from].letter & !CUT;
             let (mut reached, mut to) = (self.root[usize::from(first)], from + 1);
             while reached != 0 {
-                if reached & WORD != 0 && allowed(to) {
-                    relax(&mut cost, &mut back, from, to, true);
+                if reached & WORD != 0 && places[to].letter & CUT != 0 {
+                    relax(&mut places, from, to, true);
                 }
-                let Some(&l) = letters.get(to) else { break };
-                let l = l & !CUT;
+                if to == n {
+                    break;
+                }
+                let l = places[to].letter & !CUT;
                 reached = match to - from {
                     1 => self.pairs[pair(first, l)],
                     _ => self.step(reached, l).unwrap_or(0),
@@ -195,47 +188,40 @@ impl ThaiWords {
                 to += 1;
             }
             // Or one unknown cluster.
-            let next = (from + 1..=n).find(|&i| allowed(i)).unwrap_or(n);
-            relax(&mut cost, &mut back, from, next, false);
+            let next = (from + 1..=n).find(|&i| places[i].letter & CUT != 0).unwrap_or(n);
+            relax(&mut places, from, next, false);
         }
-        let mut cuts: Vec<(usize, usize, bool)> = Vec::new();
-        let mut at = n;
+        // The best cut read back from the end. Neighbouring unknown clusters are one unknown
+        // word.
+        let mut words: Vec<(usize, usize)> = Vec::with_capacity(n / 2 + 2);
+        let (mut at, mut after_known) = (n, true);
         while at > 0 {
-            let from = (back[at] & !KNOWN) as usize;
-            cuts.push((from * BYTES, at * BYTES, back[at] & KNOWN != 0));
-            at = from;
-        }
-        // Neighbouring unknown clusters are one unknown word.
-        let mut words: Vec<(usize, usize)> = Vec::with_capacity(cuts.len() + 2);
-        let mut last_known = true;
-        for &(from, to, known) in cuts.iter().rev() {
+            let (from, known) = ((places[at].back & !KNOWN) as usize, places[at].back & KNOWN != 0);
+            let (start, end) = (from * BYTES, at * BYTES);
             match words.last_mut() {
-                Some(last) if !known && !last_known => last.1 = to,
-                _ if known => self.affixes_apart(run, from, to, &mut words),
-                _ => words.push((from, to)),
+                Some(after) if !known && !after_known => after.0 = start,
+                _ => match known.then(|| self.affix_apart(&run[start..end])).flatten() {
+                    Some(split) => words.extend([(start + split, end), (start, start + split)]),
+                    None => words.push((start, end)),
+                },
             }
-            last_known = known;
+            (at, after_known) = (from, known);
         }
+        words.reverse();
         words
     }
 }
 
 impl ThaiWords {
-    /// A listed word that is ไม่ and a word (ไม่ดี, ไม่พอใจ), or a word and an intensifier
-    /// (ดีมาก), as two: negation scope and intensifiers want them apart.
-    fn affixes_apart(&self, run: &str, from: usize, to: usize, out: &mut Vec<(usize, usize)>) {
-        let word = &run[from..to];
-        if let Some(rest) = word.strip_prefix(NOT).filter(|r| self.contains(r)) {
-            out.extend([(from, to - rest.len()), (to - rest.len(), to)]);
-            return;
+    /// Where a listed word that is ไม่ and a word (ไม่ดี, ไม่พอใจ), or a word and an intensifier
+    /// (ดีมาก), is cut in two: negation scope and intensifiers want them apart.
+    fn affix_apart(&self, word: &str) -> Option<usize> {
+        if word.strip_prefix(NOT).is_some_and(|rest| self.contains(rest)) {
+            return Some(NOT.len());
         }
-        for suffix in INTENSIFIERS {
-            if let Some(stem) = word.strip_suffix(suffix).filter(|s| self.contains(s)) {
-                out.extend([(from, from + stem.len()), (from + stem.len(), to)]);
-                return;
-            }
-        }
-        out.push((from, to));
+        INTENSIFIERS
+            .iter()
+            .find_map(|suffix| word.strip_suffix(suffix).filter(|stem| self.contains(stem)).map(str::len))
     }
 }
 
@@ -293,23 +279,38 @@ fn place_at(records: &[u8], at: usize) -> usize {
     usize::from(p[0]) | usize::from(p[1]) << 8 | usize::from(p[2]) << 16
 }
 
-/// In a letter of [`letters_with_cuts`]: a word may begin there (and the one before end).
-const CUT: u8 = 0x80;
+/// One place of a run in the search for its best cut: the letter that begins there, and the
+/// best cut of the letters before it.
+#[derive(Clone, Copy)]
+struct Place {
+    /// The letter's place in the Thai block, with [`CUT`] where a word may begin (and the one
+    /// before end); the place after the last letter has only [`CUT`].
+    letter: u8,
+    /// Where the last piece of the best cut begins, with [`KNOWN`] if it is a listed word.
+    back: u32,
+    /// (unknown letters, pieces) of the best cut, as one number compared at once.
+    cost: u64,
+}
 
-/// The letters of `run` (Thai letters only), each with [`CUT`] where a word may begin: not at
-/// a mark or a following vowel, and not after a leading vowel, which belong to their
-/// consonant. Read from the bytes: a Thai letter is E0, then B8 or B9, then its low six bits.
-fn letters_with_cuts(run: &str) -> Vec<u8> {
-    let mut letters = Vec::with_capacity(run.len() / 3);
-    // Nothing comes before the first letter: a word begins there.
+const CUT: u8 = 0x80;
+const KNOWN: u32 = 1 << 31;
+const UNREACHED: u64 = u64::MAX;
+
+/// The places of `run` (Thai letters only), read from its bytes (a Thai letter is E0, then B8 or
+/// B9, then its low six bits), and the place after it. A word may begin at a letter but not at
+/// a mark or a following vowel, nor after a leading vowel: they belong to their consonant.
+fn places(run: &str) -> Vec<Place> {
+    let mut places = Vec::with_capacity(run.len() / 3 + 1);
     let mut after_leading_vowel = false;
     for c in run.as_bytes().chunks_exact(3) {
         let l = (c[1] & 1) << 6 | (c[2] & 0x3F);
-        let cut = letters.is_empty() || (!binds_back(l) && !after_leading_vowel);
+        let cut = places.is_empty() || (!binds_back(l) && !after_leading_vowel);
         after_leading_vowel = binds_forward(l);
-        letters.push(if cut { l | CUT } else { l });
+        places.push(Place { letter: if cut { l | CUT } else { l }, back: 0, cost: UNREACHED });
     }
-    letters
+    places.push(Place { letter: CUT, back: 0, cost: UNREACHED });
+    places[0].cost = 0;
+    places
 }
 
 /// A mark or a following vowel (by its place in the Thai block): part of the letter before it.
