@@ -96,11 +96,31 @@ impl<V> TermIndex<V> {
     /// Every value whose term `term` begins with (Korean, Thai: shortest first) or is.
     pub fn all<'a>(&'a self, term: &'a str) -> impl Iterator<Item = &'a V> + 'a {
         // Shortest first, so the lengths are walked rather than searched.
-        let shorter = self.lengths.iter().copied().take_while(|&end| self.by_prefix && end < term.len());
-        let ends = shorter.filter(|&end| term.is_char_boundary(end)).chain([term.len()]);
-        // Most words start no term: the first look-up, at the shortest length, ends the search.
-        let starting = ends.take_while(|&end| !self.by_prefix || self.starts.contains(&term[..end]));
-        starting.filter_map(move |end| self.map.get(&term[..end]))
+        let mut shorter = if self.by_prefix { self.lengths.iter() } else { [].iter() };
+        let mut whole = Some(term.len());
+        std::iter::from_fn(move || {
+            loop {
+                let end = match shorter.next() {
+                    Some(&end) if end < term.len() => end,
+                    _ => {
+                        shorter = [].iter();
+                        whole.take()?
+                    }
+                };
+                if !term.is_char_boundary(end) {
+                    continue;
+                }
+                // Most words start no term: the first look-up, at the shortest length, ends
+                // the search.
+                if self.by_prefix && !self.starts.contains(&term[..end]) {
+                    (shorter, whole) = ([].iter(), None);
+                    return None;
+                }
+                if let Some(v) = self.map.get(&term[..end]) {
+                    return Some(v);
+                }
+            }
+        })
     }
 
     /// Whether a word's term matches a term of a phrase.
