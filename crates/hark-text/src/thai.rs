@@ -9,11 +9,7 @@ use std::sync::OnceLock;
 const NOT: &str = "ไม่";
 const INTENSIFIERS: [&str; 3] = ["มาก", "ที่สุด", "สุดๆ"];
 
-pub(crate) fn is_thai(c: char) -> bool {
-    ('\u{0E01}'..='\u{0E4E}').contains(&c)
-}
-
-/// Whether `bytes` begins with a Thai letter ([`is_thai`]) in UTF-8: E0, then B8 81–BF
+/// Whether `bytes` begins with a Thai letter (U+0E01–U+0E4E) in UTF-8: E0, then B8 81–BF
 /// (U+0E01–U+0E3F) or B9 80–8E (U+0E40–U+0E4E). Comments are searched for Thai by the byte:
 /// decoding each character cost more than cutting the Thai into words.
 fn thai_at(bytes: &[u8]) -> bool {
@@ -32,16 +28,6 @@ pub(crate) fn find_thai(text: &str) -> Option<usize> {
         at += i + 1;
     }
     None
-}
-
-/// The length in bytes of the run of Thai letters that `text` begins with.
-pub(crate) fn thai_run_len(text: &str) -> usize {
-    let bytes = text.as_bytes();
-    let mut len = 0;
-    while thai_at(&bytes[len..]) {
-        len += 3;
-    }
-    len
 }
 
 /// The word list as a trie of characters in one array of node records, laid down depth
@@ -151,12 +137,13 @@ impl ThaiWords {
         first != 0 && letters.try_fold(first, |t, l| self.step(t, l?)).is_some_and(|t| t & WORD != 0)
     }
 
-    /// Byte ranges of the words of `run` (Thai letters only), in order.
-    pub fn segment(&self, run: &str) -> Vec<(usize, usize)> {
+    /// Byte ranges of the words of the run of Thai letters that `text` begins with, in order:
+    /// they cover the run, so the last ends where it does.
+    pub fn segment(&self, text: &str) -> Vec<(usize, usize)> {
         // Every Thai letter is three bytes long: the search runs over letters, one byte each.
         const BYTES: usize = 3;
-        debug_assert!(run.chars().all(is_thai), "a run of Thai letters");
-        let mut places = places(run);
+        let mut places = places(text);
+        let run = &text[..(places.len() - 1) * BYTES];
         let n = places.len() - 1;
         let relax = |places: &mut [Place], from: usize, to: usize, known: bool| {
             let unknown = if known { 0 } else { (to - from) as u64 };
@@ -296,13 +283,14 @@ const CUT: u8 = 0x80;
 const KNOWN: u32 = 1 << 31;
 const UNREACHED: u64 = u64::MAX;
 
-/// The places of `run` (Thai letters only), read from its bytes (a Thai letter is E0, then B8 or
-/// B9, then its low six bits), and the place after it. A word may begin at a letter but not at
-/// a mark or a following vowel, nor after a leading vowel: they belong to their consonant.
-fn places(run: &str) -> Vec<Place> {
-    let mut places = Vec::with_capacity(run.len() / 3 + 1);
+/// The places of the run of Thai letters that `text` begins with, read from its bytes (a Thai
+/// letter is E0, then B8 or B9, then its low six bits), and the place after it. A word may
+/// begin at a letter but not at a mark or a following vowel, nor after a leading vowel: they
+/// belong to their consonant.
+fn places(text: &str) -> Vec<Place> {
+    let mut places = Vec::with_capacity(text.len() / 3 + 1);
     let mut after_leading_vowel = false;
-    for c in run.as_bytes().chunks_exact(3) {
+    for c in text.as_bytes().chunks_exact(3).take_while(|c| thai_at(c)) {
         let l = (c[1] & 1) << 6 | (c[2] & 0x3F);
         let cut = places.is_empty() || (!binds_back(l) && !after_leading_vowel);
         after_leading_vowel = binds_forward(l);
@@ -326,6 +314,10 @@ fn binds_forward(l: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn is_thai(c: char) -> bool {
+        ('\u{0E01}'..='\u{0E4E}').contains(&c)
+    }
 
     fn words(text: &str) -> Vec<&str> {
         ThaiWords::shared().segment(text).into_iter().map(|(s, e)| &text[s..e]).collect()
@@ -366,7 +358,8 @@ mod tests {
                     assert_eq!(find_thai(&text), text.find(is_thai), "{text:?}");
                     for (i, _) in text.char_indices() {
                         let by_char = text[i..].find(|c| !is_thai(c)).unwrap_or(text.len() - i);
-                        assert_eq!(thai_run_len(&text[i..]), by_char, "{:?}", &text[i..]);
+                        let run = ThaiWords::shared().segment(&text[i..]).last().map_or(0, |w| w.1);
+                        assert_eq!(run, by_char, "{:?}", &text[i..]);
                     }
                 }
             }

@@ -234,11 +234,9 @@ impl Words {
                 }
             }
             let run_start = rest + thai_at;
-            let run_len = thai::thai_run_len(&text[run_start..]);
-            for (s, e) in thai::ThaiWords::shared().segment(&text[run_start..run_start + run_len]) {
-                out.push((run_start + s, run_start + e, true));
-            }
-            rest = run_start + run_len;
+            let words = thai::ThaiWords::shared().segment(&text[run_start..]);
+            out.extend(words.iter().map(|(s, e)| (run_start + s, run_start + e, true)));
+            rest = run_start + words.last().map_or(0, |w| w.1);
         }
         out
     }
