@@ -18,11 +18,6 @@ fn main() {
         let analyses: Vec<_> = rows.iter().map(|r| analyzer.analyze(&r.comment, Some(lang))).collect();
         let predicted: Vec<SentimentLabel> = analyses.iter().map(|a| a.sentiment.label).collect();
         let s = real::scores(&rows, &predicted);
-        let mut confusion = [[0u32; 3]; 3];
-        for (row, p) in rows.iter().zip(&predicted) {
-            confusion[real::label(row.class) as usize][*p as usize] += 1;
-        }
-        println!("confusion (rows: labelled negative, neutral, positive; columns: read as the same): {confusion:?}");
         let detected = analyses.iter().filter(|a| a.lang == lang).count();
         let tagged = analyses.iter().filter(|a| !a.themes.is_empty()).count();
         println!("== {} ({} comments)", lang.tag(), rows.len());
@@ -30,6 +25,11 @@ fn main() {
             "sentiment: accuracy {:.3} (majority class {:.3}), macro-F1 {:.3} (majority class {:.3})",
             s.accuracy, s.majority_accuracy, s.macro_f1, s.majority_macro_f1
         );
+        let mut confusion = [[0u32; 3]; 3];
+        for (row, p) in rows.iter().zip(&predicted) {
+            confusion[real::label(row.class) as usize][*p as usize] += 1;
+        }
+        println!("confusion (rows: labelled negative, neutral, positive; columns: read as the same): {confusion:?}");
         println!(
             "language detected as {}: {:.1}%; with at least one theme: {:.1}%",
             lang.tag(),

@@ -272,6 +272,31 @@ mod tests {
         }
     }
 
+    /// What customers say of a service, beside the reviews the real sets hold: an app that
+    /// hangs, a form that is a chore, a rip-off, staff who were considerate.
+    #[test]
+    fn service_words_lean_in_each_language() {
+        use SentimentLabel::*;
+        for (text, want) in [
+            ("The app keeps crashing", Negative),
+            ("Checkout is a hassle", Negative),
+            ("L'app si blocca continuamente", Negative),
+            ("Mi hanno fregato", Negative),
+            ("Assistenza inesistente", Negative),
+            ("Prezzi onesti", Positive),
+            ("앱이 자꾸 먹통이에요", Negative),
+            ("가입 절차가 너무 번거롭고 귀찮아요", Negative),
+            ("배송이 느렸고 가격도 비쌌어요", Negative),
+            ("바가지 씌우는 느낌", Negative),
+            ("전화 연결이 계속 끊겨요", Negative),
+            ("직원분이 상냥하고 세심해요", Positive),
+            ("매장이 쾌적하고 아늑해요", Positive),
+            ("상담원이 배려해 주셔서 안심했어요", Positive),
+        ] {
+            assert_eq!(label(text), want, "{text}");
+        }
+    }
+
     #[test]
     fn negation_turns_a_word_around() {
         use SentimentLabel::*;
