@@ -292,6 +292,11 @@ mod tests {
             ("직원분이 상냥하고 세심해요", Positive),
             ("매장이 쾌적하고 아늑해요", Positive),
             ("상담원이 배려해 주셔서 안심했어요", Positive),
+            // 대단히 ("greatly") strengthens what follows; a brand's luxury bag and frozen
+            // pizza are products, not praise or complaint.
+            ("대단히 실망했습니다", Negative),
+            ("명품 가방 배송 문의", Neutral),
+            ("The frozen pizza arrived on Monday", Neutral),
         ] {
             assert_eq!(label(text), want, "{text}");
         }
