@@ -71,17 +71,42 @@ impl Drop for TestDatabase {
 /// Writes `n` synthetic NPS answers to `survey_id` straight into the tables, for benchmarks:
 /// scores skewed high with a different lean per agent, four channels, agents (with their
 /// teams) taken in turn, handle time, wait time and transfers on each, times spread over the
-/// 395 days before `now_ms`. The rollups are then rebuilt from the rows, as a migration
-/// builds them. Not for real data: no contacts, no playbooks, no idempotency beyond the
-/// generated keys.
+/// 395 days before `now_ms`. Four answers in five carry one of `comments` (text, language
+/// tag), in turn, with the themes and sentiment the store's analyzer reads in it. The rollups
+/// are then rebuilt from the rows, as a migration builds them. Not for real data: no
+/// contacts, no playbooks, no idempotency beyond the generated keys.
 pub async fn bulk_load(
     store: &crate::Store,
     survey_id: &str,
     agents: &[(String, String)],
+    comments: &[(String, String)],
     n: u64,
     now_ms: i64,
 ) -> crate::Result<()> {
     const CHUNK: u64 = 500_000;
+    // The comments, read once here, are joined to the answers by number.
+    sqlx::query(
+        "CREATE TABLE bench_comments (k BIGINT PRIMARY KEY, comment TEXT NOT NULL, language TEXT NOT NULL, \
+         search_text TEXT NOT NULL, themes TEXT NOT NULL, sentiment TEXT NOT NULL, sentiment_milli BIGINT NOT NULL)",
+    )
+    .execute(&store.pool)
+    .await?;
+    let reading = store.reading();
+    let mut tx = store.pool.begin().await?;
+    for (k, (comment, language)) in comments.iter().enumerate() {
+        let Some(tags) = crate::tagging::tag(&reading.analyzer, Some(comment), Some(language)) else { continue };
+        sqlx::query("INSERT INTO bench_comments VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(k as i64)
+            .bind(comment)
+            .bind(language)
+            .bind(crate::fold_for_search(comment))
+            .bind(&tags.themes)
+            .bind(tags.sentiment)
+            .bind(tags.sentiment_milli)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
     let pick = agents
         .iter()
         .enumerate()
@@ -98,17 +123,19 @@ pub async fn bulk_load(
                WHEN h < 83 THEN 6 WHEN h < 89 THEN 5 WHEN h < 93 THEN 4 WHEN h < 96 THEN 3 WHEN h < 98 THEN 2 \
                WHEN h < 99 THEN 1 ELSE 0 END AS score FROM x) \
          INSERT INTO responses (id, survey_id, score, segment, answers, agent_score, channel, agent_id, team_id, context, \
-           idempotency_key, request_hash, created_at, received_at, themes, sentiment) \
+           idempotency_key, request_hash, created_at, received_at, comment, language, search_text, themes, sentiment, \
+           sentiment_milli) \
          SELECT 'bench-' || CAST(i AS TEXT), $4, score, \
            CASE WHEN score >= 9 THEN 'promoter' WHEN score >= 7 THEN 'passive' ELSE 'detractor' END, '{{}}', \
            (score + i % 3) % 11, channel, pick.agent_id, pick.team_id, \
            '{{\"handle_time_s\": ' || CAST((i * 37) % 1500 AS TEXT) || ', \"wait_time_s\": ' || \
            CAST((i * 13) % 700 AS TEXT) || ', \"transfers\": ' || CAST(i % 4 AS TEXT) || '}}', \
            'bench-' || CAST(i AS TEXT), 'bench', t, t, \
-           CASE i % 5 WHEN 0 THEN '|delivery|' WHEN 1 THEN '|price|speed|' WHEN 2 THEN '|staff|' WHEN 3 THEN '|' END, \
-           CASE WHEN i % 5 < 4 THEN 'neutral' END \
-         FROM y JOIN pick ON pick.k = y.i % {count}",
+           bc.comment, bc.language, bc.search_text, bc.themes, bc.sentiment, bc.sentiment_milli \
+         FROM y JOIN pick ON pick.k = y.i % {count} \
+         LEFT JOIN bench_comments bc ON y.i % 5 < 4 AND bc.k = (y.i / 5 * 4 + y.i % 5) % {comments}",
         count = agents.len().max(1),
+        comments = comments.len().max(1),
     );
     let mut start = 0;
     while start < n {
@@ -122,6 +149,7 @@ pub async fn bulk_load(
             .await?;
         start = end;
     }
+    sqlx::query("DROP TABLE bench_comments").execute(&store.pool).await?;
     store.rebuild_rollups(Some(survey_id)).await?;
     // PostgreSQL plans by its statistics, which autovacuum would bring up to date some time
     // after a load this size; without them a 5,000-row LIMIT over an index became a sort of

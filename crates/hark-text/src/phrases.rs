@@ -1,10 +1,9 @@
 //! Discovered phrases: runs of one to three words that set detractors (or promoters) apart
 //! from everyone else, scored by weighted log-odds (hark-core's `log_odds_z`).
 
-use std::collections::HashMap;
-
 use hark_core::Segment;
 use hark_core::drivers::log_odds_z;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::Token;
@@ -15,16 +14,22 @@ pub const MAX_WORDS: usize = 3;
 /// Phrase counts per segment over a set of comments; each comment counts a phrase once.
 #[derive(Default)]
 pub struct PhraseTally {
-    phrases: HashMap<String, Counted>,
+    phrases: FxHashMap<String, Counted>,
     /// Phrase occurrences per segment (detractor, passive, promoter).
     totals: [u64; 3],
+    /// Comments added so far, the last one's number.
+    comments: u32,
+    /// Each phrase as first written, one after the other: one text grows, not one per phrase.
+    shown: String,
 }
 
 #[derive(Default)]
 struct Counted {
     by_segment: [u64; 3],
-    /// The phrase as first written, to show.
-    shown: String,
+    /// Where the phrase as first written is in [`PhraseTally::shown`].
+    shown: (u32, u32),
+    /// The number of the last comment that used it (0: none yet): each counts it once.
+    last_comment: u32,
 }
 
 /// A phrase that one segment uses far more than the others.
@@ -52,19 +57,25 @@ fn slot(segment: Segment) -> usize {
 impl PhraseTally {
     /// Counts the phrases of one comment (`tokens` of `text`) under `segment`.
     pub fn add(&mut self, text: &str, tokens: &[Token], segment: Segment) {
-        let mut seen: Vec<String> = Vec::new();
-        for (key, (start, end)) in phrases(tokens) {
-            if seen.contains(&key) {
-                continue;
-            }
-            let counted = self.phrases.entry(key.clone()).or_default();
-            if counted.shown.is_empty() {
-                counted.shown = text[start..end].to_owned();
-            }
-            counted.by_segment[slot(segment)] += 1;
-            self.totals[slot(segment)] += 1;
-            seen.push(key);
-        }
+        self.comments += 1;
+        let (comment, slot) = (self.comments, slot(segment));
+        // The page tallies thousands of comments on each request: a phrase seen before costs
+        // one look-up, and nothing is allocated for it.
+        for_each_phrase(tokens, |key, (start, end)| {
+            let counted = match self.phrases.get_mut(key) {
+                Some(counted) if counted.last_comment == comment => return,
+                Some(counted) => counted,
+                None => {
+                    let at = self.shown.len() as u32;
+                    self.shown.push_str(&text[start..end]);
+                    let shown = (at, self.shown.len() as u32);
+                    self.phrases.entry(key.to_owned()).or_insert(Counted { shown, ..Counted::default() })
+                }
+            };
+            counted.last_comment = comment;
+            counted.by_segment[slot] += 1;
+            self.totals[slot] += 1;
+        });
     }
 
     /// The phrases `segment` uses most beyond the others, at least `min_count` times in it,
@@ -91,7 +102,8 @@ impl PhraseTally {
                     prior,
                     prior_total,
                 );
-                Standout { key: key.clone(), shown: c.shown.clone(), in_segment: in_group, everywhere, z }
+                let shown = self.shown[c.shown.0 as usize..c.shown.1 as usize].to_owned();
+                Standout { key: key.clone(), shown, in_segment: in_group, everywhere, z }
             })
             // A phrase in every comment has no odds against the rest (NaN): nothing to say.
             .filter(|s| s.z.is_finite() && s.z > 0.0)
@@ -126,11 +138,18 @@ fn overlaps(a: &str, b: &str) -> bool {
 /// negator, so "never arrived" and "arrived" stay apart.
 pub fn phrases(tokens: &[Token]) -> Vec<(String, (usize, usize))> {
     let mut out = Vec::new();
+    for_each_phrase(tokens, |key, span| out.push((key.to_owned(), span)));
+    out
+}
+
+/// Calls `found` with the key and span of each of [`phrases`], without allocating them.
+fn for_each_phrase(tokens: &[Token], mut found: impl FnMut(&str, (usize, usize))) {
+    let mut key = String::new();
     for start in 0..tokens.len() {
         if tokens[start].negator {
             continue;
         }
-        let mut key = String::new();
+        key.clear();
         // A negator inside a phrase is kept as the "not" of the word it negates.
         let words = tokens[start..].iter().filter(|t| !t.negator);
         for (len, token) in words.take(MAX_WORDS).enumerate() {
@@ -150,10 +169,9 @@ pub fn phrases(tokens: &[Token]) -> Vec<(String, (usize, usize))> {
             key.push_str(&token.term);
             let first = &tokens[start];
             let from = if first.negated { negator_start(tokens, start) } else { first.start };
-            out.push((key.clone(), (from, token.end)));
+            found(&key, (from, token.end));
         }
     }
-    out
 }
 
 fn is_hangul(c: char) -> bool {
@@ -214,6 +232,17 @@ mod tests {
         assert!(top.iter().any(|s| s.shown == "late delivery"), "{top:?}");
         assert!(!top.iter().any(|s| s.key == "shop"), "{top:?}");
         assert!(t.standouts(Promoter, 5, 10).iter().any(|s| s.shown == "friendly"));
+    }
+
+    #[test]
+    fn a_comment_counts_each_phrase_once_and_shows_it_as_first_written() {
+        use Segment::*;
+        let t = tally(
+            &[("Slow, slow and SLOW again", Detractor), ("slow", Detractor), ("fine", Promoter), ("fine", Passive)],
+            Lang::En,
+        );
+        let slow = t.standouts(Detractor, 1, 10).into_iter().find(|s| s.key == "slow").expect("slow stands out");
+        assert_eq!((slow.in_segment, slow.everywhere, slow.shown.as_str()), (2, 2, "Slow"));
     }
 
     #[test]

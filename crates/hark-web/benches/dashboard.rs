@@ -1,7 +1,8 @@
-//! Dashboard benchmark: the Overview, Segments and Agents data for a 12-month window over many
-//! answers in SQLite or PostgreSQL (HTTP, JSON and all), beside the floor: the same aggregation
-//! done by a plain single pass over in-memory columns in the same process. Also prints the
-//! raw-row queries the rollups replace.
+//! Dashboard benchmark: the Overview, Segments, Themes and Agents data for a 12-month window
+//! over many answers in SQLite or PostgreSQL (HTTP, JSON and all), beside the floor: the same
+//! aggregation done by a plain single pass over in-memory columns in the same process. Four
+//! answers in five carry a real customer comment, so the Themes page reads real text for its
+//! discovered phrases. Also prints the raw-row queries the rollups replace.
 //!
 //!     cargo bench -p hark-web --bench dashboard                          # 10,000,000 answers
 //!     HARK_BENCH_RESPONSES=1000000 cargo bench -p hark-web --bench dashboard
@@ -97,6 +98,20 @@ fn agent_floor(c: &AnswerColumns, from: i64, to: i64) -> AgentFloor {
     }
 }
 
+/// The real customer comments of hark-text's quality tests (English, Korean, Thai), with their
+/// languages: the answers' comments, so that the Themes page reads real text for its phrases.
+fn real_comments() -> Vec<(String, String)> {
+    ["en", "ko", "th"]
+        .iter()
+        .flat_map(|lang| {
+            let path = format!("{}/../hark-text/tests/real-comments/{lang}_dev.csv", env!("CARGO_MANIFEST_DIR"));
+            let mut reader = csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let rows: Vec<_> = reader.records().map(|r| (r.expect("a row")[1].to_owned(), lang.to_string())).collect();
+            rows
+        })
+        .collect()
+}
+
 /// The median of `runs` timed calls after one warm-up call.
 async fn timed<F: std::future::Future<Output = T>, T>(runs: usize, mut f: impl FnMut() -> F) -> (Duration, T) {
     let _ = f().await;
@@ -151,7 +166,7 @@ async fn main() {
                 agents.push((store.create_agent(&new).await.unwrap().id, team.id.clone()));
             }
         }
-        bulk_load(&store, &survey.id, &agents, n, (today + 1) * DAY - 1).await.unwrap();
+        bulk_load(&store, &survey.id, &agents, &real_comments(), n, (today + 1) * DAY - 1).await.unwrap();
         println!("loaded {n} answers in {:.0} s", started.elapsed().as_secs_f64());
     }
     let total = store.count_responses(&ResponseFilter::default()).await.unwrap();

@@ -1,6 +1,7 @@
 //! What the comments say under a filter: each theme's effect on NPS (drivers) and the phrases
 //! that set detractors and promoters apart, for the Themes page and `/api/v1/reports/themes`.
 
+use futures_util::TryFutureExt;
 use hark_core::drivers::{Driver, drivers};
 use hark_core::insight::nps_counts;
 use hark_core::{NpsCounts, NpsSummary, ProportionSummary, Segment};
@@ -117,13 +118,22 @@ pub(crate) async fn themes(
             None => Ok(None),
         }
     };
-    let (counts, untagged, newest, feedback_counts) = tokio::try_join!(
-        store.theme_counts(&filter, hark_store::Source::Best),
-        store.untagged_comments(),
-        store.recent_comments(&filter, PHRASE_COMMENTS),
-        feedback_counts
-    )?;
+    // The phrases are read while the counts are summed: the newest comments come back first.
     let reading = store.reading();
+    let phrases = async {
+        let newest = store.recent_comments(&filter, PHRASE_COMMENTS).await?;
+        // Reading thousands of comments is CPU work: off the async workers.
+        let shared = reading.clone();
+        tokio::task::spawn_blocking(move || discovered(&shared.analyzer, &newest))
+            .await
+            .map_err(|_| ApiError::unavailable("the phrases could not be read; try again"))
+    };
+    let (counts, untagged, ((detractor_phrases, promoter_phrases), read), feedback_counts) = tokio::try_join!(
+        store.theme_counts(&filter, hark_store::Source::Best).err_into(),
+        store.untagged_comments().err_into(),
+        phrases,
+        feedback_counts.err_into()
+    )?;
     let analyzer = &reading.analyzer;
     let overall = nps_counts(&counts.all);
     let per_theme: Vec<(String, NpsCounts)> = analyzer
@@ -139,11 +149,6 @@ pub(crate) async fn themes(
             ThemeDriver { name, driver }
         })
         .collect();
-    // Reading thousands of comments is CPU work: off the async workers.
-    let shared = reading.clone();
-    let phrases = tokio::task::spawn_blocking(move || discovered(&shared.analyzer, &newest));
-    let ((detractor_phrases, promoter_phrases), read) =
-        phrases.await.map_err(|_| ApiError::unavailable("the phrases could not be read; try again"))?;
     let feedback = feedback_counts.map(|counts| {
         let mut themes: Vec<FeedbackTheme> = counts
             .themes
