@@ -215,6 +215,7 @@ fn migrator() -> Migrator {
         (15, "own_themes", include_str!("../migrations/0015_own_themes.sql")),
         (16, "hour_rollup", include_str!("../migrations/0016_hour_rollup.sql")),
         (17, "rollup_stripes", include_str!("../migrations/0017_rollup_stripes.sql")),
+        (18, "score_blocks", include_str!("../migrations/0018_score_blocks.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

@@ -1,12 +1,13 @@
 //! The aggregates behind the dashboards: answers counted per score, optionally per dimension.
 //! Two daily rollups answer most questions without touching the answers themselves:
 //! `score_rollup` per (survey, team, channel), and `facet_rollup` per agent (both questions)
-//! and per bin of the call-centre figures. Whatever neither holds (language, contact
-//! attributes, search …) reads the raw rows; a period cut mid-day (a time zone's midnight)
-//! reads its whole days from the rollups and the cut days from `score_hour_rollup` (the first
-//! question per survey and hour) or, where that cannot answer, from the rows. Both paths give
-//! the same numbers: the rollups are written in the same transaction as every answer and every
-//! score change, and a test compares them with the rows.
+//! and per bin of the call-centre figures; a long window reads both over 32-day blocks
+//! (`score_block_rollup`, `facet_block_rollup`) and days only at its ends. Whatever neither
+//! holds (language, contact attributes, search …) reads the raw rows; a period cut mid-day (a
+//! time zone's midnight) reads its whole days from the rollups and the cut days from
+//! `score_hour_rollup` (the first question per survey and hour) or, where that cannot answer,
+//! from the rows. Both paths give the same numbers: the rollups are written in the same
+//! transaction as every answer and every score change, and a test compares them with the rows.
 
 use std::collections::BTreeMap;
 
@@ -175,7 +176,8 @@ pub enum Source {
 /// A daily rollup a question can be answered from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Rollup {
-    /// `score_rollup`: the first question per survey, team and channel.
+    /// `score_rollup`: the first question per survey, team and channel. With
+    /// `score_block_rollup`, the same summed over 32-day blocks, for long windows.
     Scores,
     /// `facet_rollup`: both questions per survey, team and agent; the first per figure bin.
     /// With `facet_block_rollup`, the same summed over 32-day blocks, for long windows.
@@ -361,7 +363,7 @@ impl Store {
         let mut groups = BTreeMap::<Option<String>, [u64; 11]>::new();
         for row in self.fetch_all_at_once(&queries).await? {
             let score: i64 = row.try_get("score")?;
-            let n: i64 = row.try_get("n")?;
+            let n = group_count(&row)?;
             let mut key: Option<String> = row.try_get("k")?;
             if let Some(edges) = raw_edges {
                 key = key.as_deref().and_then(|v| figure_bin(v, edges));
@@ -372,7 +374,7 @@ impl Store {
             if let Ok(i) = usize::try_from(score)
                 && i <= 10
             {
-                groups.entry(key).or_default()[i] += n as u64;
+                groups.entry(key).or_default()[i] += n;
             }
         }
         Ok(groups)
@@ -398,7 +400,7 @@ impl Store {
     pub async fn rebuild_rollups(&self, survey_id: Option<&str>) -> Result<()> {
         const PAGE: i64 = 50_000;
         let mut tx = self.begin_write().await?;
-        for table in ["score_rollup", "score_hour_rollup", "facet_rollup", "facet_block_rollup"] {
+        for table in ["score_rollup", "score_block_rollup", "score_hour_rollup", "facet_rollup", "facet_block_rollup"] {
             let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE 1 = 1"));
             sql.and_eq("survey_id", survey_id);
             sql.query(self.dialect).execute(&mut *tx).await?;
@@ -466,59 +468,155 @@ impl Store {
 /// Days per block of `facet_block_rollup`.
 const BLOCK_DAYS: i64 = 32;
 
-/// One rollup table read over a range of its time column (days or blocks; `None`: unbounded).
+/// One rollup table read over a range of its time column (days or blocks; `None`: unbounded),
+/// its counts added (`sign` 1) or, for the days of a block outside the window, taken away (−1).
 #[derive(Debug, PartialEq)]
 struct Part {
     table: &'static str,
     unit: &'static str,
     from: Option<i64>,
     to: Option<i64>,
+    sign: i64,
 }
 
 impl Part {
     fn days(table: &'static str, from: Option<i64>, to: Option<i64>) -> Self {
-        Part { table, unit: "day", from, to }
+        Part { table, unit: "day", from, to, sign: 1 }
+    }
+
+    fn blocks(tables: Blocked, from: Option<i64>, to: Option<i64>) -> Self {
+        Part { table: tables.blocks, unit: "block", from, to, sign: 1 }
+    }
+
+    /// The part's answers per group, as it counts them.
+    fn sum(&self) -> &'static str {
+        if self.sign < 0 { "-CAST(SUM(g.n) AS BIGINT)" } else { "CAST(SUM(g.n) AS BIGINT)" }
+    }
+
+    /// Days of `table` from `from` to `to`, added when `from < to`, else `to..from` taken
+    /// away; none when they meet.
+    fn days_between(table: &'static str, from: i64, to: i64) -> Option<Self> {
+        match from.cmp(&to) {
+            std::cmp::Ordering::Less => Some(Part::days(table, Some(from), Some(to))),
+            std::cmp::Ordering::Equal => None,
+            std::cmp::Ordering::Greater => Some(Part { sign: -1, ..Part::days(table, Some(to), Some(from)) }),
+        }
     }
 }
+
+/// A daily rollup and the same summed over 32-day blocks, kept in step with it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Blocked {
+    days: &'static str,
+    blocks: &'static str,
+}
+
+const SCORE_TABLES: Blocked = Blocked { days: "score_rollup", blocks: "score_block_rollup" };
+const FACET_TABLES: Blocked = Blocked { days: "facet_rollup", blocks: "facet_block_rollup" };
 
 /// The queries whose groups, added up, answer the question from a rollup.
 fn rollup_queries(rollup: Rollup, filter: &ResponseFilter, by: Option<&Dimension>, column: ScoreColumn) -> Vec<Sql> {
     let day = |ms: Option<i64>| ms.map(|ms| ms.div_euclid(MS_PER_DAY));
     let (from, to) = (day(filter.from_ms), day(filter.to_ms));
     let hour = |ms: Option<i64>| ms.map(|ms| ms.div_euclid(MS_PER_HOUR));
-    let parts = match (rollup, by) {
-        (Rollup::Hours, _) => {
-            vec![Part { table: "score_hour_rollup", unit: "hour", from: hour(filter.from_ms), to: hour(filter.to_ms) }]
+    let tables = match rollup {
+        Rollup::Hours => {
+            let part =
+                Part { unit: "hour", ..Part::days("score_hour_rollup", hour(filter.from_ms), hour(filter.to_ms)) };
+            return vec![rollup_query(rollup, filter, by, column, &part)];
         }
-        (Rollup::Scores, _) => vec![Part::days("score_rollup", from, to)],
-        (Rollup::Facets, Some(Dimension::Day)) => vec![Part::days("facet_rollup", from, to)],
-        (Rollup::Facets, _) => facet_parts(from, to),
+        Rollup::Scores => SCORE_TABLES,
+        Rollup::Facets => FACET_TABLES,
     };
-    parts.iter().map(|part| rollup_query(rollup, filter, by, column, part)).collect()
+    let parts = match by {
+        Some(Dimension::Day) => vec![Part::days(tables.days, from, to)],
+        _ => block_parts(tables, from, to, today()),
+    };
+    vec![summed(parts.iter().map(|part| rollup_query(rollup, filter, by, column, part)).collect())]
 }
 
-/// A window of days over the facet rollups: its whole blocks from `facet_block_rollup`, the
-/// days before the first and after the last whole block from `facet_rollup`.
-fn facet_parts(from: Option<i64>, to: Option<i64>) -> Vec<Part> {
-    let first = from.map(|d| (d + BLOCK_DAYS - 1).div_euclid(BLOCK_DAYS));
-    let end = to.map(|d| d.div_euclid(BLOCK_DAYS));
-    if let (Some(first), Some(end)) = (first, end)
-        && first >= end
-    {
-        return vec![Part::days("facet_rollup", from, to)];
+/// Today's number of days since 1970 (UTC).
+fn today() -> i64 {
+    jiff::Timestamp::now().as_millisecond().div_euclid(MS_PER_DAY)
+}
+
+/// A window of days over a blocked rollup, read in as few rows as it can: whole blocks from
+/// the block table and days from the daily one. At each end the window either stops at
+/// the block edge inside it and adds the days beyond, or takes the block that holds the end
+/// and subtracts its days outside: whichever reads fewer days. Days after `today` hold no
+/// answers, so a window up to today costs nothing for the rest of this block.
+fn block_parts(tables: Blocked, from: Option<i64>, to: Option<i64>, today: i64) -> Vec<Part> {
+    let past_days = |a: i64, b: i64| (b.min(today + 1) - a).max(0);
+    let days_read = |a: i64, b: i64| if a < b { past_days(a, b) } else { past_days(b, a) };
+    let inward =
+        |day: i64, up: bool| BLOCK_DAYS * if up { day.div_euclid(BLOCK_DAYS) + 1 } else { day.div_euclid(BLOCK_DAYS) };
+    let edges = |day: Option<i64>, first: bool| -> Vec<Option<i64>> {
+        match day {
+            None => vec![None],
+            Some(d) if d.rem_euclid(BLOCK_DAYS) == 0 => vec![Some(d)],
+            // The first block edge inside the window, and the one outside it.
+            Some(d) => vec![Some(inward(d, first)), Some(inward(d, !first))],
+        }
+    };
+    // Every pair of block edges that brackets blocks, and what each reads: one row set per
+    // block (about as many rows as a day's) and the days from each edge to the window's.
+    let mut best: Option<(i64, Vec<Part>)> = None;
+    let mut consider = |cost: i64, parts: Vec<Part>| {
+        if best.as_ref().is_none_or(|(c, _)| cost < *c) {
+            best = Some((cost, parts));
+        }
+    };
+    if let (Some(f), Some(t)) = (from, to) {
+        consider(past_days(f, t), Part::days_between(tables.days, f, t).into_iter().collect());
     }
-    let mut parts = vec![Part { table: "facet_block_rollup", unit: "block", from: first, to: end }];
-    if let (Some(day), Some(block)) = (from, first)
-        && day < block * BLOCK_DAYS
-    {
-        parts.push(Part::days("facet_rollup", Some(day), Some(block * BLOCK_DAYS)));
+    for start in edges(from, true) {
+        for end in edges(to, false) {
+            let (first, last) = (start.map(|d| d.div_euclid(BLOCK_DAYS)), end.map(|d| d.div_euclid(BLOCK_DAYS)));
+            let blocks = match (first, last) {
+                (Some(a), Some(b)) if a >= b => continue,
+                (Some(a), Some(b)) => b - a,
+                // Unbounded: only the difference between the edges' choices counts.
+                (None, Some(b)) => b,
+                (Some(a), None) => -a,
+                (None, None) => 0,
+            };
+            let mut parts = vec![Part::blocks(tables, first, last)];
+            let mut cost = blocks;
+            // Days before the first edge are added, days after it taken away; the opposite
+            // at the last edge.
+            for (a, b) in [(from, start), (end, to)] {
+                if let (Some(a), Some(b)) = (a, b) {
+                    cost += days_read(a, b);
+                    parts.extend(Part::days_between(tables.days, a, b));
+                }
+            }
+            consider(cost, parts);
+        }
     }
-    if let (Some(day), Some(block)) = (to, end)
-        && block * BLOCK_DAYS < day
-    {
-        parts.push(Part::days("facet_rollup", Some(block * BLOCK_DAYS), Some(day)));
+    best.map(|(_, parts)| parts).unwrap_or_default()
+}
+
+/// A group's answers: below zero only if a block and its days disagree.
+fn group_count(row: &sqlx::any::AnyRow) -> Result<u64> {
+    let n: i64 = row.try_get("n")?;
+    u64::try_from(n).map_err(|_| crate::StoreError::Corrupt(format!("a rollup group of {n} answers")))
+}
+
+/// One statement that adds up its parts' groups, so that every part reads the same snapshot:
+/// a block and the days taken from it must agree.
+fn summed(parts: Vec<Sql>) -> Sql {
+    let mut parts = parts.into_iter();
+    match (parts.next(), parts.len()) {
+        (Some(only), 0) => only,
+        (first, _) => {
+            let mut sql = Sql::new("SELECT k, score, CAST(SUM(n) AS BIGINT) AS n FROM (");
+            for (i, part) in first.into_iter().chain(parts).enumerate() {
+                sql.push(if i == 0 { "" } else { " UNION ALL " }).append(part);
+            }
+            sql.push(") parts GROUP BY k, score HAVING SUM(n) <> 0");
+            sql
+        }
     }
-    parts
 }
 
 fn rollup_query(
@@ -536,7 +634,7 @@ fn rollup_query(
         }
         _ => _ = sql.push(by.and_then(|d| d.rollup_column(rollup)).unwrap_or("CAST(NULL AS TEXT)")),
     }
-    sql.push(&format!(" AS k, g.score AS score, CAST(SUM(g.n) AS BIGINT) AS n FROM {table} g WHERE 1 = 1"));
+    sql.push(&format!(" AS k, g.score AS score, {} AS n FROM {table} g WHERE 1 = 1", part.sum()));
     push_survey_and_team(&mut sql, filter);
     match rollup {
         Rollup::Hours => {}
@@ -588,11 +686,12 @@ impl Store {
             return Ok(None);
         }
         let day = |ms: Option<i64>| ms.map(|ms| ms.div_euclid(MS_PER_DAY));
-        let queries: Vec<Sql> = facet_parts(day(filter.from_ms), day(filter.to_ms))
+        let queries: Vec<Sql> = block_parts(FACET_TABLES, day(filter.from_ms), day(filter.to_ms), today())
             .iter()
             .map(|part| {
                 let mut sql = Sql::new(&format!(
-                    "SELECT g.value AS k, g.score AS score, CAST(SUM(g.n) AS BIGINT) AS n FROM {} g WHERE 1 = 1",
+                    "SELECT g.value AS k, g.score AS score, {} AS n FROM {} g WHERE 1 = 1",
+                    part.sum(),
                     part.table
                 ));
                 push_survey_and_team(&mut sql, filter);
@@ -605,10 +704,10 @@ impl Store {
             })
             .collect();
         let mut groups = BTreeMap::<String, [u64; 11]>::new();
-        for row in self.fetch_all_at_once(&queries).await? {
+        for row in self.fetch_all_at_once(&[summed(queries)]).await? {
             let score: i64 = row.try_get("score")?;
             let Some(slot) = usize::try_from(score).ok().filter(|s| *s < 11) else { continue };
-            groups.entry(row.try_get("k")?).or_default()[slot] += row.try_get::<i64, _>("n")? as u64;
+            groups.entry(row.try_get("k")?).or_default()[slot] += group_count(&row)?;
         }
         Ok(Some(groups))
     }
@@ -689,6 +788,7 @@ const ROLLUP_ROWS_PER_STATEMENT: usize = 25;
 
 type ScoreKey = (i64, String, String, String, i64);
 type FacetKey = (i64, String, String, String, String, &'static str, i64);
+type HourKey = (i64, String, i64);
 
 /// Adds each answer's counts to both rollups (negative counts remove), in the caller's transaction.
 pub(crate) async fn adjust_rollups(
@@ -730,7 +830,7 @@ impl Stripe {
 #[derive(Default)]
 pub(crate) struct RollupChanges {
     scores: BTreeMap<ScoreKey, i64>,
-    hours: BTreeMap<(i64, String, i64), i64>,
+    hours: BTreeMap<HourKey, i64>,
     facets: BTreeMap<FacetKey, i64>,
 }
 
@@ -764,74 +864,95 @@ impl RollupChanges {
     }
 
     pub async fn write(self, conn: &mut AnyConnection, dialect: Dialect, Stripe(stripe): Stripe) -> Result<()> {
-        let RollupChanges { mut scores, mut hours, facets } = self;
-        scores.retain(|_, n| *n != 0);
-        let scores: Vec<_> = scores.into_iter().collect();
-        for chunk in scores.chunks(ROLLUP_ROWS_PER_STATEMENT) {
-            let mut sql =
-                Sql::new("INSERT INTO score_rollup (day, survey_id, team_id, channel, score, stripe, n) VALUES ");
-            for (i, ((day, survey, team, channel, score), n)) in chunk.iter().enumerate() {
-                sql.push(if i == 0 { "(" } else { ", (" });
-                sql.int(*day).push(", ").text(survey).push(", ").text(team).push(", ").text(channel);
-                sql.push(", ").int(*score).push(", ").int(stripe).push(", ").int(*n).push(")");
-            }
-            sql.push(
-                " ON CONFLICT (day, survey_id, team_id, channel, score, stripe) \
-                 DO UPDATE SET n = score_rollup.n + excluded.n",
-            );
-            sql.query(dialect).execute(&mut *conn).await?;
-        }
-        hours.retain(|_, n| *n != 0);
-        let hours: Vec<_> = hours.into_iter().collect();
-        for chunk in hours.chunks(ROLLUP_ROWS_PER_STATEMENT) {
-            let mut sql = Sql::new("INSERT INTO score_hour_rollup (hour, survey_id, score, stripe, n) VALUES ");
-            for (i, ((hour, survey, score), n)) in chunk.iter().enumerate() {
-                sql.push(if i == 0 { "(" } else { ", (" });
-                sql.int(*hour).push(", ").text(survey).push(", ").int(*score).push(", ").int(stripe);
-                sql.push(", ").int(*n).push(")");
-            }
-            sql.push(
-                " ON CONFLICT (hour, survey_id, score, stripe) DO UPDATE SET n = score_hour_rollup.n + excluded.n",
-            );
-            sql.query(dialect).execute(&mut *conn).await?;
-        }
-        let mut blocks = BTreeMap::<FacetKey, i64>::new();
-        for (key, n) in &facets {
-            let (day, survey, team, facet, value, question, score) = key.clone();
-            *blocks.entry((day.div_euclid(BLOCK_DAYS), survey, team, facet, value, question, score)).or_default() += n;
-        }
-        write_facets(conn, dialect, "facet_rollup", "day", stripe, facets).await?;
-        write_facets(conn, dialect, "facet_block_rollup", "block", stripe, blocks).await
+        let RollupChanges { scores, hours, facets } = self;
+        let (score_blocks, facet_blocks) = (by_block(&scores), by_block(&facets));
+        let mut writer = RollupWriter { conn, dialect, stripe };
+        writer.add(SCORE_TABLES.days, "day", scores).await?;
+        writer.add(SCORE_TABLES.blocks, "block", score_blocks).await?;
+        writer.add("score_hour_rollup", "hour", hours).await?;
+        writer.add(FACET_TABLES.days, "day", facets).await?;
+        writer.add(FACET_TABLES.blocks, "block", facet_blocks).await
     }
 }
 
-/// Adds the counts to a facet rollup, keyed by `unit` (its time column).
-async fn write_facets(
-    conn: &mut AnyConnection,
-    dialect: Dialect,
-    table: &str,
-    unit: &str,
-    stripe: i64,
-    rows: BTreeMap<FacetKey, i64>,
-) -> Result<()> {
-    let rows: Vec<_> = rows.into_iter().filter(|(_, n)| *n != 0).collect();
-    for chunk in rows.chunks(ROLLUP_ROWS_PER_STATEMENT) {
-        let mut sql = Sql::new(&format!(
-            "INSERT INTO {table} ({unit}, survey_id, team_id, facet, value, question, score, stripe, n) VALUES "
-        ));
-        for (i, ((time, survey, team, facet, value, question, score), n)) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" });
-            sql.int(*time).push(", ").text(survey).push(", ").text(team).push(", ").text(facet).push(", ");
-            sql.text(value).push(", ").text(question).push(", ").int(*score).push(", ").int(stripe);
-            sql.push(", ").int(*n).push(")");
-        }
-        sql.push(&format!(
-            " ON CONFLICT ({unit}, survey_id, team_id, facet, value, question, score, stripe) \
-             DO UPDATE SET n = {table}.n + excluded.n"
-        ));
-        sql.query(dialect).execute(&mut *conn).await?;
+/// A rollup row's key: its time (day, block or hour), then the columns it is kept per.
+trait RollupKey: Ord + Clone {
+    const COLUMNS: &'static str;
+    fn time_mut(&mut self) -> &mut i64;
+    fn push_values(&self, sql: &mut Sql);
+}
+
+/// Daily counts summed over the 32-day blocks their days fall in.
+fn by_block<K: RollupKey>(days: &BTreeMap<K, i64>) -> BTreeMap<K, i64> {
+    let mut blocks = BTreeMap::new();
+    for (key, n) in days {
+        let mut key = key.clone();
+        let day = key.time_mut();
+        *day = day.div_euclid(BLOCK_DAYS);
+        *blocks.entry(key).or_default() += n;
     }
-    Ok(())
+    blocks
+}
+
+impl RollupKey for ScoreKey {
+    const COLUMNS: &'static str = "survey_id, team_id, channel, score";
+    fn time_mut(&mut self) -> &mut i64 {
+        &mut self.0
+    }
+    fn push_values(&self, sql: &mut Sql) {
+        let (time, survey, team, channel, score) = self;
+        sql.int(*time).push(", ").text(survey).push(", ").text(team).push(", ").text(channel);
+        sql.push(", ").int(*score);
+    }
+}
+
+impl RollupKey for HourKey {
+    const COLUMNS: &'static str = "survey_id, score";
+    fn time_mut(&mut self) -> &mut i64 {
+        &mut self.0
+    }
+    fn push_values(&self, sql: &mut Sql) {
+        let (hour, survey, score) = self;
+        sql.int(*hour).push(", ").text(survey).push(", ").int(*score);
+    }
+}
+
+impl RollupKey for FacetKey {
+    const COLUMNS: &'static str = "survey_id, team_id, facet, value, question, score";
+    fn time_mut(&mut self) -> &mut i64 {
+        &mut self.0
+    }
+    fn push_values(&self, sql: &mut Sql) {
+        let (time, survey, team, facet, value, question, score) = self;
+        sql.int(*time).push(", ").text(survey).push(", ").text(team).push(", ").text(facet).push(", ");
+        sql.text(value).push(", ").text(question).push(", ").int(*score);
+    }
+}
+
+/// Adds counts to the rollups in one writer's stripe.
+struct RollupWriter<'c> {
+    conn: &'c mut AnyConnection,
+    dialect: Dialect,
+    stripe: i64,
+}
+
+impl RollupWriter<'_> {
+    /// Adds the counts to `table`, keyed by `unit` (its time column) and the key's columns.
+    async fn add<K: RollupKey>(&mut self, table: &str, unit: &str, rows: BTreeMap<K, i64>) -> Result<()> {
+        let rows: Vec<_> = rows.into_iter().filter(|(_, n)| *n != 0).collect();
+        let columns = format!("{unit}, {}, stripe", K::COLUMNS);
+        for chunk in rows.chunks(ROLLUP_ROWS_PER_STATEMENT) {
+            let mut sql = Sql::new(&format!("INSERT INTO {table} ({columns}, n) VALUES "));
+            for (i, (key, n)) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" });
+                key.push_values(&mut sql);
+                sql.push(", ").int(self.stripe).push(", ").int(*n).push(")");
+            }
+            sql.push(&format!(" ON CONFLICT ({columns}) DO UPDATE SET n = {table}.n + excluded.n"));
+            sql.query(self.dialect).execute(&mut *self.conn).await?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -839,20 +960,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn long_windows_read_whole_blocks_and_days_only_at_the_ends() {
+    fn long_windows_read_whole_blocks_and_the_fewest_days_at_the_ends() {
         let days = |from, to| Part::days("facet_rollup", Some(from), Some(to));
-        let blocks = |from, to| Part { table: "facet_block_rollup", unit: "block", from, to };
+        let minus = |from, to| Part { sign: -1, ..days(from, to) };
+        let blocks = |from, to| Part::blocks(FACET_TABLES, from, to);
+        let long_ago = |from, to| block_parts(FACET_TABLES, from, to, 30_000);
         // Block 625 is days 20000..20032.
-        assert_eq!(facet_parts(Some(20_002), Some(20_030)), vec![days(20_002, 20_030)], "no whole block");
-        assert_eq!(facet_parts(Some(20_000), Some(20_032)), vec![blocks(Some(625), Some(626))]);
+        assert_eq!(long_ago(Some(20_000), Some(20_032)), vec![blocks(Some(625), Some(626))]);
+        assert_eq!(long_ago(Some(20_010), Some(20_020)), vec![days(20_010, 20_020)], "a few days");
         assert_eq!(
-            facet_parts(Some(19_990), Some(20_100)),
+            long_ago(Some(20_002), Some(20_030)),
+            vec![blocks(Some(625), Some(626)), minus(20_000, 20_002), minus(20_030, 20_032)],
+            "most of a block: the block, less its days outside"
+        );
+        assert_eq!(
+            long_ago(Some(19_990), Some(20_100)),
             vec![blocks(Some(625), Some(628)), days(19_990, 20_000), days(20_096, 20_100)]
         );
-        assert_eq!(facet_parts(None, Some(20_040)), vec![blocks(None, Some(626)), days(20_032, 20_040)]);
-        assert_eq!(facet_parts(Some(20_001), None), vec![blocks(Some(626), None), days(20_001, 20_032)]);
-        assert_eq!(facet_parts(None, None), vec![blocks(None, None)]);
+        assert_eq!(long_ago(Some(20_000), Some(20_116)), vec![blocks(Some(625), Some(629)), minus(20_116, 20_128)]);
+        assert_eq!(long_ago(None, Some(20_040)), vec![blocks(None, Some(626)), days(20_032, 20_040)]);
+        assert_eq!(long_ago(Some(20_001), None), vec![blocks(Some(625), None), minus(20_000, 20_001)]);
+        assert_eq!(long_ago(None, None), vec![blocks(None, None)]);
         // Days before 1970 are negative; block −1 is days −32..0.
-        assert_eq!(facet_parts(Some(-40), Some(0)), vec![blocks(Some(-1), Some(0)), days(-40, -32)]);
+        assert_eq!(long_ago(Some(-40), Some(0)), vec![blocks(Some(-1), Some(0)), days(-40, -32)]);
+        // A window up to today takes this block whole: its days to come hold nothing to read.
+        assert_eq!(
+            block_parts(FACET_TABLES, Some(19_990), Some(20_100), 20_099),
+            vec![blocks(Some(625), Some(629)), days(19_990, 20_000), minus(20_100, 20_128)]
+        );
     }
 }

@@ -420,6 +420,8 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
         ResponseFilter { from_ms: Some(19_990 * day), to_ms: Some(20_040 * day), ..Default::default() },
         ResponseFilter { from_ms: Some(20_001 * day), ..Default::default() },
         ResponseFilter { to_ms: Some(20_010 * day), agent_id: Some(agents[0].clone()), ..Default::default() },
+        // Most of a block at either end: the block, less the days outside the window.
+        ResponseFilter { from_ms: Some(19_981 * day), to_ms: Some(20_028 * day), ..Default::default() },
         // Seoul's days (UTC+9): whole days from the daily rollups, cut ones from the hours;
         // Kolkata's (UTC+5:30) cut inside hours: from the rows.
         ResponseFilter {
@@ -473,7 +475,7 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
     // Most questions are answered by a rollup, so the comparison above tests them.
     assert_eq!(
         answered_by,
-        [(None, 139), (Some(Rollup::Scores), 40), (Some(Rollup::Facets), 83), (Some(Rollup::Hours), 24)]
+        [(None, 145), (Some(Rollup::Scores), 45), (Some(Rollup::Facets), 92), (Some(Rollup::Hours), 26)]
             .into_iter()
             .collect(),
         "which questions each rollup answers"
