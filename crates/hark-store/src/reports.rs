@@ -567,7 +567,11 @@ fn block_parts(tables: Blocked, from: Option<i64>, to: Option<i64>, today: i64) 
         }
     };
     if let (Some(f), Some(t)) = (from, to) {
-        consider(past_days(f, t), Part::days_between(tables.days, f, t).into_iter().collect());
+        // An empty window reads nothing (a reversed one must not read days taken away).
+        if f >= t {
+            return vec![Part::days(tables.days, from, to)];
+        }
+        consider(past_days(f, t), vec![Part::days(tables.days, from, to)]);
     }
     for start in edges(from, true) {
         for end in edges(to, false) {
@@ -981,6 +985,8 @@ mod tests {
         assert_eq!(long_ago(None, Some(20_040)), vec![blocks(None, Some(626)), days(20_032, 20_040)]);
         assert_eq!(long_ago(Some(20_001), None), vec![blocks(Some(625), None), minus(20_000, 20_001)]);
         assert_eq!(long_ago(None, None), vec![blocks(None, None)]);
+        assert_eq!(long_ago(Some(20_010), Some(20_010)), vec![days(20_010, 20_010)], "an empty window");
+        assert_eq!(long_ago(Some(20_040), Some(20_010)), vec![days(20_040, 20_010)], "a reversed one, added");
         // Days before 1970 are negative; block −1 is days −32..0.
         assert_eq!(long_ago(Some(-40), Some(0)), vec![blocks(Some(-1), Some(0)), days(-40, -32)]);
         // A window up to today takes this block whole: its days to come hold nothing to read.
