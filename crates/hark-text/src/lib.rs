@@ -65,13 +65,14 @@ impl Analyzer {
     }
 }
 
-/// A digest of everything a comment is read with besides the themes: the word rules, lexicons
-/// and dictionaries shipped, and [`RULES_VERSION`]. Tags stored under another digest are stale:
+/// A digest of everything a comment is read with besides an organisation's themes: the word
+/// rules, lexicons, built-in themes and dictionaries shipped, and [`RULES_VERSION`]. Tags stored under another digest are stale:
 /// an upgrade that changes any of them has every comment read again.
 pub fn rules_digest() -> String {
     /// Bump when the code that reads words or sentiment changes what it finds.
-    const RULES_VERSION: &str = "4";
-    let data = Lang::ALL.into_iter().flat_map(|l| [words::rules_source(l), sentiment::source(l)]);
+    const RULES_VERSION: &str = "5";
+    // The built-in themes' words help tell English from Italian (see `lang`).
+    let data = Lang::ALL.into_iter().flat_map(|l| [words::rules_source(l), sentiment::source(l), themes::source(l)]);
     let parts = std::iter::once(RULES_VERSION).chain(data).chain(thai::SOURCES);
     // FNV-1a: stable across builds and Rust versions, unlike the standard hasher.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;

@@ -250,7 +250,7 @@ impl Themes {
     }
 }
 
-fn source(lang: Lang) -> &'static str {
+pub(crate) fn source(lang: Lang) -> &'static str {
     match lang {
         Lang::En => include_str!("../data/themes/en.json"),
         Lang::Ko => include_str!("../data/themes/ko.json"),
