@@ -7,6 +7,7 @@
 //!     cargo bench -p hark-web --bench dashboard                          # 10,000,000 answers
 //!     HARK_BENCH_RESPONSES=1000000 cargo bench -p hark-web --bench dashboard
 //!     HARK_BENCH_DB=/tmp/hark-bench.db cargo bench -p hark-web --bench dashboard   # keep and reuse the data
+//!     HARK_BENCH_DB=postgres://postgres@127.0.0.1:5432/hark_bench cargo bench …    # the same, in PostgreSQL
 //!     # the same on the PostgreSQL of HARK_TEST_POSTGRES_URL (a fresh schema):
 //!     HARK_BENCH_BACKEND=postgres HARK_BENCH_RESPONSES=1000000 cargo bench -p hark-web --bench dashboard
 
@@ -255,7 +256,7 @@ async fn main() {
         assert_eq!(page, afl.per_bin[f], "{} bins", bins["property"]);
     }
 
-    println!("{backend:?}: 12-month window: {} answers of {total}", fl.n);
+    println!("{:?}: 12-month window: {} answers of {total}", store.dialect(), fl.n);
     println!("{:<44} {:>10} {:>12}", "", "median ms", "× floor");
     let line = |name: &str, d: Duration| println!("{name:<44} {:>10.1} {:>12.1}", ms(d), ms(d) / ms(floor_time));
     line("floor: one pass over in-memory columns", floor_time);
