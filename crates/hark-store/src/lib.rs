@@ -29,7 +29,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{AnyPool, Executor, SqlSafeStr};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor, SqlSafeStr};
 
 pub use cases::*;
 pub use digests::DIGEST_JOB;
@@ -100,11 +100,22 @@ pub fn database_url(spec: &str) -> String {
     }
 }
 
-/// Which pool a connection is for.
+/// What a connection is for: the readers' pool, or the answer writer's own connection.
 #[derive(Clone, Copy, PartialEq)]
-enum PoolFor {
+enum ConnectionFor {
     Readers,
     Writer,
+}
+
+/// The readers' pool.
+fn reader_pool(dialect: Dialect) -> AnyPoolOptions {
+    let connections = match dialect {
+        Dialect::Sqlite => 8,
+        Dialect::Postgres => 16,
+    };
+    AnyPoolOptions::new()
+        .max_connections(connections)
+        .after_connect(move |conn, _| Box::pin(prepare(conn, dialect, ConnectionFor::Readers)))
 }
 
 /// How every connection is made: on SQLite, WAL lets readers run beside the writer, and
@@ -113,37 +124,33 @@ enum PoolFor {
 /// batch may be undone alone, and a journal past SQLite's spill size went to a temporary file,
 /// written page by page (about 8 % of the SQLite thread's time under load). Readers keep their
 /// temporary files, as a sort over millions of answers would hold them in memory.
-fn pool_options(dialect: Dialect, pool: PoolFor) -> AnyPoolOptions {
-    let connections = match (dialect, pool) {
-        (_, PoolFor::Writer) => 1,
-        (Dialect::Sqlite, PoolFor::Readers) => 8,
-        (Dialect::Postgres, PoolFor::Readers) => 16,
-    };
-    let options = AnyPoolOptions::new().max_connections(connections);
+async fn prepare(conn: &mut AnyConnection, dialect: Dialect, role: ConnectionFor) -> sqlx::Result<()> {
     match dialect {
-        Dialect::Sqlite => options.after_connect(move |conn, _| {
-            Box::pin(async move {
-                conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-                )
-                .await?;
-                if pool == PoolFor::Writer {
-                    conn.execute("PRAGMA temp_store = MEMORY;").await?;
-                }
-                Ok(())
-            })
-        }),
+        Dialect::Sqlite => {
+            conn.execute(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+            )
+            .await?;
+            if role == ConnectionFor::Writer {
+                conn.execute("PRAGMA temp_store = MEMORY;").await?;
+            }
+        }
         // JIT compiles a query the planner guesses to be costly, and for Hark's short queries
         // the guess is often wrong: counting the untagged comments (none, in a partial index)
         // was guessed at 1.6 million rows of 10 million, and compiled for 300–500 ms.
-        Dialect::Postgres => options.after_connect(|conn, _| {
-            Box::pin(async move {
-                conn.execute("SET jit = off").await?;
-                Ok(())
-            })
-        }),
+        Dialect::Postgres => {
+            conn.execute("SET jit = off").await?;
+        }
     }
+    Ok(())
+}
+
+/// The answer writer's connection, made as every connection is.
+async fn connect_writer(url: &str, dialect: Dialect) -> sqlx::Result<AnyConnection> {
+    let mut conn = AnyConnection::connect(url).await?;
+    prepare(&mut conn, dialect, ConnectionFor::Writer).await?;
+    Ok(conn)
 }
 
 impl Store {
@@ -153,10 +160,10 @@ impl Store {
         install_default_drivers();
         let url = database_url(spec);
         let dialect = if url.starts_with("sqlite:") { Dialect::Sqlite } else { Dialect::Postgres };
-        let pool = pool_options(dialect, PoolFor::Readers).connect(&url).await?;
+        let pool = reader_pool(dialect).connect(&url).await?;
         let reader = std::sync::Arc::new(themes::CommentReader::builtin());
         let turns = writing::WriteTurns::new(dialect);
-        let writer = writer::spawn(pool_options(dialect, PoolFor::Writer), url, turns.clone(), reader.clone()).await?;
+        let writer = writer::spawn(url, turns.clone(), reader.clone()).await?;
         Ok(Store { pool, dialect, writer, turns, surveys: Default::default(), reader })
     }
 
@@ -275,7 +282,7 @@ pub(crate) fn conflict_on_unique(what: &str) -> impl FnOnce(sqlx::Error) -> Stor
 mod tests {
     use crate::testing::{Backend, TestDatabase};
 
-    /// PostgreSQL's JIT is off on every connection of the pools (see `pool_options`).
+    /// PostgreSQL's JIT is off on every connection (see `prepare`).
     #[tokio::test]
     async fn postgres_connections_do_not_compile_queries() {
         let Some(db) = TestDatabase::new(Backend::Postgres).await else { return };

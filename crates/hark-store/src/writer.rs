@@ -12,8 +12,7 @@ use hark_core::playbook::Playbooks;
 
 use serde_json::Value;
 
-use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Row};
+use sqlx::{AnyConnection, AssertSqlSafe, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cases::{active_webhooks_on, case_payload, enqueue_playbooks_on, queue_deliveries_on, response_payload};
@@ -75,7 +74,6 @@ impl Handle {
 /// there, so that its I/O is driven there). On the server's runtime it waited behind every
 /// request being handled, at each of its statements.
 pub(crate) async fn spawn(
-    options: AnyPoolOptions,
     url: String,
     turns: WriteTurns,
     reader: std::sync::Arc<crate::themes::CommentReader>,
@@ -90,11 +88,15 @@ pub(crate) async fn spawn(
                 Err(e) => return drop(ready.send(Err(sqlx::Error::Io(e)))),
             };
             runtime.block_on(async move {
-                match options.connect(&url).await {
-                    Ok(pool) => {
+                match crate::connect_writer(&url, turns.dialect()).await {
+                    Ok(conn) => {
                         let _ = ready.send(Ok(()));
-                        run(pool.clone(), turns, jobs).await;
-                        pool.close().await;
+                        let stripe = Stripe::for_writer(turns.dialect());
+                        let mut writer = Writer { conn: Some(conn), url, turns, stripe };
+                        run(&mut writer, jobs).await;
+                        if let Some(conn) = writer.conn.take() {
+                            let _ = conn.close().await;
+                        }
                     }
                     Err(e) => drop(ready.send(Err(e))),
                 }
@@ -105,8 +107,7 @@ pub(crate) async fn spawn(
     Ok(Handle { queue, reader })
 }
 
-async fn run(pool: AnyPool, turns: WriteTurns, mut queue: mpsc::Receiver<Work>) {
-    let writer = Writer { stripe: Stripe::for_writer(turns.dialect()), pool, turns };
+async fn run(writer: &mut Writer, mut queue: mpsc::Receiver<Work>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         metrics::histogram!("hark_writer_batch_size").record(batch.len() as f64);
@@ -150,7 +151,10 @@ async fn run(pool: AnyPool, turns: WriteTurns, mut queue: mpsc::Receiver<Work>) 
 
 /// The writer's connection, its turns at the file, and the rollup rows it counts into.
 struct Writer {
-    pool: AnyPool,
+    /// None once it is lost (a write failed and so did a ping after it): made again for the
+    /// next write, so that a restarted PostgreSQL server fails only the batch in flight.
+    conn: Option<AnyConnection>,
+    url: String,
     turns: WriteTurns,
     stripe: Stripe,
 }
@@ -159,9 +163,28 @@ impl Writer {
     /// Writes the answers and keeps the books in one transaction. The outer error fails the
     /// whole batch; an inner one (an idempotency key reused for another request) belongs to its
     /// answer alone.
-    async fn write(&self, tagged: &[&Item], books: &[&Bookkeeping]) -> Result<(Vec<Result<Submitted>>, Vec<Kept>)> {
+    async fn write(&mut self, tagged: &[&Item], books: &[&Bookkeeping]) -> Result<(Vec<Result<Submitted>>, Vec<Kept>)> {
+        let written = self.write_on_connection(tagged, books).await;
+        if written.is_err()
+            && let Some(conn) = &mut self.conn
+            && conn.ping().await.is_err()
+        {
+            self.conn = None;
+        }
+        written
+    }
+
+    async fn write_on_connection(
+        &mut self,
+        tagged: &[&Item],
+        books: &[&Bookkeeping],
+    ) -> Result<(Vec<Result<Submitted>>, Vec<Kept>)> {
         let dialect = self.turns.dialect();
-        let mut tx = self.turns.begin(&self.pool).await?;
+        let conn = match &mut self.conn {
+            Some(conn) => conn,
+            None => self.conn.insert(crate::connect_writer(&self.url, dialect).await?),
+        };
+        let mut tx = self.turns.begin_on(conn).await?;
         let results =
             if tagged.is_empty() { Vec::new() } else { write_answers(&mut tx, dialect, self.stripe, tagged).await? };
         let mut kept = Vec::with_capacity(books.len());
@@ -179,10 +202,9 @@ async fn write_answers(
     stripe: Stripe,
     tagged: &[&Item],
 ) -> Result<Vec<Result<Submitted>>> {
-    let items: Vec<&NewResponse> = tagged.iter().map(|i| &i.response).collect();
-    let mut contact_ids = Vec::with_capacity(items.len());
-    for item in &items {
-        contact_ids.push(match &item.contact {
+    let mut contact_ids = Vec::with_capacity(tagged.len());
+    for item in tagged {
+        contact_ids.push(match &item.response.contact {
             None => None,
             Some(ContactRef::Id(id)) => Some(id.clone()),
             Some(ContactRef::Upsert(input)) => {
@@ -192,21 +214,27 @@ async fn write_answers(
         });
     }
     // Multi-row INSERTs: a statement per row would make the single writer the bottleneck.
-    // Rows whose key already exists come back missing.
+    // They return only the ids of the rows stored (a row whose key exists already is not) and
+    // the team each defaulted to: the rest of each answer is here already, and reading whole
+    // rows back took about a sixth of SQLite's thread under load.
+    let ids: Vec<String> = tagged.iter().map(|_| new_id()).collect();
+    let received_at = now_ms();
     let mut inserted = HashMap::new();
-    for (rows, contacts) in tagged.chunks(ROWS_PER_INSERT).zip(contact_ids.chunks(ROWS_PER_INSERT)) {
-        for row in insert_statement(rows, contacts).query(dialect).fetch_all(&mut *tx).await? {
-            let response = response_from(&row)?;
-            inserted.insert((response.survey_id.clone(), response.idempotency_key.clone()), response);
+    for ((rows, contacts), ids) in
+        tagged.chunks(ROWS_PER_INSERT).zip(contact_ids.chunks(ROWS_PER_INSERT)).zip(ids.chunks(ROWS_PER_INSERT))
+    {
+        for row in insert_statement(rows, ids, contacts, received_at).query(dialect).fetch_all(&mut *tx).await? {
+            inserted.insert(row.try_get::<String, _>("id")?, row.try_get::<Option<String>, _>("team_id")?);
         }
     }
-    adjust_rollups(tx, dialect, stripe, inserted.values().map(|r| (Counted::of(r), 1))).await?;
-    let mut results = Vec::with_capacity(items.len());
+    let mut results = Vec::with_capacity(tagged.len());
     let mut playbooks = Vec::new();
     let mut webhooks_only = Vec::new();
-    for item in items {
-        match inserted.remove(&(item.survey_id.clone(), item.idempotency_key.clone())) {
-            Some(response) => {
+    for ((tagged, id), contact_id) in tagged.iter().zip(ids).zip(contact_ids) {
+        let item = &tagged.response;
+        match inserted.remove(&id) {
+            Some(team_id) => {
+                let response = as_stored(tagged, id, contact_id, team_id, received_at);
                 match &item.follow_up {
                     FollowUp::Playbook(p) => playbooks.push((response.clone(), p.clone())),
                     // Where its result will be: read there, not copied.
@@ -218,6 +246,8 @@ async fn write_answers(
             None => results.push(existing(tx, item).await?),
         }
     }
+    let created = results.iter().filter_map(|r| r.as_ref().ok()).filter(|s| s.created);
+    adjust_rollups(tx, dialect, stripe, created.map(|s| (Counted::of(&s.response), 1))).await?;
     let follow_up = if playbooks.is_empty() && webhooks_only.is_empty() {
         Vec::new()
     } else {
@@ -278,18 +308,50 @@ async fn survey_names_on(
     rows.iter().map(|row| Ok((row.try_get("id")?, row.try_get("name")?))).collect()
 }
 
-fn insert_statement(items: &[&Item], contact_ids: &[Option<String>]) -> Sql {
+/// The answer as the INSERT above stored it.
+fn as_stored(
+    item: &Item,
+    id: String,
+    contact_id: Option<String>,
+    team_id: Option<String>,
+    received_at: i64,
+) -> Response {
+    let (r, tags) = (&item.response, item.tags.as_ref());
+    Response {
+        id,
+        survey_id: r.survey_id.clone(),
+        invitation_id: r.invitation_id.clone(),
+        contact_id,
+        score: r.score,
+        segment: r.segment,
+        comment: r.comment.clone(),
+        answers: r.answers.clone(),
+        agent_score: r.agent_score,
+        language: r.language.clone(),
+        channel: r.channel.clone(),
+        agent_id: r.agent_id.clone(),
+        team_id,
+        context: r.context.clone(),
+        idempotency_key: r.idempotency_key.clone(),
+        created_at: r.created_at,
+        received_at,
+        themes: tagging::theme_keys(tags.map(|t| t.themes.as_str())),
+        sentiment: tags.map(|t| t.sentiment.to_owned()),
+        sentiment_score: tags.map(|t| t.sentiment_milli as f64 / 1000.0),
+    }
+}
+
+fn insert_statement(items: &[&Item], ids: &[String], contact_ids: &[Option<String>], received_at: i64) -> Sql {
     let mut sql = Sql::new(
         "INSERT INTO responses (id, survey_id, invitation_id, contact_id, score, segment, comment, answers, \
            agent_score, language, channel, agent_id, team_id, context, idempotency_key, request_hash, created_at, received_at, \
            search_text, themes, sentiment, sentiment_milli) VALUES ",
     );
-    let now = now_ms();
-    for (i, (item, contact_id)) in items.iter().zip(contact_ids).enumerate() {
+    for (i, ((item, id), contact_id)) in items.iter().zip(ids).zip(contact_ids).enumerate() {
         let (r, tags) = (&item.response, item.tags.as_ref());
         sql.push(if i == 0 { "(" } else { ", (" });
         let text = |s: Option<&str>| Bind::Text(s.map(str::to_string));
-        sql.bind(text(Some(&new_id()))).push(", ");
+        sql.bind(text(Some(id))).push(", ");
         sql.bind(text(Some(&r.survey_id))).push(", ");
         sql.bind(text(r.invitation_id.as_deref())).push(", ");
         sql.bind(Bind::Text(contact_id.clone())).push(", ");
@@ -308,14 +370,13 @@ fn insert_statement(items: &[&Item], contact_ids: &[Option<String>]) -> Sql {
         sql.bind(text(Some(&r.idempotency_key))).push(", ");
         sql.bind(text(Some(&r.request_hash))).push(", ");
         sql.bind(Bind::Int(Some(r.created_at))).push(", ");
-        sql.bind(Bind::Int(Some(now))).push(", ");
+        sql.bind(Bind::Int(Some(received_at))).push(", ");
         sql.bind(Bind::Text(r.comment.as_deref().map(fold_for_search))).push(", ");
         sql.bind(Bind::Text(tags.map(|t| t.themes.clone()))).push(", ");
         sql.bind(text(tags.map(|t| t.sentiment))).push(", ");
         sql.bind(Bind::Int(tags.map(|t| t.sentiment_milli))).push(")");
     }
-    sql.push(" ON CONFLICT (survey_id, idempotency_key) DO NOTHING RETURNING ");
-    sql.push(&RESPONSE_COLUMNS.replace("r.", ""));
+    sql.push(" ON CONFLICT (survey_id, idempotency_key) DO NOTHING RETURNING id, team_id");
     sql
 }
 

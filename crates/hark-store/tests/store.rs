@@ -40,6 +40,28 @@ macro_rules! on_both_by_backend {
     };
 }
 
+/// The answer writer holds a connection of its own, outside the pool: when the server ends it
+/// (a restart, an administrator), the batch in flight is written again on a new connection.
+#[tokio::test]
+async fn the_writer_connects_again_when_postgresql_ends_its_connection() {
+    let Some(db) = TestDatabase::new(Backend::Postgres).await else { return };
+    let store = Store::open(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    let survey = nps_survey(&store).await;
+    store.submit_response(response(&survey, "before", 9)).await.unwrap();
+    let admin = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&admin)
+    .await
+    .unwrap();
+    assert!(!ended.is_empty() && ended.iter().all(|&e| e), "{ended:?}");
+    let after = store.submit_response(response(&survey, "after", 3)).await.unwrap();
+    assert!(after.created);
+    assert_eq!(store.count_responses(&ResponseFilter::default()).await.unwrap(), 2);
+}
+
 on_both_by_backend!(
     own_themes_are_read_into_every_comment_even_across_a_restart,
     two_nodes_count_into_rollup_rows_of_their_own,
@@ -129,6 +151,7 @@ async fn batch_with_a_bad_item_fails_only_that_item(store: Store) {
     assert_eq!(store.count_responses(&ResponseFilter::default()).await.unwrap(), 2);
 }
 
+/// The answer a submit acknowledges (built by the writer, not read back) is the one stored.
 async fn agent_team_is_snapshotted_on_the_response(store: Store) {
     let survey = nps_survey(&store).await;
     let team = store.create_team("Billing").await.unwrap();
@@ -138,8 +161,16 @@ async fn agent_team_is_snapshotted_on_the_response(store: Store) {
         .unwrap();
     let mut r = response(&survey, "a1", 8);
     r.agent_id = Some(agent.id.clone());
+    r.comment = Some("The delivery was late and the courier rude".into());
+    r.agent_score = Some(4);
+    r.answers = json!({"q2": "yes", "q3": [1, 2.5]}).as_object().unwrap().clone();
+    r.context = json!({"order": 12, "wait_seconds": 93.25, "shop": {"city": "Seoul"}}).as_object().unwrap().clone();
+    r.contact = Some(ContactRef::Upsert(ContactInput { external_id: "cust-9".into(), ..Default::default() }));
     let stored = store.submit_response(r).await.unwrap().response;
     assert_eq!(stored.team_id.as_deref(), Some(team.id.as_str()));
+    assert!(stored.contact_id.is_some() && stored.themes.contains(&"delivery".to_owned()), "{stored:?}");
+    assert_eq!(stored.sentiment.as_deref(), Some("negative"));
+    assert_eq!(store.get_response(&stored.id).await.unwrap().as_ref(), Some(&stored));
     assert!(matches!(store.create_team("Billing").await, Err(StoreError::Conflict(_))));
     assert_eq!(store.team_named("Billing").await.unwrap().id, team.id);
     assert_eq!(store.agent_named("Mina", Some(&team.id)).await.unwrap().id, agent.id);

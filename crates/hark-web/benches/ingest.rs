@@ -67,8 +67,20 @@ async fn main() {
     let ceiling = load(vec![floor_url], key.clone(), survey.clone(), clients, seconds).await;
     print("ceiling: parse JSON and discard", &ceiling);
     let stored_before = store.count_responses(&Default::default()).await.unwrap();
+    let threads_before = cpu_by_thread();
     let hark = load(vec![hark_url], key, survey.clone(), clients, seconds).await;
     print("hark: validate, store, commit", &hark);
+    let spent = cpu_by_thread();
+    let per_answer = |name: &str| {
+        let used = spent.get(name).unwrap_or(&0.0) - threads_before.get(name).unwrap_or(&0.0);
+        format!("{:.1} µs", used * 1e6 / hark.ok.max(1) as f64)
+    };
+    println!(
+        "CPU per acknowledged answer: writer {}, SQLite's threads {}, server and load generator {}",
+        per_answer("hark-writer"),
+        per_answer("sqlx-sqlite-wor"),
+        per_answer("tokio-rt-worker")
+    );
     let stored = store.count_responses(&Default::default()).await.unwrap() - stored_before;
     println!("ratio hark / ceiling: {:.2}   (stored {stored} = acknowledged {})", hark.rate / ceiling.rate, hark.ok);
     assert_eq!(stored as usize, hark.ok, "every acknowledged response is stored");
@@ -205,6 +217,20 @@ fn cpu_seconds() -> f64 {
     let fields: Vec<f64> = rest.split_whitespace().map(|f| f.parse().unwrap_or(0.0)).collect();
     let ticks = fields.get(11).unwrap_or(&0.0) + fields.get(12).unwrap_or(&0.0);
     ticks / 100.0
+}
+
+/// CPU seconds of this process's threads, summed by name: the answer writer (`hark-writer`),
+/// the threads that run SQLite's calls (one per connection; the readers' are idle here), and
+/// the runtime's workers (the server and the load generator).
+fn cpu_by_thread() -> std::collections::HashMap<String, f64> {
+    let mut by_name = std::collections::HashMap::new();
+    for task in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
+        let read = |file: &str| std::fs::read_to_string(task.path().join(file)).unwrap_or_default();
+        // The first field of schedstat is the time on CPU, in nanoseconds.
+        let ns: f64 = read("schedstat").split_whitespace().next().and_then(|f| f.parse().ok()).unwrap_or(0.0);
+        *by_name.entry(read("comm").trim().to_owned()).or_default() += ns / 1e9;
+    }
+    by_name
 }
 
 fn peak_rss_kb() -> u64 {
