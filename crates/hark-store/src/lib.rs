@@ -146,11 +146,22 @@ async fn prepare(conn: &mut AnyConnection, dialect: Dialect, role: ConnectionFor
     Ok(())
 }
 
-/// The answer writer's connection, made as every connection is.
+/// The answer writer's connection, made as every connection is, and given up on as a pool
+/// gives up waiting for one (an unreachable server may otherwise hold a connect for minutes).
 async fn connect_writer(url: &str, dialect: Dialect) -> sqlx::Result<AnyConnection> {
-    let mut conn = AnyConnection::connect(url).await?;
-    prepare(&mut conn, dialect, ConnectionFor::Writer).await?;
-    Ok(conn)
+    connect_within(url, dialect, std::time::Duration::from_secs(30)).await
+}
+
+async fn connect_within(url: &str, dialect: Dialect, wait: std::time::Duration) -> sqlx::Result<AnyConnection> {
+    let connect = async {
+        let mut conn = AnyConnection::connect(url).await?;
+        prepare(&mut conn, dialect, ConnectionFor::Writer).await?;
+        Ok(conn)
+    };
+    tokio::time::timeout(wait, connect).await.unwrap_or_else(|_| {
+        let message = format!("connecting to the database took over {} s", wait.as_secs_f64());
+        Err(sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::TimedOut, message)))
+    })
 }
 
 impl Store {
@@ -281,6 +292,24 @@ pub(crate) fn conflict_on_unique(what: &str) -> impl FnOnce(sqlx::Error) -> Stor
 #[cfg(test)]
 mod tests {
     use crate::testing::{Backend, TestDatabase};
+
+    /// A server that takes the connection and never answers fails the connect in time.
+    #[tokio::test]
+    async fn a_silent_server_fails_the_writer_connect_in_time() {
+        sqlx::any::install_default_drivers();
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("postgres://postgres@{}/test", silent.local_addr().unwrap());
+        let held = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((socket, _)) = silent.accept().await {
+                open.push(socket);
+            }
+        });
+        let wait = std::time::Duration::from_millis(300);
+        let err = crate::connect_within(&url, crate::Dialect::Postgres, wait).await.expect_err("no connection");
+        assert!(err.to_string().contains("took over 0.3 s"), "{err}");
+        held.abort();
+    }
 
     /// PostgreSQL's JIT is off on every connection (see `prepare`).
     #[tokio::test]
