@@ -59,7 +59,7 @@ impl WriteTurns {
 
     /// The same on a connection of the caller's own (the answer writer's), which no pool hands
     /// out and pings on its way back: under load those round trips to SQLite's thread waited
-    /// for that thread to be scheduled, 0.5–2 ms a batch, about as long as its INSERTs took.
+    /// for that thread to be scheduled, up to 2.7 ms a batch, about as long as its INSERTs took.
     pub(crate) async fn begin_on<'c>(&self, conn: &'c mut AnyConnection) -> Result<Turn<Transaction<'c, Any>>> {
         let turn = self.take().await?;
         Ok(Turn { conn: conn.begin_with(self.begin_statement()).await?, _turn: turn })
