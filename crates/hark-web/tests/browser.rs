@@ -14,6 +14,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);
+/// For a mail to reach the test's SMTP server: one it did not take at once (a Python server on
+/// a loaded machine) is tried again 0.1, 0.4, 1.6, 6.4 and 25.6 s later (the test runner's
+/// backoff), and once a CI run waited past 20 s for a reply to show as sent.
+const MAIL_WAIT: Duration = Duration::from_secs(60);
 const THAI: &str = "พนักงานสุภาพมาก แต่ส่งของช้า";
 
 async fn app() -> TestApp {
@@ -362,14 +366,14 @@ async fn a_case_walks_from_open_to_closed_with_a_reply_to_the_customer() {
     let body = c.wait().at_most(WAIT).for_element(Locator::Css("textarea#body")).await.unwrap();
     body.send_keys("Sorry, Zoe. We sent a new parcel today; it arrives tomorrow.").await.unwrap();
     click(c, "#send-reply").await;
-    let mails = smtp.wait_for(1, WAIT).await;
+    let mails = smtp.wait_for(1, MAIL_WAIT).await;
     assert_eq!((mails[0].to.as_str(), mails[0].subject.as_str()), ("zoe@example.com", "About your feedback to Acme"));
     assert!(mails[0].text.contains("We sent a new parcel today"));
     // The reply reloads the page: choose on the new one (an element of the old one goes stale).
     // The forms show the case as it is: its owner and status chosen, no outcome until one is.
     // The reply shows as queued, then sent once the mail server took it: reload until then.
     let value = |css: &'static str| async move { c.find(Locator::Css(css)).await.ok()?.prop("value").await.ok()? };
-    eventually(WAIT, || async {
+    eventually(MAIL_WAIT, || async {
         c.refresh().await.ok()?;
         c.find(Locator::Css("#history .reply-sent")).await.ok()?;
         (value("#new_status").await? == "waiting").then_some(())
@@ -491,7 +495,7 @@ async fn work_case(c: &Client, app: &TestApp, case: &hark_store::Case, customer:
     let body = c.wait().at_most(WAIT).for_element(Locator::Css("textarea#body")).await.unwrap();
     body.send_keys("We refunded the second charge today. Sorry for the trouble.").await.unwrap();
     click(c, "#send-reply").await;
-    eventually(WAIT, || async {
+    eventually(MAIL_WAIT, || async {
         c.refresh().await.ok()?;
         c.find(Locator::Css("#history .reply-sent")).await.ok()
     })
