@@ -41,12 +41,16 @@ impl CommentTags {
 
     /// The answer as it is with these tags.
     pub fn applied_to(&self, before: &crate::Response) -> crate::Response {
-        crate::Response {
-            themes: theme_keys(Some(&self.themes)),
-            sentiment: Some(self.sentiment.to_owned()),
-            sentiment_score: Some(self.sentiment_milli as f64 / 1000.0),
-            ..before.clone()
-        }
+        let mut after = before.clone();
+        self.apply(&mut after);
+        after
+    }
+
+    /// Sets the answer's tags to these, as they read back once stored.
+    pub fn apply(&self, response: &mut crate::Response) {
+        response.themes = theme_keys(Some(&self.themes));
+        response.sentiment = Some(self.sentiment.to_owned());
+        response.sentiment_score = Some(self.sentiment_milli as f64 / 1000.0);
     }
 
     /// Stores these tags on row `id` of `table` (`responses` or `feedback`).

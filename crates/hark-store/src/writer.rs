@@ -230,11 +230,11 @@ async fn write_answers(
     let mut results = Vec::with_capacity(tagged.len());
     let mut playbooks = Vec::new();
     let mut webhooks_only = Vec::new();
-    for ((tagged, id), contact_id) in tagged.iter().zip(ids).zip(contact_ids) {
-        let item = &tagged.response;
+    for ((entry, id), contact_id) in tagged.iter().zip(ids).zip(contact_ids) {
+        let item = &entry.response;
         match inserted.remove(&id) {
             Some(team_id) => {
-                let response = as_stored(tagged, id, contact_id, team_id, received_at);
+                let response = as_stored(entry, id, contact_id, team_id, received_at);
                 match &item.follow_up {
                     FollowUp::Playbook(p) => playbooks.push((response.clone(), p.clone())),
                     // Where its result will be: read there, not copied.
@@ -316,8 +316,8 @@ fn as_stored(
     team_id: Option<String>,
     received_at: i64,
 ) -> Response {
-    let (r, tags) = (&item.response, item.tags.as_ref());
-    Response {
+    let r = &item.response;
+    let mut stored = Response {
         id,
         survey_id: r.survey_id.clone(),
         invitation_id: r.invitation_id.clone(),
@@ -335,10 +335,14 @@ fn as_stored(
         idempotency_key: r.idempotency_key.clone(),
         created_at: r.created_at,
         received_at,
-        themes: tagging::theme_keys(tags.map(|t| t.themes.as_str())),
-        sentiment: tags.map(|t| t.sentiment.to_owned()),
-        sentiment_score: tags.map(|t| t.sentiment_milli as f64 / 1000.0),
+        themes: Vec::new(),
+        sentiment: None,
+        sentiment_score: None,
+    };
+    if let Some(tags) = &item.tags {
+        tags.apply(&mut stored);
     }
+    stored
 }
 
 fn insert_statement(items: &[&Item], ids: &[String], contact_ids: &[Option<String>], received_at: i64) -> Sql {

@@ -14,9 +14,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);
-/// For a mail to reach the test's SMTP server: one it did not take at once (a Python server on
-/// a loaded machine) is tried again 0.1, 0.4, 1.6, 6.4 and 25.6 s later (the test runner's
-/// backoff), and once a CI run waited past 20 s for a reply to show as sent.
+/// For a mail to reach the test's SMTP server: one it did not take at first is tried again
+/// 0.1, 0.4, 1.6, 6.4 and 25.6 s later (the test runner's backoff), and a CI run on a slow
+/// machine once waited past 20 s for a reply to show as sent (the cause was not found).
 const MAIL_WAIT: Duration = Duration::from_secs(60);
 const THAI: &str = "พนักงานสุภาพมาก แต่ส่งของช้า";
 
