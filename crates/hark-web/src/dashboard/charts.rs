@@ -211,8 +211,12 @@ pub(crate) fn trend(t: Reader, points: &[TrendPoint], annotations: &[(f64, Strin
     let line: Vec<String> =
         solid.iter().map(|(i, p)| format!("{:.1},{:.1}", x(*i as f64), y(p.nps.unwrap_or(0.0)))).collect();
     let _ = write!(svg, r#"<polyline points="{}" fill="none" stroke="{INK}" stroke-width="2"/>"#, line.join(" "));
+    // Text goes only where no other text is: crowded thin periods (an agent's months) wrote
+    // their caveats over each other and over the annotations.
+    let mut texts = TextBoxes::default();
     for (at, label) in annotations {
         let ax = x(*at);
+        texts.take(TextBoxes::of(ax + 3.0, top + 10.0, label, "start"));
         let _ = write!(
             svg,
             r##"<g class="annotation"><line x1="{ax:.1}" x2="{ax:.1}" y1="{top}" y2="{:.1}" stroke="#e76f51" stroke-dasharray="4 3"/><text x="{:.1}" y="{}" font-size="11" fill="#b34a2f">{}</text><title>{}</title></g>"##,
@@ -222,6 +226,22 @@ pub(crate) fn trend(t: Reader, points: &[TrendPoint], annotations: &[(f64, Strin
             esc(label),
             esc(label)
         );
+    }
+    // A date label is about 60 units wide: six fit a wide chart, three a narrow one.
+    let step = points.len().div_ceil(if size == Size::Wide { 6 } else { 3 }).max(1);
+    for (i, p) in points.iter().enumerate().step_by(step) {
+        texts.take(TextBoxes::of(x(i as f64), h - 10.0, &p.label, "middle"));
+        let _ = write!(
+            svg,
+            r#"<text x="{:.1}" y="{}" text-anchor="middle" font-size="11">{}</text>"#,
+            x(i as f64),
+            h - 10.0,
+            esc(&p.label)
+        );
+    }
+    for (i, p) in &shown {
+        let (px, py) = (x(*i as f64), y(p.nps.unwrap_or(0.0)));
+        texts.take([px - 5.0, px + 5.0, py - 5.0, py + 5.0]);
     }
     for (i, p) in &shown {
         let (px, py) = (x(*i as f64), y(p.nps.unwrap_or(0.0)));
@@ -235,34 +255,58 @@ pub(crate) fn trend(t: Reader, points: &[TrendPoint], annotations: &[(f64, Strin
         );
         svg.push_str(&linked(p.href.as_deref(), point));
         if let Some(c) = &p.caveat {
-            // Said in words beside the point, not left to the hollow mark alone.
+            // Said in words beside the point where there is room, above it or below; where
+            // there is none, its title and the caption under the chart say it.
             let anchor = match *i {
                 _ if points.len() == 1 => "middle",
                 0 => "start",
                 i if i + 1 == points.len() => "end",
                 _ => "middle",
             };
-            let _ = write!(
-                svg,
-                r#"<text class="caveat" x="{px:.1}" y="{:.1}" text-anchor="{anchor}" font-size="11">{}</text>"#,
-                if py - top > 16.0 { py - 8.0 } else { py + 18.0 },
-                esc(c)
-            );
+            let above = (py - top > 16.0).then_some(py - 8.0);
+            if let Some(ty) =
+                above.into_iter().chain([py + 18.0]).find(|ty| texts.claim(TextBoxes::of(px, *ty, c, anchor)))
+            {
+                let _ = write!(
+                    svg,
+                    r#"<text class="caveat" x="{px:.1}" y="{ty:.1}" text-anchor="{anchor}" font-size="11">{}</text>"#,
+                    esc(c)
+                );
+            }
         }
-    }
-    // A date label is about 60 units wide: six fit a wide chart, three a narrow one.
-    let step = points.len().div_ceil(if size == Size::Wide { 6 } else { 3 }).max(1);
-    for (i, p) in points.iter().enumerate().step_by(step) {
-        let _ = write!(
-            svg,
-            r#"<text x="{:.1}" y="{}" text-anchor="middle" font-size="11">{}</text>"#,
-            x(i as f64),
-            h - 10.0,
-            esc(&p.label)
-        );
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// The boxes taken by a chart's 11-unit text so far, so that no text is drawn over another.
+#[derive(Default)]
+struct TextBoxes(Vec<[f64; 4]>);
+
+impl TextBoxes {
+    /// The box of `text` drawn at (`x`, baseline `y`) with `anchor`.
+    fn of(x: f64, y: f64, text: &str, anchor: &str) -> [f64; 4] {
+        let width = text_width(text) * 11.0 / 12.0;
+        let x0 = match anchor {
+            "start" => x,
+            "end" => x - width,
+            _ => x - width / 2.0,
+        };
+        [x0, x0 + width, y - 10.0, y + 3.0]
+    }
+
+    fn take(&mut self, b: [f64; 4]) {
+        self.0.push(b);
+    }
+
+    /// Takes `b` if no text is there yet; whether it was free.
+    fn claim(&mut self, b: [f64; 4]) -> bool {
+        let free = !self.0.iter().any(|t| b[0] < t[1] && t[0] < b[1] && b[2] < t[3] && t[2] < b[3]);
+        if free {
+            self.take(b);
+        }
+        free
+    }
 }
 
 /// One mark on a row of a dot plot.
@@ -404,6 +448,44 @@ mod tests {
             2,
             "the line joins the whole months only"
         );
+    }
+
+    /// A year of thin months (an agent's own view) labels what it has room for: its caveats
+    /// wrote over each other, the annotation and the dates. The rest say it in their titles.
+    #[test]
+    fn crowded_caveats_never_overlap_other_text() {
+        let month = |i: u32| TrendPoint {
+            label: format!("2026-{i:02}"),
+            nps: Some(if i.is_multiple_of(2) { 75.0 } else { 80.0 }),
+            interval: Some(Interval { low: 20.0, high: 95.0 }),
+            n: 4,
+            caveat: Some("too few answers".into()),
+            href: None,
+        };
+        let months: Vec<TrendPoint> = (1..=12).map(month).collect();
+        for size in [Size::Wide, Size::Narrow] {
+            let svg = trend(en(), &months, &[(7.5, "Launched live chat".into())], size);
+            let texts: Vec<(&str, [f64; 4])> = svg
+                .split("<text")
+                .skip(1)
+                .map(|tag| {
+                    let number = |name| attribute(tag, name).unwrap().parse::<f64>().unwrap();
+                    let words = &tag[tag.find('>').unwrap() + 1..tag.find("</text>").unwrap()];
+                    let anchor = attribute(tag, "text-anchor").unwrap_or("start");
+                    (words, TextBoxes::of(number("x"), number("y"), words, anchor))
+                })
+                .filter(|(words, _)| !words.starts_with(['+', '-']))
+                .collect();
+            let caveats = texts.iter().filter(|(words, _)| *words == "too few answers").count();
+            assert!((1..12).contains(&caveats), "{size:?}: some labelled, not all: {caveats}");
+            for (i, (a, x)) in texts.iter().enumerate() {
+                for (b, y) in &texts[i + 1..] {
+                    let apart = x[1] <= y[0] || y[1] <= x[0] || x[3] <= y[2] || y[3] <= x[2];
+                    assert!(apart, "{size:?}: {a:?} {x:?} over {b:?} {y:?}");
+                }
+            }
+            assert_eq!(svg.matches("4, 95% CI +20 to +95, too few answers)</title>").count(), 12, "{svg}");
+        }
     }
 
     /// WCAG contrast ratio of two `#rrggbb` colours.
