@@ -716,6 +716,7 @@ async fn changes_compare_before_and_after_an_annotation(app: TestApp) {
     assert_eq!(thin["comparison"]["change"], Value::Null);
     let said = thin["comparison"]["sentence"].as_str().unwrap();
     assert!(said.starts_with("Too few answers to compare: each period needs at least 1000 (before: "), "{said}");
+    assert_eq!(thin["comparison"]["min_n"], 1000);
 
     // A bad annotation is refused by name and nothing is stored.
     let r = app.post("/api/v1/annotations").json(&json!({"date": "soon", "label": ""})).send().await.unwrap();
@@ -732,6 +733,13 @@ async fn changes_compare_before_and_after_an_annotation(app: TestApp) {
         assert!(html.contains("a real change") && html.contains("z test"), "the sentence and the test are on the page");
         assert!(html.contains(&format!(r#"<option value="{id}" selected"#)), "the annotation compared is chosen");
     }
+    // Too few to compare: the page names the fewest answers it takes, not just "the minimum".
+    let html = get_as(&app, &http, &admin, &format!("/dashboard/changes?{q}&min_n=1000")).await.text().await.unwrap();
+    assert!(
+        html.contains("each period needs at least 1,000 (before: ")
+            || html.contains("each period needs at least 1000 (before: "),
+        "{html}"
+    );
     let (_, agent) = app.user_session("agent@example.com", Role::Agent, None, None).await;
     let r = http
         .post(format!("{}/dashboard/annotations", app.base))

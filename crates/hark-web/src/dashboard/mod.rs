@@ -1434,7 +1434,7 @@ fn champion_sentence(t: Reader, a: &insights::Agents) -> String {
 fn comparison_sentence(t: Reader, cmp: &insights::Comparison) -> String {
     let (b, a) = (cmp.before.summary.n.to_string(), cmp.after.summary.n.to_string());
     let Some(ch) = &cmp.change else {
-        return t.fill("dash.compare_too_few", &[("before", &b), ("after", &a)]);
+        return t.fill("dash.compare_too_few", &[("min_n", &t.count(cmp.min_n)), ("before", &b), ("after", &a)]);
     };
     ch.sentence_in(t.0)
 }

@@ -641,6 +641,7 @@ pub(crate) struct Comparison {
     pub after: Window,
     /// `null` when either window has fewer than `min_n` answers (default 30).
     pub change: Option<NpsChange>,
+    pub min_n: u64,
     pub sentence: String,
     pub method: &'static str,
     /// The IANA zone whose days the windows are.
@@ -741,6 +742,7 @@ pub(crate) async fn changes(store: &Store, viewer: &Viewer, pairs: &[(String, St
                 before: shown(before, b),
                 after: shown(after, a),
                 change,
+                min_n,
                 sentence,
                 method: NPS_DIFFERENCE_METHOD,
                 time_zone: zone_name(&extras.zone),
