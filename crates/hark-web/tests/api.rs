@@ -346,6 +346,33 @@ async fn a_personal_link_is_shown_on_the_contact_page() {
     assert!(page.text().await.unwrap().contains(&link), "the link to deliver is on the page");
 }
 
+/// The contact page reads as people write: attributes without JSON's quotes, the language by
+/// its name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_contact_page_shows_attributes_as_written() {
+    let Some(app) = TestApp::start(hark_store::testing::Backend::Sqlite).await else { return };
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
+    let contact = json!({"external_id": "kr1", "locale": "ko",
+        "attributes": {"country": "KR", "seats": 12, "trial": false, "note": "said \"hi\""}});
+    let r = app
+        .post("/api/v1/responses")
+        .header("Idempotency-Key", "kr1")
+        .json(&json!({"survey_id": survey, "score": 9, "contact": contact}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.unwrap()["contact_id"].as_str().unwrap().to_owned();
+    let (admin, cookie) = app.user_session("admin@example.com", hark_store::Role::Admin, None, None).await;
+    let page = admin.get(format!("{}/admin/contacts/{id}", app.base)).header("cookie", &cookie).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    for cell in ["<td>KR</td>", "<td>12</td>", "<td>false</td>", "<td>said &#34;hi&#34;</td>", "<td>한국어 (ko)</td>"]
+    {
+        assert!(page.contains(cell), "{cell} in {page}");
+    }
+    assert!(!page.contains("&#34;KR&#34;"), "no JSON quotes: {page}");
+}
+
 /// Without a mail server a reply is refused, recorded as failed (never as sent), and the case
 /// page says so before anyone writes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1141,6 +1141,10 @@ struct ContactPage {
     title: String,
     nav: Option<Nav>,
     c: Contact,
+    /// The contact's language by its own name: "한국어 (ko)".
+    language: String,
+    /// The contact's attributes as people read them: `TH`, not `"TH"`.
+    attributes: Vec<(String, String)>,
     unsubscribed: String,
     timeline: Vec<TimelineEntry>,
 }
@@ -1148,24 +1152,28 @@ struct ContactPage {
 /// One line of a contact's timeline as the admin pages show it: what, and its detail.
 /// Extra answers or an answer's context as people read them: `reason: speed · wait time s: 60`.
 pub(crate) fn facts(t: Reader, map: &serde_json::Map<String, serde_json::Value>) -> String {
-    let text = |v: &serde_json::Value| match v {
+    map.iter()
+        .map(|(k, v)| match hark_core::insight::INTERACTION_FIGURES.iter().find(|f| f.0 == k) {
+            // The call-centre figures by their names; seconds as minutes and seconds.
+            Some((key, _, _, " s")) => {
+                format!("{}: {}", figure_name(t, key), v.as_f64().map_or_else(|| value_text(v), |s| duration(t, s)))
+            }
+            Some((key, ..)) => format!("{}: {}", figure_name(t, key), value_text(v)),
+            None => format!("{}: {}", crate::page::heading(k), value_text(v)),
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// A stored value as people read it: text without JSON's quotes, a list as "a, b".
+fn value_text(v: &serde_json::Value) -> String {
+    match v {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Array(items) => {
             items.iter().map(|i| i.as_str().map_or(i.to_string(), str::to_owned)).collect::<Vec<_>>().join(", ")
         }
         other => other.to_string(),
-    };
-    map.iter()
-        .map(|(k, v)| match hark_core::insight::INTERACTION_FIGURES.iter().find(|f| f.0 == k) {
-            // The call-centre figures by their names; seconds as minutes and seconds.
-            Some((key, _, _, " s")) => {
-                format!("{}: {}", figure_name(t, key), v.as_f64().map_or_else(|| text(v), |s| duration(t, s)))
-            }
-            Some((key, ..)) => format!("{}: {}", figure_name(t, key), text(v)),
-            None => format!("{}: {}", crate::page::heading(k), text(v)),
-        })
-        .collect::<Vec<_>>()
-        .join(" · ")
+    }
 }
 
 /// A call-centre figure's name (`handle_time_s` → "Handle time") in the reader's language.
@@ -1274,11 +1282,18 @@ async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<Str
         .collect();
     let unsubscribed =
         c.unsubscribed_at.map(|at| admin.1.t.time(at)).unwrap_or_else(|| admin.1.t.text("dash.no").into());
+    let language = c.locale.as_deref().map_or_else(String::new, |tag| match hark_core::i18n::locale(tag) {
+        Some(shipped) => format!("{} ({tag})", shipped.name),
+        None => tag.to_owned(),
+    });
+    let attributes = c.attributes.iter().map(|(k, v)| (k.clone(), value_text(v))).collect();
     render(&ContactPage {
         title: c.name.clone().unwrap_or_else(|| c.external_id.clone()),
         t: admin.1.t,
         nav: Some(admin.1.clone()),
         c,
+        language,
+        attributes,
         unsubscribed,
         timeline,
     })
