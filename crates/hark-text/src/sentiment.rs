@@ -313,6 +313,9 @@ mod tests {
             ("좋지 않아요", Negative),
             ("추천 안 합니다", Negative),
             ("만족 못 했어요", Negative),
+            ("추천할 수 없어요", Negative),
+            ("만족할 수 없습니다", Negative),
+            ("실망 시키지 않는 서비스", Positive),
             ("ไม่ดี", Negative),
         ] {
             assert_eq!(label(text), want, "{text}");

@@ -185,6 +185,20 @@ impl Words {
                 {
                     prev.negated = true;
                 }
+                // What cannot be done, or a noun whose light verb is negated, is negated too:
+                // 추천할 수 없어요 (cannot recommend), 실망 시키지 않는 (does not disappoint).
+                let split_off = match tokens.as_slice() {
+                    [.., _, by] if word.starts_with('없') => *by.word == *"수",
+                    [.., _, by] if after_ji => ["하지", "되지", "시키지"].contains(&&*by.word),
+                    _ => false,
+                };
+                if let [.., negated, by] = tokens.as_mut_slice()
+                    && split_off
+                    && !negated.stop
+                    && negated.clause == by.clause
+                {
+                    negated.negated = true;
+                }
                 // Before 안 or 못 and a light verb, the noun is what is negated: 추천 안 해요,
                 // 공감 안 되는, 이해 못 했어요.
                 let light_verb = word
@@ -550,6 +564,11 @@ mod tests {
         assert_eq!(negated("추천 안 해요", Lang::Ko), ["추천", "해요"]);
         assert_eq!(negated("공감이 안 되는 영화", Lang::Ko)[0], "공감이");
         assert_eq!(negated("이해 못 했어요", Lang::Ko), ["이해", "했어요"]);
+        // What cannot be done; a noun whose light verb is negated after it.
+        assert_eq!(negated("추천할 수 없어요", Lang::Ko), ["추천할"]);
+        assert_eq!(negated("실망 시키지 않는 서비스", Lang::Ko), ["실망", "시키지"]);
+        assert_eq!(negated("만족 하지 않았어요", Lang::Ko), ["만족", "하지"]);
+        assert_eq!(negated("환불. 수 없어요", Lang::Ko), Vec::<String>::new(), "not across a clause");
         // Only in one clause, and only before a light verb.
         assert_eq!(negated("추천. 안 해요", Lang::Ko), ["해요"]);
         assert_eq!(negated("배송 안 좋아요", Lang::Ko), ["좋아요"]);
