@@ -317,6 +317,8 @@ mod tests {
             ("만족할 수 없습니다", Negative),
             ("실망 시키지 않는 서비스", Positive),
             ("ไม่ดี", Negative),
+            ("แนะนำไม่ได้", Negative),
+            ("แอปใช้ไม่ได้", Negative),
         ] {
             assert_eq!(label(text), want, "{text}");
         }

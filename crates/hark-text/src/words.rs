@@ -80,6 +80,27 @@ enum Role {
     Negator,
 }
 
+/// Thai says "cannot" after the verb, at the end of what is said: แนะนำไม่ได้ (cannot
+/// recommend), ใช้ไม่ได้เลยค่ะ. Followed by more, ไม่ได้ is "did not" for the verb after it
+/// (เสียดายไม่ได้ไป, sorry not to have gone), which the negator's own reach covers.
+fn cannot_after_the_verb(tokens: &mut [Token]) {
+    /// What may still follow: the particles that end a Thai sentence.
+    const ENDINGS: [&str; 12] = ["เลย", "นะ", "ค่ะ", "คะ", "ครับ", "คับ", "จ้า", "จ้ะ", "หรอก", "อ่ะ", "ล่ะ", "แล้ว"];
+    for at in 2..tokens.len() {
+        let (before, after) = tokens.split_at_mut(at);
+        let ([.., verb, not], [can, rest @ ..]) = (before, after) else { continue };
+        if *can.word == *"ได้"
+            && *not.word == *"ไม่"
+            && !verb.stop
+            && verb.clause == can.clause
+            && not.clause == can.clause
+            && rest.iter().take_while(|t| t.clause == can.clause).all(|t| ENDINGS.contains(&&*t.word))
+        {
+            verb.negated = true;
+        }
+    }
+}
+
 /// How many words after a negator it reaches, unless punctuation or a contrast word ends it.
 pub(crate) const NEGATION_REACH: usize = 3;
 
@@ -219,6 +240,9 @@ impl Words {
             } else {
                 reach = reach.saturating_sub(1);
             }
+        }
+        if lang == Lang::Th {
+            cannot_after_the_verb(&mut tokens);
         }
         tokens
     }
@@ -573,6 +597,14 @@ mod tests {
         assert_eq!(negated("추천. 안 해요", Lang::Ko), ["해요"]);
         assert_eq!(negated("배송 안 좋아요", Lang::Ko), ["좋아요"]);
         assert!(negated("ไม่ดี", Lang::Th).contains(&"ดี".to_owned()), "{:?}", negated("ไม่ดี", Lang::Th));
+        assert_eq!(negated("แนะนำไม่ได้", Lang::Th)[0], "แนะนํา", "cannot, after the verb");
+        assert_eq!(negated("ใช้งานไม่ได้เลยค่ะ", Lang::Th)[0], "ใช้งาน");
+        assert!(!negated("ดี ไม่ได้รับของ", Lang::Th).contains(&"ดี".to_owned()), "did not, before the verb");
+        assert!(
+            !negated("เสียดายไม่ได้ไป", Lang::Th).contains(&"เสียดาย".to_owned()),
+            "{:?}",
+            negated("เสียดายไม่ได้ไป", Lang::Th)
+        );
     }
 
     #[test]
