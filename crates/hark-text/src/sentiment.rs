@@ -1,7 +1,7 @@
 //! Sentiment from per-language lexicons (`data/sentiment/<lang>.json`, word → −3 … +3), with
 //! negation, intensifiers and contrast, after the rules of VADER (Hutto & Gilbert 2014).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
 
 use serde::Serialize;
@@ -62,10 +62,18 @@ pub(crate) enum Sway {
     Intensifier(f64),
     /// Any other word, with its value in the lexicon (0: not there).
     Word(f64),
+    /// A word of what a customer expects (see `Rules::expected`), with its value: negated,
+    /// it counts as [`MISSED`] instead of its value turned around.
+    Expected(f64),
 }
+
+/// What an expected thing that did not happen counts: as much as a plain complaint.
+const MISSED: f64 = -2.0;
 
 pub(crate) struct Lexicons {
     words: [TermIndex<f64>; 4],
+    /// The terms of each language's expected words.
+    expected: [HashSet<String>; 4],
     /// Emoticons and emoji, listed with the words: what a smile says differs by language (in
     /// Thai posts ^^ is politeness, from a shop or an advert, not praise).
     signs: [Vec<(String, f64)>; 4],
@@ -94,7 +102,9 @@ impl Lexicons {
                 }
                 index
             });
-            Lexicons { words: lexicons, signs }
+            let expected =
+                Lang::ALL.map(|lang| words.rules(lang).expected.iter().map(|w| words.term(w, lang)).collect());
+            Lexicons { words: lexicons, expected, signs }
         })
     }
 
@@ -113,10 +123,13 @@ impl Lexicons {
             Sway::Word(0.0)
         } else if stop {
             Sway::Word(lexicon.exact(term).copied().unwrap_or(0.0))
-        } else if lang == Lang::Ko {
-            Sway::Word(lexicon.within(word).into_iter().sum())
         } else {
-            Sway::Word(lexicon.longest(term).copied().unwrap_or(0.0))
+            let value = if lang == Lang::Ko {
+                lexicon.within(word).into_iter().sum()
+            } else {
+                lexicon.longest(term).copied().unwrap_or(0.0)
+            };
+            if self.expected[lang.index()].contains(term) { Sway::Expected(value) } else { Sway::Word(value) }
         }
     }
 
@@ -146,7 +159,7 @@ impl Lexicons {
         let mut boost = 1.0;
         let mut boost_left = 0usize;
         for (at, token) in tokens.iter().enumerate() {
-            let value = match token.sway {
+            let (value, turns) = match token.sway {
                 Sway::Question => {
                     for (v, (placed, clause)) in values.iter_mut().zip(&places) {
                         if *clause == token.clause && at - placed <= QUESTION_REACH {
@@ -169,7 +182,9 @@ impl Lexicons {
                     }
                     continue;
                 }
-                Sway::Word(value) => value,
+                // What was expected and did not happen is a complaint, not its word turned around.
+                Sway::Expected(_) if token.negated => (MISSED, false),
+                Sway::Word(value) | Sway::Expected(value) => (value, true),
             };
             if value == 0.0 {
                 if !token.stop {
@@ -179,7 +194,7 @@ impl Lexicons {
             }
             let mut value = if boost_left > 0 { value * boost } else { value };
             boost_left = 0;
-            if token.negated {
+            if token.negated && turns {
                 value *= NEGATED;
             }
             values.push(value);
@@ -319,6 +334,30 @@ mod tests {
             ("ไม่ดี", Negative),
             ("แนะนำไม่ได้", Negative),
             ("แอปใช้ไม่ได้", Negative),
+        ] {
+            assert_eq!(label(text), want, "{text}");
+        }
+    }
+
+    /// "Never got my refund" is not praise because "refund" leans negative: what a customer
+    /// expected and did not get is a complaint in every language.
+    #[test]
+    fn what_was_expected_and_did_not_happen_is_a_complaint() {
+        use SentimentLabel::*;
+        for (text, want) in [
+            ("I never got my refund", Negative),
+            ("No refund yet", Negative),
+            ("Never received my order", Negative),
+            ("I got a full refund quickly", Positive),
+            ("Nessun rimborso", Negative),
+            ("Non mi hanno mai risposto", Negative),
+            ("Funziona benissimo", Positive),
+            ("환불을 안 해줘요", Negative),
+            ("연락이 안 돼요", Negative),
+            ("빠른 환불 감사합니다", Positive),
+            ("ยังไม่ได้คืนเงิน", Negative),
+            ("ติดต่อไม่ได้", Negative),
+            ("ได้รับของแล้ว ขอบคุณค่ะ", Positive),
         ] {
             assert_eq!(label(text), want, "{text}");
         }

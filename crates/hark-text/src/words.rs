@@ -60,6 +60,11 @@ struct RulesFile {
     /// asks whether it is good, and says neither.
     #[serde(default)]
     questions: Vec<String>,
+    /// What a customer expects to happen (a refund, a reply, delivery, that it works): said
+    /// not to have happened, it is a complaint, whatever the word's own value ("never got my
+    /// refund" is not praise because "refund" leans negative).
+    #[serde(default)]
+    expected: Vec<String>,
 }
 
 pub(crate) struct Rules {
@@ -68,6 +73,8 @@ pub(crate) struct Rules {
     pub contrast: HashSet<String>,
     pub intensifiers: rustc_hash::FxHashMap<String, f64>,
     pub questions: HashSet<String>,
+    /// Folded, not yet read as terms (see `Lexicons`, which reads them).
+    pub expected: Vec<String>,
     /// With their length in syllables, longest first, by their last letter.
     particles: FxHashMap<char, Vec<(String, usize)>>,
 }
@@ -148,6 +155,7 @@ impl Words {
                 })
                 .collect(),
                 questions: fold_all(file.questions),
+                expected: file.expected.iter().map(|w| fold(w, lang)).collect(),
                 particles: by_last,
             }
         });
