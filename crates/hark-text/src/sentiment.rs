@@ -363,6 +363,25 @@ mod tests {
         }
     }
 
+    /// A Thai dictionary word made of มี, เป็น, น่า or ได้ and a word of the lexicon is cut as
+    /// one word, so it needs a value of its own: มีปัญหา (has a problem) read as nothing.
+    #[test]
+    fn thai_compounds_of_lexicon_words_carry_a_value() {
+        let lexicon: BTreeMap<String, f64> = serde_json::from_str(source(Lang::Th)).unwrap();
+        let compound = |w: &&str| {
+            ["มี", "เป็น", "น่า", "ได้"].iter().any(|p| w.strip_prefix(p).is_some_and(|rest| lexicon.contains_key(rest)))
+        };
+        let missing: Vec<&str> = crate::thai::SOURCES
+            .iter()
+            .flat_map(|s| s.lines())
+            .filter(|w| !lexicon.contains_key(*w))
+            .filter(compound)
+            .collect();
+        assert!(missing.is_empty(), "{missing:?}");
+        assert_eq!(label("ไม่มีปัญหาอะไรเลย"), SentimentLabel::Positive);
+        assert_eq!(label("สินค้ามีปัญหา"), SentimentLabel::Negative);
+    }
+
     #[test]
     fn a_question_or_a_passing_word_in_a_long_text_does_not_lean() {
         use SentimentLabel::*;
