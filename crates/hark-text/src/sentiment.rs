@@ -122,7 +122,9 @@ impl Lexicons {
         } else if negator {
             Sway::Word(0.0)
         } else if stop {
-            Sway::Word(lexicon.exact(term).copied().unwrap_or(0.0))
+            let value = lexicon.exact(term).copied().unwrap_or(0.0);
+            // "again" is a stop word, but "never again" is no passing word.
+            if self.expected[lang.index()].contains(term) { Sway::Expected(value) } else { Sway::Word(value) }
         } else {
             let value = if lang == Lang::Ko {
                 lexicon.within(word).into_iter().sum()
@@ -358,6 +360,15 @@ mod tests {
             ("ยังไม่ได้คืนเงิน", Negative),
             ("ติดต่อไม่ได้", Negative),
             ("ได้รับของแล้ว ขอบคุณค่ะ", Positive),
+            // A customer who will not come back.
+            ("Never again", Negative),
+            ("Would not buy again", Negative),
+            ("Nobody called me back", Negative),
+            ("Great service, will come back again", Positive),
+            ("Non ci tornerò mai", Negative),
+            ("다시는 안 살 거예요", Negative),
+            ("다시 봐도 안 질리는 영화", Neutral),
+            ("จะไม่กลับมาใช้บริการอีก", Negative),
         ] {
             assert_eq!(label(text), want, "{text}");
         }

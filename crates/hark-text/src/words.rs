@@ -228,6 +228,14 @@ impl Words {
                 {
                     negated.negated = true;
                 }
+                // 다시는 … 안 (never again) negates the "again" said first: 다시는 안 살 거예요.
+                if negator || word.starts_with('않') {
+                    for again in tokens.iter_mut().rev().take_while(|t| t.clause == clause) {
+                        if matches!(&*again.word, "다시는" | "다신") {
+                            again.negated = true;
+                        }
+                    }
+                }
                 // Before 안 or 못 and a light verb, the noun is what is negated: 추천 안 해요,
                 // 공감 안 되는, 이해 못 했어요.
                 let light_verb = word
