@@ -65,6 +65,10 @@ pub(crate) enum Sway {
     /// A word of what a customer expects (see `Rules::expected`), with its value: negated,
     /// it counts as [`MISSED`] instead of its value turned around.
     Expected(f64),
+    /// A word that says a problem was dealt with (see `Rules::resolving`): expected too.
+    Resolving(f64),
+    /// A problem named (see `Rules::problems`), with its value: nothing where it was resolved.
+    Problem(f64),
 }
 
 /// What an expected thing that did not happen counts: as much as a plain complaint.
@@ -72,8 +76,10 @@ const MISSED: f64 = -2.0;
 
 pub(crate) struct Lexicons {
     words: [TermIndex<f64>; 4],
-    /// The terms of each language's expected words.
+    /// The terms of each language's expected, resolving and problem words.
     expected: [HashSet<String>; 4],
+    resolving: [HashSet<String>; 4],
+    problems: [HashSet<String>; 4],
     /// Emoticons and emoji, listed with the words: what a smile says differs by language (in
     /// Thai posts ^^ is politeness, from a shop or an advert, not praise).
     signs: [Vec<(String, f64)>; 4],
@@ -102,9 +108,16 @@ impl Lexicons {
                 }
                 index
             });
-            let expected =
-                Lang::ALL.map(|lang| words.rules(lang).expected.iter().map(|w| words.term(w, lang)).collect());
-            Lexicons { words: lexicons, expected, signs }
+            let terms = |list: fn(&Rules) -> &Vec<String>| {
+                Lang::ALL.map(|lang| list(words.rules(lang)).iter().map(|w| words.term(w, lang)).collect())
+            };
+            Lexicons {
+                words: lexicons,
+                expected: terms(|r| &r.expected),
+                resolving: terms(|r| &r.resolving),
+                problems: terms(|r| &r.problems),
+                signs,
+            }
         })
     }
 
@@ -122,16 +135,29 @@ impl Lexicons {
         } else if negator {
             Sway::Word(0.0)
         } else if stop {
-            let value = lexicon.exact(term).copied().unwrap_or(0.0);
             // "again" is a stop word, but "never again" is no passing word.
-            if self.expected[lang.index()].contains(term) { Sway::Expected(value) } else { Sway::Word(value) }
+            self.kind(term, lexicon.exact(term).copied().unwrap_or(0.0), lang)
         } else {
             let value = if lang == Lang::Ko {
                 lexicon.within(word).into_iter().sum()
             } else {
                 lexicon.longest(term).copied().unwrap_or(0.0)
             };
-            if self.expected[lang.index()].contains(term) { Sway::Expected(value) } else { Sway::Word(value) }
+            self.kind(term, value, lang)
+        }
+    }
+
+    /// A word's value, as the kind of word `term` is.
+    fn kind(&self, term: &str, value: f64, lang: Lang) -> Sway {
+        let i = lang.index();
+        if self.resolving[i].contains(term) {
+            Sway::Resolving(value)
+        } else if self.expected[i].contains(term) {
+            Sway::Expected(value)
+        } else if self.problems[i].contains(term) {
+            Sway::Problem(value)
+        } else {
+            Sway::Word(value)
         }
     }
 
@@ -160,6 +186,10 @@ impl Lexicons {
         let mut contrast_at = None;
         let mut boost = 1.0;
         let mut boost_left = 0usize;
+        // The clauses that say a problem was dealt with, and those that say it was not.
+        let (resolved, unresolved): (Vec<&Token>, Vec<&Token>) =
+            tokens.iter().filter(|t| matches!(t.sway, Sway::Resolving(_))).partition(|t| !t.negated);
+        let in_any = |of: &[&Token], clause: u32| of.iter().any(|t| t.clause == clause);
         for (at, token) in tokens.iter().enumerate() {
             let (value, turns) = match token.sway {
                 Sway::Question => {
@@ -185,8 +215,14 @@ impl Lexicons {
                     continue;
                 }
                 // What was expected and did not happen is a complaint, not its word turned around.
-                Sway::Expected(_) if token.negated => (MISSED, false),
-                Sway::Word(value) | Sway::Expected(value) => (value, true),
+                Sway::Expected(_) | Sway::Resolving(_) if token.negated => (MISSED, false),
+                // "Fixed the issue": the issue is no complaint. "Did not fix the issue": the
+                // issue stands, though "not" reaches it.
+                Sway::Problem(_) if !token.negated && in_any(&resolved, token.clause) => (0.0, true),
+                Sway::Problem(value) if in_any(&unresolved, token.clause) => (value, false),
+                Sway::Word(value) | Sway::Expected(value) | Sway::Resolving(value) | Sway::Problem(value) => {
+                    (value, true)
+                }
             };
             if value == 0.0 {
                 if !token.stop {
@@ -369,6 +405,26 @@ mod tests {
             ("다시는 안 살 거예요", Negative),
             ("다시 봐도 안 질리는 영화", Neutral),
             ("จะไม่กลับมาใช้บริการอีก", Negative),
+        ] {
+            assert_eq!(label(text), want, "{text}");
+        }
+    }
+
+    /// A problem that was dealt with is no complaint; one that was not stands.
+    #[test]
+    fn a_problem_resolved_is_no_complaint() {
+        use SentimentLabel::*;
+        for (text, want) in [
+            ("Fixed the issue right away", Positive),
+            ("The agent sorted out my problem", Neutral),
+            ("They did not fix the problem", Negative),
+            ("Fixed one issue, but the app still has problems", Negative),
+            ("No problem at all", Positive),
+            ("Problema risolto", Positive),
+            ("Il problema non è stato risolto", Negative),
+            ("문제를 빨리 해결해 주셨어요", Positive),
+            ("문제가 해결이 안 됐어요", Negative),
+            ("แก้ปัญหาไม่ได้", Negative),
         ] {
             assert_eq!(label(text), want, "{text}");
         }

@@ -65,6 +65,12 @@ struct RulesFile {
     /// refund" is not praise because "refund" leans negative).
     #[serde(default)]
     expected: Vec<String>,
+    /// Words that say a problem was dealt with (fixed, risolto, 해결): in their clause, unless
+    /// negated, the `problems` named are no complaint ("fixed the issue right away").
+    #[serde(default)]
+    resolving: Vec<String>,
+    #[serde(default)]
+    problems: Vec<String>,
 }
 
 pub(crate) struct Rules {
@@ -75,6 +81,8 @@ pub(crate) struct Rules {
     pub questions: HashSet<String>,
     /// Folded, not yet read as terms (see `Lexicons`, which reads them).
     pub expected: Vec<String>,
+    pub resolving: Vec<String>,
+    pub problems: Vec<String>,
     /// With their length in syllables, longest first, by their last letter.
     particles: FxHashMap<char, Vec<(String, usize)>>,
 }
@@ -156,6 +164,8 @@ impl Words {
                 .collect(),
                 questions: fold_all(file.questions),
                 expected: file.expected.iter().map(|w| fold(w, lang)).collect(),
+                resolving: file.resolving.iter().map(|w| fold(w, lang)).collect(),
+                problems: file.problems.iter().map(|w| fold(w, lang)).collect(),
                 particles: by_last,
             }
         });
