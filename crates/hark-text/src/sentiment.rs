@@ -307,10 +307,17 @@ mod tests {
         Analyzer::builtin().analyze(text, None).sentiment.label
     }
 
+    /// Each text is read as its label.
+    fn reads(cases: &[(&str, SentimentLabel)]) {
+        for (text, want) in cases {
+            assert_eq!(label(text), *want, "{text}");
+        }
+    }
+
     #[test]
     fn each_language_reads_plain_praise_and_complaint() {
         use SentimentLabel::*;
-        for (text, want) in [
+        reads(&[
             ("Great service, very helpful staff", Positive),
             ("Terrible. The parcel arrived broken and nobody answered", Negative),
             ("Servizio ottimo, personale gentilissimo", Positive),
@@ -320,9 +327,7 @@ mod tests {
             ("พนักงานบริการดีมาก ประทับใจ", Positive),
             ("แย่มาก ส่งช้า ผิดหวัง", Negative),
             ("I ordered on Tuesday", Neutral),
-        ] {
-            assert_eq!(label(text), want, "{text}");
-        }
+        ]);
     }
 
     /// What customers say of a service, beside the reviews the real sets hold: an app that
@@ -330,7 +335,7 @@ mod tests {
     #[test]
     fn service_words_lean_in_each_language() {
         use SentimentLabel::*;
-        for (text, want) in [
+        reads(&[
             ("The app keeps crashing", Negative),
             ("Checkout is a hassle", Negative),
             ("L'app si blocca continuamente", Negative),
@@ -350,15 +355,13 @@ mod tests {
             ("대단히 실망했습니다", Negative),
             ("명품 가방 배송 문의", Neutral),
             ("The frozen pizza arrived on Monday", Neutral),
-        ] {
-            assert_eq!(label(text), want, "{text}");
-        }
+        ]);
     }
 
     #[test]
     fn negation_turns_a_word_around() {
         use SentimentLabel::*;
-        for (text, want) in [
+        reads(&[
             ("The delivery was not fast", Negative),
             ("not bad at all", Positive),
             ("Il prodotto non è buono", Negative),
@@ -372,9 +375,7 @@ mod tests {
             ("ไม่ดี", Negative),
             ("แนะนำไม่ได้", Negative),
             ("แอปใช้ไม่ได้", Negative),
-        ] {
-            assert_eq!(label(text), want, "{text}");
-        }
+        ]);
     }
 
     /// "Never got my refund" is not praise because "refund" leans negative: what a customer
@@ -382,7 +383,7 @@ mod tests {
     #[test]
     fn what_was_expected_and_did_not_happen_is_a_complaint() {
         use SentimentLabel::*;
-        for (text, want) in [
+        reads(&[
             ("I never got my refund", Negative),
             ("No refund yet", Negative),
             ("Never received my order", Negative),
@@ -405,16 +406,14 @@ mod tests {
             ("다시는 안 살 거예요", Negative),
             ("다시 봐도 안 질리는 영화", Neutral),
             ("จะไม่กลับมาใช้บริการอีก", Negative),
-        ] {
-            assert_eq!(label(text), want, "{text}");
-        }
+        ]);
     }
 
     /// A problem that was dealt with is no complaint; one that was not stands.
     #[test]
     fn a_problem_resolved_is_no_complaint() {
         use SentimentLabel::*;
-        for (text, want) in [
+        reads(&[
             ("Fixed the issue right away", Positive),
             ("The agent sorted out my problem", Neutral),
             ("They did not fix the problem", Negative),
@@ -425,9 +424,7 @@ mod tests {
             ("문제를 빨리 해결해 주셨어요", Positive),
             ("문제가 해결이 안 됐어요", Negative),
             ("แก้ปัญหาไม่ได้", Negative),
-        ] {
-            assert_eq!(label(text), want, "{text}");
-        }
+        ]);
     }
 
     /// A Thai dictionary word made of มี, เป็น, น่า or ได้ and a word of the lexicon is cut as
@@ -452,7 +449,7 @@ mod tests {
     #[test]
     fn a_question_or_a_passing_word_in_a_long_text_does_not_lean() {
         use SentimentLabel::*;
-        for (text, want) in [
+        reads(&[
             // Asked, not said: "is it good?", "is it tasty?"
             ("ดีไหม", Neutral),
             ("ใช้ดีไหมคะ", Neutral),
@@ -465,15 +462,13 @@ mod tests {
                 Neutral,
             ),
             ("The export is fine", Positive),
-        ] {
-            assert_eq!(label(text), want, "{text}");
-        }
+        ]);
     }
 
     #[test]
     fn emoticons_count_as_their_language_uses_them() {
         use SentimentLabel::*;
-        for (text, want) in [
+        reads(&[
             ("Arrived on Tuesday :)", Positive),
             ("Arrived on Tuesday 😡", Negative),
             ("도착했어요 ^^", Positive),
@@ -482,9 +477,7 @@ mod tests {
             // In Thai posts a smile is politeness (a shop's reply), a frown is still a frown.
             ("ส่งของแล้วค่ะ ^^", Neutral),
             ("รอของอยู่ 😡", Negative),
-        ] {
-            assert_eq!(label(text), want, "{text}");
-        }
+        ]);
     }
 
     #[test]
