@@ -122,8 +122,8 @@ impl Lexicons {
     }
 
     /// What a folded `word`, read as `term`, does to a comment's sentiment in `lang`. A stop
-    /// word counts only as listed (Korean ㅋㅋ, laughter); other words by their stem or, in
-    /// Korean, every stem inside them.
+    /// word counts only as listed (Korean ㅋㅋ, laughter) or expected ("again"); other words by
+    /// their stem or, in Korean, every stem inside them.
     pub(crate) fn sway(&self, rules: &Rules, word: &str, term: &str, negator: bool, stop: bool, lang: Lang) -> Sway {
         let lexicon = &self.words[lang.index()];
         if rules.questions.contains(word) {
