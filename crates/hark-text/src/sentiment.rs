@@ -427,6 +427,26 @@ mod tests {
         ]);
     }
 
+    /// What could or should have been is what was not.
+    #[test]
+    fn what_should_have_been_is_what_was_not() {
+        use SentimentLabel::*;
+        reads(&[
+            ("Could have been better", Negative),
+            ("Should have been faster", Negative),
+            ("It could have been worse", Positive),
+            ("I would recommend it", Positive),
+            ("Poteva andare meglio", Negative),
+            ("Dovrebbe essere più veloce", Negative),
+            ("더 친절했으면 좋겠어요", Negative),
+            ("진짜 이런거 계속했으면 좋겠어요", Neutral),
+            ("정말 좋았어요", Positive),
+            ("น่าจะดีกว่านี้", Negative),
+            ("ควรเร็วกว่านี้", Negative),
+            ("ดีกว่าที่คิด", Positive),
+        ]);
+    }
+
     /// A Thai dictionary word made of มี, เป็น, น่า or ได้ and a word of the lexicon is cut as
     /// one word, so it needs a value of its own: มีปัญหา (has a problem) read as nothing.
     #[test]

@@ -116,6 +116,32 @@ fn cannot_after_the_verb(tokens: &mut [Token]) {
     }
 }
 
+/// Korean and Thai say what should have been with an ending or after the word: 더
+/// 친절했으면 좋겠어요 (I wish you were kinder), ดีกว่านี้ (better than this). Marks the words
+/// wished for before `word` as negated; whether `word` is the wish itself (좋겠어요, "it would
+/// be good"), which is no praise: 계속했으면 좋겠어요 (I hope it goes on) says nothing either way.
+fn wish_in_korean_or_thai(tokens: &mut [Token], word: &str, lang: Lang) -> bool {
+    match (lang, tokens) {
+        // "If it had been …": the past (a syllable ending in ㅆ) before 으면.
+        (Lang::Ko, [.., wished]) if word.starts_with("좋겠") || word.starts_with("좋았을") => {
+            let mut syllables = wished.word.strip_suffix("으면").map(|w| w.chars().rev());
+            let past = syllables
+                .as_mut()
+                .and_then(Iterator::next)
+                .is_some_and(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c) && (u32::from(c) - 0xAC00) % 28 == 20);
+            wished.negated |= past;
+            past
+        }
+        // "Than this": the better, faster that is wished for, not had.
+        (Lang::Th, [.., before, than]) if word == "นี้" && than.word.ends_with("กว่า") => {
+            let better = if *than.word == *"กว่า" && before.clause == than.clause { before } else { than };
+            better.negated = true;
+            false
+        }
+        _ => false,
+    }
+}
+
 /// How many words after a negator it reaches, unless punctuation or a contrast word ends it.
 pub(crate) const NEGATION_REACH: usize = 3;
 
@@ -259,8 +285,18 @@ impl Words {
                     noun.negated = true;
                 }
             }
+            // What could or should have been is what was not: "could have been better".
+            let wish = lang == Lang::En
+                && matches!(&*word, "have" | "be")
+                && tokens.last().is_some_and(|t| {
+                    t.clause == clause
+                        && (matches!(&*t.word, "could" | "should") || (*t.word == *"would" && *word == *"have"))
+                });
+            let sway = if wish_in_korean_or_thai(&mut tokens, &word, lang) { Sway::Word(0.0) } else { sway };
             tokens.push(Token { term, word, start, end, negated: reach > 0 && !negator, stop, negator, clause, sway });
-            if negator {
+            if wish {
+                reach = NEGATION_REACH;
+            } else if negator {
                 // A Korean negator (안 좋아요, 못 먹을) reaches only the predicate after it.
                 reach = if lang == Lang::Ko { 1 } else { NEGATION_REACH };
             } else {
