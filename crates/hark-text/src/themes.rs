@@ -321,6 +321,7 @@ mod tests {
         assert!(themes("직원이 불친절했어요").contains(&"staff".to_owned()));
         assert!(themes("ส่งของช้ามาก").contains(&"delivery".to_owned()));
         assert!(themes("พนักงานพูดจาไม่ดี").contains(&"staff".to_owned()));
+        assert!(themes("โดนตัดเงินสองครั้ง").contains(&"billing".to_owned()), "charged twice");
         assert!(themes("I ordered on Tuesday").is_empty());
     }
 
