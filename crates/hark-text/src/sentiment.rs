@@ -71,6 +71,13 @@ pub(crate) enum Sway {
     Problem(f64),
 }
 
+/// The value of an Italian superlative's base (velocissim → veloc), made stronger, as
+/// the listed ones are (bellissimo 3, bello 2).
+fn superlative(lexicon: &TermIndex<f64>, term: &str) -> Option<f64> {
+    let base = &term[..term.find("issim")?];
+    lexicon.exact(base).map(|v| (v * 1.5).clamp(-3.0, 3.0))
+}
+
 /// What an expected thing that did not happen counts: as much as a plain complaint.
 const MISSED: f64 = -2.0;
 
@@ -138,10 +145,11 @@ impl Lexicons {
             // "again" is a stop word, but "never again" is no passing word.
             self.kind(term, lexicon.exact(term).copied().unwrap_or(0.0), lang)
         } else {
-            let value = if lang == Lang::Ko {
-                lexicon.within(word).into_iter().sum()
-            } else {
-                lexicon.longest(term).copied().unwrap_or(0.0)
+            let value = match lang {
+                Lang::Ko => lexicon.within(word).into_iter().sum(),
+                // Italian says "very" inside the word: velocissima is veloce, more so.
+                Lang::It => lexicon.longest(term).copied().or_else(|| superlative(lexicon, term)).unwrap_or(0.0),
+                _ => lexicon.longest(term).copied().unwrap_or(0.0),
             };
             self.kind(term, value, lang)
         }
@@ -403,6 +411,8 @@ mod tests {
             ("Nobody called me back", Negative),
             ("Great service, will come back again", Positive),
             ("Non ci tornerò mai", Negative),
+            ("Mai più con voi", Negative),
+            ("Mai più problemi dopo la riparazione", Positive),
             ("다시는 안 살 거예요", Negative),
             ("다시 봐도 안 질리는 영화", Neutral),
             ("จะไม่กลับมาใช้บริการอีก", Negative),
@@ -445,6 +455,15 @@ mod tests {
             ("ควรเร็วกว่านี้", Negative),
             ("ดีกว่าที่คิด", Positive),
         ]);
+    }
+
+    /// An Italian superlative is its base word, more so: velocissima is veloce.
+    #[test]
+    fn italian_superlatives_read_as_their_base_word() {
+        use SentimentLabel::*;
+        reads(&[("Consegna velocissima", Positive), ("Lentissimi nelle risposte", Negative)]);
+        let score = |text| Analyzer::builtin().analyze(text, Some(Lang::It)).sentiment.score;
+        assert!(score("velocissima") > score("veloce"));
     }
 
     /// A Thai dictionary word made of มี, เป็น, น่า or ได้ and a word of the lexicon is cut as

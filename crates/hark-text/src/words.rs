@@ -292,7 +292,22 @@ impl Words {
                     t.clause == clause
                         && (matches!(&*t.word, "could" | "should") || (*t.word == *"would" && *word == *"have"))
                 });
-            let sway = if wish_in_korean_or_thai(&mut tokens, &word, lang) { Sway::Word(0.0) } else { sway };
+            let sway = if wish_in_korean_or_thai(&mut tokens, &word, lang) {
+                Sway::Word(0.0)
+            } else if lang == Lang::It && *word == *"più" && tokens.last().is_some_and(|t| *t.word == *"mai") {
+                // "Mai più (con voi)": never again; but "mai più problemi" is no more problems.
+                Sway::Expected(0.0)
+            } else {
+                sway
+            };
+            if let [.., more] = tokens.as_mut_slice()
+                && more.sway == Sway::Expected(0.0)
+                && *more.word == *"più"
+                && !stop
+                && more.clause == clause
+            {
+                more.sway = Sway::Word(0.0);
+            }
             tokens.push(Token { term, word, start, end, negated: reach > 0 && !negator, stop, negator, clause, sway });
             if wish {
                 reach = NEGATION_REACH;
