@@ -414,8 +414,10 @@ mod tests {
             ("Mai più con voi", Negative),
             ("Mai più problemi dopo la riparazione", Positive),
             ("다시는 안 살 거예요", Negative),
+            ("두 번 다시 안 시킵니다", Negative),
             ("다시 봐도 안 질리는 영화", Neutral),
             ("จะไม่กลับมาใช้บริการอีก", Negative),
+            ("โทรไปไม่มีใครรับสาย", Negative),
         ]);
     }
 
@@ -481,6 +483,16 @@ mod tests {
             .filter(compound)
             .collect();
         assert!(missing.is_empty(), "{missing:?}");
+        // And ไม่ with a word is cut in two (for the negation), so what is listed whole must
+        // have its word listed: ไม่ได้เรื่อง (useless) read as nothing.
+        let words: std::collections::HashSet<&str> = crate::thai::SOURCES.iter().flat_map(|s| s.lines()).collect();
+        let cut: Vec<&String> = lexicon
+            .keys()
+            .filter(|w| w.strip_prefix("ไม่").is_some_and(|rest| words.contains(rest) && !lexicon.contains_key(rest)))
+            .collect();
+        assert!(cut.is_empty(), "{cut:?}");
+        assert_eq!(label("บริการไม่ได้เรื่อง"), SentimentLabel::Negative);
+        assert_eq!(label("ได้ของไม่ตรงปก"), SentimentLabel::Negative);
         assert_eq!(label("ไม่มีปัญหาอะไรเลย"), SentimentLabel::Positive);
         assert_eq!(label("สินค้ามีปัญหา"), SentimentLabel::Negative);
     }

@@ -264,12 +264,18 @@ impl Words {
                 {
                     negated.negated = true;
                 }
-                // 다시는 … 안 (never again) negates the "again" said first: 다시는 안 살 거예요.
+                // 다시는 … 안 (never again) negates the "again" said first: 다시는 안 살 거예요,
+                // 두 번 다시 안 시킵니다. A plain 다시 is only "again": 다시 봐도 안 질리는.
                 if negator || word.starts_with('않') {
-                    for again in tokens.iter_mut().rev().take_while(|t| t.clause == clause) {
-                        if matches!(&*again.word, "다시는" | "다신") {
-                            again.negated = true;
-                        }
+                    let in_clause = tokens.iter().rev().take_while(|t| t.clause == clause).count();
+                    let from = tokens.len() - in_clause;
+                    for at in from..tokens.len() {
+                        let never = match &*tokens[at].word {
+                            "다시는" | "다신" => true,
+                            "다시" => at > from && *tokens[at - 1].word == *"번",
+                            _ => false,
+                        };
+                        tokens[at].negated |= never;
                     }
                 }
                 // Before 안 or 못 and a light verb, the noun is what is negated: 추천 안 해요,
