@@ -180,11 +180,16 @@ pub(crate) fn trend(t: Reader, points: &[TrendPoint], annotations: &[(f64, Strin
     let span = (points.len().max(2) - 1) as f64;
     let x = |i: f64| left + (w - left - right) * if points.len() == 1 { 0.5 } else { i / span };
     let y = |v: f64| top + (h - top - bottom) * (hi - v.clamp(lo, hi)) / (hi - lo);
+    // Text goes only where no other text is: crowded thin periods (an agent's months) wrote
+    // their caveats over each other, the axis, the annotations and the dates.
+    let mut texts = TextBoxes::default();
     let mut tick = lo;
     while tick <= hi {
+        let label = format!("{tick:+.0}");
+        texts.take(TextBoxes::of(left - 4.0, y(tick) + 4.0, &label, "end"));
         let _ = write!(
             svg,
-            r##"<line x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="{}" stroke-width="1"/><text x="{}" y="{:.1}" text-anchor="end" font-size="11">{tick:+.0}</text>"##,
+            r##"<line x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="{}" stroke-width="1"/><text x="{}" y="{:.1}" text-anchor="end" font-size="11">{label}</text>"##,
             w - right,
             if tick == 0.0 { "#8795a8" } else { "#e3e7ed" },
             left - 4.0,
@@ -211,9 +216,6 @@ pub(crate) fn trend(t: Reader, points: &[TrendPoint], annotations: &[(f64, Strin
     let line: Vec<String> =
         solid.iter().map(|(i, p)| format!("{:.1},{:.1}", x(*i as f64), y(p.nps.unwrap_or(0.0)))).collect();
     let _ = write!(svg, r#"<polyline points="{}" fill="none" stroke="{INK}" stroke-width="2"/>"#, line.join(" "));
-    // Text goes only where no other text is: crowded thin periods (an agent's months) wrote
-    // their caveats over each other and over the annotations.
-    let mut texts = TextBoxes::default();
     for (at, label) in annotations {
         let ax = x(*at);
         texts.take(TextBoxes::of(ax + 3.0, top + 10.0, label, "start"));
@@ -451,7 +453,8 @@ mod tests {
     }
 
     /// A year of thin months (an agent's own view) labels what it has room for: its caveats
-    /// wrote over each other, the annotation and the dates. The rest say it in their titles.
+    /// wrote over each other, the axis, the annotation and the dates. The rest say it in their
+    /// titles.
     #[test]
     fn crowded_caveats_never_overlap_other_text() {
         let month = |i: u32| TrendPoint {
@@ -474,7 +477,6 @@ mod tests {
                     let anchor = attribute(tag, "text-anchor").unwrap_or("start");
                     (words, TextBoxes::of(number("x"), number("y"), words, anchor))
                 })
-                .filter(|(words, _)| !words.starts_with(['+', '-']))
                 .collect();
             let caveats = texts.iter().filter(|(words, _)| *words == "too few answers").count();
             assert!((1..12).contains(&caveats), "{size:?}: some labelled, not all: {caveats}");
