@@ -1,9 +1,10 @@
 //! Sentiment from per-language lexicons (`data/sentiment/<lang>.json`, word → −3 … +3), with
 //! negation, intensifiers and contrast, after the rules of VADER (Hutto & Gilbert 2014).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::terms::TermIndex;
@@ -78,15 +79,22 @@ fn superlative(lexicon: &TermIndex<f64>, term: &str) -> Option<f64> {
     lexicon.exact(base).map(|v| (v * 1.5).clamp(-3.0, 3.0))
 }
 
+/// The word lists of `Rules` that change how a word counts (see [`Sway`]).
+#[derive(Clone, Copy)]
+enum Kind {
+    Expected,
+    Resolving,
+    Problem,
+}
+
 /// What an expected thing that did not happen counts: as much as a plain complaint.
 const MISSED: f64 = -2.0;
 
 pub(crate) struct Lexicons {
     words: [TermIndex<f64>; 4],
-    /// The terms of each language's expected, resolving and problem words.
-    expected: [HashSet<String>; 4],
-    resolving: [HashSet<String>; 4],
-    problems: [HashSet<String>; 4],
+    /// Each language's expected, resolving and problem words by term, looked up once for
+    /// every word read.
+    kinds: [FxHashMap<String, Kind>; 4],
     /// Emoticons and emoji, listed with the words: what a smile says differs by language (in
     /// Thai posts ^^ is politeness, from a shop or an advert, not praise).
     signs: [Vec<(String, f64)>; 4],
@@ -115,16 +123,19 @@ impl Lexicons {
                 }
                 index
             });
-            let terms = |list: fn(&Rules) -> &Vec<String>| {
-                Lang::ALL.map(|lang| list(words.rules(lang)).iter().map(|w| words.term(w, lang)).collect())
-            };
-            Lexicons {
-                words: lexicons,
-                expected: terms(|r| &r.expected),
-                resolving: terms(|r| &r.resolving),
-                problems: terms(|r| &r.problems),
-                signs,
-            }
+            let kinds = Lang::ALL.map(|lang| {
+                let rules = words.rules(lang);
+                // A resolving word that is also listed as expected stays resolving: added last.
+                [
+                    (&rules.problems, Kind::Problem),
+                    (&rules.expected, Kind::Expected),
+                    (&rules.resolving, Kind::Resolving),
+                ]
+                .into_iter()
+                .flat_map(|(list, kind)| list.iter().map(move |w| (words.term(w, lang), kind)))
+                .collect()
+            });
+            Lexicons { words: lexicons, kinds, signs }
         })
     }
 
@@ -157,15 +168,11 @@ impl Lexicons {
 
     /// A word's value, as the kind of word `term` is.
     fn kind(&self, term: &str, value: f64, lang: Lang) -> Sway {
-        let i = lang.index();
-        if self.resolving[i].contains(term) {
-            Sway::Resolving(value)
-        } else if self.expected[i].contains(term) {
-            Sway::Expected(value)
-        } else if self.problems[i].contains(term) {
-            Sway::Problem(value)
-        } else {
-            Sway::Word(value)
+        match self.kinds[lang.index()].get(term) {
+            Some(Kind::Resolving) => Sway::Resolving(value),
+            Some(Kind::Expected) => Sway::Expected(value),
+            Some(Kind::Problem) => Sway::Problem(value),
+            None => Sway::Word(value),
         }
     }
 

@@ -116,6 +116,21 @@ fn cannot_after_the_verb(tokens: &mut [Token]) {
     }
 }
 
+/// "Mai più" (con voi) is never again, expected and not to be; but "mai più problemi" is no
+/// more problems, where più only leads to the noun.
+fn never_again_in_italian(tokens: &mut [Token]) {
+    for at in 1..tokens.len() {
+        let (before, after) = tokens.split_at_mut(at);
+        let ([.., never], [more, rest @ ..]) = (before, after) else { continue };
+        if *more.word == *"più"
+            && *never.word == *"mai"
+            && rest.first().is_none_or(|next| next.stop || next.clause != more.clause)
+        {
+            more.sway = Sway::Expected(0.0);
+        }
+    }
+}
+
 /// Korean and Thai say what should have been with an ending or after the word: 더
 /// 친절했으면 좋겠어요 (I wish you were kinder), ดีกว่านี้ (better than this). Marks the words
 /// wished for before `word` as negated; whether `word` is the wish itself (좋겠어요, "it would
@@ -298,22 +313,7 @@ impl Words {
                     t.clause == clause
                         && (matches!(&*t.word, "could" | "should") || (*t.word == *"would" && *word == *"have"))
                 });
-            let sway = if wish_in_korean_or_thai(&mut tokens, &word, lang) {
-                Sway::Word(0.0)
-            } else if lang == Lang::It && *word == *"più" && tokens.last().is_some_and(|t| *t.word == *"mai") {
-                // "Mai più (con voi)": never again; but "mai più problemi" is no more problems.
-                Sway::Expected(0.0)
-            } else {
-                sway
-            };
-            if let [.., more] = tokens.as_mut_slice()
-                && more.sway == Sway::Expected(0.0)
-                && *more.word == *"più"
-                && !stop
-                && more.clause == clause
-            {
-                more.sway = Sway::Word(0.0);
-            }
+            let sway = if wish_in_korean_or_thai(&mut tokens, &word, lang) { Sway::Word(0.0) } else { sway };
             tokens.push(Token { term, word, start, end, negated: reach > 0 && !negator, stop, negator, clause, sway });
             if wish {
                 reach = NEGATION_REACH;
@@ -324,8 +324,10 @@ impl Words {
                 reach = reach.saturating_sub(1);
             }
         }
-        if lang == Lang::Th {
-            cannot_after_the_verb(&mut tokens);
+        match lang {
+            Lang::Th => cannot_after_the_verb(&mut tokens),
+            Lang::It => never_again_in_italian(&mut tokens),
+            _ => {}
         }
         tokens
     }
