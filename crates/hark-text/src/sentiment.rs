@@ -70,6 +70,9 @@ pub(crate) enum Sway {
     Resolving(f64),
     /// A problem named (see `Rules::problems`), with its value: nothing where it was resolved.
     Problem(f64),
+    /// A word that may end a listed pair (들어요 of 마음에 들어요), with its own value: where
+    /// the pair's first word stands before it, [`Lexicons::read_pairs`] gives it the pair's.
+    EndsPair(f64),
 }
 
 /// The value of an Italian superlative's base (velocissim → veloc), made stronger, as
@@ -98,6 +101,9 @@ pub(crate) struct Lexicons {
     /// Emoticons and emoji, listed with the words: what a smile says differs by language (in
     /// Thai posts ^^ is politeness, from a shop or an advert, not praise).
     signs: [Vec<(String, f64)>; 4],
+    /// Two words that say more together than apart, listed with a space: 마음에 들어요 (I
+    /// like it), "on hold". By their terms; the value goes to the second word.
+    pairs: [Vec<(String, String, f64)>; 4],
 }
 
 impl Lexicons {
@@ -108,17 +114,26 @@ impl Lexicons {
         LEXICONS.get_or_init(|| {
             let words = Words::shared();
             let mut signs: [Vec<(String, f64)>; 4] = Default::default();
+            let mut pairs: [Vec<(String, String, f64)>; 4] = Default::default();
             let lexicons = Lang::ALL.map(|lang| {
                 let path = format!("data/sentiment/{}.json", lang.tag());
                 let file: BTreeMap<String, f64> =
                     serde_json::from_str(source(lang)).unwrap_or_else(|e| panic!("{path}: {e}"));
                 let (listed_signs, listed_words): (BTreeMap<_, _>, BTreeMap<_, _>) =
                     file.into_iter().partition(|(w, _)| !w.chars().any(char::is_alphanumeric));
+                let (listed_pairs, listed_words): (BTreeMap<_, _>, BTreeMap<_, _>) =
+                    listed_words.into_iter().partition(|(w, _)| w.contains(' '));
                 signs[lang.index()] = checked_signs(&path, listed_signs);
+                let term = |word: &str| words.term(&crate::words::fold(word, lang), lang);
+                pairs[lang.index()] = listed_pairs
+                    .into_iter()
+                    .map(|(pair, value)| match pair.split(' ').collect::<Vec<_>>()[..] {
+                        [first, second] => (term(first), term(second), value),
+                        _ => panic!("{path}: {pair:?} is not two words"),
+                    })
+                    .collect();
                 let mut index = TermIndex::new(lang);
-                for (term, score) in
-                    read_as_one(&path, listed_words, |word| words.term(&crate::words::fold(word, lang), lang))
-                {
+                for (term, score) in read_as_one(&path, listed_words, term) {
                     index.entry(term).or_insert(score);
                 }
                 index
@@ -135,7 +150,7 @@ impl Lexicons {
                 .flat_map(|(list, kind)| list.iter().map(move |w| (words.term(w, lang), kind)))
                 .collect()
             });
-            Lexicons { words: lexicons, kinds, signs }
+            Lexicons { words: lexicons, kinds, signs, pairs }
         })
     }
 
@@ -166,12 +181,46 @@ impl Lexicons {
         }
     }
 
+    /// Gives the second word of each listed pair in `tokens` the pair's value. Between the
+    /// two may stand what acts on the second: a negator or an intensifier (마음에 안 들어요,
+    /// 맘에 정말 들어요).
+    pub(crate) fn read_pairs(&self, tokens: &mut [Token], lang: Lang) {
+        let (pairs, lexicon) = (&self.pairs[lang.index()], &self.words[lang.index()]);
+        for at in 1..tokens.len() {
+            let (before, [second, ..]) = tokens.split_at_mut(at) else { continue };
+            if !matches!(second.sway, Sway::EndsPair(_)) {
+                continue;
+            }
+            for (a, _, value) in pairs.iter().filter(|(_, b, _)| lexicon.matches(&second.term, b)) {
+                let first = before
+                    .iter()
+                    .rev()
+                    .take(3)
+                    .take_while(|t| t.clause == second.clause)
+                    .find(|t| !t.negator && !matches!(t.sway, Sway::Intensifier(_)));
+                if first.is_some_and(|t| *t.term == **a) {
+                    second.sway = Sway::Word(*value);
+                }
+            }
+        }
+    }
+
+    /// Whether `word` (folded) begins with a word of the lexicon of `lang`, or the second
+    /// word of a pair.
+    pub(crate) fn begins_with_word(&self, word: &str, lang: Lang) -> bool {
+        let lexicon = &self.words[lang.index()];
+        lexicon.longest(word).is_some() || self.pairs[lang.index()].iter().any(|(_, b, _)| lexicon.matches(word, b))
+    }
+
     /// A word's value, as the kind of word `term` is.
     fn kind(&self, term: &str, value: f64, lang: Lang) -> Sway {
         match self.kinds[lang.index()].get(term) {
             Some(Kind::Resolving) => Sway::Resolving(value),
             Some(Kind::Expected) => Sway::Expected(value),
             Some(Kind::Problem) => Sway::Problem(value),
+            None if self.pairs[lang.index()].iter().any(|(_, b, _)| self.words[lang.index()].matches(term, b)) => {
+                Sway::EndsPair(value)
+            }
             None => Sway::Word(value),
         }
     }
@@ -235,9 +284,11 @@ impl Lexicons {
                 // issue stands, though "not" reaches it.
                 Sway::Problem(_) if !token.negated && in_any(&resolved, token.clause) => (0.0, true),
                 Sway::Problem(value) if in_any(&unresolved, token.clause) => (value, false),
-                Sway::Word(value) | Sway::Expected(value) | Sway::Resolving(value) | Sway::Problem(value) => {
-                    (value, true)
-                }
+                Sway::Word(value)
+                | Sway::EndsPair(value)
+                | Sway::Expected(value)
+                | Sway::Resolving(value)
+                | Sway::Problem(value) => (value, true),
             };
             if value == 0.0 {
                 if !token.stop {
@@ -390,6 +441,47 @@ mod tests {
             ("ไม่ดี", Negative),
             ("แนะนำไม่ได้", Negative),
             ("แอปใช้ไม่ได้", Negative),
+        ]);
+    }
+
+    /// Korean glues 안 (not) and "so", "really" to the word they act on, as often as not.
+    #[test]
+    fn korean_negators_and_intensifiers_glued_to_their_word_act_on_it() {
+        use SentimentLabel::*;
+        reads(&[
+            ("안좋아요", Negative),
+            ("배송이 안빨라요", Negative),
+            ("직원이 안친절해요", Negative),
+            ("소재도 너무좋고", Positive),
+            ("완전좋음", Positive),
+            // A word that begins as 안 or 개 does without them: relief, guidance, improvement.
+            ("안심이 돼요", Positive),
+            ("안내가 친절해요", Positive),
+            ("개선됐으면", Neutral),
+        ]);
+        let a = Analyzer::builtin();
+        let glued = a.analyze("너무좋아요", Some(Lang::Ko)).sentiment.score;
+        let plain = a.analyze("좋아요", Some(Lang::Ko)).sentiment.score;
+        assert!(glued > plain, "{glued} > {plain}");
+        // "Except for …, it was good": what is set aside weighs less.
+        reads(&[("배송이 느린 것만 빼면 좋아요", Positive), ("친절한 것 빼고 다 별로", Negative)]);
+    }
+
+    /// "I like it" in Korean is "it enters my heart": neither word says it alone.
+    #[test]
+    fn a_listed_pair_of_words_says_what_neither_does_alone() {
+        use SentimentLabel::*;
+        reads(&[
+            ("디자인이 정말 마음에 듭니다", Positive),
+            ("맘에 드는 옷이에요", Positive),
+            ("마음에 쏙 들어요", Positive),
+            ("색상이 마음에 안 들어요", Negative),
+            ("맘에 안들어요", Negative),
+            ("마음에 들지 않아요", Negative),
+            ("I was on hold for an hour", Negative),
+            // Apart, or in another order, they are nothing.
+            ("마음이 아파서 들어요", Neutral),
+            ("Hold on, I am on the phone", Neutral),
         ]);
     }
 

@@ -157,6 +157,9 @@ fn wish_in_korean_or_thai(tokens: &mut [Token], word: &str, lang: Lang) -> bool 
     }
 }
 
+/// The Korean negators said before the word they negate, and so glued to it at times.
+const GLUED_NEGATORS: [&str; 2] = ["안", "못"];
+
 /// How many words after a negator it reaches, unless punctuation or a contrast word ends it.
 pub(crate) const NEGATION_REACH: usize = 3;
 
@@ -242,7 +245,12 @@ impl Words {
         // Words left in the current negation's scope.
         let mut reach = 0usize;
         let mut clause = 0u32;
-        for (start, end, is_word) in self.pieces(text) {
+        let mut pieces = self.pieces(text).into_iter();
+        // What is left of a piece read as two words (see `Reading::glued`), read next.
+        let mut rest = None;
+        // Whether a word may end a listed pair: most comments have none to look for.
+        let mut ends_pair = false;
+        while let Some((start, end, is_word)) = rest.take().or_else(|| pieces.next()) {
             let piece = &text[start..end];
             if !is_word {
                 if piece.chars().any(ends_clause) {
@@ -251,7 +259,13 @@ impl Words {
                 }
                 continue;
             }
-            let Reading { word, term, role, stop, sway } = self.read_piece(piece, lang, kept.as_deref_mut());
+            let mut reading = self.read_piece(piece, lang, kept.as_deref_mut());
+            let mut end = end;
+            if let Some(at) = reading.glued.map(usize::from) {
+                (rest, end) = (Some((start + at, end, true)), start + at);
+                reading = self.read_piece(&text[start..end], lang, kept.as_deref_mut());
+            }
+            let Reading { word, term, role, stop, sway, .. } = reading;
             if sway == Sway::Contrast {
                 reach = 0;
             }
@@ -314,6 +328,7 @@ impl Words {
                         && (matches!(&*t.word, "could" | "should") || (*t.word == *"would" && *word == *"have"))
                 });
             let sway = if wish_in_korean_or_thai(&mut tokens, &word, lang) { Sway::Word(0.0) } else { sway };
+            ends_pair |= matches!(sway, Sway::EndsPair(_));
             tokens.push(Token { term, word, start, end, negated: reach > 0 && !negator, stop, negator, clause, sway });
             if wish {
                 reach = NEGATION_REACH;
@@ -329,7 +344,26 @@ impl Words {
             Lang::It => never_again_in_italian(&mut tokens),
             _ => {}
         }
+        if ends_pair {
+            Lexicons::shared().read_pairs(&mut tokens, lang);
+        }
         tokens
+    }
+
+    /// Korean often glues 안 or 못 (not) or an intensifier to the word it acts on: 안좋아요
+    /// (not good), 너무좋고 (so good), 완전별로 (really poor). Where `piece` begins with one,
+    /// and the rest, not the whole, begins with a sentiment word, where the rest begins: they
+    /// are read as two words, each doing its part.
+    fn glued_before(&self, piece: &str) -> Option<usize> {
+        let rules = self.rules(Lang::Ko);
+        let before = GLUED_NEGATORS
+            .into_iter()
+            .chain(rules.intensifiers.keys().map(String::as_str))
+            .filter(|w| piece.len() > w.len() && piece.starts_with(*w))
+            .max_by_key(|w| w.len())?;
+        let lexicon = Lexicons::shared();
+        let rest = &piece[before.len()..];
+        (lexicon.begins_with_word(rest, Lang::Ko) && !lexicon.begins_with_word(piece, Lang::Ko)).then_some(before.len())
     }
 
     fn is_negator(&self, word: &str, lang: Lang) -> bool {
@@ -502,6 +536,9 @@ struct Reading {
     role: Role,
     stop: bool,
     sway: Sway,
+    /// Where a Korean word glued to the 안 or the intensifier before it begins (see
+    /// [`Words::glued_before`]): the piece is read as two words.
+    glued: Option<u8>,
 }
 
 impl Words {
@@ -532,7 +569,8 @@ impl Words {
         let word: Arc<str> = word.into();
         // A word that is its own term (a stop word, Thai) is kept once.
         let term = if *term == *word { word.clone() } else { term.into() };
-        Reading { word, term, role, stop, sway }
+        let glued = if lang == Lang::Ko { self.glued_before(piece).and_then(|at| u8::try_from(at).ok()) } else { None };
+        Reading { word, term, role, stop, sway, glued }
     }
 }
 
