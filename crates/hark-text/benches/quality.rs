@@ -37,7 +37,7 @@ fn main() {
             100.0 * tagged as f64 / rows.len() as f64
         );
         if lang == hark_text::Lang::Th {
-            let words: Vec<std::sync::Arc<str>> = rows
+            let words: Vec<std::rc::Rc<str>> = rows
                 .iter()
                 .flat_map(|r| analyzer.words().tokens(&r.comment, lang))
                 .map(|t| t.word)
