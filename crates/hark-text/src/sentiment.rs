@@ -467,6 +467,34 @@ mod tests {
         reads(&[("배송이 느린 것만 빼면 좋아요", Positive), ("친절한 것 빼고 다 별로", Negative)]);
     }
 
+    /// What could not be better is the best there is, in every language: strong praise that
+    /// "not" had turned into a complaint.
+    #[test]
+    fn what_could_not_be_better_is_the_best() {
+        use SentimentLabel::*;
+        reads(&[
+            ("Couldn't be happier with the service", Positive),
+            ("Could not have been better", Positive),
+            ("They couldn't be more helpful", Positive),
+            ("Non poteva andare meglio", Positive),
+            ("Non si può chiedere di meglio", Positive),
+            ("더 좋을 수 없어요", Positive),
+            ("더할 나위 없이 좋아요", Positive),
+            ("บริการไม่มีที่ติ", Positive),
+            // The worst is the worst; a plain "not" still turns the word around; and "cannot"
+            // with no comparative is a complaint.
+            ("Couldn't be worse", Negative),
+            ("The new app is not better", Negative),
+            ("Non è meglio di prima", Negative),
+            ("더 좋지 않아요", Negative),
+            ("They can't answer the phone", Negative),
+        ]);
+        let a = Analyzer::builtin();
+        let best = a.analyze("Couldn't be better", None).sentiment.score;
+        let better = a.analyze("better", None).sentiment.score;
+        assert!(best > better, "{best} > {better}");
+    }
+
     /// "I like it" in Korean is "it enters my heart": neither word says it alone.
     #[test]
     fn a_listed_pair_of_words_says_what_neither_does_alone() {

@@ -118,6 +118,66 @@ fn cannot_after_the_verb(tokens: &mut [Token]) {
     }
 }
 
+/// "Couldn't be happier", "Non poteva andare meglio", 더 좋을 수 없어요 (it couldn't be
+/// better): what could not be more is the most there is, not its opposite. A comparative
+/// negated by "cannot" is not turned around but made a superlative ("Couldn't be worse" is
+/// a strong complaint); one negated by a plain "not" is turned around ("It is not better").
+fn nothing_better(tokens: &mut [Token], lang: Lang) {
+    for at in 1..tokens.len() {
+        let (before, [word, after @ ..]) = tokens.split_at_mut(at) else { continue };
+        if !word.negated {
+            continue;
+        }
+        let in_clause = |t: &&Token| t.clause == word.clause;
+        let cannot = match lang {
+            // couldn't / can't / cannot / could not (have) be(en) / get / go … better, happier, more X
+            Lang::En => {
+                let comparative = matches!(&*word.word, "better" | "worse")
+                    || (word.word.len() > 4 && word.word.ends_with("er"))
+                    || before.last().is_some_and(|t| matches!(&*t.word, "more" | "less"));
+                let linking = |t: &Token| matches!(&*t.word, "be" | "been" | "get" | "go" | "gone");
+                let between = |t: &&Token| linking(t) || matches!(&*t.word, "more" | "less" | "any" | "ever" | "have");
+                let mut back = before.iter().rev().take_while(in_clause).peekable();
+                let mut linked = false;
+                while let Some(t) = back.next_if(between) {
+                    linked |= linking(t);
+                }
+                comparative
+                    && linked
+                    && match back.next().map(|t| &*t.word) {
+                        Some("couldn't" | "couldnt" | "can't" | "cant" | "cannot") => true,
+                        Some("not") => back.next().is_some_and(|t| matches!(&*t.word, "could" | "can")),
+                        _ => false,
+                    }
+            }
+            // non poteva / potrebbe / si può … meglio, migliore, più X
+            Lang::It => {
+                let comparative = matches!(&*word.word, "meglio" | "migliore" | "migliori")
+                    || before.last().is_some_and(|t| *t.word == *"più");
+                let clause: Vec<&Token> = before.iter().filter(|t| t.clause == word.clause).collect();
+                comparative
+                    && (clause.windows(2).any(|w| *w[0].word == *"non" && w[1].word.starts_with("pot"))
+                        || clause.windows(3).any(|w| *w[0].word == *"non" && w[2].word.starts_with("pu")))
+            }
+            // 더 좋을 수 없어요: more, then the word, then 수 없다 (cannot); 더할 나위 없이
+            // 좋아요: with no room to add.
+            Lang::Ko => {
+                (before.last().is_some_and(|t| *t.word == *"더")
+                    && matches!(after, [can, not, ..] if can.term.starts_with('수') && not.word.starts_with('없')))
+                    || matches!(before, [.., room, none] if *room.word == *"나위" && none.word.starts_with('없'))
+            }
+            Lang::Th => false,
+        };
+        if cannot {
+            word.negated = false;
+            // The comparative is a superlative: "better" is "best".
+            if let Sway::Word(value) = word.sway {
+                word.sway = Sway::Word((value * 2.0).clamp(-3.0, 3.0));
+            }
+        }
+    }
+}
+
 /// "Mai più" (con voi) is never again, expected and not to be; but "mai più problemi" is no
 /// more problems, where più only leads to the noun.
 fn never_again_in_italian(tokens: &mut [Token]) {
@@ -346,6 +406,7 @@ impl Words {
             Lang::It => never_again_in_italian(&mut tokens),
             _ => {}
         }
+        nothing_better(&mut tokens, lang);
         if ends_pair {
             Lexicons::shared().read_pairs(&mut tokens, lang);
         }
