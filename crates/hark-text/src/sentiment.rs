@@ -467,8 +467,8 @@ mod tests {
         reads(&[("배송이 느린 것만 빼면 좋아요", Positive), ("친절한 것 빼고 다 별로", Negative)]);
     }
 
-    /// What could not be better is the best there is, in every language: strong praise that
-    /// "not" had turned into a complaint.
+    /// What could not be better is the best there is, in every language, and what cannot be
+    /// praised enough is praise: strong praise that "not" had turned into a complaint.
     #[test]
     fn what_could_not_be_better_is_the_best() {
         use SentimentLabel::*;
@@ -488,6 +488,12 @@ mod tests {
             ("Non è meglio di prima", Negative),
             ("더 좋지 않아요", Negative),
             ("They can't answer the phone", Negative),
+            // Nor can it be praised enough; what is not good enough is a complaint.
+            ("Can't recommend them enough", Positive),
+            ("I can't thank you enough!", Positive),
+            ("not good enough", Negative),
+            ("The staff were not friendly enough", Negative),
+            ("I didn't get enough help", Negative),
         ]);
         let a = Analyzer::builtin();
         let best = a.analyze("Couldn't be better", None).sentiment.score;

@@ -178,6 +178,31 @@ fn nothing_better(tokens: &mut [Token], lang: Lang) {
     }
 }
 
+/// "Can't recommend them enough", "can't thank you enough": praise past measure, not its
+/// opposite. Where "enough" ends a clause after "cannot", the words between are not negated;
+/// after a plain "not" ("not good enough") or before a noun ("didn't get enough help") it is
+/// a complaint.
+fn not_enough_praise(tokens: &mut [Token]) {
+    for at in 1..tokens.len() {
+        let (before, [enough, after @ ..]) = tokens.split_at_mut(at) else { continue };
+        let ends_clause = after.iter().take_while(|t| t.clause == enough.clause).all(|t| t.stop);
+        if *enough.word != *"enough" || !ends_clause {
+            continue;
+        }
+        let in_clause = before.iter().rev().take_while(|t| t.clause == enough.clause).count();
+        let clause = &mut before[at - in_clause..];
+        let Some(negator) = clause.iter().rposition(|t| t.negator) else { continue };
+        let cannot = match &*clause[negator].word {
+            "can't" | "cant" | "cannot" | "couldn't" | "couldnt" => true,
+            "not" => negator > 0 && matches!(&*clause[negator - 1].word, "can" | "could"),
+            _ => false,
+        };
+        if cannot {
+            clause[negator + 1..].iter_mut().for_each(|t| t.negated = false);
+        }
+    }
+}
+
 /// "Mai più" (con voi) is never again, expected and not to be; but "mai più problemi" is no
 /// more problems, where più only leads to the noun.
 fn never_again_in_italian(tokens: &mut [Token]) {
@@ -404,6 +429,7 @@ impl Words {
         match lang {
             Lang::Th => cannot_after_the_verb(&mut tokens),
             Lang::It => never_again_in_italian(&mut tokens),
+            Lang::En => not_enough_praise(&mut tokens),
             _ => {}
         }
         nothing_better(&mut tokens, lang);
