@@ -75,6 +75,23 @@ pub(crate) enum Sway {
     EndsPair(f64),
 }
 
+/// A Korean stem ending in ㅂ conjugates with 우 in its place (ㅂ-irregular): 아름답다 is
+/// 아름다워요, 아름다웠다, 아름다운; 부드럽다 is 부드러워요. The forms a stem is found as
+/// then, since matching is by prefix and 아름다워 does not begin with 아름답. A stem that is
+/// regular (답답하다) gets forms no one writes.
+fn b_irregular_forms(stem: &str) -> Vec<String> {
+    const HANGUL: std::ops::RangeInclusive<u32> = 0xAC00..=0xD7A3;
+    /// The final ㅂ's place among a syllable's 28 finals.
+    const FINAL_B: u32 = 17;
+    let Some(last) = stem.chars().next_back().map(u32::from) else { return Vec::new() };
+    if !HANGUL.contains(&last) || (last - HANGUL.start()) % 28 != FINAL_B {
+        return Vec::new();
+    }
+    let open = char::from_u32(last - FINAL_B).expect("a Hangul syllable");
+    let base = format!("{}{open}", &stem[..stem.len() - open.len_utf8()]);
+    ["워", "웠", "운", "울", "우"].iter().map(|ending| format!("{base}{ending}")).collect()
+}
+
 /// The value of an Italian superlative's base (velocissim → veloc), made stronger, as
 /// the listed ones are (bellissimo 3, bello 2).
 fn superlative(lexicon: &TermIndex<f64>, term: &str) -> Option<f64> {
@@ -133,8 +150,15 @@ impl Lexicons {
                     })
                     .collect();
                 let mut index = TermIndex::new(lang);
-                for (term, score) in read_as_one(&path, listed_words, term) {
-                    index.entry(term).or_insert(score);
+                let listed: Vec<(String, f64)> = read_as_one(&path, listed_words, term).collect();
+                for (term, score) in &listed {
+                    index.entry(term.clone()).or_insert(*score);
+                }
+                // Listed forms first: a conjugated form never overrides one.
+                for (term, score) in listed.iter().filter(|_| lang == Lang::Ko) {
+                    for form in b_irregular_forms(term) {
+                        index.entry(form).or_insert(*score);
+                    }
                 }
                 index
             });
@@ -465,6 +489,21 @@ mod tests {
         assert!(glued > plain, "{glued} > {plain}");
         // "Except for …, it was good": what is set aside weighs less.
         reads(&[("배송이 느린 것만 빼면 좋아요", Positive), ("친절한 것 빼고 다 별로", Negative)]);
+    }
+
+    /// 아름답다 (beautiful) is written 아름다워요, 아름다웠다: the listed stem is found in its
+    /// conjugated forms.
+    #[test]
+    fn korean_stems_in_b_are_found_conjugated() {
+        use SentimentLabel::*;
+        reads(&[
+            ("매장이 아름다워요", Positive),
+            ("직원분들이 정말 고마웠어요", Positive),
+            ("절차가 번거로웠어요", Negative),
+            ("매장이 너무 시끄러워요", Negative),
+        ]);
+        assert_eq!(b_irregular_forms("아름답"), ["아름다워", "아름다웠", "아름다운", "아름다울", "아름다우"]);
+        assert!(b_irregular_forms("좋").is_empty() && b_irregular_forms("").is_empty());
     }
 
     /// What could not be better is the best there is, in every language, and what cannot be
