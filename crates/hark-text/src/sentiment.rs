@@ -93,10 +93,12 @@ fn b_irregular_forms(stem: &str) -> Vec<String> {
 }
 
 /// The value of an Italian superlative's base (velocissim → veloc), made stronger, as
-/// the listed ones are (bellissimo 3, bello 2).
+/// the listed ones are (bellissimo 3, bello 2). A participle's base is stemmed as its plain
+/// form: consigliatissimo is consigliato (consigl), more so.
 fn superlative(lexicon: &TermIndex<f64>, term: &str) -> Option<f64> {
     let base = &term[..term.find("issim")?];
-    lexicon.exact(base).map(|v| (v * 1.5).clamp(-3.0, 3.0))
+    let value = lexicon.exact(base).or_else(|| lexicon.exact(&Words::shared().term(&format!("{base}o"), Lang::It)));
+    value.map(|v| (v * 1.5).clamp(-3.0, 3.0))
 }
 
 /// The word lists of `Rules` that change how a word counts (see [`Sway`]).
@@ -432,6 +434,13 @@ mod tests {
             ("Mi hanno fregato", Negative),
             ("Assistenza inesistente", Negative),
             ("Prezzi onesti", Positive),
+            ("Il pacco è arrivato aperto e mancava un pezzo", Negative),
+            ("Ordine cancellato senza preavviso", Negative),
+            ("Assistenza da incubo", Negative),
+            ("La merce era scaduta", Negative),
+            ("Mi hanno trattato con sufficienza", Negative),
+            ("Il corriere non si è mai presentato", Negative),
+            ("Non manca nulla, tutto perfetto", Positive),
             ("앱이 자꾸 먹통이에요", Negative),
             ("가입 절차가 너무 번거롭고 귀찮아요", Negative),
             ("배송이 느렸고 가격도 비쌌어요", Negative),
@@ -635,7 +644,11 @@ mod tests {
     #[test]
     fn italian_superlatives_read_as_their_base_word() {
         use SentimentLabel::*;
-        reads(&[("Consegna velocissima", Positive), ("Lentissimi nelle risposte", Negative)]);
+        reads(&[
+            ("Consegna velocissima", Positive),
+            ("Lentissimi nelle risposte", Negative),
+            ("Consigliatissimo!", Positive),
+        ]);
         let score = |text| Analyzer::builtin().analyze(text, Some(Lang::It)).sentiment.score;
         assert!(score("velocissima") > score("veloce"));
     }
