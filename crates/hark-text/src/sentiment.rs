@@ -120,6 +120,8 @@ pub(crate) struct Lexicons {
     /// Emoticons and emoji, listed with the words: what a smile says differs by language (in
     /// Thai posts ^^ is politeness, from a shop or an advert, not praise).
     signs: [Vec<(String, f64)>; 4],
+    /// Each language's words matched as written (see `Rules::unstemmed`), with their values.
+    unstemmed: [FxHashMap<String, f64>; 4],
     /// Two words that say more together than apart, listed with a space: 마음에 들어요 (I
     /// like it), "on hold". By their terms; the value goes to the second word.
     pairs: [Vec<(String, String, f64)>; 4],
@@ -134,6 +136,7 @@ impl Lexicons {
             let words = Words::shared();
             let mut signs: [Vec<(String, f64)>; 4] = Default::default();
             let mut pairs: [Vec<(String, String, f64)>; 4] = Default::default();
+            let mut unstemmed: [FxHashMap<String, f64>; 4] = Default::default();
             let lexicons = Lang::ALL.map(|lang| {
                 let path = format!("data/sentiment/{}.json", lang.tag());
                 let file: BTreeMap<String, f64> =
@@ -142,6 +145,17 @@ impl Lexicons {
                     file.into_iter().partition(|(w, _)| !w.chars().any(char::is_alphanumeric));
                 let (listed_pairs, listed_words): (BTreeMap<_, _>, BTreeMap<_, _>) =
                     listed_words.into_iter().partition(|(w, _)| w.contains(' '));
+                let rules = words.rules(lang);
+                let (as_written, listed_words): (BTreeMap<_, _>, BTreeMap<_, _>) =
+                    listed_words.into_iter().partition(|(w, _)| rules.unstemmed.contains(&crate::words::fold(w, lang)));
+                for word in &rules.unstemmed {
+                    assert!(
+                        as_written.contains_key(word),
+                        "data/rules/{}.json: unstemmed {word} is not in {path}",
+                        lang.tag()
+                    );
+                }
+                unstemmed[lang.index()] = as_written.into_iter().collect();
                 signs[lang.index()] = checked_signs(&path, listed_signs);
                 let term = |word: &str| words.term(&crate::words::fold(word, lang), lang);
                 pairs[lang.index()] = listed_pairs
@@ -176,7 +190,7 @@ impl Lexicons {
                 .flat_map(|(list, kind)| list.iter().map(move |w| (words.term(w, lang), kind)))
                 .collect()
             });
-            Lexicons { words: lexicons, kinds, signs, pairs }
+            Lexicons { words: lexicons, kinds, signs, pairs, unstemmed }
         })
     }
 
@@ -198,6 +212,7 @@ impl Lexicons {
             self.kind(term, lexicon.exact(term).copied().unwrap_or(0.0), lang)
         } else {
             let value = match lang {
+                _ if let Some(value) = self.unstemmed[lang.index()].get(word) => *value,
                 Lang::Ko => lexicon.within(word).into_iter().sum(),
                 // Italian says "very" inside the word: velocissima is veloce, more so.
                 Lang::It => lexicon.longest(term).copied().or_else(|| superlative(lexicon, term)).unwrap_or(0.0),
@@ -498,6 +513,24 @@ mod tests {
         assert!(glued > plain, "{glued} > {plain}");
         // "Except for …, it was good": what is set aside weighs less.
         reads(&[("배송이 느린 것만 빼면 좋아요", Positive), ("친절한 것 빼고 다 별로", Negative)]);
+    }
+
+    /// "Friend" is no praise though "friendly" is, and "response" none though "responsive" is:
+    /// a word whose stem is an everyday word of another sense is matched as written.
+    #[test]
+    fn a_word_that_shares_its_stem_with_another_sense_counts_as_written() {
+        use SentimentLabel::*;
+        reads(&[
+            ("Bought it for my friend", Neutral),
+            ("I wonder why", Neutral),
+            ("Please fix this", Neutral),
+            ("The exception is the sleeves", Neutral),
+            ("Slow response", Negative),
+            ("Still waiting for a response", Negative),
+            ("Staff were friendly and helpful", Positive),
+            ("Very responsive support, issue fixed", Positive),
+            ("Wonderful service", Positive),
+        ]);
     }
 
     /// 아름답다 (beautiful) is written 아름다워요, 아름다웠다: the listed stem is found in its

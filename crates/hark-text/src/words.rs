@@ -73,6 +73,11 @@ struct RulesFile {
     resolving: Vec<String>,
     #[serde(default)]
     problems: Vec<String>,
+    /// Words of the sentiment lexicon matched only as written, not by their stem: their stem
+    /// is an everyday word of another sense (please → pleased, wonder → wonderful, friend →
+    /// friendly, except → exceptional).
+    #[serde(default)]
+    unstemmed: Vec<String>,
 }
 
 pub(crate) struct Rules {
@@ -85,6 +90,7 @@ pub(crate) struct Rules {
     pub expected: Vec<String>,
     pub resolving: Vec<String>,
     pub problems: Vec<String>,
+    pub unstemmed: HashSet<String>,
     /// With their length in syllables, longest first, by their last letter.
     particles: FxHashMap<char, Vec<(String, usize)>>,
 }
@@ -297,6 +303,7 @@ impl Words {
                 expected: file.expected.iter().map(|w| fold(w, lang)).collect(),
                 resolving: file.resolving.iter().map(|w| fold(w, lang)).collect(),
                 problems: file.problems.iter().map(|w| fold(w, lang)).collect(),
+                unstemmed: fold_all(file.unstemmed),
                 particles: by_last,
             }
         });
