@@ -445,6 +445,13 @@ mod tests {
         reads(&[
             ("The app keeps crashing", Negative),
             ("Checkout is a hassle", Negative),
+            ("The courier never showed up", Negative),
+            ("The agent hung up on me", Negative),
+            ("The product stopped working after a week", Negative),
+            ("Impossible to reach anyone", Negative),
+            ("Had to chase them for weeks", Negative),
+            ("Zero stars if I could", Negative),
+            ("5 stars!", Positive),
             ("L'app si blocca continuamente", Negative),
             ("Mi hanno fregato", Negative),
             ("Assistenza inesistente", Negative),
