@@ -255,7 +255,14 @@ impl Lexicons {
 
     /// A word's value, as the kind of word `term` is.
     fn kind(&self, term: &str, value: f64, lang: Lang) -> Sway {
-        match self.kinds[lang.index()].get(term) {
+        let kinds = &self.kinds[lang.index()];
+        // A Korean verb is listed by its stem and written with an ending: 받 (answer the phone)
+        // is 받아요, 받았어요. Its starts are tried, longest first.
+        let kind = match lang {
+            Lang::Ko => term.char_indices().rev().find_map(|(end, c)| kinds.get(&term[..end + c.len_utf8()])),
+            _ => kinds.get(term),
+        };
+        match kind {
             Some(Kind::Resolving) => Sway::Resolving(value),
             Some(Kind::Expected) => Sway::Expected(value),
             Some(Kind::Problem) => Sway::Problem(value),
@@ -468,6 +475,15 @@ mod tests {
             ("배송이 느렸고 가격도 비쌌어요", Negative),
             ("바가지 씌우는 느낌", Negative),
             ("전화 연결이 계속 끊겨요", Negative),
+            ("상담원 연결이 너무 안 돼요", Negative),
+            ("전화를 해도 아무도 안 받아요", Negative),
+            ("결제가 안 돼요", Negative),
+            ("재구매 의사 없어요", Negative),
+            ("재구매 의사 있어요", Positive),
+            ("앱이 자꾸 튕겨요", Negative),
+            ("기대 이하였어요", Negative),
+            ("기대 이상이에요", Positive),
+            ("걱정 안 돼요", Neutral),
             ("직원분이 상냥하고 세심해요", Positive),
             ("매장이 쾌적하고 아늑해요", Positive),
             ("상담원이 배려해 주셔서 안심했어요", Positive),

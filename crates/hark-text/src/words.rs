@@ -250,6 +250,9 @@ fn wish_in_korean_or_thai(tokens: &mut [Token], word: &str, lang: Lang) -> bool 
     }
 }
 
+/// Korean nouns of intention: none of them, and the deed before is not to be done.
+const INTENTIONS: [&str; 5] = ["의사", "의향", "생각", "마음", "계획"];
+
 /// The Korean negators said before the word they negate, and so glued to it at times.
 const GLUED_NEGATORS: [&str; 2] = ["안", "못"];
 
@@ -373,6 +376,16 @@ impl Words {
                 {
                     prev.negated = true;
                 }
+                // An intention that there is none of is the deed not to be done: 재구매 의사
+                // 없어요 (no intention of buying again), 추천할 생각 없어요.
+                if let [.., deed, intention] = tokens.as_mut_slice()
+                    && word.starts_with('없')
+                    && INTENTIONS.contains(&&*intention.term)
+                    && !deed.stop
+                    && deed.clause == intention.clause
+                {
+                    deed.negated = true;
+                }
                 // What cannot be done, or a noun whose light verb is negated, is negated too:
                 // 추천할 수 없어요 (cannot recommend), 실망 시키지 않는 (does not disappoint).
                 let split_off = match tokens.as_slice() {
@@ -402,16 +415,19 @@ impl Words {
                     }
                 }
                 // Before 안 or 못 and a light verb, the noun is what is negated: 추천 안 해요,
-                // 공감 안 되는, 이해 못 했어요.
+                // 공감 안 되는, 이해 못 했어요, and past a "so" between: 연결이 너무 안 돼요.
                 let light_verb = word
                     .starts_with(['하', '해', '했', '함', '한', '할', '합', '되', '돼', '됐', '됨', '된', '될', '됩']);
-                if let [.., noun, before] = tokens.as_mut_slice()
+                if let [.., before] = tokens.as_slice()
                     && light_verb
                     && (*before.word == *"안" || *before.word == *"못")
-                    && !noun.stop
-                    && noun.clause == before.clause
                 {
-                    noun.negated = true;
+                    let clause = before.clause;
+                    let noun =
+                        tokens.iter_mut().rev().skip(1).take(3).take_while(|t| t.clause == clause).find(|t| !t.stop);
+                    if let Some(noun) = noun {
+                        noun.negated = true;
+                    }
                 }
             }
             // What could or should have been is what was not: "could have been better".
