@@ -469,6 +469,8 @@ mod tests {
             ("La merce era scaduta", Negative),
             ("Mi hanno trattato con sufficienza", Negative),
             ("Il corriere non si è mai presentato", Negative),
+            ("สินค้าไม่ตรงตามที่สั่ง", Negative),
+            ("รอนานมาก", Negative),
             ("Non manca nulla, tutto perfetto", Positive),
             ("앱이 자꾸 먹통이에요", Negative),
             ("가입 절차가 너무 번거롭고 귀찮아요", Negative),
