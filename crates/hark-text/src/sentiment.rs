@@ -76,9 +76,9 @@ pub(crate) enum Sway {
 }
 
 /// A Korean stem ending in ㅂ conjugates with 우 in its place (ㅂ-irregular): 아름답다 is
-/// 아름다워요, 아름다웠다, 아름다운; 부드럽다 is 부드러워요. The forms a stem is found as
-/// then, since matching is by prefix and 아름다워 does not begin with 아름답. A stem that is
-/// regular (답답하다) gets forms no one writes.
+/// 아름다워요, 아름다웠다, 아름다운; 부드럽다 is 부드러워요. These forms are listed beside the
+/// stem, as matching is by prefix and 아름다워 does not begin with 아름답. A regular stem
+/// (답답하다) gets forms that no one writes, and so match nothing.
 fn b_irregular_forms(stem: &str) -> Vec<String> {
     const HANGUL: std::ops::RangeInclusive<u32> = 0xAC00..=0xD7A3;
     /// The final ㅂ's place among a syllable's 28 finals.
@@ -232,16 +232,17 @@ impl Lexicons {
             if !matches!(second.sway, Sway::EndsPair(_)) {
                 continue;
             }
-            for (a, _, value) in pairs.iter().filter(|(_, b, _)| lexicon.matches(&second.term, b)) {
-                let first = before
-                    .iter()
-                    .rev()
-                    .take(3)
-                    .take_while(|t| t.clause == second.clause)
-                    .find(|t| !t.negator && !matches!(t.sway, Sway::Intensifier(_)));
-                if first.is_some_and(|t| *t.term == **a) {
-                    second.sway = Sway::Word(*value);
-                }
+            let first = before
+                .iter()
+                .rev()
+                .take(3)
+                .take_while(|t| t.clause == second.clause)
+                .find(|t| !t.negator && !matches!(t.sway, Sway::Intensifier(_)));
+            let Some(first) = first else { continue };
+            if let Some((.., value)) =
+                pairs.iter().find(|(a, b, _)| *first.term == **a && lexicon.matches(&second.term, b))
+            {
+                second.sway = Sway::Word(*value);
             }
         }
     }

@@ -463,9 +463,9 @@ impl Words {
     }
 
     /// Korean often glues 안 or 못 (not) or an intensifier to the word it acts on: 안좋아요
-    /// (not good), 너무좋고 (so good), 완전별로 (really poor). Where `piece` begins with one,
-    /// and the rest, not the whole, begins with a sentiment word, where the rest begins: they
-    /// are read as two words, each doing its part.
+    /// (not good), 너무좋고 (so good), 완전별로 (really poor). If `piece` begins with one and
+    /// the rest (not the whole) begins with a sentiment word: where the rest begins. The piece
+    /// is then read as two words, each doing its part.
     fn glued_before(&self, piece: &str) -> Option<usize> {
         let rules = self.rules(Lang::Ko);
         let before = GLUED_NEGATORS
