@@ -633,6 +633,9 @@ mod tests {
         use SentimentLabel::*;
         reads(&[
             ("I never got my refund", Negative),
+            // An article or a possessive does not use up the reach of "not".
+            ("I didn't get my money back", Negative),
+            ("Non mi hanno restituito i soldi", Negative),
             ("No refund yet", Negative),
             ("Never received my order", Negative),
             ("I got a full refund quickly", Positive),

@@ -73,6 +73,10 @@ struct RulesFile {
     resolving: Vec<String>,
     #[serde(default)]
     problems: Vec<String>,
+    /// Articles and possessives: they do not use up a negation's reach ("didn't get my money
+    /// back", "non ho ricevuto il rimborso").
+    #[serde(default)]
+    articles: Vec<String>,
     /// Words of the sentiment lexicon matched only as written, not by their stem: their stem
     /// is an everyday word of another sense (please → pleased, wonder → wonderful, friend →
     /// friendly, except → exceptional).
@@ -91,6 +95,7 @@ pub(crate) struct Rules {
     pub resolving: Vec<String>,
     pub problems: Vec<String>,
     pub unstemmed: HashSet<String>,
+    articles: HashSet<String>,
     /// With their length in syllables, longest first, by their last letter.
     particles: FxHashMap<char, Vec<(String, usize)>>,
 }
@@ -307,6 +312,7 @@ impl Words {
                 resolving: file.resolving.iter().map(|w| fold(w, lang)).collect(),
                 problems: file.problems.iter().map(|w| fold(w, lang)).collect(),
                 unstemmed: fold_all(file.unstemmed),
+                articles: fold_all(file.articles),
                 particles: by_last,
             }
         });
@@ -445,8 +451,8 @@ impl Words {
             } else if negator {
                 // A Korean negator (안 좋아요, 못 먹을) reaches only the predicate after it.
                 reach = if lang == Lang::Ko { 1 } else { NEGATION_REACH };
-            } else {
-                reach = reach.saturating_sub(1);
+            } else if reach > 0 && !self.rules(lang).articles.contains(&*tokens[tokens.len() - 1].word) {
+                reach -= 1;
             }
         }
         match lang {
