@@ -250,8 +250,12 @@ impl Lexicons {
     /// Whether `word` (folded) begins with a word of the lexicon of `lang`, or the second
     /// word of a pair.
     pub(crate) fn begins_with_word(&self, word: &str, lang: Lang) -> bool {
-        let lexicon = &self.words[lang.index()];
-        lexicon.longest(word).is_some() || self.pairs[lang.index()].iter().any(|(_, b, _)| lexicon.matches(word, b))
+        self.words[lang.index()].longest(word).is_some() || self.ends_a_pair(word, lang)
+    }
+
+    /// Whether `term` may be the second word of a listed pair.
+    fn ends_a_pair(&self, term: &str, lang: Lang) -> bool {
+        self.pairs[lang.index()].iter().any(|(_, b, _)| self.words[lang.index()].matches(term, b))
     }
 
     /// A word's value, as the kind of word `term` is.
@@ -267,9 +271,7 @@ impl Lexicons {
             Some(Kind::Resolving) => Sway::Resolving(value),
             Some(Kind::Expected) => Sway::Expected(value),
             Some(Kind::Problem) => Sway::Problem(value),
-            None if self.pairs[lang.index()].iter().any(|(_, b, _)| self.words[lang.index()].matches(term, b)) => {
-                Sway::EndsPair(value)
-            }
+            None if self.ends_a_pair(term, lang) => Sway::EndsPair(value),
             None => Sway::Word(value),
         }
     }

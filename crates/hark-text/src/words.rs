@@ -153,13 +153,8 @@ fn nothing_better(tokens: &mut [Token], lang: Lang) {
                 while let Some(t) = back.next_if(between) {
                     linked |= linking(t);
                 }
-                comparative
-                    && linked
-                    && match back.next().map(|t| &*t.word) {
-                        Some("couldn't" | "couldnt" | "can't" | "cant" | "cannot") => true,
-                        Some("not") => back.next().is_some_and(|t| matches!(&*t.word, "could" | "can")),
-                        _ => false,
-                    }
+                let negator = back.next();
+                comparative && linked && negator.is_some_and(|not| says_cannot(not, back.next()))
             }
             // non poteva / potrebbe / si può … meglio, migliore, più X
             Lang::It => {
@@ -189,6 +184,16 @@ fn nothing_better(tokens: &mut [Token], lang: Lang) {
     }
 }
 
+/// Whether the English negator `not`, with the word `before` it, says "cannot": can't,
+/// cannot, couldn't, could not.
+fn says_cannot(not: &Token, before: Option<&Token>) -> bool {
+    match &*not.word {
+        "can't" | "cant" | "cannot" | "couldn't" | "couldnt" => true,
+        "not" => before.is_some_and(|t| matches!(&*t.word, "could" | "can")),
+        _ => false,
+    }
+}
+
 /// "Can't recommend them enough", "can't thank you enough": praise past measure, not its
 /// opposite. Where "enough" ends a clause after "cannot", the words between are not negated;
 /// after a plain "not" ("not good enough") or before a noun ("didn't get enough help") it is
@@ -203,12 +208,8 @@ fn not_enough_praise(tokens: &mut [Token]) {
         let in_clause = before.iter().rev().take_while(|t| t.clause == enough.clause).count();
         let clause = &mut before[at - in_clause..];
         let Some(negator) = clause.iter().rposition(|t| t.negator) else { continue };
-        let cannot = match &*clause[negator].word {
-            "can't" | "cant" | "cannot" | "couldn't" | "couldnt" => true,
-            "not" => negator > 0 && matches!(&*clause[negator - 1].word, "can" | "could"),
-            _ => false,
-        };
-        if cannot {
+        let before = negator.checked_sub(1).map(|i| &clause[i]);
+        if says_cannot(&clause[negator], before) {
             clause[negator + 1..].iter_mut().for_each(|t| t.negated = false);
         }
     }
