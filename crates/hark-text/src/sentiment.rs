@@ -75,21 +75,28 @@ pub(crate) enum Sway {
     EndsPair(f64),
 }
 
-/// A Korean stem ending in ㅂ conjugates with 우 in its place (ㅂ-irregular): 아름답다 is
-/// 아름다워요, 아름다웠다, 아름다운; 부드럽다 is 부드러워요. These forms are listed beside the
-/// stem, as matching is by prefix and 아름다워 does not begin with 아름답. A regular stem
-/// (답답하다) gets forms that no one writes, and so match nothing.
-fn b_irregular_forms(stem: &str) -> Vec<String> {
+/// The forms of a Korean stem that do not begin with it, as matching is by prefix:
+/// - A stem ending in ㅂ conjugates with 우 in its place (ㅂ-irregular): 아름답다 is 아름다워요,
+///   아름다웠다, 아름다운, and the noun 아름다움; 부드럽다 is 부드러워요. A regular stem
+///   (답답하다) gets forms that no one writes, and so match nothing.
+/// - A stem ending in a vowel makes its noun with a final ㅁ, the way reviews are written:
+///   빠르다 is 빠름 (배송 빠름, fast delivery), 편하다 is 편함, 나쁘다 is 나쁨.
+fn korean_forms(stem: &str) -> Vec<String> {
     const HANGUL: std::ops::RangeInclusive<u32> = 0xAC00..=0xD7A3;
-    /// The final ㅂ's place among a syllable's 28 finals.
+    /// The places of the finals ㅁ and ㅂ among a syllable's 28.
+    const FINAL_M: u32 = 16;
     const FINAL_B: u32 = 17;
-    let Some(last) = stem.chars().next_back().map(u32::from) else { return Vec::new() };
-    if !HANGUL.contains(&last) || (last - HANGUL.start()) % 28 != FINAL_B {
-        return Vec::new();
+    let Some(last) = stem.chars().next_back().filter(|c| HANGUL.contains(&u32::from(*c))) else { return Vec::new() };
+    let head = &stem[..stem.len() - last.len_utf8()];
+    let syllable = |code: u32| char::from_u32(code).expect("a Hangul syllable");
+    match (u32::from(last) - HANGUL.start()) % 28 {
+        0 => vec![format!("{head}{}", syllable(u32::from(last) + FINAL_M))],
+        FINAL_B => {
+            let base = format!("{head}{}", syllable(u32::from(last) - FINAL_B));
+            ["워", "웠", "운", "울", "우", "움"].iter().map(|ending| format!("{base}{ending}")).collect()
+        }
+        _ => Vec::new(),
     }
-    let open = char::from_u32(last - FINAL_B).expect("a Hangul syllable");
-    let base = format!("{}{open}", &stem[..stem.len() - open.len_utf8()]);
-    ["워", "웠", "운", "울", "우"].iter().map(|ending| format!("{base}{ending}")).collect()
 }
 
 /// The value of an Italian superlative's base (velocissim → veloc), made stronger, as
@@ -123,8 +130,11 @@ pub(crate) struct Lexicons {
     /// Each language's words matched as written (see `Rules::unstemmed`), with their values.
     unstemmed: [FxHashMap<String, f64>; 4],
     /// Two words that say more together than apart, listed with a space: 마음에 들어요 (I
-    /// like it), "on hold". By their terms; the value goes to the second word.
-    pairs: [Vec<(String, String, f64)>; 4],
+    /// like it), "on hold". By their terms, the first's leading to the second's; the value
+    /// goes to the second word.
+    pairs: [FxHashMap<String, Vec<(String, f64)>>; 4],
+    /// The second words of the pairs: every word read is asked whether it is one.
+    pair_ends: [TermIndex<()>; 4],
 }
 
 impl Lexicons {
@@ -135,7 +145,7 @@ impl Lexicons {
         LEXICONS.get_or_init(|| {
             let words = Words::shared();
             let mut signs: [Vec<(String, f64)>; 4] = Default::default();
-            let mut pairs: [Vec<(String, String, f64)>; 4] = Default::default();
+            let mut pairs: [FxHashMap<String, Vec<(String, f64)>>; 4] = Default::default();
             let mut unstemmed: [FxHashMap<String, f64>; 4] = Default::default();
             let lexicons = Lang::ALL.map(|lang| {
                 let path = format!("data/sentiment/{}.json", lang.tag());
@@ -158,13 +168,12 @@ impl Lexicons {
                 unstemmed[lang.index()] = as_written.into_iter().collect();
                 signs[lang.index()] = checked_signs(&path, listed_signs);
                 let term = |word: &str| words.term(&crate::words::fold(word, lang), lang);
-                pairs[lang.index()] = listed_pairs
-                    .into_iter()
-                    .map(|(pair, value)| match pair.split(' ').collect::<Vec<_>>()[..] {
-                        [first, second] => (term(first), term(second), value),
-                        _ => panic!("{path}: {pair:?} is not two words"),
-                    })
-                    .collect();
+                for (pair, value) in listed_pairs {
+                    let [first, second] = pair.split(' ').collect::<Vec<_>>()[..] else {
+                        panic!("{path}: {pair:?} is not two words")
+                    };
+                    pairs[lang.index()].entry(term(first)).or_default().push((term(second), value));
+                }
                 let mut index = TermIndex::new(lang);
                 let listed: Vec<(String, f64)> = read_as_one(&path, listed_words, term).collect();
                 for (term, score) in &listed {
@@ -172,7 +181,7 @@ impl Lexicons {
                 }
                 // Listed forms first: a conjugated form never overrides one.
                 for (term, score) in listed.iter().filter(|_| lang == Lang::Ko) {
-                    for form in b_irregular_forms(term) {
+                    for form in korean_forms(term) {
                         index.entry(form).or_insert(*score);
                     }
                 }
@@ -190,7 +199,14 @@ impl Lexicons {
                 .flat_map(|(list, kind)| list.iter().map(move |w| (words.term(w, lang), kind)))
                 .collect()
             });
-            Lexicons { words: lexicons, kinds, signs, pairs, unstemmed }
+            let pair_ends = Lang::ALL.map(|lang| {
+                let mut ends = TermIndex::new(lang);
+                for (second, _) in pairs[lang.index()].values().flatten() {
+                    ends.entry(second.clone()).or_insert(());
+                }
+                ends
+            });
+            Lexicons { words: lexicons, kinds, signs, pairs, pair_ends, unstemmed }
         })
     }
 
@@ -239,8 +255,8 @@ impl Lexicons {
                 .take_while(|t| t.clause == second.clause)
                 .find(|t| !t.negator && !matches!(t.sway, Sway::Intensifier(_)));
             let Some(first) = first else { continue };
-            if let Some((.., value)) =
-                pairs.iter().find(|(a, b, _)| *first.term == **a && lexicon.matches(&second.term, b))
+            if let Some((_, value)) =
+                pairs.get(&*first.term).and_then(|ends| ends.iter().find(|(b, _)| lexicon.matches(&second.term, b)))
             {
                 second.sway = Sway::Word(*value);
             }
@@ -255,7 +271,7 @@ impl Lexicons {
 
     /// Whether `term` may be the second word of a listed pair.
     fn ends_a_pair(&self, term: &str, lang: Lang) -> bool {
-        self.pairs[lang.index()].iter().any(|(_, b, _)| self.words[lang.index()].matches(term, b))
+        self.pair_ends[lang.index()].longest(term).is_some()
     }
 
     /// A word's value, as the kind of word `term` is.
@@ -355,7 +371,8 @@ impl Lexicons {
             values.push(value);
             places.push((at, token.clause));
         }
-        if let Some(at) = contrast_at {
+        // A "but" with nothing after it that counts (조금 뻔하지만, said last) weighs nothing.
+        if let Some(at) = contrast_at.filter(|&at| at < values.len()) {
             for (i, v) in values.iter_mut().enumerate() {
                 *v *= if i < at { BEFORE_CONTRAST } else { AFTER_CONTRAST };
             }
@@ -474,6 +491,9 @@ mod tests {
             ("Il corriere non si è mai presentato", Negative),
             ("สินค้าไม่ตรงตามที่สั่ง", Negative),
             ("รอนานมาก", Negative),
+            ("ทาแล้วระคายเคือง", Negative),
+            ("ได้ของหมดอายุ", Negative),
+            ("สินค้าปลอม", Negative),
             ("Non manca nulla, tutto perfetto", Positive),
             ("앱이 자꾸 먹통이에요", Negative),
             ("가입 절차가 너무 번거롭고 귀찮아요", Negative),
@@ -543,6 +563,32 @@ mod tests {
         reads(&[("배송이 느린 것만 빼면 좋아요", Positive), ("친절한 것 빼고 다 별로", Negative)]);
     }
 
+    /// Korean says "but" as an ending glued to its word (맛있지만, tasty but): what follows
+    /// weighs more, as after 하지만. A "but" said last, with nothing after it that counts,
+    /// takes nothing from what came before.
+    #[test]
+    fn a_but_glued_to_its_word_weighs_what_follows() {
+        use SentimentLabel::*;
+        reads(&[
+            ("맛있지만 너무 비싸요", Negative),
+            ("비싸지만 맛있어요", Positive),
+            ("괜찮았지만 배송이 늦었음.다시는 안 시켜요", Negative),
+            ("생각보단 괜찮았네. 조금 뻔하지만", Positive),
+        ]);
+    }
+
+    /// "I'd like to come again" is praise; "I don't want to see it again" is not.
+    #[test]
+    fn korean_wanting_to_come_back_is_praise() {
+        use SentimentLabel::*;
+        reads(&[
+            ("다시 오고 싶어요", Positive),
+            ("또 보고싶다", Positive),
+            ("다시 보고 싶지 않아요", Negative),
+            ("집에 가고 싶어요", Neutral),
+        ]);
+    }
+
     /// "Friend" is no praise though "friendly" is, and "response" none though "responsive" is:
     /// a word whose stem is an everyday word of another sense is matched as written.
     #[test]
@@ -564,16 +610,22 @@ mod tests {
     /// 아름답다 (beautiful) is written 아름다워요, 아름다웠다: the listed stem is found in its
     /// conjugated forms.
     #[test]
-    fn korean_stems_in_b_are_found_conjugated() {
+    fn korean_stems_are_found_in_forms_that_do_not_begin_with_them() {
         use SentimentLabel::*;
         reads(&[
             ("매장이 아름다워요", Positive),
             ("직원분들이 정말 고마웠어요", Positive),
             ("절차가 번거로웠어요", Negative),
             ("매장이 너무 시끄러워요", Negative),
+            ("번거로움 그 자체", Negative),
+            ("배송 빠름.포장 꼼꼼", Positive),
+            ("사용하기 편함", Positive),
+            ("배송 느림", Negative),
         ]);
-        assert_eq!(b_irregular_forms("아름답"), ["아름다워", "아름다웠", "아름다운", "아름다울", "아름다우"]);
-        assert!(b_irregular_forms("좋").is_empty() && b_irregular_forms("").is_empty());
+        assert_eq!(korean_forms("아름답"), ["아름다워", "아름다웠", "아름다운", "아름다울", "아름다우", "아름다움"]);
+        assert_eq!(korean_forms("빠르"), ["빠름"]);
+        assert_eq!(korean_forms("편하"), ["편함"]);
+        assert!(korean_forms("좋").is_empty() && korean_forms("").is_empty() && korean_forms("ok").is_empty());
     }
 
     /// What could not be better is the best there is, in every language, and what cannot be
@@ -622,6 +674,10 @@ mod tests {
             ("맘에 안들어요", Negative),
             ("마음에 들지 않아요", Negative),
             ("I was on hold for an hour", Negative),
+            // 잘 (well) and a verb: fits well, and does not.
+            ("사이즈가 잘 맞아요", Positive),
+            ("사이즈가 잘 안 맞아요", Negative),
+            ("잘 모르겠어요", Neutral),
             // Apart, or in another order, they are nothing.
             ("마음이 아파서 들어요", Neutral),
             ("Hold on, I am on the phone", Neutral),

@@ -230,6 +230,29 @@ fn never_again_in_italian(tokens: &mut [Token]) {
     }
 }
 
+/// Korean "want to … again" is praise: 다시 오고 싶어요 (I'd like to come again), 또
+/// 보고싶다. A word of wanting (싶) after 또 or 다시 in its clause, or glued to them, counts as
+/// coming back does; 싶지 않아요 (do not want) negates it as any word.
+fn wanted_again_in_korean(tokens: &mut [Token]) {
+    let again_at = |word: &str| word.starts_with('또') || word.starts_with("다시");
+    // Most comments say neither: one pass of byte compares finds that.
+    let Some(first) = tokens.iter().position(|t| again_at(&t.word)) else { return };
+    let again = |word: &str| matches!(word, "또" | "또다시" | "다시" | "다시한번");
+    for at in first..tokens.len() {
+        let (before, [want, ..]) = tokens.split_at_mut(at) else { continue };
+        let said = (again_at(&want.word) && !again(&want.word))
+            || before.iter().rev().take(NEGATION_REACH).take_while(|t| t.clause == want.clause).any(|t| again(&t.word));
+        let valued = !matches!(want.sway, Sway::Word(v) | Sway::EndsPair(v) if v == 0.0);
+        if said && !valued && want.word.contains('싶') {
+            want.sway = Sway::Word(WANTED_AGAIN);
+        }
+    }
+}
+
+/// What wanting to come back, buy again or see again is worth: as much as 재방문 (a return
+/// visit) and 재구매 (buying again) in the lexicon.
+const WANTED_AGAIN: f64 = 2.0;
+
 /// Korean and Thai say what should have been with an ending or after the word: 더
 /// 친절했으면 좋겠어요 (I wish you were kinder), ดีกว่านี้ (better than this). Marks the words
 /// wished for before `word` as negated; whether `word` is the wish itself (좋겠어요, "it would
@@ -261,6 +284,15 @@ const INTENTIONS: [&str; 5] = ["의사", "의향", "생각", "마음", "계획"]
 
 /// The Korean negators said before the word they negate, and so glued to it at times.
 const GLUED_NEGATORS: [&str; 2] = ["안", "못"];
+
+/// Korean says "but" as an ending, 지만, glued to the word it follows: 맛있지만 비싸요 (tasty but
+/// dear), 괜찮았지만 재미없다. Where such an ending begins in `piece`: the piece is read as the
+/// word and 지만, a contrast word. A noun ending in 지 with the particle 만 (only) is no "but".
+fn but_glued_after(piece: &str) -> Option<usize> {
+    const NOUNS_IN_JI: [&str; 8] = ["이미", "메시", "메세", "페이", "패키", "마사", "소시", "마일리"];
+    let word = piece.strip_suffix("지만").filter(|w| !w.is_empty())?;
+    (!NOUNS_IN_JI.iter().any(|noun| word.ends_with(noun))).then_some(word.len())
+}
 
 /// How many words after a negator it reaches, unless punctuation or a contrast word ends it.
 pub(crate) const NEGATION_REACH: usize = 3;
@@ -460,7 +492,7 @@ impl Words {
             Lang::Th => cannot_after_the_verb(&mut tokens),
             Lang::It => never_again_in_italian(&mut tokens),
             Lang::En => not_enough_praise(&mut tokens),
-            _ => {}
+            Lang::Ko => wanted_again_in_korean(&mut tokens),
         }
         nothing_better(&mut tokens, lang);
         if ends_pair {
@@ -501,12 +533,15 @@ impl Words {
             let thai_at = if tail.is_ascii() { tail.len() } else { thai::find_thai(tail).unwrap_or(tail.len()) };
             let other = &tail[..thai_at];
             if !crate::plain::pieces(other, rest, &mut out) {
-                let mut last = 0usize;
+                let (mut last, cut) = (0usize, out.len());
                 for (end, kind) in self.segmenter.segment_str(other).iter_with_word_type() {
                     if end > last {
                         out.push((rest + last, rest + end, kind.is_word_like()));
                     }
                     last = end;
+                }
+                if other.contains('.') {
+                    crate::plain::full_stops_apart(text, &mut out, cut);
                 }
             }
             let run_start = rest + thai_at;
@@ -656,7 +691,8 @@ struct Reading {
     stop: bool,
     sway: Sway,
     /// Where a Korean word glued to the 안 or the intensifier before it begins (see
-    /// [`Words::glued_before`]): the piece is read as two words.
+    /// [`Words::glued_before`]), or the "but" glued after it ([`but_glued_after`]): the piece
+    /// is read as two words.
     glued: Option<u8>,
 }
 
@@ -688,7 +724,13 @@ impl Words {
         let word: Rc<str> = word.into();
         // A word that is its own term (a stop word, Thai) is kept once.
         let term = if *term == *word { word.clone() } else { term.into() };
-        let glued = if lang == Lang::Ko { self.glued_before(piece).and_then(|at| u8::try_from(at).ok()) } else { None };
+        let glued = if lang == Lang::Ko {
+            // 하지만 (but) is one word already.
+            let but = || but_glued_after(piece).filter(|_| sway != Sway::Contrast);
+            self.glued_before(piece).or_else(but).and_then(|at| u8::try_from(at).ok())
+        } else {
+            None
+        };
         Reading { word, term, role, stop, sway, glued }
     }
 }
@@ -847,6 +889,19 @@ mod tests {
             "{:?}",
             negated("เสียดายไม่ได้ไป", Lang::Th)
         );
+    }
+
+    #[test]
+    fn a_full_stop_between_letters_ends_a_sentence() {
+        let words = |text, lang| -> Vec<String> {
+            Words::shared().tokens(text, lang).into_iter().map(|t| t.word.to_string()).collect()
+        };
+        assert_eq!(words("없음.재미없다", Lang::Ko), ["없음", "재미없다"]);
+        assert_eq!(negated("It was not good.Fast delivery", Lang::En), ["good"]);
+        assert_eq!(words("3.5 stars", Lang::En), ["3.5", "stars"], "a decimal point stays");
+        // 지만 (but) glued to its word is read apart; the particle 만 on a noun in 지 is not.
+        assert_eq!(words("맛있지만 이미지만", Lang::Ko), ["맛있", "지만", "이미지만"]);
+        assert_eq!(words("하지만 좋아요", Lang::Ko), ["하지만", "좋아요"]);
     }
 
     #[test]
