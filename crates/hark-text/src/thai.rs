@@ -139,10 +139,26 @@ impl ThaiWords {
 
     /// Byte ranges of the words of the run of Thai letters that `text` begins with, in order:
     /// they cover the run, so the last ends where it does.
+    #[cfg(test)]
     pub fn segment(&self, text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        self.segment_into(text, 0, &mut Vec::new(), &mut out);
+        out.into_iter().map(|(start, end, _)| (start, end)).collect()
+    }
+
+    /// [`Self::segment`] onto `out`, as words at `offset` on, with `places` for the search
+    /// (kept by the caller: a comment has a run of Thai between every two spaces, and each
+    /// run's own allocations cost more than a tenth of reading it). Returns the run's length.
+    pub(crate) fn segment_into(
+        &self,
+        text: &str,
+        offset: usize,
+        places: &mut Vec<Place>,
+        out: &mut Vec<(usize, usize, bool)>,
+    ) -> usize {
         // Every Thai letter is three bytes long: the search runs over letters, one byte each.
         const BYTES: usize = 3;
-        let mut places = places(text);
+        fill_places(text, places);
         let run = &text[..(places.len() - 1) * BYTES];
         let n = places.len() - 1;
         let relax = |places: &mut [Place], from: usize, to: usize, known: bool| {
@@ -162,7 +178,7 @@ impl ThaiWords {
             let (mut reached, mut to) = (self.root[usize::from(first)], from + 1);
             while reached != 0 {
                 if reached & WORD != 0 && places[to].letter & CUT != 0 {
-                    relax(&mut places, from, to, true);
+                    relax(places, from, to, true);
                 }
                 if to == n {
                     break;
@@ -176,33 +192,35 @@ impl ThaiWords {
             }
             // Or one unknown cluster.
             let next = (from + 1..=n).find(|&i| places[i].letter & CUT != 0).unwrap_or(n);
-            relax(&mut places, from, next, false);
+            relax(places, from, next, false);
         }
         // The best cut read back from the end. Neighbouring unknown clusters are one unknown
         // word.
-        let mut words: Vec<(usize, usize)> = Vec::with_capacity(n / 2 + 2);
+        let first = out.len();
         let (mut at, mut after_known) = (n, true);
         while at > 0 {
             let (from, known) = ((places[at].back & !KNOWN) as usize, places[at].back & KNOWN != 0);
             let (start, end) = (from * BYTES, at * BYTES);
-            match words.last_mut() {
-                Some(after) if !known && !after_known => after.0 = start,
-                _ => match known.then(|| self.affix_apart(&run[start..end])).flatten() {
-                    Some(split) => words.extend([(start + split, end), (start, start + split)]),
-                    None => words.push((start, end)),
-                },
+            let in_run = out.len() > first;
+            match out.last_mut() {
+                Some(after) if in_run && !known && !after_known => after.0 = offset + start,
+                _ => out.push((offset + start, offset + end, true)),
             }
             (at, after_known) = (from, known);
         }
-        words.reverse();
-        words
+        out[first..].reverse();
+        run.len()
     }
 }
 
 impl ThaiWords {
     /// Where a listed word that is ไม่ and a word (ไม่ดี, ไม่พอใจ), or a word and an intensifier
-    /// (ดีมาก), is cut in two: negation scope and intensifiers want them apart.
-    fn affix_apart(&self, word: &str) -> Option<usize> {
+    /// (ดีมาก), is cut in two: negation scope and intensifiers want them apart. Asked once for
+    /// each word a thread reads (see `Words::read_piece`), not at every place it is found.
+    pub(crate) fn affix_apart(&self, word: &str) -> Option<usize> {
+        if !self.contains(word) {
+            return None;
+        }
         if word.strip_prefix(NOT).is_some_and(|rest| self.contains(rest)) {
             return Some(NOT.len());
         }
@@ -269,7 +287,7 @@ fn place_at(records: &[u8], at: usize) -> usize {
 /// One place of a run in the search for its best cut: the letter that begins there, and the
 /// best cut of the letters before it.
 #[derive(Clone, Copy)]
-struct Place {
+pub(crate) struct Place {
     /// The letter's place in the Thai block, with [`CUT`] where a word may begin (and the one
     /// before end); the place after the last letter has only [`CUT`].
     letter: u8,
@@ -283,12 +301,12 @@ const CUT: u8 = 0x80;
 const KNOWN: u32 = 1 << 31;
 const UNREACHED: u64 = u64::MAX;
 
-/// The places of the run of Thai letters that `text` begins with, read from its bytes (a Thai
+/// Fills `places` with the places of the run of Thai letters that `text` begins with, read from its bytes (a Thai
 /// letter is E0, then B8 or B9, then its low six bits), and the place after it. A word may
 /// begin at a letter but not at a mark or a following vowel, nor after a leading vowel: they
 /// belong to their consonant.
-fn places(text: &str) -> Vec<Place> {
-    let mut places = Vec::with_capacity(text.len() / 3 + 1);
+fn fill_places(text: &str, places: &mut Vec<Place>) {
+    places.clear();
     let mut after_leading_vowel = false;
     for c in text.as_bytes().chunks_exact(3).take_while(|c| thai_at(c)) {
         let l = (c[1] & 1) << 6 | (c[2] & 0x3F);
@@ -298,7 +316,6 @@ fn places(text: &str) -> Vec<Place> {
     }
     places.push(Place { letter: CUT, back: 0, cost: UNREACHED });
     places[0].cost = 0;
-    places
 }
 
 /// A mark or a following vowel (by its place in the Thai block): part of the letter before it.
@@ -319,12 +336,15 @@ mod tests {
         ('\u{0E01}'..='\u{0E4E}').contains(&c)
     }
 
-    fn words(text: &str) -> Vec<&str> {
-        ThaiWords::shared().segment(text).into_iter().map(|(s, e)| &text[s..e]).collect()
+    /// The words a comment is read as: cut here, then ไม่ and intensifiers apart (see
+    /// [`ThaiWords::affix_apart`]).
+    fn words(text: &str) -> Vec<String> {
+        crate::Words::shared().tokens(text, crate::Lang::Th).into_iter().map(|t| t.word.to_string()).collect()
     }
 
     #[test]
     fn common_customer_phrases_split_into_their_words() {
+        assert_eq!(ThaiWords::shared().segment("ดีมาก").len(), 1, "a listed word, cut apart when read");
         assert_eq!(words("ดีมาก"), ["ดี", "มาก"]);
         assert_eq!(words("พนักงานสุภาพดีมาก"), ["พนักงาน", "สุภาพ", "ดี", "มาก"]);
         assert_eq!(words("ส่งของช้ามาก"), ["ส่ง", "ของ", "ช้า", "มาก"]);

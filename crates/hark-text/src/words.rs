@@ -526,6 +526,8 @@ impl Words {
     /// plain text (ASCII, Hangul) by `plain`'s rules for it.
     fn pieces(&self, text: &str) -> Vec<(usize, usize, bool)> {
         let mut out = Vec::with_capacity(text.len() / 3);
+        // The Thai search's places, one allocation for every run of the text.
+        let mut places = Vec::new();
         let mut rest = 0usize;
         while rest < text.len() {
             let tail = &text[rest..];
@@ -545,9 +547,8 @@ impl Words {
                 }
             }
             let run_start = rest + thai_at;
-            let words = thai::ThaiWords::shared().segment(&text[run_start..]);
-            out.extend(words.iter().map(|(s, e)| (run_start + s, run_start + e, true)));
-            rest = run_start + words.last().map_or(0, |w| w.1);
+            rest = run_start
+                + thai::ThaiWords::shared().segment_into(&text[run_start..], run_start, &mut places, &mut out);
         }
         out
     }
@@ -691,7 +692,8 @@ struct Reading {
     stop: bool,
     sway: Sway,
     /// Where a Korean word glued to the 안 or the intensifier before it begins (see
-    /// [`Words::glued_before`]), or the "but" glued after it ([`but_glued_after`]): the piece
+    /// [`Words::glued_before`]), or the "but" glued after it ([`but_glued_after`]), or where a
+    /// listed Thai word is ไม่ and a word or a word and an intensifier (ไม่ดี, ดีมาก): the piece
     /// is read as two words.
     glued: Option<u8>,
 }
@@ -724,13 +726,16 @@ impl Words {
         let word: Rc<str> = word.into();
         // A word that is its own term (a stop word, Thai) is kept once.
         let term = if *term == *word { word.clone() } else { term.into() };
-        let glued = if lang == Lang::Ko {
-            // 하지만 (but) is one word already.
-            let but = || but_glued_after(piece).filter(|_| sway != Sway::Contrast);
-            self.glued_before(piece).or_else(but).and_then(|at| u8::try_from(at).ok())
-        } else {
-            None
+        let glued = match lang {
+            Lang::Ko => {
+                // 하지만 (but) is one word already.
+                let but = || but_glued_after(piece).filter(|_| sway != Sway::Contrast);
+                self.glued_before(piece).or_else(but)
+            }
+            Lang::Th => thai::ThaiWords::shared().affix_apart(piece),
+            _ => None,
         };
+        let glued = glued.and_then(|at| u8::try_from(at).ok());
         Reading { word, term, role, stop, sway, glued }
     }
 }
