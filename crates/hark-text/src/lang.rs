@@ -4,7 +4,7 @@
 //! language); text in Latin script is English or Italian, as the words only one of them uses
 //! decide or, when they do not, lingua (with only those two models loaded) judges it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use lingua::{LanguageDetector, LanguageDetectorBuilder};
@@ -159,8 +159,7 @@ fn one_language_words() -> &'static FxHashMap<Box<str>, i8> {
     WORDS.get_or_init(|| {
         let themes = crate::Analyzer::builtin().themes();
         let listed = |lang: Lang, function_words: &[&str]| -> BTreeSet<String> {
-            let lexicon: BTreeMap<String, f64> =
-                serde_json::from_str(crate::sentiment::source(lang)).expect("a sentiment lexicon");
+            let lexicon = crate::sentiment::listed(lang);
             let terms = themes.list().iter().flat_map(|t| t.terms.get(lang.tag())).flatten();
             lexicon
                 .into_keys()

@@ -72,7 +72,9 @@ pub fn rules_digest() -> String {
     /// Bump when the code that reads words or sentiment changes what it finds.
     const RULES_VERSION: &str = "8";
     // The built-in themes' words help tell English from Italian (see `lang`).
-    let data = Lang::ALL.into_iter().flat_map(|l| [words::rules_source(l), sentiment::source(l), themes::source(l)]);
+    let data = Lang::ALL.into_iter().flat_map(|l| {
+        [words::rules_source(l), themes::source(l)].into_iter().chain(sentiment::sources(l).iter().copied())
+    });
     let parts = std::iter::once(RULES_VERSION).chain(data).chain(thai::SOURCES);
     // FNV-1a: stable across builds and Rust versions, unlike the standard hasher.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;

@@ -149,8 +149,8 @@ impl Lexicons {
             let mut unstemmed: [FxHashMap<String, f64>; 4] = Default::default();
             let lexicons = Lang::ALL.map(|lang| {
                 let path = format!("data/sentiment/{}.json", lang.tag());
-                let file: BTreeMap<String, f64> =
-                    serde_json::from_str(source(lang)).unwrap_or_else(|e| panic!("{path}: {e}"));
+                let [written, borrowed @ ..] = sources(lang) else { unreachable!("every language has its file") };
+                let file = parse(lang, written);
                 let (listed_signs, listed_words): (BTreeMap<_, _>, BTreeMap<_, _>) =
                     file.into_iter().partition(|(w, _)| !w.chars().any(char::is_alphanumeric));
                 let (listed_pairs, listed_words): (BTreeMap<_, _>, BTreeMap<_, _>) =
@@ -165,7 +165,10 @@ impl Lexicons {
                         lang.tag()
                     );
                 }
-                unstemmed[lang.index()] = as_written.into_iter().collect();
+                // A borrowed lexicon lists each form of a word (amazed, amazes): matched as
+                // written, its words leave alone the plain words they stem to (openness, open).
+                let borrowed = borrowed.iter().flat_map(|source| parse(lang, source));
+                unstemmed[lang.index()] = as_written.into_iter().chain(borrowed).collect();
                 signs[lang.index()] = checked_signs(&path, listed_signs);
                 let term = |word: &str| words.term(&crate::words::fold(word, lang), lang);
                 for (pair, value) in listed_pairs {
@@ -423,13 +426,25 @@ fn checked_signs(path: &str, signs: BTreeMap<String, f64>) -> Vec<(String, f64)>
     signs.into_iter().collect()
 }
 
-pub(crate) fn source(lang: Lang) -> &'static str {
+/// A language's lexicon files: the hand-written one, then any borrowed, whose words are
+/// matched only as written. English borrows the rest of VADER's lexicon (see
+/// `data/from_vader.py`, which leaves out what the hand-written file has).
+pub(crate) fn sources(lang: Lang) -> &'static [&'static str] {
     match lang {
-        Lang::En => include_str!("../data/sentiment/en.json"),
-        Lang::Ko => include_str!("../data/sentiment/ko.json"),
-        Lang::It => include_str!("../data/sentiment/it.json"),
-        Lang::Th => include_str!("../data/sentiment/th.json"),
+        Lang::En => &[include_str!("../data/sentiment/en.json"), include_str!("../data/sentiment/en_vader.json")],
+        Lang::Ko => &[include_str!("../data/sentiment/ko.json")],
+        Lang::It => &[include_str!("../data/sentiment/it.json")],
+        Lang::Th => &[include_str!("../data/sentiment/th.json")],
     }
+}
+
+fn parse(lang: Lang, source: &str) -> BTreeMap<String, f64> {
+    serde_json::from_str(source).unwrap_or_else(|e| panic!("data/sentiment/{}*.json: {e}", lang.tag()))
+}
+
+/// A language's lexicon: every entry of its files (see [`sources`]).
+pub(crate) fn listed(lang: Lang) -> BTreeMap<String, f64> {
+    sources(lang).iter().flat_map(|source| parse(lang, source)).collect()
 }
 
 #[cfg(test)]
@@ -587,6 +602,37 @@ mod tests {
             ("다시 보고 싶지 않아요", Negative),
             ("집에 가고 싶어요", Neutral),
         ]);
+    }
+
+    /// English borrows VADER's words beyond its own, matched as written: a derived word does
+    /// not make its plain stem lean (openness, open; supports, support).
+    #[test]
+    fn borrowed_english_words_count_as_written() {
+        use SentimentLabel::*;
+        reads(&[
+            ("Horrible, unpleasant experience", Negative),
+            ("Remarkable service", Positive),
+            ("It's a fraud", Negative),
+            ("Support ticket still open after a week", Neutral),
+            ("The app supports Apple Pay", Neutral),
+        ]);
+    }
+
+    /// A borrowed word is matched before the written lexicon's stems, so it must be none of
+    /// theirs: `data/from_vader.py`, run again, leaves such words out.
+    #[test]
+    fn borrowed_words_leave_the_written_lexicons_stems_alone() {
+        let words = Words::shared();
+        let term = |w: &str| words.term(&crate::words::fold(w, Lang::En), Lang::En);
+        let [written, borrowed @ ..] = sources(Lang::En) else { panic!("English has its file") };
+        let stems: std::collections::BTreeSet<String> =
+            parse(Lang::En, written).into_keys().filter(|w| !w.contains(' ')).map(|w| term(&w)).collect();
+        let clashes: Vec<String> = borrowed
+            .iter()
+            .flat_map(|source| parse(Lang::En, source).into_keys())
+            .filter(|w| stems.contains(&term(w)))
+            .collect();
+        assert!(clashes.is_empty(), "{clashes:?}");
     }
 
     /// "Friend" is no praise though "friendly" is, and "response" none though "responsive" is:
@@ -777,7 +823,7 @@ mod tests {
     /// one word, so it needs a value of its own: มีปัญหา (has a problem) read as nothing.
     #[test]
     fn thai_compounds_of_lexicon_words_carry_a_value() {
-        let lexicon: BTreeMap<String, f64> = serde_json::from_str(source(Lang::Th)).unwrap();
+        let lexicon = listed(Lang::Th);
         let compound = |w: &&str| {
             ["มี", "เป็น", "น่า", "ได้"].iter().any(|p| w.strip_prefix(p).is_some_and(|rest| lexicon.contains_key(rest)))
         };
@@ -802,7 +848,7 @@ mod tests {
         let analyzer = Analyzer::builtin();
         let mut dead = Vec::new();
         for lang in Lang::ALL {
-            let lexicon: BTreeMap<String, f64> = serde_json::from_str(source(lang)).unwrap();
+            let lexicon = listed(lang);
             for (word, value) in lexicon.iter().filter(|(w, _)| w.chars().any(char::is_alphanumeric)) {
                 let score = analyzer.analyze(word, Some(lang)).sentiment.score;
                 if score * value <= 0.0 {
