@@ -147,8 +147,9 @@ impl ThaiWords {
     }
 
     /// [`Self::segment`] onto `out`, as words at `offset` on, with `places` for the search
-    /// (kept by the caller: a comment has a run of Thai between every two spaces, and each
-    /// run's own allocations cost more than a tenth of reading it). Returns the run's length.
+    /// (kept by the caller: a comment has a run of Thai between every two spaces, and two
+    /// allocations for each run were 2% of the instructions of reading Thai). Returns the
+    /// run's length in bytes.
     pub(crate) fn segment_into(
         &self,
         text: &str,
