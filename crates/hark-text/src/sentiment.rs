@@ -272,6 +272,11 @@ impl Lexicons {
         self.words[lang.index()].longest(word).is_some() || self.ends_a_pair(word, lang)
     }
 
+    /// The length of the lexicon word of `lang` that `word` (folded) begins with, if any.
+    pub(crate) fn leading_word_len(&self, word: &str, lang: Lang) -> Option<usize> {
+        self.words[lang.index()].longest_with_len(word).map(|(len, _)| len)
+    }
+
     /// Whether `term` may be the second word of a listed pair.
     fn ends_a_pair(&self, term: &str, lang: Lang) -> bool {
         self.pair_ends[lang.index()].longest(term).is_some()
@@ -567,6 +572,14 @@ mod tests {
             ("완전좋음", Positive),
             // A word that begins as 안 or 개 does without them: relief, guidance, improvement.
             ("안심이 돼요", Positive),
+            // 않다 and 못하다 (not) glued after the word they negate.
+            ("좋지않아요", Negative),
+            ("친절하지않았어요", Negative),
+            ("만족스럽지못해요", Negative),
+            ("나쁘지않아요", Positive),
+            ("재미있지도않고 지루함", Negative),
+            ("좋지는 않아요", Negative),
+            ("별로좋지않음", Negative),
             ("안내가 친절해요", Positive),
             ("개선됐으면", Neutral),
         ]);
@@ -663,8 +676,9 @@ mod tests {
             ("직원분들이 정말 고마웠어요", Positive),
             ("절차가 번거로웠어요", Negative),
             ("매장이 너무 시끄러워요", Negative),
-            ("번거로움 그 자체", Negative),
-            ("배송 빠름.포장 꼼꼼", Positive),
+            ("아름다움 그 자체", Positive),
+            ("배송 빠름", Positive),
+            ("너무 예쁨", Positive),
             ("사용하기 편함", Positive),
             ("배송 느림", Negative),
         ]);

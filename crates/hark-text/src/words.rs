@@ -294,6 +294,12 @@ fn but_glued_after(piece: &str) -> Option<usize> {
     (!NOUNS_IN_JI.iter().any(|noun| word.ends_with(noun))).then_some(word.len())
 }
 
+/// Whether a Korean word ends as a predicate does before 않다 or 못하다 (not): 좋지 않아요,
+/// and with a particle, 좋지도 (not … either), 좋지는 and 좋진 (not really).
+fn ends_in_ji(word: &str) -> bool {
+    ["지", "지도", "지는", "지가", "진"].iter().any(|ending| word.ends_with(ending))
+}
+
 /// How many words after a negator it reaches, unless punctuation or a contrast word ends it.
 pub(crate) const NEGATION_REACH: usize = 3;
 
@@ -408,10 +414,10 @@ impl Words {
             let negator = role == Role::Negator;
             // Korean negates after the word: 좋지 않아요, 맛있지 못했다, 재미도 없다.
             if lang == Lang::Ko {
-                let after_ji = word.starts_with('않') || word.starts_with("못하") || word.starts_with("못했");
+                let after_ji = word.starts_with('않') || word.starts_with("못하") || word.starts_with("못해");
                 if let Some(prev) = tokens
                     .last_mut()
-                    .filter(|t| !t.stop && ((after_ji && t.word.ends_with('지')) || word.starts_with('없')))
+                    .filter(|t| !t.stop && ((after_ji && ends_in_ji(&t.word)) || word.starts_with('없')))
                 {
                     prev.negated = true;
                 }
@@ -515,6 +521,25 @@ impl Words {
         let lexicon = Lexicons::shared();
         let rest = &piece[before.len()..];
         (lexicon.begins_with_word(rest, Lang::Ko) && !lexicon.begins_with_word(piece, Lang::Ko)).then_some(before.len())
+    }
+
+    /// Korean often writes 않다 or 못하다 (not) glued to the predicate it negates: 좋지않아요 (not
+    /// good), 만족스럽지못해요. Where the negator begins in `piece`: the piece is read as the
+    /// predicate and the negator, as if spaced. A lexicon word glued before the predicate
+    /// (별로좋지않음, not very good) is cut off first, so that the negation reaches only the
+    /// predicate.
+    fn not_glued_after(&self, piece: &str) -> Option<usize> {
+        let at = piece.find(['않', '못']).filter(|&at| at > 0)?;
+        let (head, rest) = piece.split_at(at);
+        let negates = rest.starts_with('않') || rest.starts_with("못하") || rest.starts_with("못해");
+        if !negates || !ends_in_ji(head) {
+            return None;
+        }
+        let lexicon = Lexicons::shared();
+        match lexicon.leading_word_len(head, Lang::Ko) {
+            Some(len) if len < head.len() && lexicon.begins_with_word(&head[len..], Lang::Ko) => Some(len),
+            _ => Some(at),
+        }
     }
 
     fn is_negator(&self, word: &str, lang: Lang) -> bool {
@@ -692,7 +717,8 @@ struct Reading {
     stop: bool,
     sway: Sway,
     /// Where a Korean word glued to the 안 or the intensifier before it begins (see
-    /// [`Words::glued_before`]), or the "but" glued after it ([`but_glued_after`]), or where a
+    /// [`Words::glued_before`]), or the 않 (not) or the "but" glued after it
+    /// ([`Words::not_glued_after`], [`but_glued_after`]), or where a
     /// listed Thai word is ไม่ and a word or a word and an intensifier (ไม่ดี, ดีมาก): the piece
     /// is read as two words.
     glued: Option<u8>,
@@ -730,7 +756,7 @@ impl Words {
             Lang::Ko => {
                 // 하지만 (but) is one word already.
                 let but = || but_glued_after(piece).filter(|_| sway != Sway::Contrast);
-                self.glued_before(piece).or_else(but)
+                self.glued_before(piece).or_else(|| self.not_glued_after(piece)).or_else(but)
             }
             Lang::Th => thai::ThaiWords::shared().affix_apart(piece),
             _ => None,
