@@ -127,7 +127,8 @@ pub(crate) struct Lexicons {
     /// Emoticons and emoji, listed with the words: what a smile says differs by language (in
     /// Thai posts ^^ is politeness, from a shop or an advert, not praise).
     signs: [Vec<(String, f64)>; 4],
-    /// Each language's words matched as written (see `Rules::unstemmed`), with their values.
+    /// Each language's words matched as written (see `Rules::unstemmed`), and the words of
+    /// its borrowed lexicons (see [`sources`]), with their values.
     unstemmed: [FxHashMap<String, f64>; 4],
     /// Two words that say more together than apart, listed with a space: 마음에 들어요 (I
     /// like it), "on hold". By their terms, the first's leading to the second's; the value
@@ -447,7 +448,8 @@ fn parse(lang: Lang, source: &str) -> BTreeMap<String, f64> {
     serde_json::from_str(source).unwrap_or_else(|e| panic!("data/sentiment/{}*.json: {e}", lang.tag()))
 }
 
-/// A language's lexicon: every entry of its files (see [`sources`]).
+/// A language's lexicon: every entry of its files (see [`sources`]; a borrowed file lists no
+/// word of the written one, which a test holds).
 pub(crate) fn listed(lang: Lang) -> BTreeMap<String, f64> {
     sources(lang).iter().flat_map(|source| parse(lang, source)).collect()
 }

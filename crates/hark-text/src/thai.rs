@@ -160,7 +160,6 @@ impl ThaiWords {
         // Every Thai letter is three bytes long: the search runs over letters, one byte each.
         const BYTES: usize = 3;
         fill_places(text, places);
-        let run = &text[..(places.len() - 1) * BYTES];
         let n = places.len() - 1;
         let relax = |places: &mut [Place], from: usize, to: usize, known: bool| {
             let unknown = if known { 0 } else { (to - from) as u64 };
@@ -210,7 +209,7 @@ impl ThaiWords {
             (at, after_known) = (from, known);
         }
         out[first..].reverse();
-        run.len()
+        n * BYTES
     }
 }
 
