@@ -599,6 +599,10 @@ mod tests {
             ("배송이안빨라요", Negative),
             ("매장안깨끗해요", Positive),
             ("별로좋지않음", Negative),
+            // Neither … nor.
+            ("재미도 감동도 없는 영화", Negative),
+            ("좋지도 싸지도 않아요", Negative),
+            ("친절도 성의도 없어요", Negative),
             ("안내가 친절해요", Positive),
             ("개선됐으면", Neutral),
         ]);

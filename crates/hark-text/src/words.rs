@@ -420,6 +420,11 @@ impl Words {
                     .filter(|t| !t.stop && ((after_ji && ends_in_ji(&t.word)) || word.starts_with('없')))
                 {
                     prev.negated = true;
+                    // "Neither … nor": each of a row of words in 도 before it, 재미도 감동도
+                    // 없는 (neither fun nor moving), 좋지도 싸지도 않아요.
+                    let clause = prev.clause;
+                    let row = tokens.iter_mut().rev().take_while(|t| t.clause == clause && t.word.ends_with('도'));
+                    row.for_each(|t| t.negated = true);
                 }
                 // An intention that there is none of is the deed not to be done: 재구매 의사
                 // 없어요 (no intention of buying again), 추천할 생각 없어요.
