@@ -99,15 +99,6 @@ fn korean_forms(stem: &str) -> Vec<String> {
     }
 }
 
-/// Whether the term at `at` inside a Korean word is negated by a 안 or 못 (not) glued before
-/// it, after a particle: 포스터가안이쁨 (the poster is not pretty), 배송이안빨라요. Without the
-/// particle, 안 is as often "inside" (매장안깨끗, clean inside the shop).
-fn negated_inside(word: &str, at: usize) -> bool {
-    let mut before = word[..at].chars().rev();
-    matches!(before.next(), Some('안' | '못'))
-        && matches!(before.next(), Some('이' | '가' | '은' | '는' | '도' | '을' | '를'))
-}
-
 /// The value of an Italian superlative's base (velocissim → veloc), made stronger, as
 /// the listed ones are (bellissimo 3, bello 2). A participle's base is stemmed as its plain
 /// form: consigliatissimo is consigliato (consigl), more so.
@@ -242,11 +233,7 @@ impl Lexicons {
         } else {
             let value = match lang {
                 _ if let Some(value) = self.unstemmed[lang.index()].get(word) => *value,
-                Lang::Ko => lexicon
-                    .within(word)
-                    .into_iter()
-                    .map(|(at, value)| if negated_inside(word, at) { value * NEGATED } else { *value })
-                    .sum(),
+                Lang::Ko => lexicon.within(word).into_iter().sum(),
                 // Italian says "very" inside the word: velocissima is veloce, more so.
                 Lang::It => lexicon.longest(term).copied().or_else(|| superlative(lexicon, term)).unwrap_or(0.0),
                 _ => lexicon.longest(term).copied().unwrap_or(0.0),

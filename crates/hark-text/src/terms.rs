@@ -74,18 +74,17 @@ impl<V> TermIndex<V> {
         self.prefix_ends(term).rev().find_map(|i| self.map.get(&term[..i]).map(|v| (i, v)))
     }
 
-    /// Every term found inside `word`, with where it begins, left to right without overlap:
-    /// at its start any term, further in only terms of two or more characters. For Korean
-    /// written without spaces (진짜재밌음, 재미없고지루함), where a stem is not at the start of
-    /// the word.
-    pub fn within<'a>(&'a self, word: &'a str) -> Vec<(usize, &'a V)> {
+    /// Every term found inside `word`, left to right without overlap: at its start any term,
+    /// further in only terms of two or more characters. For Korean written without spaces
+    /// (진짜재밌음, 재미없고지루함), where a stem is not at the start of the word.
+    pub fn within<'a>(&'a self, word: &'a str) -> Vec<&'a V> {
         let mut found = Vec::new();
         let mut at = 0;
         while at < word.len() {
             let rest = &word[at..];
             match self.longest_with_len(rest).filter(|(len, _)| at == 0 || rest[..*len].chars().count() >= 2) {
                 Some((len, v)) => {
-                    found.push((at, v));
+                    found.push(v);
                     at += len;
                 }
                 None => at += rest.chars().next().map_or(1, char::len_utf8),

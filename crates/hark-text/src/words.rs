@@ -294,6 +294,11 @@ fn but_glued_after(piece: &str) -> Option<usize> {
     (!NOUNS_IN_JI.iter().any(|noun| word.ends_with(noun))).then_some(word.len())
 }
 
+/// Whether a Korean word is 않다 or 못하다 (not), which negate the predicate before them.
+fn negates_before(word: &str) -> bool {
+    word.starts_with('않') || word.starts_with("못하") || word.starts_with("못해")
+}
+
 /// Whether a Korean word ends as a predicate does before 않다 or 못하다 (not): 좋지 않아요,
 /// and with a particle, 좋지도 (not … either), 좋지는 and 좋진 (not really).
 fn ends_in_ji(word: &str) -> bool {
@@ -414,7 +419,7 @@ impl Words {
             let negator = role == Role::Negator;
             // Korean negates after the word: 좋지 않아요, 맛있지 못했다, 재미도 없다.
             if lang == Lang::Ko {
-                let after_ji = word.starts_with('않') || word.starts_with("못하") || word.starts_with("못해");
+                let after_ji = negates_before(&word);
                 if let Some(prev) = tokens
                     .last_mut()
                     .filter(|t| !t.stop && ((after_ji && ends_in_ji(&t.word)) || word.starts_with('없')))
@@ -528,6 +533,23 @@ impl Words {
         (lexicon.begins_with_word(rest, Lang::Ko) && !lexicon.begins_with_word(piece, Lang::Ko)).then_some(before.len())
     }
 
+    /// Inside a longer word, 안 or 못 (not) glued after a particle negates the word after it:
+    /// 배송이안빨라요 (delivery is not fast), 포스터가안이쁨. Where the negator begins, if what
+    /// follows it reads as a negator and a word ([`Self::glued_before`]): the piece is read as
+    /// the noun with its particle, then the rest. Without a particle, 안 is as often "inside"
+    /// (매장안깨끗해요, clean inside the shop), and the piece is left whole.
+    fn negator_after_particle(&self, piece: &str) -> Option<usize> {
+        let mut before = None;
+        for (at, c) in piece.char_indices() {
+            let after_particle = matches!(before, Some('이' | '가' | '은' | '는' | '도' | '을' | '를'));
+            if matches!(c, '안' | '못') && after_particle && self.glued_before(&piece[at..]).is_some() {
+                return Some(at);
+            }
+            before = Some(c);
+        }
+        None
+    }
+
     /// Korean often writes 않다 or 못하다 (not) glued to the predicate it negates: 좋지않아요 (not
     /// good), 만족스럽지못해요. Where the negator begins in `piece`: the piece is read as the
     /// predicate and the negator, as if spaced. A lexicon word glued before the predicate
@@ -536,8 +558,7 @@ impl Words {
     fn not_glued_after(&self, piece: &str) -> Option<usize> {
         let at = piece.find(['않', '못']).filter(|&at| at > 0)?;
         let (head, rest) = piece.split_at(at);
-        let negates = rest.starts_with('않') || rest.starts_with("못하") || rest.starts_with("못해");
-        if !negates || !ends_in_ji(head) {
+        if !negates_before(rest) || !ends_in_ji(head) {
             return None;
         }
         let lexicon = Lexicons::shared();
@@ -722,7 +743,7 @@ struct Reading {
     stop: bool,
     sway: Sway,
     /// Where a Korean word glued to the 안 or the intensifier before it begins (see
-    /// [`Words::glued_before`]), or the 않 (not) or the "but" glued after it
+    /// [`Words::glued_before`], [`Words::negator_after_particle`]), or the 않 (not) or the "but" glued after it
     /// ([`Words::not_glued_after`], [`but_glued_after`]), or where a
     /// listed Thai word is ไม่ and a word or a word and an intensifier (ไม่ดี, ดีมาก): the piece
     /// is read as two words.
@@ -761,7 +782,8 @@ impl Words {
             Lang::Ko => {
                 // 하지만 (but) is one word already.
                 let but = || but_glued_after(piece).filter(|_| sway != Sway::Contrast);
-                self.glued_before(piece).or_else(|| self.not_glued_after(piece)).or_else(but)
+                let glued = self.glued_before(piece).or_else(|| self.negator_after_particle(piece));
+                glued.or_else(|| self.not_glued_after(piece)).or_else(but)
             }
             Lang::Th => thai::ThaiWords::shared().affix_apart(piece),
             _ => None,
