@@ -61,6 +61,9 @@ pub(crate) enum Sway {
     Contrast,
     /// "very": multiplies the next word (in Thai, the word before).
     Intensifier(f64),
+    /// "too", "troppo", เกินไป: an intensifier that also makes a complaint of the plain word it
+    /// reaches (see `Rules::excess`).
+    TooMuch(f64),
     /// Any other word, with its value in the lexicon (0: not there).
     Word(f64),
     /// A word of what a customer expects (see `Rules::expected`), with its value: negated,
@@ -224,7 +227,7 @@ impl Lexicons {
         } else if rules.contrast.contains(word) {
             Sway::Contrast
         } else if let Some(k) = rules.intensifiers.get(word) {
-            Sway::Intensifier(*k)
+            if rules.excess.contains(word) { Sway::TooMuch(*k) } else { Sway::Intensifier(*k) }
         } else if negator {
             Sway::Word(0.0)
         } else if stop {
@@ -257,7 +260,7 @@ impl Lexicons {
                 .rev()
                 .take(3)
                 .take_while(|t| t.clause == second.clause)
-                .find(|t| !t.negator && !matches!(t.sway, Sway::Intensifier(_)));
+                .find(|t| !t.negator && !matches!(t.sway, Sway::Intensifier(_) | Sway::TooMuch(_)));
             let Some(first) = first else { continue };
             if let Some((_, value)) =
                 pairs.get(&*first.term).and_then(|ends| ends.iter().find(|(b, _)| lexicon.matches(&second.term, b)))
@@ -344,7 +347,7 @@ impl Lexicons {
                     contrast_at = Some(values.len());
                     continue;
                 }
-                Sway::Intensifier(k) => {
+                Sway::Intensifier(k) | Sway::TooMuch(k) => {
                     if follows {
                         if let Some(last) = values.last_mut() {
                             *last *= k;
@@ -559,6 +562,27 @@ mod tests {
             ("ไม่ดี", Negative),
             ("แนะนำไม่ได้", Negative),
             ("แอปใช้ไม่ได้", Negative),
+        ]);
+    }
+
+    /// "Too" with a word that says nothing alone is a complaint; "too" as "also" is not.
+    #[test]
+    fn more_than_wanted_is_a_complaint() {
+        use SentimentLabel::*;
+        reads(&[
+            ("Delivery took too long", Negative),
+            ("The music was too loud", Negative),
+            ("Too much paperwork", Negative),
+            ("way too many steps", Negative),
+            ("troppi passaggi per disdire", Negative),
+            ("La taglia è troppo piccola", Negative),
+            ("ราคาสูงเกินไป", Negative),
+            // Not too much is just right; a word with a value of its own keeps it.
+            ("Not too loud, not too quiet", Positive),
+            ("The puppies are too cute", Positive),
+            // "Too" as "also", at the end of its clause, reaches nothing.
+            ("I bought it in red too", Neutral),
+            ("My sister ordered one too, and it came on time", Neutral),
         ]);
     }
 

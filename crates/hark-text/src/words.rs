@@ -54,6 +54,13 @@ struct RulesFile {
     contrast: Vec<String>,
     #[serde(default)]
     intensifiers: BTreeMap<String, f64>,
+    /// Intensifiers that say "more than wanted" (too, troppo, เกินไป): the plain word they
+    /// reach becomes a complaint (see `more_than_wanted`).
+    #[serde(default)]
+    excess: Vec<String>,
+    /// Stop words that such a word makes a complaint of too: "too much", "too many".
+    #[serde(default)]
+    amounts: Vec<String>,
     /// Korean particles (이, 가, 은, 는 …) and common predicate endings (하다, 했어요, 스럽다 …)
     /// stripped from the end of a word, the longest that fits.
     #[serde(default)]
@@ -89,6 +96,8 @@ pub(crate) struct Rules {
     pub negators: HashSet<String>,
     pub contrast: HashSet<String>,
     pub intensifiers: rustc_hash::FxHashMap<String, f64>,
+    pub excess: HashSet<String>,
+    amounts: HashSet<String>,
     pub questions: HashSet<String>,
     /// Folded, not yet read as terms (see `Lexicons`, which reads them).
     pub expected: Vec<String>,
@@ -214,6 +223,30 @@ fn not_enough_praise(tokens: &mut [Token]) {
         }
     }
 }
+
+/// "Too big", "troppo piccolo", ใหญ่เกินไป: more than the customer wanted of a plain quality
+/// is a complaint, though the word alone says nothing either way. A word with a value of its
+/// own is only made stronger, as by any intensifier ("too expensive", "too cute"). "Too" that
+/// means "also" ends its clause ("I love it too") and so reaches nothing.
+fn more_than_wanted(tokens: &mut [Token], lang: Lang, amounts: &HashSet<String>) {
+    for at in 0..tokens.len() {
+        if !matches!(tokens[at].sway, Sway::TooMuch(_)) {
+            continue;
+        }
+        // Thai says it after the word (ใหญ่เกินไป); the others before (too big).
+        let reached = if lang == Lang::Th { at.checked_sub(1) } else { Some(at + 1) };
+        let clause = tokens[at].clause;
+        let Some(word) = reached.and_then(|i| tokens.get_mut(i)) else { continue };
+        let plain = matches!(word.sway, Sway::Word(v) if v == 0.0) && !word.negator;
+        if plain && word.clause == clause && (!word.stop || amounts.contains(&*word.word)) {
+            word.sway = Sway::Word(TOO_MUCH);
+        }
+    }
+}
+
+/// What more than wanted of a plain quality counts, before "too" makes it stronger: a mild
+/// complaint ("too big" then weighs about as much as "disappointing").
+const TOO_MUCH: f64 = -1.0;
 
 /// "Mai più" (con voi) is never again, expected and not to be; but "mai più problemi" is no
 /// more problems, where più only leads to the noun.
@@ -343,14 +376,20 @@ impl Words {
                 let last = particle.chars().next_back().expect("a particle is not empty");
                 by_last.entry(last).or_default().push((particle, syllables));
             }
+            let path = format!("data/rules/{}.json", lang.tag());
+            let intensifiers: rustc_hash::FxHashMap<String, f64> =
+                read_as_one(&path, file.intensifiers, |w| fold(w, lang)).collect();
+            let excess = fold_all(file.excess);
+            if let Some(word) = excess.iter().find(|w| !intensifiers.contains_key(*w)) {
+                panic!("{path}: excess {word} is not among the intensifiers");
+            }
             Rules {
                 stopwords: fold_all(file.stopwords),
                 negators: fold_all(file.negators),
                 contrast: fold_all(file.contrast),
-                intensifiers: read_as_one(&format!("data/rules/{}.json", lang.tag()), file.intensifiers, |w| {
-                    fold(w, lang)
-                })
-                .collect(),
+                intensifiers,
+                excess,
+                amounts: fold_all(file.amounts),
                 questions: fold_all(file.questions),
                 expected: file.expected.iter().map(|w| fold(w, lang)).collect(),
                 resolving: file.resolving.iter().map(|w| fold(w, lang)).collect(),
@@ -396,7 +435,7 @@ impl Words {
         // What is left of a piece read as two words (see `Reading::glued`), read next.
         let mut rest = None;
         // Whether a word may end a listed pair: most comments have none to look for.
-        let mut ends_pair = false;
+        let (mut ends_pair, mut too_much) = (false, false);
         while let Some((start, end, is_word)) = rest.take().or_else(|| pieces.next()) {
             let piece = &text[start..end];
             if !is_word {
@@ -494,6 +533,7 @@ impl Words {
                 });
             let sway = if wish_in_korean_or_thai(&mut tokens, &word, lang) { Sway::Word(0.0) } else { sway };
             ends_pair |= matches!(sway, Sway::EndsPair(_));
+            too_much |= matches!(sway, Sway::TooMuch(_));
             tokens.push(Token { term, word, start, end, negated: reach > 0 && !negator, stop, negator, clause, sway });
             if wish {
                 reach = NEGATION_REACH;
@@ -513,6 +553,9 @@ impl Words {
         nothing_better(&mut tokens, lang);
         if ends_pair {
             Lexicons::shared().read_pairs(&mut tokens, lang);
+        }
+        if too_much {
+            more_than_wanted(&mut tokens, lang, &self.rules(lang).amounts);
         }
         tokens
     }
