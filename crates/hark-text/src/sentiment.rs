@@ -843,6 +843,11 @@ mod tests {
             ("Should have been faster", Negative),
             ("It could have been worse", Positive),
             ("I would recommend it", Positive),
+            // The liking hoped for, not had; other wants are as they were.
+            ("I really wanted to love this app", Negative),
+            ("We wanted so badly to like it", Negative),
+            ("I would like to thank Anna", Positive),
+            ("Love it, so I wanted to buy another", Positive),
             ("Poteva andare meglio", Negative),
             ("Dovrebbe essere più veloce", Negative),
             ("더 친절했으면 좋겠어요", Negative),

@@ -531,10 +531,22 @@ impl Words {
                     t.clause == clause
                         && (matches!(&*t.word, "could" | "should") || (*t.word == *"would" && *word == *"have"))
                 });
+            // "Wanted to love it", "hoped to like it": the liking hoped for, not had.
+            let unmet = lang == Lang::En
+                && matches!(&*word, "love" | "like")
+                && matches!(tokens.as_slice(), [.., to] if *to.word == *"to" && to.clause == clause)
+                && tokens
+                    .iter()
+                    .rev()
+                    .skip(1)
+                    .take(3)
+                    .take_while(|t| t.clause == clause)
+                    .any(|t| matches!(&*t.word, "wanted" | "want" | "hoped"));
             let sway = if wish_in_korean_or_thai(&mut tokens, &word, lang) { Sway::Word(0.0) } else { sway };
             ends_pair |= matches!(sway, Sway::EndsPair(_));
             too_much |= matches!(sway, Sway::TooMuch(_));
-            tokens.push(Token { term, word, start, end, negated: reach > 0 && !negator, stop, negator, clause, sway });
+            let negated = (reach > 0 && !negator) || unmet;
+            tokens.push(Token { term, word, start, end, negated, stop, negator, clause, sway });
             if wish {
                 reach = NEGATION_REACH;
             } else if negator {
