@@ -614,6 +614,11 @@ mod tests {
             ("재미도 감동도 없는 영화", Negative),
             ("좋지도 싸지도 않아요", Negative),
             ("친절도 성의도 없어요", Negative),
+            // 없다 past a "so" or an "at all" between, and 느껴지지 않다 (not felt).
+            ("재미 정말 없다", Negative),
+            ("재미 더럽게 없다", Negative),
+            ("친절함이 1도 없어요", Negative),
+            ("성의가 느껴지지 않았어요", Negative),
             ("안내가 친절해요", Positive),
             ("개선됐으면", Neutral),
         ]);

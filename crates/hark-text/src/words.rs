@@ -315,6 +315,9 @@ fn wish_in_korean_or_thai(tokens: &mut [Token], word: &str, lang: Lang) -> bool 
 /// Korean nouns of intention: none of them, and the deed before is not to be done.
 const INTENTIONS: [&str; 5] = ["의사", "의향", "생각", "마음", "계획"];
 
+/// "At all", said between a word and the 없다 that negates it: 재미가 1도 없다 (no fun at all).
+const AT_ALL: [&str; 5] = ["1도", "하나도", "조금도", "일도", "전혀"];
+
 /// The Korean negators said before the word they negate, and so glued to it at times.
 const GLUED_NEGATORS: [&str; 2] = ["안", "못"];
 
@@ -459,10 +462,17 @@ impl Words {
             // Korean negates after the word: 좋지 않아요, 맛있지 못했다, 재미도 없다.
             if lang == Lang::Ko {
                 let after_ji = negates_before(&word);
-                if let Some(prev) = tokens
-                    .last_mut()
-                    .filter(|t| !t.stop && ((after_ji && ends_in_ji(&t.word)) || word.starts_with('없')))
-                {
+                let prev = if word.starts_with('없') {
+                    // Past a "so" or an "at all" between: 재미 정말 없다, 재미가 1도 없다.
+                    let degree = |t: &Token| {
+                        matches!(t.sway, Sway::Intensifier(_) | Sway::TooMuch(_)) || AT_ALL.contains(&&*t.word)
+                    };
+                    let mut back = tokens.iter_mut().rev().take(3).take_while(|t| t.clause == clause);
+                    back.find(|t| !t.stop && !degree(t))
+                } else {
+                    tokens.last_mut().filter(|t| !t.stop && after_ji && ends_in_ji(&t.word))
+                };
+                if let Some(prev) = prev {
                     prev.negated = true;
                     // "Neither … nor": each of a row of words in 도 before it, 재미도 감동도
                     // 없는 (neither fun nor moving), 좋지도 싸지도 않아요.
@@ -484,7 +494,7 @@ impl Words {
                 // 추천할 수 없어요 (cannot recommend), 실망 시키지 않는 (does not disappoint).
                 let split_off = match tokens.as_slice() {
                     [.., _, by] if word.starts_with('없') => *by.word == *"수",
-                    [.., _, by] if after_ji => ["하지", "되지", "시키지"].contains(&&*by.word),
+                    [.., _, by] if after_ji => ["하지", "되지", "시키지", "느껴지지"].contains(&&*by.word),
                     _ => false,
                 };
                 if let [.., negated, by] = tokens.as_mut_slice()
