@@ -522,6 +522,8 @@ mod tests {
             ("Non manca nulla, tutto perfetto", Positive),
             ("앱이 자꾸 먹통이에요", Negative),
             ("가입 절차가 너무 번거롭고 귀찮아요", Negative),
+            ("포장을 대충 했어요", Negative),
+            ("음식에서 쉰내가 나요", Negative),
             ("배송이 느렸고 가격도 비쌌어요", Negative),
             ("바가지 씌우는 느낌", Negative),
             ("전화 연결이 계속 끊겨요", Negative),
@@ -777,6 +779,12 @@ mod tests {
             ("사이즈가 잘 맞아요", Positive),
             ("사이즈가 잘 안 맞아요", Negative),
             ("잘 모르겠어요", Neutral),
+            // A noun that there is none of: an idiom, not the noun turned around.
+            ("어처구니가 없다", Negative),
+            ("어이가 없네요", Negative),
+            ("양심 없는 가격", Negative),
+            ("수준이 낮아요", Negative),
+            ("수준 높은 서비스", Positive),
             // Apart, or in another order, they are nothing.
             ("마음이 아파서 들어요", Neutral),
             ("Hold on, I am on the phone", Neutral),
