@@ -616,6 +616,7 @@ mod tests {
             ("재미도 감동도 없는 영화", Negative),
             ("좋지도 싸지도 않아요", Negative),
             ("친절도 성의도 없어요", Negative),
+            ("친절도, 성의도, 책임감도 없어요", Negative),
             // 없다 past a "so" or an "at all" between, and 느껴지지 않다 (not felt).
             ("재미 정말 없다", Negative),
             ("재미 더럽게 없다", Negative),

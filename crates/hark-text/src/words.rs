@@ -475,10 +475,21 @@ impl Words {
                 if let Some(prev) = prev {
                     prev.negated = true;
                     // "Neither … nor": each of a row of words in 도 before it, 재미도 감동도
-                    // 없는 (neither fun nor moving), 좋지도 싸지도 않아요.
+                    // 없는 (neither fun nor moving), 좋지도 싸지도 않아요, and across the commas
+                    // of a list: 무섭지도, 재미도 없는.
+                    let mut next: Option<&Token> = None;
                     let clause = prev.clause;
-                    let row = tokens.iter_mut().rev().take_while(|t| t.clause == clause && t.word.ends_with('도'));
-                    row.for_each(|t| t.negated = true);
+                    for t in tokens.iter_mut().rev() {
+                        let joined = match next {
+                            None => t.clause == clause,
+                            Some(n) => t.clause == n.clause || text[t.end..n.start].trim() == ",",
+                        };
+                        if !joined || !t.word.ends_with('도') {
+                            break;
+                        }
+                        t.negated = true;
+                        next = Some(t);
+                    }
                 }
                 // An intention that there is none of is the deed not to be done: 재구매 의사
                 // 없어요 (no intention of buying again), 추천할 생각 없어요.
