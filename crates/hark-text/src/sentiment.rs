@@ -817,6 +817,15 @@ mod tests {
             ("ยังไม่ได้คืนเงิน", Negative),
             ("ติดต่อไม่ได้", Negative),
             ("ได้รับของแล้ว ขอบคุณค่ะ", Positive),
+            // Signing in, connecting, loading, installing: what an app is expected to do.
+            ("I can't log in to my account", Negative),
+            ("The page doesn't load", Negative),
+            ("No sign of my parcel", Negative),
+            ("Non riesco ad accedere al mio account", Negative),
+            ("가입이 안 돼요", Negative),
+            ("앱 설치가 안 돼요", Negative),
+            ("สมัครสมาชิกไม่ได้", Negative),
+            ("ล็อกอินไม่ได้", Negative),
             // A customer who will not come back.
             ("Never again", Negative),
             ("Would not buy again", Negative),

@@ -125,7 +125,8 @@ fn cannot_after_the_verb(tokens: &mut [Token]) {
     const ENDINGS: [&str; 12] = ["เลย", "นะ", "ค่ะ", "คะ", "ครับ", "คับ", "จ้า", "จ้ะ", "หรอก", "อ่ะ", "ล่ะ", "แล้ว"];
     for at in 2..tokens.len() {
         let (before, after) = tokens.split_at_mut(at);
-        let ([.., verb, not], [can, rest @ ..]) = (before, after) else { continue };
+        let ([first @ .., verb, not], [can, rest @ ..]) = (before, after) else { continue };
+        let first = first.last_mut();
         if *can.word == *"ได้"
             && *not.word == *"ไม่"
             && !verb.stop
@@ -134,6 +135,11 @@ fn cannot_after_the_verb(tokens: &mut [Token]) {
             && rest.iter().take_while(|t| t.clause == can.clause).all(|t| ENDINGS.contains(&&*t.word))
         {
             verb.negated = true;
+            // Or the word is the object, after a verb of what is expected: สมัคร|สมาชิก|ไม่ได้
+            // (cannot sign up).
+            if let Some(expected) = first.filter(|t| matches!(t.sway, Sway::Expected(_)) && t.clause == can.clause) {
+                expected.negated = true;
+            }
         }
     }
 }
