@@ -30,50 +30,34 @@ pub(crate) fn find_thai(text: &str) -> Option<usize> {
     None
 }
 
-/// The word list as a trie of characters in one array of node records, laid down depth
-/// first. A record is a node's number of children `k`; for a node with more than [`LISTED`]
-/// children, the set of their letters (128 bits); the `k` letters (each its place in the Thai
-/// block, sorted, with [`ENDS_WORD`] if a word ends at the child); then the places of the
-/// records of all children but the first, three bytes each (0: the child has no children, so
-/// no record). The first child's record, if it has one, comes right after its parent's:
-/// [`FIRST_HAS_RECORD`] in the count says whether it has.
-///
-/// A step of the walk reads one record, most often a few bytes in one cache line, with no
-/// search through the dozens of letters near the root. Before, a node's letters were in one
-/// array and its children's places in another, in twice the memory, and each step missed the
-/// cache twice: that was half the time of reading a Thai comment.
+/// The word list as a double-array trie (Aoe 1989), a cell of four bytes each: the child of
+/// the node in cell `s` by the letter `l` is in cell `base(s) + l + 1`, if that cell is
+/// labelled `l + 1`. No two nodes share a base, so the label alone says whose child a cell
+/// holds (as in darts-clone). A step of the walk is one read of one cell, with no search among
+/// a node's letters: with records of each node's letters, searched or counted in a set, Thai
+/// took 12% more instructions to read, and 9% more time.
 pub(crate) struct ThaiWords {
-    records: Vec<u8>,
-    /// The root's targets by letter (0: no word begins with it), looked up without a search:
-    /// the walk from every place in a run starts there.
-    root: [u32; 128],
-    /// The targets of the first two letters, by [`pair`]: the walk's second step, the widest
-    /// records of the trie, is one look-up in a table that stays in the cache.
-    pairs: Box<[u32]>,
+    /// Each cell: its base (the bits from [`BASE_SHIFT`] up; 0 for a node without children),
+    /// [`ENDS_WORD`], and its label (0: the cell holds no child).
+    cells: Vec<u32>,
 }
 
-/// A target: the place of its node's record (0 if it has none, so that a walk that reaches
-/// it ends there), with [`WORD`] if a word ends at the node.
+const LABEL: u32 = 0x7F;
+/// In a cell: a word ends at its node.
+const ENDS_WORD: u32 = 0x80;
+const BASE_SHIFT: u32 = 8;
+/// A target of the walk: its cell, with [`WORD`] if a word ends there; 0, the cell no node
+/// holds, where the walk ends.
 const WORD: u32 = 1 << 31;
-/// In a letter's byte: a word ends at the child it leads to (letters are below 0x80).
-const ENDS_WORD: u8 = 0x80;
-/// Up to this many children, a record's letters are searched; above, the record also holds
-/// the set of its letters, and a letter's place among them is the count of those below it.
-const LISTED: usize = 8;
-/// In a record's count: its first child has a record, right after this one.
-const FIRST_HAS_RECORD: u8 = 0x80;
+/// The root's cell: cell 0 stands for "no node".
+const ROOT: u32 = 1;
 const THAI_BLOCK: u32 = 0x0E00;
 /// Letters that a word may hold: the Thai block up to its last mark, U+0E4E.
-const SPAN: usize = 0x4F;
-
-/// The place of the first two letters of a walk in [`ThaiWords::pairs`].
-fn pair(first: u8, second: u8) -> usize {
-    usize::from(first) * SPAN + usize::from(second)
-}
+const SPAN: u8 = 0x4F;
 
 /// A letter's place in the Thai block, if it is in it.
 fn letter(c: char) -> Option<u8> {
-    u8::try_from(u32::from(c).wrapping_sub(THAI_BLOCK)).ok().filter(|b| *b < 0x80)
+    u8::try_from(u32::from(c).wrapping_sub(THAI_BLOCK)).ok().filter(|b| *b < SPAN)
 }
 
 /// PyThaiNLP's word list, and the loanwords of customer service it lacks (แอป, app).
@@ -87,54 +71,30 @@ impl ThaiWords {
             let mut list: Vec<&str> = SOURCES.iter().flat_map(|s| s.lines()).filter(|l| !l.is_empty()).collect();
             list.sort_unstable();
             list.dedup();
-            // Place 0 means no record: the root's is the first, at 1.
-            let mut records = vec![0];
-            lay_down(&list, 0, &mut records);
-            let mut words = ThaiWords { records, root: [0; 128], pairs: vec![0; SPAN * SPAN].into() };
-            for l in 0..128 {
-                words.root[usize::from(l)] = words.step(ROOT, l).unwrap_or(0);
-            }
-            for (first, second) in (0..SPAN as u8).flat_map(|a| (0..SPAN as u8).map(move |b| (a, b))) {
-                let target = words.step(words.root[usize::from(first)], second);
-                words.pairs[pair(first, second)] = target.unwrap_or(0);
-            }
-            words
+            let mut building = Building::new();
+            building.place_children(&list, 0, ROOT);
+            ThaiWords { cells: building.cells }
         })
     }
 
-    /// The target reached from `from` by the letter `l` (its place in the Thai block), if any.
+    /// The target reached from `from` by the letter `l` (its place in the Thai block); 0 if
+    /// none.
     #[inline]
-    fn step(&self, from: u32, l: u8) -> Option<u32> {
-        let at = (from & !WORD) as usize;
-        if at == 0 {
-            return None;
+    fn step(&self, from: u32, l: u8) -> u32 {
+        let label = u32::from(l) + 1;
+        let to = (self.cells[(from & !WORD) as usize] >> BASE_SHIFT) + label;
+        match self.cells.get(to as usize) {
+            Some(cell) if cell & LABEL == label => to | if cell & ENDS_WORD != 0 { WORD } else { 0 },
+            _ => 0,
         }
-        let count = self.records[at];
-        let k = usize::from(count & !FIRST_HAS_RECORD);
-        let (i, letters) = if k > LISTED {
-            let set = u128::from_le_bytes(self.records[at + 1..at + 17].try_into().expect("16 bytes"));
-            if set >> l & 1 == 0 {
-                return None;
-            }
-            ((set & ((1 << l) - 1)).count_ones() as usize, at + 17)
-        } else {
-            (self.records[at + 1..at + 1 + k].iter().position(|&e| e & !ENDS_WORD == l)?, at + 1)
-        };
-        let word = if self.records[letters + i] & ENDS_WORD != 0 { WORD } else { 0 };
-        let places = letters + k;
-        let place = match i {
-            0 if count & FIRST_HAS_RECORD != 0 => places + 3 * (k - 1),
-            0 => 0,
-            _ => place_at(&self.records, places + 3 * (i - 1)),
-        };
-        Some(place as u32 | word)
     }
 
     pub fn contains(&self, word: &str) -> bool {
-        let mut letters = word.chars().map(letter);
-        let Some(Some(first)) = letters.next() else { return false };
-        let first = self.root[usize::from(first)];
-        first != 0 && letters.try_fold(first, |t, l| self.step(t, l?)).is_some_and(|t| t & WORD != 0)
+        !word.is_empty()
+            && word
+                .chars()
+                .try_fold(ROOT, |t, c| Some(self.step(t, letter(c)?)).filter(|t| *t != 0))
+                .is_some_and(|t| t & WORD != 0)
     }
 
     /// Byte ranges of the words of the run of Thai letters that `text` begins with, in order:
@@ -174,8 +134,7 @@ impl ThaiWords {
                 continue;
             }
             // Every dictionary word that starts here.
-            let first = places[from].letter & !CUT;
-            let (mut reached, mut to) = (self.root[usize::from(first)], from + 1);
+            let (mut reached, mut to) = (self.step(ROOT, places[from].letter & !CUT), from + 1);
             while reached != 0 {
                 if reached & WORD != 0 && places[to].letter & CUT != 0 {
                     relax(places, from, to, true);
@@ -183,11 +142,7 @@ impl ThaiWords {
                 if to == n {
                     break;
                 }
-                let l = places[to].letter & !CUT;
-                reached = match to - from {
-                    1 => self.pairs[pair(first, l)],
-                    _ => self.step(reached, l).unwrap_or(0),
-                };
+                reached = self.step(reached, places[to].letter & !CUT);
                 to += 1;
             }
             // Or one unknown cluster.
@@ -230,58 +185,112 @@ impl ThaiWords {
     }
 }
 
-/// The root's place.
-const ROOT: u32 = 1;
+/// The double array as it is built, with what the search for a base skips, one bit a cell.
+struct Building {
+    cells: Vec<u32>,
+    /// The cells that hold a node, or were given up (see `tried`).
+    taken: Vec<u64>,
+    /// The bases of the nodes placed: no two share one.
+    bases: Vec<u64>,
+    /// How many times each cell was tried in vain for a node's first child.
+    tried: Vec<u8>,
+    /// No cell below it is free: the search for a base starts there.
+    lowest_free: usize,
+}
 
-/// Lays down the record of the node whose words (sorted, sharing their first `depth` bytes)
-/// are `words`, if it has children, and then theirs, depth first.
-fn lay_down(words: &[&str], depth: usize, records: &mut Vec<u8>) {
-    // The list is sorted, so a word that ends here comes first.
-    let longer = if words.first().is_some_and(|w| w.len() == depth) { &words[1..] } else { words };
-    let mut children = Vec::new();
-    let mut lo = 0;
-    while lo < longer.len() {
-        let c = longer[lo][depth..].chars().next().expect("longer than its prefix");
-        let end = lo + longer[lo..].partition_point(|w| w[depth..].starts_with(c));
-        let l = letter(c).unwrap_or_else(|| panic!("{}: {c:?} is not a Thai letter", longer[lo]));
-        children.push((l, depth + c.len_utf8(), &longer[lo..end]));
-        lo = end;
+/// See [`Building::tried`].
+const GIVE_UP_AFTER: u8 = 8;
+
+fn is_set(bits: &[u64], at: usize) -> bool {
+    bits.get(at / 64).is_some_and(|word| word >> (at % 64) & 1 != 0)
+}
+
+fn set(bits: &mut Vec<u64>, at: usize) {
+    if bits.len() <= at / 64 {
+        bits.resize(at / 64 + 1, 0);
     }
-    if children.is_empty() {
-        return;
-    }
-    let (at, k) = (records.len(), children.len());
-    records.push(u8::try_from(k).expect("fewer children than Thai letters"));
-    if k > LISTED {
-        records.extend(children.iter().fold(0u128, |set, (l, ..)| set | 1 << l).to_le_bytes());
-    }
-    for (l, depth, words) in &children {
-        // A word that ends at the child comes first among its words.
-        records.push(if words[0].len() == *depth { l | ENDS_WORD } else { *l });
-    }
-    let places = records.len();
-    records.resize(places + 3 * (k - 1), 0);
-    for (i, (_, depth, words)) in children.into_iter().enumerate() {
-        let child = records.len();
-        lay_down(words, depth, records);
-        let has_record = records.len() > child;
-        match i {
-            0 if has_record => records[at] |= FIRST_HAS_RECORD,
-            0 => {}
-            _ => write_place(records, places + 3 * (i - 1), if has_record { child } else { 0 }),
+    bits[at / 64] |= 1 << (at % 64);
+}
+
+impl Building {
+    /// Cell 0 is no node's, so that 0 can stand for "none"; the root is in cell 1. No cell up
+    /// to [`SPAN`] is used: a base is at least 1, so few nodes fit there, and searching from
+    /// them made every node scan the whole array.
+    fn new() -> Building {
+        let start = usize::from(SPAN) + 1;
+        Building {
+            cells: vec![0; start],
+            taken: Vec::new(),
+            bases: Vec::new(),
+            tried: vec![0; start],
+            lowest_free: start,
         }
     }
-}
 
-fn write_place(records: &mut [u8], at: usize, place: usize) {
-    assert!(place < 1 << 24, "records within three bytes' reach");
-    records[at..at + 3].copy_from_slice(&place.to_le_bytes()[..3]);
-}
+    /// The first free cell at `at` or after it.
+    fn free_from(&self, at: usize) -> usize {
+        // The cells before `at` count as taken.
+        let before = (1 << (at % 64)) - 1;
+        let (mut word, mut bits) = (at / 64, self.taken.get(at / 64).map_or(before, |b| b | before));
+        while bits == u64::MAX {
+            word += 1;
+            bits = self.taken.get(word).copied().unwrap_or(0);
+        }
+        word * 64 + bits.trailing_ones() as usize
+    }
 
-/// The place written at `at` in `records`.
-fn place_at(records: &[u8], at: usize) -> usize {
-    let p = &records[at..at + 3];
-    usize::from(p[0]) | usize::from(p[1]) << 8 | usize::from(p[2]) << 16
+    /// Places the children of the node in cell `node`, whose words (sorted, sharing their
+    /// first `depth` bytes) are `words`, at the lowest base free where each child's cell is
+    /// free; then theirs, depth first.
+    fn place_children(&mut self, words: &[&str], depth: usize, node: u32) {
+        // The list is sorted, so a word that ends here comes first.
+        let longer = if words.first().is_some_and(|w| w.len() == depth) { &words[1..] } else { words };
+        let mut children = Vec::new();
+        let mut lo = 0;
+        while lo < longer.len() {
+            let c = longer[lo][depth..].chars().next().expect("longer than its prefix");
+            let end = lo + longer[lo..].partition_point(|w| w[depth..].starts_with(c));
+            let l = letter(c).unwrap_or_else(|| panic!("{}: {c:?} is not a Thai letter", longer[lo]));
+            children.push((usize::from(l) + 1, depth + c.len_utf8(), &longer[lo..end]));
+            lo = end;
+        }
+        let Some(&(first, ..)) = children.first() else { return };
+        // Where the first child's cell is free, searched by the word of bits; then the others.
+        let mut at = self.free_from(self.lowest_free);
+        while is_set(&self.bases, at - first)
+            || children.iter().any(|(label, ..)| is_set(&self.taken, at - first + label))
+        {
+            // A free cell tried in vain many times is given up (left empty), as darts-clone
+            // does: every node tried every such cell in turn, and building took four times as
+            // long.
+            if at < self.tried.len() {
+                self.tried[at] += 1;
+                if self.tried[at] == GIVE_UP_AFTER {
+                    set(&mut self.taken, at);
+                }
+            }
+            at = self.free_from(at + 1);
+        }
+        let base = at - first;
+        let end = base + children.last().map_or(0, |c| c.0);
+        assert!(end < 1 << (32 - BASE_SHIFT), "a base within its bits");
+        if self.cells.len() <= end {
+            self.cells.resize(end + 1, 0);
+            self.tried.resize(end + 1, 0);
+        }
+        set(&mut self.bases, base);
+        self.cells[node as usize] |= (base as u32) << BASE_SHIFT;
+        for (label, depth, words) in &children {
+            // A word that ends at the child comes first among its words.
+            let word = if words[0].len() == *depth { ENDS_WORD } else { 0 };
+            self.cells[base + label] = word | *label as u32;
+            set(&mut self.taken, base + label);
+        }
+        self.lowest_free = self.free_from(self.lowest_free);
+        for (label, depth, words) in children {
+            self.place_children(words, depth, (base + label) as u32);
+        }
+    }
 }
 
 /// One place of a run in the search for its best cut: the letter that begins there, and the
