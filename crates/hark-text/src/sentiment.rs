@@ -984,5 +984,8 @@ mod tests {
         // What follows "but" decides.
         assert_eq!(label("The staff were nice but the product is awful"), SentimentLabel::Negative);
         assert_eq!(label("Delivery was slow but the product is excellent"), SentimentLabel::Positive);
+        // "My only complaint" names what follows and is no complaint of its own.
+        assert_eq!(label("Love it. My only complaint is the wait"), SentimentLabel::Positive);
+        assert_eq!(label("The only problem is it broke after a week"), SentimentLabel::Negative);
     }
 }

@@ -254,6 +254,38 @@ fn more_than_wanted(tokens: &mut [Token], lang: Lang, amounts: &HashSet<String>)
 /// complaint ("too big" then weighs about as much as "disappointing").
 const TOO_MUCH: f64 = -1.0;
 
+/// "My only complaint is …", "The only problem was …": the word names what follows and says
+/// that all else was good; it is no complaint of its own ("Love it. My only complaint is the
+/// wait" had read negative).
+fn only_complaint(tokens: &mut [Token]) {
+    const NAMES: [&str; 16] = [
+        "complaint",
+        "complaints",
+        "issue",
+        "issues",
+        "problem",
+        "problems",
+        "gripe",
+        "gripes",
+        "downside",
+        "downsides",
+        "negative",
+        "negatives",
+        "flaw",
+        "flaws",
+        "drawback",
+        "drawbacks",
+    ];
+    for at in 1..tokens.len() {
+        let (before, [named, ..]) = tokens.split_at_mut(at) else { continue };
+        if NAMES.contains(&&*named.word)
+            && before.last().is_some_and(|t| *t.word == *"only" && t.clause == named.clause)
+        {
+            named.sway = Sway::Word(0.0);
+        }
+    }
+}
+
 /// "Mai più" (con voi) is never again, expected and not to be; but "mai più problemi" is no
 /// more problems, where più only leads to the noun.
 fn never_again_in_italian(tokens: &mut [Token]) {
@@ -586,7 +618,10 @@ impl Words {
         match lang {
             Lang::Th => cannot_after_the_verb(&mut tokens),
             Lang::It => never_again_in_italian(&mut tokens),
-            Lang::En => not_enough_praise(&mut tokens),
+            Lang::En => {
+                not_enough_praise(&mut tokens);
+                only_complaint(&mut tokens);
+            }
             Lang::Ko => wanted_again_in_korean(&mut tokens),
         }
         nothing_better(&mut tokens, lang);
