@@ -987,5 +987,6 @@ mod tests {
         // "My only complaint" names what follows and is no complaint of its own.
         assert_eq!(label("Love it. My only complaint is the wait"), SentimentLabel::Positive);
         assert_eq!(label("The only problem is it broke after a week"), SentimentLabel::Negative);
+        assert_eq!(label("Servizio ottimo, l'unico problema è l'attesa"), SentimentLabel::Positive);
     }
 }

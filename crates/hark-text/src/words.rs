@@ -254,32 +254,42 @@ fn more_than_wanted(tokens: &mut [Token], lang: Lang, amounts: &HashSet<String>)
 /// complaint ("too big" then weighs about as much as "disappointing").
 const TOO_MUCH: f64 = -1.0;
 
-/// "My only complaint is …", "The only problem was …": the word names what follows and says
-/// that all else was good; it is no complaint of its own ("Love it. My only complaint is the
-/// wait" had read negative).
-fn only_complaint(tokens: &mut [Token]) {
-    const NAMES: [&str; 16] = [
-        "complaint",
-        "complaints",
-        "issue",
-        "issues",
-        "problem",
-        "problems",
-        "gripe",
-        "gripes",
-        "downside",
-        "downsides",
-        "negative",
-        "negatives",
-        "flaw",
-        "flaws",
-        "drawback",
-        "drawbacks",
-    ];
+/// "My only complaint is …", "L'unica pecca è …": the word names what follows and says that
+/// all else was good; it is no complaint of its own ("Love it. My only complaint is the wait"
+/// had read negative).
+fn only_complaint(tokens: &mut [Token], lang: Lang) {
+    let (only, names): (&[&str], &[&str]) = match lang {
+        Lang::En => (
+            &["only"],
+            &[
+                "complaint",
+                "complaints",
+                "issue",
+                "issues",
+                "problem",
+                "problems",
+                "gripe",
+                "gripes",
+                "downside",
+                "downsides",
+                "negative",
+                "negatives",
+                "flaw",
+                "flaws",
+                "drawback",
+                "drawbacks",
+            ],
+        ),
+        Lang::It => (
+            &["unico", "unica", "l'unico", "l'unica"],
+            &["problema", "problemi", "difetto", "difetti", "pecca", "pecche", "neo"],
+        ),
+        Lang::Ko | Lang::Th => return,
+    };
     for at in 1..tokens.len() {
         let (before, [named, ..]) = tokens.split_at_mut(at) else { continue };
-        if NAMES.contains(&&*named.word)
-            && before.last().is_some_and(|t| *t.word == *"only" && t.clause == named.clause)
+        if names.contains(&&*named.word)
+            && before.last().is_some_and(|t| only.contains(&&*t.word) && t.clause == named.clause)
         {
             named.sway = Sway::Word(0.0);
         }
@@ -617,10 +627,13 @@ impl Words {
         }
         match lang {
             Lang::Th => cannot_after_the_verb(&mut tokens),
-            Lang::It => never_again_in_italian(&mut tokens),
+            Lang::It => {
+                never_again_in_italian(&mut tokens);
+                only_complaint(&mut tokens, lang);
+            }
             Lang::En => {
                 not_enough_praise(&mut tokens);
-                only_complaint(&mut tokens);
+                only_complaint(&mut tokens, lang);
             }
             Lang::Ko => wanted_again_in_korean(&mut tokens),
         }
