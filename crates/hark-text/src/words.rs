@@ -288,8 +288,8 @@ fn only_complaint(tokens: &mut [Token], lang: Lang) {
     };
     for at in 1..tokens.len() {
         let (before, [named, ..]) = tokens.split_at_mut(at) else { continue };
-        if names.contains(&&*named.word)
-            && before.last().is_some_and(|t| only.contains(&&*t.word) && t.clause == named.clause)
+        if before.last().is_some_and(|t| only.contains(&&*t.word) && t.clause == named.clause)
+            && names.contains(&&*named.word)
         {
             named.sway = Sway::Word(0.0);
         }
