@@ -2,7 +2,8 @@
 //!
 //! Hangul and Thai script decide on their own (beside Latin words, when the survey is in that
 //! language); text in Latin script is English or Italian, as the words only one of them uses
-//! decide or, when they do not, lingua (with only those two models loaded) judges it.
+//! decide (its first words, once one language leads by three) or, when they do not, lingua
+//! (with only those two models loaded) judges it.
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -130,6 +131,8 @@ fn latin_language(text: &str, hint: Option<Lang>) -> Lang {
 /// [`one_language_words`]). The text is cut where a character is neither a letter nor an
 /// apostrophe, into at most 40 pieces (some empty), each lower-cased as it is read.
 fn english_lead(text: &str) -> i32 {
+    /// A lead that decides, whatever the rest says: the words after it are not read.
+    const DECIDED: i32 = 3;
     let words = one_language_words();
     let (mut lead, mut word, mut pieces) = (0i32, String::with_capacity(32), 0);
     for c in text.chars() {
@@ -141,7 +144,7 @@ fn english_lead(text: &str) -> i32 {
             lead += i32::from(words.get(word.as_str()).copied().unwrap_or(0));
             word.clear();
             pieces += 1;
-            if pieces == 40 {
+            if pieces == 40 || lead.abs() >= DECIDED {
                 return lead;
             }
         }
@@ -249,8 +252,10 @@ mod tests {
     /// them, and English that Italians write counts for neither language.
     #[test]
     fn short_comments_are_told_by_their_words() {
-        assert_eq!(english_lead("Fast delivery, friendly support"), 4);
-        assert_eq!(english_lead("Consegna veloce, assistenza gentile"), -4);
+        // A lead of three decides: the rest is not read.
+        assert_eq!(english_lead("Fast delivery, friendly support"), 3);
+        assert_eq!(english_lead("Consegna veloce, assistenza gentile"), -3);
+        assert_eq!(english_lead("Fast friendly support, ma il servizio non era gentile"), 3);
         assert_eq!(english_lead("Qualità ottima, made in Italy, taglia small"), -3);
         assert_eq!(english_lead("Staff top, app ok"), 0);
         assert_eq!(detect("Fast delivery, friendly support", Some(Lang::It)), Lang::En);
