@@ -256,7 +256,7 @@ impl Lexicons {
                 continue;
             }
             let first = before
-                .iter()
+                .iter_mut()
                 .rev()
                 .take(3)
                 .take_while(|t| t.clause == second.clause)
@@ -265,6 +265,9 @@ impl Lexicons {
             if let Some((_, value)) =
                 pairs.get(&*first.term).and_then(|ends| ends.iter().find(|(b, _)| lexicon.matches(&second.term, b)))
             {
+                // The pair says it for both: the first word's own value (만족 inside 만족도,
+                // satisfaction, in 만족도가 낮아요) does not count beside it.
+                first.sway = Sway::Word(0.0);
                 second.sway = Sway::Word(*value);
             }
         }
@@ -789,6 +792,9 @@ mod tests {
             ("양심 없는 가격", Negative),
             ("수준이 낮아요", Negative),
             ("수준 높은 서비스", Positive),
+            // The pair's own first word (만족 inside 만족도) does not count beside it.
+            ("만족도가 낮아요", Negative),
+            ("완성도가 낮아요", Negative),
             // Apart, or in another order, they are nothing.
             ("마음이 아파서 들어요", Neutral),
             ("Hold on, I am on the phone", Neutral),

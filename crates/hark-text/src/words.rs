@@ -65,6 +65,11 @@ struct RulesFile {
     /// stripped from the end of a word, the longest that fits.
     #[serde(default)]
     particles: Vec<String>,
+    /// Korean nouns whose last syllable is also a particle (만족도, satisfaction; 전문가,
+    /// expert): never stripped, so that 만족도, 만족도가 and 만족도는 are one term, not 만족 and
+    /// 만족도.
+    #[serde(default)]
+    whole: Vec<String>,
     /// Particles that make a yes/no question of what comes just before (Thai ไหม, มั้ย): "ดีไหม"
     /// asks whether it is good, and says neither.
     #[serde(default)]
@@ -107,6 +112,7 @@ pub(crate) struct Rules {
     articles: HashSet<String>,
     /// With their length in syllables, longest first, by their last letter.
     particles: FxHashMap<char, Vec<(String, usize)>>,
+    whole: HashSet<String>,
 }
 
 /// What a word does in a comment, as [`Words::read`] finds it.
@@ -449,6 +455,7 @@ impl Words {
                 unstemmed: fold_all(file.unstemmed),
                 articles: fold_all(file.articles),
                 particles: by_last,
+                whole: fold_all(file.whole),
             }
         });
         Words {
@@ -762,7 +769,7 @@ impl Words {
                 let word = word.rsplit('\'').next().unwrap_or(word);
                 self.italian.stem(word).into_owned()
             }
-            Lang::Ko => strip_particle(word, &self.rules(lang).particles).to_owned(),
+            Lang::Ko => strip_particle(word, self.rules(lang)).to_owned(),
             Lang::Th => word.to_owned(),
         };
         (term, Role::Content)
@@ -987,11 +994,15 @@ fn caseless(c: char) -> bool {
 }
 
 /// A Korean word without its trailing particle: 배송이, 배송은, 배송을 → 배송. A one-syllable
-/// particle leaves at least two syllables, so that 사과 (apple) keeps its 과.
-fn strip_particle<'a>(word: &'a str, particles: &FxHashMap<char, Vec<(String, usize)>>) -> &'a str {
-    let Some(candidates) = word.chars().next_back().and_then(|last| particles.get(&last)) else {
+/// particle leaves at least two syllables, so that 사과 (apple) keeps its 과; a listed noun
+/// (`whole`) keeps its last syllable.
+fn strip_particle<'a>(word: &'a str, rules: &Rules) -> &'a str {
+    let Some(candidates) = word.chars().next_back().and_then(|last| rules.particles.get(&last)) else {
         return word;
     };
+    if rules.whole.contains(word) {
+        return word;
+    }
     let syllables = word.chars().count();
     for (particle, len) in candidates {
         let keep = if *len == 1 { 2 } else { 1 };
@@ -1023,6 +1034,8 @@ mod tests {
         // Not particles: the word is too short to carry one.
         assert_eq!(terms("사과", Lang::Ko)[0], "사과");
         assert_eq!(terms("하나", Lang::Ko)[0], "하나");
+        // A noun whose last syllable is also a particle is one term with its particles.
+        assert_eq!(terms("만족도 만족도가 만족도는", Lang::Ko), ["만족도"; 3]);
     }
 
     #[test]
