@@ -530,6 +530,9 @@ mod tests {
             ("직원분 친절함이 돋보였어요", Positive),
             ("완성도 높은 제품", Positive),
             ("의미 없는 통화만 반복", Negative),
+            ("매일 먹어도 안 질려요", Positive),
+            ("벌써 질렸어요", Negative),
+            ("말이 필요없는 맛집", Positive),
             ("배송이 느렸고 가격도 비쌌어요", Negative),
             ("바가지 씌우는 느낌", Negative),
             ("전화 연결이 계속 끊겨요", Negative),
@@ -660,6 +663,8 @@ mod tests {
         reads(&[
             ("다시 오고 싶어요", Positive),
             ("또 보고싶다", Positive),
+            ("또 먹고파요", Positive),
+            ("배고파요", Neutral),
             ("다시 보고 싶지 않아요", Negative),
             ("집에 가고 싶어요", Neutral),
         ]);
@@ -842,7 +847,7 @@ mod tests {
             ("Mai più problemi dopo la riparazione", Positive),
             ("다시는 안 살 거예요", Negative),
             ("두 번 다시 안 시킵니다", Negative),
-            ("다시 봐도 안 질리는 영화", Neutral),
+            ("다시 봐도 안 질리는 영화", Positive),
             ("จะไม่กลับมาใช้บริการอีก", Negative),
             ("โทรไปไม่มีใครรับสาย", Negative),
         ]);

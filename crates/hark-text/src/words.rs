@@ -331,7 +331,9 @@ fn wanted_again_in_korean(tokens: &mut [Token]) {
         let said = (again_at(&want.word) && !again(&want.word))
             || before.iter().rev().take(NEGATION_REACH).take_while(|t| t.clause == want.clause).any(|t| again(&t.word));
         let valued = !matches!(want.sway, Sway::Word(v) | Sway::EndsPair(v) if v == 0.0);
-        if said && !valued && want.word.contains('싶') {
+        // 싶 (want), or its contraction 고프/고파: 또 보고프다.
+        let wanting = want.word.contains('싶') || want.word.contains("고프") || want.word.contains("고파");
+        if said && !valued && wanting {
             want.sway = Sway::Word(WANTED_AGAIN);
         }
     }
