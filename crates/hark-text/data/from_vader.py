@@ -8,7 +8,8 @@ MIT, C.J. Hutto) that the hand-written sentiment/en.json lacks, on its scale.
 Kept: words of four or more ASCII letters (and a few short ones), whose mean rating is at
 least 0.8 either way, that are not function words, negators or rule words of rules/en.json,
 nor words, or forms of words, that name a thing in customer comments (cut, tops, gift,
-support) or hope for something not had (hoping), nor Italian or Spanish words (the English words of these files
+support) or hope for something not had (hoping), nor adverbs that frame what is said
+(honestly), nor Italian or Spanish words (the English words of these files
 tell English from Italian), nor words whose stem (Snowball, as Hark stems) the hand-written
 file has: it decides those. Hark matches these words as written, not by their stem.
 """
@@ -32,6 +33,9 @@ interest interested drop drops liberty active allow allowed alert certain certai
 excited surprise surprised surprisingly forced blocking mature secure prepared importantly fyi bright brighter
 bold relaxed agree agreed kia substantial justice lose lost crazy alone giving ease stuck
 """.split())
+# Adverbs that frame what is said rather than praise it: "it honestly looked matronly",
+# "Sincerely, Anna". Left out as written; their stems' words stay (honest pricing).
+ASIDE = {"honestly", "frankly", "sincerely"}
 ROMANCE = set("""
 amorino amoroso magnifico vigoroso virtuoso virtuosi virtuosa supremo perfecto perfecta gracioso hago relievo
 fiasco fiesta pukka mia tia bravo brava bella bello amore dolce
@@ -53,7 +57,7 @@ def main(vader_path):
         value = max(-3, min(3, round(float(mean))))
         if not (word.isascii() and word.isalpha() and word.islower()) or abs(float(mean)) < 0.8:
             continue
-        if (len(word) < 4 and word not in SHORT) or word in PLAIN or word in ROMANCE:
+        if (len(word) < 4 and word not in SHORT) or word in PLAIN or word in ROMANCE or word in ASIDE:
             continue
         if word in ruled or word in italian or stem(word) in left_out:
             continue
