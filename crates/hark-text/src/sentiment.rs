@@ -681,6 +681,9 @@ mod tests {
             ("It's a fraud", Negative),
             ("Support ticket still open after a week", Neutral),
             ("The app supports Apple Pay", Neutral),
+            // An adverb that frames what is said is no praise of its own.
+            ("Sincerely, Anna", Neutral),
+            ("I wanted to love this suit, but it honestly looked matronly", Negative),
         ]);
     }
 
