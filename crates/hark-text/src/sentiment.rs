@@ -527,7 +527,7 @@ mod tests {
             ("가입 절차가 너무 번거롭고 귀찮아요", Negative),
             ("포장을 대충 했어요", Negative),
             ("음식에서 쉰내가 나요", Negative),
-            ("직원분 친절함이 돋보였어요", Positive),
+            ("디자인이 돋보였어요", Positive),
             ("완성도 높은 제품", Positive),
             ("의미 없는 통화만 반복", Negative),
             ("매일 먹어도 안 질려요", Positive),
