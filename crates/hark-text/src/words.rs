@@ -67,7 +67,8 @@ struct RulesFile {
     particles: Vec<String>,
     /// Korean nouns whose last syllable is also a particle (만족도, satisfaction; 전문가,
     /// expert): never stripped, so that 만족도, 만족도가 and 만족도는 are one term, not 만족 and
-    /// 만족도.
+    /// 만족도. Only nouns rarely meant as the shorter noun and the particle: 친절도 is more
+    /// often 친절 and 도 (kindness too) than a level of kindness, so it is not listed.
     #[serde(default)]
     whole: Vec<String>,
     /// Particles that make a yes/no question of what comes just before (Thai ไหม, มั้ย): "ดีไหม"
