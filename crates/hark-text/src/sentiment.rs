@@ -835,6 +835,9 @@ mod tests {
             ("I can't log in to my account", Negative),
             ("The page doesn't load", Negative),
             ("No sign of my parcel", Negative),
+            // "Show" is expected as "show up", or said last.
+            ("The technician didn't show.", Negative),
+            ("It doesn't show much cleavage", Neutral),
             ("Non riesco ad accedere al mio account", Negative),
             ("가입이 안 돼요", Negative),
             ("앱 설치가 안 돼요", Negative),
