@@ -127,6 +127,9 @@ pub(crate) struct Lexicons {
     /// Each language's expected, resolving and problem words by term, looked up once for
     /// every word read.
     kinds: [FxHashMap<String, Kind>; 4],
+    /// Expected verbs listed with their particle ("show up": see [`Lexicons::read_phrasal`]),
+    /// by the verb's term.
+    phrasal: [FxHashMap<String, String>; 4],
     /// Emoticons and emoji, listed with the words: what a smile says differs by language (in
     /// Thai posts ^^ is politeness, from a shop or an advert, not praise).
     signs: [Vec<(String, f64)>; 4],
@@ -194,8 +197,12 @@ impl Lexicons {
                 }
                 index
             });
+            let mut phrasal: [FxHashMap<String, String>; 4] = Default::default();
             let kinds = Lang::ALL.map(|lang| {
                 let rules = words.rules(lang);
+                for (verb, particle) in rules.expected.iter().filter_map(|w| w.split_once(' ')) {
+                    phrasal[lang.index()].insert(words.term(verb, lang), particle.to_owned());
+                }
                 // A resolving word that is also listed as expected stays resolving: added last.
                 [
                     (&rules.problems, Kind::Problem),
@@ -203,7 +210,9 @@ impl Lexicons {
                     (&rules.resolving, Kind::Resolving),
                 ]
                 .into_iter()
-                .flat_map(|(list, kind)| list.iter().map(move |w| (words.term(w, lang), kind)))
+                .flat_map(|(list, kind)| {
+                    list.iter().map(move |w| (words.term(w.split(' ').next().unwrap_or(w), lang), kind))
+                })
                 .collect()
             });
             let pair_ends = Lang::ALL.map(|lang| {
@@ -213,7 +222,7 @@ impl Lexicons {
                 }
                 ends
             });
-            Lexicons { words: lexicons, kinds, signs, pairs, pair_ends, unstemmed }
+            Lexicons { words: lexicons, kinds, phrasal, signs, pairs, pair_ends, unstemmed }
         })
     }
 
@@ -269,6 +278,27 @@ impl Lexicons {
                 // satisfaction, in 만족도가 낮아요) does not count beside it.
                 first.sway = Sway::Word(0.0);
                 second.sway = Sway::Word(*value);
+            }
+        }
+    }
+
+    /// An expected verb listed with its particle ("show up", "pick up") is expected only with it
+    /// or said last: "the courier never showed up", "the technician didn't show.", "nobody
+    /// picked up". Followed by anything else in its clause it is a plain word: "it doesn't
+    /// show much cleavage" is no complaint.
+    pub(crate) fn read_phrasal(&self, tokens: &mut [Token], lang: Lang) {
+        let phrasal = &self.phrasal[lang.index()];
+        if phrasal.is_empty() {
+            return;
+        }
+        for at in 0..tokens.len() {
+            let verb = &tokens[at];
+            if !matches!(verb.sway, Sway::Expected(_)) {
+                continue;
+            }
+            let Some(particle) = phrasal.get(&*verb.term) else { continue };
+            if tokens.get(at + 1).is_some_and(|next| next.clause == verb.clause && *next.word != **particle) {
+                tokens[at].sway = Sway::Word(0.0);
             }
         }
     }
@@ -838,6 +868,8 @@ mod tests {
             // "Show" is expected as "show up", or said last.
             ("The technician didn't show.", Negative),
             ("It doesn't show much cleavage", Neutral),
+            ("Nobody picked up the phone", Negative),
+            ("I didn't pick the red one", Neutral),
             ("Non riesco ad accedere al mio account", Negative),
             ("가입이 안 돼요", Negative),
             ("앱 설치가 안 돼요", Negative),

@@ -237,21 +237,6 @@ fn not_enough_praise(tokens: &mut [Token]) {
     }
 }
 
-/// "Show" is expected as "show up": "the courier never showed up", "the technician didn't show."
-/// Followed by anything else in its clause it is a plain word: "it doesn't show much
-/// cleavage" is no complaint.
-fn show_up(tokens: &mut [Token]) {
-    for at in 0..tokens.len() {
-        let word = &tokens[at];
-        if !matches!(word.sway, Sway::Expected(_)) || !matches!(&*word.word, "show" | "shows" | "showed") {
-            continue;
-        }
-        if tokens.get(at + 1).is_some_and(|next| next.clause == word.clause && *next.word != *"up") {
-            tokens[at].sway = Sway::Word(0.0);
-        }
-    }
-}
-
 /// "Too big", "troppo piccolo", ใหญ่เกินไป: more than the customer wanted of a plain quality
 /// is a complaint, though the word alone says nothing either way. A word with a value of its
 /// own is only made stronger, as by any intensifier ("too expensive", "too cute"). "Too" that
@@ -660,13 +645,14 @@ impl Words {
             Lang::En => {
                 not_enough_praise(&mut tokens);
                 only_complaint(&mut tokens, lang);
-                show_up(&mut tokens);
             }
             Lang::Ko => wanted_again_in_korean(&mut tokens),
         }
         nothing_better(&mut tokens, lang);
+        let lexicons = Lexicons::shared();
+        lexicons.read_phrasal(&mut tokens, lang);
         if ends_pair {
-            Lexicons::shared().read_pairs(&mut tokens, lang);
+            lexicons.read_pairs(&mut tokens, lang);
         }
         if too_much {
             more_than_wanted(&mut tokens, lang, &self.rules(lang).amounts);
