@@ -35,7 +35,7 @@ pub(crate) fn find_thai(text: &str) -> Option<usize> {
 /// labelled `l + 1`. No two nodes share a base, so the label alone says whose child a cell
 /// holds (as in darts-clone). A step of the walk is one read of one cell, with no search among
 /// a node's letters: with records of each node's letters, searched or counted in a set, Thai
-/// took 12% more instructions to read, and 9% more time.
+/// took 12% more instructions to read, and 5–8% more time.
 pub(crate) struct ThaiWords {
     /// Each cell: its base (the bits from [`BASE_SHIFT`] up; 0 for a node without children),
     /// [`ENDS_WORD`], and its label (0: the cell holds no child).
