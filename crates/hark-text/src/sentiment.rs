@@ -700,6 +700,22 @@ mod tests {
         ]);
     }
 
+    /// 아깝다 (a waste) after "to keep to myself" or a deed in 기엔 is "too good to …".
+    #[test]
+    fn korean_too_good_to_waste_is_praise() {
+        use SentimentLabel::*;
+        reads(&[
+            ("나만 알기 아까운 맛집", Positive),
+            ("혼자 알기엔 너무 아까운 곳이에요", Positive),
+            ("나만알기아까운 카페", Positive),
+            ("그냥 묻히기에는 아까운 영화", Positive),
+            ("돈이 아까워요", Negative),
+            ("시간이 아까웠다", Negative),
+            ("1점 주기도 아깝다", Negative),
+            ("별 하나 주기에도 아까운 서비스", Negative),
+        ]);
+    }
+
     /// English borrows VADER's words beyond its own, matched as written: a derived word does
     /// not make its plain stem lean (openness, open; supports, support).
     #[test]

@@ -61,6 +61,20 @@ struct RulesFile {
     /// Stop words that such a word makes a complaint of too: "too much", "too many".
     #[serde(default)]
     amounts: Vec<String>,
+    /// "Only" said of a fault: "my only complaint", "l'unica pecca" (see `only_fault`).
+    #[serde(default)]
+    only: Vec<String>,
+    /// The names of a fault that "only" makes the one fault: complaint, issue, pecca.
+    #[serde(default)]
+    faults: Vec<String>,
+    /// Korean "at all" (1도, 하나도, 전혀), said between a word and the 없다 that negates it:
+    /// 재미가 1도 없다 (no fun at all).
+    #[serde(default)]
+    at_all: Vec<String>,
+    /// Korean nouns of intention (의사, 생각): none of them, and the deed before is not to be
+    /// done (재구매 의사 없어요, no intention of buying again).
+    #[serde(default)]
+    intentions: Vec<String>,
     /// Korean particles (이, 가, 은, 는 …) and common predicate endings (하다, 했어요, 스럽다 …)
     /// stripped from the end of a word, the longest that fits.
     #[serde(default)]
@@ -104,6 +118,10 @@ pub(crate) struct Rules {
     pub intensifiers: rustc_hash::FxHashMap<String, f64>,
     pub excess: HashSet<String>,
     amounts: HashSet<String>,
+    only: HashSet<String>,
+    faults: HashSet<String>,
+    at_all: HashSet<String>,
+    intentions: HashSet<String>,
     pub questions: HashSet<String>,
     /// Folded, not yet read as terms (see `Lexicons`, which reads them).
     pub expected: Vec<String>,
@@ -262,42 +280,17 @@ fn more_than_wanted(tokens: &mut [Token], lang: Lang, amounts: &HashSet<String>)
 /// reviews that find a dress too long read less often as praise (see README).
 const TOO_MUCH: f64 = -1.0;
 
-/// "My only complaint is …", "L'unica pecca è …": the word names what follows and says that
+/// "My only complaint is …", "L'unica pecca è …": the fault named follows "only" and says that
 /// all else was good; it is no complaint of its own ("Love it. My only complaint is the wait"
-/// had read negative).
-fn only_complaint(tokens: &mut [Token], lang: Lang) {
-    let (only, names): (&[&str], &[&str]) = match lang {
-        Lang::En => (
-            &["only"],
-            &[
-                "complaint",
-                "complaints",
-                "issue",
-                "issues",
-                "problem",
-                "problems",
-                "gripe",
-                "gripes",
-                "downside",
-                "downsides",
-                "negative",
-                "negatives",
-                "flaw",
-                "flaws",
-                "drawback",
-                "drawbacks",
-            ],
-        ),
-        Lang::It => (
-            &["unico", "unica", "l'unico", "l'unica"],
-            &["problema", "problemi", "difetto", "difetti", "pecca", "pecche", "neo"],
-        ),
-        Lang::Ko | Lang::Th => return,
-    };
+/// had read negative). The rules file lists both words (`only`, `faults`).
+fn only_fault(tokens: &mut [Token], rules: &Rules) {
+    if rules.only.is_empty() {
+        return;
+    }
     for at in 1..tokens.len() {
         let (before, [named, ..]) = tokens.split_at_mut(at) else { continue };
-        if before.last().is_some_and(|t| only.contains(&&*t.word) && t.clause == named.clause)
-            && names.contains(&&*named.word)
+        if before.last().is_some_and(|t| rules.only.contains(&*t.word) && t.clause == named.clause)
+            && rules.faults.contains(&*named.word)
         {
             named.sway = Sway::Word(0.0);
         }
@@ -344,6 +337,42 @@ fn wanted_again_in_korean(tokens: &mut [Token]) {
 /// visit) and 재구매 (buying again) in the lexicon.
 const WANTED_AGAIN: f64 = 2.0;
 
+/// Korean "too good to …": 아깝다 (a waste, a pity) after a deed in 기엔 or 기에는 is praise:
+/// 묻히기엔 아까운 영화 (too good to be forgotten); so after 나만 or 혼자 (to myself) and a
+/// deed: 나만 알기 아까운 곳 (too good to keep to myself). After a noun, or a deed in 기도
+/// (even to …), it is the complaint it was: 시간이 아까웠다, 1점 주기도 아깝다.
+fn too_good_to_in_korean(tokens: &mut [Token]) {
+    for at in 0..tokens.len() {
+        let (before, [pity, ..]) = tokens.split_at_mut(at) else { continue };
+        // Most words are no complaint: one compare of the value finds that.
+        if !matches!(pity.sway, Sway::Word(v) if v < 0.0) {
+            continue;
+        }
+        let Some(glued) = pity.word.find("아까").or_else(|| pity.word.find("아깝")) else { continue };
+        // The words before in the clause, past a "so" (너무 아까운).
+        let mut words = before
+            .iter()
+            .rev()
+            .take_while(|t| t.clause == pity.clause)
+            .filter(|t| !matches!(t.sway, Sway::Intensifier(_)))
+            .map(|t| &*t.word);
+        // The deed, glued to 아깝다 or the word before it; then the word before the deed.
+        let (deed, first) = match glued {
+            0 => (words.next().unwrap_or_default(), words.next()),
+            _ => (&pity.word[..glued], None),
+        };
+        let to_myself = |w: &str| w.starts_with("나만") || w.starts_with("혼자");
+        let too_good = ["기엔", "기에는", "기에"].iter().any(|ending| deed.ends_with(ending))
+            || (deed.ends_with('기') && (to_myself(deed) || first.is_some_and(to_myself)));
+        if too_good {
+            pity.sway = Sway::Word(TOO_GOOD_TO);
+        }
+    }
+}
+
+/// What "too good to …" is worth: as much as 아깝다 is against.
+const TOO_GOOD_TO: f64 = 2.0;
+
 /// Korean and Thai say what should have been with an ending or after the word: 더
 /// 친절했으면 좋겠어요 (I wish you were kinder), ดีกว่านี้ (better than this). Marks the words
 /// wished for before `word` as negated; whether `word` is the wish itself (좋겠어요, "it would
@@ -369,12 +398,6 @@ fn wish_in_korean_or_thai(tokens: &mut [Token], word: &str, lang: Lang) -> bool 
         _ => false,
     }
 }
-
-/// Korean nouns of intention: none of them, and the deed before is not to be done.
-const INTENTIONS: [&str; 5] = ["의사", "의향", "생각", "마음", "계획"];
-
-/// "At all", said between a word and the 없다 that negates it: 재미가 1도 없다 (no fun at all).
-const AT_ALL: [&str; 5] = ["1도", "하나도", "조금도", "일도", "전혀"];
 
 /// The Korean negators said before the word they negate, and so glued to it at times.
 const GLUED_NEGATORS: [&str; 2] = ["안", "못"];
@@ -451,6 +474,10 @@ impl Words {
                 intensifiers,
                 excess,
                 amounts: fold_all(file.amounts),
+                only: fold_all(file.only),
+                faults: fold_all(file.faults),
+                at_all: fold_all(file.at_all),
+                intentions: fold_all(file.intentions),
                 questions: fold_all(file.questions),
                 expected: file.expected.iter().map(|w| fold(w, lang)).collect(),
                 resolving: file.resolving.iter().map(|w| fold(w, lang)).collect(),
@@ -490,6 +517,7 @@ impl Words {
     /// [`Self::tokens`] with the thread's readings of `lang`, if it has them at hand.
     fn tokens_with(&self, text: &str, lang: Lang, mut kept: Option<&mut Readings>) -> Vec<Token> {
         let mut tokens: Vec<Token> = Vec::with_capacity(text.len() / 5);
+        let rules = self.rules(lang);
         // Words left in the current negation's scope.
         let mut reach = 0usize;
         let mut clause = 0u32;
@@ -524,7 +552,7 @@ impl Words {
                 let prev = if word.starts_with('없') {
                     // Past a "so" or an "at all" between: 재미 정말 없다, 재미가 1도 없다.
                     let degree = |t: &Token| {
-                        matches!(t.sway, Sway::Intensifier(_) | Sway::TooMuch(_)) || AT_ALL.contains(&&*t.word)
+                        matches!(t.sway, Sway::Intensifier(_) | Sway::TooMuch(_)) || rules.at_all.contains(&*t.word)
                     };
                     let mut back = tokens.iter_mut().rev().take(3).take_while(|t| t.clause == clause);
                     back.find(|t| !t.stop && !degree(t))
@@ -554,7 +582,7 @@ impl Words {
                 // 없어요 (no intention of buying again), 추천할 생각 없어요.
                 if let [.., deed, intention] = tokens.as_mut_slice()
                     && word.starts_with('없')
-                    && INTENTIONS.contains(&&*intention.term)
+                    && rules.intentions.contains(&*intention.term)
                     && !deed.stop
                     && deed.clause == intention.clause
                 {
@@ -632,22 +660,20 @@ impl Words {
             } else if negator {
                 // A Korean negator (안 좋아요, 못 먹을) reaches only the predicate after it.
                 reach = if lang == Lang::Ko { 1 } else { NEGATION_REACH };
-            } else if reach > 0 && !self.rules(lang).articles.contains(&*tokens[tokens.len() - 1].word) {
+            } else if reach > 0 && !rules.articles.contains(&*tokens[tokens.len() - 1].word) {
                 reach -= 1;
             }
         }
         match lang {
             Lang::Th => cannot_after_the_verb(&mut tokens),
-            Lang::It => {
-                never_again_in_italian(&mut tokens);
-                only_complaint(&mut tokens, lang);
+            Lang::It => never_again_in_italian(&mut tokens),
+            Lang::En => not_enough_praise(&mut tokens),
+            Lang::Ko => {
+                wanted_again_in_korean(&mut tokens);
+                too_good_to_in_korean(&mut tokens);
             }
-            Lang::En => {
-                not_enough_praise(&mut tokens);
-                only_complaint(&mut tokens, lang);
-            }
-            Lang::Ko => wanted_again_in_korean(&mut tokens),
         }
+        only_fault(&mut tokens, rules);
         nothing_better(&mut tokens, lang);
         let lexicons = Lexicons::shared();
         lexicons.read_phrasal(&mut tokens, lang);
@@ -655,7 +681,7 @@ impl Words {
             lexicons.read_pairs(&mut tokens, lang);
         }
         if too_much {
-            more_than_wanted(&mut tokens, lang, &self.rules(lang).amounts);
+            more_than_wanted(&mut tokens, lang, &rules.amounts);
         }
         tokens
     }
