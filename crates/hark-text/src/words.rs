@@ -618,8 +618,11 @@ impl Words {
                 }
                 // Before 안 or 못 and a light verb, the noun is what is negated: 추천 안 해요,
                 // 공감 안 되는, 이해 못 했어요, and past a "so" between: 연결이 너무 안 돼요.
-                let light_verb = word
-                    .starts_with(['하', '해', '했', '함', '한', '할', '합', '되', '돼', '됐', '됨', '된', '될', '됩']);
+                // 가다 too, as in 공감이 안 가요 (I can't relate), 이해가 안 가요, 신뢰가 안 가요.
+                let light_verb = word.starts_with([
+                    '하', '해', '했', '함', '한', '할', '합', '되', '돼', '됐', '됨', '된', '될', '됩', '가', '갔',
+                    '간', '갈', '갑',
+                ]);
                 if let [.., before] = tokens.as_slice()
                     && light_verb
                     && (*before.word == *"안" || *before.word == *"못")
@@ -1104,6 +1107,7 @@ mod tests {
         assert_eq!(negated("맛있지 않아요", Lang::Ko), ["맛있지"]);
         assert_eq!(negated("추천 안 해요", Lang::Ko), ["추천", "해요"]);
         assert_eq!(negated("공감이 안 되는 영화", Lang::Ko)[0], "공감이");
+        assert_eq!(negated("공감이 안 가요", Lang::Ko), ["공감이", "가요"], "가다 as a light verb");
         assert_eq!(negated("이해 못 했어요", Lang::Ko), ["이해", "했어요"]);
         // What cannot be done; a noun whose light verb is negated after it.
         assert_eq!(negated("추천할 수 없어요", Lang::Ko), ["추천할"]);
