@@ -159,7 +159,7 @@ async fn the_themes_page_shows_drivers_in_the_reader_s_language(app: TestApp) {
     // The page's CSV carries the same table.
     let csv = korean("/dashboard/themes.csv?min_n=5").send().await;
     let csv = csv.unwrap().text().await.unwrap();
-    assert!(csv.lines().any(|l| l.starts_with("drivers,1,배송,10,")), "{csv}");
+    assert!(csv.lines().any(|l| l.starts_with("drivers,1,배송,+58.3,10,")), "{csv}");
     // An agent sees only their own answers' themes: none here.
     let (agent_http, agent_cookie) = app.user_session("agent@example.com", Role::Agent, None, None).await;
     let page = agent_http.get(format!("{}/dashboard/themes", app.base)).header("cookie", &agent_cookie).send().await;

@@ -937,9 +937,11 @@ async fn themes(
     page.fig.tables.push(Table {
         name: "drivers".into(),
         links: r.drivers.iter().map(|d| vec![None, Some(link(&d.driver.key))]).collect(),
+        // What the rank is by comes beside it: at 1280 px the last of 13 columns is out of sight.
         headers: names(&[
             "rank",
             "theme",
+            "points_at_stake",
             "mentions",
             "share_pct",
             "nps_with",
@@ -950,7 +952,6 @@ async fn themes(
             "ci_low",
             "ci_high",
             "p_value",
-            "points_at_stake",
         ]),
         rows: r
             .drivers
@@ -963,6 +964,7 @@ async fn themes(
                     vec![
                         rank_text(t, x.rank, x.enough_data),
                         d.name.clone(),
+                        signed(x.points_at_stake),
                         x.mentions.to_string(),
                         num(x.share_pct),
                         num(x.with.nps),
@@ -972,7 +974,7 @@ async fn themes(
                         signed(diff.map(|c| c.difference)),
                     ],
                     interval_cells(diff.map(|c| c.interval)).to_vec(),
-                    vec![diff.map_or_else(String::new, |c| format!("{:.3}", c.p_value)), signed(x.points_at_stake)],
+                    vec![diff.map_or_else(String::new, |c| format!("{:.3}", c.p_value))],
                 ]
                 .concat()
             })
