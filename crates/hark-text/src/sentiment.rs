@@ -708,6 +708,22 @@ mod tests {
         ]);
     }
 
+    /// Thai "will come again" is praise; never again a complaint; having had to come again,
+    /// or being back again, neither.
+    #[test]
+    fn thai_coming_back_is_praise() {
+        use SentimentLabel::*;
+        reads(&[
+            ("จะกลับมาอีกแน่นอนค่ะ", Positive),
+            ("ไว้มาอีกนะคะ", Positive),
+            ("จะอุดหนุนอีกครับ", Positive),
+            ("จะไม่มาอีกแล้ว", Negative),
+            ("ไม่ซื้ออีกแล้ว", Negative),
+            ("ต้องมาอีกรอบ", Neutral),
+            ("กลับมาอีกครั้งกับโปรโมชั่น", Neutral),
+        ]);
+    }
+
     /// 아깝다 (a waste) after "to keep to myself" or a deed in 기엔 is "too good to …".
     #[test]
     fn korean_too_good_to_waste_is_praise() {

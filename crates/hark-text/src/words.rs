@@ -333,6 +333,33 @@ fn wanted_again_in_korean(tokens: &mut [Token]) {
     }
 }
 
+/// Thai "will come again" is praise: จะกลับมาอีกแน่นอน, ไว้มาอีกนะคะ, จะซื้ออีก. อีก (again)
+/// after a verb of coming back or buying counts as coming back does where it is meant: with
+/// จะ, ไว้, อยาก or คง (will, later, want, surely) before the verb, แน่นอน (for sure) after it, or
+/// negated, as in ไม่มาอีกแล้ว (never coming again), which the negation makes a complaint. Said
+/// of what happened, it is no praise: กลับมาอีกครั้ง (is back again), ต้องมาอีกรอบ (had to
+/// come again).
+fn coming_back_in_thai(tokens: &mut [Token]) {
+    const VERBS: [&str; 9] = ["มา", "กลับมา", "ไป", "กลับไป", "ซื้อ", "อุดหนุน", "แวะ", "ใช้บริการ", "สั่ง"];
+    const MEANT: [&str; 4] = ["จะ", "ไว้", "อยาก", "คง"];
+    for at in 1..tokens.len() {
+        let (before, [again, after @ ..]) = tokens.split_at_mut(at) else { continue };
+        if !matches!(&*again.word, "อีก" | "อีกแล้ว") {
+            continue;
+        }
+        let mut back = before.iter().rev().take_while(|t| t.clause == again.clause).filter(|t| !t.negator);
+        if !back.next().is_some_and(|verb| VERBS.contains(&&*verb.word)) {
+            continue;
+        }
+        let meant = back.take(2).any(|t| MEANT.contains(&&*t.word))
+            || after.first().is_some_and(|t| *t.word == *"แน่นอน" && t.clause == again.clause)
+            || again.negated;
+        if meant {
+            again.sway = Sway::Word(WANTED_AGAIN);
+        }
+    }
+}
+
 /// What wanting to come back, buy again or see again is worth: as much as 재방문 (a return
 /// visit) and 재구매 (buying again) in the lexicon.
 const WANTED_AGAIN: f64 = 2.0;
@@ -668,7 +695,10 @@ impl Words {
             }
         }
         match lang {
-            Lang::Th => cannot_after_the_verb(&mut tokens),
+            Lang::Th => {
+                cannot_after_the_verb(&mut tokens);
+                coming_back_in_thai(&mut tokens);
+            }
             Lang::It => never_again_in_italian(&mut tokens),
             Lang::En => not_enough_praise(&mut tokens),
             Lang::Ko => {
