@@ -280,7 +280,7 @@ fn more_than_wanted(tokens: &mut [Token], lang: Lang, amounts: &HashSet<String>)
 /// reviews that find a dress too long read less often as praise (see README).
 const TOO_MUCH: f64 = -1.0;
 
-/// "My only complaint is …", "L'unica pecca è …": the fault named follows "only" and says that
+/// "My only complaint is …", "L'unica pecca è …", 유일한 단점은 …: the fault named follows "only" and says that
 /// all else was good; it is no complaint of its own ("Love it. My only complaint is the wait"
 /// had read negative). The rules file lists both words (`only`, `faults`).
 fn only_fault(tokens: &mut [Token], rules: &Rules) {
@@ -290,7 +290,8 @@ fn only_fault(tokens: &mut [Token], rules: &Rules) {
     for at in 1..tokens.len() {
         let (before, [named, ..]) = tokens.split_at_mut(at) else { continue };
         if before.last().is_some_and(|t| rules.only.contains(&*t.word) && t.clause == named.clause)
-            && rules.faults.contains(&*named.word)
+            // By the term too: Korean names it with a particle (단점은, 불만이).
+            && (rules.faults.contains(&*named.word) || rules.faults.contains(&*named.term))
         {
             named.sway = Sway::Word(0.0);
         }
