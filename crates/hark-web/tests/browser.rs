@@ -725,6 +725,14 @@ async fn an_admin_adopts_a_discovered_phrase_and_previews_its_words_live() {
     c.goto(&format!("{}/dashboard/themes", app.base)).await.unwrap();
     sign_in(c).await;
     text_when(c, "h1", |t| t.contains("Themes")).await;
+    // The phrase opens the promoters' answers with its words, to read what it stands for.
+    click(c, "table[data-table='promoter_phrases'] a").await;
+    text_when(c, ".filters summary", |t| t.contains("promoter") && t.contains("Lovely")).await;
+    let listed = c.find(Locator::Css("table[data-table='responses']")).await.unwrap().text().await.unwrap();
+    assert_eq!(listed.matches("Lovely, thank you").count(), 10, "{listed}");
+    assert!(!listed.contains("voucher"), "{listed}");
+    c.back().await.unwrap();
+    text_when(c, "h1", |t| t.contains("Themes")).await;
     let Ok(button) = c.find(Locator::Css("button[data-adopt='Lovely']")).await else {
         panic!("no phrase to adopt: {}", c.source().await.unwrap())
     };

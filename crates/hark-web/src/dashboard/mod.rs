@@ -616,6 +616,8 @@ async fn filters(
         .into_iter()
         .chain([chosen(&teams), chosen(&agents), chosen(&themes)])
         .chain([Some(get("channel")).filter(|v| !v.is_empty()).map(|c| t.word_or_value("channel", &c))])
+        // A segment has no field of its own (a link sets it: detractors' answers with a phrase).
+        .chain([Some(get("segment")).filter(|v| !v.is_empty()).map(|s| t.word_or_value("segment", &s))])
         .chain(["language", "attr", "q"].map(|k| Some(get(k)).filter(|v| !v.is_empty())))
         .flatten()
         .collect::<Vec<_>>()
@@ -983,10 +985,19 @@ async fn themes(
     if viewer.is_admin() {
         page.controls.adopt = r.detractor_phrases.iter().chain(&r.promoter_phrases).map(|p| p.phrase.clone()).collect();
     }
-    for (name, phrases) in [("detractor_phrases", &r.detractor_phrases), ("promoter_phrases", &r.promoter_phrases)] {
+    let segments = [
+        ("detractor_phrases", "detractor", &r.detractor_phrases),
+        ("promoter_phrases", "promoter", &r.promoter_phrases),
+    ];
+    for (name, segment, phrases) in segments {
         page.fig.tables.push(Table {
             name: name.into(),
-            links: phrases.iter().map(|_| vec![]).collect(),
+            // A phrase alone can mislead ("problema" said by promoters: "problema risolto"): it
+            // opens the segment's answers with its words, to read what it stands for.
+            links: phrases
+                .iter()
+                .map(|p| vec![Some(responses_link(pairs, &[("segment", segment.into()), ("q", p.phrase.clone())]))])
+                .collect(),
             headers: names(&["phrase", "comments", "everywhere", "z"]),
             rows: phrases
                 .iter()
