@@ -444,6 +444,15 @@ fn negates_before(word: &str) -> bool {
     word.starts_with('않') || word.starts_with("못하") || word.starts_with("못해")
 }
 
+/// Whether a Korean word is a light verb, which makes a verb of the noun before it: 하다 (추천
+/// 해요), 되다 (공감 되는), and 가다 as in 공감이 가요 (I can relate), 신뢰가 가요.
+fn light_verb(word: &str) -> bool {
+    word.starts_with([
+        '하', '해', '했', '함', '한', '할', '합', '되', '돼', '됐', '됨', '된', '될', '됩', '가', '갔', '간', '갈',
+        '갑',
+    ])
+}
+
 /// Whether a Korean word ends as a predicate does before 않다 or 못하다 (not): 좋지 않아요,
 /// and with a particle, 좋지도 (not … either), 좋지는 and 좋진 (not really).
 fn ends_in_ji(word: &str) -> bool {
@@ -645,19 +654,16 @@ impl Words {
                     }
                 }
                 // Before 안 or 못 and a light verb, the noun is what is negated: 추천 안 해요,
-                // 공감 안 되는, 이해 못 했어요, and past a "so" between: 연결이 너무 안 돼요.
-                // 가다 too, as in 공감이 안 가요 (I can't relate), 이해가 안 가요, 신뢰가 안 가요.
-                let light_verb = word.starts_with([
-                    '하', '해', '했', '함', '한', '할', '합', '되', '돼', '됐', '됨', '된', '될', '됩', '가', '갔',
-                    '간', '갈', '갑',
-                ]);
-                if let [.., before] = tokens.as_slice()
-                    && light_verb
-                    && (*before.word == *"안" || *before.word == *"못")
-                {
-                    let clause = before.clause;
+                // 공감 안 되는, 이해 못 했어요, and past a "so" between: 연결이 너무 안 돼요. Typed
+                // as one word too: 추천 안해요, 재구매 안함, 만족 못해요.
+                let negator_before = match tokens.as_slice() {
+                    [.., before] if light_verb(&word) && (*before.word == *"안" || *before.word == *"못") => Some(1),
+                    _ if GLUED_NEGATORS.iter().any(|n| word.strip_prefix(n).is_some_and(light_verb)) => Some(0),
+                    _ => None,
+                };
+                if let Some(skip) = negator_before {
                     let noun =
-                        tokens.iter_mut().rev().skip(1).take(3).take_while(|t| t.clause == clause).find(|t| !t.stop);
+                        tokens.iter_mut().rev().skip(skip).take(3).take_while(|t| t.clause == clause).find(|t| !t.stop);
                     if let Some(noun) = noun {
                         noun.negated = true;
                     }
@@ -746,6 +752,15 @@ impl Words {
         for (at, c) in piece.char_indices() {
             let after_particle = matches!(before, Some('이' | '가' | '은' | '는' | '도' | '을' | '를'));
             if matches!(c, '안' | '못') && after_particle && self.glued_before(&piece[at..]).is_some() {
+                return Some(at);
+            }
+            // A lexicon word, then the negator and a light verb: 추천안해요 (I do not recommend
+            // it), 만족못함. 편안해요 (comfortable) is a word of its own, and stays whole.
+            if matches!(c, '안' | '못')
+                && at > 0
+                && light_verb(&piece[at + c.len_utf8()..])
+                && Lexicons::shared().leading_word_len(piece, Lang::Ko) == Some(at)
+            {
                 return Some(at);
             }
             before = Some(c);
@@ -1139,6 +1154,10 @@ mod tests {
         assert_eq!(negated("추천 안 해요", Lang::Ko), ["추천", "해요"]);
         assert_eq!(negated("공감이 안 되는 영화", Lang::Ko)[0], "공감이");
         assert_eq!(negated("공감이 안 가요", Lang::Ko), ["공감이", "가요"], "가다 as a light verb");
+        assert_eq!(negated("추천 안해요", Lang::Ko), ["추천"], "안 typed with its light verb");
+        assert_eq!(negated("추천안해요", Lang::Ko), ["추천"], "and with the noun too");
+        assert_eq!(negated("충분하지 못했다", Lang::Ko), ["충분하지"]);
+        assert_eq!(negated("편안해요", Lang::Ko), Vec::<String>::new(), "편안 is a word");
         assert_eq!(negated("이해 못 했어요", Lang::Ko), ["이해", "했어요"]);
         // What cannot be done; a noun whose light verb is negated after it.
         assert_eq!(negated("추천할 수 없어요", Lang::Ko), ["추천할"]);
