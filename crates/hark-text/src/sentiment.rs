@@ -567,6 +567,12 @@ mod tests {
             ("매일 먹어도 안 질려요", Positive),
             ("믿음이 가는 브랜드", Positive),
             ("재구매 안해요", Negative),
+            ("맛없어요", Negative),
+            ("국물이 맛 없어요", Negative),
+            ("사장님 번창하세요", Positive),
+            ("판매자 연락 두절", Negative),
+            ("기다리다 지쳤어요", Negative),
+            ("벌써 세 번째 재주문 했어요", Positive),
             ("추천안함", Negative),
             ("서비스에 만족 못해요", Negative),
             ("의자가 편안해요", Positive),
@@ -709,6 +715,10 @@ mod tests {
             ("배고파요", Neutral),
             ("다시 보고 싶지 않아요", Negative),
             ("집에 가고 싶어요", Neutral),
+            ("또 올게요", Positive),
+            ("다음에 또 이용할게요", Positive),
+            ("다시 연락할게요", Neutral),
+            ("다신 안시켜요", Negative),
         ]);
     }
 

@@ -313,9 +313,10 @@ fn never_again_in_italian(tokens: &mut [Token]) {
     }
 }
 
-/// Korean "want to … again" is praise: 다시 오고 싶어요 (I'd like to come again), 또
-/// 보고싶다. A word of wanting (싶) after 또 or 다시 in its clause, or glued to them, counts as
-/// coming back does; 싶지 않아요 (do not want) negates it as any word.
+/// Korean "want to … again" and "will … again" are praise: 다시 오고 싶어요 (I'd like to come
+/// again), 또 보고싶다, 또 올게요 (I will come again). A word of wanting (싶), or a promise (게요)
+/// to come back or buy, after 또 or 다시 in its clause, or glued to them, counts as coming back
+/// does; 싶지 않아요 (do not want) negates it as any word.
 fn wanted_again_in_korean(tokens: &mut [Token]) {
     let again_at = |word: &str| word.starts_with('또') || word.starts_with("다시");
     // Most comments say neither: one pass of byte compares finds that.
@@ -326,8 +327,13 @@ fn wanted_again_in_korean(tokens: &mut [Token]) {
         let said = (again_at(&want.word) && !again(&want.word))
             || before.iter().rev().take(NEGATION_REACH).take_while(|t| t.clause == want.clause).any(|t| again(&t.word));
         let valued = !matches!(want.sway, Sway::Word(v) | Sway::EndsPair(v) if v == 0.0);
-        // 싶 (want), or its contraction 고프/고파: 또 보고프다.
-        let wanting = want.word.contains('싶') || want.word.contains("고프") || want.word.contains("고파");
+        // 싶 (want), or its contraction 고프/고파: 또 보고프다; or a promise to come back or buy
+        // again: 또 올게요, 다음에 또 이용할게요.
+        let wanting = want.word.contains('싶')
+            || want.word.contains("고프")
+            || want.word.contains("고파")
+            || (["게요", "께요"].iter().any(|end| want.word.ends_with(end))
+                && COMING_BACK.iter().any(|verb| want.word.starts_with(verb)));
         if said && !valued && wanting {
             want.sway = Sway::Word(WANTED_AGAIN);
         }
@@ -360,6 +366,9 @@ fn coming_back_in_thai(tokens: &mut [Token]) {
         }
     }
 }
+
+/// Korean verbs of coming back or buying, as promised with 게요: 올게요 (I will come), 이용할게요.
+const COMING_BACK: [&str; 10] = ["올", "갈", "이용", "주문", "구매", "방문", "시킬", "살", "들를", "찾을"];
 
 /// What wanting to come back, buy again or see again is worth: as much as 재방문 (a return
 /// visit) and 재구매 (buying again) in the lexicon.
@@ -641,7 +650,8 @@ impl Words {
                 }
                 // 다시는 … 안 (never again) negates the "again" said first: 다시는 안 살 거예요,
                 // 두 번 다시 안 시킵니다. A plain 다시 is only "again": 다시 봐도 안 질리는.
-                if negator || word.starts_with('않') {
+                // With 안 typed glued to its verb too: 다신 안시켜요.
+                if negator || word.starts_with(['않', '안', '못']) {
                     let in_clause = tokens.iter().rev().take_while(|t| t.clause == clause).count();
                     let from = tokens.len() - in_clause;
                     for at in from..tokens.len() {
