@@ -197,12 +197,12 @@ const ITALIAN_WORDS: [&str; 41] = [
     "perché", "più", "questo", "sempre", "si", "sono", "stato", "sul", "tutto", "un", "una", "è",
 ];
 
-/// English words of the lexicons and themes that are Italian words too (fine: end; sale:
-/// salt, rooms) or that Italian comments borrow.
+/// Words of the lexicons and themes that both languages write (fine: end; sale: salt, rooms;
+/// male: badly), or that Italian comments borrow.
 #[rustfmt::skip]
-const WRITTEN_BY_BOTH: [&str; 14] = [
-    "card", "chat", "fine", "fit", "large", "line", "link", "made", "manager", "sale", "site", "small", "stock",
-    "top",
+const WRITTEN_BY_BOTH: [&str; 15] = [
+    "card", "chat", "fine", "fit", "large", "line", "link", "made", "male", "manager", "sale", "site", "small",
+    "stock", "top",
 ];
 
 #[cfg(test)]
