@@ -727,12 +727,17 @@ mod tests {
         ]);
     }
 
-    /// Thai "will come again" is praise; never again a complaint; having had to come again,
-    /// or being back again, neither.
+    /// "Will come again" is praise; never again a complaint; having had to come again, or
+    /// being back again, neither.
     #[test]
-    fn thai_coming_back_is_praise() {
+    fn coming_back_is_praise() {
         use SentimentLabel::*;
         reads(&[
+            ("We'll definitely be back", Positive),
+            ("I will be coming back", Positive),
+            ("Won't be back", Negative),
+            ("The dress is going back", Neutral),
+            ("I got my money back", Neutral),
             ("จะกลับมาอีกแน่นอนค่ะ", Positive),
             ("ไว้มาอีกนะคะ", Positive),
             ("จะอุดหนุนอีกครับ", Positive),

@@ -67,6 +67,17 @@ struct RulesFile {
     /// The names of a fault that "only" makes the one fault: complaint, issue, pecca.
     #[serde(default)]
     faults: Vec<String>,
+    /// "Will come again" (see `coming_back`): the word of coming back (back, อีก), the verbs
+    /// it follows (be, come; มา, ซื้อ), the words that say it is meant before the verb (will,
+    /// จะ) and after it (แน่นอน, for sure).
+    #[serde(default)]
+    again: Vec<String>,
+    #[serde(default)]
+    again_verbs: Vec<String>,
+    #[serde(default)]
+    again_meant: Vec<String>,
+    #[serde(default)]
+    again_surely: Vec<String>,
     /// Korean "at all" (1도, 하나도, 전혀), said between a word and the 없다 that negates it:
     /// 재미가 1도 없다 (no fun at all).
     #[serde(default)]
@@ -122,6 +133,10 @@ pub(crate) struct Rules {
     faults: HashSet<String>,
     at_all: HashSet<String>,
     intentions: HashSet<String>,
+    again: HashSet<String>,
+    again_verbs: HashSet<String>,
+    again_meant: HashSet<String>,
+    again_surely: HashSet<String>,
     pub questions: HashSet<String>,
     /// Folded, not yet read as terms (see `Lexicons`, which reads them).
     pub expected: Vec<String>,
@@ -340,26 +355,28 @@ fn wanted_again_in_korean(tokens: &mut [Token]) {
     }
 }
 
-/// Thai "will come again" is praise: จะกลับมาอีกแน่นอน, ไว้มาอีกนะคะ, จะซื้ออีก. อีก (again)
-/// after a verb of coming back or buying counts as coming back does where it is meant: with
-/// จะ, ไว้, อยาก or คง (will, later, want, surely) before the verb, แน่นอน (for sure) after it, or
-/// negated, as in ไม่มาอีกแล้ว (never coming again), which the negation makes a complaint. Said
-/// of what happened, it is no praise: กลับมาอีกครั้ง (is back again), ต้องมาอีกรอบ (had to
-/// come again).
-fn coming_back_in_thai(tokens: &mut [Token]) {
-    const VERBS: [&str; 9] = ["มา", "กลับมา", "ไป", "กลับไป", "ซื้อ", "อุดหนุน", "แวะ", "ใช้บริการ", "สั่ง"];
-    const MEANT: [&str; 4] = ["จะ", "ไว้", "อยาก", "คง"];
+/// "Will come again" is praise: "we'll definitely be back", จะกลับมาอีกแน่นอน, ไว้มาอีกนะคะ.
+/// The word of coming back (`again`: back, อีก) after a verb of coming or buying counts as
+/// coming back does where it is meant: with a word of intention (will, จะ, ไว้) before the verb,
+/// of certainty (แน่นอน) after it, or negated, as in "won't be back" and ไม่มาอีกแล้ว, which the
+/// negation makes a complaint. Said of what happened, it is no praise: "it came back broken",
+/// กลับมาอีกครั้ง (is back again), ต้องมาอีกรอบ (had to come again). Korean says it with an
+/// ending (`wanted_again_in_korean`).
+fn coming_back(tokens: &mut [Token], rules: &Rules) {
+    if rules.again.is_empty() {
+        return;
+    }
     for at in 1..tokens.len() {
         let (before, [again, after @ ..]) = tokens.split_at_mut(at) else { continue };
-        if !matches!(&*again.word, "อีก" | "อีกแล้ว") {
+        if !rules.again.contains(&*again.word) {
             continue;
         }
         let mut back = before.iter().rev().take_while(|t| t.clause == again.clause).filter(|t| !t.negator);
-        if !back.next().is_some_and(|verb| VERBS.contains(&&*verb.word)) {
+        if !back.next().is_some_and(|verb| rules.again_verbs.contains(&*verb.word)) {
             continue;
         }
-        let meant = back.take(2).any(|t| MEANT.contains(&&*t.word))
-            || after.first().is_some_and(|t| *t.word == *"แน่นอน" && t.clause == again.clause)
+        let meant = back.take(2).any(|t| rules.again_meant.contains(&*t.word))
+            || after.first().is_some_and(|t| rules.again_surely.contains(&*t.word) && t.clause == again.clause)
             || again.negated;
         if meant {
             again.sway = Sway::Word(WANTED_AGAIN);
@@ -524,6 +541,10 @@ impl Words {
                 faults: fold_all(file.faults),
                 at_all: fold_all(file.at_all),
                 intentions: fold_all(file.intentions),
+                again: fold_all(file.again),
+                again_verbs: fold_all(file.again_verbs),
+                again_meant: fold_all(file.again_meant),
+                again_surely: fold_all(file.again_surely),
                 questions: fold_all(file.questions),
                 expected: file.expected.iter().map(|w| fold(w, lang)).collect(),
                 resolving: file.resolving.iter().map(|w| fold(w, lang)).collect(),
@@ -712,10 +733,7 @@ impl Words {
             }
         }
         match lang {
-            Lang::Th => {
-                cannot_after_the_verb(&mut tokens);
-                coming_back_in_thai(&mut tokens);
-            }
+            Lang::Th => cannot_after_the_verb(&mut tokens),
             Lang::It => never_again_in_italian(&mut tokens),
             Lang::En => not_enough_praise(&mut tokens),
             Lang::Ko => {
@@ -724,6 +742,7 @@ impl Words {
             }
         }
         only_fault(&mut tokens, rules);
+        coming_back(&mut tokens, rules);
         nothing_better(&mut tokens, lang);
         let lexicons = Lexicons::shared();
         lexicons.read_phrasal(&mut tokens, lang);
