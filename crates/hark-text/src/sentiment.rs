@@ -535,6 +535,8 @@ mod tests {
             ("The product stopped working after a week", Negative),
             ("Impossible to reach anyone", Negative),
             ("Had to chase them for weeks", Negative),
+            ("Delivery took forever", Negative),
+            ("The app takes forever to load", Negative),
             ("Zero stars if I could", Negative),
             ("5 stars!", Positive),
             ("L'app si blocca continuamente", Negative),
