@@ -68,8 +68,8 @@ struct RulesFile {
     #[serde(default)]
     faults: Vec<String>,
     /// "Will come again" (see `coming_back`): the word of coming back (back, อีก), the verbs
-    /// it follows (be, come; มา, ซื้อ), the words that say it is meant before the verb (will,
-    /// จะ) and after it (แน่นอน, for sure).
+    /// it follows (be, come; มา, ซื้อ; Korean, the stems promised with 게요: 올, 이용), the
+    /// words that say it is meant before the verb (will, จะ) and after it (แน่นอน, for sure).
     #[serde(default)]
     again: Vec<String>,
     #[serde(default)]
@@ -295,9 +295,10 @@ fn more_than_wanted(tokens: &mut [Token], lang: Lang, amounts: &HashSet<String>)
 /// reviews that find a dress too long read less often as praise (see README).
 const TOO_MUCH: f64 = -1.0;
 
-/// "My only complaint is …", "L'unica pecca è …", 유일한 단점은 …: the fault named follows "only" and says that
-/// all else was good; it is no complaint of its own ("Love it. My only complaint is the wait"
-/// had read negative). The rules file lists both words (`only`, `faults`).
+/// "My only complaint is …", "L'unica pecca è …", 유일한 단점은 …: the fault named after
+/// "only" says that all else was good; it is no complaint of its own ("Love it. My only
+/// complaint is the wait" had read negative). The rules file lists both words (`only`,
+/// `faults`).
 fn only_fault(tokens: &mut [Token], rules: &Rules) {
     if rules.only.is_empty() {
         return;
@@ -331,8 +332,9 @@ fn never_again_in_italian(tokens: &mut [Token]) {
 /// Korean "want to … again" and "will … again" are praise: 다시 오고 싶어요 (I'd like to come
 /// again), 또 보고싶다, 또 올게요 (I will come again). A word of wanting (싶), or a promise (게요)
 /// to come back or buy, after 또 or 다시 in its clause, or glued to them, counts as coming back
-/// does; 싶지 않아요 (do not want) negates it as any word.
-fn wanted_again_in_korean(tokens: &mut [Token]) {
+/// does; 싶지 않아요 (do not want) negates it as any word. The verbs of coming back or buying
+/// are the rules file's `again_verbs`, as the stems of 올게요 (I will come) and 이용할게요.
+fn wanted_again_in_korean(tokens: &mut [Token], verbs: &HashSet<String>) {
     let again_at = |word: &str| word.starts_with('또') || word.starts_with("다시");
     // Most comments say neither: one pass of byte compares finds that.
     let Some(first) = tokens.iter().position(|t| again_at(&t.word)) else { return };
@@ -348,7 +350,7 @@ fn wanted_again_in_korean(tokens: &mut [Token]) {
             || want.word.contains("고프")
             || want.word.contains("고파")
             || (["게요", "께요"].iter().any(|end| want.word.ends_with(end))
-                && COMING_BACK.iter().any(|verb| want.word.starts_with(verb)));
+                && verbs.iter().any(|verb| want.word.starts_with(verb.as_str())));
         if said && !valued && wanting {
             want.sway = Sway::Word(WANTED_AGAIN);
         }
@@ -383,9 +385,6 @@ fn coming_back(tokens: &mut [Token], rules: &Rules) {
         }
     }
 }
-
-/// Korean verbs of coming back or buying, as promised with 게요: 올게요 (I will come), 이용할게요.
-const COMING_BACK: [&str; 10] = ["올", "갈", "이용", "주문", "구매", "방문", "시킬", "살", "들를", "찾을"];
 
 /// What wanting to come back, buy again or see again is worth: as much as 재방문 (a return
 /// visit) and 재구매 (buying again) in the lexicon.
@@ -737,7 +736,7 @@ impl Words {
             Lang::It => never_again_in_italian(&mut tokens),
             Lang::En => not_enough_praise(&mut tokens),
             Lang::Ko => {
-                wanted_again_in_korean(&mut tokens);
+                wanted_again_in_korean(&mut tokens, &rules.again_verbs);
                 too_good_to_in_korean(&mut tokens);
             }
         }
