@@ -43,6 +43,29 @@ pub struct Token {
     pub clause: u32,
     /// What the word does to the comment's sentiment, as its lexicon and rules say.
     pub(crate) sway: Sway,
+    /// Which of the rules file's short lists the word is in.
+    pub(crate) marks: Marks,
+}
+
+/// Which of the rules file's short lists a word is in ("only", the faults, "back" …), found
+/// once with the word's reading: the rules that use them test a bit, not the word, and most
+/// comments, which have none of them, skip those rules.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub(crate) struct Marks(u8);
+
+impl Marks {
+    const ONLY: u8 = 1;
+    const FAULT: u8 = 1 << 1;
+    const AGAIN: u8 = 1 << 2;
+    const AGAIN_VERB: u8 = 1 << 3;
+    const AGAIN_MEANT: u8 = 1 << 4;
+    const AGAIN_SURELY: u8 = 1 << 5;
+    const AT_ALL: u8 = 1 << 6;
+    const INTENTION: u8 = 1 << 7;
+
+    fn has(self, mark: u8) -> bool {
+        self.0 & mark != 0
+    }
 }
 
 /// The word rules of one language, as `data/rules/<lang>.json` gives them.
@@ -129,14 +152,15 @@ pub(crate) struct Rules {
     pub intensifiers: rustc_hash::FxHashMap<String, f64>,
     pub excess: HashSet<String>,
     amounts: HashSet<String>,
-    only: HashSet<String>,
-    faults: HashSet<String>,
-    at_all: HashSet<String>,
-    intentions: HashSet<String>,
-    again: HashSet<String>,
-    again_verbs: HashSet<String>,
-    again_meant: HashSet<String>,
-    again_surely: HashSet<String>,
+    // Short lists, looked up for most words: a few compares cost less than hashing the word.
+    only: Vec<String>,
+    faults: Vec<String>,
+    at_all: Vec<String>,
+    intentions: Vec<String>,
+    again: Vec<String>,
+    again_verbs: Vec<String>,
+    again_meant: Vec<String>,
+    again_surely: Vec<String>,
     pub questions: HashSet<String>,
     /// Folded, not yet read as terms (see `Lexicons`, which reads them).
     pub expected: Vec<String>,
@@ -299,15 +323,11 @@ const TOO_MUCH: f64 = -1.0;
 /// "only" says that all else was good; it is no complaint of its own ("Love it. My only
 /// complaint is the wait" had read negative). The rules file lists both words (`only`,
 /// `faults`).
-fn only_fault(tokens: &mut [Token], rules: &Rules) {
-    if rules.only.is_empty() {
-        return;
-    }
+fn only_fault(tokens: &mut [Token]) {
     for at in 1..tokens.len() {
         let (before, [named, ..]) = tokens.split_at_mut(at) else { continue };
-        if before.last().is_some_and(|t| rules.only.contains(&*t.word) && t.clause == named.clause)
-            // By the term too: Korean names it with a particle (단점은, 불만이).
-            && (rules.faults.contains(&*named.word) || rules.faults.contains(&*named.term))
+        if before.last().is_some_and(|t| t.marks.has(Marks::ONLY) && t.clause == named.clause)
+            && named.marks.has(Marks::FAULT)
         {
             named.sway = Sway::Word(0.0);
         }
@@ -334,7 +354,7 @@ fn never_again_in_italian(tokens: &mut [Token]) {
 /// to come back or buy, after 또 or 다시 in its clause, or glued to them, counts as coming back
 /// does; 싶지 않아요 (do not want) negates it as any word. The verbs of coming back or buying
 /// are the rules file's `again_verbs`, as the stems of 올게요 (I will come) and 이용할게요.
-fn wanted_again_in_korean(tokens: &mut [Token], verbs: &HashSet<String>) {
+fn wanted_again_in_korean(tokens: &mut [Token], verbs: &[String]) {
     let again_at = |word: &str| word.starts_with('또') || word.starts_with("다시");
     // Most comments say neither: one pass of byte compares finds that.
     let Some(first) = tokens.iter().position(|t| again_at(&t.word)) else { return };
@@ -364,21 +384,18 @@ fn wanted_again_in_korean(tokens: &mut [Token], verbs: &HashSet<String>) {
 /// negation makes a complaint. Said of what happened, it is no praise: "it came back broken",
 /// กลับมาอีกครั้ง (is back again), ต้องมาอีกรอบ (had to come again). Korean says it with an
 /// ending (`wanted_again_in_korean`).
-fn coming_back(tokens: &mut [Token], rules: &Rules) {
-    if rules.again.is_empty() {
-        return;
-    }
+fn coming_back(tokens: &mut [Token]) {
     for at in 1..tokens.len() {
         let (before, [again, after @ ..]) = tokens.split_at_mut(at) else { continue };
-        if !rules.again.contains(&*again.word) {
+        if !again.marks.has(Marks::AGAIN) {
             continue;
         }
         let mut back = before.iter().rev().take_while(|t| t.clause == again.clause).filter(|t| !t.negator);
-        if !back.next().is_some_and(|verb| rules.again_verbs.contains(&*verb.word)) {
+        if !back.next().is_some_and(|verb| verb.marks.has(Marks::AGAIN_VERB)) {
             continue;
         }
-        let meant = back.take(2).any(|t| rules.again_meant.contains(&*t.word))
-            || after.first().is_some_and(|t| rules.again_surely.contains(&*t.word) && t.clause == again.clause)
+        let meant = back.take(2).any(|t| t.marks.has(Marks::AGAIN_MEANT))
+            || after.first().is_some_and(|t| t.marks.has(Marks::AGAIN_SURELY) && t.clause == again.clause)
             || again.negated;
         if meant {
             again.sway = Sway::Word(WANTED_AGAIN);
@@ -469,6 +486,38 @@ fn negates_before(word: &str) -> bool {
     word.starts_with('않') || word.starts_with("못하") || word.starts_with("못해")
 }
 
+/// Whether `word` is one of a short list of the rules file.
+fn listed(list: &[String], word: &str) -> bool {
+    list.iter().any(|w| w == word)
+}
+
+impl Rules {
+    /// The short lists `word` (read as `term`) is in. Faults are found by their term too:
+    /// Korean names one with a particle (단점은, 불만이); intentions by their term only.
+    fn marks(&self, word: &str, term: &str) -> Marks {
+        // Korean lists verbs of coming back for its own rule (`wanted_again_in_korean`), not
+        // this one's: without a word of coming back, they mark nothing.
+        let verbs: &[String] = if self.again.is_empty() { &[] } else { &self.again_verbs };
+        let by_word: [(&[String], u8); 7] = [
+            (&self.only, Marks::ONLY),
+            (&self.faults, Marks::FAULT),
+            (&self.again, Marks::AGAIN),
+            (verbs, Marks::AGAIN_VERB),
+            (&self.again_meant, Marks::AGAIN_MEANT),
+            (&self.again_surely, Marks::AGAIN_SURELY),
+            (&self.at_all, Marks::AT_ALL),
+        ];
+        let mut marks = by_word.iter().filter(|(list, _)| listed(list, word)).fold(0, |m, (_, mark)| m | mark);
+        if listed(&self.faults, term) {
+            marks |= Marks::FAULT;
+        }
+        if listed(&self.intentions, term) {
+            marks |= Marks::INTENTION;
+        }
+        Marks(marks)
+    }
+}
+
 /// Whether a Korean word is a light verb, which makes a verb of the noun before it: 하다 (추천
 /// 해요), 되다 (공감 되는), and 가다 as in 공감이 가요 (I can relate), 신뢰가 가요.
 fn light_verb(word: &str) -> bool {
@@ -536,14 +585,14 @@ impl Words {
                 intensifiers,
                 excess,
                 amounts: fold_all(file.amounts),
-                only: fold_all(file.only),
-                faults: fold_all(file.faults),
-                at_all: fold_all(file.at_all),
-                intentions: fold_all(file.intentions),
-                again: fold_all(file.again),
-                again_verbs: fold_all(file.again_verbs),
-                again_meant: fold_all(file.again_meant),
-                again_surely: fold_all(file.again_surely),
+                only: file.only.iter().map(|w| fold(w, lang)).collect(),
+                faults: file.faults.iter().map(|w| fold(w, lang)).collect(),
+                at_all: file.at_all.iter().map(|w| fold(w, lang)).collect(),
+                intentions: file.intentions.iter().map(|w| fold(w, lang)).collect(),
+                again: file.again.iter().map(|w| fold(w, lang)).collect(),
+                again_verbs: file.again_verbs.iter().map(|w| fold(w, lang)).collect(),
+                again_meant: file.again_meant.iter().map(|w| fold(w, lang)).collect(),
+                again_surely: file.again_surely.iter().map(|w| fold(w, lang)).collect(),
                 questions: fold_all(file.questions),
                 expected: file.expected.iter().map(|w| fold(w, lang)).collect(),
                 resolving: file.resolving.iter().map(|w| fold(w, lang)).collect(),
@@ -592,6 +641,8 @@ impl Words {
         let mut rest = None;
         // Whether a word may end a listed pair: most comments have none to look for.
         let (mut ends_pair, mut too_much) = (false, false);
+        // The marks of all its words: a rule none of them calls for is skipped.
+        let mut marked = 0u8;
         while let Some((start, end, is_word)) = rest.take().or_else(|| pieces.next()) {
             let piece = &text[start..end];
             if !is_word {
@@ -607,7 +658,7 @@ impl Words {
                 (rest, end) = (Some((start + at, end, true)), start + at);
                 reading = self.read_piece(&text[start..end], lang, kept.as_deref_mut());
             }
-            let Reading { word, term, role, stop, sway, .. } = reading;
+            let Reading { word, term, role, stop, sway, marks, .. } = reading;
             if sway == Sway::Contrast {
                 reach = 0;
             }
@@ -618,7 +669,7 @@ impl Words {
                 let prev = if word.starts_with('없') {
                     // Past a "so" or an "at all" between: 재미 정말 없다, 재미가 1도 없다.
                     let degree = |t: &Token| {
-                        matches!(t.sway, Sway::Intensifier(_) | Sway::TooMuch(_)) || rules.at_all.contains(&*t.word)
+                        matches!(t.sway, Sway::Intensifier(_) | Sway::TooMuch(_)) || t.marks.has(Marks::AT_ALL)
                     };
                     let mut back = tokens.iter_mut().rev().take(3).take_while(|t| t.clause == clause);
                     back.find(|t| !t.stop && !degree(t))
@@ -648,7 +699,7 @@ impl Words {
                 // 없어요 (no intention of buying again), 추천할 생각 없어요.
                 if let [.., deed, intention] = tokens.as_mut_slice()
                     && word.starts_with('없')
-                    && rules.intentions.contains(&*intention.term)
+                    && intention.marks.has(Marks::INTENTION)
                     && !deed.stop
                     && deed.clause == intention.clause
                 {
@@ -687,8 +738,8 @@ impl Words {
                 // 공감 안 되는, 이해 못 했어요, and past a "so" between: 연결이 너무 안 돼요. Typed
                 // as one word too: 추천 안해요, 재구매 안함, 만족 못해요.
                 let negator_before = match tokens.as_slice() {
-                    [.., before] if light_verb(&word) && (*before.word == *"안" || *before.word == *"못") => Some(1),
-                    _ if GLUED_NEGATORS.iter().any(|n| word.strip_prefix(n).is_some_and(light_verb)) => Some(0),
+                    [.., before] if matches!(&*before.word, "안" | "못") && light_verb(&word) => Some(1),
+                    _ if word.starts_with(['안', '못']) && light_verb(&word[3..]) => Some(0),
                     _ => None,
                 };
                 if let Some(skip) = negator_before {
@@ -721,7 +772,8 @@ impl Words {
             ends_pair |= matches!(sway, Sway::EndsPair(_));
             too_much |= matches!(sway, Sway::TooMuch(_));
             let negated = (reach > 0 && !negator) || unmet;
-            tokens.push(Token { term, word, start, end, negated, stop, negator, clause, sway });
+            marked |= marks.0;
+            tokens.push(Token { term, word, start, end, negated, stop, negator, clause, sway, marks });
             if wish {
                 reach = NEGATION_REACH;
             } else if negator {
@@ -740,8 +792,12 @@ impl Words {
                 too_good_to_in_korean(&mut tokens);
             }
         }
-        only_fault(&mut tokens, rules);
-        coming_back(&mut tokens, rules);
+        if marked & Marks::ONLY != 0 {
+            only_fault(&mut tokens);
+        }
+        if marked & Marks::AGAIN != 0 {
+            coming_back(&mut tokens);
+        }
         nothing_better(&mut tokens, lang);
         let lexicons = Lexicons::shared();
         lexicons.read_phrasal(&mut tokens, lang);
@@ -988,6 +1044,7 @@ struct Reading {
     role: Role,
     stop: bool,
     sway: Sway,
+    marks: Marks,
     /// Where a Korean word glued to the 안 or the intensifier before it begins (see
     /// [`Words::glued_before`], [`Words::negator_after_particle`]), or the 않 (not) or the "but" glued after it
     /// ([`Words::not_glued_after`], [`but_glued_after`]), or where a
@@ -1035,7 +1092,8 @@ impl Words {
             _ => None,
         };
         let glued = glued.and_then(|at| u8::try_from(at).ok());
-        Reading { word, term, role, stop, sway, glued }
+        let marks = rules.marks(&word, &term);
+        Reading { word, term, role, stop, sway, marks, glued }
     }
 }
 
