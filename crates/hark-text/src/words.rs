@@ -722,7 +722,7 @@ impl Words {
                 // 다시는 … 안 (never again) negates the "again" said first: 다시는 안 살 거예요,
                 // 두 번 다시 안 시킵니다. A plain 다시 is only "again": 다시 봐도 안 질리는.
                 // With 안 typed glued to its verb too: 다신 안시켜요.
-                if negator || word.starts_with(['않', '안', '못']) {
+                if negator || word.starts_with('않') || GLUED_NEGATORS.iter().any(|n| word.starts_with(n)) {
                     let in_clause = tokens.iter().rev().take_while(|t| t.clause == clause).count();
                     let from = tokens.len() - in_clause;
                     for at in from..tokens.len() {
@@ -738,8 +738,8 @@ impl Words {
                 // 공감 안 되는, 이해 못 했어요, and past a "so" between: 연결이 너무 안 돼요. Typed
                 // as one word too: 추천 안해요, 재구매 안함, 만족 못해요.
                 let negator_before = match tokens.as_slice() {
-                    [.., before] if matches!(&*before.word, "안" | "못") && light_verb(&word) => Some(1),
-                    _ if word.starts_with(['안', '못']) && light_verb(&word[3..]) => Some(0),
+                    [.., before] if GLUED_NEGATORS.contains(&&*before.word) && light_verb(&word) => Some(1),
+                    _ if GLUED_NEGATORS.iter().any(|n| word.strip_prefix(n).is_some_and(light_verb)) => Some(0),
                     _ => None,
                 };
                 if let Some(skip) = negator_before {
@@ -830,20 +830,19 @@ impl Words {
     /// 배송이안빨라요 (delivery is not fast), 포스터가안이쁨. Where the negator begins, if what
     /// follows it reads as a negator and a word ([`Self::glued_before`]): the piece is read as
     /// the noun with its particle, then the rest. Without a particle, 안 is as often "inside"
-    /// (매장안깨끗해요, clean inside the shop), and the piece is left whole.
+    /// (매장안깨끗해요, clean inside the shop), and the piece is left whole, unless a lexicon
+    /// word is before it and a light verb after it (추천안해요).
     fn negator_after_particle(&self, piece: &str) -> Option<usize> {
         let mut before = None;
         for (at, c) in piece.char_indices() {
             let after_particle = matches!(before, Some('이' | '가' | '은' | '는' | '도' | '을' | '를'));
-            if matches!(c, '안' | '못') && after_particle && self.glued_before(&piece[at..]).is_some() {
-                return Some(at);
-            }
-            // A lexicon word, then the negator and a light verb: 추천안해요 (I do not recommend
-            // it), 만족못함. 편안해요 (comfortable) is a word of its own, and stays whole.
+            // After a particle, the negator and a word; or after a lexicon word, the negator and
+            // a light verb: 추천안해요 (I do not recommend it), 만족못함. 편안해요 (comfortable) is
+            // a word of its own, and stays whole.
             if matches!(c, '안' | '못')
-                && at > 0
-                && light_verb(&piece[at + c.len_utf8()..])
-                && Lexicons::shared().leading_word_len(piece, Lang::Ko) == Some(at)
+                && ((after_particle && self.glued_before(&piece[at..]).is_some())
+                    || (light_verb(&piece[at + c.len_utf8()..])
+                        && Lexicons::shared().leading_word_len(piece, Lang::Ko) == Some(at)))
             {
                 return Some(at);
             }
