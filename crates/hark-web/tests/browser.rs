@@ -727,10 +727,24 @@ async fn an_admin_adopts_a_discovered_phrase_and_previews_its_words_live() {
     text_when(c, "h1", |t| t.contains("Themes")).await;
     // The phrase opens the promoters' answers with its words, to read what it stands for.
     click(c, "table[data-table='promoter_phrases'] a").await;
-    text_when(c, ".filters summary", |t| t.contains("promoter") && t.contains("Lovely")).await;
+    text_when(c, ".filters summary", |t| t.contains("Promoters") && t.contains("Lovely")).await;
     let listed = c.find(Locator::Css("table[data-table='responses']")).await.unwrap().text().await.unwrap();
     assert_eq!(listed.matches("Lovely, thank you").count(), 10, "{listed}");
     assert!(!listed.contains("voucher"), "{listed}");
+    // The segment the link set is in its field, where the reader can clear it.
+    // (The filter panel is open on a wide screen, folded on a phone.)
+    let segment = c.find(Locator::Css("#f-segment")).await.unwrap();
+    if !segment.is_displayed().await.unwrap() {
+        click(c, ".filters summary").await;
+    }
+    assert_eq!(segment.prop("value").await.unwrap().as_deref(), Some("promoter"));
+    segment.select_by_value("").await.unwrap();
+    c.find(Locator::Css("#f-q")).await.unwrap().clear().await.unwrap();
+    click(c, ".filters button[type=submit]").await;
+    text_when(c, "[data-table='responses']", |t| t.contains("voucher")).await;
+    let listed = c.find(Locator::Css("table[data-table='responses']")).await.unwrap().text().await.unwrap();
+    assert_eq!(listed.matches("Lovely, thank you").count() + listed.matches("voucher").count(), 20, "{listed}");
+    c.back().await.unwrap();
     c.back().await.unwrap();
     text_when(c, "h1", |t| t.contains("Themes")).await;
     let Ok(button) = c.find(Locator::Css("button[data-adopt='Lovely']")).await else {

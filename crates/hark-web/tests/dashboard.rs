@@ -483,7 +483,14 @@ async fn figures_cannot_mislead(app: TestApp) {
         answers["items"].as_array().unwrap().iter().map(|r| r["segment_label"].as_str().unwrap()).collect();
     assert_eq!(words, ["unsatisfied", "satisfied"]);
     let page = html(format!("/dashboard/responses?survey_id={csat}")).await;
-    assert!(page.contains("<td>satisfied</td>") && !page.contains("promoter"), "CSAT answers are not promoters");
+    assert!(page.contains("<td>satisfied</td>") && !page.contains(">promoter"), "CSAT answers are not promoters");
+    // The segment field speaks the words of the surveys listed: of both kinds, or of the one.
+    let page = html("/dashboard/responses?segment=promoter".to_string()).await;
+    assert!(page.contains(r#"<option value="promoter" selected>Promoters / Satisfied</option>"#), "{page}");
+    assert!(page.contains("· Promoters / Satisfied"), "the filter line names it too");
+    let page = html(format!("/dashboard/responses?survey_id={csat}&segment=promoter")).await;
+    assert!(page.contains(r#"<option value="promoter" selected>Satisfied</option>"#), "{page}");
+    assert!(page.contains("<td>satisfied</td>") && !page.contains("Promoters") && !page.contains("unsatisfied</td>"));
     let contact = answers["items"][1]["contact_id"].as_str().unwrap();
     let page = html(format!("/admin/contacts/{contact}")).await;
     assert!(page.contains("Answered 5 (satisfied, API)"), "the contact's timeline too: {page}");
@@ -616,6 +623,10 @@ async fn figures_lead_to_their_answers(app: TestApp) {
     // A score bar: Di's five 10s.
     assert!(page.contains(r#"<a href="/dashboard/responses?score=10"><rect class="bar""#));
     assert_eq!(app.get_json("/api/v1/reports/responses?score=10").await["total"], 5);
+    // Its list says which score it holds, in a field that can change or clear it.
+    let list = get_as(&app, &http, &admin, "/dashboard/responses?score=10").await.text().await.unwrap();
+    assert!(list.contains(r#"<option value="10" selected>10</option>"#) && list.contains("· score 10"), "{list}");
+    assert!(!list.contains(r#"type="hidden" name="score""#), "not kept a second time, out of sight");
     // The first week of the trend: its answers, as many as the point's n.
     let o = app.get_json("/api/v1/reports/overview?granularity=week").await;
     let first = link_after(&page, r#"data-table="trend""#);

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use hark_core::report::Granularity;
 use hark_core::spreadsheet;
-use hark_core::{Interval, NpsSummary};
+use hark_core::{Interval, NpsSummary, Segment};
 use hark_store::Dimension;
 
 use crate::AppState;
@@ -134,6 +134,7 @@ struct Option_ {
 }
 
 /// The filter form, filled from the query string.
+#[derive(Default)]
 struct Filters {
     surveys: Vec<Option_>,
     /// Empty when the viewer's scope fixes the team.
@@ -146,6 +147,10 @@ struct Filters {
     channels: Vec<Option_>,
     /// The themes comments are tagged with, in the reader's language.
     themes: Vec<Option_>,
+    /// The answer list's own: its segments, in the words of the kinds of survey listed
+    /// ("Detractors / Unsatisfied"), and the scores 0–10. A chart's link sets them too.
+    segments: Vec<Option_>,
+    scores: Vec<Option_>,
     language: String,
     attr: String,
     q: String,
@@ -530,21 +535,7 @@ fn blank(t: Reader, current: &'static str, subject: &str) -> DashboardPage {
         current,
         monitoring: false,
         query: String::new(),
-        filters: Filters {
-            surveys: vec![],
-            teams: vec![],
-            agents: vec![],
-            from: String::new(),
-            to: String::new(),
-            channels: vec![],
-            themes: vec![],
-            language: String::new(),
-            attr: String::new(),
-            q: String::new(),
-            hidden: vec![],
-            kept: vec![],
-            summary: String::new(),
-        },
+        filters: Filters::default(),
         search: false,
         subject: subject_name(t, subject),
         covers: None,
@@ -570,12 +561,24 @@ async fn filters(
     let options = |items: Vec<(String, String)>, chosen: String| {
         items.into_iter().map(|(value, label)| Option_ { selected: value == chosen, value, label }).collect()
     };
-    let surveys = state.store.list_surveys().await?;
-    let nps: Vec<(String, String)> = surveys
+    let listed: Vec<_> = state
+        .store
+        .list_surveys()
+        .await?
         .into_iter()
         .filter(|s| every_kind || s.definition.kind == hark_core::SurveyKind::Nps)
-        .map(|s| (s.id, s.definition.name))
         .collect();
+    let mut kinds: Vec<hark_core::SurveyKind> = listed
+        .iter()
+        .filter(|s| get("survey_id").is_empty() || s.id == get("survey_id"))
+        .map(|s| s.definition.kind)
+        .collect();
+    kinds.sort_by_key(|k| *k as u8);
+    kinds.dedup();
+    let segments = [Segment::Detractor, Segment::Passive, Segment::Promoter]
+        .map(|s| (s.as_str().to_owned(), segment_label(t, &kinds, s)))
+        .to_vec();
+    let nps: Vec<(String, String)> = listed.into_iter().map(|s| (s.id, s.definition.name)).collect();
     let teams = match viewer.scope {
         Scope::All => state.store.list_teams().await?.into_iter().map(|t| (t.id, t.name)).collect(),
         _ => vec![],
@@ -600,6 +603,8 @@ async fn filters(
             .collect(),
         get("theme"),
     );
+    let segments: Vec<Option_> = options(segments, get("segment"));
+    let scores: Vec<Option_> = options((0..=10).map(|n| (n.to_string(), n.to_string())).collect(), get("score"));
     let chosen = |list: &[Option_]| list.iter().find(|o| o.selected).map(|o| o.label.clone());
     let period = match (get("from"), get("to")) {
         (from, to) if from.is_empty() && to.is_empty() => t.text("dash.last_12_months").to_owned(),
@@ -616,8 +621,7 @@ async fn filters(
         .into_iter()
         .chain([chosen(&teams), chosen(&agents), chosen(&themes)])
         .chain([Some(get("channel")).filter(|v| !v.is_empty()).map(|c| t.word_or_value("channel", &c))])
-        // A segment has no field of its own (a link sets it: detractors' answers with a phrase).
-        .chain([Some(get("segment")).filter(|v| !v.is_empty()).map(|s| t.word_or_value("segment", &s))])
+        .chain([chosen(&segments), chosen(&scores).map(|n| t.fill1("filter.score_is", "score", n))])
         .chain(["language", "attr", "q"].map(|k| Some(get(k)).filter(|v| !v.is_empty())))
         .flatten()
         .collect::<Vec<_>>()
@@ -641,12 +645,30 @@ async fn filters(
                 .collect()
         },
         themes,
+        segments,
+        scores,
         language: get("language"),
         attr: get("attr"),
         q: get("q"),
-        hidden: pairs.iter().filter(|(k, _)| !FILTER_KEYS.contains(&k.as_str()) && k != "cursor").cloned().collect(),
+        // The answer list's segment and score have fields there; elsewhere they are kept as set.
+        hidden: pairs
+            .iter()
+            .filter(|(k, _)| !FILTER_KEYS.contains(&k.as_str()) && k != "cursor")
+            .filter(|(k, _)| !(every_kind && ["segment", "score"].contains(&k.as_str())))
+            .cloned()
+            .collect(),
         kept: pairs.iter().filter(|(k, _)| FILTER_KEYS.contains(&k.as_str())).cloned().collect(),
     })
+}
+
+/// A segment as the kinds of survey listed call it: "Detractors" for NPS surveys, "Detractors
+/// / Unsatisfied" for NPS and CSAT surveys together (a CSAT answer of 1 is not a detractor).
+fn segment_label(t: Reader, kinds: &[hark_core::SurveyKind], segment: Segment) -> String {
+    let kinds = if kinds.is_empty() { &[hark_core::SurveyKind::Nps][..] } else { kinds };
+    let mut words: Vec<String> =
+        kinds.iter().map(|k| t.word("segments", &k.segment_word(segment).replace(' ', "_"))).collect();
+    words.dedup();
+    words.join(" / ")
 }
 
 /// Two stored ISO dates as the reader writes a period: "2026. 3. 1.~2026. 3. 31.".
