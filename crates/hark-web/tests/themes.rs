@@ -156,6 +156,8 @@ async fn the_themes_page_shows_drivers_in_the_reader_s_language(app: TestApp) {
     for want in ["주제", "배송", "직원 태도", "걸린 NPS 점수", "n = 30", "theme=delivery"] {
         assert!(html.contains(want), "{want} missing");
     }
+    // A rank and "too few answers" in its place are kept on one line (class `rank`).
+    assert!(html.contains(r#"<td class="rank">1</td>"#) && html.contains(r#"<td class="rank">응답 수 부족</td>"#));
     // The page's CSV carries the same table.
     let csv = korean("/dashboard/themes.csv?min_n=5").send().await;
     let csv = csv.unwrap().text().await.unwrap();

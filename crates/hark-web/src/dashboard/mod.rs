@@ -60,6 +60,11 @@ impl Table {
         self.links.get(*row)?.get(*cell)?.as_deref()
     }
 
+    /// Whether the column holds ranks (or "too few answers" in their place).
+    fn ranks(&self, cell: &usize) -> bool {
+        self.headers.get(*cell).is_some_and(|h| h == "rank")
+    }
+
     /// The section's name in words, for the page (the CSV keeps the key).
     fn title(&self, t: &Reader) -> String {
         words(*t, &self.name)
