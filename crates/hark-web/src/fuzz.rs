@@ -66,10 +66,10 @@ proptest! {
     fn filters_parse_or_name_the_problem(
         pairs in prop::collection::vec((prop_oneof![
             Just("survey_id".to_owned()), Just("from".to_owned()), Just("to".to_owned()), Just("q".to_owned()),
-            Just("attr".to_owned()), Just("attr.plan".to_owned()), Just("segment".to_owned()),
+            Just("attr".to_owned()), Just("attr.plan".to_owned()), Just("segment".to_owned()), Just("kind".to_owned()),
             Just("limit".to_owned()), Just("granularity".to_owned()), ".{0,16}"], ".{0,40}"), 0..12)
     ) {
-        let allowed = ["segment", "granularity", "cursor", "limit", "by", "min_n"];
+        let allowed = ["segment", "kind", "granularity", "cursor", "limit", "by", "min_n"];
         if let Err(errors) = crate::ops::filters::parse(&pairs, &allowed, hark_text::Analyzer::builtin().themes()) {
             prop_assert!(!errors.0.is_empty());
             prop_assert!(errors.0.iter().all(|e| !e.field.is_empty()), "{errors:?}");

@@ -491,6 +491,19 @@ async fn figures_cannot_mislead(app: TestApp) {
     let page = html(format!("/dashboard/responses?survey_id={csat}&segment=promoter")).await;
     assert!(page.contains(r#"<option value="promoter" selected>Satisfied</option>"#), "{page}");
     assert!(page.contains("<td>satisfied</td>") && !page.contains("Promoters") && !page.contains("unsatisfied</td>"));
+    // The NPS pages count NPS answers, and their links list those alone: a bar of 5s leaves
+    // out the CSAT answer of 5.
+    let page = html("/dashboard/overview".to_string()).await;
+    assert!(page.contains(r#"<a href="/dashboard/responses?score=5&amp;kind=nps">"#), "{page}");
+    let every_kind = app.get_json("/api/v1/reports/responses?score=5").await["total"].as_u64().unwrap();
+    let nps = app.get_json("/api/v1/reports/responses?score=5&kind=nps").await["total"].as_u64().unwrap();
+    assert_eq!(every_kind, nps + 1);
+    let page = html("/dashboard/responses?kind=csat&segment=promoter".to_string()).await;
+    assert!(page.contains("· All CSAT surveys ·") && page.contains("· Satisfied"), "{page}");
+    assert!(page.contains(r#"<option value="csat" selected>CSAT</option>"#));
+    let r = app.get("/api/v1/responses?kind=pulse").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.unwrap()["errors"][0]["field"], "kind");
     let contact = answers["items"][1]["contact_id"].as_str().unwrap();
     let page = html(format!("/admin/contacts/{contact}")).await;
     assert!(page.contains("Answered 5 (satisfied, API)"), "the contact's timeline too: {page}");
@@ -556,7 +569,7 @@ async fn figures_cannot_mislead(app: TestApp) {
     );
     assert_eq!(seg["rows"][3]["enough_data"], true);
     let page = html("/dashboard/segments?by=team&min_n=1".to_string()).await;
-    assert!(page.contains("<td>not ranked</td><td>No team</td>"), "{page}");
+    assert!(page.contains(r#"<td class="rank">not ranked</td><td>No team</td>"#), "{page}");
 
     // Whole-number bins are whole numbers; thin bins are flagged.
     let ag = app.get_json("/api/v1/reports/agents").await;
@@ -621,10 +634,10 @@ async fn figures_lead_to_their_answers(app: TestApp) {
     let (http, admin) = app.user_session("admin@example.com", Role::Admin, None, None).await;
     let page = get_as(&app, &http, &admin, "/dashboard/overview?granularity=week").await.text().await.unwrap();
     // A score bar: Di's five 10s.
-    assert!(page.contains(r#"<a href="/dashboard/responses?score=10"><rect class="bar""#));
+    assert!(page.contains(r#"<a href="/dashboard/responses?score=10&amp;kind=nps"><rect class="bar""#), "{page}");
     assert_eq!(app.get_json("/api/v1/reports/responses?score=10").await["total"], 5);
     // Its list says which score it holds, in a field that can change or clear it.
-    let list = get_as(&app, &http, &admin, "/dashboard/responses?score=10").await.text().await.unwrap();
+    let list = get_as(&app, &http, &admin, "/dashboard/responses?score=10&kind=nps").await.text().await.unwrap();
     assert!(list.contains(r#"<option value="10" selected>10</option>"#) && list.contains("· score 10"), "{list}");
     assert!(!list.contains(r#"type="hidden" name="score""#), "not kept a second time, out of sight");
     // The first week of the trend: its answers, as many as the point's n.
@@ -635,11 +648,14 @@ async fn figures_lead_to_their_answers(app: TestApp) {
     assert!(page.contains(r#"<a href="/dashboard/responses?from="#) && page.contains(r#"<circle class="point"#));
     // A segment row and an agent.
     let page = get_as(&app, &http, &admin, "/dashboard/segments?by=team").await.text().await.unwrap();
-    let north = link_after(&page, r#"<td>1</td>"#);
-    assert_eq!(north, format!("/api/v1/reports/responses?team_id={}", s.north));
+    let north = link_after(&page, r#"<td class="rank">1</td>"#);
+    assert_eq!(north, format!("/api/v1/reports/responses?team_id={}&kind=nps", s.north));
     assert_eq!(app.get_json(&north).await["total"], 80);
     let page = get_as(&app, &http, &admin, "/dashboard/agents").await.text().await.unwrap();
-    assert!(page.contains(&format!(r#"<a href="/dashboard/responses?agent_id={}">Ann</a>"#, s.agents[0])));
+    assert!(
+        page.contains(&format!(r#"<a href="/dashboard/responses?agent_id={}&#38;kind=nps">Ann</a>"#, s.agents[0])),
+        "{page}"
+    );
     // An answer with a case leads to it, and to its contact.
     let answer = &app.get_json("/api/v1/reports/responses?attr.plan=pro&limit=1").await["items"][0];
     let contact = answer["contact_id"].as_str().unwrap();

@@ -104,6 +104,7 @@ pub(crate) async fn alerts(State(s): State<AppState>, ApiViewer(v): ApiViewer) -
 #[utoipa::path(get, path = "/api/v1/reports/responses", tag = "reports",
     params(FilterParams, ("segment" = Option<String>, Query),
         ("score" = Option<i64>, Query, description = "Only answers with this score (0–10)"),
+        ("kind" = Option<String>, Query, description = "Only answers to surveys of this kind: nps, csat or ces"),
         ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query)),
     responses((status = 200, body = Responses), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub(crate) async fn responses(

@@ -29,13 +29,16 @@ pub(crate) async fn create_response(
 
 /// Newest first, filtered; pass `next_cursor` back as `cursor` for the next page.
 #[utoipa::path(get, path = "/api/v1/responses", tag = "responses",
-    params(filters::FilterParams, ("segment" = Option<String>, Query), ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query)),
+    params(filters::FilterParams, ("segment" = Option<String>, Query),
+        ("kind" = Option<String>, Query, description = "Only answers to surveys of this kind: nps, csat or ces"),
+        ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query)),
     responses((status = 200, body = Page<Response>), (status = 422, body = Problem)))]
 pub(crate) async fn list_responses(
     State(s): State<AppState>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Page<Response>>> {
-    let (filter, extras) = filters::parse(&q, &["segment", "cursor", "limit"], s.store.reading().analyzer.themes())?;
+    let (filter, extras) =
+        filters::parse(&q, &["segment", "kind", "cursor", "limit"], s.store.reading().analyzer.themes())?;
     let cursor = match &extras.cursor {
         None => None,
         Some(c) => {

@@ -156,6 +156,8 @@ struct Filters {
     /// ("Detractors / Unsatisfied"), and the scores 0–10. A chart's link sets them too.
     segments: Vec<Option_>,
     scores: Vec<Option_>,
+    /// The kinds of survey (NPS, CSAT, CES); the NPS pages' links choose NPS.
+    kinds: Vec<Option_>,
     language: String,
     attr: String,
     q: String,
@@ -257,11 +259,15 @@ fn with_change(
 }
 
 /// The Responses page under the page's filters, with `more` added (or put in place of a
-/// filter of the same name): where a chart's mark or a table's row leads.
+/// filter of the same name): where a chart's mark or a table's row leads. The figures count
+/// NPS answers, so the list holds those alone (it covers every kind of survey by itself).
 fn responses_link(pairs: &[(String, String)], more: &[(&str, String)]) -> String {
     let kept = pairs.iter().filter(|(k, _)| FILTER_KEYS.contains(&k.as_str()) && !more.iter().any(|(m, _)| m == k));
-    let all: Vec<(&str, &str)> =
-        kept.map(|(k, v)| (k.as_str(), v.as_str())).chain(more.iter().map(|(k, v)| (*k, v.as_str()))).collect();
+    let all: Vec<(&str, &str)> = kept
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain(more.iter().map(|(k, v)| (*k, v.as_str())))
+        .chain([("kind", "nps")])
+        .collect();
     format!("/dashboard/responses?{}", serde_urlencoded::to_string(&all).unwrap_or_default())
 }
 
@@ -576,6 +582,7 @@ async fn filters(
     let mut kinds: Vec<hark_core::SurveyKind> = listed
         .iter()
         .filter(|s| get("survey_id").is_empty() || s.id == get("survey_id"))
+        .filter(|s| get("kind").is_empty() || s.definition.kind.as_str() == get("kind"))
         .map(|s| s.definition.kind)
         .collect();
     kinds.sort_by_key(|k| *k as u8);
@@ -610,6 +617,8 @@ async fn filters(
     );
     let segments: Vec<Option_> = options(segments, get("segment"));
     let scores: Vec<Option_> = options((0..=10).map(|n| (n.to_string(), n.to_string())).collect(), get("score"));
+    let kind_names = hark_core::SurveyKind::ALL.map(|k| (k.as_str().to_owned(), k.as_str().to_uppercase())).to_vec();
+    let survey_kinds: Vec<Option_> = options(kind_names, get("kind"));
     let chosen = |list: &[Option_]| list.iter().find(|o| o.selected).map(|o| o.label.clone());
     let period = match (get("from"), get("to")) {
         (from, to) if from.is_empty() && to.is_empty() => t.text("dash.last_12_months").to_owned(),
@@ -621,8 +630,11 @@ async fn filters(
             ],
         ),
     };
-    let all = t.text(if every_kind { "dash.all_surveys" } else { "dash.all_nps_surveys" });
-    let summary = [chosen(&surveys).or(Some(all.into())), Some(period)]
+    let all = match chosen(&survey_kinds) {
+        Some(kind) => t.fill1("dash.all_kind_surveys", "kind", kind),
+        None => t.text(if every_kind { "dash.all_surveys" } else { "dash.all_nps_surveys" }).to_owned(),
+    };
+    let summary = [chosen(&surveys).or(Some(all)), Some(period)]
         .into_iter()
         .chain([chosen(&teams), chosen(&agents), chosen(&themes)])
         .chain([Some(get("channel")).filter(|v| !v.is_empty()).map(|c| t.word_or_value("channel", &c))])
@@ -652,14 +664,15 @@ async fn filters(
         themes,
         segments,
         scores,
+        kinds: survey_kinds,
         language: get("language"),
         attr: get("attr"),
         q: get("q"),
-        // The answer list's segment and score have fields there; elsewhere they are kept as set.
+        // The answer list's segment, score and kind have fields there; elsewhere they are kept.
         hidden: pairs
             .iter()
             .filter(|(k, _)| !FILTER_KEYS.contains(&k.as_str()) && k != "cursor")
-            .filter(|(k, _)| !(every_kind && ["segment", "score"].contains(&k.as_str())))
+            .filter(|(k, _)| !(every_kind && ["segment", "score", "kind"].contains(&k.as_str())))
             .cloned()
             .collect(),
         kept: pairs.iter().filter(|(k, _)| FILTER_KEYS.contains(&k.as_str())).cloned().collect(),

@@ -1,7 +1,7 @@
 //! Query-string filters shared by the response list and the reports.
 
 use hark_core::report::Granularity;
-use hark_core::{Segment, ValidationErrors, Why};
+use hark_core::{Segment, SurveyKind, ValidationErrors, Why};
 use hark_store::ResponseFilter;
 use jiff::tz::TimeZone;
 
@@ -137,6 +137,10 @@ pub(crate) fn parse(
                 None => {
                     errors.say("segment", Why::new("invalid.one_of").with("values", "detractor, passive, promoter"))
                 }
+            },
+            "kind" => match SurveyKind::parse(value) {
+                Some(k) => filter.survey_kind = Some(k),
+                None => errors.say("kind", Why::new("invalid.one_of").with("values", "nps, csat, ces")),
             },
             "score" => match value.parse::<i64>() {
                 Ok(n) if (0..=10).contains(&n) => filter.score = Some(n),

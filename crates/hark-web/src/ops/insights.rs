@@ -845,7 +845,7 @@ pub(crate) struct Responses {
     pub next_cursor: Option<String>,
 }
 
-pub(crate) const RESPONSE_PARAMS: &[&str] = &["segment", "score", "cursor", "limit"];
+pub(crate) const RESPONSE_PARAMS: &[&str] = &["segment", "score", "kind", "cursor", "limit"];
 
 pub(crate) async fn responses(
     store: &Store,
