@@ -893,6 +893,14 @@ mod tests {
             ("사이즈가 잘 맞아요", Positive),
             ("사이즈가 잘 안 맞아요", Negative),
             ("잘 모르겠어요", Neutral),
+            // The size, or the taste, fits: or not (the negator stands between the two).
+            ("사이즈가 안 맞아요", Negative),
+            ("치수가 안 맞네요", Negative),
+            ("입맛에 안 맞아요", Negative),
+            ("사이즈가 딱 맞아요", Positive),
+            ("입맛에 딱 맞아요", Positive),
+            // "above and beyond": the idiom's last two words.
+            ("The agent went above and beyond", Positive),
             // A noun that there is none of: an idiom, not the noun turned around.
             ("어처구니가 없다", Negative),
             ("어이가 없네요", Negative),
