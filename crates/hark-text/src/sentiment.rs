@@ -245,7 +245,7 @@ impl Lexicons {
         } else {
             let value = match lang {
                 _ if let Some(value) = self.unstemmed[lang.index()].get(word) => *value,
-                Lang::Ko => lexicon.within(word).into_iter().sum(),
+                Lang::Ko => lexicon.within(word, &rules.start_only).into_iter().sum(),
                 // Italian says "very" inside the word: velocissima is veloce, more so.
                 Lang::It => lexicon.longest(term).copied().or_else(|| superlative(lexicon, term)).unwrap_or(0.0),
                 _ => lexicon.longest(term).copied().unwrap_or(0.0),
@@ -841,6 +841,21 @@ mod tests {
         assert_eq!(korean_forms("빠르"), ["빠름"]);
         assert_eq!(korean_forms("편하"), ["편함"]);
         assert!(korean_forms("좋").is_empty() && korean_forms("").is_empty() && korean_forms("ok").is_empty());
+    }
+
+    /// Korean written without spaces is read for every stem inside a word, but 기만 (deceit)
+    /// only where a word begins: further in it is the ending -기만, "only doing".
+    #[test]
+    fn korean_words_glued_together_are_each_read() {
+        use SentimentLabel::*;
+        reads(&[
+            ("진짜재밌음", Positive),
+            ("재미없고지루함", Negative),
+            ("재밋기만하구만", Positive),
+            ("눈빛연기만으로도 만점", Positive),
+            ("소비자를 기만하는 행위", Negative),
+            ("고객 기만입니다", Negative),
+        ]);
     }
 
     /// What could not be better is the best there is, in every language, and what cannot be

@@ -109,6 +109,10 @@ struct RulesFile {
     /// done (재구매 의사 없어요, no intention of buying again).
     #[serde(default)]
     intentions: Vec<String>,
+    /// Korean words of the lexicon counted only where a word begins: further in, their letters
+    /// are an ending (기만, deceit, is -기만, "only doing", in 재밌기만 하다 and 웃기만 했네).
+    #[serde(default)]
+    start_only: Vec<String>,
     /// Korean particles (이, 가, 은, 는 …) and common predicate endings (하다, 했어요, 스럽다 …)
     /// stripped from the end of a word, the longest that fits.
     #[serde(default)]
@@ -161,6 +165,7 @@ pub(crate) struct Rules {
     again_verbs: Vec<String>,
     again_meant: Vec<String>,
     again_surely: Vec<String>,
+    pub start_only: Vec<String>,
     pub questions: HashSet<String>,
     /// Folded, not yet read as terms (see `Lexicons`, which reads them).
     pub expected: Vec<String>,
@@ -593,6 +598,7 @@ impl Words {
                 again_verbs: file.again_verbs.iter().map(|w| fold(w, lang)).collect(),
                 again_meant: file.again_meant.iter().map(|w| fold(w, lang)).collect(),
                 again_surely: file.again_surely.iter().map(|w| fold(w, lang)).collect(),
+                start_only: file.start_only.iter().map(|w| fold(w, lang)).collect(),
                 questions: fold_all(file.questions),
                 expected: file.expected.iter().map(|w| fold(w, lang)).collect(),
                 resolving: file.resolving.iter().map(|w| fold(w, lang)).collect(),
