@@ -711,6 +711,11 @@ mod tests {
             ("비싸지만 맛있어요", Positive),
             ("괜찮았지만 배송이 늦었음.다시는 안 시켜요", Negative),
             ("생각보단 괜찮았네. 조금 뻔하지만", Positive),
+            // 는데, 은데: "but", or the scene set for what follows, which is the point.
+            ("맛있는데 비싸요", Negative),
+            ("비싼데 맛있어요", Positive),
+            ("괜찮은데 배송이 너무 느려요", Negative),
+            ("배송이 빨랐는데 포장도 꼼꼼했어요", Positive),
         ]);
     }
 

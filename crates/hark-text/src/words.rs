@@ -477,13 +477,24 @@ fn wish_in_korean_or_thai(tokens: &mut [Token], word: &str, lang: Lang) -> bool 
 /// The Korean negators said before the word they negate, and so glued to it at times.
 const GLUED_NEGATORS: [&str; 2] = ["안", "못"];
 
-/// Korean says "but" as an ending, 지만, glued to the word it follows: 맛있지만 비싸요 (tasty but
-/// dear), 괜찮았지만 재미없다. Where such an ending begins in `piece`: the piece is read as the
-/// word and 지만, a contrast word. A noun ending in 지 with the particle 만 (only) is no "but".
+/// Korean says "but" as an ending glued to the word it follows: 지만 (맛있지만 비싸요, tasty but
+/// dear; 괜찮았지만 재미없다), and 는데, 은데 or ㄴ데 (맛있는데 비싸요, 좋은데 작아요, 비싼데
+/// 맛있어요), which also only sets the scene (배송이 빨랐는데 포장도 꼼꼼했어요): what follows
+/// is the point either way. Where such an ending begins in `piece`: the piece is read as the
+/// word and the ending, a contrast word; ㄴ데 as the word's ㄴ form (비싼) and 데. A noun ending
+/// in 지 with the particle 만 (only) is no "but".
 fn but_glued_after(piece: &str) -> Option<usize> {
     const NOUNS_IN_JI: [&str; 8] = ["이미", "메시", "메세", "페이", "패키", "마사", "소시", "마일리"];
-    let word = piece.strip_suffix("지만").filter(|w| !w.is_empty())?;
-    (!NOUNS_IN_JI.iter().any(|noun| word.ends_with(noun))).then_some(word.len())
+    if let Some(word) = piece.strip_suffix("지만").filter(|w| !w.is_empty()) {
+        return (!NOUNS_IN_JI.iter().any(|noun| word.ends_with(noun))).then_some(word.len());
+    }
+    if let Some(word) = piece.strip_suffix("는데").or_else(|| piece.strip_suffix("은데")) {
+        return (!word.is_empty()).then_some(word.len());
+    }
+    // A syllable that ends in ㄴ (final consonant 4 of 28), then 데.
+    let word = piece.strip_suffix('데')?;
+    let last = word.chars().next_back()?;
+    (('가'..='힣').contains(&last) && (last as u32 - '가' as u32) % 28 == 4).then_some(word.len())
 }
 
 /// Whether a Korean word is 않다 or 못하다 (not), which negate the predicate before them.
@@ -1280,6 +1291,10 @@ mod tests {
         // 지만 (but) glued to its word is read apart; the particle 만 on a noun in 지 is not.
         assert_eq!(words("맛있지만 이미지만", Lang::Ko), ["맛있", "지만", "이미지만"]);
         assert_eq!(words("하지만 좋아요", Lang::Ko), ["하지만", "좋아요"]);
+        assert_eq!(
+            words("맛있는데 좋은데 비싼데 포인트", Lang::Ko),
+            ["맛있", "는데", "좋", "은데", "비싼", "데", "포인트"]
+        );
     }
 
     #[test]
