@@ -529,6 +529,10 @@ mod tests {
         use SentimentLabel::*;
         reads(&[
             ("The app keeps crashing", Negative),
+            // 어울리다 (to suit), or not, glued to 안; 고작 (a mere …).
+            ("얼굴에 어울려요", Positive),
+            ("색이 안어울려요", Negative),
+            ("고작 이 정도라니", Negative),
             ("Checkout is a hassle", Negative),
             ("The courier never showed up", Negative),
             ("The agent hung up on me", Negative),
