@@ -7,7 +7,7 @@ MIT, C.J. Hutto) that the hand-written sentiment/en.json lacks, on its scale.
 
 Kept: words of four or more ASCII letters (and a few short ones), whose mean rating is at
 least 0.8 either way, that are not function words, negators or rule words of rules/en.json
-(but for `faults`, complaints of their own),
+(but for `faults` and `warned`, complaints of their own),
 nor words, or forms of words, that name a thing in customer comments (cut, tops, gift,
 support) or hope for something not had (hoping), nor adverbs that frame what is said
 (honestly), nor Italian or Spanish words (the English words of these files
@@ -47,8 +47,10 @@ def main(vader_path):
     stem = snowballstemmer.stemmer("english").stemWord
     ours = json.loads((HERE / "sentiment/en.json").read_text())
     rules = json.loads((HERE / "rules/en.json").read_text())
-    # The faults of "my only complaint" (flaw, downside) are complaints of their own elsewhere.
-    ruled = {w for key in rules if key != "faults" for w in (rules[key] if isinstance(rules[key], list) else rules[key].keys())}
+    # The faults of "my only complaint" (flaw, downside) are complaints of their own elsewhere,
+    # and so are the verbs of a warning ("don't bother": a bother).
+    own = {"faults", "warned"}
+    ruled = {w for key in rules if key not in own for w in (rules[key] if isinstance(rules[key], list) else rules[key].keys())}
     italian = json.loads((HERE / "sentiment/it.json").read_text())
     ours_stems = {stem(w.lower()) for w in ours if " " not in w}
     # And the forms of a plain word: supports as much as support.

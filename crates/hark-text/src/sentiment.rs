@@ -852,6 +852,33 @@ mod tests {
         assert!(korean_forms("좋").is_empty() && korean_forms("").is_empty() && korean_forms("ok").is_empty());
     }
 
+    /// "Don't waste your money" had read as praise: "not" turned "waste" around. A warning
+    /// not to buy, order or waste is a complaint in every language; what was not bought is not.
+    #[test]
+    fn a_warning_not_to_buy_is_a_complaint() {
+        use SentimentLabel::*;
+        reads(&[
+            ("Don't waste your money", Negative),
+            ("Don’t bother with this app", Negative),
+            ("DO NOT BUY", Negative),
+            ("Non sprecate i vostri soldi", Negative),
+            ("Non comprate questo prodotto", Negative),
+            ("อย่าซื้อ", Negative),
+            ("อย่าเสียเงิน", Negative),
+            ("절대 구매하지 마세요", Negative),
+            ("사지 마세요", Negative),
+            // The warning negates its verb, not what follows it; a later "not" negates as any.
+            ("Don't buy it, the quality is not good", Negative),
+            ("กูแนะนำอย่าซื้อ ไม่ดี", Negative),
+            // Not a warning: what was not bought, and advice to do what is good.
+            ("I didn't buy it at first but I love it", Positive),
+            ("Non ho comprato la garanzia", Neutral),
+            ("Don't hesitate to call them, they are great", Positive),
+            ("อย่าพลาด", Positive),
+            ("걱정하지 마세요", Neutral),
+        ]);
+    }
+
     /// Korean written without spaces is read for every stem inside a word, but 기만 (deceit)
     /// only where a word begins: further in it is the ending -기만, "only doing".
     #[test]

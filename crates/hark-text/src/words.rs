@@ -109,6 +109,12 @@ struct RulesFile {
     /// done (재구매 의사 없어요, no intention of buying again).
     #[serde(default)]
     intentions: Vec<String>,
+    /// A warning not to buy (see `warned_off`): the verbs (`warned`: buy, waste; 사지) and the
+    /// words that make a warning of them (`warning`: dont, "do not", อย่า, non; 마세요 after).
+    #[serde(default)]
+    warned: Vec<String>,
+    #[serde(default)]
+    warning: Vec<String>,
     /// Korean words of the lexicon counted only where a word begins: further in, their letters
     /// are an ending (기만, deceit, is -기만, "only doing", in 재밌기만 하다 and 웃기만 했네).
     #[serde(default)]
@@ -166,6 +172,8 @@ pub(crate) struct Rules {
     again_meant: Vec<String>,
     again_surely: Vec<String>,
     pub start_only: Vec<String>,
+    warned: Vec<String>,
+    warning: Vec<String>,
     pub questions: HashSet<String>,
     /// Folded, not yet read as terms (see `Lexicons`, which reads them).
     pub expected: Vec<String>,
@@ -408,6 +416,45 @@ fn coming_back(tokens: &mut [Token]) {
     }
 }
 
+/// "Don't buy", "do not waste your money", อย่าซื้อ, "non comprate", 사지 마세요: a warning not
+/// to buy, order or waste is a complaint, as what was expected and did not happen is, whatever
+/// the verb's own value ("not" had turned "Don't waste your money" into praise). Said of what
+/// was done, it is none: "I didn't buy it at first". The rules file lists the verbs (`warned`)
+/// and the words that make a warning of them (`warning`), which stand before the verb ("dont",
+/// "do not", อย่า, non) or, in Korean, after it (마세요). The warning negates its verb alone:
+/// "don't buy this junk" says the junk is junk (up to the next negator, which negates as any).
+fn warned_off(tokens: &mut [Token], rules: &Rules, lang: Lang) {
+    if rules.warned.is_empty() {
+        return;
+    }
+    for at in 0..tokens.len() {
+        // Most words are neither a negator nor begin with 마: a flag or a byte tells.
+        let verb_at = if lang == Lang::Ko {
+            if at == 0 || !tokens[at].word.starts_with('마') || !listed(&rules.warning, &tokens[at].word) {
+                continue;
+            }
+            at - 1
+        } else {
+            let warns = |w: &String| match w.split_once(' ') {
+                Some((first, last)) => *tokens[at].word == *last && at > 0 && *tokens[at - 1].word == *first,
+                None => *tokens[at].word == **w,
+            };
+            if !tokens[at].negator || !rules.warning.iter().any(warns) {
+                continue;
+            }
+            at + 1
+        };
+        let clause = tokens[at].clause;
+        let warned = |verb: &&mut Token| verb.clause == clause && listed(&rules.warned, &verb.word);
+        let Some(verb) = tokens.get_mut(verb_at).filter(warned) else { continue };
+        verb.sway = Sway::Expected(0.0);
+        verb.negated = true;
+        for after in tokens[verb_at + 1..].iter_mut().take_while(|t| t.clause == clause && !t.negator) {
+            after.negated = false;
+        }
+    }
+}
+
 /// What wanting to come back, buy again or see again is worth: as much as 재방문 (a return
 /// visit) and 재구매 (buying again) in the lexicon.
 const WANTED_AGAIN: f64 = 2.0;
@@ -610,6 +657,8 @@ impl Words {
                 again_meant: file.again_meant.iter().map(|w| fold(w, lang)).collect(),
                 again_surely: file.again_surely.iter().map(|w| fold(w, lang)).collect(),
                 start_only: file.start_only.iter().map(|w| fold(w, lang)).collect(),
+                warned: file.warned.iter().map(|w| fold(w, lang)).collect(),
+                warning: file.warning.iter().map(|w| fold(w, lang)).collect(),
                 questions: fold_all(file.questions),
                 expected: file.expected.iter().map(|w| fold(w, lang)).collect(),
                 resolving: file.resolving.iter().map(|w| fold(w, lang)).collect(),
@@ -815,6 +864,7 @@ impl Words {
         if marked & Marks::AGAIN != 0 {
             coming_back(&mut tokens);
         }
+        warned_off(&mut tokens, rules, lang);
         nothing_better(&mut tokens, lang);
         let lexicons = Lexicons::shared();
         lexicons.read_phrasal(&mut tokens, lang);
