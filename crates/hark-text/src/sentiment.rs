@@ -529,6 +529,13 @@ mod tests {
         use SentimentLabel::*;
         reads(&[
             ("The app keeps crashing", Negative),
+            ("Hassle-free returns", Positive),
+            ("Exceeded my expectations", Positive),
+            ("Fell short of expectations", Negative),
+            ("Took ages to get through", Negative),
+            ("Customer service is non-existent", Negative),
+            // "short" ends a pair ("fell short"); "too short" is still more than wanted.
+            ("They are too short", Negative),
             // 어울리다 (to suit), or not, glued to 안; 고작 (a mere …).
             ("얼굴에 어울려요", Positive),
             ("색이 안어울려요", Negative),

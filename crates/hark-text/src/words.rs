@@ -320,7 +320,7 @@ fn more_than_wanted(tokens: &mut [Token], lang: Lang, amounts: &HashSet<String>)
         let reached = if lang == Lang::Th { at.checked_sub(1) } else { Some(at + 1) };
         let clause = tokens[at].clause;
         let Some(word) = reached.and_then(|i| tokens.get_mut(i)) else { continue };
-        let plain = matches!(word.sway, Sway::Word(v) if v == 0.0) && !word.negator;
+        let plain = matches!(word.sway, Sway::Word(v) | Sway::EndsPair(v) if v == 0.0) && !word.negator;
         if plain && word.clause == clause && (!word.stop || amounts.contains(&*word.word)) {
             word.sway = Sway::Word(TOO_MUCH);
         }
