@@ -529,6 +529,20 @@ mod tests {
         use SentimentLabel::*;
         reads(&[
             ("The app keeps crashing", Negative),
+            ("Nessuno mi ha richiamato", Negative),
+            ("Costi nascosti", Negative),
+            ("Hidden fees", Negative),
+            // aspettare (to wait) is matched as written: its stem begins aspettative.
+            ("Sto ancora aspettando il rimborso", Negative),
+            ("Meglio di quanto mi aspettavo", Positive),
+            ("Avevo grandi aspettative", Neutral),
+            ("상품 설명과 다름", Negative),
+            ("사진이랑 똑같아요", Positive),
+            ("쓸만해요", Positive),
+            ("ของแตกมา", Negative),
+            ("แตกต่างจากรูป", Neutral),
+            ("เกินความคาดหมาย", Positive),
+            ("โทรไม่ติด", Negative),
             ("Hassle-free returns", Positive),
             ("Exceeded my expectations", Positive),
             ("Fell short of expectations", Negative),

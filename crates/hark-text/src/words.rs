@@ -150,7 +150,8 @@ struct RulesFile {
     articles: Vec<String>,
     /// Words of the sentiment lexicon matched only as written, not by their stem: their stem
     /// is an everyday word of another sense (please → pleased, wonder → wonderful, friend →
-    /// friendly, except → exceptional).
+    /// friendly, except → exceptional, aspettare → aspettative), or in Thai they begin a
+    /// longer word (แตก, broken, begins แตกต่าง, different).
     #[serde(default)]
     unstemmed: Vec<String>,
 }
