@@ -579,14 +579,15 @@ async fn filters(
         .into_iter()
         .filter(|s| every_kind || s.definition.kind == hark_core::SurveyKind::Nps)
         .collect();
-    let mut kinds: Vec<hark_core::SurveyKind> = listed
-        .iter()
-        .filter(|s| get("survey_id").is_empty() || s.id == get("survey_id"))
-        .filter(|s| get("kind").is_empty() || s.definition.kind.as_str() == get("kind"))
-        .map(|s| s.definition.kind)
+    // The kinds of the surveys the filters leave, for the words of the segments.
+    let (survey_id, kind) = (get("survey_id"), get("kind"));
+    let left = |s: &&hark_store::Survey| {
+        (survey_id.is_empty() || s.id == survey_id) && (kind.is_empty() || s.definition.kind.as_str() == kind)
+    };
+    let kinds: Vec<hark_core::SurveyKind> = hark_core::SurveyKind::ALL
+        .into_iter()
+        .filter(|k| listed.iter().filter(left).any(|s| s.definition.kind == *k))
         .collect();
-    kinds.sort_by_key(|k| *k as u8);
-    kinds.dedup();
     let segments = [Segment::Detractor, Segment::Passive, Segment::Promoter]
         .map(|s| (s.as_str().to_owned(), segment_label(t, &kinds, s)))
         .to_vec();
