@@ -530,6 +530,13 @@ mod tests {
         reads(&[
             ("The app keeps crashing", Negative),
             ("Nessuno mi ha richiamato", Negative),
+            ("Impossibile parlare con un operatore", Negative),
+            ("Ho ricevuto un prodotto diverso", Negative),
+            ("앱이 자꾸 꺼져요", Negative),
+            // ไว (fast) is matched as written: ไว้ (to keep) begins with its letters.
+            ("ส่งไวมาก", Positive),
+            ("เก็บไว้ใช้", Neutral),
+            ("รอสายนานมาก", Negative),
             ("Costi nascosti", Negative),
             ("Hidden fees", Negative),
             // aspettare (to wait) is matched as written: its stem begins aspettative.
@@ -749,6 +756,8 @@ mod tests {
     fn korean_wanting_to_come_back_is_praise() {
         use SentimentLabel::*;
         reads(&[
+            ("다음에도 이용할게요", Positive),
+            ("다음에 연락할게요", Neutral),
             ("다시 오고 싶어요", Positive),
             ("또 보고싶다", Positive),
             ("또 먹고파요", Positive),
@@ -994,6 +1003,12 @@ mod tests {
     fn what_was_expected_and_did_not_happen_is_a_complaint() {
         use SentimentLabel::*;
         reads(&[
+            // Cancelling: "cancel" leans negative, and "can't cancel" had read as praise.
+            ("I can't cancel my subscription", Negative),
+            ("Non posso cancellare l'ordine", Negative),
+            ("주문 취소가 안 돼요", Negative),
+            ("ยกเลิกไม่ได้", Negative),
+            ("They cancelled my order without telling me", Negative),
             ("I never got my refund", Negative),
             // An article or a possessive does not use up the reach of "not".
             ("I didn't get my money back", Negative),
