@@ -62,7 +62,7 @@ fn main() {
                     c.add(row.class);
                 }
             }
-            tally.add(&row.comment, &analyzer.words().tokens(&row.comment, lang), row.class);
+            tally.add(&row.comment, &analyzer.words().tokens(&row.comment, lang), row.class, lang);
         }
         println!("net score (high − low) of all: {:+.1}", all.nps().unwrap_or(0.0));
         for d in hark_core::drivers::drivers(all, rows.len() as u64, per_theme, 30).iter().take(6) {

@@ -83,8 +83,8 @@ fn main() {
         reading.push(started.elapsed().as_secs_f64() * 1000.0);
         let started = Instant::now();
         let mut tally = hark_text::phrases::PhraseTally::default();
-        for ((_, row), tokens) in rated.iter().zip(&tokens) {
-            tally.add(&row.comment, tokens, row.class);
+        for ((lang, row), tokens) in rated.iter().zip(&tokens) {
+            tally.add(&row.comment, tokens, row.class, *lang);
         }
         black_box(tally.standouts(hark_core::Segment::Detractor, 3, 48));
         tallying.push(started.elapsed().as_secs_f64() * 1000.0);

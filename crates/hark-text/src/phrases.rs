@@ -4,17 +4,17 @@
 use hark_core::Segment;
 use hark_core::drivers::log_odds_z;
 use rustc_hash::FxHashMap;
-use serde::Serialize;
 
-use crate::Token;
+use crate::{Lang, Token};
 
 /// The longest phrase counted, in words.
 pub const MAX_WORDS: usize = 3;
 
 /// Phrase counts per segment over a set of comments; each comment counts a phrase once.
+/// Each language keeps its own: "problema" and "problem" share a stem, not a phrase.
 #[derive(Default)]
 pub struct PhraseTally {
-    phrases: FxHashMap<String, Counted>,
+    phrases: [FxHashMap<String, Counted>; 4],
     /// Phrase occurrences per segment (detractor, passive, promoter).
     totals: [u64; 3],
     /// Comments added so far, the last one's number.
@@ -33,10 +33,12 @@ struct Counted {
 }
 
 /// A phrase that one segment uses far more than the others.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Standout {
     /// Normalised terms: what a theme term made from it would match.
     pub key: String,
+    /// The language of the comments it was counted in.
+    pub lang: Lang,
     /// As a customer wrote it.
     pub shown: String,
     /// Comments of the segment that use it, and of all segments.
@@ -55,21 +57,22 @@ fn slot(segment: Segment) -> usize {
 }
 
 impl PhraseTally {
-    /// Counts the phrases of one comment (`tokens` of `text`) under `segment`.
-    pub fn add(&mut self, text: &str, tokens: &[Token], segment: Segment) {
+    /// Counts the phrases of one comment (`tokens` of `text`, in `lang`) under `segment`.
+    pub fn add(&mut self, text: &str, tokens: &[Token], segment: Segment, lang: Lang) {
         self.comments += 1;
         let (comment, slot) = (self.comments, slot(segment));
+        let phrases = &mut self.phrases[lang.index()];
         // The page tallies thousands of comments on each request: a phrase seen before costs
         // one look-up, and nothing is allocated for it.
         for_each_phrase(tokens, |key, (start, end)| {
-            let counted = match self.phrases.get_mut(key) {
+            let counted = match phrases.get_mut(key) {
                 Some(counted) if counted.last_comment == comment => return,
                 Some(counted) => counted,
                 None => {
                     let at = self.shown.len() as u32;
                     self.shown.push_str(&text[start..end]);
                     let shown = (at, self.shown.len() as u32);
-                    self.phrases.entry(key.to_owned()).or_insert(Counted { shown, ..Counted::default() })
+                    phrases.entry(key.to_owned()).or_insert(Counted { shown, ..Counted::default() })
                 }
             };
             counted.last_comment = comment;
@@ -84,11 +87,11 @@ impl PhraseTally {
         let group_total = self.totals[slot(segment)] as f64;
         let all_total: u64 = self.totals.iter().sum();
         let rest_total = all_total as f64 - group_total;
-        let mut out: Vec<Standout> = self
-            .phrases
-            .iter()
-            .filter(|(_, c)| c.by_segment[slot(segment)] >= min_count)
-            .map(|(key, c)| {
+        let mut out: Vec<Standout> = Lang::ALL
+            .into_iter()
+            .flat_map(|lang| self.phrases[lang.index()].iter().map(move |(key, c)| (lang, key, c)))
+            .filter(|(_, _, c)| c.by_segment[slot(segment)] >= min_count)
+            .map(|(lang, key, c)| {
                 let in_group = c.by_segment[slot(segment)];
                 let everywhere: u64 = c.by_segment.iter().sum();
                 // The prior: the phrase's pooled rate, over a tenth of the corpus's weight.
@@ -103,13 +106,18 @@ impl PhraseTally {
                     prior_total,
                 );
                 let shown = self.shown[c.shown.0 as usize..c.shown.1 as usize].to_owned();
-                Standout { key: key.clone(), shown, in_segment: in_group, everywhere, z }
+                Standout { key: key.clone(), lang, shown, in_segment: in_group, everywhere, z }
             })
             // A phrase in every comment has no odds against the rest (NaN): nothing to say.
             .filter(|s| s.z.is_finite() && s.z > 0.0)
             .collect();
         let words = |s: &Standout| s.key.split(' ').count();
-        out.sort_by(|a, b| b.z.total_cmp(&a.z).then_with(|| words(b).cmp(&words(a))).then_with(|| a.key.cmp(&b.key)));
+        out.sort_by(|a, b| {
+            b.z.total_cmp(&a.z)
+                .then_with(|| words(b).cmp(&words(a)))
+                .then_with(|| a.key.cmp(&b.key))
+                .then_with(|| a.lang.cmp(&b.lang))
+        });
         // Parts of one sentence come out together ("took", "30 minutes", "took 30 minutes"):
         // a phrase inside or around one already offered, used about as often, adds nothing.
         let mut kept: Vec<Standout> = Vec::with_capacity(limit);
@@ -118,7 +126,9 @@ impl PhraseTally {
                 break;
             }
             if !kept.iter().any(|k| {
-                overlaps(&k.key, &s.key) && k.in_segment.min(s.in_segment) * 5 >= k.in_segment.max(s.in_segment) * 4
+                k.lang == s.lang
+                    && overlaps(&k.key, &s.key)
+                    && k.in_segment.min(s.in_segment) * 5 >= k.in_segment.max(s.in_segment) * 4
             }) {
                 kept.push(s);
             }
@@ -196,7 +206,7 @@ mod tests {
     fn tally(rows: &[(&str, Segment)], lang: Lang) -> PhraseTally {
         let mut t = PhraseTally::default();
         for (text, segment) in rows {
-            t.add(text, &Words::shared().tokens(text, lang), *segment);
+            t.add(text, &Words::shared().tokens(text, lang), *segment, lang);
         }
         t
     }
@@ -232,6 +242,28 @@ mod tests {
         assert!(top.iter().any(|s| s.shown == "late delivery"), "{top:?}");
         assert!(!top.iter().any(|s| s.key == "shop"), "{top:?}");
         assert!(t.standouts(Promoter, 5, 10).iter().any(|s| s.shown == "friendly"));
+    }
+
+    /// "problema" and "problem" share a stem: counted together, the Italian promoters' phrase
+    /// took in the English detractors' comments, and its link listed half of what it counted.
+    #[test]
+    fn each_language_counts_its_own_phrases() {
+        use Segment::*;
+        let mut t = PhraseTally::default();
+        for _ in 0..10 {
+            // One word each, so that no longer phrase holds it.
+            for (text, segment, lang) in
+                [("Problema?", Promoter, Lang::It), ("Problem.", Detractor, Lang::En), ("Bene", Passive, Lang::It)]
+            {
+                t.add(text, &Words::shared().tokens(text, lang), segment, lang);
+            }
+        }
+        let promoters = t.standouts(Promoter, 5, 10);
+        let problema = promoters.iter().find(|s| s.shown == "Problema").expect("Problema stands out");
+        assert_eq!((problema.lang, problema.in_segment, problema.everywhere), (Lang::It, 10, 10));
+        let detractors = t.standouts(Detractor, 5, 10);
+        let problem = detractors.iter().find(|s| s.shown == "Problem").expect("Problem stands out");
+        assert_eq!((problem.lang, problem.in_segment, problem.everywhere), (Lang::En, 10, 10));
     }
 
     #[test]

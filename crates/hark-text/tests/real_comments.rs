@@ -31,7 +31,7 @@ fn standouts(lang: Lang, segment: Segment) -> Vec<String> {
     let mut tally = PhraseTally::default();
     for row in real::load(lang) {
         let tokens = analyzer.words().tokens(&row.comment, lang);
-        tally.add(&row.comment, &tokens, row.class);
+        tally.add(&row.comment, &tokens, row.class, lang);
     }
     tally.standouts(segment, 5, 40).into_iter().map(|s| s.key).collect()
 }

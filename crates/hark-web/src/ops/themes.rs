@@ -188,7 +188,7 @@ fn discovered(
     let mut tally = PhraseTally::default();
     for (comment, language, segment) in comments {
         let lang = hark_text::detect(comment, language.as_deref().and_then(Lang::from_tag));
-        tally.add(comment, &analyzer.words().tokens(comment, lang), *segment);
+        tally.add(comment, &analyzer.words().tokens(comment, lang), *segment, lang);
     }
     // A phrase a theme already finds is not news.
     let uncovered = |shown: &str| analyzer.analyze(shown, None).themes.is_empty();
