@@ -550,6 +550,13 @@ mod tests {
             ("แตกต่างจากรูป", Neutral),
             ("เกินความคาดหมาย", Positive),
             ("โทรไม่ติด", Negative),
+            ("Top-notch service", Positive),
+            ("Went the extra mile", Positive),
+            ("Spot on", Positive),
+            ("A breeze to set up", Positive),
+            ("No fuss", Positive),
+            ("Felt let down", Negative),
+            ("Zero communication", Negative),
             ("Hassle-free returns", Positive),
             ("Exceeded my expectations", Positive),
             ("Fell short of expectations", Negative),
@@ -930,6 +937,8 @@ mod tests {
     fn what_could_not_be_better_is_the_best() {
         use SentimentLabel::*;
         reads(&[
+            ("Couldn't ask for better", Positive),
+            ("Couldn't have asked for better service", Positive),
             ("Couldn't be happier with the service", Positive),
             ("Could not have been better", Positive),
             ("They couldn't be more helpful", Positive),

@@ -234,13 +234,15 @@ fn nothing_better(tokens: &mut [Token], lang: Lang) {
         }
         let in_clause = |t: &&Token| t.clause == word.clause;
         let cannot = match lang {
-            // couldn't / can't / cannot / could not (have) be(en) / get / go … better, happier, more X
+            // couldn't / can't / cannot / could not (have) be(en) / get / go / ask(ed) for … better,
+            // happier, more X
             Lang::En => {
                 let comparative = matches!(&*word.word, "better" | "worse")
                     || (word.word.len() > 4 && word.word.ends_with("er"))
                     || before.last().is_some_and(|t| matches!(&*t.word, "more" | "less"));
-                let linking = |t: &Token| matches!(&*t.word, "be" | "been" | "get" | "go" | "gone");
-                let between = |t: &&Token| linking(t) || matches!(&*t.word, "more" | "less" | "any" | "ever" | "have");
+                let linking = |t: &Token| matches!(&*t.word, "be" | "been" | "get" | "go" | "gone" | "ask" | "asked");
+                let between =
+                    |t: &&Token| linking(t) || matches!(&*t.word, "more" | "less" | "any" | "ever" | "have" | "for");
                 let mut back = before.iter().rev().take_while(in_clause).peekable();
                 let mut linked = false;
                 while let Some(t) = back.next_if(between) {
