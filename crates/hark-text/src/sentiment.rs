@@ -530,6 +530,14 @@ mod tests {
         reads(&[
             ("The app keeps crashing", Negative),
             ("Nessuno mi ha richiamato", Negative),
+            ("Mi sono trovato benissimo", Positive),
+            // A clitic pronoun (mi, ci) does not use up the reach of "non".
+            ("Non mi sono trovato benissimo", Negative),
+            ("Esperienza da dimenticare", Negative),
+            ("Il solito disservizio", Negative),
+            ("Tempi biblici", Negative),
+            ("기다린 보람이 있어요", Positive),
+            ("고객을 우롱하네요", Negative),
             ("Impossibile parlare con un operatore", Negative),
             ("Ho ricevuto un prodotto diverso", Negative),
             ("앱이 자꾸 꺼져요", Negative),

@@ -144,8 +144,8 @@ struct RulesFile {
     resolving: Vec<String>,
     #[serde(default)]
     problems: Vec<String>,
-    /// Articles and possessives: they do not use up a negation's reach ("didn't get my money
-    /// back", "non ho ricevuto il rimborso").
+    /// Articles, possessives and Italian clitic pronouns: they do not use up a negation's reach
+    /// ("didn't get my money back", "non ho ricevuto il rimborso", "non mi sono trovato bene").
     #[serde(default)]
     articles: Vec<String>,
     /// Words of the sentiment lexicon matched only as written, not by their stem: their stem
