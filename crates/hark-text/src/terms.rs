@@ -79,11 +79,11 @@ impl<V> TermIndex<V> {
     /// written without spaces (진짜재밌음, 재미없고지루함), where a stem is not at the start of
     /// the word.
     pub fn within<'a>(&'a self, word: &'a str, start_only: &[String]) -> Vec<&'a V> {
+        let inside = |term: &str| term.chars().count() >= 2 && !start_only.iter().any(|s| s == term);
         let mut found = Vec::new();
         let mut at = 0;
         while at < word.len() {
             let rest = &word[at..];
-            let inside = |term: &str| term.chars().count() >= 2 && !start_only.iter().any(|s| s == term);
             match self.longest_with_len(rest).filter(|(len, _)| at == 0 || inside(&rest[..*len])) {
                 Some((len, v)) => {
                     found.push(v);

@@ -368,9 +368,9 @@ fn never_again_in_italian(tokens: &mut [Token]) {
 /// Korean "want to … again" and "will … again" are praise: 다시 오고 싶어요 (I'd like to come
 /// again), 또 보고싶다, 또 올게요 (I will come again), 다음에도 이용할게요 (I will use it next time
 /// too). A word of wanting (싶), or a promise (게요) to come back or buy, after 또, 다시 or 다음에
-/// in its clause, or glued to them, counts as coming back
-/// does; 싶지 않아요 (do not want) negates it as any word. The verbs of coming back or buying
-/// are the rules file's `again_verbs`, as the stems of 올게요 (I will come) and 이용할게요.
+/// in its clause, or glued to them, counts as coming back does; 싶지 않아요 (do not want)
+/// negates it as any word. The verbs of coming back or buying are the rules file's
+/// `again_verbs`, as the stems of 올게요 (I will come) and 이용할게요.
 fn wanted_again_in_korean(tokens: &mut [Token], verbs: &[String]) {
     let again_at = |word: &str| word.starts_with('또') || word.starts_with("다시") || word.starts_with("다음에");
     // Most comments say none: one pass of byte compares finds that.
