@@ -709,8 +709,9 @@ impl Words {
         let mut pieces = self.pieces(text).into_iter();
         // What is left of a piece read as two words (see `Reading::glued`), read next.
         let mut rest = None;
-        // Whether a word may end a listed pair: most comments have none to look for.
-        let (mut ends_pair, mut too_much) = (false, false);
+        // Whether a word may end a listed pair, says "too", or negates: most comments have none
+        // of them to look for.
+        let (mut ends_pair, mut too_much, mut negates) = (false, false, false);
         // The marks of all its words: a rule none of them calls for is skipped.
         let mut marked = 0u8;
         while let Some((start, end, is_word)) = rest.take().or_else(|| pieces.next()) {
@@ -841,6 +842,7 @@ impl Words {
             let sway = if wish_in_korean_or_thai(&mut tokens, &word, lang) { Sway::Word(0.0) } else { sway };
             ends_pair |= matches!(sway, Sway::EndsPair(_));
             too_much |= matches!(sway, Sway::TooMuch(_));
+            negates |= negator;
             let negated = (reach > 0 && !negator) || unmet;
             marked |= marks.0;
             tokens.push(Token { term, word, start, end, negated, stop, negator, clause, sway, marks });
@@ -868,7 +870,10 @@ impl Words {
         if marked & Marks::AGAIN != 0 {
             coming_back(&mut tokens);
         }
-        warned_off(&mut tokens, rules, lang);
+        // A warning is a negator before its verb, or in Korean a word after it.
+        if negates || lang == Lang::Ko {
+            warned_off(&mut tokens, rules, lang);
+        }
         nothing_better(&mut tokens, lang);
         let lexicons = Lexicons::shared();
         lexicons.read_phrasal(&mut tokens, lang);
