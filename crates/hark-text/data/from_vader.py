@@ -32,7 +32,7 @@ cheap expensive rich richer poor worth cut cuts worn tops casual hand straight l
 dream dreams gift gifts support supported supporting giving created creates creating create original stop stops
 interest interested drop drops liberty active allow allowed alert certain certainly definite definitely clearly
 excited surprise surprised surprisingly forced blocking mature secure prepared importantly fyi bright brighter
-bold relaxed agree agreed kia substantial justice lose lost crazy alone giving ease stuck
+bold relaxed agree agreed kia substantial justice lose lost crazy alone giving ease stuck warning
 """.split())
 # Adverbs that frame what is said rather than praise it: "it honestly looked matronly",
 # "Sincerely, Anna". Left out as written; their stems' words stay (honest pricing).

@@ -568,6 +568,17 @@ mod tests {
             ("แตกต่างจากรูป", Neutral),
             ("เกินความคาดหมาย", Positive),
             ("โทรไม่ติด", Negative),
+            // Apps and hotels.
+            ("Very intuitive interface", Positive),
+            ("App intuitiva", Positive),
+            ("앱이 직관적이에요", Positive),
+            ("Room was spotless", Positive),
+            ("Colazione abbondante", Positive),
+            ("방음이 안 돼요", Negative),
+            ("체크인이 오래 걸렸어요", Negative),
+            ("ห้องเสียงดัง", Negative),
+            // "Warning" says nothing alone: "without" had turned it into praise.
+            ("My bill doubled without warning", Neutral),
             ("Top-notch service", Positive),
             ("Went the extra mile", Positive),
             ("Spot on", Positive),
