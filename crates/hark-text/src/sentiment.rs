@@ -568,6 +568,10 @@ mod tests {
             ("แตกต่างจากรูป", Neutral),
             ("เกินความคาดหมาย", Positive),
             ("โทรไม่ติด", Negative),
+            // Call centres.
+            ("상담원분이 끝까지 책임지고 처리해 주셨어요", Positive),
+            ("상담 대기가 너무 길어요", Negative),
+            ("화가 나요", Negative),
             // Apps and hotels.
             ("Very intuitive interface", Positive),
             ("App intuitiva", Positive),

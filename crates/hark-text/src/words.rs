@@ -471,7 +471,7 @@ fn too_good_to_in_korean(tokens: &mut [Token]) {
     for at in 0..tokens.len() {
         let (before, [pity, ..]) = tokens.split_at_mut(at) else { continue };
         // Most words are no complaint: one compare of the value finds that.
-        if !matches!(pity.sway, Sway::Word(v) if v < 0.0) {
+        if !matches!(pity.sway, Sway::Word(v) | Sway::EndsPair(v) if v < 0.0) {
             continue;
         }
         let Some(glued) = pity.word.find("아까").or_else(|| pity.word.find("아깝")) else { continue };
