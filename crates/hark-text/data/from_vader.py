@@ -33,6 +33,7 @@ dream dreams gift gifts support supported supporting giving created creates crea
 interest interested drop drops liberty active allow allowed alert certain certainly definite definitely clearly
 excited surprise surprised surprisingly forced blocking mature secure prepared importantly fyi bright brighter
 bold relaxed agree agreed kia substantial justice lose lost crazy alone giving ease stuck warning
+promise promised promises
 """.split())
 # Adverbs that frame what is said rather than praise it: "it honestly looked matronly",
 # "Sincerely, Anna". Left out as written; their stems' words stay (honest pricing).

@@ -568,6 +568,12 @@ mod tests {
             ("แตกต่างจากรูป", Neutral),
             ("เกินความคาดหมาย", Positive),
             ("โทรไม่ติด", Negative),
+            ("I was promised a call back that never came", Negative),
+            ("Fobbed off with excuses", Negative),
+            ("The item is not as described", Negative),
+            ("Poor value for money", Negative),
+            ("Average at best", Negative),
+            ("Over the moon with it", Positive),
             // Call centres.
             ("상담원분이 끝까지 책임지고 처리해 주셨어요", Positive),
             ("상담 대기가 너무 길어요", Negative),
