@@ -574,6 +574,9 @@ mod tests {
             ("Poor value for money", Negative),
             ("Average at best", Negative),
             ("Over the moon with it", Positive),
+            ("พนักงานหน้าบึ้ง", Negative),
+            // ช่วย (to help) is expected, as "help" is.
+            ("คอลเซ็นเตอร์ไม่ช่วยอะไรเลย", Negative),
             // Call centres.
             ("상담원분이 끝까지 책임지고 처리해 주셨어요", Positive),
             ("상담 대기가 너무 길어요", Negative),
