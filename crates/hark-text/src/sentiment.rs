@@ -531,6 +531,10 @@ mod tests {
             ("The app keeps crashing", Negative),
             ("Nessuno mi ha richiamato", Negative),
             ("Mi sono trovato benissimo", Positive),
+            ("Lo ricomprerei", Positive),
+            ("Arrivato in anticipo", Positive),
+            ("Qualità scadente", Negative),
+            ("Soldi buttati", Negative),
             // A clitic pronoun (mi, ci) does not use up the reach of "non".
             ("Non mi sono trovato benissimo", Negative),
             ("Esperienza da dimenticare", Negative),
