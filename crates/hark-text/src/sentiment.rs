@@ -78,6 +78,18 @@ pub(crate) enum Sway {
     EndsPair(f64),
 }
 
+impl Sway {
+    /// The value of a plain word, whether or not it may end a listed pair: the rules that look
+    /// for a plain word ("too big", 아깝다) must not miss one that a pair also ends ("too short",
+    /// once "fell short" is listed).
+    pub(crate) fn plain(self) -> Option<f64> {
+        match self {
+            Sway::Word(value) | Sway::EndsPair(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
 /// The forms of a Korean stem that do not begin with it, as matching is by prefix:
 /// - A stem ending in ㅂ conjugates with 우 in its place (ㅂ-irregular): 아름답다 is 아름다워요,
 ///   아름다웠다, 아름다운, and the noun 아름다움; 부드럽다 is 부드러워요. A regular stem

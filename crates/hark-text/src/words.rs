@@ -323,7 +323,7 @@ fn more_than_wanted(tokens: &mut [Token], lang: Lang, amounts: &HashSet<String>)
         let reached = if lang == Lang::Th { at.checked_sub(1) } else { Some(at + 1) };
         let clause = tokens[at].clause;
         let Some(word) = reached.and_then(|i| tokens.get_mut(i)) else { continue };
-        let plain = matches!(word.sway, Sway::Word(v) | Sway::EndsPair(v) if v == 0.0) && !word.negator;
+        let plain = word.sway.plain() == Some(0.0) && !word.negator;
         if plain && word.clause == clause && (!word.stop || amounts.contains(&*word.word)) {
             word.sway = Sway::Word(TOO_MUCH);
         }
@@ -380,7 +380,7 @@ fn wanted_again_in_korean(tokens: &mut [Token], verbs: &[String]) {
         let (before, [want, ..]) = tokens.split_at_mut(at) else { continue };
         let said = (again_at(&want.word) && !again(&want.word))
             || before.iter().rev().take(NEGATION_REACH).take_while(|t| t.clause == want.clause).any(|t| again(&t.word));
-        let valued = !matches!(want.sway, Sway::Word(v) | Sway::EndsPair(v) if v == 0.0);
+        let valued = want.sway.plain() != Some(0.0);
         // 싶 (want), or its contraction 고프/고파: 또 보고프다; or a promise to come back or buy
         // again: 또 올게요, 다음에 또 이용할게요.
         let wanting = want.word.contains('싶')
@@ -471,7 +471,7 @@ fn too_good_to_in_korean(tokens: &mut [Token]) {
     for at in 0..tokens.len() {
         let (before, [pity, ..]) = tokens.split_at_mut(at) else { continue };
         // Most words are no complaint: one compare of the value finds that.
-        if !matches!(pity.sway, Sway::Word(v) | Sway::EndsPair(v) if v < 0.0) {
+        if !pity.sway.plain().is_some_and(|v| v < 0.0) {
             continue;
         }
         let Some(glued) = pity.word.find("아까").or_else(|| pity.word.find("아깝")) else { continue };
