@@ -986,6 +986,11 @@ mod tests {
             ("눈빛연기만으로도 만점", Positive),
             ("소비자를 기만하는 행위", Negative),
             ("고객 기만입니다", Negative),
+            // Laughter glued before a negated word, or tears after a "but".
+            ("ㅋㅋ안좋아요", Negative),
+            ("ㅋㅋ추천안해요", Negative),
+            ("맛있지만ㅠㅠ 비싸요", Negative),
+            ("좋지않아요ㅠㅠ", Negative),
         ]);
     }
 

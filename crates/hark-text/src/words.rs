@@ -548,6 +548,29 @@ fn but_glued_after(piece: &str) -> Option<usize> {
     (('가'..='힣').contains(&last) && (last as u32 - '가' as u32) % 28 == 4).then_some(word.len())
 }
 
+/// Korean chat glues laughter and tears to words: ㅋㅋ재밌어요, 최고ㅠㅠ, 재밌어용ㅎㅎ근데. Where a
+/// run of bare letters (compatibility jamo) meets the rest of `piece`: the piece is read as the
+/// two, so that a word is read from its start and the run as the sign it is. Letters typed one
+/// by one that fold into a syllable (ㅈㅐ밌어요, a consonant then a vowel) stay whole.
+fn jamo_apart(piece: &str) -> Option<usize> {
+    let is_jamo = |c: char| ('\u{3131}'..='\u{318E}').contains(&c);
+    let is_vowel = |c: char| ('\u{314F}'..='\u{3163}').contains(&c);
+    let mut chars = piece.char_indices().peekable();
+    let mut before = None;
+    while let Some((at, c)) = chars.next() {
+        if let Some(b) = before
+            && is_jamo(b) != is_jamo(c)
+        {
+            return Some(at);
+        }
+        if is_jamo(c) && !is_vowel(c) && chars.peek().is_some_and(|&(_, next)| is_vowel(next)) {
+            return None;
+        }
+        before = Some(c);
+    }
+    None
+}
+
 /// Whether a Korean word is 않다 or 못하다 (not), which negate the predicate before them.
 fn negates_before(word: &str) -> bool {
     word.starts_with('않') || word.starts_with("못하") || word.starts_with("못해")
@@ -707,14 +730,14 @@ impl Words {
         let mut reach = 0usize;
         let mut clause = 0u32;
         let mut pieces = self.pieces(text).into_iter();
-        // What is left of a piece read as two words (see `Reading::glued`), read next.
-        let mut rest = None;
+        // What is left of pieces read as two words (see `Reading::glued`), the nearest last.
+        let mut rest = Vec::new();
         // Whether a word may end a listed pair, says "too", or negates: most comments have none
         // of them to look for.
         let (mut ends_pair, mut too_much, mut negates) = (false, false, false);
         // The marks of all its words: a rule none of them calls for is skipped.
         let mut marked = 0u8;
-        while let Some((start, end, is_word)) = rest.take().or_else(|| pieces.next()) {
+        while let Some((start, end, is_word)) = rest.pop().or_else(|| pieces.next()) {
             let piece = &text[start..end];
             if !is_word {
                 if piece.chars().any(ends_clause) {
@@ -725,8 +748,11 @@ impl Words {
             }
             let mut reading = self.read_piece(piece, lang, kept.as_deref_mut());
             let mut end = end;
-            if let Some(at) = reading.glued.map(usize::from) {
-                (rest, end) = (Some((start + at, end, true)), start + at);
+            // The word first, then what was glued after it, which may itself be glued to more:
+            // 좋지않아요ㅠㅠ is 좋지, 않아요 and ㅠㅠ.
+            while let Some(at) = reading.glued.map(usize::from) {
+                rest.push((start + at, end, true));
+                end = start + at;
                 reading = self.read_piece(&text[start..end], lang, kept.as_deref_mut());
             }
             let Reading { word, term, role, stop, sway, marks, .. } = reading;
@@ -1160,13 +1186,15 @@ impl Words {
             Lang::Ko => {
                 // 하지만 (but) is one word already.
                 let but = || but_glued_after(piece).filter(|_| sway != Sway::Contrast);
-                let glued = self.glued_before(piece).or_else(|| self.negator_after_particle(piece));
+                let glued = jamo_apart(piece).or_else(|| self.glued_before(piece));
+                let glued = glued.or_else(|| self.negator_after_particle(piece));
                 glued.or_else(|| self.not_glued_after(piece)).or_else(but)
             }
             Lang::Th => thai::ThaiWords::shared().affix_apart(piece),
             _ => None,
         };
-        let glued = glued.and_then(|at| u8::try_from(at).ok());
+        // Inside the piece, so that each split leaves a shorter word.
+        let glued = glued.filter(|&at| at > 0 && at < piece.len()).and_then(|at| u8::try_from(at).ok());
         let marks = rules.marks(&word, &term);
         Reading { word, term, role, stop, sway, marks, glued }
     }
@@ -1186,8 +1214,21 @@ pub(crate) fn fold(word: &str, lang: Lang) -> String {
         lowered(word.nfkc(), word.len())
     };
     let folded = if folded.contains(['’', 'ʼ', '`']) { folded.replace(['’', 'ʼ', '`'], "'") } else { folded };
-    // Thai marks repeated with ๆ keep their word: ดีๆ is ดี.
-    if lang == Lang::Th { folded.trim_end_matches('ๆ').to_owned() } else { folded }
+    match lang {
+        // Thai marks repeated with ๆ keep their word: ดีๆ is ดี.
+        Lang::Th => folded.trim_end_matches('ๆ').to_owned(),
+        // Laughter is laughter however long: ㅋㅋㅋㅋ is ㅋㅋ.
+        Lang::Ko if folded.chars().all(|c| ('\u{1100}'..='\u{11FF}').contains(&c)) => {
+            let mut short = String::with_capacity(folded.len());
+            for c in folded.chars() {
+                if !short.ends_with(c) || short.chars().rev().nth(1) != Some(c) {
+                    short.push(c);
+                }
+            }
+            short
+        }
+        _ => folded,
+    }
 }
 
 /// Whether `word` is in NFKC already, as Unicode's quick check finds it. Thai and Hangul
@@ -1277,6 +1318,21 @@ mod tests {
         assert_eq!(terms("하나", Lang::Ko)[0], "하나");
         // A noun whose last syllable is also a particle is one term with its particles.
         assert_eq!(terms("만족도 만족도가 만족도는", Lang::Ko), ["만족도"; 3]);
+    }
+
+    /// Laughter and tears glued to a word are read apart from it, and however long they are
+    /// as the same sign; letters typed one by one into a syllable stay one word.
+    #[test]
+    fn korean_laughter_is_read_apart_from_the_word() {
+        let words = |text: &str| -> Vec<String> {
+            Words::shared().tokens(text, Lang::Ko).into_iter().map(|t| t.word.to_string()).collect()
+        };
+        let (laugh, tears) = (fold("ㅋㅋ", Lang::Ko), fold("ㅠㅠ", Lang::Ko));
+        assert_eq!(words("ㅋㅋㅋ재밌어요ㅠㅠㅠ"), [laugh.as_str(), "재밌어요", tears.as_str()]);
+        assert_eq!(words("ㅋㅋㅋㅋㅋ ㅋㅋ"), [laugh.as_str(), laugh.as_str()]);
+        // Each split leaves the word to be split again: 좋지, 않아요, ㅠㅠ.
+        assert_eq!(words("좋지않아요ㅠㅠ"), ["좋지", "않아요", tears.as_str()]);
+        assert_eq!(words("ㅈㅐ밌어요"), ["재밌어요"]);
     }
 
     #[test]
