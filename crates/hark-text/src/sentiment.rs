@@ -986,6 +986,10 @@ mod tests {
             ("눈빛연기만으로도 만점", Positive),
             ("소비자를 기만하는 행위", Negative),
             ("고객 기만입니다", Negative),
+            ("그래도 잘보았습니다", Positive),
+            ("ㅠㅠ 굳", Positive),
+            ("굳이 볼 필요 없다", Neutral),
+            ("잘 샀어요", Positive),
             // Laughter glued before a negated word, or tears after a "but".
             ("ㅋㅋ안좋아요", Negative),
             ("ㅋㅋ추천안해요", Negative),
@@ -1094,6 +1098,11 @@ mod tests {
             ("환불을 안 해줘요", Negative),
             ("연락이 안 돼요", Negative),
             ("빠른 환불 감사합니다", Positive),
+            // "Well" said of it: it happened, and well; "not well" is still the complaint.
+            ("잘 받았어요", Positive),
+            ("잘 도착했어요", Positive),
+            ("잘 받지 못했어요", Negative),
+            ("로그인이 잘 안돼요", Negative),
             ("ยังไม่ได้คืนเงิน", Negative),
             ("ติดต่อไม่ได้", Negative),
             ("ได้รับของแล้ว ขอบคุณค่ะ", Positive),

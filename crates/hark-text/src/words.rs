@@ -459,6 +459,22 @@ fn warned_off(tokens: &mut [Token], rules: &Rules, lang: Lang) {
     }
 }
 
+/// Korean "well" said of what was expected says it happened, and well: 잘 받았어요 (it came
+/// fine), 잘 도착했어요, 잘 작동해요. As much as 잘 돼요 (it works) in the lexicon. Said not to
+/// have happened (잘 안 돼요, 잘 받지 못했어요) it is still the complaint: 안 stands between, or
+/// the word is negated.
+fn done_well_in_korean(tokens: &mut [Token]) {
+    for at in 1..tokens.len() {
+        let (before, [done, ..]) = tokens.split_at_mut(at) else { continue };
+        let well = &before[at - 1];
+        if *well.word == *"잘" && well.clause == done.clause && !done.negated && done.sway == Sway::Expected(0.0) {
+            done.sway = Sway::Word(DONE_WELL);
+        }
+    }
+}
+
+const DONE_WELL: f64 = 1.0;
+
 /// What wanting to come back, buy again or see again is worth: as much as 재방문 (a return
 /// visit) and 재구매 (buying again) in the lexicon.
 const WANTED_AGAIN: f64 = 2.0;
@@ -888,6 +904,7 @@ impl Words {
             Lang::Ko => {
                 wanted_again_in_korean(&mut tokens, &rules.again_verbs);
                 too_good_to_in_korean(&mut tokens);
+                done_well_in_korean(&mut tokens);
             }
         }
         if marked & Marks::ONLY != 0 {
