@@ -717,6 +717,10 @@ mod tests {
         reads(&[
             ("The delivery was not fast", Negative),
             ("not bad at all", Positive),
+            // "Really", "too", "that" do not use up how far "not" reaches.
+            ("It didn't really look that flattering", Negative),
+            ("It isn't really good for work", Negative),
+            ("Nothing was too much trouble", Positive),
             ("Il prodotto non è buono", Negative),
             ("안 좋아요", Negative),
             ("좋지 않아요", Negative),

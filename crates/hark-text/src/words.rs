@@ -893,7 +893,10 @@ impl Words {
             } else if negator {
                 // A Korean negator (안 좋아요, 못 먹을) reaches only the predicate after it.
                 reach = if lang == Lang::Ko { 1 } else { NEGATION_REACH };
-            } else if reach > 0 && !rules.articles.contains(&*tokens[tokens.len() - 1].word) {
+            } else if reach > 0
+                && !rules.articles.contains(&*tokens[tokens.len() - 1].word)
+                && !matches!(sway, Sway::Intensifier(_) | Sway::TooMuch(_))
+            {
                 reach -= 1;
             }
         }
