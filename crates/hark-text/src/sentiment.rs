@@ -660,6 +660,9 @@ mod tests {
             ("เจอแมลงสาบในร้าน", Negative),
             ("แอปกระตุกตลอด", Negative),
             ("ขนมปังขึ้นรา", Negative),
+            // Listed whole, as สด alone is as often "live".
+            ("ผักไม่สด", Negative),
+            ("ไลฟ์สดวันนี้", Neutral),
             ("อาหารเย็นชืด", Negative),
             ("ของดีราคาถูก", Positive),
             ("ยังไม่ได้เงินคืน", Negative),
@@ -767,6 +770,12 @@ mod tests {
             ("troppi passaggi per disdire", Negative),
             ("La taglia è troppo piccola", Negative),
             ("ราคาสูงเกินไป", Negative),
+            // Thai ไป alone after a quality is "too"; after a verb or a time it is "go".
+            ("อาหารเค็มไปหน่อย", Negative),
+            ("เสื้อเล็กไป", Negative),
+            ("ตอนเย็นไปกินข้าว", Neutral),
+            ("ส่งไปแล้ว", Neutral),
+            ("มันไปไหน", Neutral),
             // Not too much is just right; a word with a value of its own keeps it.
             ("Not too loud, not too quiet", Positive),
             ("The puppies are too cute", Positive),

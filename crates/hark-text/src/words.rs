@@ -84,6 +84,9 @@ struct RulesFile {
     /// Stop words that such a word makes a complaint of too: "too much", "too many".
     #[serde(default)]
     amounts: Vec<String>,
+    /// Plain qualities after which Thai ไป alone says "too" (see `too_in_thai`).
+    #[serde(default)]
+    too_after: Vec<String>,
     /// "Only" said of a fault: "my only complaint", "l'unica pecca" (see `only_fault`).
     #[serde(default)]
     only: Vec<String>,
@@ -163,6 +166,7 @@ pub(crate) struct Rules {
     pub intensifiers: rustc_hash::FxHashMap<String, f64>,
     pub excess: HashSet<String>,
     amounts: HashSet<String>,
+    too_after: Vec<String>,
     // Short lists, looked up for most words: a few compares cost less than hashing the word.
     only: Vec<String>,
     faults: Vec<String>,
@@ -326,6 +330,24 @@ fn more_than_wanted(tokens: &mut [Token], lang: Lang, amounts: &HashSet<String>)
         let plain = word.sway.plain() == Some(0.0) && !word.negator;
         if plain && word.clause == clause && (!word.stop || amounts.contains(&*word.word)) {
             word.sway = Sway::Word(TOO_MUCH);
+        }
+    }
+}
+
+/// Thai says "too" with ไป alone after a quality: เค็มไป (too salty), เล็กไปหน่อย (a bit too
+/// small); after other words ไป is "go" (ส่งไป, sent off; ตอนเย็นไป, went in the evening). The
+/// plain quality is more than wanted, as with เกินไป (`more_than_wanted`); one with a value of
+/// its own (แพงไป, too dear) keeps it.
+fn too_in_thai(tokens: &mut [Token], qualities: &[String]) {
+    for at in 1..tokens.len() {
+        let (before, [go, ..]) = tokens.split_at_mut(at) else { continue };
+        let quality = &mut before[at - 1];
+        if *go.word == *"ไป"
+            && quality.clause == go.clause
+            && quality.sway.plain() == Some(0.0)
+            && listed(qualities, &quality.word)
+        {
+            quality.sway = Sway::Word(TOO_MUCH);
         }
     }
 }
@@ -691,6 +713,7 @@ impl Words {
                 intensifiers,
                 excess,
                 amounts: fold_all(file.amounts),
+                too_after: file.too_after.iter().map(|w| fold(w, lang)).collect(),
                 only: file.only.iter().map(|w| fold(w, lang)).collect(),
                 faults: file.faults.iter().map(|w| fold(w, lang)).collect(),
                 at_all: file.at_all.iter().map(|w| fold(w, lang)).collect(),
@@ -901,7 +924,10 @@ impl Words {
             }
         }
         match lang {
-            Lang::Th => cannot_after_the_verb(&mut tokens),
+            Lang::Th => {
+                cannot_after_the_verb(&mut tokens);
+                too_in_thai(&mut tokens, &rules.too_after);
+            }
             Lang::It => never_again_in_italian(&mut tokens),
             Lang::En => not_enough_praise(&mut tokens),
             Lang::Ko => {
@@ -1210,6 +1236,9 @@ impl Words {
                 let glued = glued.or_else(|| self.negator_after_particle(piece));
                 glued.or_else(|| self.not_glued_after(piece)).or_else(but)
             }
+            // A word the lexicon lists whole is read whole: ไม่สด (not fresh), where สด alone is
+            // as often "live" (ไลฟ์สด).
+            Lang::Th if Lexicons::shared().leading_word_len(&word, lang) == Some(word.len()) => None,
             Lang::Th => thai::ThaiWords::shared().affix_apart(piece),
             _ => None,
         };
