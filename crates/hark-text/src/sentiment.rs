@@ -1125,6 +1125,12 @@ mod tests {
             ("No refund yet", Negative),
             ("Never received my order", Negative),
             ("I got a full refund quickly", Positive),
+            // A refund leans negative as much in every language: a quick one is praise.
+            ("환불 처리가 빨랐어요", Positive),
+            ("Rimborso rapido", Positive),
+            ("คืนเงินเร็ว", Positive),
+            ("환불해주세요", Negative),
+            ("ขอคืนเงิน", Negative),
             ("Nessun rimborso", Negative),
             ("Non mi hanno mai risposto", Negative),
             ("Funziona benissimo", Positive),
