@@ -268,20 +268,19 @@ impl Lexicons {
 
     /// Gives the second word of each listed pair in `tokens` the pair's value. Between the
     /// two may stand what acts on the second: a negator or an intensifier (마음에 안 들어요,
-    /// 맘에 정말 들어요).
+    /// 맘에 정말 들어요), or an article or possessive ("over the moon", "superato le mie
+    /// aspettative").
     pub(crate) fn read_pairs(&self, tokens: &mut [Token], lang: Lang) {
         let (pairs, lexicon) = (&self.pairs[lang.index()], &self.words[lang.index()]);
+        let articles = &Words::shared().rules(lang).articles;
         for at in 1..tokens.len() {
             let (before, [second, ..]) = tokens.split_at_mut(at) else { continue };
             if !matches!(second.sway, Sway::EndsPair(_)) {
                 continue;
             }
-            let first = before
-                .iter_mut()
-                .rev()
-                .take(3)
-                .take_while(|t| t.clause == second.clause)
-                .find(|t| !t.negator && !matches!(t.sway, Sway::Intensifier(_) | Sway::TooMuch(_)));
+            let first = before.iter_mut().rev().take(3).take_while(|t| t.clause == second.clause).find(|t| {
+                !t.negator && !matches!(t.sway, Sway::Intensifier(_) | Sway::TooMuch(_)) && !articles.contains(&*t.word)
+            });
             let Some(first) = first else { continue };
             if let Some((_, value)) =
                 pairs.get(&*first.term).and_then(|ends| ends.iter().find(|(b, _)| lexicon.matches(&second.term, b)))
@@ -614,6 +613,11 @@ mod tests {
             ("A breeze to set up", Positive),
             ("No fuss", Positive),
             ("Felt let down", Negative),
+            // An article, a possessive or a pronoun may stand inside a pair.
+            ("They let me down", Negative),
+            ("I was over the moon", Positive),
+            ("The moon was bright", Neutral),
+            ("Hanno superato le mie aspettative", Positive),
             ("Zero communication", Negative),
             ("Hassle-free returns", Positive),
             ("Exceeded my expectations", Positive),

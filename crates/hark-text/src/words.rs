@@ -147,8 +147,9 @@ struct RulesFile {
     resolving: Vec<String>,
     #[serde(default)]
     problems: Vec<String>,
-    /// Articles, possessives and Italian clitic pronouns: they do not use up a negation's reach
-    /// ("didn't get my money back", "non ho ricevuto il rimborso", "non mi sono trovato bene").
+    /// Articles, possessives, pronouns and Italian clitic pronouns: they do not use up a
+    /// negation's reach ("didn't get my money back", "non ho ricevuto il rimborso", "non mi
+    /// sono trovato bene"), nor part a listed pair ("let me down").
     #[serde(default)]
     articles: Vec<String>,
     /// Words of the sentiment lexicon matched only as written, not by their stem: their stem
@@ -185,7 +186,7 @@ pub(crate) struct Rules {
     pub resolving: Vec<String>,
     pub problems: Vec<String>,
     pub unstemmed: HashSet<String>,
-    articles: HashSet<String>,
+    pub articles: HashSet<String>,
     /// With their length in syllables, longest first, by their last letter.
     particles: FxHashMap<char, Vec<(String, usize)>>,
     whole: HashSet<String>,
