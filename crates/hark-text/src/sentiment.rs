@@ -694,6 +694,9 @@ mod tests {
             ("상담원 말투가 비호감", Negative),
             // Goods that came damaged or dirty, rooms, food, an app; and their praise.
             ("택배 상자가 찢어졌어요", Negative),
+            ("전화 연결이 너무 오래 걸려요", Negative),
+            ("상담원이 같은 말만 반복해요", Negative),
+            ("색상이 화면과 달라요", Negative),
             ("의자가 망가졌어요", Negative),
             ("옷에 얼룩이 있고 보풀이 많아요", Negative),
             ("방이 좁고 곰팡이 냄새가 나요", Negative),
@@ -1145,6 +1148,8 @@ mod tests {
             ("잘 받았어요", Positive),
             ("잘 도착했어요", Positive),
             ("잘 받지 못했어요", Negative),
+            ("택배가 아직도 안 왔어요", Negative),
+            ("쿠폰 적용이 안 돼요", Negative),
             ("로그인이 잘 안돼요", Negative),
             ("ยังไม่ได้คืนเงิน", Negative),
             ("ติดต่อไม่ได้", Negative),
