@@ -666,6 +666,10 @@ mod tests {
             ("ขนมปังขึ้นรา", Negative),
             // Listed whole, as สด alone is as often "live".
             ("ผักไม่สด", Negative),
+            ("ห้องพักแอร์ไม่เย็นเลย", Negative),
+            ("แอดมินเงียบหาย", Negative),
+            ("ได้ของปลอมมา", Negative),
+            ("ให้ห้าดาว", Positive),
             ("ไลฟ์สดวันนี้", Neutral),
             ("อาหารเย็นชืด", Negative),
             ("ของดีราคาถูก", Positive),
