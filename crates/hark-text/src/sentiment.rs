@@ -618,6 +618,8 @@ mod tests {
             ("I was over the moon", Positive),
             ("The moon was bright", Neutral),
             ("Hanno superato le mie aspettative", Positive),
+            ("Ristorante da evitare assolutamente", Negative),
+            ("Camera rumorosa", Negative),
             ("Zero communication", Negative),
             ("Hassle-free returns", Positive),
             ("Exceeded my expectations", Positive),
