@@ -41,6 +41,8 @@ pub struct Standout {
     pub lang: Lang,
     /// As a customer wrote it.
     pub shown: String,
+    /// Words a text search finds every comment it was counted in by (see [`search_words`]).
+    pub search: String,
     /// Comments of the segment that use it, and of all segments.
     pub in_segment: u64,
     pub everywhere: u64,
@@ -106,7 +108,8 @@ impl PhraseTally {
                     prior_total,
                 );
                 let shown = self.shown[c.shown.0 as usize..c.shown.1 as usize].to_owned();
-                Standout { key: key.clone(), lang, shown, in_segment: in_group, everywhere, z }
+                let search = search_words(key, &shown, lang);
+                Standout { key: key.clone(), lang, shown, search, in_segment: in_group, everywhere, z }
             })
             // A phrase in every comment has no odds against the rest (NaN): nothing to say.
             .filter(|s| s.z.is_finite() && s.z > 0.0)
@@ -134,6 +137,21 @@ impl PhraseTally {
             }
         }
         kept
+    }
+}
+
+/// The words that find every comment a phrase was counted in, with a search for each word
+/// anywhere in the text. Korean writes a particle on the noun, and counts the phrase without
+/// it: 배송이 늦어요, then 배송은 늦어요, are one phrase, found by 배송 늦어요; as first written it
+/// found only the first kind. Elsewhere the words as first written: a stem ("servic") would
+/// read as a typo, and the forms of a word that a stem joins are fewer.
+fn search_words(key: &str, shown: &str, lang: Lang) -> String {
+    // Lower case, as the search compares: a term folded otherwise (ㅋㅋㅋ is ᄏᄏ) is not found.
+    let written = shown.to_lowercase();
+    if lang == Lang::Ko && key.split(' ').all(|term| written.contains(term)) {
+        key.to_owned()
+    } else {
+        shown.to_owned()
     }
 }
 
@@ -264,6 +282,19 @@ mod tests {
         let detractors = t.standouts(Detractor, 5, 10);
         let problem = detractors.iter().find(|s| s.shown == "Problem").expect("Problem stands out");
         assert_eq!((problem.lang, problem.in_segment, problem.everywhere), (Lang::En, 10, 10));
+    }
+
+    /// The search a Korean phrase links to finds every comment it was counted in, whatever
+    /// particle each wrote on the noun; elsewhere it is the phrase as first written.
+    #[test]
+    fn a_korean_phrase_is_searched_without_its_particles() {
+        use Segment::*;
+        let t = tally(&[("배송이 늦어요", Detractor), ("배송은 늦어요", Detractor), ("좋아요", Promoter)], Lang::Ko);
+        let late = t.standouts(Detractor, 2, 10).into_iter().find(|s| s.in_segment == 2).expect("a phrase of both");
+        assert_eq!((late.shown.as_str(), late.search.as_str()), ("배송이 늦어요", "배송 늦어요"));
+        let t = tally(&[("Slow service", Detractor), ("slow services", Detractor), ("fine", Promoter)], Lang::En);
+        let slow = t.standouts(Detractor, 2, 10).into_iter().find(|s| s.key == "slow servic").expect("slow service");
+        assert_eq!(slow.search, "Slow service");
     }
 
     #[test]

@@ -16,7 +16,8 @@ common::on_both!(
     a_case_shows_what_its_comment_is_about_and_suggests_the_root_cause,
     feedback_from_other_sources_is_read_but_never_counted_in_nps,
     the_digest_names_the_themes_that_hold_nps_back,
-    an_organisation_changes_its_themes_through_the_api_and_every_comment_is_read_again
+    an_organisation_changes_its_themes_through_the_api_and_every_comment_is_read_again,
+    a_korean_phrase_lists_every_comment_it_was_counted_in
 );
 
 /// 30 answers: 10 detractors about a late delivery, 10 promoters praising the staff, 5
@@ -356,4 +357,36 @@ async fn an_organisation_changes_its_themes_through_the_api_and_every_comment_is
         .cloned()
         .unwrap();
     assert_eq!(staff["themes"], json!([]));
+}
+
+/// Korean writes its particle on the noun: 스티커가, 스티커는, 스티커도 떨어져요 (the sticker
+/// falls off) are one phrase, and the search it links to finds all three kinds, not only the
+/// first written.
+async fn a_korean_phrase_lists_every_comment_it_was_counted_in(app: TestApp) {
+    let survey = app.survey(json!({"name": "Shop NPS", "kind": "nps", "brand": "Acme"})).await;
+    let mut answers = vec![(10, "정말 좋아요".to_owned()); 20];
+    answers.extend(std::iter::repeat_n((8, "그냥 그래요".to_owned()), 10));
+    for particle in ["가", "는", "도"] {
+        answers.extend(std::iter::repeat_n((2, format!("스티커{particle} 떨어져요")), 6));
+    }
+    for (i, (score, comment)) in answers.iter().enumerate() {
+        let body = json!({"survey_id": survey, "score": score, "comment": comment, "language": "ko"});
+        let r = app.post("/api/v1/responses").header("Idempotency-Key", format!("k{i}")).json(&body);
+        assert_eq!(r.send().await.unwrap().status(), StatusCode::CREATED);
+    }
+    let report = app.get_json("/api/v1/reports/themes?min_n=5").await;
+    let phrases = report["detractor_phrases"].as_array().unwrap();
+    let sticker = phrases.iter().find(|p| p["comments"] == 18).unwrap_or_else(|| panic!("{report}"));
+    // Shown as one customer wrote it; searched for without the particle.
+    let written = sticker["phrase"].as_str().unwrap();
+    assert!(written.starts_with("스티커") && written.len() > "스티커 떨어져요".len(), "{written}");
+    assert_eq!(sticker["search"], "스티커 떨어져요");
+    let app = &app;
+    let listed = |q: &str| {
+        let path = format!("/api/v1/responses?segment=detractor&q={q}&limit=100");
+        async move { app.get_json(&path).await["items"].as_array().unwrap().len() }
+    };
+    assert_eq!(listed("스티커 떨어져요").await, 18);
+    // As written, it found a third of them.
+    assert_eq!(listed(written).await, 6);
 }

@@ -1037,7 +1037,7 @@ async fn themes(
             // opens the segment's answers with its words, to read what it stands for.
             links: phrases
                 .iter()
-                .map(|p| vec![Some(responses_link(pairs, &[("segment", segment.into()), ("q", p.phrase.clone())]))])
+                .map(|p| vec![Some(responses_link(pairs, &[("segment", segment.into()), ("q", p.search.clone())]))])
                 .collect(),
             headers: names(&["phrase", "comments", "everywhere", "z"]),
             rows: phrases

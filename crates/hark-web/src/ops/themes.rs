@@ -38,6 +38,9 @@ pub(crate) struct ThemeDriver {
 pub(crate) struct Phrase {
     /// As a customer wrote it.
     pub phrase: String,
+    /// The words to search comments for (`q=`) to list every comment it was counted in:
+    /// Korean without the particle it was first written with (배송이 → 배송).
+    pub search: String,
     /// Comments of the segment that use it, and comments of every segment.
     pub comments: u64,
     pub everywhere: u64,
@@ -48,7 +51,7 @@ pub(crate) struct Phrase {
 
 impl From<Standout> for Phrase {
     fn from(s: Standout) -> Self {
-        Phrase { phrase: s.shown, comments: s.in_segment, everywhere: s.everywhere, z: s.z }
+        Phrase { phrase: s.shown, search: s.search, comments: s.in_segment, everywhere: s.everywhere, z: s.z }
     }
 }
 
