@@ -268,8 +268,8 @@ impl Lexicons {
 
     /// Gives the second word of each listed pair in `tokens` the pair's value. Between the
     /// two may stand what acts on the second: a negator or an intensifier (마음에 안 들어요,
-    /// 맘에 정말 들어요), or an article or possessive ("over the moon", "superato le mie
-    /// aspettative").
+    /// 맘에 정말 들어요), or an article, possessive or pronoun ("over the moon", "let me down",
+    /// "superato le mie aspettative").
     pub(crate) fn read_pairs(&self, tokens: &mut [Token], lang: Lang) {
         let (pairs, lexicon) = (&self.pairs[lang.index()], &self.words[lang.index()]);
         let articles = &Words::shared().rules(lang).articles;
@@ -618,8 +618,6 @@ mod tests {
             ("I was over the moon", Positive),
             ("The moon was bright", Neutral),
             ("Hanno superato le mie aspettative", Positive),
-            ("Ristorante da evitare assolutamente", Negative),
-            ("Camera rumorosa", Negative),
             ("Zero communication", Negative),
             ("Hassle-free returns", Positive),
             ("Exceeded my expectations", Positive),
@@ -666,13 +664,15 @@ mod tests {
             ("เจอแมลงสาบในร้าน", Negative),
             ("แอปกระตุกตลอด", Negative),
             ("ขนมปังขึ้นรา", Negative),
-            // Listed whole, as สด alone is as often "live".
-            ("ผักไม่สด", Negative),
             ("ห้องพักแอร์ไม่เย็นเลย", Negative),
             ("แอดมินเงียบหาย", Negative),
             ("ได้ของปลอมมา", Negative),
             ("ให้ห้าดาว", Positive),
+            // Listed whole, as สด alone is as often "live".
+            ("ผักไม่สด", Negative),
             ("ไลฟ์สดวันนี้", Neutral),
+            ("Ristorante da evitare assolutamente", Negative),
+            ("Camera rumorosa", Negative),
             ("อาหารเย็นชืด", Negative),
             ("ของดีราคาถูก", Positive),
             ("ยังไม่ได้เงินคืน", Negative),
