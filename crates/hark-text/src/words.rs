@@ -483,9 +483,8 @@ fn warned_off(tokens: &mut [Token], rules: &Rules, lang: Lang) {
 }
 
 /// Korean "well" said of what was expected says it happened, and well: 잘 받았어요 (it came
-/// fine), 잘 도착했어요, 잘 작동해요. As much as 잘 돼요 (it works) in the lexicon. Said not to
-/// have happened (잘 안 돼요, 잘 받지 못했어요) it is still the complaint: 안 stands between, or
-/// the word is negated.
+/// fine), 잘 도착했어요, 잘 작동해요. Said not to have happened (잘 안 돼요, 잘 받지 못했어요) it
+/// is still the complaint: 안 stands between, or the word is negated.
 fn done_well_in_korean(tokens: &mut [Token]) {
     for at in 1..tokens.len() {
         let (before, [done, ..]) = tokens.split_at_mut(at) else { continue };
@@ -496,6 +495,7 @@ fn done_well_in_korean(tokens: &mut [Token]) {
     }
 }
 
+/// What "well" said of an expected thing counts: as much as 잘 돼요 (it works) in the lexicon.
 const DONE_WELL: f64 = 1.0;
 
 /// What wanting to come back, buy again or see again is worth: as much as 재방문 (a return
@@ -1267,7 +1267,7 @@ pub(crate) fn fold(word: &str, lang: Lang) -> String {
     match lang {
         // Thai marks repeated with ๆ keep their word: ดีๆ is ดี.
         Lang::Th => folded.trim_end_matches('ๆ').to_owned(),
-        // Laughter is laughter however long: ㅋㅋㅋㅋ is ㅋㅋ.
+        // Laughter is laughter however long: no letter more than twice in a row, ㅋㅋㅋㅋ is ㅋㅋ.
         Lang::Ko if folded.chars().all(|c| ('\u{1100}'..='\u{11FF}').contains(&c)) => {
             let mut short = String::with_capacity(folded.len());
             for c in folded.chars() {
