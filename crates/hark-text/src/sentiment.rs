@@ -325,6 +325,13 @@ impl Lexicons {
         self.words[lang.index()].longest_with_len(word).map(|(len, _)| len)
     }
 
+    /// Whether Korean `word` (folded) begins with a verb of what is expected: 받았어요 (받,
+    /// received), 도착했어요.
+    pub(crate) fn begins_expected_in_korean(&self, word: &str) -> bool {
+        let kinds = &self.kinds[Lang::Ko.index()];
+        word.char_indices().any(|(at, c)| matches!(kinds.get(&word[..at + c.len_utf8()]), Some(Kind::Expected)))
+    }
+
     /// Whether `term` may be the second word of a listed pair.
     fn ends_a_pair(&self, term: &str, lang: Lang) -> bool {
         self.pair_ends[lang.index()].longest(term).is_some()
@@ -1153,6 +1160,8 @@ mod tests {
             // "Well" said of it: it happened, and well; "not well" is still the complaint.
             ("잘 받았어요", Positive),
             ("잘 도착했어요", Positive),
+            ("잘받았습니다", Positive),
+            ("잘못받았어요", Negative),
             ("잘 받지 못했어요", Negative),
             ("택배가 아직도 안 왔어요", Negative),
             ("쿠폰 적용이 안 돼요", Negative),
@@ -1226,6 +1235,10 @@ mod tests {
             ("Dovrebbe essere più veloce", Negative),
             ("더 친절했으면 좋겠어요", Negative),
             ("진짜 이런거 계속했으면 좋겠어요", Neutral),
+            // A well-wish to the shop is what it says.
+            ("사장님 번창했으면 좋겠어요", Positive),
+            ("대박났으면 좋겠어요", Positive),
+            ("흥미로웠으면 좋겠어요", Negative),
             ("정말 좋았어요", Positive),
             ("น่าจะดีกว่านี้", Negative),
             ("ควรเร็วกว่านี้", Negative),

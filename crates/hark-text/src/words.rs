@@ -112,6 +112,10 @@ struct RulesFile {
     /// done (재구매 의사 없어요, no intention of buying again).
     #[serde(default)]
     intentions: Vec<String>,
+    /// Korean well-wishes (번창, 잘되): wished for the business, not missed by the customer,
+    /// so no complaint (see `wish_in_korean_or_thai`).
+    #[serde(default)]
+    well_wishes: Vec<String>,
     /// A warning not to buy (see `warned_off`): the verbs (`warned`: buy, waste; 사지) and the
     /// words that make a warning of them (`warning`: dont, "do not", อย่า, non; 마세요 after).
     #[serde(default)]
@@ -173,6 +177,7 @@ pub(crate) struct Rules {
     faults: Vec<String>,
     at_all: Vec<String>,
     intentions: Vec<String>,
+    well_wishes: Vec<String>,
     again: Vec<String>,
     again_verbs: Vec<String>,
     again_meant: Vec<String>,
@@ -495,6 +500,13 @@ fn done_well_in_korean(tokens: &mut [Token]) {
     }
 }
 
+/// 잘 (well) typed glued to what was expected, as often as not: 잘받았어요, 잘도착했어요. Where
+/// the verb begins: the piece is read as the two words (see `done_well_in_korean`).
+fn well_glued_before(piece: &str) -> Option<usize> {
+    let rest = piece.strip_prefix('잘')?;
+    Lexicons::shared().begins_expected_in_korean(rest).then_some('잘'.len_utf8())
+}
+
 /// What "well" said of an expected thing counts: as much as 잘 돼요 (it works) in the lexicon.
 const DONE_WELL: f64 = 1.0;
 
@@ -542,10 +554,14 @@ const TOO_GOOD_TO: f64 = 2.0;
 /// 친절했으면 좋겠어요 (I wish you were kinder), ดีกว่านี้ (better than this). Marks the words
 /// wished for before `word` as negated; whether `word` is the wish itself (좋겠어요, "it would
 /// be good"), which is no praise: 계속했으면 좋겠어요 (I hope it goes on) says nothing either way.
-fn wish_in_korean_or_thai(tokens: &mut [Token], word: &str, lang: Lang) -> bool {
+/// A well-wish (`well_wishes`: 번창했으면 좋겠어요, may the shop do well) is what it says.
+fn wish_in_korean_or_thai(tokens: &mut [Token], word: &str, lang: Lang, well_wishes: &[String]) -> bool {
     match (lang, tokens) {
         // "If it had been …": the past (a syllable ending in ㅆ) before 으면.
         (Lang::Ko, [.., wished]) if word.starts_with("좋겠") || word.starts_with("좋았을") => {
+            if well_wishes.iter().any(|w| wished.word.starts_with(w.as_str())) {
+                return false;
+            }
             let mut syllables = wished.word.strip_suffix("으면").map(|w| w.chars().rev());
             let past = syllables
                 .as_mut()
@@ -719,6 +735,7 @@ impl Words {
                 faults: file.faults.iter().map(|w| fold(w, lang)).collect(),
                 at_all: file.at_all.iter().map(|w| fold(w, lang)).collect(),
                 intentions: file.intentions.iter().map(|w| fold(w, lang)).collect(),
+                well_wishes: file.well_wishes.iter().map(|w| fold(w, lang)).collect(),
                 again: file.again.iter().map(|w| fold(w, lang)).collect(),
                 again_verbs: file.again_verbs.iter().map(|w| fold(w, lang)).collect(),
                 again_meant: file.again_meant.iter().map(|w| fold(w, lang)).collect(),
@@ -905,7 +922,11 @@ impl Words {
                     .take(3)
                     .take_while(|t| t.clause == clause)
                     .any(|t| matches!(&*t.word, "wanted" | "want" | "hoped"));
-            let sway = if wish_in_korean_or_thai(&mut tokens, &word, lang) { Sway::Word(0.0) } else { sway };
+            let sway = if wish_in_korean_or_thai(&mut tokens, &word, lang, &rules.well_wishes) {
+                Sway::Word(0.0)
+            } else {
+                sway
+            };
             ends_pair |= matches!(sway, Sway::EndsPair(_));
             too_much |= matches!(sway, Sway::TooMuch(_));
             negates |= negator;
@@ -1233,7 +1254,7 @@ impl Words {
             Lang::Ko => {
                 // 하지만 (but) is one word already.
                 let but = || but_glued_after(piece).filter(|_| sway != Sway::Contrast);
-                let glued = jamo_apart(piece).or_else(|| self.glued_before(piece));
+                let glued = jamo_apart(piece).or_else(|| self.glued_before(piece)).or_else(|| well_glued_before(piece));
                 let glued = glued.or_else(|| self.negator_after_particle(piece));
                 glued.or_else(|| self.not_glued_after(piece)).or_else(but)
             }
