@@ -1259,9 +1259,10 @@ impl Words {
                 glued.or_else(|| self.not_glued_after(piece)).or_else(but)
             }
             // A word the lexicon lists whole is read whole: ไม่สด (not fresh), where สด alone is
-            // as often "live" (ไลฟ์สด).
-            Lang::Th if Lexicons::shared().leading_word_len(&word, lang) == Some(word.len()) => None,
-            Lang::Th => thai::ThaiWords::shared().affix_apart(piece),
+            // as often "live" (ไลฟ์สด). Asked only of the few words that would be cut.
+            Lang::Th => thai::ThaiWords::shared()
+                .affix_apart(piece)
+                .filter(|_| Lexicons::shared().leading_word_len(&word, lang) != Some(word.len())),
             _ => None,
         };
         // Inside the piece, so that each split leaves a shorter word.
