@@ -108,7 +108,8 @@ impl PhraseTally {
                     prior_total,
                 );
                 let shown = self.shown[c.shown.0 as usize..c.shown.1 as usize].to_owned();
-                let search = search_words(key, &shown, lang);
+                // Made below, for the few phrases kept.
+                let search = String::new();
                 Standout { key: key.clone(), lang, shown, search, in_segment: in_group, everywhere, z }
             })
             // A phrase in every comment has no odds against the rest (NaN): nothing to say.
@@ -135,6 +136,9 @@ impl PhraseTally {
             }) {
                 kept.push(s);
             }
+        }
+        for s in &mut kept {
+            s.search = search_words(&s.key, &s.shown, s.lang);
         }
         kept
     }
