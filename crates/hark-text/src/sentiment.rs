@@ -325,11 +325,21 @@ impl Lexicons {
         self.words[lang.index()].longest_with_len(word).map(|(len, _)| len)
     }
 
+    /// Which of the rules' word lists `term` is in. A Korean verb is listed by its stem and
+    /// written with an ending: 받 (answer the phone) is 받아요, 받았어요. Its starts are tried,
+    /// longest first.
+    fn kind_of(&self, term: &str, lang: Lang) -> Option<Kind> {
+        let kinds = &self.kinds[lang.index()];
+        match lang {
+            Lang::Ko => term.char_indices().rev().find_map(|(end, c)| kinds.get(&term[..end + c.len_utf8()])).copied(),
+            _ => kinds.get(term).copied(),
+        }
+    }
+
     /// Whether Korean `word` (folded) begins with a verb of what is expected: 받았어요 (받,
     /// received), 도착했어요.
     pub(crate) fn begins_expected_in_korean(&self, word: &str) -> bool {
-        let kinds = &self.kinds[Lang::Ko.index()];
-        word.char_indices().any(|(at, c)| matches!(kinds.get(&word[..at + c.len_utf8()]), Some(Kind::Expected)))
+        matches!(self.kind_of(word, Lang::Ko), Some(Kind::Expected))
     }
 
     /// Whether `term` may be the second word of a listed pair.
@@ -339,14 +349,7 @@ impl Lexicons {
 
     /// A word's value, as the kind of word `term` is.
     fn kind(&self, term: &str, value: f64, lang: Lang) -> Sway {
-        let kinds = &self.kinds[lang.index()];
-        // A Korean verb is listed by its stem and written with an ending: 받 (answer the phone)
-        // is 받아요, 받았어요. Its starts are tried, longest first.
-        let kind = match lang {
-            Lang::Ko => term.char_indices().rev().find_map(|(end, c)| kinds.get(&term[..end + c.len_utf8()])),
-            _ => kinds.get(term),
-        };
-        match kind {
+        match self.kind_of(term, lang) {
             Some(Kind::Resolving) => Sway::Resolving(value),
             Some(Kind::Expected) => Sway::Expected(value),
             Some(Kind::Problem) => Sway::Problem(value),
