@@ -807,6 +807,7 @@ mod tests {
             ("ตอนเย็นไปกินข้าว", Neutral),
             ("ส่งไปแล้ว", Neutral),
             ("มันไปไหน", Neutral),
+            ("ไม่เค็มไป กำลังดี", Positive),
             // Not too much is just right; a word with a value of its own keeps it.
             ("Not too loud, not too quiet", Positive),
             ("The puppies are too cute", Positive),

@@ -341,21 +341,20 @@ fn more_than_wanted(tokens: &mut [Token], lang: Lang, amounts: &HashSet<String>)
 }
 
 /// Thai says "too" with ไป alone after a quality: เค็มไป (too salty), เล็กไปหน่อย (a bit too
-/// small); after other words ไป is "go" (ส่งไป, sent off; ตอนเย็นไป, went in the evening). The
-/// plain quality is more than wanted, as with เกินไป (`more_than_wanted`); one with a value of
-/// its own (แพงไป, too dear) keeps it.
-fn too_in_thai(tokens: &mut [Token], qualities: &[String]) {
+/// small); after other words ไป is "go" (ส่งไป, sent off; ตอนเย็นไป, went in the evening). After
+/// a listed quality it is the language's "too" (เกินไป, `too`), and `more_than_wanted` reads it
+/// as that. Whether it found one.
+fn too_in_thai(tokens: &mut [Token], qualities: &[String], too: f64) -> bool {
+    let mut found = false;
     for at in 1..tokens.len() {
         let (before, [go, ..]) = tokens.split_at_mut(at) else { continue };
-        let quality = &mut before[at - 1];
-        if *go.word == *"ไป"
-            && quality.clause == go.clause
-            && quality.sway.plain() == Some(0.0)
-            && listed(qualities, &quality.word)
-        {
-            quality.sway = Sway::Word(TOO_MUCH);
+        let quality = &before[at - 1];
+        if *go.word == *"ไป" && quality.clause == go.clause && listed(qualities, &quality.word) {
+            go.sway = Sway::TooMuch(too);
+            found = true;
         }
     }
+    found
 }
 
 /// What more than wanted of a plain quality counts, before "too" makes it stronger: a mild
@@ -948,7 +947,8 @@ impl Words {
         match lang {
             Lang::Th => {
                 cannot_after_the_verb(&mut tokens);
-                too_in_thai(&mut tokens, &rules.too_after);
+                let too = rules.excess.iter().find_map(|w| rules.intensifiers.get(w)).copied().unwrap_or(1.0);
+                too_much |= too_in_thai(&mut tokens, &rules.too_after, too);
             }
             Lang::It => never_again_in_italian(&mut tokens),
             Lang::En => not_enough_praise(&mut tokens),
