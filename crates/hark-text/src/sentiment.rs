@@ -723,7 +723,7 @@ mod tests {
             ("색상이 화면과 달라요", Negative),
             ("의자가 망가졌어요", Negative),
             ("옷에 얼룩이 있고 보풀이 많아요", Negative),
-            ("방이 좁고 곰팡이 냄새가 나요", Negative),
+            ("방이 좁고 곰팡이가 있어요", Negative),
             ("벌레가 나왔어요", Negative),
             ("국이 미지근해요", Negative),
             ("생선이 비려요", Negative),
