@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Receiver, TestApp, eventually};
-use hark_store::{CaseFilter, CaseStatus, Role};
+use hark_store::{CaseFilter, CaseStatus, JobStatus, Role};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -498,11 +498,16 @@ async fn a_playbook_runs_in_its_answers_commit_unless_it_needs_a_job(app: TestAp
     // Anonymous through the public link: the survey's hourly case budget is the job's to keep.
     let public = answer(&app, &survey, "w-2", 2, json!({"channel": "link"})).await;
     assert_eq!(jobs_about(&app, &public).await, ["playbook"]);
+    // Wait for the job to end, not for its case: it queues the case's deliveries after
+    // opening it, and a webhook made between the two would be sent this case too.
     eventually(WAIT, || async {
-        let cases = app.store.cases_of_responses(&[public["id"].as_str().unwrap().to_owned()]).await.unwrap();
-        (cases.len() == 1).then_some(())
+        let jobs = app.store.list_jobs(None, 100).await.unwrap();
+        let about = |j: &&hark_store::Job| j.payload["response_id"] == public["id"];
+        jobs.iter().filter(about).all(|j| j.status == JobStatus::Done).then_some(())
     })
     .await;
+    let cases = app.store.cases_of_responses(&[public["id"].as_str().unwrap().to_owned()]).await.unwrap();
+    assert_eq!(cases.len(), 1, "the job opened the public answer's case");
 
     // With webhooks on, the playbook still runs in the commit, which queues the deliveries
     // too; their links, made by path there, reach the receiver whole.
