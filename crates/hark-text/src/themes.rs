@@ -159,8 +159,19 @@ pub struct ThemeMatch {
     pub spans: Vec<(usize, usize)>,
 }
 
-/// Per language: a phrase's first term → (theme, the phrase's other terms).
-type PhraseIndex = TermIndex<Vec<(usize, Vec<String>)>>;
+/// Per language: a phrase's first term → the phrases it begins.
+type PhraseIndex = TermIndex<Vec<Phrase>>;
+
+/// A theme's term, under its first word's term.
+struct Phrase {
+    theme: usize,
+    /// The terms after the first.
+    rest: Vec<String>,
+    /// The first term's length in bytes where it is a word the rules list as matched only as
+    /// written: it matches that word alone, not a word it begins (Korean and Thai match by
+    /// prefix: แตก, broken, begins แตกต่าง, different) nor one whose stem it is (lined, line).
+    as_written: Option<usize>,
+}
 
 /// A set of themes, indexed for matching.
 pub struct Themes {
@@ -208,7 +219,8 @@ impl Themes {
                         continue;
                     }
                     let first = terms.remove(0);
-                    index[lang.index()].entry(first).or_default().push((i, terms));
+                    let as_written = words.rules(lang).unstemmed.contains(&first).then_some(first.len());
+                    index[lang.index()].entry(first).or_default().push(Phrase { theme: i, rest: terms, as_written });
                 }
             }
         }
@@ -234,7 +246,10 @@ impl Themes {
         let mut spans: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
         for (at, token) in tokens.iter().enumerate() {
             for phrases in index.all(&token.term) {
-                for (theme, rest) in phrases {
+                for Phrase { theme, rest, as_written } in phrases {
+                    if as_written.is_some_and(|len| len != token.term.len() || token.term != token.word) {
+                        continue;
+                    }
                     let Some(tail) = tokens.get(at + 1..at + 1 + rest.len()) else { continue };
                     if tail.iter().zip(rest).all(|(t, want)| index.matches(&t.term, want)) {
                         let end = tail.last().map_or(token.end, |t| t.end);
@@ -323,6 +338,22 @@ mod tests {
         assert!(themes("พนักงานพูดจาไม่ดี").contains(&"staff".to_owned()));
         assert!(themes("โดนตัดเงินสองครั้ง").contains(&"billing".to_owned()), "charged twice");
         assert!(themes("I ordered on Tuesday").is_empty());
+    }
+
+    /// A term the rules list as matched only as written is no stem or start of another word.
+    #[test]
+    fn a_term_listed_as_written_tags_only_that_word() {
+        let of = |text: &str, theme: &str| themes(text).contains(&theme.to_owned());
+        assert!(!of("A gift for my friends", "staff"), "friend is not friendly");
+        assert!(of("The cashier was friendly", "staff"));
+        assert!(!of("The coat is lined and holds its shape", "speed"), "not a queue, not on hold");
+        assert!(of("A long line at the till", "speed"));
+        assert!(of("I was on hold for an hour", "speed"));
+        assert!(!of("Sotto le aspettative", "speed"), "aspettative (expectations) is not aspettare (to wait)");
+        assert!(of("Sto ancora aspettando il pacco", "speed"));
+        assert!(of("Ho aspettato un'ora", "speed"));
+        assert!(!of("สีแตกต่างจากรูป", "quality"), "แตกต่าง (different) is not แตก (broken)");
+        assert!(of("จอแตกตั้งแต่วันแรก", "quality"), "the screen cracked on day one");
     }
 
     #[test]

@@ -156,10 +156,10 @@ struct RulesFile {
     /// sono trovato bene"), nor part a listed pair ("let me down").
     #[serde(default)]
     articles: Vec<String>,
-    /// Words of the sentiment lexicon matched only as written, not by their stem: their stem
-    /// is an everyday word of another sense (please → pleased, wonder → wonderful, friend →
-    /// friendly, except → exceptional, aspettare → aspettative), or in Thai they begin a
-    /// longer word (แตก, broken, begins แตกต่าง, different).
+    /// Words of the sentiment lexicon or the themes matched only as written, not by their
+    /// stem: their stem is an everyday word of another sense (please → pleased, wonder →
+    /// wonderful, friend → friendly, except → exceptional, aspettare → aspettative, line →
+    /// lined), or in Thai they begin a longer word (แตก, broken, begins แตกต่าง, different).
     #[serde(default)]
     unstemmed: Vec<String>,
 }
@@ -1095,12 +1095,16 @@ impl Words {
         if self.rules(lang).stopwords.contains(word) {
             return (word.to_owned(), Role::Stop);
         }
+        // A word listed as matched only as written keys as itself, for themes and phrases as
+        // for sentiment: friends are no friendly staff, a lined coat no queue (line).
+        let unstemmed = &self.rules(lang).unstemmed;
         let term = match lang {
+            Lang::En if unstemmed.contains(word) => word.to_owned(),
             Lang::En => self.english.stem(word).into_owned(),
             Lang::It => {
                 // Elision: l'ordine, dell'app, un'esperienza → the word after the apostrophe.
                 let word = word.rsplit('\'').next().unwrap_or(word);
-                self.italian.stem(word).into_owned()
+                if unstemmed.contains(word) { word.to_owned() } else { self.italian.stem(word).into_owned() }
             }
             Lang::Ko => strip_particle(word, self.rules(lang)).to_owned(),
             Lang::Th => word.to_owned(),
