@@ -247,7 +247,8 @@ impl Themes {
         for (at, token) in tokens.iter().enumerate() {
             for phrases in index.all(&token.term) {
                 for Phrase { theme, rest, as_written } in phrases {
-                    if as_written.is_some_and(|len| len != token.term.len() || token.term != token.word) {
+                    // The word is the term, but for an elided article before it (dell'operatore).
+                    if as_written.is_some_and(|len| len != token.term.len() || !token.word.ends_with(&*token.term)) {
                         continue;
                     }
                     let Some(tail) = tokens.get(at + 1..at + 1 + rest.len()) else { continue };
@@ -354,6 +355,17 @@ mod tests {
         assert!(of("Ho aspettato un'ora", "speed"));
         assert!(!of("สีแตกต่างจากรูป", "quality"), "แตกต่าง (different) is not แตก (broken)");
         assert!(of("จอแตกตั้งแต่วันแรก", "quality"), "the screen cracked on day one");
+        assert!(!of("I managed to fix it myself", "staff"), "managed is no manager");
+        assert!(!of("Who is responsible for this?", "communication"), "responsible is no response");
+        assert!(!of("Largely positive", "size_fit"));
+        assert!(!of("La camera era pulita", "staff"), "camera (the room) is no cameriere (waiter)");
+        assert!(!of("Ho ricevuto il pacco", "billing"), "ricevuto (received) is no ricevuta (receipt)");
+        assert!(!of("Hanno cambiato il menu", "returns"), "cambiato (changed) is no cambio (exchange)");
+        assert!(!of("Personalmente non mi piace", "staff"), "personalmente is no personale (staff)");
+        assert!(!of("Il filo del caricatore", "speed"), "filo (a wire) is no fila (a queue)");
+        assert!(!of("Cari saluti", "price"), "kind regards");
+        assert!(of("Il cameriere era scortese", "staff"));
+        assert!(of("Dell'operatore non so nulla", "support"), "an elided article before the word");
     }
 
     /// "wear" and "made" alone are mostly verbs (I wear a size 8, it made me smile): a
