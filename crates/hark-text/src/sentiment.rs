@@ -595,6 +595,12 @@ mod tests {
             ("Cari saluti", Neutral),
             ("Prezzi cari", Negative),
             ("Il reso è stato lento", Negative),
+            // Expectations met or not: a pair ("met my expectations"), which "not" turns.
+            ("It did not meet my expectations", Negative),
+            ("It was below expectations", Negative),
+            ("It met my expectations", Positive),
+            ("Sotto le aspettative", Negative),
+            ("We'll meet you there", Neutral),
             ("상품 설명과 다름", Negative),
             ("사진이랑 똑같아요", Positive),
             ("쓸만해요", Positive),
