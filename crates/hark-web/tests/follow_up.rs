@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Receiver, TestApp, eventually};
-use hark_store::{CaseFilter, CaseStatus, JobStatus, Role};
+use hark_store::{CaseFilter, CaseStatus, Job, JobStatus, Role};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -470,9 +470,13 @@ async fn answers_with_nothing_to_do_make_no_work_unless_a_webhook_wants_them() {
 
 /// The jobs made for one answer, by kind.
 async fn jobs_about(app: &TestApp, response: &Value) -> Vec<String> {
+    jobs_of(app, response).await.into_iter().map(|j| j.kind).collect()
+}
+
+async fn jobs_of(app: &TestApp, response: &Value) -> Vec<Job> {
     let id = response["id"].as_str().unwrap();
     let jobs = app.store.list_jobs(None, 100).await.unwrap();
-    jobs.into_iter().filter(|j| j.payload["response_id"] == id).map(|j| j.kind).collect()
+    jobs.into_iter().filter(|j| j.payload["response_id"] == id).collect()
 }
 
 /// A detractor's case is opened and assigned in the commit that stores the answer, so it
@@ -501,9 +505,7 @@ async fn a_playbook_runs_in_its_answers_commit_unless_it_needs_a_job(app: TestAp
     // Wait for the job to end, not for its case: it queues the case's deliveries after
     // opening it, and a webhook made between the two would be sent this case too.
     eventually(WAIT, || async {
-        let jobs = app.store.list_jobs(None, 100).await.unwrap();
-        let about = |j: &&hark_store::Job| j.payload["response_id"] == public["id"];
-        jobs.iter().filter(about).all(|j| j.status == JobStatus::Done).then_some(())
+        jobs_of(&app, &public).await.iter().all(|j| j.status == JobStatus::Done).then_some(())
     })
     .await;
     let cases = app.store.cases_of_responses(&[public["id"].as_str().unwrap().to_owned()]).await.unwrap();
