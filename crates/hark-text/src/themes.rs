@@ -247,8 +247,7 @@ impl Themes {
         for (at, token) in tokens.iter().enumerate() {
             for phrases in index.all(&token.term) {
                 for Phrase { theme, rest, as_written } in phrases {
-                    // The word is the term, but for an elided article before it (dell'operatore).
-                    if as_written.is_some_and(|len| len != token.term.len() || !token.word.ends_with(&*token.term)) {
+                    if as_written.is_some_and(|len| !written_as(token, len, lang)) {
                         continue;
                     }
                     let Some(tail) = tokens.get(at + 1..at + 1 + rest.len()) else { continue };
@@ -263,6 +262,18 @@ impl Themes {
             }
         }
         spans.into_iter().map(|(i, spans)| ThemeMatch { theme: self.list[i].key.clone(), spans }).collect()
+    }
+}
+
+/// Whether `token` is the word of a term listed as written, `len` bytes long: the term, but
+/// for an elided article before it (dell'operatore) or a particle after it (a one-syllable
+/// Korean noun keeps its particle in its term: 돈이, 돈은 are 돈, money; 돈가스 is not).
+fn written_as(token: &Token, len: usize, lang: Lang) -> bool {
+    match lang {
+        Lang::Ko => {
+            token.term.get(len..).is_some_and(|rest| rest.is_empty() || Words::shared().is_korean_particle(rest))
+        }
+        _ => len == token.term.len() && token.word.ends_with(&*token.term),
     }
 }
 
@@ -366,6 +377,12 @@ mod tests {
         assert!(!of("Cari saluti", "price"), "kind regards");
         assert!(of("Il cameriere era scortese", "staff"));
         assert!(of("Dell'operatore non so nulla", "support"), "an elided article before the word");
+        // A one-syllable Korean noun keeps its particle in its term: 돈이 is 돈 (money).
+        assert!(!of("돈가스가 맛있어요", "price"), "돈가스 (pork cutlet) is no 돈 (money)");
+        assert!(of("돈이 아까워요", "price"));
+        assert!(of("돈 아까워요", "price"));
+        assert!(of("돈으로 해결하려고 해요", "price"));
+        assert!(of("돈아까워요", "price"), "glued to its verb");
     }
 
     /// "wear" and "made" alone are mostly verbs (I wear a size 8, it made me smile): a

@@ -1081,6 +1081,12 @@ impl Words {
         thai::ThaiWords::shared().contains(word)
     }
 
+    /// Whether `rest`, what follows a Korean noun in its word, is a particle (이, 은, 으로 …).
+    pub(crate) fn is_korean_particle(&self, rest: &str) -> bool {
+        let particles = rest.chars().next_back().and_then(|last| self.rules(Lang::Ko).particles.get(&last));
+        particles.is_some_and(|candidates| candidates.iter().any(|(particle, _)| particle == rest))
+    }
+
     /// The matching form of one folded word, as the lexicons, themes and phrases key it.
     pub fn term(&self, word: &str, lang: Lang) -> String {
         self.read(word, lang).0
