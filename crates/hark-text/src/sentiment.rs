@@ -603,6 +603,9 @@ mod tests {
             ("Lived up to the hype", Positive),
             ("I don't think you will like it", Negative),
             ("Not sure we would recommend it", Negative),
+            // What was not expected is what happened: the negation ends at "expect".
+            ("I didn't expect to like it as much as I do", Positive),
+            ("Didn't expect to love it", Positive),
             ("기대에 못 미쳐요", Negative),
             ("기대에 미치지 못했어요", Negative),
             ("기대에 못 미친 서비스", Negative),

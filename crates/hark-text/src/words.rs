@@ -156,6 +156,10 @@ struct RulesFile {
     /// sono trovato bene"), nor part a listed pair ("let me down").
     #[serde(default)]
     articles: Vec<String>,
+    /// Words after which a negation reaches no further: what was not expected is what then
+    /// happened ("I didn't expect to like it this much" is praise).
+    #[serde(default)]
+    ends_negation: Vec<String>,
     /// Words of the sentiment lexicon or the themes matched only as written, not by their
     /// stem: their stem is an everyday word of another sense (please → pleased, wonder →
     /// wonderful, friend → friendly, except → exceptional, aspettare → aspettative, line →
@@ -192,6 +196,7 @@ pub(crate) struct Rules {
     pub problems: Vec<String>,
     pub unstemmed: HashSet<String>,
     pub articles: HashSet<String>,
+    ends_negation: Vec<String>,
     /// With their length in syllables, longest first, by their last letter.
     particles: FxHashMap<char, Vec<(String, usize)>>,
     whole: HashSet<String>,
@@ -748,6 +753,7 @@ impl Words {
                 problems: file.problems.iter().map(|w| fold(w, lang)).collect(),
                 unstemmed: fold_all(file.unstemmed),
                 articles: fold_all(file.articles),
+                ends_negation: file.ends_negation.iter().map(|w| fold(w, lang)).collect(),
                 particles: by_last,
                 whole: fold_all(file.whole),
             }
@@ -937,6 +943,8 @@ impl Words {
             } else if negator {
                 // A Korean negator (안 좋아요, 못 먹을) reaches only the predicate after it.
                 reach = if lang == Lang::Ko { 1 } else { NEGATION_REACH };
+            } else if reach > 0 && rules.ends_negation.iter().any(|w| *w == *tokens[tokens.len() - 1].word) {
+                reach = 0;
             } else if reach > 0
                 && !rules.articles.contains(&*tokens[tokens.len() - 1].word)
                 && !matches!(sway, Sway::Intensifier(_) | Sway::TooMuch(_))
