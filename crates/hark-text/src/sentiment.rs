@@ -606,6 +606,13 @@ mod tests {
             // What was not expected is what happened: the negation ends at "expect".
             ("I didn't expect to like it as much as I do", Positive),
             ("Didn't expect to love it", Positive),
+            // Italian poco before a word is "not very" (it read as "a little" of it); un poco,
+            // un po' (a little) is not, and poco reaches no further than the next word.
+            ("Personale poco disponibile", Negative),
+            ("Poco cortesi", Negative),
+            ("Il personale è poco gentile e poco preparato", Negative),
+            ("Un poco lento", Negative),
+            ("Dopo poco si è rotto", Negative),
             ("기대에 못 미쳐요", Negative),
             ("기대에 미치지 못했어요", Negative),
             ("기대에 못 미친 서비스", Negative),

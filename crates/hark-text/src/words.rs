@@ -156,6 +156,10 @@ struct RulesFile {
     /// sono trovato bene"), nor part a listed pair ("let me down").
     #[serde(default)]
     articles: Vec<String>,
+    /// Negators that reach only the word after them, and only where no article stands before
+    /// them: Italian poco (poco cortese, not very polite), not un poco (a little).
+    #[serde(default)]
+    negates_next: Vec<String>,
     /// Words after which a negation reaches no further: what was not expected is what then
     /// happened ("I didn't expect to like it this much" is praise).
     #[serde(default)]
@@ -197,6 +201,7 @@ pub(crate) struct Rules {
     pub unstemmed: HashSet<String>,
     pub articles: HashSet<String>,
     ends_negation: Vec<String>,
+    negates_next: Vec<String>,
     /// With their length in syllables, longest first, by their last letter.
     particles: FxHashMap<char, Vec<(String, usize)>>,
     whole: HashSet<String>,
@@ -754,6 +759,7 @@ impl Words {
                 unstemmed: fold_all(file.unstemmed),
                 articles: fold_all(file.articles),
                 ends_negation: file.ends_negation.iter().map(|w| fold(w, lang)).collect(),
+                negates_next: file.negates_next.iter().map(|w| fold(w, lang)).collect(),
                 particles: by_last,
                 whole: fold_all(file.whole),
             }
@@ -821,7 +827,10 @@ impl Words {
             if sway == Sway::Contrast {
                 reach = 0;
             }
-            let negator = role == Role::Negator;
+            let next_only = rules.negates_next.iter().any(|w| *w == *word);
+            let negator = role == Role::Negator
+                && !(next_only
+                    && tokens.last().is_some_and(|t| t.clause == clause && rules.articles.contains(&*t.word)));
             // Korean negates after the word: 좋지 않아요, 맛있지 못했다, 재미도 없다.
             if lang == Lang::Ko {
                 let after_ji = negates_before(&word);
@@ -942,7 +951,7 @@ impl Words {
                 reach = NEGATION_REACH;
             } else if negator {
                 // A Korean negator (안 좋아요, 못 먹을) reaches only the predicate after it.
-                reach = if lang == Lang::Ko { 1 } else { NEGATION_REACH };
+                reach = if lang == Lang::Ko || next_only { 1 } else { NEGATION_REACH };
             } else if reach > 0 && rules.ends_negation.iter().any(|w| *w == *tokens[tokens.len() - 1].word) {
                 reach = 0;
             } else if reach > 0
