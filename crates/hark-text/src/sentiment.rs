@@ -623,6 +623,13 @@ mod tests {
             ("Prezzi alti", Negative),
             ("High prices", Negative),
             ("Il Po è un fiume", Neutral),
+            // Nothing to fault is praise: the fault leans negative, and "not" turns it.
+            ("Can't fault them", Positive),
+            ("Couldn't fault the service", Positive),
+            ("There is a fault with the boiler", Negative),
+            ("My only fault with it is the price", Neutral),
+            ("Nulla da eccepire", Positive),
+            ("Non ho nulla da ridire", Positive),
             ("기대에 못 미쳐요", Negative),
             ("기대에 미치지 못했어요", Negative),
             ("기대에 못 미친 서비스", Negative),
