@@ -369,6 +369,9 @@ mod tests {
         assert!(!of("I managed to fix it myself", "staff"), "managed is no manager");
         assert!(!of("Who is responsible for this?", "communication"), "responsible is no response");
         assert!(!of("Largely positive", "size_fit"));
+        assert!(!of("The sales assistant was lovely", "price"), "sales staff are no sale");
+        assert!(of("The sales assistant was lovely", "staff"));
+        assert!(of("Bought it on sale", "price"));
         assert!(!of("La camera era pulita", "staff"), "camera (the room) is no cameriere (waiter)");
         assert!(!of("Ho ricevuto il pacco", "billing"), "ricevuto (received) is no ricevuta (receipt)");
         assert!(!of("Hanno cambiato il menu", "returns"), "cambiato (changed) is no cambio (exchange)");
