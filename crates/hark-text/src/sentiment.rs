@@ -634,6 +634,12 @@ mod tests {
             ("พนักงานพูดไม่เพราะ", Negative),
             ("พนักงานพูดเพราะมาก", Positive),
             ("ไม่ได้ไปเพราะฝนตก", Neutral),
+            // Made ill by the food.
+            ("กินแล้วท้องเสีย", Negative),
+            ("อาหารเป็นพิษ", Negative),
+            ("먹고 배탈 났어요", Negative),
+            ("식중독 걸렸어요", Negative),
+            ("Intossicazione alimentare dopo la cena", Negative),
             ("기대에 못 미쳐요", Negative),
             ("기대에 미치지 못했어요", Negative),
             ("기대에 못 미친 서비스", Negative),
