@@ -593,8 +593,9 @@ mod tests {
             ("It met my expectations", Positive),
             ("Sotto le aspettative", Negative),
             ("We'll meet you there", Neutral),
-            // What was expected, or as expected, is a pair too; a subject pronoun may stand
-            // inside it as an object pronoun may.
+            // What was expected, or as expected, is a pair too (기대에 미치다, to meet
+            // expectations; เหมือนรูป, like the picture); a subject pronoun stands inside it as
+            // an object pronoun may, and does not use up the reach of "not".
             ("Not what I expected", Negative),
             ("Not as expected", Negative),
             ("Exactly what I expected", Positive),
@@ -603,6 +604,16 @@ mod tests {
             ("Lived up to the hype", Positive),
             ("I don't think you will like it", Negative),
             ("Not sure we would recommend it", Negative),
+            ("기대에 못 미쳐요", Negative),
+            ("기대에 미치지 못했어요", Negative),
+            ("기대에 못 미친 서비스", Negative),
+            ("ไม่เหมือนในรูป", Negative),
+            ("สินค้าเหมือนรูป", Positive),
+            ("ต่ำกว่าที่คาดไว้", Negative),
+            // all'altezza (up to it) as written: altezza alone is a height.
+            ("Servizio non all'altezza", Negative),
+            ("Personale all'altezza", Positive),
+            ("Altezza 170 cm", Neutral),
             // What was not expected is what happened: the negation ends at "expect".
             ("I didn't expect to like it as much as I do", Positive),
             ("Didn't expect to love it", Positive),
@@ -640,16 +651,6 @@ mod tests {
             ("먹고 배탈 났어요", Negative),
             ("식중독 걸렸어요", Negative),
             ("Intossicazione alimentare dopo la cena", Negative),
-            ("기대에 못 미쳐요", Negative),
-            ("기대에 미치지 못했어요", Negative),
-            ("기대에 못 미친 서비스", Negative),
-            ("ไม่เหมือนในรูป", Negative),
-            ("สินค้าเหมือนรูป", Positive),
-            ("ต่ำกว่าที่คาดไว้", Negative),
-            // all'altezza (up to it) as written: altezza alone is a height.
-            ("Servizio non all'altezza", Negative),
-            ("Personale all'altezza", Positive),
-            ("Altezza 170 cm", Neutral),
             // 평범 (ordinary) is no praise; 돈값 (worth the money), or not.
             ("평범해요", Neutral),
             ("돈값을 못해요", Negative),
