@@ -288,8 +288,8 @@ impl Lexicons {
 
     /// An expected verb listed with its particle ("show up", "pick up") is expected only with it
     /// or said last: "the courier never showed up", "the technician didn't show.", "nobody
-    /// picked up". Followed by anything else in its clause it is a plain word: "it doesn't
-    /// show much cleavage" is no complaint.
+    /// picked up". Followed by anything else in its clause it is a plain word, with its own
+    /// value: "it doesn't show much cleavage" is no complaint, "the noise bothered me" one.
     pub(crate) fn read_phrasal(&self, tokens: &mut [Token], lang: Lang) {
         let phrasal = &self.phrasal[lang.index()];
         if phrasal.is_empty() {
@@ -297,12 +297,10 @@ impl Lexicons {
         }
         for at in 0..tokens.len() {
             let verb = &tokens[at];
-            if !matches!(verb.sway, Sway::Expected(_)) {
-                continue;
-            }
+            let Sway::Expected(value) = verb.sway else { continue };
             let Some(particle) = phrasal.get(&*verb.term) else { continue };
             if tokens.get(at + 1).is_some_and(|next| next.clause == verb.clause && *next.word != **particle) {
-                tokens[at].sway = Sway::Word(0.0);
+                tokens[at].sway = Sway::Word(value);
             }
         }
     }
@@ -645,6 +643,13 @@ mod tests {
             ("พนักงานพูดไม่เพราะ", Negative),
             ("พนักงานพูดเพราะมาก", Positive),
             ("ไม่ได้ไปเพราะฝนตก", Neutral),
+            // Not bothering to do what was expected is a complaint; a plain "bothered" keeps
+            // its own value, and "no bother" is praise.
+            ("Nobody bothered to call me back", Negative),
+            ("Nobody even bothered.", Negative),
+            ("The noise bothered me", Negative),
+            ("I wasn't bothered by the noise", Positive),
+            ("No bother at all", Positive),
             // Made ill by the food.
             ("กินแล้วท้องเสีย", Negative),
             ("อาหารเป็นพิษ", Negative),
