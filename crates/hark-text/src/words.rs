@@ -156,8 +156,9 @@ struct RulesFile {
     /// sono trovato bene"), nor part a listed pair ("let me down").
     #[serde(default)]
     articles: Vec<String>,
-    /// Negators that reach only the word after them, and only where no article stands before
-    /// them: Italian poco (poco cortese, not very polite), not un poco (a little).
+    /// Negators (not listed again under `negators`) that reach only the word after them, and
+    /// only where no article stands before them: Italian poco (poco cortese, not very polite),
+    /// not un poco (a little).
     #[serde(default)]
     negates_next: Vec<String>,
     /// Words after which a negation reaches no further: what was not expected is what then
@@ -734,7 +735,8 @@ impl Words {
             }
             Rules {
                 stopwords: fold_all(file.stopwords),
-                negators: fold_all(file.negators),
+                // A negator of the next word only is a negator: listed once, with the others here.
+                negators: fold_all(file.negators.into_iter().chain(file.negates_next.iter().cloned()).collect()),
                 contrast: fold_all(file.contrast),
                 intensifiers,
                 excess,
@@ -827,7 +829,7 @@ impl Words {
             if sway == Sway::Contrast {
                 reach = 0;
             }
-            let next_only = rules.negates_next.iter().any(|w| *w == *word);
+            let next_only = role == Role::Negator && rules.negates_next.iter().any(|w| *w == *word);
             let negator = role == Role::Negator
                 && !(next_only
                     && tokens.last().is_some_and(|t| t.clause == clause && rules.articles.contains(&*t.word)));
