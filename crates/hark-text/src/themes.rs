@@ -371,6 +371,7 @@ mod tests {
         assert!(!of("Largely positive", "size_fit"));
         assert!(!of("The sales assistant was lovely", "price"), "sales staff are no sale");
         assert!(of("The sales assistant was lovely", "staff"));
+        assert!(of("The sales lady said they would order it", "staff"));
         assert!(of("Bought it on sale", "price"));
         assert!(!of("La camera era pulita", "staff"), "camera (the room) is no cameriere (waiter)");
         assert!(!of("Ho ricevuto il pacco", "billing"), "ricevuto (received) is no ricevuta (receipt)");
