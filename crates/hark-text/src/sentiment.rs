@@ -614,6 +614,11 @@ mod tests {
             ("Altezza 170 cm", Neutral),
             // What was not expected is what happened: the negation ends at "expect".
             ("I didn't expect to like it as much as I do", Positive),
+            // "like" after anything or one compares and says nothing alone (it read
+            // as "like" negated); "one" uses up the reach of "never" as any word does.
+            ("I have never seen one like it", Neutral),
+            ("Never seen anything like it", Neutral),
+            ("Never had one as good as this", Positive),
             ("Didn't expect to love it", Positive),
             // Italian poco before a word is "not very" (it read as "a little" of it); un poco,
             // un po' (a little) is not, and poco reaches no further than the next word.
@@ -680,6 +685,20 @@ mod tests {
             ("상담원분이 끝까지 책임지고 처리해 주셨어요", Positive),
             ("상담 대기가 너무 길어요", Negative),
             ("화가 나요", Negative),
+            // Waiting long, or all of a length of time (이나); a length alone is no complaint,
+            // nor is all of a count of anything else.
+            ("오래 기다렸어요", Negative),
+            ("대기 시간이 길어요", Negative),
+            ("30분이나 기다렸어요", Negative),
+            ("배송이 일주일이나 걸렸어요", Negative),
+            ("한 시간이나 기다렸는데 사과도 없어요", Negative),
+            ("배송은 이틀 걸렸어요", Neutral),
+            ("세 번이나 봤어요", Neutral),
+            ("30분이나 기다렸지만 맛있어서 괜찮아요", Positive),
+            ("The colours don't match", Negative),
+            ("It matches my shoes", Neutral),
+            ("La taglia non corrisponde", Negative),
+            ("Corrisponde alla descrizione", Positive),
             // Apps and hotels.
             ("Very intuitive interface", Positive),
             ("App intuitiva", Positive),
@@ -982,6 +1001,12 @@ mod tests {
         use SentimentLabel::*;
         reads(&[
             ("We'll definitely be back", Positive),
+            ("Will definitely order again", Positive),
+            ("I will be shopping again", Positive),
+            ("Will never order again", Negative),
+            ("I had to order again", Neutral),
+            ("Lo riacquisterò sicuramente", Positive),
+            ("Non lo riacquisterei", Negative),
             ("I will be coming back", Positive),
             ("Won't be back", Negative),
             ("The dress is going back", Neutral),
@@ -1264,6 +1289,12 @@ mod tests {
             ("It doesn't show much cleavage", Neutral),
             ("Nobody picked up the phone", Negative),
             ("I didn't pick the red one", Neutral),
+            // Getting through to someone is expected of a phone line; "ever" stands between
+            // a negator and its word as an article does.
+            ("I couldn't get through to anyone", Negative),
+            ("I got through to them on the first try", Neutral),
+            ("No one ever called me back", Negative),
+            ("Never ever had a problem", Positive),
             ("Non riesco ad accedere al mio account", Negative),
             ("가입이 안 돼요", Negative),
             ("앱 설치가 안 돼요", Negative),

@@ -510,6 +510,30 @@ fn done_well_in_korean(tokens: &mut [Token]) {
     }
 }
 
+/// Korean 이나 after a length of time says "all of": 30분이나 기다렸어요 (I waited all of 30
+/// minutes), 배송이 일주일이나 걸렸어요 (delivery took a whole week). Before a verb of waiting or
+/// of taking time, in its clause, it makes the complaint that 오래 기다렸어요 (waited long) is in
+/// the lexicon. Said of a count of anything else it is no complaint (세 번이나 봤어요, I watched
+/// it all of three times), nor is a length of time without it (이틀 걸렸어요, it took two days).
+fn waited_all_of_in_korean(tokens: &mut [Token]) {
+    const TIMES: [&str; 11] = ["분", "시간", "일", "주", "달", "개월", "년", "하루", "이틀", "며칠", "한참"];
+    const VERBS: [&str; 6] = ["기다리", "기다렸", "기다린", "걸리", "걸렸", "걸린"];
+    for at in 1..tokens.len() {
+        let (before, [verb, ..]) = tokens.split_at_mut(at) else { continue };
+        let time = &before[at - 1];
+        let Some(length) = time.word.strip_suffix("이나").or_else(|| time.word.strip_suffix('나')) else { continue };
+        if time.clause == verb.clause
+            && TIMES.iter().any(|unit| length.ends_with(unit))
+            && VERBS.iter().any(|v| verb.word.starts_with(v))
+        {
+            verb.sway = Sway::Word(WAITED_ALL_OF);
+        }
+    }
+}
+
+/// What waiting all of a length of time is worth: as much as 오래 걸렸 (took long) in the lexicon.
+const WAITED_ALL_OF: f64 = -2.0;
+
 /// 잘 (well) typed glued to what was expected, as often as not: 잘받았어요, 잘도착했어요. Where
 /// the verb begins: the piece is read as the two words (see `done_well_in_korean`).
 fn well_glued_before(piece: &str) -> Option<usize> {
@@ -975,6 +999,7 @@ impl Words {
                 wanted_again_in_korean(&mut tokens, &rules.again_verbs);
                 too_good_to_in_korean(&mut tokens);
                 done_well_in_korean(&mut tokens);
+                waited_all_of_in_korean(&mut tokens);
             }
         }
         if marked & Marks::ONLY != 0 {
