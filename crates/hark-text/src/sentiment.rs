@@ -692,6 +692,7 @@ mod tests {
             ("30분이나 기다렸어요", Negative),
             ("배송이 일주일이나 걸렸어요", Negative),
             ("한 시간이나 기다렸는데 사과도 없어요", Negative),
+            ("답변이 며칠이나 걸려요", Negative),
             ("배송은 이틀 걸렸어요", Neutral),
             ("세 번이나 봤어요", Neutral),
             ("30분이나 기다렸지만 맛있어서 괜찮아요", Positive),
@@ -708,6 +709,22 @@ mod tests {
             ("สนใจสินค้าค่ะ", Neutral),
             ("Il personale ci ha ignorato", Negative),
             ("โดนเก็บเงินเกิน", Negative),
+            // The visit or call back that was booked is expected too: the technician who
+            // did not come (안 오셨어요, the polite form), ไม่มาตามนัด, ไม่มีใครโทรกลับ.
+            ("기사님이 안 오셨어요", Negative),
+            ("기사님이 오셨어요", Neutral),
+            ("ช่างไม่มาตามนัด", Negative),
+            ("นัดช่างวันเสาร์", Neutral),
+            ("ไม่มีใครโทรกลับ", Negative),
+            ("โทรไปสอบถามค่ะ", Neutral),
+            ("Kept me updated the whole way", Positive),
+            ("Mi hanno tenuto aggiornato", Positive),
+            // A return named is a lesser complaint than the lexicons had it in Korean and
+            // Italian (as in English): an easy return is praise.
+            ("반품 절차가 간편했어요", Positive),
+            ("반품했어요", Negative),
+            ("Reso semplicissimo", Positive),
+            ("Painless returns process", Positive),
             ("Toilets were filthy", Negative),
             ("Kept giving me the runaround", Negative),
             ("The colours don't match", Negative),

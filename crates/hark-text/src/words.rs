@@ -517,7 +517,7 @@ fn done_well_in_korean(tokens: &mut [Token]) {
 /// it all of three times), nor is a length of time without it (이틀 걸렸어요, it took two days).
 fn waited_all_of_in_korean(tokens: &mut [Token]) {
     const TIMES: [&str; 11] = ["분", "시간", "일", "주", "달", "개월", "년", "하루", "이틀", "며칠", "한참"];
-    const VERBS: [&str; 6] = ["기다리", "기다렸", "기다린", "걸리", "걸렸", "걸린"];
+    const VERBS: [&str; 7] = ["기다리", "기다렸", "기다린", "걸리", "걸려", "걸렸", "걸린"];
     for at in 1..tokens.len() {
         let (before, [verb, ..]) = tokens.split_at_mut(at) else { continue };
         let time = &before[at - 1];
