@@ -105,7 +105,8 @@ struct RulesFile {
     #[serde(default)]
     again_surely: Vec<String>,
     /// Korean "at all" (1도, 하나도, 전혀), said between a word and the 없다 that negates it:
-    /// 재미가 1도 없다 (no fun at all).
+    /// 재미가 1도 없다 (no fun at all); and the words that stand there as it does: a place or
+    /// point (데, 곳: 흠잡을 데가 없어요, nothing to fault), a single word (사과 한마디 없었어요).
     #[serde(default)]
     at_all: Vec<String>,
     /// Korean nouns of intention (의사, 생각): none of them, and the deed before is not to be
@@ -292,8 +293,9 @@ fn nothing_better(tokens: &mut [Token], lang: Lang) {
         };
         if cannot {
             word.negated = false;
-            // The comparative is a superlative: "better" is "best".
-            if let Sway::Word(value) = word.sway {
+            // The comparative is a superlative: "better" is "best" (also where it ends a pair,
+            // as in "could do better": said after "cannot", it is no pair).
+            if let Some(value) = word.sway.plain() {
                 word.sway = Sway::Word((value * 2.0).clamp(-3.0, 3.0));
             }
         }
