@@ -261,18 +261,20 @@ impl Lexicons {
 
     /// Gives the second word of each listed pair in `tokens` the pair's value. Between the
     /// two may stand what acts on the second: a negator or an intensifier (마음에 안 들어요,
-    /// 맘에 정말 들어요), or an article, possessive or pronoun ("over the moon", "let me down",
+    /// 맘에 정말 들어요), or an article, possessive, pronoun or copula ("over the moon", "let me down",
     /// "superato le mie aspettative").
     pub(crate) fn read_pairs(&self, tokens: &mut [Token], lang: Lang) {
         let (pairs, lexicon) = (&self.pairs[lang.index()], &self.words[lang.index()]);
-        let articles = &Words::shared().rules(lang).articles;
+        let rules = Words::shared().rules(lang);
         for at in 1..tokens.len() {
             let (before, [second, ..]) = tokens.split_at_mut(at) else { continue };
             if !matches!(second.sway, Sway::EndsPair(_)) {
                 continue;
             }
             let first = before.iter_mut().rev().take(3).take_while(|t| t.clause == second.clause).find(|t| {
-                !t.negator && !matches!(t.sway, Sway::Intensifier(_) | Sway::TooMuch(_)) && !articles.contains(&*t.word)
+                !t.negator
+                    && !matches!(t.sway, Sway::Intensifier(_) | Sway::TooMuch(_))
+                    && !rules.passes_over(&t.word, false)
             });
             let Some(first) = first else { continue };
             if let Some((_, value)) =
@@ -728,11 +730,20 @@ mod tests {
             ("Toilets were filthy", Negative),
             // Praise and complaints said with a turn of phrase.
             ("Made my day", Positive),
-            ("Sarah was a star", Positive),
+            ("Sarah was an absolute star", Positive),
             ("You guys rock", Positive),
             ("Could do better", Negative),
             ("Left a lot to be desired", Negative),
             ("Below par", Negative),
+            // A copula stands inside a pair and a negation's reach as an article does: "the
+            // food was cold", "il cibo era freddo"; "not sure it was worth it".
+            ("The food was cold", Negative),
+            ("The beer was cold and the food great", Positive),
+            ("Prices are high", Negative),
+            ("Il cibo era freddo", Negative),
+            ("Il prezzo è alto", Negative),
+            ("Not sure it was worth it", Negative),
+            ("None of that is an issue", Positive),
             ("흠잡을 데가 없어요", Positive),
             ("나무랄 데 없어요", Positive),
             ("좋은 데가 없어요", Negative),

@@ -157,6 +157,12 @@ struct RulesFile {
     /// sono trovato bene"), nor part a listed pair ("let me down").
     #[serde(default)]
     articles: Vec<String>,
+    /// Forms of "to be" that link a word to what is said of it: they stand inside a pair and
+    /// a negation's reach as articles do ("the food was cold", "il cibo era freddo", "not sure
+    /// it was worth it"), but do not make "a little" of Italian poco ("è poco gentile") as an
+    /// article does, nor carry it past them ("dopo poco si è rotto", soon after it broke).
+    #[serde(default)]
+    copulas: Vec<String>,
     /// Negators (not listed again under `negators`) that reach only the word after them, and
     /// only where no article stands before them: Italian poco (poco cortese, not very polite),
     /// not un poco (a little).
@@ -202,6 +208,7 @@ pub(crate) struct Rules {
     pub problems: Vec<String>,
     pub unstemmed: HashSet<String>,
     pub articles: HashSet<String>,
+    copulas: HashSet<String>,
     ends_negation: Vec<String>,
     negates_next: Vec<String>,
     /// With their length in syllables, longest first, by their last letter.
@@ -673,6 +680,13 @@ fn listed(list: &[String], word: &str) -> bool {
 }
 
 impl Rules {
+    /// Whether `word` stands between a negator or a pair's first word and the word they act
+    /// on without counting: an article or a pronoun, and a copula unless what acts reaches the
+    /// next word only.
+    pub(crate) fn passes_over(&self, word: &str, next_word_only: bool) -> bool {
+        self.articles.contains(word) || (!next_word_only && self.copulas.contains(word))
+    }
+
     /// The short lists `word` (read as `term`) is in. Faults are found by their term too:
     /// Korean names one with a particle (단점은, 불만이); intentions by their term only.
     fn marks(&self, word: &str, term: &str) -> Marks {
@@ -786,6 +800,7 @@ impl Words {
                 problems: file.problems.iter().map(|w| fold(w, lang)).collect(),
                 unstemmed: fold_all(file.unstemmed),
                 articles: fold_all(file.articles),
+                copulas: fold_all(file.copulas),
                 ends_negation: file.ends_negation.iter().map(|w| fold(w, lang)).collect(),
                 negates_next: file.negates_next.iter().map(|w| fold(w, lang)).collect(),
                 particles: by_last,
@@ -822,8 +837,10 @@ impl Words {
     fn tokens_with(&self, text: &str, lang: Lang, mut kept: Option<&mut Readings>) -> Vec<Token> {
         let mut tokens: Vec<Token> = Vec::with_capacity(text.len() / 5);
         let rules = self.rules(lang);
-        // Words left in the current negation's scope.
+        // Words left in the current negation's scope, and whether it reaches the next word
+        // only (Italian poco): then a copula ends it ("dopo poco si è rotto").
         let mut reach = 0usize;
+        let mut next_word_only = false;
         let mut clause = 0u32;
         let mut pieces = self.pieces(text).into_iter();
         // What is left of pieces read as two words (see `Reading::glued`), the nearest last.
@@ -980,10 +997,11 @@ impl Words {
             } else if negator {
                 // A Korean negator (안 좋아요, 못 먹을) reaches only the predicate after it.
                 reach = if lang == Lang::Ko || next_only { 1 } else { NEGATION_REACH };
+                next_word_only = next_only;
             } else if reach > 0 && rules.ends_negation.iter().any(|w| *w == *tokens[tokens.len() - 1].word) {
                 reach = 0;
             } else if reach > 0
-                && !rules.articles.contains(&*tokens[tokens.len() - 1].word)
+                && !rules.passes_over(&tokens[tokens.len() - 1].word, next_word_only)
                 && !matches!(sway, Sway::Intensifier(_) | Sway::TooMuch(_))
             {
                 reach -= 1;
