@@ -207,7 +207,7 @@ pub(crate) struct Rules {
     pub resolving: Vec<String>,
     pub problems: Vec<String>,
     pub unstemmed: HashSet<String>,
-    pub articles: HashSet<String>,
+    articles: HashSet<String>,
     copulas: HashSet<String>,
     ends_negation: Vec<String>,
     negates_next: Vec<String>,
