@@ -209,6 +209,8 @@ pub(crate) struct Rules {
     pub unstemmed: HashSet<String>,
     articles: HashSet<String>,
     copulas: HashSet<String>,
+    /// Articles and copulas in one set: most words are neither, and one look tells.
+    passing: HashSet<String>,
     ends_negation: Vec<String>,
     negates_next: Vec<String>,
     /// With their length in syllables, longest first, by their last letter.
@@ -684,7 +686,7 @@ impl Rules {
     /// on without counting: an article or a pronoun, and a copula unless what acts reaches the
     /// next word only.
     pub(crate) fn passes_over(&self, word: &str, next_word_only: bool) -> bool {
-        self.articles.contains(word) || (!next_word_only && self.copulas.contains(word))
+        self.passing.contains(word) && !(next_word_only && self.copulas.contains(word))
     }
 
     /// The short lists `word` (read as `term`) is in. Faults are found by their term too:
@@ -799,6 +801,7 @@ impl Words {
                 resolving: file.resolving.iter().map(|w| fold(w, lang)).collect(),
                 problems: file.problems.iter().map(|w| fold(w, lang)).collect(),
                 unstemmed: fold_all(file.unstemmed),
+                passing: fold_all(file.articles.iter().chain(&file.copulas).cloned().collect()),
                 articles: fold_all(file.articles),
                 copulas: fold_all(file.copulas),
                 ends_negation: file.ends_negation.iter().map(|w| fold(w, lang)).collect(),
