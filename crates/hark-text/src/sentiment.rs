@@ -749,6 +749,8 @@ mod tests {
             ("좋은 데가 없어요", Negative),
             ("갈 데가 없어요", Neutral),
             ("역시 믿고 이용합니다", Positive),
+            ("믿고 사는 브랜드", Positive),
+            ("후기 믿고 사진 보고 주문했어요", Neutral),
             ("Lasciate perdere", Negative),
             // What the demo data says (crates/hark/src/demo.rs): charged twice, good but dear,
             // kind but slow to resolve.
