@@ -616,12 +616,12 @@ mod tests {
             ("Altezza 170 cm", Neutral),
             // What was not expected is what happened: the negation ends at "expect".
             ("I didn't expect to like it as much as I do", Positive),
+            ("Didn't expect to love it", Positive),
             // "like" after anything or one compares and says nothing alone (it read
             // as "like" negated); "one" uses up the reach of "never" as any word does.
             ("I have never seen one like it", Neutral),
             ("Never seen anything like it", Neutral),
             ("Never had one as good as this", Positive),
-            ("Didn't expect to love it", Positive),
             // Italian poco before a word is "not very" (it read as "a little" of it); un poco,
             // un po' (a little) is not, and poco reaches no further than the next word.
             ("Personale poco disponibile", Negative),

@@ -207,10 +207,9 @@ pub(crate) struct Rules {
     pub resolving: Vec<String>,
     pub problems: Vec<String>,
     pub unstemmed: HashSet<String>,
-    articles: HashSet<String>,
-    copulas: HashSet<String>,
     /// Articles and copulas in one set: most words are neither, and one look tells.
     passing: HashSet<String>,
+    copulas: HashSet<String>,
     ends_negation: Vec<String>,
     negates_next: Vec<String>,
     /// With their length in syllables, longest first, by their last letter.
@@ -532,6 +531,7 @@ fn waited_all_of_in_korean(tokens: &mut [Token]) {
     for at in 1..tokens.len() {
         let (before, [verb, ..]) = tokens.split_at_mut(at) else { continue };
         let time = &before[at - 1];
+        // Read from the word: 나 after a vowel (하루나) is no particle the reader strips.
         let Some(length) = time.word.strip_suffix("이나").or_else(|| time.word.strip_suffix('나')) else { continue };
         if time.clause == verb.clause
             && TIMES.iter().any(|unit| length.ends_with(unit))
@@ -689,6 +689,11 @@ impl Rules {
         self.passing.contains(word) && !(next_word_only && self.copulas.contains(word))
     }
 
+    /// Whether `word` is an article, possessive or pronoun (un, il, mi …).
+    fn is_article(&self, word: &str) -> bool {
+        self.passing.contains(word) && !self.copulas.contains(word)
+    }
+
     /// The short lists `word` (read as `term`) is in. Faults are found by their term too:
     /// Korean names one with a particle (단점은, 불만이); intentions by their term only.
     fn marks(&self, word: &str, term: &str) -> Marks {
@@ -801,8 +806,7 @@ impl Words {
                 resolving: file.resolving.iter().map(|w| fold(w, lang)).collect(),
                 problems: file.problems.iter().map(|w| fold(w, lang)).collect(),
                 unstemmed: fold_all(file.unstemmed),
-                passing: fold_all(file.articles.iter().chain(&file.copulas).cloned().collect()),
-                articles: fold_all(file.articles),
+                passing: fold_all(file.articles.into_iter().chain(file.copulas.iter().cloned()).collect()),
                 copulas: fold_all(file.copulas),
                 ends_negation: file.ends_negation.iter().map(|w| fold(w, lang)).collect(),
                 negates_next: file.negates_next.iter().map(|w| fold(w, lang)).collect(),
@@ -877,8 +881,7 @@ impl Words {
             }
             let next_only = role == Role::Negator && rules.negates_next.iter().any(|w| *w == *word);
             let negator = role == Role::Negator
-                && !(next_only
-                    && tokens.last().is_some_and(|t| t.clause == clause && rules.articles.contains(&*t.word)));
+                && !(next_only && tokens.last().is_some_and(|t| t.clause == clause && rules.is_article(&t.word)));
             // Korean negates after the word: 좋지 않아요, 맛있지 못했다, 재미도 없다.
             if lang == Lang::Ko {
                 let after_ji = negates_before(&word);
