@@ -49,8 +49,10 @@ def main(vader_path):
     ours = json.loads((HERE / "sentiment/en.json").read_text())
     rules = json.loads((HERE / "rules/en.json").read_text())
     # The faults of "my only complaint" (flaw, downside) are complaints of their own elsewhere,
-    # and so are the verbs of a warning ("don't bother": a bother).
-    own = {"faults", "warned"}
+    # and so are the verbs of a warning ("don't bother": a bother). The words of a repeat
+    # contact (call, several, times) mark where to look, and mean what they mean: "severe" is
+    # no "several".
+    own = {"faults", "warned", "once", "times", "counts", "repeated"}
     ruled = {w for key in rules if key not in own for w in (rules[key] if isinstance(rules[key], list) else rules[key].keys())}
     italian = json.loads((HERE / "sentiment/it.json").read_text())
     ours_stems = {stem(w.lower()) for w in ours if " " not in w}

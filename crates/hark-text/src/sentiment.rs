@@ -1304,6 +1304,91 @@ mod tests {
         ]);
     }
 
+    /// A call, an explanation or a charge that should have been one, made again and again:
+    /// a repeat contact is a complaint in every language, though no word of it says so; a
+    /// count of anything else is not.
+    #[test]
+    fn a_call_or_a_charge_made_again_and_again_is_a_complaint() {
+        use SentimentLabel::*;
+        reads(&[
+            ("I had to call five times.", Negative),
+            ("Called 3 times and still no answer", Negative),
+            ("I emailed them twice.", Negative),
+            ("This is the third time I've called about this.", Negative),
+            ("I was transferred four times.", Negative),
+            ("I had to explain myself several times.", Negative),
+            ("Called them 4x before anyone picked up.", Negative),
+            ("I paid twice.", Negative),
+            ("Ho dovuto chiamare cinque volte.", Negative),
+            ("Ho scritto più volte senza risposta.", Negative),
+            ("Mi hanno addebitato due volte.", Negative),
+            ("L'ho contattato per l'ennesima volta.", Negative),
+            ("다섯 번이나 전화했어요.", Negative),
+            ("여러번 연락했어요.", Negative),
+            ("두 번 결제됐어요.", Negative),
+            ("세 번째 문의드립니다.", Negative),
+            ("수차례 요청했는데요.", Negative),
+            ("โทรไปห้าครั้งแล้ว", Negative),
+            ("โทรไปหลายครั้ง", Negative),
+            ("จ่ายเงินสองรอบ", Negative),
+            ("แจ้งไปหลายรอบแล้ว", Negative),
+            // The call negated, its count is what did not happen.
+            ("I didn't have to call twice.", Positive),
+            // Once, or a count of something else, says nothing.
+            ("I called once and that was it.", Neutral),
+            ("Never had to call more than once.", Neutral),
+            ("I've ordered here many times.", Neutral),
+            ("I have worn it three times.", Neutral),
+            ("My only complaint is that I've worn it twice and it pilled.", Negative),
+            ("I've bought this dress three times, love it.", Positive),
+            ("L'ho indossato tre volte.", Neutral),
+            ("Ho chiamato una volta.", Neutral),
+            ("세 번이나 봤어요.", Neutral),
+            ("한 번 전화했어요.", Neutral),
+            // 번에 is "in … goes": paid in two instalments.
+            ("두 번에 나눠서 결제했어요.", Neutral),
+            ("여러 번 주문했는데 항상 좋아요.", Positive),
+            ("ไปกินมาหลายครั้ง", Neutral),
+            ("โทรไปครั้งเดียว", Neutral),
+        ]);
+    }
+
+    /// What call-centre customers say of being hung up on, passed around or put off, and of a
+    /// problem sorted; and of goods that look other than their photo.
+    #[test]
+    fn call_centre_complaints_and_praise_read_right() {
+        use SentimentLabel::*;
+        reads(&[
+            ("Customer service is a joke.", Negative),
+            ("What a joke.", Negative),
+            ("The agent cracked a few jokes and was lovely.", Positive),
+            ("Got it sorted quickly.", Positive),
+            ("Sorted it out in one call.", Positive),
+            ("Still not sorted.", Negative),
+            ("I got passed around from department to department.", Negative),
+            ("They just bounced me around.", Negative),
+            ("The colour is different from the picture.", Negative),
+            ("Mi hanno chiuso il telefono in faccia.", Negative),
+            ("L'operatore mi ha riattaccato.", Negative),
+            ("Mi hanno passato da un operatore all'altro.", Negative),
+            ("Continuo a essere rimpallato tra uffici.", Negative),
+            ("Il colore è diverso.", Negative),
+            ("Colori diversi dalla foto.", Negative),
+            ("전화를 그냥 끊어버렸어요.", Negative),
+            ("상담원이 전화를 끊었어요.", Negative),
+            ("상담원이 먼저 끊었어요.", Negative),
+            ("상담원 뺑뺑이 돌리지 마세요.", Negative),
+            ("책임을 떠넘기네요.", Negative),
+            ("사진이랑 색이 달라요.", Negative),
+            ("사진과 다릅니다.", Negative),
+            ("다른 사진도 보여주세요.", Neutral),
+            ("วางสายใส่", Negative),
+            ("พนักงานตัดสายทิ้ง", Negative),
+            ("ของยังไม่มาเลย", Negative),
+            ("ช่างยังไม่มา", Negative),
+        ]);
+    }
+
     /// "Never got my refund" is not praise because "refund" leans negative: what a customer
     /// expected and did not get is a complaint in every language.
     #[test]
@@ -1389,7 +1474,7 @@ mod tests {
         use SentimentLabel::*;
         reads(&[
             ("Fixed the issue right away", Positive),
-            ("The agent sorted out my problem", Neutral),
+            ("The agent sorted out my problem", Positive),
             ("They did not fix the problem", Negative),
             ("Fixed one issue, but the app still has problems", Negative),
             ("No problem at all", Positive),

@@ -51,19 +51,26 @@ pub struct Token {
 /// once with the word's reading: the rules that use them test a bit, not the word, and most
 /// comments, which have none of them, skip those rules.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub(crate) struct Marks(u8);
+pub(crate) struct Marks(u16);
 
 impl Marks {
-    const ONLY: u8 = 1;
-    const FAULT: u8 = 1 << 1;
-    const AGAIN: u8 = 1 << 2;
-    const AGAIN_VERB: u8 = 1 << 3;
-    const AGAIN_MEANT: u8 = 1 << 4;
-    const AGAIN_SURELY: u8 = 1 << 5;
-    const AT_ALL: u8 = 1 << 6;
-    const INTENTION: u8 = 1 << 7;
+    const ONLY: u16 = 1;
+    const FAULT: u16 = 1 << 1;
+    const AGAIN: u16 = 1 << 2;
+    const AGAIN_VERB: u16 = 1 << 3;
+    const AGAIN_MEANT: u16 = 1 << 4;
+    const AGAIN_SURELY: u16 = 1 << 5;
+    const AT_ALL: u16 = 1 << 6;
+    const INTENTION: u16 = 1 << 7;
+    /// "Times" (volte, 번, ครั้ง) or a word that is a count of times itself (twice, 여러번).
+    const TIMES: u16 = 1 << 8;
+    const REPEATED: u16 = 1 << 9;
+    /// A count of two or more, or an ordinal past the first: "three", "third", "5".
+    const COUNT: u16 = 1 << 10;
+    /// What a customer should need to do, or be charged, once (call, 전화, โทร).
+    const ONCE: u16 = 1 << 11;
 
-    fn has(self, mark: u8) -> bool {
+    fn has(self, mark: u16) -> bool {
         self.0 & mark != 0
     }
 }
@@ -123,6 +130,19 @@ struct RulesFile {
     warned: Vec<String>,
     #[serde(default)]
     warning: Vec<String>,
+    /// Repeat contacts (see `done_again_and_again`): the verbs of what a customer should need
+    /// to do, or be charged, once, by how they begin (`once`: call, phon, 전화, โทร, addebit);
+    /// the words of "times" (`times`: times, volte, 번, ครั้ง); the counts of two or more and the
+    /// ordinals past the first said before them (`counts`: three, third, tre, 세, สาม); the
+    /// words that say the count alone (`repeated`: twice, ripetutamente, 수차례).
+    #[serde(default)]
+    once: Vec<String>,
+    #[serde(default)]
+    times: Vec<String>,
+    #[serde(default)]
+    counts: Vec<String>,
+    #[serde(default)]
+    repeated: Vec<String>,
     /// Korean words of the lexicon counted only where a word begins: further in, their letters
     /// are an ending (기만, deceit, is -기만, "only doing", in 재밌기만 하다 and 웃기만 했네).
     #[serde(default)]
@@ -201,6 +221,10 @@ pub(crate) struct Rules {
     pub start_only: Vec<String>,
     warned: Vec<String>,
     warning: Vec<String>,
+    once: Vec<String>,
+    times: Vec<String>,
+    counts: Vec<String>,
+    repeated: Vec<String>,
     pub questions: HashSet<String>,
     /// Folded, not yet read as terms (see `Lexicons`, which reads them).
     pub expected: Vec<String>,
@@ -542,6 +566,36 @@ fn waited_all_of_in_korean(tokens: &mut [Token]) {
     }
 }
 
+/// "I had to call five times", "ho dovuto chiamare tre volte", 다섯 번이나 전화했어요,
+/// โทรไปห้าครั้ง, "charged twice": what a customer should need to do or be charged once, done
+/// again and again, is a complaint (a repeat contact is what call-centre customers resent
+/// most), though no word of it says so. A count of times in the clause of a verb the rules
+/// file lists as `once`, before or after it, weighs as "on hold" does; negated, it is praise
+/// ("I didn't have to call twice"). Of anything else a count says nothing ("I've ordered here
+/// many times", 세 번이나 봤어요), nor does 번에, "in … goes" (두 번에 나눠 결제, paid in two
+/// instalments).
+fn done_again_and_again(tokens: &mut [Token]) {
+    for at in 0..tokens.len() {
+        let said = &tokens[at];
+        let counted = at > 0 && tokens[at - 1].marks.has(Marks::COUNT) && tokens[at - 1].clause == said.clause;
+        let repeated = said.marks.has(Marks::REPEATED) || (said.marks.has(Marks::TIMES) && counted);
+        if !repeated || said.word.ends_with('에') {
+            continue;
+        }
+        let clause = said.clause;
+        let mut verbs = tokens.iter().enumerate().filter(|(i, t)| *i != at && t.clause == clause);
+        if let Some((_, verb)) = verbs.find(|(_, t)| t.marks.has(Marks::ONCE)) {
+            // "Didn't have to call twice": the negation reaches the verb, not always its count.
+            let negated = verb.negated;
+            tokens[at].sway = Sway::Word(REPEATED);
+            tokens[at].negated |= negated;
+        }
+    }
+}
+
+/// What a call or a charge made again and again is worth: as much as "on hold" in the lexicon.
+const REPEATED: f64 = -2.0;
+
 /// What waiting all of a length of time is worth: as much as 오래 걸렸 (took long) in the lexicon.
 const WAITED_ALL_OF: f64 = -2.0;
 
@@ -700,7 +754,7 @@ impl Rules {
         // Korean lists verbs of coming back for its own rule (`wanted_again_in_korean`), not
         // this one's: without a word of coming back, they mark nothing.
         let verbs: &[String] = if self.again.is_empty() { &[] } else { &self.again_verbs };
-        let by_word: [(&[String], u8); 7] = [
+        let by_word: [(&[String], u16); 7] = [
             (&self.only, Marks::ONLY),
             (&self.faults, Marks::FAULT),
             (&self.again, Marks::AGAIN),
@@ -716,7 +770,30 @@ impl Rules {
         if listed(&self.intentions, term) {
             marks |= Marks::INTENTION;
         }
+        if self.once.iter().any(|verb| word.starts_with(verb.as_str())) {
+            marks |= Marks::ONCE;
+        }
+        // Past an elided article: l'ennesima (volta), the umpteenth time.
+        if self.is_count(word.rsplit_once('\'').map_or(word, |(_, bare)| bare)) {
+            marks |= Marks::COUNT;
+        }
+        if listed(&self.times, word) || listed(&self.times, term) {
+            marks |= Marks::TIMES;
+        }
+        // A count glued to its "times" (여러번, 5번, หลายครั้ง) or "3x" say it in one word.
+        let glued = self.times.iter().any(|unit| term.strip_suffix(unit.as_str()).is_some_and(|n| self.is_count(n)));
+        if glued || listed(&self.repeated, word) || word.strip_suffix('x').is_some_and(|n| self.is_count(n)) {
+            marks |= Marks::REPEATED;
+        }
         Marks(marks)
+    }
+
+    /// Whether `word` counts two or more, or an ordinal past the first: "three", "3", "third".
+    fn is_count(&self, word: &str) -> bool {
+        listed(&self.counts, word)
+            || (!word.is_empty()
+                && word.bytes().all(|b| b.is_ascii_digit())
+                && word.parse::<u32>().is_ok_and(|n| n >= 2))
     }
 }
 
@@ -801,6 +878,10 @@ impl Words {
                 start_only: file.start_only.iter().map(|w| fold(w, lang)).collect(),
                 warned: file.warned.iter().map(|w| fold(w, lang)).collect(),
                 warning: file.warning.iter().map(|w| fold(w, lang)).collect(),
+                once: file.once.iter().map(|w| fold(w, lang)).collect(),
+                times: file.times.iter().map(|w| fold(w, lang)).collect(),
+                counts: file.counts.iter().map(|w| fold(w, lang)).collect(),
+                repeated: file.repeated.iter().map(|w| fold(w, lang)).collect(),
                 questions: fold_all(file.questions),
                 expected: file.expected.iter().map(|w| fold(w, lang)).collect(),
                 resolving: file.resolving.iter().map(|w| fold(w, lang)).collect(),
@@ -856,7 +937,7 @@ impl Words {
         // of them to look for.
         let (mut ends_pair, mut too_much, mut negates) = (false, false, false);
         // The marks of all its words: a rule none of them calls for is skipped.
-        let mut marked = 0u8;
+        let mut marked = 0u16;
         while let Some((start, end, is_word)) = rest.pop().or_else(|| pieces.next()) {
             let piece = &text[start..end];
             if !is_word {
@@ -1027,6 +1108,9 @@ impl Words {
                 done_well_in_korean(&mut tokens);
                 waited_all_of_in_korean(&mut tokens);
             }
+        }
+        if marked & (Marks::TIMES | Marks::REPEATED) != 0 && marked & Marks::ONCE != 0 {
+            done_again_and_again(&mut tokens);
         }
         if marked & Marks::ONLY != 0 {
             only_fault(&mut tokens);
