@@ -1332,6 +1332,14 @@ mod tests {
             ("โทรไปหลายครั้ง", Negative),
             ("จ่ายเงินสองรอบ", Negative),
             ("แจ้งไปหลายรอบแล้ว", Negative),
+            // Kept at it: "keep", "constantly", continuamente say the count.
+            ("Kept getting transferred.", Negative),
+            ("I keep calling and getting nowhere.", Negative),
+            ("Chiamo continuamente.", Negative),
+            ("I keep my receipts.", Neutral),
+            ("Continuo a usarlo.", Neutral),
+            // "Kept me updated" is a pair, which says what its words say.
+            ("They kept me updated and called me back.", Positive),
             // The call negated, its count is what did not happen.
             ("I didn't have to call twice.", Positive),
             // Once, or a count of something else, says nothing.
