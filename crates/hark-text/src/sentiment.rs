@@ -1390,6 +1390,11 @@ mod tests {
             ("사진이랑 색이 달라요.", Negative),
             ("사진과 다릅니다.", Negative),
             ("다른 사진도 보여주세요.", Neutral),
+            // A wait told by its length: as "on hold" is in English.
+            ("40분 동안 대기했어요.", Negative),
+            ("한 시간 동안 기다렸어요.", Negative),
+            ("รอสาย 40 นาที", Negative),
+            ("ไม่ต้องรอสายเลย", Positive),
             ("วางสายใส่", Negative),
             ("พนักงานตัดสายทิ้ง", Negative),
             ("ของยังไม่มาเลย", Negative),
