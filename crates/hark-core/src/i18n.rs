@@ -123,6 +123,15 @@ pub fn locale(tag: &str) -> Option<&'static Locale> {
     locales().iter().find(|l| l.tag == primary)
 }
 
+/// A language as people read it: by its own name, with its tag ("한국어 (ko)"); a tag Hark
+/// does not ship as it is.
+pub fn language_shown(tag: &str) -> String {
+    match locale(tag) {
+        Some(shipped) => format!("{} ({tag})", shipped.name),
+        None => tag.to_owned(),
+    }
+}
+
 pub fn base() -> &'static Locale {
     locale(BASE_LOCALE).expect("locales/en.json is shipped")
 }

@@ -483,14 +483,21 @@ async fn figures_cannot_mislead(app: TestApp) {
         answers["items"].as_array().unwrap().iter().map(|r| r["segment_label"].as_str().unwrap()).collect();
     assert_eq!(words, ["unsatisfied", "satisfied"]);
     let page = html(format!("/dashboard/responses?survey_id={csat}")).await;
-    assert!(page.contains("<td>satisfied</td>") && !page.contains(">promoter"), "CSAT answers are not promoters");
+    assert!(
+        page.contains(r#"<td data-label="Segment">satisfied</td>"#) && !page.contains(">promoter"),
+        "CSAT answers are not promoters"
+    );
     // The segment field speaks the words of the surveys listed: of both kinds, or of the one.
     let page = html("/dashboard/responses?segment=promoter".to_string()).await;
     assert!(page.contains(r#"<option value="promoter" selected>Promoters / Satisfied</option>"#), "{page}");
     assert!(page.contains("· Promoters / Satisfied"), "the filter line names it too");
     let page = html(format!("/dashboard/responses?survey_id={csat}&segment=promoter")).await;
     assert!(page.contains(r#"<option value="promoter" selected>Satisfied</option>"#), "{page}");
-    assert!(page.contains("<td>satisfied</td>") && !page.contains("Promoters") && !page.contains("unsatisfied</td>"));
+    assert!(
+        page.contains(r#"<td data-label="Segment">satisfied</td>"#)
+            && !page.contains("Promoters")
+            && !page.contains("unsatisfied</td>")
+    );
     // The NPS pages count NPS answers, and their links list those alone: a bar of 5s leaves
     // out the CSAT answer of 5.
     let page = html("/dashboard/overview".to_string()).await;

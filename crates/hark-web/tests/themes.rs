@@ -163,6 +163,17 @@ async fn the_themes_page_shows_drivers_in_the_reader_s_language(app: TestApp) {
     let csv = korean("/dashboard/themes.csv?min_n=5").send().await;
     let csv = csv.unwrap().text().await.unwrap();
     assert!(csv.lines().any(|l| l.starts_with("drivers,1,배송,+58.3,10,")), "{csv}");
+    // Each answer on Responses carries its themes and sentiment in the reader's words, and
+    // its language by name; every cell says what it is, for the phone's cards.
+    let html = korean("/dashboard/responses?limit=100").send().await.unwrap().text().await.unwrap();
+    for want in [
+        r#"<td data-label="주제">배송"#,
+        r#"<td data-label="감정">부정</td>"#,
+        r#"<td data-label="언어">English (en)</td>"#,
+        r#"<table data-table="responses" class="records">"#,
+    ] {
+        assert!(html.contains(want), "{want} missing");
+    }
     // An agent sees only their own answers' themes: none here.
     let (agent_http, agent_cookie) = app.user_session("agent@example.com", Role::Agent, None, None).await;
     let page = agent_http.get(format!("{}/dashboard/themes", app.base)).header("cookie", &agent_cookie).send().await;

@@ -1282,10 +1282,7 @@ async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<Str
         .collect();
     let unsubscribed =
         c.unsubscribed_at.map(|at| admin.1.t.time(at)).unwrap_or_else(|| admin.1.t.text("dash.no").into());
-    let language = c.locale.as_deref().map_or_else(String::new, |tag| match hark_core::i18n::locale(tag) {
-        Some(shipped) => format!("{} ({tag})", shipped.name),
-        None => tag.to_owned(),
-    });
+    let language = c.locale.as_deref().map_or_else(String::new, hark_core::i18n::language_shown);
     let attributes = c.attributes.iter().map(|(k, v)| (k.clone(), value_text(v))).collect();
     render(&ContactPage {
         title: c.name.clone().unwrap_or_else(|| c.external_id.clone()),

@@ -70,6 +70,13 @@ impl Table {
         words(*t, &self.name)
     }
 
+    /// Whether each row is a record read on its own (an answer), not compared down a column
+    /// (a ranking): on a phone each row is then a card of labelled cells, not a row to
+    /// scroll sideways through twelve columns.
+    fn records(&self) -> bool {
+        self.name == "responses"
+    }
+
     fn headings(&self, t: &Reader) -> Vec<String> {
         self.headers.iter().map(|h| words(*t, h)).collect()
     }
@@ -1443,7 +1450,7 @@ async fn responses(
                     x.contact.clone().unwrap_or_default(),
                     x.agent.clone().unwrap_or_default(),
                     t.word_or_value("channel", &x.channel),
-                    x.language.clone().unwrap_or_default(),
+                    x.language.as_deref().map_or_else(String::new, hark_core::i18n::language_shown),
                     x.case_status.map_or_else(String::new, |s| t.word("status", s.as_str())),
                 ]
             })
