@@ -1376,6 +1376,13 @@ mod tests {
             ("I got passed around from department to department.", Negative),
             ("They just bounced me around.", Negative),
             ("The colour is different from the picture.", Negative),
+            // Expectations met, or not: "all" stands between.
+            ("Met all my expectations.", Positive),
+            ("Didn't meet all my expectations.", Negative),
+            ("Fell short of all my expectations.", Negative),
+            ("È esattamente quello che mi aspettavo.", Positive),
+            ("Non è quello che mi aspettavo.", Negative),
+            ("Non è quello che mi aspettassi.", Negative),
             ("Mi hanno chiuso il telefono in faccia.", Negative),
             ("L'operatore mi ha riattaccato.", Negative),
             ("Mi hanno passato da un operatore all'altro.", Negative),
