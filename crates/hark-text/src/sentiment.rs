@@ -1347,7 +1347,8 @@ mod tests {
             ("Never had to call more than once.", Neutral),
             ("I've ordered here many times.", Neutral),
             ("I have worn it three times.", Neutral),
-            ("My only complaint is that I've worn it twice and it pilled.", Negative),
+            // "Complaint" is no complaining: the only one, it says all else was good.
+            ("My only complaint is that I've worn it twice.", Neutral),
             ("I've bought this dress three times, love it.", Positive),
             ("L'ho indossato tre volte.", Neutral),
             ("Ho chiamato una volta.", Neutral),

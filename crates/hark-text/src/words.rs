@@ -62,8 +62,9 @@ impl Marks {
     const AGAIN_SURELY: u16 = 1 << 5;
     const AT_ALL: u16 = 1 << 6;
     const INTENTION: u16 = 1 << 7;
-    /// "Times" (volte, 번, ครั้ง) or a word that is a count of times itself (twice, 여러번).
+    /// "Times" (volte, 번, ครั้ง), said after a count.
     const TIMES: u16 = 1 << 8;
+    /// A word that says the count alone: twice, kept, 여러번, 5번.
     const REPEATED: u16 = 1 << 9;
     /// A count of two or more, or an ordinal past the first: "three", "third", "5".
     const COUNT: u16 = 1 << 10;
@@ -792,9 +793,7 @@ impl Rules {
     /// Whether `word` counts two or more, or an ordinal past the first: "three", "3", "third".
     fn is_count(&self, word: &str) -> bool {
         listed(&self.counts, word)
-            || (!word.is_empty()
-                && word.bytes().all(|b| b.is_ascii_digit())
-                && word.parse::<u32>().is_ok_and(|n| n >= 2))
+            || (word.bytes().all(|b| b.is_ascii_digit()) && word.parse::<u32>().is_ok_and(|n| n >= 2))
     }
 }
 
