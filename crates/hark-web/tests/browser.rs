@@ -643,6 +643,12 @@ async fn the_monthly_report_prints_to_a_pdf_with_its_figures() {
 /// itself once its link is revoked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wallboard_takes_in_a_new_answer_without_a_reload() {
+    // "Answers today" starts again at midnight (UTC, the organisation's zone here): begun in
+    // the last minutes of a day, the run waits for the next, or its count would fall to 0.
+    let into_day = jiff::Timestamp::now().as_millisecond().rem_euclid(86_400_000);
+    if 86_400_000 - into_day < 180_000 {
+        tokio::time::sleep(Duration::from_millis((86_400_000 - into_day) as u64 + 1_000)).await;
+    }
     let app = app().await;
     let survey = app.survey(json!({"name": "Floor NPS", "kind": "nps", "brand": "Acme"})).await;
     let answer = |key: &str, comment: &str| {

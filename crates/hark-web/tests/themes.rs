@@ -174,6 +174,9 @@ async fn the_themes_page_shows_drivers_in_the_reader_s_language(app: TestApp) {
     ] {
         assert!(html.contains(want), "{want} missing");
     }
+    // The filter line names a chosen language as the column does.
+    let html = korean("/dashboard/responses?language=en").send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("· English (en)"), "the language filter in words");
     // An agent sees only their own answers' themes: none here.
     let (agent_http, agent_cookie) = app.user_session("agent@example.com", Role::Agent, None, None).await;
     let page = agent_http.get(format!("{}/dashboard/themes", app.base)).header("cookie", &agent_cookie).send().await;

@@ -647,7 +647,8 @@ async fn filters(
         .chain([chosen(&teams), chosen(&agents), chosen(&themes)])
         .chain([Some(get("channel")).filter(|v| !v.is_empty()).map(|c| t.word_or_value("channel", &c))])
         .chain([chosen(&segments), chosen(&scores).map(|n| t.fill1("filter.score_is", "score", n))])
-        .chain(["language", "attr", "q"].map(|k| Some(get(k)).filter(|v| !v.is_empty())))
+        .chain([Some(get("language")).filter(|v| !v.is_empty()).map(|l| hark_core::i18n::language_shown(&l))])
+        .chain(["attr", "q"].map(|k| Some(get(k)).filter(|v| !v.is_empty())))
         .flatten()
         .collect::<Vec<_>>()
         .join(" · ");
