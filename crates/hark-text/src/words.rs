@@ -569,8 +569,8 @@ fn waited_all_of_in_korean(tokens: &mut [Token]) {
 
 /// "I had to call five times", "ho dovuto chiamare tre volte", 다섯 번이나 전화했어요,
 /// โทรไปห้าครั้ง, "charged twice", "kept getting transferred": what a customer should need to
-/// do or be charged once, done again and again, is a complaint (a repeat contact is what
-/// call-centre customers resent most), though no word of it says so. A count of times, or a
+/// do or be charged once, done again and again, is a complaint (first-contact resolution,
+/// the figure call centres keep, counts exactly this), though no word of it says so. A count of times, or a
 /// word that says it was kept at (kept, continuamente), in the clause of a verb the rules file
 /// lists as `once`, before or after it, weighs as "on hold" does; with its verb negated it is
 /// praise ("I didn't have to call twice"). Of anything else a count says nothing ("I've
