@@ -39,26 +39,45 @@ impl Size {
         }
     }
 
-    /// A row label shortened to fit the narrow chart's label column (the full one stays in
-    /// the mark's title and the table).
+    /// A row label shortened by its width to fit the narrow chart's label column (the full
+    /// one stays in the mark's title and the table). Counted in letters, Thai had lost words
+    /// that fit (its vowel and tone marks take no width), and a long Korean name ran off the
+    /// chart's left edge (a Hangul letter is twice as wide as a Latin one).
     fn label(self, text: &str) -> String {
-        match self {
-            Size::Narrow if text.chars().count() > 13 => format!("{}…", text.chars().take(12).collect::<String>()),
-            _ => text.to_string(),
+        if self == Size::Wide || text_width(text) <= NARROW_LABEL {
+            return text.to_string();
         }
+        let room = NARROW_LABEL - char_width('…');
+        let mut width = 0.0;
+        // A mark adds no width, so it stays with the letter it sits on; a Thai vowel written
+        // before its consonant (เ, แ, โ, ใ, ไ) goes with it.
+        let end = text.char_indices().find(|&(_, c)| {
+            width += char_width(c);
+            width > room
+        });
+        let kept = text[..end.map_or(text.len(), |(at, _)| at)]
+            .trim_end_matches(|c: char| c.is_whitespace() || ('\u{0E40}'..='\u{0E44}').contains(&c));
+        format!("{kept}…")
     }
 }
 
-/// About how wide `text` is at 12 px: Hangul and CJK take a full em, Thai and Latin about half.
+/// The widest row label of the narrow chart: it ends 8 units before the dots' column, 112
+/// units from the left edge.
+const NARROW_LABEL: f64 = 100.0;
+
+/// About how wide `text` is at 12 px.
 fn text_width(text: &str) -> f64 {
-    text.chars()
-        .map(|c| match c {
-            '\u{1100}'..='\u{11FF}' | '\u{3000}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}' => 12.0,
-            // Thai marks above and below a consonant take no width of their own.
-            '\u{0E31}' | '\u{0E34}'..='\u{0E3A}' | '\u{0E47}'..='\u{0E4E}' => 0.0,
-            _ => 6.8,
-        })
-        .sum()
+    text.chars().map(char_width).sum()
+}
+
+/// Hangul and CJK take a full em, Thai and Latin about half.
+fn char_width(c: char) -> f64 {
+    match c {
+        '\u{1100}'..='\u{11FF}' | '\u{3000}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}' => 12.0,
+        // Thai marks above and below a consonant take no width of their own.
+        '\u{0E31}' | '\u{0E34}'..='\u{0E3A}' | '\u{0E47}'..='\u{0E4E}' => 0.0,
+        _ => 6.8,
+    }
 }
 
 /// A chart with links is a group whose links a screen reader can reach; one without is a
@@ -450,6 +469,25 @@ mod tests {
             2,
             "the line joins the whole months only"
         );
+    }
+
+    /// A narrow chart's row label is kept whole while it fits its column, and cut to fit it
+    /// otherwise, by width: Thai names that fit stay whole, a long Korean one is cut.
+    #[test]
+    fn narrow_row_labels_fit_their_column() {
+        for name in ["เว็บไซต์และแอป", "การติดต่อสื่อสาร", "ฝ่ายบริการลูกค้า", "Staff attitude", "소통·후속 조치"]
+        {
+            assert_eq!(Size::Narrow.label(name), name);
+        }
+        for name in ["고객지원 1팀 야간 상담조", "Communication and follow-up", "คืนเงิน คืนสินค้า ยกเลิก"]
+        {
+            let short = Size::Narrow.label(name);
+            assert!(short.ends_with('…') && text_width(&short) <= NARROW_LABEL, "{short}");
+            assert!(name.starts_with(short.trim_end_matches('…')), "{short}");
+        }
+        assert_eq!(Size::Narrow.label("Communication and follow-up"), "Communication…");
+        assert_eq!(Size::Narrow.label("การรอและความเร็ว"), "การรอและความ…");
+        assert_eq!(Size::Wide.label("Communication and follow-up"), "Communication and follow-up");
     }
 
     /// A year of thin months (an agent's own view) labels what it has room for: its caveats
