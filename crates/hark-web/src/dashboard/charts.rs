@@ -61,9 +61,15 @@ impl Size {
     }
 }
 
-/// The widest row label of the narrow chart: it ends 8 units before the dots' column, 112
-/// units from the left edge.
-const NARROW_LABEL: f64 = 100.0;
+/// Where the narrow chart's dots begin: its row labels stand left of it.
+const NARROW_LEFT: f64 = 112.0;
+
+/// A row label ends this far before the dots.
+const LABEL_GAP: f64 = 8.0;
+
+/// The widest row label of the narrow chart: its column, less the gap and a margin at the
+/// chart's edge.
+const NARROW_LABEL: f64 = NARROW_LEFT - LABEL_GAP - 4.0;
 
 /// About how wide `text` is at 12 px.
 fn text_width(text: &str) -> f64 {
@@ -356,7 +362,7 @@ pub(crate) fn dot_rows(t: Reader, rows: &[DotRow], size: Size) -> String {
     let (w, right, row_h) = (size.width(), 16.0, 34.0);
     // Wide: room for the longest label, up to two fifths of the width.
     let longest = rows.iter().map(|r| text_width(&size.label(&r.label))).fold(0.0, f64::max);
-    let left = if size == Size::Wide { (longest + 16.0).clamp(170.0, w * 0.4) } else { 112.0 };
+    let left = if size == Size::Wide { (longest + 16.0).clamp(170.0, w * 0.4) } else { NARROW_LEFT };
     let h = 26.0 + row_h * rows.len() as f64;
     let x = |v: f64| left + (w - left - right) * (v + 100.0) / 200.0;
     let mut svg = format!(
@@ -379,7 +385,7 @@ pub(crate) fn dot_rows(t: Reader, rows: &[DotRow], size: Size) -> String {
             cy,
             esc(&size.label(label)),
             cy + 12.0,
-            x = left - 8.0,
+            x = left - LABEL_GAP,
         );
         svg.push_str(&linked(href.as_deref(), text));
         for (k, dot) in dots.iter().enumerate() {
