@@ -71,6 +71,14 @@ pub struct Contact {
     pub contact_consent_at: Option<i64>,
 }
 
+impl Contact {
+    /// How staff pages name the contact: their name, else their email, else the business's
+    /// own id for them (which says the least to an agent reading an inbox).
+    pub fn shown_name(&self) -> &str {
+        [&self.name, &self.email].into_iter().flatten().find(|s| !s.trim().is_empty()).unwrap_or(&self.external_id)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -895,4 +903,31 @@ where
 {
     let rows = sqlx::query("SELECT id, name, created_at FROM teams ORDER BY name").fetch_all(exec).await?;
     rows.iter().map(team_from).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_contact_is_shown_by_name_then_email_then_external_id() {
+        let mut c = Contact {
+            id: "c1".into(),
+            external_id: "crm-77".into(),
+            email: Some("ann@example.com".into()),
+            name: Some("Ann".into()),
+            locale: None,
+            attributes: Map::new(),
+            unsubscribed_at: None,
+            created_at: 0,
+            updated_at: 0,
+            phone: None,
+            contact_consent_at: None,
+        };
+        assert_eq!(c.shown_name(), "Ann");
+        c.name = Some("  ".into());
+        assert_eq!(c.shown_name(), "ann@example.com", "a blank name is no name");
+        c.email = None;
+        assert_eq!(c.shown_name(), "crm-77");
+    }
 }

@@ -140,6 +140,9 @@ async fn each_role_sees_and_works_only_the_cases_in_its_scope(app: TestApp) {
     assert_eq!(status, StatusCode::OK);
     assert!(inbox.contains(&billing.id) && !inbox.contains(&sales.id), "{inbox}");
     assert!(inbox.contains("1 mine"), "the top bar counts the lead's open cases");
+    // Each case is a card on a phone, its customer by name.
+    let customer = format!(r#"<td data-label="Customer"><a href="/admin/cases/{}">Ann</a></td>"#, billing.id);
+    assert!(inbox.contains(r#"<table id="case-list" class="records">"#) && inbox.contains(&customer), "{inbox}");
     for view in ["mine", "team", "overdue", "soon", "unassigned", "all"] {
         let (status, page) = lead.page(&format!("/admin/cases?view={view}&status=")).await;
         assert_eq!(status, StatusCode::OK, "{view}: {page}");

@@ -517,7 +517,11 @@ async fn figures_cannot_mislead(app: TestApp) {
 
     // "Company" once for the company; a filtered view is a selection, beside the company.
     let page = html("/dashboard/overview".to_string()).await;
-    assert_eq!(page.matches("<td>Company</td>").count(), 1, "the summary lists the company once");
+    assert_eq!(
+        page.matches(r#"<td class="name" data-label="Scope">Company</td>"#).count(),
+        1,
+        "the summary lists the company once"
+    );
     assert_eq!(page.matches("NPS · Company").count(), 1);
     let o = app.get_json(&format!("/api/v1/reports/overview?team_id={}", s.north)).await;
     assert_eq!(
@@ -576,7 +580,12 @@ async fn figures_cannot_mislead(app: TestApp) {
     );
     assert_eq!(seg["rows"][3]["enough_data"], true);
     let page = html("/dashboard/segments?by=team&min_n=1".to_string()).await;
-    assert!(page.contains(r#"<td class="rank">not ranked</td><td>No team</td>"#), "{page}");
+    assert!(
+        page.contains(
+            r#"<td class="rank" data-label="Rank">not ranked</td><td class="name" data-label="Segment">No team</td>"#
+        ),
+        "{page}"
+    );
 
     // Whole-number bins are whole numbers; thin bins are flagged.
     let ag = app.get_json("/api/v1/reports/agents").await;
@@ -655,7 +664,7 @@ async fn figures_lead_to_their_answers(app: TestApp) {
     assert!(page.contains(r#"<a href="/dashboard/responses?from="#) && page.contains(r#"<circle class="point"#));
     // A segment row and an agent.
     let page = get_as(&app, &http, &admin, "/dashboard/segments?by=team").await.text().await.unwrap();
-    let north = link_after(&page, r#"<td class="rank">1</td>"#);
+    let north = link_after(&page, r#"<td class="rank" data-label="Rank">1</td>"#);
     assert_eq!(north, format!("/api/v1/reports/responses?team_id={}&kind=nps", s.north));
     assert_eq!(app.get_json(&north).await["total"], 80);
     let page = get_as(&app, &http, &admin, "/dashboard/agents").await.text().await.unwrap();

@@ -157,8 +157,12 @@ async fn the_themes_page_shows_drivers_in_the_reader_s_language(app: TestApp) {
     for want in ["주제", "배송", "직원 태도", "걸린 NPS 점수", "n = 30", "theme=delivery"] {
         assert!(html.contains(want), "{want} missing");
     }
-    // A rank and "too few answers" in its place are kept on one line (class `rank`).
-    assert!(html.contains(r#"<td class="rank">1</td>"#) && html.contains(r#"<td class="rank">응답 수 부족</td>"#));
+    // A rank and "too few answers" in its place are kept on one line (class `rank`); on a
+    // phone each theme is a card of labelled tiles under its name.
+    assert!(html.contains(r#"<td class="rank" data-label="순위">1</td>"#), "{html}");
+    assert!(html.contains(r#"<td class="rank" data-label="순위">응답 수 부족</td>"#));
+    assert!(html.contains(r#"<table data-table="drivers" class="tiles">"#));
+    assert!(html.contains(r#"<td class="name" data-label="주제"><a href="/dashboard/responses?"#));
     // The page's CSV carries the same table.
     let csv = korean("/dashboard/themes.csv?min_n=5").send().await;
     let csv = csv.unwrap().text().await.unwrap();

@@ -80,7 +80,7 @@ struct CasesPage {
     cases: Vec<CaseRow>,
 }
 
-/// How a case names its customer: their name or id; "erased" after an erasure, and
+/// How a case names its customer (`Contact::shown_name`); "erased" after an erasure, and
 /// "anonymous" for an answer that never had a contact.
 async fn customer_name(
     t: Reader,
@@ -89,7 +89,7 @@ async fn customer_name(
     contact: Option<hark_store::Contact>,
 ) -> Result<String, hark_store::StoreError> {
     Ok(match contact {
-        Some(c) => c.name.unwrap_or(c.external_id),
+        Some(c) => c.shown_name().to_owned(),
         None if store.case_contact_erased(&case.id).await? => t.text("case.erased").into(),
         None => t.text("case.anonymous").into(),
     })

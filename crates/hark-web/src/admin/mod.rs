@@ -1285,7 +1285,7 @@ async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<Str
     let language = c.locale.as_deref().map_or_else(String::new, hark_core::i18n::language_shown);
     let attributes = c.attributes.iter().map(|(k, v)| (k.clone(), value_text(v))).collect();
     render(&ContactPage {
-        title: c.name.clone().unwrap_or_else(|| c.external_id.clone()),
+        title: c.shown_name().to_owned(),
         t: admin.1.t,
         nav: Some(admin.1.clone()),
         c,

@@ -70,11 +70,22 @@ impl Table {
         words(*t, &self.name)
     }
 
-    /// Whether each row is a record read on its own (an answer), not compared down a column
-    /// (a ranking): on a phone each row is then a card of labelled cells, not a row to
-    /// scroll sideways through twelve columns.
-    fn records(&self) -> bool {
-        self.name == "responses"
+    /// How the table is laid out on a phone, as its class. An answer is read on its own: a card
+    /// of labelled lines (`records`). A row of a wider table is a card of labelled tiles, each
+    /// figure in the same place card after card (`tiles`), so that it is still compared down the
+    /// page, not scrolled to sideways (the drivers were 13 columns in a box a third as wide).
+    /// Three columns fit as they are.
+    fn phone_layout(&self) -> Option<&'static str> {
+        match self.headers.len() {
+            _ if self.name == "responses" => Some("records"),
+            0..=3 => None,
+            _ => Some("tiles"),
+        }
+    }
+
+    /// Whether the cell names its row (the first that is not a rank): a tile card's title.
+    fn names_row(&self, cell: &usize) -> bool {
+        (0..self.headers.len()).find(|j| !self.ranks(j)) == Some(*cell)
     }
 
     fn headings(&self, t: &Reader) -> Vec<String> {

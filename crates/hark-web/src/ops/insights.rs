@@ -866,12 +866,8 @@ pub(crate) async fn responses(
     let more = page.len() as i64 > extras.limit;
     let page = &page[..page.len().min(extras.limit as usize)];
     let ids: Vec<String> = page.iter().filter_map(|r| r.contact_id.clone()).collect();
-    let contacts: HashMap<String, String> = store
-        .get_contacts(&ids)
-        .await?
-        .into_iter()
-        .map(|c| (c.id.clone(), c.name.or(c.email).unwrap_or(c.external_id)))
-        .collect();
+    let contacts: HashMap<String, String> =
+        store.get_contacts(&ids).await?.into_iter().map(|c| (c.id.clone(), c.shown_name().to_owned())).collect();
     let answer_ids: Vec<String> = page.iter().map(|r| r.id.clone()).collect();
     let cases: HashMap<String, hark_store::Case> =
         store.cases_of_responses(&answer_ids).await?.into_iter().map(|c| (c.response_id.clone(), c)).collect();
