@@ -346,8 +346,8 @@ async fn a_personal_link_is_shown_on_the_contact_page() {
     assert!(page.text().await.unwrap().contains(&link), "the link to deliver is on the page");
 }
 
-/// The contact page reads as people write: attributes without JSON's quotes, the language by
-/// its name.
+/// The contact page reads as people write: attributes without JSON's quotes, keys as
+/// headings, yes and no in words, the language by its name.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_contact_page_shows_attributes_as_written() {
     let Some(app) = TestApp::start(hark_store::testing::Backend::Sqlite).await else { return };
@@ -366,8 +366,14 @@ async fn the_contact_page_shows_attributes_as_written() {
     let (admin, cookie) = app.user_session("admin@example.com", hark_store::Role::Admin, None, None).await;
     let page = admin.get(format!("{}/admin/contacts/{id}", app.base)).header("cookie", &cookie).send().await.unwrap();
     let page = page.text().await.unwrap();
-    for cell in ["<td>KR</td>", "<td>12</td>", "<td>false</td>", "<td>said &#34;hi&#34;</td>", "<td>한국어 (ko)</td>"]
-    {
+    let cells = [
+        "<th>Country</th><td>KR</td>",
+        "<th>Seats</th><td>12</td>",
+        "<th>Trial</th><td>no</td>",
+        "<th>Note</th><td>said &#34;hi&#34;</td>",
+        "<td>한국어 (ko)</td>",
+    ];
+    for cell in cells {
         assert!(page.contains(cell), "{cell} in {page}");
     }
     assert!(!page.contains("&#34;KR&#34;"), "no JSON quotes: {page}");
@@ -504,4 +510,17 @@ async fn metrics_are_prometheus_text_and_move_with_the_work() {
     assert!(after.lines().any(|l| l.starts_with(waiting) && l.ends_with(" 0")), "the queue depth, drained: {after}");
     assert!(after.contains("hark_http_request_duration_seconds_bucket{"), "latency histograms: {after}");
     assert!(after.contains("hark_writer_batch_size_bucket{"));
+}
+
+/// The Jobs page says what each job is about as facts, not as JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_jobs_page_shows_what_a_job_is_about_in_words() {
+    let Some(app) = TestApp::start(hark_store::testing::Backend::Sqlite).await else { return };
+    let later = jiff::Timestamp::now().as_millisecond() + 3_600_000;
+    let job = hark_store::NewJob::new(hark_store::SEND_INVITATION_JOB, json!({"invitation_id": "inv-7"}), later);
+    app.store.enqueue(&job).await.unwrap();
+    let (admin, cookie) = app.user_session("admin@example.com", hark_store::Role::Admin, None, None).await;
+    let page = admin.get(format!("{}/admin/jobs", app.base)).header("cookie", &cookie).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Invitation id: inv-7") && !page.contains("&#34;invitation_id&#34;"), "{page}");
 }

@@ -1053,7 +1053,8 @@ async fn jobs(State(state): State<AppState>, admin: Admin) -> Response {
             id: j.id,
             queued: j.status == hark_store::JobStatus::Queued,
             kind: t.word_or_value("job", &j.kind),
-            payload: j.payload.to_string(),
+            // What the job is about, as its other pages write facts (`Invitation id: …`), not JSON.
+            payload: j.payload.as_object().map_or_else(|| j.payload.to_string(), |m| facts(t, m)),
             status: t.word("job_status", j.status.as_str()),
             attempts: j.attempts,
             max_attempts: j.max_attempts,
@@ -1143,7 +1144,8 @@ struct ContactPage {
     c: Contact,
     /// The contact's language by its own name: "한국어 (ko)".
     language: String,
-    /// The contact's attributes as people read them: `TH`, not `"TH"`.
+    /// The contact's attributes as people read them: `Country` `TH`, not `country` `"TH"`
+    /// (the key as the dashboard's headings write it).
     attributes: Vec<(String, String)>,
     unsubscribed: String,
     timeline: Vec<TimelineEntry>,
@@ -1156,19 +1158,21 @@ pub(crate) fn facts(t: Reader, map: &serde_json::Map<String, serde_json::Value>)
         .map(|(k, v)| match hark_core::insight::INTERACTION_FIGURES.iter().find(|f| f.0 == k) {
             // The call-centre figures by their names; seconds as minutes and seconds.
             Some((key, _, _, " s")) => {
-                format!("{}: {}", figure_name(t, key), v.as_f64().map_or_else(|| value_text(v), |s| duration(t, s)))
+                format!("{}: {}", figure_name(t, key), v.as_f64().map_or_else(|| value_text(t, v), |s| duration(t, s)))
             }
-            Some((key, ..)) => format!("{}: {}", figure_name(t, key), value_text(v)),
-            None => format!("{}: {}", crate::page::heading(k), value_text(v)),
+            Some((key, ..)) => format!("{}: {}", figure_name(t, key), value_text(t, v)),
+            None => format!("{}: {}", crate::page::heading(k), value_text(t, v)),
         })
         .collect::<Vec<_>>()
         .join(" · ")
 }
 
-/// A stored value as people read it: text without JSON's quotes, a list as "a, b".
-fn value_text(v: &serde_json::Value) -> String {
+/// A stored value as people read it: text without JSON's quotes, a list as "a, b", a
+/// yes or no in the reader's words.
+fn value_text(t: Reader, v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Bool(yes) => t.text(if *yes { "dash.yes" } else { "dash.no" }).to_owned(),
         serde_json::Value::Array(items) => {
             items.iter().map(|i| i.as_str().map_or(i.to_string(), str::to_owned)).collect::<Vec<_>>().join(", ")
         }
@@ -1283,7 +1287,7 @@ async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<Str
     let unsubscribed =
         c.unsubscribed_at.map(|at| admin.1.t.time(at)).unwrap_or_else(|| admin.1.t.text("dash.no").into());
     let language = c.locale.as_deref().map_or_else(String::new, hark_core::i18n::language_shown);
-    let attributes = c.attributes.iter().map(|(k, v)| (k.clone(), value_text(v))).collect();
+    let attributes = c.attributes.iter().map(|(k, v)| (crate::page::heading(k), value_text(admin.1.t, v))).collect();
     render(&ContactPage {
         title: c.shown_name().to_owned(),
         t: admin.1.t,
