@@ -76,16 +76,21 @@ impl Table {
     /// page, not scrolled to sideways (the drivers were 13 columns in a box a third as wide).
     /// Three columns fit as they are.
     fn phone_layout(&self) -> Option<&'static str> {
-        match self.headers.len() {
-            _ if self.name == "responses" => Some("records"),
-            0..=3 => None,
-            _ => Some("tiles"),
+        if self.name == "responses" {
+            Some("records")
+        } else if self.headers.len() > 3 {
+            Some("tiles")
+        } else {
+            None
         }
     }
 
-    /// Whether the cell names its row (the first that is not a rank): a tile card's title.
-    fn names_row(&self, cell: &usize) -> bool {
-        (0..self.headers.len()).find(|j| !self.ranks(j)) == Some(*cell)
+    /// In tiles, the column that names each row (the first that is not a rank): its card's title.
+    fn title_column(&self) -> Option<usize> {
+        if self.phone_layout() != Some("tiles") {
+            return None;
+        }
+        (0..self.headers.len()).find(|j| !self.ranks(j))
     }
 
     fn headings(&self, t: &Reader) -> Vec<String> {
