@@ -867,6 +867,10 @@ mod tests {
             ("재구매 안해요", Negative),
             ("맛없어요", Negative),
             ("국물이 맛 없어요", Negative),
+            // A one-syllable noun with its particle (맛이, 맛도) is the noun of the pair.
+            ("맛이 없어요", Negative),
+            ("음식이 맛도 없고 양도 적어요", Negative),
+            ("맛이 있어요", Positive),
             ("사장님 번창하세요", Positive),
             ("판매자 연락 두절", Negative),
             ("기다리다 지쳤어요", Negative),

@@ -158,6 +158,13 @@ struct RulesFile {
     /// often 친절 and 도 (kindness too) than a level of kindness, so it is not listed.
     #[serde(default)]
     whole: Vec<String>,
+    /// Korean nouns of one syllable that customers write with a one-syllable particle (맛이,
+    /// the taste; 값도, the price too): it is stripped from them, which a one-syllable word is
+    /// otherwise too short to carry (사과 keeps its 과), so that 맛이 없어요 reads as 맛 없 (not
+    /// tasty) does. Only nouns that do not make another word with a particle: 차이 is a
+    /// difference, not 차 (a car, tea) and 이.
+    #[serde(default)]
+    short_nouns: Vec<String>,
     /// Particles that make a yes/no question of what comes just before (Thai ไหม, มั้ย): "ดีไหม"
     /// asks whether it is good, and says neither.
     #[serde(default)]
@@ -240,6 +247,7 @@ pub(crate) struct Rules {
     /// With their length in syllables, longest first, by their last letter.
     particles: FxHashMap<char, Vec<(String, usize)>>,
     whole: HashSet<String>,
+    short_nouns: HashSet<String>,
 }
 
 /// What a word does in a comment, as [`Words::read`] finds it.
@@ -893,6 +901,7 @@ impl Words {
                 negates_next: file.negates_next.iter().map(|w| fold(w, lang)).collect(),
                 particles: by_last,
                 whole: fold_all(file.whole),
+                short_nouns: fold_all(file.short_nouns),
             }
         });
         Words {
@@ -1512,8 +1521,8 @@ fn caseless(c: char) -> bool {
 }
 
 /// A Korean word without its trailing particle: 배송이, 배송은, 배송을 → 배송. A one-syllable
-/// particle leaves at least two syllables, so that 사과 (apple) keeps its 과; a listed noun
-/// (`whole`) keeps its last syllable.
+/// particle leaves at least two syllables, so that 사과 (apple) keeps its 과, or a listed
+/// one-syllable noun (`short_nouns`: 맛이 → 맛); a listed noun (`whole`) keeps its last syllable.
 fn strip_particle<'a>(word: &'a str, rules: &Rules) -> &'a str {
     let Some(candidates) = word.chars().next_back().and_then(|last| rules.particles.get(&last)) else {
         return word;
@@ -1523,9 +1532,12 @@ fn strip_particle<'a>(word: &'a str, rules: &Rules) -> &'a str {
     }
     let syllables = word.chars().count();
     for (particle, len) in candidates {
-        let keep = if *len == 1 { 2 } else { 1 };
-        if syllables >= len + keep && word.ends_with(particle.as_str()) {
-            return &word[..word.len() - particle.len()];
+        if syllables <= *len || !word.ends_with(particle.as_str()) {
+            continue;
+        }
+        let stem = &word[..word.len() - particle.len()];
+        if *len > 1 || syllables > 2 || rules.short_nouns.contains(stem) {
+            return stem;
         }
     }
     word
@@ -1554,6 +1566,8 @@ mod tests {
         assert_eq!(terms("하나", Lang::Ko)[0], "하나");
         // A noun whose last syllable is also a particle is one term with its particles.
         assert_eq!(terms("만족도 만족도가 만족도는", Lang::Ko), ["만족도"; 3]);
+        // A listed one-syllable noun loses its particle; another word of two syllables keeps it.
+        assert_eq!(terms("맛이 맛도 맛은 값이 차이", Lang::Ko), ["맛", "맛", "맛", "값", "차이"]);
     }
 
     /// Laughter and tears glued to a word are read apart from it, and however long they are
