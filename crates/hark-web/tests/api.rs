@@ -524,3 +524,24 @@ async fn the_jobs_page_shows_what_a_job_is_about_in_words() {
     let page = page.text().await.unwrap();
     assert!(page.contains("Invitation id: inv-7") && !page.contains("&#34;invitation_id&#34;"), "{page}");
 }
+
+/// A personal link whose contact was erased says so in the reader's language.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erased_contact_s_link_says_so_in_the_reader_s_language() {
+    let Some(app) = TestApp::start(hark_store::testing::Backend::Sqlite).await else { return };
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
+    let invitation = app.link_invitation(&survey, json!({"external_id": "p1", "email": "p1@example.com"})).await;
+    let contact = invitation["contact_id"].as_str().unwrap();
+    let erased = app.client.delete(format!("{}/api/v1/contacts/{contact}", app.base)).bearer_auth(&app.key);
+    assert!(erased.send().await.unwrap().status().is_success());
+    let (admin, cookie) = app.user_session("admin@example.com", hark_store::Role::Admin, None, None).await;
+    let csv = admin
+        .get(format!("{}/admin/surveys/{survey}/links.csv", app.base))
+        .header("cookie", &cookie)
+        .header("accept-language", "ko")
+        .send()
+        .await
+        .unwrap();
+    let csv = csv.text().await.unwrap();
+    assert!(csv.contains("(삭제됨)") && !csv.contains("(erased)"), "{csv}");
+}

@@ -899,8 +899,13 @@ struct SendPage {
 /// Personal links listed on the send page; the CSV has them all.
 const LINKS_SHOWN: usize = 500;
 
-/// (contact, email, link) of each invitation: the contact's name or external id.
-async fn link_rows(state: &AppState, invitations: &[hark_store::Invitation]) -> Result<Vec<[String; 3]>, Response> {
+/// (contact, email, link) of each invitation: the contact's name or external id, or "erased" in
+/// the reader's words.
+async fn link_rows(
+    state: &AppState,
+    t: Reader,
+    invitations: &[hark_store::Invitation],
+) -> Result<Vec<[String; 3]>, Response> {
     let ids: Vec<String> = invitations.iter().filter_map(|i| i.contact_id.clone()).collect();
     let contacts = state.store.get_contacts(&ids).await.map_err(internal)?;
     Ok(invitations
@@ -908,7 +913,8 @@ async fn link_rows(state: &AppState, invitations: &[hark_store::Invitation]) -> 
         .map(|i| {
             let c = contacts.iter().find(|c| Some(&c.id) == i.contact_id.as_ref());
             [
-                c.map(|c| c.name.clone().unwrap_or_else(|| c.external_id.clone())).unwrap_or_else(|| "(erased)".into()),
+                c.map(|c| c.name.clone().unwrap_or_else(|| c.external_id.clone()))
+                    .unwrap_or_else(|| t.text("case.erased").into()),
                 c.and_then(|c| c.email.clone()).unwrap_or_default(),
                 crate::ops::outreach::personal_link(state, &i.id),
             ]
@@ -933,7 +939,7 @@ async fn links_csv(State(state): State<AppState>, admin: Admin, Path(id): Path<S
             open.push(i);
         }
     }
-    let rows = link_rows(&state, &open).await?;
+    let rows = link_rows(&state, admin.1.t, &open).await?;
     let mut body = Vec::new();
     let mut out = csv::Writer::from_writer(&mut body);
     let _ = out.write_record(["contact", "email", "link", "made"]);
@@ -996,7 +1002,7 @@ async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String
     for invitation_id in result.iter().flat_map(|r| r.issued_ids.iter()).take(LINKS_SHOWN) {
         made.extend(state.store.get_invitation(invitation_id).await.map_err(internal)?);
     }
-    let links = link_rows(&state, &made).await?.into_iter().map(|[a, b, c]| (a, b, c)).collect();
+    let links = link_rows(&state, admin.1.t, &made).await?.into_iter().map(|[a, b, c]| (a, b, c)).collect();
     let page = SendPage {
         title: admin.1.t.0.text("send.title"),
         t: admin.1.t,
