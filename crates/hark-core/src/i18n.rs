@@ -181,6 +181,22 @@ mod tests {
         assert_eq!(locale("th").unwrap().text("nps.high"), "แนะนำอย่างยิ่ง");
     }
 
+    /// Texts are escaped where they are shown, so a tag in one is shown as written: English
+    /// headings read "Jobs</th>" and "Survey</legend>", their pages' own tags missing.
+    #[test]
+    fn no_text_holds_a_tag() {
+        for l in locales() {
+            for (key, text) in &l.texts {
+                let tag = text.split('<').skip(1).any(|rest| {
+                    let name = rest.trim_start_matches('/');
+                    name.split_once('>')
+                        .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphabetic()))
+                });
+                assert!(!tag, "locales/{}.json: `{key}` holds a tag: {text}", l.tag);
+            }
+        }
+    }
+
     /// WCAG 2.5.3 (label in name): a score button shows its number, so its spoken name must
     /// start with that number, as a word, in every language (Korean used to say "10점 중 7점").
     #[test]

@@ -523,6 +523,8 @@ async fn the_jobs_page_shows_what_a_job_is_about_in_words() {
     let page = admin.get(format!("{}/admin/jobs", app.base)).header("cookie", &cookie).send().await.unwrap();
     let page = page.text().await.unwrap();
     assert!(page.contains("Invitation id: inv-7") && !page.contains("&#34;invitation_id&#34;"), "{page}");
+    // The waiting work's table has its three headings (one had lost its tag, one had a tag in its words).
+    assert!(page.contains("<tr><th>Kind</th><th>Jobs</th><th>Oldest waiting for</th></tr>"), "{page}");
 }
 
 /// A personal link whose contact was erased says so in the reader's language.
