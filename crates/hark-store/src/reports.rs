@@ -18,7 +18,7 @@ use sqlx::Row;
 
 use crate::filter::{Sql, json_text};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
-use crate::{Dialect, ResponseFilter, Result, Store};
+use crate::{Dialect, ResponseFilter, Result, Store, tagging};
 
 const MS_PER_HOUR: i64 = 3_600_000;
 
@@ -43,6 +43,9 @@ pub enum Dimension {
     /// One of the call-centre figures (`insight::INTERACTION_FIGURES`) in the dashboard's
     /// bins: the key is the lower edge of the answer's bin; answers outside every bin are left out.
     FigureBin(String),
+    /// The themes of an answer's comment, by key: an answer counts once under each theme it
+    /// mentions, and under `*` once its comment has been read.
+    Theme,
 }
 
 impl Dimension {
@@ -80,6 +83,7 @@ impl Dimension {
             Dimension::Attribute(k) => format!("attr.{k}"),
             Dimension::Property(k) => format!("property.{k}"),
             Dimension::FigureBin(k) => format!("bin.{k}"),
+            Dimension::Theme => "theme".into(),
         }
     }
 
@@ -92,7 +96,7 @@ impl Dimension {
             (Dimension::Team, Rollup::Scores | Rollup::Facets) => Some("NULLIF(g.team_id, '')"),
             (Dimension::Channel, Rollup::Scores) => Some("g.channel"),
             (Dimension::Agent, Rollup::Facets) => Some("NULLIF(g.value, '')"),
-            (Dimension::FigureBin(_), Rollup::Facets) => Some("g.value"),
+            (Dimension::FigureBin(_) | Dimension::Theme, Rollup::Facets) => Some("g.value"),
             _ => None,
         }
     }
@@ -117,6 +121,8 @@ impl Dimension {
             Dimension::Language => _ = sql.push("r.language"),
             Dimension::Attribute(key) => json_text(sql, dialect, "c.attributes", key),
             Dimension::Property(key) | Dimension::FigureBin(key) => json_text(sql, dialect, "r.context", key),
+            // The stored tags (`|delivery|price|`), split into themes as they are counted.
+            Dimension::Theme => _ = sql.push("r.themes"),
         }
     }
 }
@@ -204,23 +210,18 @@ impl ResponseFilter {
             && self.contact_id.is_none()
             && self.language.is_none()
             && self.search.is_none()
-            && self.theme.is_none()
             && self.attributes.is_empty();
         if !answerable {
             return None;
         }
         let has = |rollup| by.is_none_or(|d| d.rollup_column(rollup).is_some());
         let whole_days = whole(self.from_ms, MS_PER_DAY) && whole(self.to_ms, MS_PER_DAY);
-        if whole_days && column == ScoreColumn::Score && self.agent_id.is_none() && has(Rollup::Scores) {
+        // A theme's answers are kept in the facet rollups only.
+        let unthemed = self.theme.is_none();
+        if whole_days && unthemed && column == ScoreColumn::Score && self.agent_id.is_none() && has(Rollup::Scores) {
             return Some(Rollup::Scores);
         }
-        if whole_days
-            && self.channel.is_none()
-            && has(Rollup::Facets)
-            // Figure bins are kept for the first question, over all agents.
-            && (by.is_none_or(|d| d.figure_edges().is_none())
-                || (column == ScoreColumn::Score && self.agent_id.is_none()))
-        {
+        if whole_days && self.channel.is_none() && has(Rollup::Facets) && self.facet(by, column).is_some() {
             return Some(Rollup::Facets);
         }
         // A time zone's midnights: whole hours (most zones), the first question, per survey.
@@ -229,6 +230,7 @@ impl ResponseFilter {
             _ => has(Rollup::Hours),
         };
         (by_hours
+            && unthemed
             && whole(self.from_ms, MS_PER_HOUR)
             && whole(self.to_ms, MS_PER_HOUR)
             && column == ScoreColumn::Score
@@ -236,6 +238,22 @@ impl ResponseFilter {
             && self.team_id.is_none()
             && self.channel.is_none())
         .then_some(Rollup::Hours)
+    }
+
+    /// The facet of the facet rollups that holds this question, and the value it is narrowed
+    /// to: a figure's bins, the themes, one theme's answers, or the agents (one agent's).
+    fn facet(&self, by: Option<&Dimension>, column: ScoreColumn) -> Option<(String, Option<&str>)> {
+        // Bins and themes are kept for the first question, over all agents.
+        let first_question = column == ScoreColumn::Score && self.agent_id.is_none();
+        match (by, self.theme.as_deref()) {
+            (Some(Dimension::FigureBin(key)), None) if first_question => Some((format!("bin.{key}"), None)),
+            (Some(Dimension::Theme), None) if first_question => Some((THEME_FACET.into(), None)),
+            // Bins and themes are not kept per theme, nor agents.
+            (Some(Dimension::FigureBin(_) | Dimension::Theme | Dimension::Agent), Some(_)) => None,
+            (Some(Dimension::FigureBin(_) | Dimension::Theme), None) => None,
+            (_, Some(theme)) => first_question.then(|| (THEME_FACET.into(), Some(theme))),
+            (_, None) => Some((AGENT_FACET.into(), self.agent_id.as_deref())),
+        }
     }
 
     /// True when a rollup holds everything this question needs.
@@ -358,22 +376,27 @@ impl Store {
             Some(rollup) => rollup_queries(rollup, filter, by, column),
             None => vec![self.raw_query(filter, by, column)],
         };
-        // The raw rows hold a figure's values; its bin is Hark's, worked out here.
+        // The raw rows hold a figure's values and a comment's tags; bins and themes are worked out here.
         let raw_edges = by.and_then(Dimension::figure_edges).filter(|_| rollup.is_none());
+        let raw_themes = by == Some(&Dimension::Theme) && rollup.is_none();
         let mut groups = BTreeMap::<Option<String>, [u64; 11]>::new();
         for row in self.fetch_all_at_once(&queries).await? {
             let score: i64 = row.try_get("score")?;
+            let Some(i) = usize::try_from(score).ok().filter(|i| *i <= 10) else { continue };
             let n = group_count(&row)?;
-            let mut key: Option<String> = row.try_get("k")?;
-            if let Some(edges) = raw_edges {
-                key = key.as_deref().and_then(|v| figure_bin(v, edges));
-                if key.is_none() {
-                    continue;
-                }
-            }
-            if let Ok(i) = usize::try_from(score)
-                && i <= 10
-            {
+            let key: Option<String> = row.try_get("k")?;
+            let keys = match (raw_edges, raw_themes) {
+                (Some(edges), _) => key.as_deref().and_then(|v| figure_bin(v, edges)).map(Some).into_iter().collect(),
+                // A comment not read yet has no tags and counts nowhere.
+                (_, true) => key
+                    .iter()
+                    .flat_map(|tags| tagging::theme_keys(Some(tags)))
+                    .chain(key.as_ref().map(|_| COMMENTED.to_owned()))
+                    .map(Some)
+                    .collect(),
+                _ => vec![key],
+            };
+            for key in keys {
                 groups.entry(key).or_default()[i] += n;
             }
         }
@@ -644,12 +667,10 @@ fn rollup_query(
         Rollup::Hours => {}
         Rollup::Scores => _ = sql.and_eq("g.channel", filter.channel.as_deref()),
         Rollup::Facets => {
-            let facet = match by {
-                Some(Dimension::FigureBin(key)) => format!("bin.{key}"),
-                _ => AGENT_FACET.to_string(),
-            };
+            let (facet, value) =
+                filter.facet(by, column).expect("the facet rollups are read only when they hold the facet");
             sql.push(" AND g.facet = ").text(&facet).push(" AND g.question = ").text(column.as_str());
-            sql.and_eq("g.value", filter.agent_id.as_deref());
+            sql.and_eq("g.value", value);
         }
     }
     push_part_and_group(&mut sql, part, unit);
@@ -683,50 +704,12 @@ pub(crate) const THEME_FACET: &str = "theme";
 pub(crate) const COMMENTED: &str = "*";
 
 impl Store {
-    /// Main-question scores per theme value of the facet rollups (`None`: the filter needs
-    /// the rows: a channel, an agent, a cut day …).
-    pub async fn theme_rollup(&self, filter: &ResponseFilter) -> Result<Option<BTreeMap<String, [u64; 11]>>> {
-        if !theme_rollup_answers(filter) {
-            return Ok(None);
-        }
-        let day = |ms: Option<i64>| ms.map(|ms| ms.div_euclid(MS_PER_DAY));
-        let queries: Vec<Sql> = block_parts(FACET_TABLES, day(filter.from_ms), day(filter.to_ms), today())
-            .iter()
-            .map(|part| {
-                let mut sql = Sql::new(&format!(
-                    "SELECT g.value AS k, g.score AS score, {} AS n FROM {} g WHERE 1 = 1",
-                    part.sum(),
-                    part.table
-                ));
-                push_survey_and_team(&mut sql, filter);
-                sql.push(" AND g.facet = ")
-                    .text(THEME_FACET)
-                    .push(" AND g.question = ")
-                    .text(ScoreColumn::Score.as_str());
-                push_part_and_group(&mut sql, part, part.unit);
-                sql
-            })
-            .collect();
-        let mut groups = BTreeMap::<String, [u64; 11]>::new();
-        for row in self.fetch_all_at_once(&[summed(queries)]).await? {
-            let score: i64 = row.try_get("score")?;
-            let Some(slot) = usize::try_from(score).ok().filter(|s| *s < 11) else { continue };
-            groups.entry(row.try_get("k")?).or_default()[slot] += group_count(&row)?;
-        }
-        Ok(Some(groups))
-    }
-
     /// Runs independent reads at once: each on a connection of its own, they share the
     /// machine's cores (a page's rollup parts, or the parts of a period cut by a time zone).
     async fn fetch_all_at_once(&self, queries: &[Sql]) -> Result<Vec<sqlx::any::AnyRow>> {
         let reads = queries.iter().map(|sql| sql.query(self.dialect).fetch_all(&self.pool));
         Ok(futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect())
     }
-}
-
-/// Whether the theme facets of the rollups can count the answers under `filter`.
-pub(crate) fn theme_rollup_answers(filter: &ResponseFilter) -> bool {
-    filter.channel.is_none() && filter.agent_id.is_none() && filter.rollup_for(None, ScoreColumn::Score).is_some()
 }
 
 /// The facet that counts answers per agent ('' for none), both questions.

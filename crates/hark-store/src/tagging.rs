@@ -10,7 +10,7 @@ use sqlx::{AssertSqlSafe, Row};
 use crate::filter::Sql;
 use crate::reports::{COMMENTED, Counted, Stripe, adjust_rollups};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
-use crate::{ResponseFilter, Result, ScoreColumn, Source, Store};
+use crate::{Dimension, ResponseFilter, Result, ScoreColumn, Source, Store};
 
 /// Answers per score (index = score) under a filter: all of them, those with a comment, and
 /// those mentioning each theme. What the drivers are computed from.
@@ -123,48 +123,33 @@ impl Store {
         Ok(rows.len() as u64)
     }
 
-    /// Scores by theme under `filter`: from the facet rollups when they can answer (whole
-    /// days, no channel or agent …) and `source` allows, else from the rows.
+    /// Scores by theme under `filter`: from the facet rollups for the whole days they hold
+    /// (when `source` allows), from the rows for the rest.
     pub async fn theme_counts(&self, filter: &ResponseFilter, source: Source) -> Result<ThemeCounts> {
-        if source == Source::Raw || !crate::reports::theme_rollup_answers(filter) {
-            return self.theme_counts_from_rows(filter).await;
-        }
-        // Both from the rollups, read at once.
-        let (rolled, all) = tokio::try_join!(
-            self.theme_rollup(filter),
-            self.score_counts(filter, None, ScoreColumn::Score, Source::Best)
+        // Read at once.
+        let ((commented, themes), all) = tokio::try_join!(
+            self.theme_mentions(filter, source),
+            self.score_counts(filter, None, ScoreColumn::Score, source)
         )?;
-        let mut groups = rolled.unwrap_or_default();
-        let mut counts = ThemeCounts::default();
-        for group in all {
-            counts.all.iter_mut().zip(group.counts).for_each(|(a, n)| *a += n);
-        }
-        counts.commented = groups.remove(COMMENTED).map_or(0, |g| g.iter().sum());
-        counts.themes = groups.into_iter().filter(|(_, g)| g.iter().any(|n| *n > 0)).collect();
-        Ok(counts)
+        Ok(ThemeCounts { all: all.first().map(|g| g.counts).unwrap_or_default(), commented, themes })
     }
 
-    /// [`Self::theme_counts`] from the rows: one pass, grouped by score and tag set.
-    async fn theme_counts_from_rows(&self, filter: &ResponseFilter) -> Result<ThemeCounts> {
-        let mut sql = Sql::new("SELECT r.score AS score, r.themes AS themes, COUNT(*) AS n");
-        sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
-        filter.push_conditions(&mut sql, self.dialect);
-        sql.push(" GROUP BY r.score, r.themes");
-        let mut counts = ThemeCounts::default();
-        for row in sql.query(self.dialect).fetch_all(&self.pool).await? {
-            let score: i64 = row.try_get("score")?;
-            let n = row.try_get::<i64, _>("n")? as u64;
-            let Some(slot) = usize::try_from(score).ok().filter(|s| *s < 11) else { continue };
-            counts.all[slot] += n;
-            let themes: Option<String> = row.try_get("themes")?;
-            if themes.is_some() {
-                counts.commented += n;
-            }
-            for key in theme_keys(themes.as_deref()) {
-                counts.themes.entry(key).or_default()[slot] += n;
+    /// [`ThemeCounts`] without `all`: the answers whose comment was read, and those mentioning
+    /// each theme per score.
+    pub async fn theme_mentions(
+        &self,
+        filter: &ResponseFilter,
+        source: Source,
+    ) -> Result<(u64, BTreeMap<String, [u64; 11]>)> {
+        let (mut commented, mut themes) = (0, BTreeMap::new());
+        for group in self.score_counts(filter, Some(&Dimension::Theme), ScoreColumn::Score, source).await? {
+            match group.key {
+                Some(key) if key == COMMENTED => commented = group.counts.iter().sum(),
+                Some(key) => _ = themes.insert(key, group.counts),
+                None => {}
             }
         }
-        Ok(counts)
+        Ok((commented, themes))
     }
 
     /// The comments of the newest `limit` answers under `filter`: text, language and segment

@@ -45,14 +45,17 @@ macro_rules! on_both_by_backend {
 #[tokio::test]
 async fn the_writer_connects_again_when_postgresql_ends_its_connection() {
     let Some(db) = TestDatabase::new(Backend::Postgres).await else { return };
-    let store = Store::open(&db.url).await.unwrap();
+    // Named, so that only this store's connections are ended: every test's schema is in one database.
+    let name = format!("hark_ended_{}", uuid::Uuid::now_v7().simple());
+    let store = Store::open(&format!("{}&application_name={name}", db.url)).await.unwrap();
     store.migrate().await.unwrap();
     let survey = nps_survey(&store).await;
     store.submit_response(response(&survey, "before", 9)).await.unwrap();
     let admin = sqlx::PgPool::connect(&db.url).await.unwrap();
     let ended: Vec<bool> = sqlx::query_scalar(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()",
     )
+    .bind(&name)
     .fetch_all(&admin)
     .await
     .unwrap();
@@ -400,6 +403,10 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
         r.channel = ["email", "link", "widget"][(i % 3) as usize].into();
         r.agent_id = (i % 4 != 0).then(|| agents[(i % 3) as usize].clone());
         r.agent_score = (i % 5 != 0).then_some((i * 3) % 11);
+        // Comments of one theme, two, none, and none at all.
+        r.comment = ["Delivery was late", "Lovely staff", "Too expensive and the delivery was late", "ok", ""]
+            .get((i % 6) as usize)
+            .map(|c| c.to_string());
         // Figures as numbers, as text, unreadable, missing, and below every bin.
         let handle = match i % 4 {
             0 => json!((i * 13) % 1400),
@@ -471,6 +478,15 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
             to_ms: Some(20_030 * day - 330 * minute),
             ..Default::default()
         },
+        // One theme's answers: its rows of the theme facet, and in Seoul its cut days from the rows.
+        ResponseFilter { theme: Some("delivery".into()), ..Default::default() },
+        ResponseFilter { theme: Some("delivery".into()), team_id: Some(teams[1].clone()), ..Default::default() },
+        ResponseFilter {
+            theme: Some("staff".into()),
+            from_ms: Some(20_002 * day - 9 * hour),
+            to_ms: Some(20_030 * day - 9 * hour),
+            ..Default::default()
+        },
     ];
     let dims = [
         None,
@@ -485,6 +501,7 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
         // Seoul's months, and its days.
         Some(Dimension::Since(vec![19_998 * day - 9 * hour, 20_013 * day - 9 * hour, 20_025 * day - 9 * hour])),
         Some(Dimension::Since((19_990..20_040).map(|d| d * day - 9 * hour).collect())),
+        Some(Dimension::Theme),
     ];
     let ask_all = || async {
         let mut answers = Vec::new();
@@ -499,6 +516,8 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
                     answers.push(best);
                 }
             }
+            let best = store.theme_counts(filter, Source::Best).await.unwrap();
+            assert_eq!(best, store.theme_counts(filter, Source::Raw).await.unwrap(), "themes under {filter:?}");
         }
         (answers, answered_by)
     };
@@ -506,7 +525,7 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
     // Most questions are answered by a rollup, so the comparison above tests them.
     assert_eq!(
         answered_by,
-        [(None, 145), (Some(Rollup::Scores), 45), (Some(Rollup::Facets), 92), (Some(Rollup::Hours), 26)]
+        [(None, 229), (Some(Rollup::Scores), 45), (Some(Rollup::Facets), 108), (Some(Rollup::Hours), 26)]
             .into_iter()
             .collect(),
         "which questions each rollup answers"

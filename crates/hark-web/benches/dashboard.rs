@@ -203,6 +203,10 @@ async fn main() {
     let (agents_time, agents_page) = timed(RUNS, get("/api/v1/reports/agents")).await;
     let (by_agent_time, _) = timed(RUNS, get("/api/v1/reports/segments?by=agent")).await;
     let (themes_time, themes_page) = timed(RUNS, get("/api/v1/reports/themes")).await;
+    // The theme that moves NPS most, as the Overview shows it: its rows of the theme facet.
+    let top = themes_page["drivers"][0]["key"].as_str().unwrap().to_owned();
+    let top_overview: &'static str = format!("/api/v1/reports/overview?theme={top}").leak();
+    let (theme_overview_time, theme_overview) = timed(RUNS, get(top_overview)).await;
     let window = ResponseFilter {
         survey_kind: Some(SurveyKind::Nps),
         from_ms: Some(from),
@@ -219,6 +223,7 @@ async fn main() {
     let (raw_trend_time, _) = timed(1, raw(Some(Dimension::Day))).await;
     // Another zone's months begin mid-day UTC: whole days from the rollups, cut days from rows.
     let (seoul_time, seoul) = timed(1, get("/api/v1/reports/overview?tz=Asia/Seoul")).await;
+    let (seoul_themes_time, seoul_themes) = timed(1, get("/api/v1/reports/themes?tz=Asia/Seoul")).await;
     let (raw_team_time, raw_teams) = timed(1, raw(Some(Dimension::Team))).await;
     let (raw_agent_time, _) = timed(1, raw(Some(Dimension::Agent))).await;
     let (raw_themes_time, raw_themes) = timed(1, || {
@@ -250,6 +255,16 @@ async fn main() {
         let raw_n: u64 = raw_themes.themes.get(key).map_or(0, |c| c.iter().sum());
         assert_eq!(driver["mentions"].as_u64(), Some(raw_n), "{key}: rollup and rows");
     }
+    // Each theme's trend adds up to its mentions, in UTC months and in Seoul's.
+    for page in [&themes_page, &seoul_themes] {
+        for trend in page["trends"].as_array().unwrap() {
+            let n: u64 = trend["periods"].as_array().unwrap().iter().map(|p| p["n"].as_u64().unwrap()).sum();
+            let driver = page["drivers"].as_array().unwrap().iter().find(|d| d["key"] == trend["key"]).unwrap();
+            assert_eq!(driver["mentions"].as_u64(), Some(n), "{}: trend and mentions", trend["key"]);
+        }
+    }
+    let top_n: u64 = raw_themes.themes[&top].iter().sum();
+    assert_eq!(theme_overview["nps"]["n"].as_u64(), Some(top_n), "{top}: the Overview by theme and the rows");
     assert_eq!(sum(&agents_page["agents"], "agent_nps"), afl.agent_answers, "agent answers per agent");
     for (f, bins) in agents_page["figures"].as_array().unwrap().iter().enumerate() {
         let page: Vec<u64> = bins["bins"].as_array().unwrap().iter().map(|b| b["n"].as_u64().unwrap()).collect();
@@ -263,10 +278,12 @@ async fn main() {
     line("Overview (GET /api/v1/reports/overview)", overview_time);
     line("Segments by team (GET …/segments?by=team)", teams_time);
     line("Segments by channel", channels_time);
-    line("Themes (GET …/themes)", themes_time);
+    line("Themes (GET …/themes), trends by month", themes_time);
+    line("Overview of the top theme (…?theme=)", theme_overview_time);
     // One timed run each (after a warm-up): they take seconds.
     line("raw rows, trend by day (what the rollup saves)", raw_trend_time);
     line("Overview in Asia/Seoul (its own months)", seoul_time);
+    line("Themes in Asia/Seoul (its own months)", seoul_themes_time);
     line("raw rows, by team", raw_team_time);
     line("raw rows, by theme", raw_themes_time);
     println!();

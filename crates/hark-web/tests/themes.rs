@@ -17,7 +17,8 @@ common::on_both!(
     feedback_from_other_sources_is_read_but_never_counted_in_nps,
     the_digest_names_the_themes_that_hold_nps_back,
     an_organisation_changes_its_themes_through_the_api_and_every_comment_is_read_again,
-    a_korean_phrase_lists_every_comment_it_was_counted_in
+    a_korean_phrase_lists_every_comment_it_was_counted_in,
+    each_theme_s_trend_is_counted_per_month_of_the_reader_s_time_zone
 );
 
 /// 30 answers: 10 detractors about a late delivery, 10 promoters praising the staff, 5
@@ -123,7 +124,15 @@ async fn comments_stored_before_tagging_are_read_later_a_page_at_a_time(app: Tes
         to_ms: Some(today + 86_400_000),
         ..Default::default()
     };
-    let rolled = app.store.theme_rollup(&whole_days).await.unwrap().expect("whole days: the rollup answers");
+    let by_theme = Some(&hark_store::Dimension::Theme);
+    let score = hark_store::ScoreColumn::Score;
+    assert_eq!(
+        whole_days.rollup_for(by_theme, score),
+        Some(hark_store::Rollup::Facets),
+        "whole days: the rollup answers"
+    );
+    let rolled = app.store.score_counts(&whole_days, by_theme, score, hark_store::Source::Best).await.unwrap();
+    let rolled: std::collections::BTreeMap<_, _> = rolled.into_iter().map(|g| (g.key.unwrap(), g.counts)).collect();
     assert_eq!(rolled["delivery"][2], 10, "{rolled:?}");
     assert_eq!(rolled["*"].iter().sum::<u64>(), 30);
     let best = app.store.theme_counts(&whole_days, hark_store::Source::Best).await.unwrap();
@@ -162,6 +171,9 @@ async fn the_themes_page_shows_drivers_in_the_reader_s_language(app: TestApp) {
     assert!(html.contains(r#"<td class="rank" data-label="순위">1</td>"#), "{html}");
     assert!(html.contains(r#"<td class="rank" data-label="순위">응답 수 부족</td>"#));
     assert!(html.contains(r#"<table data-table="drivers" class="tiles">"#));
+    // Today is the only month, and it is not over: no trend is drawn, and the page says why.
+    assert!(html.contains("배송, 대기·속도, 직원 태도: 언급한 응답이 5개 이상인 온전한 달이 두 번 미만이라"), "{html}");
+    assert!(!html.contains("월별 NPS</h"));
     assert!(html.contains(r#"<td class="name" data-label="주제"><a href="/dashboard/responses?"#));
     // The page's CSV carries the same table.
     let csv = korean("/dashboard/themes.csv?min_n=5").send().await;
@@ -407,4 +419,72 @@ async fn a_korean_phrase_lists_every_comment_it_was_counted_in(app: TestApp) {
     assert_eq!(listed("스티커 떨어져요").await, 18);
     // As written, it found a third of them.
     assert_eq!(listed(written).await, 6);
+}
+
+/// Per month, a theme's answers and their share of the comments read, as counted by hand;
+/// in Seoul a month starts at 15:00 UTC the day before, which the rollups' UTC days cut.
+async fn each_theme_s_trend_is_counted_per_month_of_the_reader_s_time_zone(app: TestApp) {
+    let survey = app.survey(json!({"name": "Shop NPS", "kind": "nps", "brand": "Acme"})).await;
+    let late = "The delivery was late again";
+    let answers = [
+        ("2026-09-10T12:00:00Z", 2, late),
+        // 1 October, 01:00 in Seoul: September in UTC, October there.
+        ("2026-09-30T16:00:00Z", 3, late),
+        ("2026-10-05T12:00:00Z", 10, "The delivery came a day early"),
+        ("2026-10-06T12:00:00Z", 9, "The staff were lovely"),
+    ];
+    for (i, (at, score, comment)) in answers.into_iter().enumerate() {
+        let mut answer = hark_store::testing::answer(&survey, &format!("t{i}"), score);
+        answer.created_at = at.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+        answer.comment = Some(comment.into());
+        app.store.submit_response(answer).await.unwrap();
+    }
+    // (month, answers mentioning delivery, their NPS, share of the month's comments %)
+    let trend = |report: &Value| -> Vec<(String, u64, f64, f64)> {
+        let delivery = report["trends"].as_array().unwrap().iter().find(|t| t["key"] == "delivery").unwrap();
+        assert_eq!(delivery["name"], "Delivery");
+        let periods = delivery["periods"].as_array().unwrap();
+        periods
+            .iter()
+            .map(|p| {
+                let f = |k: &str| p[k].as_f64().unwrap();
+                (p["period_start"].as_str().unwrap().to_owned(), p["n"].as_u64().unwrap(), f("nps"), f("share_pct"))
+            })
+            .collect()
+    };
+    let query = "/api/v1/reports/themes?from=2026-09-01&to=2026-10-31&min_n=1";
+    let utc = app.get_json(&format!("{query}&tz=UTC")).await;
+    assert_eq!(utc["granularity"], "month");
+    assert_eq!(trend(&utc), [("2026-09-01".into(), 2, -100.0, 100.0), ("2026-10-01".into(), 1, 100.0, 50.0)], "{utc}");
+    let seoul = app.get_json(&format!("{query}&tz=Asia/Seoul")).await;
+    let t = trend(&seoul);
+    assert_eq!(
+        (t[0].clone(), t[1].0.as_str(), t[1].1, t[1].2),
+        (("2026-09-01".into(), 1, -100.0, 100.0), "2026-10-01", 2, 0.0)
+    );
+    assert!((t[1].3 - 200.0 / 3.0).abs() < 1e-9, "{t:?}");
+    // The trend of each theme adds up to its mentions, and a theme no one mentioned has none.
+    let staff = seoul["trends"].as_array().unwrap().iter().find(|t| t["key"] == "staff").unwrap();
+    let n: u64 = staff["periods"].as_array().unwrap().iter().map(|p| p["n"].as_u64().unwrap()).sum();
+    assert_eq!(n, driver(&seoul, "staff")["mentions"].as_u64().unwrap());
+    assert!(!seoul["trends"].as_array().unwrap().iter().any(|t| t["key"] == "billing"));
+    // Weeks too; the page draws a chart per theme under its name.
+    let weeks = app.get_json(&format!("{query}&granularity=week")).await;
+    assert_eq!(weeks["granularity"], "week");
+    // Years of days are refused, by name, before anything is read.
+    let days = app.get("/api/v1/reports/themes?from=2020-01-01&to=2026-10-31&granularity=day").send().await.unwrap();
+    assert_eq!(days.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem = days.text().await.unwrap();
+    assert!(problem.contains("granularity") && problem.contains("2496 periods"), "{problem}");
+    let (http, cookie) = app.user_session("cx@example.com", Role::Admin, None, None).await;
+    let page = http
+        .get(format!("{}/dashboard/themes?from=2026-09-01&to=2026-10-31&min_n=1&tz=Asia/Seoul", app.base))
+        .header("cookie", &cookie)
+        .header("accept-language", "ko")
+        .send()
+        .await
+        .unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("배송: 이 주제를 언급한 응답의 월별 NPS"), "{html}");
+    assert!(html.contains("theme=delivery"));
 }

@@ -309,6 +309,43 @@ fn period_link(
     responses_link(pairs, &[("from", from), ("to", to)])
 }
 
+/// The choice of days, weeks or months.
+fn granularity_options(t: Reader, chosen: Granularity) -> Vec<Option_> {
+    Granularity::ALL
+        .into_iter()
+        .map(|g| Option_ { value: g.as_str().into(), label: t.word("granularity", g.as_str()), selected: g == chosen })
+        .collect()
+}
+
+/// A trend's periods as chart points, each linking to its answers (`pairs`: the filters).
+fn trend_points(
+    t: Reader,
+    pairs: &[(String, String)],
+    trend: &[insights::TrendPeriod],
+    g: Granularity,
+    page: &insights::Period,
+) -> Vec<TrendPoint> {
+    trend
+        .iter()
+        .enumerate()
+        .map(|(i, p)| TrendPoint {
+            label: t.iso_date(&p.period_start),
+            nps: p.summary.nps,
+            interval: p.summary.interval,
+            n: p.summary.n,
+            href: Some(period_link(pairs, p, g, page)),
+            caveat: match (p.partial, p.enough_data) {
+                // Only the period that is still running is "so far"; one the dates cut is part.
+                (true, _) if i + 1 == trend.len() && !pairs.iter().any(|(k, _)| k == "to") => Some("chart.so_far"),
+                (true, _) => Some("chart.partial"),
+                (false, false) => Some("dash.too_few"),
+                (false, true) => None,
+            }
+            .map(|key| t.text(key).to_owned()),
+        })
+        .collect()
+}
+
 /// A chart in both sizes, under its heading.
 fn drawn(heading: String, draw: impl Fn(charts::Size) -> String) -> (String, String, String) {
     (heading, draw(charts::Size::Wide), draw(charts::Size::Narrow))
@@ -344,6 +381,9 @@ fn summary_cells(s: &NpsSummary) -> Vec<String> {
         high,
     ]
 }
+
+/// The Themes page draws the trends of at most this many themes, those with most points at stake.
+const THEME_TRENDS_SHOWN: usize = 6;
 
 const SUMMARY_HEADERS: [&str; 7] = ["n", "promoters", "passives", "detractors", "nps", "ci_low", "ci_high"];
 
@@ -784,26 +824,7 @@ async fn overview(
             detail: with_change(t, o.ces.n, o.ces_change.as_ref(), days, "", 2),
         });
     }
-    let points: Vec<TrendPoint> = o
-        .trend
-        .iter()
-        .enumerate()
-        .map(|(i, p)| TrendPoint {
-            label: t.iso_date(&p.period_start),
-            nps: p.summary.nps,
-            interval: p.summary.interval,
-            n: p.summary.n,
-            href: Some(period_link(pairs, p, o.granularity, &o.period)),
-            caveat: match (p.partial, p.enough_data) {
-                // Only the period that is still running is "so far"; one the dates cut is part.
-                (true, _) if i + 1 == o.trend.len() && !pairs.iter().any(|(k, _)| k == "to") => Some("chart.so_far"),
-                (true, _) => Some("chart.partial"),
-                (false, false) => Some("dash.too_few"),
-                (false, true) => None,
-            }
-            .map(|key| t.text(key).to_owned()),
-        })
-        .collect();
+    let points = trend_points(t, pairs, &o.trend, o.granularity, &o.period);
     let marks = insights::annotation_positions(&o.trend, &o.annotations, o.granularity);
     let heading = t.word("dash.nps_by", o.granularity.as_str());
     page.fig.charts.push(drawn(heading, |size| charts::trend(t, &points, &marks, size)));
@@ -815,14 +836,7 @@ async fn overview(
     page.fig
         .charts
         .push(drawn(words(t, "distribution"), |size| charts::distribution(t, &o.distribution, &score_links, size)));
-    page.controls.granularities = Granularity::ALL
-        .into_iter()
-        .map(|g| Option_ {
-            value: g.as_str().into(),
-            label: t.word("granularity", g.as_str()),
-            selected: g == o.granularity,
-        })
-        .collect();
+    page.controls.granularities = granularity_options(t, o.granularity);
     page.fig.tables.push(Table {
         name: "trend".into(),
         links: o.trend.iter().map(|p| vec![Some(period_link(pairs, p, o.granularity, &o.period))]).collect(),
@@ -1000,6 +1014,37 @@ async fn themes(
     if !dots.is_empty() {
         page.fig.charts.push(drawn(t.text("dash.nps_by_theme").into(), |size| charts::dot_rows(t, &dots, size)));
     }
+    // How the themes that move NPS most have moved (any other: the Overview by theme); a
+    // line of thin periods would be noise.
+    let ranked: Vec<&str> =
+        r.drivers.iter().filter(|d| d.driver.rank.is_some()).map(|d| d.driver.key.as_str()).collect();
+    let (drawn_trends, thin): (Vec<_>, Vec<_>) = r
+        .trends
+        .iter()
+        .filter(|trend| ranked.contains(&trend.key.as_str()))
+        .take(THEME_TRENDS_SHOWN)
+        .partition(|trend| trend.periods.iter().filter(|p| !p.trend.partial && p.trend.enough_data).count() >= 2);
+    if !thin.is_empty() {
+        let names = thin.iter().map(|trend| trend.name.as_str()).collect::<Vec<_>>().join(", ");
+        let key = format!("dash.theme_trends_thin.{}", r.granularity.as_str());
+        page.fig.method.push(' ');
+        page.fig.method.push_str(&t.fill2(&key, "themes", names, "min_n", r.min_n));
+    }
+    let mut hollow = false;
+    for trend in drawn_trends {
+        let periods: Vec<insights::TrendPeriod> = trend.periods.iter().map(|p| p.trend.clone()).collect();
+        hollow |= periods.iter().any(|p| p.partial || !p.enough_data);
+        let themed: Vec<(String, String)> =
+            pairs.iter().filter(|(k, _)| k != "theme").cloned().chain([("theme".into(), trend.key.clone())]).collect();
+        let points = trend_points(t, &themed, &periods, r.granularity, &r.period);
+        let heading = t.fill1(&format!("dash.theme_nps_by.{}", r.granularity.as_str()), "theme", &trend.name);
+        page.fig.charts.push(drawn(heading, |size| charts::trend(t, &points, &[], size)));
+    }
+    if hollow {
+        page.fig.method.push(' ');
+        page.fig.method.push_str(&t.fill1("dash.hollow", "min_n", r.min_n));
+    }
+    page.controls.granularities = granularity_options(t, r.granularity);
     let signed = |x: Option<f64>| x.map_or_else(String::new, |v| format!("{v:+.1}"));
     page.fig.tables.push(Table {
         name: "drivers".into(),

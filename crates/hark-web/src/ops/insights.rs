@@ -168,21 +168,7 @@ pub(crate) async fn periods(
             }
         }
     } else {
-        // Without dates (the API's default: every answer), from the first answer to now.
-        let from = match filter.from_ms {
-            Some(from) => from,
-            None => match store.first_answer_at(filter).await? {
-                Some(first) => first,
-                None => return Ok(Vec::new()),
-            },
-        };
-        let to = filter.to_ms.unwrap_or_else(|| jiff::Timestamp::now().as_millisecond() + 1);
-        let mut starts = Vec::new();
-        let mut day = bucket_start(filters::local_date(from, zone), granularity);
-        while filters::day_start(day, zone) < to {
-            starts.push(filters::day_start(day, zone));
-            day = bucket_end(day, granularity);
-        }
+        let starts = period_bounds(store, filter, granularity, zone).await?.iter().map(|p| p.start).collect();
         for g in counts(store, filter, Some(&Dimension::Since(starts))).await? {
             if let Some(start) = g.key.as_deref().and_then(|k| k.parse::<i64>().ok()) {
                 add(filters::local_date(start, zone), g.counts);
@@ -190,6 +176,46 @@ pub(crate) async fn periods(
         }
     }
     Ok(periods.into_iter().collect())
+}
+
+/// One day, week or month of a time zone.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct PeriodBounds {
+    /// Its first day there.
+    pub first_day: jiff::civil::Date,
+    /// The moments (ms) it starts and ends there: a day of 23 or 25 hours across a clock change.
+    pub start: i64,
+    pub end: i64,
+}
+
+/// The periods the filter's dates fall in, oldest first; without dates (the API's default:
+/// every answer), from the first answer to now.
+pub(crate) async fn period_bounds(
+    store: &Store,
+    filter: &ResponseFilter,
+    granularity: Granularity,
+    zone: &TimeZone,
+) -> Result<Vec<PeriodBounds>, ApiError> {
+    let from = match filter.from_ms {
+        Some(from) => from,
+        None => match store.first_answer_at(filter).await? {
+            Some(first) => first,
+            None => return Ok(Vec::new()),
+        },
+    };
+    let to = filter.to_ms.unwrap_or_else(|| jiff::Timestamp::now().as_millisecond() + 1);
+    let mut periods = Vec::new();
+    let mut day = bucket_start(filters::local_date(from, zone), granularity);
+    while filters::day_start(day, zone) < to {
+        let next = bucket_end(day, granularity);
+        periods.push(PeriodBounds {
+            first_day: day,
+            start: filters::day_start(day, zone),
+            end: filters::day_start(next, zone),
+        });
+        day = next;
+    }
+    Ok(periods)
 }
 
 /// NPS per period, oldest first.

@@ -1,16 +1,20 @@
 //! What the comments say under a filter: each theme's effect on NPS (drivers) and the phrases
 //! that set detractors and promoters apart, for the Themes page and `/api/v1/reports/themes`.
 
-use futures_util::TryFutureExt;
+use std::collections::BTreeMap;
+
+use futures_util::{StreamExt, TryFutureExt, TryStreamExt};
 use hark_core::drivers::{Driver, drivers};
 use hark_core::insight::nps_counts;
-use hark_core::{NpsCounts, NpsSummary, ProportionSummary, Segment};
-use hark_store::{FeedbackFilter, SentimentCounts, Store};
+use hark_core::report::Granularity;
+use hark_core::{NpsCounts, NpsSummary, ProportionSummary, Segment, Why};
+use hark_store::{FeedbackFilter, ResponseFilter, SentimentCounts, Source, Store};
 use hark_text::phrases::{PhraseTally, Standout};
 use hark_text::{Analyzer, Lang};
+use jiff::tz::TimeZone;
 use serde::Serialize;
 
-use crate::ops::insights::{Period, min_n, nps_only, parse};
+use crate::ops::insights::{Period, PeriodCounts, TrendPeriod, fold_trend, min_n, nps_only, parse, period_bounds};
 use crate::problem::ApiError;
 use crate::viewer::Viewer;
 
@@ -20,6 +24,9 @@ pub(crate) const PHRASE_COMMENTS: i64 = 5_000;
 /// A phrase is offered when at least this many comments of its segment use it.
 const PHRASE_MIN_COMMENTS: u64 = 3;
 const PHRASES_SHOWN: usize = 12;
+/// Theme trends: at most this many periods (a year and a month of days), read this many at once.
+const MAX_TREND_PERIODS: usize = 400;
+const READS_AT_ONCE: usize = 4;
 
 pub(crate) const DRIVER_METHOD: &str = "NPS of the answers whose comment mentions the theme against the NPS of all \
      other answers: difference of two independent NPS (adjusted-Wald variance, Rocks 2016), 95% interval and two-sided \
@@ -78,6 +85,26 @@ pub(crate) struct ThemesReport {
     /// Feedback from other sources in the period (reviews, social media …), by theme and
     /// sentiment; never part of NPS. `null` for a view of one team or agent.
     pub feedback: Option<FeedbackThemes>,
+    pub granularity: Granularity,
+    /// Each theme mentioned in the period, in the order of `drivers`: per day, week or month.
+    pub trends: Vec<ThemeTrend>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct ThemeTrend {
+    pub key: String,
+    pub name: String,
+    /// Oldest first: the NPS of the answers whose comment mentions the theme (`n`: those
+    /// answers; thin below `min_n`).
+    pub periods: Vec<ThemePeriod>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct ThemePeriod {
+    #[serde(flatten)]
+    pub trend: TrendPeriod,
+    /// The share of the period's read comments that mention the theme.
+    pub share_pct: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -98,7 +125,7 @@ pub(crate) struct FeedbackTheme {
     pub negative: ProportionSummary,
 }
 
-pub(crate) const THEME_PARAMS: &[&str] = &["min_n", "source"];
+pub(crate) const THEME_PARAMS: &[&str] = &["granularity", "min_n", "source"];
 
 pub(crate) async fn themes(
     store: &Store,
@@ -131,8 +158,9 @@ pub(crate) async fn themes(
             .await
             .map_err(|_| ApiError::unavailable("the phrases could not be read; try again"))
     };
-    let (counts, untagged, ((detractor_phrases, promoter_phrases), read), feedback_counts) = tokio::try_join!(
-        store.theme_counts(&filter, hark_store::Source::Best).err_into(),
+    let (counts, by_period, untagged, ((detractor_phrases, promoter_phrases), read), feedback_counts) = tokio::try_join!(
+        store.theme_counts(&filter, Source::Best).err_into(),
+        theme_periods(store, &filter, extras.granularity, &extras.zone),
         store.untagged_comments().err_into(),
         phrases,
         feedback_counts.err_into()
@@ -145,11 +173,31 @@ pub(crate) async fn themes(
         .iter()
         .map(|t| (t.key.clone(), counts.themes.get(&t.key).map(nps_counts).unwrap_or_default()))
         .collect();
-    let drivers = drivers(overall, counts.commented, per_theme, min_n)
+    let drivers: Vec<ThemeDriver> = drivers(overall, counts.commented, per_theme, min_n)
         .into_iter()
         .map(|driver| {
             let name = analyzer.themes().name_of(&driver.key, lang).to_owned();
             ThemeDriver { name, driver }
+        })
+        .collect();
+    let trends = drivers
+        .iter()
+        .filter(|d| d.driver.mentions > 0)
+        .map(|d| {
+            let key = &d.driver.key;
+            let mentions: Vec<PeriodCounts> = by_period
+                .iter()
+                .map(|(day, (_, themes))| (*day, themes.get(key).copied().unwrap_or_default()))
+                .collect();
+            let periods = fold_trend(&mentions, extras.granularity, &filter, min_n, &extras.zone)
+                .into_iter()
+                .zip(&by_period)
+                .map(|(trend, (_, (commented, _)))| ThemePeriod {
+                    share_pct: (*commented > 0).then(|| 100.0 * trend.summary.n as f64 / *commented as f64),
+                    trend,
+                })
+                .collect();
+            ThemeTrend { key: key.clone(), name: d.name.clone(), periods }
         })
         .collect();
     let feedback = feedback_counts.map(|counts| {
@@ -179,7 +227,39 @@ pub(crate) async fn themes(
         detractor_phrases,
         promoter_phrases,
         phrases_from: read,
+        granularity: extras.granularity,
+        trends,
     })
+}
+
+/// The answers whose comment was read and those mentioning each theme, per day, week or
+/// month of the filter's dates, oldest first: the filter narrowed to each period. A period of
+/// whole UTC days reads the facet rollups; another zone's adds the days its ends cut, from the rows.
+async fn theme_periods(
+    store: &Store,
+    filter: &ResponseFilter,
+    granularity: Granularity,
+    zone: &TimeZone,
+) -> Result<Vec<(jiff::civil::Date, (u64, BTreeMap<String, [u64; 11]>))>, ApiError> {
+    let periods = period_bounds(store, filter, granularity, zone).await?;
+    if periods.len() > MAX_TREND_PERIODS {
+        let why = Why::new("invalid.too_many_periods").with("n", periods.len()).with("max", MAX_TREND_PERIODS);
+        return Err(ApiError::invalid("granularity", why));
+    }
+    let reads: Vec<_> = periods
+        .iter()
+        .map(|p| {
+            let within = ResponseFilter {
+                from_ms: Some(filter.from_ms.map_or(p.start, |from| from.max(p.start))),
+                to_ms: Some(filter.to_ms.map_or(p.end, |to| to.min(p.end))),
+                ..filter.clone()
+            };
+            let (store, day) = (store.clone(), p.first_day);
+            async move { Ok::<_, ApiError>((day, store.theme_mentions(&within, Source::Best).await?)) }
+        })
+        .collect();
+    // A few at a time: a year of days is hundreds of reads, which must not hold every connection.
+    futures_util::stream::iter(reads).buffered(READS_AT_ONCE).try_collect().await
 }
 
 /// The phrases detractors and promoters use far more than the others, from these comments
