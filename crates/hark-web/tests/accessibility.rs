@@ -318,9 +318,10 @@ async fn staff_pages_pass_wcag_21_aa_for_every_role() {
                         widths[0]
                     ));
                 }
-                // On a phone no table is scrolled sideways: a table of answers is a card per
-                // answer, a wider table a card of tiles per row (the drivers had 13 columns).
-                if width == 390 {
+                // No dashboard table is scrolled sideways: at 1280 px the dashboard is as wide as
+                // the screen (the drivers' 13 columns were 1,110 px in 992); on a phone a table
+                // of answers is a card per answer, a wider table a card of tiles per row.
+                if width == 390 || page.starts_with("/dashboard") {
                     let boxes = c
                         .execute(
                             "return [...document.querySelectorAll('.scroll')] \

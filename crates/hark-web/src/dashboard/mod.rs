@@ -1480,6 +1480,7 @@ async fn responses(
             cells
         })
         .collect();
+    // The stylesheet widens the comment (5th) and breaks the customer (8th) on wide screens.
     page.fig.tables.push(Table {
         links,
         name: "responses".into(),
