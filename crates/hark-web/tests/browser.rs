@@ -306,6 +306,9 @@ async fn admin_signs_in_edits_previews_and_sees_jobs() {
     assert_eq!((def.name.as_str(), def.brand.as_str()), ("Relationship NPS", "Acme"));
     assert_eq!(def.follow_up_by_segment.detractor.as_deref(), Some("What went wrong?"));
     assert_eq!(def.triggers[0].delay_minutes, 60);
+    // The list names the kind and the languages in words, not codes.
+    let list = get("/admin/surveys", &admin_cookie).await.unwrap().text().await.unwrap();
+    assert!(list.contains(">NPS</td>") && list.contains(">English (en)</td>"), "{list}");
     // Own texts are translated box by box, each beside its text; the trigger shows as a row
     // with an empty one after it for the next.
     c.goto(&format!("{}/admin/surveys/{}", app.base, surveys[0].id)).await.unwrap();

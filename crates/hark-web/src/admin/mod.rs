@@ -421,7 +421,7 @@ async fn change_password(
 struct SurveyRow {
     id: String,
     name: String,
-    kind: &'static str,
+    kind: String,
     status: String,
     languages: String,
     public_link: Option<String>,
@@ -449,9 +449,10 @@ async fn surveys(State(state): State<AppState>, admin: Admin) -> Response {
                 .anonymous_link
                 .then(|| state.url(&format!("/s/{}", state.signer.sign(TokenKind::Survey, &s.id)))),
             name: s.definition.name.clone(),
-            kind: s.definition.kind.as_str(),
+            // NPS, CSAT and CES are the same words in every language.
+            kind: s.definition.kind.as_str().to_uppercase(),
             status: admin.1.t.word("survey_status", s.status.as_str()),
-            languages: s.definition.languages().join(", "),
+            languages: s.definition.languages().iter().map(|l| i18n::language_shown(l)).collect::<Vec<_>>().join(", "),
             id: s.id,
         })
         .collect();
