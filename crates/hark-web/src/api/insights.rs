@@ -49,10 +49,13 @@ pub(crate) async fn segments(
 /// What the comments say: for every theme, the NPS of answers mentioning it against all others
 /// (difference, 95% interval, test) and the NPS points at stake, ranked by that among themes
 /// with at least `min_n` mentions; and the phrases detractors and promoters use far more than
-/// the others that no theme holds yet. Theme names in English. Filter by `theme` on every report.
+/// the others that no theme holds yet; each theme's NPS per day, week or month (`trends`, at
+/// most 400 periods). Theme names in English. Filter by `theme` on every report.
 #[utoipa::path(get, path = "/api/v1/reports/themes", tag = "reports",
     params(FilterParams,
-        ("min_n" = Option<u64>, Query, description = "fewest mentions to be ranked (default 30)")),
+        ("min_n" = Option<u64>, Query, description = "fewest mentions to be ranked (default 30)"),
+        ("granularity" = Option<Granularity>, Query, description = "the trends' periods (default month)"),
+        ("source" = Option<String>, Query, description = "feedback from other sources: only this one (review, social …)")),
     responses((status = 200, body = ThemesReport), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub(crate) async fn themes(
     State(s): State<AppState>,

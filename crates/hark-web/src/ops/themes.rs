@@ -11,10 +11,11 @@ use hark_core::{NpsCounts, NpsSummary, ProportionSummary, Segment, Why};
 use hark_store::{FeedbackFilter, ResponseFilter, SentimentCounts, Source, Store};
 use hark_text::phrases::{PhraseTally, Standout};
 use hark_text::{Analyzer, Lang};
-use jiff::tz::TimeZone;
 use serde::Serialize;
 
-use crate::ops::insights::{Period, PeriodCounts, TrendPeriod, fold_trend, min_n, nps_only, parse, period_bounds};
+use crate::ops::insights::{
+    Period, PeriodBounds, PeriodCounts, TrendPeriod, fold_trend, min_n, nps_only, parse, period_bounds,
+};
 use crate::problem::ApiError;
 use crate::viewer::Viewer;
 
@@ -158,9 +159,15 @@ pub(crate) async fn themes(
             .await
             .map_err(|_| ApiError::unavailable("the phrases could not be read; try again"))
     };
+    // Too many periods are refused before anything is read.
+    let periods = period_bounds(store, &filter, extras.granularity, &extras.zone).await?;
+    if periods.len() > MAX_TREND_PERIODS {
+        let why = Why::new("invalid.too_many_periods").with("n", periods.len()).with("max", MAX_TREND_PERIODS);
+        return Err(ApiError::invalid("granularity", why));
+    }
     let (counts, by_period, untagged, ((detractor_phrases, promoter_phrases), read), feedback_counts) = tokio::try_join!(
         store.theme_counts(&filter, Source::Best).err_into(),
-        theme_periods(store, &filter, extras.granularity, &extras.zone),
+        theme_periods(store, &filter, &periods),
         store.untagged_comments().err_into(),
         phrases,
         feedback_counts.err_into()
@@ -232,20 +239,14 @@ pub(crate) async fn themes(
     })
 }
 
-/// The answers whose comment was read and those mentioning each theme, per day, week or
-/// month of the filter's dates, oldest first: the filter narrowed to each period. A period of
-/// whole UTC days reads the facet rollups; another zone's adds the days its ends cut, from the rows.
+/// The answers whose comment was read and those mentioning each theme in each of `periods`:
+/// the filter narrowed to the period. A period of whole UTC days reads the facet rollups;
+/// another zone's adds the days its ends cut, from the rows.
 async fn theme_periods(
     store: &Store,
     filter: &ResponseFilter,
-    granularity: Granularity,
-    zone: &TimeZone,
+    periods: &[PeriodBounds],
 ) -> Result<Vec<(jiff::civil::Date, (u64, BTreeMap<String, [u64; 11]>))>, ApiError> {
-    let periods = period_bounds(store, filter, granularity, zone).await?;
-    if periods.len() > MAX_TREND_PERIODS {
-        let why = Why::new("invalid.too_many_periods").with("n", periods.len()).with("max", MAX_TREND_PERIODS);
-        return Err(ApiError::invalid("granularity", why));
-    }
     let reads: Vec<_> = periods
         .iter()
         .map(|p| {
