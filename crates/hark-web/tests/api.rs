@@ -536,14 +536,7 @@ async fn an_erased_contact_s_link_says_so_in_the_reader_s_language() {
     let contact = invitation["contact_id"].as_str().unwrap();
     let erased = app.client.delete(format!("{}/api/v1/contacts/{contact}", app.base)).bearer_auth(&app.key);
     assert!(erased.send().await.unwrap().status().is_success());
-    let (admin, cookie) = app.user_session("admin@example.com", hark_store::Role::Admin, None, None).await;
-    let csv = admin
-        .get(format!("{}/admin/surveys/{survey}/links.csv", app.base))
-        .header("cookie", &cookie)
-        .header("accept-language", "ko")
-        .send()
-        .await
-        .unwrap();
-    let csv = csv.text().await.unwrap();
+    let admin = app.user_session("admin@example.com", hark_store::Role::Admin, None, None).await;
+    let csv = app.page_text(&admin, &format!("/admin/surveys/{survey}/links.csv"), "ko").await;
     assert!(csv.contains("(삭제됨)") && !csv.contains("(erased)"), "{csv}");
 }

@@ -187,6 +187,8 @@ async fn the_themes_page_shows_drivers_in_the_reader_s_language(app: TestApp) {
         r#"<td data-label="감정">부정</td>"#,
         r#"<td data-label="언어">English (en)</td>"#,
         r#"<table data-table="responses" class="records">"#,
+        // The comment keeps its width on a wide screen, whichever column it is.
+        r#"<td class="comment" data-label="의견">The delivery was late again</td>"#,
     ] {
         assert!(html.contains(want), "{want} missing");
     }
@@ -476,15 +478,9 @@ async fn each_theme_s_trend_is_counted_per_month_of_the_reader_s_time_zone(app: 
     assert_eq!(days.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let problem = days.text().await.unwrap();
     assert!(problem.contains("granularity") && problem.contains("2496 periods"), "{problem}");
-    let (http, cookie) = app.user_session("cx@example.com", Role::Admin, None, None).await;
-    let page = http
-        .get(format!("{}/dashboard/themes?from=2026-09-01&to=2026-10-31&min_n=1&tz=Asia/Seoul", app.base))
-        .header("cookie", &cookie)
-        .header("accept-language", "ko")
-        .send()
-        .await
-        .unwrap();
-    let html = page.text().await.unwrap();
+    let admin = app.user_session("cx@example.com", Role::Admin, None, None).await;
+    let html =
+        app.page_text(&admin, "/dashboard/themes?from=2026-09-01&to=2026-10-31&min_n=1&tz=Asia/Seoul", "ko").await;
     assert!(html.contains("배송: 이 주제를 언급한 응답의 월별 NPS"), "{html}");
     assert!(html.contains("theme=delivery"));
 }

@@ -65,6 +65,18 @@ impl Table {
         self.headers.get(*cell).is_some_and(|h| h == "rank")
     }
 
+    /// A cell's class, by what its column holds: a rank, the name that titles a tile card, a
+    /// comment to read (kept wide on a wide screen), a customer (whose email may break).
+    fn cell_class(&self, cell: &usize, title_column: &Option<usize>) -> Option<&'static str> {
+        match self.headers.get(*cell).map(String::as_str) {
+            Some("rank") => Some("rank"),
+            _ if *title_column == Some(*cell) => Some("name"),
+            Some("comment") => Some("comment"),
+            Some("contact") => Some("contact"),
+            _ => None,
+        }
+    }
+
     /// The section's name in words, for the page (the CSV keeps the key).
     fn title(&self, t: &Reader) -> String {
         words(*t, &self.name)
@@ -1480,7 +1492,6 @@ async fn responses(
             cells
         })
         .collect();
-    // The stylesheet widens the comment (5th) and breaks the customer (8th) on wide screens.
     page.fig.tables.push(Table {
         links,
         name: "responses".into(),

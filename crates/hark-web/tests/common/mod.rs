@@ -141,6 +141,12 @@ impl TestApp {
         self.sign_in(email, "correct horse battery").await.expect("the new user signs in")
     }
 
+    /// The text of the page at `path` as a signed-in session (from [`Self::user_session`]) reads it in `lang`.
+    pub async fn page_text(&self, (http, cookie): &(reqwest::Client, String), path: &str, lang: &str) -> String {
+        let page = http.get(format!("{}{path}", self.base)).header("cookie", cookie).header("accept-language", lang);
+        page.send().await.unwrap().text().await.unwrap()
+    }
+
     /// Signs in through the sign-in form: a client that does not follow redirects and the
     /// session cookie, or `None` if the sign-in is refused.
     pub async fn sign_in(&self, email: &str, password: &str) -> Option<(reqwest::Client, String)> {
