@@ -190,14 +190,15 @@ impl Store {
     }
 
     /// Runs what the migrations left to Rust in `pending_rebuilds`, where SQL would not do it
-    /// the way the code that keeps the data up to date does: the rollups (bins worked out in
-    /// Rust) and the comments' search text (SQLite's `lower()` folds only ASCII).
+    /// the way the code that keeps the data up to date does: the rollups (bins and themes
+    /// worked out in Rust) and the comments' search text (SQLite's `lower()` folds only ASCII).
     async fn run_pending_rebuilds(&self) -> Result<()> {
         let pending: Vec<String> =
             sqlx::query_scalar("SELECT name FROM pending_rebuilds ORDER BY name").fetch_all(&self.pool).await?;
         for name in pending {
             match name.as_str() {
                 "rollups" => self.rebuild_rollups(None).await?,
+                "theme_hours" => self.rebuild_theme_hours().await?,
                 "search_text" => self.refold_comments().await?,
                 other => return Err(StoreError::Corrupt(format!("unknown pending rebuild {other:?}"))),
             }
@@ -260,6 +261,7 @@ fn migrator() -> Migrator {
         (16, "hour_rollup", include_str!("../migrations/0016_hour_rollup.sql")),
         (17, "rollup_stripes", include_str!("../migrations/0017_rollup_stripes.sql")),
         (18, "score_blocks", include_str!("../migrations/0018_score_blocks.sql")),
+        (19, "theme_hour_rollup", include_str!("../migrations/0019_theme_hour_rollup.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

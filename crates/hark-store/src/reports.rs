@@ -5,8 +5,8 @@
 //! (`score_block_rollup`, `facet_block_rollup`) and days only at its ends. Whatever neither
 //! holds (language, contact attributes, search …) reads the raw rows; a period cut mid-day (a
 //! time zone's midnight) reads its whole days from the rollups and the cut days from
-//! `score_hour_rollup` (the first question per survey and hour) or, where that cannot answer,
-//! from the rows. Both paths give the same numbers: the rollups are written in the same
+//! `score_hour_rollup` (the first question per survey and hour), `theme_hour_rollup` (the
+//! same per theme) or, where neither can answer, from the rows. Both paths give the same numbers: the rollups are written in the same
 //! transaction as every answer and every score change, and a test compares them with the rows.
 
 use std::collections::BTreeMap;
@@ -91,6 +91,7 @@ impl Dimension {
     fn rollup_column(&self, rollup: Rollup) -> Option<&'static str> {
         match (self, rollup) {
             (Dimension::Day, Rollup::Hours) => Some("CAST(g.hour / 24 AS TEXT)"),
+            (Dimension::Theme, Rollup::Hours) => Some("g.value"),
             (Dimension::Day, _) => Some("CAST(g.day AS TEXT)"),
             (Dimension::Survey, _) => Some("g.survey_id"),
             (Dimension::Team, Rollup::Scores | Rollup::Facets) => Some("NULLIF(g.team_id, '')"),
@@ -190,6 +191,7 @@ pub enum Rollup {
     Facets,
     /// `score_hour_rollup`: the first question per survey and UTC hour, for what a time
     /// zone's midnight cuts (the days at the ends of a window, the days a period starts in).
+    /// With `theme_hour_rollup`, the same per theme, for questions by theme or of one theme.
     Hours,
 }
 
@@ -216,7 +218,7 @@ impl ResponseFilter {
         }
         let has = |rollup| by.is_none_or(|d| d.rollup_column(rollup).is_some());
         let whole_days = whole(self.from_ms, MS_PER_DAY) && whole(self.to_ms, MS_PER_DAY);
-        // A theme's answers are kept in the facet rollups only.
+        // A theme's answers are kept in the facet and hourly rollups, not the score rollup.
         let unthemed = self.theme.is_none();
         if whole_days && unthemed && column == ScoreColumn::Score && self.agent_id.is_none() && has(Rollup::Scores) {
             return Some(Rollup::Scores);
@@ -230,7 +232,7 @@ impl ResponseFilter {
             _ => has(Rollup::Hours),
         };
         (by_hours
-            && unthemed
+            && self.hour_table(by).is_some()
             && whole(self.from_ms, MS_PER_HOUR)
             && whole(self.to_ms, MS_PER_HOUR)
             && column == ScoreColumn::Score
@@ -253,6 +255,17 @@ impl ResponseFilter {
             (Some(Dimension::FigureBin(_) | Dimension::Theme), None) => None,
             (_, Some(theme)) => first_question.then(|| (THEME_FACET.into(), Some(theme))),
             (_, None) => Some((AGENT_FACET.into(), self.agent_id.as_deref())),
+        }
+    }
+
+    /// The hourly rollup that holds this question, and the theme it is narrowed to: the
+    /// themes' for a question by theme or of one theme's answers, else the scores'.
+    fn hour_table(&self, by: Option<&Dimension>) -> Option<(&'static str, Option<&str>)> {
+        match (by, self.theme.as_deref()) {
+            (Some(Dimension::Theme), None) => Some((THEME_HOURS, None)),
+            (Some(Dimension::Theme), Some(_)) => None,
+            (_, Some(theme)) => Some((THEME_HOURS, Some(theme))),
+            (_, None) => Some((SCORE_HOURS, None)),
         }
     }
 
@@ -423,7 +436,9 @@ impl Store {
     pub async fn rebuild_rollups(&self, survey_id: Option<&str>) -> Result<()> {
         const PAGE: i64 = 50_000;
         let mut tx = self.begin_write().await?;
-        for table in ["score_rollup", "score_block_rollup", "score_hour_rollup", "facet_rollup", "facet_block_rollup"] {
+        let tables =
+            [SCORE_TABLES.days, SCORE_TABLES.blocks, SCORE_HOURS, THEME_HOURS, FACET_TABLES.days, FACET_TABLES.blocks];
+        for table in tables {
             let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE 1 = 1"));
             sql.and_eq("survey_id", survey_id);
             sql.query(self.dialect).execute(&mut *tx).await?;
@@ -450,6 +465,46 @@ impl Store {
         }
         all.write(&mut tx, self.dialect, Stripe::SHARED).await?;
         sqlx::query("DELETE FROM pending_rebuilds WHERE name = 'rollups'").execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Counts every answer into `theme_hour_rollup` afresh, for databases that held answers
+    /// before it existed (migration 0019): the answers grouped in the database by hour, survey,
+    /// score and stored tags, each group counted as the writer counts its answers. A full
+    /// rebuild would parse every answer and hold every rollup row in memory (53 s and 900 MB
+    /// for a million answers, measured).
+    pub(crate) async fn rebuild_theme_hours(&self) -> Result<()> {
+        use futures_util::TryStreamExt;
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM theme_hour_rollup").execute(&mut *tx).await?;
+        // Floor division, as the writer's: hours before 1970 are negative.
+        let groups = "SELECT CASE WHEN created_at >= 0 THEN created_at / 3600000 ELSE (created_at - 3599999) / 3600000 END \
+             AS hour, survey_id, score, themes, CAST(CASE WHEN sentiment IS NULL THEN 0 ELSE 1 END AS BIGINT) AS commented, \
+             COUNT(*) AS n FROM responses WHERE score IS NOT NULL GROUP BY 1, 2, 3, 4, 5";
+        let mut all = RollupChanges::default();
+        let mut rows = sqlx::query(groups).fetch(&mut *tx);
+        while let Some(row) = rows.try_next().await? {
+            let hour: i64 = row.try_get("hour")?;
+            let counted = Counted {
+                hour,
+                day: hour.div_euclid(24),
+                survey_id: row.try_get("survey_id")?,
+                team_id: String::new(),
+                channel: String::new(),
+                agent_id: String::new(),
+                score: row.try_get("score")?,
+                agent_score: None,
+                bins: Vec::new(),
+                themes: tagging::theme_keys(row.try_get::<Option<String>, _>("themes")?.as_deref()),
+                commented: row.try_get::<i64, _>("commented")? == 1,
+            };
+            all.add(&counted, row.try_get("n")?);
+        }
+        drop(rows);
+        let theme_hours = RollupChanges { theme_hours: all.theme_hours, ..Default::default() };
+        theme_hours.write(&mut tx, self.dialect, Stripe::SHARED).await?;
+        sqlx::query("DELETE FROM pending_rebuilds WHERE name = 'theme_hours'").execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -536,6 +591,8 @@ struct Blocked {
 
 const SCORE_TABLES: Blocked = Blocked { days: "score_rollup", blocks: "score_block_rollup" };
 const FACET_TABLES: Blocked = Blocked { days: "facet_rollup", blocks: "facet_block_rollup" };
+const SCORE_HOURS: &str = "score_hour_rollup";
+const THEME_HOURS: &str = "theme_hour_rollup";
 
 /// The queries whose groups, added up, answer the question from a rollup.
 fn rollup_queries(rollup: Rollup, filter: &ResponseFilter, by: Option<&Dimension>, column: ScoreColumn) -> Vec<Sql> {
@@ -544,8 +601,9 @@ fn rollup_queries(rollup: Rollup, filter: &ResponseFilter, by: Option<&Dimension
     let hour = |ms: Option<i64>| ms.map(|ms| ms.div_euclid(MS_PER_HOUR));
     let tables = match rollup {
         Rollup::Hours => {
-            let part =
-                Part { unit: "hour", ..Part::days("score_hour_rollup", hour(filter.from_ms), hour(filter.to_ms)) };
+            let (table, _) =
+                filter.hour_table(by).expect("the hourly rollups are read only when they hold the question");
+            let part = Part { unit: "hour", ..Part::days(table, hour(filter.from_ms), hour(filter.to_ms)) };
             return vec![rollup_query(rollup, filter, by, column, &part)];
         }
         Rollup::Scores => SCORE_TABLES,
@@ -664,7 +722,7 @@ fn rollup_query(
     sql.push(&format!(" AS k, g.score AS score, {} AS n FROM {table} g WHERE 1 = 1", part.sum()));
     push_survey_and_team(&mut sql, filter);
     match rollup {
-        Rollup::Hours => {}
+        Rollup::Hours => _ = sql.and_eq("g.value", filter.hour_table(by).and_then(|(_, theme)| theme)),
         Rollup::Scores => _ = sql.and_eq("g.channel", filter.channel.as_deref()),
         Rollup::Facets => {
             let (facet, value) =
@@ -776,6 +834,7 @@ const ROLLUP_ROWS_PER_STATEMENT: usize = 25;
 type ScoreKey = (i64, String, String, String, i64);
 type FacetKey = (i64, String, String, String, String, &'static str, i64);
 type HourKey = (i64, String, i64);
+type ThemeHourKey = (i64, String, String, i64);
 
 /// Adds each answer's counts to both rollups (negative counts remove), in the caller's transaction.
 pub(crate) async fn adjust_rollups(
@@ -818,6 +877,7 @@ impl Stripe {
 pub(crate) struct RollupChanges {
     scores: BTreeMap<ScoreKey, i64>,
     hours: BTreeMap<HourKey, i64>,
+    theme_hours: BTreeMap<ThemeHourKey, i64>,
     facets: BTreeMap<FacetKey, i64>,
 }
 
@@ -847,16 +907,18 @@ impl RollupChanges {
         let read = c.commented.then_some(COMMENTED);
         for theme in c.themes.iter().map(String::as_str).chain(read) {
             *self.facets.entry(place(THEME_FACET, theme, ScoreColumn::Score, c.score)).or_default() += n;
+            *self.theme_hours.entry((c.hour, c.survey_id.clone(), theme.to_string(), c.score)).or_default() += n;
         }
     }
 
     pub async fn write(self, conn: &mut AnyConnection, dialect: Dialect, Stripe(stripe): Stripe) -> Result<()> {
-        let RollupChanges { scores, hours, facets } = self;
+        let RollupChanges { scores, hours, theme_hours, facets } = self;
         let (score_blocks, facet_blocks) = (by_block(&scores), by_block(&facets));
         let mut writer = RollupWriter { conn, dialect, stripe };
         writer.add(SCORE_TABLES.days, "day", scores).await?;
         writer.add(SCORE_TABLES.blocks, "block", score_blocks).await?;
-        writer.add("score_hour_rollup", "hour", hours).await?;
+        writer.add(SCORE_HOURS, "hour", hours).await?;
+        writer.add(THEME_HOURS, "hour", theme_hours).await?;
         writer.add(FACET_TABLES.days, "day", facets).await?;
         writer.add(FACET_TABLES.blocks, "block", facet_blocks).await
     }
@@ -901,6 +963,17 @@ impl RollupKey for HourKey {
     fn push_values(&self, sql: &mut Sql) {
         let (hour, survey, score) = self;
         sql.int(*hour).push(", ").text(survey).push(", ").int(*score);
+    }
+}
+
+impl RollupKey for ThemeHourKey {
+    const COLUMNS: &'static str = "survey_id, value, score";
+    fn time_mut(&mut self) -> &mut i64 {
+        &mut self.0
+    }
+    fn push_values(&self, sql: &mut Sql) {
+        let (hour, survey, theme, score) = self;
+        sql.int(*hour).push(", ").text(survey).push(", ").text(theme).push(", ").int(*score);
     }
 }
 

@@ -68,6 +68,7 @@ async fn the_writer_connects_again_when_postgresql_ends_its_connection() {
 on_both_by_backend!(
     own_themes_are_read_into_every_comment_even_across_a_restart,
     two_nodes_count_into_rollup_rows_of_their_own,
+    an_upgrade_counts_stored_answers_into_the_hourly_theme_rows,
 );
 
 async fn run<F, Fut>(backend: Backend, test: F)
@@ -478,7 +479,7 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
             to_ms: Some(20_030 * day - 330 * minute),
             ..Default::default()
         },
-        // One theme's answers: its rows of the theme facet, and in Seoul its cut days from the rows.
+        // One theme's answers: its rows of the theme facet, and in Seoul its cut days from the hours.
         ResponseFilter { theme: Some("delivery".into()), ..Default::default() },
         ResponseFilter { theme: Some("delivery".into()), team_id: Some(teams[1].clone()), ..Default::default() },
         ResponseFilter {
@@ -525,7 +526,7 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
     // Most questions are answered by a rollup, so the comparison above tests them.
     assert_eq!(
         answered_by,
-        [(None, 229), (Some(Rollup::Scores), 45), (Some(Rollup::Facets), 108), (Some(Rollup::Hours), 26)]
+        [(None, 220), (Some(Rollup::Scores), 45), (Some(Rollup::Facets), 108), (Some(Rollup::Hours), 35)]
             .into_iter()
             .collect(),
         "which questions each rollup answers"
@@ -543,6 +544,14 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
     assert!(!partial_day.rollup_covers(None, ScoreColumn::Score));
     let in_zone = |offset| ResponseFilter { from_ms: Some(20_002 * day - offset), ..Default::default() };
     assert_eq!(in_zone(9 * hour).rollup_for(None, ScoreColumn::Score), Some(Rollup::Hours), "Seoul");
+    let seoul_themes = in_zone(9 * hour).rollup_for(Some(&Dimension::Theme), ScoreColumn::Score);
+    assert_eq!(seoul_themes, Some(Rollup::Hours), "Seoul's theme counts");
+    let one_theme = ResponseFilter { theme: Some("staff".into()), ..in_zone(9 * hour) };
+    assert_eq!(
+        one_theme.rollup_for(Some(&Dimension::Day), ScoreColumn::Score),
+        Some(Rollup::Hours),
+        "a theme in Seoul"
+    );
     assert_eq!(in_zone(330 * minute).rollup_for(None, ScoreColumn::Score), None, "Kolkata");
     let by_channel = ResponseFilter { channel: Some("link".into()), ..Default::default() };
     assert!(!by_channel.rollup_covers(Some(&Dimension::Agent), ScoreColumn::Score));
@@ -660,6 +669,47 @@ async fn comments_folded_by_sql_are_folded_again(backend: Backend) {
         .unwrap();
     assert_eq!(unfolded, 2, "the two upper-case comments were folded; the plain one needed nothing");
     sql.close().await.unwrap();
+    store.close().await;
+}
+
+/// Migration 0019 adds the hourly theme rollup to databases that already hold answers: the
+/// rollup rebuild it leaves counts them in, so a time zone's theme counts are right at once.
+async fn an_upgrade_counts_stored_answers_into_the_hourly_theme_rows(backend: Backend) {
+    use sqlx::Connection;
+    let Some(db) = TestDatabase::new(backend).await else { return };
+    let store = Store::open(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    let survey = nps_survey(&store).await;
+    let (hour, day) = (3_600_000i64, 86_400_000i64);
+    for i in 0..24i64 {
+        let mut r = response(&survey, &format!("u{i}"), i % 11);
+        r.created_at = 20_000 * day + i * hour;
+        r.comment = Some(["Delivery was late", "Lovely staff", "ok"][(i % 3) as usize].into());
+        store.submit_response(r).await.unwrap();
+    }
+    let mut sql = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    let rows = "SELECT hour, survey_id, value, score, CAST(SUM(n) AS BIGINT) AS n FROM theme_hour_rollup \
+                GROUP BY hour, survey_id, value, score ORDER BY hour, survey_id, value, score";
+    let written: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(rows).fetch_all(&mut sql).await.unwrap();
+    // The database as migration 0018 left it.
+    for statement in ["DROP TABLE theme_hour_rollup", "DELETE FROM _sqlx_migrations WHERE version = 19"] {
+        sqlx::query(statement).execute(&mut sql).await.unwrap();
+    }
+    store.migrate().await.unwrap();
+    let filled: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(rows).fetch_all(&mut sql).await.unwrap();
+    assert_eq!(filled, written, "the upgrade counts as the writer counted");
+    sql.close().await.unwrap();
+    // Seoul's day of the 24 answers ends at 15:00 UTC: its hours are read from the new rollup.
+    let seoul = ResponseFilter {
+        from_ms: Some(20_000 * day - 9 * hour),
+        to_ms: Some(20_001 * day - 9 * hour),
+        ..Default::default()
+    };
+    assert_eq!(seoul.rollup_for(Some(&Dimension::Theme), ScoreColumn::Score), Some(Rollup::Hours));
+    let counted = store.theme_counts(&seoul, Source::Best).await.unwrap();
+    assert_eq!(counted, store.theme_counts(&seoul, Source::Raw).await.unwrap());
+    let staff: u64 = counted.themes.get("staff").map(|c| c.iter().sum()).unwrap_or_default();
+    assert_eq!((counted.commented, staff), (15, 5), "the 15 answers before 15:00 UTC, five about staff");
     store.close().await;
 }
 
