@@ -241,7 +241,7 @@ pub(crate) async fn themes(
 
 /// The answers whose comment was read and those mentioning each theme in each of `periods`:
 /// the filter narrowed to the period. A period of whole UTC days reads the facet rollups;
-/// another zone's adds the days its ends cut, from the rows.
+/// another zone's adds the hours its ends cut, from the hourly theme rollup.
 async fn theme_periods(
     store: &Store,
     filter: &ResponseFilter,
