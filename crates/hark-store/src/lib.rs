@@ -262,6 +262,7 @@ fn migrator() -> Migrator {
         (17, "rollup_stripes", include_str!("../migrations/0017_rollup_stripes.sql")),
         (18, "score_blocks", include_str!("../migrations/0018_score_blocks.sql")),
         (19, "theme_hour_rollup", include_str!("../migrations/0019_theme_hour_rollup.sql")),
+        (20, "team_and_agent_by_time", include_str!("../migrations/0020_team_and_agent_by_time.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

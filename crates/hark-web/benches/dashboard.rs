@@ -224,6 +224,16 @@ async fn main() {
     // Another zone's months begin mid-day UTC: whole days from the rollups, cut days from rows.
     let (seoul_time, seoul) = timed(1, get("/api/v1/reports/overview?tz=Asia/Seoul")).await;
     let (seoul_themes_time, seoul_themes) = timed(1, get("/api/v1/reports/themes?tz=Asia/Seoul")).await;
+    // A team lead's view (and an agent's, in Seoul): the team's answers of a stretch of time.
+    let team = &columns.teams[columns.team[0] as usize];
+    let agent = columns.agents.iter().find(|a| !a.is_empty()).unwrap();
+    let team_query =
+        |page: &str, zone: &str| -> &'static str { format!("/api/v1/reports/{page}?team_id={team}&tz={zone}").leak() };
+    let (team_themes_time, team_themes) = timed(RUNS, get(team_query("themes", "UTC"))).await;
+    let (team_seoul_time, team_seoul) = timed(1, get(team_query("overview", "Asia/Seoul"))).await;
+    let (team_seoul_themes_time, team_seoul_themes) = timed(1, get(team_query("themes", "Asia/Seoul"))).await;
+    let agent_seoul: &'static str = format!("/api/v1/reports/overview?agent_id={agent}&tz=Asia/Seoul").leak();
+    let (agent_seoul_time, _) = timed(1, get(agent_seoul)).await;
     let (raw_team_time, raw_teams) = timed(1, raw(Some(Dimension::Team))).await;
     let (raw_agent_time, _) = timed(1, raw(Some(Dimension::Agent))).await;
     let (raw_themes_time, raw_themes) = timed(1, || {
@@ -255,8 +265,12 @@ async fn main() {
         let raw_n: u64 = raw_themes.themes.get(key).map_or(0, |c| c.iter().sum());
         assert_eq!(driver["mentions"].as_u64(), Some(raw_n), "{key}: rollup and rows");
     }
+    let team_index = columns.teams.iter().position(|t| t == team).unwrap();
+    let team_answers: u64 = fl.by_team[team_index].iter().sum();
+    assert_eq!(team_themes["overall"]["n"].as_u64(), Some(team_answers), "the team's answers");
+    assert!(team_seoul["nps"]["n"].as_u64().unwrap() > 0, "the team's answers in Seoul's year");
     // Each theme's trend adds up to its mentions, in UTC months and in Seoul's.
-    for page in [&themes_page, &seoul_themes] {
+    for page in [&themes_page, &seoul_themes, &team_themes, &team_seoul_themes] {
         for trend in page["trends"].as_array().unwrap() {
             let n: u64 = trend["periods"].as_array().unwrap().iter().map(|p| p["n"].as_u64().unwrap()).sum();
             let driver = page["drivers"].as_array().unwrap().iter().find(|d| d["key"] == trend["key"]).unwrap();
@@ -284,6 +298,10 @@ async fn main() {
     line("raw rows, trend by day (what the rollup saves)", raw_trend_time);
     line("Overview in Asia/Seoul (its own months)", seoul_time);
     line("Themes in Asia/Seoul (its own months)", seoul_themes_time);
+    line("Themes of one team (a team lead's)", team_themes_time);
+    line("Overview of one team in Asia/Seoul", team_seoul_time);
+    line("Themes of one team in Asia/Seoul", team_seoul_themes_time);
+    line("Overview of one agent in Asia/Seoul", agent_seoul_time);
     line("raw rows, by team", raw_team_time);
     line("raw rows, by theme", raw_themes_time);
     println!();
