@@ -225,12 +225,13 @@ async fn main() {
     let (seoul_time, seoul) = timed(1, get("/api/v1/reports/overview?tz=Asia/Seoul")).await;
     let (seoul_themes_time, seoul_themes) = timed(1, get("/api/v1/reports/themes?tz=Asia/Seoul")).await;
     // A team lead's view (and an agent's, in Seoul): the team's answers of a stretch of time.
-    let team = &columns.teams[columns.team[0] as usize];
+    let team_index = columns.team[0] as usize;
+    let team = &columns.teams[team_index];
     let agent = columns.agents.iter().find(|a| !a.is_empty()).unwrap();
     let team_query =
         |page: &str, zone: &str| -> &'static str { format!("/api/v1/reports/{page}?team_id={team}&tz={zone}").leak() };
     let (team_themes_time, team_themes) = timed(RUNS, get(team_query("themes", "UTC"))).await;
-    let (team_seoul_time, team_seoul) = timed(1, get(team_query("overview", "Asia/Seoul"))).await;
+    let (team_seoul_time, _) = timed(1, get(team_query("overview", "Asia/Seoul"))).await;
     let (team_seoul_themes_time, team_seoul_themes) = timed(1, get(team_query("themes", "Asia/Seoul"))).await;
     let agent_seoul: &'static str = format!("/api/v1/reports/overview?agent_id={agent}&tz=Asia/Seoul").leak();
     let (agent_seoul_time, _) = timed(1, get(agent_seoul)).await;
@@ -265,10 +266,8 @@ async fn main() {
         let raw_n: u64 = raw_themes.themes.get(key).map_or(0, |c| c.iter().sum());
         assert_eq!(driver["mentions"].as_u64(), Some(raw_n), "{key}: rollup and rows");
     }
-    let team_index = columns.teams.iter().position(|t| t == team).unwrap();
     let team_answers: u64 = fl.by_team[team_index].iter().sum();
     assert_eq!(team_themes["overall"]["n"].as_u64(), Some(team_answers), "the team's answers");
-    assert!(team_seoul["nps"]["n"].as_u64().unwrap() > 0, "the team's answers in Seoul's year");
     // Each theme's trend adds up to its mentions, in UTC months and in Seoul's.
     for page in [&themes_page, &seoul_themes, &team_themes, &team_seoul_themes] {
         for trend in page["trends"].as_array().unwrap() {
