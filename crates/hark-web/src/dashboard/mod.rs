@@ -333,12 +333,13 @@ fn granularity_options(t: Reader, chosen: Granularity) -> Vec<Option_> {
 fn trend_points(
     t: Reader,
     pairs: &[(String, String)],
-    trend: &[insights::TrendPeriod],
+    trend: &[&insights::TrendPeriod],
     g: Granularity,
     page: &insights::Period,
 ) -> Vec<TrendPoint> {
     trend
         .iter()
+        .copied()
         .enumerate()
         .map(|(i, p)| TrendPoint {
             label: t.iso_date(&p.period_start),
@@ -836,7 +837,7 @@ async fn overview(
             detail: with_change(t, o.ces.n, o.ces_change.as_ref(), days, "", 2),
         });
     }
-    let points = trend_points(t, pairs, &o.trend, o.granularity, &o.period);
+    let points = trend_points(t, pairs, &o.trend.iter().collect::<Vec<_>>(), o.granularity, &o.period);
     let marks = insights::annotation_positions(&o.trend, &o.annotations, o.granularity);
     let heading = t.word("dash.nps_by", o.granularity.as_str());
     page.fig.charts.push(drawn(heading, |size| charts::trend(t, &points, &marks, size)));
@@ -1044,7 +1045,7 @@ async fn themes(
     }
     let mut hollow = false;
     for trend in drawn_trends {
-        let periods: Vec<insights::TrendPeriod> = trend.periods.iter().map(|p| p.trend.clone()).collect();
+        let periods: Vec<&insights::TrendPeriod> = trend.periods.iter().map(|p| &p.trend).collect();
         hollow |= periods.iter().any(|p| p.partial || !p.enough_data);
         let themed: Vec<(String, String)> =
             pairs.iter().filter(|(k, _)| k != "theme").cloned().chain([("theme".into(), trend.key.clone())]).collect();
