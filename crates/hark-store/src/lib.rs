@@ -197,6 +197,7 @@ impl Store {
             sqlx::query_scalar("SELECT name FROM pending_rebuilds ORDER BY name").fetch_all(&self.pool).await?;
         for name in pending {
             match name.as_str() {
+                "blocks" => self.rebuild_blocks().await?,
                 "rollups" => self.rebuild_rollups(None).await?,
                 "theme_hours" => self.rebuild_theme_hours().await?,
                 "search_text" => self.refold_comments().await?,
@@ -263,6 +264,7 @@ fn migrator() -> Migrator {
         (18, "score_blocks", include_str!("../migrations/0018_score_blocks.sql")),
         (19, "theme_hour_rollup", include_str!("../migrations/0019_theme_hour_rollup.sql")),
         (20, "team_and_agent_by_time", include_str!("../migrations/0020_team_and_agent_by_time.sql")),
+        (21, "month_blocks", include_str!("../migrations/0021_month_blocks.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

@@ -1,7 +1,7 @@
 //! The aggregates behind the dashboards: answers counted per score, optionally per dimension.
 //! Two daily rollups answer most questions without touching the answers themselves:
 //! `score_rollup` per (survey, team, channel), and `facet_rollup` per agent (both questions)
-//! and per bin of the call-centre figures; a long window reads both over 32-day blocks
+//! and per bin of the call-centre figures; a long window reads both over calendar-month blocks
 //! (`score_block_rollup`, `facet_block_rollup`) and days only at its ends. Whatever neither
 //! holds (language, contact attributes, search …) reads the raw rows; a period cut mid-day (a
 //! time zone's midnight) reads its whole days from the rollups and the cut days from
@@ -185,10 +185,10 @@ pub enum Source {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Rollup {
     /// `score_rollup`: the first question per survey, team and channel. With
-    /// `score_block_rollup`, the same summed over 32-day blocks, for long windows.
+    /// `score_block_rollup`, the same summed over UTC months, for long windows.
     Scores,
     /// `facet_rollup`: both questions per survey, team and agent; the first per figure bin.
-    /// With `facet_block_rollup`, the same summed over 32-day blocks, for long windows.
+    /// With `facet_block_rollup`, the same summed over UTC months, for long windows.
     Facets,
     /// `score_hour_rollup`: the first question per survey and UTC hour, for what a time
     /// zone's midnight cuts (the days at the ends of a window, the days a period starts in).
@@ -288,6 +288,12 @@ struct Split {
     cut_days: std::collections::BTreeSet<i64>,
 }
 
+/// Periods at least this long on average (in whole days) read their whole days as periods,
+/// each from the blocks (a month: one block, less or plus a day), instead of every day: a
+/// year's Overview read 365 days of `score_rollup` (about 130,000 rows at 10 million answers)
+/// for its months. Days and weeks read every day, as a week holds no whole month.
+const LONG_PERIOD_DAYS: i64 = 21;
+
 impl Split {
     fn of(filter: &ResponseFilter, by: Option<&Dimension>, column: ScoreColumn) -> Option<Split> {
         let (from, to) = (filter.from_ms?, filter.to_ms?);
@@ -316,6 +322,39 @@ impl Split {
             .collect();
         Some(Split { core, cut, cut_days })
     }
+
+    /// The core's whole days between the period starts (the cut days left out), each with the
+    /// start of the period it counts in; `None` when the periods are short.
+    fn period_days(&self, starts: &[i64]) -> Option<Vec<(i64, ResponseFilter)>> {
+        let (first, end) = (self.core.from_ms?.div_euclid(MS_PER_DAY), self.core.to_ms?.div_euclid(MS_PER_DAY));
+        let mut stretches = Vec::new();
+        let mut from = first;
+        for start in starts.iter().filter(|s| (first * MS_PER_DAY + 1..end * MS_PER_DAY).contains(*s)) {
+            // A start at midnight ends a stretch there; one inside a day cuts that day out.
+            let (cut, after) = (start.div_euclid(MS_PER_DAY), (start + MS_PER_DAY - 1).div_euclid(MS_PER_DAY));
+            if from < cut {
+                stretches.push((from, cut));
+            }
+            from = from.max(after);
+        }
+        if from < end {
+            stretches.push((from, end));
+        }
+        if (end - first) < LONG_PERIOD_DAYS * stretches.len() as i64 {
+            return None;
+        }
+        let days = |from: i64, to: i64| ResponseFilter {
+            from_ms: Some(from * MS_PER_DAY),
+            to_ms: Some(to * MS_PER_DAY),
+            ..self.core.clone()
+        };
+        stretches.into_iter().map(|(from, to)| Some((period_of(starts, from * MS_PER_DAY)?, days(from, to)))).collect()
+    }
+}
+
+/// The start of the period a moment falls in; before the first, the first.
+fn period_of(starts: &[i64], at: i64) -> Option<i64> {
+    starts.get(starts.partition_point(|s| *s <= at).max(1) - 1).copied()
 }
 
 /// What the core of a [`Split`] is read by: days, for periods; else the question's own.
@@ -349,12 +388,21 @@ impl Store {
                 };
                 // The whole days and the cut ones are read at once.
                 let cut_reads = split.cut.iter().map(|cut| self.groups(cut, by, column, source));
-                let (core, cuts) = tokio::try_join!(
-                    self.groups(&split.core, core_dimension(by), column, source),
-                    futures_util::future::try_join_all(cut_reads)
-                )?;
+                let long_periods = match by {
+                    Some(Dimension::Since(starts)) => split.period_days(starts),
+                    _ => None,
+                };
+                let core = async {
+                    match &long_periods {
+                        Some(periods) => self.periods_from_blocks(periods, column).await,
+                        None => self.groups(&split.core, core_dimension(by), column, source).await,
+                    }
+                };
+                let (core, cuts) = tokio::try_join!(core, futures_util::future::try_join_all(cut_reads))?;
                 for (key, counts) in core {
                     match by {
+                        // Read per period already.
+                        Some(Dimension::Since(_)) if long_periods.is_some() => add(key, counts),
                         // A whole day in the period it falls in; a cut day is read from the rows.
                         Some(Dimension::Since(starts)) => {
                             let Some(day) = key.as_deref().and_then(|k| k.parse::<i64>().ok()) else { continue };
@@ -362,8 +410,7 @@ impl Store {
                             if split.cut_days.contains(&day) {
                                 continue;
                             }
-                            let i = starts.partition_point(|s| *s <= at);
-                            add(starts.get(i.max(1) - 1).map(|s| s.to_string()), counts);
+                            add(period_of(starts, at).map(|s| s.to_string()), counts);
                         }
                         _ => add(key, counts),
                     }
@@ -395,9 +442,7 @@ impl Store {
         let raw_themes = by == Some(&Dimension::Theme) && rollup.is_none();
         let mut groups = BTreeMap::<Option<String>, [u64; 11]>::new();
         for row in self.fetch_all_at_once(&queries).await? {
-            let score: i64 = row.try_get("score")?;
-            let Some(i) = usize::try_from(score).ok().filter(|i| *i <= 10) else { continue };
-            let n = group_count(&row)?;
+            let Some((i, n)) = score_and_count(&row)? else { continue };
             let key: Option<String> = row.try_get("k")?;
             let keys = match (raw_edges, raw_themes) {
                 (Some(edges), _) => key.as_deref().and_then(|v| figure_bin(v, edges)).map(Some).into_iter().collect(),
@@ -417,6 +462,38 @@ impl Store {
         Ok(groups)
     }
 
+    /// Answers per score of each stretch of whole days, keyed by its period's start: each
+    /// stretch read from the blocks and days that cover it, in one statement (one snapshot),
+    /// and up to 100 stretches a statement (SQLite allows 500 parts of a UNION).
+    async fn periods_from_blocks(
+        &self,
+        periods: &[(i64, ResponseFilter)],
+        column: ScoreColumn,
+    ) -> Result<BTreeMap<Option<String>, [u64; 11]>> {
+        let mut reads = Vec::new();
+        for (start, days) in periods {
+            let rollup = days.rollup_for(None, column).expect("a split's whole days are in the daily rollups");
+            for read in rollup_queries(rollup, days, None, column) {
+                // The start is Hark's own number, written into the SQL as it is.
+                let mut keyed =
+                    Sql::new(&format!("SELECT CAST('{start}' AS TEXT) AS k, p.score AS score, p.n AS n FROM ("));
+                keyed.append(read).push(") p");
+                reads.push(keyed);
+            }
+        }
+        let mut statements = Vec::new();
+        while !reads.is_empty() {
+            let rest = reads.split_off(reads.len().min(100));
+            statements.push(summed(std::mem::replace(&mut reads, rest)));
+        }
+        let mut groups = BTreeMap::<Option<String>, [u64; 11]>::new();
+        for row in self.fetch_all_at_once(&statements).await? {
+            let Some((i, n)) = score_and_count(&row)? else { continue };
+            groups.entry(row.try_get("k")?).or_default()[i] += n;
+        }
+        Ok(groups)
+    }
+
     fn raw_query(&self, filter: &ResponseFilter, by: Option<&Dimension>, column: ScoreColumn) -> Sql {
         let score = format!("r.{}", column.as_str());
         let score = score.as_str();
@@ -432,7 +509,7 @@ impl Store {
         sql
     }
 
-    /// Counts every answer (of one survey, or all) into both rollups afresh, in one
+    /// Counts every answer (of one survey, or all) into every rollup afresh, in one
     /// transaction and with the same code that keeps them up to date.
     pub async fn rebuild_rollups(&self, survey_id: Option<&str>) -> Result<()> {
         const PAGE: i64 = 50_000;
@@ -510,6 +587,32 @@ impl Store {
         Ok(())
     }
 
+    /// Sums the daily rollups into their blocks afresh, for databases whose blocks were
+    /// counted another way (migration 0021: 32-day blocks became months): in the database, a
+    /// block at a time, over each daily table's range of days; each block row keeps its stripe.
+    pub(crate) async fn rebuild_blocks(&self) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for (tables, columns) in [(SCORE_TABLES, ScoreKey::COLUMNS), (FACET_TABLES, FacetKey::COLUMNS)] {
+            let Blocked { days, blocks } = tables;
+            Sql::new(&format!("DELETE FROM {blocks}")).query(self.dialect).execute(&mut *tx).await?;
+            let range = Sql::new(&format!("SELECT MIN(day) AS first, MAX(day) AS last FROM {days}"));
+            let row = range.query(self.dialect).fetch_one(&mut *tx).await?;
+            let (Some(first), Some(last)) = (row.try_get::<Option<i64>, _>("first")?, row.try_get("last")?) else {
+                continue;
+            };
+            for block in block_of(first)..=block_of(last) {
+                let mut sql = Sql::new(&format!("INSERT INTO {blocks} (block, {columns}, stripe, n) SELECT "));
+                sql.int(block).push(&format!(", {columns}, stripe, SUM(n) FROM {days} WHERE day >= "));
+                sql.int(block_start(block)).push(" AND day < ").int(block_start(block + 1));
+                sql.push(&format!(" GROUP BY {columns}, stripe HAVING SUM(n) <> 0"));
+                sql.query(self.dialect).execute(&mut *tx).await?;
+            }
+        }
+        sqlx::query("DELETE FROM pending_rebuilds WHERE name = 'blocks'").execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Invitations delivered (sent by mail or issued as links) in the period and how many of
     /// them were answered, per channel.
     pub async fn response_rates(&self, filter: &ResponseFilter) -> Result<Vec<ChannelRate>> {
@@ -544,8 +647,16 @@ impl Store {
     }
 }
 
-/// Days per block of `facet_block_rollup`.
-const BLOCK_DAYS: i64 = 32;
+/// The block of the block rollups a day is counted in: its UTC calendar month, so that a
+/// month of a trend (the pages' default) reads one block, not a month of days.
+fn block_of(day: i64) -> i64 {
+    hark_core::report::month_of_day(day)
+}
+
+/// A block's first day.
+fn block_start(block: i64) -> i64 {
+    hark_core::report::first_day_of_month(block)
+}
 
 /// One rollup table read over a range of its time column (days or blocks; `None`: unbounded),
 /// its counts added (`sign` 1) or, for the days of a block outside the window, taken away (−1).
@@ -583,7 +694,7 @@ impl Part {
     }
 }
 
-/// A daily rollup and the same summed over 32-day blocks, kept in step with it.
+/// A daily rollup and the same summed over blocks (months), kept in step with it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Blocked {
     days: &'static str,
@@ -630,12 +741,11 @@ fn today() -> i64 {
 fn block_parts(tables: Blocked, from: Option<i64>, to: Option<i64>, today: i64) -> Vec<Part> {
     let past_days = |a: i64, b: i64| (b.min(today + 1) - a).max(0);
     let days_read = |a: i64, b: i64| if a < b { past_days(a, b) } else { past_days(b, a) };
-    let inward =
-        |day: i64, up: bool| BLOCK_DAYS * if up { day.div_euclid(BLOCK_DAYS) + 1 } else { day.div_euclid(BLOCK_DAYS) };
+    let inward = |day: i64, up: bool| block_start(block_of(day) + i64::from(up));
     let edges = |day: Option<i64>, first: bool| -> Vec<Option<i64>> {
         match day {
             None => vec![None],
-            Some(d) if d.rem_euclid(BLOCK_DAYS) == 0 => vec![Some(d)],
+            Some(d) if block_start(block_of(d)) == d => vec![Some(d)],
             // The first block edge inside the window, and the one outside it.
             Some(d) => vec![Some(inward(d, first)), Some(inward(d, !first))],
         }
@@ -657,7 +767,7 @@ fn block_parts(tables: Blocked, from: Option<i64>, to: Option<i64>, today: i64) 
     }
     for start in edges(from, true) {
         for end in edges(to, false) {
-            let (first, last) = (start.map(|d| d.div_euclid(BLOCK_DAYS)), end.map(|d| d.div_euclid(BLOCK_DAYS)));
+            let (first, last) = (start.map(block_of), end.map(block_of));
             let blocks = match (first, last) {
                 (Some(a), Some(b)) if a >= b => continue,
                 (Some(a), Some(b)) => b - a,
@@ -682,10 +792,13 @@ fn block_parts(tables: Blocked, from: Option<i64>, to: Option<i64>, today: i64) 
     best.map(|(_, parts)| parts).unwrap_or_default()
 }
 
-/// A group's answers: below zero only if a block and its days disagree.
-fn group_count(row: &sqlx::any::AnyRow) -> Result<u64> {
+/// A group's score (0–10; `None` for any other) and its answers: below zero only if a block
+/// and its days disagree.
+fn score_and_count(row: &sqlx::any::AnyRow) -> Result<Option<(usize, u64)>> {
+    let score: i64 = row.try_get("score")?;
     let n: i64 = row.try_get("n")?;
-    u64::try_from(n).map_err(|_| crate::StoreError::Corrupt(format!("a rollup group of {n} answers")))
+    let n = u64::try_from(n).map_err(|_| crate::StoreError::Corrupt(format!("a rollup group of {n} answers")))?;
+    Ok(usize::try_from(score).ok().filter(|i| *i <= 10).map(|i| (i, n)))
 }
 
 /// One statement that adds up its parts' groups, so that every part reads the same snapshot:
@@ -786,7 +899,7 @@ pub(crate) struct Counted {
     hour: i64,
     day: i64,
     survey_id: String,
-    /// '' for none, as both rollups key it.
+    /// '' for none, as the daily rollups key it.
     team_id: String,
     channel: String,
     agent_id: String,
@@ -837,7 +950,7 @@ type FacetKey = (i64, String, String, String, String, &'static str, i64);
 type HourKey = (i64, String, i64);
 type ThemeHourKey = (i64, String, String, i64);
 
-/// Adds each answer's counts to both rollups (negative counts remove), in the caller's transaction.
+/// Adds each answer's counts to every rollup (negative counts remove), in the caller's transaction.
 pub(crate) async fn adjust_rollups(
     conn: &mut AnyConnection,
     dialect: Dialect,
@@ -872,7 +985,7 @@ impl Stripe {
     }
 }
 
-/// Changes to both rollups, summed per row: one statement may not touch the same row twice
+/// Changes to the rollups, summed per row: one statement may not touch the same row twice
 /// on PostgreSQL, and rows written in key order keep a rebuild's writes local.
 #[derive(Default)]
 pub(crate) struct RollupChanges {
@@ -932,13 +1045,13 @@ trait RollupKey: Ord + Clone {
     fn push_values(&self, sql: &mut Sql);
 }
 
-/// Daily counts summed over the 32-day blocks their days fall in.
+/// Daily counts summed over the blocks their days fall in.
 fn by_block<K: RollupKey>(days: &BTreeMap<K, i64>) -> BTreeMap<K, i64> {
     let mut blocks = BTreeMap::new();
     for (key, n) in days {
         let mut key = key.clone();
         let day = key.time_mut();
-        *day = day.div_euclid(BLOCK_DAYS);
+        *day = block_of(*day);
         *blocks.entry(key).or_default() += n;
     }
     blocks
@@ -1021,35 +1134,63 @@ mod tests {
     use super::*;
 
     #[test]
+    fn long_periods_are_read_as_stretches_of_whole_days_without_the_days_their_starts_cut() {
+        let (day, hour) = (MS_PER_DAY, 3_600_000);
+        let window = |from: i64, to: i64| ResponseFilter { from_ms: Some(from), to_ms: Some(to), ..Default::default() };
+        let stretches = |filter: &ResponseFilter, starts: &[i64]| {
+            let split = Split::of(filter, Some(&Dimension::Since(starts.to_vec())), ScoreColumn::Score)?;
+            let days = |f: &ResponseFilter| (f.from_ms.unwrap() / day, f.to_ms.unwrap() / day);
+            Some(split.period_days(starts)?.iter().map(|(start, f)| (*start, days(f))).collect::<Vec<_>>())
+        };
+        // Seoul's months of September to November 2024 (they start at 15:00 UTC the day before).
+        let seoul = [19_967, 19_997, 20_028].map(|d| d * day - 9 * hour);
+        assert_eq!(
+            stretches(&window(19_967 * day - 9 * hour, 20_058 * day - 9 * hour), &seoul),
+            Some(vec![(seoul[0], (19_967, 19_996)), (seoul[1], (19_997, 20_027)), (seoul[2], (20_028, 20_057))]),
+            "each month's whole days; the days 19966, 19996, 20027 and 20057 are cut, read by the hour"
+        );
+        // UTC's months start at midnight: nothing is cut.
+        let utc = [19_967, 19_997, 20_028].map(|d| d * day);
+        assert_eq!(
+            stretches(&window(19_980 * day, 20_050 * day), &utc),
+            Some(vec![(utc[0], (19_980, 19_997)), (utc[1], (19_997, 20_028)), (utc[2], (20_028, 20_050))])
+        );
+        // Weeks read every day.
+        let weeks: Vec<i64> = (0..10).map(|w| (19_980 + 7 * w) * day).collect();
+        assert_eq!(stretches(&window(19_980 * day, 20_050 * day), &weeks), None);
+    }
+
+    #[test]
     fn long_windows_read_whole_blocks_and_the_fewest_days_at_the_ends() {
         let days = |from, to| Part::days("facet_rollup", Some(from), Some(to));
         let minus = |from, to| Part { sign: -1, ..days(from, to) };
         let blocks = |from, to| Part::blocks(FACET_TABLES, from, to);
         let long_ago = |from, to| block_parts(FACET_TABLES, from, to, 30_000);
-        // Block 625 is days 20000..20032.
-        assert_eq!(long_ago(Some(20_000), Some(20_032)), vec![blocks(Some(625), Some(626))]);
-        assert_eq!(long_ago(Some(20_010), Some(20_020)), vec![days(20_010, 20_020)], "a few days");
+        // Block 648 is January 2024: days 19723..19754; February 19754..19783, then March
+        // from 19783, April from 19814, May from 19844.
+        assert_eq!(long_ago(Some(19_723), Some(19_754)), vec![blocks(Some(648), Some(649))], "a month");
+        assert_eq!(long_ago(Some(19_732), Some(19_742)), vec![days(19_732, 19_742)], "a few days");
         assert_eq!(
-            long_ago(Some(20_002), Some(20_030)),
-            vec![blocks(Some(625), Some(626)), minus(20_000, 20_002), minus(20_030, 20_032)],
-            "most of a block: the block, less its days outside"
+            long_ago(Some(19_725), Some(19_752)),
+            vec![blocks(Some(648), Some(649)), minus(19_723, 19_725), minus(19_752, 19_754)],
+            "most of a month: the month, less its days outside"
         );
         assert_eq!(
-            long_ago(Some(19_990), Some(20_100)),
-            vec![blocks(Some(625), Some(628)), days(19_990, 20_000), days(20_096, 20_100)]
+            long_ago(Some(19_713), Some(19_818)),
+            vec![blocks(Some(648), Some(651)), days(19_713, 19_723), days(19_814, 19_818)]
         );
-        assert_eq!(long_ago(Some(20_000), Some(20_116)), vec![blocks(Some(625), Some(629)), minus(20_116, 20_128)]);
-        assert_eq!(long_ago(None, Some(20_040)), vec![blocks(None, Some(626)), days(20_032, 20_040)]);
-        assert_eq!(long_ago(Some(20_001), None), vec![blocks(Some(625), None), minus(20_000, 20_001)]);
+        assert_eq!(long_ago(Some(19_723), Some(19_840)), vec![blocks(Some(648), Some(652)), minus(19_840, 19_844)]);
+        assert_eq!(long_ago(None, Some(19_760)), vec![blocks(None, Some(649)), days(19_754, 19_760)]);
+        assert_eq!(long_ago(Some(19_724), None), vec![blocks(Some(648), None), minus(19_723, 19_724)]);
         assert_eq!(long_ago(None, None), vec![blocks(None, None)]);
-        assert_eq!(long_ago(Some(20_010), Some(20_010)), vec![days(20_010, 20_010)], "an empty window");
-        assert_eq!(long_ago(Some(20_040), Some(20_010)), vec![days(20_040, 20_010)], "a reversed one, added");
-        // Days before 1970 are negative; block −1 is days −32..0.
-        assert_eq!(long_ago(Some(-40), Some(0)), vec![blocks(Some(-1), Some(0)), days(-40, -32)]);
-        // A window up to today takes this block whole: its days to come hold nothing to read.
+        assert_eq!(long_ago(Some(19_732), Some(19_732)), vec![days(19_732, 19_732)], "an empty window");
+        assert_eq!(long_ago(Some(19_742), Some(19_732)), vec![days(19_742, 19_732)], "a reversed one, added");
+        // Days before 1970 are negative; block −1 is December 1969, days −31..0.
+        assert_eq!(long_ago(Some(-40), Some(0)), vec![blocks(Some(-1), Some(0)), days(-40, -31)]);
+        // A window up to today takes this month whole: its days to come hold nothing to read.
         assert_eq!(
-            block_parts(FACET_TABLES, Some(19_990), Some(20_100), 20_099),
-            vec![blocks(Some(625), Some(629)), days(19_990, 20_000), minus(20_100, 20_128)]
+            block_parts(FACET_TABLES, Some(19_713), Some(19_818), 19_817),
+            vec![blocks(Some(648), Some(652)), days(19_713, 19_723), minus(19_818, 19_844)]
         );
     }
 }

@@ -69,6 +69,7 @@ on_both_by_backend!(
     own_themes_are_read_into_every_comment_even_across_a_restart,
     two_nodes_count_into_rollup_rows_of_their_own,
     an_upgrade_counts_stored_answers_into_the_hourly_theme_rows,
+    an_upgrade_sums_the_daily_rollups_into_months,
 );
 
 async fn run<F, Fut>(backend: Backend, test: F)
@@ -397,7 +398,8 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
     let mut handles = Vec::new();
     for i in 0..300i64 {
         let mut r = response(if i % 5 == 0 { &other } else { &survey }, &format!("k{i}"), (i * 7) % 11);
-        // Over 70 days: three 32-day blocks of the facet rollup, one of them whole.
+        // Over 70 days (14 September to 22 November 2024): three months of the block
+        // rollups, October whole.
         // At any time of day, so that a time zone's midnights cut days.
         r.created_at = 19_980 * day + ((i * 13) % 70) * day + (i * 4_001_003) % day;
         r.team_id = (i % 3 != 0).then(|| teams[(i % 2) as usize].clone());
@@ -454,13 +456,14 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
         ResponseFilter { from_ms: Some(20_002 * day), to_ms: Some(20_006 * day), ..Default::default() },
         ResponseFilter { survey_kind: Some(SurveyKind::Nps), from_ms: Some(20_004 * day), ..Default::default() },
         ResponseFilter { agent_id: Some(agents[1].clone()), team_id: Some(teams[1].clone()), ..Default::default() },
-        // Windows over whole blocks, with days left over at one end or both.
-        ResponseFilter { from_ms: Some(19_968 * day), to_ms: Some(20_032 * day), ..Default::default() },
+        // Windows over whole months (September from day 19967, October 19997, November
+        // 20028), with days left over at one end or both.
+        ResponseFilter { from_ms: Some(19_967 * day), to_ms: Some(20_028 * day), ..Default::default() },
         ResponseFilter { from_ms: Some(19_990 * day), to_ms: Some(20_040 * day), ..Default::default() },
         ResponseFilter { from_ms: Some(20_001 * day), ..Default::default() },
         ResponseFilter { to_ms: Some(20_010 * day), agent_id: Some(agents[0].clone()), ..Default::default() },
-        // Most of a block at either end: the block, less the days outside the window.
-        ResponseFilter { from_ms: Some(19_981 * day), to_ms: Some(20_028 * day), ..Default::default() },
+        // Most of a month at either end: the month, less the days outside the window.
+        ResponseFilter { from_ms: Some(19_999 * day), to_ms: Some(20_026 * day), ..Default::default() },
         // Seoul's days (UTC+9): whole days from the daily rollups, cut ones from the hours;
         // Kolkata's (UTC+5:30) cut inside hours: from the rows.
         ResponseFilter {
@@ -502,6 +505,9 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
         // Seoul's months, and its days.
         Some(Dimension::Since(vec![19_998 * day - 9 * hour, 20_013 * day - 9 * hour, 20_025 * day - 9 * hour])),
         Some(Dimension::Since((19_990..20_040).map(|d| d * day - 9 * hour).collect())),
+        // Calendar months, UTC's and Seoul's: long enough that each is read from its block.
+        Some(Dimension::Since([19_967, 19_997, 20_028, 20_058].map(|d| d * day).to_vec())),
+        Some(Dimension::Since([19_967, 19_997, 20_028, 20_058].map(|d| d * day - 9 * hour).to_vec())),
         Some(Dimension::Theme),
     ];
     let ask_all = || async {
@@ -526,7 +532,7 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
     // Most questions are answered by a rollup, so the comparison above tests them.
     assert_eq!(
         answered_by,
-        [(None, 220), (Some(Rollup::Scores), 45), (Some(Rollup::Facets), 108), (Some(Rollup::Hours), 35)]
+        [(None, 264), (Some(Rollup::Scores), 45), (Some(Rollup::Facets), 108), (Some(Rollup::Hours), 59)]
             .into_iter()
             .collect(),
         "which questions each rollup answers"
@@ -713,6 +719,67 @@ async fn an_upgrade_counts_stored_answers_into_the_hourly_theme_rows(backend: Ba
     store.close().await;
 }
 
+/// Migration 0021: the block rollups, once summed over 32-day blocks, are summed over months
+/// afresh from the daily rows, as the writer sums new answers.
+async fn an_upgrade_sums_the_daily_rollups_into_months(backend: Backend) {
+    use sqlx::Connection;
+    let Some(db) = TestDatabase::new(backend).await else { return };
+    let store = Store::open(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    let survey = nps_survey(&store).await;
+    let day = 86_400_000i64;
+    // Every third day from 14 September to 22 November 2024.
+    for i in 0..24i64 {
+        let mut r = response(&survey, &format!("m{i}"), i % 11);
+        r.created_at = 19_980 * day + 3 * i * day;
+        r.agent_score = Some((i * 3) % 11);
+        r.comment = Some(["Delivery was late", "Lovely staff", "ok"][(i % 3) as usize].into());
+        store.submit_response(r).await.unwrap();
+    }
+    let mut sql = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    let tables = [
+        ("score_block_rollup", "score_rollup", "survey_id, team_id, channel, score, stripe"),
+        ("facet_block_rollup", "facet_rollup", "survey_id, team_id, facet, value, question, score, stripe"),
+    ];
+    let blocks = |table: &str, columns: &str| {
+        format!("SELECT block, CAST(SUM(n) AS BIGINT) AS n FROM {table} GROUP BY block, {columns} ORDER BY 1, 2")
+    };
+    let mut written = Vec::new();
+    for (table, days, columns) in tables {
+        let rows: Vec<(i64, i64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(blocks(table, columns))).fetch_all(&mut sql).await.unwrap();
+        assert_eq!(
+            rows.iter().map(|(b, _)| *b).collect::<std::collections::BTreeSet<_>>(),
+            [656, 657, 658].into(),
+            "{table}: September, October and November 2024"
+        );
+        written.push(rows);
+        // The blocks as migrations 0007 and 0018 summed them: 32 days each.
+        let old = format!(
+            "INSERT INTO {table} (block, {columns}, n) SELECT day / 32, {columns}, SUM(n) FROM {days} GROUP BY day / 32, {columns}"
+        );
+        for statement in [format!("DELETE FROM {table}"), old] {
+            sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut sql).await.unwrap();
+        }
+    }
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 21").execute(&mut sql).await.unwrap();
+    store.migrate().await.unwrap();
+    for ((table, _, columns), written) in tables.iter().zip(written) {
+        let filled: Vec<(i64, i64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(blocks(table, columns))).fetch_all(&mut sql).await.unwrap();
+        assert_eq!(filled, written, "{table}: the upgrade sums as the writer summed");
+    }
+    sql.close().await.unwrap();
+    // October, read from its block, against the rows.
+    let october = ResponseFilter { from_ms: Some(19_997 * day), to_ms: Some(20_028 * day), ..Default::default() };
+    for by in [None, Some(Dimension::Theme), Some(Dimension::Agent)] {
+        let best = store.score_counts(&october, by.as_ref(), ScoreColumn::Score, Source::Best).await.unwrap();
+        let raw = store.score_counts(&october, by.as_ref(), ScoreColumn::Score, Source::Raw).await.unwrap();
+        assert_eq!(best, raw, "October by {by:?}");
+    }
+    store.close().await;
+}
+
 /// An organisation's own themes: saved against the generation read, taken up at once by new
 /// answers and by another process when it looks, and read into every stored comment and
 /// feedback by a walk that resumes where it stopped after a restart, keeping the rollups right.
@@ -837,8 +904,8 @@ async fn two_nodes_count_into_rollup_rows_of_their_own(backend: Backend) {
     for i in 0..200i64 {
         let store = nodes[(i % 2) as usize].clone();
         let mut r = response(&survey, &format!("k{i}"), (i * 7) % 11);
-        // Over 40 days, one 32-day block of the facet rollup whole; at any time of day.
-        r.created_at = 20_000 * day + (i % 40) * day + (i * 4_001_003) % day;
+        // Over 40 days, November 2024 (days 20028 to 20058) whole; at any time of day.
+        r.created_at = 20_020 * day + (i % 40) * day + (i * 4_001_003) % day;
         r.agent_id = (i % 3 != 0).then(|| agent.clone());
         r.agent_score = Some((i * 3) % 11);
         handles.push(tokio::spawn(async move { store.submit_response(r).await.unwrap().response }));
@@ -866,10 +933,10 @@ async fn two_nodes_count_into_rollup_rows_of_their_own(backend: Backend) {
     let hour = 3_600_000i64;
     let filters = [
         ResponseFilter::default(),
-        ResponseFilter { from_ms: Some(20_000 * day), to_ms: Some(20_032 * day), ..Default::default() },
+        ResponseFilter { from_ms: Some(20_028 * day), to_ms: Some(20_058 * day), ..Default::default() },
         ResponseFilter {
-            from_ms: Some(20_003 * day - 9 * hour),
-            to_ms: Some(20_020 * day - 9 * hour),
+            from_ms: Some(20_033 * day - 9 * hour),
+            to_ms: Some(20_050 * day - 9 * hour),
             ..Default::default()
         },
     ];

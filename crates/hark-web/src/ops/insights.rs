@@ -146,33 +146,29 @@ async fn nps_distribution(store: &Store, filter: &ResponseFilter) -> Result<[u64
 pub(crate) type PeriodCounts = (jiff::civil::Date, [u64; 11]);
 
 /// Answers per score per day, week or month of `zone`, oldest first: one read serves a trend
-/// and, added up, the distribution. UTC days come from the daily rollups; another zone's
-/// periods start at other moments (a day of 23 or 25 hours across a clock change included),
-/// so each is counted from the moment it starts there: the store reads the whole UTC days
-/// inside it from the rollups and the days its start cuts from the rows.
+/// and, added up, the distribution. Each period is counted from the moment it starts in the
+/// zone (a day of 23 or 25 hours across a clock change included): the store reads the whole
+/// UTC days inside it from the daily rollups (a month from its block) and the days a start
+/// cuts from the hourly one or the rows. Without dates, from the first answer's period to now.
 pub(crate) async fn periods(
     store: &Store,
     filter: &ResponseFilter,
     granularity: Granularity,
     zone: &TimeZone,
 ) -> Result<Vec<PeriodCounts>, ApiError> {
-    let mut periods = std::collections::BTreeMap::<jiff::civil::Date, [u64; 11]>::new();
-    let mut add = |day: jiff::civil::Date, counts: [u64; 11]| {
-        let sum = periods.entry(bucket_start(day, granularity)).or_default();
-        sum.iter_mut().zip(counts).for_each(|(s, c)| *s += c);
+    let bounds = period_bounds(store, filter, granularity, zone).await?;
+    let (Some(first), Some(last)) = (bounds.first(), bounds.last()) else { return Ok(Vec::new()) };
+    let within = ResponseFilter {
+        from_ms: Some(filter.from_ms.unwrap_or(first.start)),
+        to_ms: Some(filter.to_ms.unwrap_or(last.end)),
+        ..filter.clone()
     };
-    if zone_name(zone) == "UTC" {
-        for g in counts(store, filter, Some(&Dimension::Day)).await? {
-            if let Some(day) = g.key.as_deref().and_then(|k| k.parse::<i64>().ok()) {
-                add(date_of_day(day), g.counts);
-            }
-        }
-    } else {
-        let starts = period_bounds(store, filter, granularity, zone).await?.iter().map(|p| p.start).collect();
-        for g in counts(store, filter, Some(&Dimension::Since(starts))).await? {
-            if let Some(start) = g.key.as_deref().and_then(|k| k.parse::<i64>().ok()) {
-                add(filters::local_date(start, zone), g.counts);
-            }
+    let starts = bounds.iter().map(|p| p.start).collect();
+    let mut periods = std::collections::BTreeMap::<jiff::civil::Date, [u64; 11]>::new();
+    for g in counts(store, &within, Some(&Dimension::Since(starts))).await? {
+        if let Some(start) = g.key.as_deref().and_then(|k| k.parse::<i64>().ok()) {
+            let sum = periods.entry(bucket_start(filters::local_date(start, zone), granularity)).or_default();
+            sum.iter_mut().zip(g.counts).for_each(|(s, c)| *s += c);
         }
     }
     Ok(periods.into_iter().collect())
