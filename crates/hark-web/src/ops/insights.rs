@@ -164,14 +164,15 @@ pub(crate) async fn periods(
         ..filter.clone()
     };
     let starts = bounds.iter().map(|p| p.start).collect();
-    let mut periods = std::collections::BTreeMap::<jiff::civil::Date, [u64; 11]>::new();
-    for g in counts(store, &within, Some(&Dimension::Since(starts))).await? {
-        if let Some(start) = g.key.as_deref().and_then(|k| k.parse::<i64>().ok()) {
-            let sum = periods.entry(bucket_start(filters::local_date(start, zone), granularity)).or_default();
-            sum.iter_mut().zip(g.counts).for_each(|(s, c)| *s += c);
-        }
-    }
-    Ok(periods.into_iter().collect())
+    // One group per period, keyed by its start: ordered here by the period's first day.
+    let first_day = |start: i64| bounds.binary_search_by_key(&start, |p| p.start).ok().map(|i| bounds[i].first_day);
+    let mut periods: Vec<PeriodCounts> = counts(store, &within, Some(&Dimension::Since(starts)))
+        .await?
+        .into_iter()
+        .filter_map(|g| Some((first_day(g.key.as_deref()?.parse().ok()?)?, g.counts)))
+        .collect();
+    periods.sort_by_key(|(day, _)| *day);
+    Ok(periods)
 }
 
 /// One day, week or month of a time zone.
