@@ -95,7 +95,8 @@ impl Dimension {
             (Dimension::Theme, Rollup::Hours) => Some("g.value"),
             (Dimension::Day, _) => Some("CAST(g.day AS TEXT)"),
             (Dimension::Survey, _) => Some("g.survey_id"),
-            (Dimension::Team, Rollup::Scores | Rollup::Facets) => Some("NULLIF(g.team_id, '')"),
+            // The hourly rollup of themes has no team column: `hour_table` keeps such questions off it.
+            (Dimension::Team, _) => Some("NULLIF(g.team_id, '')"),
             (Dimension::Channel, Rollup::Scores) => Some("g.channel"),
             (Dimension::Agent, Rollup::Facets) => Some("NULLIF(g.value, '')"),
             (Dimension::FigureBin(_) | Dimension::Theme, Rollup::Facets) => Some("g.value"),
@@ -190,7 +191,7 @@ pub enum Rollup {
     /// `facet_rollup`: both questions per survey, team and agent; the first per figure bin.
     /// With `facet_block_rollup`, the same summed over UTC months, for long windows.
     Facets,
-    /// `score_hour_rollup`: the first question per survey and UTC hour, for what a time
+    /// `score_hour_rollup`: the first question per survey, team and UTC hour, for what a time
     /// zone's midnight cuts (the days at the ends of a window, the days a period starts in).
     /// With `theme_hour_rollup`, the same per theme, for questions by theme or of one theme.
     Hours,
@@ -238,7 +239,6 @@ impl ResponseFilter {
             && whole(self.to_ms, MS_PER_HOUR)
             && column == ScoreColumn::Score
             && self.agent_id.is_none()
-            && self.team_id.is_none()
             && self.channel.is_none())
         .then_some(Rollup::Hours)
     }
@@ -262,12 +262,16 @@ impl ResponseFilter {
     /// The hourly rollup that holds this question, and the theme it is narrowed to: the
     /// themes' for a question by theme or of one theme's answers, else the scores'.
     fn hour_table(&self, by: Option<&Dimension>) -> Option<(&'static str, Option<&str>)> {
-        match (by, self.theme.as_deref()) {
-            (Some(Dimension::Theme), None) => Some((THEME_HOURS, None)),
-            (Some(Dimension::Theme), Some(_)) => None,
-            (_, Some(theme)) => Some((THEME_HOURS, Some(theme))),
-            (_, None) => Some((SCORE_HOURS, None)),
-        }
+        let (table, theme) = match (by, self.theme.as_deref()) {
+            (Some(Dimension::Theme), None) => (THEME_HOURS, None),
+            (Some(Dimension::Theme), Some(_)) => return None,
+            (_, Some(theme)) => (THEME_HOURS, Some(theme)),
+            (_, None) => (SCORE_HOURS, None),
+        };
+        // The scores' hours are kept per team, the themes' per survey only (per team, they
+        // would hold about a row per mention).
+        let per_team = self.team_id.is_some() || by == Some(&Dimension::Team);
+        (table == SCORE_HOURS || !per_team).then_some((table, theme))
     }
 
     /// True when a rollup holds everything this question needs.
@@ -947,8 +951,10 @@ const ROLLUP_ROWS_PER_STATEMENT: usize = 25;
 
 type ScoreKey = (i64, String, String, String, i64);
 type FacetKey = (i64, String, String, String, String, &'static str, i64);
-type HourKey = (i64, String, i64);
-type ThemeHourKey = (i64, String, String, i64);
+type HourKey = (i64, String, String, i64);
+/// A type of its own, not `HourKey`'s tuple: its third column is the theme, not the team.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct ThemeHourKey(i64, String, String, i64);
 
 /// Adds each answer's counts to every rollup (negative counts remove), in the caller's transaction.
 pub(crate) async fn adjust_rollups(
@@ -1010,7 +1016,7 @@ impl RollupChanges {
         };
         *self.scores.entry((c.day, c.survey_id.clone(), c.team_id.clone(), c.channel.clone(), c.score)).or_default() +=
             n;
-        *self.hours.entry((c.hour, c.survey_id.clone(), c.score)).or_default() += n;
+        *self.hours.entry((c.hour, c.survey_id.clone(), c.team_id.clone(), c.score)).or_default() += n;
         *self.facets.entry(place(AGENT_FACET, &c.agent_id, ScoreColumn::Score, c.score)).or_default() += n;
         if let Some(agent_score) = c.agent_score {
             *self.facets.entry(place(AGENT_FACET, &c.agent_id, ScoreColumn::AgentScore, agent_score)).or_default() += n;
@@ -1021,7 +1027,10 @@ impl RollupChanges {
         let read = c.commented.then_some(COMMENTED);
         for theme in c.themes.iter().map(String::as_str).chain(read) {
             *self.facets.entry(place(THEME_FACET, theme, ScoreColumn::Score, c.score)).or_default() += n;
-            *self.theme_hours.entry((c.hour, c.survey_id.clone(), theme.to_string(), c.score)).or_default() += n;
+            *self
+                .theme_hours
+                .entry(ThemeHourKey(c.hour, c.survey_id.clone(), theme.to_string(), c.score))
+                .or_default() += n;
         }
     }
 
@@ -1070,13 +1079,13 @@ impl RollupKey for ScoreKey {
 }
 
 impl RollupKey for HourKey {
-    const COLUMNS: &'static str = "survey_id, score";
+    const COLUMNS: &'static str = "survey_id, team_id, score";
     fn time_mut(&mut self) -> &mut i64 {
         &mut self.0
     }
     fn push_values(&self, sql: &mut Sql) {
-        let (hour, survey, score) = self;
-        sql.int(*hour).push(", ").text(survey).push(", ").int(*score);
+        let (hour, survey, team, score) = self;
+        sql.int(*hour).push(", ").text(survey).push(", ").text(team).push(", ").int(*score);
     }
 }
 
@@ -1086,7 +1095,7 @@ impl RollupKey for ThemeHourKey {
         &mut self.0
     }
     fn push_values(&self, sql: &mut Sql) {
-        let (hour, survey, theme, score) = self;
+        let ThemeHourKey(hour, survey, theme, score) = self;
         sql.int(*hour).push(", ").text(survey).push(", ").text(theme).push(", ").int(*score);
     }
 }

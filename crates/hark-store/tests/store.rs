@@ -70,6 +70,7 @@ on_both_by_backend!(
     two_nodes_count_into_rollup_rows_of_their_own,
     an_upgrade_counts_stored_answers_into_the_hourly_theme_rows,
     an_upgrade_sums_the_daily_rollups_into_months,
+    an_upgrade_counts_the_hourly_rows_per_team,
 );
 
 async fn run<F, Fut>(backend: Backend, test: F)
@@ -476,6 +477,13 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
             to_ms: Some(20_021 * day - 9 * hour),
             ..Default::default()
         },
+        // A team's, cut days from the hours too (they are kept per team).
+        ResponseFilter {
+            team_id: Some(teams[0].clone()),
+            from_ms: Some(20_002 * day - 9 * hour),
+            to_ms: Some(20_030 * day - 9 * hour),
+            ..Default::default()
+        },
         ResponseFilter {
             survey_id: Some(survey.id.clone()),
             from_ms: Some(20_002 * day - 330 * minute),
@@ -532,7 +540,7 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
     // Most questions are answered by a rollup, so the comparison above tests them.
     assert_eq!(
         answered_by,
-        [(None, 264), (Some(Rollup::Scores), 45), (Some(Rollup::Facets), 108), (Some(Rollup::Hours), 59)]
+        [(None, 282), (Some(Rollup::Scores), 45), (Some(Rollup::Facets), 108), (Some(Rollup::Hours), 69)]
             .into_iter()
             .collect(),
         "which questions each rollup answers"
@@ -558,6 +566,10 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
         Some(Rollup::Hours),
         "a theme in Seoul"
     );
+    let team = ResponseFilter { team_id: Some(teams[0].clone()), ..in_zone(9 * hour) };
+    assert_eq!(team.rollup_for(None, ScoreColumn::Score), Some(Rollup::Hours), "a team in Seoul");
+    let team_theme = ResponseFilter { theme: Some("staff".into()), ..team };
+    assert_eq!(team_theme.rollup_for(None, ScoreColumn::Score), None, "the themes' hours are not kept per team");
     assert_eq!(in_zone(330 * minute).rollup_for(None, ScoreColumn::Score), None, "Kolkata");
     let by_channel = ResponseFilter { channel: Some("link".into()), ..Default::default() };
     assert!(!by_channel.rollup_covers(Some(&Dimension::Agent), ScoreColumn::Score));
@@ -716,6 +728,59 @@ async fn an_upgrade_counts_stored_answers_into_the_hourly_theme_rows(backend: Ba
     assert_eq!(counted, store.theme_counts(&seoul, Source::Raw).await.unwrap());
     let staff: u64 = counted.themes.get("staff").map(|c| c.iter().sum()).unwrap_or_default();
     assert_eq!((counted.commented, staff), (15, 5), "the 15 answers before 15:00 UTC, five about staff");
+    store.close().await;
+}
+
+/// Migration 0022: the hourly score rollup, once kept per survey, is counted per team from
+/// the stored answers, so that a team's days in another time zone are read from it.
+async fn an_upgrade_counts_the_hourly_rows_per_team(backend: Backend) {
+    use sqlx::Connection;
+    let Some(db) = TestDatabase::new(backend).await else { return };
+    let store = Store::open(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    let survey = nps_survey(&store).await;
+    let teams = [store.create_team("North").await.unwrap().id, store.create_team("South").await.unwrap().id];
+    let (hour, day) = (3_600_000i64, 86_400_000i64);
+    // Every 40 minutes from 10:00 UTC on day 20,000, across Seoul's midnight (15:00 UTC).
+    for i in 0..30i64 {
+        let mut r = response(&survey, &format!("t{i}"), (i * 7) % 11);
+        r.created_at = 20_000 * day + 10 * hour + i * 2_400_000;
+        r.team_id = teams.get((i % 3) as usize).cloned();
+        store.submit_response(r).await.unwrap();
+    }
+    let mut sql = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    let rows = "SELECT hour, survey_id, team_id, score, CAST(SUM(n) AS BIGINT) AS n FROM score_hour_rollup \
+                GROUP BY hour, survey_id, team_id, score ORDER BY hour, survey_id, team_id, score";
+    let written: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(rows).fetch_all(&mut sql).await.unwrap();
+    assert_eq!(written.iter().map(|r| r.4).sum::<i64>(), 30);
+    // The database as migration 0021 left it: the hourly rows per survey only.
+    for statement in [
+        "DROP TABLE score_hour_rollup",
+        "CREATE TABLE score_hour_rollup (hour BIGINT NOT NULL, survey_id TEXT NOT NULL REFERENCES surveys (id), \
+         score BIGINT NOT NULL, stripe BIGINT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (hour, survey_id, score, stripe))",
+        "DELETE FROM _sqlx_migrations WHERE version = 22",
+    ] {
+        sqlx::query(statement).execute(&mut sql).await.unwrap();
+    }
+    store.migrate().await.unwrap();
+    let filled: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(rows).fetch_all(&mut sql).await.unwrap();
+    assert_eq!(filled, written, "the upgrade counts as the writer counted");
+    sql.close().await.unwrap();
+    // The North team's first Seoul day (until 15:00 UTC): answers 0, 3, 6 (from 10:00, 12:00, 14:00).
+    let north_in_seoul = ResponseFilter {
+        team_id: Some(teams[0].clone()),
+        from_ms: Some(20_000 * day - 9 * hour),
+        to_ms: Some(20_001 * day - 9 * hour),
+        ..Default::default()
+    };
+    assert_eq!(north_in_seoul.rollup_for(None, ScoreColumn::Score), Some(Rollup::Hours));
+    let counted = store.score_counts(&north_in_seoul, None, ScoreColumn::Score, Source::Best).await.unwrap();
+    assert_eq!(counted, store.score_counts(&north_in_seoul, None, ScoreColumn::Score, Source::Raw).await.unwrap());
+    assert_eq!(counted[0].counts.iter().sum::<u64>(), 3);
+    let seoul = ResponseFilter { team_id: None, ..north_in_seoul };
+    let by_team = store.score_counts(&seoul, Some(&Dimension::Team), ScoreColumn::Score, Source::Best).await.unwrap();
+    let sizes: Vec<u64> = by_team.iter().map(|g| g.counts.iter().sum()).collect();
+    assert_eq!(sizes, [2, 3, 3], "no team, North, South: the 8 answers before 15:00 UTC, from the hours");
     store.close().await;
 }
 

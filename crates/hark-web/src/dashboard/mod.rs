@@ -77,6 +77,21 @@ impl Table {
         }
     }
 
+    /// A cell's text in the pieces a line may break between: an email before its `@` and the
+    /// dots of its domain, so that a narrow column wraps it there rather than anywhere
+    /// ("customer1 / 97@examp / le.com").
+    fn pieces<'a>(&self, cell: &usize, text: &'a str) -> Vec<&'a str> {
+        match (self.headers.get(*cell).map(String::as_str), text.find('@')) {
+            (Some("contact"), Some(at)) if at > 0 => {
+                let breaks = std::iter::once(at).chain(text[at..].match_indices('.').map(|(i, _)| at + i));
+                let mut cuts: Vec<usize> = std::iter::once(0).chain(breaks).collect();
+                cuts.push(text.len());
+                cuts.windows(2).map(|w| &text[w[0]..w[1]]).filter(|p| !p.is_empty()).collect()
+            }
+            _ => vec![text],
+        }
+    }
+
     /// The section's name in words, for the page (the CSV keeps the key).
     fn title(&self, t: &Reader) -> String {
         words(*t, &self.name)
@@ -1681,5 +1696,24 @@ async fn delete_alert_rule(
     match state.store.delete_alert_rule(&id).await {
         Ok(()) => Redirect::to("/dashboard/monitoring").into_response(),
         Err(e) => refused(e.into(), nav),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_email_may_break_before_its_at_and_the_dots_of_its_domain_only() {
+        let table =
+            Table { links: vec![], name: "responses".into(), headers: names(&["comment", "contact"]), rows: vec![] };
+        assert_eq!(table.pieces(&1, "ann.lee@mail.example.com"), ["ann.lee", "@mail", ".example", ".com"]);
+        assert_eq!(table.pieces(&1, "Ann Lee"), ["Ann Lee"], "a name stays whole");
+        assert_eq!(table.pieces(&1, "@handle"), ["@handle"]);
+        assert_eq!(
+            table.pieces(&0, "write to ann@example.com"),
+            ["write to ann@example.com"],
+            "only the customer column"
+        );
     }
 }
