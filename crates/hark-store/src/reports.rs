@@ -5,8 +5,8 @@
 //! (`score_block_rollup`, `facet_block_rollup`) and days only at its ends. Whatever neither
 //! holds (language, contact attributes, search …) reads the raw rows; a period cut mid-day (a
 //! time zone's midnight) reads its whole days from the rollups and the cut days from
-//! `score_hour_rollup` (the first question per survey and hour), `theme_hour_rollup` (the
-//! same per theme) or, where neither can answer, from the rows. Both paths give the same
+//! `score_hour_rollup` (the first question per survey, team and hour), `theme_hour_rollup`
+//! (per survey, theme and hour) or, where neither can answer, from the rows. Both paths give the same
 //! numbers: the rollups are written in the same transaction as every answer and every score
 //! change, and a test compares them with the rows.
 
@@ -228,7 +228,8 @@ impl ResponseFilter {
         if whole_days && self.channel.is_none() && has(Rollup::Facets) && self.facet(by, column).is_some() {
             return Some(Rollup::Facets);
         }
-        // A time zone's midnights: whole hours (most zones), the first question, per survey.
+        // A time zone's midnights: whole hours (most zones), the first question, per survey and
+        // team (themes per survey only: see `hour_table`).
         let by_hours = match by {
             Some(Dimension::Since(starts)) => starts.iter().all(|s| whole(Some(*s), MS_PER_HOUR)),
             _ => has(Rollup::Hours),
