@@ -257,6 +257,17 @@ impl Store {
         rows.iter().map(invitation_from).collect()
     }
 
+    /// A survey's personal links not answered yet, newest first: in one statement (asking for
+    /// each link whether it was answered was a query per link, up to 100,000 in a row).
+    pub async fn unanswered_links(&self, survey_id: &str, limit: i64) -> Result<Vec<Invitation>> {
+        let mut sql = Sql::new(&format!("SELECT {INVITATION_COLUMNS} FROM invitations i WHERE i.survey_id = "));
+        sql.text(survey_id).push(" AND i.status = ").text(InvitationStatus::Issued.as_str());
+        sql.push(" AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.invitation_id = i.id)");
+        sql.push(" ORDER BY i.created_at DESC, i.id DESC LIMIT ").int(limit);
+        let rows = sql.query(self.dialect).fetch_all(&self.pool).await?;
+        rows.iter().map(invitation_from).collect()
+    }
+
     /// Records the outcome of a send; when mailed, schedules the reminder if the survey asks.
     pub async fn mark_invitation(
         &self,

@@ -926,20 +926,7 @@ async fn link_rows(
 /// Every personal link of a survey not yet answered, as CSV: to mail-merge or hand out.
 async fn links_csv(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Page {
     load_survey(&state, &admin.1, &id).await?;
-    let issued: Vec<hark_store::Invitation> = state
-        .store
-        .list_invitations(None, Some(&id), 100_000)
-        .await
-        .map_err(internal)?
-        .into_iter()
-        .filter(|i| i.status == hark_store::InvitationStatus::Issued)
-        .collect();
-    let mut open = Vec::new();
-    for i in issued {
-        if state.store.invitation_response(&i.id).await.map_err(internal)?.is_none() {
-            open.push(i);
-        }
-    }
+    let open = state.store.unanswered_links(&id, 100_000).await.map_err(internal)?;
     let rows = link_rows(&state, admin.1.t, &open).await?;
     let mut body = Vec::new();
     let mut out = csv::Writer::from_writer(&mut body);
