@@ -92,7 +92,11 @@ impl TestApp {
         };
         let state = hark_web::AppState::new(store.clone(), config, runner).await.unwrap();
         tokio::spawn(hark_web::serve(listener, state.clone(), std::future::pending()));
-        Some(TestApp { base, key, client: reqwest::Client::new(), store, smtp, state, _db: db })
+        // The server closes a kept-alive connection idle for its header timeout (10 s); a client
+        // that reused one just then got "connection reset" (1,000 answers posted twice on
+        // PostgreSQL under CI load). The client lets go of idle connections first.
+        let client = reqwest::Client::builder().pool_idle_timeout(Duration::from_secs(5)).build().unwrap();
+        Some(TestApp { base, key, client, store, smtp, state, _db: db })
     }
 
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
