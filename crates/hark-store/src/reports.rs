@@ -6,12 +6,14 @@
 //! holds (language, contact attributes, search …) reads the raw rows; a period cut mid-day (a
 //! time zone's midnight) reads its whole days from the rollups and the cut days from
 //! `score_hour_rollup` (the first question per survey, team and hour), `theme_hour_rollup`
-//! (per survey, theme and hour) or, where neither can answer, from the rows. Both paths give the same
-//! numbers: the rollups are written in the same transaction as every answer and every score
-//! change, and a test compares them with the rows.
+//! (per survey, theme and hour) or, where neither can answer, from the rows: the shorter side of
+//! a cut day, the longer being the day's daily count less it. Both paths give the same numbers:
+//! the rollups are written in the same transaction as every answer and every score change, and
+//! a test compares them with the rows.
 
 use std::collections::BTreeMap;
 
+use futures_util::{FutureExt, StreamExt, TryStreamExt};
 use hark_core::insight;
 use hark_core::report::MS_PER_DAY;
 use sqlx::AnyConnection;
@@ -275,6 +277,19 @@ impl ResponseFilter {
         (table == SCORE_HOURS || !per_team).then_some((table, theme))
     }
 
+    /// For a piece of one UTC day that no rollup holds, running from the day's start or to
+    /// its end: the day, the moment that parts it, and the piece's side (0 before, 1 after).
+    fn day_side(&self, by: Option<&Dimension>, column: ScoreColumn) -> Option<(i64, i64, usize)> {
+        let (from, to) = (self.from_ms?, self.to_ms?);
+        let day = from.div_euclid(MS_PER_DAY);
+        let piece = if from == day * MS_PER_DAY {
+            Some((day, to, 0))
+        } else {
+            (to == (day + 1) * MS_PER_DAY).then_some((day, from, 1))
+        };
+        piece.filter(|_| self.rollup_for(by, column).is_none())
+    }
+
     /// True when a rollup holds everything this question needs.
     pub fn rollup_covers(&self, by: Option<&Dimension>, column: ScoreColumn) -> bool {
         self.rollup_for(by, column).is_some()
@@ -299,8 +314,17 @@ struct Split {
 /// for its months. Days and weeks read every day, as a week holds no whole month.
 const LONG_PERIOD_DAYS: i64 = 21;
 
+/// Reads of many periods run this many at a time.
+const READS_AT_ONCE: usize = 4;
+
 impl Split {
+    /// `None` when the question is better read at once: a daily rollup holds it whole, or it
+    /// is unbounded, shorter than a whole day or cut on most of its days.
     fn of(filter: &ResponseFilter, by: Option<&Dimension>, column: ScoreColumn) -> Option<Split> {
+        // Whole days from the daily rollups, when they can, beat every hour from the hourly one.
+        if filter.rollup_for(by, column).is_some_and(|r| r != Rollup::Hours) {
+            return None;
+        }
         let (from, to) = (filter.from_ms?, filter.to_ms?);
         let (first, end) = ((from + MS_PER_DAY - 1).div_euclid(MS_PER_DAY), to.div_euclid(MS_PER_DAY));
         let core =
@@ -379,20 +403,14 @@ impl Store {
         column: ScoreColumn,
         source: Source,
     ) -> Result<Vec<ScoreCounts>> {
-        // Whole days from the daily rollups, when they can, beat every hour from the hourly one.
-        let split = (source == Source::Best && filter.rollup_for(by, column).is_none_or(|r| r == Rollup::Hours))
-            .then(|| Split::of(filter, by, column))
-            .flatten();
+        let split = (source == Source::Best).then(|| Split::of(filter, by, column)).flatten();
         let groups = match split {
             None => self.groups(filter, by, column, source).await?,
             Some(split) => {
                 let mut groups = BTreeMap::<Option<String>, [u64; 11]>::new();
-                let mut add = |key: Option<String>, counts: [u64; 11]| {
-                    let sum = groups.entry(key).or_default();
-                    sum.iter_mut().zip(counts).for_each(|(s, c)| *s += c);
-                };
+                let mut add = |key: Option<String>, counts: [u64; 11]| add_counts(&mut groups, key, counts);
                 // The whole days and the cut ones are read at once.
-                let cut_reads = split.cut.iter().map(|cut| self.groups(cut, by, column, source));
+                let cut_reads = split.cut.iter().map(|cut| self.cut_groups(cut, by, column));
                 let long_periods = match by {
                     Some(Dimension::Since(starts)) => split.period_days(starts),
                     _ => None,
@@ -426,7 +444,7 @@ impl Store {
                 groups
             }
         };
-        Ok(groups.into_iter().map(|(key, counts)| ScoreCounts { key, counts }).collect())
+        Ok(listed(groups))
     }
 
     /// [`score_counts`](Self::score_counts) by one read: the rollup when it answers, else the rows.
@@ -436,35 +454,134 @@ impl Store {
         by: Option<&Dimension>,
         column: ScoreColumn,
         source: Source,
-    ) -> Result<BTreeMap<Option<String>, [u64; 11]>> {
+    ) -> Result<Groups> {
         let rollup = if source == Source::Best { filter.rollup_for(by, column) } else { None };
         let queries = match rollup {
             Some(rollup) => rollup_queries(rollup, filter, by, column),
             None => vec![self.raw_query(filter, by, column)],
         };
-        // The raw rows hold a figure's values and a comment's tags; bins and themes are worked out here.
-        let raw_edges = by.and_then(Dimension::figure_edges).filter(|_| rollup.is_none());
-        let raw_themes = by == Some(&Dimension::Theme) && rollup.is_none();
-        let mut groups = BTreeMap::<Option<String>, [u64; 11]>::new();
+        let mut groups = Groups::new();
         for row in self.fetch_all_at_once(&queries).await? {
-            let Some((i, n)) = score_and_count(&row)? else { continue };
-            let key: Option<String> = row.try_get("k")?;
-            let keys = match (raw_edges, raw_themes) {
-                (Some(edges), _) => key.as_deref().and_then(|v| figure_bin(v, edges)).map(Some).into_iter().collect(),
-                // A comment not read yet has no tags and counts nowhere.
-                (_, true) => key
-                    .iter()
-                    .flat_map(|tags| tagging::theme_keys(Some(tags)))
-                    .chain(key.as_ref().map(|_| COMMENTED.to_owned()))
-                    .map(Some)
-                    .collect(),
-                _ => vec![key],
-            };
-            for key in keys {
-                groups.entry(key).or_default()[i] += n;
-            }
+            count_row(&mut groups, &row, by, rollup.is_none())?;
         }
         Ok(groups)
+    }
+
+    /// A piece of a day a time zone's midnight cuts (it runs from the day's start or to its
+    /// end): from the hourly rollup when it holds the question, else its side of the day.
+    async fn cut_groups(&self, cut: &ResponseFilter, by: Option<&Dimension>, column: ScoreColumn) -> Result<Groups> {
+        if let Some((day, at, side)) = cut.day_side(by, column)
+            && let Some(sides) = self.day_sides(cut, day, at, by, column).await?
+        {
+            return Ok(sides.into_iter().nth(side).unwrap_or_default());
+        }
+        self.groups(cut, by, column, Source::Best).await
+    }
+
+    /// [`score_counts`](Self::score_counts) for each of `periods` ((start, end) in ms, each
+    /// ending where the next starts) within the filter, in their order: a day two periods
+    /// share, parted by a time zone's midnight, is read once for both (`day_sides`). `by` is
+    /// not a period dimension.
+    pub async fn score_counts_per_period(
+        &self,
+        filter: &ResponseFilter,
+        by: Option<&Dimension>,
+        column: ScoreColumn,
+        periods: &[(i64, i64)],
+    ) -> Result<Vec<Vec<ScoreCounts>>> {
+        // What each period reads: all of it, or its whole days and the pieces of its cut days,
+        // gathered by the moment that parts their day.
+        let mut whole = Vec::new();
+        let mut parted = BTreeMap::<(i64, i64), Vec<(usize, usize, ResponseFilter)>>::new();
+        for (period, (start, end)) in periods.iter().enumerate() {
+            let window = ResponseFilter {
+                from_ms: Some(filter.from_ms.map_or(*start, |from| from.max(*start))),
+                to_ms: Some(filter.to_ms.map_or(*end, |to| to.min(*end))),
+                ..filter.clone()
+            };
+            let Some(split) = Split::of(&window, by, column) else {
+                whole.push((period, window));
+                continue;
+            };
+            whole.push((period, split.core));
+            for cut in split.cut {
+                match cut.day_side(by, column) {
+                    Some((day, at, side)) => parted.entry((day, at)).or_default().push((period, side, cut)),
+                    None => whole.push((period, cut)),
+                }
+            }
+        }
+        let whole_reads = whole.into_iter().map(|(period, part)| {
+            async move {
+                    Ok::<_, crate::StoreError>(vec![(period, self.groups(&part, by, column, Source::Best).await?)])
+                }
+                .boxed()
+        });
+        let side_reads = parted.into_iter().map(|((day, at), pieces)| {
+            async move {
+                let Some(sides) = self.day_sides(&pieces[0].2, day, at, by, column).await? else {
+                    let mut read = Vec::new();
+                    for (period, _, piece) in pieces {
+                        read.push((period, self.groups(&piece, by, column, Source::Best).await?));
+                    }
+                    return Ok(read);
+                };
+                Ok(pieces.into_iter().map(|(period, side, _)| (period, sides[side].clone())).collect())
+            }
+            .boxed()
+        });
+        // Boxed into a list: a lazy iterator of futures over borrowed values is not `Send`.
+        let reads: Vec<_> = whole_reads.chain(side_reads).collect();
+        // A few at a time: a year of days is hundreds of reads, which must not hold every connection.
+        let reads: Vec<Vec<(usize, Groups)>> =
+            futures_util::stream::iter(reads).buffered(READS_AT_ONCE).try_collect().await?;
+        let mut per_period = vec![Groups::new(); periods.len()];
+        for (period, groups) in reads.into_iter().flatten() {
+            for (key, counts) in groups {
+                add_counts(&mut per_period[period], key, counts);
+            }
+        }
+        Ok(per_period.into_iter().map(listed).collect())
+    }
+
+    /// The two sides of UTC day `day` that the moment `at` parts, for a question no hourly
+    /// rollup holds: the shorter side from the rows, the longer as the whole day from a daily
+    /// rollup less the shorter, in one statement (one snapshot). So a team's themes in Seoul
+    /// (its days part at 15:00 UTC) read 9 hours of answers at each cut, not 15 or 24.
+    /// `None` when no rollup holds the whole day.
+    async fn day_sides(
+        &self,
+        filter: &ResponseFilter,
+        day: i64,
+        at: i64,
+        by: Option<&Dimension>,
+        column: ScoreColumn,
+    ) -> Result<Option<[Groups; 2]>> {
+        let (start, end) = (day * MS_PER_DAY, (day + 1) * MS_PER_DAY);
+        let within = |from: i64, to: i64| ResponseFilter { from_ms: Some(from), to_ms: Some(to), ..filter.clone() };
+        let whole = within(start, end);
+        let Some(rollup) = whole.rollup_for(by, column) else { return Ok(None) };
+        let before_is_shorter = at - start <= end - at;
+        let shorter = if before_is_shorter { within(start, at) } else { within(at, end) };
+        let mut sql = Sql::new("SELECT CAST(1 AS BIGINT) AS whole, d.k AS k, d.score AS score, d.n AS n FROM (");
+        sql.append(summed(rollup_queries(rollup, &whole, by, column)));
+        sql.push(") d UNION ALL SELECT CAST(0 AS BIGINT) AS whole, r.k AS k, r.score AS score, r.n AS n FROM (");
+        sql.append(self.raw_query(&shorter, by, column)).push(") r");
+        let (mut longer, mut shorter) = (Groups::new(), Groups::new());
+        for row in sql.query(self.dialect).fetch_all(&self.pool).await? {
+            let from_rollup = row.try_get::<i64, _>("whole")? == 1;
+            count_row(if from_rollup { &mut longer } else { &mut shorter }, &row, by, !from_rollup)?;
+        }
+        for (key, counts) in &shorter {
+            let sum = longer.entry(key.clone()).or_default();
+            for (s, c) in sum.iter_mut().zip(counts) {
+                *s = s.checked_sub(*c).ok_or_else(|| {
+                    crate::StoreError::Corrupt("a day's rollup holds fewer answers than its rows".into())
+                })?;
+            }
+        }
+        longer.retain(|_, counts| counts.iter().any(|c| *c > 0));
+        Ok(Some(if before_is_shorter { [shorter, longer] } else { [longer, shorter] }))
     }
 
     /// Answers per score of each stretch of whole days, keyed by its period's start: each
@@ -558,7 +675,6 @@ impl Store {
     /// rebuild parses every answer and holds every rollup row in memory: for a million
     /// answers it took 53 s and 900 MB here, this 8 s and 180 MB.
     pub(crate) async fn rebuild_theme_hours(&self) -> Result<()> {
-        use futures_util::TryStreamExt;
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM theme_hour_rollup").execute(&mut *tx).await?;
         // Floor division, as the writer's: hours before 1970 are negative.
@@ -804,6 +920,45 @@ fn score_and_count(row: &sqlx::any::AnyRow) -> Result<Option<(usize, u64)>> {
     let n: i64 = row.try_get("n")?;
     let n = u64::try_from(n).map_err(|_| crate::StoreError::Corrupt(format!("a rollup group of {n} answers")))?;
     Ok(usize::try_from(score).ok().filter(|i| *i <= 10).map(|i| (i, n)))
+}
+
+/// Answers per score, per group.
+type Groups = BTreeMap<Option<String>, [u64; 11]>;
+
+/// Adds `counts` to the group `key`.
+fn add_counts(groups: &mut Groups, key: Option<String>, counts: [u64; 11]) {
+    let sum = groups.entry(key).or_default();
+    sum.iter_mut().zip(counts).for_each(|(s, c)| *s += c);
+}
+
+/// The groups as a list, in key order.
+fn listed(groups: Groups) -> Vec<ScoreCounts> {
+    groups.into_iter().map(|(key, counts)| ScoreCounts { key, counts }).collect()
+}
+
+/// Adds a row of a rollup's or the rows' groups. The raw rows hold a figure's values and a
+/// comment's tags: bins and themes are worked out here.
+fn count_row(groups: &mut Groups, row: &sqlx::any::AnyRow, by: Option<&Dimension>, raw: bool) -> Result<()> {
+    let Some((i, n)) = score_and_count(row)? else { return Ok(()) };
+    let key: Option<String> = row.try_get("k")?;
+    let keys = match by.filter(|_| raw) {
+        Some(Dimension::FigureBin(_)) => {
+            let edges = by.and_then(Dimension::figure_edges).unwrap_or(&[]);
+            key.as_deref().and_then(|v| figure_bin(v, edges)).map(Some).into_iter().collect()
+        }
+        // A comment not read yet has no tags and counts nowhere.
+        Some(Dimension::Theme) => key
+            .iter()
+            .flat_map(|tags| tagging::theme_keys(Some(tags)))
+            .chain(key.as_ref().map(|_| COMMENTED.to_owned()))
+            .map(Some)
+            .collect(),
+        _ => vec![key],
+    };
+    for key in keys {
+        groups.entry(key).or_default()[i] += n;
+    }
+    Ok(())
 }
 
 /// One statement that adds up its parts' groups, so that every part reads the same snapshot:

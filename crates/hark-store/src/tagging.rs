@@ -10,7 +10,7 @@ use sqlx::{AssertSqlSafe, Row};
 use crate::filter::Sql;
 use crate::reports::{COMMENTED, Counted, Stripe, adjust_rollups};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
-use crate::{Dimension, ResponseFilter, Result, ScoreColumn, Source, Store};
+use crate::{Dimension, ResponseFilter, Result, ScoreColumn, ScoreCounts, Source, Store};
 
 /// Answers per score (index = score) under a filter: all of them, those with a comment, and
 /// those mentioning each theme. What the drivers are computed from.
@@ -93,6 +93,22 @@ pub(crate) fn theme_pattern(theme: &str) -> String {
     format!("%|{theme}|%")
 }
 
+/// The answers whose comment was read, and those mentioning each theme per score.
+pub type Mentions = (u64, BTreeMap<String, [u64; 11]>);
+
+/// Mentions from the groups of a count by theme.
+fn mentions(groups: Vec<ScoreCounts>) -> Mentions {
+    let (mut commented, mut themes) = (0, BTreeMap::new());
+    for group in groups {
+        match group.key {
+            Some(key) if key == COMMENTED => commented = group.counts.iter().sum(),
+            Some(key) => _ = themes.insert(key, group.counts),
+            None => {}
+        }
+    }
+    (commented, themes)
+}
+
 impl Store {
     /// Tags up to `limit` stored comments that have no tags yet (answers from before tagging,
     /// or imported without), a transaction per call; returns how many it tagged. Resumable by
@@ -136,20 +152,20 @@ impl Store {
 
     /// [`ThemeCounts`] without `all`: the answers whose comment was read, and those mentioning
     /// each theme per score.
-    pub async fn theme_mentions(
+    pub async fn theme_mentions(&self, filter: &ResponseFilter, source: Source) -> Result<Mentions> {
+        Ok(mentions(self.score_counts(filter, Some(&Dimension::Theme), ScoreColumn::Score, source).await?))
+    }
+
+    /// [`theme_mentions`](Self::theme_mentions) in each of `periods` ((start, end) in ms, each
+    /// ending where the next starts), for the themes' trends.
+    pub async fn theme_mentions_per_period(
         &self,
         filter: &ResponseFilter,
-        source: Source,
-    ) -> Result<(u64, BTreeMap<String, [u64; 11]>)> {
-        let (mut commented, mut themes) = (0, BTreeMap::new());
-        for group in self.score_counts(filter, Some(&Dimension::Theme), ScoreColumn::Score, source).await? {
-            match group.key {
-                Some(key) if key == COMMENTED => commented = group.counts.iter().sum(),
-                Some(key) => _ = themes.insert(key, group.counts),
-                None => {}
-            }
-        }
-        Ok((commented, themes))
+        periods: &[(i64, i64)],
+    ) -> Result<Vec<Mentions>> {
+        let per_period =
+            self.score_counts_per_period(filter, Some(&Dimension::Theme), ScoreColumn::Score, periods).await?;
+        Ok(per_period.into_iter().map(mentions).collect())
     }
 
     /// The comments of the newest `limit` answers under `filter`: text, language and segment

@@ -533,6 +533,26 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
             }
             let best = store.theme_counts(filter, Source::Best).await.unwrap();
             assert_eq!(best, store.theme_counts(filter, Source::Raw).await.unwrap(), "themes under {filter:?}");
+            // Seoul's months and days asked at once (a day two periods share is read once),
+            // each against its window's rows.
+            for starts in [vec![19_998, 20_013, 20_025, 20_040], (20_010..20_016).collect()] {
+                let starts: Vec<i64> = starts.iter().map(|d| d * day - 9 * hour).collect();
+                let periods: Vec<(i64, i64)> = starts.windows(2).map(|w| (w[0], w[1])).collect();
+                for by in [None, Some(Dimension::Theme), Some(Dimension::Team), Some(Dimension::Channel)] {
+                    for column in [ScoreColumn::Score, ScoreColumn::AgentScore] {
+                        let at_once = store.score_counts_per_period(filter, by.as_ref(), column, &periods).await;
+                        for ((start, end), best) in periods.iter().zip(at_once.unwrap()) {
+                            let window = ResponseFilter {
+                                from_ms: Some(filter.from_ms.map_or(*start, |from| from.max(*start))),
+                                to_ms: Some(filter.to_ms.map_or(*end, |to| to.min(*end))),
+                                ..filter.clone()
+                            };
+                            let raw = store.score_counts(&window, by.as_ref(), column, Source::Raw).await.unwrap();
+                            assert_eq!(best, raw, "{window:?} by {by:?}, {column:?}, asked with its neighbours");
+                        }
+                    }
+                }
+            }
         }
         (answers, answered_by)
     };

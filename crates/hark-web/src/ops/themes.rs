@@ -1,14 +1,12 @@
 //! What the comments say under a filter: each theme's effect on NPS (drivers) and the phrases
 //! that set detractors and promoters apart, for the Themes page and `/api/v1/reports/themes`.
 
-use std::collections::BTreeMap;
-
-use futures_util::{StreamExt, TryFutureExt, TryStreamExt};
+use futures_util::TryFutureExt;
 use hark_core::drivers::{Driver, drivers};
 use hark_core::insight::nps_counts;
 use hark_core::report::Granularity;
 use hark_core::{NpsCounts, NpsSummary, ProportionSummary, Segment, Why};
-use hark_store::{FeedbackFilter, ResponseFilter, SentimentCounts, Source, Store};
+use hark_store::{FeedbackFilter, Mentions, ResponseFilter, SentimentCounts, Source, Store};
 use hark_text::phrases::{PhraseTally, Standout};
 use hark_text::{Analyzer, Lang};
 use serde::Serialize;
@@ -25,9 +23,8 @@ pub(crate) const PHRASE_COMMENTS: i64 = 5_000;
 /// A phrase is offered when at least this many comments of its segment use it.
 const PHRASE_MIN_COMMENTS: u64 = 3;
 const PHRASES_SHOWN: usize = 12;
-/// Theme trends: at most this many periods (a year and a month of days), read this many at once.
+/// Theme trends: at most this many periods (a year and a month of days).
 const MAX_TREND_PERIODS: usize = 400;
-const READS_AT_ONCE: usize = 4;
 
 pub(crate) const DRIVER_METHOD: &str = "NPS of the answers whose comment mentions the theme against the NPS of all \
      other answers: difference of two independent NPS (adjusted-Wald variance, Rocks 2016), 95% interval and two-sided \
@@ -239,28 +236,15 @@ pub(crate) async fn themes(
     })
 }
 
-/// The answers whose comment was read and those mentioning each theme in each of `periods`:
-/// the filter narrowed to the period. A period of whole UTC days reads the facet rollups;
-/// another zone's adds the hours its ends cut, from the hourly theme rollup.
+/// The answers whose comment was read and those mentioning each theme in each of `periods`.
 async fn theme_periods(
     store: &Store,
     filter: &ResponseFilter,
     periods: &[PeriodBounds],
-) -> Result<Vec<(jiff::civil::Date, (u64, BTreeMap<String, [u64; 11]>))>, ApiError> {
-    let reads: Vec<_> = periods
-        .iter()
-        .map(|p| {
-            let within = ResponseFilter {
-                from_ms: Some(filter.from_ms.map_or(p.start, |from| from.max(p.start))),
-                to_ms: Some(filter.to_ms.map_or(p.end, |to| to.min(p.end))),
-                ..filter.clone()
-            };
-            let (store, day) = (store.clone(), p.first_day);
-            async move { Ok::<_, ApiError>((day, store.theme_mentions(&within, Source::Best).await?)) }
-        })
-        .collect();
-    // A few at a time: a year of days is hundreds of reads, which must not hold every connection.
-    futures_util::stream::iter(reads).buffered(READS_AT_ONCE).try_collect().await
+) -> Result<Vec<(jiff::civil::Date, Mentions)>, ApiError> {
+    let bounds: Vec<(i64, i64)> = periods.iter().map(|p| (p.start, p.end)).collect();
+    let counts = store.theme_mentions_per_period(filter, &bounds).await?;
+    Ok(periods.iter().map(|p| p.first_day).zip(counts).collect())
 }
 
 /// The phrases detractors and promoters use far more than the others, from these comments
