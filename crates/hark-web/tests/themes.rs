@@ -179,6 +179,13 @@ async fn the_themes_page_shows_drivers_in_the_reader_s_language(app: TestApp) {
     let csv = korean("/dashboard/themes.csv?min_n=5").send().await;
     let csv = csv.unwrap().text().await.unwrap();
     assert!(csv.lines().any(|l| l.starts_with("drivers,1,배송,+58.3,10,")), "{csv}");
+    // Each column has a name of its own, so that a spreadsheet can take them by name; on the
+    // page the difference's interval says it is the difference's.
+    let header = csv.lines().find(|l| l.starts_with("section,rank,theme,")).expect("the drivers' header");
+    let columns: Vec<&str> = header.split(',').collect();
+    let unique: std::collections::BTreeSet<&str> = columns.iter().copied().collect();
+    assert_eq!(unique.len(), columns.len(), "{header}");
+    assert!(html.contains(r#"data-label="차이 95% 구간 하한""#), "{html}");
     // Each answer on Responses carries its themes and sentiment in the reader's words, and
     // its language by name; every cell says what it is, for the phone's cards.
     let html = korean("/dashboard/responses?limit=100").send().await.unwrap().text().await.unwrap();

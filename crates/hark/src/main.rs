@@ -401,17 +401,15 @@ async fn serve(
 ) -> anyhow::Result<()> {
     if store.count_users().await? == 0 {
         let password = hark_core::auth::generate_password();
-        store
-            .create_user(
-                "admin@localhost",
-                Some("Administrator"),
-                Role::Admin,
-                &hark_core::auth::hash_password(&password),
-            )
-            .await?;
-        println!(
-            "First start: created the administrator admin@localhost with the password (shown once):\n  {password}"
-        );
+        let hash = hark_core::auth::hash_password(&password);
+        match store.create_user("admin@localhost", Some("Administrator"), Role::Admin, &hash).await {
+            Ok(_) => println!(
+                "First start: created the administrator admin@localhost with the password (shown once):\n  {password}"
+            ),
+            // Another node sharing the database, started at the same moment, made it first.
+            Err(hark_store::StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     if demo {
         if store.list_surveys().await?.is_empty() {

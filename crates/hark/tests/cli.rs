@@ -247,6 +247,27 @@ async fn postgres_and_mail()
     Some((db, hark_jobs::testing::SmtpServer::start(), store))
 }
 
+/// Two `hark serve` processes started at once on a fresh database (nodes of one deployment)
+/// both serve: the first administrator is made by one of them, and the other goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_starting_at_once_on_a_fresh_database_both_serve() {
+    let Some(db) = hark_store::testing::TestDatabase::new(hark_store::testing::Backend::Postgres).await else {
+        return;
+    };
+    let url = db.url.as_str();
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| serve(url, &[]));
+        let b = s.spawn(|| serve(url, &[]));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let made = [&a.2, &b.2].iter().filter(|printed| printed.contains("created the administrator")).count();
+    assert_eq!(made, 1, "one administrator, made by one of them: {} / {}", a.2, b.2);
+    for (_, base, _) in [&a, &b] {
+        let status = reqwest::get(format!("{base}/login")).await.unwrap().status();
+        assert!(status.is_success(), "{base}: {status}");
+    }
+}
+
 /// Jobs live in the database: invitations queued before any server runs are mailed when one
 /// starts, and two `hark serve` processes on one PostgreSQL mail each invitation exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1089,8 +1089,8 @@ async fn themes(
             "ci_high",
             "nps_without",
             "difference",
-            "ci_low",
-            "ci_high",
+            "difference_ci_low",
+            "difference_ci_high",
             "p_value",
         ]),
         rows: r
