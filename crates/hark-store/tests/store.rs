@@ -710,10 +710,33 @@ async fn comments_folded_by_sql_are_folded_again(backend: Backend) {
     store.close().await;
 }
 
+/// Reads a rollup's `rows` (hour, survey, a key, score, answers) as the writer wrote them, puts
+/// the database back as an older migration left it (`older`), migrates, and checks that the
+/// upgrade counts the same rows; returns them.
+async fn upgrade_counts_as_the_writer(
+    store: &Store,
+    url: &str,
+    rows: &str,
+    older: &[&str],
+) -> Vec<(i64, String, String, i64, i64)> {
+    use sqlx::Connection;
+    let mut sql = sqlx::AnyConnection::connect(url).await.unwrap();
+    let written: Vec<(i64, String, String, i64, i64)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(rows)).fetch_all(&mut sql).await.unwrap();
+    for statement in older {
+        sqlx::query(sqlx::AssertSqlSafe(*statement)).execute(&mut sql).await.unwrap();
+    }
+    store.migrate().await.unwrap();
+    let filled: Vec<(i64, String, String, i64, i64)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(rows)).fetch_all(&mut sql).await.unwrap();
+    assert_eq!(filled, written, "the upgrade counts as the writer counted");
+    sql.close().await.unwrap();
+    written
+}
+
 /// Migration 0019 adds the hourly theme rollup to databases that already hold answers: the
 /// rollup rebuild it leaves counts them in, so a time zone's theme counts are right at once.
 async fn an_upgrade_counts_stored_answers_into_the_hourly_theme_rows(backend: Backend) {
-    use sqlx::Connection;
     let Some(db) = TestDatabase::new(backend).await else { return };
     let store = Store::open(&db.url).await.unwrap();
     store.migrate().await.unwrap();
@@ -725,18 +748,11 @@ async fn an_upgrade_counts_stored_answers_into_the_hourly_theme_rows(backend: Ba
         r.comment = Some(["Delivery was late", "Lovely staff", "ok"][(i % 3) as usize].into());
         store.submit_response(r).await.unwrap();
     }
-    let mut sql = sqlx::AnyConnection::connect(&db.url).await.unwrap();
     let rows = "SELECT hour, survey_id, value, score, CAST(SUM(n) AS BIGINT) AS n FROM theme_hour_rollup \
                 GROUP BY hour, survey_id, value, score ORDER BY hour, survey_id, value, score";
-    let written: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(rows).fetch_all(&mut sql).await.unwrap();
     // The database as migration 0018 left it.
-    for statement in ["DROP TABLE theme_hour_rollup", "DELETE FROM _sqlx_migrations WHERE version = 19"] {
-        sqlx::query(statement).execute(&mut sql).await.unwrap();
-    }
-    store.migrate().await.unwrap();
-    let filled: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(rows).fetch_all(&mut sql).await.unwrap();
-    assert_eq!(filled, written, "the upgrade counts as the writer counted");
-    sql.close().await.unwrap();
+    let older = ["DROP TABLE theme_hour_rollup", "DELETE FROM _sqlx_migrations WHERE version = 19"];
+    upgrade_counts_as_the_writer(&store, &db.url, rows, &older).await;
     // Seoul's day of the 24 answers ends at 15:00 UTC: its hours are read from the new rollup.
     let seoul = ResponseFilter {
         from_ms: Some(20_000 * day - 9 * hour),
@@ -754,7 +770,6 @@ async fn an_upgrade_counts_stored_answers_into_the_hourly_theme_rows(backend: Ba
 /// Migration 0022: the hourly score rollup, once kept per survey, is counted per team from
 /// the stored answers, so that a team's days in another time zone are read from it.
 async fn an_upgrade_counts_the_hourly_rows_per_team(backend: Backend) {
-    use sqlx::Connection;
     let Some(db) = TestDatabase::new(backend).await else { return };
     let store = Store::open(&db.url).await.unwrap();
     store.migrate().await.unwrap();
@@ -768,24 +783,17 @@ async fn an_upgrade_counts_the_hourly_rows_per_team(backend: Backend) {
         r.team_id = teams.get((i % 3) as usize).cloned();
         store.submit_response(r).await.unwrap();
     }
-    let mut sql = sqlx::AnyConnection::connect(&db.url).await.unwrap();
     let rows = "SELECT hour, survey_id, team_id, score, CAST(SUM(n) AS BIGINT) AS n FROM score_hour_rollup \
                 GROUP BY hour, survey_id, team_id, score ORDER BY hour, survey_id, team_id, score";
-    let written: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(rows).fetch_all(&mut sql).await.unwrap();
-    assert_eq!(written.iter().map(|r| r.4).sum::<i64>(), 30);
     // The database as migration 0021 left it: the hourly rows per survey only.
-    for statement in [
+    let older = [
         "DROP TABLE score_hour_rollup",
         "CREATE TABLE score_hour_rollup (hour BIGINT NOT NULL, survey_id TEXT NOT NULL REFERENCES surveys (id), \
          score BIGINT NOT NULL, stripe BIGINT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (hour, survey_id, score, stripe))",
         "DELETE FROM _sqlx_migrations WHERE version = 22",
-    ] {
-        sqlx::query(statement).execute(&mut sql).await.unwrap();
-    }
-    store.migrate().await.unwrap();
-    let filled: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(rows).fetch_all(&mut sql).await.unwrap();
-    assert_eq!(filled, written, "the upgrade counts as the writer counted");
-    sql.close().await.unwrap();
+    ];
+    let written = upgrade_counts_as_the_writer(&store, &db.url, rows, &older).await;
+    assert_eq!(written.iter().map(|r| r.4).sum::<i64>(), 30);
     // The North team's first Seoul day (until 15:00 UTC): answers 0, 3, 6 (from 10:00, 12:00, 14:00).
     let north_in_seoul = ResponseFilter {
         team_id: Some(teams[0].clone()),

@@ -83,10 +83,15 @@ impl Table {
     fn pieces<'a>(&self, cell: &usize, text: &'a str) -> Vec<&'a str> {
         match (self.headers.get(*cell).map(String::as_str), text.find('@')) {
             (Some("contact"), Some(at)) if at > 0 => {
-                let breaks = std::iter::once(at).chain(text[at..].match_indices('.').map(|(i, _)| at + i));
-                let mut cuts: Vec<usize> = std::iter::once(0).chain(breaks).collect();
-                cuts.push(text.len());
-                cuts.windows(2).map(|w| &text[w[0]..w[1]]).filter(|p| !p.is_empty()).collect()
+                let (mut pieces, mut rest) = (vec![&text[..at]], &text[at..]);
+                // Each piece of the domain starts with its `@` or dot.
+                while let Some(dot) = rest[1..].find('.') {
+                    let (piece, after) = rest.split_at(dot + 1);
+                    pieces.push(piece);
+                    rest = after;
+                }
+                pieces.push(rest);
+                pieces
             }
             _ => vec![text],
         }
