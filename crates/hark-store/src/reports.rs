@@ -211,13 +211,7 @@ impl ResponseFilter {
     /// The rollup that holds everything this question needs, if one does.
     pub fn rollup_for(&self, by: Option<&Dimension>, column: ScoreColumn) -> Option<Rollup> {
         let whole = |ms: Option<i64>, unit: i64| ms.is_none_or(|ms| ms.rem_euclid(unit) == 0);
-        let answerable = self.segment.is_none()
-            && self.score.is_none()
-            && self.contact_id.is_none()
-            && self.language.is_none()
-            && self.search.is_none()
-            && self.attributes.is_empty();
-        if !answerable {
+        if !(self.kept_in_rollups() && self.segment.is_none() && self.score.is_none()) {
             return None;
         }
         let has = |rollup| by.is_none_or(|d| d.rollup_column(rollup).is_some());
@@ -244,6 +238,12 @@ impl ResponseFilter {
             && self.agent_id.is_none()
             && self.channel.is_none())
         .then_some(Rollup::Hours)
+    }
+
+    /// Whether the rollups keep answers apart by everything this filter narrows to, but its
+    /// score and segment (those are read off the counts per score).
+    pub(crate) fn kept_in_rollups(&self) -> bool {
+        self.contact_id.is_none() && self.language.is_none() && self.search.is_none() && self.attributes.is_empty()
     }
 
     /// The facet of the facet rollups that holds this question, and the value it is narrowed

@@ -1,13 +1,16 @@
 //! Responses: submit (idempotent, group-committed), list with cursor pagination, and the
 //! per-day NPS counts reports are built from.
 
-use hark_core::Segment;
+use std::collections::HashMap;
+
+use hark_core::{Segment, SurveyKind};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::filter::{ResponseFilter, Sql, fold_for_search};
+use crate::reports::{Dimension, ScoreColumn, Source};
 use crate::{ContactInput, Result, Store, StoreError, parse_json};
 
 /// Who answered: an existing contact by Hark id, or one described by the client and upserted.
@@ -223,6 +226,40 @@ impl Store {
         sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
         filter.push_conditions(&mut sql, self.dialect);
         Ok(sql.query(self.dialect).fetch_one(&self.pool).await?.try_get("first")?)
+    }
+
+    /// How many answers the filter matches, and whether there are more than that: exact from
+    /// the rollups when they keep the filter apart (a score or segment is read off the counts
+    /// per survey and score), however many; else from the rows, counting no more than `cap`
+    /// (a search over ten million answers would read them all to count them).
+    pub async fn count_matching(&self, filter: &ResponseFilter, cap: i64) -> Result<(i64, bool)> {
+        let counted = ResponseFilter { score: None, segment: None, ..filter.clone() };
+        if counted.kept_in_rollups() {
+            let by = Some(&Dimension::Survey);
+            let (groups, surveys) = tokio::try_join!(
+                self.score_counts(&counted, by, ScoreColumn::Score, Source::Best),
+                self.list_surveys()
+            )?;
+            let kinds: HashMap<String, SurveyKind> = surveys.into_iter().map(|s| (s.id, s.definition.kind)).collect();
+            let mut n = 0;
+            for group in groups {
+                let kind = group.key.as_ref().and_then(|id| kinds.get(id)).copied().unwrap_or(SurveyKind::Nps);
+                for (score, count) in (0i64..).zip(group.counts) {
+                    if filter.score.is_none_or(|s| s == score)
+                        && filter.segment.is_none_or(|s| s == kind.segment(score))
+                    {
+                        n += count as i64;
+                    }
+                }
+            }
+            return Ok((n, false));
+        }
+        let mut sql = Sql::new("SELECT COUNT(*) AS n FROM (SELECT 1");
+        sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
+        filter.push_conditions(&mut sql, self.dialect);
+        sql.push(" LIMIT ").int(cap + 1).push(") counted");
+        let n: i64 = sql.query(self.dialect).fetch_one(&self.pool).await?.try_get("n")?;
+        Ok((n.min(cap), n > cap))
     }
 
     pub async fn count_responses(&self, filter: &ResponseFilter) -> Result<i64> {

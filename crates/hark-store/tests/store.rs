@@ -26,6 +26,7 @@ on_both!(
     jobs_are_claimed_once_retried_later_and_reclaimed_after_a_lost_lease,
     sessions_and_the_link_secret,
     rollup_agrees_with_the_raw_rows,
+    matching_answers_are_counted_from_the_rollups,
     search_finds_words_in_any_language_and_case,
 );
 
@@ -595,6 +596,51 @@ async fn rollup_agrees_with_the_raw_rows(store: Store) {
     assert!(!by_channel.rollup_covers(Some(&Dimension::Agent), ScoreColumn::Score));
     let bins = Dimension::FigureBin("handle_time_s".into());
     assert!(!ResponseFilter::default().rollup_covers(Some(&bins), ScoreColumn::AgentScore));
+}
+
+async fn matching_answers_are_counted_from_the_rollups(store: Store) {
+    let nps = nps_survey(&store).await;
+    let def: SurveyDefinition =
+        serde_json::from_value(json!({"name": "CSAT", "kind": "csat", "brand": "Acme"})).unwrap();
+    let csat = store.create_survey(&def, SurveyStatus::Active).await.unwrap();
+    let team = store.create_team("North").await.unwrap().id;
+    let (hour, day) = (3_600_000i64, 86_400_000i64);
+    for i in 0..120i64 {
+        let (survey, kind, score) =
+            if i % 3 == 0 { (&csat, SurveyKind::Csat, 1 + i % 5) } else { (&nps, SurveyKind::Nps, i % 11) };
+        let mut r = response(survey, &format!("k{i}"), score);
+        r.segment = kind.segment(score);
+        r.created_at = 20_000 * day + i * 5 * hour + (i * 7_919_000) % hour;
+        r.team_id = (i % 2 == 0).then(|| team.clone());
+        r.comment = Some(["Delivery was late", "Lovely staff", "fine"][(i % 3) as usize].into());
+        store.submit_response(r).await.unwrap();
+    }
+    let seoul = ResponseFilter {
+        from_ms: Some(20_003 * day - 9 * hour),
+        to_ms: Some(20_020 * day - 9 * hour),
+        ..Default::default()
+    };
+    let exact = [
+        ResponseFilter::default(),
+        ResponseFilter { segment: Some(Segment::Detractor), ..Default::default() },
+        ResponseFilter { segment: Some(Segment::Promoter), team_id: Some(team.clone()), ..Default::default() },
+        ResponseFilter { score: Some(4), ..Default::default() },
+        ResponseFilter { score: Some(4), survey_kind: Some(SurveyKind::Csat), ..Default::default() },
+        ResponseFilter { segment: Some(Segment::Passive), survey_id: Some(csat.id.clone()), ..Default::default() },
+        ResponseFilter { theme: Some("delivery".into()), segment: Some(Segment::Detractor), ..Default::default() },
+        ResponseFilter { segment: Some(Segment::Detractor), ..seoul.clone() },
+        ResponseFilter { team_id: Some(team.clone()), channel: Some("api".into()), ..seoul.clone() },
+    ];
+    for filter in &exact {
+        let rows = store.count_responses(filter).await.unwrap();
+        assert!(rows > 0, "{filter:?} matches answers");
+        assert_eq!(store.count_matching(filter, 5).await.unwrap(), (rows, false), "{filter:?}");
+    }
+    // A search is counted from the rows, up to the cap.
+    let search = ResponseFilter { search: Some("late".into()), ..Default::default() };
+    assert_eq!(store.count_responses(&search).await.unwrap(), 40);
+    assert_eq!(store.count_matching(&search, 25).await.unwrap(), (25, true));
+    assert_eq!(store.count_matching(&search, 40).await.unwrap(), (40, false));
 }
 
 async fn search_finds_words_in_any_language_and_case(store: Store) {

@@ -278,6 +278,7 @@ async fn reports_show_intervals_and_rank_thin_segments_last(app: TestApp) {
     // Search in any case, and paging.
     let found = app.get_json("/api/v1/reports/responses?q=lento&limit=20").await;
     assert_eq!((found["total"].as_i64(), found["items"].as_array().unwrap().len()), (Some(35), 20));
+    assert_eq!(found["total_exact"], true, "a search counts up to 1,000 exactly");
     assert_eq!((&found["items"][0]["agent"], &found["items"][0]["survey"]), (&json!("Cy"), &json!("Support NPS")));
     let cursor = found["next_cursor"].as_str().unwrap();
     let rest = app.get_json(&format!("/api/v1/reports/responses?q=RIMBORSO&limit=20&cursor={cursor}")).await;
@@ -391,6 +392,12 @@ async fn roles_scope_every_report_and_page(app: TestApp) {
     assert_eq!(
         (r.status(), r.headers()["location"].to_str().unwrap()),
         (StatusCode::SEE_OTHER, "/login?next=%2Fdashboard%2Fagents")
+    );
+    // A shared link to the dashboard keeps its filters on the way to the Overview.
+    let r = anon.get(format!("{}/dashboard?team_id=t1&tz=Asia%2FSeoul", app.base)).send().await.unwrap();
+    assert_eq!(
+        (r.status(), r.headers()["location"].to_str().unwrap()),
+        (StatusCode::SEE_OTHER, "/dashboard/overview?team_id=t1&tz=Asia%2FSeoul")
     );
     // A session is not an API key: writing routes still want a key.
     let r = http

@@ -225,6 +225,19 @@ async fn lesser_holes_are_closed(app: TestApp) {
     let many: String = (0..1000).map(|i| format!("attr.k{i}=v&")).collect();
     let status = app.get(&format!("/api/v1/reports/nps?{many}")).send().await.unwrap().status();
     assert!(status.is_client_error(), "{status}");
+    // A thousand years of days is refused before its periods are built (hundreds of MB);
+    // ten years of days is a trend like any other.
+    let millennium = "granularity=day&from=1000-01-01&to=2000-01-01";
+    for (report, max) in [("nps", "3660"), ("overview", "3660"), ("themes", "400")] {
+        let refused = app.get(&format!("/api/v1/reports/{report}?{millennium}")).send().await.unwrap();
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{report}");
+        let problem: serde_json::Value = refused.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "granularity", "{report}: {problem}");
+        assert!(problem["detail"].as_str().unwrap().contains(max), "{report}: {problem}");
+    }
+    let decade =
+        app.get("/api/v1/reports/overview?granularity=day&from=2016-01-01&to=2025-12-31").send().await.unwrap();
+    assert_eq!(decade.status(), StatusCode::OK);
     // Only its author or an admin removes an annotation.
     let annotation = app.post_json("/api/v1/annotations", &json!({"date": "2026-01-01", "label": "Launch"})).await;
     let (lead, cookie) = app.user_session("lead@example.com", Role::TeamLead, None, None).await;

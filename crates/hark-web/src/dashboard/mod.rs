@@ -31,7 +31,13 @@ use charts::{Dot, DotRow, TrendPoint};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/dashboard", get(|| async { Redirect::to("/dashboard/overview") }))
+        // A link to the dashboard keeps its filters on the way to the Overview.
+        .route(
+            "/dashboard",
+            get(|RawQuery(q): RawQuery| async move {
+                Redirect::to(&q.map_or_else(|| "/dashboard/overview".into(), |q| format!("/dashboard/overview?{q}")))
+            }),
+        )
         .route("/dashboard/report", get(report))
         .route("/dashboard/{page}", get(page))
         .route("/dashboard/annotations", post(add_annotation))
@@ -1090,8 +1096,8 @@ async fn themes(
             "mentions",
             "share_pct",
             "nps_with",
-            "ci_low",
-            "ci_high",
+            "nps_with_ci_low",
+            "nps_with_ci_high",
             "nps_without",
             "difference",
             "difference_ci_low",
@@ -1499,7 +1505,7 @@ async fn responses(
     page.cover(&r.period);
     page.fig.cards.push(Card {
         label: t.text("dash.matching").into(),
-        value: t.count(r.total),
+        value: if r.total_exact { t.count(r.total) } else { t.fill1("dash.more_than", "n", t.count(r.total)) },
         detail: t.fill1("dash.showing", "n", r.items.len()),
     });
     // Each answer leads to its case and, for admins (who have the contact pages), its contact.

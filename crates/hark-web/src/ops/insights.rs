@@ -24,6 +24,9 @@ use crate::viewer::{Scope, Viewer, company_filter};
 pub(crate) const DEFAULT_MIN_N: u64 = 30;
 /// Champions: at most this many agents who stand out.
 pub(crate) const CHAMPIONS: usize = 20;
+/// A trend has at most this many periods (ten years of days): a thousand years of days would
+/// be built in memory, hundreds of megabytes, before anything was read.
+const MAX_PERIODS: usize = 3_660;
 
 /// The period a page covers, as dates (both inclusive) in its time zone.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -156,7 +159,7 @@ pub(crate) async fn periods(
     granularity: Granularity,
     zone: &TimeZone,
 ) -> Result<Vec<PeriodCounts>, ApiError> {
-    let bounds = period_bounds(store, filter, granularity, zone).await?;
+    let bounds = period_bounds(store, filter, granularity, zone, MAX_PERIODS).await?;
     let (Some(first), Some(last)) = (bounds.first(), bounds.last()) else { return Ok(Vec::new()) };
     let within = ResponseFilter {
         from_ms: Some(filter.from_ms.unwrap_or(first.start)),
@@ -186,12 +189,13 @@ pub(crate) struct PeriodBounds {
 }
 
 /// The periods the filter's dates fall in, oldest first; without dates (the API's default:
-/// every answer), from the first answer to now.
+/// every answer), from the first answer to now. More than `max` is refused as bad input.
 pub(crate) async fn period_bounds(
     store: &Store,
     filter: &ResponseFilter,
     granularity: Granularity,
     zone: &TimeZone,
+    max: usize,
 ) -> Result<Vec<PeriodBounds>, ApiError> {
     let from = match filter.from_ms {
         Some(from) => from,
@@ -204,6 +208,10 @@ pub(crate) async fn period_bounds(
     let mut periods = Vec::new();
     let mut day = bucket_start(filters::local_date(from, zone), granularity);
     while filters::day_start(day, zone) < to {
+        if periods.len() == max {
+            let why = Why::new("invalid.too_many_periods").with("max", max);
+            return Err(ApiError::invalid("granularity", why));
+        }
         let next = bucket_end(day, granularity);
         periods.push(PeriodBounds {
             first_day: day,
@@ -862,11 +870,18 @@ pub(crate) struct ResponseRow {
 pub(crate) struct Responses {
     pub subject: &'static str,
     pub period: Period,
-    /// Answers matching the filters (all pages).
+    /// Answers matching the filters (all pages): exact, however many, unless a search or a
+    /// contact, language or attribute filter asks for more than 1,000 (`total_exact` false:
+    /// at least this many).
     pub total: i64,
+    pub total_exact: bool,
     pub items: Vec<ResponseRow>,
     pub next_cursor: Option<String>,
 }
+
+/// Answers a search counts before it says "more than": counting every match of a search over
+/// millions of answers reads them all.
+const COUNTED_AT_MOST: i64 = 1_000;
 
 pub(crate) const RESPONSE_PARAMS: &[&str] = &["segment", "score", "kind", "cursor", "limit"];
 
@@ -885,7 +900,10 @@ pub(crate) async fn responses(
                 .ok_or_else(|| ApiError::field("cursor", "not a cursor this list gave"))?,
         ),
     };
-    let page = store.list_responses(&filter, after.as_ref(), extras.limit + 1).await?;
+    let (page, (total, capped)) = tokio::try_join!(
+        store.list_responses(&filter, after.as_ref(), extras.limit + 1),
+        store.count_matching(&filter, COUNTED_AT_MOST)
+    )?;
     let more = page.len() as i64 > extras.limit;
     let page = &page[..page.len().min(extras.limit as usize)];
     let ids: Vec<String> = page.iter().filter_map(|r| r.contact_id.clone()).collect();
@@ -900,7 +918,8 @@ pub(crate) async fn responses(
     Ok(Responses {
         subject,
         period,
-        total: store.count_responses(&filter).await?,
+        total,
+        total_exact: !capped,
         next_cursor: more
             .then(|| page.last())
             .flatten()

@@ -5,7 +5,7 @@ use futures_util::TryFutureExt;
 use hark_core::drivers::{Driver, drivers};
 use hark_core::insight::nps_counts;
 use hark_core::report::Granularity;
-use hark_core::{NpsCounts, NpsSummary, ProportionSummary, Segment, Why};
+use hark_core::{NpsCounts, NpsSummary, ProportionSummary, Segment};
 use hark_store::{FeedbackFilter, Mentions, ResponseFilter, SentimentCounts, Source, Store};
 use hark_text::phrases::{PhraseTally, Standout};
 use hark_text::{Analyzer, Lang};
@@ -23,7 +23,8 @@ pub(crate) const PHRASE_COMMENTS: i64 = 5_000;
 /// A phrase is offered when at least this many comments of its segment use it.
 const PHRASE_MIN_COMMENTS: u64 = 3;
 const PHRASES_SHOWN: usize = 12;
-/// Theme trends: at most this many periods (a year and a month of days).
+/// Theme trends: at most this many periods (a year and a month of days); each theme has one
+/// of each.
 const MAX_TREND_PERIODS: usize = 400;
 
 pub(crate) const DRIVER_METHOD: &str = "NPS of the answers whose comment mentions the theme against the NPS of all \
@@ -157,11 +158,7 @@ pub(crate) async fn themes(
             .map_err(|_| ApiError::unavailable("the phrases could not be read; try again"))
     };
     // Too many periods are refused before anything is read.
-    let periods = period_bounds(store, &filter, extras.granularity, &extras.zone).await?;
-    if periods.len() > MAX_TREND_PERIODS {
-        let why = Why::new("invalid.too_many_periods").with("n", periods.len()).with("max", MAX_TREND_PERIODS);
-        return Err(ApiError::invalid("granularity", why));
-    }
+    let periods = period_bounds(store, &filter, extras.granularity, &extras.zone, MAX_TREND_PERIODS).await?;
     let (counts, by_period, untagged, ((detractor_phrases, promoter_phrases), read), feedback_counts) = tokio::try_join!(
         store.theme_counts(&filter, Source::Best).err_into(),
         theme_periods(store, &filter, &periods),
