@@ -407,7 +407,7 @@ impl Store {
         let groups = match split {
             None => self.groups(filter, by, column, source).await?,
             Some(split) => {
-                let mut groups = BTreeMap::<Option<String>, [u64; 11]>::new();
+                let mut groups = Groups::new();
                 let mut add = |key: Option<String>, counts: [u64; 11]| add_counts(&mut groups, key, counts);
                 // The whole days and the cut ones are read at once.
                 let cut_reads = split.cut.iter().map(|cut| self.cut_groups(cut, by, column));
@@ -587,11 +587,7 @@ impl Store {
     /// Answers per score of each stretch of whole days, keyed by its period's start: each
     /// stretch read from the blocks and days that cover it, in one statement (one snapshot),
     /// and up to 100 stretches a statement (SQLite allows 500 parts of a UNION).
-    async fn periods_from_blocks(
-        &self,
-        periods: &[(i64, ResponseFilter)],
-        column: ScoreColumn,
-    ) -> Result<BTreeMap<Option<String>, [u64; 11]>> {
+    async fn periods_from_blocks(&self, periods: &[(i64, ResponseFilter)], column: ScoreColumn) -> Result<Groups> {
         let mut reads = Vec::new();
         for (start, days) in periods {
             let rollup = days.rollup_for(None, column).expect("a split's whole days are in the daily rollups");
@@ -608,7 +604,7 @@ impl Store {
             let rest = reads.split_off(reads.len().min(100));
             statements.push(summed(std::mem::replace(&mut reads, rest)));
         }
-        let mut groups = BTreeMap::<Option<String>, [u64; 11]>::new();
+        let mut groups = Groups::new();
         for row in self.fetch_all_at_once(&statements).await? {
             let Some((i, n)) = score_and_count(&row)? else { continue };
             groups.entry(row.try_get("k")?).or_default()[i] += n;
