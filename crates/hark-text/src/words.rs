@@ -1238,6 +1238,12 @@ impl Words {
         out
     }
 
+    /// Where a line may break in `text` (byte offsets, in order): before each word but the
+    /// first. Thai writes no spaces between words: its words come from the word list.
+    pub fn line_breaks(&self, text: &str) -> Vec<usize> {
+        self.pieces(text).into_iter().filter(|&(start, _, word)| word && start > 0).map(|(start, _, _)| start).collect()
+    }
+
     /// Whether `word` is in the Thai word list (how much of a Thai text was cut into known
     /// words is the measure of its segmentation).
     pub fn is_thai_word(&self, word: &str) -> bool {
@@ -1597,6 +1603,20 @@ mod tests {
         {
             assert!(words.iter().any(|x| x == w), "{w} missing from {words:?}");
         }
+    }
+
+    #[test]
+    fn lines_break_before_words_thai_ones_too() {
+        fn at(text: &str) -> Vec<&str> {
+            let breaks = Words::shared().line_breaks(text);
+            let mut starts = vec![0];
+            starts.extend(&breaks);
+            starts.iter().zip(breaks.iter().chain([&text.len()])).map(|(&a, &b)| &text[a..b]).collect()
+        }
+        assert_eq!(at("การรอและความเร็ว"), ["การ", "รอ", "และ", "ความเร็ว"]);
+        assert_eq!(at("Refund, return and cancel"), ["Refund, ", "return ", "and ", "cancel"]);
+        assert_eq!(at("환불·반품 문의"), ["환불·반품 ", "문의"]);
+        assert!(Words::shared().line_breaks("배송").is_empty());
     }
 
     #[test]

@@ -39,26 +39,46 @@ impl Size {
         }
     }
 
-    /// A row label shortened by its width to fit the narrow chart's label column (the full
-    /// one stays in the mark's title and the table). Counted in letters, Thai had lost words
-    /// that fit (its vowel and tone marks take no width), and a long Korean name ran off the
-    /// chart's left edge (a Hangul letter is twice as wide as a Latin one).
-    fn label(self, text: &str) -> String {
+    /// A row label in the lines it is drawn on: whole while it fits the narrow chart's label
+    /// column (always on a wide chart), else broken before a word onto a second line, cut to
+    /// fit if it still does not. Cut on one line, long Thai and Korean names lost the word
+    /// that told them apart ("คืนเงิน คืนสินค้า…"); the full name stays in the marks' titles.
+    fn lines(self, text: &str) -> Vec<String> {
         if self == Size::Wide || text_width(text) <= NARROW_LABEL {
-            return text.to_string();
+            return vec![text.to_string()];
         }
-        let room = NARROW_LABEL - char_width('…');
-        let mut width = 0.0;
-        // A mark adds no width, so it stays with the letter it sits on; a Thai vowel written
-        // before its consonant (เ, แ, โ, ใ, ไ) goes with it.
-        let end = text.char_indices().find(|&(_, c)| {
-            width += char_width(c);
-            width > room
-        });
-        let kept = text[..end.map_or(text.len(), |(at, _)| at)]
-            .trim_end_matches(|c: char| c.is_whitespace() || ('\u{0E40}'..='\u{0E44}').contains(&c));
-        format!("{kept}…")
+        let first_end = hark_text::Words::shared()
+            .line_breaks(text)
+            .into_iter()
+            .take_while(|&at| text_width(text[..at].trim_end()) <= NARROW_LABEL)
+            .last();
+        match first_end {
+            Some(at) => vec![text[..at].trim_end().to_string(), cut_to_fit(&text[at..])],
+            // One word longer than the column.
+            None => vec![cut_to_fit(text)],
+        }
     }
+}
+
+/// `text` as it fits the narrow chart's label column: whole, or cut by width with "…".
+/// Counted in letters, Thai had lost words that fit (its vowel and tone marks take no
+/// width), and a long Korean name ran off the chart's left edge (a Hangul letter is twice as
+/// wide as a Latin one).
+fn cut_to_fit(text: &str) -> String {
+    if text_width(text) <= NARROW_LABEL {
+        return text.to_string();
+    }
+    let room = NARROW_LABEL - char_width('…');
+    let mut width = 0.0;
+    // A mark adds no width, so it stays with the letter it sits on; a Thai vowel written
+    // before its consonant (เ, แ, โ, ใ, ไ) goes with it.
+    let end = text.char_indices().find(|&(_, c)| {
+        width += char_width(c);
+        width > room
+    });
+    let kept = text[..end.map_or(text.len(), |(at, _)| at)]
+        .trim_end_matches(|c: char| c.is_whitespace() || ('\u{0E40}'..='\u{0E44}').contains(&c));
+    format!("{kept}…")
 }
 
 /// Where the narrow chart's dots begin: its row labels stand left of it.
@@ -359,11 +379,14 @@ pub(crate) struct DotRow {
 /// Rows of NPS with their intervals on a shared −100…+100 axis (segments, leaderboards); a
 /// row's label links to its answers.
 pub(crate) fn dot_rows(t: Reader, rows: &[DotRow], size: Size) -> String {
-    let (w, right, row_h) = (size.width(), 16.0, 34.0);
+    // A row is 34 units high, and a line more for a label drawn on two.
+    let (w, right, row_h, line_h) = (size.width(), 16.0, 34.0, 13.0);
+    let labels: Vec<Vec<String>> = rows.iter().map(|r| size.lines(&r.label)).collect();
+    let height = |lines: &Vec<String>| row_h + line_h * (lines.len() - 1) as f64;
     // Wide: room for the longest label, up to two fifths of the width.
-    let longest = rows.iter().map(|r| text_width(&size.label(&r.label))).fold(0.0, f64::max);
+    let longest = labels.iter().flatten().map(|line| text_width(line)).fold(0.0, f64::max);
     let left = if size == Size::Wide { (longest + 16.0).clamp(170.0, w * 0.4) } else { NARROW_LEFT };
-    let h = 26.0 + row_h * rows.len() as f64;
+    let h = 26.0 + labels.iter().map(height).sum::<f64>();
     let x = |v: f64| left + (w - left - right) * (v + 100.0) / 200.0;
     let mut svg = format!(
         r#"<svg class="chart dots" viewBox="0 0 {w} {h}" role="{}" aria-label="{}">"#,
@@ -378,15 +401,28 @@ pub(crate) fn dot_rows(t: Reader, rows: &[DotRow], size: Size) -> String {
             x = x(tick)
         );
     }
-    for (r, DotRow { label, n, dots, href }) in rows.iter().enumerate() {
-        let cy = 26.0 + row_h * r as f64 + row_h / 2.0 - 4.0;
-        let text = format!(
-            r#"<text x="{x}" y="{:.1}" text-anchor="end" font-size="12">{}</text><text x="{x}" y="{:.1}" text-anchor="end" font-size="11" fill="{MUTED}">n = {n}</text>"#,
-            cy,
-            esc(&size.label(label)),
-            cy + 12.0,
-            x = left - LABEL_GAP,
+    let mut top = 26.0;
+    for (DotRow { label, n, dots, href }, lines) in rows.iter().zip(&labels) {
+        // The first line's baseline, and the dots level with the middle of the label.
+        let first = top + row_h / 2.0 - 4.0;
+        let cy = first + line_h * (lines.len() - 1) as f64 / 2.0;
+        let mut text = String::new();
+        for (i, line) in lines.iter().enumerate() {
+            let _ = write!(
+                text,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="end" font-size="12">{}</text>"#,
+                left - LABEL_GAP,
+                first + line_h * i as f64,
+                esc(line)
+            );
+        }
+        let _ = write!(
+            text,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="end" font-size="11" fill="{MUTED}">n = {n}</text>"#,
+            left - LABEL_GAP,
+            first + line_h * (lines.len() - 1) as f64 + 12.0
         );
+        top += height(lines);
         svg.push_str(&linked(href.as_deref(), text));
         for (k, dot) in dots.iter().enumerate() {
             let Some(v) = dot.value else { continue };
@@ -477,23 +513,36 @@ mod tests {
         );
     }
 
-    /// A narrow chart's row label is kept whole while it fits its column, and cut to fit it
-    /// otherwise, by width: Thai names that fit stay whole, a long Korean one is cut.
+    /// A narrow chart's row label is kept whole while it fits its column, else broken before
+    /// a word onto two lines (Thai by its words), each within the column; only what two lines
+    /// cannot hold is cut. Thai names that fit stay whole.
     #[test]
     fn narrow_row_labels_fit_their_column() {
         for name in ["เว็บไซต์และแอป", "การติดต่อสื่อสาร", "ฝ่ายบริการลูกค้า", "Staff attitude", "소통·후속 조치"]
         {
-            assert_eq!(Size::Narrow.label(name), name);
+            assert_eq!(Size::Narrow.lines(name), [name]);
         }
-        for name in ["고객지원 1팀 야간 상담조", "Communication and follow-up", "คืนเงิน คืนสินค้า ยกเลิก"]
-        {
-            let short = Size::Narrow.label(name);
-            assert!(short.ends_with('…') && text_width(&short) <= NARROW_LABEL, "{short}");
-            assert!(name.starts_with(short.trim_end_matches('…')), "{short}");
+        let lines = |name| Size::Narrow.lines(name);
+        assert_eq!(lines("Communication and follow-up"), ["Communication", "and follow-up"]);
+        assert_eq!(lines("การรอและความเร็ว"), ["การรอและ", "ความเร็ว"]);
+        assert_eq!(lines("คืนเงิน คืนสินค้า ยกเลิก"), ["คืนเงิน คืนสินค้า", "ยกเลิก"]);
+        assert_eq!(lines("고객지원 1팀 야간 상담조"), ["고객지원 1팀", "야간 상담조"]);
+        // Too long for two lines: the second is cut; one word too long for a line, the first.
+        let long = lines("Refunds, returns and cancellations of orders placed online");
+        assert_eq!(long[0], "Refunds,");
+        assert!(
+            long[1].ends_with('…')
+                && "returns and cancellations of orders placed online".starts_with(long[1].trim_end_matches('…'))
+        );
+        assert_eq!(lines("Supercalifragilisticexpialidocious"), ["Supercalifrag…"]);
+        for name in [
+            "Communication and follow-up",
+            "คืนเงิน คืนสินค้า ยกเลิก",
+            "Refunds, returns and cancellations of orders placed online",
+        ] {
+            assert!(lines(name).iter().all(|line| text_width(line) <= NARROW_LABEL), "{name}");
         }
-        assert_eq!(Size::Narrow.label("Communication and follow-up"), "Communication…");
-        assert_eq!(Size::Narrow.label("การรอและความเร็ว"), "การรอและความ…");
-        assert_eq!(Size::Wide.label("Communication and follow-up"), "Communication and follow-up");
+        assert_eq!(Size::Wide.lines("Communication and follow-up"), ["Communication and follow-up"]);
     }
 
     /// A year of thin months (an agent's own view) labels what it has room for: its caveats
