@@ -250,7 +250,13 @@ impl Lexicons {
         } else {
             let value = match lang {
                 _ if let Some(value) = self.unstemmed[lang.index()].get(word) => *value,
-                Lang::Ko => lexicon.within(word, &rules.start_only).into_iter().sum(),
+                Lang::Ko => lexicon
+                    .within(word, &rules.start_only)
+                    .into_iter()
+                    // A stem with 없 (none) glued on is said not to be there, as with a space
+                    // between: 불만없어요 (no complaints), 파손없이 (without damage).
+                    .map(|(end, value)| if word[end..].starts_with('없') { value * NEGATED } else { *value })
+                    .sum(),
                 // Italian says "very" inside the word: velocissima is veloce, more so.
                 Lang::It => lexicon.longest(term).copied().or_else(|| superlative(lexicon, term)).unwrap_or(0.0),
                 _ => lexicon.longest(term).copied().unwrap_or(0.0),
@@ -1029,7 +1035,17 @@ mod tests {
             ("성의가 느껴지지 않았어요", Negative),
             ("안내가 친절해요", Positive),
             ("개선됐으면", Neutral),
+            // 없다 (none) glued to a problem says it was not there, as with a space between.
+            ("불만없어요", Positive),
+            ("파손없이 잘 도착했어요", Positive),
+            ("고장없이 잘 쓰고 있어요", Positive),
+            ("문제없이 잘 받았어요", Positive),
+            ("재미없어요", Negative),
+            // A star rating named is no complaint: 별점 (stars) was negative in the lexicon.
+            ("별점 만점 드립니다", Positive),
         ]);
+        let glued = Analyzer::builtin().analyze("불만없어요", Some(Lang::Ko)).sentiment;
+        assert_eq!(glued, Analyzer::builtin().analyze("불만 없어요", Some(Lang::Ko)).sentiment);
         let a = Analyzer::builtin();
         let glued = a.analyze("너무좋아요", Some(Lang::Ko)).sentiment.score;
         let plain = a.analyze("좋아요", Some(Lang::Ko)).sentiment.score;

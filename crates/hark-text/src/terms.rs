@@ -77,8 +77,8 @@ impl<V> TermIndex<V> {
     /// Every term found inside `word`, left to right without overlap: at its start any term,
     /// further in only terms of two or more characters that are not `start_only`. For Korean
     /// written without spaces (진짜재밌음, 재미없고지루함), where a stem is not at the start of
-    /// the word.
-    pub fn within<'a>(&'a self, word: &'a str, start_only: &[String]) -> Vec<&'a V> {
+    /// the word. Each with where it ends in `word`.
+    pub fn within<'a>(&'a self, word: &'a str, start_only: &[String]) -> Vec<(usize, &'a V)> {
         let inside = |term: &str| term.chars().count() >= 2 && !start_only.iter().any(|s| s == term);
         let mut found = Vec::new();
         let mut at = 0;
@@ -86,8 +86,8 @@ impl<V> TermIndex<V> {
             let rest = &word[at..];
             match self.longest_with_len(rest).filter(|(len, _)| at == 0 || inside(&rest[..*len])) {
                 Some((len, v)) => {
-                    found.push(v);
                     at += len;
+                    found.push((at, v));
                 }
                 None => at += rest.chars().next().map_or(1, char::len_utf8),
             }
