@@ -126,6 +126,15 @@ impl Sql {
 }
 
 impl ResponseFilter {
+    /// `SELECT {columns}` of the answers this filter matches, for the caller to go on with
+    /// (an order, a limit).
+    pub(crate) fn select(&self, columns: &str, dialect: Dialect) -> Sql {
+        let mut sql = Sql::new(&format!("SELECT {columns}"));
+        sql.push(Self::FROM).push(" WHERE 1 = 1");
+        self.push_conditions(&mut sql, dialect);
+        sql
+    }
+
     /// Appends ` AND …` conditions over `r` (responses), `s` (surveys) and `c` (contacts).
     pub(crate) fn push_conditions(&self, sql: &mut Sql, dialect: Dialect) {
         sql.and_eq("r.survey_id", self.survey_id.as_deref())

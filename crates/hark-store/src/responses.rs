@@ -208,9 +208,7 @@ impl Store {
         after: Option<&ResponseCursor>,
         limit: i64,
     ) -> Result<Vec<Response>> {
-        let mut sql = Sql::new(&format!("SELECT {RESPONSE_COLUMNS}"));
-        sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
-        filter.push_conditions(&mut sql, self.dialect);
+        let mut sql = filter.select(RESPONSE_COLUMNS, self.dialect);
         if let Some(c) = after {
             sql.push(" AND (r.created_at < ").int(c.created_at);
             sql.push(" OR (r.created_at = ").int(c.created_at).push(" AND r.id < ").text(&c.id).push("))");
@@ -222,9 +220,7 @@ impl Store {
 
     /// When the first answer the filter matches was given, if any.
     pub async fn first_answer_at(&self, filter: &ResponseFilter) -> Result<Option<i64>> {
-        let mut sql = Sql::new("SELECT MIN(r.created_at) AS first");
-        sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
-        filter.push_conditions(&mut sql, self.dialect);
+        let sql = filter.select("MIN(r.created_at) AS first", self.dialect);
         Ok(sql.query(self.dialect).fetch_one(&self.pool).await?.try_get("first")?)
     }
 
@@ -254,18 +250,15 @@ impl Store {
             }
             return Ok((n, false));
         }
-        let mut sql = Sql::new("SELECT COUNT(*) AS n FROM (SELECT 1");
-        sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
-        filter.push_conditions(&mut sql, self.dialect);
+        let mut sql = Sql::new("SELECT COUNT(*) AS n FROM (");
+        sql.append(filter.select("1", self.dialect));
         sql.push(" LIMIT ").int(cap + 1).push(") counted");
         let n: i64 = sql.query(self.dialect).fetch_one(&self.pool).await?.try_get("n")?;
         Ok((n.min(cap), n > cap))
     }
 
     pub async fn count_responses(&self, filter: &ResponseFilter) -> Result<i64> {
-        let mut sql = Sql::new("SELECT COUNT(*) AS n");
-        sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
-        filter.push_conditions(&mut sql, self.dialect);
+        let sql = filter.select("COUNT(*) AS n", self.dialect);
         Ok(sql.query(self.dialect).fetch_one(&self.pool).await?.try_get("n")?)
     }
 }

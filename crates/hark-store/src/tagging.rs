@@ -7,7 +7,6 @@ use std::sync::LazyLock;
 use hark_text::{Analyzer, Lang};
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::filter::Sql;
 use crate::reports::{COMMENTED, Counted, Stripe, adjust_rollups};
 use crate::responses::{RESPONSE_COLUMNS, response_from};
 use crate::{Dimension, ResponseFilter, Result, ScoreColumn, ScoreCounts, Source, Store};
@@ -176,9 +175,7 @@ impl Store {
         filter: &ResponseFilter,
         limit: i64,
     ) -> Result<Vec<(String, Option<String>, hark_core::Segment)>> {
-        let mut sql = Sql::new("SELECT r.comment AS comment, r.language AS language, r.segment AS segment");
-        sql.push(ResponseFilter::FROM).push(" WHERE 1 = 1");
-        filter.push_conditions(&mut sql, self.dialect);
+        let mut sql = filter.select("r.comment AS comment, r.language AS language, r.segment AS segment", self.dialect);
         sql.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ").int(limit);
         let rows = sql.query(self.dialect).fetch_all(&self.pool).await?;
         rows.iter()
