@@ -8,7 +8,7 @@ use hark_core::{Segment, auth::hash_secret};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use crate::entities::{CONTACT_COLUMNS, contact_from};
 use std::sync::LazyLock;
@@ -157,6 +157,66 @@ where
     Ok(sqlx::query_scalar(sql).bind(contact_id).bind(survey_id.unwrap_or("")).fetch_one(exec).await?)
 }
 
+/// One invitation inside a writing transaction (see [`Store::invite`]).
+async fn invite_on(conn: &mut AnyConnection, dialect: Dialect, new: &NewInvitation) -> Result<Invitation> {
+    // Lock the contact so two concurrent invitations cannot both pass the window check.
+    let lock = if dialect == Dialect::Postgres { " FOR UPDATE" } else { "" };
+    let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1{lock}");
+    let contact = sqlx::query(AssertSqlSafe(sql)).bind(&new.contact_id).fetch_optional(&mut *conn).await?;
+    let contact = contact.as_ref().map(contact_from).transpose()?.ok_or(StoreError::NotFound("contact"))?;
+    // Checked under the lock: a concurrent repeat of the event waits, then finds ours.
+    if let Some(event_id) = &new.event_id {
+        let sql = format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE event_id = $1 AND survey_id = $2");
+        let row =
+            sqlx::query(AssertSqlSafe(sql)).bind(event_id).bind(&new.survey_id).fetch_optional(&mut *conn).await?;
+        if let Some(row) = row {
+            return invitation_from(&row);
+        }
+    }
+    let last_this = last_surveyed_on(&mut *conn, &contact.id, Some(&new.survey_id)).await?;
+    let last_any = last_surveyed_on(&mut *conn, &contact.id, None).await?;
+    let now = now_ms();
+    let reach = Reach {
+        unsubscribed: contact.unsubscribed_at.is_some(),
+        needs_email: new.channel == InviteChannel::Email,
+        has_email: contact.email.is_some(),
+        last_this_survey_ms: last_this,
+        last_any_survey_ms: last_any,
+    };
+    let decision = fatigue::check(now, &reach, new.survey_window_days, new.global_window_days);
+    let (status, detail) = match (&decision, new.channel) {
+        (Err(skip), _) => (InvitationStatus::Skipped, Some(format!("{}: {}", skip.code(), skip.describe()))),
+        (Ok(()), InviteChannel::Email) => (InvitationStatus::Scheduled, None),
+        (Ok(()), InviteChannel::Link) => (InvitationStatus::Issued, None),
+    };
+    let id = new_id();
+    let sql = format!(
+        "INSERT INTO invitations ({INVITATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL, $12) \
+             RETURNING {INVITATION_COLUMNS}"
+    );
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(&id)
+        .bind(&new.survey_id)
+        .bind(&contact.id)
+        .bind(new.channel.as_str())
+        .bind(new.agent_id.as_deref())
+        .bind(new.team_id.as_deref())
+        .bind(new.event_id.as_deref())
+        .bind(Value::Object(new.properties.clone()).to_string())
+        .bind(status.as_str())
+        .bind(detail.as_deref())
+        .bind(new.send_at)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?;
+    if status == InvitationStatus::Scheduled {
+        let job =
+            NewJob::new(SEND_INVITATION_JOB, json!({ "invitation_id": id }), new.send_at).dedupe(format!("send:{id}"));
+        enqueue_on(&mut *conn, &job).await?;
+    }
+    invitation_from(&row)
+}
+
 impl Store {
     pub async fn last_surveyed(&self, contact_id: &str, survey_id: Option<&str>) -> Result<Option<i64>> {
         last_surveyed_on(&self.pool, contact_id, survey_id).await
@@ -172,64 +232,20 @@ impl Store {
     /// job, in the same commit) or `issued` when it may go out, `skipped` with the reason
     /// when not. An event makes at most one invitation per survey: a repeat returns the first.
     pub async fn invite(&self, new: &NewInvitation) -> Result<Invitation> {
+        let mut made = self.invite_all(std::slice::from_ref(new)).await?;
+        Ok(made.remove(0))
+    }
+
+    /// Makes each invitation as [`Store::invite`] does, all in one commit: a send to a
+    /// segment of thousands commits once a page, not once a contact.
+    pub async fn invite_all(&self, news: &[NewInvitation]) -> Result<Vec<Invitation>> {
         let mut tx = self.begin_write().await?;
-        // Lock the contact so two concurrent invitations cannot both pass the window check.
-        let lock = if self.dialect == Dialect::Postgres { " FOR UPDATE" } else { "" };
-        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1{lock}");
-        let contact = sqlx::query(AssertSqlSafe(sql)).bind(&new.contact_id).fetch_optional(&mut *tx).await?;
-        let contact = contact.as_ref().map(contact_from).transpose()?.ok_or(StoreError::NotFound("contact"))?;
-        // Checked under the lock: a concurrent repeat of the event waits, then finds ours.
-        if let Some(event_id) = &new.event_id {
-            let sql = format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE event_id = $1 AND survey_id = $2");
-            let row =
-                sqlx::query(AssertSqlSafe(sql)).bind(event_id).bind(&new.survey_id).fetch_optional(&mut *tx).await?;
-            if let Some(row) = row {
-                return invitation_from(&row);
-            }
-        }
-        let last_this = last_surveyed_on(&mut *tx, &contact.id, Some(&new.survey_id)).await?;
-        let last_any = last_surveyed_on(&mut *tx, &contact.id, None).await?;
-        let now = now_ms();
-        let reach = Reach {
-            unsubscribed: contact.unsubscribed_at.is_some(),
-            needs_email: new.channel == InviteChannel::Email,
-            has_email: contact.email.is_some(),
-            last_this_survey_ms: last_this,
-            last_any_survey_ms: last_any,
-        };
-        let decision = fatigue::check(now, &reach, new.survey_window_days, new.global_window_days);
-        let (status, detail) = match (&decision, new.channel) {
-            (Err(skip), _) => (InvitationStatus::Skipped, Some(format!("{}: {}", skip.code(), skip.describe()))),
-            (Ok(()), InviteChannel::Email) => (InvitationStatus::Scheduled, None),
-            (Ok(()), InviteChannel::Link) => (InvitationStatus::Issued, None),
-        };
-        let id = new_id();
-        let sql = format!(
-            "INSERT INTO invitations ({INVITATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL, $12) \
-             RETURNING {INVITATION_COLUMNS}"
-        );
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(&id)
-            .bind(&new.survey_id)
-            .bind(&contact.id)
-            .bind(new.channel.as_str())
-            .bind(new.agent_id.as_deref())
-            .bind(new.team_id.as_deref())
-            .bind(new.event_id.as_deref())
-            .bind(Value::Object(new.properties.clone()).to_string())
-            .bind(status.as_str())
-            .bind(detail.as_deref())
-            .bind(new.send_at)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-        if status == InvitationStatus::Scheduled {
-            let job = NewJob::new(SEND_INVITATION_JOB, json!({ "invitation_id": id }), new.send_at)
-                .dedupe(format!("send:{id}"));
-            enqueue_on(&mut *tx, &job).await?;
+        let mut made = Vec::with_capacity(news.len());
+        for new in news {
+            made.push(invite_on(&mut tx, self.dialect, new).await?);
         }
         tx.commit().await?;
-        invitation_from(&row)
+        Ok(made)
     }
 
     pub async fn get_invitation(&self, id: &str) -> Result<Option<Invitation>> {

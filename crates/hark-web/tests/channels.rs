@@ -17,7 +17,8 @@ const WAIT: Duration = Duration::from_secs(20);
 common::on_both!(
     mail: email_score_links_record_once_and_refuse_tampering,
     events_invite_once_and_respect_consent_and_fatigue,
-    bounces_are_recorded_and_one_reminder_goes_to_the_unanswered
+    bounces_are_recorded_and_one_reminder_goes_to_the_unanswered,
+    a_send_to_a_segment_invites_each_contact_once_a_page_at_a_time
 );
 
 /// A team, an agent in it, and a contact with an address.
@@ -310,4 +311,52 @@ async fn bounces_are_recorded_and_one_reminder_goes_to_the_unanswered(app: TestA
     );
     assert!(invitation(1).await.reminded_at.is_some());
     assert!(invitation(2).await.reminded_at.is_none());
+}
+
+/// A send to a segment larger than one page (500 contacts) invites each member once; the
+/// quiet window sees invitations made earlier in the same commit; a list of ids too long to
+/// check is refused whole.
+async fn a_send_to_a_segment_invites_each_contact_once_a_page_at_a_time(app: TestApp) {
+    let survey = app.survey(json!({"name": "Segment NPS", "kind": "nps", "brand": "Acme"})).await;
+    let mut free = Vec::new();
+    for n in 0..1_100 {
+        let plan = if n < 1_050 { "pro" } else { "free" };
+        let input = hark_core::contact::ContactInput {
+            external_id: format!("seg-{n}"),
+            attributes: serde_json::Map::from_iter([("plan".to_owned(), json!(plan))]),
+            ..Default::default()
+        };
+        let contact = app.store.upsert_contact(&input).await.unwrap();
+        if plan == "free" {
+            free.push(contact.id);
+        }
+    }
+    let send = format!("/api/v1/surveys/{survey}/invitations");
+    let segment = json!({"channel": "link", "attributes": {"plan": "pro"}});
+    let first = app.post_json(&send, &segment).await;
+    assert_eq!((first["issued"].as_u64(), first["skipped"].as_u64()), (Some(1_050), Some(0)), "{first}");
+    let again = app.post_json(&send, &segment).await;
+    assert_eq!(
+        (again["issued"].as_u64(), again["skipped_by_reason"]["fatigue"].as_u64()),
+        (Some(0), Some(1_050)),
+        "{again}"
+    );
+    let pro_contacts = app.store.list_invitations(None, Some(&survey), 5_000).await.unwrap();
+    let issued = pro_contacts.iter().filter(|i| i.status == InvitationStatus::Issued);
+    let distinct: std::collections::HashSet<_> = issued.map(|i| i.contact_id.clone()).collect();
+    assert_eq!(distinct.len(), 1_050, "each member of the segment once");
+
+    // Named twice in one request: the second is inside the window the first just opened.
+    let twice = app.post_json(&send, &json!({"channel": "link", "contact_ids": [free[0], free[0]]})).await;
+    let statuses: Vec<_> = twice["invitations"].as_array().unwrap().iter().map(|i| i["status"].clone()).collect();
+    assert_eq!(statuses, [json!("issued"), json!("skipped")], "{twice}");
+
+    let too_many: Vec<&String> = free.iter().cycle().take(1_001).collect();
+    let refused = app.post(&send).json(&json!({"channel": "link", "contact_ids": too_many})).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "contact_ids", "{problem}");
+    assert!(problem["errors"][0]["message"].as_str().unwrap().contains("at most 1000"), "{problem}");
+    let after = app.store.list_invitations(None, Some(&survey), 5_000).await.unwrap();
+    assert_eq!(after.len(), 1_050 * 2 + 2, "the refused request made nothing");
 }

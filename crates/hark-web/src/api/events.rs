@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use crate::AppState;
 use crate::extract::{ApiJson, RawQuery, idempotency_header};
 use crate::ops::filters;
-use crate::ops::outreach::{About, InvitationView, SendSummary, invite, invite_matching};
+use crate::ops::outreach::{About, InvitationView, SendSummary, invite, invite_all, invite_matching};
 use crate::problem::{ApiError, ApiResult, Problem};
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -133,14 +133,18 @@ pub(crate) async fn create_event(
     Ok((status, Json(EventResult { event_id: event.id, created, invitations })))
 }
 
+/// Contacts one send may name by id: each is checked before any is invited.
+const MAX_CONTACT_IDS: usize = 1000;
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SendInput {
     /// `email` (Hark mails it) or `link` (Hark makes personal links for you to deliver).
     #[serde(default)]
     pub channel: InviteChannel,
-    /// These contacts, by Hark id …
+    /// These contacts, by Hark id (at most 1,000: a larger group is a segment) …
     #[serde(default)]
+    #[schema(max_items = 1000)]
     pub contact_ids: Vec<String>,
     /// … or every contact whose attributes equal all of these (all contacts when empty).
     #[serde(default)]
@@ -169,6 +173,12 @@ pub(crate) async fn send_survey(
     if !input.contact_ids.is_empty() && !input.attributes.is_empty() {
         return Err(ApiError::field("contact_ids", "give either `contact_ids` or `attributes`, not both"));
     }
+    if input.contact_ids.len() > MAX_CONTACT_IDS {
+        return Err(ApiError::field(
+            "contact_ids",
+            format!("at most {MAX_CONTACT_IDS} contacts a request; send to more with `attributes`"),
+        ));
+    }
     let mut invitations = Vec::new();
     let summary = if input.contact_ids.is_empty() {
         let attributes = input
@@ -189,8 +199,8 @@ pub(crate) async fn send_survey(
                 return Err(ApiError::field(format!("contact_ids[{i}]"), "no such contact"));
             }
         }
-        for contact_id in &input.contact_ids {
-            let invitation = invite(&s, &survey, contact_id, input.channel, About::default(), now).await?;
+        let contacts = input.contact_ids.iter().map(|id| (id.as_str(), About::default()));
+        for invitation in invite_all(&s, &survey, contacts, input.channel, now).await? {
             summary.count(&invitation);
             invitations.push(InvitationView::new(&s, invitation));
         }

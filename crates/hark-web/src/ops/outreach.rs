@@ -30,12 +30,24 @@ pub(crate) async fn invite(
     about: About,
     send_at: i64,
 ) -> Result<Invitation, ApiError> {
+    let mut made = invite_all(state, survey, [(contact_id, about)], channel, send_at).await?;
+    Ok(made.remove(0))
+}
+
+/// Invites each contact, all in one commit, and wakes the sender if mail is due now.
+pub(crate) async fn invite_all<'a>(
+    state: &AppState,
+    survey: &Survey,
+    contacts: impl IntoIterator<Item = (&'a str, About)>,
+    channel: InviteChannel,
+    send_at: i64,
+) -> Result<Vec<Invitation>, ApiError> {
     if survey.status != SurveyStatus::Active {
         return Err(ApiError::invalid("survey_id", Why::new("invalid.survey_not_active")));
     }
-    let invitation = state
-        .store
-        .invite(&NewInvitation {
+    let news: Vec<NewInvitation> = contacts
+        .into_iter()
+        .map(|(contact_id, about)| NewInvitation {
             survey_id: survey.id.clone(),
             contact_id: contact_id.to_owned(),
             channel,
@@ -47,11 +59,13 @@ pub(crate) async fn invite(
             survey_window_days: survey.definition.fatigue_window_days(),
             global_window_days: state.config.global_fatigue_days,
         })
-        .await?;
-    if invitation.status == InvitationStatus::Scheduled && send_at <= jiff::Timestamp::now().as_millisecond() {
+        .collect();
+    let made = state.store.invite_all(&news).await?;
+    let due = send_at <= jiff::Timestamp::now().as_millisecond();
+    if due && made.iter().any(|i| i.status == InvitationStatus::Scheduled) {
         state.wake_jobs();
     }
-    Ok(invitation)
+    Ok(made)
 }
 
 /// The personal survey link of an invitation.
@@ -119,8 +133,8 @@ pub(crate) async fn invite_matching(
         let page = state.store.contacts_matching(attributes, after.as_deref(), 500).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.id.clone());
-        for contact in &page {
-            let invitation = invite(state, survey, &contact.id, channel, About::default(), now).await?;
+        let contacts = page.iter().map(|contact| (contact.id.as_str(), About::default()));
+        for invitation in invite_all(state, survey, contacts, channel, now).await? {
             summary.count(&invitation);
         }
     }
