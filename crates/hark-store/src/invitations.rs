@@ -11,6 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use crate::entities::{CONTACT_COLUMNS, contact_from};
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use crate::filter::{Sql, fold_for_search, push_attribute_conditions};
@@ -144,82 +145,127 @@ pub struct AnswerUpdate {
     pub agent_score: Option<i64>,
 }
 
-/// When a survey (this one, or any when `None`) last reached the contact: an invitation
-/// that went out or was due to, or an answer.
-async fn last_surveyed_on<'e, E>(exec: E, contact_id: &str, survey_id: Option<&str>) -> Result<Option<i64>>
+/// When surveys last reached some contacts: for each contact and survey, the latest
+/// invitation that went out or was due to, or answer.
+#[derive(Debug, Default)]
+pub struct Surveyed(HashMap<String, Vec<(String, i64)>>);
+
+impl Surveyed {
+    /// When a survey (this one, or any when `None`) last reached the contact.
+    pub fn last(&self, contact_id: &str, survey_id: Option<&str>) -> Option<i64> {
+        let surveys = self.0.get(contact_id)?;
+        surveys.iter().filter(|(s, _)| survey_id.is_none_or(|want| s == want)).map(|(_, at)| *at).max()
+    }
+
+    fn reached(&mut self, contact_id: &str, survey_id: &str, at: i64) {
+        self.0.entry(contact_id.to_owned()).or_default().push((survey_id.to_owned(), at));
+    }
+}
+
+/// Reads [`Surveyed`] for these contacts in one statement.
+async fn surveyed_on<'e, E>(exec: E, dialect: Dialect, contact_ids: &[&str]) -> Result<Surveyed>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let sql = "SELECT MAX(t) FROM (\
-          SELECT created_at AS t FROM invitations WHERE contact_id = $1 AND ($2 = '' OR survey_id = $2) \
-            AND status IN ('scheduled', 'issued', 'sent') \
-          UNION ALL SELECT created_at AS t FROM responses WHERE contact_id = $1 AND ($2 = '' OR survey_id = $2)) x";
-    Ok(sqlx::query_scalar(sql).bind(contact_id).bind(survey_id.unwrap_or("")).fetch_one(exec).await?)
+    let mut surveyed = Surveyed::default();
+    if contact_ids.is_empty() {
+        return Ok(surveyed);
+    }
+    let mut sql = Sql::new("SELECT contact_id, survey_id, MAX(created_at) FROM (");
+    sql.push("SELECT contact_id, survey_id, created_at FROM invitations WHERE contact_id");
+    sql.in_texts(contact_ids.iter().copied()).push(" AND status IN ('scheduled', 'issued', 'sent')");
+    sql.push(" UNION ALL SELECT contact_id, survey_id, created_at FROM responses WHERE contact_id");
+    sql.in_texts(contact_ids.iter().copied()).push(") x GROUP BY contact_id, survey_id");
+    for row in sql.query(dialect).fetch_all(exec).await? {
+        surveyed.reached(&row.try_get::<String, _>(0)?, &row.try_get::<String, _>(1)?, row.try_get(2)?);
+    }
+    Ok(surveyed)
 }
 
-/// One invitation inside a writing transaction (see [`Store::invite`]).
-async fn invite_on(conn: &mut AnyConnection, dialect: Dialect, new: &NewInvitation) -> Result<Invitation> {
-    // Lock the contact so two concurrent invitations cannot both pass the window check.
-    let lock = if dialect == Dialect::Postgres { " FOR UPDATE" } else { "" };
-    let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1{lock}");
-    let contact = sqlx::query(AssertSqlSafe(sql)).bind(&new.contact_id).fetch_optional(&mut *conn).await?;
-    let contact = contact.as_ref().map(contact_from).transpose()?.ok_or(StoreError::NotFound("contact"))?;
-    // Checked under the lock: a concurrent repeat of the event waits, then finds ours.
-    if let Some(event_id) = &new.event_id {
-        let sql = format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE event_id = $1 AND survey_id = $2");
-        let row =
-            sqlx::query(AssertSqlSafe(sql)).bind(event_id).bind(&new.survey_id).fetch_optional(&mut *conn).await?;
-        if let Some(row) = row {
-            return invitation_from(&row);
-        }
+/// Makes each invitation inside a writing transaction (see [`Store::invite_all`]): the
+/// contacts and their survey history are read once for all of them.
+async fn invite_on(conn: &mut AnyConnection, dialect: Dialect, news: &[NewInvitation]) -> Result<Vec<Invitation>> {
+    let mut ids: Vec<&str> = news.iter().map(|n| n.contact_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    // Lock the contacts, in one order so that two sends cannot deadlock, so that two
+    // concurrent invitations cannot both pass the window check.
+    let mut sql = Sql::new(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id"));
+    sql.in_texts(ids.iter().copied()).push(" ORDER BY id");
+    if dialect == Dialect::Postgres {
+        sql.push(" FOR UPDATE");
     }
-    let last_this = last_surveyed_on(&mut *conn, &contact.id, Some(&new.survey_id)).await?;
-    let last_any = last_surveyed_on(&mut *conn, &contact.id, None).await?;
-    let now = now_ms();
-    let reach = Reach {
-        unsubscribed: contact.unsubscribed_at.is_some(),
-        needs_email: new.channel == InviteChannel::Email,
-        has_email: contact.email.is_some(),
-        last_this_survey_ms: last_this,
-        last_any_survey_ms: last_any,
-    };
-    let decision = fatigue::check(now, &reach, new.survey_window_days, new.global_window_days);
-    let (status, detail) = match (&decision, new.channel) {
-        (Err(skip), _) => (InvitationStatus::Skipped, Some(format!("{}: {}", skip.code(), skip.describe()))),
-        (Ok(()), InviteChannel::Email) => (InvitationStatus::Scheduled, None),
-        (Ok(()), InviteChannel::Link) => (InvitationStatus::Issued, None),
-    };
-    let id = new_id();
-    let sql = format!(
-        "INSERT INTO invitations ({INVITATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL, $12) \
-             RETURNING {INVITATION_COLUMNS}"
+    let rows = sql.query(dialect).fetch_all(&mut *conn).await?;
+    let contacts: HashMap<String, Contact> =
+        rows.iter().map(|row| contact_from(row).map(|c| (c.id.clone(), c))).collect::<Result<_>>()?;
+    let mut surveyed = surveyed_on(&mut *conn, dialect, &ids).await?;
+    let for_event = format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE event_id = $1 AND survey_id = $2");
+    let insert = format!(
+        "INSERT INTO invitations ({INVITATION_COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL, $12) RETURNING {INVITATION_COLUMNS}"
     );
-    let row = sqlx::query(AssertSqlSafe(sql))
-        .bind(&id)
-        .bind(&new.survey_id)
-        .bind(&contact.id)
-        .bind(new.channel.as_str())
-        .bind(new.agent_id.as_deref())
-        .bind(new.team_id.as_deref())
-        .bind(new.event_id.as_deref())
-        .bind(Value::Object(new.properties.clone()).to_string())
-        .bind(status.as_str())
-        .bind(detail.as_deref())
-        .bind(new.send_at)
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await?;
-    if status == InvitationStatus::Scheduled {
-        let job =
-            NewJob::new(SEND_INVITATION_JOB, json!({ "invitation_id": id }), new.send_at).dedupe(format!("send:{id}"));
-        enqueue_on(&mut *conn, &job).await?;
+    let mut made = Vec::with_capacity(news.len());
+    for new in news {
+        let contact = contacts.get(&new.contact_id).ok_or(StoreError::NotFound("contact"))?;
+        // Checked under the lock: a concurrent repeat of the event waits, then finds ours.
+        if let Some(event_id) = &new.event_id {
+            let row = sqlx::query(AssertSqlSafe(for_event.as_str()))
+                .bind(event_id)
+                .bind(&new.survey_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if let Some(row) = row {
+                made.push(invitation_from(&row)?);
+                continue;
+            }
+        }
+        let now = now_ms();
+        let reach = Reach {
+            unsubscribed: contact.unsubscribed_at.is_some(),
+            needs_email: new.channel == InviteChannel::Email,
+            has_email: contact.email.is_some(),
+            last_this_survey_ms: surveyed.last(&contact.id, Some(&new.survey_id)),
+            last_any_survey_ms: surveyed.last(&contact.id, None),
+        };
+        let decision = fatigue::check(now, &reach, new.survey_window_days, new.global_window_days);
+        let (status, detail) = match (&decision, new.channel) {
+            (Err(skip), _) => (InvitationStatus::Skipped, Some(format!("{}: {}", skip.code(), skip.describe()))),
+            (Ok(()), InviteChannel::Email) => (InvitationStatus::Scheduled, None),
+            (Ok(()), InviteChannel::Link) => (InvitationStatus::Issued, None),
+        };
+        if status != InvitationStatus::Skipped {
+            // The same contact further down the list is inside the window this one opens.
+            surveyed.reached(&contact.id, &new.survey_id, now);
+        }
+        let id = new_id();
+        let row = sqlx::query(AssertSqlSafe(insert.as_str()))
+            .bind(&id)
+            .bind(&new.survey_id)
+            .bind(&contact.id)
+            .bind(new.channel.as_str())
+            .bind(new.agent_id.as_deref())
+            .bind(new.team_id.as_deref())
+            .bind(new.event_id.as_deref())
+            .bind(Value::Object(new.properties.clone()).to_string())
+            .bind(status.as_str())
+            .bind(detail.as_deref())
+            .bind(new.send_at)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?;
+        if status == InvitationStatus::Scheduled {
+            let job = NewJob::new(SEND_INVITATION_JOB, json!({ "invitation_id": id }), new.send_at)
+                .dedupe(format!("send:{id}"));
+            enqueue_on(&mut *conn, &job).await?;
+        }
+        made.push(invitation_from(&row)?);
     }
-    invitation_from(&row)
+    Ok(made)
 }
 
 impl Store {
-    pub async fn last_surveyed(&self, contact_id: &str, survey_id: Option<&str>) -> Result<Option<i64>> {
-        last_surveyed_on(&self.pool, contact_id, survey_id).await
+    pub async fn surveyed(&self, contact_ids: &[&str]) -> Result<Surveyed> {
+        surveyed_on(&self.pool, self.dialect, contact_ids).await
     }
 
     pub async fn contact_by_external_id(&self, external_id: &str) -> Result<Option<Contact>> {
@@ -240,10 +286,7 @@ impl Store {
     /// segment of thousands commits once a page, not once a contact.
     pub async fn invite_all(&self, news: &[NewInvitation]) -> Result<Vec<Invitation>> {
         let mut tx = self.begin_write().await?;
-        let mut made = Vec::with_capacity(news.len());
-        for new in news {
-            made.push(invite_on(&mut tx, self.dialect, new).await?);
-        }
+        let made = invite_on(&mut tx, self.dialect, news).await?;
         tx.commit().await?;
         Ok(made)
     }

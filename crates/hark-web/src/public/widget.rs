@@ -155,12 +155,13 @@ async fn config(
         && vouched_for(&state, visitor, query.visitor_signature.as_deref())
         && let Some(contact) = state.store.contact_by_external_id(visitor).await?
     {
+        let surveyed = state.store.surveyed(&[&contact.id]).await?;
         let reach = Reach {
             unsubscribed: contact.unsubscribed_at.is_some(),
             needs_email: false,
             has_email: contact.email.is_some(),
-            last_this_survey_ms: state.store.last_surveyed(&contact.id, Some(&survey.id)).await?,
-            last_any_survey_ms: state.store.last_surveyed(&contact.id, None).await?,
+            last_this_survey_ms: surveyed.last(&contact.id, Some(&survey.id)),
+            last_any_survey_ms: surveyed.last(&contact.id, None),
         };
         let now = jiff::Timestamp::now().as_millisecond();
         show = fatigue::check(now, &reach, def.fatigue_window_days(), state.config.global_fatigue_days).is_ok();
