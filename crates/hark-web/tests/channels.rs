@@ -314,8 +314,8 @@ async fn bounces_are_recorded_and_one_reminder_goes_to_the_unanswered(app: TestA
 }
 
 /// A send to a segment larger than one page (500 contacts) invites each member once; the
-/// quiet window sees invitations made earlier in the same commit; a list of ids too long to
-/// check is refused whole.
+/// quiet window sees invitations made earlier in the same commit; a list with an unknown id,
+/// or too long to check, is refused whole.
 async fn a_send_to_a_segment_invites_each_contact_once_a_page_at_a_time(app: TestApp) {
     let survey = app.survey(json!({"name": "Segment NPS", "kind": "nps", "brand": "Acme"})).await;
     let mut free = Vec::new();
@@ -359,6 +359,12 @@ async fn a_send_to_a_segment_invites_each_contact_once_a_page_at_a_time(app: Tes
     let twice = app.post_json(&send_other, &json!({"channel": "link", "contact_ids": [fresh, fresh]})).await;
     let statuses: Vec<_> = twice["invitations"].as_array().unwrap().iter().map(|i| i["status"].clone()).collect();
     assert_eq!(statuses, [json!("issued"), json!("skipped")], "{twice}");
+
+    let unknown = app.post(&send).json(&json!({"channel": "link", "contact_ids": [free[0], "nobody"]})).send();
+    let unknown = unknown.await.unwrap();
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = unknown.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "contact_ids[1]", "{problem}");
 
     let too_many: Vec<&String> = free.iter().cycle().take(1_001).collect();
     let refused = app.post(&send).json(&json!({"channel": "link", "contact_ids": too_many})).send().await.unwrap();

@@ -1,6 +1,8 @@
 //! Events from other systems (`order.delivered`, `chat.closed`, `call.ended` …) that trigger
 //! surveys, and invitations: sending a survey to contacts and reading what was sent or skipped.
 
+use std::collections::HashSet;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -194,10 +196,10 @@ pub(crate) async fn send_survey(
     } else {
         let mut summary = SendSummary::default();
         let now = jiff::Timestamp::now().as_millisecond();
-        for (i, contact_id) in input.contact_ids.iter().enumerate() {
-            if s.store.get_contact(contact_id).await?.is_none() {
-                return Err(ApiError::field(format!("contact_ids[{i}]"), "no such contact"));
-            }
+        let known: HashSet<String> =
+            s.store.get_contacts(&input.contact_ids).await?.into_iter().map(|c| c.id).collect();
+        if let Some(i) = input.contact_ids.iter().position(|id| !known.contains(id)) {
+            return Err(ApiError::field(format!("contact_ids[{i}]"), "no such contact"));
         }
         let contacts = input.contact_ids.iter().map(|id| (id.as_str(), About::default()));
         for invitation in invite_all(&s, &survey, contacts, input.channel, now).await? {
