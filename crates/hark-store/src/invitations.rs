@@ -184,12 +184,12 @@ where
 
 /// Makes each invitation inside a writing transaction (see [`Store::invite_all`]): the
 /// contacts and their survey history are read once for all of them.
-async fn invite_on(conn: &mut AnyConnection, dialect: Dialect, news: &[NewInvitation]) -> Result<Vec<Invitation>> {
+async fn invite_all_on(conn: &mut AnyConnection, dialect: Dialect, news: &[NewInvitation]) -> Result<Vec<Invitation>> {
     let mut ids: Vec<&str> = news.iter().map(|n| n.contact_id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
-    // Lock the contacts, in one order so that two sends cannot deadlock, so that two
-    // concurrent invitations cannot both pass the window check.
+    // Lock the contacts (in id order, so that two sends cannot deadlock): two concurrent
+    // invitations cannot both pass the window check.
     let mut sql = Sql::new(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id"));
     sql.in_texts(ids.iter().copied()).push(" ORDER BY id");
     if dialect == Dialect::Postgres {
@@ -285,8 +285,11 @@ impl Store {
     /// Makes each invitation as [`Store::invite`] does, all in one commit: a send to a
     /// segment of thousands commits once a page, not once a contact.
     pub async fn invite_all(&self, news: &[NewInvitation]) -> Result<Vec<Invitation>> {
+        if news.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.begin_write().await?;
-        let made = invite_on(&mut tx, self.dialect, news).await?;
+        let made = invite_all_on(&mut tx, self.dialect, news).await?;
         tx.commit().await?;
         Ok(made)
     }
