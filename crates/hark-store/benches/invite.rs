@@ -1,0 +1,116 @@
+//! Sending a survey to a segment: invitations a second when each page of 500 contacts is
+//! invited in one commit (`Store::invite_all`), beside one contact a commit (`Store::invite`
+//! for each, as a send did before) and the floor of only reading the same pages of contacts,
+//! in one run on a fresh SQLite file. Each pass sends its own survey by email, so every
+//! contact is invited (a mail job each) and none is skipped.
+//!
+//!     cargo bench -p hark-store --bench invite                       # 5,000 contacts
+//!     HARK_BENCH_CONTACTS=20000 cargo bench -p hark-store --bench invite
+
+use std::time::{Duration, Instant};
+
+use hark_core::contact::ContactInput;
+use hark_core::survey::{InviteChannel, SurveyDefinition};
+use hark_store::testing::{Backend, TestDatabase};
+use hark_store::{Contact, InvitationStatus, NewInvitation, Store, SurveyStatus};
+
+const PAGE: i64 = 500;
+
+#[tokio::main]
+async fn main() {
+    let contacts: usize = std::env::var("HARK_BENCH_CONTACTS").ok().and_then(|v| v.parse().ok()).unwrap_or(5_000);
+    let db = TestDatabase::new(Backend::Sqlite).await.expect("a SQLite file");
+    let store = Store::open(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    for n in 0..contacts {
+        let input = ContactInput {
+            external_id: format!("c{n}"),
+            email: Some(format!("c{n}@example.com")),
+            ..Default::default()
+        };
+        store.upsert_contact(&input).await.unwrap();
+    }
+    println!("{contacts} contacts, pages of {PAGE}, SQLite");
+    let start = Instant::now();
+    pages(&store, |_| async { 0 }).await;
+    let floor = start.elapsed();
+    println!("floor (only read the pages): {:.1} ms", ms(floor));
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / contacts as f64;
+    // Twice each, alternating: a later pass reads a longer history.
+    for round in 1..=2 {
+        let survey = new_survey(&store).await;
+        let start = Instant::now();
+        pages(&store, |page| one_a_commit(&store, &survey, page)).await;
+        let one = start.elapsed();
+        let survey = new_survey(&store).await;
+        let start = Instant::now();
+        pages(&store, |page| a_page_a_commit(&store, &survey, page)).await;
+        let batch = start.elapsed();
+        println!(
+            "round {round}: one a commit {:.1} ms ({:.0} µs a contact, {:.1}× the floor); \
+             a page a commit {:.1} ms ({:.0} µs a contact, {:.1}× the floor): {:.1}× faster",
+            ms(one),
+            per(one),
+            ms(one) / ms(floor),
+            ms(batch),
+            per(batch),
+            ms(batch) / ms(floor),
+            ms(one) / ms(batch)
+        );
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+async fn one_a_commit(store: &Store, survey: &str, page: Vec<Contact>) -> usize {
+    let mut scheduled = 0;
+    for contact in &page {
+        let made = store.invite(&invitation(survey, contact)).await.unwrap();
+        scheduled += usize::from(made.status == InvitationStatus::Scheduled);
+    }
+    scheduled
+}
+
+async fn a_page_a_commit(store: &Store, survey: &str, page: Vec<Contact>) -> usize {
+    let news: Vec<NewInvitation> = page.iter().map(|c| invitation(survey, c)).collect();
+    let made = store.invite_all(&news).await.unwrap();
+    made.iter().filter(|i| i.status == InvitationStatus::Scheduled).count()
+}
+
+/// Runs `each` on every page of contacts, as a send to everyone does, and checks that every
+/// contact was invited (`each` returns how many it scheduled; the floor schedules none).
+async fn pages<F: Future<Output = usize>>(store: &Store, each: impl Fn(Vec<Contact>) -> F) {
+    let (mut after, mut seen, mut scheduled) = (None::<String>, 0, 0);
+    loop {
+        let page = store.contacts_matching(&[], after.as_deref(), PAGE).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(last.id.clone());
+        seen += page.len();
+        scheduled += each(page).await;
+    }
+    assert!(scheduled == 0 || scheduled == seen, "every contact invited: {scheduled} of {seen}");
+}
+
+async fn new_survey(store: &Store) -> String {
+    let definition: SurveyDefinition =
+        serde_json::from_value(serde_json::json!({"name": "Bench", "kind": "nps", "brand": "Acme"})).unwrap();
+    store.create_survey(&definition, SurveyStatus::Active).await.unwrap().id
+}
+
+fn invitation(survey: &str, contact: &Contact) -> NewInvitation {
+    NewInvitation {
+        survey_id: survey.to_owned(),
+        contact_id: contact.id.clone(),
+        channel: InviteChannel::Email,
+        agent_id: None,
+        team_id: None,
+        event_id: None,
+        properties: Default::default(),
+        send_at: 0,
+        survey_window_days: 90,
+        // Each pass sends its own survey: the global window would skip every later pass.
+        global_window_days: 0,
+    }
+}
