@@ -439,7 +439,8 @@ async fn without_a_mail_server_a_reply_is_refused_and_recorded_as_failed() {
         assert!(html.contains(says), "{channel}: {html}");
         if channel == "link" {
             // The link made is listed on the page, and in the survey's CSV of unanswered links.
-            let link = html.split("<table id=\"links\">").nth(1).unwrap().split("<code>").nth(1).unwrap();
+            let link =
+                html.split("<table id=\"links\" class=\"records\">").nth(1).unwrap().split("<code>").nth(1).unwrap();
             let link = link.split("</code>").next().unwrap().to_owned();
             assert!(link.starts_with(&format!("{}/s/i", app.base)) && html.contains("f@example.com"), "{html}");
             let csv_url = format!("{}/admin/surveys/{survey}/links.csv", app.base);
