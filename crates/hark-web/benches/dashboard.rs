@@ -222,8 +222,8 @@ async fn main() {
     };
     let (raw_trend_time, _) = timed(1, raw(Some(Dimension::Day))).await;
     // Another zone's months begin mid-day UTC: whole days from the rollups, cut days from rows.
-    let (seoul_time, seoul) = timed(1, get("/api/v1/reports/overview?tz=Asia/Seoul")).await;
-    let (seoul_themes_time, seoul_themes) = timed(1, get("/api/v1/reports/themes?tz=Asia/Seoul")).await;
+    let (seoul_time, seoul) = timed(RUNS, get("/api/v1/reports/overview?tz=Asia/Seoul")).await;
+    let (seoul_themes_time, seoul_themes) = timed(RUNS, get("/api/v1/reports/themes?tz=Asia/Seoul")).await;
     // A team lead's view (and an agent's, in Seoul): the team's answers of a stretch of time.
     let team_index = columns.team[0] as usize;
     let team = &columns.teams[team_index];
@@ -231,10 +231,10 @@ async fn main() {
     let team_query =
         |page: &str, zone: &str| -> &'static str { format!("/api/v1/reports/{page}?team_id={team}&tz={zone}").leak() };
     let (team_themes_time, team_themes) = timed(RUNS, get(team_query("themes", "UTC"))).await;
-    let (team_seoul_time, _) = timed(1, get(team_query("overview", "Asia/Seoul"))).await;
-    let (team_seoul_themes_time, team_seoul_themes) = timed(1, get(team_query("themes", "Asia/Seoul"))).await;
+    let (team_seoul_time, _) = timed(RUNS, get(team_query("overview", "Asia/Seoul"))).await;
+    let (team_seoul_themes_time, team_seoul_themes) = timed(RUNS, get(team_query("themes", "Asia/Seoul"))).await;
     let agent_seoul: &'static str = format!("/api/v1/reports/overview?agent_id={agent}&tz=Asia/Seoul").leak();
-    let (agent_seoul_time, _) = timed(1, get(agent_seoul)).await;
+    let (agent_seoul_time, _) = timed(RUNS, get(agent_seoul)).await;
     let (raw_team_time, raw_teams) = timed(1, raw(Some(Dimension::Team))).await;
     let (raw_agent_time, _) = timed(1, raw(Some(Dimension::Agent))).await;
     let (raw_themes_time, raw_themes) = timed(1, || {
@@ -293,7 +293,7 @@ async fn main() {
     line("Segments by channel", channels_time);
     line("Themes (GET …/themes), trends by month", themes_time);
     line("Overview of the top theme (…?theme=)", theme_overview_time);
-    // One timed run each (after a warm-up): they take seconds.
+    // The raw-row lines are one timed run each (after a warm-up): they take seconds.
     line("raw rows, trend by day (what the rollup saves)", raw_trend_time);
     line("Overview in Asia/Seoul (its own months)", seoul_time);
     line("Themes in Asia/Seoul (its own months)", seoul_themes_time);
