@@ -32,7 +32,7 @@ async fn main() {
     }
     println!("{contacts} contacts, pages of {PAGE}, SQLite");
     let start = Instant::now();
-    pages(&store, |_| async { 0 }).await;
+    pages(&store, false, |_| async { 0 }).await;
     let floor = start.elapsed();
     println!("floor (only read the pages): {:.1} ms", ms(floor));
     let per = |d: Duration| d.as_secs_f64() * 1e6 / contacts as f64;
@@ -40,11 +40,11 @@ async fn main() {
     for round in 1..=2 {
         let survey = new_survey(&store).await;
         let start = Instant::now();
-        pages(&store, |page| one_a_commit(&store, &survey, page)).await;
+        pages(&store, true, |page| one_a_commit(&store, &survey, page)).await;
         let one = start.elapsed();
         let survey = new_survey(&store).await;
         let start = Instant::now();
-        pages(&store, |page| a_page_a_commit(&store, &survey, page)).await;
+        pages(&store, true, |page| a_page_a_commit(&store, &survey, page)).await;
         let batch = start.elapsed();
         println!(
             "round {round}: one a commit {:.1} ms ({:.0} µs a contact, {:.1}× the floor); \
@@ -79,9 +79,10 @@ async fn a_page_a_commit(store: &Store, survey: &str, page: Vec<Contact>) -> usi
     made.iter().filter(|i| i.status == InvitationStatus::Scheduled).count()
 }
 
-/// Runs `each` on every page of contacts, as a send to everyone does, and checks that every
-/// contact was invited (`each` returns how many it scheduled; the floor schedules none).
-async fn pages<F: Future<Output = usize>>(store: &Store, each: impl Fn(Vec<Contact>) -> F) {
+/// Runs `each` on every page of contacts, as a send to everyone does, and checks that it
+/// scheduled a mail to every contact when it `invites` (a pass that skipped them would time
+/// the wrong work), or to none (the floor).
+async fn pages<F: Future<Output = usize>>(store: &Store, invites: bool, each: impl Fn(Vec<Contact>) -> F) {
     let (mut after, mut seen, mut scheduled) = (None::<String>, 0, 0);
     loop {
         let page = store.contacts_matching(&[], after.as_deref(), PAGE).await.unwrap();
@@ -90,7 +91,7 @@ async fn pages<F: Future<Output = usize>>(store: &Store, each: impl Fn(Vec<Conta
         seen += page.len();
         scheduled += each(page).await;
     }
-    assert!(scheduled == 0 || scheduled == seen, "every contact invited: {scheduled} of {seen}");
+    assert_eq!(scheduled, if invites { seen } else { 0 }, "mails scheduled, of {seen} contacts");
 }
 
 async fn new_survey(store: &Store) -> String {

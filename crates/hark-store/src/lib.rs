@@ -126,9 +126,9 @@ fn reader_pool(dialect: Dialect) -> AnyPoolOptions {
 /// temporary files, as a sort over millions of answers would hold them in memory. Readers map
 /// the database into memory: with SQLite's 2 MB page cache per connection, a report over
 /// millions of answers copied each page it read from the kernel's cache (a third of a team's
-/// Themes request's CPU samples were the kernel copying for `pread`); mapped, a page is read where the kernel keeps it, shared
-/// by every connection. The writer reads few pages and keeps its own cache: mapped pages count
-/// in the process's resident memory.
+/// Themes request's CPU samples were the kernel copying for `pread`); mapped, a page is read
+/// where the kernel keeps it, shared by every connection. The writer reads few pages and keeps
+/// its own cache: mapped pages count in the process's resident memory.
 async fn prepare(conn: &mut AnyConnection, dialect: Dialect, role: ConnectionFor) -> sqlx::Result<()> {
     match dialect {
         Dialect::Sqlite => {
