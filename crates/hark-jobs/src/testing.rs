@@ -2,6 +2,8 @@
 //! Maildir) and the messages it received, parsed. It refuses every recipient whose address
 //! starts with `bounce` (550), as a mail server refuses an unknown mailbox.
 
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,6 +18,41 @@ class Handler(Mailbox):
         envelope.rcpt_tos.append(address)
         return "250 OK"
 "#;
+
+/// Starts a server process on a free loopback port and returns it with that port once
+/// `answers` recognises it there (on a connection that times out reads after a second).
+///
+/// A port found free is free only until the server binds it, and tests start several servers
+/// at once (another test's web server, a browser driver): when another process takes the
+/// port first, the server exits, and waiting for "something accepts connections" would hand
+/// the test that other process, to which a mail sent would never arrive. So the server must
+/// answer as itself, and one that exits is started again on another port.
+pub fn serve_on_free_port(
+    what: &str,
+    spawn: impl Fn(u16) -> Child,
+    answers: impl Fn(&mut TcpStream) -> bool,
+) -> (Child, u16) {
+    for _ in 0..5 {
+        let port = TcpListener::bind("127.0.0.1:0").expect("a loopback port").local_addr().unwrap().port();
+        let mut child = spawn(port);
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            if child.try_wait().expect("the server process").is_some() {
+                break;
+            }
+            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+                stream.set_read_timeout(Some(Duration::from_secs(1))).expect("a read timeout");
+                if answers(&mut stream) {
+                    return (child, port);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("{what} did not start on a free loopback port in five tries");
+}
 
 pub struct SmtpServer {
     pub port: u16,
@@ -49,22 +86,23 @@ impl SmtpServer {
             std::fs::create_dir_all(dir.path().join(sub)).expect("maildir");
         }
         std::fs::write(dir.path().join("hark_test_smtp.py"), HANDLER).expect("handler module");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "hark_test_smtp.Handler"])
-            .arg(dir.path())
-            .env("PYTHONPATH", dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3 runs (the SMTP test server is `pip install aiosmtpd`)");
-        let server = SmtpServer { port, child, dir };
-        let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(20), "aiosmtpd did not start: `pip install aiosmtpd`");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
+        let spawn = |port: u16| {
+            Command::new("python3")
+                .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "hark_test_smtp.Handler"])
+                .arg(dir.path())
+                .env("PYTHONPATH", dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("python3 runs (the SMTP test server is `pip install aiosmtpd`)")
+        };
+        // An SMTP server speaks first: its greeting tells it from whatever else may listen there.
+        let greets = |stream: &mut TcpStream| {
+            let mut greeting = [0; 4];
+            stream.read_exact(&mut greeting).is_ok() && greeting.starts_with(b"220")
+        };
+        let (child, port) = serve_on_free_port("aiosmtpd (`pip install aiosmtpd`)", spawn, greets);
+        SmtpServer { port, child, dir }
     }
 
     pub fn url(&self) -> String {

@@ -15,8 +15,10 @@ use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);
 /// For a mail to reach the test's SMTP server: one it did not take at first is tried again
-/// 0.1, 0.4, 1.6, 6.4 and 25.6 s later (the test runner's backoff), and a CI run on a slow
-/// machine once waited past 20 s for a reply to show as sent (the cause was not found).
+/// 0.1, 0.4, 1.6, 6.4 and 25.6 s later (the test runner's backoff). Two CI runs waited past
+/// 20 s and past 60 s for a case reply and printed nothing more; a cause that fits both (the
+/// mail server's port taken by another process) is closed in `serve_on_free_port`, and
+/// `send_reply` now says where a reply stopped.
 const MAIL_WAIT: Duration = Duration::from_secs(60);
 const THAI: &str = "พนักงานสุภาพมาก แต่ส่งของช้า";
 
@@ -368,8 +370,8 @@ async fn a_case_walks_from_open_to_closed_with_a_reply_to_the_customer() {
     text_when(c, "#step-listen", |t| t.starts_with('✓')).await;
     let body = c.wait().at_most(WAIT).for_element(Locator::Css("textarea#body")).await.unwrap();
     body.send_keys("Sorry, Zoe. We sent a new parcel today; it arrives tomorrow.").await.unwrap();
-    click(c, "#send-reply").await;
-    let mails = smtp.wait_for(1, MAIL_WAIT).await;
+    send_reply(c, &app, &case.id, "zoe@example.com").await;
+    let mails = smtp.messages();
     assert_eq!((mails[0].to.as_str(), mails[0].subject.as_str()), ("zoe@example.com", "About your feedback to Acme"));
     assert!(mails[0].text.contains("We sent a new parcel today"));
     // The reply reloads the page: choose on the new one (an element of the old one goes stale).
@@ -477,6 +479,30 @@ async fn an_agent_sees_only_their_own_scores_and_rank() {
     assert!(c.source().await.unwrap().contains("may not see another agent"));
 }
 
+/// Sends the reply typed on the case page and waits until the mail server holds a message
+/// to `to`. When none comes, the failure says where the reply stopped: the page after the
+/// click, the reply's state on the case and the jobs.
+async fn send_reply(c: &Client, app: &TestApp, case_id: &str, to: &str) {
+    click(c, "#send-reply").await;
+    let smtp = app.smtp.as_ref().expect("the test's mail server");
+    let start = std::time::Instant::now();
+    while !smtp.messages().iter().any(|m| m.to == to) {
+        if start.elapsed() > MAIL_WAIT {
+            let page = match c.find(Locator::Css("main")).await {
+                Ok(main) => main.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            let events = app.store.case_events(case_id).await.unwrap();
+            let replies: Vec<_> = events.iter().filter(|e| e.kind == "reply").map(|e| &e.detail).collect();
+            let jobs = app.store.list_jobs(None, 20).await.unwrap();
+            panic!(
+                "no mail to {to} within {MAIL_WAIT:?}\nreplies on the case: {replies:?}\njobs: {jobs:#?}\npage: {page}"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Works a case from the inbox in the browser: log a call that reached the customer, reply
 /// through the mail server, close with an outcome and a root cause.
 async fn work_case(c: &Client, app: &TestApp, case: &hark_store::Case, customer: &str) {
@@ -497,7 +523,8 @@ async fn work_case(c: &Client, app: &TestApp, case: &hark_store::Case, customer:
     text_when(c, "#history", |t| t.contains("called the customer: reached them")).await;
     let body = c.wait().at_most(WAIT).for_element(Locator::Css("textarea#body")).await.unwrap();
     body.send_keys("We refunded the second charge today. Sorry for the trouble.").await.unwrap();
-    click(c, "#send-reply").await;
+    let contact = app.store.get_contact(case.contact_id.as_deref().unwrap()).await.unwrap().unwrap();
+    send_reply(c, app, &case.id, &contact.email.unwrap()).await;
     eventually(MAIL_WAIT, || async {
         c.refresh().await.ok()?;
         c.find(Locator::Css("#history .reply-sent")).await.ok()

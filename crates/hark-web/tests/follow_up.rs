@@ -546,3 +546,34 @@ async fn a_playbook_runs_in_its_answers_commit_unless_it_needs_a_job(app: TestAp
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.calls().len(), 2, "each delivered once");
 }
+
+/// A test server is known by its own answer, not by "something accepts connections": when
+/// another process holds the port it was given (here a listener that never speaks), the mail
+/// server started there exits, and it is started again on another port, which greets.
+#[test]
+fn a_test_server_whose_port_another_process_took_starts_again_elsewhere() {
+    use std::io::Read;
+    use std::net::{TcpListener, TcpStream};
+    use std::process::{Command, Stdio};
+    let taken = std::cell::RefCell::new(None::<TcpListener>);
+    let spawn = |port: u16| {
+        let mut taken = taken.borrow_mut();
+        if taken.is_none() {
+            *taken = Some(TcpListener::bind(("127.0.0.1", port)).unwrap());
+        }
+        Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let greets = |stream: &mut TcpStream| {
+        let mut greeting = [0; 4];
+        stream.read_exact(&mut greeting).is_ok() && greeting.starts_with(b"220")
+    };
+    let (mut server, port) = hark_jobs::testing::serve_on_free_port("aiosmtpd", spawn, greets);
+    let taken = taken.borrow().as_ref().unwrap().local_addr().unwrap().port();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_ne!(port, taken, "the port another process holds");
+}

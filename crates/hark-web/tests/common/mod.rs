@@ -3,12 +3,13 @@
 //! and a headless Chromium driven through ChromeDriver.
 #![allow(dead_code)]
 
+use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, StatusCode as AxumStatus};
-use hark_jobs::testing::SmtpServer;
+use hark_jobs::testing::{SmtpServer, serve_on_free_port};
 use hark_jobs::{Mailer, Runner, RunnerConfig};
 use hark_store::Store;
 use hark_store::testing::{Backend, TestDatabase};
@@ -56,6 +57,8 @@ impl TestApp {
         mail: bool,
         configure: impl FnOnce(&mut hark_web::WebConfig),
     ) -> Option<TestApp> {
+        // The runner's warnings and retries, printed with a failing test's output.
+        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,hark_jobs=info").try_init();
         let db = TestDatabase::new(backend).await?;
         let store = Store::open(&db.url).await.expect("open store");
         store.migrate().await.expect("migrate");
@@ -306,18 +309,24 @@ impl Browser {
             println!("SKIPPED in a browser: chromedriver is not installed (apt-get install chromium chromium-driver)");
             return None;
         };
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let driver = Command::new(driver_path)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
+        let spawn = move |port: u16| {
+            Command::new(driver_path)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver starts")
+        };
+        let ready = |stream: &mut std::net::TcpStream| {
+            let mut status = Vec::new();
+            stream.write_all(b"GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").is_ok() && {
+                let _ = stream.read_to_end(&mut status);
+                String::from_utf8_lossy(&status).contains("\"ready\":true")
+            }
+        };
+        let (driver, port) = tokio::task::spawn_blocking(move || serve_on_free_port("chromedriver", spawn, ready))
+            .await
             .expect("chromedriver starts");
-        let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(20), "chromedriver did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
         let js_setting = if javascript { 1 } else { 2 };
         let mut caps = serde_json::Map::new();
         caps.insert(
