@@ -54,6 +54,13 @@ pub fn serve_on_free_port(
     panic!("{what} did not start on a free loopback port in five tries");
 }
 
+/// Whether what answers on `stream` is an SMTP server: one speaks first, with its greeting
+/// (220), which tells it from whatever else may listen on a port.
+pub fn greets_as_smtp(stream: &mut TcpStream) -> bool {
+    let mut greeting = [0; 4];
+    stream.read_exact(&mut greeting).is_ok() && greeting.starts_with(b"220")
+}
+
 pub struct SmtpServer {
     pub port: u16,
     child: Child,
@@ -96,12 +103,7 @@ impl SmtpServer {
                 .spawn()
                 .expect("python3 runs (the SMTP test server is `pip install aiosmtpd`)")
         };
-        // An SMTP server speaks first: its greeting tells it from whatever else may listen there.
-        let greets = |stream: &mut TcpStream| {
-            let mut greeting = [0; 4];
-            stream.read_exact(&mut greeting).is_ok() && greeting.starts_with(b"220")
-        };
-        let (child, port) = serve_on_free_port("aiosmtpd (`pip install aiosmtpd`)", spawn, greets);
+        let (child, port) = serve_on_free_port("aiosmtpd (`pip install aiosmtpd`)", spawn, greets_as_smtp);
         SmtpServer { port, child, dir }
     }
 

@@ -552,8 +552,7 @@ async fn a_playbook_runs_in_its_answers_commit_unless_it_needs_a_job(app: TestAp
 /// server started there exits, and it is started again on another port, which greets.
 #[test]
 fn a_test_server_whose_port_another_process_took_starts_again_elsewhere() {
-    use std::io::Read;
-    use std::net::{TcpListener, TcpStream};
+    use std::net::TcpListener;
     use std::process::{Command, Stdio};
     let taken = std::cell::RefCell::new(None::<TcpListener>);
     let spawn = |port: u16| {
@@ -567,11 +566,8 @@ fn a_test_server_whose_port_another_process_took_starts_again_elsewhere() {
             .spawn()
             .unwrap()
     };
-    let greets = |stream: &mut TcpStream| {
-        let mut greeting = [0; 4];
-        stream.read_exact(&mut greeting).is_ok() && greeting.starts_with(b"220")
-    };
-    let (mut server, port) = hark_jobs::testing::serve_on_free_port("aiosmtpd", spawn, greets);
+    let (mut server, port) =
+        hark_jobs::testing::serve_on_free_port("aiosmtpd", spawn, hark_jobs::testing::greets_as_smtp);
     let taken = taken.borrow().as_ref().unwrap().local_addr().unwrap().port();
     let _ = server.kill();
     let _ = server.wait();
