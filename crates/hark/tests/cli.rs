@@ -41,6 +41,9 @@ fn serve(db: impl AsRef<OsStr>, extra: &[&str]) -> (Server, String, String) {
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(extra)
         .env("HARK_LOG", "warn")
+        // No weekly digest unless a test asks for one (`--digest-schedule` wins over this): by
+        // default one goes out on Mondays from 08:00 UTC, and counted mails gained one that day.
+        .env("HARK_DIGEST_SCHEDULE", "off")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
