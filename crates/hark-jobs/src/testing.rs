@@ -142,11 +142,15 @@ impl SmtpServer {
 
     /// Waits until at least `n` messages arrived (or `timeout` passes) and returns them all.
     pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<ReceivedMail> {
-        let start = Instant::now();
-        while self.files().len() < n && start.elapsed() < timeout {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_until(timeout, || self.files().len() >= n).await;
         self.messages()
+    }
+
+    /// Waits until a message to `to` arrived (or `timeout` passes) and returns the first.
+    pub async fn wait_for_mail_to(&self, to: &str, timeout: Duration) -> Option<ReceivedMail> {
+        let to_them = || self.messages().into_iter().find(|m| m.to == to);
+        wait_until(timeout, || to_them().is_some()).await;
+        to_them()
     }
 }
 
@@ -154,5 +158,13 @@ impl Drop for SmtpServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Polls `done` every 50 ms until it holds or `timeout` passes.
+async fn wait_until(timeout: Duration, done: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !done() && start.elapsed() < timeout {
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -485,22 +485,17 @@ async fn an_agent_sees_only_their_own_scores_and_rank() {
 async fn send_reply(c: &Client, app: &TestApp, case_id: &str, to: &str) {
     click(c, "#send-reply").await;
     let smtp = app.smtp.as_ref().expect("the test's mail server");
-    let start = std::time::Instant::now();
-    while !smtp.messages().iter().any(|m| m.to == to) {
-        if start.elapsed() > MAIL_WAIT {
-            let page = match c.find(Locator::Css("main")).await {
-                Ok(main) => main.text().await.unwrap_or_default(),
-                Err(_) => String::new(),
-            };
-            let events = app.store.case_events(case_id).await.unwrap();
-            let replies: Vec<_> = events.iter().filter(|e| e.kind == "reply").map(|e| &e.detail).collect();
-            let jobs = app.store.list_jobs(None, 20).await.unwrap();
-            panic!(
-                "no mail to {to} within {MAIL_WAIT:?}\nreplies on the case: {replies:?}\njobs: {jobs:#?}\npage: {page}"
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    if smtp.wait_for_mail_to(to, MAIL_WAIT).await.is_some() {
+        return;
     }
+    let page = match c.find(Locator::Css("main")).await {
+        Ok(main) => main.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let events = app.store.case_events(case_id).await.unwrap();
+    let replies: Vec<_> = events.iter().filter(|e| e.kind == "reply").map(|e| &e.detail).collect();
+    let jobs = app.store.list_jobs(None, 20).await.unwrap();
+    panic!("no mail to {to} within {MAIL_WAIT:?}\nreplies on the case: {replies:?}\njobs: {jobs:#?}\npage: {page}");
 }
 
 /// Works a case from the inbox in the browser: log a call that reached the customer, reply
