@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use futures_util::TryStreamExt;
 use hark_text::{Analyzer, Lang};
 use sqlx::{AssertSqlSafe, Row};
 
@@ -170,25 +171,28 @@ impl Store {
     /// The comments of the newest `limit` answers under `filter`: text, language and segment
     /// (what discovered phrases are counted from), without the rest of each answer. Bounded by
     /// answers, not comments, so that a period with few comments costs no more than one with many.
+    /// Each is handed to `each` as the database returns it, newest first: the caller can read
+    /// the first while the database is still finding the rest.
     pub async fn recent_comments(
         &self,
         filter: &ResponseFilter,
         limit: i64,
-    ) -> Result<Vec<(String, Option<String>, hark_core::Segment)>> {
+        mut each: impl FnMut((String, Option<String>, hark_core::Segment)),
+    ) -> Result<()> {
         let mut sql = filter.select("r.comment AS comment, r.language AS language, r.segment AS segment", self.dialect);
         sql.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ").int(limit);
-        let rows = sql.query(self.dialect).fetch_all(&self.pool).await?;
-        rows.iter()
-            .filter(|row| {
-                row.try_get::<Option<String>, _>("comment").ok().flatten().is_some_and(|c| !c.trim().is_empty())
-            })
-            .map(|row| {
-                let segment: String = row.try_get("segment")?;
-                let segment = hark_core::Segment::parse(&segment)
-                    .ok_or_else(|| crate::StoreError::Corrupt(format!("responses.segment {segment}")))?;
-                Ok((row.try_get("comment")?, row.try_get("language")?, segment))
-            })
-            .collect()
+        let query = sql.query(self.dialect);
+        let mut rows = query.fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            let Some(comment) = row.try_get::<Option<String>, _>("comment")?.filter(|c| !c.trim().is_empty()) else {
+                continue;
+            };
+            let segment: String = row.try_get("segment")?;
+            let segment = hark_core::Segment::parse(&segment)
+                .ok_or_else(|| crate::StoreError::Corrupt(format!("responses.segment {segment}")))?;
+            each((comment, row.try_get("language")?, segment));
+        }
+        Ok(())
     }
 
     /// How many stored comments wait to be tagged.

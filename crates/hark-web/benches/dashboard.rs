@@ -13,6 +13,10 @@
 
 use std::time::{Duration, Instant};
 
+/// The allocator of the `hark` binary, so that the server measured here allocates as it does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use hark_core::SurveyKind;
 use hark_store::testing::{AnswerColumns, Backend, TestDatabase, answer_columns, bulk_load};
 use hark_store::{Dimension, NewAgent, ResponseFilter, ScoreColumn, Source, Store, SurveyStatus};

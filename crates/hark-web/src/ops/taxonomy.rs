@@ -9,6 +9,7 @@ use hark_store::{ResponseFilter, Store};
 use hark_text::{Analyzer, Lang, Theme, Themes};
 use serde::{Deserialize, Serialize};
 
+use crate::ops::themes::read_recent_comments;
 use crate::problem::ApiError;
 
 /// Comments a preview reads: the newest, enough to show what a term set catches.
@@ -157,12 +158,11 @@ pub(crate) async fn preview(store: &Store, terms: BTreeMap<String, Vec<String>>)
     draft.check(&mut errors);
     errors.0.retain(|e| e.field.starts_with("terms."));
     errors.into_result()?;
-    let comments = store.recent_comments(&ResponseFilter::default(), PREVIEW_COMMENTS).await?;
-    // Reading the comments is CPU work: off the async workers.
-    let read = tokio::task::spawn_blocking(move || {
+    read_recent_comments(store, &ResponseFilter::default(), PREVIEW_COMMENTS, move |comments| {
         let analyzer = Analyzer::new(Themes::new(vec![draft]));
-        let mut preview = Preview { read: comments.len() as u64, matched: 0, comments: Vec::new() };
+        let mut preview = Preview { read: 0, matched: 0, comments: Vec::new() };
         for (text, language, segment) in comments {
+            preview.read += 1;
             let analysis = analyzer.analyze(&text, language.as_deref().and_then(Lang::from_tag));
             let Some(found) = analysis.themes.into_iter().next() else { continue };
             preview.matched += 1;
@@ -171,6 +171,6 @@ pub(crate) async fn preview(store: &Store, terms: BTreeMap<String, Vec<String>>)
             }
         }
         preview
-    });
-    read.await.map_err(|_| ApiError::unavailable("the comments could not be read; try again"))
+    })
+    .await
 }

@@ -149,14 +149,9 @@ pub(crate) async fn themes(
     };
     // The phrases are read while the counts are summed: the newest comments come back first.
     let reading = store.reading();
-    let phrases = async {
-        let newest = store.recent_comments(&filter, PHRASE_COMMENTS).await?;
-        // Reading thousands of comments is CPU work: off the async workers.
-        let shared = reading.clone();
-        tokio::task::spawn_blocking(move || discovered(&shared.analyzer, &newest))
-            .await
-            .map_err(|_| ApiError::unavailable("the phrases could not be read; try again"))
-    };
+    let shared = reading.clone();
+    let phrases =
+        read_recent_comments(store, &filter, PHRASE_COMMENTS, move |comments| discovered(&shared.analyzer, comments));
     // Too many periods are refused before anything is read.
     let periods = period_bounds(store, &filter, extras.granularity, &extras.zone, MAX_TREND_PERIODS).await?;
     let (counts, by_period, untagged, ((detractor_phrases, promoter_phrases), read), feedback_counts) = tokio::try_join!(
@@ -244,16 +239,44 @@ async fn theme_periods(
     Ok(periods.iter().map(|p| p.first_day).zip(counts).collect())
 }
 
+/// A comment as [`Store::recent_comments`] hands it over: text, language, segment.
+pub(crate) type RecentComment = (String, Option<String>, Segment);
+
+/// Runs `work` over the comments of the newest `limit` answers under `filter`, off the async
+/// workers (reading thousands of comments is CPU work), as the database returns them: the
+/// reading of the first overlaps the database's finding the rest, on another core.
+pub(crate) async fn read_recent_comments<T: Send + 'static>(
+    store: &Store,
+    filter: &ResponseFilter,
+    limit: i64,
+    work: impl FnOnce(&mut dyn Iterator<Item = RecentComment>) -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let (sender, received) = std::sync::mpsc::channel();
+    let worker = tokio::task::spawn_blocking(move || work(&mut received.into_iter()));
+    let read = store
+        .recent_comments(filter, limit, |comment| {
+            // Fails only where the worker has panicked, which its join below reports.
+            let _ = sender.send(comment);
+        })
+        .await;
+    drop(sender);
+    let done = worker.await.map_err(|_| ApiError::unavailable("the comments could not be read; try again"));
+    read?;
+    done
+}
+
 /// The phrases detractors and promoters use far more than the others, from these comments
 /// (text, language, segment), that no theme finds yet; and how many comments were read.
 fn discovered(
     analyzer: &Analyzer,
-    comments: &[(String, Option<String>, Segment)],
+    comments: &mut dyn Iterator<Item = RecentComment>,
 ) -> ((Vec<Phrase>, Vec<Phrase>), u64) {
     let mut tally = PhraseTally::default();
+    let mut read = 0;
     for (comment, language, segment) in comments {
-        let lang = hark_text::detect(comment, language.as_deref().and_then(Lang::from_tag));
-        tally.add(comment, &analyzer.words().tokens(comment, lang), *segment, lang);
+        let lang = hark_text::detect(&comment, language.as_deref().and_then(Lang::from_tag));
+        tally.add(&comment, &analyzer.words().tokens(&comment, lang), segment, lang);
+        read += 1;
     }
     // A phrase a theme already finds is not news.
     let uncovered = |shown: &str| analyzer.analyze(shown, None).themes.is_empty();
@@ -266,5 +289,5 @@ fn discovered(
             .map(Phrase::from)
             .collect::<Vec<_>>()
     };
-    ((standouts(Segment::Detractor), standouts(Segment::Promoter)), comments.len() as u64)
+    ((standouts(Segment::Detractor), standouts(Segment::Promoter)), read)
 }
