@@ -44,7 +44,7 @@ pub use reports::{ChannelRate, Dimension, Rollup, ScoreColumn, ScoreCounts, Sour
 pub use responses::*;
 pub use sessions::*;
 pub use shared::{NewSharedLink, SharedLink};
-pub use tagging::{Mentions, ThemeCounts};
+pub use tagging::{Mentions, RecentComment, ThemeCounts};
 pub use themes::{Progress, Reading, TaggingStatus};
 
 #[derive(Debug, thiserror::Error)]

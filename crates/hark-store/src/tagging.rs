@@ -23,6 +23,9 @@ pub struct ThemeCounts {
     pub themes: BTreeMap<String, [u64; 11]>,
 }
 
+/// A comment as [`Store::recent_comments`] hands it over: text, language, segment.
+pub type RecentComment = (String, Option<String>, hark_core::Segment);
+
 /// A comment's tags as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CommentTags {
@@ -177,7 +180,7 @@ impl Store {
         &self,
         filter: &ResponseFilter,
         limit: i64,
-        mut each: impl FnMut((String, Option<String>, hark_core::Segment)),
+        mut each: impl FnMut(RecentComment),
     ) -> Result<()> {
         let mut sql = filter.select("r.comment AS comment, r.language AS language, r.segment AS segment", self.dialect);
         sql.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ").int(limit);

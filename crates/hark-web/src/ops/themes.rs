@@ -6,7 +6,7 @@ use hark_core::drivers::{Driver, drivers};
 use hark_core::insight::nps_counts;
 use hark_core::report::Granularity;
 use hark_core::{NpsCounts, NpsSummary, ProportionSummary, Segment};
-use hark_store::{FeedbackFilter, Mentions, ResponseFilter, SentimentCounts, Source, Store};
+use hark_store::{FeedbackFilter, Mentions, RecentComment, ResponseFilter, SentimentCounts, Source, Store};
 use hark_text::phrases::{PhraseTally, Standout};
 use hark_text::{Analyzer, Lang};
 use serde::Serialize;
@@ -238,9 +238,6 @@ async fn theme_periods(
     let counts = store.theme_mentions_per_period(filter, &bounds).await?;
     Ok(periods.iter().map(|p| p.first_day).zip(counts).collect())
 }
-
-/// A comment as [`Store::recent_comments`] hands it over: text, language, segment.
-pub(crate) type RecentComment = (String, Option<String>, Segment);
 
 /// Runs `work` over the comments of the newest `limit` answers under `filter`, off the async
 /// workers (reading thousands of comments is CPU work), as the database returns them: the
