@@ -180,12 +180,21 @@ async fn the_themes_page_shows_drivers_in_the_reader_s_language(app: TestApp) {
     let csv = csv.unwrap().text().await.unwrap();
     assert!(csv.lines().any(|l| l.starts_with("drivers,1,배송,+58.3,10,")), "{csv}");
     // Each column has a name of its own, so that a spreadsheet can take them by name; on the
-    // page the difference's interval says it is the difference's.
+    // page each figure carries its interval, from the same columns, in the reader's words.
     let header = csv.lines().find(|l| l.starts_with("section,rank,theme,")).expect("the drivers' header");
     let columns: Vec<&str> = header.split(',').collect();
     let unique: std::collections::BTreeSet<&str> = columns.iter().copied().collect();
     assert_eq!(unique.len(), columns.len(), "{header}");
-    assert!(html.contains(r#"data-label="차이 95% 구간 하한""#), "{html}");
+    let first: Vec<&str> = csv.lines().find(|l| l.starts_with("drivers,1,")).unwrap().split(',').collect();
+    let column = |name: &str| first[columns.iter().position(|c| *c == name).unwrap()];
+    let shown = format!(
+        "<td class=\"ranged\" data-label=\"차이\">{}<span class=\"ci\"> (95% 신뢰구간 {}~{})</span></td>",
+        column("difference"),
+        column("difference_ci_low"),
+        column("difference_ci_high")
+    );
+    assert!(html.contains(&shown), "{shown} in {html}");
+    assert!(!html.contains("구간 하한"), "an interval's end is no column of its own on the page");
     // Each answer on Responses carries its themes and sentiment in the reader's words, and
     // its language by name; every cell says what it is, for the phone's cards.
     let html = korean("/dashboard/responses?limit=100").send().await.unwrap().text().await.unwrap();

@@ -72,13 +72,15 @@ impl Table {
     }
 
     /// A cell's class, by what its column holds: a rank, the name that titles a tile card, a
-    /// comment to read (kept wide on a wide screen), a customer (whose email may break).
+    /// comment to read (kept wide on a wide screen), a customer (whose email may break), a
+    /// figure with its interval (two tiles wide on a phone).
     fn cell_class(&self, cell: &usize, title_column: &Option<usize>) -> Option<&'static str> {
         match self.headers.get(*cell).map(String::as_str) {
             Some("rank") => Some("rank"),
             _ if *title_column == Some(*cell) => Some("name"),
             Some("comment") => Some("comment"),
             Some("contact") => Some("contact"),
+            _ if self.has_interval(*cell) => Some("ranged"),
             _ => None,
         }
     }
@@ -116,7 +118,7 @@ impl Table {
     fn phone_layout(&self) -> Option<&'static str> {
         if self.name == "responses" {
             Some("records")
-        } else if self.headers.len() > 3 {
+        } else if self.shown().len() > 3 {
             Some("tiles")
         } else {
             None
@@ -131,8 +133,46 @@ impl Table {
         (0..self.headers.len()).find(|j| !self.ranks(j))
     }
 
+    /// Each column's heading, by index (the page shows those [`shown`](Self::shown)).
     fn headings(&self, t: &Reader) -> Vec<String> {
         self.headers.iter().map(|h| words(*t, h)).collect()
+    }
+
+    /// Whether the two columns after this one are its figure's 95% interval ("nps", "ci_low",
+    /// "ci_high"; "agent_nps", "agent_ci_low", "agent_ci_high").
+    fn has_interval(&self, cell: usize) -> bool {
+        let ends = |at: usize, end: &str| self.headers.get(at).is_some_and(|h| h.ends_with(end));
+        ends(cell + 1, "ci_low") && ends(cell + 2, "ci_high")
+    }
+
+    /// The columns shown on the page, by index. A figure's cell carries its interval, as the
+    /// cards do ("36.1 (95% CI 8.6 to 58.0)"), so that its two ends are not read apart from it
+    /// nor from each other (the drivers' were six columns away on a phone); the CSV keeps
+    /// them in columns of their own, for a spreadsheet.
+    fn shown(&self) -> Vec<usize> {
+        (0..self.headers.len())
+            .filter(|&j| !(j >= 1 && self.has_interval(j - 1) || j >= 2 && self.has_interval(j - 2)))
+            .collect()
+    }
+
+    /// A shown cell's text, and its figure's interval where it has one.
+    fn shown_text(&self, t: &Reader, row: &[String], cell: &usize) -> (String, Option<String>) {
+        let text = row.get(*cell).cloned().unwrap_or_default();
+        let interval = match (self.has_interval(*cell), row.get(cell + 1), row.get(cell + 2)) {
+            (true, Some(low), Some(high)) if !text.is_empty() && !low.is_empty() && !high.is_empty() => {
+                // A narrow cell may break the line before the range, not inside it.
+                let template = t.text("fmt.ci");
+                let kept = match (template.find("{low}"), template.find("{high}")) {
+                    (Some(from), Some(to)) if from < to => {
+                        format!("{}{}{}", &template[..from], template[from..to].replace(' ', "\u{a0}"), &template[to..])
+                    }
+                    _ => template.to_owned(),
+                };
+                Some(hark_core::i18n::fill(&kept, &[("low", low.as_str()), ("high", high.as_str())]))
+            }
+            _ => None,
+        };
+        (text, interval)
     }
 }
 
@@ -401,7 +441,8 @@ fn rank_text(t: Reader, rank: Option<u64>, enough_data: bool) -> String {
 }
 
 fn num(x: Option<f64>) -> String {
-    x.map_or_else(String::new, |v| format!("{v:.1}"))
+    // Rounded to a tenth, a small negative is no "-0.0".
+    x.map_or_else(String::new, |v| format!("{:.1}", if (v * 10.0).round() == 0.0 { 0.0 } else { v }))
 }
 
 fn interval_cells(i: Option<Interval>) -> [String; 2] {
@@ -1726,5 +1767,26 @@ mod tests {
             ["write to ann@example.com"],
             "only the customer column"
         );
+    }
+
+    #[test]
+    fn a_figure_carries_its_interval_whose_ends_are_no_columns_of_their_own() {
+        let headers =
+            ["team", "n", "nps", "ci_low", "ci_high", "difference", "difference_ci_low", "difference_ci_high"];
+        let table = Table { links: vec![], name: "teams".into(), headers: names(&headers), rows: vec![] };
+        assert_eq!(table.shown(), [0, 1, 2, 5]);
+        let utc: &'static jiff::tz::TimeZone = Box::leak(Box::new(jiff::tz::TimeZone::UTC));
+        let t = Reader(hark_core::i18n::locale("en").unwrap(), utc);
+        let row: Vec<String> = ["North", "40", "25.0", "-0.5", "48.0", "", "", ""].map(String::from).to_vec();
+        assert_eq!(table.shown_text(&t, &row, &2), ("25.0".into(), Some("95% CI -0.5\u{a0}to\u{a0}48.0".into())));
+        assert_eq!(table.shown_text(&t, &row, &5), (String::new(), None), "no difference, no interval");
+        assert_eq!(table.shown_text(&t, &row, &0), ("North".into(), None));
+        let t = Reader(hark_core::i18n::locale("ko").unwrap(), utc);
+        assert_eq!(table.shown_text(&t, &row, &2).1.unwrap(), "95% 신뢰구간 -0.5~48.0");
+    }
+
+    #[test]
+    fn a_figure_rounded_to_nothing_has_no_sign() {
+        assert_eq!([num(Some(-0.04)), num(Some(-0.05)), num(Some(0.04)), num(None)], ["0.0", "-0.1", "0.0", ""]);
     }
 }
