@@ -385,7 +385,7 @@ mod tests {
         assert_eq!(change.difference, 13.0);
         assert!(change.interval.contains(13.0) && !change.significant);
         let expected = format!(
-            "NPS went from 18 to 31 (+13, 95% CI {:+.0} to {:+.0}): not distinguishable from noise",
+            "NPS went from 18 to 31 (+13, 95% CI {:+.0}\u{a0}to\u{a0}{:+.0}): not distinguishable from noise",
             change.interval.low, change.interval.high
         );
         assert_eq!(change.sentence(), expected);

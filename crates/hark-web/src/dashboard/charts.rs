@@ -504,7 +504,7 @@ mod tests {
         );
         assert!(svg.contains(">+20<") && !svg.contains(">+40<") && !svg.contains(">-20<"), "axis from 0 to +20: {svg}");
         assert_eq!((svg.matches(r#"class="point""#).count(), svg.matches(r#"class="point hollow""#).count()), (2, 1));
-        assert!(svg.contains(">so far<") && svg.contains("n = 3, 95% CI -51 to +85, so far"));
+        assert!(svg.contains(">so far<") && svg.contains("n = 3, 95% CI -51\u{a0}to\u{a0}+85, so far"));
         let line = &svg[svg.find("<polyline points=\"").unwrap()..];
         assert_eq!(
             line[..line.find("\" fill").unwrap()].matches(',').count(),
@@ -579,7 +579,7 @@ mod tests {
                     assert!(apart, "{size:?}: {a:?} {x:?} over {b:?} {y:?}");
                 }
             }
-            assert_eq!(svg.matches("4, 95% CI +20 to +95, too few answers)</title>").count(), 12, "{svg}");
+            assert_eq!(svg.matches("4, 95% CI +20\u{a0}to\u{a0}+95, too few answers)</title>").count(), 12, "{svg}");
         }
     }
 

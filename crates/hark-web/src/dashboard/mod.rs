@@ -160,15 +160,7 @@ impl Table {
         let text = row.get(*cell).cloned().unwrap_or_default();
         let interval = match (self.has_interval(*cell), row.get(cell + 1), row.get(cell + 2)) {
             (true, Some(low), Some(high)) if !text.is_empty() && !low.is_empty() && !high.is_empty() => {
-                // A narrow cell may break the line before the range, not inside it.
-                let template = t.text("fmt.ci");
-                let kept = match (template.find("{low}"), template.find("{high}")) {
-                    (Some(from), Some(to)) if from < to => {
-                        format!("{}{}{}", &template[..from], template[from..to].replace(' ', "\u{a0}"), &template[to..])
-                    }
-                    _ => template.to_owned(),
-                };
-                Some(hark_core::i18n::fill(&kept, &[("low", low.as_str()), ("high", high.as_str())]))
+                Some(t.fill("fmt.ci", &[("low", low.as_str()), ("high", high.as_str())]))
             }
             _ => None,
         };
