@@ -49,7 +49,7 @@ impl Locale {
 
     /// `number` with its sign always written: `+12`, `-3`.
     pub fn signed(&self, x: f64, decimals: usize) -> String {
-        format!("{x:+.decimals$}").replace('.', &self.decimal)
+        format!("{:+.decimals$}", zero_if_rounded_away(x, decimals)).replace('.', &self.decimal)
     }
 
     /// A 95% interval as the language writes it: "95% CI -4 to +12".
@@ -85,6 +85,12 @@ impl Locale {
 /// A zone as a reader knows it: its IANA name (`Asia/Seoul`), or `UTC`.
 fn zone_name(at: &jiff::Zoned) -> String {
     at.time_zone().iana_name().unwrap_or("UTC").to_owned()
+}
+
+/// `x`, or zero where it rounds to zero at `decimals` places: a figure shown as "-0.0" or "-0"
+/// reads as a loss that is not there.
+pub fn zero_if_rounded_away(x: f64, decimals: usize) -> f64 {
+    if (x * 10f64.powi(decimals as i32)).round() == 0.0 { 0.0 } else { x }
 }
 
 /// Replaces each `{name}` in `text` with its value.
@@ -179,6 +185,15 @@ mod tests {
         }
         assert_eq!(locale("ko-KR").unwrap().text("nps.low"), "전혀 추천하지 않음");
         assert_eq!(locale("th").unwrap().text("nps.high"), "แนะนำอย่างยิ่ง");
+    }
+
+    #[test]
+    fn a_figure_that_rounds_to_zero_has_no_minus() {
+        let en = locale("en").unwrap();
+        assert_eq!(
+            [en.signed(-0.3, 0), en.signed(-0.6, 0), en.signed(-0.04, 1), en.signed(0.3, 0)],
+            ["+0", "-1", "+0.0", "+0"]
+        );
     }
 
     /// Texts are escaped where they are shown, so a tag in one is shown as written: English

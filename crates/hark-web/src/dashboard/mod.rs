@@ -433,8 +433,7 @@ fn rank_text(t: Reader, rank: Option<u64>, enough_data: bool) -> String {
 }
 
 fn num(x: Option<f64>) -> String {
-    // Rounded to a tenth, a small negative is no "-0.0".
-    x.map_or_else(String::new, |v| format!("{:.1}", if (v * 10.0).round() == 0.0 { 0.0 } else { v }))
+    x.map_or_else(String::new, |v| format!("{:.1}", hark_core::i18n::zero_if_rounded_away(v, 1)))
 }
 
 fn interval_cells(i: Option<Interval>) -> [String; 2] {
@@ -1117,7 +1116,8 @@ async fn themes(
         page.fig.method.push_str(&t.fill1("dash.hollow", "min_n", r.min_n));
     }
     page.controls.granularities = granularity_options(t, r.granularity);
-    let signed = |x: Option<f64>| x.map_or_else(String::new, |v| format!("{v:+.1}"));
+    let signed =
+        |x: Option<f64>| x.map_or_else(String::new, |v| format!("{:+.1}", hark_core::i18n::zero_if_rounded_away(v, 1)));
     page.fig.tables.push(Table {
         name: "drivers".into(),
         links: r.drivers.iter().map(|d| vec![None, Some(link(&d.driver.key))]).collect(),
