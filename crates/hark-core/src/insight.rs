@@ -193,7 +193,8 @@ pub fn champion_sentence(shares: &[TeamShare], benchmark: Option<f64>) -> Option
             s.agents
         ),
         (None, Some(b)) => {
-            format!("no agent stands out yet: none has an agent NPS whose 95% interval lies above all agents' {b:+.0}")
+            let bar = crate::i18n::base().signed(b, 0);
+            format!("no agent stands out yet: none has an agent NPS whose 95% interval lies above all agents' {bar}")
         }
         (None, None) => return None,
     })

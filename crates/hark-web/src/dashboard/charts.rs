@@ -136,7 +136,7 @@ fn linked(href: Option<&str>, mark: String) -> String {
 
 /// An NPS as people write it: "+21", "-4", or "–" when there is none.
 pub(crate) fn signed(x: Option<f64>) -> String {
-    x.map_or_else(|| "–".into(), |v| format!("{v:+.0}"))
+    x.map_or_else(|| "–".into(), |v| format!("{:+.0}", hark_core::i18n::zero_if_rounded_away(v, 0)))
 }
 
 /// Answers per score 0–10 as bars coloured by segment, each a link to its answers when
@@ -462,6 +462,14 @@ mod tests {
 
     fn en() -> Reader {
         Reader::english()
+    }
+
+    #[test]
+    fn an_nps_that_rounds_to_zero_has_no_minus() {
+        assert_eq!(
+            [signed(Some(-0.4)), signed(Some(-0.6)), signed(Some(21.0)), signed(None)],
+            ["+0", "-1", "+21", "–"]
+        );
     }
 
     #[test]
