@@ -169,7 +169,8 @@ async fn the_themes_page_shows_drivers_in_the_reader_s_language(app: TestApp) {
     // A rank and "too few answers" in its place are kept on one line (class `rank`); on a
     // phone each theme is a card of labelled tiles under its name.
     assert!(html.contains(r#"<td class="rank" data-label="순위">1</td>"#), "{html}");
-    assert!(html.contains(r#"<td class="rank" data-label="순위">응답 수 부족</td>"#));
+    let thin = korean("/dashboard/themes?min_n=20").send().await.unwrap().text().await.unwrap();
+    assert!(thin.contains(r#"<td class="rank" data-label="순위">응답 수 부족</td>"#), "{thin}");
     assert!(html.contains(r#"<table data-table="drivers" class="tiles">"#));
     // Today is the only month, and it is not over: no trend is drawn, and the page says why.
     assert!(html.contains("배송, 대기·속도, 직원 태도: 언급한 응답이 5개 이상인 온전한 달이 두 번 미만이라"), "{html}");
@@ -195,6 +196,18 @@ async fn the_themes_page_shows_drivers_in_the_reader_s_language(app: TestApp) {
     );
     assert!(html.contains(&shown), "{shown} in {html}");
     assert!(!html.contains("구간 하한"), "an interval's end is no column of its own on the page");
+    // A theme no comment mentions is named once, not given a row of blanks, on the page or in
+    // its CSV.
+    let silent = html.split("이 의견에서 언급되지 않아 표에 넣지 않은 주제: ").nth(1).and_then(|s| s.split('.').next());
+    let silent: Vec<&str> = silent.expect("the themes no comment mentions").split(", ").collect();
+    assert!(silent.contains(&"환불·반품·취소"), "{silent:?}");
+    for name in &silent {
+        assert!(!html.contains(&format!(">{name}</a></td>")), "{name} has a row");
+    }
+    let mentions = columns.iter().position(|c| *c == "mentions").unwrap();
+    for row in csv.lines().filter(|l| l.starts_with("drivers,")) {
+        assert_ne!(row.split(',').nth(mentions), Some("0"), "{row}");
+    }
     // Each answer on Responses carries its themes and sentiment in the reader's words, and
     // its language by name; every cell says what it is, for the phone's cards.
     let html = korean("/dashboard/responses?limit=100").send().await.unwrap().text().await.unwrap();

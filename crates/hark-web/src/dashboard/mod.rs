@@ -1066,7 +1066,10 @@ async fn themes(
             n => t.fill1("dash.still_reading", "n", t.count(n)),
         },
     });
-    let mentioned: Vec<&crate::ops::themes::ThemeDriver> = r.drivers.iter().filter(|d| d.driver.mentions > 0).collect();
+    // A theme no comment mentions has no figure to show: named once, not a row of blanks each
+    // (on a phone, a screen of empty cards before the phrases).
+    let (mentioned, silent): (Vec<&crate::ops::themes::ThemeDriver>, Vec<_>) =
+        r.drivers.iter().partition(|d| d.driver.mentions > 0);
     let link = |key: &str| responses_link(pairs, &[("theme", key.to_owned())]);
     let dots: Vec<DotRow> = mentioned
         .iter()
@@ -1116,11 +1119,16 @@ async fn themes(
         page.fig.method.push_str(&t.fill1("dash.hollow", "min_n", r.min_n));
     }
     page.controls.granularities = granularity_options(t, r.granularity);
+    if !silent.is_empty() {
+        let names: Vec<&str> = silent.iter().map(|d| d.name.as_str()).collect();
+        page.fig.method.push(' ');
+        page.fig.method.push_str(&t.fill1("dash.themes_not_mentioned", "themes", names.join(", ")));
+    }
     let signed =
         |x: Option<f64>| x.map_or_else(String::new, |v| format!("{:+.1}", hark_core::i18n::zero_if_rounded_away(v, 1)));
     page.fig.tables.push(Table {
         name: "drivers".into(),
-        links: r.drivers.iter().map(|d| vec![None, Some(link(&d.driver.key))]).collect(),
+        links: mentioned.iter().map(|d| vec![None, Some(link(&d.driver.key))]).collect(),
         // What the rank is by comes beside it: at 1280 px the last of 13 columns is out of sight.
         headers: names(&[
             "rank",
@@ -1137,8 +1145,7 @@ async fn themes(
             "difference_ci_high",
             "p_value",
         ]),
-        rows: r
-            .drivers
+        rows: mentioned
             .iter()
             .map(|d| {
                 let x = &d.driver;
