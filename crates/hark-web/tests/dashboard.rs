@@ -479,6 +479,9 @@ async fn figures_cannot_mislead(app: TestApp) {
     // CSAT follows the survey filter and speaks its own words.
     let o = app.get_json("/api/v1/reports/overview").await;
     assert_eq!((o["csat"]["n"].as_u64(), o["csat"]["hits"].as_u64()), (Some(2), Some(1)));
+    // Its card gives the share and its interval (Wilson, 9.45% to 90.55%) to the same places.
+    let page = html("/dashboard/overview".to_string()).await;
+    assert!(page.contains("50% (95% CI 9%\u{a0}to\u{a0}91%)"), "{page}");
     assert_eq!(o["subject"], "Company");
     assert_eq!(o["narrower"], false);
     let one = app.get_json(&format!("/api/v1/reports/overview?survey_id={}", s.survey)).await;

@@ -884,7 +884,8 @@ async fn overview(
             value: o
                 .csat
                 .pct
-                .map_or_else(String::new, |p| format!("{}%{}", t.number(p, 0), ci(o.csat.interval, 1, "%"))),
+                // The interval to the share's own places: "82% (74.5%–87.7%)" read as more exact than it is.
+                .map_or_else(String::new, |p| format!("{}%{}", t.number(p, 0), ci(o.csat.interval, 0, "%"))),
             detail: with_change(t, o.csat.n, o.csat_change.as_ref(), days, t.text("dash.points"), 0),
         });
     }
