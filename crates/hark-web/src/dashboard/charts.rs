@@ -136,7 +136,7 @@ fn linked(href: Option<&str>, mark: String) -> String {
 
 /// An NPS as people write it: "+21", "-4", or "–" when there is none.
 pub(crate) fn signed(x: Option<f64>) -> String {
-    x.map_or_else(|| "–".into(), |v| format!("{:+.0}", hark_core::i18n::zero_if_rounded_away(v, 0)))
+    x.map_or_else(|| "–".into(), |v| hark_core::i18n::base().signed(v, 0))
 }
 
 /// Answers per score 0–10 as bars coloured by segment, each a link to its answers when

@@ -1125,8 +1125,8 @@ async fn themes(
         page.fig.method.push(' ');
         page.fig.method.push_str(&t.fill1("dash.themes_not_mentioned", "themes", names.join(", ")));
     }
-    let signed =
-        |x: Option<f64>| x.map_or_else(String::new, |v| format!("{:+.1}", hark_core::i18n::zero_if_rounded_away(v, 1)));
+    // Written as the CSV wants it (a full stop for the decimals), whatever the reader's language.
+    let signed = |x: Option<f64>| x.map_or_else(String::new, |v| hark_core::i18n::base().signed(v, 1));
     page.fig.tables.push(Table {
         name: "drivers".into(),
         links: mentioned.iter().map(|d| vec![None, Some(link(&d.driver.key))]).collect(),
