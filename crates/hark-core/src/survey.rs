@@ -522,6 +522,25 @@ impl SurveyTexts<'_> {
     pub fn option_text(&self, q: &Question, i: usize) -> String {
         self.text(&format!("{}.{i}", q.id))
     }
+
+    /// A stored answer to `q` as this language shows it: each choice by its shown text (the
+    /// stored one is the default-language option), stars out of five, text as written.
+    pub fn answer_text(&self, q: &Question, value: &Value) -> String {
+        let choice = |v: &Value| match v.as_str() {
+            Some(stored) => match q.options.iter().position(|o| o == stored) {
+                Some(i) => self.option_text(q, i),
+                None => stored.to_owned(),
+            },
+            None => v.to_string(),
+        };
+        match (q.kind, value) {
+            (QuestionType::MultipleChoice, Value::Array(items)) => {
+                items.iter().map(choice).collect::<Vec<_>>().join(", ")
+            }
+            (QuestionType::Rating, Value::Number(n)) => format!("{n}/5"),
+            _ => choice(value),
+        }
+    }
 }
 
 fn shipped_list() -> String {
@@ -722,6 +741,9 @@ mod tests {
         assert_eq!(ko.question(), "Acme을(를) 친구나 동료에게 추천할 가능성은 얼마나 됩니까?");
         assert_eq!(ko.scale_ends().0, "전혀 추천하지 않음");
         assert_eq!(ko.option_text(&s.questions[0], 1), "속도");
+        assert_eq!(ko.answer_text(&s.questions[0], &json!("speed")), "속도", "a choice in the reader's words");
+        assert_eq!(ko.answer_text(&s.questions[0], &json!("gone")), "gone", "an option since removed, as stored");
+        assert_eq!(ko.answer_text(&s.questions[1], &json!(4)), "4/5");
         assert_eq!(ko.agent_question().unwrap(), "상담한 직원을 다른 사람에게 추천할 가능성은 얼마나 됩니까?");
         let en = s.texts("en");
         assert_eq!(en.follow_up(Segment::Detractor), "What could we have done better?");

@@ -414,3 +414,49 @@ async fn the_browser_s_language_until_the_person_chooses() {
     assert_eq!(choose("").await.status(), reqwest::StatusCode::OK);
     assert!(get("ko-KR").await.contains("<h1>케이스</h1>"), "back to the browser's");
 }
+
+/// A case page shows the customer's extra answers as the survey asked them, in the reader's
+/// language where the survey has it: the question's text and the chosen option's, never the
+/// stored ids ("Improve: delivery"); a language the survey lacks reads the author's own words.
+/// The shipped root causes are named in the reader's language.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_shows_the_extra_answers_as_the_survey_asked_them() {
+    let app = TestApp::start(hark_store::testing::Backend::Sqlite).await.unwrap();
+    let survey = app
+        .survey(json!({"name": "Relationship NPS", "kind": "nps", "brand": "Acme",
+            "questions": [
+                {"id": "improve", "type": "single_choice", "text": "What should we improve first?",
+                 "options": ["price", "delivery"]},
+                {"id": "areas", "type": "multiple_choice", "text": "What went wrong?", "options": ["late", "damaged"]},
+                {"id": "stars", "type": "rating", "text": "Rate the app"}],
+            "translations": {"th": {"improve": "เราควรปรับปรุงเรื่องใดก่อน", "improve.0": "ราคา", "improve.1": "การจัดส่ง",
+                "areas": "เกิดปัญหาอะไร", "areas.0": "ล่าช้า", "areas.1": "เสียหาย", "stars": "ให้คะแนนแอป"}},
+            "playbooks": {"detractor": {"open_case": true}}}))
+        .await;
+    let body = json!({"survey_id": survey, "score": 3, "comment": "Slow",
+        "answers": {"improve": "delivery", "areas": ["late", "damaged"], "stars": 2}});
+    let r = app.post("/api/v1/responses").header("Idempotency-Key", "a").json(&body).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let case = common::eventually(std::time::Duration::from_secs(20), || async {
+        app.store.list_cases(&hark_store::CaseFilter::default(), 1).await.unwrap().pop()
+    })
+    .await;
+    let (http, cookie) = app.user_session("admin@example.com", Role::Admin, None, None).await;
+    let page = |lang: &'static str| {
+        let request = http.get(format!("{}/admin/cases/{}", app.base, case.id)).header("cookie", cookie.as_str());
+        async move { request.header("accept-language", lang).send().await.unwrap().text().await.unwrap() }
+    };
+    let thai = page("th").await;
+    for shown in [
+        "เราควรปรับปรุงเรื่องใดก่อน <strong>การจัดส่ง</strong>",
+        "เกิดปัญหาอะไร <strong>ล่าช้า, เสียหาย</strong>",
+        "ให้คะแนนแอป <strong>2/5</strong>",
+    ] {
+        assert!(thai.contains(shown), "{shown} in {thai}");
+    }
+    assert!(!thai.contains("Improve") && !thai.contains(">delivery<"), "no stored ids: {thai}");
+    // The shipped root causes, too, by their names in the reader's language.
+    assert!(thai.contains("<option value=\"delivery\">การจัดส่ง</option>"), "{thai}");
+    let korean = page("ko").await;
+    assert!(korean.contains("What should we improve first? <strong>delivery</strong>"), "the author's words: {korean}");
+}

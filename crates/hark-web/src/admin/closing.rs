@@ -14,7 +14,7 @@ use hark_core::playbook::Priority;
 use hark_store::{CASE_STEPS, CaseFilter, CaseOutcome, CaseStatus};
 
 use crate::AppState;
-use crate::admin::facts;
+use crate::admin::{facts, survey_answers};
 use crate::extract::RawQuery;
 use crate::ops::cases::{CaseAction, case_filter, period};
 use crate::ops::cases::{LoopFigures, act, loop_report, refuse_unless};
@@ -236,7 +236,7 @@ struct CasePage {
     closed: bool,
     score: String,
     comment: String,
-    answers: String,
+    answers: Vec<(String, String)>,
     context: String,
     /// The contact page is for admins.
     contact_page: bool,
@@ -247,7 +247,8 @@ struct CasePage {
     has_email: bool,
     /// Whom this person may hand the case to.
     users: Vec<(String, String)>,
-    root_causes: Vec<String>,
+    /// (stored, shown) of each root cause: a shipped one in the reader's words.
+    root_causes: Vec<(String, String)>,
     /// The root cause the comment's themes point to, chosen in advance.
     suggested_cause: Option<String>,
     /// The comment's themes and sentiment, in the reader's words.
@@ -389,14 +390,14 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
         },
         outcomes: CaseOutcome::ALL.iter().map(|o| (o.as_str(), t.word("outcome", o.as_str()))).collect(),
         outcome: case.outcome.map(|o| t.word("outcome", o.as_str())),
-        root_cause: case.root_cause.clone(),
+        root_cause: case.root_cause.as_deref().map(|c| t.word_or_value("cause", c)),
         closed: case.status == CaseStatus::Closed,
         score: response
             .as_ref()
             .map(|r| format!("{} ({})", r.score, crate::admin::segment_name(t, kind, r.segment)))
             .unwrap_or_default(),
         comment: response.as_ref().and_then(|r| r.comment.clone()).unwrap_or_else(|| t.text("case.no_comment").into()),
-        answers: response.as_ref().map(|r| facts(t, &r.answers)).unwrap_or_default(),
+        answers: response.as_ref().map(|r| survey_answers(t, &survey.definition, &r.answers)).unwrap_or_default(),
         context: response.as_ref().map(|r| facts(t, &r.context)).unwrap_or_default(),
         contact_page: viewer.is_admin(),
         steps: CASE_STEPS.iter().map(|(s, _)| (*s, t.word("step", s), case.steps.iter().any(|d| d == s))).collect(),
@@ -417,7 +418,7 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
             let themes = if themes.is_empty() { t.text("case.no_theme").to_owned() } else { themes };
             Some(t.fill2("case.reading", "themes", themes, "sentiment", t.word("sentiment", sentiment)))
         }),
-        root_causes: survey.definition.root_causes.clone(),
+        root_causes: survey.definition.root_causes.iter().map(|c| (c.clone(), t.word_or_value("cause", c))).collect(),
         history,
         earlier,
     }))

@@ -1149,16 +1149,39 @@ struct ContactPage {
 /// Extra answers or an answer's context as people read them: `reason: speed · wait time s: 60`.
 pub(crate) fn facts(t: Reader, map: &serde_json::Map<String, serde_json::Value>) -> String {
     map.iter()
-        .map(|(k, v)| match hark_core::insight::INTERACTION_FIGURES.iter().find(|f| f.0 == k) {
-            // The call-centre figures by their names; seconds as minutes and seconds.
-            Some((key, _, _, " s")) => {
-                format!("{}: {}", figure_name(t, key), v.as_f64().map_or_else(|| value_text(t, v), |s| duration(t, s)))
-            }
-            Some((key, ..)) => format!("{}: {}", figure_name(t, key), value_text(t, v)),
-            None => format!("{}: {}", crate::page::heading(k), value_text(t, v)),
-        })
+        .map(|(k, v)| fact(t, k, v))
+        .map(|(name, value)| format!("{name}: {value}"))
         .collect::<Vec<_>>()
         .join(" · ")
+}
+
+/// An answer's extra answers as its survey asked them, each (question, answer) in the
+/// reader's language where the survey has it: "What should we improve first?" "delivery",
+/// not "Improve: delivery".
+pub(crate) fn survey_answers(
+    t: Reader,
+    survey: &SurveyDefinition,
+    answers: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<(String, String)> {
+    let texts = survey.texts(t.0.tag);
+    let answer = |(k, v): (&String, &serde_json::Value)| match survey.questions.iter().find(|q| &q.id == k) {
+        Some(q) => (texts.question_text(q), texts.answer_text(q, v)),
+        // A question since removed from the survey.
+        None => fact(t, k, v),
+    };
+    answers.iter().map(answer).collect()
+}
+
+/// A fact's name and value as people read them.
+fn fact(t: Reader, k: &str, v: &serde_json::Value) -> (String, String) {
+    match hark_core::insight::INTERACTION_FIGURES.iter().find(|f| f.0 == k) {
+        // The call-centre figures by their names; seconds as minutes and seconds.
+        Some((key, _, _, " s")) => {
+            (figure_name(t, key), v.as_f64().map_or_else(|| value_text(t, v), |s| duration(t, s)))
+        }
+        Some((key, ..)) => (figure_name(t, key), value_text(t, v)),
+        None => (crate::page::heading(k), value_text(t, v)),
+    }
 }
 
 /// A stored value as people read it: text without JSON's quotes, a list as "a, b", a
