@@ -457,6 +457,17 @@ async fn a_case_shows_the_extra_answers_as_the_survey_asked_them() {
     assert!(!thai.contains("Improve") && !thai.contains(">delivery<"), "no stored ids: {thai}");
     // The shipped root causes, too, by their names in the reader's language.
     assert!(thai.contains("<option value=\"delivery\">การจัดส่ง</option>"), "{thai}");
+    let order = ["เราควรปรับปรุงเรื่องใดก่อน", "เกิดปัญหาอะไร", "ให้คะแนนแอป"].map(|q| thai.find(q).unwrap());
+    assert!(order.is_sorted(), "in the survey's order: {order:?}");
     let korean = page("ko").await;
     assert!(korean.contains("What should we improve first? <strong>delivery</strong>"), "the author's words: {korean}");
+    // Responses, page and CSV alike: one cell, in the reader's language.
+    let responses = |path: &'static str| {
+        let request = http.get(format!("{}{path}", app.base)).header("cookie", cookie.as_str());
+        async move { request.header("accept-language", "th").send().await.unwrap().text().await.unwrap() }
+    };
+    let line = "เราควรปรับปรุงเรื่องใดก่อน: การจัดส่ง · เกิดปัญหาอะไร: ล่าช้า, เสียหาย · ให้คะแนนแอป: 2/5";
+    let (page, csv) = (responses("/dashboard/responses").await, responses("/dashboard/responses.csv").await);
+    assert!(page.contains("คำถามเพิ่มเติม") && page.contains(line), "{page}");
+    assert!(csv.contains("extra_answers") && csv.contains(line), "{csv}");
 }

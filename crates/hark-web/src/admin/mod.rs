@@ -1155,8 +1155,8 @@ pub(crate) fn facts(t: Reader, map: &serde_json::Map<String, serde_json::Value>)
         .join(" · ")
 }
 
-/// An answer's extra answers as its survey asked them, each (question, answer) in the
-/// reader's language where the survey has it: "What should we improve first?" "delivery",
+/// An answer's extra answers as its survey asks them, in its order, each (question, answer)
+/// in the reader's language where the survey has it: "What should we improve first?" "delivery",
 /// not "Improve: delivery".
 pub(crate) fn survey_answers(
     t: Reader,
@@ -1164,12 +1164,23 @@ pub(crate) fn survey_answers(
     answers: &serde_json::Map<String, serde_json::Value>,
 ) -> Vec<(String, String)> {
     let texts = survey.texts(t.0.tag);
-    let answer = |(k, v): (&String, &serde_json::Value)| match survey.questions.iter().find(|q| &q.id == k) {
-        Some(q) => (texts.question_text(q), texts.answer_text(q, v)),
-        // A question since removed from the survey.
-        None => fact(t, k, v),
+    let asked = survey
+        .questions
+        .iter()
+        .filter_map(|q| Some((texts.question_text(q), texts.answer_text(q, answers.get(&q.id)?))));
+    // Answers to questions since removed from the survey, after those it still asks.
+    let removed = answers.iter().filter(|(k, _)| !survey.questions.iter().any(|q| &q.id == *k));
+    asked.chain(removed.map(|(k, v)| fact(t, k, v))).collect()
+}
+
+/// `survey_answers` on one line, for a table cell: "What should we improve first? delivery ·
+/// Rate the app: 2/5" (a colon only where the question has no mark of its own).
+pub(crate) fn survey_answers_line(answers: &[(String, String)]) -> String {
+    let asked = |(q, a): &(String, String)| {
+        let marked = q.ends_with(['?', '？', ':', '：', '.', '。']);
+        if marked { format!("{q} {a}") } else { format!("{q}: {a}") }
     };
-    answers.iter().map(answer).collect()
+    answers.iter().map(asked).collect::<Vec<_>>().join(" · ")
 }
 
 /// A fact's name and value as people read them.

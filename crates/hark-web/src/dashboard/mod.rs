@@ -148,10 +148,15 @@ impl Table {
     /// The columns shown on the page, by index. A figure's cell carries its interval, as the
     /// cards do ("36.1 (95% CI 8.6 to 58.0)"), so that its two ends are not read apart from it
     /// nor from each other (the drivers' were six columns away on a phone); the CSV keeps
-    /// them in columns of their own, for a spreadsheet.
+    /// them in columns of their own, for a spreadsheet. A column no row fills (the agent of a
+    /// survey about the company) is left off the page: the answers' own columns then fit a
+    /// 1280 px screen.
     fn shown(&self) -> Vec<usize> {
+        let filled =
+            |j: usize| self.rows.is_empty() || self.rows.iter().any(|r| r.get(j).is_some_and(|c| !c.is_empty()));
         (0..self.headers.len())
             .filter(|&j| !(j >= 1 && self.has_interval(j - 1) || j >= 2 && self.has_interval(j - 2)))
+            .filter(|&j| filled(j))
             .collect()
     }
 
@@ -1541,6 +1546,8 @@ async fn responses(
 ) -> Result<DashboardPage, ApiError> {
     let r = insights::responses(&state.store, viewer, pairs).await?;
     let reading = state.store.reading();
+    let surveys: HashMap<String, hark_core::survey::SurveyDefinition> =
+        state.store.list_surveys().await?.into_iter().map(|s| (s.id, s.definition)).collect();
     let mut page = blank(t, "responses", r.subject);
     page.search = true;
     page.cover(&r.period);
@@ -1554,9 +1561,9 @@ async fn responses(
         .items
         .iter()
         .map(|x| {
-            let mut cells = vec![None; 12];
-            cells[7] = x.contact_id.as_ref().filter(|_| viewer.is_admin()).map(|id| format!("/admin/contacts/{id}"));
-            cells[11] = x.case_id.as_ref().map(|id| format!("/admin/cases/{id}"));
+            let mut cells = vec![None; 13];
+            cells[8] = x.contact_id.as_ref().filter(|_| viewer.is_admin()).map(|id| format!("/admin/contacts/{id}"));
+            cells[12] = x.case_id.as_ref().map(|id| format!("/admin/cases/{id}"));
             cells
         })
         .collect();
@@ -1571,6 +1578,7 @@ async fn responses(
             "comment",
             "themes",
             "sentiment",
+            "extra_answers",
             "contact",
             "agent",
             "channel",
@@ -1589,6 +1597,9 @@ async fn responses(
                     x.comment.clone().unwrap_or_default(),
                     theme_names(reading.analyzer.themes(), t, &x.themes),
                     x.sentiment.as_deref().map_or_else(String::new, |s| t.word("sentiment", s)),
+                    surveys.get(&x.survey_id).map_or_else(String::new, |survey| {
+                        crate::admin::survey_answers_line(&crate::admin::survey_answers(t, survey, &x.answers))
+                    }),
                     x.contact.clone().unwrap_or_default(),
                     x.agent.clone().unwrap_or_default(),
                     t.word_or_value("channel", &x.channel),
@@ -1783,6 +1794,8 @@ mod tests {
         assert_eq!(table.shown_text(&t, &row, &0), ("North".into(), None));
         let t = Reader(hark_core::i18n::locale("ko").unwrap(), utc);
         assert_eq!(table.shown_text(&t, &row, &2).1.unwrap(), "95% 신뢰구간 -0.5~48.0");
+        let table = Table { rows: vec![row], ..table };
+        assert_eq!(table.shown(), [0, 1, 2], "no row has a difference");
     }
 
     #[test]

@@ -843,6 +843,7 @@ pub(crate) async fn monitoring(store: &Store, viewer: &Viewer) -> Result<Monitor
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(crate) struct ResponseRow {
     pub id: String,
+    pub survey_id: String,
     /// When answered (UTC date).
     pub date: String,
     /// The survey's name.
@@ -852,6 +853,9 @@ pub(crate) struct ResponseRow {
     /// The segment in the survey kind's own words: "promoter", "satisfied", "low effort" ….
     pub segment_label: &'static str,
     pub comment: Option<String>,
+    /// The answers to the survey's extra questions, by question id, as stored.
+    #[schema(value_type = Object)]
+    pub answers: serde_json::Map<String, serde_json::Value>,
     /// The themes the comment mentions (keys).
     pub themes: Vec<String>,
     /// `negative`, `neutral` or `positive`; `null` without a comment.
@@ -928,12 +932,14 @@ pub(crate) async fn responses(
             .iter()
             .map(|r| ResponseRow {
                 id: r.id.clone(),
+                survey_id: r.survey_id.clone(),
                 date: filters::local_date(r.created_at, &extras.zone).to_string(),
                 survey: surveys.get(&r.survey_id).map_or_else(|| r.survey_id.clone(), |s| s.0.clone()),
                 score: r.score,
                 segment: r.segment,
                 segment_label: surveys.get(&r.survey_id).map_or(SurveyKind::Nps, |s| s.1).segment_word(r.segment),
                 comment: r.comment.clone(),
+                answers: r.answers.clone(),
                 themes: r.themes.clone(),
                 sentiment: r.sentiment.clone(),
                 contact: r.contact_id.as_ref().and_then(|id| contacts.get(id).cloned()),
