@@ -1546,8 +1546,6 @@ async fn responses(
 ) -> Result<DashboardPage, ApiError> {
     let r = insights::responses(&state.store, viewer, pairs).await?;
     let reading = state.store.reading();
-    let surveys: HashMap<String, hark_core::survey::SurveyDefinition> =
-        state.store.list_surveys().await?.into_iter().map(|s| (s.id, s.definition)).collect();
     let mut page = blank(t, "responses", r.subject);
     page.search = true;
     page.cover(&r.period);
@@ -1597,7 +1595,7 @@ async fn responses(
                     x.comment.clone().unwrap_or_default(),
                     theme_names(reading.analyzer.themes(), t, &x.themes),
                     x.sentiment.as_deref().map_or_else(String::new, |s| t.word("sentiment", s)),
-                    surveys.get(&x.survey_id).map_or_else(String::new, |survey| {
+                    r.surveys.get(&x.survey_id).map_or_else(String::new, |survey| {
                         crate::admin::survey_answers_line(&crate::admin::survey_answers(t, survey, &x.answers))
                     }),
                     x.contact.clone().unwrap_or_default(),

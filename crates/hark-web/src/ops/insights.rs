@@ -881,6 +881,9 @@ pub(crate) struct Responses {
     pub total_exact: bool,
     pub items: Vec<ResponseRow>,
     pub next_cursor: Option<String>,
+    /// Each survey by id, for a page to word the answers' extra questions in.
+    #[serde(skip)]
+    pub surveys: HashMap<String, hark_core::survey::SurveyDefinition>,
 }
 
 /// Answers a search counts before it says "more than": counting every match of a search over
@@ -917,8 +920,8 @@ pub(crate) async fn responses(
     let cases: HashMap<String, hark_store::Case> =
         store.cases_of_responses(&answer_ids).await?.into_iter().map(|c| (c.response_id.clone(), c)).collect();
     let agents = labels(store, &Dimension::Agent).await?;
-    let surveys: HashMap<String, (String, SurveyKind)> =
-        store.list_surveys().await?.into_iter().map(|s| (s.id, (s.definition.name, s.definition.kind))).collect();
+    let surveys: HashMap<String, hark_core::survey::SurveyDefinition> =
+        store.list_surveys().await?.into_iter().map(|s| (s.id, s.definition)).collect();
     Ok(Responses {
         subject,
         period,
@@ -934,10 +937,10 @@ pub(crate) async fn responses(
                 id: r.id.clone(),
                 survey_id: r.survey_id.clone(),
                 date: filters::local_date(r.created_at, &extras.zone).to_string(),
-                survey: surveys.get(&r.survey_id).map_or_else(|| r.survey_id.clone(), |s| s.0.clone()),
+                survey: surveys.get(&r.survey_id).map_or_else(|| r.survey_id.clone(), |s| s.name.clone()),
                 score: r.score,
                 segment: r.segment,
-                segment_label: surveys.get(&r.survey_id).map_or(SurveyKind::Nps, |s| s.1).segment_word(r.segment),
+                segment_label: surveys.get(&r.survey_id).map_or(SurveyKind::Nps, |s| s.kind).segment_word(r.segment),
                 comment: r.comment.clone(),
                 answers: r.answers.clone(),
                 themes: r.themes.clone(),
@@ -951,6 +954,7 @@ pub(crate) async fn responses(
                 language: r.language.clone(),
             })
             .collect(),
+        surveys,
     })
 }
 
