@@ -210,9 +210,11 @@ pub fn usual_root_cause(theme: &str) -> &'static str {
 }
 
 /// The root cause of `causes` (a survey's list) that the comment's `themes` suggest, first
-/// theme first: a cause named like the theme, else the theme's usual default cause.
+/// theme first: a cause named like the theme, else the theme's usual default cause. Speed says
+/// how something went, not what: "the app is slow" is the app's fault, so speed comes last.
 pub fn suggested_root_cause<'a>(themes: &[String], causes: &'a [String]) -> Option<&'a String> {
-    themes.iter().find_map(|theme| {
+    let (how, what): (Vec<&String>, Vec<&String>) = themes.iter().partition(|t| t.as_str() == "speed");
+    what.into_iter().chain(how).find_map(|theme| {
         let wanted = [theme.as_str(), usual_root_cause(theme)];
         wanted.iter().find_map(|w| causes.iter().find(|c| c.eq_ignore_ascii_case(w)))
     })
@@ -611,6 +613,9 @@ mod root_cause_tests {
         let themes = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect::<Vec<_>>();
         let suggested = |keys: &[&str], causes: &[String]| suggested_root_cause(&themes(keys), causes).cloned();
         assert_eq!(suggested(&["delivery", "speed"], &causes).as_deref(), Some("delivery"));
+        // The themes come in the taxonomy's order, speed before what was slow.
+        assert_eq!(suggested(&["speed", "digital"], &causes).as_deref(), Some("product"));
+        assert_eq!(suggested(&["speed"], &causes).as_deref(), Some("support"));
         assert_eq!(suggested(&["staff"], &causes).as_deref(), Some("support"));
         assert_eq!(suggested(&[], &causes), None);
         // A survey's own list: a cause named like the theme wins; when none fits, none.
