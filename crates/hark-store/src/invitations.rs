@@ -274,6 +274,24 @@ impl Store {
         row.as_ref().map(contact_from).transpose()
     }
 
+    /// The contacts whose external id, email address or phone number is `query`, as written
+    /// (an email address also in lower case, as most are stored): how staff find the person
+    /// who writes or calls to ask for their data.
+    pub async fn find_contacts(&self, query: &str, limit: i64) -> Result<Vec<Contact>> {
+        let sql = format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE external_id = $1 OR email = $1 OR email = $2 OR phone = $1 \
+             ORDER BY id LIMIT $3"
+        );
+        let query = query.trim();
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(query)
+            .bind(query.to_lowercase())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(contact_from).collect()
+    }
+
     /// Makes an invitation after the consent and fatigue check: `scheduled` (with its send
     /// job, in the same commit) or `issued` when it may go out, `skipped` with the reason
     /// when not. An event makes at most one invitation per survey: a repeat returns the first.

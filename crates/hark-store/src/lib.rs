@@ -273,6 +273,7 @@ fn migrator() -> Migrator {
         (20, "team_and_agent_by_time", include_str!("../migrations/0020_team_and_agent_by_time.sql")),
         (21, "month_blocks", include_str!("../migrations/0021_month_blocks.sql")),
         (22, "team_hours", include_str!("../migrations/0022_team_hours.sql")),
+        (23, "contact_phone", include_str!("../migrations/0023_contact_phone.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

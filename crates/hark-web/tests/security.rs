@@ -19,6 +19,7 @@ common::on_both!(
     the_widget_cannot_take_over_a_known_contact,
     a_referral_link_cannot_edit_the_answer,
     erasing_a_past_detractor_reaches_every_table,
+    an_admin_finds_exports_and_erases_a_customer_from_the_contact_page,
     nul_characters_are_refused_and_spoil_no_batch,
     lesser_holes_are_closed,
 );
@@ -188,6 +189,85 @@ async fn erasing_a_past_detractor_reaches_every_table(app: TestApp) {
         let html = page.await.unwrap().text().await.unwrap();
         assert!(html.contains(name), "{name}: {html}");
     }
+}
+
+/// A customer writes or calls to see or erase their data: the admin finds them by email or
+/// phone, downloads the whole export, and erases them only after ticking the box that says it
+/// cannot be undone. No other role can do either.
+async fn an_admin_finds_exports_and_erases_a_customer_from_the_contact_page(app: TestApp) {
+    let survey = app.survey(json!({"name": "NPS", "kind": "nps", "brand": "Acme"})).await;
+    let contact = json!({"external_id": "c-7", "email": "dora@example.com", "name": "Dora"});
+    let r = app.post("/api/v1/responses").header("Idempotency-Key", "d-7");
+    let body = json!({"survey_id": survey, "score": 2, "comment": "Still no refund", "contact": contact});
+    let answer: Value = r.json(&body).send().await.unwrap().json().await.unwrap();
+    let (answer_id, id) = (answer["id"].as_str().unwrap(), answer["contact_id"].as_str().unwrap().to_owned());
+    app.store.consent_to_contact(answer_id, None, Some("+82 10-1234-5678")).await.unwrap();
+    app.store.open_case(&hark_store::testing::case_for(answer_id, &survey, Some(&id))).await.unwrap();
+    app.post_json(&format!("/api/v1/contacts/{id}/notes"), &json!({"body": "Called Dora", "author": "me"})).await;
+    let call = json!({"contact": contact, "kind": "call", "summary": "Asked where the refund is"});
+    let call = app.post("/api/v1/interactions").header("Idempotency-Key", "call-7").json(&call).send().await.unwrap();
+    assert_eq!(call.status(), StatusCode::CREATED);
+
+    let admin = app.user_session("admin@example.com", Role::Admin, None, None).await;
+    let lead = app.user_session("lead@example.com", Role::TeamLead, None, None).await;
+    for typed in ["Dora@Example.com", "+82 10-1234-5678", "c-7"] {
+        let found = app.page_text(&admin, &format!("/admin/contacts?external_id={}", urlencode(typed)), "en").await;
+        assert!(found.contains(&format!("/admin/contacts/{id}")), "found by {typed}: {found}");
+    }
+    let page = app.page_text(&admin, &format!("/admin/contacts/{id}"), "en").await;
+    assert!(page.contains("+82 10-1234-5678") && page.contains("Erase this person"), "{page}");
+
+    // The export: everything, as a file to hand over.
+    let (http, cookie) = &admin;
+    let export = http.get(format!("{}/admin/contacts/{id}/export", app.base)).header("cookie", cookie);
+    let export = export.send().await.unwrap();
+    assert_eq!(export.status(), StatusCode::OK);
+    let disposition = export.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert_eq!(disposition, format!("attachment; filename=\"hark-contact-{id}.json\""));
+    let export: Value = export.json().await.unwrap();
+    assert_eq!(export["contact"]["phone"], json!("+82 10-1234-5678"));
+    assert_eq!(export["responses"][0]["comment"], json!("Still no refund"));
+    assert_eq!(export["cases"][0]["case"]["response_id"], json!(answer_id), "{export}");
+    assert_eq!(export["interactions"][0]["summary"], json!("Asked where the refund is"), "{export}");
+    assert_eq!(export["notes"].as_array().unwrap().len(), 1);
+    let api: Value = app.get_json(&format!("/api/v1/contacts/{id}/export")).await;
+    assert_eq!(api, export, "the API's export is the same document");
+
+    // Another role may do neither.
+    let (lead_http, lead_cookie) = &lead;
+    let export = lead_http.get(format!("{}/admin/contacts/{id}/export", app.base)).header("cookie", lead_cookie);
+    assert_eq!(export.send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    let token = csrf_of(lead_http, &app, lead_cookie, "/account").await;
+    let erase = lead_http.post(format!("{}/admin/contacts/{id}/erase", app.base)).header("cookie", lead_cookie);
+    let erase = erase.form(&[("csrf", token.as_str()), ("confirm", "yes")]).send().await.unwrap();
+    assert_eq!(erase.status(), StatusCode::FORBIDDEN);
+    // Nor the admin without ticking the box, or with another session's token.
+    let token = csrf_of(http, &app, cookie, &format!("/admin/contacts/{id}")).await;
+    let erase = |form: Vec<(&'static str, String)>| {
+        http.post(format!("{}/admin/contacts/{id}/erase", app.base)).header("cookie", cookie).form(&form).send()
+    };
+    let unticked = erase(vec![("csrf", token.clone())]).await.unwrap();
+    assert_eq!(unticked.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unticked.text().await.unwrap().contains("nothing was erased"));
+    let stale = erase(vec![("csrf", "from-an-old-sign-in".into()), ("confirm", "yes".into())]).await.unwrap();
+    assert_eq!(stale.status(), StatusCode::FORBIDDEN);
+    assert!(app.store.get_contact(&id).await.unwrap().is_some(), "still there");
+
+    let erased = erase(vec![("csrf", token), ("confirm", "yes".into())]).await.unwrap();
+    assert_eq!(erased.status(), StatusCode::OK);
+    let said = erased.text().await.unwrap();
+    for line in ["Dora was erased", "Answers kept as anonymous scores, without comment: 1", "Notes deleted: 1"] {
+        assert!(said.contains(line), "{line}: {said}");
+    }
+    assert!(app.store.get_contact(&id).await.unwrap().is_none());
+    let gone = app.page_text(&admin, "/admin/contacts?external_id=dora%40example.com", "en").await;
+    assert!(!gone.contains(&id), "{gone}");
+    let report: Value = app.get_json("/api/v1/reports/nps").await;
+    assert_eq!(report["overall"]["detractors"], json!(1), "the anonymous score still counts");
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("q", s)]).unwrap().trim_start_matches("q=").to_owned()
 }
 
 async fn nul_characters_are_refused_and_spoil_no_batch(app: TestApp) {

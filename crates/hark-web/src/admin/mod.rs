@@ -55,6 +55,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/jobs/{id}/run", axum::routing::post(run_job_now))
         .route("/admin/contacts", get(contacts))
         .route("/admin/contacts/{id}", get(contact))
+        .route("/admin/contacts/{id}/export", get(export_contact))
+        .route("/admin/contacts/{id}/erase", axum::routing::post(erase_contact))
         .merge(closing::router())
         .merge(people::router())
         .merge(themes::router())
@@ -1109,10 +1111,10 @@ struct ContactQuery {
 
 async fn contacts(State(state): State<AppState>, admin: Admin, Query(q): Query<ContactQuery>) -> Response {
     let query = q.external_id.unwrap_or_default();
-    let found = if query.is_empty() {
+    let found = if query.trim().is_empty() {
         state.store.list_contacts(None, 100).await
     } else {
-        state.store.contact_by_external_id(&query).await.map(|c| c.into_iter().collect())
+        state.store.find_contacts(&query, 100).await
     };
     match found {
         Ok(contacts) => {
@@ -1326,6 +1328,70 @@ async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<Str
         unsubscribed,
         timeline,
     })
+}
+
+/// The contact's whole export (as `GET /api/v1/contacts/{id}/export`), to download and hand to
+/// the person who asked for it.
+async fn export_contact(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Page {
+    let export = crate::ops::privacy::contact_export(&state, &id).await.map_err(internal)?;
+    let export = export.ok_or_else(|| not_found(&admin.1, "problem.no_contact"))?;
+    let body = serde_json::to_vec_pretty(&export).map_err(internal)?;
+    // The id is the stored contact's own (a UUID), so it is safe in the header.
+    let file = format!("attachment; filename=\"hark-contact-{}.json\"", export.contact().id);
+    let disposition = HeaderValue::from_str(&file).map_err(internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin_erased.html")]
+struct ErasedPage {
+    t: Reader,
+    title: String,
+    nav: Option<Nav>,
+    /// What was done, as (what, how many), leaving out what there was none of.
+    done: Vec<(&'static str, u64)>,
+}
+
+/// Erases the contact (as `DELETE /api/v1/contacts/{id}`) once the admin has ticked the box
+/// that says it cannot be undone, and says what was done, table by table.
+async fn erase_contact(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Page {
+    let fields = form(&admin, &body)?;
+    let contact = state.store.get_contact(&id).await.map_err(internal)?;
+    let contact = contact.ok_or_else(|| not_found(&admin.1, "problem.no_contact"))?;
+    if value(&fields, "confirm") != "yes" {
+        let reason = crate::page::Reason::Key("problem.confirm_erase");
+        return Err(crate::page::problem_page(StatusCode::UNPROCESSABLE_ENTITY, Some(admin.1.clone()), reason));
+    }
+    let e = state.store.erase_contact(&id).await.map_err(internal)?;
+    tracing::info!(contact = %id, by = %admin.0.user.id, "contact erased from the contact page");
+    let done = [
+        ("erased.answers_anonymised", e.answers_anonymised),
+        ("erased.invitations_unlinked", e.invitations_unlinked),
+        ("erased.cases_unlinked", e.cases_unlinked),
+        ("erased.case_texts_emptied", e.case_texts_emptied),
+        ("erased.events_unlinked", e.events_unlinked),
+        ("erased.notes_deleted", e.notes_deleted),
+        ("erased.interactions_deleted", e.interactions_deleted),
+        ("erased.feedback_deleted", e.feedback_deleted),
+        ("erased.webhook_payloads_emptied", e.webhook_payloads_emptied),
+        ("erased.jobs_emptied", e.jobs_emptied),
+    ];
+    let t = admin.1.t;
+    let title = t.0.fill("erased.title", &[("name", contact.shown_name())]);
+    let done = done.into_iter().filter(|(_, n)| *n > 0).collect();
+    Ok(render(&ErasedPage { t, title, nav: Some(admin.1.clone()), done }))
 }
 
 #[cfg(test)]

@@ -2,13 +2,14 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hark_core::contact::ContactInput;
-use hark_store::{Contact, Note, Response, ResponseFilter};
-use serde::{Deserialize, Serialize};
+use hark_store::{Contact, Note};
+use serde::Deserialize;
 
-use super::{MAX_LIMIT, Page};
+use super::Page;
 use crate::AppState;
 use crate::extract::{ApiJson, RawQuery};
 use crate::ops::filters;
+use crate::ops::privacy::{self, ContactExport};
 use crate::problem::{ApiError, ApiResult, Problem};
 
 /// Create or update a contact by its `external_id`; omitted fields keep their values and
@@ -53,40 +54,15 @@ pub(crate) async fn delete_contact(
     Ok(Json(s.store.erase_contact(&id).await?))
 }
 
-/// Everything Hark holds about one contact.
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct ContactExport {
-    contact: Contact,
-    responses: Vec<Response>,
-    notes: Vec<Note>,
-    /// What they said elsewhere: reviews, social media, interviews, tickets.
-    feedback: Vec<hark_store::Feedback>,
-}
-
+/// Everything Hark holds about one contact: the record, answers, invitations, cases with their
+/// history, notes, interactions and feedback from other sources.
 #[utoipa::path(get, path = "/api/v1/contacts/{id}/export", tag = "contacts",
     responses((status = 200, body = ContactExport), (status = 404, body = Problem)))]
 pub(crate) async fn export_contact(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ContactExport>> {
-    let contact = s.store.get_contact(&id).await?.ok_or_else(|| ApiError::not_found("contact"))?;
-    let filter = ResponseFilter { contact_id: Some(id.clone()), ..Default::default() };
-    let mut responses = Vec::new();
-    loop {
-        let cursor = responses
-            .last()
-            .map(|r: &Response| hark_store::ResponseCursor { created_at: r.created_at, id: r.id.clone() });
-        let page = s.store.list_responses(&filter, cursor.as_ref(), MAX_LIMIT).await?;
-        let done = (page.len() as i64) < MAX_LIMIT;
-        responses.extend(page);
-        if done {
-            break;
-        }
-    }
-    let notes = s.store.list_notes(&id).await?;
-    let by_contact = hark_store::FeedbackFilter { contact_id: Some(id.clone()), ..Default::default() };
-    let feedback = s.store.list_feedback(&by_contact, i64::MAX).await?;
-    Ok(Json(ContactExport { contact, responses, notes, feedback }))
+    privacy::contact_export(&s, &id).await?.map(Json).ok_or_else(|| ApiError::not_found("contact"))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -7,6 +7,7 @@ pub(crate) mod cases;
 pub(crate) mod filters;
 pub(crate) mod insights;
 pub(crate) mod outreach;
+pub(crate) mod privacy;
 pub(crate) mod sharing;
 pub(crate) mod surveys;
 pub(crate) mod taxonomy;
