@@ -433,7 +433,8 @@ async fn a_case_shows_the_extra_answers_as_the_survey_asked_them() {
                 "areas": "เกิดปัญหาอะไร", "areas.0": "ล่าช้า", "areas.1": "เสียหาย", "stars": "ให้คะแนนแอป"}},
             "playbooks": {"detractor": {"open_case": true}}}))
         .await;
-    let body = json!({"survey_id": survey, "score": 3, "comment": "Slow",
+    let contact = json!({"external_id": "t-1", "email": "t1@example.com"});
+    let body = json!({"survey_id": survey, "score": 3, "comment": "Slow", "contact": contact,
         "answers": {"improve": "delivery", "areas": ["late", "damaged"], "stars": 2}});
     let r = app.post("/api/v1/responses").header("Idempotency-Key", "a").json(&body).send().await.unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::CREATED, "{}", r.text().await.unwrap());
@@ -455,6 +456,8 @@ async fn a_case_shows_the_extra_answers_as_the_survey_asked_them() {
         assert!(thai.contains(shown), "{shown} in {thai}");
     }
     assert!(!thai.contains("Improve") && !thai.contains(">delivery<"), "no stored ids: {thai}");
+    // The customer's history before the case leaves out the answer the case is about.
+    assert!(thai.contains("ไม่มีรายการก่อนหน้า"), "nothing earlier: {thai}");
     // The shipped root causes, too, by their names in the reader's language.
     assert!(thai.contains("<option value=\"delivery\">การจัดส่ง</option>"), "{thai}");
     let order = ["เราควรปรับปรุงเรื่องใดก่อน", "เกิดปัญหาอะไร", "ให้คะแนนแอป"].map(|q| thai.find(q).unwrap());
@@ -462,12 +465,25 @@ async fn a_case_shows_the_extra_answers_as_the_survey_asked_them() {
     let korean = page("ko").await;
     assert!(korean.contains("What should we improve first? <strong>delivery</strong>"), "the author's words: {korean}");
     // Responses, page and CSV alike: one cell, in the reader's language.
-    let responses = |path: &'static str| {
-        let request = http.get(format!("{}{path}", app.base)).header("cookie", cookie.as_str());
-        async move { request.header("accept-language", "th").send().await.unwrap().text().await.unwrap() }
-    };
     let line = "เราควรปรับปรุงเรื่องใดก่อน: การจัดส่ง · เกิดปัญหาอะไร: ล่าช้า, เสียหาย · ให้คะแนนแอป: 2/5";
-    let (page, csv) = (responses("/dashboard/responses").await, responses("/dashboard/responses.csv").await);
+    let page = thai_page(&app, &http, &cookie, "/dashboard/responses").await;
+    let csv = thai_page(&app, &http, &cookie, "/dashboard/responses.csv").await;
     assert!(page.contains("คำถามเพิ่มเติม") && page.contains(line), "{page}");
     assert!(csv.contains("extra_answers") && csv.contains(line), "{csv}");
+    // The contact's timeline: the same line under the answer, and what each comment is about,
+    // the feedback they left elsewhere too.
+    let review = json!({"source": "review", "text": "The courier lost my parcel, terrible", "contact": contact});
+    let r = app.post("/api/v1/feedback").header("Idempotency-Key", "r-1").json(&review).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let timeline = thai_page(&app, &http, &cookie, &format!("/admin/contacts/{}", case.contact_id.unwrap())).await;
+    for shown in [line, "ความคิดเห็นพูดถึง: การรอและความเร็ว · ความรู้สึก: เชิงลบ", "ความคิดเห็นพูดถึง: การจัดส่ง · ความรู้สึก: เชิงลบ"]
+    {
+        assert!(timeline.contains(shown), "{shown} in {timeline}");
+    }
+}
+
+/// The page at `path` as `cookie`'s session reads it in Thai.
+async fn thai_page(app: &TestApp, http: &reqwest::Client, cookie: &str, path: &str) -> String {
+    let request = http.get(format!("{}{path}", app.base)).header("cookie", cookie).header("accept-language", "th");
+    request.send().await.unwrap().text().await.unwrap()
 }

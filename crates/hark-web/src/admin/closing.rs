@@ -18,7 +18,7 @@ use crate::admin::{facts, survey_answers};
 use crate::extract::RawQuery;
 use crate::ops::cases::{CaseAction, case_filter, period};
 use crate::ops::cases::{LoopFigures, act, loop_report, refuse_unless};
-use crate::ops::timeline::timeline;
+use crate::ops::timeline::{TimelineItem, timeline};
 use crate::ops::webhooks::{WEBHOOK_EVENTS, WebhookInput, check_webhook, send_test};
 use crate::page::Reader;
 use crate::page::render;
@@ -254,7 +254,7 @@ struct CasePage {
     /// The comment's themes and sentiment, in the reader's words.
     reading: Option<String>,
     history: Vec<HistoryLine>,
-    earlier: Vec<(String, String, String)>,
+    earlier: Vec<crate::admin::TimelineEntry>,
 }
 
 async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error: Option<String>) -> Page {
@@ -332,18 +332,16 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
             HistoryLine { when: t.time(e.created_at), who: actor(&e.actor), what, text: body, state }
         })
         .collect();
-    let kinds = crate::admin::survey_kinds(state).await.map_err(internal)?;
+    let surveys = crate::admin::survey_definitions(state).await.map_err(internal)?;
     let earlier = match &case.contact_id {
         Some(c) => timeline(state, c)
             .await
             .map_err(internal)?
             .into_iter()
-            .filter(|i| i.at() < case.created_at)
+            // Before this case, less the answer it is about (shown above it).
+            .filter(|i| i.at() < case.created_at && !matches!(i, TimelineItem::Response(r) if r.id == case.response_id))
             .take(20)
-            .map(|i| {
-                let (what, detail) = crate::admin::timeline_line(t, state, &kinds, &i);
-                (t.time(i.at()), what, detail)
-            })
+            .map(|i| crate::admin::timeline_entry(t, state, &surveys, &i))
             .collect(),
         None => Vec::new(),
     };
@@ -412,12 +410,9 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
         suggested_cause: response
             .as_ref()
             .and_then(|r| hark_core::survey::suggested_root_cause(&r.themes, &survey.definition.root_causes).cloned()),
-        reading: response.as_ref().and_then(|r| {
-            let sentiment = r.sentiment.as_deref()?;
-            let themes = crate::dashboard::theme_names(state.store.reading().analyzer.themes(), t, &r.themes);
-            let themes = if themes.is_empty() { t.text("case.no_theme").to_owned() } else { themes };
-            Some(t.fill2("case.reading", "themes", themes, "sentiment", t.word("sentiment", sentiment)))
-        }),
+        reading: response
+            .as_ref()
+            .and_then(|r| crate::admin::comment_reading(t, state, &r.themes, r.sentiment.as_deref())),
         root_causes: survey.definition.root_causes.iter().map(|c| (c.clone(), t.word_or_value("cause", c))).collect(),
         history,
         earlier,

@@ -1125,10 +1125,13 @@ async fn contacts(State(state): State<AppState>, admin: Admin, Query(q): Query<C
     }
 }
 
-struct TimelineEntry {
-    when: String,
-    what: String,
-    detail: String,
+pub(crate) struct TimelineEntry {
+    pub when: String,
+    pub what: String,
+    pub detail: String,
+    /// Smaller lines under the detail: the answers to a survey's other questions, and what a
+    /// comment is about ("What the comment is about: Delivery · sentiment: negative").
+    pub notes: Vec<String>,
 }
 
 #[derive(Template)]
@@ -1231,20 +1234,38 @@ pub(crate) fn segment_name(t: Reader, kind: SurveyKind, segment: Segment) -> Str
 }
 
 /// Each survey's kind, so that an answer is named in its kind's words ("satisfied").
-pub(crate) async fn survey_kinds(state: &AppState) -> Result<HashMap<String, SurveyKind>, hark_store::StoreError> {
-    Ok(state.store.list_surveys().await?.into_iter().map(|s| (s.id, s.definition.kind)).collect())
+/// Every survey's definition, by id: what a timeline needs to name an answer's segment (by
+/// its survey's kind) and to word its extra answers.
+pub(crate) async fn survey_definitions(
+    state: &AppState,
+) -> Result<HashMap<String, SurveyDefinition>, hark_store::StoreError> {
+    Ok(state.store.list_surveys().await?.into_iter().map(|s| (s.id, s.definition)).collect())
 }
 
-/// One line of a contact's timeline: (what happened, its detail).
-pub(crate) fn timeline_line(
+/// What a comment is about, as the reader names it: "What the comment is about: Delivery ·
+/// sentiment: negative"; nothing for a comment not read yet.
+pub(crate) fn comment_reading(
     t: Reader,
     state: &AppState,
-    kinds: &HashMap<String, SurveyKind>,
+    themes: &[String],
+    sentiment: Option<&str>,
+) -> Option<String> {
+    let sentiment = sentiment?;
+    let themes = crate::dashboard::theme_names(state.store.reading().analyzer.themes(), t, themes);
+    let themes = if themes.is_empty() { t.text("case.no_theme").to_owned() } else { themes };
+    Some(t.fill2("case.reading", "themes", themes, "sentiment", t.word("sentiment", sentiment)))
+}
+
+/// One entry of a contact's timeline, as the pages show it.
+pub(crate) fn timeline_entry(
+    t: Reader,
+    state: &AppState,
+    surveys: &HashMap<String, SurveyDefinition>,
     item: &crate::ops::timeline::TimelineItem,
-) -> (String, String) {
+) -> TimelineEntry {
     use crate::ops::timeline::TimelineItem;
     let word = |kind: &str, value: &str| t.word_or_value(kind, value);
-    match item {
+    let (what, detail, notes) = match item {
         // A personal link Hark made for you to deliver is shown, so it can be delivered.
         TimelineItem::Invitation(i) => {
             let what = t.fill(
@@ -1256,10 +1277,11 @@ pub(crate) fn timeline_line(
             } else {
                 i.status_detail.clone().unwrap_or_default()
             };
-            (what, detail)
+            (what, detail, Vec::new())
         }
         TimelineItem::Response(r) => {
-            let kind = kinds.get(&r.survey_id).copied().unwrap_or(SurveyKind::Nps);
+            let survey = surveys.get(&r.survey_id);
+            let kind = survey.map_or(SurveyKind::Nps, |s| s.kind);
             let what = t.fill(
                 "timeline.answered",
                 &[
@@ -1268,7 +1290,10 @@ pub(crate) fn timeline_line(
                     ("channel", &word("channel", &r.channel)),
                 ],
             );
-            (what, r.comment.clone().unwrap_or_default())
+            let answers = survey.map(|s| survey_answers_line(&survey_answers(t, s, &r.answers)));
+            let reading = comment_reading(t, state, &r.themes, r.sentiment.as_deref());
+            let notes = answers.filter(|a| !a.is_empty()).into_iter().chain(reading).collect();
+            (what, r.comment.clone().unwrap_or_default(), notes)
         }
         TimelineItem::Case(c) => (
             t.fill(
@@ -1276,13 +1301,15 @@ pub(crate) fn timeline_line(
                 &[("status", &word("status", c.status.as_str())), ("priority", &word("priority", c.priority.as_str()))],
             ),
             c.outcome.map(|o| t.fill1("timeline.outcome", "outcome", word("outcome", o.as_str()))).unwrap_or_default(),
+            Vec::new(),
         ),
-        TimelineItem::Note(n) => (t.fill1("timeline.note", "author", &n.author), n.body.clone()),
+        TimelineItem::Note(n) => (t.fill1("timeline.note", "author", &n.author), n.body.clone(), Vec::new()),
         TimelineItem::Interaction(i) => {
             let figures = if i.figures.is_empty() { String::new() } else { format!(" ({})", facts(t, &i.figures)) };
             (
                 t.fill1("timeline.interaction", "kind", &i.kind),
                 format!("{}{figures}", i.summary.clone().unwrap_or_default()),
+                Vec::new(),
             )
         }
         TimelineItem::Feedback(f) => {
@@ -1290,9 +1317,11 @@ pub(crate) fn timeline_line(
                 (Some(r), Some(max)) => t.fill2("timeline.rating", "rating", r, "max", max),
                 _ => String::new(),
             };
-            (t.fill2("timeline.feedback", "source", word("source", &f.source), "rating", rating), f.text.clone())
+            let what = t.fill2("timeline.feedback", "source", word("source", &f.source), "rating", rating);
+            (what, f.text.clone(), comment_reading(t, state, &f.themes, f.sentiment.as_deref()).into_iter().collect())
         }
-    }
+    };
+    TimelineEntry { when: t.time(item.at()), what, detail, notes }
 }
 
 /// A contact and everything that happened with them: invitations (sent, or skipped and
@@ -1303,17 +1332,12 @@ async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<Str
         Ok(None) => return not_found(&admin.1, "problem.no_contact"),
         Err(e) => return internal(e),
     };
-    let (items, kinds) = match tokio::try_join!(crate::ops::timeline::timeline(&state, &id), survey_kinds(&state)) {
-        Ok(read) => read,
-        Err(e) => return internal(e),
-    };
-    let timeline: Vec<TimelineEntry> = items
-        .iter()
-        .map(|item| {
-            let (what, detail) = timeline_line(admin.1.t, &state, &kinds, item);
-            TimelineEntry { when: admin.1.t.time(item.at()), what, detail }
-        })
-        .collect();
+    let (items, surveys) =
+        match tokio::try_join!(crate::ops::timeline::timeline(&state, &id), survey_definitions(&state)) {
+            Ok(read) => read,
+            Err(e) => return internal(e),
+        };
+    let timeline = items.iter().map(|item| timeline_entry(admin.1.t, &state, &surveys, item)).collect();
     let unsubscribed =
         c.unsubscribed_at.map(|at| admin.1.t.time(at)).unwrap_or_else(|| admin.1.t.text("dash.no").into());
     let language = c.locale.as_deref().map_or_else(String::new, hark_core::i18n::language_shown);
