@@ -287,6 +287,18 @@ async fn closed_cases_feed_the_report_and_the_timeline(app: TestApp) {
     assert_eq!(report["after_close"]["moves"]["detractor→promoter"], 1);
     assert_eq!(report["after_close"]["recovered_percent"], 100.0);
     assert_eq!(report["after_close"]["mean_score_change"], 6.0);
+    // What the unhappy customers' problems came down to: the root cause recorded at the close.
+    let delivery = &report["by_root_cause"]["delivery"];
+    assert_eq!(
+        (delivery["closed"].as_u64(), delivery["outcomes"]["resolved"].as_u64()),
+        (Some(1), Some(1)),
+        "{report}"
+    );
+    let admin = app.user_session("lead-cx@example.com", Role::Admin, None, None).await;
+    let page = app.page_text(&admin, "/admin/loop", "ko").await;
+    let row =
+        r#"<td class="name">배송</td><td data-label="종료">1</td><td data-label="종료된 케이스 1건 중 비율">100%</td>"#;
+    assert!(page.contains("종료된 케이스의 근본 원인") && page.contains(row), "{page}");
 
     let contact_id = case.contact_id.clone().unwrap();
     let timeline = app.get_json(&format!("/api/v1/contacts/{contact_id}/timeline")).await;

@@ -694,6 +694,9 @@ struct LoopPage {
     recovered: String,
     score_change: String,
     moves: Vec<(String, u64)>,
+    /// The closed cases' root causes, most first: (cause, closed, share of all closed, resolved).
+    causes: Vec<(String, u64, String, u64)>,
+    closed: u64,
 }
 
 fn figure_row(label: String, f: &LoopFigures) -> Vec<String> {
@@ -735,8 +738,22 @@ async fn loop_page(State(state): State<AppState>, admin: Admin, RawQuery(q): Raw
         };
         rows.push(figure_row(email, f));
     }
+    let closed = report.overall.closed;
+    let mut causes: Vec<(&String, &LoopFigures)> = report.by_root_cause.iter().collect();
+    // Most first; a cause not recorded last, whatever its count.
+    causes.sort_by_key(|(c, f)| (c.as_str() == "none", std::cmp::Reverse(f.closed)));
+    let causes = causes
+        .into_iter()
+        .map(|(c, f)| {
+            let name = if c == "none" { t.text("loop.no_cause").to_owned() } else { t.word_or_value("cause", c) };
+            let share = format!("{}%", (100.0 * f.closed as f64 / closed.max(1) as f64).round());
+            (name, f.closed, share, f.outcomes.get("resolved").copied().unwrap_or(0))
+        })
+        .collect();
     let m = &report.after_close;
     Ok(render(&LoopPage {
+        causes,
+        closed,
         title: t.0.text("nav.loop"),
         t: admin.1.t,
         nav: Some(admin.1.clone()),

@@ -135,6 +135,9 @@ pub(crate) struct LoopReport {
     pub by_team: BTreeMap<String, LoopFigures>,
     /// By owner user id (`unassigned`).
     pub by_owner: BTreeMap<String, LoopFigures>,
+    /// The closed cases by the root cause recorded when they were closed (`none` where none
+    /// was): what the unhappy customers' problems came down to.
+    pub by_root_cause: BTreeMap<String, LoopFigures>,
     pub after_close: ScoreMovement,
 }
 
@@ -196,15 +199,17 @@ pub(crate) async fn loop_report(
         .filter(|c| c.status != CaseStatus::Held)
         .filter(|c| from.is_none_or(|f| c.created_at >= f) && to.is_none_or(|t| c.created_at < t))
         .collect();
-    let group = |key: fn(&Case) -> String| {
+    let group = |cases: &[&Case], key: fn(&Case) -> String| {
         let mut groups: BTreeMap<String, Vec<&Case>> = BTreeMap::new();
-        for c in &cases {
+        for c in cases {
             groups.entry(key(c)).or_default().push(c);
         }
         groups.into_iter().map(|(k, v)| (k, figures(&v, now))).collect::<BTreeMap<_, _>>()
     };
-    let by_team = group(|c| c.team_id.clone().unwrap_or_else(|| "none".into()));
-    let by_owner = group(|c| c.owner_id.clone().unwrap_or_else(|| "unassigned".into()));
+    let by_team = group(&cases, |c| c.team_id.clone().unwrap_or_else(|| "none".into()));
+    let by_owner = group(&cases, |c| c.owner_id.clone().unwrap_or_else(|| "unassigned".into()));
+    let closed: Vec<&Case> = cases.iter().copied().filter(|c| c.closed_at.is_some()).collect();
+    let by_root_cause = group(&closed, |c| c.root_cause.clone().unwrap_or_else(|| "none".into()));
     let mut movement = ScoreMovement::default();
     let (mut recovered, mut was_detractor, mut change_sum) = (0u64, 0u64, 0i64);
     for case in cases.iter().filter(|c| c.status == CaseStatus::Closed) {
@@ -226,7 +231,7 @@ pub(crate) async fn loop_report(
     movement.recovered_percent = percent(recovered, was_detractor);
     movement.mean_score_change = (movement.answered_again > 0)
         .then(|| (100.0 * change_sum as f64 / movement.answered_again as f64).round() / 100.0);
-    Ok(LoopReport { overall: figures(&cases, now), by_team, by_owner, after_close: movement })
+    Ok(LoopReport { overall: figures(&cases, now), by_team, by_owner, by_root_cause, after_close: movement })
 }
 
 pub(crate) fn parse_outcome(s: &str) -> Result<CaseOutcome, ApiError> {
