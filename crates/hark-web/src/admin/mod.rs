@@ -1233,7 +1233,6 @@ pub(crate) fn segment_name(t: Reader, kind: SurveyKind, segment: Segment) -> Str
     t.word("segment", &kind.segment_word(segment).replace(' ', "_"))
 }
 
-/// Each survey's kind, so that an answer is named in its kind's words ("satisfied").
 /// Every survey's definition, by id: what a timeline needs to name an answer's segment (by
 /// its survey's kind) and to word its extra answers.
 pub(crate) async fn survey_definitions(
@@ -1360,8 +1359,8 @@ async fn export_contact(State(state): State<AppState>, admin: Admin, Path(id): P
     let export = crate::ops::privacy::contact_export(&state, &id).await.map_err(internal)?;
     let export = export.ok_or_else(|| not_found(&admin.1, "problem.no_contact"))?;
     let body = serde_json::to_vec_pretty(&export).map_err(internal)?;
-    // The id is the stored contact's own (a UUID), so it is safe in the header.
-    let file = format!("attachment; filename=\"hark-contact-{}.json\"", export.contact().id);
+    // A stored contact's id (a UUID): safe in the header.
+    let file = format!("attachment; filename=\"hark-contact-{id}.json\"");
     let disposition = HeaderValue::from_str(&file).map_err(internal)?;
     Ok((
         [

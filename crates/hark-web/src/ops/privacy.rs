@@ -35,12 +35,6 @@ pub(crate) struct ExportedCase {
     history: Vec<CaseEvent>,
 }
 
-impl ContactExport {
-    pub(crate) fn contact(&self) -> &Contact {
-        &self.contact
-    }
-}
-
 /// The whole export of a contact, or `None` if there is no such contact.
 pub(crate) async fn contact_export(s: &AppState, id: &str) -> Result<Option<ContactExport>, StoreError> {
     let Some(contact) = s.store.get_contact(id).await? else { return Ok(None) };
