@@ -202,7 +202,7 @@ async fn an_admin_finds_exports_and_erases_a_customer_from_the_contact_page(app:
     let answer: Value = r.json(&body).send().await.unwrap().json().await.unwrap();
     let (answer_id, id) = (answer["id"].as_str().unwrap(), answer["contact_id"].as_str().unwrap().to_owned());
     app.store.consent_to_contact(answer_id, None, Some("+82 10-1234-5678")).await.unwrap();
-    app.store.open_case(&hark_store::testing::case_for(answer_id, &survey, Some(&id))).await.unwrap();
+    let (case, _) = app.store.open_case(&hark_store::testing::case_for(answer_id, &survey, Some(&id))).await.unwrap();
     app.post_json(&format!("/api/v1/contacts/{id}/notes"), &json!({"body": "Called Dora", "author": "me"})).await;
     let call = json!({"contact": contact, "kind": "call", "summary": "Asked where the refund is"});
     let call = app.post("/api/v1/interactions").header("Idempotency-Key", "call-7").json(&call).send().await.unwrap();
@@ -216,6 +216,7 @@ async fn an_admin_finds_exports_and_erases_a_customer_from_the_contact_page(app:
     }
     let page = app.page_text(&admin, &format!("/admin/contacts/{id}"), "en").await;
     assert!(page.contains("+82 10-1234-5678") && page.contains("Erase this person"), "{page}");
+    assert!(page.contains(&format!(r#"<a href="/admin/cases/{}">"#, case.id)), "the case, one click away: {page}");
 
     // The export: everything, as a file to hand over.
     let (http, cookie) = &admin;

@@ -1132,6 +1132,8 @@ pub(crate) struct TimelineEntry {
     /// Smaller lines under the detail: the answers to a survey's other questions, and what a
     /// comment is about ("What the comment is about: Delivery · sentiment: negative").
     pub notes: Vec<String>,
+    /// A case's id, for a link to it where the reader may open every case (the contact page).
+    pub case: Option<String>,
 }
 
 #[derive(Template)]
@@ -1320,7 +1322,11 @@ pub(crate) fn timeline_entry(
             (what, f.text.clone(), comment_reading(t, state, &f.themes, f.sentiment.as_deref()).into_iter().collect())
         }
     };
-    TimelineEntry { when: t.time(item.at()), what, detail, notes }
+    let case = match item {
+        TimelineItem::Case(c) => Some(c.id.clone()),
+        _ => None,
+    };
+    TimelineEntry { when: t.time(item.at()), what, detail, notes, case }
 }
 
 /// A contact and everything that happened with them: invitations (sent, or skipped and
