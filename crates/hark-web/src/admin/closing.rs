@@ -332,7 +332,7 @@ async fn case_view(state: &AppState, viewer: &Viewer, nav: Nav, id: &str, error:
             HistoryLine { when: t.time(e.created_at), who: actor(&e.actor), what, text: body, state }
         })
         .collect();
-    let surveys = crate::admin::survey_definitions(state).await.map_err(internal)?;
+    let surveys = crate::ops::surveys::definitions(&state.store).await.map_err(internal)?;
     let earlier = match &case.contact_id {
         Some(c) => timeline(state, c)
             .await

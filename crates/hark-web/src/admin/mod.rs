@@ -1182,12 +1182,16 @@ pub(crate) fn survey_answers(
 
 /// `survey_answers` on one line, for a table cell: "What should we improve first? delivery ·
 /// Rate the app: 2/5" (a colon only where the question has no mark of its own).
-pub(crate) fn survey_answers_line(answers: &[(String, String)]) -> String {
-    let asked = |(q, a): &(String, String)| {
+pub(crate) fn survey_answers_line(
+    t: Reader,
+    survey: &SurveyDefinition,
+    answers: &serde_json::Map<String, serde_json::Value>,
+) -> String {
+    let asked = |(q, a): (String, String)| {
         let marked = q.ends_with(['?', '？', ':', '：', '.', '。']);
         if marked { format!("{q} {a}") } else { format!("{q}: {a}") }
     };
-    answers.iter().map(asked).collect::<Vec<_>>().join(" · ")
+    survey_answers(t, survey, answers).into_iter().map(asked).collect::<Vec<_>>().join(" · ")
 }
 
 /// A fact's name and value as people read them.
@@ -1233,14 +1237,6 @@ fn duration(t: Reader, seconds: f64) -> String {
 /// An answer's segment in its kind's own word ("satisfied", "low effort"), in the reader's language.
 pub(crate) fn segment_name(t: Reader, kind: SurveyKind, segment: Segment) -> String {
     t.word("segment", &kind.segment_word(segment).replace(' ', "_"))
-}
-
-/// Every survey's definition, by id: what a timeline needs to name an answer's segment (by
-/// its survey's kind) and to word its extra answers.
-pub(crate) async fn survey_definitions(
-    state: &AppState,
-) -> Result<HashMap<String, SurveyDefinition>, hark_store::StoreError> {
-    Ok(state.store.list_surveys().await?.into_iter().map(|s| (s.id, s.definition)).collect())
 }
 
 /// What a comment is about, as the reader names it: "What the comment is about: Delivery ·
@@ -1291,7 +1287,7 @@ pub(crate) fn timeline_entry(
                     ("channel", &word("channel", &r.channel)),
                 ],
             );
-            let answers = survey.map(|s| survey_answers_line(&survey_answers(t, s, &r.answers)));
+            let answers = survey.map(|s| survey_answers_line(t, s, &r.answers));
             let reading = comment_reading(t, state, &r.themes, r.sentiment.as_deref());
             let notes = answers.filter(|a| !a.is_empty()).into_iter().chain(reading).collect();
             (what, r.comment.clone().unwrap_or_default(), notes)
@@ -1337,11 +1333,13 @@ async fn contact(State(state): State<AppState>, admin: Admin, Path(id): Path<Str
         Ok(None) => return not_found(&admin.1, "problem.no_contact"),
         Err(e) => return internal(e),
     };
-    let (items, surveys) =
-        match tokio::try_join!(crate::ops::timeline::timeline(&state, &id), survey_definitions(&state)) {
-            Ok(read) => read,
-            Err(e) => return internal(e),
-        };
+    let (items, surveys) = match tokio::try_join!(
+        crate::ops::timeline::timeline(&state, &id),
+        crate::ops::surveys::definitions(&state.store)
+    ) {
+        Ok(read) => read,
+        Err(e) => return internal(e),
+    };
     let timeline = items.iter().map(|item| timeline_entry(admin.1.t, &state, &surveys, item)).collect();
     let unsubscribed =
         c.unsubscribed_at.map(|at| admin.1.t.time(at)).unwrap_or_else(|| admin.1.t.text("dash.no").into());

@@ -1595,9 +1595,9 @@ async fn responses(
                     x.comment.clone().unwrap_or_default(),
                     theme_names(reading.analyzer.themes(), t, &x.themes),
                     x.sentiment.as_deref().map_or_else(String::new, |s| t.word("sentiment", s)),
-                    r.surveys.get(&x.survey_id).map_or_else(String::new, |survey| {
-                        crate::admin::survey_answers_line(&crate::admin::survey_answers(t, survey, &x.answers))
-                    }),
+                    r.surveys
+                        .get(&x.survey_id)
+                        .map_or_else(String::new, |survey| crate::admin::survey_answers_line(t, survey, &x.answers)),
                     x.contact.clone().unwrap_or_default(),
                     x.agent.clone().unwrap_or_default(),
                     t.word_or_value("channel", &x.channel),

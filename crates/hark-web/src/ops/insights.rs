@@ -920,8 +920,7 @@ pub(crate) async fn responses(
     let cases: HashMap<String, hark_store::Case> =
         store.cases_of_responses(&answer_ids).await?.into_iter().map(|c| (c.response_id.clone(), c)).collect();
     let agents = labels(store, &Dimension::Agent).await?;
-    let surveys: HashMap<String, hark_core::survey::SurveyDefinition> =
-        store.list_surveys().await?.into_iter().map(|s| (s.id, s.definition)).collect();
+    let surveys = crate::ops::surveys::definitions(store).await?;
     Ok(Responses {
         subject,
         period,
