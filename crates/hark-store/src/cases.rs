@@ -3,7 +3,7 @@
 //! other systems.
 
 use hark_core::playbook::Priority;
-use hark_core::{ValidationErrors, Why};
+use hark_core::{Segment, ValidationErrors, Why};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sqlx::any::AnyRow;
@@ -210,6 +210,13 @@ pub enum CaseChange {
     },
 }
 
+/// A closed case's answer and the customer's next answer after the close: (score, segment).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AnsweredAgain {
+    pub before: (i64, Segment),
+    pub after: (i64, Segment),
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct CaseFilter {
     pub status: Option<CaseStatus>,
@@ -226,6 +233,8 @@ pub struct CaseFilter {
     pub unassigned: bool,
     /// Only the cases this person may see (`None`: all).
     pub reach: Option<CaseReach>,
+    /// Opened in `[from, to)` (epoch ms; `None`: unbounded).
+    pub opened: (Option<i64>, Option<i64>),
 }
 
 /// Whose cases a team lead or an agent sees: those they own, those of their team (for a
@@ -273,6 +282,12 @@ impl CaseFilter {
         }
         if self.unassigned {
             sql.push(" AND owner_id IS NULL");
+        }
+        if let Some(from) = self.opened.0 {
+            sql.push(" AND created_at >= ").int(from);
+        }
+        if let Some(to) = self.opened.1 {
+            sql.push(" AND created_at < ").int(to);
         }
         if let Some(reach) = &self.reach {
             reach.push(sql);
@@ -644,6 +659,43 @@ impl Store {
         sql.push(" ORDER BY due_at, id LIMIT ").int(limit);
         let rows = sql.query(self.dialect).fetch_all(&self.pool).await?;
         rows.iter().map(case_from).collect()
+    }
+
+    /// For each closed case opened in `[from, to)` whose customer answered again after the
+    /// close, the answer the case is about and their first answer since, on a survey of the
+    /// same kind (a score on another scale says nothing of this one). One query: the loop
+    /// report asked two per closed case.
+    pub async fn answers_after_close(&self, from: Option<i64>, to: Option<i64>) -> Result<Vec<AnsweredAgain>> {
+        let mut sql = Sql::new(
+            "SELECT b.score AS before_score, b.segment AS before_segment, a.score AS after_score, \
+               a.segment AS after_segment \
+             FROM cases c \
+             JOIN responses b ON b.id = c.response_id \
+             JOIN surveys bs ON bs.id = b.survey_id \
+             JOIN responses a ON a.id = (SELECT r.id FROM responses r JOIN surveys rs ON rs.id = r.survey_id \
+               WHERE r.contact_id = c.contact_id AND r.created_at >= c.closed_at AND rs.kind = bs.kind \
+               ORDER BY r.created_at, r.id LIMIT 1) \
+             WHERE c.status = 'closed' AND c.contact_id IS NOT NULL",
+        );
+        if let Some(from) = from {
+            sql.push(" AND c.created_at >= ").int(from);
+        }
+        if let Some(to) = to {
+            sql.push(" AND c.created_at < ").int(to);
+        }
+        let rows = sql.query(self.dialect).fetch_all(&self.pool).await?;
+        let segment = |row: &AnyRow, column: &str| -> Result<Segment> {
+            let text: String = row.try_get(column)?;
+            Segment::parse(&text).ok_or_else(|| StoreError::Corrupt(format!("responses.segment {text}")))
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(AnsweredAgain {
+                    before: (row.try_get("before_score")?, segment(row, "before_segment")?),
+                    after: (row.try_get("after_score")?, segment(row, "after_segment")?),
+                })
+            })
+            .collect()
     }
 
     pub async fn count_cases(&self, filter: &CaseFilter) -> Result<i64> {

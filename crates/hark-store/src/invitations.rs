@@ -274,12 +274,12 @@ impl Store {
         row.as_ref().map(contact_from).transpose()
     }
 
-    /// The contacts whose external id, email address or phone number is `query`, as written
-    /// (an email address also in lower case, as most are stored): how staff find the person
-    /// who writes or calls to ask for their data.
+    /// The contacts whose external id or phone number is `query` as written, or whose email
+    /// address is, in any case: how staff find the person who writes or calls to ask for
+    /// their data.
     pub async fn find_contacts(&self, query: &str, limit: i64) -> Result<Vec<Contact>> {
         let sql = format!(
-            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE external_id = $1 OR email = $1 OR email = $2 OR phone = $1 \
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE external_id = $1 OR lower(email) = $2 OR phone = $1 \
              ORDER BY id LIMIT $3"
         );
         let query = query.trim();

@@ -274,6 +274,8 @@ fn migrator() -> Migrator {
         (21, "month_blocks", include_str!("../migrations/0021_month_blocks.sql")),
         (22, "team_hours", include_str!("../migrations/0022_team_hours.sql")),
         (23, "contact_phone", include_str!("../migrations/0023_contact_phone.sql")),
+        (24, "cases_opened", include_str!("../migrations/0024_cases_opened.sql")),
+        (25, "contact_email_any_case", include_str!("../migrations/0025_contact_email_any_case.sql")),
     ]
     .into_iter()
     .map(|(version, name, sql)| {

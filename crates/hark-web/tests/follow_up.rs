@@ -278,7 +278,11 @@ async fn closed_cases_feed_the_report_and_the_timeline(app: TestApp) {
     assert_eq!((closed["status"].as_str(), closed["outcome"].as_str()), (Some("closed"), Some("resolved")));
     assert!(closed["first_contact_at"].is_i64());
 
-    // The customer answers again, happier.
+    // The customer rates a chat first: a CSAT 3 (neutral) says nothing of how they score the
+    // company, and is no answer "again".
+    let chat = app.survey(json!({"name": "Chat", "kind": "csat", "brand": "Acme"})).await;
+    answer(&app, &chat, "chat-1", 3, json!({"contact": contact})).await;
+    // Then they answer the NPS again, happier.
     answer(&app, &survey, "c-2", 9, json!({"contact": contact})).await;
     let report = app.get_json("/api/v1/reports/loop").await;
     assert_eq!((report["overall"]["opened"].as_u64(), report["overall"]["closed"].as_u64()), (Some(1), Some(1)));
@@ -287,6 +291,13 @@ async fn closed_cases_feed_the_report_and_the_timeline(app: TestApp) {
     assert_eq!(report["after_close"]["moves"]["detractor→promoter"], 1);
     assert_eq!(report["after_close"]["recovered_percent"], 100.0);
     assert_eq!(report["after_close"]["mean_score_change"], 6.0);
+    assert_eq!(report["after_close"]["answered_again"], 1, "{report}");
+    // Cases opened in another period are not in its report, after the close neither.
+    let later = app.get_json("/api/v1/reports/loop?from=2100-01-01&to=2100-02-01").await;
+    assert_eq!(
+        (later["overall"]["opened"].as_u64(), later["after_close"]["answered_again"].as_u64()),
+        (Some(0), Some(0))
+    );
     // What the unhappy customers' problems came down to: the root cause recorded at the close.
     let delivery = &report["by_root_cause"]["delivery"];
     assert_eq!(

@@ -72,8 +72,9 @@ pub(crate) async fn act_on_case(
 }
 
 /// Did closing the loop work: cases opened and closed, median time to first contact and to
-/// close, share closed on time, by team and owner; and how customers scored the next time
-/// after their case was closed. `from`/`to` select cases by when they were opened.
+/// close, share closed on time, by team, owner and root cause; and how customers scored the
+/// next time after their case was closed, on a survey of the same kind. `from`/`to` select
+/// cases by when they were opened.
 #[utoipa::path(get, path = "/api/v1/reports/loop", tag = "reports",
     params(("from" = Option<String>, Query), ("to" = Option<String>, Query)),
     responses((status = 200, body = LoopReport), (status = 422, body = Problem)))]

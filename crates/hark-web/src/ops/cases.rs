@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use hark_core::{Segment, Why};
-use hark_store::{Case, CaseChange, CaseFilter, CaseOutcome, CaseStatus, ReplyState, ResponseFilter, StoreError};
+use hark_store::{AnsweredAgain, Case, CaseChange, CaseFilter, CaseOutcome, CaseStatus, ReplyState, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -116,7 +116,8 @@ pub(crate) struct LoopFigures {
     pub outcomes: BTreeMap<String, u64>,
 }
 
-/// How customers answered the next time after their case was closed.
+/// How customers answered the next time after their case was closed, on a survey of the same
+/// kind as the answer the case is about.
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub(crate) struct ScoreMovement {
     /// Closed cases whose customer answered again afterwards.
@@ -192,13 +193,10 @@ pub(crate) async fn loop_report(
     to: Option<i64>,
 ) -> Result<LoopReport, StoreError> {
     let now = jiff::Timestamp::now().as_millisecond();
-    let all = state.store.list_cases(&CaseFilter::default(), 1_000_000).await?;
+    let opened = CaseFilter { opened: (from, to), ..Default::default() };
+    let all = state.store.list_cases(&opened, 1_000_000).await?;
     // Held cases (a suspected flood) count only once someone releases them.
-    let cases: Vec<&Case> = all
-        .iter()
-        .filter(|c| c.status != CaseStatus::Held)
-        .filter(|c| from.is_none_or(|f| c.created_at >= f) && to.is_none_or(|t| c.created_at < t))
-        .collect();
+    let cases: Vec<&Case> = all.iter().filter(|c| c.status != CaseStatus::Held).collect();
     let group = |cases: &[&Case], key: fn(&Case) -> String| {
         let mut groups: BTreeMap<String, Vec<&Case>> = BTreeMap::new();
         for c in cases {
@@ -212,20 +210,13 @@ pub(crate) async fn loop_report(
     let by_root_cause = group(&closed, |c| c.root_cause.clone().unwrap_or_else(|| "none".into()));
     let mut movement = ScoreMovement::default();
     let (mut recovered, mut was_detractor, mut change_sum) = (0u64, 0u64, 0i64);
-    for case in cases.iter().filter(|c| c.status == CaseStatus::Closed) {
-        let (Some(contact), Some(closed_at)) = (&case.contact_id, case.closed_at) else { continue };
-        let Some(before) = state.store.get_response(&case.response_id).await? else { continue };
-        let filter =
-            ResponseFilter { contact_id: Some(contact.clone()), from_ms: Some(closed_at), ..Default::default() };
-        // Newest first: the last one is the first answer after the close.
-        let later = state.store.list_responses(&filter, None, 1000).await?;
-        let Some(after) = later.last() else { continue };
+    for AnsweredAgain { before, after } in state.store.answers_after_close(from, to).await? {
         movement.answered_again += 1;
-        change_sum += after.score - before.score;
-        *movement.moves.entry(format!("{}→{}", before.segment.as_str(), after.segment.as_str())).or_default() += 1;
-        if before.segment == Segment::Detractor {
+        change_sum += after.0 - before.0;
+        *movement.moves.entry(format!("{}→{}", before.1.as_str(), after.1.as_str())).or_default() += 1;
+        if before.1 == Segment::Detractor {
             was_detractor += 1;
-            recovered += u64::from(after.segment != Segment::Detractor);
+            recovered += u64::from(after.1 != Segment::Detractor);
         }
     }
     movement.recovered_percent = percent(recovered, was_detractor);
