@@ -69,8 +69,7 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let (from, to) = (Some(now - 24 * HOUR), Some(now + 24 * HOUR));
-    let period = CaseFilter { opened: (from, to), ..Default::default() };
+    let period = CaseFilter { opened: (Some(now - 24 * HOUR), Some(now + 24 * HOUR)), ..Default::default() };
     for round in 1..=3 {
         let start = Instant::now();
         let read = store.list_cases(&period, 1_000_000).await.unwrap();
@@ -94,7 +93,7 @@ async fn main() {
 
         let start = Instant::now();
         let mut one_query = BTreeMap::new();
-        for a in store.answers_after_close(from, to).await.unwrap() {
+        for a in store.answers_after_close(&period).await.unwrap() {
             *one_query.entry((a.before.1.as_str(), a.after.1.as_str(), a.after.0 - a.before.0)).or_insert(0) += 1;
         }
         let set = start.elapsed();

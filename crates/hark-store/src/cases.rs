@@ -661,11 +661,11 @@ impl Store {
         rows.iter().map(case_from).collect()
     }
 
-    /// For each closed case opened in `[from, to)` whose customer answered again after the
-    /// close, the answer the case is about and their first answer since, on a survey of the
-    /// same kind (a score on another scale says nothing of this one). One query: the loop
-    /// report asked two per closed case.
-    pub async fn answers_after_close(&self, from: Option<i64>, to: Option<i64>) -> Result<Vec<AnsweredAgain>> {
+    /// For each closed case of `cases` whose customer answered again after the close, the
+    /// answer the case is about and their first answer since, on a survey of the same kind (a
+    /// score on another scale says nothing of this one). One query: the loop report asked two
+    /// per closed case.
+    pub async fn answers_after_close(&self, cases: &CaseFilter) -> Result<Vec<AnsweredAgain>> {
         let mut sql = Sql::new(
             "SELECT b.score AS before_score, b.segment AS before_segment, a.score AS after_score, \
                a.segment AS after_segment \
@@ -675,14 +675,11 @@ impl Store {
              JOIN responses a ON a.id = (SELECT r.id FROM responses r JOIN surveys rs ON rs.id = r.survey_id \
                WHERE r.contact_id = c.contact_id AND r.created_at >= c.closed_at AND rs.kind = bs.kind \
                ORDER BY r.created_at, r.id LIMIT 1) \
-             WHERE c.status = 'closed' AND c.contact_id IS NOT NULL",
+             WHERE c.status = 'closed' AND c.contact_id IS NOT NULL \
+               AND c.id IN (SELECT id FROM cases WHERE 1 = 1",
         );
-        if let Some(from) = from {
-            sql.push(" AND c.created_at >= ").int(from);
-        }
-        if let Some(to) = to {
-            sql.push(" AND c.created_at < ").int(to);
-        }
+        cases.push(&mut sql);
+        sql.push(")");
         let rows = sql.query(self.dialect).fetch_all(&self.pool).await?;
         let segment = |row: &AnyRow, column: &str| -> Result<Segment> {
             let text: String = row.try_get(column)?;

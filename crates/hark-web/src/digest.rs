@@ -47,7 +47,7 @@ async fn summary(state: &AppState, from: i64, to: i64) -> Result<String, ApiErro
     let t = Reader::of(None, None, &state.config.time_zone, &HeaderMap::new());
     let o = insights::overview(&state.store, &Viewer::api_key(), &period_pairs(t, from, to, &[])).await?;
     let change = o.nps_change.as_ref().map_or_else(String::new, |c| format!(" {}", c.sentence_in(t.0)));
-    let opened = cases::loop_report(state, Some(from), Some(to)).await?.overall.opened;
+    let opened = cases::loop_report(state, Some(from), Some(to), None).await?.overall.opened;
     let (open, overdue) = open_cases(state, None).await?;
     Ok(format!(
         "Hark digest {}: company NPS {}.{change} Cases: {opened} opened, {open} open now, {overdue} overdue.",
@@ -200,7 +200,7 @@ pub(crate) async fn write(state: &AppState, person: &User, from: i64, to: i64) -
             });
             sections.push(drivers().await?);
             // The period's cases, and all that are open now.
-            let f = cases::loop_report(state, Some(from), Some(to)).await?.overall;
+            let f = cases::loop_report(state, Some(from), Some(to), None).await?.overall;
             let mut lines =
                 vec![t.fill2("digest.loop_period", "opened", t.count(f.opened), "closed", t.count(f.closed))];
             if let Some(p) = f.closed_on_time_percent {

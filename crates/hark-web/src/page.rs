@@ -253,6 +253,15 @@ impl Reader {
         })
     }
 
+    /// An unsigned figure's interval after it, in `unit`: " (95% CI 74% to 88%)"; nothing
+    /// without one.
+    pub fn interval_after(&self, i: Option<hark_core::Interval>, decimals: usize, unit: &str) -> String {
+        i.map_or_else(String::new, |i| {
+            let (low, high) = (self.number(i.low, decimals) + unit, self.number(i.high, decimals) + unit);
+            format!(" ({})", self.fill("fmt.ci", &[("low", &low), ("high", &high)]))
+        })
+    }
+
     /// An NPS with its interval: "+21 (95% CI +17 to +25)", or that there are no answers.
     pub fn nps(&self, s: &hark_core::NpsSummary) -> String {
         match (s.nps, s.interval) {
@@ -311,6 +320,8 @@ pub(crate) struct Nav {
     pub t: Reader,
     pub csrf: String,
     pub admin: bool,
+    /// May read the loop report: everyone but agents, who see their own cases on the board.
+    pub loop_report: bool,
     /// Open cases the person owns.
     pub mine: i64,
     /// Overdue cases within their reach.
@@ -333,6 +344,7 @@ impl Nav {
             ),
             csrf: session.csrf_token.clone(),
             admin: session.user.role == Role::Admin,
+            loop_report: session.user.role != Role::Agent,
             mine: count(&mine).await?,
             overdue: count(&overdue).await?,
         })

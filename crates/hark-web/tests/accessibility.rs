@@ -291,6 +291,10 @@ async fn staff_pages_pass_wcag_21_aa_for_every_role() {
         // Every role has an inbox; the case is outside a lead's and an agent's reach, so they
         // see the "Not allowed" page, which is audited as well.
         pages.extend(["/account".to_owned(), "/admin/cases".into(), format!("/admin/cases/{}", case.id)]);
+        // The loop report, for everyone but agents (a lead's own team's cases).
+        if matches!(role, hark_store::Role::Executive | hark_store::Role::TeamLead) {
+            pages.push("/admin/loop".into());
+        }
         if role == hark_store::Role::Admin {
             pages.extend(admin_pages.iter().cloned());
             pages.extend(shared.iter().cloned());

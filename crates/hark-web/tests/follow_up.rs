@@ -310,6 +310,9 @@ async fn closed_cases_feed_the_report_and_the_timeline(app: TestApp) {
     let row =
         r#"<td class="name">배송</td><td data-label="종료">1</td><td data-label="종료된 케이스 1건 중 비율">100%</td>"#;
     assert!(page.contains("종료된 케이스의 근본 원인") && page.contains(row), "{page}");
+    // The share of detractors won back, with its n and interval.
+    let recovered = "그중 비추천 고객 1명 가운데 1명이 중립 또는 추천 고객으로 돌아왔습니다: <strong>100% (95% 신뢰구간 21%~100%)</strong>";
+    assert!(page.contains(recovered), "{page}");
 
     let contact_id = case.contact_id.clone().unwrap();
     let timeline = app.get_json(&format!("/api/v1/contacts/{contact_id}/timeline")).await;
@@ -324,6 +327,29 @@ async fn closed_cases_feed_the_report_and_the_timeline(app: TestApp) {
     assert_eq!(history, ["opened", "step", "reply", "closed"], "{detail}");
     assert_eq!(detail["history"][2]["actor"], "api");
     assert_eq!(detail["case"]["steps"], json!(["token"]));
+
+    // An executive reads the company's loop; a team lead their team's cases and their own;
+    // an agent, not this page.
+    let all = r#"<td class="name">All</td><td data-label="Opened">1</td>"#;
+    let executive = app.user_session("exec@example.com", Role::Executive, None, None).await;
+    let page = app.page_text(&executive, "/admin/loop", "en").await;
+    assert!(page.contains(all) && page.contains(r#"href="/admin/loop""#), "{page}");
+    let team = app.post_json("/api/v1/teams", &json!({"name": "Billing"})).await;
+    let lead = app.user_session("lead@example.com", Role::TeamLead, team["id"].as_str(), None).await;
+    let page = app.page_text(&lead, "/admin/loop", "en").await;
+    let none = r#"<td class="name">All</td><td data-label="Opened">0</td>"#;
+    assert!(page.contains(none) && page.contains("Your cases and those of your team."), "{page}");
+    assert!(page.contains("0 customers answered again.</p>"), "nothing of another team's cases: {page}");
+    let lead_id = app.store.list_users().await.unwrap().into_iter().find(|u| u.email == "lead@example.com").unwrap().id;
+    app.store.change_case(&case.id, "test", &hark_store::CaseChange::Assign(Some(lead_id))).await.unwrap();
+    let page = app.page_text(&lead, "/admin/loop", "en").await;
+    assert!(page.contains(all) && page.contains("1 customers answered again. Of the 1 detractors"), "{page}");
+    let agent = app.user_session("agent@example.com", Role::Agent, None, None).await;
+    let (http, cookie) = &agent;
+    let refused = http.get(format!("{}/admin/loop", app.base)).header("cookie", cookie).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let board = app.page_text(&agent, "/admin/cases", "en").await;
+    assert!(!board.contains(r#"href="/admin/loop""#), "no link to a page the agent may not open: {board}");
 }
 
 /// Signs in over HTTP; returns a client that keeps no redirects, the session cookie, and a

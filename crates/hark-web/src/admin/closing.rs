@@ -691,8 +691,12 @@ struct LoopPage {
     to: String,
     rows: Vec<Vec<String>>,
     answered_again: u64,
-    recovered: String,
-    score_change: String,
+    /// "Of the 4 detractors among them, 3 came back …" and "75% (95% CI 30% to 95%)", when
+    /// any detractor answered again.
+    recovered: Option<(String, String)>,
+    score_change: Option<String>,
+    /// Only the reader's team's cases and their own (a team lead).
+    scoped: bool,
     moves: Vec<(String, u64)>,
     /// The closed cases' root causes, most first: (cause, closed, share of all closed, resolved).
     causes: Vec<(String, u64, String, u64)>,
@@ -715,12 +719,19 @@ fn figure_row(label: String, f: &LoopFigures) -> Vec<String> {
     ]
 }
 
-async fn loop_page(State(state): State<AppState>, admin: Admin, RawQuery(q): RawQuery) -> Page {
-    let (from, to) = period(&q, admin.1.t.1).map_err(IntoResponse::into_response)?;
-    let report = loop_report(&state, from, to).await.map_err(internal)?;
+/// Admins and executives read the whole company's loop; a team lead their team's cases and
+/// their own; agents, who see their own cases on the board, not this page.
+async fn loop_page(State(state): State<AppState>, SignedIn(session, nav): SignedIn, RawQuery(q): RawQuery) -> Page {
+    if !nav.loop_report {
+        return Err(forbidden_page(Some(nav), Reason::Key("problem.forbidden")));
+    }
+    let t = nav.t;
+    let (from, to) = period(&q, t.1).map_err(IntoResponse::into_response)?;
+    let reach = Viewer::of(session).case_reach();
+    let scoped = reach.is_some();
+    let report = loop_report(&state, from, to, reach).await.map_err(internal)?;
     let teams = state.store.list_teams().await.map_err(internal)?;
     let users = state.store.list_users().await.map_err(internal)?;
-    let t = admin.1.t;
     let mut rows = vec![figure_row(t.text("loop.all").into(), &report.overall)];
     for (team, f) in &report.by_team {
         // Cases without a team are grouped under `none`.
@@ -751,18 +762,24 @@ async fn loop_page(State(state): State<AppState>, admin: Admin, RawQuery(q): Raw
         })
         .collect();
     let m = &report.after_close;
+    let recovered = &m.recovered;
+    let recovered = recovered.pct.map(|p| {
+        let of = t.fill2("loop.recovered", "n", recovered.n, "hits", recovered.hits);
+        (of, format!("{}%{}", t.number(p, 0), t.interval_after(recovered.interval, 0, "%")))
+    });
     Ok(render(&LoopPage {
         causes,
         closed,
+        scoped,
         title: t.0.text("nav.loop"),
-        t: admin.1.t,
-        nav: Some(admin.1.clone()),
+        t,
+        nav: Some(nav),
         from: crate::page::value(&q, "from").to_owned(),
         to: crate::page::value(&q, "to").to_owned(),
         rows,
         answered_again: m.answered_again,
-        recovered: m.recovered_percent.map_or_else(|| "–".to_owned(), |v| format!("{v}%")),
-        score_change: m.mean_score_change.map_or_else(|| "–".to_owned(), |v| format!("{v:+}")),
+        recovered,
+        score_change: m.mean_score_change.map(|v| format!("{v:+}")),
         // "detractor→passive" in the reader's words.
         moves: m
             .moves

@@ -80,7 +80,7 @@ pub(crate) async fn act_on_case(
     responses((status = 200, body = LoopReport), (status = 422, body = Problem)))]
 pub(crate) async fn loop_report_api(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<LoopReport>> {
     let (from, to) = period(&q, &s.config.time_zone)?;
-    Ok(Json(loop_report(&s, from, to).await?))
+    Ok(Json(loop_report(&s, from, to, None).await?))
 }
 
 /// Add an outgoing webhook; its `secret` signs every call (`X-Hark-Signature: sha256=` HMAC

@@ -876,12 +876,6 @@ async fn overview(
         value: format!("{} · {} · {}", pct(o.nps.promoter_pct), pct(o.nps.passive_pct), pct(o.nps.detractor_pct)),
         detail: format!("{} · {} · {}", o.nps.counts.promoters, o.nps.counts.passives, o.nps.counts.detractors),
     });
-    let ci = |i: Option<Interval>, decimals: usize, unit: &str| {
-        i.map_or_else(String::new, |i| {
-            let (low, high) = (t.number(i.low, decimals) + unit, t.number(i.high, decimals) + unit);
-            format!(" ({})", t.fill("fmt.ci", &[("low", &low), ("high", &high)]))
-        })
-    };
     // CSAT and CES follow the same filters; a card for none of them would only be noise.
     if o.csat.n > 0 {
         page.fig.cards.push(Card {
@@ -890,14 +884,19 @@ async fn overview(
                 .csat
                 .pct
                 // The interval to the share's own places: "82% (74.5%–87.7%)" read as more exact than it is.
-                .map_or_else(String::new, |p| format!("{}%{}", t.number(p, 0), ci(o.csat.interval, 0, "%"))),
+                .map_or_else(String::new, |p| {
+                    format!("{}%{}", t.number(p, 0), t.interval_after(o.csat.interval, 0, "%"))
+                }),
             detail: with_change(t, o.csat.n, o.csat_change.as_ref(), days, t.text("dash.points"), 0),
         });
     }
     if o.ces.n > 0 {
         page.fig.cards.push(Card {
             label: t.text("dash.ces_card").into(),
-            value: o.ces.mean.map_or_else(String::new, |m| format!("{}{}", t.number(m, 2), ci(o.ces.interval, 2, ""))),
+            value: o
+                .ces
+                .mean
+                .map_or_else(String::new, |m| format!("{}{}", t.number(m, 2), t.interval_after(o.ces.interval, 2, ""))),
             detail: with_change(t, o.ces.n, o.ces_change.as_ref(), days, "", 2),
         });
     }

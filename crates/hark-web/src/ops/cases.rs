@@ -4,8 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use hark_core::{Segment, Why};
-use hark_store::{AnsweredAgain, Case, CaseChange, CaseFilter, CaseOutcome, CaseStatus, ReplyState, StoreError};
+use hark_core::{ProportionSummary, Segment, Why};
+use hark_store::{
+    AnsweredAgain, Case, CaseChange, CaseFilter, CaseOutcome, CaseReach, CaseStatus, ReplyState, StoreError,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -118,7 +120,7 @@ pub(crate) struct LoopFigures {
 
 /// How customers answered the next time after their case was closed, on a survey of the same
 /// kind as the answer the case is about.
-#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ScoreMovement {
     /// Closed cases whose customer answered again afterwards.
     pub answered_again: u64,
@@ -126,6 +128,9 @@ pub(crate) struct ScoreMovement {
     pub moves: BTreeMap<String, u64>,
     /// Detractors who came back as passives or promoters, as a percentage of those who answered again.
     pub recovered_percent: Option<f64>,
+    /// The same share with its counts and 95% interval: `n` detractors answered again, `hits`
+    /// of them came back as passives or promoters.
+    pub recovered: ProportionSummary,
     pub mean_score_change: Option<f64>,
 }
 
@@ -186,14 +191,16 @@ fn figures(cases: &[&Case], now: i64) -> LoopFigures {
     }
 }
 
-/// The report over cases opened in `[from, to)` (epoch ms; `None`: unbounded).
+/// The report over cases opened in `[from, to)` (epoch ms; `None`: unbounded) within `reach`
+/// (`None`: every case).
 pub(crate) async fn loop_report(
     state: &AppState,
     from: Option<i64>,
     to: Option<i64>,
+    reach: Option<CaseReach>,
 ) -> Result<LoopReport, StoreError> {
     let now = jiff::Timestamp::now().as_millisecond();
-    let opened = CaseFilter { opened: (from, to), ..Default::default() };
+    let opened = CaseFilter { opened: (from, to), reach, ..Default::default() };
     let all = state.store.list_cases(&opened, 1_000_000).await?;
     // Held cases (a suspected flood) count only once someone releases them.
     let cases: Vec<&Case> = all.iter().filter(|c| c.status != CaseStatus::Held).collect();
@@ -208,20 +215,25 @@ pub(crate) async fn loop_report(
     let by_owner = group(&cases, |c| c.owner_id.clone().unwrap_or_else(|| "unassigned".into()));
     let closed: Vec<&Case> = cases.iter().copied().filter(|c| c.closed_at.is_some()).collect();
     let by_root_cause = group(&closed, |c| c.root_cause.clone().unwrap_or_else(|| "none".into()));
-    let mut movement = ScoreMovement::default();
-    let (mut recovered, mut was_detractor, mut change_sum) = (0u64, 0u64, 0i64);
-    for AnsweredAgain { before, after } in state.store.answers_after_close(from, to).await? {
-        movement.answered_again += 1;
+    let (mut answered_again, mut moves, mut change_sum) = (0u64, BTreeMap::new(), 0i64);
+    let (mut recovered, mut was_detractor) = (0u64, 0u64);
+    for AnsweredAgain { before, after } in state.store.answers_after_close(&opened).await? {
+        answered_again += 1;
         change_sum += after.0 - before.0;
-        *movement.moves.entry(format!("{}→{}", before.1.as_str(), after.1.as_str())).or_default() += 1;
+        *moves.entry(format!("{}→{}", before.1.as_str(), after.1.as_str())).or_default() += 1;
         if before.1 == Segment::Detractor {
             was_detractor += 1;
             recovered += u64::from(after.1 != Segment::Detractor);
         }
     }
-    movement.recovered_percent = percent(recovered, was_detractor);
-    movement.mean_score_change = (movement.answered_again > 0)
-        .then(|| (100.0 * change_sum as f64 / movement.answered_again as f64).round() / 100.0);
+    let movement = ScoreMovement {
+        answered_again,
+        moves,
+        recovered_percent: percent(recovered, was_detractor),
+        recovered: ProportionSummary::wilson(recovered, was_detractor),
+        mean_score_change: (answered_again > 0)
+            .then(|| (100.0 * change_sum as f64 / answered_again as f64).round() / 100.0),
+    };
     Ok(LoopReport { overall: figures(&cases, now), by_team, by_owner, by_root_cause, after_close: movement })
 }
 
