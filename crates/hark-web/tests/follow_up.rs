@@ -344,10 +344,17 @@ async fn closed_cases_feed_the_report_and_the_timeline(app: TestApp) {
     app.store.change_case(&case.id, "test", &hark_store::CaseChange::Assign(Some(lead_id))).await.unwrap();
     let page = app.page_text(&lead, "/admin/loop", "en").await;
     assert!(page.contains(all) && page.contains("1 customers answered again. Of the 1 detractors"), "{page}");
+    // The API with a session answers as the page does.
+    let (http, cookie) = &lead;
+    let lead_api = http.get(format!("{}/api/v1/reports/loop", app.base)).header("cookie", cookie).send().await.unwrap();
+    let lead_api: Value = lead_api.json().await.unwrap();
+    assert_eq!(lead_api["overall"]["opened"], 1, "{lead_api}");
     let agent = app.user_session("agent@example.com", Role::Agent, None, None).await;
     let (http, cookie) = &agent;
-    let refused = http.get(format!("{}/admin/loop", app.base)).header("cookie", cookie).send().await.unwrap();
-    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    for path in ["/admin/loop", "/api/v1/reports/loop"] {
+        let refused = http.get(format!("{}{path}", app.base)).header("cookie", cookie).send().await.unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{path}");
+    }
     let board = app.page_text(&agent, "/admin/cases", "en").await;
     assert!(!board.contains(r#"href="/admin/loop""#), "no link to a page the agent may not open: {board}");
 }

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use hark_core::contact::ContactInput;
 use hark_core::{Segment, ValidationErrors, contact::is_attribute_key};
-use hark_store::{Case, CaseEvent, Delivery, Interaction, NewInteraction, Response, Webhook};
+use hark_store::{Case, CaseEvent, Delivery, Interaction, NewInteraction, Response, Role, Webhook};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -74,13 +74,21 @@ pub(crate) async fn act_on_case(
 /// Did closing the loop work: cases opened and closed, median time to first contact and to
 /// close, share closed on time, by team, owner and root cause; and how customers scored the
 /// next time after their case was closed, on a survey of the same kind. `from`/`to` select
-/// cases by when they were opened.
+/// cases by when they were opened. With a session: a team lead's report covers their team's
+/// cases and their own, and agents are refused, as on the page.
 #[utoipa::path(get, path = "/api/v1/reports/loop", tag = "reports",
     params(("from" = Option<String>, Query), ("to" = Option<String>, Query)),
-    responses((status = 200, body = LoopReport), (status = 422, body = Problem)))]
-pub(crate) async fn loop_report_api(State(s): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<LoopReport>> {
+    responses((status = 200, body = LoopReport), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn loop_report_api(
+    State(s): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<LoopReport>> {
+    if viewer.role == Role::Agent {
+        return Err(ApiError::forbidden("agents follow their own cases; the loop report is for leads and up"));
+    }
     let (from, to) = period(&q, &s.config.time_zone)?;
-    Ok(Json(loop_report(&s, from, to, None).await?))
+    Ok(Json(loop_report(&s, from, to, viewer.case_reach()).await?))
 }
 
 /// Add an outgoing webhook; its `secret` signs every call (`X-Hark-Signature: sha256=` HMAC

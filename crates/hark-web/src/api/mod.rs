@@ -55,7 +55,8 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(insights::responses))
         .routes(routes!(follow_up::list_cases))
         .routes(routes!(follow_up::get_case))
-        .routes(routes!(follow_up::act_on_case));
+        .routes(routes!(follow_up::act_on_case))
+        .routes(routes!(follow_up::loop_report_api));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(surveys::create_survey, surveys::list_surveys))
         .routes(routes!(surveys::get_survey, surveys::update_survey))
@@ -77,7 +78,6 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(events::create_event))
         .routes(routes!(events::send_survey))
         .routes(routes!(events::list_invitations))
-        .routes(routes!(follow_up::loop_report_api))
         .routes(routes!(follow_up::create_webhook, follow_up::list_webhooks))
         .routes(routes!(follow_up::delete_webhook))
         .routes(routes!(follow_up::test_webhook))
