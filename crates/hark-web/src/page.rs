@@ -320,7 +320,7 @@ pub(crate) struct Nav {
     pub t: Reader,
     pub csrf: String,
     pub admin: bool,
-    /// May read the loop report: everyone but agents, who see their own cases on the board.
+    /// May read the loop report (`Viewer::reads_the_loop`).
     pub loop_report: bool,
     /// Open cases the person owns.
     pub mine: i64,
@@ -344,7 +344,7 @@ impl Nav {
             ),
             csrf: session.csrf_token.clone(),
             admin: session.user.role == Role::Admin,
-            loop_report: session.user.role != Role::Agent,
+            loop_report: Viewer::reads_the_loop(session.user.role),
             mine: count(&mine).await?,
             overdue: count(&overdue).await?,
         })

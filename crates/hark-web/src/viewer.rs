@@ -94,6 +94,12 @@ impl Viewer {
         }
     }
 
+    /// Whether a role may read the loop report: everyone but agents, who follow their own cases
+    /// on the board. A team lead's covers their `case_reach`.
+    pub fn reads_the_loop(role: Role) -> bool {
+        role != Role::Agent
+    }
+
     /// Admins (and API keys) act on every case, anyone on a case they own, a team lead on
     /// the cases of their team; executives and agents read the rest of what they see.
     pub async fn case_access(&self, store: &Store, case: &Case) -> Result<CaseAccess, StoreError> {

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use hark_core::contact::ContactInput;
 use hark_core::{Segment, ValidationErrors, contact::is_attribute_key};
-use hark_store::{Case, CaseEvent, Delivery, Interaction, NewInteraction, Response, Role, Webhook};
+use hark_store::{Case, CaseEvent, Delivery, Interaction, NewInteraction, Response, Webhook};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -17,7 +17,7 @@ use crate::ops::cases::{CaseAction, LoopReport, act, case_filter, loop_report, p
 use crate::ops::timeline::{TimelineItem, timeline};
 use crate::ops::webhooks::{WebhookInput, check_webhook, send_test};
 use crate::problem::{ApiError, ApiResult, Problem};
-use crate::viewer::{ApiViewer, CaseAccess};
+use crate::viewer::{ApiViewer, CaseAccess, Viewer};
 
 /// Cases, due first. Filters: `status`, `owner_id`, `team_id`, `contact_id`, `overdue=true`,
 /// `open=true` (every status but closed), `limit`. With a session instead of a key, only the
@@ -84,7 +84,7 @@ pub(crate) async fn loop_report_api(
     ApiViewer(viewer): ApiViewer,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<LoopReport>> {
-    if viewer.role == Role::Agent {
+    if !Viewer::reads_the_loop(viewer.role) {
         return Err(ApiError::forbidden("agents follow their own cases; the loop report is for leads and up"));
     }
     let (from, to) = period(&q, &s.config.time_zone)?;
