@@ -144,6 +144,17 @@ pub(crate) async fn write(state: &AppState, person: &User, from: i64, to: i64) -
         let (open, overdue) = open_cases(state, viewer.case_reach()).await?;
         Ok::<_, ApiError>(t.fill2("digest.cases_line", "open", open, "overdue", overdue))
     };
+    // The period's cases in the person's reach: opened, closed, closed on time; then the
+    // cases line.
+    let loop_lines = || async {
+        let f = cases::loop_report(state, Some(from), Some(to), viewer.case_reach()).await?.overall;
+        let mut lines = vec![t.fill2("digest.loop_period", "opened", t.count(f.opened), "closed", t.count(f.closed))];
+        if let Some(p) = f.closed_on_time_percent {
+            lines.push(t.fill1("digest.loop_on_time", "percent", t.number(p, 0)));
+        }
+        lines.push(cases_line().await?);
+        Ok::<_, ApiError>(lines)
+    };
     // The themes that hold NPS back beyond noise, most points at stake first.
     let drivers = || async {
         let report = crate::ops::themes::themes(store, &viewer, &pairs(from, to, &[]), t.tag).await?;
@@ -199,15 +210,11 @@ pub(crate) async fn write(state: &AppState, person: &User, from: i64, to: i64) -
                 quotes: Vec::new(),
             });
             sections.push(drivers().await?);
-            // The period's cases, and all that are open now.
-            let f = cases::loop_report(state, Some(from), Some(to), None).await?.overall;
-            let mut lines =
-                vec![t.fill2("digest.loop_period", "opened", t.count(f.opened), "closed", t.count(f.closed))];
-            if let Some(p) = f.closed_on_time_percent {
-                lines.push(t.fill1("digest.loop_on_time", "percent", t.number(p, 0)));
-            }
-            lines.push(cases_line().await?);
-            sections.push(Section { heading: t.text("digest.loop").into(), lines, quotes: Vec::new() });
+            sections.push(Section {
+                heading: t.text("digest.loop").into(),
+                lines: loop_lines().await?,
+                quotes: Vec::new(),
+            });
         }
         Scope::Team(_) => {
             sections.push(Section {
@@ -224,7 +231,7 @@ pub(crate) async fn write(state: &AppState, person: &User, from: i64, to: i64) -
             sections.push(drivers().await?);
             sections.push(Section {
                 heading: t.text("digest.team_cases").into(),
-                lines: vec![cases_line().await?],
+                lines: loop_lines().await?,
                 quotes: Vec::new(),
             });
             sections.push(said("digest.detractors_said", "detractor").await?);

@@ -166,6 +166,8 @@ async fn each_person_gets_their_digest_once(backend: Backend) {
         lead.text
     );
     assert!(lead.text.contains("> Bo never called back") && !lead.text.contains("Ann was wonderful"), "{}", lead.text);
+    // The team's loop in the period, as the company digest has the company's (no case this week).
+    assert!(lead.text.contains("우리 팀 케이스\n- 이 기간에 케이스 0건 생성, 0건 종료.\n- "), "{}", lead.text);
 
     let ann = to("ann@example.com");
     assert!(ann.subject.starts_with("สรุปจาก Hark:"), "{}", ann.subject);
