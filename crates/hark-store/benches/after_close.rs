@@ -8,7 +8,7 @@
 //!     HARK_BENCH_CASES=20000 cargo bench -p hark-store --bench after_close
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::future::join_all;
 use hark_core::contact::ContactInput;
@@ -18,6 +18,11 @@ use hark_store::testing::{Backend, TestDatabase, answer};
 use hark_store::{
     CaseChange, CaseFilter, CaseOutcome, CaseStatus, ContactRef, NewCase, ResponseFilter, Store, SurveyStatus,
 };
+
+#[path = "support/mod.rs"]
+mod support;
+
+use support::{ms, versus};
 
 const HOUR: i64 = 3_600_000;
 /// Answers submitted at once, so that the writer commits them together.
@@ -99,22 +104,7 @@ async fn main() {
         let set = start.elapsed();
         assert_eq!(one_query, per_case, "both ways find the same answers");
 
-        let per = |d: Duration| d.as_secs_f64() * 1e6 / cases as f64;
-        println!(
-            "round {round}: floor (read the period's cases) {:.1} ms; two queries a case {:.1} ms ({:.0} µs a case, \
-             {:.1}× the floor); one query {:.1} ms ({:.1} µs a case, {:.1}× the floor): {:.1}× faster",
-            ms(floor),
-            ms(two_queries),
-            per(two_queries),
-            ms(two_queries) / ms(floor),
-            ms(set),
-            per(set),
-            ms(set) / ms(floor),
-            ms(two_queries) / ms(set)
-        );
+        println!("round {round}: floor (read the period's cases) {:.1} ms", ms(floor));
+        versus(round, floor, ("two queries a case", two_queries), ("one query", set), cases, "case");
     }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }

@@ -7,12 +7,17 @@
 //!     cargo bench -p hark-store --bench invite                       # 5,000 contacts
 //!     HARK_BENCH_CONTACTS=20000 cargo bench -p hark-store --bench invite
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use hark_core::contact::ContactInput;
 use hark_core::survey::{InviteChannel, SurveyDefinition};
 use hark_store::testing::{Backend, TestDatabase};
 use hark_store::{Contact, InvitationStatus, NewInvitation, Store, SurveyStatus};
+
+#[path = "support/mod.rs"]
+mod support;
+
+use support::{ms, versus};
 
 const PAGE: i64 = 500;
 
@@ -35,7 +40,6 @@ async fn main() {
     pages(&store, false, |_| async { 0 }).await;
     let floor = start.elapsed();
     println!("floor (only read the pages): {:.1} ms", ms(floor));
-    let per = |d: Duration| d.as_secs_f64() * 1e6 / contacts as f64;
     // Twice each, alternating: a later pass reads a longer history.
     for round in 1..=2 {
         let survey = new_survey(&store).await;
@@ -46,22 +50,8 @@ async fn main() {
         let start = Instant::now();
         pages(&store, true, |page| a_page_a_commit(&store, &survey, page)).await;
         let batch = start.elapsed();
-        println!(
-            "round {round}: one a commit {:.1} ms ({:.0} µs a contact, {:.1}× the floor); \
-             a page a commit {:.1} ms ({:.0} µs a contact, {:.1}× the floor): {:.1}× faster",
-            ms(one),
-            per(one),
-            ms(one) / ms(floor),
-            ms(batch),
-            per(batch),
-            ms(batch) / ms(floor),
-            ms(one) / ms(batch)
-        );
+        versus(round, floor, ("one a commit", one), ("a page a commit", batch), contacts, "contact");
     }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 async fn one_a_commit(store: &Store, survey: &str, page: Vec<Contact>) -> usize {
