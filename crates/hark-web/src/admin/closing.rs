@@ -742,12 +742,12 @@ async fn loop_page(State(state): State<AppState>, SignedIn(session, nav): Signed
         rows.push(figure_row(name, f));
     }
     for (owner, f) in &report.by_owner {
-        // Cases without an owner are grouped under `unassigned`.
-        let email = match users.iter().find(|u| &u.id == owner) {
-            Some(u) => u.email.clone(),
+        // Named as on the case page; cases without an owner are grouped under `unassigned`.
+        let name = match users.iter().find(|u| &u.id == owner) {
+            Some(u) => person(u),
             None => t.text("case.unassigned").to_owned(),
         };
-        rows.push(figure_row(email, f));
+        rows.push(figure_row(name, f));
     }
     let closed = report.overall.closed;
     let mut causes: Vec<(&String, &LoopFigures)> = report.by_root_cause.iter().collect();
