@@ -84,6 +84,11 @@ async fn main() {
     let stored = store.count_responses(&Default::default()).await.unwrap() - stored_before;
     println!("ratio hark / ceiling: {:.2}   (stored {stored} = acknowledged {})", hark.rate / ceiling.rate, hark.ok);
     assert_eq!(stored as usize, hark.ok, "every acknowledged response is stored");
+    // Before the follow-up phase starts a second node in this process.
+    println!(
+        "peak memory (VmHWM) so far, one Hark node with the load generator and the ceiling's server: {} MB",
+        peak_rss_kb() / 1024
+    );
 
     // The same load on a fresh database, with the job runner following up every answer: on
     // SQLite, or on PostgreSQL with one or more nodes (each its own pool, writer and runner)
@@ -165,7 +170,10 @@ async fn main() {
         },
         cpu_seconds() - cpu_start
     );
-    println!("  peak memory (VmHWM) of this process, load generator included: {} MB", peak_rss_kb() / 1024);
+    println!(
+        "  peak memory (VmHWM) of this process, both phases' nodes and the load generator included: {} MB",
+        peak_rss_kb() / 1024
+    );
     println!("  jobs by status at the end: {:?}", store.count_jobs().await.unwrap());
     let cases = store.list_cases(&Default::default(), 10_000_000).await.unwrap().len();
     let detractors = store
