@@ -12,6 +12,7 @@ use sqlx::{AssertSqlSafe, Row};
 use crate::entities::{USER_COLUMNS, user_from};
 use crate::filter::{Bind, Sql};
 use crate::jobs::{NewJob, enqueue_on};
+use crate::responses::segment_in;
 use crate::{Result, Store, StoreError, User, new_id, now_ms, parse_json};
 
 /// The job that runs a survey's playbook for a new answer.
@@ -681,15 +682,11 @@ impl Store {
         cases.push(&mut sql);
         sql.push(")");
         let rows = sql.query(self.dialect).fetch_all(&self.pool).await?;
-        let segment = |row: &AnyRow, column: &str| -> Result<Segment> {
-            let text: String = row.try_get(column)?;
-            Segment::parse(&text).ok_or_else(|| StoreError::Corrupt(format!("responses.segment {text}")))
-        };
         rows.iter()
             .map(|row| {
                 Ok(AnsweredAgain {
-                    before: (row.try_get("before_score")?, segment(row, "before_segment")?),
-                    after: (row.try_get("after_score")?, segment(row, "after_segment")?),
+                    before: (row.try_get("before_score")?, segment_in(row, "before_segment")?),
+                    after: (row.try_get("after_score")?, segment_in(row, "after_segment")?),
                 })
             })
             .collect()

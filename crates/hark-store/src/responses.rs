@@ -106,15 +106,20 @@ fn object(field: &str, text: &str) -> Result<Map<String, Value>> {
     }
 }
 
+/// An answer's stored segment, read from `column` of `row`.
+pub(crate) fn segment_in(row: &AnyRow, column: &str) -> Result<Segment> {
+    let text: String = row.try_get(column)?;
+    Segment::parse(&text).ok_or_else(|| StoreError::Corrupt(format!("responses.segment {text}")))
+}
+
 pub(crate) fn response_from(row: &AnyRow) -> Result<Response> {
-    let segment: String = row.try_get("segment")?;
     Ok(Response {
         id: row.try_get("id")?,
         survey_id: row.try_get("survey_id")?,
         invitation_id: row.try_get("invitation_id")?,
         contact_id: row.try_get("contact_id")?,
         score: row.try_get("score")?,
-        segment: Segment::parse(&segment).ok_or_else(|| StoreError::Corrupt(format!("responses.segment {segment}")))?,
+        segment: segment_in(row, "segment")?,
         comment: row.try_get("comment")?,
         answers: object("responses.answers", &row.try_get::<String, _>("answers")?)?,
         agent_score: row.try_get("agent_score")?,

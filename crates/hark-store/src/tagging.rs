@@ -190,9 +190,7 @@ impl Store {
             let Some(comment) = row.try_get::<Option<String>, _>("comment")?.filter(|c| !c.trim().is_empty()) else {
                 continue;
             };
-            let segment: String = row.try_get("segment")?;
-            let segment = hark_core::Segment::parse(&segment)
-                .ok_or_else(|| crate::StoreError::Corrupt(format!("responses.segment {segment}")))?;
+            let segment = crate::responses::segment_in(&row, "segment")?;
             each((comment, row.try_get("language")?, segment));
         }
         Ok(())
